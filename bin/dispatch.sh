@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Runs a vecopt command with JAVA_HOME and MVN set by bin/toolchain.sh (see ./vecopt).
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+
+# Java flags every vecopt program needs; the incubator notice is filtered from stderr below (one line, every JVM).
+JAVA_FLAGS=(--add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED)
+
+build() { # quiet build of module $1 and what it needs (in the reactor, nothing installed), then its class path
+  local log; log=$(mktemp)
+  if ! "$MVN" -q -DskipTests -pl "$1" -am package dependency:build-classpath \
+        -Dmdep.outputFile=target/classpath.txt -DincludeScope=runtime >"$log" 2>&1; then
+    cat "$log" >&2; rm -f "$log"; echo "vecopt: build failed (log above)" >&2; exit 1
+  fi
+  rm -f "$log"
+  echo "$root/$1/target/classes:$(cat "$1/target/classpath.txt")"
+}
+
+run_java() { # module main-class args...
+  local module=$1 main=$2; shift 2
+  local cp; cp=$(build "$module")
+  "$JAVA_HOME/bin/java" "${JAVA_FLAGS[@]}" -cp "$cp" "$main" "$@" 2> >(grep -v --line-buffered '^WARNING: Using incubator modules' >&2)
+}
+
+cmd=${1:-run}
+[ $# -gt 0 ] && shift
+case "$cmd" in
+  run)  run_java examples vecopt.examples.QuickStart "$@" ;;
+  test) exec "$MVN" test "$@" ;;
+  help|-h|--help)
+    cat <<'HELP'
+usage: ./vecopt [command] [args]
+  run (default)  the main job
+  test           the test suite (what CI runs)
+  help           this text
+HELP
+    ;;
+  *) echo "vecopt: unknown command '$cmd' (try ./vecopt help)" >&2; exit 2 ;;
+esac

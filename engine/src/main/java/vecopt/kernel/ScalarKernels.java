@@ -1,0 +1,83 @@
+package vecopt.kernel;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * The engine's scalar kernels: the default where the Vector API is unavailable or disabled, and the tail loop of the
+ * SIMD kernels (the tail runs exactly this code, so there is one tail strategy and it matches the vector body).
+ */
+public final class ScalarKernels implements Kernels {
+    static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED;
+
+    @Override
+    public void adam(Chunk c, AdamStep k) {
+        adamRange(c, k, 0, c.length);
+    }
+
+    @Override
+    public void sgd(Chunk c, SgdStep k) {
+        sgdRange(c, k, 0, c.length);
+    }
+
+    @Override
+    public String describe() {
+        return "scalar (Vector API not used)";
+    }
+
+    @Override
+    public int lanes() {
+        return 1;
+    }
+
+    /** Elements {@code [from, to)} of the chunk (indices relative to its start). */
+    static void adamRange(Chunk c, AdamStep k, int from, int to) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state1, vs = c.state2, xs = c.state3;
+        final float b1 = k.beta1, c1 = k.oneMinusBeta1, b2 = k.beta2, c2 = k.oneMinusBeta2;
+        final float eps = k.eps, decay = k.decay, l2 = k.l2, negStep = k.negStepSize, invBc2 = k.invSqrtBc2;
+        final float scale = k.gradScale;
+        final boolean useL2 = k.useL2, ams = k.amsgrad;
+        final long base = c.start * Float.BYTES;
+        for (int i = from; i < to; i++) {
+            final long off = base + (long) i * Float.BYTES;
+            float p = ps.get(F, off);
+            float g = gs.get(F, off) * scale;
+            if (useL2) {
+                g = Math.fma(p, l2, g);
+            }
+            float m = Math.fma(ms.get(F, off), b1, g * c1);
+            float v = Math.fma(vs.get(F, off), b2, (g * c2) * g);
+            ms.set(F, off, m);
+            vs.set(F, off, v);
+            if (ams) {
+                v = Math.max(xs.get(F, off), v);
+                xs.set(F, off, v);
+            }
+            float denom = Math.fma((float) Math.sqrt(v), invBc2, eps);
+            ps.set(F, off, Math.fma(m / denom, negStep, p * decay));
+        }
+    }
+
+    static void sgdRange(Chunk c, SgdStep k, int from, int to) {
+        final MemorySegment ps = c.params, gs = c.grads, bs = c.state1;
+        final float negLr = k.negLr, mom = k.momentum, damp1 = k.oneMinusDampening, wd = k.weightDecay;
+        final float scale = k.gradScale;
+        final boolean useWd = k.useWeightDecay, useMom = k.useMomentum, nesterov = k.nesterov, first = k.firstStep;
+        final long base = c.start * Float.BYTES;
+        for (int i = from; i < to; i++) {
+            final long off = base + (long) i * Float.BYTES;
+            float p = ps.get(F, off);
+            float g = gs.get(F, off) * scale;
+            if (useWd) {
+                g = Math.fma(p, wd, g);
+            }
+            float d = g;
+            if (useMom) {
+                float buf = first ? g : Math.fma(bs.get(F, off), mom, g * damp1);
+                bs.set(F, off, buf);
+                d = nesterov ? Math.fma(buf, mom, g) : buf;
+            }
+            ps.set(F, off, Math.fma(d, negLr, p));
+        }
+    }
+}

@@ -1,0 +1,56 @@
+package vecopt.optim;
+
+/**
+ * Hyperparameters of one Adam/AdamW parameter group. The learning rate is not here: it comes with each
+ * {@link Optimizer#step(double)} (from a schedule) and is multiplied by {@code lrScale} for this group.
+ *
+ * <pre>{@code
+ * AdamOptions decay   = AdamOptions.LLM_PRETRAINING;                 // betas (0.9, 0.95), wd 0.1
+ * AdamOptions noDecay = AdamOptions.LLM_PRETRAINING.withWeightDecay(0);
+ * }</pre>
+ *
+ * @param beta1       decay of the first moment, in [0, 1)
+ * @param beta2       decay of the second moment, in [0, 1)
+ * @param eps         added to the bias-corrected {@code sqrt(v)}; finite, > 0
+ * @param weightDecay decoupled ({@link AdamW}) or L2 ({@link Adam}) weight decay; finite, >= 0
+ * @param amsgrad     keep the running maximum of {@code v} and divide by it (Reddi et al., PyTorch's {@code amsgrad})
+ * @param lrScale     this group's multiplier of the step's learning rate; finite, >= 0
+ */
+public record AdamOptions(double beta1, double beta2, double eps, double weightDecay, boolean amsgrad, double lrScale) {
+    /** PyTorch's {@code torch.optim.AdamW} defaults: betas (0.9, 0.999), eps 1e-8, weight decay 0.01. */
+    public static final AdamOptions ADAMW_DEFAULTS = new AdamOptions(0.9, 0.999, 1e-8, 0.01, false, 1.0);
+    /** PyTorch's {@code torch.optim.Adam} defaults: betas (0.9, 0.999), eps 1e-8, no weight decay. */
+    public static final AdamOptions ADAM_DEFAULTS = new AdamOptions(0.9, 0.999, 1e-8, 0.0, false, 1.0);
+    /** The reference material's LLM pre-training configuration: AdamW, betas (0.9, 0.95), weight decay 0.1. */
+    public static final AdamOptions LLM_PRETRAINING = new AdamOptions(0.9, 0.95, 1e-8, 0.1, false, 1.0);
+    /** The reference material's fine-tuning configuration: AdamW, betas (0.9, 0.999), weight decay 0.01. */
+    public static final AdamOptions FINE_TUNING = new AdamOptions(0.9, 0.999, 1e-8, 0.01, false, 1.0);
+
+    public AdamOptions {
+        Check.unitInterval("beta1", beta1);
+        Check.unitInterval("beta2", beta2);
+        Check.positive("eps", eps);
+        Check.nonNegative("weightDecay", weightDecay);
+        Check.nonNegative("lrScale", lrScale);
+    }
+
+    public AdamOptions withBetas(double beta1, double beta2) {
+        return new AdamOptions(beta1, beta2, eps, weightDecay, amsgrad, lrScale);
+    }
+
+    public AdamOptions withEps(double eps) {
+        return new AdamOptions(beta1, beta2, eps, weightDecay, amsgrad, lrScale);
+    }
+
+    public AdamOptions withWeightDecay(double weightDecay) {
+        return new AdamOptions(beta1, beta2, eps, weightDecay, amsgrad, lrScale);
+    }
+
+    public AdamOptions withAmsgrad(boolean amsgrad) {
+        return new AdamOptions(beta1, beta2, eps, weightDecay, amsgrad, lrScale);
+    }
+
+    public AdamOptions withLrScale(double lrScale) {
+        return new AdamOptions(beta1, beta2, eps, weightDecay, amsgrad, lrScale);
+    }
+}

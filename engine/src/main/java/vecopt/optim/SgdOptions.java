@@ -1,0 +1,51 @@
+package vecopt.optim;
+
+/**
+ * Hyperparameters of one SGD parameter group, with PyTorch's {@code torch.optim.SGD} semantics.
+ *
+ * @param momentum    momentum factor, in [0, 1); 0 is plain SGD (no buffer is kept)
+ * @param dampening   dampening of the gradient in the momentum update, in [0, 1]
+ * @param weightDecay L2 penalty added to the gradient; finite, >= 0
+ * @param nesterov    Nesterov momentum; needs momentum > 0 and dampening 0, as in PyTorch
+ * @param lrScale     this group's multiplier of the step's learning rate; finite, >= 0
+ */
+public record SgdOptions(double momentum, double dampening, double weightDecay, boolean nesterov, double lrScale) {
+    /** Plain SGD. */
+    public static final SgdOptions PLAIN = new SgdOptions(0, 0, 0, false, 1.0);
+    /** The reference material's momentum configuration: momentum 0.9. */
+    public static final SgdOptions MOMENTUM = new SgdOptions(0.9, 0, 0, false, 1.0);
+
+    public SgdOptions {
+        Check.unitInterval("momentum", momentum);
+        Check.finite("dampening", dampening);
+        if (dampening < 0 || dampening > 1) {
+            throw new IllegalArgumentException("dampening must be in [0, 1], got " + dampening);
+        }
+        Check.nonNegative("weightDecay", weightDecay);
+        Check.nonNegative("lrScale", lrScale);
+        if (nesterov && (momentum <= 0 || dampening != 0)) {
+            throw new IllegalArgumentException("nesterov needs momentum > 0 and dampening 0, got momentum "
+                    + momentum + " and dampening " + dampening);
+        }
+    }
+
+    public SgdOptions withMomentum(double momentum) {
+        return new SgdOptions(momentum, dampening, weightDecay, nesterov, lrScale);
+    }
+
+    public SgdOptions withDampening(double dampening) {
+        return new SgdOptions(momentum, dampening, weightDecay, nesterov, lrScale);
+    }
+
+    public SgdOptions withWeightDecay(double weightDecay) {
+        return new SgdOptions(momentum, dampening, weightDecay, nesterov, lrScale);
+    }
+
+    public SgdOptions withNesterov(boolean nesterov) {
+        return new SgdOptions(momentum, dampening, weightDecay, nesterov, lrScale);
+    }
+
+    public SgdOptions withLrScale(double lrScale) {
+        return new SgdOptions(momentum, dampening, weightDecay, nesterov, lrScale);
+    }
+}

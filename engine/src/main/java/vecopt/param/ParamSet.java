@@ -1,0 +1,130 @@
+package vecopt.param;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import vecopt.memory.Storage;
+
+/**
+ * The parameters a trainer optimizes: named tensors, each a range of a flat parameter buffer with its gradient at
+ * the same range of a gradient buffer. Tensors may share buffers (one flat buffer for a whole model) or live in
+ * separate ones (shards); ranges in one buffer must not overlap.
+ *
+ * <pre>{@code
+ * ParamSet set = ParamSet.builder()
+ *         .add("fc.weight", params, grads, 0, 4096)
+ *         .add("fc.bias", params, grads, 4096, 64)
+ *         .build();
+ * }</pre>
+ */
+public final class ParamSet {
+    private final List<Tensor> tensors;
+    private final Map<String, Tensor> byName;
+
+    private ParamSet(List<Tensor> tensors) {
+        this.tensors = List.copyOf(tensors);
+        Map<String, Tensor> names = new HashMap<>();
+        for (Tensor t : tensors) {
+            if (names.put(t.name(), t) != null) {
+                throw new IllegalArgumentException("tensor name '" + t.name() + "' is used twice");
+            }
+        }
+        this.byName = Collections.unmodifiableMap(names);
+        checkNoOverlap(tensors);
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** A set of the given tensors, in that order. */
+    public static ParamSet of(List<Tensor> tensors) {
+        return new ParamSet(tensors);
+    }
+
+    public List<Tensor> tensors() {
+        return tensors;
+    }
+
+    /** The tensor called {@code name}; throws if there is none. */
+    public Tensor tensor(String name) {
+        Tensor t = byName.get(name);
+        if (t == null) {
+            throw new IllegalArgumentException("no tensor named '" + name + "' in this parameter set");
+        }
+        return t;
+    }
+
+    public boolean contains(String name) {
+        return byName.containsKey(name);
+    }
+
+    /** Total number of parameters. */
+    public long size() {
+        long n = 0;
+        for (Tensor t : tensors) {
+            n += t.length();
+        }
+        return n;
+    }
+
+    /** The distinct parameter buffers, in order of first appearance. */
+    public List<Storage> paramBuffers() {
+        Map<Storage, Boolean> seen = new IdentityHashMap<>();
+        List<Storage> out = new ArrayList<>();
+        for (Tensor t : tensors) {
+            if (seen.put(t.params(), Boolean.TRUE) == null) {
+                out.add(t.params());
+            }
+        }
+        return out;
+    }
+
+    private static void checkNoOverlap(List<Tensor> tensors) {
+        Map<Storage, List<Tensor>> perBuffer = new IdentityHashMap<>();
+        Map<Storage, Storage> gradOf = new IdentityHashMap<>();
+        for (Tensor t : tensors) {
+            perBuffer.computeIfAbsent(t.params(), k -> new ArrayList<>()).add(t);
+            Storage g = gradOf.putIfAbsent(t.params(), t.grads());
+            if (g != null && g != t.grads()) {
+                throw new IllegalArgumentException("tensor '" + t.name()
+                        + "': tensors of one parameter buffer must share one gradient buffer");
+            }
+        }
+        for (List<Tensor> list : perBuffer.values()) {
+            List<Tensor> sorted = new ArrayList<>(list);
+            sorted.sort(Comparator.comparingLong(Tensor::offset));
+            for (int i = 1; i < sorted.size(); i++) {
+                Tensor a = sorted.get(i - 1);
+                Tensor b = sorted.get(i);
+                if (b.offset() < a.end() && b.length() > 0 && a.length() > 0) {
+                    throw new IllegalArgumentException("tensors '" + a.name() + "' [" + a.offset() + ", " + a.end()
+                            + ") and '" + b.name() + "' [" + b.offset() + ", " + b.end() + ") overlap");
+                }
+            }
+        }
+    }
+
+    /** Collects tensors in order; {@link #build()} validates names and ranges. */
+    public static final class Builder {
+        private final List<Tensor> tensors = new ArrayList<>();
+
+        public Builder add(String name, Storage params, Storage grads, long offset, long length) {
+            tensors.add(new Tensor(name, params, grads, offset, length));
+            return this;
+        }
+
+        public Builder add(Tensor tensor) {
+            tensors.add(tensor);
+            return this;
+        }
+
+        public ParamSet build() {
+            return new ParamSet(tensors);
+        }
+    }
+}
