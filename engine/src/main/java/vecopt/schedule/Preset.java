@@ -60,7 +60,7 @@ public enum Preset {
         Schedule s = switch (this) {
             case LLM_PRETRAINING -> Schedules.warmupCosine(peakLr, 0.0, w, totalSteps);
             case LLM_FINE_TUNING, BERT_FINE_TUNING -> HuggingFace.linearScheduleWithWarmup(peakLr, w, totalSteps);
-            case CNN -> Schedules.stepDecay(peakLr, 0.1, Math.max(1, totalSteps / 3));
+            case CNN -> Schedules.stepDecay(peakLr, 0.1, (totalSteps + 2) / 3); // two decays inside the run
         };
         return new PresetSchedule(title, s);
     }
