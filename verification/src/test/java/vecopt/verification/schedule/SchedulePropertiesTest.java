@@ -20,7 +20,7 @@ import vecopt.schedule.Sequential;
 /**
  * The issue's properties of every schedule family against its transcription in the reference module.
  */
-class ScheduleProperties {
+class SchedulePropertiesTest {
 
     @Provide
     Arbitrary<ScheduleCase> cases() {
@@ -169,7 +169,7 @@ class ScheduleProperties {
     void phasesMeetAtTheirBoundaries(@ForAll("cases") ScheduleCase c) {
         Sequential q = ScheduleCase.phases(c.schedule());
         if (q == null || !c.continuous()) {
-            return; // one formula: nothing to join; a jump by design is tested in ScheduleExamples
+            return; // one formula: nothing to join; a jump by design is tested in SeedExamplesTest
         }
         long[] m = q.milestones();
         for (int i = 0; i < m.length; i++) {
