@@ -44,10 +44,10 @@ public final class ScheduleChart {
         boolean png = true;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
-                case "--steps" -> steps = Long.parseLong(value(args, ++i, "--steps"));
+                case "--steps" -> steps = number(value(args, ++i, "--steps"), "--steps");
                 case "--out" -> out = Path.of(value(args, ++i, "--out"));
                 case "--set" -> set = value(args, ++i, "--set");
-                case "--rows" -> rows = Integer.parseInt(value(args, ++i, "--rows"));
+                case "--rows" -> rows = (int) Math.min(1000, number(value(args, ++i, "--rows"), "--rows"));
                 case "--overlay" -> overlay = true;
                 case "--no-png" -> png = false;
                 case "-h", "--help" -> {
@@ -59,6 +59,9 @@ public final class ScheduleChart {
         }
         if (steps < 10) {
             fail("--steps must be >= 10, got " + steps);
+        }
+        if (rows < 2) {
+            fail("--rows must be >= 2, got " + rows);
         }
         List<Schedule> schedules = schedules(set, steps);
         System.out.printf(Locale.ROOT, "%s schedules over %d steps%n", set, steps);
@@ -94,7 +97,8 @@ public final class ScheduleChart {
                     HuggingFace.constantScheduleWithWarmup(1.0, w));
             case "torch" -> List.of(
                     PyTorch.sequentialLR(List.of(PyTorch.linearLR(1.0, 0.1, 1.0, w),
-                            PyTorch.cosineAnnealingLR(1.0, steps - w, 0.0)), w),
+                            PyTorch.cosineAnnealingLR(1.0, steps - w, 0.0)), w)
+                            .named("SequentialLR: LinearLR(0.1 -> 1, " + w + ") then CosineAnnealingLR"),
                     PyTorch.stepLR(1.0, Math.max(1, steps / 4), 0.5),
                     PyTorch.multiStepLR(1.0, new long[] {steps / 2, steps * 3 / 4}, 0.1),
                     PyTorch.exponentialLR(1.0, Math.pow(0.01, 1.0 / steps)));
@@ -111,6 +115,15 @@ public final class ScheduleChart {
                 yield List.of();
             }
         };
+    }
+
+    private static long number(String text, String flag) {
+        try {
+            return Long.parseLong(text);
+        } catch (NumberFormatException e) {
+            fail(flag + " must be a whole number, got '" + text + "'");
+            return 0;
+        }
     }
 
     private static String value(String[] args, int i, String flag) {
