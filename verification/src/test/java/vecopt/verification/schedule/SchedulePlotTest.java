@@ -22,7 +22,7 @@ import vecopt.schedule.plot.Svg;
 import vecopt.schedule.plot.TextTable;
 
 /** The chart is well-formed SVG with what a reader needs; the table shows the schedules' own values. */
-class PlotTest {
+class SchedulePlotTest {
     private static Document parse(String svg) throws Exception {
         return DocumentBuilderFactory.newInstance().newDocumentBuilder()
                 .parse(new ByteArrayInputStream(svg.getBytes(StandardCharsets.UTF_8)));

@@ -16,7 +16,7 @@ import vecopt.schedule.Sequential;
 import vecopt.schedule.WarmupSteps;
 
 /** Every bad argument fails when the schedule is built, with a message naming the parameter and the value. */
-class BadInputTest {
+class ScheduleBadInputTest {
     private static void rejects(String parameter, String value, Executable build) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, build);
         assertTrue(e.getMessage().contains(parameter) && e.getMessage().contains(value),
