@@ -28,11 +28,15 @@ cmd=${1:-run}
 case "$cmd" in
   run)  run_java examples vecopt.examples.QuickStart "$@" ;;
   test) exec "$MVN" test "$@" ;;
+  # --- schedules (issue 4) ---
+  schedules) run_java examples vecopt.examples.ScheduleChart "$@" ;;
+  # --- end schedules ---
   help|-h|--help)
     cat <<'HELP'
 usage: ./vecopt [command] [args]
   run (default)  the main job
   test           the test suite (what CI runs)
+  schedules      tabulate and plot learning-rate schedules (--help for options)
   help           this text
 HELP
     ;;
