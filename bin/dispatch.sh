@@ -26,12 +26,18 @@ run_java() { # module main-class args...
 cmd=${1:-run}
 [ $# -gt 0 ] && shift
 case "$cmd" in
-  run)  run_java examples vecopt.examples.QuickStart "$@" ;;
+  run)  run_java examples vecopt.examples.train.TrainMain "$@" ;;
+  # --- training demo (issue 6) ---
+  train) run_java examples vecopt.examples.train.TrainMain "$@" ;;
+  quickstart) run_java examples vecopt.examples.QuickStart "$@" ;;
+  # --- end training demo ---
   test) exec "$MVN" test "$@" ;;
   help|-h|--help)
     cat <<'HELP'
 usage: ./vecopt [command] [args]
-  run (default)  the main job
+  run (default)  the main job: the training demo (same as train)
+  train          trains a small MLP under several lr/clipping recipes; table + chart in out/ (train --help)
+  quickstart     the smallest vecopt program: a few AdamW steps on a quadratic
   test           the test suite (what CI runs)
   help           this text
 HELP
