@@ -3,6 +3,8 @@ package vecopt.examples.train;
 import java.lang.foreign.Arena;
 import java.util.SplittableRandom;
 import java.util.function.LongToDoubleFunction;
+import vecopt.optim.Optimizer;
+import vecopt.optim.StepReport;
 
 /**
  * Trains one freshly initialised model under one recipe and records what happened. Every recipe of a comparison
@@ -45,7 +47,7 @@ public final class TrainingRun {
         try (Arena arena = Arena.ofShared()) {
             Mlp model = Mlp.create(arena, cfg.shape(task), cfg.seed());
             Mlp.Workspace ws = model.workspace(batch);
-            try (OptimizerDriver opt = new OptimizerDriver(cfg.optimizer(), recipe, model.paramSet(),
+            try (Optimizer<?> opt = OptimizerDriver.build(cfg.optimizer(), recipe, model.paramSet(),
                     cfg.threads())) {
                 for (int step = 0; step < steps; step++) {
                     if (step % cfg.evalEvery() == 0) {
@@ -67,16 +69,16 @@ public final class TrainingRun {
                     model.backward(ws);
                     long t1 = System.nanoTime();
                     double lr = schedule.applyAsDouble(step);
-                    OptimizerDriver.Outcome out = opt.step(lr);
+                    StepReport out = opt.step(lr);
                     long t2 = System.nanoTime();
                     log.modelNanos += t1 - t0;
                     log.optimizerNanos += t2 - t1;
                     log.trainLoss[step] = loss;
                     log.lr[step] = lr;
-                    log.gradNorm[step] = out.gradNorm;
-                    log.clipCoef[step] = out.clipCoef;
-                    log.skipped[step] = out.skipped;
-                    log.updateRatio[step] = out.skipped ? 0 : out.updateNorm / out.paramNorm;
+                    log.gradNorm[step] = out.gradNorm();
+                    log.clipCoef[step] = out.clipCoef();
+                    log.skipped[step] = out.skipped();
+                    log.updateRatio[step] = out.skipped() ? Double.NaN : out.updateRatio();
                     listener.stepped(step + 1, loss);
                 }
                 evaluate(model, ws, data.heldOut(), steps, log);
