@@ -16,9 +16,9 @@ public final class RunLog {
     final int[] evalStep;
     final double[] evalLoss;
     final double[] evalAccuracy;
+    final double[] modelMillis;
+    final double[] optimizerMillis;
     int evals;
-    long modelNanos;
-    long optimizerNanos;
     float[] finalParams;
 
     RunLog(Recipe recipe, int steps, long warmupSteps, int maxEvals) {
@@ -31,6 +31,8 @@ public final class RunLog {
         clipCoef = new double[steps];
         skipped = new boolean[steps];
         updateRatio = new double[steps];
+        modelMillis = new double[steps];
+        optimizerMillis = new double[steps];
         evalStep = new int[maxEvals];
         evalLoss = new double[maxEvals];
         evalAccuracy = new double[maxEvals];

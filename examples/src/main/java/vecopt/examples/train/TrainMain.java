@@ -42,8 +42,8 @@ public final class TrainMain {
         out.printf(Locale.ROOT, "  task: teacher-network classification, %d classes, %d train / %d held-out examples,"
                         + " %.0f%% label noise, seed %d%n", task.classes(), cfg.trainCount(), cfg.heldOutCount(),
                 task.labelNoise() * 100, cfg.seed());
-        out.printf(Locale.ROOT, "  %d steps of batch %d per recipe, peak lr %g, %d optimizer thread(s)%n%n",
-                cfg.steps(), cfg.batch(), cfg.peakLr(), cfg.threads());
+        out.printf(Locale.ROOT, "  %d steps of batch %d per recipe, peak lr %s, %d optimizer thread(s)%n%n",
+                cfg.steps(), cfg.batch(), Double.toString(cfg.peakLr()), cfg.threads());
         Progress progress = new Progress(flags.progress(), System.err);
         List<RunLog> logs = new ArrayList<>();
         for (Recipe r : flags.recipes()) {
@@ -57,12 +57,12 @@ public final class TrainMain {
         Path svg = dir.resolve("training.svg");
         Files.writeString(svg, chart.svg());
         Path png = dir.resolve("training.png");
-        chart.writePng(png);
+        String pngNote = chart.writePng(png) ? png + ", " : "(no PNG: java.awt cannot render here), ";
         Path csv = dir.resolve("training.csv");
         Files.writeString(csv, Summary.csv(logs));
         Path table = dir.resolve("summary.md");
         Files.writeString(table, Summary.markdown(logs, cfg));
-        out.printf(Locale.ROOT, "%nwrote %s, %s, %s, %s  (%.1fs in all)%n", svg, png, table, csv,
+        out.printf(Locale.ROOT, "%nwrote %s, %s%s, %s  (%.1fs in all)%n", svg, pngNote, table, csv,
                 (System.nanoTime() - t0) / 1e9);
     }
 

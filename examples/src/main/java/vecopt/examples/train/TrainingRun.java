@@ -71,8 +71,8 @@ public final class TrainingRun {
                     double lr = schedule.applyAsDouble(step);
                     StepReport out = opt.step(lr);
                     long t2 = System.nanoTime();
-                    log.modelNanos += t1 - t0;
-                    log.optimizerNanos += t2 - t1;
+                    log.modelMillis[step] = (t1 - t0) / 1e6;
+                    log.optimizerMillis[step] = (t2 - t1) / 1e6;
                     log.trainLoss[step] = loss;
                     log.lr[step] = lr;
                     log.gradNorm[step] = out.gradNorm();
