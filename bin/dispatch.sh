@@ -32,6 +32,9 @@ case "$cmd" in
   quickstart) run_java examples vecopt.examples.QuickStart "$@" ;;
   # --- end training demo ---
   test) exec "$MVN" test "$@" ;;
+  # --- schedules (issue 4) ---
+  schedules) run_java examples vecopt.examples.ScheduleChart "$@" ;;
+  # --- end schedules ---
   help|-h|--help)
     cat <<'HELP'
 usage: ./vecopt [command] [args]
@@ -39,6 +42,7 @@ usage: ./vecopt [command] [args]
   train          trains a small MLP under several lr/clipping recipes; table + chart in out/ (train --help)
   quickstart     the smallest vecopt program: a few AdamW steps on a quadratic
   test           the test suite (what CI runs)
+  schedules      tabulate and plot learning-rate schedules (--help for options)
   help           this text
 HELP
     ;;
