@@ -1,51 +1,67 @@
 package vecopt.examples.train;
 
 import java.util.List;
-import java.util.function.LongToDoubleFunction;
+import java.util.Objects;
 import vecopt.optim.AdamOptions;
+import vecopt.schedule.Preset;
+import vecopt.schedule.Schedule;
+import vecopt.schedule.Schedules;
+import vecopt.schedule.WarmupSteps;
 
 /**
- * One way to train: the lr schedule's shape (warmup length and decay kind, all at the run's one peak lr), whether
+ * One way to train: the lr schedule's shape (warmup length and decay, always at the run's one peak lr), whether
  * gradients are clipped to a global norm, and the AdamW hyperparameters. Only these differ between the runs of a
  * comparison; model, data, batch order and peak lr are shared.
  *
  * <p>With {@code --optimizer sgd} the AdamW hyperparameters are not used: every recipe runs SGD with momentum 0.9
  * and its own schedule and clipping.
  *
- * @param name           short name used by {@code --recipes} and in the table and chart
- * @param description    one line for the table's legend
- * @param decay          the schedule after warmup
- * @param warmupFraction fraction of the steps spent in linear warmup, in [0, 1)
- * @param clipNorm       global gradient-norm bound, or 0 for no clipping
- * @param adam           AdamW hyperparameters of the decayed group (the no-decay group uses the same with wd 0)
+ * @param name        short name used by {@code --recipes} and in the table and chart
+ * @param description one line for the table's legend
+ * @param shape       the schedule for a peak lr and a run length
+ * @param clipNorm    global gradient-norm bound, or 0 for no clipping
+ * @param adam        AdamW hyperparameters of the decayed group (the no-decay group uses the same with wd 0)
  */
-public record Recipe(String name, String description, Decay decay, double warmupFraction, double clipNorm,
-                     AdamOptions adam) {
-    /** What the lr does after warmup. */
-    public enum Decay { CONSTANT, COSINE, LINEAR }
+public record Recipe(String name, String description, Shape shape, double clipNorm, AdamOptions adam) {
+    /** A schedule family: the schedule peaking at {@code peak} over {@code total} steps. */
+    @FunctionalInterface
+    public interface Shape {
+        Schedule at(double peak, long total);
+    }
+
+    private static final double CLIP = 1.0; // the reference material's "typical max_norm: 1.0"
 
     /** The recipes of the demo, in the order of the table and chart. */
     public static final List<Recipe> ALL = List.of(
-            new Recipe("constant", "no warmup, constant lr, no clipping", Decay.CONSTANT, 0, 0,
+            new Recipe("constant", "no warmup, constant lr, no clipping",
+                    (peak, total) -> Schedules.constant(peak), 0, AdamOptions.ADAMW_DEFAULTS),
+            new Recipe("no-warmup", "no warmup, cosine decay to 0, no clipping",
+                    (peak, total) -> Schedules.warmupCosine(peak, 0, 0, total), 0, AdamOptions.ADAMW_DEFAULTS),
+            new Recipe("clip", "no warmup, cosine decay to 0, clip 1.0",
+                    (peak, total) -> Schedules.warmupCosine(peak, 0, 0, total), CLIP, AdamOptions.ADAMW_DEFAULTS),
+            new Recipe("warmup", "10% linear warmup, cosine decay to 0, no clipping",
+                    (peak, total) -> Schedules.warmupCosine(peak, 0, WarmupSteps.fraction(0.10, total), total), 0,
                     AdamOptions.ADAMW_DEFAULTS),
-            new Recipe("no-warmup", "no warmup, cosine decay, no clipping", Decay.COSINE, 0, 0,
+            new Recipe("warmup+clip", "10% linear warmup, cosine decay to 0, clip 1.0",
+                    (peak, total) -> Schedules.warmupCosine(peak, 0, WarmupSteps.fraction(0.10, total), total), CLIP,
                     AdamOptions.ADAMW_DEFAULTS),
-            new Recipe("warmup", "10% linear warmup, cosine decay, no clipping", Decay.COSINE, 0.10, 0,
-                    AdamOptions.ADAMW_DEFAULTS),
-            new Recipe("warmup+clip", "10% linear warmup, cosine decay, clip 1.0", Decay.COSINE, 0.10, 1.0,
-                    AdamOptions.ADAMW_DEFAULTS),
-            new Recipe("llm-pretrain", "reference pre-training preset: betas (0.9, 0.95), wd 0.1, 2% warmup, cosine,"
-                    + " clip 1.0", Decay.COSINE, 0.02, 1.0, AdamOptions.LLM_PRETRAINING),
-            new Recipe("fine-tune", "reference fine-tuning preset: betas (0.9, 0.999), wd 0.01, 5% warmup, linear"
-                    + " decay, clip 1.0", Decay.LINEAR, 0.05, 1.0, AdamOptions.FINE_TUNING));
+            new Recipe("llm-pretrain", "preset LLM pre-training: betas (0.9, 0.95), wd 0.1, 1% warmup, cosine;"
+                    + " clip 1.0", preset(Preset.LLM_PRETRAINING), CLIP, AdamOptions.LLM_PRETRAINING),
+            new Recipe("llm-finetune", "preset LLM fine-tuning: betas (0.9, 0.999), wd 0.01, 3% warmup, linear"
+                    + " decay; clip 1.0", preset(Preset.LLM_FINE_TUNING), CLIP, AdamOptions.FINE_TUNING));
 
     public Recipe {
-        if (!(warmupFraction >= 0 && warmupFraction < 1)) {
-            throw new IllegalArgumentException("warmupFraction must be in [0, 1), got " + warmupFraction);
-        }
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(shape, "shape");
+        Objects.requireNonNull(adam, "adam");
         if (!(clipNorm >= 0) || clipNorm == Double.POSITIVE_INFINITY) {
             throw new IllegalArgumentException("clipNorm must be finite and >= 0 (0 = off), got " + clipNorm);
         }
+    }
+
+    /** A preset's schedule shape (warmup fraction, decay), rescaled from the preset's own peak lr to ours. */
+    private static Shape preset(Preset p) {
+        return (peak, total) -> p.schedule(total).scaled(peak / p.peakLr());
     }
 
     /** The recipe called {@code name}; the message lists the known ones. */
@@ -59,22 +75,12 @@ public record Recipe(String name, String description, Decay decay, double warmup
                 + ALL.stream().map(Recipe::name).toList());
     }
 
-    /** Warmup steps for a run of {@code total} steps. */
-    public long warmupSteps(long total) {
-        return Math.round(warmupFraction * total);
-    }
-
     public boolean clips() {
         return clipNorm > 0;
     }
 
-    /** This recipe's lr at each step of a run of {@code total} steps peaking at {@code peak}. */
-    public LongToDoubleFunction schedule(double peak, long total) {
-        long warmup = warmupSteps(total);
-        return switch (decay) {
-            case CONSTANT -> s -> s < warmup ? peak * s / warmup : peak;
-            case COSINE -> LocalSchedules.warmupCosine(peak, warmup, total);
-            case LINEAR -> LocalSchedules.warmupLinear(peak, warmup, total);
-        };
+    /** This recipe's schedule for a run of {@code total} steps peaking at {@code peak}. */
+    public Schedule schedule(double peak, long total) {
+        return shape.at(peak, total);
     }
 }

@@ -12,8 +12,8 @@ record TrainFlags(TrainConfig config, List<Recipe> recipes, Path out, Progress.M
     static final int DEFAULT_HIDDEN = 256;
     static final int DEFAULT_STEPS = 600;
     static final int DEFAULT_BATCH = 128;
-    static final double DEFAULT_ADAMW_LR = 0.02;
-    static final double DEFAULT_SGD_LR = 0.5;
+    static final double DEFAULT_ADAMW_LR = 1.0;
+    static final double DEFAULT_SGD_LR = 2.0;
     static final int TRAIN_EXAMPLES = 32768;
     static final int HELD_OUT_EXAMPLES = 2048;
 

@@ -2,9 +2,9 @@ package vecopt.examples.train;
 
 import java.lang.foreign.Arena;
 import java.util.SplittableRandom;
-import java.util.function.LongToDoubleFunction;
 import vecopt.optim.Optimizer;
 import vecopt.optim.StepReport;
+import vecopt.schedule.Schedule;
 
 /**
  * Trains one freshly initialised model under one recipe and records what happened. Every recipe of a comparison
@@ -31,8 +31,8 @@ public final class TrainingRun {
     public static RunLog run(TrainConfig cfg, Recipe recipe, TeacherTask task, TeacherTask.Split data,
                              Listener listener) {
         int steps = cfg.steps();
-        RunLog log = new RunLog(recipe, steps, recipe.warmupSteps(steps), steps / cfg.evalEvery() + 2);
-        LongToDoubleFunction schedule = recipe.schedule(cfg.peakLr(), steps);
+        Schedule schedule = recipe.schedule(cfg.peakLr(), steps);
+        RunLog log = new RunLog(recipe, steps, schedule.warmupSteps(), steps / cfg.evalEvery() + 2);
         Samples train = data.train();
         int batch = cfg.batch();
         float[] x = new float[batch * task.features()];
@@ -68,7 +68,7 @@ public final class TrainingRun {
                     double loss = model.forward(ws, x, y, batch);
                     model.backward(ws);
                     long t1 = System.nanoTime();
-                    double lr = schedule.applyAsDouble(step);
+                    double lr = schedule.lr(step);
                     StepReport out = opt.step(lr);
                     long t2 = System.nanoTime();
                     log.modelMillis[step] = (t1 - t0) / 1e6;
