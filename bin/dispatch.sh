@@ -23,12 +23,22 @@ run_java() { # module main-class args...
   "$JAVA_HOME/bin/java" "${JAVA_FLAGS[@]}" -cp "$cp" "$main" "$@" 2> >(grep -v --line-buffered '^WARNING: Using incubator modules' >&2)
 }
 
+# --- training demo (issue 6) ---
+run_train() { # like run_java, but stderr passes unbuffered (a \r progress bar has no newline for grep to wait for):
+  # only the JVM's first line, the incubator notice, is dropped; the trainer is told whether stderr is a terminal.
+  local cp; cp=$(build examples)
+  VECOPT_PROGRESS=$([ -t 2 ] && echo bar || echo lines) "$JAVA_HOME/bin/java" "${JAVA_FLAGS[@]}" -cp "$cp" \
+    vecopt.examples.train.TrainMain "$@" \
+    2> >(IFS= read -r first || exit 0; [[ $first == "WARNING: Using incubator modules"* ]] || printf '%s\n' "$first"; exec cat >&2)
+}
+# --- end training demo ---
+
 cmd=${1:-run}
 [ $# -gt 0 ] && shift
 case "$cmd" in
-  run)  run_java examples vecopt.examples.train.TrainMain "$@" ;;
+  run)  run_train "$@" ;;
   # --- training demo (issue 6) ---
-  train) run_java examples vecopt.examples.train.TrainMain "$@" ;;
+  train) run_train "$@" ;;
   quickstart) run_java examples vecopt.examples.QuickStart "$@" ;;
   # --- end training demo ---
   test) exec "$MVN" test "$@" ;;

@@ -161,13 +161,18 @@ final class Chart {
         // legend: final held-out loss and accuracy next to each name
         double ly = LOSS_TOP + 8;
         c.text(X1 + 18, ly + 6, "final held-out loss / acc", 11.5, TEXT, Canvas.Anchor.START, true);
+        c.text(X1 + 18, ly + 21, "(peak training loss)", 11.5, TEXT, Canvas.Anchor.START, false);
         for (int i = 0; i < logs.size(); i++) {
             RunLog l = logs.get(i);
-            double y = ly + 28 + 38 * i;
+            double y = ly + 44 + 52 * i;
             c.line(X1 + 18, y - 4, X1 + 44, y - 4, COLORS[i % COLORS.length], 3, false);
             c.text(X1 + 50, y, l.recipe.name(), 12.5, TEXT, Canvas.Anchor.START, true);
             c.text(X1 + 50, y + 15, String.format(Locale.ROOT, "%.4f / %.1f%%", l.finalHeldOutLoss(),
                     100 * l.finalHeldOutAccuracy()), 11.5, AXIS, Canvas.Anchor.START, false);
+            double peak = java.util.Arrays.stream(l.trainLoss).filter(Double::isFinite).max().orElse(Double.NaN);
+            c.text(X1 + 50, y + 30, String.format(Locale.ROOT, "(peak %.3g%s)", peak,
+                    l.skippedSteps() > 0 ? ", " + l.skippedSteps() + " skipped" : ""), 11.5, AXIS,
+                    Canvas.Anchor.START, false);
         }
     }
 

@@ -40,8 +40,7 @@ record TrainFlags(TrainConfig config, List<Recipe> recipes, Path out, Progress.M
         List<Recipe> recipes = Recipe.ALL;
         Path out = Path.of("out");
         OptimizerDriver.Kind kind = OptimizerDriver.Kind.ADAMW;
-        Progress.Mode progress = System.console() != null && System.console().isTerminal()
-                ? Progress.Mode.BAR : Progress.Mode.LINES;
+        Progress.Mode progress = defaultProgress();
         boolean help = false;
         for (int i = 0; i < args.length; i++) {
             String flag = args[i];
@@ -93,6 +92,21 @@ record TrainFlags(TrainConfig config, List<Recipe> recipes, Path out, Progress.M
             throw new IllegalArgumentException("bad flag value: " + e.getMessage(), e);
         }
         return new TrainFlags(cfg, recipes, out, progress, help);
+    }
+
+    /**
+     * A bar when stderr is a terminal, else lines. Java cannot tell where stderr goes, so {@code ./vecopt} checks
+     * and says so in {@code VECOPT_PROGRESS}; run directly, the console stands in for it.
+     */
+    private static Progress.Mode defaultProgress() {
+        String env = System.getenv("VECOPT_PROGRESS");
+        if ("bar".equals(env)) {
+            return Progress.Mode.BAR;
+        }
+        if ("lines".equals(env)) {
+            return Progress.Mode.LINES;
+        }
+        return System.console() != null && System.console().isTerminal() ? Progress.Mode.BAR : Progress.Mode.LINES;
     }
 
     private static List<Recipe> recipes(String value) {

@@ -42,7 +42,7 @@ public final class TrainMain {
         out.printf(Locale.ROOT, "  task: teacher-network classification, %d classes, %d train / %d held-out examples,"
                         + " %.0f%% label noise, seed %d%n", task.classes(), cfg.trainCount(), cfg.heldOutCount(),
                 task.labelNoise() * 100, cfg.seed());
-        out.printf(Locale.ROOT, "  %d steps of batch %d per recipe, peak lr %s, %d optimizer thread(s)%n%n",
+        out.printf(Locale.ROOT, "  %d steps of batch %d per recipe, peak lr %s, %d optimizer thread(s)%n",
                 cfg.steps(), cfg.batch(), Double.toString(cfg.peakLr()), cfg.threads());
         Progress progress = new Progress(flags.progress(), System.err);
         List<RunLog> logs = new ArrayList<>();
