@@ -51,7 +51,7 @@ public final class TrainingRun {
                     cfg.threads())) {
                 for (int step = 0; step < steps; step++) {
                     if (step % cfg.evalEvery() == 0) {
-                        evaluate(model, ws, data.heldOut(), step, log);
+                        evaluate(model, ws, data.heldOut(), step, log, x, y);
                     }
                     if (cursor + batch > order.length) { // a new epoch: reshuffle (Fisher-Yates)
                         for (int i = order.length - 1; i > 0; i--) {
@@ -81,7 +81,7 @@ public final class TrainingRun {
                     log.updateRatio[step] = out.skipped() ? Double.NaN : out.updateRatio();
                     listener.stepped(step + 1, loss);
                 }
-                evaluate(model, ws, data.heldOut(), steps, log);
+                evaluate(model, ws, data.heldOut(), steps, log, x, y);
             }
             log.finalParams = model.params().toArray(0, Math.toIntExact(model.params().length()));
         }
@@ -89,11 +89,13 @@ public final class TrainingRun {
         return log;
     }
 
-    /** Mean loss and accuracy over the whole held-out split, in fixed-size slices in order. */
-    private static void evaluate(Mlp model, Mlp.Workspace ws, Samples heldOut, int step, RunLog log) {
+    /**
+     * Mean loss and accuracy over the whole held-out split, in batch-sized slices in order, through the training
+     * batch's buffers {@code x}/{@code y} (refilled before the next step anyway).
+     */
+    private static void evaluate(Mlp model, Mlp.Workspace ws, Samples heldOut, int step, RunLog log, float[] x,
+                                 int[] y) {
         int rows = ws.maxRows;
-        float[] x = new float[rows * heldOut.features()];
-        int[] y = new int[rows];
         double lossSum = 0;
         long correct = 0;
         for (int from = 0; from < heldOut.count(); from += rows) {
