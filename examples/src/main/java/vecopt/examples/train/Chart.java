@@ -72,7 +72,7 @@ final class Chart {
         double top = hi;
 
         c.text(X0, 30, String.format(Locale.ROOT, "vecopt train: %s, MLP hidden %d, batch %d, peak lr %s, seed %d",
-                cfg.optimizer() == OptimizerDriver.Kind.ADAMW ? "AdamW" : "SGD-momentum", cfg.hidden(), cfg.batch(),
+                cfg.optimizer() == OptimizerKind.ADAMW ? "AdamW" : "SGD-momentum", cfg.hidden(), cfg.batch(),
                 label(cfg.peakLr()), cfg.seed()), 17, TEXT, Canvas.Anchor.START, true);
         c.text(X0, 52, "loss (log scale): thick = held-out, thin = training mini-batch; losses above the top are"
                 + " drawn at the top edge", 12, TEXT, Canvas.Anchor.START, false);

@@ -4,9 +4,7 @@ import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import vecopt.memory.Storage;
@@ -136,13 +134,6 @@ public final class Mlp {
     /** Number of trainable parameters (alignment padding between tensors excluded). */
     public long parameterCount() {
         return count;
-    }
-
-    /** Tensor names in layout order. */
-    public List<String> tensorNames() {
-        List<String> out = new ArrayList<>();
-        paramSet.tensors().forEach(t -> out.add(t.name()));
-        return out;
     }
 
     /** Activation buffers for batches of up to {@code maxRows} examples; one per thread that runs the model. */

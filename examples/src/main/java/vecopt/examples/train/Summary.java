@@ -126,7 +126,7 @@ final class Summary {
                 + "upd/weight: |p_new - p_old| / |p_new| per step; opt ms/step: median time of vecopt's step (norm pass,"
                 + " clipping, update, report); opt share: of median forward + backward + optimizer time%n", TeacherTask.DEFAULT.classes(),
                 Math.log(TeacherTask.DEFAULT.classes()), SPIKE_FACTOR, SPIKE_WINDOW));
-        if (cfg.optimizer() == OptimizerDriver.Kind.SGD) {
+        if (cfg.optimizer() == OptimizerKind.SGD) {
             sb.append("with --optimizer sgd every recipe runs SGD with momentum 0.9 and no weight decay: only the"
                     + " schedules and clipping above apply, not the betas or weight decay\n");
         }

@@ -15,7 +15,7 @@ package vecopt.examples.train;
  * @param heldOutCount held-out examples
  */
 public record TrainConfig(int hidden, int steps, int batch, double peakLr, long seed, int threads,
-                          OptimizerDriver.Kind optimizer, int evalEvery, int trainCount, int heldOutCount) {
+                          OptimizerKind optimizer, int evalEvery, int trainCount, int heldOutCount) {
     public TrainConfig {
         positive("hidden", hidden);
         positive("steps", steps);

@@ -39,7 +39,7 @@ record TrainFlags(TrainConfig config, List<Recipe> recipes, Path out, Progress.M
         Double lr = null;
         List<Recipe> recipes = Recipe.ALL;
         Path out = Path.of("out");
-        OptimizerDriver.Kind kind = OptimizerDriver.Kind.ADAMW;
+        OptimizerKind kind = OptimizerKind.ADAMW;
         Progress.Mode progress = defaultProgress();
         boolean help = false;
         for (int i = 0; i < args.length; i++) {
@@ -69,8 +69,8 @@ record TrainFlags(TrainConfig config, List<Recipe> recipes, Path out, Progress.M
                 case "--out" -> out = Path.of(value);
                 case "--recipes" -> recipes = recipes(value);
                 case "--optimizer" -> kind = switch (value) {
-                    case "adamw" -> OptimizerDriver.Kind.ADAMW;
-                    case "sgd" -> OptimizerDriver.Kind.SGD;
+                    case "adamw" -> OptimizerKind.ADAMW;
+                    case "sgd" -> OptimizerKind.SGD;
                     default -> throw new IllegalArgumentException("--optimizer must be adamw or sgd, got '" + value + "'");
                 };
                 case "--progress" -> progress = switch (value) {
@@ -83,7 +83,7 @@ record TrainFlags(TrainConfig config, List<Recipe> recipes, Path out, Progress.M
                 default -> throw new IllegalArgumentException("unknown flag '" + flag + "'");
             }
         }
-        double peak = lr != null ? lr : kind == OptimizerDriver.Kind.ADAMW ? DEFAULT_ADAMW_LR : DEFAULT_SGD_LR;
+        double peak = lr != null ? lr : kind == OptimizerKind.ADAMW ? DEFAULT_ADAMW_LR : DEFAULT_SGD_LR;
         TrainConfig cfg;
         try {
             cfg = new TrainConfig(hidden, steps, batch, peak, seed, threads, kind, Math.max(1, steps / 40),

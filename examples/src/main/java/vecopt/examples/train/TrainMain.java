@@ -37,7 +37,7 @@ public final class TrainMain {
         TeacherTask.Split data = task.generate(cfg.seed(), cfg.trainCount(), cfg.heldOutCount());
         Mlp.Shape shape = cfg.shape(task);
         out.printf(Locale.ROOT, "vecopt train: %s MLP %d-%d-%d-%d with LayerNorm, %,d parameters in one off-heap shard%n",
-                cfg.optimizer() == OptimizerDriver.Kind.ADAMW ? "AdamW" : "SGD-momentum", shape.inputs(),
+                cfg.optimizer() == OptimizerKind.ADAMW ? "AdamW" : "SGD-momentum", shape.inputs(),
                 shape.hidden(), shape.hidden(), shape.classes(), parameterCount(shape));
         out.printf(Locale.ROOT, "  task: teacher-network classification, %d classes, %d train / %d held-out examples,"
                         + " %.0f%% label noise, seed %d%n", task.classes(), cfg.trainCount(), cfg.heldOutCount(),

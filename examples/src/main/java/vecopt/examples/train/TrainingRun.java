@@ -12,7 +12,8 @@ import vecopt.schedule.Schedule;
  * runs differ only in what the recipe changes.
  *
  * <pre>{@code
- * RunLog log = TrainingRun.run(config, Recipe.named("warmup+clip"), TeacherTask.DEFAULT, data, Progress.NONE);
+ * RunLog log = TrainingRun.run(config, Recipe.named("warmup+clip"), TeacherTask.DEFAULT, data,
+ *         TrainingRun.Listener.SILENT);
  * }</pre>
  */
 public final class TrainingRun {
@@ -21,6 +22,21 @@ public final class TrainingRun {
 
     /** Observes a run's progress: called after every step with the step's training loss. */
     public interface Listener {
+        /** Shows nothing. */
+        Listener SILENT = new Listener() {
+            @Override
+            public void started(Recipe recipe, int steps) {
+            }
+
+            @Override
+            public void stepped(int step, double trainLoss) {
+            }
+
+            @Override
+            public void finished(RunLog log) {
+            }
+        };
+
         void started(Recipe recipe, int steps);
 
         void stepped(int step, double trainLoss);
@@ -47,7 +63,7 @@ public final class TrainingRun {
         try (Arena arena = Arena.ofShared()) {
             Mlp model = Mlp.create(arena, cfg.shape(task), cfg.seed());
             Mlp.Workspace ws = model.workspace(batch);
-            try (Optimizer<?> opt = OptimizerDriver.build(cfg.optimizer(), recipe, model.paramSet(),
+            try (Optimizer<?> opt = OptimizerFactory.build(cfg.optimizer(), recipe, model.paramSet(),
                     cfg.threads())) {
                 for (int step = 0; step < steps; step++) {
                     if (step % cfg.evalEvery() == 0) {

@@ -13,7 +13,7 @@ class TrainFlagsTest {
     void defaultsRunEveryRecipeWithAdamW() {
         TrainFlags f = TrainFlags.parse();
         assertEquals(Recipe.ALL, f.recipes());
-        assertEquals(OptimizerDriver.Kind.ADAMW, f.config().optimizer());
+        assertEquals(OptimizerKind.ADAMW, f.config().optimizer());
         assertEquals(TrainFlags.DEFAULT_ADAMW_LR, f.config().peakLr());
         assertEquals(Path.of("out"), f.out());
     }
@@ -28,7 +28,7 @@ class TrainFlagsTest {
         assertEquals(7, f.config().seed());
         assertEquals(1, f.config().threads());
         assertEquals(Path.of("/tmp/x"), f.out());
-        assertEquals(OptimizerDriver.Kind.SGD, f.config().optimizer());
+        assertEquals(OptimizerKind.SGD, f.config().optimizer());
         assertEquals(TrainFlags.DEFAULT_SGD_LR, f.config().peakLr());
         assertEquals(Progress.Mode.NONE, f.progress());
     }

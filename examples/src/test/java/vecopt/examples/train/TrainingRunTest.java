@@ -12,10 +12,10 @@ import vecopt.parallel.ChunkGrid;
 /** Short real runs of the demo: deterministic across optimizer thread counts, and they learn. */
 class TrainingRunTest {
     private static final TeacherTask TASK = TeacherTask.DEFAULT;
-    private static final TrainingRun.Listener QUIET = new Progress(Progress.Mode.NONE, System.err);
+    private static final TrainingRun.Listener QUIET = TrainingRun.Listener.SILENT;
 
     private static TrainConfig config(int hidden, int steps, int batch, double lr, int threads) {
-        return new TrainConfig(hidden, steps, batch, lr, 11, threads, OptimizerDriver.Kind.ADAMW, 20, 4096, 512);
+        return new TrainConfig(hidden, steps, batch, lr, 11, threads, OptimizerKind.ADAMW, 20, 4096, 512);
     }
 
     @Test
@@ -27,7 +27,7 @@ class TrainingRunTest {
         TrainConfig two = config(256, 40, 16, 0.02, 2);
         try (Arena arena = Arena.ofConfined()) {
             long decayed = Mlp.create(arena, one.shape(TASK), 0).paramSet().tensors().stream()
-                    .filter(t -> !OptimizerDriver.noDecay(t)).mapToLong(Tensor::length).sum();
+                    .filter(t -> !OptimizerFactory.noDecay(t)).mapToLong(Tensor::length).sum();
             assertTrue(decayed > ChunkGrid.CHUNK, "decayed group must span several chunks, has " + decayed);
         }
         RunLog a = TrainingRun.run(one, clipped, TASK, data, QUIET);

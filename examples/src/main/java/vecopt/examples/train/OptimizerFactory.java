@@ -13,22 +13,19 @@ import vecopt.param.Tensor;
  * LayerNorm parameters in a "no_decay" group, the recipe's global-norm clipping fused into the step, non-finite
  * gradients skipped, and update and parameter norms tracked for the report.
  */
-final class OptimizerDriver {
-    /** Which update rule. */
-    enum Kind { ADAMW, SGD }
-
-    private OptimizerDriver() {
+final class OptimizerFactory {
+    private OptimizerFactory() {
     }
 
-    static Optimizer<?> build(Kind kind, Recipe recipe, ParamSet set, int threads) {
+    static Optimizer<?> build(OptimizerKind kind, Recipe recipe, ParamSet set, int threads) {
         return switch (kind) {
             case ADAMW -> configure(AdamW.builder(set)
                     .options(recipe.adam())
-                    .group("no_decay", recipe.adam().withWeightDecay(0), OptimizerDriver::noDecay), recipe, threads)
+                    .group("no_decay", recipe.adam().withWeightDecay(0), OptimizerFactory::noDecay), recipe, threads)
                     .build();
             case SGD -> configure(Sgd.builder(set)
                     .options(SgdOptions.MOMENTUM)
-                    .group("no_decay", SgdOptions.MOMENTUM, OptimizerDriver::noDecay), recipe, threads)
+                    .group("no_decay", SgdOptions.MOMENTUM, OptimizerFactory::noDecay), recipe, threads)
                     .build();
         };
     }
