@@ -42,6 +42,13 @@ case "$cmd" in
   quickstart) run_java examples vecopt.examples.QuickStart "$@" ;;
   # --- end training demo ---
   test) exec "$MVN" test "$@" ;;
+  test-long) # the property suites again and again with fresh random seeds: ./vecopt test-long [rounds, default 10]
+    rounds=${1:-10}
+    for ((i = 1; i <= rounds; i++)); do
+      echo "vecopt: property round $i of $rounds" >&2
+      "$MVN" -q -pl verification -am test -Dtest='*Properties' -Dsurefire.failIfNoSpecifiedTests=false || exit 1
+    done
+    echo "vecopt: $rounds rounds of properties passed" >&2 ;;
   # --- schedules (issue 4) ---
   schedules) run_java examples vecopt.examples.ScheduleChart "$@" ;;
   # --- end schedules ---
@@ -52,6 +59,7 @@ usage: ./vecopt [command] [args]
   train          trains a small MLP under several lr/clipping recipes; table + chart in out/ (train --help)
   quickstart     the smallest vecopt program: a few AdamW steps on a quadratic
   test           the test suite (what CI runs)
+  test-long [n]  the property suites n more times (default 10) with fresh random seeds
   schedules      tabulate and plot learning-rate schedules (--help for options)
   help           this text
 HELP
