@@ -26,10 +26,12 @@ run_java() { # module main-class args...
 # --- training demo (issue 6) ---
 run_train() { # like run_java, but stderr passes unbuffered (a \r progress bar has no newline for grep to wait for):
   # only the JVM's first line, the incubator notice, is dropped; the trainer is told whether stderr is a terminal.
-  local cp; cp=$(build examples)
-  VECOPT_PROGRESS=$([ -t 2 ] && echo bar || echo lines) "$JAVA_HOME/bin/java" "${JAVA_FLAGS[@]}" -cp "$cp" \
-    vecopt.examples.train.TrainMain "$@" \
-    2> >(IFS= read -r first || exit 0; [[ $first == "WARNING: Using incubator modules"* ]] || printf '%s\n' "$first"; exec cat >&2)
+  local cp progress; cp=$(build examples)
+  progress=$([ -t 2 ] && echo bar || echo lines)
+  { VECOPT_PROGRESS=$progress "$JAVA_HOME/bin/java" "${JAVA_FLAGS[@]}" -cp "$cp" vecopt.examples.train.TrainMain "$@" \
+      2>&1 1>&3 3>&- \
+    | (IFS= read -r first || exit 0; [[ $first == "WARNING: Using incubator modules"* ]] || printf '%s\n' "$first"
+       exec cat) >&2; } 3>&1
 }
 # --- end training demo ---
 

@@ -22,7 +22,7 @@ record TrainFlags(TrainConfig config, List<Recipe> recipes, Path out, Progress.M
               --hidden N          hidden width of the MLP (default %d)
               --steps N           optimizer steps per recipe (default %d)
               --batch N           examples per step (default %d)
-              --lr X              peak learning rate shared by all recipes (default %g for adamw, %g for sgd)
+              --lr X              peak learning rate shared by all recipes (default %s for adamw, %s for sgd)
               --recipes a,b|all   which recipes to run (default all: %s)
               --optimizer adamw|sgd   AdamW with the recipe's hyperparameters, or SGD with momentum 0.9 (default adamw)
               --seed N            seeds data, initial parameters and batch order (default 42)
