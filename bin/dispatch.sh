@@ -23,10 +23,26 @@ run_java() { # module main-class args...
   "$JAVA_HOME/bin/java" "${JAVA_FLAGS[@]}" -cp "$cp" "$main" "$@" 2> >(grep -v --line-buffered '^WARNING: Using incubator modules' >&2)
 }
 
+# --- training demo (issue 6) ---
+run_train() { # like run_java, but stderr passes unbuffered (a \r progress bar has no newline for grep to wait for):
+  # only the JVM's first line, the incubator notice, is dropped; the trainer is told whether stderr is a terminal.
+  local cp progress; cp=$(build examples)
+  progress=$([ -t 2 ] && echo bar || echo lines)
+  { VECOPT_PROGRESS=$progress "$JAVA_HOME/bin/java" "${JAVA_FLAGS[@]}" -cp "$cp" vecopt.examples.train.TrainMain "$@" \
+      2>&1 1>&3 3>&- \
+    | (IFS= read -r first || exit 0; [[ $first == "WARNING: Using incubator modules"* ]] || printf '%s\n' "$first"
+       exec cat) >&2; } 3>&1
+}
+# --- end training demo ---
+
 cmd=${1:-run}
 [ $# -gt 0 ] && shift
 case "$cmd" in
-  run)  run_java examples vecopt.examples.QuickStart "$@" ;;
+  run)  run_train "$@" ;;
+  # --- training demo (issue 6) ---
+  train) run_train "$@" ;;
+  quickstart) run_java examples vecopt.examples.QuickStart "$@" ;;
+  # --- end training demo ---
   test) exec "$MVN" test "$@" ;;
   test-long) # the property suites again and again with fresh random seeds: ./vecopt test-long [rounds, default 10]
     rounds=${1:-10}
@@ -41,7 +57,9 @@ case "$cmd" in
   help|-h|--help)
     cat <<'HELP'
 usage: ./vecopt [command] [args]
-  run (default)  the main job
+  run (default)  the main job: the training demo (same as train)
+  train          trains a small MLP under several lr/clipping recipes; table + chart in out/ (train --help)
+  quickstart     the smallest vecopt program: a few AdamW steps on a quadratic
   test           the test suite (what CI runs)
   test-long [n]  the property suites n more times (default 10) with fresh random seeds
   schedules      tabulate and plot learning-rate schedules (--help for options)

@@ -1,0 +1,95 @@
+package vecopt.examples.train;
+
+import java.util.Arrays;
+
+/** Everything one recipe's run recorded, per step and per held-out evaluation, plus where the time went. */
+public final class RunLog {
+    final Recipe recipe;
+    final int steps;
+    final long warmupSteps;
+    final double[] trainLoss;
+    final double[] lr;
+    final double[] gradNorm;
+    final double[] clipCoef;
+    final boolean[] skipped;
+    final double[] updateRatio;
+    final int[] evalStep;
+    final double[] evalLoss;
+    final double[] evalAccuracy;
+    final double[] modelMillis;
+    final double[] optimizerMillis;
+    int evals;
+    float[] finalParams;
+
+    RunLog(Recipe recipe, int steps, long warmupSteps, int maxEvals) {
+        this.recipe = recipe;
+        this.steps = steps;
+        this.warmupSteps = warmupSteps;
+        trainLoss = new double[steps];
+        lr = new double[steps];
+        gradNorm = new double[steps];
+        clipCoef = new double[steps];
+        skipped = new boolean[steps];
+        updateRatio = new double[steps];
+        modelMillis = new double[steps];
+        optimizerMillis = new double[steps];
+        evalStep = new int[maxEvals];
+        evalLoss = new double[maxEvals];
+        evalAccuracy = new double[maxEvals];
+    }
+
+    void addEval(int step, double loss, double accuracy) {
+        evalStep[evals] = step;
+        evalLoss[evals] = loss;
+        evalAccuracy[evals] = accuracy;
+        evals++;
+    }
+
+    public Recipe recipe() {
+        return recipe;
+    }
+
+    /** The parameter shard after the last step (padding included), for comparing runs bit for bit. */
+    public float[] finalParams() {
+        return finalParams.clone();
+    }
+
+    /** Training (mini-batch) loss of each step, before its update. */
+    public double[] trainLoss() {
+        return trainLoss.clone();
+    }
+
+    public double finalHeldOutLoss() {
+        return evalLoss[evals - 1];
+    }
+
+    public double finalHeldOutAccuracy() {
+        return evalAccuracy[evals - 1];
+    }
+
+    /** Index of the evaluation with the lowest held-out loss (NaN counts as worst). */
+    int bestEval() {
+        int best = 0;
+        for (int i = 1; i < evals; i++) {
+            if (evalLoss[i] < evalLoss[best] || Double.isNaN(evalLoss[best])) {
+                best = i;
+            }
+        }
+        return best;
+    }
+
+    int skippedSteps() {
+        int n = 0;
+        for (boolean s : skipped) {
+            n += s ? 1 : 0;
+        }
+        return n;
+    }
+
+    @Override
+    public String toString() {
+        return "RunLog[" + recipe.name() + ", " + steps + " steps, final held-out loss "
+                + (evals > 0 ? evalLoss[evals - 1] : Double.NaN) + ", evals " + Arrays.toString(
+                Arrays.copyOf(evalLoss, evals)) + "]";
+    }
+}
