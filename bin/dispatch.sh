@@ -28,11 +28,19 @@ cmd=${1:-run}
 case "$cmd" in
   run)  run_java examples vecopt.examples.QuickStart "$@" ;;
   test) exec "$MVN" test "$@" ;;
+  # --- benchmarks (issue 5): JMH suite, regression comparison, charts ---
+  bench)   run_java bench vecopt.bench.BenchMain "$@" ;;
+  compare) run_java bench vecopt.bench.Compare "$@" ;;
+  chart)   run_java bench vecopt.bench.ChartMain "$@" ;;
+  # --- end benchmarks ---
   help|-h|--help)
     cat <<'HELP'
 usage: ./vecopt [command] [args]
   run (default)  the main job
   test           the test suite (what CI runs)
+  bench          JMH benchmarks: --quick (headline, < 3 min), or the suite with JMH options; report FILE.json
+  compare        compare two JMH JSON results, or one against a baseline of ratios; exit 1 on a regression
+  chart          chart of a JMH JSON result: throughput vs size per kernel, ceilings as lines (SVG + PNG)
   help           this text
 HELP
     ;;

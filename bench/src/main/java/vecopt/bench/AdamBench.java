@@ -45,7 +45,7 @@ public class AdamBench {
     public String memory;
 
     @Param({"adamw", "adam_l2", "amsgrad"})
-    public String variant;
+    public String adam;
 
     /** "staggered" (no 4K aliasing between buffers) or "aliased" (to measure what staggering saves). */
     @Param({"staggered"})
@@ -66,8 +66,8 @@ public class AdamBench {
                 .fill(4, 1e-6f, 1e-4f, 5);   // vmax > 0
         chunk = new Chunk(buffers.segment(0), buffers.segment(1), buffers.segment(2), buffers.segment(3),
                 buffers.segment(4), 0, size, 0);
-        step = AdamScalars.of(variant, 1000);
-        amsgrad = variant.equals("amsgrad");
+        step = AdamScalars.of(adam, 1000);
+        amsgrad = adam.equals("amsgrad");
         if (NativeKernels.available()) {
             NativeKernels.setThreads(1);
         }

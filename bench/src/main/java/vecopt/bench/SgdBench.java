@@ -39,7 +39,7 @@ public class SgdBench {
     public String memory;
 
     @Param({"momentum", "nesterov"})
-    public String variant;
+    public String sgd;
 
     @Param({"staggered"})
     public String layout;
@@ -55,7 +55,7 @@ public class SgdBench {
                 .fill(1, -0.01f, 0.01f, 2)    // g
                 .fill(2, -0.01f, 0.01f, 3);   // momentum buffer
         chunk = new Chunk(buffers.segment(0), buffers.segment(1), buffers.segment(2), null, null, 0, size, 0);
-        step = SgdScalars.of(variant);
+        step = SgdScalars.of(sgd);
         if (NativeKernels.available()) {
             NativeKernels.setThreads(1);
         }
