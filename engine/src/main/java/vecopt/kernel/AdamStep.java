@@ -67,4 +67,9 @@ public final class AdamStep {
     public float invSqrtBc2() {
         return invSqrtBc2;
     }
+
+    /** Sets the factor each gradient is multiplied by (the clipping coefficient), keeping the other scalars. */
+    public void gradScale(double scale) {
+        this.gradScale = (float) scale;
+    }
 }

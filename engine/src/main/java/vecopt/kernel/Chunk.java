@@ -16,9 +16,14 @@ public final class Chunk {
     final long start;
     final int length;
     final int group;
+    final int index;
 
+    /**
+     * @param index this chunk's position in its optimizer's grid: where the kernels store its partial sums
+     *              (slots {@code 2*index} and {@code 2*index+1} of the sums array)
+     */
     public Chunk(MemorySegment params, MemorySegment grads, MemorySegment state1, MemorySegment state2,
-                 MemorySegment state3, long start, int length, int group) {
+                 MemorySegment state3, long start, int length, int group, int index) {
         this.params = params;
         this.grads = grads;
         this.state1 = state1;
@@ -27,6 +32,12 @@ public final class Chunk {
         this.start = start;
         this.length = length;
         this.group = group;
+        this.index = index;
+    }
+
+    /** Position in the optimizer's chunk grid. */
+    public int index() {
+        return index;
     }
 
     public long start() {

@@ -1,5 +1,7 @@
 package vecopt.kernel;
 
+import java.lang.foreign.MemorySegment;
+
 /**
  * The fused update loops, over one {@link Chunk} at a time. Implementations are stateless and give bitwise
  * identical results: the SIMD one evaluates per lane exactly the float operations the scalar one does per element
@@ -8,11 +10,33 @@ package vecopt.kernel;
  * <p>Obtain the implementation chosen for this JVM from {@link KernelProvider#kernels()}.
  */
 public interface Kernels {
-    /** Adam / AdamW / AMSGrad on one chunk: reads p, g, m, v (and vmax) once, writes p, m, v (and vmax) once. */
-    void adam(Chunk chunk, AdamStep step);
+    /**
+     * Adam / AdamW / AMSGrad on one chunk: reads p, g, m, v (and vmax) once, writes p, m, v (and vmax) once.
+     *
+     * @param norms null, or an array where the same pass stores the chunk's sum of squared updates
+     *              {@code (p_new - p_old)^2} at {@code 2*chunk.index()} and of squared new parameters at
+     *              {@code 2*chunk.index()+1} (accumulated in double)
+     */
+    void adam(Chunk chunk, AdamStep step, double[] norms);
 
-    /** SGD (with momentum, dampening, Nesterov, L2 decay) on one chunk. */
-    void sgd(Chunk chunk, SgdStep step);
+    /** SGD (with momentum, dampening, Nesterov, L2 decay) on one chunk; {@code norms} as for {@link #adam}. */
+    void sgd(Chunk chunk, SgdStep step, double[] norms);
+
+    /**
+     * Sum of squares of the floats {@code [start, start + length)} of {@code x}, accumulated in double: a float's
+     * square lies in [2^-298, 2^256], so the sum never overflows or underflows (the guard BLAS nrm2 gets from
+     * scaling, a wider accumulator gives in one pass). A NaN or infinity anywhere makes the result NaN or infinite.
+     */
+    double sumOfSquares(MemorySegment x, long start, int length);
+
+    /** Largest absolute value of the floats {@code [start, start + length)} of {@code x}; NaN if any is NaN. */
+    float maxAbs(MemorySegment x, long start, int length);
+
+    /** {@code x[i] *= factor} over {@code [start, start + length)}. */
+    void scale(MemorySegment x, long start, int length, float factor);
+
+    /** {@code x[i] = min(max(x[i], -limit), limit)} over {@code [start, start + length)} (NaN stays NaN). */
+    void clamp(MemorySegment x, long start, int length, float limit);
 
     /** A short description for logs and reports, e.g. "Panama FloatVector 512-bit (16 lanes)". */
     String describe();

@@ -2,6 +2,7 @@ package vecopt.kernel;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
+import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -19,6 +20,8 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class PanamaKernels implements Kernels {
     static final VectorSpecies<Float> SPECIES = species(System.getProperty("vecopt.vector.bits"));
+    /** Doubles of the same bit size: a float vector converts to two of these (parts 0 and 1). */
+    static final VectorSpecies<Double> DSPECIES = VectorSpecies.of(double.class, SPECIES.vectorShape());
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
 
     static VectorSpecies<Float> species(String bits) {
@@ -45,17 +48,19 @@ final class PanamaKernels implements Kernels {
     }
 
     @Override
-    public void adam(Chunk c, AdamStep k) {
+    public void adam(Chunk c, AdamStep k, double[] norms) {
         final int n = c.length;
         final int bound = SPECIES.loopBound(n);
-        if (k.amsgrad) {
+        if (norms != null) {
+            adamTracked(c, k, bound, norms);
+        } else if (k.amsgrad) {
             adamAmsgrad(c, k, bound);
         } else if (k.useL2) {
             adamL2(c, k, bound);
         } else {
             adamDecoupled(c, k, bound);
         }
-        ScalarKernels.adamRange(c, k, bound, n);
+        ScalarKernels.adamRange(c, k, bound, n, norms);
     }
 
     // Three loops rather than one with flags: each is straight-line code that C2 keeps in registers; the flags are
@@ -139,15 +144,17 @@ final class PanamaKernels implements Kernels {
     }
 
     @Override
-    public void sgd(Chunk c, SgdStep k) {
+    public void sgd(Chunk c, SgdStep k, double[] norms) {
         final int n = c.length;
         final int bound = SPECIES.loopBound(n);
-        if (!k.useMomentum) {
+        if (norms != null) {
+            sgdTracked(c, k, bound, norms);
+        } else if (!k.useMomentum) {
             sgdPlain(c, k, bound);
         } else {
             sgdMomentum(c, k, bound);
         }
-        ScalarKernels.sgdRange(c, k, bound, n);
+        ScalarKernels.sgdRange(c, k, bound, n, norms);
     }
 
     private static void sgdPlain(Chunk c, SgdStep k, int bound) {
@@ -191,5 +198,162 @@ final class PanamaKernels implements Kernels {
             FloatVector d = nesterov ? buf.fma(mom, g) : buf;
             d.fma(negLr, p).intoMemorySegment(ps, off, ORDER);
         }
+    }
+    // The tracked variants also sum (p_new - p_old)^2 and p_new^2 in double in the same pass; they are the opt-in
+    // path (StepReport's update/parameter norms), so one loop with per-step flags serves all options.
+
+    private static void adamTracked(Chunk c, AdamStep k, int bound, double[] norms) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state1, vs = c.state2, xs = c.state3;
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps), decay = FloatVector.broadcast(SPECIES, k.decay);
+        final FloatVector negStep = FloatVector.broadcast(SPECIES, k.negStepSize);
+        final FloatVector invBc2 = FloatVector.broadcast(SPECIES, k.invSqrtBc2);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector l2 = FloatVector.broadcast(SPECIES, k.l2);
+        final boolean useL2 = k.useL2, ams = k.amsgrad;
+        final long base = c.start * Float.BYTES;
+        final int step = SPECIES.length();
+        DoubleVector du0 = DoubleVector.zero(DSPECIES), du1 = du0, pp0 = du0, pp1 = du0;
+        for (int i = 0; i < bound; i += step) {
+            final long off = base + (long) i * Float.BYTES;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, off, ORDER);
+            FloatVector g = FloatVector.fromMemorySegment(SPECIES, gs, off, ORDER).mul(scale);
+            if (useL2) {
+                g = p.fma(l2, g);
+            }
+            FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, off, ORDER).fma(b1, g.mul(c1));
+            FloatVector v = FloatVector.fromMemorySegment(SPECIES, vs, off, ORDER).fma(b2, g.mul(c2).mul(g));
+            m.intoMemorySegment(ms, off, ORDER);
+            v.intoMemorySegment(vs, off, ORDER);
+            if (ams) {
+                v = FloatVector.fromMemorySegment(SPECIES, xs, off, ORDER).max(v);
+                v.intoMemorySegment(xs, off, ORDER);
+            }
+            FloatVector denom = v.lanewise(VectorOperators.SQRT).fma(invBc2, eps);
+            FloatVector pNew = m.div(denom).fma(negStep, p.mul(decay));
+            pNew.intoMemorySegment(ps, off, ORDER);
+            FloatVector du = pNew.sub(p);
+            DoubleVector d0 = (DoubleVector) du.convertShape(VectorOperators.F2D, DSPECIES, 0);
+            DoubleVector d1 = (DoubleVector) du.convertShape(VectorOperators.F2D, DSPECIES, 1);
+            DoubleVector q0 = (DoubleVector) pNew.convertShape(VectorOperators.F2D, DSPECIES, 0);
+            DoubleVector q1 = (DoubleVector) pNew.convertShape(VectorOperators.F2D, DSPECIES, 1);
+            du0 = d0.fma(d0, du0);
+            du1 = d1.fma(d1, du1);
+            pp0 = q0.fma(q0, pp0);
+            pp1 = q1.fma(q1, pp1);
+        }
+        norms[2 * c.index] = sumLanes(du0.add(du1));
+        norms[2 * c.index + 1] = sumLanes(pp0.add(pp1));
+    }
+
+    private static void sgdTracked(Chunk c, SgdStep k, int bound, double[] norms) {
+        final MemorySegment ps = c.params, gs = c.grads, bs = c.state1;
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector damp1 = FloatVector.broadcast(SPECIES, k.oneMinusDampening);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final boolean useWd = k.useWeightDecay, useMom = k.useMomentum, nesterov = k.nesterov, first = k.firstStep;
+        final long base = c.start * Float.BYTES;
+        final int step = SPECIES.length();
+        DoubleVector du0 = DoubleVector.zero(DSPECIES), du1 = du0, pp0 = du0, pp1 = du0;
+        for (int i = 0; i < bound; i += step) {
+            final long off = base + (long) i * Float.BYTES;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, off, ORDER);
+            FloatVector g = FloatVector.fromMemorySegment(SPECIES, gs, off, ORDER).mul(scale);
+            if (useWd) {
+                g = p.fma(wd, g);
+            }
+            FloatVector d = g;
+            if (useMom) {
+                FloatVector buf = first ? g : FloatVector.fromMemorySegment(SPECIES, bs, off, ORDER).fma(mom, g.mul(damp1));
+                buf.intoMemorySegment(bs, off, ORDER);
+                d = nesterov ? buf.fma(mom, g) : buf;
+            }
+            FloatVector pNew = d.fma(negLr, p);
+            pNew.intoMemorySegment(ps, off, ORDER);
+            FloatVector du = pNew.sub(p);
+            DoubleVector d0 = (DoubleVector) du.convertShape(VectorOperators.F2D, DSPECIES, 0);
+            DoubleVector d1 = (DoubleVector) du.convertShape(VectorOperators.F2D, DSPECIES, 1);
+            DoubleVector q0 = (DoubleVector) pNew.convertShape(VectorOperators.F2D, DSPECIES, 0);
+            DoubleVector q1 = (DoubleVector) pNew.convertShape(VectorOperators.F2D, DSPECIES, 1);
+            du0 = d0.fma(d0, du0);
+            du1 = d1.fma(d1, du1);
+            pp0 = q0.fma(q0, pp0);
+            pp1 = q1.fma(q1, pp1);
+        }
+        norms[2 * c.index] = sumLanes(du0.add(du1));
+        norms[2 * c.index + 1] = sumLanes(pp0.add(pp1));
+    }
+
+    /**
+     * Lanes summed first to last. Not {@code reduceLanes(ADD)}: its order is unspecified and may differ between
+     * interpreted and compiled code, and partial sums must not depend on when the JIT got to a method.
+     */
+    private static double sumLanes(DoubleVector v) {
+        double s = 0;
+        for (int i = 0; i < v.length(); i++) {
+            s += v.lane(i);
+        }
+        return s;
+    }
+
+    @Override
+    public double sumOfSquares(MemorySegment x, long start, int length) {
+        final int bound = SPECIES.loopBound(length);
+        final long base = start * Float.BYTES;
+        final int step = SPECIES.length();
+        DoubleVector acc0 = DoubleVector.zero(DSPECIES), acc1 = acc0;
+        for (int i = 0; i < bound; i += step) {
+            FloatVector f = FloatVector.fromMemorySegment(SPECIES, x, base + (long) i * Float.BYTES, ORDER);
+            DoubleVector d0 = (DoubleVector) f.convertShape(VectorOperators.F2D, DSPECIES, 0);
+            DoubleVector d1 = (DoubleVector) f.convertShape(VectorOperators.F2D, DSPECIES, 1);
+            acc0 = d0.fma(d0, acc0);
+            acc1 = d1.fma(d1, acc1);
+        }
+        return sumLanes(acc0.add(acc1)) + ScalarKernels.sumOfSquaresRange(x, start, bound, length);
+    }
+
+    @Override
+    public float maxAbs(MemorySegment x, long start, int length) {
+        final int bound = SPECIES.loopBound(length);
+        final long base = start * Float.BYTES;
+        final int step = SPECIES.length();
+        FloatVector max = FloatVector.zero(SPECIES);
+        for (int i = 0; i < bound; i += step) {
+            max = max.max(FloatVector.fromMemorySegment(SPECIES, x, base + (long) i * Float.BYTES, ORDER).abs());
+        }
+        float m = 0f; // max is exact and NaN-propagating in any order, so a lane-wise reduction is deterministic
+        for (int i = 0; i < max.length(); i++) {
+            m = Math.max(m, max.lane(i));
+        }
+        return ScalarKernels.maxAbsRange(x, start, bound, length, m);
+    }
+
+    @Override
+    public void scale(MemorySegment x, long start, int length, float factor) {
+        final int bound = SPECIES.loopBound(length);
+        final long base = start * Float.BYTES;
+        final int step = SPECIES.length();
+        final FloatVector f = FloatVector.broadcast(SPECIES, factor);
+        for (int i = 0; i < bound; i += step) {
+            long off = base + (long) i * Float.BYTES;
+            FloatVector.fromMemorySegment(SPECIES, x, off, ORDER).mul(f).intoMemorySegment(x, off, ORDER);
+        }
+        ScalarKernels.scaleRange(x, start, bound, length, factor);
+    }
+
+    @Override
+    public void clamp(MemorySegment x, long start, int length, float limit) {
+        final int bound = SPECIES.loopBound(length);
+        final long base = start * Float.BYTES;
+        final int step = SPECIES.length();
+        final FloatVector hi = FloatVector.broadcast(SPECIES, limit), lo = FloatVector.broadcast(SPECIES, -limit);
+        for (int i = 0; i < bound; i += step) {
+            long off = base + (long) i * Float.BYTES;
+            FloatVector.fromMemorySegment(SPECIES, x, off, ORDER).max(lo).min(hi).intoMemorySegment(x, off, ORDER);
+        }
+        ScalarKernels.clampRange(x, start, bound, length, limit);
     }
 }

@@ -11,13 +11,21 @@ public final class ScalarKernels implements Kernels {
     static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED;
 
     @Override
-    public void adam(Chunk c, AdamStep k) {
-        adamRange(c, k, 0, c.length);
+    public void adam(Chunk c, AdamStep k, double[] norms) {
+        if (norms != null) {
+            norms[2 * c.index] = 0;
+            norms[2 * c.index + 1] = 0;
+        }
+        adamRange(c, k, 0, c.length, norms);
     }
 
     @Override
-    public void sgd(Chunk c, SgdStep k) {
-        sgdRange(c, k, 0, c.length);
+    public void sgd(Chunk c, SgdStep k, double[] norms) {
+        if (norms != null) {
+            norms[2 * c.index] = 0;
+            norms[2 * c.index + 1] = 0;
+        }
+        sgdRange(c, k, 0, c.length, norms);
     }
 
     @Override
@@ -30,14 +38,18 @@ public final class ScalarKernels implements Kernels {
         return 1;
     }
 
-    /** Elements {@code [from, to)} of the chunk (indices relative to its start). */
-    static void adamRange(Chunk c, AdamStep k, int from, int to) {
+    /**
+     * Elements {@code [from, to)} of the chunk (indices relative to its start); adds the tracked sums (if
+     * {@code norms} is not null) to the chunk's slots.
+     */
+    static void adamRange(Chunk c, AdamStep k, int from, int to, double[] norms) {
         final MemorySegment ps = c.params, gs = c.grads, ms = c.state1, vs = c.state2, xs = c.state3;
         final float b1 = k.beta1, c1 = k.oneMinusBeta1, b2 = k.beta2, c2 = k.oneMinusBeta2;
         final float eps = k.eps, decay = k.decay, l2 = k.l2, negStep = k.negStepSize, invBc2 = k.invSqrtBc2;
         final float scale = k.gradScale;
         final boolean useL2 = k.useL2, ams = k.amsgrad;
         final long base = c.start * Float.BYTES;
+        double du2 = 0, p2 = 0;
         for (int i = from; i < to; i++) {
             final long off = base + (long) i * Float.BYTES;
             float p = ps.get(F, off);
@@ -54,16 +66,25 @@ public final class ScalarKernels implements Kernels {
                 xs.set(F, off, v);
             }
             float denom = Math.fma((float) Math.sqrt(v), invBc2, eps);
-            ps.set(F, off, Math.fma(m / denom, negStep, p * decay));
+            float pNew = Math.fma(m / denom, negStep, p * decay);
+            ps.set(F, off, pNew);
+            double du = pNew - p; // the float difference (rounded to float), as the SIMD path takes it
+            du2 += du * du;
+            p2 += (double) pNew * pNew;
+        }
+        if (norms != null) {
+            norms[2 * c.index] += du2;
+            norms[2 * c.index + 1] += p2;
         }
     }
 
-    static void sgdRange(Chunk c, SgdStep k, int from, int to) {
+    static void sgdRange(Chunk c, SgdStep k, int from, int to, double[] norms) {
         final MemorySegment ps = c.params, gs = c.grads, bs = c.state1;
         final float negLr = k.negLr, mom = k.momentum, damp1 = k.oneMinusDampening, wd = k.weightDecay;
         final float scale = k.gradScale;
         final boolean useWd = k.useWeightDecay, useMom = k.useMomentum, nesterov = k.nesterov, first = k.firstStep;
         final long base = c.start * Float.BYTES;
+        double du2 = 0, p2 = 0;
         for (int i = from; i < to; i++) {
             final long off = base + (long) i * Float.BYTES;
             float p = ps.get(F, off);
@@ -77,7 +98,69 @@ public final class ScalarKernels implements Kernels {
                 bs.set(F, off, buf);
                 d = nesterov ? Math.fma(buf, mom, g) : buf;
             }
-            ps.set(F, off, Math.fma(d, negLr, p));
+            float pNew = Math.fma(d, negLr, p);
+            ps.set(F, off, pNew);
+            double du = pNew - p; // the float difference (rounded to float), as the SIMD path takes it
+            du2 += du * du;
+            p2 += (double) pNew * pNew;
+        }
+        if (norms != null) {
+            norms[2 * c.index] += du2;
+            norms[2 * c.index + 1] += p2;
+        }
+    }
+
+    @Override
+    public double sumOfSquares(MemorySegment x, long start, int length) {
+        return sumOfSquaresRange(x, start, 0, length);
+    }
+
+    static double sumOfSquaresRange(MemorySegment x, long start, int from, int to) {
+        final long base = start * Float.BYTES;
+        double sum = 0;
+        for (int i = from; i < to; i++) {
+            double v = x.get(F, base + (long) i * Float.BYTES);
+            sum += v * v;
+        }
+        return sum;
+    }
+
+    @Override
+    public float maxAbs(MemorySegment x, long start, int length) {
+        return maxAbsRange(x, start, 0, length, 0f);
+    }
+
+    static float maxAbsRange(MemorySegment x, long start, int from, int to, float max) {
+        final long base = start * Float.BYTES;
+        for (int i = from; i < to; i++) {
+            max = Math.max(max, Math.abs(x.get(F, base + (long) i * Float.BYTES)));
+        }
+        return max;
+    }
+
+    @Override
+    public void scale(MemorySegment x, long start, int length, float factor) {
+        scaleRange(x, start, 0, length, factor);
+    }
+
+    static void scaleRange(MemorySegment x, long start, int from, int to, float factor) {
+        final long base = start * Float.BYTES;
+        for (int i = from; i < to; i++) {
+            long off = base + (long) i * Float.BYTES;
+            x.set(F, off, x.get(F, off) * factor);
+        }
+    }
+
+    @Override
+    public void clamp(MemorySegment x, long start, int length, float limit) {
+        clampRange(x, start, 0, length, limit);
+    }
+
+    static void clampRange(MemorySegment x, long start, int from, int to, float limit) {
+        final long base = start * Float.BYTES;
+        for (int i = from; i < to; i++) {
+            long off = base + (long) i * Float.BYTES;
+            x.set(F, off, Math.min(Math.max(x.get(F, off), -limit), limit));
         }
     }
 }

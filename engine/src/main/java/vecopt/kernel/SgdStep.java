@@ -35,4 +35,9 @@ public final class SgdStep {
         this.gradScale = (float) gradScale;
         return this;
     }
+
+    /** Sets the factor each gradient is multiplied by (the clipping coefficient), keeping the other scalars. */
+    public void gradScale(double scale) {
+        this.gradScale = (float) scale;
+    }
 }

@@ -41,7 +41,14 @@ abstract sealed class AdamFamily extends Optimizer<AdamOptions> permits AdamW, A
     }
 
     @Override
-    protected void run(Kernels kernels, Chunk chunk) {
-        kernels.adam(chunk, steps[chunk.group()]);
+    protected void run(Kernels kernels, Chunk chunk, double[] norms) {
+        kernels.adam(chunk, steps[chunk.group()], norms);
+    }
+
+    @Override
+    protected void setGradScale(double scale) {
+        for (var s : steps) {
+            s.gradScale(scale);
+        }
     }
 }

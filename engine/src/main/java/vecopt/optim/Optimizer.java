@@ -9,6 +9,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.Predicate;
+import vecopt.clip.Clip;
+import vecopt.clip.NonFinite;
+import vecopt.clip.NonFiniteGradientException;
 import vecopt.kernel.Chunk;
 import vecopt.kernel.KernelProvider;
 import vecopt.kernel.Kernels;
@@ -16,6 +19,7 @@ import vecopt.memory.Storage;
 import vecopt.param.ParamSet;
 import vecopt.param.Tensor;
 import vecopt.parallel.ChunkGrid;
+import vecopt.parallel.WorkerPool;
 
 /**
  * An optimizer over a {@link ParamSet}: parameter groups, state buffers with the layout of the parameters, and the
@@ -25,6 +29,15 @@ import vecopt.parallel.ChunkGrid;
  * <p>State is allocated up front, one buffer per state variable and per parameter buffer, of that buffer's length and
  * kind: on the heap for heap parameters, off-heap (64-byte aligned) for off-heap ones, from the arena given to the
  * builder or from one the optimizer owns and frees in {@link #close()}.
+ *
+ * <p>One step, as data flows: a read pass over the gradients for their global norm (when clipping is on or the
+ * non-finite policy needs it), the policy for a NaN or infinity, then the fused update pass, in which each gradient is
+ * multiplied by the clipping coefficient inside the kernel. Both passes run on the optimizer's persistent
+ * {@link WorkerPool} over the fixed chunk grid; partial sums are combined in grid order, so parameters, state, norms
+ * and reports are bitwise identical for any pool size and for heap or off-heap buffers.
+ *
+ * <p><b>Fused clipping leaves the gradient buffers unscaled</b>: the coefficient is applied inside the update. Use
+ * {@link vecopt.clip.Clip#byNorm} when you need the clipped gradients themselves.
  *
  * @param <O> the options type of a parameter group
  */
@@ -39,6 +52,14 @@ public abstract class Optimizer<O> implements AutoCloseable {
     private final String[] bufferRoles;
     private final Chunk[] chunks;
     private final StepReport report;
+    private final WorkerPool pool;
+    private final double maxNorm; // 0: no clipping
+    private final NonFinite nonFinite;
+    private final boolean trackNorms;
+    private final double[] gradSums; // per chunk: sum of squared gradients
+    private final double[] updateSums; // per chunk: sum of squared updates, sum of squared new params
+    private final WorkerPool.Task normTask;
+    private final WorkerPool.Task updateTask;
     private long steps;
     private boolean closed;
 
@@ -83,11 +104,20 @@ public abstract class Optimizer<O> implements AutoCloseable {
                 Storage[] s = state.get(r.tensor().params());
                 cs.add(new Chunk(r.tensor().params().segment(), r.tensor().grads().segment(),
                         nState > 0 ? s[0].segment() : null, nState > 1 ? s[1].segment() : null,
-                        nState > 2 ? s[2].segment() : null, r.start(), r.length(), g));
+                        nState > 2 ? s[2].segment() : null, r.start(), r.length(), g, cs.size()));
             }
         }
         this.chunks = cs.toArray(new Chunk[0]);
         this.report = new StepReport(groups.size());
+        this.maxNorm = b.maxNorm;
+        this.nonFinite = b.nonFinite;
+        this.trackNorms = b.trackNorms;
+        this.gradSums = new double[chunks.length];
+        this.updateSums = trackNorms ? new double[2 * chunks.length] : null;
+        final Kernels k = kernels;
+        this.normTask = i -> gradSums[i] = k.sumOfSquares(chunks[i].grads(), chunks[i].start(), chunks[i].length());
+        this.updateTask = i -> run(k, chunks[i], updateSums);
+        this.pool = new WorkerPool(b.threads);
     }
 
     private static boolean containsIdentity(List<Storage> list, Storage s) {
@@ -108,18 +138,70 @@ public abstract class Optimizer<O> implements AutoCloseable {
     /** Computes group {@code group}'s per-step scalars for learning rate {@code lr} and update number {@code t}. */
     protected abstract void prepare(int group, O options, double lr, long t);
 
-    /** Runs the kernel on one chunk with the scalars prepared for its group. */
-    protected abstract void run(Kernels kernels, Chunk chunk);
+    /** Runs the kernel on one chunk with the scalars prepared for its group; {@code norms} as in {@link Kernels#adam}. */
+    protected abstract void run(Kernels kernels, Chunk chunk, double[] norms);
+
+    /** Sets the gradient scale (clipping coefficient) of every group's prepared scalars. */
+    protected abstract void setGradScale(double scale);
 
     /**
-     * Applies one update with learning rate {@code lr} (times each group's {@code lrScale}).
+     * Applies one update with learning rate {@code lr} (times each group's {@code lrScale}), with the clipping and
+     * non-finite policy this optimizer was built with.
      *
      * <p>Everything is checked before the first element is written: {@code lr} must be finite and >= 0, and every
-     * buffer open, writable and accessible from this thread.
+     * buffer open, writable and accessible from the threads that will touch it.
      *
      * @return this optimizer's report, overwritten by the next step
+     * @throws NonFiniteGradientException when a gradient is NaN or infinite and the policy is {@code THROW}
+     * @throws WorkerPool.WorkerException when a kernel failed on a worker thread (with its cause)
      */
     public final StepReport step(double lr) {
+        checkReady(lr);
+        double norm = Double.NaN;
+        double coef = 1.0;
+        if (maxNorm > 0 || nonFinite != NonFinite.PROCEED) {
+            pool.run(chunks.length, normTask);
+            norm = Math.sqrt(sumInOrder(gradSums, 0, 1));
+            if (!Double.isFinite(norm)) {
+                if (nonFinite == NonFinite.THROW) {
+                    throw firstNonFinite();
+                }
+                if (nonFinite == NonFinite.SKIP) {
+                    return skip(lr, norm);
+                }
+            }
+            if (maxNorm > 0) {
+                coef = Clip.coefficient(maxNorm, norm);
+            }
+        }
+        return update(lr, norm, coef);
+    }
+
+    /**
+     * Applies one update with the gradients multiplied by {@code gradScale}, computed elsewhere: the second half of
+     * a data-parallel step, where each rank contributes {@link #localGradSumOfSquares()} to a global norm and every
+     * rank then applies the same coefficient ({@link Clip#coefficient}). No norm pass and no non-finite check is made
+     * here: that decision belongs with the global norm.
+     */
+    public final StepReport step(double lr, double gradScale) {
+        checkReady(lr);
+        if (!(gradScale >= 0) || gradScale == Double.POSITIVE_INFINITY) {
+            throw new IllegalArgumentException("gradScale must be finite and >= 0, got " + gradScale);
+        }
+        return update(lr, Double.NaN, gradScale);
+    }
+
+    /**
+     * The sum of squared gradients over this optimizer's parameters (this rank's shards), computed on the pool with
+     * the same grid and order as a step's norm pass.
+     */
+    public final double localGradSumOfSquares() {
+        checkReady(0.0);
+        pool.run(chunks.length, normTask);
+        return sumInOrder(gradSums, 0, 1);
+    }
+
+    private void checkReady(double lr) {
         if (!(lr >= 0) || lr == Double.POSITIVE_INFINITY) {
             throw new IllegalArgumentException("lr must be finite and >= 0, got " + lr);
         }
@@ -129,21 +211,69 @@ public abstract class Optimizer<O> implements AutoCloseable {
         Thread self = Thread.currentThread();
         for (int i = 0; i < buffersToCheck.length; i++) {
             buffersToCheck[i].checkUsable(bufferRoles[i], self);
+            for (int w = 0; w < pool.workers(); w++) {
+                buffersToCheck[i].checkUsable(bufferRoles[i], pool.worker(w));
+            }
         }
+    }
+
+    private StepReport update(double lr, double norm, double coef) {
         for (int g = 0; g < groupArray.length; g++) {
             ParamGroup<O> group = groupArray[g];
             double groupLr = lr * lrScale(group.options());
             report.groupLr[g] = groupLr;
             prepare(g, group.options(), groupLr, group.steps + 1);
         }
-        for (Chunk c : chunks) {
-            run(kernels, c);
-        }
+        setGradScale(coef);
+        pool.run(chunks.length, updateTask);
         for (ParamGroup<O> group : groupArray) {
             group.steps++;
         }
         report.step = ++steps;
+        report.skipped = false;
+        report.gradNorm = norm;
+        report.clipCoef = coef;
+        report.updateNorm = trackNorms ? Math.sqrt(sumInOrder(updateSums, 0, 2)) : Double.NaN;
+        report.paramNorm = trackNorms ? Math.sqrt(sumInOrder(updateSums, 1, 2)) : Double.NaN;
         return report;
+    }
+
+    private StepReport skip(double lr, double norm) {
+        for (int g = 0; g < groupArray.length; g++) {
+            report.groupLr[g] = lr * lrScale(groupArray[g].options());
+        }
+        report.skipped = true;
+        report.skippedSteps++;
+        report.gradNorm = norm;
+        report.clipCoef = Double.NaN;
+        report.updateNorm = Double.NaN;
+        report.paramNorm = Double.NaN;
+        return report;
+    }
+
+    private static double sumInOrder(double[] values, int from, int stride) {
+        double s = 0;
+        for (int i = from; i < values.length; i += stride) {
+            s += values[i];
+        }
+        return s;
+    }
+
+    private NonFiniteGradientException firstNonFinite() {
+        for (Tensor t : params.tensors()) {
+            for (long i = 0; i < t.length(); i++) {
+                float v = t.grads().get(t.offset() + i);
+                if (!Float.isFinite(v)) {
+                    return new NonFiniteGradientException(t.name(), i, v);
+                }
+            }
+        }
+        return new NonFiniteGradientException("?", -1, Float.NaN); // the norm overflowed no finite input can
+    }
+
+    /** Threads this optimizer steps with (the caller included). */
+    public int threads() {
+        return pool.size();
     }
 
     /** The group's multiplier of the step's lr. */
@@ -191,11 +321,12 @@ public abstract class Optimizer<O> implements AutoCloseable {
                 .asReadOnly();
     }
 
-    /** Frees the state this optimizer allocated (if it owns its arena); the optimizer cannot step afterwards. */
+    /** Stops the worker pool and frees the state this optimizer allocated (if it owns its arena). */
     @Override
     public void close() {
         if (!closed) {
             closed = true;
+            pool.close();
             if (ownedArena != null) {
                 ownedArena.close();
             }
@@ -212,6 +343,10 @@ public abstract class Optimizer<O> implements AutoCloseable {
         private final Map<String, Selector<O>> extra = new LinkedHashMap<>();
         private Arena stateArena;
         private Kernels kernels;
+        private int threads = Runtime.getRuntime().availableProcessors();
+        private double maxNorm;
+        private NonFinite nonFinite = NonFinite.SKIP;
+        private boolean trackNorms;
 
         private record Selector<O>(O options, Predicate<Tensor> matches, String description) {
         }
@@ -262,6 +397,40 @@ public abstract class Optimizer<O> implements AutoCloseable {
         /** Run these kernels instead of {@link KernelProvider#kernels()} (e.g. the scalar ones, to compare). */
         public B kernels(Kernels kernels) {
             this.kernels = Objects.requireNonNull(kernels, "kernels");
+            return self();
+        }
+
+        /** Threads a step runs on, the caller's included (default: available processors; 1 runs inline). */
+        public B threads(int threads) {
+            if (threads < 1) {
+                throw new IllegalArgumentException("threads must be >= 1, got " + threads);
+            }
+            this.threads = threads;
+            return self();
+        }
+
+        /**
+         * Clip gradients by their global L2 norm, fused into the update: coefficient
+         * {@code min(1, maxNorm / (norm + 1e-6))} as in PyTorch's {@code clip_grad_norm_}. The gradient buffers are
+         * left unscaled.
+         */
+        public B clipGradNorm(double maxNorm) {
+            if (!(maxNorm > 0) || maxNorm == Double.POSITIVE_INFINITY) {
+                throw new IllegalArgumentException("maxNorm must be finite and > 0, got " + maxNorm);
+            }
+            this.maxNorm = maxNorm;
+            return self();
+        }
+
+        /** What to do with NaN or infinite gradients (default {@link NonFinite#SKIP}). */
+        public B onNonFinite(NonFinite policy) {
+            this.nonFinite = Objects.requireNonNull(policy, "policy");
+            return self();
+        }
+
+        /** Also compute the update norm and the parameter norm, in the update pass, for the report. */
+        public B trackNorms(boolean track) {
+            this.trackNorms = track;
             return self();
         }
 

@@ -54,8 +54,15 @@ public final class Sgd extends Optimizer<SgdOptions> {
     }
 
     @Override
-    protected void run(Kernels kernels, Chunk chunk) {
-        kernels.sgd(chunk, steps[chunk.group()]);
+    protected void run(Kernels kernels, Chunk chunk, double[] norms) {
+        kernels.sgd(chunk, steps[chunk.group()], norms);
+    }
+
+    @Override
+    protected void setGradScale(double scale) {
+        for (var s : steps) {
+            s.gradScale(scale);
+        }
     }
 
     public static final class Builder extends Optimizer.Builder<SgdOptions, Builder> {

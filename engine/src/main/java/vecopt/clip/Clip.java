@@ -1,0 +1,73 @@
+package vecopt.clip;
+
+import vecopt.kernel.KernelProvider;
+import vecopt.kernel.Kernels;
+import vecopt.param.ParamSet;
+import vecopt.param.Tensor;
+import vecopt.parallel.ChunkGrid;
+
+/**
+ * Gradient clipping with PyTorch's semantics ({@code torch.nn.utils.clip_grad_norm_}, {@code clip_grad_value_}),
+ * applied to the gradient buffers in place. For clipping fused into the update (no write pass over the gradients),
+ * use the optimizer builder's {@code clipGradNorm(maxNorm)} instead.
+ *
+ * <pre>{@code
+ * double norm = Clip.byNorm(params, 1.0);   // total norm before clipping
+ * }</pre>
+ */
+public final class Clip {
+    /** PyTorch's guard against division by zero in the coefficient: {@code max_norm / (total_norm + 1e-6)}. */
+    public static final double EPS = 1e-6;
+
+    private Clip() {
+    }
+
+    /**
+     * The factor gradients are multiplied by: {@code min(1, maxNorm / (totalNorm + 1e-6))}. NaN for a NaN norm and 0
+     * for an infinite one, as in PyTorch. For a data-parallel job: sum {@link GlobalNorm#sumOfSquares} over ranks,
+     * take the square root, and pass the coefficient from here to each rank's {@code step(lr, coefficient)}.
+     */
+    public static double coefficient(double maxNorm, double totalNorm) {
+        checkMaxNorm(maxNorm);
+        double c = maxNorm / (totalNorm + EPS);
+        return Double.isNaN(c) ? Double.NaN : Math.min(1.0, c);
+    }
+
+    static void checkMaxNorm(double maxNorm) {
+        if (!(maxNorm > 0) || maxNorm == Double.POSITIVE_INFINITY) {
+            throw new IllegalArgumentException("maxNorm must be finite and > 0, got " + maxNorm);
+        }
+    }
+
+    /**
+     * Scales all gradients by {@link #coefficient} when the global L2 norm exceeds {@code maxNorm}; returns the norm
+     * before clipping. Non-finite gradients are left as they are (the returned norm says so: NaN or infinite).
+     */
+    public static double byNorm(ParamSet params, double maxNorm) {
+        checkMaxNorm(maxNorm);
+        Kernels k = KernelProvider.kernels();
+        double norm = GlobalNorm.l2(params, k);
+        double coef = coefficient(maxNorm, norm);
+        if (Double.isFinite(norm) && coef < 1.0) {
+            float f = (float) coef;
+            for (ChunkGrid.Range r : ChunkGrid.cut(params.tensors(), ChunkGrid.CHUNK)) {
+                k.scale(r.tensor().grads().segment(), r.start(), r.length(), f);
+            }
+        }
+        return norm;
+    }
+
+    /** Clamps every gradient to {@code [-clipValue, clipValue]} ({@code clip_grad_value_}). */
+    public static void byValue(ParamSet params, double clipValue) {
+        if (!(clipValue >= 0) || clipValue == Double.POSITIVE_INFINITY) {
+            throw new IllegalArgumentException("clipValue must be finite and >= 0, got " + clipValue);
+        }
+        Kernels k = KernelProvider.kernels();
+        for (Tensor t : params.tensors()) {
+            t.grads().checkUsable("grads of '" + t.name() + "'", Thread.currentThread());
+        }
+        for (ChunkGrid.Range r : ChunkGrid.cut(params.tensors(), ChunkGrid.CHUNK)) {
+            k.clamp(r.tensor().grads().segment(), r.start(), r.length(), (float) clipValue);
+        }
+    }
+}

@@ -1,0 +1,69 @@
+package vecopt.clip;
+
+import vecopt.kernel.KernelProvider;
+import vecopt.kernel.Kernels;
+import vecopt.param.ParamSet;
+import vecopt.param.Tensor;
+import vecopt.parallel.ChunkGrid;
+
+/**
+ * Norms over all gradients of a parameter set, in one read pass, as one vector (PyTorch's
+ * {@code clip_grad_norm_} total norm, {@code norm_type=2} or {@code inf}).
+ *
+ * <p>Squares are summed in double, per chunk of the fixed grid, and the chunk sums are added in grid order: the
+ * result does not depend on threads, and is accurate to about {@code n_chunk * 2^-53} relative (far below a float
+ * ULP), with no overflow or underflow for any float input (see {@link Kernels#sumOfSquares}).
+ *
+ * <pre>{@code
+ * double total = GlobalNorm.l2(params);
+ * }</pre>
+ */
+public final class GlobalNorm {
+    private GlobalNorm() {
+    }
+
+    /** The L2 norm of all gradients; NaN or infinite when one of them is. */
+    public static double l2(ParamSet params) {
+        return l2(params, KernelProvider.kernels());
+    }
+
+    static double l2(ParamSet params, Kernels k) {
+        return Math.sqrt(sumOfSquares(params, k));
+    }
+
+    /**
+     * The sum of squares of all gradients of this set: what a rank that owns some shards contributes to a global
+     * norm (add the ranks' sums, then take the square root).
+     */
+    public static double sumOfSquares(ParamSet params) {
+        return sumOfSquares(params, KernelProvider.kernels());
+    }
+
+    static double sumOfSquares(ParamSet params, Kernels k) {
+        checkReadable(params);
+        double sum = 0;
+        for (ChunkGrid.Range r : ChunkGrid.cut(params.tensors(), ChunkGrid.CHUNK)) {
+            sum += k.sumOfSquares(r.tensor().grads().segment(), r.start(), r.length());
+        }
+        return sum;
+    }
+
+    /** The largest absolute gradient; NaN when one is NaN. */
+    public static double linf(ParamSet params) {
+        checkReadable(params);
+        Kernels k = KernelProvider.kernels();
+        float max = 0f;
+        for (ChunkGrid.Range r : ChunkGrid.cut(params.tensors(), ChunkGrid.CHUNK)) {
+            max = Math.max(max, k.maxAbs(r.tensor().grads().segment(), r.start(), r.length()));
+        }
+        return max;
+    }
+
+    private static void checkReadable(ParamSet params) {
+        for (Tensor t : params.tensors()) {
+            if (!t.grads().segment().scope().isAlive()) {
+                throw new IllegalStateException("grads of '" + t.name() + "': the arena of this buffer is closed");
+            }
+        }
+    }
+}

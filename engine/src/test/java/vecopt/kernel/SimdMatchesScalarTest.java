@@ -1,0 +1,128 @@
+package vecopt.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.foreign.MemorySegment;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The SIMD kernels against the engine's scalar kernels, as Lucene tests its Panama vector utilities: bit for bit for
+ * every elementwise kernel (both perform the same correctly rounded float operations per element), for lengths
+ * around the vector width and non-zero offsets. Runs once with the preferred species and once more with 256 bits
+ * (a second Surefire execution sets {@code vecopt.vector.bits}).
+ */
+class SimdMatchesScalarTest {
+    private static final Kernels SIMD = KernelProvider.kernels();
+    private static final Kernels SCALAR = KernelProvider.scalar();
+
+    @Test
+    void simdIsInUse() {
+        // The build runs tests with --add-modules jdk.incubator.vector: the SIMD path must be the one under test.
+        assertTrue(SIMD.lanes() >= 4, "expected SIMD kernels, got " + SIMD.describe());
+    }
+
+    private static int[] lengths() {
+        int l = SIMD.lanes();
+        return new int[] {0, 1, l - 1, l, l + 1, 2 * l + 3, 1021, 4099};
+    }
+
+    private static float[] random(SplittableRandom r, int n, double scale, boolean positive) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) {
+            double x = Math.scalb(1 + r.nextDouble(), r.nextInt(-12, 4)) * scale;
+            a[i] = (float) (positive || r.nextBoolean() ? x : -x);
+        }
+        return a;
+    }
+
+    private static Chunk chunk(float[] p, float[] g, float[] s1, float[] s2, float[] s3, int offset, int n) {
+        return new Chunk(MemorySegment.ofArray(p), MemorySegment.ofArray(g), s1 == null ? null : MemorySegment.ofArray(s1),
+                s2 == null ? null : MemorySegment.ofArray(s2), s3 == null ? null : MemorySegment.ofArray(s3),
+                offset, n, 0, 0);
+    }
+
+    private static void assertBits(float[] a, float[] b, String what) {
+        for (int i = 0; i < a.length; i++) {
+            final int at = i;
+            assertEquals(Float.floatToRawIntBits(a[i]), Float.floatToRawIntBits(b[i]),
+                    () -> what + " differs at element " + at + " (" + SIMD.describe() + ")");
+        }
+    }
+
+    @Test
+    void adamVariantsBitwise() {
+        SplittableRandom r = new SplittableRandom(1);
+        for (int n : lengths()) {
+            for (int variant = 0; variant < 4; variant++) { // AdamW, Adam-L2, AMSGrad, AMSGrad+L2
+                for (boolean tracked : new boolean[] {false, true}) {
+                    int off = r.nextInt(0, 9);
+                    int size = off + n + 5;
+                    float[] p = random(r, size, 1, false), g = random(r, size, 1, false);
+                    float[] m = random(r, size, 0.1, false), v = random(r, size, 0.01, true), x = random(r, size, 0.01, true);
+                    float[][] a = {p.clone(), g.clone(), m.clone(), v.clone(), x.clone()};
+                    float[][] b = {p.clone(), g.clone(), m.clone(), v.clone(), x.clone()};
+                    boolean ams = variant >= 2, decoupled = variant % 2 == 0;
+                    AdamStep k = new AdamStep().set(1e-3, 0.9, 0.999, 1e-8, 0.1, decoupled, ams, 7, 0.75);
+                    double[] na = tracked ? new double[2] : null, nb = tracked ? new double[2] : null;
+                    SIMD.adam(chunk(a[0], a[1], a[2], a[3], ams ? a[4] : null, off, n), k, na);
+                    SCALAR.adam(chunk(b[0], b[1], b[2], b[3], ams ? b[4] : null, off, n), k, nb);
+                    for (int j = 0; j < 5; j++) {
+                        assertBits(a[j], b[j], "adam variant " + variant + " array " + j + " n=" + n);
+                    }
+                    if (tracked) { // sums differ only in summation order: n terms, relative error <= n * 2^-53
+                        assertEquals(nb[0], na[0], n * 0x1p-52 * nb[0] + Double.MIN_VALUE);
+                        assertEquals(nb[1], na[1], n * 0x1p-52 * nb[1] + Double.MIN_VALUE);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void sgdVariantsBitwise() {
+        SplittableRandom r = new SplittableRandom(2);
+        for (int n : lengths()) {
+            for (int variant = 0; variant < 6; variant++) {
+                int off = r.nextInt(0, 9);
+                int size = off + n + 5;
+                float[] p = random(r, size, 1, false), g = random(r, size, 1, false), buf = random(r, size, 1, false);
+                float[][] a = {p.clone(), g.clone(), buf.clone()};
+                float[][] b = {p.clone(), g.clone(), buf.clone()};
+                double momentum = variant == 0 ? 0 : 0.9;
+                boolean nesterov = variant == 2 || variant == 5;
+                boolean first = variant == 3;
+                double wd = variant >= 4 ? 1e-2 : 0;
+                double dampening = variant == 4 ? 0.1 : 0;
+                SgdStep k = new SgdStep().set(0.05, momentum, dampening, wd, nesterov, first, 0.5);
+                SIMD.sgd(chunk(a[0], a[1], a[2], null, null, off, n), k, null);
+                SCALAR.sgd(chunk(b[0], b[1], b[2], null, null, off, n), k, null);
+                for (int j = 0; j < 3; j++) {
+                    assertBits(a[j], b[j], "sgd variant " + variant + " array " + j + " n=" + n);
+                }
+            }
+        }
+    }
+
+    @Test
+    void reductionsAndElementwise() {
+        SplittableRandom r = new SplittableRandom(3);
+        for (int n : lengths()) {
+            int off = r.nextInt(0, 9);
+            float[] x = random(r, off + n + 3, 1, false);
+            MemorySegment s = MemorySegment.ofArray(x);
+            double exact = SCALAR.sumOfSquares(s, off, n);
+            // Same terms, different order of addition: relative difference <= 2 n 2^-53.
+            assertEquals(exact, SIMD.sumOfSquares(s, off, n), 2 * n * 0x1p-53 * exact);
+            assertEquals(SCALAR.maxAbs(s, off, n), SIMD.maxAbs(s, off, n), 0.0f); // max is exact in any order
+            float[] a = x.clone(), b = x.clone();
+            SIMD.scale(MemorySegment.ofArray(a), off, n, 0.3f);
+            SCALAR.scale(MemorySegment.ofArray(b), off, n, 0.3f);
+            assertBits(a, b, "scale n=" + n);
+            SIMD.clamp(MemorySegment.ofArray(a), off, n, 0.01f);
+            SCALAR.clamp(MemorySegment.ofArray(b), off, n, 0.01f);
+            assertBits(a, b, "clamp n=" + n);
+        }
+    }
+}

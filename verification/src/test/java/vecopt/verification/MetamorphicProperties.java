@@ -1,0 +1,166 @@
+package vecopt.verification;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
+import java.util.List;
+import java.util.SplittableRandom;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import net.jqwik.api.constraints.IntRange;
+import vecopt.optim.Adam;
+import vecopt.optim.AdamOptions;
+import vecopt.optim.AdamW;
+import vecopt.optim.Optimizer;
+import vecopt.optim.Sgd;
+import vecopt.optim.SgdOptions;
+
+/**
+ * Relations that must hold exactly, bit for bit, whatever the formulas' rounding: heap and off-heap agree, thread
+ * counts agree, lr = 0 changes no parameter, AdamW and Adam coincide without weight decay, SGD with momentum 0 is
+ * plain SGD.
+ */
+class MetamorphicProperties {
+
+    /** Runs {@code steps} steps of fresh gradients from {@code seed}; returns params and all state, flattened. */
+    static float[][] run(Rig rig, Optimizer<?> opt, long seed, int steps, double lr, int gradExp) {
+        SplittableRandom r = new SplittableRandom(seed);
+        rig.setParams(Rig.values(r, rig.length, -2, 3));
+        for (int t = 0; t < steps; t++) {
+            rig.setGrads(Rig.values(r, rig.length, gradExp, 4));
+            opt.step(lr);
+        }
+        List<String> names = opt.stateNames();
+        float[][] out = new float[1 + names.size()][];
+        out[0] = rig.params();
+        for (int i = 0; i < names.size(); i++) {
+            out[i + 1] = Rig.toArray(opt.state("w", names.get(i)));
+        }
+        return out;
+    }
+
+    static void assertSame(float[][] a, float[][] b) {
+        assertEquals(a.length, b.length);
+        for (int i = 0; i < a.length; i++) {
+            Check.bitwiseEqual(i == 0 ? "params" : "state " + i, a[i], b[i]);
+        }
+    }
+
+    @Provide
+    Arbitrary<AdamOptions> adamOptions() {
+        return Arbitraries.of(AdamOptions.ADAMW_DEFAULTS, AdamOptions.LLM_PRETRAINING, AdamOptions.FINE_TUNING,
+                AdamOptions.LLM_PRETRAINING.withAmsgrad(true), AdamOptions.ADAM_DEFAULTS.withWeightDecay(0.05));
+    }
+
+    @Property(tries = 40)
+    void heapAndOffHeapAreBitwiseEqual(@ForAll("adamOptions") AdamOptions o, @ForAll @IntRange(max = 3000) int n,
+                                       @ForAll long seed) {
+        float[][] heap, native_;
+        try (Rig rig = new Rig(3, n, false); AdamW opt = AdamW.builder(rig.set).options(o).threads(2).build()) {
+            heap = run(rig, opt, seed, 20, 1e-3, -3);
+        }
+        try (Rig rig = new Rig(3, n, true); AdamW opt = AdamW.builder(rig.set).options(o).threads(2).build()) {
+            native_ = run(rig, opt, seed, 20, 1e-3, -3);
+        }
+        assertSame(heap, native_);
+    }
+
+    @Property(tries = 10)
+    void poolSizesOneToFourAreBitwiseEqualOver100Steps(@ForAll("adamOptions") AdamOptions o, @ForAll long seed,
+                                                       @ForAll boolean offHeap) {
+        int n = 3 * vecopt.parallel.ChunkGrid.CHUNK + 1234; // four chunks, so threads really split the work
+        float[][] first = null;
+        double[] firstNorms = null;
+        for (int threads = 1; threads <= 4; threads++) {
+            try (Rig rig = new Rig(5, n, offHeap);
+                 AdamW opt = AdamW.builder(rig.set).options(o).threads(threads).clipGradNorm(1.0).trackNorms(true)
+                         .build()) {
+                SplittableRandom r = new SplittableRandom(seed);
+                rig.setParams(Rig.values(r, n, -2, 3));
+                double[] norms = new double[300];
+                for (int t = 0; t < 100; t++) {
+                    rig.setGrads(Rig.values(r, n, -8, 4));
+                    var rep = opt.step(1e-3);
+                    norms[3 * t] = rep.gradNorm();
+                    norms[3 * t + 1] = rep.updateNorm();
+                    norms[3 * t + 2] = rep.paramNorm();
+                }
+                float[][] out = {rig.params(), Rig.toArray(opt.state("w", "exp_avg")),
+                        Rig.toArray(opt.state("w", "exp_avg_sq"))};
+                if (first == null) {
+                    first = out;
+                    firstNorms = norms;
+                } else {
+                    assertSame(first, out);
+                    for (int i = 0; i < norms.length; i++) {
+                        assertEquals(Double.doubleToRawLongBits(firstNorms[i]), Double.doubleToRawLongBits(norms[i]),
+                                "report value " + i + " differs with " + threads + " threads");
+                    }
+                }
+            }
+        }
+    }
+
+    @Property(tries = 60)
+    void zeroLrChangesNoParameterButUpdatesState(@ForAll("adamOptions") AdamOptions o,
+                                                @ForAll @IntRange(max = 2000) int n, @ForAll long seed) {
+        try (Rig rig = new Rig(1, n, seed % 2 == 0); AdamW opt = AdamW.builder(rig.set).options(o).build()) {
+            SplittableRandom r = new SplittableRandom(seed);
+            float[] p = Rig.values(r, n, -2, 3);
+            rig.setParams(p);
+            rig.setGrads(Rig.values(r, n, -4, 4));
+            opt.step(0.0);
+            Check.bitwiseEqual("params after lr=0", p, rig.params());
+            float[] m = Rig.toArray(opt.state("w", "exp_avg"));
+            float[] g = rig.grads();
+            for (int i = 0; i < n; i++) {
+                if (g[i] != 0) {
+                    assertFalse(m[i] == 0f && o.beta1() < 1, "exp_avg was not updated at " + i);
+                }
+            }
+            assertEquals(1, opt.steps());
+        }
+    }
+
+    @Property(tries = 40)
+    void adamWWithoutDecayIsAdamWithoutDecay(@ForAll("adamOptions") AdamOptions o,
+                                             @ForAll @IntRange(max = 2000) int n, @ForAll long seed) {
+        AdamOptions noDecay = o.withWeightDecay(0);
+        float[][] w, a;
+        try (Rig rig = new Rig(0, n, false); AdamW opt = AdamW.builder(rig.set).options(noDecay).build()) {
+            w = run(rig, opt, seed, 30, 3e-3, -5);
+        }
+        try (Rig rig = new Rig(0, n, false); Adam opt = Adam.builder(rig.set).options(noDecay).build()) {
+            a = run(rig, opt, seed, 30, 3e-3, -5);
+        }
+        assertSame(w, a);
+    }
+
+    @Property(tries = 40)
+    void sgdWithMomentumZeroIsPlainSgd(@ForAll @IntRange(max = 2000) int n, @ForAll long seed,
+                                       @ForAll boolean weightDecay) {
+        SgdOptions plain = SgdOptions.PLAIN.withWeightDecay(weightDecay ? 1e-3 : 0);
+        float[][] zeroMomentum, reference;
+        try (Rig rig = new Rig(2, n, true);
+             Sgd opt = Sgd.builder(rig.set).options(plain.withMomentum(0).withDampening(0.3)).build()) {
+            zeroMomentum = run(rig, opt, seed, 10, 0.05, -2);
+            assertEquals(List.of(), opt.stateNames(), "momentum 0 keeps no buffer");
+        }
+        try (Rig rig = new Rig(2, n, true)) { // plain SGD by hand: p = fma(g, -lr, p) per element, in float
+            SplittableRandom r = new SplittableRandom(seed);
+            float[] p = Rig.values(r, n, -2, 3);
+            for (int t = 0; t < 10; t++) {
+                float[] g = Rig.values(r, n, -2, 4);
+                for (int i = 0; i < n; i++) {
+                    float gi = weightDecay ? Math.fma(p[i], (float) 1e-3, g[i] * 1f) : g[i] * 1f;
+                    p[i] = Math.fma(gi, (float) -0.05, p[i]);
+                }
+            }
+            reference = new float[][] {p};
+        }
+        assertSame(zeroMomentum, reference);
+    }
+}
