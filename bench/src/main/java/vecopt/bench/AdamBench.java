@@ -65,7 +65,7 @@ public class AdamBench {
                 .fill(3, 1e-6f, 1e-4f, 4)    // v > 0
                 .fill(4, 1e-6f, 1e-4f, 5);   // vmax > 0
         chunk = new Chunk(buffers.segment(0), buffers.segment(1), buffers.segment(2), buffers.segment(3),
-                buffers.segment(4), 0, size, 0);
+                buffers.segment(4), 0, size, 0, 0);
         step = AdamScalars.of(adam, 1000);
         amsgrad = adam.equals("amsgrad");
         if (NativeKernels.available()) {
@@ -80,12 +80,12 @@ public class AdamBench {
 
     @Benchmark
     public void engine() {
-        SIMD.adam(chunk, step.engine);
+        SIMD.adam(chunk, step.engine, null);
     }
 
     @Benchmark
     public void scalar() {
-        SCALAR.adam(chunk, step.engine);
+        SCALAR.adam(chunk, step.engine, null);
     }
 
     @Benchmark

@@ -54,7 +54,7 @@ public class SgdBench {
                 .fill(0, -0.05f, 0.05f, 1)    // p
                 .fill(1, -0.01f, 0.01f, 2)    // g
                 .fill(2, -0.01f, 0.01f, 3);   // momentum buffer
-        chunk = new Chunk(buffers.segment(0), buffers.segment(1), buffers.segment(2), null, null, 0, size, 0);
+        chunk = new Chunk(buffers.segment(0), buffers.segment(1), buffers.segment(2), null, null, 0, size, 0, 0);
         step = SgdScalars.of(sgd);
         if (NativeKernels.available()) {
             NativeKernels.setThreads(1);
@@ -68,12 +68,12 @@ public class SgdBench {
 
     @Benchmark
     public void engine() {
-        SIMD.sgd(chunk, step.engine);
+        SIMD.sgd(chunk, step.engine, null);
     }
 
     @Benchmark
     public void scalar() {
-        SCALAR.sgd(chunk, step.engine);
+        SCALAR.sgd(chunk, step.engine, null);
     }
 
     @Benchmark

@@ -27,7 +27,7 @@ class PeersAgreeTest {
     void adamPeersMatchTheEngineBitForBit(String variant, String memory) {
         AdamScalars k = AdamScalars.of(variant, 10);
         boolean ams = variant.equals("amsgrad");
-        float[][] engine = adam(memory, b -> KernelProvider.kernels().adam(chunk(b), k.engine));
+        float[][] engine = adam(memory, b -> KernelProvider.kernels().adam(chunk(b), k.engine, null));
         assertArrayEquals2(engine, adam(memory, b -> {
             if (ams) {
                 JavaLoops.amsgrad(b, k);
@@ -57,7 +57,7 @@ class PeersAgreeTest {
     void sgdPeersMatchTheEngineBitForBit(String variant, String memory) {
         SgdScalars k = SgdScalars.of(variant);
         float[][] engine = sgd(memory, b -> KernelProvider.kernels().sgd(
-                new Chunk(b.segment(0), b.segment(1), b.segment(2), null, null, 0, N, 0), k.engine));
+                new Chunk(b.segment(0), b.segment(1), b.segment(2), null, null, 0, N, 0, 0), k.engine, null));
         assertArrayEquals2(engine, sgd(memory, b -> JavaLoops.sgdMomentum(b, k)), "java loop");
         if (NativeKernels.available()) {
             NativeKernels.setThreads(2);
@@ -70,7 +70,7 @@ class PeersAgreeTest {
     }
 
     private static Chunk chunk(Buffers b) {
-        return new Chunk(b.segment(0), b.segment(1), b.segment(2), b.segment(3), b.segment(4), 0, N, 0);
+        return new Chunk(b.segment(0), b.segment(1), b.segment(2), b.segment(3), b.segment(4), 0, N, 0, 0);
     }
 
     private static float[][] adam(String memory, Consumer<Buffers> step) {
