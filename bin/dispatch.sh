@@ -29,7 +29,9 @@ case "$cmd" in
   run)  run_java examples vecopt.examples.QuickStart "$@" ;;
   test) exec "$MVN" test "$@" ;;
   # --- benchmarks (issue 5): JMH suite, regression comparison, charts ---
-  bench)   run_java bench vecopt.bench.BenchMain "$@" ;;
+  # GOMP_SPINCOUNT: the native peer's OpenMP threads spin briefly, then sleep, as the engine's pool does; libgomp's
+  # default long spin made 2 threads 10-30x slower than 1 on a loaded 2-core machine (JMH forks inherit it).
+  bench)   export GOMP_SPINCOUNT=${GOMP_SPINCOUNT:-1000}; run_java bench vecopt.bench.BenchMain "$@" ;;
   compare) run_java bench vecopt.bench.Compare "$@" ;;
   chart)   run_java bench vecopt.bench.ChartMain "$@" ;;
   # --- end benchmarks ---

@@ -17,6 +17,7 @@ import org.openjdk.jmh.annotations.Warmup;
 import vecopt.kernel.Chunk;
 import vecopt.kernel.KernelProvider;
 import vecopt.kernel.Kernels;
+import vecopt.reference.AdamReference;
 
 /**
  * The Adam-family kernels, one thread, over one whole array: AdamW (28 bytes per parameter: read p, g, m, v, write
@@ -86,6 +87,13 @@ public class AdamBench {
     @Benchmark
     public void scalar() {
         SCALAR.adam(chunk, step.engine, null);
+    }
+
+    /** The scalar reference: PyTorch's formulas in double, one element at a time (its own arrays, same values). */
+    @Benchmark
+    public void reference(ReferenceArrays r) {
+        AdamReference.step(r.p, r.g, r.s1, r.s2, step.amsgrad ? r.s3 : null, 0, r.n, step.lr, step.b1, step.b2,
+                step.epsilon, step.weightDecay, step.decoupled, step.t, 1.0);
     }
 
     @Benchmark

@@ -10,6 +10,10 @@ import vecopt.kernel.AdamStep;
 final class AdamScalars {
     final float beta1, oneMinusBeta1, beta2, oneMinusBeta2, eps, decay, l2, negStep, invBc2, gradScale;
     final AdamStep engine;
+    /** The settings in double, for the scalar reference. */
+    final double lr, b1, b2, epsilon, weightDecay;
+    final boolean decoupled, amsgrad;
+    final long t;
 
     /** AdamW's LLM-pretraining settings at step {@code t}: lr 3e-4, betas (0.9, 0.95), eps 1e-8, weight decay 0.1. */
     static AdamScalars of(String variant, long t) {
@@ -23,6 +27,14 @@ final class AdamScalars {
 
     AdamScalars(double lr, double b1, double b2, double eps, double wd, boolean decoupled, boolean amsgrad, long t) {
         this.engine = new AdamStep().set(lr, b1, b2, eps, wd, decoupled, amsgrad, t, 1.0);
+        this.lr = lr;
+        this.b1 = b1;
+        this.b2 = b2;
+        this.epsilon = eps;
+        this.weightDecay = wd;
+        this.decoupled = decoupled;
+        this.amsgrad = amsgrad;
+        this.t = t;
         this.beta1 = (float) b1;
         this.oneMinusBeta1 = (float) (1.0 - b1);
         this.beta2 = (float) b2;

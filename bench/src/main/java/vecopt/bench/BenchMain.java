@@ -78,7 +78,8 @@ public final class BenchMain {
         System.out.println("kernels (this JVM): " + KernelProvider.kernels().describe()
                 + "; cores: " + Runtime.getRuntime().availableProcessors());
         if (NativeKernels.available()) {
-            System.out.println("native peer: " + NativeKernels.library());
+            System.out.println("native peer: " + NativeKernels.library() + " (GOMP_SPINCOUNT="
+                    + System.getenv().getOrDefault("GOMP_SPINCOUNT", "libgomp default") + ")");
         } else {
             System.out.println("native peer skipped: " + NativeKernels.unavailableReason());
         }
@@ -144,8 +145,8 @@ public final class BenchMain {
         /** One JMH invocation: which benchmarks, with which parameters. */
         record Run(String include, String[][] params) {
             ChainedOptionsBuilder configure(ChainedOptionsBuilder b) {
-                b.include(include).forks(1).warmupIterations(2).warmupTime(TimeValue.seconds(1))
-                        .measurementIterations(3).measurementTime(TimeValue.milliseconds(500))
+                b.include(include).forks(1).warmupIterations(2).warmupTime(TimeValue.milliseconds(800))
+                        .measurementIterations(3).measurementTime(TimeValue.milliseconds(400))
                         .verbosity(VerboseMode.SILENT);
                 for (String[] p : params) {
                     b.param(p[0], Arrays.copyOfRange(p, 1, p.length));
@@ -159,14 +160,19 @@ public final class BenchMain {
         static List<Run> runs() {
             List<Run> runs = new ArrayList<>();
             boolean nat = NativeKernels.available();
-            runs.add(new Run(nat ? "AdamBench\\.(engine|scalar|javaLoop|nativeC)$" : "AdamBench\\.(engine|scalar|javaLoop)$",
+            String peers = nat ? "engine|reference|javaLoop|nativeC" : "engine|reference|javaLoop";
+            runs.add(new Run("AdamBench\\.(" + peers + ")$",
                     new String[][]{{"adam", "adamw"}, {"memory", "offheap"}, {"size", S32K, S1M, S16M}}));
-            runs.add(new Run(nat ? "SgdBench\\.(engine|scalar|nativeC)$" : "SgdBench\\.(engine|scalar)$",
-                    new String[][]{{"sgd", "momentum"}, {"memory", "offheap"}, {"size", S1M, S16M}}));
+            runs.add(new Run(nat ? "SgdBench\\.(engine|reference|nativeC)$" : "SgdBench\\.(engine|reference)$",
+                    new String[][]{{"sgd", "momentum"}, {"memory", "offheap"}, {"size", S16M}}));
+            runs.add(new Run(nat ? "StepBench\\.(step|nativeC)$" : "StepBench\\.step$",
+                    new String[][]{{"optimizer", "adamw"}, {"memory", "offheap"}, {"size", S16M}, {"threads", "1", "2"}}));
+            runs.add(new Run("ClipBench\\.(norm|fusedClipAdamW|clipThenAdamW)$",
+                    new String[][]{{"size", S16M}, {"threads", "1", "2"}}));
             if (nat) {
                 runs.add(new Run("CeilingBench\\.adamwTraffic$",
                         new String[][]{{"size", S32K, S1M, S16M}, {"threads", "1", "2"}}));
-                runs.add(new Run("CeilingBench\\.(triad|read)$", new String[][]{{"size", S16M}, {"threads", "1"}}));
+                runs.add(new Run("CeilingBench\\.read$", new String[][]{{"size", S16M}, {"threads", "1", "2"}}));
             }
             return runs;
         }

@@ -86,7 +86,14 @@ final class Buffers implements AutoCloseable {
      * elements and repeated, so that filling 64M elements takes milliseconds, not seconds).
      */
     Buffers fill(int k, float lo, float hi, long seed) {
-        int len = Math.min(n, PATTERN);
+        fill(segments[k], lo, hi, seed);
+        return this;
+    }
+
+    /** Fills a whole segment of floats the way {@link #fill(int, float, float, long)} fills a buffer. */
+    static void fill(MemorySegment s, float lo, float hi, long seed) {
+        long n = s.byteSize() / Float.BYTES;
+        int len = (int) Math.min(n, PATTERN);
         float[] pattern = new float[len];
         long x = seed * 0x9E3779B97F4A7C15L + 1;
         for (int i = 0; i < len; i++) {
@@ -95,12 +102,10 @@ final class Buffers implements AutoCloseable {
             x ^= x << 17;
             pattern[i] = lo + (hi - lo) * ((x >>> 40) / (float) (1 << 24));
         }
-        MemorySegment s = segments[k];
         for (long at = 0; at < n; at += len) {
             int c = (int) Math.min(len, n - at);
             MemorySegment.copy(pattern, 0, s, ValueLayout.JAVA_FLOAT, at * Float.BYTES, c);
         }
-        return this;
     }
 
     int length() {

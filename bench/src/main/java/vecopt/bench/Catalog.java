@@ -18,8 +18,15 @@ import java.util.Optional;
  * </ul>
  */
 final class Catalog {
-    /** How one benchmark's figures are read. */
-    record Entry(String kernel, String impl, int bytesPerParam, String ceiling) {
+    /**
+     * How one benchmark's figures are read.
+     *
+     * @param nativePeer the method of the same class that is this kernel's native peer
+     */
+    record Entry(String kernel, String impl, int bytesPerParam, String ceiling, String nativePeer) {
+        Entry(String kernel, String impl, int bytesPerParam, String ceiling) {
+            this(kernel, impl, bytesPerParam, ceiling, NATIVE);
+        }
     }
 
     static final String CEILING = "CeilingBench";
@@ -34,6 +41,7 @@ final class Catalog {
             "engine", "engine", "scalar", "engine scalar", "javaLoop", "java loop", "nativeC", "native C",
             "reference", "reference", "step", "engine step", "triad", "native C", "adamwTraffic", "native C",
             "read", "native C");
+    static final String REFERENCE = "reference";
 
     private Catalog() {
     }
@@ -49,6 +57,17 @@ final class Catalog {
                 String v = r.param("sgd", "momentum");
                 yield Optional.of(new Entry(v.equals("nesterov") ? "nesterov" : "sgd_momentum", impl, 20, TRAFFIC));
             }
+            case "StepBench" -> r.param("optimizer", "adamw").equals("adamw")
+                    ? Optional.of(new Entry("adamw", impl, 28, TRAFFIC))
+                    : Optional.of(new Entry("sgd_momentum", impl, 20, TRAFFIC));
+            case "ClipBench" -> switch (r.method()) {
+                case "norm" -> Optional.of(new Entry("global norm", "engine pool", 4, READ, "nativeNorm"));
+                case "nativeNorm" -> Optional.of(new Entry("global norm", "native C", 4, READ, "nativeNorm"));
+                case "fusedClipAdamW" -> Optional.of(new Entry("clip+adamw", "engine fused", 32, TRAFFIC));
+                case "clipThenAdamW" -> Optional.of(new Entry("clip+adamw", "clip, then step", 40, TRAFFIC));
+                case "nativeC" -> Optional.of(new Entry("clip+adamw", "native C fused", 32, TRAFFIC));
+                default -> Optional.empty();
+            };
             case "CeilingBench" -> switch (r.method()) {
                 case "triad" -> Optional.of(new Entry("ceiling triad", impl, 12, null));
                 case "adamwTraffic" -> Optional.of(new Entry("ceiling adamw traffic", impl, 28, null));
@@ -77,6 +96,30 @@ final class Catalog {
             }
         }
         return Optional.empty();
+    }
+
+    /**
+     * The scalar peer of r: the scalar reference on the same parameters (for an optimizer step: the reference of
+     * its kernel at the same size and memory), else the engine's scalar kernel; empty when neither was measured.
+     */
+    static Optional<Result> scalarPeer(Result r, List<Result> all) {
+        if (r.method().equals(REFERENCE) || r.method().equals(SCALAR)) {
+            return Optional.empty();
+        }
+        if (r.className().equals("StepBench")) {
+            boolean adam = r.param("optimizer", "adamw").equals("adamw");
+            String bench = adam ? "AdamBench.reference" : "SgdBench.reference";
+            for (Result x : all) {
+                if (x.benchmark().equals(bench) && x.param("size", "").equals(r.param("size", "?"))
+                        && x.param("memory", "").equals(r.param("memory", "?"))
+                        && (adam ? x.param("adam", "") .equals("adamw") : x.param("sgd", "").equals("momentum"))) {
+                    return Optional.of(x);
+                }
+            }
+            return Optional.empty();
+        }
+        Optional<Result> ref = peer(r, REFERENCE, all);
+        return ref.isPresent() ? ref : peer(r, SCALAR, all);
     }
 
     /** The ceiling benchmark {@code ceiling} at r's size and thread count (1 when r has none), if measured. */

@@ -51,8 +51,8 @@ final class Comparison {
             if (e == null) {
                 continue;
             }
-            if (!r.method().equals(Catalog.NATIVE)) {
-                Catalog.peer(r, Catalog.NATIVE, results).ifPresent(p -> out.add(ratio(r.key() + " | x native", r, p, 1.0)));
+            if (!r.method().equals(e.nativePeer())) {
+                Catalog.peer(r, e.nativePeer(), results).ifPresent(p -> out.add(ratio(r.key() + " | x native", r, p, 1.0)));
             }
             Catalog.ceiling(r, e.ceiling(), results).ifPresent(c -> {
                 double bytes = (double) e.bytesPerParam() / Catalog.of(c).orElseThrow().bytesPerParam();

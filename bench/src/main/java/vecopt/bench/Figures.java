@@ -8,7 +8,8 @@ import java.util.Optional;
 /**
  * The figures of one result, read against its peers and ceilings in the same file: parameters per second, GB/s of
  * state traffic, percentage of the bandwidth ceiling (same size, same thread count), and the ratios to the native
- * kernel and to the engine's scalar kernel on the same parameters. NaN where the peer or ceiling was not measured.
+ * kernel and to the scalar reference (else the engine's scalar kernel) on the same parameters, in operations per
+ * second (for the same size: parameters per second). NaN where the peer or ceiling was not measured.
  */
 record Figures(Result result, Catalog.Entry entry, double mparams, double mparamsError, double gbPerSecond,
                double percentOfCeiling, double xNative, double xScalar) {
@@ -39,10 +40,9 @@ record Figures(Result result, Catalog.Entry entry, double mparams, double mparam
         double pct = Catalog.ceiling(r, e.ceiling(), all)
                 .map(c -> 100 * gbs / gbPerSecond(c))
                 .orElse(Double.NaN);
-        double xNative = r.method().equals(Catalog.NATIVE) ? Double.NaN
-                : Catalog.peer(r, Catalog.NATIVE, all).map(p -> r.opsPerSecond() / p.opsPerSecond()).orElse(Double.NaN);
-        double xScalar = r.method().equals(Catalog.SCALAR) ? Double.NaN
-                : Catalog.peer(r, Catalog.SCALAR, all).map(p -> r.opsPerSecond() / p.opsPerSecond()).orElse(Double.NaN);
+        double xNative = r.method().equals(e.nativePeer()) ? Double.NaN
+                : Catalog.peer(r, e.nativePeer(), all).map(p -> r.opsPerSecond() / p.opsPerSecond()).orElse(Double.NaN);
+        double xScalar = Catalog.scalarPeer(r, all).map(p -> r.opsPerSecond() / p.opsPerSecond()).orElse(Double.NaN);
         return new Figures(r, e, mp, mpErr, gbs, pct, xNative, xScalar);
     }
 

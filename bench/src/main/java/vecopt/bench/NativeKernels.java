@@ -156,6 +156,17 @@ final class NativeKernels {
         }
     }
 
+    /** AdamW with the gradients scaled by {@code gradScale} (the clipping coefficient) in registers. */
+    static void adamScaled(MemorySegment p, MemorySegment g, MemorySegment m, MemorySegment v, long n, AdamScalars k,
+                           float gradScale) {
+        try {
+            ADAM.invokeExact(p, g, m, v, n, k.beta1, k.oneMinusBeta1, k.beta2, k.oneMinusBeta2, k.eps, k.decay, k.l2,
+                    k.negStep, k.invBc2, gradScale);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
     static void amsgrad(MemorySegment p, MemorySegment g, MemorySegment m, MemorySegment v, MemorySegment vmax,
                         long n, AdamScalars k) {
         try {

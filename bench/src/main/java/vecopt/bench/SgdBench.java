@@ -17,6 +17,7 @@ import org.openjdk.jmh.annotations.Warmup;
 import vecopt.kernel.Chunk;
 import vecopt.kernel.KernelProvider;
 import vecopt.kernel.Kernels;
+import vecopt.reference.SgdReference;
 
 /**
  * SGD with momentum and with Nesterov momentum, one thread, in the steady state (the buffer exists): 20 bytes per
@@ -74,6 +75,13 @@ public class SgdBench {
     @Benchmark
     public void scalar() {
         SCALAR.sgd(chunk, step.engine, null);
+    }
+
+    /** The scalar reference in double (its own arrays, same values). */
+    @Benchmark
+    public void reference(ReferenceArrays r) {
+        SgdReference.step(r.p, r.g, r.s1, 0, r.n, step.lr, step.momentumD, step.dampening, step.weightDecayD,
+                step.nesterov, false, 1.0);
     }
 
     @Benchmark

@@ -11,6 +11,8 @@ final class SgdScalars {
     final float negLr, momentum, oneMinusDampening, weightDecay, gradScale;
     final boolean nesterov;
     final SgdStep engine;
+    /** The settings in double, for the scalar reference. */
+    final double lr, momentumD, dampening, weightDecayD;
 
     /** lr 0.01, momentum 0.9, no dampening, weight decay 1e-4; "momentum" or "nesterov". */
     static SgdScalars of(String variant) {
@@ -24,6 +26,10 @@ final class SgdScalars {
 
     SgdScalars(double lr, double momentum, double dampening, double wd, boolean nesterov) {
         this.engine = new SgdStep().set(lr, momentum, dampening, wd, nesterov, false, 1.0);
+        this.lr = lr;
+        this.momentumD = momentum;
+        this.dampening = dampening;
+        this.weightDecayD = wd;
         this.negLr = (float) -lr;
         this.momentum = (float) momentum;
         this.oneMinusDampening = (float) (1.0 - dampening);

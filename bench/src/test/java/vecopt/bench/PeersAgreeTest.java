@@ -17,8 +17,9 @@ import vecopt.kernel.KernelProvider;
  * and division in the same order; see vecopt_native.c). A peer that skipped work would look fast and fail here.
  */
 class PeersAgreeTest {
-    // Not a multiple of any vector width or of the 16-float thread slices: exercises every tail.
-    private static final int N = 1000 + 13;
+    // Two whole 64 Ki chunks of the native peer's thread grid and a part of a third, not a multiple of any vector
+    // width: exercises the threaded split and every tail.
+    private static final int N = 2 * 65536 + 1013;
     private static final int STEPS = 3;
 
     @ParameterizedTest
