@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
+import org.openjdk.jmh.profile.GCProfiler;
 import org.openjdk.jmh.results.RunResult;
 import org.openjdk.jmh.results.format.ResultFormatFactory;
 import org.openjdk.jmh.results.format.ResultFormatType;
@@ -27,6 +28,7 @@ import vecopt.kernel.KernelProvider;
  *
  * <pre>
  *   ./vecopt bench --quick                       headline run: table + out/bench/quick.json, .svg, .png
+ *   ./vecopt bench --full                        the issue's matrix, 3 forks (about 70 minutes): out/bench/full.*
  *   ./vecopt bench [JMH options] [REGEX...]      the suite, e.g. ./vecopt bench AdamBench -p size=67108864 -prof gc
  *   ./vecopt bench --species 256,512 ...         one pass per vector width (forks get -Dvecopt.vector.bits=N)
  *   ./vecopt bench --native 512 ...              the native peer built with -mprefer-vector-width=512
@@ -50,14 +52,15 @@ public final class BenchMain {
             System.out.print(Figures.table(Figures.of(Result.read(Path.of(args[1])))));
             return;
         }
-        boolean quick = false;
+        Plan plan = null;
         List<String> species = new ArrayList<>();
         String nativeLib = null;
         Path out = null;
         List<String> jmhArgs = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
-                case "--quick" -> quick = true;
+                case "--quick" -> plan = Plan.quick();
+                case "--full" -> plan = Plan.full();
                 case "--species" -> species.addAll(Arrays.asList(need(args, ++i, "--species").split(",")));
                 case "--native" -> nativeLib = need(args, ++i, "--native");
                 case "--out" -> out = Path.of(need(args, ++i, "--out"));
@@ -70,7 +73,7 @@ public final class BenchMain {
             }
         }
         if (out == null) {
-            out = Path.of("out", "bench", quick ? "quick.json"
+            out = Path.of("out", "bench", plan != null ? plan.name() + ".json"
                     : "suite-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")) + ".json");
         }
         Files.createDirectories(out.toAbsolutePath().getParent());
@@ -94,15 +97,18 @@ public final class BenchMain {
             if (nativeLib != null) {
                 fork.add("-Dvecopt.bench.native=" + nativeLib);
             }
-            if (quick) {
-                for (QuickPlan.Run run : QuickPlan.runs()) {
+            if (plan != null) {
+                for (Plan.Run run : plan.runs()) {
                     System.out.println("running " + run.include() + (bits == null ? "" : " at " + bits + " bits"));
-                    results.addAll(run(run.configure(base(jmhArgs, fork))));
+                    results.addAll(run(plan.configure(run, base(jmhArgs, fork))));
                 }
             } else {
+                if (!NativeKernels.available()) {
+                    System.out.println("excluding the native benchmarks and ceilings: " + NativeKernels.unavailableReason());
+                }
                 ChainedOptionsBuilder b = base(jmhArgs, fork);
                 if (!NativeKernels.available()) {
-                    b.exclude(".*\\.nativeC$").exclude(".*CeilingBench.*");
+                    b.exclude(".*\\.native[A-Za-z]*$").exclude(".*CeilingBench.*");
                 }
                 results.addAll(run(b));
             }
@@ -140,41 +146,69 @@ public final class BenchMain {
         return args[i];
     }
 
-    /** The headline benchmarks of {@code --quick}: short iterations, one fork, the sizes that cross the hierarchy. */
-    static final class QuickPlan {
+    /**
+     * A curated run of the suite: the benchmarks and parameters of each JMH invocation, and how long to measure.
+     * {@code quick} is the headline set in under 3 minutes (one short fork each: indicative, wide error bars);
+     * {@code full} is the issue's matrix, pruned where a dimension adds nothing (heap and the java loop only for AdamW;
+     * threads only where a pool or OpenMP runs), at 3 forks: about 70 minutes on 2 cores.
+     */
+    record Plan(String name, int forks, int warmups, TimeValue warmup, int iterations, TimeValue iteration,
+                List<Run> runs) {
         /** One JMH invocation: which benchmarks, with which parameters. */
         record Run(String include, String[][] params) {
-            ChainedOptionsBuilder configure(ChainedOptionsBuilder b) {
-                b.include(include).forks(1).warmupIterations(2).warmupTime(TimeValue.milliseconds(800))
-                        .measurementIterations(3).measurementTime(TimeValue.milliseconds(400))
-                        .verbosity(VerboseMode.SILENT);
-                for (String[] p : params) {
-                    b.param(p[0], Arrays.copyOfRange(p, 1, p.length));
-                }
-                return b;
-            }
         }
 
-        static final String S32K = "32768", S1M = "1048576", S16M = "16777216";
+        ChainedOptionsBuilder configure(Run run, ChainedOptionsBuilder b) {
+            b.include(run.include()).forks(forks).warmupIterations(warmups).warmupTime(warmup)
+                    .measurementIterations(iterations).measurementTime(iteration)
+                    .verbosity(VerboseMode.SILENT).addProfiler(GCProfiler.class);
+            for (String[] p : run.params()) {
+                b.param(p[0], Arrays.copyOfRange(p, 1, p.length));
+            }
+            return b;
+        }
 
-        static List<Run> runs() {
+        static final String S32K = "32768", S1M = "1048576", S16M = "16777216", S64M = "67108864";
+
+        static Plan quick() {
             List<Run> runs = new ArrayList<>();
             boolean nat = NativeKernels.available();
-            String peers = nat ? "engine|reference|javaLoop|nativeC" : "engine|reference|javaLoop";
-            runs.add(new Run("AdamBench\\.(" + peers + ")$",
+            runs.add(new Run(nat ? "AdamBench\\.(engine|reference|nativeC)$" : "AdamBench\\.(engine|reference)$",
                     new String[][]{{"adam", "adamw"}, {"memory", "offheap"}, {"size", S32K, S1M, S16M}}));
+            runs.add(new Run("AdamBench\\.javaLoop$",
+                    new String[][]{{"adam", "adamw"}, {"memory", "offheap"}, {"size", S1M}}));
             runs.add(new Run(nat ? "SgdBench\\.(engine|reference|nativeC)$" : "SgdBench\\.(engine|reference)$",
                     new String[][]{{"sgd", "momentum"}, {"memory", "offheap"}, {"size", S16M}}));
             runs.add(new Run(nat ? "StepBench\\.(step|nativeC)$" : "StepBench\\.step$",
                     new String[][]{{"optimizer", "adamw"}, {"memory", "offheap"}, {"size", S16M}, {"threads", "1", "2"}}));
-            runs.add(new Run("ClipBench\\.(norm|fusedClipAdamW|clipThenAdamW)$",
+            runs.add(new Run(nat ? "ClipBench\\.(norm|nativeNorm|fusedClipAdamW|clipThenAdamW|nativeC)$"
+                    : "ClipBench\\.(norm|fusedClipAdamW|clipThenAdamW)$",
                     new String[][]{{"size", S16M}, {"threads", "1", "2"}}));
             if (nat) {
-                runs.add(new Run("CeilingBench\\.adamwTraffic$",
-                        new String[][]{{"size", S32K, S1M, S16M}, {"threads", "1", "2"}}));
-                runs.add(new Run("CeilingBench\\.read$", new String[][]{{"size", S16M}, {"threads", "1", "2"}}));
+                runs.add(new Run("CeilingBench\\.adamwTraffic$", new String[][]{{"size", S32K, S1M, S16M}, {"threads", "1"}}));
+                runs.add(new Run("CeilingBench\\.(adamwTraffic|read)$", new String[][]{{"size", S16M}, {"threads", "2"}}));
+                runs.add(new Run("CeilingBench\\.read$", new String[][]{{"size", S16M}, {"threads", "1"}}));
             }
-            return runs;
+            return new Plan("quick", 1, 2, TimeValue.milliseconds(800), 3, TimeValue.milliseconds(400), runs);
+        }
+
+        static Plan full() {
+            String[] sizes = {"size", S32K, S1M, S16M, S64M};
+            List<Run> runs = new ArrayList<>();
+            runs.add(new Run("AdamBench\\.(engine|scalar|javaLoop|nativeC|reference)$",
+                    new String[][]{{"adam", "adamw"}, {"memory", "offheap", "heap"}, sizes}));
+            runs.add(new Run("AdamBench\\.(engine|nativeC|reference)$",
+                    new String[][]{{"adam", "adam_l2", "amsgrad"}, {"memory", "offheap"}, sizes}));
+            runs.add(new Run("SgdBench\\.(engine|nativeC|reference)$",
+                    new String[][]{{"sgd", "momentum", "nesterov"}, {"memory", "offheap"}, sizes}));
+            runs.add(new Run("StepBench\\.(step|nativeC)$",
+                    new String[][]{{"optimizer", "adamw", "momentum"}, {"memory", "offheap"}, sizes, {"threads", "1", "2"}}));
+            runs.add(new Run("ClipBench\\.", new String[][]{sizes, {"threads", "1", "2"}}));
+            runs.add(new Run("CeilingBench\\.", new String[][]{sizes, {"threads", "1", "2"}}));
+            if (!NativeKernels.available()) {
+                runs.removeIf(r -> r.include().startsWith("CeilingBench"));
+            }
+            return new Plan("full", 3, 2, TimeValue.seconds(1), 4, TimeValue.seconds(1), runs);
         }
     }
 }

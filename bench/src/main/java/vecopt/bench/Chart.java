@@ -24,7 +24,7 @@ final class Chart {
     private static final int LEFT = 64, RIGHT = 190, TOP = 34, BOTTOM = 46;
     private static final int[] COLORS = {0x1f77b4, 0xd62728, 0x2ca02c, 0x9467bd, 0xff7f0e, 0x8c564b, 0xe377c2,
             0x17becf, 0xbcbd22, 0x7f7f7f};
-    private static final int CEILING = 0x888888;
+    private static final int[] CEILINGS = {0x444444, 0x999999, 0x777777, 0xbbbbbb};
 
     private Chart() {
     }
@@ -123,8 +123,10 @@ final class Chart {
         java.util.function.DoubleUnaryOperator px = v -> x0 + LEFT + (v - fx0) / (fx1 - fx0) * pw;
         java.util.function.DoubleUnaryOperator py = v -> y0 + TOP + ph - (v - fy0) / (fy1 - fy0) * ph;
 
-        int bytes = rows.get(0).entry().bytesPerParam();
-        c.text(x0 + LEFT + pw / 2, y0 + 20, kernel + " (" + bytes + " B/param)", 15, 0, 0x000000);
+        TreeSet<Integer> bytes = new TreeSet<>();
+        rows.forEach(f -> bytes.add(f.entry().bytesPerParam()));
+        c.text(x0 + LEFT + pw / 2, y0 + 20, kernel + " (" + String.join("/", bytes.stream().map(String::valueOf).toList())
+                + " B/param)", 15, 0, 0x000000);
         // axes and grid: y ticks at 1, 2, 5 x 10^k GB/s; x ticks at each measured size
         c.line(x0 + LEFT, y0 + TOP + ph, x0 + LEFT + pw, y0 + TOP + ph, 0x000000, 1, false);
         c.line(x0 + LEFT, y0 + TOP, x0 + LEFT, y0 + TOP + ph, 0x000000, 1, false);
@@ -141,6 +143,7 @@ final class Chart {
         }
         TreeSet<Long> sizes = new TreeSet<>();
         lines.values().forEach(m -> sizes.addAll(m.keySet()));
+        ceilings.values().forEach(m -> sizes.addAll(m.keySet()));
         for (long s : sizes) {
             double x = px.applyAsDouble(Math.log(s) / Math.log(2));
             c.line(x, y0 + TOP + ph, x, y0 + TOP + ph + 4, 0x000000, 1, false);
@@ -150,9 +153,11 @@ final class Chart {
         c.text(x0 + 14, y0 + TOP - 10, "GB/s", 12, -1, 0x333333);
 
         double ly = y0 + TOP + 6;
+        int shade = 0;
         for (Map.Entry<String, TreeMap<Long, Double>> e : ceilings.entrySet()) {
-            polyline(e.getValue(), px, py, c, CEILING, true, x0 + LEFT, x0 + LEFT + pw);
-            ly = legend(c, x0 + LEFT + pw + 12, ly, e.getKey(), CEILING, true);
+            int grey = CEILINGS[shade++ % CEILINGS.length];
+            polyline(e.getValue(), px, py, c, grey, true, x0 + LEFT, x0 + LEFT + pw);
+            ly = legend(c, x0 + LEFT + pw + 12, ly, "ceiling: " + e.getKey(), grey, true);
         }
         int color = 0;
         for (Map.Entry<String, TreeMap<Long, Double>> e : lines.entrySet()) {
