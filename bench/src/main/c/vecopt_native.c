@@ -150,15 +150,23 @@ void vo_sgd_momentum(float *p, const float *g, float *buf, int64_t n, float neg_
     SPLIT(n, sgd_range(p + lo, g + lo, buf + lo, hi - lo, neg_lr, mom, damp1, wd, scale, nesterov));
 }
 
-/* Sum of squares in double (the global-norm pass); "omp simd reduction" lets gcc reorder the sum into vector lanes
- * without -ffast-math. */
+/* Sum of squares in double (the global-norm pass). 32 partial sums (eight 4-double vectors) so that the adds are not
+ * one dependency chain: with "omp simd reduction" alone gcc kept one accumulator and the loop ran at the add latency,
+ * 8 GB/s in cache, which would have made this peer, and the read ceiling below, a compute figure. */
 static double sumsq_range(const float *restrict g, int64_t n) {
+    double acc[32] = {0};
+    int64_t i = 0;
+    for (; i + 32 <= n; i += 32)
+        for (int j = 0; j < 32; j++) {
+            double x = g[i + j];
+            acc[j] += x * x;
+        }
     double s = 0.0;
-#pragma omp simd reduction(+:s)
-    for (int64_t i = 0; i < n; i++) {
+    for (; i < n; i++) {
         double x = g[i];
         s += x * x;
     }
+    for (int j = 0; j < 32; j++) s += acc[j];
     return s;
 }
 
@@ -210,9 +218,13 @@ void vo_adamw_traffic(float *p, const float *g, float *m, float *v, int64_t n) {
 }
 
 static float read_range(const float *restrict a, int64_t n) {
+    float acc[64] = {0}; /* 64 partial sums: eight 8-float vectors, eight independent add chains */
+    int64_t i = 0;
+    for (; i + 64 <= n; i += 64)
+        for (int j = 0; j < 64; j++) acc[j] += a[i + j];
     float s = 0.0f;
-#pragma omp simd reduction(+:s)
-    for (int64_t i = 0; i < n; i++) s += a[i];
+    for (; i < n; i++) s += a[i];
+    for (int j = 0; j < 64; j++) s += acc[j];
     return s;
 }
 

@@ -47,7 +47,8 @@ final class Catalog {
     }
 
     static Optional<Entry> of(Result r) {
-        String impl = IMPL.getOrDefault(r.method(), r.method());
+        String impl = IMPL.getOrDefault(r.method(), r.method())
+                + (r.param("layout", "staggered").equals("aliased") ? " 4K-aliased" : "");
         return switch (r.className()) {
             case "AdamBench" -> {
                 String v = r.param("adam", "adamw");
