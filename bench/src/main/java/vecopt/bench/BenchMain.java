@@ -72,6 +72,9 @@ public final class BenchMain {
                 throw new IllegalArgumentException("--species takes 128, 256 or 512, comma-separated; got '" + s + "'");
             }
         }
+        if (nativeLib != null) {
+            System.setProperty("vecopt.bench.native", nativeLib); // this JVM too: the banner and the plans agree
+        }
         if (out == null) {
             out = Path.of("out", "bench", plan != null ? plan.name() + ".json"
                     : "suite-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")) + ".json");
