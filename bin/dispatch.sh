@@ -28,6 +28,16 @@ cmd=${1:-run}
 case "$cmd" in
   run)  run_java examples vecopt.examples.QuickStart "$@" ;;
   test) exec "$MVN" test "$@" ;;
+  test-long) # the property suites again and again with fresh random seeds: ./vecopt test-long [rounds, default 10]
+    rounds=${1:-10}
+    for ((i = 1; i <= rounds; i++)); do
+      echo "vecopt: property round $i of $rounds" >&2
+      "$MVN" -q -pl verification -am test -Dtest='*Properties' -Dsurefire.failIfNoSpecifiedTests=false || exit 1
+    done
+    echo "vecopt: $rounds rounds of properties passed" >&2 ;;
+  # --- schedules (issue 4) ---
+  schedules) run_java examples vecopt.examples.ScheduleChart "$@" ;;
+  # --- end schedules ---
   # --- benchmarks (issue 5): JMH suite, regression comparison, charts ---
   # GOMP_SPINCOUNT: the native peer's OpenMP threads spin briefly, then sleep, as the engine's pool does; libgomp's
   # default long spin made 2 threads 10-30x slower than 1 on a loaded 2-core machine (JMH forks inherit it).
@@ -40,6 +50,8 @@ case "$cmd" in
 usage: ./vecopt [command] [args]
   run (default)  the main job
   test           the test suite (what CI runs)
+  test-long [n]  the property suites n more times (default 10) with fresh random seeds
+  schedules      tabulate and plot learning-rate schedules (--help for options)
   bench          JMH benchmarks: --quick (headline, < 3 min), or the suite with JMH options; report FILE.json
   compare        compare two JMH JSON results, or one against a baseline of ratios; exit 1 on a regression
   chart          chart of a JMH JSON result: throughput vs size per kernel, ceilings as lines (SVG + PNG)

@@ -9,7 +9,8 @@ jdk_feature() { # prints the feature release of the JDK at $1 (25 for 25.0.3), o
 
 find_jdk() {
   local c v
-  for c in "${JAVA_HOME:-}" /usr/lib/jvm/*25* /usr/lib/jvm/* \
+  local jvms=${VECOPT_JVM_DIR:-/usr/lib/jvm}
+  for c in "${JAVA_HOME:-}" "$jvms"/*25* "$jvms"/* \
            "$(dirname "$(dirname "$(readlink -f "$(command -v java 2>/dev/null || echo /nonexistent)")")")"; do
     [ -n "$c" ] && [ -d "$c" ] || continue
     v=$(jdk_feature "$c")

@@ -10,12 +10,17 @@ import java.lang.foreign.MemorySegment;
  * <p>Obtain the implementation chosen for this JVM from {@link KernelProvider#kernels()}.
  */
 public interface Kernels {
+    /** Slots of the {@code norms} array each chunk owns: see {@link #adam}. */
+    int NORM_SLOTS = 16;
+
     /**
      * Adam / AdamW / AMSGrad on one chunk: reads p, g, m, v (and vmax) once, writes p, m, v (and vmax) once.
      *
-     * @param norms null, or an array where the same pass stores the chunk's sum of squared updates
-     *              {@code (p_new - p_old)^2} at {@code 2*chunk.index()} and of squared new parameters at
-     *              {@code 2*chunk.index()+1} (accumulated in double)
+     * @param norms null, or an array in which the same pass stores partial sums (in double) for the chunk, in the
+     *              {@link #NORM_SLOTS} slots from {@code NORM_SLOTS * chunk.index()}: the first 8 hold partial sums
+     *              of squared updates {@code (p_new - p_old)^2}, the next 8 of squared new parameters. Add them in
+     *              slot order. (Lane partials are stored rather than reduced here: handing a vector to a method C2
+     *              did not inline would box it, and the step must not allocate.)
      */
     void adam(Chunk chunk, AdamStep step, double[] norms);
 

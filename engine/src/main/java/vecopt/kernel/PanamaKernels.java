@@ -243,8 +243,12 @@ final class PanamaKernels implements Kernels {
             pp0 = q0.fma(q0, pp0);
             pp1 = q1.fma(q1, pp1);
         }
-        norms[2 * c.index] = sumLanes(du0.add(du1));
-        norms[2 * c.index + 1] = sumLanes(pp0.add(pp1));
+        // Stored here, not in a helper: a vector handed to a method C2 did not inline (the tracked loops reach the
+        // inlining node budget) is boxed, and the step must not allocate.
+        final int slot = NORM_SLOTS * c.index;
+        java.util.Arrays.fill(norms, slot, slot + NORM_SLOTS, 0.0);
+        du0.add(du1).intoArray(norms, slot);
+        pp0.add(pp1).intoArray(norms, slot + NORM_SLOTS / 2);
     }
 
     private static void sgdTracked(Chunk c, SgdStep k, int bound, double[] norms) {
@@ -283,8 +287,12 @@ final class PanamaKernels implements Kernels {
             pp0 = q0.fma(q0, pp0);
             pp1 = q1.fma(q1, pp1);
         }
-        norms[2 * c.index] = sumLanes(du0.add(du1));
-        norms[2 * c.index + 1] = sumLanes(pp0.add(pp1));
+        // Stored here, not in a helper: a vector handed to a method C2 did not inline (the tracked loops reach the
+        // inlining node budget) is boxed, and the step must not allocate.
+        final int slot = NORM_SLOTS * c.index;
+        java.util.Arrays.fill(norms, slot, slot + NORM_SLOTS, 0.0);
+        du0.add(du1).intoArray(norms, slot);
+        pp0.add(pp1).intoArray(norms, slot + NORM_SLOTS / 2);
     }
 
     /**
@@ -292,9 +300,19 @@ final class PanamaKernels implements Kernels {
      * interpreted and compiled code, and partial sums must not depend on when the JIT got to a method.
      */
     private static double sumLanes(DoubleVector v) {
-        double s = 0;
-        for (int i = 0; i < v.length(); i++) {
-            s += v.lane(i);
+        // Constant lane indices: C2 extracts them from registers; a variable index would box the vector.
+        final int n = v.length();
+        double s = v.lane(0);
+        s += v.lane(1);
+        if (n >= 4) {
+            s += v.lane(2);
+            s += v.lane(3);
+        }
+        if (n >= 8) {
+            s += v.lane(4);
+            s += v.lane(5);
+            s += v.lane(6);
+            s += v.lane(7);
         }
         return s;
     }

@@ -12,20 +12,20 @@ public final class ScalarKernels implements Kernels {
 
     @Override
     public void adam(Chunk c, AdamStep k, double[] norms) {
-        if (norms != null) {
-            norms[2 * c.index] = 0;
-            norms[2 * c.index + 1] = 0;
-        }
+        clearSlots(c, norms);
         adamRange(c, k, 0, c.length, norms);
     }
 
     @Override
     public void sgd(Chunk c, SgdStep k, double[] norms) {
-        if (norms != null) {
-            norms[2 * c.index] = 0;
-            norms[2 * c.index + 1] = 0;
-        }
+        clearSlots(c, norms);
         sgdRange(c, k, 0, c.length, norms);
+    }
+
+    static void clearSlots(Chunk c, double[] norms) {
+        if (norms != null) {
+            java.util.Arrays.fill(norms, NORM_SLOTS * c.index, NORM_SLOTS * (c.index + 1), 0.0);
+        }
     }
 
     @Override
@@ -73,8 +73,8 @@ public final class ScalarKernels implements Kernels {
             p2 += (double) pNew * pNew;
         }
         if (norms != null) {
-            norms[2 * c.index] += du2;
-            norms[2 * c.index + 1] += p2;
+            norms[NORM_SLOTS * c.index] += du2;
+            norms[NORM_SLOTS * c.index + NORM_SLOTS / 2] += p2;
         }
     }
 
@@ -105,8 +105,8 @@ public final class ScalarKernels implements Kernels {
             p2 += (double) pNew * pNew;
         }
         if (norms != null) {
-            norms[2 * c.index] += du2;
-            norms[2 * c.index + 1] += p2;
+            norms[NORM_SLOTS * c.index] += du2;
+            norms[NORM_SLOTS * c.index + NORM_SLOTS / 2] += p2;
         }
     }
 

@@ -113,7 +113,7 @@ public abstract class Optimizer<O> implements AutoCloseable {
         this.nonFinite = b.nonFinite;
         this.trackNorms = b.trackNorms;
         this.gradSums = new double[chunks.length];
-        this.updateSums = trackNorms ? new double[2 * chunks.length] : null;
+        this.updateSums = trackNorms ? new double[Kernels.NORM_SLOTS * chunks.length] : null;
         final Kernels k = kernels;
         this.normTask = i -> gradSums[i] = k.sumOfSquares(chunks[i].grads(), chunks[i].start(), chunks[i].length());
         this.updateTask = i -> run(k, chunks[i], updateSums);
@@ -233,8 +233,8 @@ public abstract class Optimizer<O> implements AutoCloseable {
         report.skipped = false;
         report.gradNorm = norm;
         report.clipCoef = coef;
-        report.updateNorm = trackNorms ? Math.sqrt(sumInOrder(updateSums, 0, 2)) : Double.NaN;
-        report.paramNorm = trackNorms ? Math.sqrt(sumInOrder(updateSums, 1, 2)) : Double.NaN;
+        report.updateNorm = trackNorms ? Math.sqrt(sumSlots(updateSums, 0)) : Double.NaN;
+        report.paramNorm = trackNorms ? Math.sqrt(sumSlots(updateSums, Kernels.NORM_SLOTS / 2)) : Double.NaN;
         return report;
     }
 
@@ -255,6 +255,17 @@ public abstract class Optimizer<O> implements AutoCloseable {
         double s = 0;
         for (int i = from; i < values.length; i += stride) {
             s += values[i];
+        }
+        return s;
+    }
+
+    /** Adds the half-rows of slots starting at {@code from} in each chunk's {@link Kernels#NORM_SLOTS}, in order. */
+    private static double sumSlots(double[] slots, int from) {
+        double s = 0;
+        for (int c = 0; c < slots.length; c += Kernels.NORM_SLOTS) {
+            for (int i = c + from; i < c + from + Kernels.NORM_SLOTS / 2; i++) {
+                s += slots[i];
+            }
         }
         return s;
     }

@@ -1,0 +1,24 @@
+package vecopt.schedule;
+
+/**
+ * The shape of a decay (or, mirrored, a warmup) phase as a function of the phase's progress {@code p} in [0, 1]:
+ * the fraction of the way from the floor to the peak that remains. Names and formulas are Hugging Face's
+ * {@code get_wsd_schedule} {@code decay_type} values.
+ */
+public enum DecayShape {
+    /** {@code 1 - p}. */
+    LINEAR,
+    /** {@code 0.5 * (1 + cos(pi * 2 * num_cycles * p))}; with the default 0.5 cycles, {@code 0.5 * (1 + cos(pi p))}. */
+    COSINE,
+    /** {@code 1 - sqrt(p)} (Hägele et al. 2024, "1-sqrt" cooldown). */
+    ONE_MINUS_SQRT;
+
+    /** The remaining fraction at progress {@code p} for a half cosine (num_cycles 0.5). */
+    double remaining(double p) {
+        return switch (this) {
+            case LINEAR -> 1.0 - p;
+            case COSINE -> 0.5 * (1.0 + Math.cos(Math.PI * 0.5 * 2.0 * p));
+            case ONE_MINUS_SQRT -> 1.0 - Math.sqrt(p);
+        };
+    }
+}

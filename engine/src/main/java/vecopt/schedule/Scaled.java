@@ -1,0 +1,24 @@
+package vecopt.schedule;
+
+/** {@code factor * inner.lr(step)}: the same product, in the same order, as PyTorch's {@code base_lr * lmbda(epoch)}. */
+record Scaled(Schedule inner, double factor) implements Schedule {
+    @Override
+    public double lr(long step) {
+        return factor * inner.lr(step);
+    }
+
+    @Override
+    public long warmupSteps() {
+        return inner.warmupSteps();
+    }
+
+    @Override
+    public String name() {
+        return factor + " x " + inner.name();
+    }
+
+    @Override
+    public String toString() {
+        return name();
+    }
+}
