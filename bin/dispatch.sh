@@ -54,6 +54,13 @@ case "$cmd" in
   # --- schedules (issue 4) ---
   schedules) run_java examples vecopt.examples.ScheduleChart "$@" ;;
   # --- end schedules ---
+  # --- benchmarks (issue 5): JMH suite, regression comparison, charts ---
+  # GOMP_SPINCOUNT: the native peer's OpenMP threads spin briefly, then sleep, as the engine's pool does; libgomp's
+  # default long spin made 2 threads 10-30x slower than 1 on a loaded 2-core machine (JMH forks inherit it).
+  bench)   export GOMP_SPINCOUNT=${GOMP_SPINCOUNT:-1000}; run_java bench vecopt.bench.BenchMain "$@" ;;
+  compare) run_java bench vecopt.bench.Compare "$@" ;;
+  chart)   run_java bench vecopt.bench.ChartMain "$@" ;;
+  # --- end benchmarks ---
   help|-h|--help)
     cat <<'HELP'
 usage: ./vecopt [command] [args]
@@ -63,6 +70,9 @@ usage: ./vecopt [command] [args]
   test           the test suite (what CI runs)
   test-long [n]  the property suites n more times (default 10) with fresh random seeds
   schedules      tabulate and plot learning-rate schedules (--help for options)
+  bench          JMH benchmarks: --quick (headline, < 3 min), or the suite with JMH options; report FILE.json
+  compare        compare two JMH JSON results, or one against a baseline of ratios; exit 1 on a regression
+  chart          chart of a JMH JSON result: throughput vs size per kernel, ceilings as lines (SVG + PNG)
   help           this text
 HELP
     ;;

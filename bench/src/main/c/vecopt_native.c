@@ -1,0 +1,242 @@
+/*
+ * The native peer of the vecopt benchmarks: the engine's kernels written in plain C, element for element the same
+ * float operations as vecopt.kernel.ScalarKernels (fmaf where Java calls Math.fma, the same order, no contraction:
+ * built with -ffp-contract=off), so that its results are bitwise those of the engine and any speed difference is
+ * code generation, not arithmetic. gcc -O3 -march=native -fno-math-errno vectorizes every loop here (without
+ * -fno-math-errno it would keep sqrtf scalar).
+ *
+ * Threads: each kernel is a plain serial loop over a range with restrict pointers, and OpenMP only hands the
+ * vo_set_threads(n) threads chunks of the range (see SPLIT). Writing the loops as "omp parallel for simd" instead
+ * made gcc 12 fall back to its scalar loop (the pointers, read back from OpenMP's shared-data block, lose restrict
+ * and the alias checks fail): 3.4x slower on one thread.
+ *
+ * Also the memory ceilings the kernels are read against: a STREAM triad, a pass with AdamW's own traffic (read four
+ * arrays, write three) and a one-array read pass.
+ */
+#include <math.h>
+#include <omp.h>
+#include <stdint.h>
+
+static int vo_threads = 1;
+
+void vo_set_threads(int n) { vo_threads = n < 1 ? 1 : n; }
+int vo_max_threads(void) { return omp_get_max_threads(); }
+
+/* Work is cut into chunks of 64 Ki floats (the engine's grid, vecopt.parallel.ChunkGrid.CHUNK) that the threads take
+ * dynamically, as the engine's pool does. A static half-each split was 5-50x slower than one thread on a loaded
+ * machine: whenever one thread of the team is descheduled, the whole step waits a scheduler slice for it. */
+#define CHUNK ((int64_t) 65536)
+
+/* Runs BODY (which uses lo and hi) on the whole range, or chunk by chunk on the team. */
+#define SPLIT(n, BODY)                                                          \
+    do {                                                                        \
+        int64_t n_ = (n);                                                       \
+        if (vo_threads <= 1 || n_ <= CHUNK) {                                   \
+            int64_t lo = 0, hi = n_;                                            \
+            BODY;                                                               \
+        } else {                                                                \
+            int64_t chunks_ = (n_ + CHUNK - 1) / CHUNK;                         \
+            _Pragma("omp parallel for num_threads(vo_threads) schedule(dynamic, 1)") \
+            for (int64_t c_ = 0; c_ < chunks_; c_++) {                          \
+                int64_t lo = c_ * CHUNK, hi = lo + CHUNK < n_ ? lo + CHUNK : n_; \
+                BODY;                                                           \
+            }                                                                   \
+        }                                                                       \
+    } while (0)
+
+/* Math.max's NaN rule (NaN if either is NaN) with compares gcc vectorizes; fmaxf it does not vectorize. The one
+ * difference, max(+0, -0), cannot occur: v = fma(v, b2, g*c2*g) is never -0. */
+static inline float amax(float a, float b) { return (a != a || b != b) ? a + b : (a > b ? a : b); }
+
+typedef struct { float b1, c1, b2, c2, eps, decay, l2, neg_step, inv_bc2, scale; } adam_k;
+
+/* AdamW (decoupled: l2 == 0) or Adam with L2 decay, as vecopt.kernel.AdamStep documents. The branch on l2 stays
+ * outside the loops, as in the engine (fmaf(p, 0, g) is not g for infinite p). */
+static void adam_range(float *restrict p, const float *restrict gr, float *restrict m_, float *restrict v_,
+                       int64_t n, adam_k k) {
+    if (k.l2 != 0.0f) {
+        for (int64_t i = 0; i < n; i++) {
+            float pi = p[i];
+            float g = fmaf(pi, k.l2, gr[i] * k.scale);
+            float m = fmaf(m_[i], k.b1, g * k.c1);
+            float v = fmaf(v_[i], k.b2, (g * k.c2) * g);
+            m_[i] = m;
+            v_[i] = v;
+            float d = fmaf(sqrtf(v), k.inv_bc2, k.eps);
+            p[i] = fmaf(m / d, k.neg_step, pi * k.decay);
+        }
+    } else {
+        for (int64_t i = 0; i < n; i++) {
+            float pi = p[i];
+            float g = gr[i] * k.scale;
+            float m = fmaf(m_[i], k.b1, g * k.c1);
+            float v = fmaf(v_[i], k.b2, (g * k.c2) * g);
+            m_[i] = m;
+            v_[i] = v;
+            float d = fmaf(sqrtf(v), k.inv_bc2, k.eps);
+            p[i] = fmaf(m / d, k.neg_step, pi * k.decay);
+        }
+    }
+}
+
+static void amsgrad_range(float *restrict p, const float *restrict gr, float *restrict m_, float *restrict v_,
+                          float *restrict x_, int64_t n, adam_k k) {
+    if (k.l2 != 0.0f) {
+        for (int64_t i = 0; i < n; i++) {
+            float pi = p[i];
+            float g = fmaf(pi, k.l2, gr[i] * k.scale);
+            float m = fmaf(m_[i], k.b1, g * k.c1);
+            float v = fmaf(v_[i], k.b2, (g * k.c2) * g);
+            m_[i] = m;
+            v_[i] = v;
+            float x = amax(x_[i], v);
+            x_[i] = x;
+            float d = fmaf(sqrtf(x), k.inv_bc2, k.eps);
+            p[i] = fmaf(m / d, k.neg_step, pi * k.decay);
+        }
+    } else {
+        for (int64_t i = 0; i < n; i++) {
+            float pi = p[i];
+            float g = gr[i] * k.scale;
+            float m = fmaf(m_[i], k.b1, g * k.c1);
+            float v = fmaf(v_[i], k.b2, (g * k.c2) * g);
+            m_[i] = m;
+            v_[i] = v;
+            float x = amax(x_[i], v);
+            x_[i] = x;
+            float d = fmaf(sqrtf(x), k.inv_bc2, k.eps);
+            p[i] = fmaf(m / d, k.neg_step, pi * k.decay);
+        }
+    }
+}
+
+void vo_adam(float *p, const float *g, float *m, float *v, int64_t n, float b1, float c1, float b2, float c2,
+             float eps, float decay, float l2, float neg_step, float inv_bc2, float scale) {
+    adam_k k = {b1, c1, b2, c2, eps, decay, l2, neg_step, inv_bc2, scale};
+    SPLIT(n, adam_range(p + lo, g + lo, m + lo, v + lo, hi - lo, k));
+}
+
+void vo_amsgrad(float *p, const float *g, float *m, float *v, float *x, int64_t n, float b1, float c1, float b2,
+                float c2, float eps, float decay, float l2, float neg_step, float inv_bc2, float scale) {
+    adam_k k = {b1, c1, b2, c2, eps, decay, l2, neg_step, inv_bc2, scale};
+    SPLIT(n, amsgrad_range(p + lo, g + lo, m + lo, v + lo, x + lo, hi - lo, k));
+}
+
+/* SGD with momentum after the first step (the buffer exists), PyTorch semantics, as vecopt.kernel.SgdStep documents;
+ * weight decay wd != 0 (the engine skips the fma when wd == 0). */
+static void sgd_range(float *restrict p, const float *restrict gr, float *restrict buf_, int64_t n, float neg_lr,
+                      float mom, float damp1, float wd, float scale, int nesterov) {
+    if (nesterov) {
+        for (int64_t i = 0; i < n; i++) {
+            float pi = p[i];
+            float g = fmaf(pi, wd, gr[i] * scale);
+            float b = fmaf(buf_[i], mom, g * damp1);
+            buf_[i] = b;
+            p[i] = fmaf(fmaf(b, mom, g), neg_lr, pi);
+        }
+    } else {
+        for (int64_t i = 0; i < n; i++) {
+            float pi = p[i];
+            float g = fmaf(pi, wd, gr[i] * scale);
+            float b = fmaf(buf_[i], mom, g * damp1);
+            buf_[i] = b;
+            p[i] = fmaf(b, neg_lr, pi);
+        }
+    }
+}
+
+void vo_sgd_momentum(float *p, const float *g, float *buf, int64_t n, float neg_lr, float mom, float damp1,
+                     float wd, float scale, int nesterov) {
+    SPLIT(n, sgd_range(p + lo, g + lo, buf + lo, hi - lo, neg_lr, mom, damp1, wd, scale, nesterov));
+}
+
+/* Sum of squares in double (the global-norm pass). 32 partial sums (eight 4-double vectors) so that the adds are not
+ * one dependency chain: with "omp simd reduction" alone gcc kept one accumulator and the loop ran at the add latency,
+ * 8 GB/s in cache, which would have made this peer, and the read ceiling below, a compute figure. */
+static double sumsq_range(const float *restrict g, int64_t n) {
+    double acc[32] = {0};
+    int64_t i = 0;
+    for (; i + 32 <= n; i += 32)
+        for (int j = 0; j < 32; j++) {
+            double x = g[i + j];
+            acc[j] += x * x;
+        }
+    double s = 0.0;
+    for (; i < n; i++) {
+        double x = g[i];
+        s += x * x;
+    }
+    for (int j = 0; j < 32; j++) s += acc[j];
+    return s;
+}
+
+double vo_sum_squares(const float *g, int64_t n) {
+    if (vo_threads <= 1 || n <= CHUNK) return sumsq_range(g, n);
+    double total = 0.0;
+    int64_t chunks = (n + CHUNK - 1) / CHUNK;
+#pragma omp parallel for num_threads(vo_threads) schedule(dynamic, 1) reduction(+:total)
+    for (int64_t c = 0; c < chunks; c++) {
+        int64_t lo = c * CHUNK, hi = lo + CHUNK < n ? lo + CHUNK : n;
+        total += sumsq_range(g + lo, hi - lo);
+    }
+    return total;
+}
+
+static void scale_range(float *restrict g, int64_t n, float coef) {
+    for (int64_t i = 0; i < n; i++) g[i] *= coef;
+}
+
+/* g *= coef: the separate clipping pass that fused clipping avoids. */
+void vo_scale(float *g, int64_t n, float coef) {
+    SPLIT(n, scale_range(g + lo, hi - lo, coef));
+}
+
+/* ---- memory ceilings ---- */
+
+static void triad_range(float *restrict a, const float *restrict b, const float *restrict c, int64_t n, float s) {
+    for (int64_t i = 0; i < n; i++) a[i] = b[i] + s * c[i];
+}
+
+/* STREAM triad: a = b + s*c (12 bytes per element counted, as STREAM counts them). */
+void vo_triad(float *a, const float *b, const float *c, int64_t n, float s) {
+    SPLIT(n, triad_range(a + lo, b + lo, c + lo, hi - lo, s));
+}
+
+static void traffic_range(float *restrict p, const float *restrict g, float *restrict m, float *restrict v,
+                          int64_t n) {
+    for (int64_t i = 0; i < n; i++) {
+        float gi = g[i];
+        p[i] = p[i] + gi;
+        m[i] = m[i] + gi;
+        v[i] = v[i] + gi;
+    }
+}
+
+/* AdamW's traffic with next to no arithmetic: read p, g, m, v, write p, m, v (28 bytes per element). */
+void vo_adamw_traffic(float *p, const float *g, float *m, float *v, int64_t n) {
+    SPLIT(n, traffic_range(p + lo, g + lo, m + lo, v + lo, hi - lo));
+}
+
+static float read_range(const float *restrict a, int64_t n) {
+    float acc[64] = {0}; /* 64 partial sums: eight 8-float vectors, eight independent add chains */
+    int64_t i = 0;
+    for (; i + 64 <= n; i += 64)
+        for (int j = 0; j < 64; j++) acc[j] += a[i + j];
+    float s = 0.0f;
+    for (; i < n; i++) s += a[i];
+    for (int j = 0; j < 64; j++) s += acc[j];
+    return s;
+}
+
+/* One-array read pass (4 bytes per element): what a norm over the gradients can at best reach. */
+float vo_read(const float *a, int64_t n) {
+    if (vo_threads <= 1 || n <= CHUNK) return read_range(a, n);
+    float total = 0.0f;
+    int64_t chunks = (n + CHUNK - 1) / CHUNK;
+#pragma omp parallel for num_threads(vo_threads) schedule(dynamic, 1) reduction(+:total)
+    for (int64_t c = 0; c < chunks; c++) {
+        int64_t lo = c * CHUNK, hi = lo + CHUNK < n ? lo + CHUNK : n;
+        total += read_range(a + lo, hi - lo);
+    }
+    return total;
+}

@@ -1,0 +1,145 @@
+package vecopt.bench;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * What each benchmark measures, for the figures: the kernel's name, which implementation ran it, the state bytes it
+ * moves per parameter, and the memory ceiling it is read against. Bytes per parameter count each array read once and
+ * each array written once, 4 bytes each (the write-allocate read of a written line is not counted, as in STREAM):
+ * <ul>
+ *   <li>AdamW, Adam (L2): read p, g, m, v; write p, m, v: 28</li>
+ *   <li>AMSGrad: also read and write vmax: 36</li>
+ *   <li>SGD momentum, Nesterov: read p, g, buf; write p, buf: 20</li>
+ *   <li>global norm: read g: 4; clip (norm, then g *= coef): read g twice, write it once: 12</li>
+ *   <li>fused clip + AdamW: norm pass 4 + AdamW 28: 32; clip then AdamW: 12 + 28 = 40</li>
+ *   <li>ceilings: triad 12, AdamW traffic 28, read 4</li>
+ * </ul>
+ */
+final class Catalog {
+    /**
+     * How one benchmark's figures are read.
+     *
+     * @param nativePeer the method of the same class that is this kernel's native peer
+     */
+    record Entry(String kernel, String impl, int bytesPerParam, String ceiling, String nativePeer) {
+        Entry(String kernel, String impl, int bytesPerParam, String ceiling) {
+            this(kernel, impl, bytesPerParam, ceiling, NATIVE);
+        }
+    }
+
+    static final String CEILING = "CeilingBench";
+    static final String TRAFFIC = "CeilingBench.adamwTraffic";
+    static final String READ = "CeilingBench.read";
+
+    /** Names of the implementations that are peers of the engine, as the methods are called. */
+    static final String NATIVE = "nativeC";
+    static final String SCALAR = "scalar";
+
+    private static final Map<String, String> IMPL = Map.of(
+            "engine", "engine", "scalar", "engine scalar", "javaLoop", "java loop", "nativeC", "native C",
+            "reference", "reference", "step", "engine step", "triad", "native C", "adamwTraffic", "native C",
+            "read", "native C");
+    static final String REFERENCE = "reference";
+
+    private Catalog() {
+    }
+
+    static Optional<Entry> of(Result r) {
+        String impl = IMPL.getOrDefault(r.method(), r.method())
+                + (r.param("layout", "staggered").equals("aliased") ? " 4K-aliased" : "");
+        return switch (r.className()) {
+            case "AdamBench" -> {
+                String v = r.param("adam", "adamw");
+                yield Optional.of(new Entry(v, impl, v.equals("amsgrad") ? 36 : 28, TRAFFIC));
+            }
+            case "SgdBench" -> {
+                String v = r.param("sgd", "momentum");
+                yield Optional.of(new Entry(v.equals("nesterov") ? "nesterov" : "sgd_momentum", impl, 20, TRAFFIC));
+            }
+            case "StepBench" -> {
+                // Named apart from AdamBench's kernel-level rows: these run through the optimizer and its pool.
+                String who = r.method().equals(NATIVE) ? "native C omp" : "engine step";
+                yield r.param("optimizer", "adamw").equals("adamw")
+                        ? Optional.of(new Entry("adamw", who, 28, TRAFFIC))
+                        : Optional.of(new Entry("sgd_momentum", who, 20, TRAFFIC));
+            }
+            case "ClipBench" -> switch (r.method()) {
+                case "norm" -> Optional.of(new Entry("global norm", "engine pool", 4, READ, "nativeNorm"));
+                case "nativeNorm" -> Optional.of(new Entry("global norm", "native C", 4, READ, "nativeNorm"));
+                case "fusedClipAdamW" -> Optional.of(new Entry("clip+adamw", "engine fused", 32, TRAFFIC));
+                case "clipThenAdamW" -> Optional.of(new Entry("clip+adamw", "clip, then step", 40, TRAFFIC));
+                case "nativeC" -> Optional.of(new Entry("clip+adamw", "native C fused", 32, TRAFFIC));
+                default -> Optional.empty();
+            };
+            case "CeilingBench" -> switch (r.method()) {
+                case "triad" -> Optional.of(new Entry("ceiling triad", impl, 12, null));
+                case "adamwTraffic" -> Optional.of(new Entry("ceiling adamw traffic", impl, 28, null));
+                case "read" -> Optional.of(new Entry("ceiling read", impl, 4, null));
+                default -> Optional.empty();
+            };
+            default -> Optional.empty();
+        };
+    }
+
+    /** Parameters per operation: every benchmark here runs one full pass over {@code size} parameters. */
+    static long paramsPerOp(Result r) {
+        String s = r.params().get("size");
+        if (s == null) {
+            throw new IllegalArgumentException(r.benchmark() + " has no 'size' parameter");
+        }
+        return Long.parseLong(s);
+    }
+
+    /** The result among {@code all} of method {@code method} of r's class with exactly r's parameters, if any. */
+    static Optional<Result> peer(Result r, String method, List<Result> all) {
+        String want = r.className() + "." + method;
+        for (Result x : all) {
+            if (x.benchmark().equals(want) && x.params().equals(r.params())) {
+                return Optional.of(x);
+            }
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * The scalar peer of r: the scalar reference on the same parameters (for an optimizer step: the reference of
+     * its kernel at the same size and memory), else the engine's scalar kernel; empty when neither was measured.
+     */
+    static Optional<Result> scalarPeer(Result r, List<Result> all) {
+        if (r.method().equals(REFERENCE) || r.method().equals(SCALAR)) {
+            return Optional.empty();
+        }
+        if (r.className().equals("StepBench")) {
+            boolean adam = r.param("optimizer", "adamw").equals("adamw");
+            String bench = adam ? "AdamBench.reference" : "SgdBench.reference";
+            for (Result x : all) {
+                if (x.benchmark().equals(bench) && x.param("size", "").equals(r.param("size", "?"))
+                        && x.param("memory", "").equals(r.param("memory", "?"))
+                        && (adam ? x.param("adam", "") .equals("adamw") : x.param("sgd", "").equals("momentum"))) {
+                    return Optional.of(x);
+                }
+            }
+            return Optional.empty();
+        }
+        Optional<Result> ref = peer(r, REFERENCE, all);
+        return ref.isPresent() ? ref : peer(r, SCALAR, all);
+    }
+
+    /** The ceiling benchmark {@code ceiling} at r's size and thread count (1 when r has none), if measured. */
+    static Optional<Result> ceiling(Result r, String ceiling, List<Result> all) {
+        if (ceiling == null) {
+            return Optional.empty();
+        }
+        String size = r.param("size", "");
+        String threads = r.param("threads", "1");
+        for (Result x : all) {
+            if (x.benchmark().equals(ceiling) && x.param("size", "").equals(size)
+                    && x.param("threads", "1").equals(threads)) {
+                return Optional.of(x);
+            }
+        }
+        return Optional.empty();
+    }
+}

@@ -1,0 +1,70 @@
+package vecopt.bench;
+
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * Memory ceilings, in C (the fastest code this machine has), over off-heap buffers laid out as the kernels' are:
+ * <ul>
+ *   <li>{@code triad}: STREAM's a = b + s*c, 12 bytes per element as STREAM counts them (16 with the write-allocate
+ *       read of a, which the hardware does but STREAM does not count);</li>
+ *   <li>{@code adamwTraffic}: read four arrays, write three, with next to no arithmetic: 28 bytes per element, the
+ *       ceiling AdamW is read against;</li>
+ *   <li>{@code read}: one array read and summed, 4 bytes per element: the ceiling of the global-norm pass.</li>
+ * </ul>
+ * Each on 1 and 2 OpenMP threads; needs the native peer (skipped with its reason otherwise).
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Fork(value = 3, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Xmx8g"})
+@Warmup(iterations = 3, time = 2)
+@Measurement(iterations = 5, time = 2)
+public class CeilingBench {
+    @Param({"32768", "1048576", "16777216", "67108864"})
+    public int size;
+
+    @Param({"1", "2"})
+    public int threads;
+
+    private Buffers buffers;
+
+    @Setup(Level.Trial)
+    public void setUp(NativePeer peer) {
+        buffers = Buffers.allocate("offheap", "staggered", size, 4)
+                .fill(0, -1f, 1f, 1).fill(1, -1e-3f, 1e-3f, 2).fill(2, -1f, 1f, 3).fill(3, 0f, 1f, 4);
+        NativeKernels.setThreads(threads);
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        buffers.close();
+    }
+
+    @Benchmark
+    public void triad() {
+        NativeKernels.triad(buffers.segment(0), buffers.segment(2), buffers.segment(3), size, 0.5f);
+    }
+
+    @Benchmark
+    public void adamwTraffic() {
+        NativeKernels.adamwTraffic(buffers.segment(0), buffers.segment(1), buffers.segment(2), buffers.segment(3), size);
+    }
+
+    @Benchmark
+    public float read() {
+        return NativeKernels.read(buffers.segment(1), size);
+    }
+}

@@ -1,0 +1,127 @@
+package vecopt.bench;
+
+import java.lang.foreign.Arena;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.BenchmarkParams;
+import vecopt.clip.NonFinite;
+import vecopt.memory.Storage;
+import vecopt.optim.AdamOptions;
+import vecopt.optim.AdamW;
+import vecopt.optim.Optimizer;
+import vecopt.optim.Sgd;
+import vecopt.optim.SgdOptions;
+import vecopt.optim.StepReport;
+import vecopt.param.ParamSet;
+
+/**
+ * A whole optimizer step as a trainer calls it, {@code opt.step(lr)}, on a pool of 1 or 2 threads
+ * ({@code .threads(n)}), against the native kernel on as many OpenMP threads. The step runs with
+ * {@code onNonFinite(PROCEED)} and no clipping, so it is the update pass alone (AdamW 28 bytes per parameter,
+ * momentum 20), comparable to the native kernel; the norm pass the default policy adds is measured in
+ * {@link ClipBench}.
+ *
+ * <p>The optimizer allocates its own state (as in use); the native kernel runs on staggered buffers of the same size.
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Fork(value = 3, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Xmx8g"})
+@Warmup(iterations = 3, time = 2)
+@Measurement(iterations = 5, time = 2)
+public class StepBench {
+    @Param({"32768", "1048576", "16777216", "67108864"})
+    public int size;
+
+    @Param({"offheap", "heap"})
+    public String memory;
+
+    @Param({"1", "2"})
+    public int threads;
+
+    /** "adamw" or "momentum". */
+    @Param({"adamw", "momentum"})
+    public String optimizer;
+
+    private Buffers buffers;
+    private Arena arena;
+    private Optimizer<?> opt;
+    private AdamScalars adam;
+    private SgdScalars sgd;
+    private boolean isAdam;
+
+    @Setup(Level.Trial)
+    public void setUp(BenchmarkParams params) {
+        isAdam = switch (optimizer) {
+            case "adamw" -> true;
+            case "momentum" -> false;
+            default -> throw new IllegalArgumentException("optimizer must be adamw or momentum, got '" + optimizer + "'");
+        };
+        adam = AdamScalars.of("adamw", 1000);
+        sgd = SgdScalars.of("momentum");
+        if (params.getBenchmark().endsWith(".nativeC")) {
+            NativeKernels.require();
+            buffers = Buffers.allocate(memory, "staggered", size, 4)
+                    .fill(0, -0.05f, 0.05f, 1).fill(1, -0.01f, 0.01f, 2).fill(2, -0.001f, 0.001f, 3)
+                    .fill(3, 1e-6f, 1e-4f, 4);
+            NativeKernels.setThreads(threads);
+            return;
+        }
+        Storage p, g;
+        if (memory.equals("offheap")) {
+            arena = Arena.ofShared();
+            p = Storage.allocate(arena, size);
+            g = Storage.allocate(arena, size);
+        } else {
+            p = Storage.of(new float[size]);
+            g = Storage.of(new float[size]);
+        }
+        Buffers.fill(p.segment(), -0.05f, 0.05f, 1);
+        Buffers.fill(g.segment(), -0.01f, 0.01f, 2);
+        ParamSet set = ParamSet.builder().add("w", p, g, 0, size).build();
+        opt = isAdam
+                ? AdamW.builder(set).options(AdamOptions.LLM_PRETRAINING).threads(threads)
+                        .onNonFinite(NonFinite.PROCEED).build()
+                : Sgd.builder(set).options(SgdOptions.MOMENTUM.withWeightDecay(1e-4)).threads(threads).onNonFinite(NonFinite.PROCEED).build();
+        opt.step(1e-4); // past the first step: the momentum buffer exists, as in steady training
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        if (opt != null) {
+            opt.close();
+        }
+        if (arena != null) {
+            arena.close();
+        }
+        if (buffers != null) {
+            buffers.close();
+        }
+    }
+
+    @Benchmark
+    public StepReport step() {
+        return opt.step(3e-4);
+    }
+
+    @Benchmark
+    public void nativeC() {
+        if (isAdam) {
+            NativeKernels.adam(buffers.segment(0), buffers.segment(1), buffers.segment(2), buffers.segment(3), size, adam);
+        } else {
+            NativeKernels.sgdMomentum(buffers.segment(0), buffers.segment(1), buffers.segment(2), size, sgd);
+        }
+    }
+}

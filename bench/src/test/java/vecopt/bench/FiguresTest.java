@@ -1,0 +1,79 @@
+package vecopt.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class FiguresTest {
+    // Figures are products and quotients of a few doubles: relative 1e-12 is far above their rounding error.
+    private static final double REL = 1e-12;
+
+    private static final String A = "\"adam\" : \"adamw\", \"memory\" : \"offheap\", \"size\" : \"1048576\"";
+
+    private static List<Result> results(boolean withReference) {
+        JmhJson j = new JmhJson()
+                .run("AdamBench.engine", A, 1000, 10)
+                .run("AdamBench.nativeC", A, 800, 8)
+                .run("AdamBench.scalar", A, 250, 1)
+                // the 2-thread ceiling first: the match must be by thread count, not by order
+                .run("CeilingBench.adamwTraffic", "\"size\" : \"1048576\", \"threads\" : \"2\"", 9999, 5)
+                .run("CeilingBench.adamwTraffic", "\"size\" : \"1048576\", \"threads\" : \"1\"", 2000, 5);
+        if (withReference) {
+            j.run("AdamBench.reference", A, 200, 1);
+        }
+        return Result.parse(j.build(), "t");
+    }
+
+    private static Figures engine(List<Result> all) {
+        return Figures.of(all).stream().filter(f -> f.result().benchmark().equals("AdamBench.engine"))
+                .findFirst().orElseThrow();
+    }
+
+    @Test
+    void paramsPerSecondBytesCeilingAndPeers() {
+        Figures f = engine(results(true));
+        assertEquals(1000 * 1048576 / 1e6, f.mparams(), REL * f.mparams());
+        assertEquals(10 * 1048576 / 1e6, f.mparamsError(), REL * f.mparams());
+        assertEquals(1000.0 * 1048576 * 28 / 1e9, f.gbPerSecond(), REL * f.gbPerSecond());
+        // against the one-thread ceiling at the same size (both 28 B/param): 1000 / 2000, not the 2-thread one
+        assertEquals(50.0, f.percentOfCeiling(), REL * 50);
+        assertEquals(1.25, f.xNative(), REL);
+        // x scalar is against the scalar reference when it was measured ...
+        assertEquals(5.0, f.xScalar(), REL);
+        // ... else against the engine's scalar kernel
+        assertEquals(4.0, engine(results(false)).xScalar(), REL);
+    }
+
+    @Test
+    void tableHasOneLinePerKnownBenchmarkWithItsFigures() {
+        String table = Figures.table(Figures.of(results(true)));
+        assertEquals(1 + 6, table.lines().count(), table);
+        String line = table.lines().filter(l -> l.startsWith("adamw") && l.contains("engine ")).findFirst().orElseThrow();
+        assertTrue(line.contains("1048.6 ± 10.5") && line.contains("50%") && line.contains("1.25x")
+                && line.contains("5.00x") && line.contains("1M"), line);
+    }
+
+    @Test
+    void chartHasAPanelPerKernelWithPointsAndCeilingsAndAPng(@TempDir Path dir) throws Exception {
+        String sizes2 = "\"adam\" : \"adamw\", \"memory\" : \"offheap\", \"size\" : \"32768\"";
+        List<Result> all = Result.parse(new JmhJson()
+                .run("AdamBench.engine", A, 1000, 10)
+                .run("AdamBench.engine", sizes2, 40000, 10)
+                .run("SgdBench.engine", "\"sgd\" : \"momentum\", \"memory\" : \"offheap\", \"size\" : \"1048576\"", 900, 1)
+                .run("CeilingBench.adamwTraffic", "\"size\" : \"1048576\", \"threads\" : \"1\"", 2000, 5)
+                .run("CeilingBench.adamwTraffic", "\"size\" : \"32768\", \"threads\" : \"1\"", 90000, 5)
+                .build(), "t");
+        Path svg = dir.resolve("c.svg");
+        Chart.write(all, svg);
+        String s = Files.readString(svg);
+        assertTrue(s.contains(">adamw (28 B/param)<") && s.contains(">sgd_momentum (20 B/param)<"), s);
+        assertEquals(3, s.split("<circle").length - 1, "one point per kernel result");
+        assertTrue(s.contains("stroke-dasharray") && s.contains(">ceiling: adamw traffic<"), "ceilings drawn dashed");
+        assertTrue(Files.size(dir.resolve("c.png")) > 1000, "png written");
+    }
+}
