@@ -295,42 +295,61 @@ final class PanamaKernels implements Kernels {
         pp0.add(pp1).intoArray(norms, slot + NORM_SLOTS / 2);
     }
 
-    /**
-     * Lanes summed first to last. Not {@code reduceLanes(ADD)}: its order is unspecified and may differ between
-     * interpreted and compiled code, and partial sums must not depend on when the JIT got to a method.
-     */
-    private static double sumLanes(DoubleVector v) {
-        // Constant lane indices: C2 extracts them from registers; a variable index would box the vector.
-        final int n = v.length();
-        double s = v.lane(0);
-        s += v.lane(1);
-        if (n >= 4) {
-            s += v.lane(2);
-            s += v.lane(3);
-        }
-        if (n >= 8) {
-            s += v.lane(4);
-            s += v.lane(5);
-            s += v.lane(6);
-            s += v.lane(7);
-        }
-        return s;
-    }
-
     @Override
     public double sumOfSquares(MemorySegment x, long start, int length) {
+        // Eight independent double accumulators (four float vectors a trip): with fewer, the loop waits on the
+        // latency of the add chain instead of on memory.
+        final int step = SPECIES.length();
+        final int bound4 = length - length % (4 * step);
         final int bound = SPECIES.loopBound(length);
         final long base = start * Float.BYTES;
-        final int step = SPECIES.length();
-        DoubleVector acc0 = DoubleVector.zero(DSPECIES), acc1 = acc0;
-        for (int i = 0; i < bound; i += step) {
+        DoubleVector a0 = DoubleVector.zero(DSPECIES), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+        int i = 0;
+        for (; i < bound4; i += 4 * step) {
+            final long off = base + (long) i * Float.BYTES;
+            FloatVector f0 = FloatVector.fromMemorySegment(SPECIES, x, off, ORDER);
+            FloatVector f1 = FloatVector.fromMemorySegment(SPECIES, x, off + (long) step * Float.BYTES, ORDER);
+            FloatVector f2 = FloatVector.fromMemorySegment(SPECIES, x, off + 2L * step * Float.BYTES, ORDER);
+            FloatVector f3 = FloatVector.fromMemorySegment(SPECIES, x, off + 3L * step * Float.BYTES, ORDER);
+            DoubleVector d0 = (DoubleVector) f0.convertShape(VectorOperators.F2D, DSPECIES, 0);
+            DoubleVector d1 = (DoubleVector) f0.convertShape(VectorOperators.F2D, DSPECIES, 1);
+            DoubleVector d2 = (DoubleVector) f1.convertShape(VectorOperators.F2D, DSPECIES, 0);
+            DoubleVector d3 = (DoubleVector) f1.convertShape(VectorOperators.F2D, DSPECIES, 1);
+            DoubleVector d4 = (DoubleVector) f2.convertShape(VectorOperators.F2D, DSPECIES, 0);
+            DoubleVector d5 = (DoubleVector) f2.convertShape(VectorOperators.F2D, DSPECIES, 1);
+            DoubleVector d6 = (DoubleVector) f3.convertShape(VectorOperators.F2D, DSPECIES, 0);
+            DoubleVector d7 = (DoubleVector) f3.convertShape(VectorOperators.F2D, DSPECIES, 1);
+            a0 = d0.fma(d0, a0);
+            a1 = d1.fma(d1, a1);
+            a2 = d2.fma(d2, a2);
+            a3 = d3.fma(d3, a3);
+            a4 = d4.fma(d4, a4);
+            a5 = d5.fma(d5, a5);
+            a6 = d6.fma(d6, a6);
+            a7 = d7.fma(d7, a7);
+        }
+        for (; i < bound; i += step) { // whole vectors left over: into the first two chains
             FloatVector f = FloatVector.fromMemorySegment(SPECIES, x, base + (long) i * Float.BYTES, ORDER);
             DoubleVector d0 = (DoubleVector) f.convertShape(VectorOperators.F2D, DSPECIES, 0);
             DoubleVector d1 = (DoubleVector) f.convertShape(VectorOperators.F2D, DSPECIES, 1);
-            acc0 = d0.fma(d0, acc0);
-            acc1 = d1.fma(d1, acc1);
+            a0 = d0.fma(d0, a0);
+            a1 = d1.fma(d1, a1);
         }
-        return sumLanes(acc0.add(acc1)) + ScalarKernels.sumOfSquaresRange(x, start, bound, length);
+        DoubleVector sum = a0.add(a1).add(a2.add(a3)).add(a4.add(a5).add(a6.add(a7)));
+        // Lanes first to last, extracted here with constant indices: a vector passed to a helper C2 did not inline
+        // would be boxed. Not reduceLanes(ADD), whose order is unspecified (and may differ between JIT tiers).
+        double s = sum.lane(0) + sum.lane(1);
+        if (DSPECIES.length() >= 4) {
+            s += sum.lane(2);
+            s += sum.lane(3);
+        }
+        if (DSPECIES.length() >= 8) {
+            s += sum.lane(4);
+            s += sum.lane(5);
+            s += sum.lane(6);
+            s += sum.lane(7);
+        }
+        return s + ScalarKernels.sumOfSquaresRange(x, start, bound, length);
     }
 
     @Override
