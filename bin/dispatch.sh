@@ -18,29 +18,23 @@ build() { # quiet build of module $1 and what it needs (in the reactor, nothing 
 }
 
 run_java() { # module main-class args...
+  # stderr passes through unbuffered (a \r progress bar has no newline a line filter could wait for); only the JVM's
+  # first line, the incubator notice, is dropped. Programs learn through VECOPT_PROGRESS whether stderr is a terminal.
   local module=$1 main=$2; shift 2
-  local cp; cp=$(build "$module")
-  "$JAVA_HOME/bin/java" "${JAVA_FLAGS[@]}" -cp "$cp" "$main" "$@" 2> >(grep -v --line-buffered '^WARNING: Using incubator modules' >&2)
-}
-
-# --- training demo (issue 6) ---
-run_train() { # like run_java, but stderr passes unbuffered (a \r progress bar has no newline for grep to wait for):
-  # only the JVM's first line, the incubator notice, is dropped; the trainer is told whether stderr is a terminal.
-  local cp progress; cp=$(build examples)
+  local cp progress; cp=$(build "$module")
   progress=$([ -t 2 ] && echo bar || echo lines)
-  { VECOPT_PROGRESS=$progress "$JAVA_HOME/bin/java" "${JAVA_FLAGS[@]}" -cp "$cp" vecopt.examples.train.TrainMain "$@" \
-      2>&1 1>&3 3>&- \
+  { VECOPT_PROGRESS=$progress "$JAVA_HOME/bin/java" "${JAVA_FLAGS[@]}" -cp "$cp" "$main" "$@" 2>&1 1>&3 3>&- \
     | (IFS= read -r first || exit 0; [[ $first == "WARNING: Using incubator modules"* ]] || printf '%s\n' "$first"
        exec cat) >&2; } 3>&1
 }
-# --- end training demo ---
+
 
 cmd=${1:-run}
 [ $# -gt 0 ] && shift
 case "$cmd" in
-  run)  run_train "$@" ;;
+  run)  run_java examples vecopt.examples.train.TrainMain "$@" ;;
   # --- training demo (issue 6) ---
-  train) run_train "$@" ;;
+  train) run_java examples vecopt.examples.train.TrainMain "$@" ;;
   quickstart) run_java examples vecopt.examples.QuickStart "$@" ;;
   # --- end training demo ---
   test) exec "$MVN" test "$@" ;;
