@@ -28,6 +28,7 @@ import vecopt.kernel.KernelProvider;
  *
  * <pre>
  *   ./vecopt bench --quick                       headline run: table + out/bench/quick.json, .svg, .png
+ *   ./vecopt bench --headline                    every target of the suite at 2 forks (about 25 minutes)
  *   ./vecopt bench --full                        the issue's matrix, 3 forks (about 70 minutes): out/bench/full.*
  *   ./vecopt bench [JMH options] [REGEX...]      the suite, e.g. ./vecopt bench AdamBench -p size=67108864 -prof gc
  *   ./vecopt bench --species 256,512 ...         one pass per vector width (forks get -Dvecopt.vector.bits=N)
@@ -44,6 +45,20 @@ public final class BenchMain {
     }
 
     public static void main(String[] args) throws Exception {
+        if (args.length > 0 && (args[0].equals("--help") || args[0].equals("-h"))) {
+            System.out.print("""
+                    usage: ./vecopt bench [--quick | --headline | --full] [options] [JMH options] [REGEX...]
+                      --quick            headline benchmarks in under 3 minutes (1 short fork: indicative)
+                      --headline         every target of the suite at 2 forks (about 25 minutes)
+                      --full             the whole matrix at 3 forks (about 70 minutes)
+                      --species 256,512  one pass per vector width
+                      --native 512       the native peer built with 512-bit vectors
+                      --out FILE.json    where to save (default out/bench/<plan>.json)
+                      report FILE.json   the table of a saved result
+                    then: ./vecopt compare OLD.json NEW.json   and   ./vecopt chart FILE.json
+                    """);
+            return;
+        }
         if (args.length > 0 && args[0].equals("report")) {
             if (args.length != 2) {
                 System.err.println("usage: ./vecopt bench report FILE.json");
@@ -61,6 +76,7 @@ public final class BenchMain {
             switch (args[i]) {
                 case "--quick" -> plan = Plan.quick();
                 case "--full" -> plan = Plan.full();
+                case "--headline" -> plan = Plan.headline();
                 case "--species" -> species.addAll(Arrays.asList(need(args, ++i, "--species").split(",")));
                 case "--native" -> nativeLib = need(args, ++i, "--native");
                 case "--out" -> out = Path.of(need(args, ++i, "--out"));
@@ -193,6 +209,33 @@ public final class BenchMain {
                 runs.add(new Run("CeilingBench\\.read$", new String[][]{{"size", S16M}, {"threads", "1"}}));
             }
             return new Plan("quick", 1, 2, TimeValue.milliseconds(800), 3, TimeValue.milliseconds(400), runs);
+        }
+
+        /** What each target of the suite needs, at 2 forks: the figures of the README's table. */
+        static Plan headline() {
+            List<Run> runs = new ArrayList<>();
+            boolean nat = NativeKernels.available();
+            String peers = nat ? "(engine|reference|nativeC)" : "(engine|reference)";
+            runs.add(new Run("AdamBench\\." + peers + "$",
+                    new String[][]{{"adam", "adamw"}, {"memory", "offheap"}, {"size", S32K, S1M, S16M, S64M}}));
+            runs.add(new Run("AdamBench\\.(engine|javaLoop)$",
+                    new String[][]{{"adam", "adamw"}, {"memory", "heap"}, {"size", S32K, S64M}}));
+            runs.add(new Run("AdamBench\\." + peers + "$",
+                    new String[][]{{"adam", "adam_l2", "amsgrad"}, {"memory", "offheap"}, {"size", S64M}}));
+            runs.add(new Run("SgdBench\\." + peers + "$",
+                    new String[][]{{"sgd", "momentum", "nesterov"}, {"memory", "offheap"}, {"size", S64M}}));
+            runs.add(new Run(nat ? "StepBench\\.(step|nativeC)$" : "StepBench\\.step$",
+                    new String[][]{{"optimizer", "adamw", "momentum"}, {"memory", "offheap"}, {"size", S32K, S64M},
+                            {"threads", "1", "2"}}));
+            runs.add(new Run("ClipBench\\.", new String[][]{{"size", S32K, S64M}, {"threads", "1", "2"}}));
+            if (nat) {
+                runs.add(new Run("CeilingBench\\.", new String[][]{{"size", S32K, S1M, S16M, S64M}, {"threads", "1", "2"}}));
+            } else {
+                runs.removeIf(r -> r.include().startsWith("ClipBench"));
+                runs.add(new Run("ClipBench\\.(norm|fusedClipAdamW|clipThenAdamW)$",
+                        new String[][]{{"size", S32K, S64M}, {"threads", "1", "2"}}));
+            }
+            return new Plan("headline", 2, 2, TimeValue.seconds(1), 3, TimeValue.seconds(1), runs);
         }
 
         static Plan full() {
