@@ -39,7 +39,7 @@ import vecopt.kernel.KernelProvider;
  */
 public final class BenchMain {
     private static final List<String> FORK_ARGS = List.of("--add-modules=jdk.incubator.vector",
-            "--enable-native-access=ALL-UNNAMED", "-Xmx8g");
+            "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow", "-Xmx8g");
 
     private BenchMain() {
     }
