@@ -8,7 +8,8 @@ import vecopt.parallel.ChunkGrid;
 
 /**
  * Gradient clipping with PyTorch's semantics ({@code torch.nn.utils.clip_grad_norm_}, {@code clip_grad_value_}),
- * applied to the gradient buffers in place. For clipping fused into the update (no write pass over the gradients),
+ * applied to the gradient buffers in place; one difference: {@link #byNorm} leaves non-finite gradients unscaled
+ * (and says so through the norm it returns) where PyTorch would multiply them by a NaN coefficient. For clipping fused into the update (no write pass over the gradients),
  * use the optimizer builder's {@code clipGradNorm(maxNorm)} instead.
  *
  * <pre>{@code
@@ -24,8 +25,9 @@ public final class Clip {
 
     /**
      * The factor gradients are multiplied by: {@code min(1, maxNorm / (totalNorm + 1e-6))}. NaN for a NaN norm and 0
-     * for an infinite one, as in PyTorch. For a data-parallel job: sum {@link GlobalNorm#sumOfSquares} over ranks,
-     * take the square root, and pass the coefficient from here to each rank's {@code step(lr, coefficient)}.
+     * for an infinite one, as in PyTorch. For a data-parallel job: add each rank's optimizer
+     * {@code localGradSumOfSquares()}, check the total is finite, take the square root, and pass the coefficient
+     * from here to each rank's {@code step(lr, coefficient)}.
      */
     public static double coefficient(double maxNorm, double totalNorm) {
         checkMaxNorm(maxNorm);

@@ -20,7 +20,7 @@ public final class Chunk {
 
     /**
      * @param index this chunk's position in its optimizer's grid: where the kernels store its partial sums
-     *              (slots {@code 2*index} and {@code 2*index+1} of the sums array)
+     *              (the {@link Kernels#NORM_SLOTS} slots from {@code NORM_SLOTS * index} of the sums array)
      */
     public Chunk(MemorySegment params, MemorySegment grads, MemorySegment state1, MemorySegment state2,
                  MemorySegment state3, long start, int length, int group, int index) {

@@ -6,7 +6,8 @@ package vecopt.kernel;
  * {@code --add-modules jdk.incubator.vector}) and not disabled, else the scalar one.
  *
  * <p>System properties: {@code vecopt.vector=false} forces the scalar kernels; {@code vecopt.vector.bits=256}
- * (or 128, 512) picks a vector width other than the platform's preferred one.
+ * (or 128, 512) picks a vector width other than the platform's preferred one. A width the hardware lacks runs
+ * (the Vector API emulates it) but slowly: compare widths only among those the CPU has.
  */
 public final class KernelProvider {
     private static final Kernels SCALAR = new ScalarKernels();
@@ -34,8 +35,13 @@ public final class KernelProvider {
         }
         try {
             Kernels k = (Kernels) Class.forName("vecopt.kernel.PanamaKernels").getDeclaredConstructor().newInstance();
-            // A species narrower than 128 bits (or a VM that falls back to Java code for vectors) would only be slower.
+            // Fewer than 4 float lanes (a 64-bit preferred species) would only be slower than scalar code.
             return k.lanes() >= 4 ? k : SCALAR;
+        } catch (ExceptionInInitializerError e) {
+            if (e.getCause() instanceof IllegalArgumentException bad) {
+                throw bad; // a wrong vecopt.vector.bits is the user's mistake: say so instead of running scalar
+            }
+            return SCALAR;
         } catch (ReflectiveOperationException | LinkageError e) {
             return SCALAR;
         }

@@ -3,9 +3,12 @@ package vecopt.kernel;
 import java.lang.foreign.MemorySegment;
 
 /**
- * The fused update loops, over one {@link Chunk} at a time. Implementations are stateless and give bitwise
- * identical results: the SIMD one evaluates per lane exactly the float operations the scalar one does per element
- * ({@code fma}, {@code sqrt} and division are correctly rounded in both), so SIMD is tested against scalar bit for bit.
+ * The fused update loops, over one {@link Chunk} at a time. Implementations are stateless. Their elementwise
+ * kernels ({@code adam}, {@code sgd}, {@code scale}, {@code clamp}) give bitwise identical results: the SIMD one
+ * evaluates per lane exactly the float operations the scalar one does per element ({@code fma}, {@code sqrt} and
+ * division are correctly rounded in both), so SIMD is tested against scalar bit for bit. The reductions
+ * ({@code sumOfSquares}, the tracked norms) add in a different order per implementation and vector width, so they
+ * agree to rounding, not to the bit; each is deterministic for a given implementation and width.
  *
  * <p>Obtain the implementation chosen for this JVM from {@link KernelProvider#kernels()}.
  */

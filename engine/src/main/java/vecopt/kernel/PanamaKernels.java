@@ -15,7 +15,8 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Each kernel is a vector main loop over whole vectors and a scalar tail that runs {@link ScalarKernels}' loop on
  * the remaining elements. Per lane the body performs the same float operations, in the same order, as the scalar loop,
- * so results are bitwise identical to {@link ScalarKernels} for any species and any split point.
+ * so the elementwise kernels' results are bitwise identical to {@link ScalarKernels} for any species and any split
+ * point (the reductions agree to rounding: see {@link Kernels}).
  *
  * <p>Loaded reflectively by {@link KernelProvider} only when the {@code jdk.incubator.vector} module is present.
  */

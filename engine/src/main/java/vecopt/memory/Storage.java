@@ -142,13 +142,23 @@ public final class Storage {
         if (!segment.scope().isAlive()) {
             throw new IllegalStateException(role + ": the arena of this buffer is closed");
         }
-        if (segment.isReadOnly()) {
-            throw new IllegalArgumentException(role + ": buffer is read-only");
-        }
         if (!segment.isAccessibleBy(thread)) {
             throw new IllegalStateException(role + ": buffer is confined to another thread than " + thread.getName()
                     + " (allocate it from a shared arena to use a worker pool)");
         }
+    }
+
+    /** True when this storage and {@code other} share any memory (the same array, or intersecting addresses). */
+    public boolean overlaps(Storage other) {
+        if (this == other) {
+            return true;
+        }
+        if (array != null || other.array != null) {
+            return array != null && array == other.array;
+        }
+        long a = segment.address(), b = other.segment.address();
+        return a < b + other.segment.byteSize() && b < a + segment.byteSize()
+                && segment.byteSize() > 0 && other.segment.byteSize() > 0;
     }
 
     @Override

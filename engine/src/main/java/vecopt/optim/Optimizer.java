@@ -62,6 +62,7 @@ public abstract class Optimizer<O> implements AutoCloseable {
     private final WorkerPool.Task updateTask;
     private long steps;
     private boolean closed;
+    private RuntimeException broken; // a kernel failed part-way through an update: state is no longer consistent
 
     @SuppressWarnings("unchecked")
     protected Optimizer(Builder<O, ?> b) {
@@ -153,7 +154,9 @@ public abstract class Optimizer<O> implements AutoCloseable {
      *
      * @return this optimizer's report, overwritten by the next step
      * @throws NonFiniteGradientException when a gradient is NaN or infinite and the policy is {@code THROW}
-     * @throws WorkerPool.WorkerException when a kernel failed on a worker thread (with its cause)
+     * @throws WorkerPool.WorkerException when a kernel failed (with its cause). Input errors are all caught before
+     *         this point; a kernel failure is a bug, the update may be partly applied, and the optimizer refuses
+     *         further steps.
      */
     public final StepReport step(double lr) {
         checkReady(lr);
@@ -161,7 +164,7 @@ public abstract class Optimizer<O> implements AutoCloseable {
         double coef = 1.0;
         if (maxNorm > 0 || nonFinite != NonFinite.PROCEED) {
             pool.run(chunks.length, normTask);
-            norm = Math.sqrt(sumInOrder(gradSums, 0, 1));
+            norm = Math.sqrt(sumInOrder(gradSums));
             if (!Double.isFinite(norm)) {
                 if (nonFinite == NonFinite.THROW) {
                     throw firstNonFinite();
@@ -193,12 +196,14 @@ public abstract class Optimizer<O> implements AutoCloseable {
 
     /**
      * The sum of squared gradients over this optimizer's parameters (this rank's shards), computed on the pool with
-     * the same grid and order as a step's norm pass.
+     * the same grid and order as a step's norm pass. For data parallelism: add the ranks' sums, check the total is
+     * finite (skip the step everywhere if not), take the square root, and pass {@link Clip#coefficient} of it to
+     * every rank's {@link #step(double, double)}.
      */
     public final double localGradSumOfSquares() {
         checkReady(0.0);
         pool.run(chunks.length, normTask);
-        return sumInOrder(gradSums, 0, 1);
+        return sumInOrder(gradSums);
     }
 
     private void checkReady(double lr) {
@@ -207,6 +212,11 @@ public abstract class Optimizer<O> implements AutoCloseable {
         }
         if (closed) {
             throw new IllegalStateException("optimizer is closed");
+        }
+        if (broken != null) {
+            throw new IllegalStateException("an earlier step failed part-way through the update (" + broken
+                    + "): parameters and state are no longer consistent; rebuild the optimizer from a checkpoint",
+                    broken);
         }
         Thread self = Thread.currentThread();
         for (int i = 0; i < buffersToCheck.length; i++) {
@@ -219,13 +229,25 @@ public abstract class Optimizer<O> implements AutoCloseable {
 
     private StepReport update(double lr, double norm, double coef) {
         for (int g = 0; g < groupArray.length; g++) {
+            double groupLr = lr * lrScale(groupArray[g].options());
+            if (!(groupLr <= Float.MAX_VALUE)) { // the kernels compute in float: an lr that overflows it is not an lr
+                throw new IllegalArgumentException("lr * lrScale of group '" + groupArray[g].name()
+                        + "' must fit a float, got " + groupLr);
+            }
+        }
+        for (int g = 0; g < groupArray.length; g++) {
             ParamGroup<O> group = groupArray[g];
             double groupLr = lr * lrScale(group.options());
             report.groupLr[g] = groupLr;
             prepare(g, group.options(), groupLr, group.steps + 1);
         }
         setGradScale(coef);
-        pool.run(chunks.length, updateTask);
+        try {
+            pool.run(chunks.length, updateTask);
+        } catch (WorkerPool.WorkerException e) {
+            broken = e; // some chunks were updated and some not: refuse to step on top of that
+            throw e;
+        }
         for (ParamGroup<O> group : groupArray) {
             group.steps++;
         }
@@ -251,10 +273,10 @@ public abstract class Optimizer<O> implements AutoCloseable {
         return report;
     }
 
-    private static double sumInOrder(double[] values, int from, int stride) {
+    private static double sumInOrder(double[] values) {
         double s = 0;
-        for (int i = from; i < values.length; i += stride) {
-            s += values[i];
+        for (double v : values) {
+            s += v;
         }
         return s;
     }

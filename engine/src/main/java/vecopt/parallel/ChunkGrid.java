@@ -6,10 +6,11 @@ import java.util.List;
 import vecopt.param.Tensor;
 
 /**
- * Cuts tensor ranges into the fixed grid of chunks the kernels run on. Boundaries sit at multiples of
- * {@link #CHUNK} elements of each buffer (so 64-byte aligned in an aligned buffer, and a whole number of vectors
- * for every species), and never depend on the number of threads: a chunk is the unit of work and of partial sums,
- * which is what makes results identical for any pool size.
+ * Cuts tensor ranges into the fixed grid of chunks the kernels run on. Cuts inside a range sit at multiples of
+ * {@link #CHUNK} elements of the buffer (so 64-byte aligned in an aligned buffer, and a whole number of vectors for
+ * every species); a range's first and last chunk start and end where the range does. The grid never depends on the
+ * number of threads: a chunk is the unit of work and of partial sums, which is what makes results identical for any
+ * pool size.
  */
 public final class ChunkGrid {
     /** Elements per chunk: 64 Ki floats, 256 KiB per array, so a chunk of AdamW's 7 streams fits in L2/L3 slices. */

@@ -26,16 +26,15 @@ public final class WorkerPool implements AutoCloseable {
         void run(int index);
     }
 
-    // Claims count up from 0 in a job; between jobs the counter is parked far above any task count, so a worker
-    // still leaving the previous job cannot claim a task of the next one before the caller opens it.
-    private static final long CLOSED_JOB = Long.MAX_VALUE / 2;
-
+    // A claim is one getAndIncrement of `next`, which holds the job's task count in its high 32 bits and the next
+    // task index in its low 32 bits. A claim thus carries the count of the job it was made in: a worker that claimed
+    // past the end of one job and is descheduled before it looks can never mistake its index for a task of the next
+    // job. Between jobs the counter is 0: a job of no tasks, which nobody can claim from.
     private final Thread[] workers;
-    private final AtomicLong next = new AtomicLong(CLOSED_JOB);
+    private final AtomicLong next = new AtomicLong();
     private final AtomicLong done = new AtomicLong();
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
     private volatile Task task;
-    private volatile int tasks;
     private volatile long generation;
     private volatile boolean closed;
 
@@ -72,7 +71,7 @@ public final class WorkerPool implements AutoCloseable {
     /**
      * Runs {@code task} for every index in {@code [0, n)} and returns when all are done. If a task throws, the
      * remaining unclaimed tasks are not started and the first failure is rethrown as a {@link WorkerException}
-     * with it as the cause.
+     * with it as the cause (also when the job ran inline).
      */
     public void run(int n, Task job) {
         if (closed) {
@@ -82,16 +81,19 @@ public final class WorkerPool implements AutoCloseable {
             return;
         }
         if (workers.length == 0 || n == 1) {
-            for (int i = 0; i < n; i++) {
-                job.run(i);
+            try {
+                for (int i = 0; i < n; i++) {
+                    job.run(i);
+                }
+            } catch (RuntimeException | Error e) {
+                throw new WorkerException(e); // the same exception whether a task ran inline or on a worker
             }
             return;
         }
         failure.set(null);
         task = job;
-        tasks = n;
         done.set(0);
-        next.set(0); // opens the job: task and tasks are visible to whoever claims from here on
+        next.set((long) n << 32); // opens the job: `task` is visible to whoever claims from here on
         generation++;
         for (Thread w : workers) {
             LockSupport.unpark(w);
@@ -105,7 +107,7 @@ public final class WorkerPool implements AutoCloseable {
                 Thread.yield();
             }
         }
-        next.set(CLOSED_JOB);
+        next.set(0);
         task = null;
         Throwable f = failure.get();
         if (f != null) {
@@ -115,14 +117,15 @@ public final class WorkerPool implements AutoCloseable {
 
     private void work() {
         while (true) {
-            long i = next.getAndIncrement();
-            int n = tasks;
+            long claim = next.getAndIncrement();
+            int n = (int) (claim >>> 32);
+            int i = (int) claim;
             if (i >= n) {
                 return;
             }
             try {
                 if (failure.get() == null) {
-                    task.run((int) i);
+                    task.run(i);
                 }
             } catch (Throwable t) {
                 failure.compareAndSet(null, t);
@@ -141,12 +144,13 @@ public final class WorkerPool implements AutoCloseable {
                 work();
                 continue;
             }
-            // Steps come back to back in training: spin briefly before parking so the next job starts fast.
+            // Steps come back to back in training: spin briefly before parking so the next job starts fast. The
+            // caller writes `generation` before it unparks, so a park after the check below cannot miss a job.
             for (int i = 0; i < 2_000 && generation == seen && !closed; i++) {
                 Thread.onSpinWait();
             }
             if (generation == seen && !closed) {
-                LockSupport.parkNanos(this, 1_000_000L);
+                LockSupport.park(this);
             }
         }
     }

@@ -95,15 +95,31 @@ public final class ParamSet {
                         + "': tensors of one parameter buffer must share one gradient buffer");
             }
         }
+        // Every buffer in its one role, and no memory behind two Storage objects: otherwise an update could write
+        // what another chunk reads as a gradient, or one element could be updated twice in a step.
+        List<Storage> buffers = new ArrayList<>(perBuffer.keySet());
+        buffers.addAll(gradOf.values());
+        for (int a = 0; a < buffers.size(); a++) {
+            for (int b = a + 1; b < buffers.size(); b++) {
+                if (buffers.get(a).overlaps(buffers.get(b))) {
+                    throw new IllegalArgumentException("buffers " + buffers.get(a) + " and " + buffers.get(b)
+                            + " share memory: a parameter buffer is also a gradient buffer, or one buffer is wrapped"
+                            + " twice; give each role its own memory and wrap it once");
+                }
+            }
+        }
         for (List<Tensor> list : perBuffer.values()) {
             List<Tensor> sorted = new ArrayList<>(list);
+            sorted.removeIf(t -> t.length() == 0); // an empty range overlaps nothing, and must not hide a neighbour
             sorted.sort(Comparator.comparingLong(Tensor::offset));
-            for (int i = 1; i < sorted.size(); i++) {
-                Tensor a = sorted.get(i - 1);
-                Tensor b = sorted.get(i);
-                if (b.offset() < a.end() && b.length() > 0 && a.length() > 0) {
-                    throw new IllegalArgumentException("tensors '" + a.name() + "' [" + a.offset() + ", " + a.end()
-                            + ") and '" + b.name() + "' [" + b.offset() + ", " + b.end() + ") overlap");
+            Tensor furthest = null; // the tensor reaching furthest so far
+            for (Tensor t : sorted) {
+                if (furthest != null && t.offset() < furthest.end()) {
+                    throw new IllegalArgumentException("tensors '" + furthest.name() + "' [" + furthest.offset() + ", "
+                            + furthest.end() + ") and '" + t.name() + "' [" + t.offset() + ", " + t.end() + ") overlap");
+                }
+                if (furthest == null || t.end() > furthest.end()) {
+                    furthest = t;
                 }
             }
         }

@@ -36,6 +36,18 @@ class BadInputTest {
                 () -> ParamSet.builder().add("a", p, g, 0, 5).add("b", p, g, 4, 5).build(), "'a'", "'b'", "overlap");
         assertMessage(IllegalArgumentException.class,
                 () -> ParamSet.builder().add("a", p, g, 0, 5).add("a", p, g, 5, 5).build(), "'a'", "twice");
+        // An empty tensor between two overlapping ones must not hide the overlap.
+        assertMessage(IllegalArgumentException.class, () -> ParamSet.builder().add("a", p, g, 0, 6)
+                .add("z", p, g, 5, 0).add("b", p, g, 5, 3).build(), "'a'", "'b'", "overlap");
+        // One buffer in two roles, or one array wrapped twice: an update would write what is read as a gradient.
+        Storage q = Storage.of(new float[10]), h = Storage.of(new float[10]);
+        assertMessage(IllegalArgumentException.class, () -> ParamSet.builder().add("a", p, g, 0, 5)
+                .add("b", g, q, 5, 5).build(), "share memory");
+        assertMessage(IllegalArgumentException.class, () -> ParamSet.builder().add("a", p, g, 0, 5)
+                .add("b", q, Storage.of(g.array()), 0, 5).build(), "share memory");
+        assertMessage(IllegalArgumentException.class, () -> ParamSet.builder().add("a", p, g, 0, 5)
+                .add("b", q, h, 0, 5).add("c", Storage.of(q.array()), Storage.of(new float[10]), 5, 5).build(),
+                "share memory");
         try (Arena arena = Arena.ofConfined()) {
             Storage n = Storage.allocate(arena, 10);
             assertMessage(IllegalArgumentException.class, () -> ParamSet.builder().add("w", n, g, 0, 5).build(),
@@ -68,6 +80,7 @@ class BadInputTest {
             assertMessage(IllegalArgumentException.class, () -> opt.step(Double.NaN), "lr", "NaN");
             assertMessage(IllegalArgumentException.class, () -> opt.step(-1e-3), "lr", "-0.001");
             assertMessage(IllegalArgumentException.class, () -> opt.step(1e-3, -1), "gradScale", "-1.0");
+            assertMessage(IllegalArgumentException.class, () -> opt.step(1e300), "must fit a float", "1.0E300");
             Check.bitwiseEqual("params after rejected steps", p, rig.params());
             assertEquals(0, opt.steps());
         }

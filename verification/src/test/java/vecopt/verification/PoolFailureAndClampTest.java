@@ -79,8 +79,11 @@ class PoolFailureAndClampTest {
              AdamW opt = AdamW.builder(rig.set).threads(2).kernels(new FailingOn(3, boom)).build()) {
             WorkerPool.WorkerException e = assertThrows(WorkerPool.WorkerException.class, () -> opt.step(1e-3));
             assertSame(boom, e.getCause());
+            // Some chunks were updated and some not: the optimizer refuses to step on top of that.
+            IllegalStateException again = assertThrows(IllegalStateException.class, () -> opt.step(1e-3));
+            assertSame(e, again.getCause());
         }
-        // The pool survives a failed job: a healthy optimizer on a fresh pool and the same one keep working.
+        // The pool itself survives a failed job: the next job runs every task exactly once.
         try (WorkerPool pool = new WorkerPool(3)) {
             int[] hits = new int[100];
             assertThrows(WorkerPool.WorkerException.class, () -> pool.run(100, i -> {
