@@ -28,8 +28,8 @@ import vecopt.kernel.KernelProvider;
  *
  * <pre>
  *   ./vecopt bench --quick                       headline run: table + out/bench/quick.json, .svg, .png
- *   ./vecopt bench --headline                    every target of the suite at 2 forks (about 25 minutes)
- *   ./vecopt bench --full                        the issue's matrix, 3 forks (about 70 minutes): out/bench/full.*
+ *   ./vecopt bench --headline                    every target of the suite at 2 forks (about 20 minutes)
+ *   ./vecopt bench --full                        the issue's matrix, 3 forks (about 75 minutes, estimated): out/bench/full.*
  *   ./vecopt bench [JMH options] [REGEX...]      the suite, e.g. ./vecopt bench AdamBench -p size=67108864 -prof gc
  *   ./vecopt bench --species 256,512 ...         one pass per vector width (forks get -Dvecopt.vector.bits=N)
  *   ./vecopt bench --native 512 ...              the native peer built with -mprefer-vector-width=512
@@ -49,8 +49,8 @@ public final class BenchMain {
             System.out.print("""
                     usage: ./vecopt bench [--quick | --headline | --full] [options] [JMH options] [REGEX...]
                       --quick            headline benchmarks in under 3 minutes (1 short fork: indicative)
-                      --headline         every target of the suite at 2 forks (about 25 minutes)
-                      --full             the whole matrix at 3 forks (about 70 minutes)
+                      --headline         every target of the suite at 2 forks (about 20 minutes)
+                      --full             the whole matrix at 3 forks (about 75 minutes, estimated)
                       --species 256,512  one pass per vector width
                       --native 512       the native peer built with 512-bit vectors
                       --out FILE.json    where to save (default out/bench/<plan>.json)
@@ -169,7 +169,7 @@ public final class BenchMain {
      * A curated run of the suite: the benchmarks and parameters of each JMH invocation, and how long to measure.
      * {@code quick} is the headline set in under 3 minutes (one short fork each: indicative, wide error bars);
      * {@code full} is the issue's matrix, pruned where a dimension adds nothing (heap and the java loop only for AdamW;
-     * threads only where a pool or OpenMP runs), at 3 forks: about 70 minutes on 2 cores.
+     * threads only where a pool or OpenMP runs), at 3 forks: about 75 minutes on 2 cores (estimated).
      */
     record Plan(String name, int forks, int warmups, TimeValue warmup, int iterations, TimeValue iteration,
                 List<Run> runs) {
