@@ -35,7 +35,8 @@ public final class Clip {
         return Double.isNaN(c) ? Double.NaN : Math.min(1.0, c);
     }
 
-    static void checkMaxNorm(double maxNorm) {
+    /** Throws unless {@code maxNorm} is finite and > 0, naming it and the value. */
+    public static void checkMaxNorm(double maxNorm) {
         if (!(maxNorm > 0) || maxNorm == Double.POSITIVE_INFINITY) {
             throw new IllegalArgumentException("maxNorm must be finite and > 0, got " + maxNorm);
         }

@@ -14,6 +14,9 @@ import vecopt.parallel.ChunkGrid;
  * result does not depend on threads, and is accurate to about {@code n_chunk * 2^-53} relative (far below a float
  * ULP), with no overflow or underflow for any float input (see {@link Kernels#sumOfSquares}).
  *
+ * <p>An optimizer's own norm pass ({@code StepReport.gradNorm()}, {@code localGradSumOfSquares()}) cuts its grid per
+ * parameter group, so where groups interleave in one buffer its last bits may differ from this one's.
+ *
  * <pre>{@code
  * double total = GlobalNorm.l2(params);
  * }</pre>

@@ -75,12 +75,19 @@ public abstract class Optimizer<O> implements AutoCloseable {
                 ? Arena.ofShared() : null;
         Arena arena = b.stateArena != null ? b.stateArena : ownedArena;
         this.state = new IdentityHashMap<>();
-        for (Storage p : params.paramBuffers()) {
-            Storage[] s = new Storage[nState];
-            for (int i = 0; i < nState; i++) {
-                s[i] = p.allocateLike(arena, p.length());
+        try {
+            for (Storage p : params.paramBuffers()) {
+                Storage[] s = new Storage[nState];
+                for (int i = 0; i < nState; i++) {
+                    s[i] = p.allocateLike(arena, p.length());
+                }
+                state.put(p, s);
             }
-            state.put(p, s);
+        } catch (RuntimeException | OutOfMemoryError e) { // e.g. too little memory for the state: free what we took
+            if (ownedArena != null) {
+                ownedArena.close();
+            }
+            throw e;
         }
         List<Storage> check = new ArrayList<>();
         List<String> roles = new ArrayList<>();
@@ -448,9 +455,7 @@ public abstract class Optimizer<O> implements AutoCloseable {
          * left unscaled.
          */
         public B clipGradNorm(double maxNorm) {
-            if (!(maxNorm > 0) || maxNorm == Double.POSITIVE_INFINITY) {
-                throw new IllegalArgumentException("maxNorm must be finite and > 0, got " + maxNorm);
-            }
+            Clip.checkMaxNorm(maxNorm);
             this.maxNorm = maxNorm;
             return self();
         }
