@@ -21,6 +21,10 @@ class SimdMatchesScalarTest {
     void simdIsInUse() {
         // The build runs tests with --add-modules jdk.incubator.vector: the SIMD path must be the one under test.
         assertTrue(SIMD.lanes() >= 4, "expected SIMD kernels, got " + SIMD.describe());
+        Integer bits = Integer.getInteger("vecopt.vector.bits");
+        if (bits != null) { // the 256-bit execution: the override must really select that width
+            assertEquals(bits / Float.SIZE, SIMD.lanes(), SIMD.describe());
+        }
     }
 
     private static int[] lengths() {
