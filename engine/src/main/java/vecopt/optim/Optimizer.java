@@ -235,18 +235,10 @@ public abstract class Optimizer<O> implements AutoCloseable {
     }
 
     private StepReport update(double lr, double norm, double coef) {
-        for (int g = 0; g < groupArray.length; g++) {
-            double groupLr = lr * lrScale(groupArray[g].options());
-            if (!(groupLr <= Float.MAX_VALUE)) { // the kernels compute in float: an lr that overflows it is not an lr
-                throw new IllegalArgumentException("lr * lrScale of group '" + groupArray[g].name()
-                        + "' must fit a float, got " + groupLr);
-            }
-        }
+        setGroupLrs(lr);
         for (int g = 0; g < groupArray.length; g++) {
             ParamGroup<O> group = groupArray[g];
-            double groupLr = lr * lrScale(group.options());
-            report.groupLr[g] = groupLr;
-            prepare(g, group.options(), groupLr, group.steps + 1);
+            prepare(g, group.options(), report.groupLr[g], group.steps + 1);
         }
         setGradScale(coef);
         try {
@@ -267,10 +259,22 @@ public abstract class Optimizer<O> implements AutoCloseable {
         return report;
     }
 
-    private StepReport skip(double lr, double norm) {
+    /** Each group's lr (step lr times its lrScale) into the report; throws, writing nothing else, if one overflows. */
+    private void setGroupLrs(double lr) {
+        for (int g = 0; g < groupArray.length; g++) {
+            double groupLr = lr * lrScale(groupArray[g].options());
+            if (!(groupLr <= Float.MAX_VALUE)) { // the kernels compute in float: an lr that overflows it is not an lr
+                throw new IllegalArgumentException("lr * lrScale of group '" + groupArray[g].name()
+                        + "' must fit a float, got " + groupLr);
+            }
+        }
         for (int g = 0; g < groupArray.length; g++) {
             report.groupLr[g] = lr * lrScale(groupArray[g].options());
         }
+    }
+
+    private StepReport skip(double lr, double norm) {
+        setGroupLrs(lr);
         report.skipped = true;
         report.skippedSteps++;
         report.gradNorm = norm;
