@@ -1,5 +1,6 @@
 package vecopt.bench;
 
+import java.lang.foreign.MemorySegment;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -65,8 +66,8 @@ public class AdamBench {
                 .fill(2, -0.001f, 0.001f, 3) // m
                 .fill(3, 1e-6f, 1e-4f, 4)    // v > 0
                 .fill(4, 1e-6f, 1e-4f, 5);   // vmax > 0
-        chunk = new Chunk(buffers.segment(0), buffers.segment(1), buffers.segment(2), buffers.segment(3),
-                buffers.segment(4), 0, size, 0, 0);
+        chunk = new Chunk(buffers.segment(0), buffers.segment(1),
+                new MemorySegment[] {buffers.segment(2), buffers.segment(3), buffers.segment(4)}, 0, size, 0, 0);
         step = AdamScalars.of(adam, 1000);
         amsgrad = adam.equals("amsgrad");
         if (NativeKernels.available()) {

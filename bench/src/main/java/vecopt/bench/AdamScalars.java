@@ -26,7 +26,7 @@ final class AdamScalars {
     }
 
     AdamScalars(double lr, double b1, double b2, double eps, double wd, boolean decoupled, boolean amsgrad, long t) {
-        this.engine = new AdamStep().set(lr, b1, b2, eps, wd, decoupled, amsgrad, t, 1.0);
+        this.engine = new AdamStep().prepare(new AdamStep.Hyper(b1, b2, eps, wd, decoupled, amsgrad), lr, t, 1.0);
         this.lr = lr;
         this.b1 = b1;
         this.b2 = b2;

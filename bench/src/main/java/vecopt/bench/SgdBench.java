@@ -1,5 +1,6 @@
 package vecopt.bench;
 
+import java.lang.foreign.MemorySegment;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -55,7 +56,7 @@ public class SgdBench {
                 .fill(0, -0.05f, 0.05f, 1)    // p
                 .fill(1, -0.01f, 0.01f, 2)    // g
                 .fill(2, -0.01f, 0.01f, 3);   // momentum buffer
-        chunk = new Chunk(buffers.segment(0), buffers.segment(1), buffers.segment(2), null, null, 0, size, 0, 0);
+        chunk = new Chunk(buffers.segment(0), buffers.segment(1), new MemorySegment[] {buffers.segment(2)}, 0, size, 0, 0);
         step = SgdScalars.of(sgd);
         if (NativeKernels.available()) {
             NativeKernels.setThreads(1);

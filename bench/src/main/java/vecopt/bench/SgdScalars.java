@@ -25,7 +25,7 @@ final class SgdScalars {
     }
 
     SgdScalars(double lr, double momentum, double dampening, double wd, boolean nesterov) {
-        this.engine = new SgdStep().set(lr, momentum, dampening, wd, nesterov, false, 1.0);
+        this.engine = new SgdStep().prepare(new SgdStep.Hyper(momentum, dampening, wd, nesterov), lr, 2, 1.0); // a later step
         this.lr = lr;
         this.momentumD = momentum;
         this.dampening = dampening;

@@ -51,8 +51,8 @@ public class StepBench {
     @Param({"1", "2"})
     public int threads;
 
-    /** "adamw" or "momentum". */
-    @Param({"adamw", "momentum"})
+    /** "adamw", "amsgrad" (AdamW with AMSGrad: 36 bytes per parameter) or "momentum". */
+    @Param({"adamw", "amsgrad", "momentum"})
     public String optimizer;
 
     private Buffers buffers;
@@ -65,17 +65,18 @@ public class StepBench {
     @Setup(Level.Trial)
     public void setUp(BenchmarkParams params) {
         isAdam = switch (optimizer) {
-            case "adamw" -> true;
+            case "adamw", "amsgrad" -> true;
             case "momentum" -> false;
-            default -> throw new IllegalArgumentException("optimizer must be adamw or momentum, got '" + optimizer + "'");
+            default -> throw new IllegalArgumentException(
+                    "optimizer must be adamw, amsgrad or momentum, got '" + optimizer + "'");
         };
-        adam = AdamScalars.of("adamw", 1000);
+        adam = AdamScalars.of(optimizer.equals("amsgrad") ? "amsgrad" : "adamw", 1000);
         sgd = SgdScalars.of("momentum");
         if (params.getBenchmark().endsWith(".nativeC")) {
             NativeKernels.require();
-            buffers = Buffers.allocate(memory, "staggered", size, 4)
+            buffers = Buffers.allocate(memory, "staggered", size, 5)
                     .fill(0, -0.05f, 0.05f, 1).fill(1, -0.01f, 0.01f, 2).fill(2, -0.001f, 0.001f, 3)
-                    .fill(3, 1e-6f, 1e-4f, 4);
+                    .fill(3, 1e-6f, 1e-4f, 4).fill(4, 1e-6f, 1e-4f, 5);
             NativeKernels.setThreads(threads);
             return;
         }
@@ -92,7 +93,8 @@ public class StepBench {
         Buffers.fill(g.segment(), -0.01f, 0.01f, 2);
         ParamSet set = ParamSet.builder().add("w", p, g, 0, size).build();
         opt = isAdam
-                ? AdamW.builder(set).options(AdamOptions.LLM_PRETRAINING).threads(threads)
+                ? AdamW.builder(set).options(AdamOptions.LLM_PRETRAINING.withAmsgrad(optimizer.equals("amsgrad")))
+                        .threads(threads)
                         .onNonFinite(NonFinite.PROCEED).build()
                 : Sgd.builder(set).options(SgdOptions.MOMENTUM.withWeightDecay(1e-4)).threads(threads).onNonFinite(NonFinite.PROCEED).build();
         opt.step(1e-4); // past the first step: the momentum buffer exists, as in steady training
@@ -118,7 +120,10 @@ public class StepBench {
 
     @Benchmark
     public void nativeC() {
-        if (isAdam) {
+        if (adam.amsgrad) {
+            NativeKernels.amsgrad(buffers.segment(0), buffers.segment(1), buffers.segment(2), buffers.segment(3),
+                    buffers.segment(4), size, adam);
+        } else if (isAdam) {
             NativeKernels.adam(buffers.segment(0), buffers.segment(1), buffers.segment(2), buffers.segment(3), size, adam);
         } else {
             NativeKernels.sgdMomentum(buffers.segment(0), buffers.segment(1), buffers.segment(2), size, sgd);

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.function.Consumer;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -58,7 +59,7 @@ class PeersAgreeTest {
     void sgdPeersMatchTheEngineBitForBit(String variant, String memory) {
         SgdScalars k = SgdScalars.of(variant);
         float[][] engine = sgd(memory, b -> KernelProvider.kernels().sgd(
-                new Chunk(b.segment(0), b.segment(1), b.segment(2), null, null, 0, N, 0, 0), k.engine, null));
+                new Chunk(b.segment(0), b.segment(1), new MemorySegment[] {b.segment(2)}, 0, N, 0, 0), k.engine, null));
         assertArrayEquals2(engine, sgd(memory, b -> JavaLoops.sgdMomentum(b, k)), "java loop");
         if (NativeKernels.available()) {
             NativeKernels.setThreads(2);
@@ -71,7 +72,7 @@ class PeersAgreeTest {
     }
 
     private static Chunk chunk(Buffers b) {
-        return new Chunk(b.segment(0), b.segment(1), b.segment(2), b.segment(3), b.segment(4), 0, N, 0, 0);
+        return new Chunk(b.segment(0), b.segment(1), new MemorySegment[] {b.segment(2), b.segment(3), b.segment(4)}, 0, N, 0, 0);
     }
 
     private static float[][] adam(String memory, Consumer<Buffers> step) {

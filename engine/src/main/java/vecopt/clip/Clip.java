@@ -1,16 +1,17 @@
 package vecopt.clip;
 
+import vecopt.check.Require;
 import vecopt.kernel.KernelProvider;
 import vecopt.kernel.Kernels;
 import vecopt.param.ParamSet;
 import vecopt.param.Tensor;
-import vecopt.parallel.ChunkGrid;
+import vecopt.exec.ChunkGrid;
 
 /**
  * Gradient clipping with PyTorch's semantics ({@code torch.nn.utils.clip_grad_norm_}, {@code clip_grad_value_}),
  * applied to the gradient buffers in place; one difference: {@link #byNorm} leaves non-finite gradients unscaled
- * (and says so through the norm it returns) where PyTorch would multiply them by a NaN coefficient. For clipping fused into the update (no write pass over the gradients),
- * use the optimizer builder's {@code clipGradNorm(maxNorm)} instead.
+ * (and says so through the norm it returns) where PyTorch would multiply them by a NaN coefficient. For clipping
+ * fused into the update (no write pass over the gradients), use the optimizer builder's {@code clipGradNorm(maxNorm)} instead.
  *
  * <pre>{@code
  * double norm = Clip.byNorm(params, 1.0);   // total norm before clipping
@@ -30,16 +31,9 @@ public final class Clip {
      * from here to each rank's {@code step(lr, coefficient)}.
      */
     public static double coefficient(double maxNorm, double totalNorm) {
-        checkMaxNorm(maxNorm);
+        Require.positive("maxNorm", maxNorm);
         double c = maxNorm / (totalNorm + EPS);
         return Double.isNaN(c) ? Double.NaN : Math.min(1.0, c);
-    }
-
-    /** Throws unless {@code maxNorm} is finite and > 0, naming it and the value. */
-    public static void checkMaxNorm(double maxNorm) {
-        if (!(maxNorm > 0) || maxNorm == Double.POSITIVE_INFINITY) {
-            throw new IllegalArgumentException("maxNorm must be finite and > 0, got " + maxNorm);
-        }
     }
 
     /**
@@ -47,9 +41,9 @@ public final class Clip {
      * before clipping. Non-finite gradients are left as they are (the returned norm says so: NaN or infinite).
      */
     public static double byNorm(ParamSet params, double maxNorm) {
-        checkMaxNorm(maxNorm);
+        Require.positive("maxNorm", maxNorm);
         Kernels k = KernelProvider.kernels();
-        double norm = GlobalNorm.l2(params, k);
+        double norm = GlobalNorm.l2(params);
         double coef = coefficient(maxNorm, norm);
         if (Double.isFinite(norm) && coef < 1.0) {
             float f = (float) coef;
@@ -62,9 +56,7 @@ public final class Clip {
 
     /** Clamps every gradient to {@code [-clipValue, clipValue]} ({@code clip_grad_value_}). */
     public static void byValue(ParamSet params, double clipValue) {
-        if (!(clipValue >= 0) || clipValue == Double.POSITIVE_INFINITY) {
-            throw new IllegalArgumentException("clipValue must be finite and >= 0, got " + clipValue);
-        }
+        Require.nonNegative("clipValue", clipValue);
         Kernels k = KernelProvider.kernels();
         for (Tensor t : params.tensors()) {
             t.grads().checkUsable("grads of '" + t.name() + "'", Thread.currentThread());

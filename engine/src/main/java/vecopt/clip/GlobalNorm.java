@@ -4,7 +4,8 @@ import vecopt.kernel.KernelProvider;
 import vecopt.kernel.Kernels;
 import vecopt.param.ParamSet;
 import vecopt.param.Tensor;
-import vecopt.parallel.ChunkGrid;
+import vecopt.exec.ChunkGrid;
+import vecopt.exec.NormPass;
 
 /**
  * Norms over all gradients of a parameter set, in one read pass, as one vector (PyTorch's
@@ -12,10 +13,10 @@ import vecopt.parallel.ChunkGrid;
  *
  * <p>Squares are summed in double, per chunk of the fixed grid, and the chunk sums are added in grid order: the
  * result does not depend on threads, and is accurate to about {@code n_chunk * 2^-53} relative (far below a float
- * ULP), with no overflow or underflow for any float input (see {@link Kernels#sumOfSquares}).
+ * ULP), with no overflow or underflow for any float input (a float's square lies in [2^-298, 2^256]).
  *
- * <p>An optimizer's own norm pass ({@code StepReport.gradNorm()}, {@code localGradSumOfSquares()}) cuts its grid per
- * parameter group, so where groups interleave in one buffer its last bits may differ from this one's.
+ * <p>An optimizer's norm pass ({@code StepReport.gradNorm()}, {@code localGradSumOfSquares()}) is this same pass over
+ * the same grid: the two give the same bits for the same parameter set.
  *
  * <pre>{@code
  * double total = GlobalNorm.l2(params);
@@ -27,28 +28,17 @@ public final class GlobalNorm {
 
     /** The L2 norm of all gradients; NaN or infinite when one of them is. */
     public static double l2(ParamSet params) {
-        return l2(params, KernelProvider.kernels());
-    }
-
-    static double l2(ParamSet params, Kernels k) {
-        return Math.sqrt(sumOfSquares(params, k));
+        return Math.sqrt(sumOfSquares(params));
     }
 
     /**
      * The sum of squares of all gradients of this set: what a rank that owns some shards contributes to a global
-     * norm (add the ranks' sums, then take the square root).
+     * norm (add the ranks' sums, then take the square root). The same bits as an optimizer's
+     * {@code localGradSumOfSquares()} over the same set.
      */
     public static double sumOfSquares(ParamSet params) {
-        return sumOfSquares(params, KernelProvider.kernels());
-    }
-
-    static double sumOfSquares(ParamSet params, Kernels k) {
         checkReadable(params);
-        double sum = 0;
-        for (ChunkGrid.Range r : ChunkGrid.cut(params.tensors(), ChunkGrid.CHUNK)) {
-            sum += k.sumOfSquares(r.tensor().grads().segment(), r.start(), r.length());
-        }
-        return sum;
+        return new NormPass(params.tensors(), KernelProvider.kernels()).sumOfSquares(null);
     }
 
     /** The largest absolute gradient; NaN when one is NaN. */

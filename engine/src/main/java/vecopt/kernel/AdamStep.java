@@ -1,13 +1,13 @@
 package vecopt.kernel;
 
 /**
- * The per-step scalars of an Adam-family update, computed once per step and group in double, then rounded to the
- * float the kernel multiplies by. Mutable and reused so the step allocates nothing.
+ * The prepared step of an Adam-family update: the per-step scalars of one parameter group, computed once per step
+ * in double and rounded to the floats the kernel multiplies by. Mutable and reused, so a step allocates nothing.
  *
  * <p>Per element the kernels compute, in float, with {@code fma} exact-then-round-once:
  * <pre>
- *   g  = grad * gradScale                  (gradScale = the clipping coefficient, 1 when not clipping)
- *   g  = fma(p, l2, g)                     (only for Adam's L2 form, l2 = weight decay)
+ *   g  = grad * gradScale                  (gradScale: clipping coefficient, 1 when not clipping)
+ *   g  = fma(p, l2, g)                     (Adam's L2 form only, l2 = weight decay)
  *   m  = fma(m, beta1, g * (1 - beta1))
  *   v  = fma(v, beta2, (g * (1 - beta2)) * g)
  *   vm = max(vm, v)                        (AMSGrad only; the denominator then uses vm)
@@ -18,6 +18,16 @@ package vecopt.kernel;
  * divisions by the bias corrections hoisted into two per-step constants.
  */
 public final class AdamStep {
+    /**
+     * A group's constant hyperparameters, as the kernel needs them.
+     *
+     * @param decoupled AdamW's decoupled decay {@code p *= 1 - lr*wd} when true, Adam's L2 form {@code g += wd*p}
+     *                  when false
+     */
+    public record Hyper(double beta1, double beta2, double eps, double weightDecay, boolean decoupled,
+                        boolean amsgrad) {
+    }
+
     float beta1;
     float oneMinusBeta1;
     float beta2;
@@ -31,25 +41,19 @@ public final class AdamStep {
     float invSqrtBc2;
     float gradScale = 1f;
 
-    /**
-     * Sets the scalars for step number {@code t} (1 for the first step).
-     *
-     * @param decoupled true for AdamW's decoupled decay {@code p *= 1 - lr*wd}, false for Adam's L2 form
-     *                  {@code g += wd*p}
-     */
-    public AdamStep set(double lr, double beta1, double beta2, double eps, double weightDecay, boolean decoupled,
-                        boolean amsgrad, long t, double gradScale) {
-        double bc1 = 1.0 - Math.pow(beta1, t);
-        double bc2 = 1.0 - Math.pow(beta2, t);
-        this.beta1 = (float) beta1;
-        this.oneMinusBeta1 = (float) (1.0 - beta1);
-        this.beta2 = (float) beta2;
-        this.oneMinusBeta2 = (float) (1.0 - beta2);
-        this.eps = (float) eps;
-        this.decay = decoupled ? (float) (1.0 - lr * weightDecay) : 1f;
-        this.useL2 = !decoupled && weightDecay != 0.0;
-        this.l2 = useL2 ? (float) weightDecay : 0f;
-        this.amsgrad = amsgrad;
+    /** Prepares update number {@code t} (1 for the first) with learning rate {@code lr}; returns this. */
+    public AdamStep prepare(Hyper h, double lr, long t, double gradScale) {
+        double bc1 = 1.0 - Math.pow(h.beta1(), t);
+        double bc2 = 1.0 - Math.pow(h.beta2(), t);
+        this.beta1 = (float) h.beta1();
+        this.oneMinusBeta1 = (float) (1.0 - h.beta1());
+        this.beta2 = (float) h.beta2();
+        this.oneMinusBeta2 = (float) (1.0 - h.beta2());
+        this.eps = (float) h.eps();
+        this.decay = h.decoupled() ? (float) (1.0 - lr * h.weightDecay()) : 1f;
+        this.useL2 = !h.decoupled() && h.weightDecay() != 0.0;
+        this.l2 = useL2 ? (float) h.weightDecay() : 0f;
+        this.amsgrad = h.amsgrad();
         this.negStepSize = (float) (-lr / bc1);
         this.invSqrtBc2 = (float) (1.0 / Math.sqrt(bc2));
         this.gradScale = (float) gradScale;
@@ -66,10 +70,5 @@ public final class AdamStep {
 
     public float invSqrtBc2() {
         return invSqrtBc2;
-    }
-
-    /** Sets the factor each gradient is multiplied by (the clipping coefficient), keeping the other scalars. */
-    public void gradScale(double scale) {
-        this.gradScale = (float) scale;
     }
 }

@@ -3,39 +3,42 @@ package vecopt.kernel;
 import java.lang.foreign.MemorySegment;
 
 /**
- * One unit of kernel work: the element range {@code [start, start + length)} of a parameter buffer, its gradient
- * buffer and up to three state buffers, all with the same layout. Built once when an optimizer is built, so the step
- * itself allocates nothing.
+ * One unit of kernel work: the element range {@code [start, start + length)} of a parameter buffer, of its gradient
+ * buffer and of its state buffers, all of the same layout. Chunks are built once with an optimizer, so a step
+ * allocates nothing; the kernels read the fields directly.
  */
 public final class Chunk {
     final MemorySegment params;
     final MemorySegment grads;
-    final MemorySegment state1; // exp_avg (Adam) or momentum buffer (SGD); null when unused
-    final MemorySegment state2; // exp_avg_sq (Adam); null when unused
-    final MemorySegment state3; // max_exp_avg_sq (AMSGrad); null when unused
+    /** One buffer per state variable, in the optimizer's order (e.g. exp_avg, exp_avg_sq, max_exp_avg_sq). */
+    final MemorySegment[] state;
     final long start;
     final int length;
     final int group;
     final int index;
 
     /**
-     * @param index this chunk's position in its optimizer's grid: where the kernels store its partial sums
-     *              (the {@link Kernels#NORM_SLOTS} slots from {@code NORM_SLOTS * index} of the sums array)
+     * @param state  the state buffers the optimizer keeps for this parameter buffer (possibly none)
+     * @param group  the parameter group, whose prepared step the kernel applies
+     * @param index  this chunk's position in its grid: where the kernels store its partial sums
+     *               (the {@link Kernels#NORM_SLOTS} slots from {@code NORM_SLOTS * index})
      */
-    public Chunk(MemorySegment params, MemorySegment grads, MemorySegment state1, MemorySegment state2,
-                 MemorySegment state3, long start, int length, int group, int index) {
+    public Chunk(MemorySegment params, MemorySegment grads, MemorySegment[] state, long start, int length, int group,
+                 int index) {
         this.params = params;
         this.grads = grads;
-        this.state1 = state1;
-        this.state2 = state2;
-        this.state3 = state3;
+        this.state = state.clone();
         this.start = start;
         this.length = length;
         this.group = group;
         this.index = index;
     }
 
-    /** Position in the optimizer's chunk grid. */
+    /** A chunk over gradients alone, for reductions. */
+    public static Chunk ofGradients(MemorySegment grads, long start, int length, int index) {
+        return new Chunk(null, grads, new MemorySegment[0], start, length, 0, index);
+    }
+
     public int index() {
         return index;
     }
@@ -48,13 +51,8 @@ public final class Chunk {
         return length;
     }
 
-    /** Index of the parameter group this chunk belongs to. */
     public int group() {
         return group;
-    }
-
-    public MemorySegment params() {
-        return params;
     }
 
     public MemorySegment grads() {

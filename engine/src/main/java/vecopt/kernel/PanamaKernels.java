@@ -58,44 +58,20 @@ final class PanamaKernels implements Kernels {
         final int bound = SPECIES.loopBound(n);
         if (norms != null) {
             adamTracked(c, k, bound, norms);
-        } else if (k.amsgrad) {
-            adamAmsgrad(c, k, bound);
-        } else if (k.useL2) {
-            adamL2(c, k, bound);
         } else {
-            adamDecoupled(c, k, bound);
+            adamUntracked(c, k, bound);
         }
         ScalarKernels.adamRange(c, k, bound, n, norms);
     }
 
-    // Three loops rather than one with flags: each is straight-line code that C2 keeps in registers; the flags are
-    // per step, so choosing the loop costs one branch per chunk.
+    // The untracked update is one loop whose per-step flags (L2, AMSGrad) are loop invariants: C2 prunes the branch a
+    // run never takes or unswitches the loop (the design note in package-info has the measurements). The tracked
+    // variant is a loop of its own: with its double accumulators in the same loop, conditionally updated, C2 boxed a
+    // vector per iteration (StepAllocationTest caught it), and the combined body outgrew the inlining budget.
 
-    private static void adamDecoupled(Chunk c, AdamStep k, int bound) {
-        final MemorySegment ps = c.params, gs = c.grads, ms = c.state1, vs = c.state2;
-        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
-        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
-        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps), decay = FloatVector.broadcast(SPECIES, k.decay);
-        final FloatVector negStep = FloatVector.broadcast(SPECIES, k.negStepSize);
-        final FloatVector invBc2 = FloatVector.broadcast(SPECIES, k.invSqrtBc2);
-        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
-        final long base = c.start * Float.BYTES;
-        final int step = SPECIES.length();
-        for (int i = 0; i < bound; i += step) {
-            final long off = base + (long) i * Float.BYTES;
-            FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, off, ORDER);
-            FloatVector g = FloatVector.fromMemorySegment(SPECIES, gs, off, ORDER).mul(scale);
-            FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, off, ORDER).fma(b1, g.mul(c1));
-            FloatVector v = FloatVector.fromMemorySegment(SPECIES, vs, off, ORDER).fma(b2, g.mul(c2).mul(g));
-            m.intoMemorySegment(ms, off, ORDER);
-            v.intoMemorySegment(vs, off, ORDER);
-            FloatVector denom = v.lanewise(VectorOperators.SQRT).fma(invBc2, eps);
-            m.div(denom).fma(negStep, p.mul(decay)).intoMemorySegment(ps, off, ORDER);
-        }
-    }
-
-    private static void adamL2(Chunk c, AdamStep k, int bound) {
-        final MemorySegment ps = c.params, gs = c.grads, ms = c.state1, vs = c.state2;
+    private static void adamUntracked(Chunk c, AdamStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1];
+        final MemorySegment xs = k.amsgrad ? c.state[2] : null;
         final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
         final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
         final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps), decay = FloatVector.broadcast(SPECIES, k.decay);
@@ -103,31 +79,7 @@ final class PanamaKernels implements Kernels {
         final FloatVector invBc2 = FloatVector.broadcast(SPECIES, k.invSqrtBc2);
         final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
         final FloatVector l2 = FloatVector.broadcast(SPECIES, k.l2);
-        final long base = c.start * Float.BYTES;
-        final int step = SPECIES.length();
-        for (int i = 0; i < bound; i += step) {
-            final long off = base + (long) i * Float.BYTES;
-            FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, off, ORDER);
-            FloatVector g = p.fma(l2, FloatVector.fromMemorySegment(SPECIES, gs, off, ORDER).mul(scale));
-            FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, off, ORDER).fma(b1, g.mul(c1));
-            FloatVector v = FloatVector.fromMemorySegment(SPECIES, vs, off, ORDER).fma(b2, g.mul(c2).mul(g));
-            m.intoMemorySegment(ms, off, ORDER);
-            v.intoMemorySegment(vs, off, ORDER);
-            FloatVector denom = v.lanewise(VectorOperators.SQRT).fma(invBc2, eps);
-            m.div(denom).fma(negStep, p.mul(decay)).intoMemorySegment(ps, off, ORDER);
-        }
-    }
-
-    private static void adamAmsgrad(Chunk c, AdamStep k, int bound) {
-        final MemorySegment ps = c.params, gs = c.grads, ms = c.state1, vs = c.state2, xs = c.state3;
-        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
-        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
-        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps), decay = FloatVector.broadcast(SPECIES, k.decay);
-        final FloatVector negStep = FloatVector.broadcast(SPECIES, k.negStepSize);
-        final FloatVector invBc2 = FloatVector.broadcast(SPECIES, k.invSqrtBc2);
-        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
-        final FloatVector l2 = FloatVector.broadcast(SPECIES, k.l2);
-        final boolean useL2 = k.useL2;
+        final boolean useL2 = k.useL2, ams = k.amsgrad;
         final long base = c.start * Float.BYTES;
         final int step = SPECIES.length();
         for (int i = 0; i < bound; i += step) {
@@ -141,9 +93,11 @@ final class PanamaKernels implements Kernels {
             FloatVector v = FloatVector.fromMemorySegment(SPECIES, vs, off, ORDER).fma(b2, g.mul(c2).mul(g));
             m.intoMemorySegment(ms, off, ORDER);
             v.intoMemorySegment(vs, off, ORDER);
-            FloatVector vmax = FloatVector.fromMemorySegment(SPECIES, xs, off, ORDER).max(v);
-            vmax.intoMemorySegment(xs, off, ORDER);
-            FloatVector denom = vmax.lanewise(VectorOperators.SQRT).fma(invBc2, eps);
+            if (ams) {
+                v = FloatVector.fromMemorySegment(SPECIES, xs, off, ORDER).max(v);
+                v.intoMemorySegment(xs, off, ORDER);
+            }
+            FloatVector denom = v.lanewise(VectorOperators.SQRT).fma(invBc2, eps);
             m.div(denom).fma(negStep, p.mul(decay)).intoMemorySegment(ps, off, ORDER);
         }
     }
@@ -186,7 +140,7 @@ final class PanamaKernels implements Kernels {
     // The first step (buffer = gradient) has a loop of its own: a `first ? g : ...` select inside the steady-state
     // loop, once profiled as taken on a first step, left C2's code for every later step 13% slower at 64M.
     private static void sgdMomentum(Chunk c, SgdStep k, int bound) {
-        final MemorySegment ps = c.params, gs = c.grads, bs = c.state1;
+        final MemorySegment ps = c.params, gs = c.grads, bs = c.state[0];
         final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
         final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
         final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
@@ -210,7 +164,7 @@ final class PanamaKernels implements Kernels {
     }
 
     private static void sgdMomentumFirst(Chunk c, SgdStep k, int bound) {
-        final MemorySegment ps = c.params, gs = c.grads, bs = c.state1;
+        final MemorySegment ps = c.params, gs = c.grads, bs = c.state[0];
         final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
         final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
         final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
@@ -235,7 +189,8 @@ final class PanamaKernels implements Kernels {
     // path (StepReport's update/parameter norms), so one loop with per-step flags serves all options.
 
     private static void adamTracked(Chunk c, AdamStep k, int bound, double[] norms) {
-        final MemorySegment ps = c.params, gs = c.grads, ms = c.state1, vs = c.state2, xs = c.state3;
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1];
+        final MemorySegment xs = k.amsgrad ? c.state[2] : null;
         final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
         final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
         final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps), decay = FloatVector.broadcast(SPECIES, k.decay);
@@ -284,7 +239,7 @@ final class PanamaKernels implements Kernels {
     }
 
     private static void sgdTracked(Chunk c, SgdStep k, int bound, double[] norms) {
-        final MemorySegment ps = c.params, gs = c.grads, bs = c.state1;
+        final MemorySegment ps = c.params, gs = c.grads, bs = c.state[0];
         final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
         final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
         final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);

@@ -7,7 +7,7 @@ import java.lang.foreign.ValueLayout;
  * The engine's scalar kernels: the default where the Vector API is unavailable or disabled, and the tail loop of the
  * SIMD kernels (the tail runs exactly this code, so there is one tail strategy and it matches the vector body).
  */
-public final class ScalarKernels implements Kernels {
+final class ScalarKernels implements Kernels {
     static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED;
 
     @Override
@@ -43,7 +43,8 @@ public final class ScalarKernels implements Kernels {
      * {@code norms} is not null) to the chunk's slots.
      */
     static void adamRange(Chunk c, AdamStep k, int from, int to, double[] norms) {
-        final MemorySegment ps = c.params, gs = c.grads, ms = c.state1, vs = c.state2, xs = c.state3;
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1];
+        final MemorySegment xs = k.amsgrad ? c.state[2] : null;
         final float b1 = k.beta1, c1 = k.oneMinusBeta1, b2 = k.beta2, c2 = k.oneMinusBeta2;
         final float eps = k.eps, decay = k.decay, l2 = k.l2, negStep = k.negStepSize, invBc2 = k.invSqrtBc2;
         final float scale = k.gradScale;
@@ -79,7 +80,8 @@ public final class ScalarKernels implements Kernels {
     }
 
     static void sgdRange(Chunk c, SgdStep k, int from, int to, double[] norms) {
-        final MemorySegment ps = c.params, gs = c.grads, bs = c.state1;
+        final MemorySegment ps = c.params, gs = c.grads;
+        final MemorySegment bs = k.useMomentum ? c.state[0] : null;
         final float negLr = k.negLr, mom = k.momentum, damp1 = k.oneMinusDampening, wd = k.weightDecay;
         final float scale = k.gradScale;
         final boolean useWd = k.useWeightDecay, useMom = k.useMomentum, nesterov = k.nesterov, first = k.firstStep;

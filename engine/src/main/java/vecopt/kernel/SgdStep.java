@@ -1,7 +1,8 @@
 package vecopt.kernel;
 
 /**
- * The per-step scalars of SGD with momentum, PyTorch semantics ({@code torch.optim.SGD}):
+ * The prepared step of SGD with momentum, PyTorch semantics ({@code torch.optim.SGD}): the per-step scalars of one
+ * parameter group, reused so a step allocates nothing. Per element:
  * <pre>
  *   g   = grad * gradScale
  *   g   = fma(p, wd, g)                          (L2 weight decay, when wd != 0)
@@ -12,6 +13,10 @@ package vecopt.kernel;
  * </pre>
  */
 public final class SgdStep {
+    /** A group's constant hyperparameters, as the kernel needs them. */
+    public record Hyper(double momentum, double dampening, double weightDecay, boolean nesterov) {
+    }
+
     float negLr;
     float momentum;
     float oneMinusDampening;
@@ -22,22 +27,17 @@ public final class SgdStep {
     boolean firstStep;
     float gradScale = 1f;
 
-    public SgdStep set(double lr, double momentum, double dampening, double weightDecay, boolean nesterov,
-                       boolean firstStep, double gradScale) {
+    /** Prepares update number {@code t} (1 for the first: the buffer is set to the gradient) with {@code lr}. */
+    public SgdStep prepare(Hyper h, double lr, long t, double gradScale) {
         this.negLr = (float) -lr;
-        this.momentum = (float) momentum;
-        this.oneMinusDampening = (float) (1.0 - dampening);
-        this.weightDecay = (float) weightDecay;
-        this.useWeightDecay = weightDecay != 0.0;
-        this.useMomentum = momentum != 0.0;
-        this.nesterov = nesterov;
-        this.firstStep = firstStep;
+        this.momentum = (float) h.momentum();
+        this.oneMinusDampening = (float) (1.0 - h.dampening());
+        this.weightDecay = (float) h.weightDecay();
+        this.useWeightDecay = h.weightDecay() != 0.0;
+        this.useMomentum = h.momentum() != 0.0;
+        this.nesterov = h.nesterov();
+        this.firstStep = t == 1;
         this.gradScale = (float) gradScale;
         return this;
-    }
-
-    /** Sets the factor each gradient is multiplied by (the clipping coefficient), keeping the other scalars. */
-    public void gradScale(double scale) {
-        this.gradScale = (float) scale;
     }
 }

@@ -4,6 +4,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Objects;
+import vecopt.check.Require;
 
 /**
  * A flat buffer of floats: a heap {@code float[]} or an off-heap {@link MemorySegment}, indexed by {@code long}.
@@ -71,9 +72,7 @@ public final class Storage {
     /** Allocates {@code length} zeroed floats off-heap from {@code arena}, 64-byte aligned. */
     public static Storage allocate(Arena arena, long length) {
         Objects.requireNonNull(arena, "arena");
-        if (length < 0) {
-            throw new IllegalArgumentException("length must be >= 0, got " + length);
-        }
+        Require.nonNegative("length", length);
         if (length > Long.MAX_VALUE / Float.BYTES) {
             throw new IllegalArgumentException("length is too large for a segment, got " + length);
         }
@@ -107,11 +106,6 @@ public final class Storage {
     /** The segment the kernels read and write (a heap segment for arrays). */
     public MemorySegment segment() {
         return segment;
-    }
-
-    /** The heap array behind this storage, or null when it is off-heap. */
-    public float[] array() {
-        return array;
     }
 
     public float get(long index) {

@@ -10,45 +10,38 @@ abstract sealed class AdamFamily extends Optimizer<AdamOptions> permits AdamW, A
     private static final List<String> STATE = List.of("exp_avg", "exp_avg_sq", "max_exp_avg_sq");
     private final boolean decoupled;
     private final AdamStep[] steps;
+    private final AdamStep.Hyper[] hyper;
 
     AdamFamily(Builder<AdamOptions, ?> b, boolean decoupled) {
         super(b);
         this.decoupled = decoupled;
         this.steps = new AdamStep[groups().size()];
+        this.hyper = new AdamStep.Hyper[groups().size()];
         for (int i = 0; i < steps.length; i++) {
+            AdamOptions o = groups().get(i).options();
             steps[i] = new AdamStep();
+            hyper[i] = new AdamStep.Hyper(o.beta1(), o.beta2(), o.eps(), o.weightDecay(), decoupled, o.amsgrad());
         }
     }
 
     @Override
-    protected int stateVariables(List<ParamGroup<AdamOptions>> groups) {
-        return groups.stream().anyMatch(g -> g.options().amsgrad() && !g.tensors().isEmpty()) ? 3 : 2;
+    List<String> stateNames(List<ParamGroup<AdamOptions>> groups) {
+        boolean amsgrad = groups.stream().anyMatch(g -> g.options().amsgrad() && !g.tensors().isEmpty());
+        return STATE.subList(0, amsgrad ? 3 : 2);
     }
 
     @Override
-    public List<String> stateNames() {
-        return STATE.subList(0, stateVariables(groups()));
+    void prepare(int group, AdamOptions o, double lr, long t, double gradScale) {
+        steps[group].prepare(hyper[group], lr, t, gradScale);
     }
 
     @Override
-    protected double lrScale(AdamOptions o) {
-        return o.lrScale();
-    }
-
-    @Override
-    protected void prepare(int group, AdamOptions o, double lr, long t) {
-        steps[group].set(lr, o.beta1(), o.beta2(), o.eps(), o.weightDecay(), decoupled, o.amsgrad(), t, 1.0);
-    }
-
-    @Override
-    protected void run(Kernels kernels, Chunk chunk, double[] norms) {
+    void run(Kernels kernels, Chunk chunk, double[] norms) {
         kernels.adam(chunk, steps[chunk.group()], norms);
     }
 
-    @Override
-    protected void setGradScale(double scale) {
-        for (var s : steps) {
-            s.gradScale(scale);
-        }
+    /** True for AdamW's decoupled weight decay, false for Adam's L2 form. */
+    boolean decoupled() {
+        return decoupled;
     }
 }

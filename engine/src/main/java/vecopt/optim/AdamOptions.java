@@ -1,5 +1,7 @@
 package vecopt.optim;
 
+import vecopt.check.Require;
+
 /**
  * Hyperparameters of one Adam/AdamW parameter group. The learning rate is not here: it comes with each
  * {@link Optimizer#step(double)} (from a schedule) and is multiplied by {@code lrScale} for this group.
@@ -16,7 +18,8 @@ package vecopt.optim;
  * @param amsgrad     keep the running maximum of {@code v} and divide by it (Reddi et al., PyTorch's {@code amsgrad})
  * @param lrScale     this group's multiplier of the step's learning rate; finite, >= 0
  */
-public record AdamOptions(double beta1, double beta2, double eps, double weightDecay, boolean amsgrad, double lrScale) {
+public record AdamOptions(double beta1, double beta2, double eps, double weightDecay, boolean amsgrad, double lrScale)
+        implements GroupOptions {
     /** PyTorch's {@code torch.optim.AdamW} defaults: betas (0.9, 0.999), eps 1e-8, weight decay 0.01. */
     public static final AdamOptions ADAMW_DEFAULTS = new AdamOptions(0.9, 0.999, 1e-8, 0.01, false, 1.0);
     /** PyTorch's {@code torch.optim.Adam} defaults: betas (0.9, 0.999), eps 1e-8, no weight decay. */
@@ -27,11 +30,11 @@ public record AdamOptions(double beta1, double beta2, double eps, double weightD
     public static final AdamOptions FINE_TUNING = new AdamOptions(0.9, 0.999, 1e-8, 0.01, false, 1.0);
 
     public AdamOptions {
-        Check.unitInterval("beta1", beta1);
-        Check.unitInterval("beta2", beta2);
-        Check.positive("eps", eps);
-        Check.nonNegative("weightDecay", weightDecay);
-        Check.nonNegative("lrScale", lrScale);
+        Require.unitInterval("beta1", beta1);
+        Require.unitInterval("beta2", beta2);
+        Require.positive("eps", eps);
+        Require.nonNegative("weightDecay", weightDecay);
+        Require.nonNegative("lrScale", lrScale);
     }
 
     public AdamOptions withBetas(double beta1, double beta2) {

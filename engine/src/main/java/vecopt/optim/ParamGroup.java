@@ -5,11 +5,11 @@ import vecopt.param.Tensor;
 
 /**
  * A parameter group: tensors that share hyperparameters and a step counter (typically "decay" and "no_decay",
- * the latter holding biases and norm weights).
+ * the latter holding biases and norm weights), as in PyTorch's {@code param_groups}.
  *
  * @param <O> the optimizer's options type ({@link AdamOptions}, {@link SgdOptions})
  */
-public final class ParamGroup<O> {
+public final class ParamGroup<O extends GroupOptions> {
     private final String name;
     private final O options;
     private final List<Tensor> tensors;
@@ -38,6 +38,7 @@ public final class ParamGroup<O> {
         return steps;
     }
 
+    /** Number of parameters in the group. */
     public long size() {
         long n = 0;
         for (Tensor t : tensors) {

@@ -19,12 +19,16 @@ import vecopt.param.ParamSet;
 public final class Sgd extends Optimizer<SgdOptions> {
     private static final List<String> STATE = List.of("momentum_buffer");
     private final SgdStep[] steps;
+    private final SgdStep.Hyper[] hyper;
 
     private Sgd(Builder b) {
         super(b);
         this.steps = new SgdStep[groups().size()];
+        this.hyper = new SgdStep.Hyper[groups().size()];
         for (int i = 0; i < steps.length; i++) {
+            SgdOptions o = groups().get(i).options();
             steps[i] = new SgdStep();
+            hyper[i] = new SgdStep.Hyper(o.momentum(), o.dampening(), o.weightDecay(), o.nesterov());
         }
     }
 
@@ -34,35 +38,19 @@ public final class Sgd extends Optimizer<SgdOptions> {
     }
 
     @Override
-    protected int stateVariables(List<ParamGroup<SgdOptions>> groups) {
-        return groups.stream().anyMatch(g -> g.options().momentum() != 0 && !g.tensors().isEmpty()) ? 1 : 0;
+    List<String> stateNames(List<ParamGroup<SgdOptions>> groups) {
+        boolean momentum = groups.stream().anyMatch(g -> g.options().momentum() != 0 && !g.tensors().isEmpty());
+        return momentum ? STATE : List.of();
     }
 
     @Override
-    public List<String> stateNames() {
-        return STATE.subList(0, stateVariables(groups()));
+    void prepare(int group, SgdOptions o, double lr, long t, double gradScale) {
+        steps[group].prepare(hyper[group], lr, t, gradScale);
     }
 
     @Override
-    protected double lrScale(SgdOptions o) {
-        return o.lrScale();
-    }
-
-    @Override
-    protected void prepare(int group, SgdOptions o, double lr, long t) {
-        steps[group].set(lr, o.momentum(), o.dampening(), o.weightDecay(), o.nesterov(), t == 1, 1.0);
-    }
-
-    @Override
-    protected void run(Kernels kernels, Chunk chunk, double[] norms) {
+    void run(Kernels kernels, Chunk chunk, double[] norms) {
         kernels.sgd(chunk, steps[chunk.group()], norms);
-    }
-
-    @Override
-    protected void setGradScale(double scale) {
-        for (var s : steps) {
-            s.gradScale(scale);
-        }
     }
 
     public static final class Builder extends Optimizer.Builder<SgdOptions, Builder> {

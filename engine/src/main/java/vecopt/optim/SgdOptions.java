@@ -1,5 +1,7 @@
 package vecopt.optim;
 
+import vecopt.check.Require;
+
 /**
  * Hyperparameters of one SGD parameter group, with PyTorch's {@code torch.optim.SGD} semantics.
  *
@@ -9,20 +11,18 @@ package vecopt.optim;
  * @param nesterov    Nesterov momentum; needs momentum > 0 and dampening 0, as in PyTorch
  * @param lrScale     this group's multiplier of the step's learning rate; finite, >= 0
  */
-public record SgdOptions(double momentum, double dampening, double weightDecay, boolean nesterov, double lrScale) {
+public record SgdOptions(double momentum, double dampening, double weightDecay, boolean nesterov, double lrScale)
+        implements GroupOptions {
     /** Plain SGD. */
     public static final SgdOptions PLAIN = new SgdOptions(0, 0, 0, false, 1.0);
     /** The reference material's momentum configuration: momentum 0.9. */
     public static final SgdOptions MOMENTUM = new SgdOptions(0.9, 0, 0, false, 1.0);
 
     public SgdOptions {
-        Check.unitInterval("momentum", momentum);
-        Check.finite("dampening", dampening);
-        if (dampening < 0 || dampening > 1) {
-            throw new IllegalArgumentException("dampening must be in [0, 1], got " + dampening);
-        }
-        Check.nonNegative("weightDecay", weightDecay);
-        Check.nonNegative("lrScale", lrScale);
+        Require.unitInterval("momentum", momentum);
+        Require.closed("dampening", dampening, 0, 1);
+        Require.nonNegative("weightDecay", weightDecay);
+        Require.nonNegative("lrScale", lrScale);
         if (nesterov && (momentum <= 0 || dampening != 0)) {
             throw new IllegalArgumentException("nesterov needs momentum > 0 and dampening 0, got momentum "
                     + momentum + " and dampening " + dampening);

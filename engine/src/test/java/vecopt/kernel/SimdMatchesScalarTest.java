@@ -42,8 +42,13 @@ class SimdMatchesScalarTest {
     }
 
     private static Chunk chunk(float[] p, float[] g, float[] s1, float[] s2, float[] s3, int offset, int n) {
-        return new Chunk(MemorySegment.ofArray(p), MemorySegment.ofArray(g), s1 == null ? null : MemorySegment.ofArray(s1),
-                s2 == null ? null : MemorySegment.ofArray(s2), s3 == null ? null : MemorySegment.ofArray(s3),
+        java.util.List<MemorySegment> state = new java.util.ArrayList<>();
+        for (float[] s : new float[][] {s1, s2, s3}) {
+            if (s != null) {
+                state.add(MemorySegment.ofArray(s));
+            }
+        }
+        return new Chunk(MemorySegment.ofArray(p), MemorySegment.ofArray(g), state.toArray(new MemorySegment[0]),
                 offset, n, 0, 0);
     }
 
@@ -68,7 +73,8 @@ class SimdMatchesScalarTest {
                     float[][] a = {p.clone(), g.clone(), m.clone(), v.clone(), x.clone()};
                     float[][] b = {p.clone(), g.clone(), m.clone(), v.clone(), x.clone()};
                     boolean ams = variant >= 2, decoupled = variant % 2 == 0;
-                    AdamStep k = new AdamStep().set(1e-3, 0.9, 0.999, 1e-8, 0.1, decoupled, ams, 7, 0.75);
+                    AdamStep k = new AdamStep().prepare(
+                            new AdamStep.Hyper(0.9, 0.999, 1e-8, 0.1, decoupled, ams), 1e-3, 7, 0.75);
                     double[] na = tracked ? new double[Kernels.NORM_SLOTS] : null, nb = tracked ? new double[Kernels.NORM_SLOTS] : null;
                     SIMD.adam(chunk(a[0], a[1], a[2], a[3], ams ? a[4] : null, off, n), k, na);
                     SCALAR.adam(chunk(b[0], b[1], b[2], b[3], ams ? b[4] : null, off, n), k, nb);
@@ -108,7 +114,8 @@ class SimdMatchesScalarTest {
                 boolean first = variant == 3;
                 double wd = variant >= 4 ? 1e-2 : 0;
                 double dampening = variant == 4 ? 0.1 : 0;
-                SgdStep k = new SgdStep().set(0.05, momentum, dampening, wd, nesterov, first, 0.5);
+                SgdStep k = new SgdStep().prepare(new SgdStep.Hyper(momentum, dampening, wd, nesterov), 0.05,
+                        first ? 1 : 5, 0.5);
                 SIMD.sgd(chunk(a[0], a[1], a[2], null, null, off, n), k, null);
                 SCALAR.sgd(chunk(b[0], b[1], b[2], null, null, off, n), k, null);
                 for (int j = 0; j < 3; j++) {

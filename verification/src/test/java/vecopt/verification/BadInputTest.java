@@ -25,7 +25,8 @@ class BadInputTest {
 
     @Test
     void tensorsAndBuffers() {
-        Storage p = Storage.of(new float[10]), g = Storage.of(new float[10]), g9 = Storage.of(new float[9]);
+        float[] gArray = new float[10];
+        Storage p = Storage.of(new float[10]), g = Storage.of(gArray), g9 = Storage.of(new float[9]);
         assertMessage(IllegalArgumentException.class, () -> ParamSet.builder().add("w", p, g9, 0, 5).build(),
                 "'w'", "grads length 9", "params length 10");
         assertMessage(IllegalArgumentException.class, () -> ParamSet.builder().add("w", p, g, 6, 5).build(),
@@ -40,13 +41,14 @@ class BadInputTest {
         assertMessage(IllegalArgumentException.class, () -> ParamSet.builder().add("a", p, g, 0, 6)
                 .add("z", p, g, 5, 0).add("b", p, g, 5, 3).build(), "'a'", "'b'", "overlap");
         // One buffer in two roles, or one array wrapped twice: an update would write what is read as a gradient.
-        Storage q = Storage.of(new float[10]), h = Storage.of(new float[10]);
+        float[] qArray = new float[10];
+        Storage q = Storage.of(qArray), h = Storage.of(new float[10]);
         assertMessage(IllegalArgumentException.class, () -> ParamSet.builder().add("a", p, g, 0, 5)
                 .add("b", g, q, 5, 5).build(), "share memory");
         assertMessage(IllegalArgumentException.class, () -> ParamSet.builder().add("a", p, g, 0, 5)
-                .add("b", q, Storage.of(g.array()), 0, 5).build(), "share memory");
+                .add("b", q, Storage.of(gArray), 0, 5).build(), "share memory");
         assertMessage(IllegalArgumentException.class, () -> ParamSet.builder().add("a", p, g, 0, 5)
-                .add("b", q, h, 0, 5).add("c", Storage.of(q.array()), Storage.of(new float[10]), 5, 5).build(),
+                .add("b", q, h, 0, 5).add("c", Storage.of(qArray), Storage.of(new float[10]), 5, 5).build(),
                 "share memory");
         try (Arena arena = Arena.ofConfined()) {
             Storage n = Storage.allocate(arena, 10);

@@ -71,7 +71,7 @@ class MetamorphicProperties {
     @Property(tries = 10)
     void poolSizesOneToFourAreBitwiseEqualOver100Steps(@ForAll("adamOptions") AdamOptions o, @ForAll long seed,
                                                        @ForAll boolean offHeap) {
-        int n = 3 * vecopt.parallel.ChunkGrid.CHUNK + 1234; // four chunks, so threads really split the work
+        int n = 3 * vecopt.exec.ChunkGrid.CHUNK + 1234; // four chunks, so threads really split the work
         float[][] first = null;
         double[] firstNorms = null;
         for (int threads = 1; threads <= 4; threads++) {

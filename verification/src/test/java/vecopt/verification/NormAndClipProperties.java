@@ -209,7 +209,7 @@ class NormAndClipProperties {
     void sharedPoolStressLosesNoChunk(@ForAll long seed) {
         // Many steps of a many-chunk problem on a 3-thread pool: every element must see every step exactly once.
         // SGD with lr 1 and gradient -1 adds exactly 1 per step, so p counts the updates each element received.
-        int n = 9 * vecopt.parallel.ChunkGrid.CHUNK + 17;
+        int n = 9 * vecopt.exec.ChunkGrid.CHUNK + 17;
         try (Rig rig = new Rig(0, n, true);
              vecopt.optim.Sgd opt = vecopt.optim.Sgd.builder(rig.set).threads(3).build()) {
             rig.setParams(new float[n]);

@@ -13,7 +13,7 @@ import vecopt.optim.Adam;
 import vecopt.optim.AdamW;
 import vecopt.optim.Optimizer;
 import vecopt.optim.Sgd;
-import vecopt.parallel.ChunkGrid;
+import vecopt.exec.ChunkGrid;
 import vecopt.reference.AdamReference;
 import vecopt.reference.SgdReference;
 

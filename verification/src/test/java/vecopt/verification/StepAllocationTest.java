@@ -63,7 +63,7 @@ class StepAllocationTest {
 
     @Test
     void adamWOnAPoolOfTwo() {
-        try (Rig rig = new Rig(0, 2 * vecopt.parallel.ChunkGrid.CHUNK + 5, false);
+        try (Rig rig = new Rig(0, 2 * vecopt.exec.ChunkGrid.CHUNK + 5, false);
              AdamW opt = AdamW.builder(rig.set).options(AdamOptions.FINE_TUNING.withAmsgrad(true)).clipGradNorm(1.0)
                      .threads(2).build()) {
             warmThenMeasure(rig, opt);

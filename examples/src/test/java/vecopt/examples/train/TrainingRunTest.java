@@ -7,7 +7,7 @@ import java.lang.foreign.Arena;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 import vecopt.param.Tensor;
-import vecopt.parallel.ChunkGrid;
+import vecopt.exec.ChunkGrid;
 
 /** Short real runs of the demo: deterministic across optimizer thread counts, and they learn. */
 class TrainingRunTest {

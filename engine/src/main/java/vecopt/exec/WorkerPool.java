@@ -1,4 +1,4 @@
-package vecopt.parallel;
+package vecopt.exec;
 
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;

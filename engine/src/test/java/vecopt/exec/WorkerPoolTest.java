@@ -1,4 +1,4 @@
-package vecopt.parallel;
+package vecopt.exec;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;

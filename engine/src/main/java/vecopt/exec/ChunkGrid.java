@@ -1,4 +1,4 @@
-package vecopt.parallel;
+package vecopt.exec;
 
 import java.util.ArrayList;
 import java.util.Comparator;

@@ -1,0 +1,85 @@
+package vecopt.optim;
+
+import vecopt.clip.Clip;
+import vecopt.clip.NonFinite;
+import vecopt.clip.NonFiniteGradientException;
+import vecopt.exec.NormPass;
+import vecopt.exec.WorkerPool;
+import vecopt.kernel.Kernels;
+import vecopt.param.ParamSet;
+import vecopt.param.Tensor;
+
+/**
+ * What a step does with the gradients before the update: the norm pass (one read of every gradient, when clipping is
+ * on or the non-finite policy needs it), the policy for a NaN or infinity, and the clipping coefficient
+ * {@code min(1, maxNorm / (norm + 1e-6))} the update kernel then multiplies each gradient by.
+ */
+final class GradientGuard {
+    private final ParamSet params;
+    private final NormPass pass;
+    private final double maxNorm; // 0: no clipping
+    private final NonFinite policy;
+    private double norm = Double.NaN;
+    private double coef = 1.0;
+
+    GradientGuard(ParamSet params, Kernels kernels, double maxNorm, NonFinite policy) {
+        this.params = params;
+        this.pass = new NormPass(params.tensors(), kernels);
+        this.maxNorm = maxNorm;
+        this.policy = policy;
+    }
+
+    /**
+     * Runs the norm pass if this guard needs one and decides: true to update with {@link #coefficient()}, false to
+     * skip the step (policy SKIP and a non-finite gradient).
+     *
+     * @throws NonFiniteGradientException for a non-finite gradient under policy THROW
+     */
+    boolean admit(WorkerPool pool) {
+        norm = Double.NaN;
+        coef = 1.0;
+        if (maxNorm == 0 && policy == NonFinite.PROCEED) {
+            return true;
+        }
+        norm = Math.sqrt(pass.sumOfSquares(pool));
+        if (!Double.isFinite(norm)) {
+            if (policy == NonFinite.THROW) {
+                throw firstNonFinite();
+            }
+            if (policy == NonFinite.SKIP) {
+                return false;
+            }
+        }
+        if (maxNorm > 0) {
+            coef = Clip.coefficient(maxNorm, norm);
+        }
+        return true;
+    }
+
+    /** The global gradient norm of the last {@link #admit}, NaN when it ran no norm pass. */
+    double norm() {
+        return norm;
+    }
+
+    /** The factor the update multiplies gradients by (1 when not clipping). */
+    double coefficient() {
+        return coef;
+    }
+
+    /** The sum of squared gradients on {@code pool}: what a data-parallel rank contributes to the global norm. */
+    double sumOfSquares(WorkerPool pool) {
+        return pass.sumOfSquares(pool);
+    }
+
+    private NonFiniteGradientException firstNonFinite() {
+        for (Tensor t : params.tensors()) {
+            for (long i = 0; i < t.length(); i++) {
+                float v = t.grads().get(t.offset() + i);
+                if (!Float.isFinite(v)) {
+                    return new NonFiniteGradientException(t.name(), i, v);
+                }
+            }
+        }
+        return new NonFiniteGradientException("?", -1, Float.NaN); // the norm overflowed no finite input can
+    }
+}

@@ -1,0 +1,78 @@
+package vecopt.optim;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import vecopt.memory.Storage;
+import vecopt.param.ParamSet;
+import vecopt.param.Tensor;
+
+/**
+ * An optimizer's state: for every parameter buffer, one buffer per state variable, of that buffer's length and
+ * kind (heap for heap parameters, 64-byte aligned off-heap for off-heap ones), allocated zeroed when the optimizer
+ * is built. Off-heap state comes from the arena the user gave, or from one this object owns and frees in
+ * {@link #close()}.
+ */
+final class StateBuffers implements AutoCloseable {
+    private final List<String> names;
+    private final Map<Storage, Storage[]> byParams = new IdentityHashMap<>();
+    private final Arena owned;
+
+    StateBuffers(ParamSet params, List<String> names, Arena given) {
+        this.names = List.copyOf(names);
+        this.owned = given == null && params.paramBuffers().stream().anyMatch(Storage::isNative)
+                ? Arena.ofShared() : null;
+        Arena arena = given != null ? given : owned;
+        try {
+            for (Storage p : params.paramBuffers()) {
+                Storage[] s = new Storage[names.size()];
+                for (int i = 0; i < s.length; i++) {
+                    s[i] = p.allocateLike(arena, p.length());
+                }
+                byParams.put(p, s);
+            }
+        } catch (RuntimeException | OutOfMemoryError e) { // e.g. too little memory for the state: free what we took
+            if (owned != null) {
+                owned.close();
+            }
+            throw e;
+        }
+    }
+
+    List<String> names() {
+        return names;
+    }
+
+    /** The state buffers of parameter buffer {@code params}, in {@link #names()} order. */
+    Storage[] of(Storage params) {
+        return byParams.get(params);
+    }
+
+    /** The segments the kernels see for parameter buffer {@code params}. */
+    MemorySegment[] segments(Storage params) {
+        Storage[] s = of(params);
+        MemorySegment[] out = new MemorySegment[s.length];
+        for (int i = 0; i < s.length; i++) {
+            out[i] = s[i].segment();
+        }
+        return out;
+    }
+
+    /** A read-only view of state variable {@code name} over tensor {@code t}'s range. */
+    MemorySegment view(Tensor t, String name) {
+        int i = names.indexOf(name);
+        if (i < 0) {
+            throw new IllegalArgumentException("stateName must be one of " + names + ", got '" + name + "'");
+        }
+        return of(t.params())[i].segment().asSlice(t.offset() * Float.BYTES, t.length() * Float.BYTES).asReadOnly();
+    }
+
+    @Override
+    public void close() {
+        if (owned != null) {
+            owned.close();
+        }
+    }
+}
