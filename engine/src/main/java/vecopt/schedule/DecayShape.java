@@ -2,8 +2,12 @@ package vecopt.schedule;
 
 /**
  * The shape of a decay (or, mirrored, a warmup) phase as a function of the phase's progress {@code p} in [0, 1]:
- * the fraction of the way from the floor to the peak that remains. Names and formulas are Hugging Face's
- * {@code get_wsd_schedule} {@code decay_type} values.
+ * the fraction of the way from the floor to the peak that remains. Names and formulas are the {@code decay_type}
+ * values of Hugging Face {@code transformers.optimization}'s {@code get_wsd_schedule}.
+ *
+ * <pre>{@code
+ * Schedule wsd = Schedules.warmupStableDecay(3e-4, 3e-5, 1_000, 80_000, 19_000, DecayShape.ONE_MINUS_SQRT);
+ * }</pre>
  */
 public enum DecayShape {
     /** {@code 1 - p}. */

@@ -1,10 +1,10 @@
 package vecopt.schedule;
 
-import java.util.List;
+import vecopt.check.Require;
 
 /**
- * The schedules of Hugging Face {@code transformers} ({@code src/transformers/optimization.py}), under their names.
- * Each is there a multiplier function handed to PyTorch's {@code LambdaLR}, so the lr is
+ * The schedules of Hugging Face {@code transformers.optimization} ({@code src/transformers/optimization.py}), under
+ * their names. Each is there a multiplier function handed to PyTorch's {@code LambdaLR}, so the lr is
  * {@code base_lr * lambda(current_step)}; here the same multiplier is computed with the same operations in the same
  * order and multiplied by {@code baseLr} (pass {@code baseLr = 1} for the multiplier itself). Every one is a
  * {@link Sequential} of its phases (warmup, then decay), with the decay phase's local step
@@ -25,10 +25,13 @@ public final class HuggingFace {
     private HuggingFace() {
     }
 
-    /** {@code get_constant_schedule}: multiplier 1. */
+    /**
+     * {@code get_constant_schedule}: multiplier 1, so the lr is {@code baseLr} at every step. The same formula as
+     * {@link Schedules#constant(double)}, which this returns; kept under Hugging Face's name for code ported from it.
+     */
     public static Schedule constantSchedule(double baseLr) {
-        Args.lr("baseLr", baseLr);
-        return new Formula("constant(" + baseLr + ")", 0, t -> baseLr * 1.0);
+        // checked here too so that a bad value is reported under this method's parameter name
+        return Schedules.constant(Require.nonNegative("baseLr", baseLr));
     }
 
     /**
@@ -36,11 +39,11 @@ public final class HuggingFace {
      * {@code current_step < num_warmup_steps}, then 1.
      */
     public static Schedule constantScheduleWithWarmup(double baseLr, long numWarmupSteps) {
-        Args.lr("baseLr", baseLr);
-        Args.nonNegative("numWarmupSteps", numWarmupSteps);
-        return Phases.of("constant with warmup(" + baseLr + ", W=" + numWarmupSteps + ")", numWarmupSteps)
-                .then(warmup(baseLr, numWarmupSteps), numWarmupSteps)
-                .last(new Formula("constant", 0, s -> baseLr * 1.0));
+        Require.nonNegative("baseLr", baseLr);
+        Require.nonNegative("numWarmupSteps", numWarmupSteps);
+        // the source's multiplier is 1.0 after warmup; baseLr * 1.0 is baseLr exactly, so the constant phase is it
+        return withWarmup(baseLr, numWarmupSteps, Schedules.constant(baseLr),
+                "get_constant_schedule_with_warmup(" + baseLr + ", W=" + numWarmupSteps + ")");
     }
 
     /**
@@ -49,15 +52,13 @@ public final class HuggingFace {
      * Past the end: 0 (the {@code max(0, ...)}).
      */
     public static Schedule linearScheduleWithWarmup(double baseLr, long numWarmupSteps, long numTrainingSteps) {
-        Args.lr("baseLr", baseLr);
-        Args.totalAfterWarmup("numTrainingSteps", numTrainingSteps, "numWarmupSteps", numWarmupSteps);
+        requireWarmupThenDecay(baseLr, numWarmupSteps, numTrainingSteps);
         long decay = numTrainingSteps - numWarmupSteps;
         double den = decay;
-        Schedule linear = new Formula("linear decay", 0, s -> baseLr * Math.max(0.0, (decay - s) / den));
-        return Phases.of("linear with warmup(" + baseLr + ", W=" + numWarmupSteps + ", T=" + numTrainingSteps + ")",
-                        numWarmupSteps)
-                .then(warmup(baseLr, numWarmupSteps), numWarmupSteps)
-                .last(linear);
+        Schedule linear = new Formula("linear decay " + baseLr + " * max(0, (" + decay + " - s) / " + decay + ")",
+                s -> baseLr * Math.max(0.0, (decay - s) / den));
+        return withWarmup(baseLr, numWarmupSteps, linear, "get_linear_schedule_with_warmup(" + baseLr + ", W="
+                + numWarmupSteps + ", T=" + numTrainingSteps + ")");
     }
 
     /** {@link #cosineScheduleWithWarmup(double, long, long, double)} with Hugging Face's default 0.5 cycles. */
@@ -75,18 +76,15 @@ public final class HuggingFace {
      */
     public static Schedule cosineScheduleWithWarmup(double baseLr, long numWarmupSteps, long numTrainingSteps,
             double numCycles) {
-        Args.lr("baseLr", baseLr);
-        Args.totalAfterWarmup("numTrainingSteps", numTrainingSteps, "numWarmupSteps", numWarmupSteps);
-        Args.positive("numCycles", numCycles);
+        requireWarmupThenDecay(baseLr, numWarmupSteps, numTrainingSteps);
+        Require.positive("numCycles", numCycles);
         double den = numTrainingSteps - numWarmupSteps;
-        Schedule cosine = new Formula("cosine decay", 0, s -> {
+        Schedule cosine = new Formula("cosine decay, " + numCycles + " cycles", s -> {
             double progress = s / den;
             return baseLr * Math.max(0.0, 0.5 * (1.0 + Math.cos(Math.PI * numCycles * 2.0 * progress)));
         });
-        return Phases.of("cosine with warmup(" + baseLr + ", W=" + numWarmupSteps + ", T=" + numTrainingSteps
-                        + (numCycles == 0.5 ? "" : ", cycles=" + numCycles) + ")", numWarmupSteps)
-                .then(warmup(baseLr, numWarmupSteps), numWarmupSteps)
-                .last(cosine);
+        return withWarmup(baseLr, numWarmupSteps, cosine, "get_cosine_schedule_with_warmup(" + baseLr + ", W="
+                + numWarmupSteps + ", T=" + numTrainingSteps + ", num_cycles=" + numCycles + ")");
     }
 
     /** {@link #cosineWithHardRestartsScheduleWithWarmup(double, long, long, long)} with the default 1 cycle. */
@@ -104,22 +102,19 @@ public final class HuggingFace {
      */
     public static Schedule cosineWithHardRestartsScheduleWithWarmup(double baseLr, long numWarmupSteps,
             long numTrainingSteps, long numCycles) {
-        Args.lr("baseLr", baseLr);
-        Args.totalAfterWarmup("numTrainingSteps", numTrainingSteps, "numWarmupSteps", numWarmupSteps);
-        Args.positive("numCycles", numCycles);
+        requireWarmupThenDecay(baseLr, numWarmupSteps, numTrainingSteps);
+        Require.positive("numCycles", numCycles);
         double den = numTrainingSteps - numWarmupSteps;
         double cycles = numCycles;
-        Schedule restarts = new Formula("cosine with hard restarts", 0, s -> {
+        Schedule restarts = new Formula("cosine with " + numCycles + " hard restarts", s -> {
             double progress = s / den;
             if (progress >= 1.0) {
                 return baseLr * 0.0;
             }
             return baseLr * Math.max(0.0, 0.5 * (1.0 + Math.cos(Math.PI * pyMod1(cycles * progress))));
         });
-        return Phases.of("cosine with hard restarts(" + baseLr + ", W=" + numWarmupSteps + ", T=" + numTrainingSteps
-                        + ", cycles=" + numCycles + ")", numWarmupSteps)
-                .then(warmup(baseLr, numWarmupSteps), numWarmupSteps)
-                .last(restarts);
+        return withWarmup(baseLr, numWarmupSteps, restarts, "get_cosine_with_hard_restarts_schedule_with_warmup("
+                + baseLr + ", W=" + numWarmupSteps + ", T=" + numTrainingSteps + ", num_cycles=" + numCycles + ")");
     }
 
     /**
@@ -144,18 +139,18 @@ public final class HuggingFace {
      */
     public static Schedule polynomialDecayScheduleWithWarmup(double baseLr, long numWarmupSteps,
             long numTrainingSteps, double lrEnd, double power) {
-        Args.lr("baseLr", baseLr);
-        Args.totalAfterWarmup("numTrainingSteps", numTrainingSteps, "numWarmupSteps", numWarmupSteps);
-        Args.lr("lrEnd", lrEnd);
+        requireWarmupThenDecay(baseLr, numWarmupSteps, numTrainingSteps);
+        Require.nonNegative("lrEnd", lrEnd);
+        // strictly smaller, as Hugging Face checks (lr_init > lr_end): unlike the floors of the other schedules
         if (!(baseLr > lrEnd)) {
             throw new IllegalArgumentException("lrEnd (" + lrEnd + ") must be smaller than baseLr, the initial lr ("
                     + baseLr + ")");
         }
-        Args.positive("power", power);
+        Require.positive("power", power);
         double lrInit = baseLr;
         long decaySteps = numTrainingSteps - numWarmupSteps;
         double den = decaySteps;
-        Schedule poly = new Formula("polynomial decay", 0, s -> {
+        Schedule poly = new Formula("polynomial decay to " + lrEnd + ", power " + power, s -> {
             if (s > decaySteps) {
                 return baseLr * (lrEnd / lrInit);
             }
@@ -164,10 +159,9 @@ public final class HuggingFace {
             double decay = lrRange * Math.pow(pctRemaining, power) + lrEnd;
             return baseLr * (decay / lrInit);
         });
-        return Phases.of("polynomial decay with warmup(" + baseLr + " -> " + lrEnd + ", W=" + numWarmupSteps + ", T="
-                        + numTrainingSteps + ", power=" + power + ")", numWarmupSteps)
-                .then(warmup(baseLr, numWarmupSteps), numWarmupSteps)
-                .last(poly);
+        return withWarmup(baseLr, numWarmupSteps, poly, "get_polynomial_decay_schedule_with_warmup(" + baseLr
+                + ", W=" + numWarmupSteps + ", T=" + numTrainingSteps + ", lr_end=" + lrEnd + ", power=" + power
+                + ")");
     }
 
     /**
@@ -184,18 +178,18 @@ public final class HuggingFace {
      */
     public static Schedule wsdSchedule(double baseLr, long numWarmupSteps, long numStableSteps, long numDecaySteps,
             DecayShape warmupType, DecayShape decayType, double minLrRatio, double numCycles) {
-        Args.lr("baseLr", baseLr);
-        Args.nonNegative("numWarmupSteps", numWarmupSteps);
-        Args.nonNegative("numStableSteps", numStableSteps);
-        Args.positive("numDecaySteps", numDecaySteps);
-        Args.notNull("warmupType", warmupType);
-        Args.notNull("decayType", decayType);
-        Args.closed("minLrRatio", minLrRatio, 0, 1);
-        Args.positive("numCycles", numCycles);
+        Require.nonNegative("baseLr", baseLr);
+        Require.nonNegative("numWarmupSteps", numWarmupSteps);
+        Require.nonNegative("numStableSteps", numStableSteps);
+        Require.positive("numDecaySteps", numDecaySteps);
+        Require.notNull("warmupType", warmupType);
+        Require.notNull("decayType", decayType);
+        Require.closed("minLrRatio", minLrRatio, 0, 1);
+        Require.positive("numCycles", numCycles);
         double r = minLrRatio;
         double w = Math.max(1, numWarmupSteps);
         double d = Math.max(1, numDecaySteps);
-        Schedule warm = new Formula(warmupType.name().toLowerCase() + " warmup", 0, s -> {
+        Schedule warm = new Formula(warmupType.name().toLowerCase() + " warmup from ratio " + r, s -> {
             double progress = s / w;
             double factor = switch (warmupType) {
                 case LINEAR -> progress;
@@ -205,8 +199,7 @@ public final class HuggingFace {
             factor = factor * (1.0 - r) + r;
             return baseLr * Math.max(0.0, factor);
         });
-        Schedule stable = new Formula("stable", 0, s -> baseLr * 1.0);
-        Schedule decay = new Formula(decayType.name().toLowerCase() + " decay", 0, s -> {
+        Schedule decay = new Formula(decayType.name().toLowerCase() + " decay to ratio " + r, s -> {
             double progress = s / d;
             double factor = switch (decayType) {
                 case LINEAR -> 1.0 - progress;
@@ -216,20 +209,33 @@ public final class HuggingFace {
             factor = factor * (1.0 - r) + r;
             return baseLr * Math.max(0.0, factor);
         });
-        Schedule tail = new Formula("floor", 0, s -> baseLr * r);
-        return Phases.of("wsd(" + baseLr + ", W=" + numWarmupSteps + ", S=" + numStableSteps + ", D=" + numDecaySteps
-                        + ", " + warmupType.name().toLowerCase() + "/" + decayType.name().toLowerCase()
-                        + ", min ratio " + r + ")", numWarmupSteps)
+        // the stable phase's multiplier is 1.0 and the floor's is r: constant lrs (baseLr * 1.0 is baseLr exactly,
+        // and baseLr * r is the same product whether computed once here or at every step)
+        return Phases.of("get_wsd_schedule(" + baseLr + ", W=" + numWarmupSteps + ", S=" + numStableSteps + ", D="
+                        + numDecaySteps + ", " + warmupType.name().toLowerCase() + "/"
+                        + decayType.name().toLowerCase() + ", min_lr_ratio=" + r + ", num_cycles=" + numCycles + ")")
                 .then(warm, numWarmupSteps)
-                .then(stable, numStableSteps)
+                .then(Schedules.constant(baseLr), numStableSteps)
                 .then(decay, numDecaySteps)
-                .last(tail);
+                .last(Schedules.constant(baseLr * r));
+    }
+
+    /** The checks shared by every warmup-then-decay schedule here, under Hugging Face's parameter names. */
+    private static void requireWarmupThenDecay(double baseLr, long numWarmupSteps, long numTrainingSteps) {
+        Require.nonNegative("baseLr", baseLr);
+        Phases.requireDecayAfterWarmup("numTrainingSteps", numTrainingSteps, "numWarmupSteps", numWarmupSteps);
+    }
+
+    /** Hugging Face's warmup for {@code numWarmupSteps} (none if 0), then {@code after} from its own step 0. */
+    private static Sequential withWarmup(double baseLr, long numWarmupSteps, Schedule after, String formula) {
+        return Phases.of(formula).then(warmup(baseLr, numWarmupSteps), numWarmupSteps).last(after);
     }
 
     /** Hugging Face's warmup multiplier {@code current_step / max(1, num_warmup_steps)}, times {@code baseLr}. */
     private static Schedule warmup(double baseLr, long numWarmupSteps) {
         double den = Math.max(1, numWarmupSteps);
-        return new Formula("linear warmup", 0, t -> baseLr * (t / den));
+        return new Formula("linear warmup " + baseLr + " * (t / max(1, " + numWarmupSteps + "))",
+                t -> baseLr * (t / den));
     }
 
     /** Python's {@code x % 1.0} for x >= 0 (the sign of the divisor); the same as Java's {@code %} there. */

@@ -3,12 +3,13 @@ package vecopt.schedule;
 import java.util.Arrays;
 import java.util.List;
 import java.util.function.LongToDoubleFunction;
+import vecopt.check.Require;
 
 /**
- * The schedulers of {@code torch.optim.lr_scheduler}, under their PyTorch names, each computing its documented closed
- * form ({@code _get_closed_form_lr}, the form PyTorch itself uses when stepped to an explicit epoch) with the same
- * operations in the same order. {@code step} is PyTorch's {@code last_epoch}; {@code baseLr} is the group's
- * {@code initial_lr}.
+ * The schedulers of PyTorch's {@code torch.optim.lr_scheduler}, under their PyTorch names, each computing its
+ * documented closed form ({@code _get_closed_form_lr}, the form PyTorch itself uses when stepped to an explicit
+ * epoch) with the same operations in the same order. {@code step} is PyTorch's {@code last_epoch}; {@code baseLr} is
+ * the group's {@code initial_lr}.
  *
  * <pre>{@code
  * // torch: StepLR(opt, step_size=30, gamma=0.1) with lr=0.05
@@ -23,7 +24,8 @@ import java.util.function.LongToDoubleFunction;
  *       a ratio; it agrees with the closed form up to accumulated rounding (and, for {@code CosineAnnealingLR},
  *       drifts measurably over long runs). vecopt always uses the closed form: random access, no drift.</li>
  *   <li>Arguments PyTorch accepts silently but that make no sense are rejected: non-increasing or duplicate
- *       milestones, {@code total_iters} or {@code T_max} of 0, {@code eta_min > base lr}, NaN anywhere.</li>
+ *       milestones, {@code total_iters} or {@code T_max} of 0, {@code eta_min > base lr}, a {@code StepLR} gamma
+ *       above 1, NaN anywhere.</li>
  *   <li>Per-group base lrs: here a schedule carries its base lr; a group with another base lr uses
  *       {@link Schedule#scaled(double)} or the optimizer's {@code lrScale}. That equals PyTorch's per-group value for
  *       every scheduler here except {@code CosineAnnealingLR} with {@code eta_min > 0}, where PyTorch does not
@@ -40,22 +42,20 @@ public final class PyTorch {
      * {@code LambdaLR}: {@code baseLr * lrLambda(t)}. {@code lrLambda} must be pure (a function of {@code t} only).
      */
     public static Schedule lambdaLR(double baseLr, LongToDoubleFunction lrLambda) {
-        Args.lr("baseLr", baseLr);
-        Args.notNull("lrLambda", lrLambda);
-        return new Formula("LambdaLR(" + baseLr + ")", 0, t -> baseLr * lrLambda.applyAsDouble(t));
+        Require.nonNegative("baseLr", baseLr);
+        Require.notNull("lrLambda", lrLambda);
+        return new Formula("LambdaLR: " + baseLr + " * lr_lambda(t)", t -> baseLr * lrLambda.applyAsDouble(t));
     }
 
     /**
-     * {@code StepLR}: {@code base_lr * gamma ** (last_epoch // step_size)}. Past any end: keeps decaying.
+     * {@code StepLR}: {@code base_lr * gamma ** (last_epoch // step_size)}. Past any end: keeps decaying. The same
+     * formula as {@link Schedules#stepDecay(double, double, long)}, which this returns (arguments in PyTorch's
+     * order); kept under PyTorch's name for code ported from it.
      *
-     * @param gamma finite, > 0 (PyTorch does not check; values > 1 grow the lr, which PyTorch allows too)
+     * @param gamma in {@code (0, 1]} (PyTorch does not check; a gamma above 1 would grow the lr, which is no decay)
      */
     public static Schedule stepLR(double baseLr, long stepSize, double gamma) {
-        Args.lr("baseLr", baseLr);
-        Args.positive("stepSize", stepSize);
-        Args.positive("gamma", gamma);
-        return new Formula("StepLR(" + baseLr + ", step_size=" + stepSize + ", gamma=" + gamma + ")", 0,
-                t -> baseLr * Math.pow(gamma, (double) (t / stepSize)));
+        return Schedules.stepDecay(baseLr, gamma, stepSize);
     }
 
     /**
@@ -64,17 +64,11 @@ public final class PyTorch {
      * @param milestones strictly increasing, >= 0 (PyTorch counts duplicates twice; here they are an error)
      */
     public static Schedule multiStepLR(double baseLr, long[] milestones, double gamma) {
-        Args.lr("baseLr", baseLr);
-        Args.positive("gamma", gamma);
-        long[] m = Args.notNull("milestones", milestones).clone();
-        for (int i = 0; i < m.length; i++) {
-            if (m[i] < 0 || (i > 0 && m[i] <= m[i - 1])) {
-                throw new IllegalArgumentException("milestones must be >= 0 and strictly increasing, got "
-                        + Arrays.toString(milestones));
-            }
-        }
+        Require.nonNegative("baseLr", baseLr);
+        Require.positive("gamma", gamma);
+        long[] m = Sequential.increasing("milestones", milestones, 0);
         return new Formula("MultiStepLR(" + baseLr + ", milestones=" + Arrays.toString(m) + ", gamma=" + gamma + ")",
-                0, t -> baseLr * Math.pow(gamma, bisectRight(m, t)));
+                t -> baseLr * Math.pow(gamma, Sequential.bisectRight(m, t)));
     }
 
     /**
@@ -83,11 +77,11 @@ public final class PyTorch {
      * @param factor in [0, 1], as PyTorch checks
      */
     public static Schedule constantLR(double baseLr, double factor, long totalIters) {
-        Args.lr("baseLr", baseLr);
-        Args.closed("factor", factor, 0, 1);
-        Args.nonNegative("totalIters", totalIters);
+        Require.nonNegative("baseLr", baseLr);
+        Require.closed("factor", factor, 0, 1);
+        Require.nonNegative("totalIters", totalIters);
         return new Formula("ConstantLR(" + baseLr + ", factor=" + factor + ", total_iters=" + totalIters + ")",
-                factor < 1 ? totalIters : 0, t -> baseLr * (factor + (t >= totalIters ? 1 : 0) * (1 - factor)));
+                t -> baseLr * (factor + (t >= totalIters ? 1 : 0) * (1 - factor)));
     }
 
     /**
@@ -99,20 +93,20 @@ public final class PyTorch {
      * @param totalIters  > 0 (PyTorch divides by it)
      */
     public static Schedule linearLR(double baseLr, double startFactor, double endFactor, long totalIters) {
-        Args.lr("baseLr", baseLr);
-        Args.openClosed("startFactor", startFactor, 0, 1);
-        Args.closed("endFactor", endFactor, 0, 1);
-        Args.positive("totalIters", totalIters);
-        return new Formula("LinearLR(" + baseLr + ", " + startFactor + " -> " + endFactor + ", total_iters="
-                + totalIters + ")", startFactor < endFactor ? totalIters : 0,
+        Require.nonNegative("baseLr", baseLr);
+        Require.openClosed("startFactor", startFactor, 0, 1);
+        Require.closed("endFactor", endFactor, 0, 1);
+        Require.positive("totalIters", totalIters);
+        return new Formula("LinearLR(" + baseLr + ", start_factor=" + startFactor + ", end_factor=" + endFactor
+                + ", total_iters=" + totalIters + ")",
                 t -> baseLr * (startFactor + (endFactor - startFactor) * Math.min(totalIters, t) / totalIters));
     }
 
     /** {@code ExponentialLR}: {@code base_lr * gamma ** last_epoch}; {@code gamma} finite, > 0. */
     public static Schedule exponentialLR(double baseLr, double gamma) {
-        Args.lr("baseLr", baseLr);
-        Args.positive("gamma", gamma);
-        return new Formula("ExponentialLR(" + baseLr + ", gamma=" + gamma + ")", 0,
+        Require.nonNegative("baseLr", baseLr);
+        Require.positive("gamma", gamma);
+        return new Formula("ExponentialLR(" + baseLr + ", gamma=" + gamma + ")",
                 t -> baseLr * Math.pow(gamma, (double) t));
     }
 
@@ -123,11 +117,11 @@ public final class PyTorch {
      * @param power finite, >= 0 (a negative power divides by zero at the end, in PyTorch too)
      */
     public static Schedule polynomialLR(double baseLr, long totalIters, double power) {
-        Args.lr("baseLr", baseLr);
-        Args.positive("totalIters", totalIters);
-        Args.nonNegative("power", power);
+        Require.nonNegative("baseLr", baseLr);
+        Require.positive("totalIters", totalIters);
+        Require.nonNegative("power", power);
         double total = totalIters;
-        return new Formula("PolynomialLR(" + baseLr + ", total_iters=" + totalIters + ", power=" + power + ")", 0,
+        return new Formula("PolynomialLR(" + baseLr + ", total_iters=" + totalIters + ", power=" + power + ")",
                 t -> baseLr * Math.pow(1.0 - Math.min(totalIters, t) / total, power));
     }
 
@@ -141,49 +135,24 @@ public final class PyTorch {
      * @param etaMin finite, in [0, baseLr]
      */
     public static Schedule cosineAnnealingLR(double baseLr, long tMax, double etaMin) {
-        Args.lr("baseLr", baseLr);
-        Args.positive("tMax", tMax);
-        Args.lr("etaMin", etaMin);
-        if (etaMin > baseLr) {
-            throw new IllegalArgumentException("etaMin must be <= baseLr (" + baseLr + "), got " + etaMin);
-        }
-        return new Formula("CosineAnnealingLR(" + baseLr + ", T_max=" + tMax + ", eta_min=" + etaMin + ")", 0,
+        Require.nonNegative("baseLr", baseLr);
+        Require.positive("tMax", tMax);
+        Phases.requireFloorAtMostPeak("etaMin", etaMin, "baseLr", baseLr);
+        return new Formula("CosineAnnealingLR(" + baseLr + ", T_max=" + tMax + ", eta_min=" + etaMin + ")",
                 t -> etaMin + (baseLr - etaMin) * (1 + Math.cos(Math.PI * t / tMax)) / 2);
     }
 
     /**
      * {@code SequentialLR}: {@code schedulers[i]} with {@code i = bisect_right(milestones, t)}, evaluated at
      * {@code t - milestones[i-1]} (PyTorch restarts each scheduler at its milestone: {@code _update_lr(0)}).
-     * The first phase counts as a warmup (for plots) when it rises.
+     *
+     * @param milestones {@code schedulers.size() - 1} steps, strictly increasing, each {@code > 0} (PyTorch accepts
+     *                   others and then never runs some schedulers)
      */
     public static Sequential sequentialLR(List<Schedule> schedulers, long... milestones) {
-        Args.notNull("schedulers", schedulers);
-        Args.notNull("milestones", milestones);
-        StringBuilder name = new StringBuilder("SequentialLR(");
-        for (int i = 0; i < schedulers.size(); i++) {
-            name.append(i == 0 ? "" : ", ").append(schedulers.get(i) == null ? "null" : schedulers.get(i).name());
-        }
-        name.append(")");
-        long warmup = 0;
-        if (milestones.length > 0 && milestones[0] > 0 && !schedulers.isEmpty() && schedulers.get(0) != null
-                && schedulers.get(0).lr(0) < schedulers.get(0).lr(milestones[0])) {
-            warmup = milestones[0];
-        }
-        return new Sequential(name.toString(), schedulers, milestones, warmup);
-    }
-
-    /** Number of elements of the sorted {@code a} that are {@code <= x}: Python's {@code bisect_right}. */
-    static int bisectRight(long[] a, long x) {
-        int lo = 0;
-        int hi = a.length;
-        while (lo < hi) {
-            int mid = (lo + hi) >>> 1;
-            if (a[mid] <= x) {
-                lo = mid + 1;
-            } else {
-                hi = mid;
-            }
-        }
-        return lo;
+        Require.notNull("schedulers", schedulers);
+        Require.notNull("milestones", milestones);
+        return new Sequential("SequentialLR(" + schedulers + ", milestones=" + Arrays.toString(milestones) + ")",
+                schedulers, milestones);
     }
 }

@@ -8,17 +8,7 @@ record Scaled(Schedule inner, double factor) implements Schedule {
     }
 
     @Override
-    public long warmupSteps() {
-        return inner.warmupSteps();
-    }
-
-    @Override
-    public String name() {
-        return factor + " x " + inner.name();
-    }
-
-    @Override
     public String toString() {
-        return name();
+        return factor + " x " + inner;
     }
 }

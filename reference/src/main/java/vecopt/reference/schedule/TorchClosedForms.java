@@ -11,6 +11,7 @@ public final class TorchClosedForms {
         return baseLr * lmbda.applyAsDouble(lastEpoch);
     }
 
+    /** Also the step decay the optimizer guide names for a CNN, which gives no formula of its own. */
     public static double stepLR(long lastEpoch, double baseLr, long stepSize, double gamma) {
         return baseLr * Math.pow(gamma, lastEpoch / stepSize);
     }

@@ -12,7 +12,6 @@ import vecopt.schedule.LinearScaling;
 import vecopt.schedule.PyTorch;
 import vecopt.schedule.Schedule;
 import vecopt.schedule.Schedules;
-import vecopt.schedule.Sequential;
 import vecopt.schedule.WarmupSteps;
 
 /** Every bad argument fails when the schedule is built, with a message naming the parameter and the value. */
@@ -61,6 +60,7 @@ class ScheduleBadInputTest {
         rejects("factor", "2.0", () -> PyTorch.constantLR(1, 2.0, 10));
         rejects("gamma", "0.0", () -> PyTorch.exponentialLR(1, 0.0));
         rejects("gamma", "1.5", () -> Schedules.stepDecay(1, 1.5, 10));
+        rejects("gamma", "1.5", () -> PyTorch.stepLR(1, 10, 1.5)); // the same step decay
         rejects("minLrRatio", "1.1", () -> HuggingFace.wsdSchedule(1, 1, 1, 1, DecayShape.LINEAR,
                 DecayShape.LINEAR, 1.1, 0.5));
         rejects("etaMin", "2.0", () -> PyTorch.cosineAnnealingLR(1, 10, 2.0));
@@ -75,6 +75,7 @@ class ScheduleBadInputTest {
         rejects("baseLr", "NaN", () -> HuggingFace.linearScheduleWithWarmup(Double.NaN, 1, 10));
         rejects("baseLr", "Infinity", () -> PyTorch.stepLR(Double.POSITIVE_INFINITY, 1, 0.1));
         rejects("lr", "NaN", () -> Schedules.constant(Double.NaN));
+        rejects("baseLr", "NaN", () -> HuggingFace.constantSchedule(Double.NaN));
         rejects("gamma", "NaN", () -> PyTorch.exponentialLR(1, Double.NaN));
         rejects("startFactor", "NaN", () -> PyTorch.linearLR(1, Double.NaN, 1, 10));
         rejects("minLr", "NaN", () -> Schedules.warmupCosine(1, Double.NaN, 1, 10));
@@ -89,8 +90,8 @@ class ScheduleBadInputTest {
         rejects("milestones", "[10, 10]", () -> PyTorch.multiStepLR(1, new long[] {10, 10}, 0.1));
         rejects("milestones", "[20, 10]", () -> PyTorch.sequentialLR(List.of(a, a, a), 20, 10));
         rejects("milestones", "[0]", () -> PyTorch.sequentialLR(List.of(a, a), 0));
-        rejects("milestones", "[5, 6]", () -> new Sequential("s", List.of(a, a), new long[] {5, 6}, 0));
-        rejects("schedules", "none", () -> new Sequential("s", List.of(), new long[] {}, 0));
+        rejects("milestones", "[5, 6]", () -> PyTorch.sequentialLR(List.of(a, a), 5, 6));
+        rejects("schedulers", "none", () -> PyTorch.sequentialLR(List.of()));
         rejects("batch", "0", () -> LinearScaling.of(1e-4, 10, 256, 0));
     }
 }

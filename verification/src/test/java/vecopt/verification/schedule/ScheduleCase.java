@@ -2,7 +2,6 @@ package vecopt.verification.schedule;
 
 import java.util.function.LongToDoubleFunction;
 import java.util.function.Supplier;
-import vecopt.schedule.Preset;
 import vecopt.schedule.Schedule;
 import vecopt.schedule.Sequential;
 
@@ -16,6 +15,8 @@ import vecopt.schedule.Sequential;
  * @param end            the last step of the schedule's defined course (T, T_max, ...); steps after it are "past the end"
  * @param peak           no step may be above it
  * @param floor          no step may be below it
+ * @param warmup         the steps at the start where the lr rises from 0 (or from a start factor) towards the peak
+ *                       and may be below the floor: the source's warmup length, 0 if it has none
  * @param boundUlps      ULPs of the peak by which the source's own arithmetic may cross peak or floor (0 unless
  *                       justified at the case)
  * @param continuous     adjacent phases meet at every boundary (false where the source jumps)
@@ -24,7 +25,7 @@ import vecopt.schedule.Sequential;
  * @param monotonePhases each phase is monotone over its course
  */
 record ScheduleCase(String label, Supplier<Schedule> factory, LongToDoubleFunction reference, long end, double peak,
-        double floor, int boundUlps, boolean continuous, int joinUlps, boolean monotonePhases) {
+        double floor, long warmup, int boundUlps, boolean continuous, int joinUlps, boolean monotonePhases) {
 
     Schedule schedule() {
         return factory.get();
@@ -32,8 +33,7 @@ record ScheduleCase(String label, Supplier<Schedule> factory, LongToDoubleFuncti
 
     /** The phases' sequential structure, or null for a one-formula schedule. */
     static Sequential phases(Schedule s) {
-        Schedule inner = s instanceof Preset.PresetSchedule p ? p.inner() : s;
-        return inner instanceof Sequential q ? q : null;
+        return s instanceof Sequential q ? q : null;
     }
 
     @Override

@@ -5,8 +5,8 @@ import java.util.function.LongToDoubleFunction;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
+import vecopt.reference.schedule.GuideSchedules;
 import vecopt.reference.schedule.HfLambdas;
-import vecopt.reference.schedule.SeedSchedules;
 import vecopt.reference.schedule.TorchClosedForms;
 import vecopt.schedule.DecayShape;
 import vecopt.schedule.HuggingFace;
@@ -30,9 +30,9 @@ final class ScheduleCases {
     static final int MULTIPLIER_ULPS = 2;
 
     /**
-     * Slack, in ULPs of the peak, where a source writes {@code floor + (peak - floor) * w} (the seeds' cosine,
-     * PyTorch's {@code eta_min + (base_lr - eta_min) * ...}): at {@code w = 1} the subtraction rounds by at most half
-     * an ULP of the peak and the addition by another half, so the peak is met within one ULP, not exactly.
+     * Slack, in ULPs of the peak, where a source writes {@code floor + (peak - floor) * w} (the optimizer guide's
+     * cosine, PyTorch's {@code eta_min + (base_lr - eta_min) * ...}): at {@code w = 1} the subtraction rounds by at
+     * most half an ULP of the peak and the addition by another half, so the peak is met within one ULP, not exactly.
      */
     static final int RANGE_ULPS = 1;
 
@@ -40,7 +40,7 @@ final class ScheduleCases {
     }
 
     static Arbitrary<ScheduleCase> all() {
-        return Arbitraries.oneOf(List.of(seeds(), torch(), huggingFace()));
+        return Arbitraries.oneOf(List.of(guides(), torch(), huggingFace()));
     }
 
     // ---- parameters ----
@@ -80,37 +80,38 @@ final class ScheduleCases {
         };
     }
 
-    // ---- the reference material ----
+    // ---- the warmup guide and the optimizer guide ----
 
-    static Arbitrary<ScheduleCase> seeds() {
+    static Arbitrary<ScheduleCase> guides() {
         Arbitrary<ScheduleCase> linearWarmup = Combinators.combine(lr(), warmups()).as((lr, w) -> new ScheduleCase(
                 "Schedules.linearWarmup(" + lr + ", " + w + ")", () -> Schedules.linearWarmup(lr, w),
-                t -> SeedSchedules.linearWarmup(t, w, lr), Math.max(w, 1), lr, 0, 0, true, 1, true));
+                t -> GuideSchedules.linearWarmup(t, w, lr), Math.max(w, 1), lr, 0, w, 0, true, 1, true));
         Arbitrary<ScheduleCase> expWarmup = Combinators.combine(lr(), warmups()).as((lr, w) -> new ScheduleCase(
                 "Schedules.exponentialWarmup(" + lr + ", " + w + ")", () -> Schedules.exponentialWarmup(lr, w),
-                t -> SeedSchedules.exponentialWarmup(t, w, lr), Math.max(w, 1), lr, 0, 0,
+                t -> GuideSchedules.exponentialWarmup(t, w, lr), Math.max(w, 1), lr, 0, w, 0,
                 false /* 1 - e^-5 at the end of the ramp, then the target: the source jumps */, 1, true));
         Arbitrary<ScheduleCase> warmupCosine = Combinators.combine(lr(), fractions(), warmups(), spans())
                 .as((lr, f, w, d) -> {
                     double min = lr * f;
                     return new ScheduleCase("Schedules.warmupCosine(" + lr + ", " + min + ", " + w + ", " + (w + d)
                             + ")", () -> Schedules.warmupCosine(lr, min, w, w + d),
-                            t -> SeedSchedules.warmupCosine(t, w, lr, min, w + d), w + d, lr, min, RANGE_ULPS, true, 1,
-                            true);
+                            t -> GuideSchedules.warmupCosine(t, w, lr, min, w + d), w + d, lr, min, w, RANGE_ULPS,
+                            true, 1, true);
                 });
         Arbitrary<ScheduleCase> linearDecay = Combinators.combine(lr(), spans()).as((lr, n) -> new ScheduleCase(
                 "Schedules.linearDecay(" + lr + ", " + n + ")", () -> Schedules.linearDecay(lr, n),
-                t -> SeedSchedules.linearDecay(t, lr, n), n, lr, 0, 0, true, 1, true));
+                t -> GuideSchedules.linearDecay(t, lr, n), n, lr, 0, 0, 0, true, 1, true));
         Arbitrary<ScheduleCase> cosineDecay = Combinators.combine(lr(), fractions(), spans()).as((lr, f, n) -> {
             double min = lr * f;
             return new ScheduleCase("Schedules.cosineDecay(" + lr + ", " + min + ", " + n + ")",
-                    () -> Schedules.cosineDecay(lr, min, n), t -> SeedSchedules.cosineDecay(t, lr, min, n), n, lr,
-                    min, RANGE_ULPS, true, 1, true);
+                    () -> Schedules.cosineDecay(lr, min, n), t -> GuideSchedules.cosineDecay(t, lr, min, n), n, lr,
+                    min, 0, RANGE_ULPS, true, 1, true);
         });
         Arbitrary<ScheduleCase> stepDecay = Combinators.combine(lr(), gammas(), spans()).as((lr, g, k) ->
                 new ScheduleCase("Schedules.stepDecay(" + lr + ", " + g + ", " + k + ")",
-                        () -> Schedules.stepDecay(lr, g, k), t -> SeedSchedules.stepDecay(t, lr, g, k), 4 * k, lr, 0,
-                        0, true, 1, true));
+                        // the guide names step decay without a formula: its reference is PyTorch's StepLR
+                        () -> Schedules.stepDecay(lr, g, k), t -> TorchClosedForms.stepLR(t, lr, k, g), 4 * k, lr, 0,
+                        0, 0, true, 1, true));
         Arbitrary<ScheduleCase> wsd = Combinators.combine(lr(), fractions(), warmups(), spans(), spans(), shapes())
                 .as((lr, f, w, s, d, shape) -> {
                     double min = lr * f;
@@ -118,8 +119,8 @@ final class ScheduleCases {
                     return new ScheduleCase("Schedules.warmupStableDecay(" + lr + ", " + min + ", " + w + ", "
                             + stable + ", " + d + ", " + shape + ")",
                             () -> Schedules.warmupStableDecay(lr, min, w, stable, d, shape),
-                            t -> SeedSchedules.warmupStableDecay(t, lr, min, w, stable, d, hf(shape)),
-                            w + stable + d, lr, min, RANGE_ULPS, true, 1, true);
+                            t -> GuideSchedules.warmupStableDecay(t, lr, min, w, stable, d, hf(shape)),
+                            w + stable + d, lr, min, w, RANGE_ULPS, true, 1, true);
                 });
         return Arbitraries.oneOf(List.of(linearWarmup, expWarmup, warmupCosine, linearDecay, cosineDecay, stepDecay,
                 wsd));
@@ -131,40 +132,40 @@ final class ScheduleCases {
         Arbitrary<ScheduleCase> lambda = Combinators.combine(lr(), spans()).as((lr, n) -> {
             LongToDoubleFunction f = e -> 1.0 / (1 + e / (double) n); // a pure user function
             return new ScheduleCase("PyTorch.lambdaLR(" + lr + ", 1/(1+e/" + n + "))", () -> PyTorch.lambdaLR(lr, f),
-                    t -> TorchClosedForms.lambdaLR(t, lr, f), 2 * n, lr, 0, 0, true, 1, true);
+                    t -> TorchClosedForms.lambdaLR(t, lr, f), 2 * n, lr, 0, 0, 0, true, 1, true);
         });
         Arbitrary<ScheduleCase> step = Combinators.combine(lr(), spans(), gammas()).as((lr, k, g) ->
                 new ScheduleCase("PyTorch.stepLR(" + lr + ", " + k + ", " + g + ")", () -> PyTorch.stepLR(lr, k, g),
-                        t -> TorchClosedForms.stepLR(t, lr, k, g), 4 * k, lr, 0, 0, true, 1, true));
+                        t -> TorchClosedForms.stepLR(t, lr, k, g), 4 * k, lr, 0, 0, 0, true, 1, true));
         Arbitrary<ScheduleCase> multiStep = Combinators.combine(lr(), Arbitraries.longs().between(0, 500).set()
                 .ofMaxSize(5), gammas()).as((lr, set, g) -> {
                     long[] m = set.stream().mapToLong(Long::longValue).sorted().toArray();
                     return new ScheduleCase("PyTorch.multiStepLR(" + lr + ", " + java.util.Arrays.toString(m) + ", "
                             + g + ")", () -> PyTorch.multiStepLR(lr, m, g),
-                            t -> TorchClosedForms.multiStepLR(t, lr, m, g), 600, lr, 0, 0, true, 1, true);
+                            t -> TorchClosedForms.multiStepLR(t, lr, m, g), 600, lr, 0, 0, 0, true, 1, true);
                 });
         Arbitrary<ScheduleCase> constant = Combinators.combine(lr(), fractions(), warmups()).as((lr, f, n) ->
                 new ScheduleCase("PyTorch.constantLR(" + lr + ", " + f + ", " + n + ")",
                         () -> PyTorch.constantLR(lr, f, n), t -> TorchClosedForms.constantLR(t, lr, f, n),
-                        Math.max(1, n), lr, lr * f, 0, true, 1, true));
+                        Math.max(1, n), lr, lr * f, f < 1 ? n : 0, 0, true, 1, true));
         Arbitrary<Double> startFactors = Arbitraries.doubles().between(1e-3, 1).ofScale(6).edgeCases(c -> c.add(1.0, 0.1));
         Arbitrary<ScheduleCase> linear = Combinators.combine(lr(), startFactors, fractions(), spans())
                 .as((lr, a, b, n) -> new ScheduleCase("PyTorch.linearLR(" + lr + ", " + a + ", " + b + ", " + n + ")",
                         () -> PyTorch.linearLR(lr, a, b, n), t -> TorchClosedForms.linearLR(t, lr, a, b, n), n,
-                        lr * Math.max(a, b), lr * Math.min(a, b),
+                        lr * Math.max(a, b), lr * Math.min(a, b), a < b ? n : 0,
                         MULTIPLIER_ULPS, true, 1, true));
         Arbitrary<ScheduleCase> exponential = Combinators.combine(lr(), gammas()).as((lr, g) -> new ScheduleCase(
                 "PyTorch.exponentialLR(" + lr + ", " + g + ")", () -> PyTorch.exponentialLR(lr, g),
-                t -> TorchClosedForms.exponentialLR(t, lr, g), 1000, lr, 0, 0, true, 1, true));
+                t -> TorchClosedForms.exponentialLR(t, lr, g), 1000, lr, 0, 0, 0, true, 1, true));
         Arbitrary<ScheduleCase> poly = Combinators.combine(lr(), spans(), Arbitraries.doubles().between(0, 4).ofScale(4)
                 .edgeCases(c -> c.add(0.0, 1.0, 0.9))).as((lr, n, p) -> new ScheduleCase(
                         "PyTorch.polynomialLR(" + lr + ", " + n + ", " + p + ")", () -> PyTorch.polynomialLR(lr, n, p),
-                        t -> TorchClosedForms.polynomialLR(t, lr, n, p), n, lr, 0, 0, true, 1, true));
+                        t -> TorchClosedForms.polynomialLR(t, lr, n, p), n, lr, 0, 0, 0, true, 1, true));
         Arbitrary<ScheduleCase> cosine = Combinators.combine(lr(), spans(), fractions()).as((lr, n, f) -> {
             double eta = lr * f;
             return new ScheduleCase("PyTorch.cosineAnnealingLR(" + lr + ", " + n + ", " + eta + ")",
                     () -> PyTorch.cosineAnnealingLR(lr, n, eta), t -> TorchClosedForms.cosineAnnealingLR(t, lr, n, eta),
-                    n, lr, eta, RANGE_ULPS, true, 1, true);
+                    n, lr, eta, 0, RANGE_ULPS, true, 1, true);
         });
         Arbitrary<ScheduleCase> sequential = Combinators.combine(lr(), startFactors, Arbitraries.longs().between(1,
                 300).edgeCases(c -> c.add(1L)), spans(), fractions()).as((lr, a, w, d, f) -> {
@@ -177,7 +178,7 @@ final class ScheduleCases {
                             () -> PyTorch.sequentialLR(List.of(PyTorch.linearLR(lr, a, 1.0, w),
                                     PyTorch.cosineAnnealingLR(lr, d, eta)), w),
                             t -> TorchClosedForms.sequentialLR(t, refs, new long[] {w}), w + d,
-                            lr, Math.min(lr * a, eta), MULTIPLIER_ULPS, true,
+                            lr, Math.min(lr * a, eta), a < 1 ? w : 0, MULTIPLIER_ULPS, true,
                             MULTIPLIER_ULPS /* LinearLR reaches 1 within an ULP of the multiplier */, true);
                 });
         return Arbitraries.oneOf(List.of(lambda, step, multiStep, constant, linear, exponential, poly, cosine,
@@ -190,23 +191,25 @@ final class ScheduleCases {
         Arbitrary<ScheduleCase> constant = Combinators.combine(lr(), warmups()).as((lr, w) -> new ScheduleCase(
                 "HuggingFace.constantScheduleWithWarmup(" + lr + ", " + w + ")",
                 () -> HuggingFace.constantScheduleWithWarmup(lr, w),
-                t -> HfLambdas.lr(lr, HfLambdas.constantWithWarmup(t, w)), Math.max(w, 1), lr, 0, 0, true, 1, true));
+                t -> HfLambdas.lr(lr, HfLambdas.constantWithWarmup(t, w)), Math.max(w, 1), lr, 0, w, 0, true, 1,
+                true));
         Arbitrary<ScheduleCase> linear = Combinators.combine(lr(), warmups(), spans()).as((lr, w, d) ->
                 new ScheduleCase("HuggingFace.linearScheduleWithWarmup(" + lr + ", " + w + ", " + (w + d) + ")",
                         () -> HuggingFace.linearScheduleWithWarmup(lr, w, w + d),
-                        t -> HfLambdas.lr(lr, HfLambdas.linearWithWarmup(t, w, w + d)), w + d, lr, 0, 0, true, 1, true));
+                        t -> HfLambdas.lr(lr, HfLambdas.linearWithWarmup(t, w, w + d)), w + d, lr, 0, w, 0, true, 1,
+                        true));
         Arbitrary<Double> cycles = Arbitraries.doubles().between(0.05, 4).ofScale(4).edgeCases(c -> c.add(0.5, 1.0, 0.25));
         Arbitrary<ScheduleCase> cosine = Combinators.combine(lr(), warmups(), spans(), cycles).as((lr, w, d, c) ->
                 new ScheduleCase("HuggingFace.cosineScheduleWithWarmup(" + lr + ", " + w + ", " + (w + d) + ", " + c
                         + ")", () -> HuggingFace.cosineScheduleWithWarmup(lr, w, w + d, c),
-                        t -> HfLambdas.lr(lr, HfLambdas.cosineWithWarmup(t, w, w + d, c)), w + d, lr, 0, 0, true,
-                        1, c <= 0.5));
+                        t -> HfLambdas.lr(lr, HfLambdas.cosineWithWarmup(t, w, w + d, c)), w + d, lr, 0, w, 0,
+                        true, 1, c <= 0.5));
         Arbitrary<ScheduleCase> restarts = Combinators.combine(lr(), warmups(), spans(), Arbitraries.longs()
                 .between(1, 6)).as((lr, w, d, c) -> new ScheduleCase(
                         "HuggingFace.cosineWithHardRestartsScheduleWithWarmup(" + lr + ", " + w + ", " + (w + d) + ", "
                                 + c + ")", () -> HuggingFace.cosineWithHardRestartsScheduleWithWarmup(lr, w, w + d, c),
                         t -> HfLambdas.lr(lr, HfLambdas.cosineWithHardRestartsWithWarmup(t, w, w + d, c)), w + d, lr, 0,
-                        0, true, 1, c == 1));
+                        w, 0, true, 1, c == 1));
         Arbitrary<ScheduleCase> poly = Combinators.combine(lr(), warmups(), spans(), Arbitraries.doubles()
                 .between(0, 0.99).ofScale(6).edgeCases(c -> c.add(0.0)), Arbitraries.doubles().between(0.1, 4).ofScale(4)
                 .edgeCases(c -> c.add(1.0, 2.0))).as((lr, w, d, f, p) -> {
@@ -215,7 +218,7 @@ final class ScheduleCases {
                             + (w + d) + ", " + end + ", " + p + ")",
                             () -> HuggingFace.polynomialDecayScheduleWithWarmup(lr, w, w + d, end, p),
                             t -> HfLambdas.lr(lr, HfLambdas.polynomialDecayWithWarmup(t, w, w + d, end, p, lr)), w + d,
-                            lr, end,
+                            lr, end, w,
                             // ((lr_init - lr_end) * 1 + lr_end) / lr_init * lr_init: the multiplier comes from
                             // subtracting, adding and dividing, and LambdaLR multiplies it back
                             MULTIPLIER_ULPS, true, MULTIPLIER_ULPS, true);
@@ -228,7 +231,7 @@ final class ScheduleCases {
                             + wt + ", " + dt + ", " + r + ", " + c + ")",
                             () -> HuggingFace.wsdSchedule(lr, w, stable, d, wt, dt, r, c),
                             t -> HfLambdas.lr(lr, HfLambdas.wsd(t, w, stable, d, hf(wt), hf(dt), r, c)),
-                            w + stable + d, lr, lr * r,
+                            w + stable + d, lr, lr * r, w,
                             // factor = g (1 - r) + r: at g = 1 the rounding of (1 - r) and of the sum can leave 1
                             MULTIPLIER_ULPS, halfCosine /* other cycle counts end the decay off the floor, then jump */,
                             MULTIPLIER_ULPS, halfCosine);

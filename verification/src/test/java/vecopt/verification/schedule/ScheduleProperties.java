@@ -18,7 +18,8 @@ import vecopt.schedule.Schedule;
 import vecopt.schedule.Sequential;
 
 /**
- * The issue's properties of every schedule family against its transcription in the reference module. Tries are
+ * The properties every schedule family must have (closed form equal to its source's, random access, bounds,
+ * monotone phases, continuity), checked against its transcription in the reference module. Tries are
  * sized to keep the class near a second or two (cheap single-step checks get more, whole-course walks fewer); each
  * passed 20 000 tries when written.
  */
@@ -105,7 +106,7 @@ class ScheduleProperties {
         for (long t = 0; t < n; t++) {
             double v = s.lr(t);
             long step = t;
-            if (t < s.warmupSteps()) {
+            if (t < c.warmup()) {
                 assertTrue(v >= 0 && v <= c.peak() + over, () -> c + " at warmup step " + step + ": " + v);
                 continue;
             }
@@ -171,7 +172,7 @@ class ScheduleProperties {
     void phasesMeetAtTheirBoundaries(@ForAll("cases") ScheduleCase c) {
         Sequential q = ScheduleCase.phases(c.schedule());
         if (q == null || !c.continuous()) {
-            return; // one formula: nothing to join; a jump by design is tested in SeedExamplesTest
+            return; // one formula: nothing to join; a jump by design is tested in GuideExamplesTest
         }
         long[] m = q.milestones();
         for (int i = 0; i < m.length; i++) {

@@ -91,15 +91,20 @@ class TorchExamplesTest {
         assertEquals(0, s.phaseOf(19));
     }
 
-    /** The seeds' "Option 3": LinearLR warmup from 10%, then CosineAnnealingLR over the rest, joined at warmup end. */
+    /**
+     * The warmup guide's "Option 3": LinearLR warmup from 10%, then CosineAnnealingLR over the rest, joined at warmup
+     * end.
+     */
     @Test
-    void warmupThenCosineAsInTheSeeds() {
+    void warmupThenCosineAsInTheWarmupGuide() {
         Sequential s = PyTorch.sequentialLR(List.of(PyTorch.linearLR(1e-4, 0.1, 1.0, 100),
                 PyTorch.cosineAnnealingLR(1e-4, 900, 0.0)), 100);
         assertNear(1e-5, s.lr(0), "warmup starts at 10%");
         assertNear(5.5e-5, s.lr(50), "half way through warmup: 1e-4 * (0.1 + 0.9 * 0.5)");
         assertEquals(1e-4, s.lr(100), "cosine's epoch 0");
         assertNear(5e-5, s.lr(550), "cosine half way");
-        assertEquals(100, s.warmupSteps(), "a rising first phase is marked as warmup");
+        assertEquals(100, s.milestones()[0], "the warmup is the first phase, up to its milestone");
+        assertEquals(0, s.phaseOf(99));
+        assertEquals(1, s.phaseOf(100));
     }
 }

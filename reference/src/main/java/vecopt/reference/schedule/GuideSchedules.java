@@ -1,11 +1,14 @@
 package vecopt.reference.schedule;
 
-/** The seeds' schedules, as their Python and formulas read. Where they say nothing past the end: the last value. */
-public final class SeedSchedules {
-    private SeedSchedules() {
+/**
+ * The schedules of the warmup guide "Learning Rate Warmup" and of the optimizer guide "Optimizers and Schedules", as
+ * their Python and formulas read. Where they say nothing past the end: the last value.
+ */
+public final class GuideSchedules {
+    private GuideSchedules() {
     }
 
-    /** {@code linear_warmup(step, warmup_steps, target_lr)}. */
+    /** The warmup guide's {@code linear_warmup(step, warmup_steps, target_lr)}. */
     public static double linearWarmup(long step, long warmupSteps, double targetLr) {
         if (step < warmupSteps) {
             return targetLr * ((double) step / warmupSteps);
@@ -13,7 +16,7 @@ public final class SeedSchedules {
         return targetLr;
     }
 
-    /** {@code exponential_warmup(step, warmup_steps, target_lr)}. */
+    /** The warmup guide's {@code exponential_warmup(step, warmup_steps, target_lr)}. */
     public static double exponentialWarmup(long step, long warmupSteps, double targetLr) {
         if (step < warmupSteps) {
             return targetLr * (1 - Math.exp((double) (-5 * step) / warmupSteps));
@@ -22,8 +25,9 @@ public final class SeedSchedules {
     }
 
     /**
-     * {@code get_lr(step, warmup_steps, max_lr, total_steps)} (linear warmup then cosine decay), with the floor of the
-     * cosine decay formula {@code lr_min + 0.5 (lr_max - lr_min)(1 + cos(pi progress))}; after total_steps: lr_min.
+     * The warmup guide's {@code get_lr(step, warmup_steps, max_lr, total_steps)} (linear warmup then cosine decay),
+     * with the floor of the optimizer guide's cosine decay formula
+     * {@code lr_min + 0.5 (lr_max - lr_min)(1 + cos(pi progress))}; after total_steps: lr_min.
      */
     public static double warmupCosine(long step, long warmupSteps, double maxLr, double minLr, long totalSteps) {
         if (step < warmupSteps) {
@@ -36,7 +40,7 @@ public final class SeedSchedules {
         return minLr + 0.5 * (maxLr - minLr) * (1 + Math.cos(Math.PI * progress));
     }
 
-    /** {@code lr = initial_lr x (1 - step/total_steps)}; after total_steps: 0. */
+    /** The optimizer guide's {@code lr = initial_lr x (1 - step/total_steps)}; after total_steps: 0. */
     public static double linearDecay(long step, double initialLr, long totalSteps) {
         if (step > totalSteps) {
             return 0.0;
@@ -44,7 +48,10 @@ public final class SeedSchedules {
         return initialLr * (1 - (double) step / totalSteps);
     }
 
-    /** {@code lr = lr_min + 0.5 x (lr_max - lr_min) x (1 + cos(pi x step/total_steps))}; after total_steps: lr_min. */
+    /**
+     * The optimizer guide's {@code lr = lr_min + 0.5 x (lr_max - lr_min) x (1 + cos(pi x step/total_steps))}; after
+     * total_steps: lr_min.
+     */
     public static double cosineDecay(long step, double maxLr, double minLr, long totalSteps) {
         if (step > totalSteps) {
             return minLr;
@@ -52,12 +59,10 @@ public final class SeedSchedules {
         return minLr + 0.5 * (maxLr - minLr) * (1 + Math.cos(Math.PI * ((double) step / totalSteps)));
     }
 
-    /** Step decay: {@code lr * gamma ** (step // step_size)}. */
-    public static double stepDecay(long step, double lr, double gamma, long stepSize) {
-        return lr * Math.pow(gamma, step / stepSize);
-    }
-
-    /** Warmup, constant, decay; {@code shape} is "linear", "cosine" or "1-sqrt". */
+    /**
+     * Warmup, constant, decay: the warmup guide's "Warmup + Decay" figure, with the decay shapes of Hugging Face's
+     * {@code get_wsd_schedule}; {@code shape} is "linear", "cosine" or "1-sqrt".
+     */
     public static double warmupStableDecay(long step, double peakLr, double minLr, long warmupSteps, long stableSteps,
             long decaySteps, String shape) {
         if (step < warmupSteps) {

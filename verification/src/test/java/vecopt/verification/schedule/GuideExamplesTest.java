@@ -10,8 +10,11 @@ import vecopt.schedule.Schedule;
 import vecopt.schedule.Schedules;
 import vecopt.schedule.Sequential;
 
-/** The reference material's schedules at hand-computed points, and what they do past the end. */
-class SeedExamplesTest {
+/**
+ * The schedules of the warmup guide "Learning Rate Warmup" and the optimizer guide "Optimizers and Schedules" at
+ * hand-computed points, and what they do past the end.
+ */
+class GuideExamplesTest {
     @Test
     void linearWarmup() {
         Schedule s = Schedules.linearWarmup(1e-4, 1000);
@@ -43,8 +46,8 @@ class SeedExamplesTest {
         assertEquals(1e-4, s.lr(1000));
         assertNear(5.5e-5, s.lr(6000), "cosine half way: 1e-5 + 0.5 * 9e-5");
         assertEquals(1e-5, s.lr(11_000));
-        assertEquals(1e-5, s.lr(50_000), "past total_steps: the floor (the seeds say nothing; vecopt holds)");
-        assertEquals(0.0, Schedules.warmupCosine(1e-4, 0, 10, 20).lr(20), "the seeds' get_lr decays to 0");
+        assertEquals(1e-5, s.lr(50_000), "past total_steps: the floor (the guide says nothing; vecopt holds)");
+        assertEquals(0.0, Schedules.warmupCosine(1e-4, 0, 10, 20).lr(20), "the warmup guide's get_lr decays to 0");
     }
 
     @Test
@@ -69,6 +72,10 @@ class SeedExamplesTest {
         assertEquals(0.1, s.lr(1000));
         assertNear(0.55, Schedules.warmupStableDecay(1.0, 0.1, 0, 0, 100, DecayShape.COSINE).lr(50),
                 "cosine decay half way");
-        assertEquals(10, s.warmupSteps());
+        // the warmup is the first phase and ends at step 10, where the stable phase takes over
+        Sequential q = assertInstanceOf(Sequential.class, s);
+        assertEquals(10, q.milestones()[0], "warmup ends at W");
+        assertEquals(0, q.phaseOf(9));
+        assertEquals(1, q.phaseOf(10));
     }
 }

@@ -1,18 +1,32 @@
-package vecopt.schedule;
+package vecopt.preset;
 
 import java.util.Optional;
+import vecopt.check.Require;
 import vecopt.optim.AdamOptions;
 import vecopt.optim.SgdOptions;
+import vecopt.schedule.HuggingFace;
+import vecopt.schedule.Schedule;
+import vecopt.schedule.Schedules;
+import vecopt.schedule.WarmupSteps;
 
 /**
- * The reference material's configurations table as presets that give the optimizer settings and the schedule
- * together. Where the table gives a range, the preset takes the value named in the comment; change it with
- * {@link Schedule#scaled(double)} or by building the schedule yourself.
+ * The quick-reference table of the optimizer guide "Optimizers and Schedules" (its "Common Configurations" and
+ * "Quick Reference": pre-training an LLM, fine-tuning an LLM or BERT, training a CNN) as presets that give the
+ * optimizer settings and the schedule together. Where the table gives a range, the preset takes the value named in
+ * the comment; change it with {@link Schedule#scaled(double)} or by building the schedule yourself.
+ *
+ * <p>This package sits above both {@code vecopt.optim} and {@code vecopt.schedule}, which know nothing of each
+ * other: a schedule is a function of the step, the optimizer takes the value.
  *
  * <pre>{@code
  * Preset p = Preset.BERT_FINE_TUNING;
  * Schedule schedule = p.schedule(totalSteps);               // linear decay, 10% warmup, peak 5e-5
- * try (AdamW opt = AdamW.builder(params).options(p.adamOptions().orElseThrow()).build()) { ... }
+ * try (AdamW opt = AdamW.builder(params).options(p.adamOptions().orElseThrow()).build()) {
+ *     for (long step = 0; step < totalSteps; step++) {
+ *         // ... forward, backward ...
+ *         opt.step(schedule.lr(step));
+ *     }
+ * }
  * }</pre>
  */
 public enum Preset {
@@ -38,7 +52,7 @@ public enum Preset {
         this.warmupFraction = warmupFraction;
     }
 
-    /** The row name of the table. */
+    /** The row name of the table, e.g. {@code "fine-tuning BERT"}. */
     public String title() {
         return title;
     }
@@ -48,21 +62,28 @@ public enum Preset {
         return peakLr;
     }
 
-    /** Warmup steps for a run of {@code totalSteps}: {@code int(fraction * totalSteps)}. */
+    /**
+     * Warmup steps for a run of {@code totalSteps}: {@code int(fraction * totalSteps)}, as
+     * {@link WarmupSteps#fraction(double, long)} counts them; 0 for {@link #CNN}. The schedule of
+     * {@link #schedule(long)} reaches its peak at this step.
+     */
     public long warmupSteps(long totalSteps) {
         return WarmupSteps.fraction(warmupFraction, totalSteps);
     }
 
-    /** The preset's schedule over a run of {@code totalSteps} (at least 3 for the CNN's thirds). */
+    /**
+     * The preset's schedule over a run of {@code totalSteps} (at least 3 for the CNN's thirds): for the LLM
+     * pre-training row {@link Schedules#warmupCosine} to 0, for the fine-tuning rows Hugging Face's
+     * {@link HuggingFace#linearScheduleWithWarmup}, for the CNN {@link Schedules#stepDecay}.
+     */
     public Schedule schedule(long totalSteps) {
-        Args.positive("totalSteps", totalSteps);
+        Require.positive("totalSteps", totalSteps);
         long w = warmupSteps(totalSteps);
-        Schedule s = switch (this) {
+        return switch (this) {
             case LLM_PRETRAINING -> Schedules.warmupCosine(peakLr, 0.0, w, totalSteps);
             case LLM_FINE_TUNING, BERT_FINE_TUNING -> HuggingFace.linearScheduleWithWarmup(peakLr, w, totalSteps);
             case CNN -> Schedules.stepDecay(peakLr, 0.1, (totalSteps + 2) / 3); // two decays inside the run
         };
-        return new PresetSchedule(title, s);
     }
 
     /** The AdamW options for the Adam-family presets, empty for {@link #CNN}. */
@@ -77,23 +98,5 @@ public enum Preset {
     /** The SGD options for {@link #CNN}, empty otherwise. */
     public Optional<SgdOptions> sgdOptions() {
         return this == CNN ? Optional.of(SgdOptions.MOMENTUM) : Optional.empty();
-    }
-
-    /** A preset's schedule under the preset's name; phases stay reachable through {@link #inner()}. */
-    public record PresetSchedule(String name, Schedule inner) implements Schedule {
-        @Override
-        public double lr(long step) {
-            return inner.lr(step);
-        }
-
-        @Override
-        public long warmupSteps() {
-            return inner.warmupSteps();
-        }
-
-        @Override
-        public String toString() {
-            return name;
-        }
     }
 }
