@@ -19,4 +19,5 @@ module vecopt {
     exports vecopt.optim;
     exports vecopt.clip;
     exports vecopt.schedule;
+    exports vecopt.preset;
 }

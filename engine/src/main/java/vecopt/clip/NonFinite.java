@@ -2,7 +2,7 @@ package vecopt.clip;
 
 /**
  * What a step does when the gradients hold a NaN or an infinity (found by the norm pass, tails included): the
- * reference material's "loss explodes (NaN)".
+ * optimizer guide's "loss explodes (NaN)" ("Optimizers and Schedules", Debugging).
  */
 public enum NonFinite {
     /** Throw {@link NonFiniteGradientException} naming the first tensor affected; nothing is written. */

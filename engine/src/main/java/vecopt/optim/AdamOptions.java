@@ -24,9 +24,15 @@ public record AdamOptions(double beta1, double beta2, double eps, double weightD
     public static final AdamOptions ADAMW_DEFAULTS = new AdamOptions(0.9, 0.999, 1e-8, 0.01, false, 1.0);
     /** PyTorch's {@code torch.optim.Adam} defaults: betas (0.9, 0.999), eps 1e-8, no weight decay. */
     public static final AdamOptions ADAM_DEFAULTS = new AdamOptions(0.9, 0.999, 1e-8, 0.0, false, 1.0);
-    /** The reference material's LLM pre-training configuration: AdamW, betas (0.9, 0.95), weight decay 0.1. */
+    /**
+     * LLM pre-training (the optimizer guide "Optimizers and Schedules", Common Configurations): AdamW, betas
+     * (0.9, 0.95), weight decay 0.1.
+     */
     public static final AdamOptions LLM_PRETRAINING = new AdamOptions(0.9, 0.95, 1e-8, 0.1, false, 1.0);
-    /** The reference material's fine-tuning configuration: AdamW, betas (0.9, 0.999), weight decay 0.01. */
+    /**
+     * Fine-tuning (the optimizer guide "Optimizers and Schedules", Common Configurations): AdamW, betas
+     * (0.9, 0.999), weight decay 0.01.
+     */
     public static final AdamOptions FINE_TUNING = new AdamOptions(0.9, 0.999, 1e-8, 0.01, false, 1.0);
 
     public AdamOptions {

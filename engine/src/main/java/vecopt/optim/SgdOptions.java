@@ -15,7 +15,7 @@ public record SgdOptions(double momentum, double dampening, double weightDecay, 
         implements GroupOptions {
     /** Plain SGD. */
     public static final SgdOptions PLAIN = new SgdOptions(0, 0, 0, false, 1.0);
-    /** The reference material's momentum configuration: momentum 0.9. */
+    /** SGD with momentum 0.9, the CNN configuration of the optimizer guide "Optimizers and Schedules". */
     public static final SgdOptions MOMENTUM = new SgdOptions(0.9, 0, 0, false, 1.0);
 
     public SgdOptions {

@@ -60,7 +60,10 @@ public final class StepReport {
         return paramNorm;
     }
 
-    /** {@code updateNorm / paramNorm}: the update-to-weight ratio the reference material watches (~1e-3 is healthy). */
+    /**
+     * {@code updateNorm / paramNorm}: the update-to-weight ratio the optimizer guide "Optimizers and Schedules"
+     * asks you to watch (around 1e-3 is healthy).
+     */
     public double updateRatio() {
         return updateNorm / paramNorm;
     }

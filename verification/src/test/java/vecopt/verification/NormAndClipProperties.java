@@ -262,4 +262,36 @@ class NormAndClipProperties {
             }
         }
     }
+
+    /**
+     * The optimizer's norm pass is the global norm: {@code StepReport.gradNorm()} and {@code localGradSumOfSquares()}
+     * give the same bits as {@link GlobalNorm} for the same set, whatever the groups (here interleaved in one buffer,
+     * which gives the update grid other chunk boundaries than the gradient grid), threads and memory kind.
+     */
+    @Property(tries = 30)
+    void optimizerNormPassIsTheGlobalNormBitwise(@ForAll @IntRange(min = 1, max = 5) int tensors,
+                                                 @ForAll @IntRange(min = 0, max = 90_000) int size,
+                                                 @ForAll @IntRange(min = 1, max = 3) int threads,
+                                                 @ForAll boolean offHeap, @ForAll long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        int n = tensors * size;
+        try (Rig rig = new Rig(r.nextInt(0, 9), n, offHeap)) {
+            rig.setGrads(spread(r, n, new int[] {-20, 5}));
+            ParamSet.Builder b = ParamSet.builder();
+            for (int t = 0; t < tensors; t++) {
+                b.add("t" + t, rig.params, rig.grads, rig.offset + (long) t * size, size);
+            }
+            ParamSet set = b.build();
+            try (AdamW opt = AdamW.builder(set).clipGradNorm(1.0).threads(threads)
+                    .group("odd", AdamOptions.ADAMW_DEFAULTS.withWeightDecay(0), t -> t.name().hashCode() % 2 == 1)
+                    .build()) {
+                double sum = opt.localGradSumOfSquares();
+                assertEquals(Double.doubleToRawLongBits(GlobalNorm.sumOfSquares(set)), Double.doubleToRawLongBits(sum),
+                        "localGradSumOfSquares vs GlobalNorm.sumOfSquares");
+                StepReport report = opt.step(1e-3);
+                assertEquals(Double.doubleToRawLongBits(GlobalNorm.l2(set)), Double.doubleToRawLongBits(report.gradNorm()),
+                        "StepReport.gradNorm vs GlobalNorm.l2");
+            }
+        }
+    }
 }
