@@ -108,45 +108,26 @@ final class PanamaKernels implements Kernels {
         final int bound = SPECIES.loopBound(n);
         if (norms != null) {
             sgdTracked(c, k, bound, norms);
-        } else if (!k.useMomentum) {
-            sgdPlain(c, k, bound);
-        } else if (k.firstStep) {
+        } else if (k.useMomentum && k.firstStep) {
             sgdMomentumFirst(c, k, bound);
         } else {
-            sgdMomentum(c, k, bound);
+            sgdUntracked(c, k, bound);
         }
         ScalarKernels.sgdRange(c, k, bound, n, norms);
     }
 
-    private static void sgdPlain(Chunk c, SgdStep k, int bound) {
+    // Plain SGD and momentum share the steady-state loop (the momentum flag is a loop invariant). The first momentum
+    // step (buffer = gradient) has a loop of its own: a `first ? g : ...` select inside the steady-state loop, once
+    // profiled as taken on a first step, left C2's code for every later step 13% slower at 64M.
+    private static void sgdUntracked(Chunk c, SgdStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads;
-        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
-        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
-        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
-        final boolean useWd = k.useWeightDecay;
-        final long base = c.start * Float.BYTES;
-        final int step = SPECIES.length();
-        for (int i = 0; i < bound; i += step) {
-            final long off = base + (long) i * Float.BYTES;
-            FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, off, ORDER);
-            FloatVector g = FloatVector.fromMemorySegment(SPECIES, gs, off, ORDER).mul(scale);
-            if (useWd) {
-                g = p.fma(wd, g);
-            }
-            g.fma(negLr, p).intoMemorySegment(ps, off, ORDER);
-        }
-    }
-
-    // The first step (buffer = gradient) has a loop of its own: a `first ? g : ...` select inside the steady-state
-    // loop, once profiled as taken on a first step, left C2's code for every later step 13% slower at 64M.
-    private static void sgdMomentum(Chunk c, SgdStep k, int bound) {
-        final MemorySegment ps = c.params, gs = c.grads, bs = c.state[0];
+        final MemorySegment bs = k.useMomentum ? c.state[0] : null;
         final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
         final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
         final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
         final FloatVector damp1 = FloatVector.broadcast(SPECIES, k.oneMinusDampening);
         final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
-        final boolean useWd = k.useWeightDecay, nesterov = k.nesterov;
+        final boolean useWd = k.useWeightDecay, useMom = k.useMomentum, nesterov = k.nesterov;
         final long base = c.start * Float.BYTES;
         final int step = SPECIES.length();
         for (int i = 0; i < bound; i += step) {
@@ -156,9 +137,12 @@ final class PanamaKernels implements Kernels {
             if (useWd) {
                 g = p.fma(wd, g);
             }
-            FloatVector buf = FloatVector.fromMemorySegment(SPECIES, bs, off, ORDER).fma(mom, g.mul(damp1));
-            buf.intoMemorySegment(bs, off, ORDER);
-            FloatVector d = nesterov ? buf.fma(mom, g) : buf;
+            FloatVector d = g;
+            if (useMom) {
+                FloatVector buf = FloatVector.fromMemorySegment(SPECIES, bs, off, ORDER).fma(mom, g.mul(damp1));
+                buf.intoMemorySegment(bs, off, ORDER);
+                d = nesterov ? buf.fma(mom, g) : buf;
+            }
             d.fma(negLr, p).intoMemorySegment(ps, off, ORDER);
         }
     }
