@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.lang.foreign.MemorySegment;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -14,9 +13,6 @@ import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
 import vecopt.kernel.AdamStep;
 import vecopt.kernel.Chunk;
-import vecopt.kernel.KernelProvider;
-import vecopt.kernel.Kernels;
-import vecopt.kernel.SgdStep;
 import vecopt.memory.Storage;
 import vecopt.param.ParamSet;
 
@@ -29,8 +25,7 @@ import vecopt.param.ParamSet;
 class ConcurrentStepTest {
 
     /** The engine's kernels, except that the update waits until the test lets it go. */
-    static final class Held implements Kernels {
-        private static final Kernels K = KernelProvider.kernels();
+    static final class Held extends DelegatingKernels {
         final CountDownLatch entered = new CountDownLatch(1);
         final CountDownLatch release = new CountDownLatch(1);
 
@@ -43,41 +38,6 @@ class ConcurrentStepTest {
                 throw new IllegalStateException(e);
             }
             K.adam(c, step, norms);
-        }
-
-        @Override
-        public void sgd(Chunk c, SgdStep step, double[] norms) {
-            K.sgd(c, step, norms);
-        }
-
-        @Override
-        public double sumOfSquares(MemorySegment x, long start, int length) {
-            return K.sumOfSquares(x, start, length);
-        }
-
-        @Override
-        public float maxAbs(MemorySegment x, long start, int length) {
-            return K.maxAbs(x, start, length);
-        }
-
-        @Override
-        public void scale(MemorySegment x, long start, int length, float factor) {
-            K.scale(x, start, length, factor);
-        }
-
-        @Override
-        public void clamp(MemorySegment x, long start, int length, float limit) {
-            K.clamp(x, start, length, limit);
-        }
-
-        @Override
-        public String describe() {
-            return "held";
-        }
-
-        @Override
-        public int lanes() {
-            return K.lanes();
         }
     }
 

@@ -4,14 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import java.lang.foreign.MemorySegment;
 import org.junit.jupiter.api.Test;
 import vecopt.exec.ChunkGrid;
 import vecopt.kernel.AdamStep;
 import vecopt.kernel.Chunk;
-import vecopt.kernel.KernelProvider;
-import vecopt.kernel.Kernels;
-import vecopt.kernel.SgdStep;
 import vecopt.memory.Storage;
 import vecopt.param.ParamSet;
 
@@ -23,8 +19,7 @@ import vecopt.param.ParamSet;
 class KernelFailureTest {
 
     /** The engine's kernels, except that the update of one chunk throws. */
-    static final class FailingOn implements Kernels {
-        private static final Kernels K = KernelProvider.kernels();
+    static final class FailingOn extends DelegatingKernels {
         private final int chunk;
         private final RuntimeException failure;
 
@@ -39,41 +34,6 @@ class KernelFailureTest {
                 throw failure;
             }
             K.adam(c, step, norms);
-        }
-
-        @Override
-        public void sgd(Chunk c, SgdStep step, double[] norms) {
-            K.sgd(c, step, norms);
-        }
-
-        @Override
-        public double sumOfSquares(MemorySegment x, long start, int length) {
-            return K.sumOfSquares(x, start, length);
-        }
-
-        @Override
-        public float maxAbs(MemorySegment x, long start, int length) {
-            return K.maxAbs(x, start, length);
-        }
-
-        @Override
-        public void scale(MemorySegment x, long start, int length, float factor) {
-            K.scale(x, start, length, factor);
-        }
-
-        @Override
-        public void clamp(MemorySegment x, long start, int length, float limit) {
-            K.clamp(x, start, length, limit);
-        }
-
-        @Override
-        public String describe() {
-            return "failing on chunk " + chunk;
-        }
-
-        @Override
-        public int lanes() {
-            return K.lanes();
         }
     }
 
