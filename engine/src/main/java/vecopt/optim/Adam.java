@@ -6,6 +6,12 @@ import vecopt.param.ParamSet;
  * Adam (Kingma and Ba) with PyTorch's {@code torch.optim.Adam} semantics. Weight decay here is the classic L2 form,
  * {@code g += wd * p} before the moments, which the adaptive denominator then rescales (so high-variance parameters
  * are decayed less); use {@link AdamW} for decoupled decay. With weight decay 0 the two are bitwise identical.
+ *
+ * <pre>{@code
+ * try (Adam opt = Adam.builder(params).options(AdamOptions.ADAM_DEFAULTS.withWeightDecay(1e-4)).build()) {
+ *     opt.step(1e-3);
+ * }
+ * }</pre>
  */
 public final class Adam extends AdamFamily {
     private Adam(Builder b) {

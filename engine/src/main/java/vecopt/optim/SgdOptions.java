@@ -5,6 +5,10 @@ import vecopt.check.Require;
 /**
  * Hyperparameters of one SGD parameter group, with PyTorch's {@code torch.optim.SGD} semantics.
  *
+ * <pre>{@code
+ * SgdOptions nesterov = SgdOptions.MOMENTUM.withNesterov(true).withWeightDecay(5e-4);
+ * }</pre>
+ *
  * @param momentum    momentum factor, in [0, 1); 0 is plain SGD (no buffer is kept)
  * @param dampening   dampening of the gradient in the momentum update, in [0, 1]
  * @param weightDecay L2 penalty added to the gradient; finite, >= 0
