@@ -4,9 +4,10 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 
-# Java flags every vecopt program needs; the incubator notice is filtered from stderr below (one line, every JVM).
-# JMH (bench) still reads fields through sun.misc.Unsafe; allowing it keeps JDK 25 from printing four warnings.
-JAVA_FLAGS=(--add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow)
+# The JVM flags every vecopt program needs, as the parent pom defines them; the incubator notice is filtered from
+# stderr below (one line, every JVM).
+pom_property vecopt.jvm.args
+read -r -a JAVA_FLAGS <<<"$pom_value"
 
 build() { # quiet build of module $1 and what it needs (in the reactor, nothing installed), then its class path
   local log; log=$(mktemp)

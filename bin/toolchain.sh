@@ -50,3 +50,25 @@ if [ ! -x "$maven_home/bin/mvn" ]; then
 fi
 MVN="$maven_home/bin/mvn"
 export MVN
+
+# Sets pom_value to property $1 of the parent pom, with ${...} references to its other properties resolved: how the
+# launcher reads the JVM flags that the pom defines once (see the comment above them there).
+pom_property() {
+  local line v="" name ref
+  while IFS= read -r line; do
+    if [[ $line =~ "<$1>"(.*)"</$1>" ]]; then v=${BASH_REMATCH[1]}; break; fi
+  done <"$VECOPT_POM"
+  while [[ $v =~ '${'([A-Za-z0-9._-]+)'}' ]]; do
+    ref=${BASH_REMATCH[0]} name=${BASH_REMATCH[1]}
+    pom_property "$name"
+    v=${v//"$ref"/"$pom_value"}
+  done
+  pom_value=$v
+}
+export -f pom_property # for bin/dispatch.sh
+
+export VECOPT_POM="$here/pom.xml"
+# Maven's own JVM gets its flag here rather than from .mvn/jvm.config, where a JDK 17 would refuse it before the
+# enforcer can say that JDK 25 is needed.
+pom_property vecopt.maven.jvm.args
+export MAVEN_OPTS="$pom_value${MAVEN_OPTS:+ $MAVEN_OPTS}"
