@@ -93,12 +93,12 @@ case "$cmd" in
 usage: ./vecopt [command] [args]
   train          the main job, and what ./vecopt alone runs: a small MLP trained under several lr/clipping
                  recipes; table + chart in out/ (train --help)
-  quickstart     the smallest vecopt program: a few AdamW steps on a quadratic
+  quickstart     the smallest vecopt program: AdamW, warmup + cosine lr, gradient clipping, a few steps
   test           the test suite (what CI runs; Maven options pass through)
   test-long [n]  the property suites n more times (default 10) with fresh random seeds
   schedules      tabulate and plot learning-rate schedules (--help for options)
   bench          JMH benchmarks: --quick (headline, < 3 min), or the suite with JMH options; report FILE.json
-  compare        compare two JMH JSON results, or one against a baseline of ratios; exit 1 on a regression
+  compare        compare two JMH JSON results, or one against a baseline of ratios (--help: exit codes)
   chart          chart of a JMH JSON result: throughput vs size per kernel, ceilings as lines (SVG + PNG)
   help           this text
 A command builds what it needs first, and only when a pom or a source changed since its last build.
