@@ -73,7 +73,15 @@ cmd=${1:-train}
 case "$cmd" in
   train)      run_java examples vecopt.examples.train.TrainMain "$@" ;;
   quickstart) run_java examples vecopt.examples.QuickStart "$@" ;;
-  test)       need_maven; exec "$MVN" test "$@" ;;
+  test)
+    need_maven
+    "$MVN" test "$@"
+    "$root/bin/consumer.sh" ;;
+  consumer)   need_maven; "$root/bin/consumer.sh" ;;
+  install)
+    need_maven
+    "$MVN" -q -pl engine -am install -DskipTests "$@"
+    echo "vecopt: installed dev.vecopt:vecopt-engine:0.1.0-SNAPSHOT (with -sources and -javadoc jars) into your local Maven repository" >&2 ;;
   test-long) # the property suites again and again with fresh random seeds: ./vecopt test-long [rounds, default 10]
     need_maven
     rounds=${1:-10}
@@ -94,7 +102,10 @@ usage: ./vecopt [command] [args]
   train          the main job, and what ./vecopt alone runs: a small MLP trained under several lr/clipping
                  recipes; table + chart in out/ (train --help)
   quickstart     the smallest vecopt program: AdamW, warmup + cosine lr, gradient clipping, a few steps
-  test           the test suite (what CI runs; Maven options pass through)
+  test           the test suite, then the consumer check (what CI runs; Maven options pass through)
+  consumer       the consumer check alone: a separate Maven project (consumer/) built against the installed
+                 engine jar, run on the class path and on the module path
+  install        installs the engine jar (with sources and javadoc) into your local Maven repository
   test-long [n]  the property suites n more times (default 10) with fresh random seeds
   schedules      tabulate and plot learning-rate schedules (--help for options)
   bench          JMH benchmarks: --quick (headline, < 3 min), or the suite with JMH options; report FILE.json
