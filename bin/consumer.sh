@@ -11,8 +11,16 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 work="$root/target/consumer"
 repo="$work/m2"
-user_repo="$HOME/.m2/repository"
-for a in ${MAVEN_ARGS:-}; do # a -Dmaven.repo.local given through MAVEN_ARGS is the user's repository
+# The user's repository, found as Maven finds it: -Dmaven.repo.local (in MAVEN_OPTS or MAVEN_ARGS), else the
+# <localRepository> of ~/.m2/settings.xml, else ~/.m2/repository, where ~ is Java's user.home (which need not be
+# $HOME). A wrong guess costs only time: what the tail lacks is downloaded into target/consumer/m2.
+user_home=$("$JAVA_HOME/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *user.home = //p')
+user_repo="$user_home/.m2/repository"
+if [ -f "$user_home/.m2/settings.xml" ]; then
+  configured=$(sed -n 's:.*<localRepository>\(.*\)</localRepository>.*:\1:p' "$user_home/.m2/settings.xml")
+  [ -n "$configured" ] && user_repo=$configured
+fi
+for a in ${MAVEN_OPTS:-} ${MAVEN_ARGS:-}; do
   [[ $a == -Dmaven.repo.local=* ]] && user_repo=${a#*=}
 done
 version=0.1.0-SNAPSHOT
