@@ -36,7 +36,7 @@ import vecopt.kernel.KernelProvider;
  * <pre>
  *   ./vecopt bench --quick                       headline run: table + out/bench/quick.json, .svg, .png
  *   ./vecopt bench --headline                    every target of the suite at 2 forks (about 20 minutes)
- *   ./vecopt bench --full                        the issue's matrix, 3 forks (about 75 minutes, estimated): out/bench/full.*
+ *   ./vecopt bench --full                        the whole matrix, 3 forks (about 75 minutes, estimated): out/bench/full.*
  *   ./vecopt bench [JMH options] [REGEX...]      the suite, e.g. ./vecopt bench AdamBench -p size=67108864 -prof gc
  *   ./vecopt bench --species 256,512 ...         one pass per vector width (forks get -Dvecopt.vector.bits=N)
  *   ./vecopt bench --native 512 ...              the native peer built with -mprefer-vector-width=512
@@ -250,8 +250,9 @@ public final class BenchMain {
     /**
      * A curated run of the suite: the benchmarks and parameters of each JMH invocation, and how long to measure.
      * {@code quick} is the headline set in under 3 minutes (one short fork each: indicative, wide error bars);
-     * {@code full} is the issue's matrix, pruned where a dimension adds nothing (heap and the java loop only for AdamW;
-     * threads only where a pool or OpenMP runs), at 3 forks: about 75 minutes on 2 cores (estimated).
+     * {@code full} is the whole matrix (every kernel, size, memory and thread count), pruned where a dimension adds
+     * nothing (heap and the java loop only for AdamW; threads only where a pool or OpenMP runs), at 3 forks: about 75
+     * minutes on 2 cores (estimated).
      */
     record Plan(String name, int forks, int warmups, TimeValue warmup, int iterations, TimeValue iteration,
                 List<Run> runs) {
