@@ -1,74 +1,118 @@
 #!/usr/bin/env bash
-# Runs a vecopt command with JAVA_HOME and MVN set by bin/toolchain.sh (see ./vecopt).
+# Runs a vecopt command (see ./vecopt and `./vecopt help`); ./vecopt sources it.
 set -euo pipefail
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$root"
+here=${BASH_SOURCE[0]}
+[[ $here == */* ]] && here=${here%/*} || here=.
+cd "$here/.."
+root=$PWD
+source "$root/bin/toolchain.sh"
 
-# Java flags every vecopt program needs; the incubator notice is filtered from stderr below (one line, every JVM).
-# JMH (bench) still reads fields through sun.misc.Unsafe; allowing it keeps JDK 25 from printing four warnings.
-JAVA_FLAGS=(--add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow)
+# Where the launcher keeps, per module, the class path of its last build. The file's time is when that build
+# started: the module is built again only when a pom, a .mvn setting or a source of it or of a module on its class
+# path is newer (an edit, a checkout, an added or deleted file, which touches its directory), or when an entry of
+# the class path is gone (mvn clean). Checking costs one `find`; a build costs Maven's start and more.
+launch_cache="$root/target/launcher"
 
-build() { # quiet build of module $1 and what it needs (in the reactor, nothing installed), then its class path
-  local log; log=$(mktemp)
-  if ! "$MVN" -q -DskipTests -pl "$1" -am package dependency:build-classpath \
-        -Dmdep.outputFile=target/classpath.txt -DincludeScope=runtime >"$log" 2>&1; then
-    cat "$log" >&2; rm -f "$log"; echo "vecopt: build failed (log above)" >&2; exit 1
+stale() { # stamp classpath: true when the build recorded by the stamp must be redone
+  local stamp=$1 entry watched=("$root/pom.xml" "$root/.mvn") entries
+  IFS=: read -r -a entries <<<"$2"
+  for entry in "${entries[@]}"; do
+    [ -e "$entry" ] || return 0
+    # a module of this reactor: its build output is on the class path, so its pom and sources are watched
+    if [[ $entry == "$root"/*/target/classes ]]; then
+      entry=${entry%/target/classes}
+      watched+=("$entry/pom.xml" "$entry/src")
+    fi
+  done
+  [ -n "$(find "${watched[@]}" -newer "$stamp" -print -quit 2>/dev/null)" ]
+}
+
+classpath() { # module: sets module_classpath, building the module and what it needs first when anything changed
+  local module=$1 saved="$launch_cache/$1.classpath"
+  if [ -f "$saved" ]; then
+    IFS= read -r module_classpath <"$saved"
+    stale "$saved" "$module_classpath" || return 0
+  fi
+  need_maven
+  echo "vecopt: building $module..." >&2
+  mkdir -p "$launch_cache"
+  local started log; started=$(mktemp "$launch_cache/started.XXXXXX"); log=$(mktemp)
+  # process-classes, not package: a run needs the classes (and the bench's native peer, built in that phase), and
+  # in a reactor build the modules it depends on resolve to their target/classes.
+  if ! "$MVN" -q -DskipTests -pl "$module" -am process-classes dependency:build-classpath \
+        -Dmdep.outputFile="$started.deps" -DincludeScope=runtime >"$log" 2>&1; then
+    cat "$log" >&2; rm -f "$log" "$started" "$started.deps"; echo "vecopt: build of $module failed (log above)" >&2
+    exit 1
   fi
   rm -f "$log"
-  echo "$root/$1/target/classes:$(cat "$1/target/classpath.txt")"
+  IFS= read -r module_classpath <"$started.deps" || true # no line at all: no dependencies
+  module_classpath="$root/$module/target/classes${module_classpath:+:$module_classpath}"
+  echo "$module_classpath" >"$started"
+  rm -f "$started.deps"
+  mv "$started" "$saved" # mv keeps the time the build started: a file edited during the build counts as changed
 }
 
 run_java() { # module main-class args...
   # stderr passes through unbuffered (a \r progress bar has no newline a line filter could wait for); only the JVM's
   # first line, the incubator notice, is dropped. Programs learn through VECOPT_PROGRESS whether stderr is a terminal.
-  local module=$1 main=$2; shift 2
-  local cp progress; cp=$(build "$module")
-  progress=$([ -t 2 ] && echo bar || echo lines)
-  { VECOPT_PROGRESS=$progress "$JAVA_HOME/bin/java" "${JAVA_FLAGS[@]}" -cp "$cp" "$main" "$@" 2>&1 1>&3 3>&- \
+  local module=$1 main=$2 progress=lines flags
+  shift 2
+  need_jdk
+  classpath "$module"
+  pom_property vecopt.jvm.args
+  [ -n "$pom_value" ] || { echo "vecopt: pom.xml has no <vecopt.jvm.args> line (the JVM flags)" >&2; exit 1; }
+  read -r -a flags <<<"$pom_value"
+  [ -t 2 ] && progress=bar
+  { VECOPT_PROGRESS=$progress "$JAVA_HOME/bin/java" "${flags[@]}" -cp "$module_classpath" "$main" "$@" 2>&1 1>&3 3>&- \
     | (IFS= read -r first || exit 0; [[ $first == "WARNING: Using incubator modules"* ]] || printf '%s\n' "$first"
        exec cat) >&2; } 3>&1
 }
 
-
-cmd=${1:-run}
+cmd=${1:-train}
 [ $# -gt 0 ] && shift
 case "$cmd" in
-  run)  run_java examples vecopt.examples.train.TrainMain "$@" ;;
-  # --- training demo (issue 6) ---
-  train) run_java examples vecopt.examples.train.TrainMain "$@" ;;
+  train)      run_java examples vecopt.examples.train.TrainMain "$@" ;;
   quickstart) run_java examples vecopt.examples.QuickStart "$@" ;;
-  # --- end training demo ---
-  test) exec "$MVN" test "$@" ;;
+  test)
+    need_maven
+    "$MVN" test "$@"
+    "$root/bin/consumer.sh" ;;
+  consumer)   need_maven; "$root/bin/consumer.sh" ;;
+  install)
+    need_maven
+    "$MVN" -q -pl engine -am install -DskipTests "$@"
+    echo "vecopt: installed dev.vecopt:vecopt-engine:0.1.0-SNAPSHOT (with -sources and -javadoc jars) into your local Maven repository" >&2 ;;
   test-long) # the property suites again and again with fresh random seeds: ./vecopt test-long [rounds, default 10]
+    need_maven
     rounds=${1:-10}
     for ((i = 1; i <= rounds; i++)); do
       echo "vecopt: property round $i of $rounds" >&2
       "$MVN" -q -pl verification -am test -Dtest='*Properties' -Dsurefire.failIfNoSpecifiedTests=false || exit 1
     done
     echo "vecopt: $rounds rounds of properties passed" >&2 ;;
-  # --- schedules (issue 4) ---
-  schedules) run_java examples vecopt.examples.ScheduleChart "$@" ;;
-  # --- end schedules ---
-  # --- benchmarks (issue 5): JMH suite, regression comparison, charts ---
+  schedules)  run_java examples vecopt.examples.ScheduleChart "$@" ;;
   # GOMP_SPINCOUNT: the native peer's OpenMP threads spin briefly, then sleep, as the engine's pool does; libgomp's
   # default long spin made 2 threads 10-30x slower than 1 on a loaded 2-core machine (JMH forks inherit it).
-  bench)   export GOMP_SPINCOUNT=${GOMP_SPINCOUNT:-1000}; run_java bench vecopt.bench.BenchMain "$@" ;;
-  compare) run_java bench vecopt.bench.Compare "$@" ;;
-  chart)   run_java bench vecopt.bench.ChartMain "$@" ;;
-  # --- end benchmarks ---
+  bench)      export GOMP_SPINCOUNT=${GOMP_SPINCOUNT:-1000}; run_java bench vecopt.bench.BenchMain "$@" ;;
+  compare)    run_java bench vecopt.bench.Compare "$@" ;;
+  chart)      run_java bench vecopt.bench.ChartMain "$@" ;;
   help|-h|--help)
     cat <<'HELP'
 usage: ./vecopt [command] [args]
-  run (default)  the main job: the training demo (same as train)
-  train          trains a small MLP under several lr/clipping recipes; table + chart in out/ (train --help)
-  quickstart     the smallest vecopt program: a few AdamW steps on a quadratic
-  test           the test suite (what CI runs)
+  train          the main job, and what ./vecopt alone runs: a small MLP trained under several lr/clipping
+                 recipes; table + chart in out/ (train --help)
+  quickstart     the smallest vecopt program: AdamW, warmup + cosine lr, gradient clipping, a few steps
+  test           the test suite, then the consumer check (what CI runs; Maven options pass through)
+  consumer       the consumer check alone: a separate Maven project (consumer/) built against the installed
+                 engine jar, run on the class path and on the module path
+  install        installs the engine jar (with sources and javadoc) into your local Maven repository
   test-long [n]  the property suites n more times (default 10) with fresh random seeds
   schedules      tabulate and plot learning-rate schedules (--help for options)
   bench          JMH benchmarks: --quick (headline, < 3 min), or the suite with JMH options; report FILE.json
-  compare        compare two JMH JSON results, or one against a baseline of ratios; exit 1 on a regression
+  compare        compare two JMH JSON results, or one against a baseline of ratios (--help: exit codes)
   chart          chart of a JMH JSON result: throughput vs size per kernel, ceilings as lines (SVG + PNG)
   help           this text
+A command builds what it needs first, and only when a pom or a source changed since its last build.
 HELP
     ;;
   *) echo "vecopt: unknown command '$cmd' (try ./vecopt help)" >&2; exit 2 ;;

@@ -8,11 +8,13 @@
  * {@link vecopt.schedule} (learning-rate schedules) and {@link vecopt.preset} (recipes combining both). The kernels,
  * the work grid and the worker pool are internal.
  *
- * <p>Run with {@code --add-modules jdk.incubator.vector}; without it the engine falls back to scalar kernels, about
- * ten times slower, and logs that once.
+ * <p>On the module path the Vector API module is resolved because this module requires it; on the class path run
+ * with {@code --add-modules jdk.incubator.vector}: without it the engine falls back to scalar kernels, about ten
+ * times slower, and logs that once.
  */
 module vecopt {
-    requires static jdk.incubator.vector;
+    // Required, not optional: on the module path every user gets the SIMD kernels with no flag to remember.
+    requires jdk.incubator.vector;
 
     exports vecopt.memory;
     exports vecopt.param;

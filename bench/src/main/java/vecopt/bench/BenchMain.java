@@ -1,7 +1,12 @@
 package vecopt.bench;
 
+import java.io.FileOutputStream;
+import java.io.FilterOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.PrintStream;
+import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
@@ -14,9 +19,11 @@ import org.openjdk.jmh.profile.GCProfiler;
 import org.openjdk.jmh.results.RunResult;
 import org.openjdk.jmh.results.format.ResultFormatFactory;
 import org.openjdk.jmh.results.format.ResultFormatType;
+import org.openjdk.jmh.runner.format.OutputFormatFactory;
 import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
 import org.openjdk.jmh.runner.options.CommandLineOptions;
+import org.openjdk.jmh.runner.options.Options;
 import org.openjdk.jmh.runner.options.OptionsBuilder;
 import org.openjdk.jmh.runner.options.TimeValue;
 import org.openjdk.jmh.runner.options.VerboseMode;
@@ -29,7 +36,7 @@ import vecopt.kernel.KernelProvider;
  * <pre>
  *   ./vecopt bench --quick                       headline run: table + out/bench/quick.json, .svg, .png
  *   ./vecopt bench --headline                    every target of the suite at 2 forks (about 20 minutes)
- *   ./vecopt bench --full                        the issue's matrix, 3 forks (about 75 minutes, estimated): out/bench/full.*
+ *   ./vecopt bench --full                        the whole matrix, 3 forks (about 75 minutes, estimated): out/bench/full.*
  *   ./vecopt bench [JMH options] [REGEX...]      the suite, e.g. ./vecopt bench AdamBench -p size=67108864 -prof gc
  *   ./vecopt bench --species 256,512 ...         one pass per vector width (forks get -Dvecopt.vector.bits=N)
  *   ./vecopt bench --native 512 ...              the native peer built with -mprefer-vector-width=512
@@ -38,8 +45,13 @@ import vecopt.kernel.KernelProvider;
  * </pre>
  */
 public final class BenchMain {
-    private static final List<String> FORK_ARGS = List.of("--add-modules=jdk.incubator.vector",
-            "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow", "-Xmx8g");
+    /**
+     * What the forks get beyond the flags of this JVM. JMH starts each fork with the flags of the JVM that runs it
+     * (when no {@code jvmArgs} are set, as here), so the JVM flags stay defined in one place, the parent pom, which
+     * {@code ./vecopt} reads to start this JVM. A constant, so that the benchmarks' {@code @Fork} annotations (read
+     * when JMH is run some other way) say the same.
+     */
+    static final String FORK_HEAP = "-Xmx8g";
 
     private BenchMain() {
     }
@@ -109,7 +121,7 @@ public final class BenchMain {
         List<RunResult> results = new ArrayList<>();
         List<String> passes = species.isEmpty() ? java.util.Collections.singletonList(null) : species;
         for (String bits : passes) {
-            List<String> fork = new ArrayList<>(FORK_ARGS);
+            List<String> fork = new ArrayList<>(List.of(FORK_HEAP));
             if (bits != null) {
                 fork.add("-Dvecopt.vector.bits=" + bits);
             }
@@ -155,7 +167,77 @@ public final class BenchMain {
     }
 
     private static Collection<RunResult> run(ChainedOptionsBuilder b) throws Exception {
-        return new Runner(b.build()).run();
+        Options options = b.build();
+        // What JMH's own Runner(Options) would print to, but through the notice filter: JMH copies each fork's stderr
+        // into its output, even when silent, and every fork's JVM begins with the incubator notice.
+        OutputStream sink = options.getOutput().hasValue()
+                ? new FileOutputStream(options.getOutput().get())
+                : new FilterOutputStream(System.out) {
+                    @Override
+                    public void close() throws IOException {
+                        flush(); // System.out stays open
+                    }
+                };
+        PrintStream out = new PrintStream(new NoticeFilter(sink), true, Charset.defaultCharset());
+        try {
+            return new Runner(options, OutputFormatFactory.createFormatInstance(out,
+                    options.verbosity().orElse(VerboseMode.NORMAL))).run();
+        } finally {
+            out.close();
+        }
+    }
+
+    /**
+     * Drops the lines that begin with the JVM's "WARNING: Using incubator modules" and passes everything else on as
+     * it comes: a line is held back only while it could still be the notice, so JMH's "Iteration 1: ..." lines,
+     * written in two parts, still appear as each part is written.
+     */
+    static final class NoticeFilter extends FilterOutputStream {
+        static final byte[] NOTICE = "WARNING: Using incubator modules".getBytes(StandardCharsets.US_ASCII);
+        private final byte[] held = new byte[NOTICE.length];
+        private int matched; // bytes of NOTICE matched at the start of the current line, and held back
+        private boolean lineStart = true, dropping;
+
+        NoticeFilter(OutputStream out) {
+            super(out);
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            if (dropping) {
+                if (b == '\n') {
+                    dropping = false;
+                    lineStart = true;
+                }
+                return;
+            }
+            if (lineStart && matched < NOTICE.length && b == NOTICE[matched]) {
+                held[matched++] = (byte) b;
+                if (matched == NOTICE.length) { // the notice: drop it to the end of its line
+                    matched = 0;
+                    dropping = true;
+                }
+                return;
+            }
+            if (matched > 0) { // not the notice after all
+                out.write(held, 0, matched);
+                matched = 0;
+            }
+            lineStart = b == '\n';
+            out.write(b);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            for (int i = 0; i < len; i++) {
+                write(b[off + i]);
+            }
+        }
+
+        @Override
+        public void flush() throws IOException {
+            out.flush(); // a held prefix stays held: it is either the notice or is written with the next byte
+        }
     }
 
     private static String need(String[] args, int i, String flag) {
@@ -168,8 +250,9 @@ public final class BenchMain {
     /**
      * A curated run of the suite: the benchmarks and parameters of each JMH invocation, and how long to measure.
      * {@code quick} is the headline set in under 3 minutes (one short fork each: indicative, wide error bars);
-     * {@code full} is the issue's matrix, pruned where a dimension adds nothing (heap and the java loop only for AdamW;
-     * threads only where a pool or OpenMP runs), at 3 forks: about 75 minutes on 2 cores (estimated).
+     * {@code full} is the whole matrix (every kernel, size, memory and thread count), pruned where a dimension adds
+     * nothing (heap and the java loop only for AdamW; threads only where a pool or OpenMP runs), at 3 forks: about 75
+     * minutes on 2 cores (estimated).
      */
     record Plan(String name, int forks, int warmups, TimeValue warmup, int iterations, TimeValue iteration,
                 List<Run> runs) {

@@ -2,24 +2,31 @@ package vecopt.examples;
 
 import java.lang.foreign.Arena;
 import java.util.SplittableRandom;
-import vecopt.kernel.KernelProvider;
 import vecopt.memory.Storage;
 import vecopt.optim.AdamOptions;
 import vecopt.optim.AdamW;
 import vecopt.optim.StepReport;
 import vecopt.param.ParamSet;
+import vecopt.schedule.Schedule;
+import vecopt.schedule.Schedules;
 
 /**
- * The smallest useful vecopt program: an off-heap shard of a two-layer model, AdamW with a no-decay group for the
- * biases, a few steps on a quadratic loss whose gradient is {@code p - target}, and what each step did.
+ * The smallest real vecopt program ({@code ./vecopt quickstart}): one layer's weights and biases off-heap, AdamW with
+ * the biases in a group without weight decay, the learning rate from a warmup + cosine schedule, gradients clipped to
+ * a global norm of 1, and a few steps on the quadratic loss {@code 0.5 |p - target|^2}, whose gradient is
+ * {@code p - target}. It uses the engine's exported packages only.
  */
 public final class QuickStart {
     public static void main(String[] args) {
         int hidden = 256;
         long weights = 784L * hidden;
         long n = weights + hidden;
-        System.out.println("vecopt quick start: AdamW over an off-heap shard of " + n + " parameters");
-        System.out.println("kernels: " + KernelProvider.kernels().describe());
+        int steps = 20;
+        // 5 steps of linear warmup to 1e-2, then cosine decay to 1e-3 at the last step. Step 0's lr is 0: the warmup
+        // starts from zero, as Hugging Face's does.
+        Schedule schedule = Schedules.warmupCosine(1e-2, 1e-3, 5, steps - 1);
+        System.out.println("vecopt quick start: AdamW, warmup + cosine lr, clipping to norm 1, over " + n
+                + " off-heap parameters");
         try (Arena arena = Arena.ofShared()) {
             Storage params = Storage.allocate(arena, n);
             Storage grads = Storage.allocate(arena, n);
@@ -34,30 +41,22 @@ public final class QuickStart {
                     .add("fc1.bias", params, grads, weights, hidden)
                     .build();
             try (AdamW opt = AdamW.builder(set)
-                    .options(AdamOptions.FINE_TUNING)
-                    .group("no_decay", AdamOptions.FINE_TUNING.withWeightDecay(0), t -> t.name().endsWith(".bias"))
+                    .options(AdamOptions.ADAMW_DEFAULTS)
+                    .group("no_decay", AdamOptions.ADAMW_DEFAULTS.withWeightDecay(0), t -> t.name().endsWith(".bias"))
+                    .clipGradNorm(1.0)
                     .build()) {
-                System.out.println("groups: " + opt.groups());
-                System.out.printf("%5s %12s %14s %14s%n", "step", "lr", "loss before", "|p - target|max");
-                double peak = 1e-3;
-                int total = 20;
-                for (int step = 0; step < total; step++) {
+                System.out.printf("%5s %10s %12s %12s %10s%n", "step", "lr", "loss", "grad norm", "clip coef");
+                for (int step = 0; step < steps; step++) {
                     double loss = 0;
-                    for (long i = 0; i < n; i++) { // gradient of 0.5 * |p - target|^2
+                    for (long i = 0; i < n; i++) { // the backward pass of 0.5 |p - target|^2
                         float d = params.get(i) - target.get(i);
                         grads.set(i, d);
                         loss += 0.5 * d * d;
                     }
-                    double lr = peak * Math.min(1.0, (step + 1) / 5.0); // 5 steps of linear warmup
-                    StepReport r = opt.step(lr);
-                    double maxErr = 0;
-                    for (long i = 0; i < n; i++) {
-                        maxErr = Math.max(maxErr, Math.abs(params.get(i) - target.get(i)));
-                    }
-                    System.out.printf("%5d %12.3e %14.6f %14.6f%n", r.step(), r.lr(0), loss, maxErr);
+                    StepReport r = opt.step(schedule.lr(step));
+                    System.out.printf("%5d %10.2e %12.4f %12.4f %10.4f%n", r.step(), r.lr(0), loss, r.gradNorm(),
+                            r.clipCoef());
                 }
-                System.out.println("exp_avg[0] of fc1.weight after " + opt.steps() + " steps: "
-                        + opt.state("fc1.weight", "exp_avg").getAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, 0));
             }
         }
     }
