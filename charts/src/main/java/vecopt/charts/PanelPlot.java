@@ -49,6 +49,9 @@ final class PanelPlot {
     private static final Shape DOT = new Ellipse2D.Double(-3.5, -3.5, 7, 7);
     /** Opacity of a faint series: light enough for the line drawn over it to stay readable. */
     private static final int FAINT_ALPHA = 80;
+    private static final RectangleInsets TICK_GAP_X = new RectangleInsets(2, 20, 2, 20);
+    private static final RectangleInsets TICK_GAP_X_LOG = new RectangleInsets(2, 6, 2, 6);
+    private static final RectangleInsets TICK_GAP_Y = new RectangleInsets(8, 4, 8, 4);
     /** Behind marker labels: mostly white, so that a line under a label does not strike it through. */
     private static final Color LABEL_BACKGROUND = new Color(255, 255, 255, 210);
     /** Vertical distance between the labels of a panel's markers, so that near markers' labels do not overlap. */
@@ -60,7 +63,7 @@ final class PanelPlot {
     /** One panel as a chart of its own: its title, its axes, its legend. */
     static JFreeChart chart(Panel panel) {
         XYPlot plot = plot(panel, axis(panel.xTitle(), panel.logXBase(), panel.xTickLabels(),
-                panel.effectiveXRange()));
+                panel.effectiveXRange(), true));
         return dress(new JFreeChart(null, null, plot, false), panel, plot);
     }
 
@@ -76,7 +79,7 @@ final class PanelPlot {
             lo = Math.min(lo, p.effectiveXRange().min());
             hi = Math.max(hi, p.effectiveXRange().max());
         }
-        ValueAxis x = axis(last.xTitle(), last.logXBase(), last.xTickLabels(), new Panel.Range(lo, hi));
+        ValueAxis x = axis(last.xTitle(), last.logXBase(), last.xTickLabels(), new Panel.Range(lo, hi), true);
         CombinedDomainXYPlot combined = new CombinedDomainXYPlot(x);
         combined.setGap(14);
         for (int i = 0; i < panels.size(); i++) {
@@ -164,7 +167,8 @@ final class PanelPlot {
         }
         r.setLegendItemLabelGenerator((dataset, i) -> names[i]);
 
-        XYPlot plot = new XYPlot(data, x, axis(panel.yTitle(), panel.logYBase(), panel.yTickLabels(), yr), r);
+        XYPlot plot = new XYPlot(data, x, axis(panel.yTitle(), panel.logYBase(), panel.yTickLabels(), yr, false),
+                r);
         plot.setBackgroundPaint(Color.WHITE);
         plot.setOutlinePaint(Palette.FRAME);
         plot.setDomainGridlinePaint(Palette.GRID);
@@ -227,7 +231,7 @@ final class PanelPlot {
     }
 
     private static ValueAxis axis(String title, double logBase, java.util.function.DoubleFunction<String> labels,
-            Panel.Range range) {
+            Panel.Range range, boolean horizontal) {
         ValueAxis a;
         if (logBase > 0) {
             LogAxis log = new LogAxis(title.isEmpty() ? null : title);
@@ -240,11 +244,16 @@ final class PanelPlot {
         } else {
             NumberAxis lin = new NumberAxis(title.isEmpty() ? null : title);
             lin.setAutoRangeIncludesZero(false);
+            lin.setStandardTickUnits(new NumberTickUnitSource()); // steps of 1, 2 or 5 times a power of ten
             // JFreeChart writes small ticks as 3E-4 and zero as 0E0; plain decimals read better
             lin.setNumberFormatOverride(labels != null ? new TickFormat(labels) : TickFormat.plain());
             a = lin;
         }
         a.setRange(range.min(), range.max());
+        // JFreeChart takes the smallest tick step whose labels, with these margins, do not overlap; the margins
+        // keep a linear grid about 70 px (x) and 30 px (y) apart instead of packing a label every 30 px. A log x
+        // axis gets narrower ones: its steps are whole powers, and the next one up (2^5 after 2^2) skips too much.
+        a.setTickLabelInsets(!horizontal ? TICK_GAP_Y : logBase > 0 ? TICK_GAP_X_LOG : TICK_GAP_X);
         a.setLabelFont(AXIS_TITLE);
         a.setLabelPaint(Palette.TEXT);
         a.setTickLabelFont(TICKS);
