@@ -1,9 +1,9 @@
-package vecopt.schedule.plot;
+package vecopt.examples;
 
 import java.util.List;
 import java.util.Locale;
+import java.util.TreeMap;
 import java.util.TreeSet;
-import vecopt.schedule.Schedule;
 
 /**
  * A compact text table of schedules: one column per schedule, one row per sampled step (evenly spaced, plus the
@@ -18,7 +18,7 @@ public final class TextTable {
     }
 
     /** The table over steps {@code 0 .. steps-1} with about {@code rows} evenly spaced rows. */
-    public static String render(List<? extends Schedule> schedules, long steps, int rows) {
+    public static String render(List<NamedSchedule> schedules, long steps, int rows) {
         if (schedules == null || schedules.isEmpty()) {
             throw new IllegalArgumentException("schedules must hold at least one schedule, got "
                     + (schedules == null ? "null" : "none"));
@@ -33,7 +33,7 @@ public final class TextTable {
         for (int i = 0; i < rows; i++) {
             at.add(Math.round((double) i * (steps - 1) / (rows - 1)));
         }
-        java.util.TreeMap<Long, String> warmupEnds = new java.util.TreeMap<>();
+        TreeMap<Long, String> warmupEnds = new TreeMap<>();
         for (int k = 0; k < schedules.size(); k++) {
             long w = schedules.get(k).warmupSteps();
             if (w > 0 && w < steps) {
@@ -57,7 +57,7 @@ public final class TextTable {
             b.append(String.format(Locale.ROOT, "%" + stepWidth + "d", step));
             for (int k = 0; k < schedules.size(); k++) {
                 b.append("  ").append(String.format(Locale.ROOT, "%" + widths[k] + ".4e",
-                        schedules.get(k).lr(step)));
+                        schedules.get(k).schedule().lr(step)));
             }
             if (warmupEnds.containsKey(step)) {
                 b.append("  <- warmup of ").append(warmupEnds.get(step)).append(" ends");
