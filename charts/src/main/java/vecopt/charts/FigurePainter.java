@@ -69,6 +69,7 @@ final class FigurePainter {
         }
         SVGGeneratorContext ctx = SVGGeneratorContext.createDefault(doc);
         ctx.setComment(null);
+        ctx.setPrecision(2); // hundredths of a pixel: Batik's default of 4 decimals only makes the file larger
         SVGGraphics2D g = new SVGGraphics2D(ctx, false); // false: text stays text, not glyph outlines
         g.setSVGCanvasSize(new Dimension(f.width(), f.height()));
         paint(f, g);

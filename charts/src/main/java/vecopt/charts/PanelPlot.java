@@ -234,7 +234,7 @@ final class PanelPlot {
             Panel.Range range, boolean horizontal) {
         ValueAxis a;
         if (logBase > 0) {
-            LogAxis log = new LogAxis(title.isEmpty() ? null : title);
+            LogAxis log = new TextLogAxis(title.isEmpty() ? null : title);
             log.setBase(logBase);
             log.setSmallestValue(range.min());
             // whole powers of the base only: 2^0.5 = 1.41 is no place for a tick

@@ -69,6 +69,16 @@ class FigureTest {
     }
 
     @Test
+    void logAxisTickLabelsStayText() throws Exception {
+        Path svg = dir.resolve("log.svg");
+        Panel p = new Panel("sizes").axes("parameters", "GB/s").logX(2).logY(2).xTickLabels(v -> (long) v / 1024 + "K")
+                .add(Series.line("engine", new double[] {1024, 4096, 16384}, new double[] {4, 16, 64}));
+        Figure.grid(List.of(p), 1, 500, 300).writeSvg(svg);
+        List<String> t = texts(svg);
+        assertTrue(t.contains("4K") && t.contains("16"), "log ticks written as text: " + t);
+    }
+
+    @Test
     void pngBesideReplacesTheSvgEnding() {
         assertEquals(Path.of("out/x.png"), Figure.pngBeside(Path.of("out/x.svg")));
         assertEquals(Path.of("x.chart.png"), Figure.pngBeside(Path.of("x.chart")));
