@@ -1,9 +1,11 @@
 package vecopt.charts;
 
 import java.util.ArrayList;
+import java.util.DoubleSummaryStatistics;
 import java.util.List;
 import java.util.Objects;
 import java.util.function.DoubleFunction;
+import java.util.stream.DoubleStream;
 
 /**
  * One plot: a title, two axes (each linear or logarithmic), the series drawn in it, dashed vertical markers,
@@ -210,37 +212,35 @@ public final class Panel {
 
     /** The x range drawn: as set, or from the series and markers. */
     public Range effectiveXRange() {
-        if (xRange != null) {
-            return xRange;
-        }
-        double[] lo = {Double.POSITIVE_INFINITY};
-        double[] hi = {Double.NEGATIVE_INFINITY};
-        for (Series s : series) {
-            for (double v : s.x()) {
-                include(v, isLogX(), lo, hi);
-            }
-        }
-        markers.forEach(m -> include(m.x(), isLogX(), lo, hi));
-        return isLogX() ? logMargin(lo[0], hi[0]) : linear(lo[0], hi[0], 0);
+        return effective(xRange, DoubleStream.concat(series.stream().flatMapToDouble(s -> DoubleStream.of(s.x())),
+                markers.stream().mapToDouble(Marker::x)), isLogX(), false);
     }
 
     /** The y range drawn: as set, or from the series and levels. */
     public Range effectiveYRange() {
-        if (yRange != null) {
-            return yRange;
+        return effective(yRange, DoubleStream.concat(series.stream().flatMapToDouble(s -> DoubleStream.of(s.y())),
+                levels.stream().mapToDouble(Level::y)), isLogY(), true);
+    }
+
+    /** {@code set} if there is one, else the range of the values an axis can show (see the class comment). */
+    private static Range effective(Range set, DoubleStream values, boolean log, boolean isY) {
+        if (set != null) {
+            return set;
         }
-        double[] lo = {Double.POSITIVE_INFINITY};
-        double[] hi = {Double.NEGATIVE_INFINITY};
-        for (Series s : series) {
-            for (double v : s.y()) {
-                include(v, isLogY(), lo, hi);
-            }
+        DoubleSummaryStatistics d = values.filter(v -> Double.isFinite(v) && (!log || v > 0)).summaryStatistics();
+        if (d.getCount() == 0) { // nothing drawable
+            return log ? new Range(1, 10) : new Range(0, 1);
         }
-        levels.forEach(l -> include(l.y(), isLogY(), lo, hi));
-        if (isLogY()) {
-            return logMargin(lo[0], hi[0]);
+        if (log) {
+            return new Range(d.getMin() / LOG_MARGIN, d.getMax() * LOG_MARGIN);
         }
-        return linear(lo[0] >= 0 ? 0 : lo[0], hi[0], HEADROOM);
+        double lo = isY && d.getMin() >= 0 ? 0 : d.getMin();
+        double hi = d.getMax();
+        if (lo == hi) { // a flat line: centre it
+            double pad = lo == 0 ? 1 : Math.abs(lo) / 2;
+            return new Range(lo - pad, hi + pad);
+        }
+        return new Range(lo, hi + (isY ? HEADROOM : 0) * (hi - lo));
     }
 
     private static double base(double b) {
@@ -248,30 +248,5 @@ public final class Panel {
             throw new IllegalArgumentException("a logarithm base must be finite and > 1, got " + b);
         }
         return b;
-    }
-
-    private static void include(double v, boolean log, double[] lo, double[] hi) {
-        if (Double.isFinite(v) && (!log || v > 0)) {
-            lo[0] = Math.min(lo[0], v);
-            hi[0] = Math.max(hi[0], v);
-        }
-    }
-
-    private Range logMargin(double lo, double hi) {
-        if (lo > hi) { // nothing drawable
-            return new Range(1, 10);
-        }
-        return new Range(lo / LOG_MARGIN, hi * LOG_MARGIN);
-    }
-
-    private static Range linear(double lo, double hi, double headroom) {
-        if (lo > hi) { // nothing drawable
-            return new Range(0, 1);
-        }
-        if (lo == hi) { // a flat line: centre it
-            double pad = lo == 0 ? 1 : Math.abs(lo) / 2;
-            return new Range(lo - pad, hi + pad);
-        }
-        return new Range(lo, hi + headroom * (hi - lo));
     }
 }

@@ -182,30 +182,31 @@ final class PanelPlot {
         for (Marker m : markers) {
             Color c = m.slot() >= 0 ? Palette.series(m.slot()) : Palette.NEUTRAL;
             ValueMarker v = new ValueMarker(m.x(), c, MARKER);
-            if (!m.label().isEmpty()) {
-                v.setLabel(m.label());
-                v.setLabelFont(LABEL);
-                v.setLabelPaint(c);
-                v.setLabelBackgroundColor(LABEL_BACKGROUND);
-                v.setLabelAnchor(RectangleAnchor.BOTTOM_RIGHT);
-                v.setLabelTextAnchor(TextAnchor.BOTTOM_LEFT);
-                v.setLabelOffset(new RectangleInsets(0, 4, 4 + LABEL_ROW * labelled++, 0));
+            if (!m.label().isEmpty()) { // beside the line, at the bottom, the next marker's label one row higher
+                label(v, m.label(), c, RectangleAnchor.BOTTOM_RIGHT, TextAnchor.BOTTOM_LEFT,
+                        new RectangleInsets(0, 4, 4 + LABEL_ROW * labelled++, 0));
             }
             plot.addDomainMarker(v, Layer.BACKGROUND);
         }
         for (Panel.Level l : panel.levels()) {
             Color c = Palette.reference(shade++);
             ValueMarker v = new ValueMarker(l.y(), c, DASHED);
-            v.setLabel(l.label());
-            v.setLabelFont(LABEL);
-            v.setLabelPaint(c);
-            v.setLabelBackgroundColor(LABEL_BACKGROUND);
-            v.setLabelAnchor(RectangleAnchor.TOP_RIGHT);
-            v.setLabelTextAnchor(TextAnchor.BOTTOM_RIGHT);
-            v.setLabelOffset(new RectangleInsets(0, 0, 3, 4));
+            // above the line, at its right end
+            label(v, l.label(), c, RectangleAnchor.TOP_RIGHT, TextAnchor.BOTTOM_RIGHT, new RectangleInsets(0, 0, 3, 4));
             plot.addRangeMarker(v, Layer.BACKGROUND);
         }
         return plot;
+    }
+
+    private static void label(ValueMarker v, String text, Color c, RectangleAnchor anchor, TextAnchor textAnchor,
+            RectangleInsets offset) {
+        v.setLabel(text);
+        v.setLabelFont(LABEL);
+        v.setLabelPaint(c);
+        v.setLabelBackgroundColor(LABEL_BACKGROUND);
+        v.setLabelAnchor(anchor);
+        v.setLabelTextAnchor(textAnchor);
+        v.setLabelOffset(offset);
     }
 
     /**

@@ -9,8 +9,6 @@ import java.util.List;
 import javax.xml.parsers.DocumentBuilderFactory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.w3c.dom.Document;
-import org.w3c.dom.NodeList;
 import vecopt.charts.Marker;
 import vecopt.charts.Panel;
 import vecopt.charts.Series;
@@ -30,34 +28,26 @@ class ScheduleFigureTest {
         return out;
     }
 
-    private static List<String> texts(Path svg) throws Exception {
-        Document d = DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(svg.toFile());
-        List<String> out = new ArrayList<>();
-        NodeList n = d.getElementsByTagName("text");
-        for (int i = 0; i < n.getLength(); i++) {
-            out.add(n.item(i).getTextContent().strip());
-        }
-        return out;
-    }
-
     @Test
     void presetPanelsHaveAxesLabelsWarmupMarksAndOneCurveEach() throws Exception {
         List<NamedSchedule> presets = presets(1000);
         List<Panel> panels = ScheduleFigure.panelList(presets, 1000);
         assertEquals(presets.size(), panels.size());
-        panels.forEach(p -> assertEquals(1, p.series().size(), "one curve per schedule"));
+        for (int i = 0; i < panels.size(); i++) {
+            Panel p = panels.get(i);
+            assertEquals(Preset.values()[i].title(), p.title());
+            assertEquals(1, p.series().size(), "one curve per schedule");
+            assertEquals("step", p.xTitle());
+            assertTrue(p.yTitle().startsWith("learning rate"), p.yTitle());
+        }
+        assertEquals("learning rate (× 10⁻⁴)", panels.get(0).yTitle(), "small rates in units of a power of ten");
+        assertEquals(List.of("warmup ends: step 10", "warmup ends: step 30", "warmup ends: step 100"),
+                panels.stream().flatMap(p -> p.markers().stream()).map(Marker::label).toList(),
+                "warmup ends marked; the CNN preset has none");
         Path svg = dir.resolve("schedules.svg");
         ScheduleFigure.panels(presets, 1000).write(svg);
-        List<String> t = texts(svg);
-        for (Preset p : Preset.values()) {
-            assertTrue(t.contains(p.title()), "title of " + p + " in " + t);
-        }
-        assertEquals(presets.size(), t.stream().filter("step"::equals).count(), "an x label per panel");
-        assertEquals(presets.size(), t.stream().filter(s -> s.startsWith("learning rate")).count(), "y labels");
-        assertTrue(t.contains("learning rate (× 10⁻⁴)"), "small rates in units of a power of ten: " + t);
-        assertTrue(t.contains("warmup ends: step 10") && t.contains("warmup ends: step 30")
-                && t.contains("warmup ends: step 100"), "warmup ends marked: " + t);
-        assertEquals(0, panels.get(3).markers().size(), "the CNN preset has no warmup to mark");
+        assertEquals("svg", DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(svg.toFile())
+                .getDocumentElement().getTagName());
         assertTrue(dir.resolve("schedules.png").toFile().length() > 0);
     }
 
