@@ -48,7 +48,7 @@ public final class TrainingRun {
                              Listener listener) {
         int steps = cfg.steps();
         Schedule schedule = recipe.schedule(cfg.peakLr(), steps);
-        RunLog log = new RunLog(recipe, steps, schedule.warmupSteps(), steps / cfg.evalEvery() + 2);
+        RunLog log = new RunLog(recipe, steps, recipe.warmupSteps(steps), steps / cfg.evalEvery() + 2);
         Samples train = data.train();
         int batch = cfg.batch();
         float[] x = new float[batch * task.features()];
