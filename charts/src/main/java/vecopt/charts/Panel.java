@@ -92,14 +92,14 @@ public final class Panel {
 
     /**
      * A logarithmic x axis with a tick at each power of {@code base} (2 suits sizes that are powers of two, 10
-     * quantities over many decades); points with x <= 0 are left out.
+     * quantities over many decades); points with x {@code <= 0} are left out.
      */
     public Panel logX(double base) {
         logXBase = base(base);
         return this;
     }
 
-    /** A logarithmic y axis with a tick at each power of {@code base}; values <= 0 are left out (gaps). */
+    /** A logarithmic y axis with a tick at each power of {@code base}; values {@code <= 0} are left out (gaps). */
     public Panel logY(double base) {
         logYBase = base(base);
         return this;

@@ -210,8 +210,8 @@ final class PanelPlot {
     }
 
     /**
-     * The points to draw: on a log x axis only those with x > 0; on a log y axis a y <= 0 becomes a gap; a reference
-     * series of one point becomes a level across the panel.
+     * The points to draw: on a log x axis only those with {@code x > 0}; on a log y axis a {@code y <= 0} becomes
+     * a gap; a reference series of one point becomes a level across the panel.
      */
     private static double[][] points(Series s, Panel panel, Panel.Range xr) {
         double[] x = s.x();
