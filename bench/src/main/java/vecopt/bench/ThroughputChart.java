@@ -108,7 +108,10 @@ final class ThroughputChart {
         if (v >= 1 << 20) {
             return String.format(Locale.ROOT, "%.0fM", v / (1 << 20));
         }
-        return v >= 1 << 10 ? String.format(Locale.ROOT, "%.0fK", v / (1 << 10)) : String.format(Locale.ROOT, "%.0f", v);
+        if (v >= 1 << 10) {
+            return String.format(Locale.ROOT, "%.0fK", v / (1 << 10));
+        }
+        return String.format(Locale.ROOT, "%.0f", v);
     }
 
     private static double[] x(TreeMap<Long, Double> pts) {

@@ -79,7 +79,8 @@ class PanelPlotTest {
 
     @Test
     void aColumnSharesOneXAxisOverAllPanels() {
-        Panel top = new Panel("title").axes("ignored", "loss").add(Series.line("a", new double[] {0, 5}, new double[] {1, 2}));
+        Panel top = new Panel("title").axes("ignored", "loss")
+                .add(Series.line("a", new double[] {0, 5}, new double[] {1, 2}));
         Panel bottom = new Panel("").axes("step", "lr").add(Series.line("b", new double[] {2, 9}, new double[] {1, 2}));
         JFreeChart c = PanelPlot.column(List.of(top, bottom), new int[] {3, 1});
         CombinedDomainXYPlot plot = (CombinedDomainXYPlot) c.getPlot();
