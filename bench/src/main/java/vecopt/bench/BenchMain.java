@@ -154,8 +154,8 @@ public final class BenchMain {
         String name = out.getFileName().toString().replaceFirst("\\.json$", "");
         Path svg = out.resolveSibling(name + ".svg");
         try {
-            Chart.write(saved, svg);
-            System.out.println("chart:   " + svg + " (and .png)");
+            Path png = ThroughputChart.write(saved, svg);
+            System.out.println("chart:   " + svg + " and " + png);
         } catch (IllegalArgumentException e) {
             System.out.println("no chart: " + e.getMessage());
         }

@@ -3,23 +3,41 @@ package vecopt.bench;
 import java.nio.file.Path;
 
 /**
- * {@code ./vecopt chart RESULT.json [OUT.svg]}: throughput against size per kernel, ceilings as lines; writes SVG
- * and a PNG beside it (default: the result's name with .svg and .png).
+ * {@code ./vecopt chart RESULT.json [--out OUT.svg]}: throughput against size per kernel, ceilings as lines; writes
+ * SVG and a PNG beside it, by default {@code out/bench/RESULT.svg}: never next to the input, which may be a tracked
+ * result.
  */
 public final class ChartMain {
+    private static final String USAGE = "usage: ./vecopt chart RESULT.json [--out OUT.svg]"
+            + "   (default out/bench/RESULT.svg, and .png beside it)";
+
     private ChartMain() {
     }
 
     public static void main(String[] args) throws Exception {
-        if (args.length < 1 || args.length > 2) {
-            System.err.println("usage: ./vecopt chart RESULT.json [OUT.svg]");
+        Path in = null;
+        Path svg = null;
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("--out") && i + 1 < args.length) {
+                svg = Path.of(args[++i]);
+            } else if (args[i].equals("-h") || args[i].equals("--help")) {
+                System.out.println(USAGE);
+                return;
+            } else if (in == null && !args[i].startsWith("-")) {
+                in = Path.of(args[i]);
+            } else {
+                System.err.println("vecopt chart: unexpected argument '" + args[i] + "'\n" + USAGE);
+                System.exit(2);
+            }
+        }
+        if (in == null) {
+            System.err.println(USAGE);
             System.exit(2);
         }
-        Path in = Path.of(args[0]);
-        Path svg = args.length == 2 ? Path.of(args[1])
-                : in.resolveSibling(in.getFileName().toString().replaceFirst("\\.json$", "") + ".svg");
-        Chart.write(Result.read(in), svg);
-        System.out.println("chart: " + svg + " and " + svg.resolveSibling(
-                svg.getFileName().toString().replaceFirst("\\.svg$", "") + ".png"));
+        if (svg == null) {
+            svg = Path.of("out", "bench", in.getFileName().toString().replaceFirst("\\.json$", "") + ".svg");
+        }
+        Path png = ThroughputChart.write(Result.read(in), svg);
+        System.out.println("chart: " + svg + " and " + png);
     }
 }

@@ -3,11 +3,8 @@ package vecopt.bench;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 class FiguresTest {
     // Figures are products and quotients of a few doubles: relative 1e-12 is far above their rounding error.
@@ -56,24 +53,5 @@ class FiguresTest {
         String line = table.lines().filter(l -> l.startsWith("adamw") && l.contains("engine ")).findFirst().orElseThrow();
         assertTrue(line.contains("1048.6 ± 10.5") && line.contains("50%") && line.contains("1.25x")
                 && line.contains("5.00x") && line.contains("1M"), line);
-    }
-
-    @Test
-    void chartHasAPanelPerKernelWithPointsAndCeilingsAndAPng(@TempDir Path dir) throws Exception {
-        String sizes2 = "\"adam\" : \"adamw\", \"memory\" : \"offheap\", \"size\" : \"32768\"";
-        List<Result> all = Result.parse(new JmhJson()
-                .run("AdamBench.engine", A, 1000, 10)
-                .run("AdamBench.engine", sizes2, 40000, 10)
-                .run("SgdBench.engine", "\"sgd\" : \"momentum\", \"memory\" : \"offheap\", \"size\" : \"1048576\"", 900, 1)
-                .run("CeilingBench.adamwTraffic", "\"size\" : \"1048576\", \"threads\" : \"1\"", 2000, 5)
-                .run("CeilingBench.adamwTraffic", "\"size\" : \"32768\", \"threads\" : \"1\"", 90000, 5)
-                .build(), "t");
-        Path svg = dir.resolve("c.svg");
-        Chart.write(all, svg);
-        String s = Files.readString(svg);
-        assertTrue(s.contains(">adamw (28 B/param)<") && s.contains(">sgd_momentum (20 B/param)<"), s);
-        assertEquals(3, s.split("<circle").length - 1, "one point per kernel result");
-        assertTrue(s.contains("stroke-dasharray") && s.contains(">ceiling: adamw traffic<"), "ceilings drawn dashed");
-        assertTrue(Files.size(dir.resolve("c.png")) > 1000, "png written");
     }
 }

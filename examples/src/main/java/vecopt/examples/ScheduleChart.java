@@ -5,31 +5,28 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import vecopt.charts.Figure;
+import vecopt.preset.Preset;
+import vecopt.schedule.DecayShape;
 import vecopt.schedule.HuggingFace;
-import vecopt.schedule.Preset;
 import vecopt.schedule.PyTorch;
-import vecopt.schedule.Schedule;
 import vecopt.schedule.Schedules;
-import vecopt.schedule.plot.Chart;
-import vecopt.schedule.plot.SchedulePlot;
-import vecopt.schedule.plot.Svg;
-import vecopt.schedule.plot.TextTable;
 
 /**
  * {@code ./vecopt schedules}: prints a text table of schedules and writes them as an SVG chart (and a PNG next to
  * it). Which schedules: the configuration presets (default), the Hugging Face family, the PyTorch family, or the
- * reference material's ones.
+ * optimizer and warmup guides' ones.
  */
 public final class ScheduleChart {
     private static final String USAGE = """
-            usage: ./vecopt schedules [--steps N] [--out FILE.svg] [--set presets|hf|torch|seeds] [--rows R]
+            usage: ./vecopt schedules [--steps N] [--out FILE.svg] [--set presets|hf|torch|guides] [--rows R]
                                       [--overlay] [--no-png]
               --steps N     steps to plot and tabulate (default 1000)
               --out FILE    SVG to write (default out/schedules.svg); a PNG is written next to it
               --set NAME    presets (default): the configurations table (pre-training, fine-tuning, BERT, CNN)
                             hf:    Hugging Face linear / cosine / hard restarts / polynomial / constant with warmup
                             torch: LinearLR+CosineAnnealingLR (SequentialLR), StepLR, MultiStepLR, ExponentialLR
-                            seeds: the reference material's warmups and decays
+                            guides: the warmups and decays of the warmup and optimizer guides
               --rows R      rows of the text table (default 11)
               --overlay     all schedules in one panel on a shared scale (default: one panel each)
               --no-png      write the SVG only
@@ -63,58 +60,77 @@ public final class ScheduleChart {
         if (rows < 2) {
             fail("--rows must be >= 2, got " + rows);
         }
-        List<Schedule> schedules = schedules(set, steps);
+        List<NamedSchedule> schedules = schedules(set, steps);
         System.out.printf(Locale.ROOT, "%s schedules over %d steps%n", set, steps);
         System.out.print(TextTable.render(schedules, steps, rows));
-        Chart chart = overlay ? SchedulePlot.overlay(set + " schedules", schedules, steps)
-                : SchedulePlot.panels(schedules, steps);
-        Svg.write(chart, out);
+        Figure figure = overlay ? ScheduleFigure.overlay(set + " schedules", schedules, steps)
+                : ScheduleFigure.panels(schedules, steps);
+        figure.writeSvg(out);
         System.out.println("wrote " + out);
         if (png) {
-            String name = out.getFileName().toString();
-            Path pngFile = out.resolveSibling((name.endsWith(".svg") ? name.substring(0, name.length() - 4) : name)
-                    + ".png");
-            PngChart.write(chart, pngFile);
+            Path pngFile = Figure.pngBeside(out);
+            figure.writePng(pngFile);
             System.out.println("wrote " + pngFile);
         }
     }
 
-    static List<Schedule> schedules(String set, long steps) {
+    /** The schedules of a set, each named and with its warmup end as built here. */
+    static List<NamedSchedule> schedules(String set, long steps) {
         long w = Math.max(1, steps / 10);
         return switch (set) {
             case "presets" -> {
-                List<Schedule> l = new ArrayList<>();
+                List<NamedSchedule> l = new ArrayList<>();
                 for (Preset p : Preset.values()) {
-                    l.add(p.schedule(steps));
+                    l.add(new NamedSchedule(p.title(), p.schedule(steps), p.warmupSteps(steps)));
                 }
                 yield l;
             }
             case "hf" -> List.of(
-                    HuggingFace.linearScheduleWithWarmup(1.0, w, steps),
-                    HuggingFace.cosineScheduleWithWarmup(1.0, w, steps),
-                    HuggingFace.cosineWithHardRestartsScheduleWithWarmup(1.0, w, steps, 3),
-                    HuggingFace.polynomialDecayScheduleWithWarmup(1.0, w, steps, 0.1, 2.0),
-                    HuggingFace.constantScheduleWithWarmup(1.0, w));
+                    new NamedSchedule(f("linear with warmup(1.0, W=%d, T=%d)", w, steps),
+                            HuggingFace.linearScheduleWithWarmup(1.0, w, steps), w),
+                    new NamedSchedule(f("cosine with warmup(1.0, W=%d, T=%d)", w, steps),
+                            HuggingFace.cosineScheduleWithWarmup(1.0, w, steps), w),
+                    new NamedSchedule(f("cosine with hard restarts(1.0, W=%d, T=%d, cycles=3)", w, steps),
+                            HuggingFace.cosineWithHardRestartsScheduleWithWarmup(1.0, w, steps, 3), w),
+                    new NamedSchedule(f("polynomial decay with warmup(1.0 -> 0.1, W=%d, T=%d, power=2.0)", w, steps),
+                            HuggingFace.polynomialDecayScheduleWithWarmup(1.0, w, steps, 0.1, 2.0), w),
+                    new NamedSchedule(f("constant with warmup(1.0, W=%d)", w),
+                            HuggingFace.constantScheduleWithWarmup(1.0, w), w));
             case "torch" -> List.of(
-                    PyTorch.sequentialLR(List.of(PyTorch.linearLR(1.0, 0.1, 1.0, w),
-                            PyTorch.cosineAnnealingLR(1.0, steps - w, 0.0)), w)
-                            .named("SequentialLR: LinearLR(0.1 -> 1, " + w + ") then CosineAnnealingLR"),
-                    PyTorch.stepLR(1.0, Math.max(1, steps / 4), 0.5),
-                    PyTorch.multiStepLR(1.0, new long[] {steps / 2, steps * 3 / 4}, 0.1),
-                    PyTorch.exponentialLR(1.0, Math.pow(0.01, 1.0 / steps)));
-            case "seeds" -> List.of(
-                    Schedules.linearWarmup(1.0, w),
-                    Schedules.exponentialWarmup(1.0, w),
-                    Schedules.warmupCosine(1.0, 0.1, w, steps),
-                    Schedules.linearDecay(1.0, steps),
-                    Schedules.cosineDecay(1.0, 0.1, steps),
-                    Schedules.warmupStableDecay(1.0, 0.1, w, steps * 6 / 10, steps - w - steps * 6 / 10,
-                            vecopt.schedule.DecayShape.COSINE));
+                    new NamedSchedule(f("SequentialLR: LinearLR(0.1 -> 1, %d) then CosineAnnealingLR", w),
+                            PyTorch.sequentialLR(List.of(PyTorch.linearLR(1.0, 0.1, 1.0, w),
+                                    PyTorch.cosineAnnealingLR(1.0, steps - w, 0.0)), w), w),
+                    NamedSchedule.of(f("StepLR(1.0, step_size=%d, gamma=0.5)", Math.max(1, steps / 4)),
+                            PyTorch.stepLR(1.0, Math.max(1, steps / 4), 0.5)),
+                    NamedSchedule.of(f("MultiStepLR(1.0, milestones=[%d, %d], gamma=0.1)", steps / 2, steps * 3 / 4),
+                            PyTorch.multiStepLR(1.0, new long[] {steps / 2, steps * 3 / 4}, 0.1)),
+                    NamedSchedule.of(f("ExponentialLR(1.0, gamma=%s)", Math.pow(0.01, 1.0 / steps)),
+                            PyTorch.exponentialLR(1.0, Math.pow(0.01, 1.0 / steps))));
+            case "guides" -> {
+                long stable = steps * 6 / 10;
+                yield List.of(
+                        new NamedSchedule(f("linear warmup(1.0, W=%d)", w), Schedules.linearWarmup(1.0, w), w),
+                        new NamedSchedule(f("exponential warmup(1.0, W=%d)", w), Schedules.exponentialWarmup(1.0, w),
+                                w),
+                        new NamedSchedule(f("warmup cosine(1.0 -> 0.1, W=%d, T=%d)", w, steps),
+                                Schedules.warmupCosine(1.0, 0.1, w, steps), w),
+                        NamedSchedule.of(f("linear decay(1.0, T=%d)", steps), Schedules.linearDecay(1.0, steps)),
+                        NamedSchedule.of(f("cosine decay(1.0 -> 0.1, T=%d)", steps),
+                                Schedules.cosineDecay(1.0, 0.1, steps)),
+                        new NamedSchedule(f("warmup-stable-decay(1.0 -> 0.1, W=%d, S=%d, D=%d, cosine)", w, stable,
+                                steps - w - stable),
+                                Schedules.warmupStableDecay(1.0, 0.1, w, stable, steps - w - stable,
+                                        DecayShape.COSINE), w));
+            }
             default -> {
-                fail("--set must be presets, hf, torch or seeds, got '" + set + "'");
+                fail("--set must be presets, hf, torch or guides, got '" + set + "'");
                 yield List.of();
             }
         };
+    }
+
+    private static String f(String format, Object... args) {
+        return String.format(Locale.ROOT, format, args);
     }
 
     private static long number(String text, String flag) {

@@ -53,16 +53,18 @@ public final class TrainMain {
         Summary.print(out, logs, cfg);
         Path dir = flags.out();
         Files.createDirectories(dir);
-        Chart chart = new Chart(logs, cfg);
         Path svg = dir.resolve("training.svg");
-        Files.writeString(svg, chart.svg());
-        Path png = dir.resolve("training.png");
-        String pngNote = chart.writePng(png) ? png + ", " : "(no PNG: java.awt cannot render here), ";
+        String chartNote;
+        try {
+            chartNote = svg + ", " + TrainingFigure.of(logs, cfg).write(svg) + ", ";
+        } catch (Error | RuntimeException e) { // a JDK without fontconfig throws from java.awt's font set-up
+            chartNote = "(no chart: java.awt cannot render here: " + e + "), ";
+        }
         Path csv = dir.resolve("training.csv");
         Files.writeString(csv, Summary.csv(logs));
         Path table = dir.resolve("summary.md");
         Files.writeString(table, Summary.markdown(logs, cfg));
-        out.printf(Locale.ROOT, "%nwrote %s, %s%s, %s  (%.1fs in all)%n", svg, pngNote, table, csv,
+        out.printf(Locale.ROOT, "%nwrote %s%s, %s  (%.1fs in all)%n", chartNote, table, csv,
                 (System.nanoTime() - t0) / 1e9);
     }
 
