@@ -38,7 +38,7 @@ public final class GlobalNorm {
      */
     public static double sumOfSquares(ParamSet params) {
         checkReadable(params);
-        return new NormPass(params.tensors(), KernelProvider.kernels()).sumOfSquares(null);
+        return new NormPass(params.tensors(), KernelProvider.kernels(), false).sumOfSquares(null);
     }
 
     /** The largest absolute gradient; NaN when one is NaN. */

@@ -2,7 +2,10 @@ package vecopt.exec;
 
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
+import vecopt.memory.Storage;
 import vecopt.param.Tensor;
 
 /**
@@ -15,6 +18,11 @@ import vecopt.param.Tensor;
 public final class ChunkGrid {
     /** Elements per chunk: 64 Ki floats, 256 KiB per array, so a chunk of AdamW's 7 streams fits in L2/L3 slices. */
     public static final int CHUNK = 1 << 16;
+    /**
+     * Most ranges one work item packs: with tensors of a few elements, 1024 pieces are some tens of microseconds of
+     * work, so a step of many tiny tensors still splits into enough items to keep every thread busy to the end.
+     */
+    public static final int MAX_PIECES = 1024;
 
     private ChunkGrid() {
     }
@@ -32,15 +40,13 @@ public final class ChunkGrid {
         if (chunk <= 0 || chunk % 64 != 0) {
             throw new IllegalArgumentException("chunk must be a positive multiple of 64, got " + chunk);
         }
-        List<Object> bufferOrder = new ArrayList<>();
+        Map<Storage, Integer> bufferOrder = new IdentityHashMap<>();
         for (Tensor t : tensors) {
-            if (bufferOrder.stream().noneMatch(b -> b == t.params())) {
-                bufferOrder.add(t.params());
-            }
+            bufferOrder.putIfAbsent(t.params(), bufferOrder.size());
         }
         List<Tensor> sorted = new ArrayList<>(tensors);
         sorted.removeIf(t -> t.length() == 0);
-        sorted.sort(Comparator.<Tensor>comparingInt(t -> indexOf(bufferOrder, t.params()))
+        sorted.sort(Comparator.<Tensor>comparingInt(t -> bufferOrder.get(t.params()))
                 .thenComparingLong(Tensor::offset));
         List<Range> out = new ArrayList<>();
         int i = 0;
@@ -64,12 +70,28 @@ public final class ChunkGrid {
         return out;
     }
 
-    private static int indexOf(List<Object> list, Object o) {
-        for (int i = 0; i < list.size(); i++) {
-            if (list.get(i) == o) {
-                return i;
+    /**
+     * Groups consecutive ranges into work items: a work item takes ranges in order until the next one would bring it
+     * past {@code target} elements or {@code maxPieces} ranges, so a model of thousands of small tensors runs as a
+     * few hundred work items (the per-step overhead is per item, not per tensor) while a full grid chunk is an item
+     * of its own. Like the grid, the packing depends only on the ranges, never on the number of threads.
+     */
+    public static List<List<Range>> pack(List<Range> ranges, int target, int maxPieces) {
+        List<List<Range>> items = new ArrayList<>();
+        List<Range> current = new ArrayList<>();
+        long size = 0;
+        for (Range r : ranges) {
+            if (!current.isEmpty() && (size + r.length() > target || current.size() == maxPieces)) {
+                items.add(List.copyOf(current));
+                current.clear();
+                size = 0;
             }
+            current.add(r);
+            size += r.length();
         }
-        return -1;
+        if (!current.isEmpty()) {
+            items.add(List.copyOf(current));
+        }
+        return items;
     }
 }

@@ -1,5 +1,6 @@
 package vecopt.exec;
 
+import java.lang.foreign.MemorySegment;
 import java.util.List;
 import vecopt.kernel.Chunk;
 import vecopt.kernel.Kernels;
@@ -7,48 +8,81 @@ import vecopt.param.Tensor;
 
 /**
  * The sum of squared gradients of a list of tensors, in one read pass: the one implementation of the global norm,
- * used by the optimizers' gradient check and by {@code GlobalNorm}/{@code Clip}.
+ * used by the optimizers' gradient guard and by {@code GlobalNorm}/{@code Clip}. Optionally the same pass also sums
+ * the squared parameters, whose only use is to tell whether every parameter is finite (a float's square is at most
+ * 2^256, so the double sum of finite floats is finite).
  *
- * <p>The gradients are cut into the fixed {@link ChunkGrid}; each chunk's sum is computed in double into its own
- * slot, by whichever thread claims it, and the slots are added in grid order. The result therefore depends only on
- * the tensors and the kernels, never on the number of threads, and both users above get the same bits.
+ * <p>The tensors are cut into the fixed {@link ChunkGrid} and packed into work items; each item's sum is computed
+ * in double into its own slot, by whichever thread claims it, adding its pieces in order, and the slots are added in
+ * item order. The result therefore depends only on the tensors and the kernels, never on the number of threads, and
+ * both users above get the same bits.
  */
 public final class NormPass {
-    private final Chunk[] chunks;
-    private final double[] sums;
+    private final Chunk[][] items;
+    private final double[] gradSums;
+    private final double[] paramSums; // null unless the pass also reads the parameters
     private final WorkerPool.Task task;
-    private final Kernels kernels;
 
-    public NormPass(List<Tensor> tensors, Kernels kernels) {
-        List<ChunkGrid.Range> ranges = ChunkGrid.cut(tensors, ChunkGrid.CHUNK);
-        this.chunks = new Chunk[ranges.size()];
-        for (int i = 0; i < chunks.length; i++) {
-            ChunkGrid.Range r = ranges.get(i);
-            chunks[i] = Chunk.ofGradients(r.tensor().grads().segment(), r.start(), r.length(), i);
+    /**
+     * @param withParams also sum the squared parameters ({@link #paramSumOfSquares()})
+     */
+    public NormPass(List<Tensor> tensors, Kernels kernels, boolean withParams) {
+        List<List<ChunkGrid.Range>> packed = ChunkGrid.pack(ChunkGrid.cut(tensors, ChunkGrid.CHUNK), ChunkGrid.CHUNK,
+                ChunkGrid.MAX_PIECES);
+        this.items = new Chunk[packed.size()][];
+        for (int i = 0; i < items.length; i++) {
+            List<ChunkGrid.Range> pieces = packed.get(i);
+            items[i] = new Chunk[pieces.size()];
+            for (int j = 0; j < items[i].length; j++) {
+                ChunkGrid.Range r = pieces.get(j);
+                items[i][j] = new Chunk(r.tensor().params().segment(), r.tensor().grads().segment(),
+                        new MemorySegment[0], r.start(), r.length(), 0, i);
+            }
         }
-        this.sums = new double[chunks.length];
-        this.kernels = kernels;
-        this.task = i -> sums[i] = kernels.sumOfSquares(chunks[i].grads(), chunks[i].start(), chunks[i].length());
+        this.gradSums = new double[items.length];
+        this.paramSums = withParams ? new double[items.length] : null;
+        this.task = i -> {
+            double g = 0, p = 0;
+            for (Chunk c : items[i]) {
+                g += kernels.sumOfSquares(c.grads(), c.start(), c.length());
+                if (paramSums != null) {
+                    p += kernels.sumOfSquares(c.params(), c.start(), c.length());
+                }
+            }
+            gradSums[i] = g;
+            if (paramSums != null) {
+                paramSums[i] = p;
+            }
+        };
     }
 
-    /** The sum of squares on {@code pool}, or on the calling thread when {@code pool} is null. Allocates nothing. */
+    /** The sum of squared gradients on {@code pool}, or on the calling thread when it is null. Allocates nothing. */
     public double sumOfSquares(WorkerPool pool) {
         if (pool != null) {
-            pool.run(chunks.length, task);
+            pool.run(items.length, task);
         } else {
-            for (int i = 0; i < chunks.length; i++) {
+            for (int i = 0; i < items.length; i++) {
                 task.run(i);
             }
         }
+        return inOrder(gradSums);
+    }
+
+    /** The sum of squared parameters of the last pass: finite exactly when every parameter is; NaN if not read. */
+    public double paramSumOfSquares() {
+        return paramSums == null ? Double.NaN : inOrder(paramSums);
+    }
+
+    /** Work items of this pass (for tests and benchmarks of the packing). */
+    public int items() {
+        return items.length;
+    }
+
+    private static double inOrder(double[] sums) {
         double s = 0;
         for (double v : sums) {
             s += v;
         }
         return s;
-    }
-
-    /** The kernels this pass runs. */
-    public Kernels kernels() {
-        return kernels;
     }
 }

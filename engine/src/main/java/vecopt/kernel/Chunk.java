@@ -20,8 +20,9 @@ public final class Chunk {
     /**
      * @param state  the state buffers the optimizer keeps for this parameter buffer (possibly none)
      * @param group  the parameter group, whose prepared step the kernel applies
-     * @param index  this chunk's position in its grid: where the kernels store its partial sums
-     *               (the {@link Kernels#NORM_SLOTS} slots from {@code NORM_SLOTS * index})
+     * @param index  the work item this chunk belongs to: where the kernels add its partial sums
+     *               (the {@link Kernels#NORM_SLOTS} slots from {@code NORM_SLOTS * index}); the chunks of one item
+     *               are run in order by one thread
      */
     public Chunk(MemorySegment params, MemorySegment grads, MemorySegment[] state, long start, int length, int group,
                  int index) {
@@ -32,11 +33,6 @@ public final class Chunk {
         this.length = length;
         this.group = group;
         this.index = index;
-    }
-
-    /** A chunk over gradients alone, for reductions. */
-    public static Chunk ofGradients(MemorySegment grads, long start, int length, int index) {
-        return new Chunk(null, grads, new MemorySegment[0], start, length, 0, index);
     }
 
     public int index() {
@@ -57,5 +53,9 @@ public final class Chunk {
 
     public MemorySegment grads() {
         return grads;
+    }
+
+    public MemorySegment params() {
+        return params;
     }
 }

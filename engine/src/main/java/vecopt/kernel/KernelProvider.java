@@ -28,33 +28,53 @@ public final class KernelProvider {
     }
 
     private static Kernels choose() {
-        if ("false".equalsIgnoreCase(System.getProperty("vecopt.vector", "true").trim())) {
-            return fallback(System.Logger.Level.INFO, "vecopt.vector=false: using the scalar kernels");
+        return choose(System.getProperty("vecopt.vector", "true"), System.getProperty("vecopt.vector.bits"),
+                ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent(), System.getLogger("vecopt"));
+    }
+
+    /**
+     * The choice, from its inputs (so that a test can make it for a JVM without the Vector API module).
+     *
+     * @param vector   the value of {@code vecopt.vector} ("false" forces the scalar kernels)
+     * @param bits     the value of {@code vecopt.vector.bits}, or null
+     * @param hasVectorModule whether {@code jdk.incubator.vector} is in the boot layer
+     * @param log      where a fallback to the scalar kernels is reported, once
+     */
+    static Kernels choose(String vector, String bits, boolean hasVectorModule, System.Logger log) {
+        if ("false".equalsIgnoreCase(vector.trim())) {
+            log.log(System.Logger.Level.INFO, "vecopt.vector=false: using the scalar kernels");
+            return SCALAR;
         }
-        if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
-            return fallback(System.Logger.Level.WARNING, "the jdk.incubator.vector module is not loaded: using the"
+        if (!hasVectorModule) {
+            if (bits != null && !bits.isBlank()) { // a width was asked for: running scalar would ignore it silently
+                throw new IllegalArgumentException("vecopt.vector.bits=" + bits.trim() + " asks for a vector width,"
+                        + " but the jdk.incubator.vector module is not loaded: run java with --add-modules"
+                        + " jdk.incubator.vector");
+            }
+            log.log(System.Logger.Level.WARNING, "the jdk.incubator.vector module is not loaded: vecopt runs its"
                     + " scalar kernels, about 10x slower; run java with --add-modules jdk.incubator.vector");
+            return SCALAR;
         }
         try {
             Kernels k = (Kernels) Class.forName("vecopt.kernel.PanamaKernels").getDeclaredConstructor().newInstance();
+            if (k.lanes() >= 4) {
+                return k;
+            }
             // Fewer than 4 float lanes (a 64-bit preferred species) would only be slower than scalar code.
-            return k.lanes() >= 4 ? k : fallback(System.Logger.Level.WARNING,
-                    "the platform's vectors hold " + k.lanes() + " floats: using the scalar kernels");
+            log.log(System.Logger.Level.WARNING, "the platform's vectors hold " + k.lanes()
+                    + " floats: vecopt runs its scalar kernels");
+            return SCALAR;
         } catch (ExceptionInInitializerError e) {
             if (e.getCause() instanceof IllegalArgumentException bad) {
                 throw bad; // a wrong vecopt.vector.bits is the user's mistake: say so instead of running scalar
             }
-            return fallback(System.Logger.Level.WARNING, "the Vector API kernels failed to start (" + e.getCause()
-                    + "): using the scalar kernels");
+            log.log(System.Logger.Level.WARNING, "the Vector API kernels failed to start (" + e.getCause()
+                    + "): vecopt runs its scalar kernels");
+            return SCALAR;
         } catch (ReflectiveOperationException | LinkageError e) {
-            return fallback(System.Logger.Level.WARNING, "the Vector API kernels failed to load (" + e
-                    + "): using the scalar kernels");
+            log.log(System.Logger.Level.WARNING, "the Vector API kernels failed to load (" + e
+                    + "): vecopt runs its scalar kernels");
+            return SCALAR;
         }
-    }
-
-    /** The scalar kernels, saying why once: this runs once per JVM, when the kernels are first asked for. */
-    private static Kernels fallback(System.Logger.Level level, String why) {
-        System.getLogger("vecopt").log(level, why);
-        return SCALAR;
     }
 }

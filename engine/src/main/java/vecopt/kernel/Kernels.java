@@ -19,11 +19,12 @@ public interface Kernels {
     /**
      * Adam / AdamW / AMSGrad on one chunk: reads p, g, m, v (and vmax) once, writes p, m, v (and vmax) once.
      *
-     * @param norms null, or an array in which the same pass stores partial sums (in double) for the chunk, in the
-     *              {@link #NORM_SLOTS} slots from {@code NORM_SLOTS * chunk.index()}: the first 8 hold partial sums
-     *              of squared updates {@code (p_new - p_old)^2}, the next 8 of squared new parameters. Add them in
-     *              slot order. (Lane partials are stored rather than reduced here: handing a vector to a method C2
-     *              did not inline would box it, and the step must not allocate.)
+     * @param norms null, or an array to which the same pass adds partial sums (in double) for the chunk, in the
+     *              {@link #NORM_SLOTS} slots from {@code NORM_SLOTS * chunk.index()}: the first 8 take squared updates
+     *              {@code (p_new - p_old)^2}, the next 8 squared new parameters. The caller zeroes an item's slots
+     *              before its first chunk and adds them in slot order after its last. (Lane partials are stored
+     *              rather than reduced here: handing a vector to a method C2 did not inline would box it, and the
+     *              step must not allocate.)
      */
     void adam(Chunk chunk, AdamStep step, double[] norms);
 

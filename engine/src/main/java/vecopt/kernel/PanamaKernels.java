@@ -58,20 +58,46 @@ final class PanamaKernels implements Kernels {
         final int bound = SPECIES.loopBound(n);
         if (norms != null) {
             adamTracked(c, k, bound, norms);
+        } else if (k.amsgrad) {
+            adamAmsgrad(c, k, bound);
+        } else if (k.useL2) {
+            adamL2(c, k, bound);
         } else {
-            adamUntracked(c, k, bound);
+            adamDecoupled(c, k, bound);
         }
         ScalarKernels.adamRange(c, k, bound, n, norms);
     }
 
-    // The untracked update is one loop whose per-step flags (L2, AMSGrad) are loop invariants: C2 prunes the branch a
-    // run never takes or unswitches the loop (the design note in package-info has the measurements). The tracked
-    // variant is a loop of its own: with its double accumulators in the same loop, conditionally updated, C2 boxed a
-    // vector per iteration (StepAllocationTest caught it), and the combined body outgrew the inlining budget.
+    // One straight-line loop per variant that reads or writes other streams, rather than one loop with flags: with
+    // AMSGrad's running max (or SGD's momentum buffer) behind a loop-invariant flag, a JVM that had run both
+    // variants (the property suites, then StepAllocationTest) compiled the merged loop so that it boxed one vector
+    // per iteration, 20 to 330 KB per step. See the kernel package's design note.
 
-    private static void adamUntracked(Chunk c, AdamStep k, int bound) {
+    private static void adamDecoupled(Chunk c, AdamStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1];
-        final MemorySegment xs = k.amsgrad ? c.state[2] : null;
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps), decay = FloatVector.broadcast(SPECIES, k.decay);
+        final FloatVector negStep = FloatVector.broadcast(SPECIES, k.negStepSize);
+        final FloatVector invBc2 = FloatVector.broadcast(SPECIES, k.invSqrtBc2);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final long base = c.start * Float.BYTES;
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long off = base + (long) i * Float.BYTES;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, off, ORDER);
+            FloatVector g = FloatVector.fromMemorySegment(SPECIES, gs, off, ORDER).mul(scale);
+            FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, off, ORDER).fma(b1, g.mul(c1));
+            FloatVector v = FloatVector.fromMemorySegment(SPECIES, vs, off, ORDER).fma(b2, g.mul(c2).mul(g));
+            m.intoMemorySegment(ms, off, ORDER);
+            v.intoMemorySegment(vs, off, ORDER);
+            FloatVector denom = v.lanewise(VectorOperators.SQRT).fma(invBc2, eps);
+            m.div(denom).fma(negStep, p.mul(decay)).intoMemorySegment(ps, off, ORDER);
+        }
+    }
+
+    private static void adamL2(Chunk c, AdamStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1];
         final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
         final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
         final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps), decay = FloatVector.broadcast(SPECIES, k.decay);
@@ -79,7 +105,31 @@ final class PanamaKernels implements Kernels {
         final FloatVector invBc2 = FloatVector.broadcast(SPECIES, k.invSqrtBc2);
         final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
         final FloatVector l2 = FloatVector.broadcast(SPECIES, k.l2);
-        final boolean useL2 = k.useL2, ams = k.amsgrad;
+        final long base = c.start * Float.BYTES;
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long off = base + (long) i * Float.BYTES;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, off, ORDER);
+            FloatVector g = p.fma(l2, FloatVector.fromMemorySegment(SPECIES, gs, off, ORDER).mul(scale));
+            FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, off, ORDER).fma(b1, g.mul(c1));
+            FloatVector v = FloatVector.fromMemorySegment(SPECIES, vs, off, ORDER).fma(b2, g.mul(c2).mul(g));
+            m.intoMemorySegment(ms, off, ORDER);
+            v.intoMemorySegment(vs, off, ORDER);
+            FloatVector denom = v.lanewise(VectorOperators.SQRT).fma(invBc2, eps);
+            m.div(denom).fma(negStep, p.mul(decay)).intoMemorySegment(ps, off, ORDER);
+        }
+    }
+
+    private static void adamAmsgrad(Chunk c, AdamStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1], xs = c.state[2];
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps), decay = FloatVector.broadcast(SPECIES, k.decay);
+        final FloatVector negStep = FloatVector.broadcast(SPECIES, k.negStepSize);
+        final FloatVector invBc2 = FloatVector.broadcast(SPECIES, k.invSqrtBc2);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector l2 = FloatVector.broadcast(SPECIES, k.l2);
+        final boolean useL2 = k.useL2;
         final long base = c.start * Float.BYTES;
         final int step = SPECIES.length();
         for (int i = 0; i < bound; i += step) {
@@ -93,11 +143,9 @@ final class PanamaKernels implements Kernels {
             FloatVector v = FloatVector.fromMemorySegment(SPECIES, vs, off, ORDER).fma(b2, g.mul(c2).mul(g));
             m.intoMemorySegment(ms, off, ORDER);
             v.intoMemorySegment(vs, off, ORDER);
-            if (ams) {
-                v = FloatVector.fromMemorySegment(SPECIES, xs, off, ORDER).max(v);
-                v.intoMemorySegment(xs, off, ORDER);
-            }
-            FloatVector denom = v.lanewise(VectorOperators.SQRT).fma(invBc2, eps);
+            FloatVector vmax = FloatVector.fromMemorySegment(SPECIES, xs, off, ORDER).max(v);
+            vmax.intoMemorySegment(xs, off, ORDER);
+            FloatVector denom = vmax.lanewise(VectorOperators.SQRT).fma(invBc2, eps);
             m.div(denom).fma(negStep, p.mul(decay)).intoMemorySegment(ps, off, ORDER);
         }
     }
@@ -108,26 +156,22 @@ final class PanamaKernels implements Kernels {
         final int bound = SPECIES.loopBound(n);
         if (norms != null) {
             sgdTracked(c, k, bound, norms);
-        } else if (k.useMomentum && k.firstStep) {
+        } else if (!k.useMomentum) {
+            sgdPlain(c, k, bound);
+        } else if (k.firstStep) {
             sgdMomentumFirst(c, k, bound);
         } else {
-            sgdUntracked(c, k, bound);
+            sgdMomentum(c, k, bound);
         }
         ScalarKernels.sgdRange(c, k, bound, n, norms);
     }
 
-    // Plain SGD and momentum share the steady-state loop (the momentum flag is a loop invariant). The first momentum
-    // step (buffer = gradient) has a loop of its own: a `first ? g : ...` select inside the steady-state loop, once
-    // profiled as taken on a first step, left C2's code for every later step 13% slower at 64M.
-    private static void sgdUntracked(Chunk c, SgdStep k, int bound) {
+    private static void sgdPlain(Chunk c, SgdStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads;
-        final MemorySegment bs = k.useMomentum ? c.state[0] : null;
         final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
         final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
-        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
-        final FloatVector damp1 = FloatVector.broadcast(SPECIES, k.oneMinusDampening);
         final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
-        final boolean useWd = k.useWeightDecay, useMom = k.useMomentum, nesterov = k.nesterov;
+        final boolean useWd = k.useWeightDecay;
         final long base = c.start * Float.BYTES;
         final int step = SPECIES.length();
         for (int i = 0; i < bound; i += step) {
@@ -137,12 +181,32 @@ final class PanamaKernels implements Kernels {
             if (useWd) {
                 g = p.fma(wd, g);
             }
-            FloatVector d = g;
-            if (useMom) {
-                FloatVector buf = FloatVector.fromMemorySegment(SPECIES, bs, off, ORDER).fma(mom, g.mul(damp1));
-                buf.intoMemorySegment(bs, off, ORDER);
-                d = nesterov ? buf.fma(mom, g) : buf;
+            g.fma(negLr, p).intoMemorySegment(ps, off, ORDER);
+        }
+    }
+
+    // The first step (buffer = gradient) has a loop of its own: a `first ? g : ...` select inside the steady-state
+    // loop, once profiled as taken on a first step, left C2's code for every later step 13% slower at 64M.
+    private static void sgdMomentum(Chunk c, SgdStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, bs = c.state[0];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector damp1 = FloatVector.broadcast(SPECIES, k.oneMinusDampening);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final boolean useWd = k.useWeightDecay, nesterov = k.nesterov;
+        final long base = c.start * Float.BYTES;
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long off = base + (long) i * Float.BYTES;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, off, ORDER);
+            FloatVector g = FloatVector.fromMemorySegment(SPECIES, gs, off, ORDER).mul(scale);
+            if (useWd) {
+                g = p.fma(wd, g);
             }
+            FloatVector buf = FloatVector.fromMemorySegment(SPECIES, bs, off, ORDER).fma(mom, g.mul(damp1));
+            buf.intoMemorySegment(bs, off, ORDER);
+            FloatVector d = nesterov ? buf.fma(mom, g) : buf;
             d.fma(negLr, p).intoMemorySegment(ps, off, ORDER);
         }
     }
@@ -169,6 +233,7 @@ final class PanamaKernels implements Kernels {
             d.fma(negLr, p).intoMemorySegment(ps, off, ORDER);
         }
     }
+
     // The tracked variants also sum (p_new - p_old)^2 and p_new^2 in double in the same pass; they are the opt-in
     // path (StepReport's update/parameter norms), so one loop with per-step flags serves all options.
 
@@ -216,14 +281,15 @@ final class PanamaKernels implements Kernels {
         }
         // Stored here, not in a helper: a vector handed to a method C2 did not inline (the tracked loops reach the
         // inlining node budget) is boxed, and the step must not allocate.
-        final int slot = NORM_SLOTS * c.index;
-        java.util.Arrays.fill(norms, slot, slot + NORM_SLOTS, 0.0);
-        du0.add(du1).intoArray(norms, slot);
-        pp0.add(pp1).intoArray(norms, slot + NORM_SLOTS / 2);
+        final int slot = NORM_SLOTS * c.index; // added to the item's slots: its earlier pieces are there already
+        DoubleVector.fromArray(DSPECIES, norms, slot).add(du0.add(du1)).intoArray(norms, slot);
+        DoubleVector.fromArray(DSPECIES, norms, slot + NORM_SLOTS / 2).add(pp0.add(pp1))
+                .intoArray(norms, slot + NORM_SLOTS / 2);
     }
 
     private static void sgdTracked(Chunk c, SgdStep k, int bound, double[] norms) {
-        final MemorySegment ps = c.params, gs = c.grads, bs = c.state[0];
+        final MemorySegment ps = c.params, gs = c.grads;
+        final MemorySegment bs = k.useMomentum ? c.state[0] : null;
         final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
         final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
         final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
@@ -260,10 +326,10 @@ final class PanamaKernels implements Kernels {
         }
         // Stored here, not in a helper: a vector handed to a method C2 did not inline (the tracked loops reach the
         // inlining node budget) is boxed, and the step must not allocate.
-        final int slot = NORM_SLOTS * c.index;
-        java.util.Arrays.fill(norms, slot, slot + NORM_SLOTS, 0.0);
-        du0.add(du1).intoArray(norms, slot);
-        pp0.add(pp1).intoArray(norms, slot + NORM_SLOTS / 2);
+        final int slot = NORM_SLOTS * c.index; // added to the item's slots: its earlier pieces are there already
+        DoubleVector.fromArray(DSPECIES, norms, slot).add(du0.add(du1)).intoArray(norms, slot);
+        DoubleVector.fromArray(DSPECIES, norms, slot + NORM_SLOTS / 2).add(pp0.add(pp1))
+                .intoArray(norms, slot + NORM_SLOTS / 2);
     }
 
     @Override

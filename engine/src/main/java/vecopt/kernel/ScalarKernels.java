@@ -12,21 +12,14 @@ final class ScalarKernels implements Kernels {
 
     @Override
     public void adam(Chunk c, AdamStep k, double[] norms) {
-        clearSlots(c, norms);
         adamRange(c, k, 0, c.length, norms);
     }
 
     @Override
     public void sgd(Chunk c, SgdStep k, double[] norms) {
-        clearSlots(c, norms);
         sgdRange(c, k, 0, c.length, norms);
     }
 
-    static void clearSlots(Chunk c, double[] norms) {
-        if (norms != null) {
-            java.util.Arrays.fill(norms, NORM_SLOTS * c.index, NORM_SLOTS * (c.index + 1), 0.0);
-        }
-    }
 
     @Override
     public String describe() {

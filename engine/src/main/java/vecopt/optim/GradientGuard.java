@@ -3,6 +3,7 @@ package vecopt.optim;
 import vecopt.clip.Clip;
 import vecopt.clip.NonFinite;
 import vecopt.clip.NonFiniteGradientException;
+import vecopt.clip.NonFiniteParameterException;
 import vecopt.exec.NormPass;
 import vecopt.exec.WorkerPool;
 import vecopt.kernel.Kernels;
@@ -19,14 +20,18 @@ final class GradientGuard {
     private final NormPass pass;
     private final double maxNorm; // 0: no clipping
     private final NonFinite policy;
+    private final boolean checkParams;
     private double norm = Double.NaN;
     private double coef = 1.0;
+    private boolean paramsFinite = true;
+    private boolean ran;
 
-    GradientGuard(ParamSet params, Kernels kernels, double maxNorm, NonFinite policy) {
+    GradientGuard(ParamSet params, Kernels kernels, double maxNorm, NonFinite policy, boolean checkParams) {
         this.params = params;
-        this.pass = new NormPass(params.tensors(), kernels);
+        this.pass = new NormPass(params.tensors(), kernels, checkParams);
         this.maxNorm = maxNorm;
         this.policy = policy;
+        this.checkParams = checkParams;
     }
 
     /**
@@ -38,10 +43,22 @@ final class GradientGuard {
     boolean admit(WorkerPool pool) {
         norm = Double.NaN;
         coef = 1.0;
-        if (maxNorm == 0 && policy == NonFinite.PROCEED) {
+        paramsFinite = true;
+        ran = false;
+        if (maxNorm == 0 && policy == NonFinite.PROCEED && !checkParams) { // nothing to decide: no read pass
             return true;
         }
+        ran = true;
         norm = Math.sqrt(pass.sumOfSquares(pool));
+        paramsFinite = !checkParams || Double.isFinite(pass.paramSumOfSquares());
+        if (!paramsFinite) {
+            if (policy == NonFinite.THROW) {
+                throw firstNonFiniteParameter();
+            }
+            if (policy == NonFinite.SKIP) {
+                return false;
+            }
+        }
         if (!Double.isFinite(norm)) {
             if (policy == NonFinite.THROW) {
                 throw firstNonFinite();
@@ -61,6 +78,16 @@ final class GradientGuard {
         return norm;
     }
 
+    /** True when the last {@link #admit} ran the norm pass. */
+    boolean ran() {
+        return ran;
+    }
+
+    /** False when the last {@link #admit} found a NaN or infinite parameter (only with parameter checks on). */
+    boolean paramsFinite() {
+        return paramsFinite;
+    }
+
     /** The factor the update multiplies gradients by (1 when not clipping). */
     double coefficient() {
         return coef;
@@ -69,6 +96,18 @@ final class GradientGuard {
     /** The sum of squared gradients on {@code pool}: what a data-parallel rank contributes to the global norm. */
     double sumOfSquares(WorkerPool pool) {
         return pass.sumOfSquares(pool);
+    }
+
+    private NonFiniteParameterException firstNonFiniteParameter() {
+        for (Tensor t : params.tensors()) {
+            for (long i = 0; i < t.length(); i++) {
+                float v = t.params().get(t.offset() + i);
+                if (!Float.isFinite(v)) {
+                    return new NonFiniteParameterException(t.name(), i, v);
+                }
+            }
+        }
+        return new NonFiniteParameterException("?", -1, Float.NaN);
     }
 
     private NonFiniteGradientException firstNonFinite() {

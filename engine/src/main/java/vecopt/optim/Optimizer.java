@@ -3,9 +3,16 @@ package vecopt.optim;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
 import vecopt.check.Require;
 import vecopt.clip.Clip;
@@ -55,16 +62,16 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
     private final Kernels kernels;
     private final StateBuffers state;
     private final GradientGuard guard;
-    private final Storage[] buffersToCheck;
-    private final String[] bufferRoles;
-    private final Chunk[] chunks;
+    private final Storage[] scopesToCheck; // one buffer per distinct arena of the off-heap buffers
+    private final String[] scopeRoles;
+    private final Chunk[][] items; // the update's work items, each a few chunks run in order by one thread
     private final double[] groupLr;
     private final StepReport report;
     private final WorkerPool pool;
     private final boolean trackNorms;
     private final double[] updateSums; // per chunk: NORM_SLOTS partial sums of squared updates and new params
     private final WorkerPool.Task updateTask;
-    private final AtomicBoolean busy = new AtomicBoolean();
+    private final AtomicReference<Thread> owner = new AtomicReference<>(); // the thread inside step, if any
     private long steps;
     private boolean closed;
     private RuntimeException broken; // a kernel failed part-way through an update: state is no longer consistent
@@ -76,39 +83,63 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
         this.groups = b.assignment.assign(b.params, b.defaults);
         this.groupArray = groups.toArray(new ParamGroup[0]);
         this.state = new StateBuffers(params, stateNames(groups), b.stateArena);
-        this.guard = new GradientGuard(params, kernels, b.maxNorm, b.nonFinite);
-        List<Storage> check = new ArrayList<>();
-        List<String> roles = new ArrayList<>();
+        this.guard = new GradientGuard(params, kernels, b.maxNorm, b.nonFinite, b.checkParams);
+        // Buffers are checked per arena, not one by one: a model of 100,000 buffers in one arena is one check a step.
+        Map<MemorySegment.Scope, String> scopes = new LinkedHashMap<>();
+        Map<MemorySegment.Scope, Storage> representative = new LinkedHashMap<>();
+        Set<Storage> seen = Collections.newSetFromMap(new IdentityHashMap<>());
         for (Tensor t : params.tensors()) {
-            if (check.stream().noneMatch(s -> s == t.params())) {
-                check.add(t.params());
-                roles.add("params of '" + t.name() + "'");
-                check.add(t.grads());
-                roles.add("grads of '" + t.name() + "'");
+            if (seen.add(t.params())) {
+                noteScope(scopes, representative, t.params(), "params of '" + t.name() + "'");
+                noteScope(scopes, representative, t.grads(), "grads of '" + t.name() + "'");
                 Storage[] s = state.of(t.params());
                 for (int i = 0; i < s.length; i++) {
-                    check.add(s[i]);
-                    roles.add(state.names().get(i) + " of '" + t.name() + "'");
+                    noteScope(scopes, representative, s[i], state.names().get(i) + " of '" + t.name() + "'");
                 }
             }
         }
-        this.buffersToCheck = check.toArray(new Storage[0]);
-        this.bufferRoles = roles.toArray(new String[0]);
-        List<Chunk> cs = new ArrayList<>();
+        this.scopesToCheck = representative.values().toArray(new Storage[0]);
+        this.scopeRoles = new String[scopesToCheck.length];
+        for (int i = 0; i < scopesToCheck.length; i++) {
+            scopeRoles[i] = scopes.get(scopesToCheck[i].segment().scope());
+        }
+        List<ChunkGrid.Range> ranges = new ArrayList<>();
+        List<Integer> groupOf = new ArrayList<>();
         for (int g = 0; g < groups.size(); g++) {
             for (ChunkGrid.Range r : ChunkGrid.cut(groups.get(g).tensors(), ChunkGrid.CHUNK)) {
-                Tensor t = r.tensor();
-                cs.add(new Chunk(t.params().segment(), t.grads().segment(), state.segments(t.params()), r.start(),
-                        r.length(), g, cs.size()));
+                ranges.add(r);
+                groupOf.add(g);
             }
         }
-        this.chunks = cs.toArray(new Chunk[0]);
+        Map<ChunkGrid.Range, Integer> groupByRange = new IdentityHashMap<>();
+        for (int i = 0; i < ranges.size(); i++) {
+            groupByRange.put(ranges.get(i), groupOf.get(i));
+        }
+        List<List<ChunkGrid.Range>> packed = ChunkGrid.pack(ranges, ChunkGrid.CHUNK, ChunkGrid.MAX_PIECES);
+        this.items = new Chunk[packed.size()][];
+        for (int i = 0; i < items.length; i++) {
+            List<ChunkGrid.Range> pieces = packed.get(i);
+            items[i] = new Chunk[pieces.size()];
+            for (int j = 0; j < items[i].length; j++) {
+                ChunkGrid.Range r = pieces.get(j);
+                Tensor t = r.tensor();
+                items[i][j] = new Chunk(t.params().segment(), t.grads().segment(), state.segments(t.params()),
+                        r.start(), r.length(), groupByRange.get(r), i);
+            }
+        }
         this.groupLr = new double[groups.size()];
-        this.report = new StepReport(groups.size());
+        this.report = new StepReport(groups.size(), kernels.describe());
         this.trackNorms = b.trackNorms;
-        this.updateSums = trackNorms ? new double[Kernels.NORM_SLOTS * chunks.length] : null;
+        this.updateSums = trackNorms ? new double[Kernels.NORM_SLOTS * items.length] : null;
         final Kernels k = kernels;
-        this.updateTask = i -> run(k, chunks[i], updateSums);
+        this.updateTask = i -> {
+            if (updateSums != null) {
+                Arrays.fill(updateSums, Kernels.NORM_SLOTS * i, Kernels.NORM_SLOTS * (i + 1), 0.0);
+            }
+            for (Chunk c : items[i]) {
+                run(k, c, updateSums);
+            }
+        };
         WorkerPool p;
         try {
             p = new WorkerPool(b.threads);
@@ -117,6 +148,17 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
             throw e;
         }
         this.pool = p;
+    }
+
+    /** Remembers the first buffer of each off-heap arena, under its role, for the per-step liveness check. */
+    private static void noteScope(Map<MemorySegment.Scope, String> roles, Map<MemorySegment.Scope, Storage> first,
+                                  Storage buffer, String role) {
+        if (buffer.isNative()) { // a heap array's scope is always alive and open to every thread
+            MemorySegment.Scope scope = buffer.segment().scope();
+            if (roles.putIfAbsent(scope, role) == null) {
+                first.put(scope, buffer);
+            }
+        }
     }
 
     /** PyTorch's names of the state variables these groups need, in buffer order. */
@@ -153,9 +195,9 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
             if (!guard.admit(pool)) {
                 return skip();
             }
-            return update(guard.norm(), guard.coefficient());
+            return update(guard.norm(), guard.coefficient(), guard.ran());
         } finally {
-            busy.set(false);
+            leave();
         }
     }
 
@@ -171,9 +213,9 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
         try {
             checkReady();
             prepareLrs(lr);
-            return update(Double.NaN, gradScale);
+            return update(Double.NaN, gradScale, false);
         } finally {
-            busy.set(false);
+            leave();
         }
     }
 
@@ -189,15 +231,21 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
             checkReady();
             return guard.sumOfSquares(pool);
         } finally {
-            busy.set(false);
+            leave();
         }
     }
 
     private void enter() {
-        if (!busy.compareAndSet(false, true)) {
-            throw new IllegalStateException("this optimizer is in use by another thread: step it from one thread at"
-                    + " a time");
+        Thread self = Thread.currentThread();
+        if (!owner.compareAndSet(null, self)) {
+            Thread other = owner.get();
+            throw new IllegalStateException("thread '" + self.getName() + "' called this optimizer while thread '"
+                    + (other == null ? "?" : other.getName()) + "' is inside it: step it from one thread at a time");
         }
+    }
+
+    private void leave() {
+        owner.set(null);
     }
 
     private void checkReady() {
@@ -210,10 +258,10 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
                     broken);
         }
         Thread self = Thread.currentThread();
-        for (int i = 0; i < buffersToCheck.length; i++) {
-            buffersToCheck[i].checkUsable(bufferRoles[i], self);
+        for (int i = 0; i < scopesToCheck.length; i++) {
+            scopesToCheck[i].checkUsable(scopeRoles[i], self);
             for (int w = 0; w < pool.workers(); w++) {
-                buffersToCheck[i].checkUsable(bufferRoles[i], pool.worker(w));
+                scopesToCheck[i].checkUsable(scopeRoles[i], pool.worker(w));
             }
         }
     }
@@ -233,12 +281,12 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
         }
     }
 
-    private StepReport update(double norm, double coef) {
+    private StepReport update(double norm, double coef, boolean computed) {
         for (int g = 0; g < groupArray.length; g++) {
             prepare(g, groupArray[g].options(), groupLr[g], groupArray[g].steps + 1, coef);
         }
         try {
-            pool.run(chunks.length, updateTask);
+            pool.run(items.length, updateTask);
         } catch (WorkerPool.WorkerException e) {
             broken = new StepFailedException(e.getCause()); // some chunks were updated and some not
             throw broken;
@@ -248,6 +296,9 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
         }
         report.step = ++steps;
         report.skipped = false;
+        report.nonFiniteParams = false;
+        report.gradNormComputed = computed;
+        report.normsTracked = trackNorms;
         report.gradNorm = norm;
         report.clipCoef = coef;
         report.updateNorm = trackNorms ? Math.sqrt(sumSlots(updateSums, 0)) : Double.NaN;
@@ -259,6 +310,9 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
     private StepReport skip() {
         report.skipped = true;
         report.skippedSteps++;
+        report.nonFiniteParams = !guard.paramsFinite();
+        report.gradNormComputed = true;
+        report.normsTracked = false;
         report.gradNorm = guard.norm();
         report.clipCoef = Double.NaN;
         report.updateNorm = Double.NaN;
@@ -331,7 +385,7 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
                 state.close();
             }
         } finally {
-            busy.set(false);
+            leave();
         }
     }
 
@@ -351,6 +405,7 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
         private double maxNorm;
         private NonFinite nonFinite = NonFinite.SKIP;
         private boolean trackNorms;
+        private boolean checkParams;
 
         Builder(ParamSet params, O defaults) {
             this.params = Objects.requireNonNull(params, "params");
@@ -377,7 +432,7 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
 
         /** A group with its own options for the named tensors. */
         public B group(String name, O options, String... tensorNames) {
-            List<String> names = List.of(tensorNames);
+            Set<String> names = new HashSet<>(List.of(tensorNames));
             for (String n : names) {
                 params.tensor(n); // throws, naming it, when there is no such tensor
             }
@@ -423,6 +478,17 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
         /** What to do with NaN or infinite gradients (default {@link NonFinite#SKIP}). */
         public B onNonFinite(NonFinite policy) {
             this.nonFinite = Require.notNull("policy", policy);
+            return self();
+        }
+
+        /**
+         * Also check that every parameter is finite before each update, in the gradient guard's read pass (which
+         * then reads the parameters too: 4 more bytes per parameter). A NaN or infinite parameter is handled by the
+         * {@link #onNonFinite} policy as a bad gradient is: THROW names the tensor, SKIP leaves everything as it is
+         * and reports {@link StepReport#nonFiniteParams()}, PROCEED updates anyway. Default off, as in PyTorch.
+         */
+        public B checkParams(boolean check) {
+            this.checkParams = check;
             return self();
         }
 

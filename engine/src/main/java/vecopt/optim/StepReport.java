@@ -15,9 +15,14 @@ public final class StepReport {
     double clipCoef = 1.0;
     double updateNorm = Double.NaN;
     double paramNorm = Double.NaN;
+    boolean gradNormComputed;
+    boolean normsTracked;
+    boolean nonFiniteParams;
+    private final String kernels;
 
-    StepReport(int groups) {
+    StepReport(int groups, String kernels) {
         this.groupLr = new double[groups];
+        this.kernels = kernels;
     }
 
     /** Number of updates the optimizer has applied, including this one. */
@@ -40,7 +45,10 @@ public final class StepReport {
         return skippedSteps;
     }
 
-    /** Global L2 norm of the gradients before clipping; NaN when no norm pass ran (no clipping, policy PROCEED). */
+    /**
+     * Global L2 norm of the gradients before clipping; NaN when no norm pass ran (no clipping and policy PROCEED:
+     * {@link #gradNormComputed()} tells that apart from a NaN gradient).
+     */
     public double gradNorm() {
         return gradNorm;
     }
@@ -48,6 +56,29 @@ public final class StepReport {
     /** The factor the gradients were multiplied by (1 when not clipped). */
     public double clipCoef() {
         return clipCoef;
+    }
+
+    /** True when this step ran the norm pass, so {@link #gradNorm()} is the gradients' norm (possibly NaN or inf). */
+    public boolean gradNormComputed() {
+        return gradNormComputed;
+    }
+
+    /**
+     * True when this step computed {@link #updateNorm()} and {@link #paramNorm()} ({@code trackNorms} on and the
+     * step not skipped); when false they are NaN, which then means "not computed", not "the parameters are NaN".
+     */
+    public boolean normsTracked() {
+        return normsTracked;
+    }
+
+    /** True when the step was skipped because a parameter was NaN or infinite ({@code checkParams} on). */
+    public boolean nonFiniteParams() {
+        return nonFiniteParams;
+    }
+
+    /** The kernels that ran, e.g. "Panama FloatVector 512-bit (16 lanes)" (scalar kernels are about 10x slower). */
+    public String kernels() {
+        return kernels;
     }
 
     /** L2 norm of this step's change of the parameters (with {@code trackNorms}; else NaN). */
@@ -74,8 +105,11 @@ public final class StepReport {
 
     @Override
     public String toString() {
-        return "StepReport[step=" + step + (skipped ? ", SKIPPED" : "") + ", lr=" + Arrays.toString(groupLr)
-                + ", gradNorm=" + gradNorm + ", clipCoef=" + clipCoef + ", updateNorm=" + updateNorm
-                + ", paramNorm=" + paramNorm + "]";
+        return "StepReport[step=" + step + (skipped ? ", SKIPPED" + (nonFiniteParams ? " (non-finite parameter)" : "")
+                : "") + ", lr=" + Arrays.toString(groupLr)
+                + ", gradNorm=" + (gradNormComputed ? String.valueOf(gradNorm) : "not computed")
+                + ", clipCoef=" + clipCoef
+                + (normsTracked ? ", updateNorm=" + updateNorm + ", paramNorm=" + paramNorm : ", norms not tracked")
+                + ", kernels=" + kernels + "]";
     }
 }

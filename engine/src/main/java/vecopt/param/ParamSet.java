@@ -97,15 +97,34 @@ public final class ParamSet {
         }
         // Every buffer in its one role, and no memory behind two Storage objects: otherwise an update could write
         // what another chunk reads as a gradient, or one element could be updated twice in a step.
+        // Checked in O(n log n) for n buffers: heap buffers by array identity, off-heap ones sorted by address.
         List<Storage> buffers = new ArrayList<>(perBuffer.keySet());
         buffers.addAll(gradOf.values());
-        for (int a = 0; a < buffers.size(); a++) {
-            for (int b = a + 1; b < buffers.size(); b++) {
-                if (buffers.get(a).overlaps(buffers.get(b))) {
-                    throw new IllegalArgumentException("buffers " + buffers.get(a) + " and " + buffers.get(b)
-                            + " share memory: a parameter buffer is also a gradient buffer, or one buffer is wrapped"
-                            + " twice; give each role its own memory and wrap it once");
+        Map<Object, Storage> byArray = new IdentityHashMap<>();
+        Map<Storage, Boolean> seen = new IdentityHashMap<>();
+        List<Storage> offHeap = new ArrayList<>();
+        for (Storage b : buffers) {
+            if (seen.put(b, Boolean.TRUE) != null) {
+                throw sharing(b, b);
+            }
+            if (b.isNative()) {
+                offHeap.add(b);
+            } else {
+                Storage other = byArray.put(b.segment().heapBase().orElseThrow(), b);
+                if (other != null) {
+                    throw sharing(other, b);
                 }
+            }
+        }
+        offHeap.removeIf(b -> b.length() == 0); // an empty buffer holds no memory to share
+        offHeap.sort(Comparator.comparingLong(b -> b.segment().address()));
+        Storage reach = null; // the buffer reaching furthest so far
+        for (Storage b : offHeap) {
+            if (reach != null && b.overlaps(reach)) {
+                throw sharing(reach, b);
+            }
+            if (reach == null || end(b) > end(reach)) {
+                reach = b;
             }
         }
         for (List<Tensor> list : perBuffer.values()) {
@@ -123,6 +142,15 @@ public final class ParamSet {
                 }
             }
         }
+    }
+
+    private static long end(Storage b) {
+        return b.segment().address() + b.segment().byteSize();
+    }
+
+    private static IllegalArgumentException sharing(Storage a, Storage b) {
+        return new IllegalArgumentException("buffers " + a + " and " + b + " share memory: a parameter buffer is also"
+                + " a gradient buffer, or one buffer is wrapped twice; give each role its own memory and wrap it once");
     }
 
     /** Collects tensors in order; {@link #build()} validates names and ranges. */

@@ -28,9 +28,11 @@ class ConcurrentStepTest {
     static final class Held extends DelegatingKernels {
         final CountDownLatch entered = new CountDownLatch(1);
         final CountDownLatch release = new CountDownLatch(1);
+        volatile Thread inside;
 
         @Override
         public void adam(Chunk c, AdamStep step, double[] norms) {
+            inside = Thread.currentThread();
             entered.countDown();
             try {
                 release.await();
@@ -55,7 +57,9 @@ class ConcurrentStepTest {
                 held.entered.await();
                 float before = p[0];
                 IllegalStateException e = assertThrows(IllegalStateException.class, () -> opt.step(1e-3));
-                assertTrue(e.getMessage().contains("one thread at a time"), e.getMessage());
+                assertTrue(e.getMessage().contains("one thread at a time")
+                        && e.getMessage().contains("'" + Thread.currentThread().getName() + "'")
+                        && e.getMessage().contains("'" + held.inside.getName() + "'"), e.getMessage());
                 assertThrows(IllegalStateException.class, opt::localGradSumOfSquares);
                 assertThrows(IllegalStateException.class, opt::close);
                 assertEquals(before, p[0], "the refused call wrote nothing");
