@@ -61,10 +61,17 @@ final class Catalog {
             case "StepBench" -> {
                 // Named apart from AdamBench's kernel-level rows: these run through the optimizer and its pool.
                 String who = r.method().equals(NATIVE) ? "native C omp" : "engine step";
-                yield r.param("optimizer", "adamw").equals("adamw")
-                        ? Optional.of(new Entry("adamw", who, 28, TRAFFIC))
-                        : Optional.of(new Entry("sgd_momentum", who, 20, TRAFFIC));
+                yield switch (r.param("optimizer", "adamw")) {
+                    case "adamw" -> Optional.of(new Entry("adamw", who, 28, TRAFFIC));
+                    case "amsgrad" -> Optional.of(new Entry("amsgrad", who, 36, TRAFFIC));
+                    default -> Optional.of(new Entry("sgd_momentum", who, 20, TRAFFIC));
+                };
             }
+            // A whole AdamW step over a model's layout; the peer that matters is the flat layout (README table), and
+            // the single-shot construction time is not a throughput.
+            case "LayoutBench" -> r.method().equals("step")
+                    ? Optional.of(new Entry("adamw " + r.param("layout", "?"), "engine step", 28, TRAFFIC, "none"))
+                    : Optional.empty();
             case "ClipBench" -> switch (r.method()) {
                 case "norm" -> Optional.of(new Entry("global norm", "engine pool", 4, READ, "nativeNorm"));
                 case "nativeNorm" -> Optional.of(new Entry("global norm", "native C", 4, READ, "nativeNorm"));
