@@ -56,6 +56,14 @@ public class LayoutBench {
     @Param({"1", "2"})
     public int threads;
 
+    /**
+     * Where the tensors' buffers live: {@code separate} allocations (as an autograd stack makes them), or
+     * {@code slab}: still one buffer per tensor as far as vecopt knows, but slices of one contiguous allocation, to
+     * tell what the engine costs per tensor from what scattered small allocations cost the memory system.
+     */
+    @Param({"separate"})
+    public String placement;
+
     private Arena arena;
     private ParamSet set;
     private AdamW opt;
@@ -117,11 +125,20 @@ public class LayoutBench {
         return s;
     }
 
-    /** The layout's tensors, each in its own pair of off-heap buffers. */
-    static ParamSet lay(long[] sizes, Arena arena) {
+    /** The layout's tensors, each in its own pair of off-heap buffers (or slices of two slabs). */
+    static ParamSet lay(long[] sizes, Arena arena, boolean slab) {
         ParamSet.Builder b = ParamSet.builder();
+        long total = 0;
+        for (long n : sizes) {
+            total += (n + 15) & ~15L;
+        }
+        java.lang.foreign.MemorySegment ps = slab ? arena.allocate(4 * total, 64) : null;
+        java.lang.foreign.MemorySegment gs = slab ? arena.allocate(4 * total, 64) : null;
+        long at = 0;
         for (int i = 0; i < sizes.length; i++) {
-            Storage p = Storage.allocate(arena, sizes[i]), g = Storage.allocate(arena, sizes[i]);
+            Storage p = slab ? Storage.wrap(ps.asSlice(4 * at, 4 * sizes[i])) : Storage.allocate(arena, sizes[i]);
+            Storage g = slab ? Storage.wrap(gs.asSlice(4 * at, 4 * sizes[i])) : Storage.allocate(arena, sizes[i]);
+            at += (sizes[i] + 15) & ~15L;
             Buffers.fill(p.segment(), -0.05f, 0.05f, 2L * i + 1);
             Buffers.fill(g.segment(), -0.01f, 0.01f, 2L * i + 2);
             b.add("t" + i, p, g, 0, sizes[i]);
@@ -137,7 +154,11 @@ public class LayoutBench {
     @Setup(Level.Trial)
     public void setUp() {
         arena = Arena.ofShared();
-        set = lay(sizes(layout, size), arena);
+        set = lay(sizes(layout, size), arena, switch (placement) {
+            case "separate" -> false;
+            case "slab" -> true;
+            default -> throw new IllegalArgumentException("placement must be separate or slab, got '" + placement + "'");
+        });
         opt = optimizer(set, threads);
         opt.step(1e-4);
     }

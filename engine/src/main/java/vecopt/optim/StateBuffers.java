@@ -26,10 +26,30 @@ final class StateBuffers implements AutoCloseable {
                 ? Arena.ofShared() : null;
         Arena arena = given != null ? given : owned;
         try {
-            for (Storage p : params.paramBuffers()) {
+            // Off-heap state comes from one slab per state variable, cut into 64-byte-aligned slices, one per
+            // parameter buffer: a model of thousands of small tensors then keeps its moments in a few large
+            // contiguous regions (huge pages, long prefetch streams) instead of thousands of small allocations.
+            List<Storage> buffers = params.paramBuffers();
+            long slab = 0;
+            for (Storage p : buffers) {
+                if (p.isNative()) {
+                    slab += aligned(p.length());
+                }
+            }
+            MemorySegment[] slabs = new MemorySegment[names.size()];
+            for (int i = 0; i < slabs.length && slab > 0; i++) {
+                slabs[i] = arena.allocate(slab * Float.BYTES, Storage.ALIGNMENT);
+            }
+            long at = 0;
+            for (Storage p : buffers) {
                 Storage[] s = new Storage[names.size()];
                 for (int i = 0; i < s.length; i++) {
-                    s[i] = p.allocateLike(arena, p.length());
+                    s[i] = p.isNative()
+                            ? Storage.wrap(slabs[i].asSlice(at * Float.BYTES, p.length() * Float.BYTES))
+                            : p.allocateLike(arena, p.length());
+                }
+                if (p.isNative()) {
+                    at += aligned(p.length());
                 }
                 byParams.put(p, s);
             }
@@ -39,6 +59,11 @@ final class StateBuffers implements AutoCloseable {
             }
             throw e;
         }
+    }
+
+    /** Floats up to the next multiple of 16 (64 bytes), so every slice starts on a cache line. */
+    private static long aligned(long floats) {
+        return (floats + 15) & ~15L;
     }
 
     List<String> names() {
