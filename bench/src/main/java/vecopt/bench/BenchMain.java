@@ -308,9 +308,11 @@ public final class BenchMain {
             runs.add(new Run("SgdBench\\." + peers + "$",
                     new String[][]{{"sgd", "momentum", "nesterov"}, {"memory", "offheap"}, {"size", S64M}}));
             runs.add(new Run(nat ? "StepBench\\.(step|nativeC)$" : "StepBench\\.step$",
-                    new String[][]{{"optimizer", "adamw", "momentum"}, {"memory", "offheap"}, {"size", S32K, S64M},
-                            {"threads", "1", "2"}}));
+                    new String[][]{{"optimizer", "adamw", "amsgrad", "momentum"}, {"memory", "offheap"},
+                            {"size", S32K, S64M}, {"threads", "1", "2"}}));
             runs.add(new Run("ClipBench\\.", new String[][]{{"size", S32K, S64M}, {"threads", "1", "2"}}));
+            runs.add(new Run("LayoutBench\\.step$", new String[][]{{"layout", "flat", "gpt2", "10k", "100k"},
+                    {"placement", "separate"}, {"threads", "1", "2"}}));
             if (nat) {
                 runs.add(new Run("CeilingBench\\.", new String[][]{{"size", S32K, S1M, S16M, S64M}, {"threads", "1", "2"}}));
             } else {
@@ -331,7 +333,7 @@ public final class BenchMain {
             runs.add(new Run("SgdBench\\.(engine|nativeC|reference)$",
                     new String[][]{{"sgd", "momentum", "nesterov"}, {"memory", "offheap"}, sizes}));
             runs.add(new Run("StepBench\\.(step|nativeC)$",
-                    new String[][]{{"optimizer", "adamw", "momentum"}, {"memory", "offheap"}, sizes, {"threads", "1", "2"}}));
+                    new String[][]{{"optimizer", "adamw", "amsgrad", "momentum"}, {"memory", "offheap"}, sizes, {"threads", "1", "2"}}));
             runs.add(new Run("ClipBench\\.", new String[][]{sizes, {"threads", "1", "2"}}));
             runs.add(new Run("CeilingBench\\.", new String[][]{sizes, {"threads", "1", "2"}}));
             if (!NativeKernels.available()) {

@@ -139,6 +139,25 @@ public class StagedBench {
         }
     }
 
+    /**
+     * Only the converted stream staged: the bf16 gradients are widened into the scratch block, and the fp32 kernel
+     * reads them there while it reads and writes p, m and v in place. The kernel addresses every stream at the
+     * chunk's start, so the scratch block is seen through a segment whose address is shifted back by the block's
+     * offset (the engine would carry a base offset per stream instead; this benchmark allocates that view per
+     * block, which the JIT's escape analysis may or may not remove).
+     */
+    @Benchmark
+    public void stagedBf16GradOnly() {
+        MemorySegment p = buffers.segment(0), m = buffers.segment(2), v = buffers.segment(3);
+        final long bytes = 4L * BLOCK;
+        final long scratch = sg.address();
+        for (long off = 0; off < 4L * size; off += bytes) {
+            widenBf16(gradsBf16, off / 2, sg);
+            MemorySegment g = MemorySegment.ofAddress(scratch - off).reinterpret(off + bytes);
+            SIMD.adam(new Chunk(p, g, new MemorySegment[] {m, v}, off / 4, BLOCK, 0, 0), step.engine, null);
+        }
+    }
+
     /** The load stage of a bf16 stream: BLOCK bf16 values from byte offset {@code from} widened into {@code out}. */
     private static void widenBf16(MemorySegment in, long from, MemorySegment out) {
         for (int i = 0; i < BLOCK; i += F.length()) {

@@ -337,6 +337,15 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
         return pool.size();
     }
 
+    /**
+     * The kernels an optimizer built now (with {@code vectorized(true)}, the default) runs in this JVM, e.g.
+     * "Panama FloatVector 512-bit (16 lanes)", or "scalar (Vector API not used)" when the Vector API module is
+     * missing (about 10x slower; a warning is logged once).
+     */
+    public static String defaultKernels() {
+        return KernelProvider.kernels().describe();
+    }
+
     /** Which kernels this optimizer runs, e.g. "Panama FloatVector 512-bit (16 lanes)" or "scalar ...". */
     public String kernelDescription() {
         return kernels.describe();

@@ -26,7 +26,7 @@ public final class QuickStart {
         // starts from zero, as Hugging Face's does.
         Schedule schedule = Schedules.warmupCosine(1e-2, 1e-3, 5, steps - 1);
         System.out.println("vecopt quick start: AdamW, warmup + cosine lr, clipping to norm 1, over " + n
-                + " off-heap parameters");
+                + " off-heap parameters; kernels: " + vecopt.optim.Optimizer.defaultKernels());
         try (Arena arena = Arena.ofShared()) {
             Storage params = Storage.allocate(arena, n);
             Storage grads = Storage.allocate(arena, n);

@@ -48,7 +48,7 @@ public record Recipe(String name, String description, Warmup warmup, Shape shape
         Schedule at(double peak, long warmup, long total);
     }
 
-    private static final double CLIP = 1.0; // the reference material's "typical max_norm: 1.0"
+    private static final double CLIP = 1.0; // the optimizer guide's "typical max_norm: 1.0"
 
     /** The recipes of the demo, in the order of the table and chart. */
     public static final List<Recipe> ALL = List.of(

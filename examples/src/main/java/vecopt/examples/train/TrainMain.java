@@ -42,8 +42,9 @@ public final class TrainMain {
         out.printf(Locale.ROOT, "  task: teacher-network classification, %d classes, %d train / %d held-out examples,"
                         + " %.0f%% label noise, seed %d%n", task.classes(), cfg.trainCount(), cfg.heldOutCount(),
                 task.labelNoise() * 100, cfg.seed());
-        out.printf(Locale.ROOT, "  %d steps of batch %d per recipe, peak lr %s, %d optimizer thread(s)%n",
-                cfg.steps(), cfg.batch(), Double.toString(cfg.peakLr()), cfg.threads());
+        out.printf(Locale.ROOT, "  %d steps of batch %d per recipe, peak lr %s, %d optimizer thread(s), kernels: %s%n",
+                cfg.steps(), cfg.batch(), Double.toString(cfg.peakLr()), cfg.threads(),
+                vecopt.optim.Optimizer.defaultKernels());
         Progress progress = new Progress(flags.progress(), System.err);
         List<RunLog> logs = new ArrayList<>();
         for (Recipe r : flags.recipes()) {
