@@ -9,7 +9,7 @@
  * the work grid and the worker pool are internal.
  *
  * <p>On the module path the Vector API module is resolved because this module requires it; on the class path run
- * with {@code --add-modules jdk.incubator.vector}: without it the engine falls back to scalar kernels, about ten
+ * with {@code --add-modules jdk.incubator.vector}: without it the engine falls back to scalar kernels, 7 to 25
  * times slower, and logs that once.
  */
 module vecopt {

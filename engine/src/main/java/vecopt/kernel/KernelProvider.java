@@ -52,7 +52,7 @@ public final class KernelProvider {
                         + " jdk.incubator.vector");
             }
             log.log(System.Logger.Level.WARNING, "the jdk.incubator.vector module is not loaded: vecopt runs its"
-                    + " scalar kernels, about 10x slower; run java with --add-modules jdk.incubator.vector");
+                    + " scalar kernels, 7 to 25 times slower; run java with --add-modules jdk.incubator.vector");
             return SCALAR;
         }
         try {

@@ -68,10 +68,9 @@ final class PanamaKernels implements Kernels {
         ScalarKernels.adamRange(c, k, bound, n, norms);
     }
 
-    // One straight-line loop per variant that reads or writes other streams, rather than one loop with flags: with
-    // AMSGrad's running max (or SGD's momentum buffer) behind a loop-invariant flag, a JVM that had run both
-    // variants (the property suites, then StepAllocationTest) compiled the merged loop so that it boxed one vector
-    // per iteration, 20 to 330 KB per step. See the kernel package's design note.
+    // One straight-line loop per variant that reads or writes other streams, rather than one loop with flags: these
+    // are the loops measured against the native peer; merged ones were tried and not kept (the kernel package's
+    // design note says what was seen).
 
     private static void adamDecoupled(Chunk c, AdamStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1];

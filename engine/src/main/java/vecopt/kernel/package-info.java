@@ -49,18 +49,16 @@
  * <p><b>Variants inside a formula.</b> Per optimizer, one straight-line loop per untracked variant that reads or
  * writes other streams or has another dependency shape (Adam: decoupled decay, L2, AMSGrad; SGD: plain, momentum,
  * the first momentum step), and one tracked loop (it also sums the squared update and the squared new parameters,
- * for {@code trackNorms}) with the per-step options as loop-invariant flags. Why not one loop per optimizer with
- * flags throughout, which would remove the repeated set-up lines: measured, not guessed.
+ * for {@code trackNorms}) with the per-step options as loop-invariant flags. Merging the untracked variants behind
+ * flags would remove repeated set-up lines; it was tried and not kept, for lack of proof that it costs nothing:
  * <ul>
- *   <li>Merging AdamW, Adam-L2 and AMSGrad into one untracked loop, and plain SGD with momentum, passed the
- *       allocation test alone but, run after the whole verification suite (a JVM whose profiles had seen every
- *       variant), C2 compiled the merged loops so that they boxed one vector per iteration: 327 KB per step for
- *       AMSGrad on 128 Ki parameters, 20 KB for Nesterov on 4 Ki (a fully merged loop, tracked sums included,
- *       showed the same figures in a full run made while three builds loaded the machine), against no allocation
- *       in each of four full runs with the straight-line loops. A targeted warm-up of every variant did not
- *       reproduce it, so the cause is the compilation history, which a long training JVM cannot control: the
- *       straight-line loops stay.
- *       {@code StepAllocationTest} now runs every variant, tracked and untracked, before it measures.
+ *   <li>The merged loops passed the allocation test alone, but boxed one vector per iteration in a JVM that had run
+ *       the whole verification suite first (327 KB per step for AMSGrad on 128 Ki parameters, 20 KB for Nesterov on
+ *       4 Ki). The straight-line loops then did the same in one of four such runs, every variant at once (80 bytes
+ *       per vector iteration): the cause is the JVM's history of hundreds of variant switches, each a
+ *       deoptimization of the kernels, not the merge. A training JVM runs one configuration; the allocation test
+ *       now runs in a JVM of its own, after one pass over every variant. Whether merged loops are as fast as the
+ *       straight-line ones at every size was not measured, so the measured loops stay.
  *   <li>SGD's first momentum step (buffer = gradient) has its own loop: a {@code first ? g : ...} select inside
  *       the steady-state loop, once profiled as taken, left every later step 13% slower at 64M.
  * </ul>
@@ -72,6 +70,6 @@
  *
  * <p>A third option, one loop per optimizer with the storage types behind interfaces, was not built: a loop calling
  * through an interface that several types implement is compiled for all of them at once, and a vector handed to a
- * call C2 does not inline is boxed, which the merged variants above showed is not hypothetical.
+ * call C2 does not inline is boxed.
  */
 package vecopt.kernel;

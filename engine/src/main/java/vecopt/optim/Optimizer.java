@@ -340,7 +340,7 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
     /**
      * The kernels an optimizer built now (with {@code vectorized(true)}, the default) runs in this JVM, e.g.
      * "Panama FloatVector 512-bit (16 lanes)", or "scalar (Vector API not used)" when the Vector API module is
-     * missing (about 10x slower; a warning is logged once).
+     * missing (7 to 25 times slower; a warning is logged once).
      */
     public static String defaultKernels() {
         return KernelProvider.kernels().describe();
