@@ -5,6 +5,7 @@ import java.util.Comparator;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import vecopt.kernel.Chunk;
 import vecopt.memory.Storage;
 import vecopt.param.Tensor;
 
@@ -68,6 +69,30 @@ public final class ChunkGrid {
             i = j;
         }
         return out;
+    }
+
+    /** Makes the chunk a kernel runs for one range of work item {@code item}. */
+    @FunctionalInterface
+    public interface ChunkMaker {
+        Chunk make(Range range, int item);
+    }
+
+    /**
+     * The ranges of {@code tensors} cut at the grid and packed into work items ({@link #pack} with the grid's
+     * target and {@link #MAX_PIECES}), each range made a chunk: {@code items[i]} are the chunks of work item i, in
+     * order.
+     */
+    public static Chunk[][] items(List<Range> ranges, ChunkMaker maker) {
+        List<List<Range>> packed = pack(ranges, CHUNK, MAX_PIECES);
+        Chunk[][] items = new Chunk[packed.size()][];
+        for (int i = 0; i < items.length; i++) {
+            List<Range> pieces = packed.get(i);
+            items[i] = new Chunk[pieces.size()];
+            for (int j = 0; j < items[i].length; j++) {
+                items[i][j] = maker.make(pieces.get(j), i);
+            }
+        }
+        return items;
     }
 
     /**

@@ -27,18 +27,9 @@ public final class NormPass {
      * @param withParams also sum the squared parameters ({@link #paramSumOfSquares()})
      */
     public NormPass(List<Tensor> tensors, Kernels kernels, boolean withParams) {
-        List<List<ChunkGrid.Range>> packed = ChunkGrid.pack(ChunkGrid.cut(tensors, ChunkGrid.CHUNK), ChunkGrid.CHUNK,
-                ChunkGrid.MAX_PIECES);
-        this.items = new Chunk[packed.size()][];
-        for (int i = 0; i < items.length; i++) {
-            List<ChunkGrid.Range> pieces = packed.get(i);
-            items[i] = new Chunk[pieces.size()];
-            for (int j = 0; j < items[i].length; j++) {
-                ChunkGrid.Range r = pieces.get(j);
-                items[i][j] = new Chunk(r.tensor().params().segment(), r.tensor().grads().segment(),
-                        new MemorySegment[0], r.start(), r.length(), 0, i);
-            }
-        }
+        this.items = ChunkGrid.items(ChunkGrid.cut(tensors, ChunkGrid.CHUNK), (r, item) -> new Chunk(
+                r.tensor().params().segment(), r.tensor().grads().segment(), new MemorySegment[0], r.start(),
+                r.length(), 0, item));
         this.gradSums = new double[items.length];
         this.paramSums = withParams ? new double[items.length] : null;
         this.task = i -> {

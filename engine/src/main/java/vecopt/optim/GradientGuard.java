@@ -99,26 +99,31 @@ final class GradientGuard {
     }
 
     private NonFiniteParameterException firstNonFiniteParameter() {
-        for (Tensor t : params.tensors()) {
-            for (long i = 0; i < t.length(); i++) {
-                float v = t.params().get(t.offset() + i);
-                if (!Float.isFinite(v)) {
-                    return new NonFiniteParameterException(t.name(), i, v);
-                }
-            }
-        }
-        return new NonFiniteParameterException("?", -1, Float.NaN);
+        long[] at = firstNonFinite(true);
+        Tensor t = params.tensors().get((int) at[0]);
+        return new NonFiniteParameterException(t.name(), at[1], t.params().get(t.offset() + at[1]));
     }
 
     private NonFiniteGradientException firstNonFinite() {
-        for (Tensor t : params.tensors()) {
+        long[] at = firstNonFinite(false);
+        Tensor t = params.tensors().get((int) at[0]);
+        return new NonFiniteGradientException(t.name(), at[1], t.grads().get(t.offset() + at[1]));
+    }
+
+    /**
+     * Tensor and element index of the first NaN or infinity among the parameters or the gradients. The norm pass
+     * found one, so there is one: a norm that overflowed on finite values would need more than 10^231 of the largest
+     * floats, more than any buffer holds.
+     */
+    private long[] firstNonFinite(boolean inParams) {
+        for (int k = 0; k < params.tensors().size(); k++) {
+            Tensor t = params.tensors().get(k);
             for (long i = 0; i < t.length(); i++) {
-                float v = t.grads().get(t.offset() + i);
-                if (!Float.isFinite(v)) {
-                    return new NonFiniteGradientException(t.name(), i, v);
+                if (!Float.isFinite((inParams ? t.params() : t.grads()).get(t.offset() + i))) {
+                    return new long[] {k, i};
                 }
             }
         }
-        return new NonFiniteGradientException("?", -1, Float.NaN); // the norm overflowed no finite input can
+        throw new IllegalStateException("the norm pass found a non-finite value that a second look did not");
     }
 }

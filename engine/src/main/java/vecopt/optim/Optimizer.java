@@ -115,18 +115,11 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
         for (int i = 0; i < ranges.size(); i++) {
             groupByRange.put(ranges.get(i), groupOf.get(i));
         }
-        List<List<ChunkGrid.Range>> packed = ChunkGrid.pack(ranges, ChunkGrid.CHUNK, ChunkGrid.MAX_PIECES);
-        this.items = new Chunk[packed.size()][];
-        for (int i = 0; i < items.length; i++) {
-            List<ChunkGrid.Range> pieces = packed.get(i);
-            items[i] = new Chunk[pieces.size()];
-            for (int j = 0; j < items[i].length; j++) {
-                ChunkGrid.Range r = pieces.get(j);
-                Tensor t = r.tensor();
-                items[i][j] = new Chunk(t.params().segment(), t.grads().segment(), state.segments(t.params()),
-                        r.start(), r.length(), groupByRange.get(r), i);
-            }
-        }
+        this.items = ChunkGrid.items(ranges, (r, item) -> {
+            Tensor t = r.tensor();
+            return new Chunk(t.params().segment(), t.grads().segment(), state.segments(t.params()), r.start(),
+                    r.length(), groupByRange.get(r), item);
+        });
         this.groupLr = new double[groups.size()];
         this.report = new StepReport(groups.size(), kernels.describe());
         this.trackNorms = b.trackNorms;
