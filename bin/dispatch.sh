@@ -69,7 +69,11 @@ run_java() { # module main-class args...
 }
 
 cmd=${1:-train}
-[ $# -gt 0 ] && shift
+if [[ $cmd == -* && $cmd != -h && $cmd != --help ]]; then
+  cmd=train # ./vecopt --steps 100: flags alone go to the main job
+else
+  [ $# -gt 0 ] && shift
+fi
 case "$cmd" in
   train)      run_java examples vecopt.examples.train.TrainMain "$@" ;;
   quickstart) run_java examples vecopt.examples.QuickStart "$@" ;;
