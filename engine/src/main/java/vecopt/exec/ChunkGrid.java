@@ -71,10 +71,10 @@ public final class ChunkGrid {
         return out;
     }
 
-    /** Makes the chunk a kernel runs for one range of work item {@code item}. */
+    /** Makes the chunk a kernel runs for range {@code index} of the input, which work item {@code item} holds. */
     @FunctionalInterface
     public interface ChunkMaker {
-        Chunk make(Range range, int item);
+        Chunk make(Range range, int index, int item);
     }
 
     /**
@@ -85,11 +85,12 @@ public final class ChunkGrid {
     public static Chunk[][] items(List<Range> ranges, ChunkMaker maker) {
         List<List<Range>> packed = pack(ranges, CHUNK, MAX_PIECES);
         Chunk[][] items = new Chunk[packed.size()][];
+        int index = 0;
         for (int i = 0; i < items.length; i++) {
             List<Range> pieces = packed.get(i);
             items[i] = new Chunk[pieces.size()];
             for (int j = 0; j < items[i].length; j++) {
-                items[i][j] = maker.make(pieces.get(j), i);
+                items[i][j] = maker.make(pieces.get(j), index++, i);
             }
         }
         return items;
@@ -101,7 +102,7 @@ public final class ChunkGrid {
      * few hundred work items (the per-step overhead is per item, not per tensor) while a full grid chunk is an item
      * of its own. Like the grid, the packing depends only on the ranges, never on the number of threads.
      */
-    public static List<List<Range>> pack(List<Range> ranges, int target, int maxPieces) {
+    private static List<List<Range>> pack(List<Range> ranges, int target, int maxPieces) {
         List<List<Range>> items = new ArrayList<>();
         List<Range> current = new ArrayList<>();
         long size = 0;

@@ -27,7 +27,7 @@ public final class NormPass {
      * @param withParams also sum the squared parameters ({@link #paramSumOfSquares()})
      */
     public NormPass(List<Tensor> tensors, Kernels kernels, boolean withParams) {
-        this.items = ChunkGrid.items(ChunkGrid.cut(tensors, ChunkGrid.CHUNK), (r, item) -> new Chunk(
+        this.items = ChunkGrid.items(ChunkGrid.cut(tensors, ChunkGrid.CHUNK), (r, index, item) -> new Chunk(
                 r.tensor().params().segment(), r.tensor().grads().segment(), new MemorySegment[0], r.start(),
                 r.length(), 0, item));
         this.gradSums = new double[items.length];
@@ -62,11 +62,6 @@ public final class NormPass {
     /** The sum of squared parameters of the last pass: finite exactly when every parameter is; NaN if not read. */
     public double paramSumOfSquares() {
         return paramSums == null ? Double.NaN : inOrder(paramSums);
-    }
-
-    /** Work items of this pass (for tests and benchmarks of the packing). */
-    public int items() {
-        return items.length;
     }
 
     private static double inOrder(double[] sums) {

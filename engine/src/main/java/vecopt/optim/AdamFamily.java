@@ -8,13 +8,11 @@ import vecopt.kernel.Kernels;
 /** What {@link AdamW} and {@link Adam} share: one kernel, differing only in where weight decay enters. */
 abstract sealed class AdamFamily extends Optimizer<AdamOptions> permits AdamW, Adam {
     private static final List<String> STATE = List.of("exp_avg", "exp_avg_sq", "max_exp_avg_sq");
-    private final boolean decoupled;
     private final AdamStep[] steps;
     private final AdamStep.Hyper[] hyper;
 
     AdamFamily(Builder<AdamOptions, ?> b, boolean decoupled) {
         super(b);
-        this.decoupled = decoupled;
         this.steps = new AdamStep[groups().size()];
         this.hyper = new AdamStep.Hyper[groups().size()];
         for (int i = 0; i < steps.length; i++) {
@@ -38,10 +36,5 @@ abstract sealed class AdamFamily extends Optimizer<AdamOptions> permits AdamW, A
     @Override
     void run(Kernels kernels, Chunk chunk, double[] norms) {
         kernels.adam(chunk, steps[chunk.group()], norms);
-    }
-
-    /** True for AdamW's decoupled weight decay, false for Adam's L2 form. */
-    boolean decoupled() {
-        return decoupled;
     }
 }

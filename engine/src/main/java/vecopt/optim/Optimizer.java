@@ -111,14 +111,10 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
                 groupOf.add(g);
             }
         }
-        Map<ChunkGrid.Range, Integer> groupByRange = new IdentityHashMap<>();
-        for (int i = 0; i < ranges.size(); i++) {
-            groupByRange.put(ranges.get(i), groupOf.get(i));
-        }
-        this.items = ChunkGrid.items(ranges, (r, item) -> {
+        this.items = ChunkGrid.items(ranges, (r, index, item) -> {
             Tensor t = r.tensor();
             return new Chunk(t.params().segment(), t.grads().segment(), state.segments(t.params()), r.start(),
-                    r.length(), groupByRange.get(r), item);
+                    r.length(), groupOf.get(index), item);
         });
         this.groupLr = new double[groups.size()];
         this.report = new StepReport(groups.size(), kernels.describe());
@@ -337,11 +333,6 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
      */
     public static String defaultKernels() {
         return KernelProvider.kernels().describe();
-    }
-
-    /** Which kernels this optimizer runs, e.g. "Panama FloatVector 512-bit (16 lanes)" or "scalar ...". */
-    public String kernelDescription() {
-        return kernels.describe();
     }
 
     /** Updates applied so far. */
