@@ -116,6 +116,22 @@ void vo_adam(float *p, const float *g, float *m, float *v, int64_t n, float b1, 
     SPLIT(n, adam_range(p + lo, g + lo, m + lo, v + lo, hi - lo, k));
 }
 
+/* AdamW over many separate tensors (pieces), one after another, as a C multi-tensor kernel runs a tensor list
+ * (PyTorch's fused/foreach Adam over a parameter list, DeepSpeed's multi-tensor step): piece i is n[i] floats at
+ * p[i], g[i], m[i], v[i]. The same-run ceiling of the engine on layouts of many small buffers. Threads take runs of
+ * consecutive pieces of about CHUNK floats dynamically (starts[r] .. starts[r + 1]), like the engine's work items. */
+void vo_adam_pieces(int64_t runs, const int64_t *starts, float *const *p, const float *const *g, float *const *m,
+                    float *const *v, const int64_t *n, float b1, float c1, float b2, float c2, float eps, float decay,
+                    float l2, float neg_step, float inv_bc2, float scale) {
+    adam_k k = {b1, c1, b2, c2, eps, decay, l2, neg_step, inv_bc2, scale};
+    _Pragma("omp parallel for num_threads(vo_threads) schedule(dynamic, 1) if (vo_threads > 1)")
+    for (int64_t r = 0; r < runs; r++) {
+        for (int64_t i = starts[r]; i < starts[r + 1]; i++) {
+            adam_range(p[i], g[i], m[i], v[i], n[i], k);
+        }
+    }
+}
+
 void vo_amsgrad(float *p, const float *g, float *m, float *v, float *x, int64_t n, float b1, float c1, float b2,
                 float c2, float eps, float decay, float l2, float neg_step, float inv_bc2, float scale) {
     adam_k k = {b1, c1, b2, c2, eps, decay, l2, neg_step, inv_bc2, scale};

@@ -311,8 +311,9 @@ public final class BenchMain {
                     new String[][]{{"optimizer", "adamw", "amsgrad", "momentum"}, {"memory", "offheap"},
                             {"size", S32K, S64M}, {"threads", "1", "2"}}));
             runs.add(new Run("ClipBench\\.", new String[][]{{"size", S32K, S64M}, {"threads", "1", "2"}}));
-            runs.add(new Run("LayoutBench\\.step$", new String[][]{{"layout", "flat", "gpt2", "10k", "100k"},
-                    {"placement", "separate"}, {"threads", "1", "2"}}));
+            runs.add(new Run(nat ? "LayoutBench\\.(step|nativeC)$" : "LayoutBench\\.step$",
+                    new String[][]{{"layout", "flat", "gpt2", "10k", "100k"}, {"placement", "separate"},
+                            {"threads", "1", "2"}}));
             if (nat) {
                 runs.add(new Run("CeilingBench\\.", new String[][]{{"size", S32K, S1M, S16M, S64M}, {"threads", "1", "2"}}));
             } else {

@@ -1,6 +1,10 @@
 package vecopt.bench;
 
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -16,12 +20,15 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.BenchmarkParams;
 import vecopt.clip.NonFinite;
+import vecopt.exec.ChunkGrid;
 import vecopt.memory.Storage;
 import vecopt.optim.AdamOptions;
 import vecopt.optim.AdamW;
 import vecopt.optim.StepReport;
 import vecopt.param.ParamSet;
+import vecopt.param.Tensor;
 
 /**
  * A whole AdamW step, {@code opt.step(lr)}, over the same number of parameters ({@code size}) laid out as real
@@ -151,27 +158,109 @@ public class LayoutBench {
                 .onNonFinite(NonFinite.PROCEED).build();
     }
 
+    // The native peer's pieces: arrays of pointers and lengths (see NativeKernels.adamPieces).
+    private long runs;
+    private MemorySegment starts, pp, gp, mp, vp, np;
+    private AdamScalars scalars;
+
     @Setup(Level.Trial)
-    public void setUp() {
+    public void setUp(BenchmarkParams params) {
         arena = Arena.ofShared();
         set = lay(sizes(layout, size), arena, switch (placement) {
             case "separate" -> false;
             case "slab" -> true;
             default -> throw new IllegalArgumentException("placement must be separate or slab, got '" + placement + "'");
         });
+        if (params.getBenchmark().endsWith(".nativeC")) {
+            NativeKernels.require();
+            NativeKernels.setThreads(threads);
+            nativePieces();
+            return;
+        }
         opt = optimizer(set, threads);
         opt.step(1e-4);
     }
 
+    /**
+     * The layout's tensors as the native peer's pieces: cut at the engine's grid ({@link ChunkGrid#CHUNK} floats)
+     * and packed into runs of consecutive pieces of at most that many floats (the engine's work items, without its
+     * limit on pieces per item); the moments in two slabs sliced as the engine slices its state.
+     */
+    private void nativePieces() {
+        List<long[]> pieces = new ArrayList<>(); // {tensor, offset, length}
+        List<Tensor> tensors = set.tensors();
+        for (int t = 0; t < tensors.size(); t++) {
+            for (long o = 0; o < tensors.get(t).length(); o += ChunkGrid.CHUNK) {
+                pieces.add(new long[] {t, o, Math.min(ChunkGrid.CHUNK, tensors.get(t).length() - o)});
+            }
+        }
+        long total = 0;
+        for (Tensor t : tensors) {
+            total += (t.length() + 15) & ~15L;
+        }
+        MemorySegment ms = arena.allocate(4 * total, 64), vs = arena.allocate(4 * total, 64);
+        Buffers.fill(ms, -0.001f, 0.001f, 3);
+        Buffers.fill(vs, 1e-6f, 1e-4f, 4);
+        int count = pieces.size();
+        pp = arena.allocate(ValueLayout.ADDRESS, count);
+        gp = arena.allocate(ValueLayout.ADDRESS, count);
+        mp = arena.allocate(ValueLayout.ADDRESS, count);
+        vp = arena.allocate(ValueLayout.ADDRESS, count);
+        np = arena.allocate(ValueLayout.JAVA_LONG, count);
+        List<Long> runStarts = new ArrayList<>();
+        long[] stateAt = new long[tensors.size()];
+        long at = 0;
+        for (int t = 0; t < tensors.size(); t++) {
+            stateAt[t] = at;
+            at += (tensors.get(t).length() + 15) & ~15L;
+        }
+        long inRun = 0;
+        for (int i = 0; i < count; i++) {
+            long[] piece = pieces.get(i);
+            Tensor t = tensors.get((int) piece[0]);
+            long off = 4 * (t.offset() + piece[1]);
+            long stateOff = 4 * (stateAt[(int) piece[0]] + piece[1]);
+            if (i == 0 || inRun + piece[2] > ChunkGrid.CHUNK) {
+                runStarts.add((long) i);
+                inRun = 0;
+            }
+            inRun += piece[2];
+            pp.setAtIndex(ValueLayout.ADDRESS, i, t.params().segment().asSlice(off));
+            gp.setAtIndex(ValueLayout.ADDRESS, i, t.grads().segment().asSlice(off));
+            mp.setAtIndex(ValueLayout.ADDRESS, i, ms.asSlice(stateOff));
+            vp.setAtIndex(ValueLayout.ADDRESS, i, vs.asSlice(stateOff));
+            np.setAtIndex(ValueLayout.JAVA_LONG, i, piece[2]);
+        }
+        runStarts.add((long) count);
+        runs = runStarts.size() - 1;
+        starts = arena.allocate(ValueLayout.JAVA_LONG, runStarts.size());
+        for (int r = 0; r < runStarts.size(); r++) {
+            starts.setAtIndex(ValueLayout.JAVA_LONG, r, runStarts.get(r));
+        }
+        scalars = AdamScalars.of("adamw", 1000);
+    }
+
     @TearDown(Level.Trial)
     public void tearDown() {
-        opt.close();
+        if (opt != null) {
+            opt.close();
+        }
         arena.close();
     }
 
     @Benchmark
     public StepReport step() {
         return opt.step(3e-4);
+    }
+
+    /**
+     * The same layout's AdamW update by the native peer's multi-tensor loop (gcc, {@code -O3 -march=native}, on as
+     * many OpenMP threads): the ceiling for this layout, measured in the same run, so the engine's cost per tensor
+     * reads against what a C kernel pays for the same pieces.
+     */
+    @Benchmark
+    public void nativeC() {
+        NativeKernels.adamPieces(runs, starts, pp, gp, mp, vp, np, scalars);
     }
 
     /** Construction of the ParamSet and the optimizer over the layout's existing buffers (closed again after). */

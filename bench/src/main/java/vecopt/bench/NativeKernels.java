@@ -35,7 +35,8 @@ import java.util.Arrays;
 final class NativeKernels {
     private static final String REASON;
     private static final String LIBRARY;
-    private static final MethodHandle SET_THREADS, ADAM, AMSGRAD, SGD_MOMENTUM, SUM_SQUARES, SCALE, TRIAD, TRAFFIC, READ;
+    private static final MethodHandle SET_THREADS, ADAM, AMSGRAD, SGD_MOMENTUM, SUM_SQUARES, SCALE, TRIAD, TRAFFIC, READ,
+            ADAM_PIECES;
 
     static {
         String reason = null;
@@ -45,7 +46,7 @@ final class NativeKernels {
         } catch (IllegalStateException e) {
             reason = e.getMessage();
         }
-        MethodHandle[] h = new MethodHandle[9];
+        MethodHandle[] h = new MethodHandle[10];
         if (lib != null) {
             try {
                 SymbolLookup lookup = SymbolLookup.libraryLookup(lib, Arena.global());
@@ -73,6 +74,9 @@ final class NativeKernels {
                         FunctionDescriptor.ofVoid(ADDRESS, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG), critical);
                 h[8] = linker.downcallHandle(lookup.findOrThrow("vo_read"),
                         FunctionDescriptor.of(JAVA_FLOAT, ADDRESS, JAVA_LONG), critical);
+                h[9] = linker.downcallHandle(lookup.findOrThrow("vo_adam_pieces"), FunctionDescriptor.ofVoid(JAVA_LONG,
+                        ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, JAVA_FLOAT, JAVA_FLOAT, JAVA_FLOAT,
+                        JAVA_FLOAT, JAVA_FLOAT, JAVA_FLOAT, JAVA_FLOAT, JAVA_FLOAT, JAVA_FLOAT, JAVA_FLOAT), critical);
             } catch (RuntimeException e) {
                 reason = "native peer " + lib + " could not be loaded: " + e;
                 Arrays.fill(h, null);
@@ -89,6 +93,7 @@ final class NativeKernels {
         TRIAD = h[6];
         TRAFFIC = h[7];
         READ = h[8];
+        ADAM_PIECES = h[9];
     }
 
     private NativeKernels() {
@@ -151,6 +156,21 @@ final class NativeKernels {
         try {
             ADAM.invokeExact(p, g, m, v, n, k.beta1, k.oneMinusBeta1, k.beta2, k.oneMinusBeta2, k.eps, k.decay, k.l2,
                     k.negStep, k.invBc2, k.gradScale);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /**
+     * AdamW over many separate tensors: piece i is {@code n[i]} floats at the addresses {@code p[i]}, {@code g[i]},
+     * {@code m[i]}, {@code v[i]} (arrays of pointers, {@code n} of longs); the threads take the runs of pieces
+     * {@code starts[r] .. starts[r + 1]} ({@code runs + 1} longs) dynamically.
+     */
+    static void adamPieces(long runs, MemorySegment starts, MemorySegment p, MemorySegment g, MemorySegment m,
+                           MemorySegment v, MemorySegment n, AdamScalars k) {
+        try {
+            ADAM_PIECES.invokeExact(runs, starts, p, g, m, v, n, k.beta1, k.oneMinusBeta1, k.beta2, k.oneMinusBeta2,
+                    k.eps, k.decay, k.l2, k.negStep, k.invBc2, k.gradScale);
         } catch (Throwable t) {
             throw rethrow(t);
         }

@@ -35,9 +35,9 @@ public final class NormPass {
         this.task = i -> {
             double g = 0, p = 0;
             for (Chunk c : items[i]) {
-                g += kernels.sumOfSquares(c.grads(), c.start(), c.length());
+                g += kernels.sumOfSquares(c.grads(), 0, c.length());
                 if (paramSums != null) {
-                    p += kernels.sumOfSquares(c.params(), c.start(), c.length());
+                    p += kernels.sumOfSquares(c.params(), 0, c.length());
                 }
             }
             gradSums[i] = g;

@@ -6,19 +6,27 @@ import java.lang.foreign.MemorySegment;
  * One unit of kernel work: the element range {@code [start, start + length)} of a parameter buffer, of its gradient
  * buffer and of its state buffers, all of the same layout. Chunks are built once with an optimizer, so a step
  * allocates nothing; the kernels read the fields directly.
+ *
+ * <p>A chunk holds its own slices of the buffers, exactly its range, allocated with it (its elements are at
+ * {@code [0, length)} of each slice). A step over many small tensors reads every chunk's segments; slices made
+ * here, one after another, lie next to their chunk in memory in the order the step visits them, where the callers'
+ * segment objects lie wherever they were made. With 100,000 tensors of 1 to 1,024 floats that took the update from
+ * 0.30x to 0.58x of one flat buffer's speed (the kernels' dependent loads of scattered segment objects missed the
+ * cache on every chunk).
  */
 public final class Chunk {
     final MemorySegment params;
     final MemorySegment grads;
     /** One buffer per state variable, in the optimizer's order (e.g. exp_avg, exp_avg_sq, max_exp_avg_sq). */
     final MemorySegment[] state;
-    final long start;
     final int length;
     final int group;
     final int index;
 
     /**
-     * @param state  the state buffers the optimizer keeps for this parameter buffer (possibly none)
+     * @param params the whole parameter buffer; the chunk keeps its slice {@code [start, start + length)}
+     * @param grads  the whole gradient buffer, sliced alike
+     * @param state  the state buffers the optimizer keeps for this parameter buffer (possibly none), sliced alike
      * @param group  the parameter group, whose prepared step the kernel applies
      * @param index  the work item this chunk belongs to: where the kernels add its partial sums
      *               (the {@link Kernels#NORM_SLOTS} slots from {@code NORM_SLOTS * index}); the chunks of one item
@@ -26,10 +34,13 @@ public final class Chunk {
      */
     public Chunk(MemorySegment params, MemorySegment grads, MemorySegment[] state, long start, int length, int group,
                  int index) {
-        this.params = params;
-        this.grads = grads;
-        this.state = state.clone();
-        this.start = start;
+        final long from = start * Float.BYTES, bytes = (long) length * Float.BYTES;
+        this.params = params.asSlice(from, bytes);
+        this.grads = grads.asSlice(from, bytes);
+        this.state = new MemorySegment[state.length];
+        for (int i = 0; i < state.length; i++) {
+            this.state[i] = state[i].asSlice(from, bytes);
+        }
         this.length = length;
         this.group = group;
         this.index = index;
@@ -37,10 +48,6 @@ public final class Chunk {
 
     public int index() {
         return index;
-    }
-
-    public long start() {
-        return start;
     }
 
     public int length() {
@@ -51,10 +58,12 @@ public final class Chunk {
         return group;
     }
 
+    /** The chunk's slice of the gradient buffer: its {@code length} elements from 0. */
     public MemorySegment grads() {
         return grads;
     }
 
+    /** The chunk's slice of the parameter buffer: its {@code length} elements from 0. */
     public MemorySegment params() {
         return params;
     }

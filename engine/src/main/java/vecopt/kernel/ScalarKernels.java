@@ -42,10 +42,9 @@ final class ScalarKernels implements Kernels {
         final float eps = k.eps, decay = k.decay, l2 = k.l2, negStep = k.negStepSize, invBc2 = k.invSqrtBc2;
         final float scale = k.gradScale;
         final boolean useL2 = k.useL2, ams = k.amsgrad;
-        final long base = c.start * Float.BYTES;
         double du2 = 0, p2 = 0;
         for (int i = from; i < to; i++) {
-            final long off = base + (long) i * Float.BYTES;
+            final long off = (long) i * Float.BYTES;
             float p = ps.get(F, off);
             float g = gs.get(F, off) * scale;
             if (useL2) {
@@ -78,10 +77,9 @@ final class ScalarKernels implements Kernels {
         final float negLr = k.negLr, mom = k.momentum, damp1 = k.oneMinusDampening, wd = k.weightDecay;
         final float scale = k.gradScale;
         final boolean useWd = k.useWeightDecay, useMom = k.useMomentum, nesterov = k.nesterov, first = k.firstStep;
-        final long base = c.start * Float.BYTES;
         double du2 = 0, p2 = 0;
         for (int i = from; i < to; i++) {
-            final long off = base + (long) i * Float.BYTES;
+            final long off = (long) i * Float.BYTES;
             float p = ps.get(F, off);
             float g = gs.get(F, off) * scale;
             if (useWd) {
