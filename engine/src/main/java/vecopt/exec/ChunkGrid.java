@@ -41,7 +41,7 @@ public final class ChunkGrid {
         if (chunk <= 0 || chunk % 64 != 0) {
             throw new IllegalArgumentException("chunk must be a positive multiple of 64, got " + chunk);
         }
-        Map<Storage, Integer> bufferOrder = new IdentityHashMap<>();
+        Map<Storage, Integer> bufferOrder = new IdentityHashMap<>(tensors.size());
         for (Tensor t : tensors) {
             bufferOrder.putIfAbsent(t.params(), bufferOrder.size());
         }

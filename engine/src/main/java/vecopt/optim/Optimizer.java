@@ -87,7 +87,7 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
         // Buffers are checked per arena, not one by one: a model of 100,000 buffers in one arena is one check a step.
         Map<MemorySegment.Scope, String> scopes = new LinkedHashMap<>();
         Map<MemorySegment.Scope, Storage> representative = new LinkedHashMap<>();
-        Set<Storage> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+        Set<Storage> seen = Collections.newSetFromMap(new IdentityHashMap<>(params.paramBuffers().size()));
         for (Tensor t : params.tensors()) {
             if (seen.add(t.params())) {
                 noteScope(scopes, representative, t.params(), "params of '" + t.name() + "'");

@@ -17,11 +17,12 @@ import vecopt.param.Tensor;
  */
 final class StateBuffers implements AutoCloseable {
     private final List<String> names;
-    private final Map<Storage, Storage[]> byParams = new IdentityHashMap<>();
+    private final Map<Storage, Storage[]> byParams;
     private final Arena owned;
 
     StateBuffers(ParamSet params, List<String> names, Arena given) {
         this.names = List.copyOf(names);
+        this.byParams = new IdentityHashMap<>(params.paramBuffers().size());
         this.owned = given == null && params.paramBuffers().stream().anyMatch(Storage::isNative)
                 ? Arena.ofShared() : null;
         Arena arena = given != null ? given : owned;

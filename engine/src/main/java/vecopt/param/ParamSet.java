@@ -24,17 +24,27 @@ import vecopt.memory.Storage;
 public final class ParamSet {
     private final List<Tensor> tensors;
     private final Map<String, Tensor> byName;
+    private final List<Storage> paramBuffers;
 
     private ParamSet(List<Tensor> tensors) {
         this.tensors = List.copyOf(tensors);
-        Map<String, Tensor> names = new HashMap<>();
+        // Maps sized for the count up front: with 100,000 tensors, rehashing was a visible part of construction.
+        Map<String, Tensor> names = HashMap.newHashMap(tensors.size());
         for (Tensor t : tensors) {
             if (names.put(t.name(), t) != null) {
                 throw new IllegalArgumentException("tensor name '" + t.name() + "' is used twice");
             }
         }
         this.byName = Collections.unmodifiableMap(names);
-        checkNoOverlap(tensors);
+        checkNoOverlap(this.tensors);
+        Map<Storage, Boolean> seen = new IdentityHashMap<>(this.tensors.size());
+        List<Storage> buffers = new ArrayList<>();
+        for (Tensor t : this.tensors) {
+            if (seen.put(t.params(), Boolean.TRUE) == null) {
+                buffers.add(t.params());
+            }
+        }
+        this.paramBuffers = List.copyOf(buffers);
     }
 
     public static Builder builder() {
@@ -74,19 +84,12 @@ public final class ParamSet {
 
     /** The distinct parameter buffers, in order of first appearance. */
     public List<Storage> paramBuffers() {
-        Map<Storage, Boolean> seen = new IdentityHashMap<>();
-        List<Storage> out = new ArrayList<>();
-        for (Tensor t : tensors) {
-            if (seen.put(t.params(), Boolean.TRUE) == null) {
-                out.add(t.params());
-            }
-        }
-        return out;
+        return paramBuffers;
     }
 
     private static void checkNoOverlap(List<Tensor> tensors) {
-        Map<Storage, List<Tensor>> perBuffer = new IdentityHashMap<>();
-        Map<Storage, Storage> gradOf = new IdentityHashMap<>();
+        Map<Storage, List<Tensor>> perBuffer = new IdentityHashMap<>(tensors.size());
+        Map<Storage, Storage> gradOf = new IdentityHashMap<>(tensors.size());
         for (Tensor t : tensors) {
             perBuffer.computeIfAbsent(t.params(), k -> new ArrayList<>()).add(t);
             Storage g = gradOf.putIfAbsent(t.params(), t.grads());
@@ -101,7 +104,7 @@ public final class ParamSet {
         List<Storage> buffers = new ArrayList<>(perBuffer.keySet());
         buffers.addAll(gradOf.values());
         Map<Object, Storage> byArray = new IdentityHashMap<>();
-        Map<Storage, Boolean> seen = new IdentityHashMap<>();
+        Map<Storage, Boolean> seen = new IdentityHashMap<>(buffers.size());
         List<Storage> offHeap = new ArrayList<>();
         for (Storage b : buffers) {
             if (seen.put(b, Boolean.TRUE) != null) {
@@ -117,13 +120,17 @@ public final class ParamSet {
             }
         }
         offHeap.removeIf(b -> b.length() == 0); // an empty buffer holds no memory to share
-        offHeap.sort(Comparator.comparingLong(b -> b.segment().address()));
-        Storage reach = null; // the buffer reaching furthest so far
+        List<Placed> placed = new ArrayList<>(offHeap.size()); // addresses read once, not twice per comparison
         for (Storage b : offHeap) {
-            if (reach != null && b.overlaps(reach)) {
-                throw sharing(reach, b);
+            placed.add(new Placed(b.segment().address(), end(b), b));
+        }
+        placed.sort(Comparator.comparingLong(Placed::address));
+        Placed reach = null; // the buffer reaching furthest so far
+        for (Placed b : placed) {
+            if (reach != null && b.storage().overlaps(reach.storage())) {
+                throw sharing(reach.storage(), b.storage());
             }
-            if (reach == null || end(b) > end(reach)) {
+            if (reach == null || b.end() > reach.end()) {
                 reach = b;
             }
         }
@@ -142,6 +149,9 @@ public final class ParamSet {
                 }
             }
         }
+    }
+
+    private record Placed(long address, long end, Storage storage) {
     }
 
     private static long end(Storage b) {
