@@ -62,6 +62,7 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
     private final Kernels kernels;
     private final StateBuffers state;
     private final GradientGuard guard;
+    private final double maxNorm; // 0: no clipping
     private final Storage[] scopesToCheck; // one buffer per distinct arena of the off-heap buffers
     private final String[] scopeRoles;
     private final Chunk[][] items; // the update's work items, each a few chunks run in order by one thread
@@ -84,6 +85,7 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
         this.groupArray = groups.toArray(new ParamGroup[0]);
         this.state = new StateBuffers(params, stateNames(groups), b.stateArena);
         this.guard = new GradientGuard(params, kernels, b.maxNorm, b.nonFinite, b.checkParams);
+        this.maxNorm = b.maxNorm;
         // Buffers are checked per arena, not one by one: a model of 100,000 buffers in one arena is one check a step.
         Map<MemorySegment.Scope, String> scopes = new LinkedHashMap<>();
         Map<MemorySegment.Scope, Storage> representative = new LinkedHashMap<>();
@@ -319,6 +321,11 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
             }
         }
         return s;
+    }
+
+    /** The global-norm clipping bound ({@link Builder#clipGradNorm}), or 0 when this optimizer does not clip. */
+    public double clipGradNorm() {
+        return maxNorm;
     }
 
     /** Threads this optimizer steps with (the caller included). */

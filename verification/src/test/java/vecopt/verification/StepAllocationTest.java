@@ -6,11 +6,13 @@ import java.lang.management.ManagementFactory;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import vecopt.monitor.Monitor;
 import vecopt.optim.AdamOptions;
 import vecopt.optim.AdamW;
 import vecopt.optim.Optimizer;
 import vecopt.optim.Sgd;
 import vecopt.optim.SgdOptions;
+import vecopt.optim.StepReport;
 
 /**
  * The step hot path allocates nothing: measured with the JVM's per-thread allocation counter on the calling thread,
@@ -55,10 +57,18 @@ class StepAllocationTest {
             (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
 
     private static long allocatedBySteps(Optimizer<?> opt, int steps) {
+        return allocatedBySteps(opt, steps, null);
+    }
+
+    /** Steps, each report read by {@code monitor} (if not null) with a training loss, as a trainer does. */
+    private static long allocatedBySteps(Optimizer<?> opt, int steps, Monitor monitor) {
         long tid = Thread.currentThread().threadId();
         long before = THREADS.getThreadAllocatedBytes(tid);
         for (int i = 0; i < steps; i++) {
-            opt.step(1e-3);
+            StepReport report = opt.step(1e-3);
+            if (monitor != null) {
+                monitor.observe(report, 2.0 + (i & 7) * 0.01);
+            }
         }
         return THREADS.getThreadAllocatedBytes(tid) - before;
     }
@@ -73,14 +83,18 @@ class StepAllocationTest {
      * in microseconds, so on a quiet machine this ends at the first zero round, within seconds.
      */
     private static void warmThenMeasure(Rig rig, Optimizer<?> opt) {
+        warmThenMeasure(rig, opt, null);
+    }
+
+    private static void warmThenMeasure(Rig rig, Optimizer<?> opt, Monitor monitor) {
         rig.setParams(Rig.values(new SplittableRandom(1), rig.length, -2, 2));
         rig.setGrads(Rig.values(new SplittableRandom(2), rig.length, -6, 2));
-        allocatedBySteps(opt, 3000); // warm-up: interpreter and C1 code box vectors
+        allocatedBySteps(opt, 3000, monitor); // warm-up: interpreter and C1 code box vectors
         long deadline = System.nanoTime() + 120_000_000_000L;
         long[] last = new long[10];
         int rounds = 0;
         do {
-            long bytes = allocatedBySteps(opt, 500);
+            long bytes = allocatedBySteps(opt, 500, monitor);
             if (bytes == 0) {
                 return;
             }
@@ -96,6 +110,22 @@ class StepAllocationTest {
              AdamW opt = AdamW.builder(rig.set).options(AdamOptions.LLM_PRETRAINING).clipGradNorm(1.0)
                      .trackNorms(true).threads(1).build()) {
             warmThenMeasure(rig, opt);
+        }
+    }
+
+    /**
+     * A trainer's loop with the health monitor reading every report: what it finds on this synthetic run (the same
+     * gradients every step: a flat loss, updates that may be judged) it reports once per episode, during the warm-up,
+     * and a continuing episode allocates nothing.
+     */
+    @Test
+    void adamWWithAMonitor() {
+        try (Rig rig = new Rig(3, 4099, true);
+             AdamW opt = AdamW.builder(rig.set).options(AdamOptions.ADAMW_DEFAULTS).clipGradNorm(1.0)
+                     .trackNorms(true).threads(1).build()) {
+            Monitor monitor = Monitor.builder(opt).totalSteps(1_000_000)
+                    .logger(System.getLogger("vecopt.monitor.allocation-test")).build();
+            warmThenMeasure(rig, opt, monitor);
         }
     }
 

@@ -1,6 +1,8 @@
 package vecopt.examples.train;
 
 import java.util.Arrays;
+import java.util.List;
+import vecopt.monitor.Finding;
 
 /** Everything one recipe's run recorded, per step and per held-out evaluation, plus where the time went. */
 public final class RunLog {
@@ -20,6 +22,8 @@ public final class RunLog {
     final double[] optimizerMillis;
     int evals;
     float[] finalParams;
+    /** What the health monitor found in this run, oldest first. */
+    List<Finding> findings = List.of();
 
     RunLog(Recipe recipe, int steps, long warmupSteps, int maxEvals) {
         this.recipe = recipe;

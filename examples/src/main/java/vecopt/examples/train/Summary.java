@@ -4,6 +4,7 @@ import java.io.PrintStream;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import vecopt.monitor.Finding;
 
 /** The comparison table (terminal and Markdown) and the per-step CSV of a set of runs. */
 final class Summary {
@@ -105,6 +106,30 @@ final class Summary {
         }
         out.println();
         out.print(legend(logs, cfg));
+        out.println();
+        out.print(findings(logs));
+    }
+
+    /**
+     * What vecopt's health monitor found in each run: one line per episode (symptom, steps, the numbers) and the
+     * remedies that apply to the recipe.
+     */
+    static String findings(List<RunLog> logs) {
+        StringBuilder sb = new StringBuilder("health monitor (vecopt.monitor), per recipe:\n");
+        for (RunLog l : logs) {
+            if (l.findings.isEmpty()) {
+                sb.append(f("  %-13s nothing found%n", l.recipe.name()));
+            }
+            for (int i = 0; i < l.findings.size(); i++) {
+                Finding x = l.findings.get(i);
+                String steps = x.firstStep() == x.lastStep() ? "step " + x.firstStep()
+                        : "steps " + x.firstStep() + "-" + x.lastStep();
+                sb.append(f("  %-13s %s (%s): %s%n", i == 0 ? l.recipe.name() : "", x.symptom().title(), steps,
+                        x.detail()));
+                sb.append(f("  %-13s   try: %s%n", "", String.join("; ", x.remedies())));
+            }
+        }
+        return sb.toString();
     }
 
     private static String line(String[] cells, int[] width) {
@@ -141,6 +166,7 @@ final class Summary {
             sb.append("| ").append(String.join(" | ", cells(row(l)))).append(" |\n");
         }
         sb.append('\n').append(legend(logs, cfg));
+        sb.append('\n').append(findings(logs));
         return sb.toString();
     }
 

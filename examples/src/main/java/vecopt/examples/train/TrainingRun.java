@@ -2,6 +2,7 @@ package vecopt.examples.train;
 
 import java.lang.foreign.Arena;
 import java.util.SplittableRandom;
+import vecopt.monitor.Monitor;
 import vecopt.optim.Optimizer;
 import vecopt.optim.StepReport;
 import vecopt.schedule.Schedule;
@@ -19,6 +20,27 @@ import vecopt.schedule.Schedule;
 public final class TrainingRun {
     private TrainingRun() {
     }
+
+    /** A logger that takes nothing: the demo prints the monitor's findings itself. */
+    private static final System.Logger SILENT_LOGGER = new System.Logger() {
+        @Override
+        public String getName() {
+            return "vecopt.monitor.demo";
+        }
+
+        @Override
+        public boolean isLoggable(Level level) {
+            return false;
+        }
+
+        @Override
+        public void log(Level level, java.util.ResourceBundle bundle, String msg, Throwable thrown) {
+        }
+
+        @Override
+        public void log(Level level, java.util.ResourceBundle bundle, String format, Object... params) {
+        }
+    };
 
     /** Observes a run's progress: called after every step with the step's training loss. */
     public interface Listener {
@@ -65,6 +87,9 @@ public final class TrainingRun {
             Mlp.Workspace ws = model.workspace(batch);
             try (Optimizer<?> opt = OptimizerFactory.build(cfg.optimizer(), recipe, model.paramSet(),
                     cfg.threads())) {
+                // The findings are printed beside the summary table, so the monitor does not also log them.
+                Monitor monitor = Monitor.builder(opt).totalSteps(steps).warmupSteps(recipe.warmupSteps(steps))
+                        .logger(SILENT_LOGGER).build();
                 for (int step = 0; step < steps; step++) {
                     if (step % cfg.evalEvery() == 0) {
                         evaluate(model, ws, data.heldOut(), step, log, x, y);
@@ -95,9 +120,11 @@ public final class TrainingRun {
                     log.clipCoef[step] = out.clipCoef();
                     log.skipped[step] = out.skipped();
                     log.updateRatio[step] = out.skipped() ? Double.NaN : out.updateRatio();
+                    monitor.observe(out, loss);
                     listener.stepped(step + 1, loss);
                 }
                 evaluate(model, ws, data.heldOut(), steps, log, x, y);
+                log.findings = monitor.findings();
             }
             log.finalParams = model.params().toArray(0, Math.toIntExact(model.params().length()));
         }

@@ -5,9 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.Arena;
 import java.util.Arrays;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
-import vecopt.param.Tensor;
 import vecopt.exec.ChunkGrid;
+import vecopt.monitor.Symptom;
+import vecopt.param.Tensor;
 
 /** Short real runs of the demo: deterministic across optimizer thread counts, and they learn. */
 class TrainingRunTest {
@@ -50,6 +54,22 @@ class TrainingRunTest {
         assertTrue(end < 0.5 * start, "training loss went from " + start + " to " + end);
         assertTrue(log.finalHeldOutAccuracy() > 0.5, "held-out accuracy " + log.finalHeldOutAccuracy()
                 + " (chance 0.1)");
+    }
+
+    /** The demo's point, read by the health monitor: at a high lr, no warmup spikes at once and 10% warmup does not. */
+    @Test
+    void theMonitorSeesTheSpikeWithoutWarmupAndNotWithIt() {
+        TeacherTask.Split data = TASK.generate(11, 4096, 512);
+        TrainConfig cfg = config(64, 60, 64, 1.0, 1);
+        Set<Symptom> explosion = EnumSet.of(Symptom.GRAD_NORM_SPIKE, Symptom.LOSS_SPIKE, Symptom.LOSS_NAN,
+                Symptom.NON_FINITE_SKIPS, Symptom.GRAD_NORM_GROWING);
+        RunLog cold = TrainingRun.run(cfg, Recipe.named("no-warmup"), TASK, data, QUIET);
+        assertTrue(cold.findings.stream().anyMatch(f -> explosion.contains(f.symptom()) && f.firstStep() <= 3),
+                cold.findings.toString());
+        RunLog warm = TrainingRun.run(cfg, Recipe.named("warmup"), TASK, data, QUIET);
+        assertTrue(warm.findings.stream().noneMatch(f -> explosion.contains(f.symptom())), warm.findings.toString());
+        assertTrue(Summary.findings(List.of(cold, warm)).contains(" spike (step 2): "),
+                Summary.findings(List.of(cold, warm)));
     }
 
     private static double mean(double[] v, int from, int to) {
