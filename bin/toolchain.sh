@@ -2,6 +2,8 @@
 # Maven) and MAVEN_OPTS; each stops with one line when it cannot. They are called only by the commands that need
 # them, so that `./vecopt help` starts nothing and a run on an unchanged checkout starts one JVM, the program's.
 MAVEN_VERSION=3.9.11
+# The checkout this file belongs to, unless the caller set it (so that sourcing it by hand works too).
+case ${BASH_SOURCE[0]} in */*) root=${root:-${BASH_SOURCE[0]%/*}/..} ;; *) root=${root:-..} ;; esac
 
 jdk_feature() { # sets jdk_release to the feature release of the JDK at $1 (25 for 25.0.3), or to nothing
   # Every JDK since 9 has a `release` file; reading it costs nothing, where asking java costs a JVM start. (Bash
