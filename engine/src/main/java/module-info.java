@@ -5,7 +5,8 @@
  *
  * <p>Programs use the exported packages: {@link vecopt.memory} (buffers), {@link vecopt.param} (named tensors),
  * {@link vecopt.optim} (optimizers and their options), {@link vecopt.clip} (clipping and norms),
- * {@link vecopt.schedule} (learning-rate schedules) and {@link vecopt.preset} (recipes combining both). The kernels,
+ * {@link vecopt.schedule} (learning-rate schedules) and {@link vecopt.preset} (recipes combining both) and {@link vecopt.checkpoint} (saving and
+ * restoring the training state). The kernels,
  * the work grid and the worker pool are internal.
  *
  * <p>On the module path the Vector API module is resolved because this module requires it; on the class path run
@@ -22,4 +23,5 @@ module vecopt {
     exports vecopt.clip;
     exports vecopt.schedule;
     exports vecopt.preset;
+    exports vecopt.checkpoint;
 }
