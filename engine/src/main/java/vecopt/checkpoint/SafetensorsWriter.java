@@ -107,9 +107,10 @@ public final class SafetensorsWriter {
                     if (staging == null) {
                         staging = ByteBuffer.allocateDirect(CHUNK);
                     }
+                    staging.clear(); // the last write left it drained: position == limit
                     MemorySegment.copy(src, ValueLayout.JAVA_FLOAT_UNALIGNED, off, MemorySegment.ofBuffer(staging),
                             LE_FLOAT, 0, len / Float.BYTES);
-                    b = staging.clear().limit((int) len);
+                    b = staging.limit((int) len);
                 }
                 crc.update(b.duplicate());
                 at = writeFully(channel, b, at);
