@@ -19,6 +19,8 @@ public final class RunLog {
     final double[] modelMillis;
     final double[] optimizerMillis;
     int evals;
+    final double[] skippedAsDouble; // mirrors of skipped and evalStep, for saving the history in a checkpoint
+    final double[] evalStepAsDouble;
     float[] finalParams;
 
     RunLog(Recipe recipe, int steps, long warmupSteps, int maxEvals) {
@@ -36,6 +38,8 @@ public final class RunLog {
         evalStep = new int[maxEvals];
         evalLoss = new double[maxEvals];
         evalAccuracy = new double[maxEvals];
+        skippedAsDouble = new double[steps];
+        evalStepAsDouble = new double[maxEvals];
     }
 
     void addEval(int step, double loss, double accuracy) {
