@@ -296,6 +296,23 @@ final class Json {
         return new ParseException(what + " at character " + at);
     }
 
+    /**
+     * Throws unless {@code text} is well-formed Unicode (no unpaired surrogate): the header is UTF-8, which cannot
+     * encode an unpaired surrogate, so such a name would come back as another name.
+     */
+    static String wellFormed(String what, String text) {
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                throw new IllegalArgumentException(what + " '" + text + "' has an unpaired surrogate at index " + i
+                        + " (not Unicode text, so not representable in a safetensors header)");
+            }
+        }
+        return text;
+    }
+
     /** {@code text} as a JSON string literal, quotes included. */
     static String quote(String text) {
         StringBuilder b = new StringBuilder(text.length() + 2).append('"');

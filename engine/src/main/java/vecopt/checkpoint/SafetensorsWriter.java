@@ -81,11 +81,14 @@ public final class SafetensorsWriter {
             throws IOException {
         Map<String, Boolean> seen = new LinkedHashMap<>();
         for (Source s : tensors) {
+            Json.wellFormed("tensor name", s.name());
             if (s.name().equals("__metadata__") || seen.put(s.name(), Boolean.TRUE) != null) {
                 throw new IllegalArgumentException("tensor name '" + s.name() + "' is reserved or used twice");
             }
         }
-        for (String k : metadata.keySet()) {
+        for (Map.Entry<String, String> e : metadata.entrySet()) {
+            String k = Json.wellFormed("metadata key", e.getKey());
+            Json.wellFormed("metadata value of '" + k + "'", e.getValue());
             if (k.startsWith(CHECKSUM_PREFIX)) {
                 throw new IllegalArgumentException("metadata key '" + k + "' is reserved for checksums");
             }
