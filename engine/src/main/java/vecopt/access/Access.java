@@ -4,8 +4,8 @@ import java.util.Objects;
 
 /**
  * Where {@code vecopt.optim} registers its {@link OptimizerAccess} (from {@code Optimizer}'s static initializer) for
- * {@code vecopt.checkpoint} to use. Any code holding an {@code Optimizer} instance has caused that initializer to run,
- * so {@link #optimizer()} never sees the slot empty when called with an optimizer at hand.
+ * {@code vecopt.checkpoint} to use. {@link #optimizer()} initializes {@code Optimizer} first if no code has yet (a
+ * program that only inspects a checkpoint file never builds an optimizer).
  */
 public final class Access {
     private static volatile OptimizerAccess optimizer;
@@ -20,7 +20,15 @@ public final class Access {
     public static OptimizerAccess optimizer() {
         OptimizerAccess a = optimizer;
         if (a == null) {
-            throw new IllegalStateException("vecopt.optim.Optimizer has not been initialized");
+            try {
+                Class.forName("vecopt.optim.Optimizer", true, Access.class.getClassLoader());
+            } catch (ClassNotFoundException e) {
+                throw new IllegalStateException("vecopt.optim.Optimizer is missing from the engine", e);
+            }
+            a = optimizer;
+            if (a == null) {
+                throw new IllegalStateException("vecopt.optim.Optimizer did not register its access");
+            }
         }
         return a;
     }

@@ -33,10 +33,13 @@ final class AtomicFileWrite {
      */
     static void write(Path target, Body body, boolean force) throws IOException {
         Path dir = target.toAbsolutePath().getParent();
-        Path tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", TEMP_SUFFIX);
+        // A fresh name, created exclusively, with the process's usual permissions (Files.createTempFile would make
+        // the checkpoint owner-only).
+        Path tmp = dir.resolve("." + target.getFileName() + "." + Long.toUnsignedString(java.util.concurrent.ThreadLocalRandom.current().nextLong(), 36)
+                + TEMP_SUFFIX);
         boolean done = false;
         try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
                 body.write(ch);
                 if (force) {
                     ch.force(true);

@@ -276,7 +276,8 @@ public final class Checkpoint {
             meta.forEach((k, v) -> {
                 if (k.startsWith(TrainingState.USER) || !TrainingState.FORMAT.equals(meta.get("format"))
                         && !k.startsWith(SafetensorsWriter.CHECKSUM_PREFIX)) {
-                    b.append("  ").append(k).append(" = ").append(v).append('\n');
+                    b.append("  ").append(k).append(" = ").append(v.length() <= 100 ? v
+                            : v.substring(0, 100) + "... (" + v.length() + " characters)").append('\n');
                 }
             });
             b.append(String.format(Locale.ROOT, "  %-48s %-5s %-14s %s%n", "tensor", "dtype", "shape", "checksum"));
