@@ -39,7 +39,8 @@ import vecopt.optim.Optimizer;
  *
  * <p>The snapshot memory (the size of the parameters plus the state, off-heap) is allocated once, here, and reused;
  * the optimizer's step is untouched and allocates nothing. {@code start} takes the optimizer's one-thread-at-a-time
- * guard while it copies.
+ * guard while it copies. A {@code BackgroundSave} is driven by one thread (the training loop's): its own methods are
+ * not meant to be called from several threads at once.
  */
 public final class BackgroundSave implements AutoCloseable {
     private static final OptimizerAccess ACCESS = Access.optimizer();

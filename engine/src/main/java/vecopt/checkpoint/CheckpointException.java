@@ -6,6 +6,14 @@ import java.io.IOException;
  * A checkpoint file that cannot be used: not safetensors, truncated, corrupted (a checksum differs), or not a
  * checkpoint of the optimizer it is being loaded into. The message names the file, the tensor or group, and what
  * differs. When it is thrown by a load, nothing in memory has been changed.
+ *
+ * <pre>{@code
+ * try {
+ *     Checkpoint.load(path, opt);
+ * } catch (CheckpointException e) {
+ *     if (e.damaged()) { ... try an older file ... } else throw e;   // another model or optimizer: a set-up error
+ * }
+ * }</pre>
  */
 public class CheckpointException extends IOException {
     private final boolean damaged;

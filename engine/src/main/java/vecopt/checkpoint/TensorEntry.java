@@ -6,6 +6,10 @@ import java.util.Arrays;
  * One tensor of a safetensors header: its name, element type, shape, and where its bytes lie, as offsets
  * {@code [begin, end)} from the start of the data section (the byte after the header).
  *
+ * <pre>{@code
+ * TensorEntry e = file.tensor("param/fc1.weight");   // F32 [8192] [0, 32768)
+ * }</pre>
+ *
  * @param name  the tensor's key in the header, e.g. {@code param/fc1.weight}
  * @param dtype element type
  * @param shape dimensions, outermost first; {@code []} for a scalar

@@ -278,4 +278,20 @@ class CorruptCheckpointTest {
                     "group 'no_decay': lr_scale 0.5 -> 0.25"), r.differences());
         }
     }
+
+    @Test
+    void describeVerifiesEveryChecksumAndListsTheContent() throws IOException {
+        Path file = dir.resolve("good.safetensors");
+        String d = Checkpoint.describe(file);
+        assertTrue(d.contains("12 tensors") && d.contains("all 12 checksums verified"), d);
+        assertTrue(d.contains("AdamW, 3 updates, 0 skipped steps, trainer step 3"), d);
+        assertTrue(d.contains("group 'no_decay': 3 updates, 2 tensors"), d);
+        assertTrue(d.contains("state/fc.bias/exp_avg_sq") && d.contains("[37]"), d);
+        Path bad = dir.resolve("flipped.safetensors");
+        byte[] b = good.clone();
+        b[b.length - 5] ^= 0x40;
+        Files.write(bad, b);
+        CheckpointException e = assertThrows(CheckpointException.class, () -> Checkpoint.describe(bad));
+        assertTrue(e.getMessage().contains("is corrupted") && e.damaged(), e.getMessage());
+    }
 }
