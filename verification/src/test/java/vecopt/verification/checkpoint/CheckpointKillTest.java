@@ -24,7 +24,7 @@ import vecopt.optim.Optimizer;
 
 /**
  * Crash safety: a child JVM that resumes and checkpoints after every step is killed ({@code destroyForcibly}, a
- * SIGKILL) at a random moment, again and again. After each kill the newest complete checkpoint must load, with no
+ * SIGKILL) at a random moment, again and again, saving synchronously and through a background save in turn. After each kill the newest complete checkpoint must load, with no
  * newer file rejected, and be bitwise the state an uninterrupted run has at that step (replayed here); the step never
  * goes backwards; a temporary file left by a kill, or planted, never shadows a checkpoint.
  *
@@ -48,7 +48,8 @@ class CheckpointKillTest {
              Optimizer<?> reference = CheckpointingChild.SETUP.build().apply(ref.set, 1)) {
             long refStep = 0;
             for (int k = 0; k < kills; k++) {
-                Process child = start();
+                String mode = k % 2 == 0 ? "sync" : "background";
+                Process child = start(mode);
                 try (BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(),
                         StandardCharsets.UTF_8))) {
                     String line;
@@ -90,7 +91,7 @@ class CheckpointKillTest {
                 kills, last, tempsLeft);
     }
 
-    private Process start() throws IOException {
+    private Process start(String mode) throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
@@ -105,6 +106,7 @@ class CheckpointKillTest {
         cmd.add(System.getProperty("java.class.path"));
         cmd.add(CheckpointingChild.class.getName());
         cmd.add(dir.toString());
+        cmd.add(mode);
         return new ProcessBuilder(cmd).start();
     }
 }
