@@ -137,9 +137,9 @@ final class TrainingState {
             throw new CheckpointException(file + ": optimizer is '" + meta.get("optimizer") + "' in the checkpoint but "
                     + kind + " here");
         }
-        long steps = count(file, meta, "optimizer.steps");
-        long skipped = count(file, meta, "optimizer.skipped_steps");
-        count(file, meta, "trainer.global_step");
+        for (String key : List.of("optimizer.steps", "optimizer.skipped_steps", "trainer.global_step")) {
+            count(file, meta, key); // present, integers >= 0: checked here, before anything is copied
+        }
         List<String> state = strings(file, "optimizer.state", json(file, meta, "optimizer.state"));
         if (!state.equals(opt.stateNames())) {
             throw new CheckpointException(file + ": state variables are " + state + " in the checkpoint but "
@@ -175,9 +175,6 @@ final class TrainingState {
                 throw new CheckpointException(file + ": group '" + h.name() + "' " + membership(s.tensors(), names));
             }
             compareOptions(file, s, h.options(), differences);
-        }
-        if (steps < 0 || skipped < 0) {
-            throw new CheckpointException(file + ": negative step count");
         }
         return saved;
     }
