@@ -93,13 +93,17 @@ case "$cmd" in
       echo "vecopt: property round $i of $rounds" >&2
       "$MVN" -q -pl verification -am test -Dtest='*Properties' -Dsurefire.failIfNoSpecifiedTests=false || exit 1
     done
-    echo "vecopt: $rounds rounds of properties passed" >&2 ;;
+    echo "vecopt: $rounds rounds of properties passed" >&2
+    echo "vecopt: checkpoint kill soak ($((rounds * 6)) kills)" >&2
+    "$MVN" -q -pl verification -am test -Dtest=CheckpointKillTest -Dvecopt.checkpoint.kills=$((rounds * 6)) \
+      -Dsurefire.failIfNoSpecifiedTests=false || exit 1 ;;
   schedules)  run_java examples vecopt.examples.ScheduleChart "$@" ;;
   # GOMP_SPINCOUNT: the native peer's OpenMP threads spin briefly, then sleep, as the engine's pool does; libgomp's
   # default long spin made 2 threads 10-30x slower than 1 on a loaded 2-core machine (JMH forks inherit it).
   bench)      export GOMP_SPINCOUNT=${GOMP_SPINCOUNT:-1000}; run_java bench vecopt.bench.BenchMain "$@" ;;
   compare)    run_java bench vecopt.bench.Compare "$@" ;;
   chart)      run_java bench vecopt.bench.ChartMain "$@" ;;
+  checkpoint) run_java examples vecopt.examples.CheckpointTool "$@" ;;
   help|-h|--help)
     cat <<'HELP'
 usage: ./vecopt [command] [args]
@@ -110,11 +114,13 @@ usage: ./vecopt [command] [args]
   consumer       the consumer check alone: a separate Maven project (consumer/) built against the installed
                  engine jar, run on the class path and on the module path
   install        installs the engine jar (with sources and javadoc) into your local Maven repository
-  test-long [n]  the property suites n more times (default 10) with fresh random seeds
+  test-long [n]  the property suites n more times (default 10) with fresh random seeds, then a checkpoint
+                 kill soak of 6n kills
   schedules      tabulate and plot learning-rate schedules (--help for options)
   bench          JMH benchmarks: --quick (headline, < 3 min), or the suite with JMH options; report FILE.json
   compare        compare two JMH JSON results, or one against a baseline of ratios (--help: exit codes)
   chart          chart of a JMH JSON result: throughput vs size per kernel, ceilings as lines (SVG + PNG)
+  checkpoint     checkpoint files: inspect FILE prints what a checkpoint holds, checksums verified
   help           this text
 A command builds what it needs first, and only when a pom or a source changed since its last build.
 HELP

@@ -5,8 +5,9 @@
  *
  * <p>Programs use the exported packages: {@link vecopt.memory} (buffers), {@link vecopt.param} (named tensors),
  * {@link vecopt.optim} (optimizers and their options), {@link vecopt.clip} (clipping and norms),
- * {@link vecopt.schedule} (learning-rate schedules), {@link vecopt.preset} (recipes combining both) and
- * {@link vecopt.monitor} (training-health diagnostics from the step reports). The kernels,
+ * {@link vecopt.schedule} (learning-rate schedules), {@link vecopt.preset} (recipes combining both),
+ * {@link vecopt.checkpoint} (saving and restoring the training state) and {@link vecopt.monitor} (training-health
+ * diagnostics from the step reports). The kernels,
  * the work grid and the worker pool are internal.
  *
  * <p>On the module path the Vector API module is resolved because this module requires it; on the class path run
@@ -24,4 +25,5 @@ module vecopt {
     exports vecopt.schedule;
     exports vecopt.preset;
     exports vecopt.monitor;
+    exports vecopt.checkpoint;
 }

@@ -73,6 +73,19 @@ final class GradientGuard {
         return true;
     }
 
+    /** Clipping's maximum norm, 0 when not clipping. */
+    double maxNorm() {
+        return maxNorm;
+    }
+
+    NonFinite policy() {
+        return policy;
+    }
+
+    boolean checksParams() {
+        return checkParams;
+    }
+
     /** The global gradient norm of the last {@link #admit}, NaN when it ran no norm pass. */
     double norm() {
         return norm;

@@ -77,6 +77,10 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
     private boolean closed;
     private RuntimeException broken; // a kernel failed part-way through an update: state is no longer consistent
 
+    static {
+        vecopt.access.Access.setOptimizer(new OptimizerInternals());
+    }
+
     @SuppressWarnings("unchecked")
     Optimizer(Builder<O, ?> b) {
         this.params = b.params;
@@ -226,7 +230,7 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
         }
     }
 
-    private void enter() {
+    void enter() {
         Thread self = Thread.currentThread();
         if (!owner.compareAndSet(null, self)) {
             Thread other = owner.get();
@@ -235,11 +239,11 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
         }
     }
 
-    private void leave() {
+    void leave() {
         owner.set(null);
     }
 
-    private void checkReady() {
+    void checkReady() {
         if (closed) {
             throw new IllegalStateException("optimizer is closed");
         }
@@ -372,6 +376,29 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
      */
     public MemorySegment state(String tensorName, String stateName) {
         return state.view(params.tensor(tensorName), stateName);
+    }
+
+    /** The state buffers of parameter buffer {@code buffer}, for checkpoints (through {@link OptimizerInternals}). */
+    Storage[] stateOf(Storage buffer) {
+        return state.of(buffer);
+    }
+
+    GradientGuard guard() {
+        return guard;
+    }
+
+    StepReport report() {
+        return report;
+    }
+
+    /** Sets the counters a checkpoint restores; called with the guard held, after the buffers were loaded. */
+    void restoreCounters(long steps, long skippedSteps, long[] groupSteps) {
+        for (int g = 0; g < groupArray.length; g++) {
+            groupArray[g].steps = groupSteps[g];
+        }
+        this.steps = steps;
+        report.step = steps;
+        report.skippedSteps = skippedSteps;
     }
 
     /** Stops the worker pool and frees the state this optimizer allocated (if it owns its arena). */

@@ -8,7 +8,8 @@ import java.util.List;
  * The command line of {@code ./vecopt train}. Flags take their value as the next argument or after {@code =}; a bad
  * flag or value throws, naming it.
  */
-record TrainFlags(TrainConfig config, List<Recipe> recipes, Path out, Progress.Mode progress, boolean help) {
+record TrainFlags(TrainConfig config, List<Recipe> recipes, Path out, Progress.Mode progress, boolean help,
+                  RunCheckpoints checkpoints, boolean recipesGiven) {
     static final int DEFAULT_HIDDEN = 256;
     static final int DEFAULT_STEPS = 600;
     static final int DEFAULT_BATCH = 128;
@@ -29,6 +30,9 @@ record TrainFlags(TrainConfig config, List<Recipe> recipes, Path out, Progress.M
               --threads N         optimizer threads (default: available processors)
               --out DIR           where the chart, table and CSV go (default out/)
               --progress bar|lines|none   progress display on stderr (default: bar on a terminal, else lines)
+              --checkpoint-every N    save a checkpoint every N steps, in the background (default 0: none)
+              --checkpoint-dir DIR    where checkpoints go, one directory per recipe (default OUT/checkpoints)
+              --resume FILE       continue the run a checkpoint was saved from (its recipe; the same settings)
             """.formatted(DEFAULT_HIDDEN, DEFAULT_STEPS, DEFAULT_BATCH, DEFAULT_ADAMW_LR, DEFAULT_SGD_LR,
             String.join(",", Recipe.ALL.stream().map(Recipe::name).toList()));
 
@@ -42,6 +46,10 @@ record TrainFlags(TrainConfig config, List<Recipe> recipes, Path out, Progress.M
         OptimizerKind kind = OptimizerKind.ADAMW;
         Progress.Mode progress = defaultProgress();
         boolean help = false;
+        int checkpointEvery = 0;
+        Path checkpointDir = null;
+        Path resume = null;
+        boolean recipesGiven = false;
         for (int i = 0; i < args.length; i++) {
             String flag = args[i];
             if (flag.equals("-h") || flag.equals("--help")) {
@@ -67,7 +75,18 @@ record TrainFlags(TrainConfig config, List<Recipe> recipes, Path out, Progress.M
                 case "--seed" -> seed = longValue(flag, value);
                 case "--lr" -> lr = doubleValue(flag, value);
                 case "--out" -> out = Path.of(value);
-                case "--recipes" -> recipes = recipes(value);
+                case "--recipes" -> {
+                    recipes = recipes(value);
+                    recipesGiven = true;
+                }
+                case "--checkpoint-every" -> {
+                    checkpointEvery = intValue(flag, value);
+                    if (checkpointEvery < 0) {
+                        throw new IllegalArgumentException("--checkpoint-every must be >= 0, got " + value);
+                    }
+                }
+                case "--checkpoint-dir" -> checkpointDir = Path.of(value);
+                case "--resume" -> resume = Path.of(value);
                 case "--optimizer" -> kind = switch (value) {
                     case "adamw" -> OptimizerKind.ADAMW;
                     case "sgd" -> OptimizerKind.SGD;
@@ -91,7 +110,9 @@ record TrainFlags(TrainConfig config, List<Recipe> recipes, Path out, Progress.M
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("bad flag value: " + e.getMessage(), e);
         }
-        return new TrainFlags(cfg, recipes, out, progress, help);
+        RunCheckpoints checkpoints = new RunCheckpoints(checkpointEvery,
+                checkpointDir != null ? checkpointDir : out.resolve("checkpoints"), resume);
+        return new TrainFlags(cfg, recipes, out, progress, help, checkpoints, recipesGiven);
     }
 
     /**

@@ -32,6 +32,22 @@ public final class TrainMain {
         }
         PrintStream out = System.out;
         TrainConfig cfg = flags.config();
+        List<Recipe> recipes = flags.recipes();
+        if (flags.checkpoints().resume() != null) { // a resume continues the one recipe its checkpoint is of
+            String name;
+            try (vecopt.checkpoint.SafetensorsFile f = vecopt.checkpoint.SafetensorsFile.open(
+                    flags.checkpoints().resume())) {
+                name = f.metadata().get("user.recipe");
+            }
+            if (name == null || (flags.recipesGiven() && !flags.recipes().equals(List.of(Recipe.named(name))))) {
+                System.err.println("vecopt train: " + flags.checkpoints().resume() + " is a checkpoint of recipe '"
+                        + name + "'; resume it alone (--recipes " + name + " or no --recipes)");
+                System.exit(2);
+                return;
+            }
+            recipes = List.of(Recipe.named(name));
+            out.println("vecopt train: resuming recipe '" + name + "' from " + flags.checkpoints().resume());
+        }
         TeacherTask task = TeacherTask.DEFAULT;
         long t0 = System.nanoTime();
         TeacherTask.Split data = task.generate(cfg.seed(), cfg.trainCount(), cfg.heldOutCount());
@@ -47,8 +63,8 @@ public final class TrainMain {
                 vecopt.optim.Optimizer.defaultKernels());
         Progress progress = new Progress(flags.progress(), System.err);
         List<RunLog> logs = new ArrayList<>();
-        for (Recipe r : flags.recipes()) {
-            logs.add(TrainingRun.run(cfg, r, task, data, progress));
+        for (Recipe r : recipes) {
+            logs.add(TrainingRun.run(cfg, r, task, data, progress, flags.checkpoints()));
         }
         out.println();
         Summary.print(out, logs, cfg);

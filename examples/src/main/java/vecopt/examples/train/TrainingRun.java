@@ -68,6 +68,12 @@ public final class TrainingRun {
 
     public static RunLog run(TrainConfig cfg, Recipe recipe, TeacherTask task, TeacherTask.Split data,
                              Listener listener) {
+        return run(cfg, recipe, task, data, listener, RunCheckpoints.NONE);
+    }
+
+    /** As above, saving checkpoints and/or resuming from one as {@code checkpoints} says. */
+    static RunLog run(TrainConfig cfg, Recipe recipe, TeacherTask task, TeacherTask.Split data, Listener listener,
+                      RunCheckpoints checkpoints) {
         int steps = cfg.steps();
         Schedule schedule = recipe.schedule(cfg.peakLr(), steps);
         RunLog log = new RunLog(recipe, steps, recipe.warmupSteps(steps), steps / cfg.evalEvery() + 2);
@@ -87,22 +93,21 @@ public final class TrainingRun {
             Mlp.Workspace ws = model.workspace(batch);
             try (Optimizer<?> opt = OptimizerFactory.build(cfg.optimizer(), recipe, model.paramSet(),
                     cfg.threads())) {
-                // The findings are printed beside the summary table, so the monitor does not also log them.
+                // The findings are printed beside the summary table, so the monitor does not also log them. A resumed
+                // run's monitor starts with the resumed step: it has not seen the steps before.
                 Monitor monitor = Monitor.builder(opt).totalSteps(steps).warmupSteps(recipe.warmupSteps(steps))
                         .logger(SILENT_LOGGER).build();
-                for (int step = 0; step < steps; step++) {
+                int start = checkpoints.resume() == null ? 0 : checkpoints.resumeInto(opt, cfg, log);
+                for (int step = 0; step < start; step++) { // the batch order of the steps already run, replayed
+                    cursor = nextBatch(order, cursor, batch, shuffler);
+                    cursor += batch;
+                }
+                var saver = checkpoints.saver(opt, recipe);
+                for (int step = start; step < steps; step++) {
                     if (step % cfg.evalEvery() == 0) {
                         evaluate(model, ws, data.heldOut(), step, log, x, y);
                     }
-                    if (cursor + batch > order.length) { // a new epoch: reshuffle (Fisher-Yates)
-                        for (int i = order.length - 1; i > 0; i--) {
-                            int j = shuffler.nextInt(i + 1);
-                            int t = order[i];
-                            order[i] = order[j];
-                            order[j] = t;
-                        }
-                        cursor = 0;
-                    }
+                    cursor = nextBatch(order, cursor, batch, shuffler);
                     train.gather(order, cursor, batch, x, y);
                     cursor += batch;
                     long t0 = System.nanoTime();
@@ -122,14 +127,32 @@ public final class TrainingRun {
                     log.updateRatio[step] = out.skipped() ? Double.NaN : out.updateRatio();
                     monitor.observe(out, loss);
                     listener.stepped(step + 1, loss);
+                    checkpoints.maybeSave(saver, step + 1, cfg, log);
                 }
+                RunCheckpoints.finish(saver);
                 evaluate(model, ws, data.heldOut(), steps, log, x, y);
                 log.findings = monitor.findings();
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
             }
             log.finalParams = model.params().toArray(0, Math.toIntExact(model.params().length()));
         }
         listener.finished(log);
         return log;
+    }
+
+    /** Where the next batch starts: {@code cursor}, or 0 after a reshuffle (Fisher-Yates) when an epoch ended. */
+    private static int nextBatch(int[] order, int cursor, int batch, SplittableRandom shuffler) {
+        if (cursor + batch > order.length) {
+            for (int i = order.length - 1; i > 0; i--) {
+                int j = shuffler.nextInt(i + 1);
+                int t = order[i];
+                order[i] = order[j];
+                order[j] = t;
+            }
+            return 0;
+        }
+        return cursor;
     }
 
     /**

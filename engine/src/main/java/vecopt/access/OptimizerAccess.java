@@ -1,0 +1,46 @@
+package vecopt.access;
+
+import vecopt.clip.NonFinite;
+import vecopt.memory.Storage;
+import vecopt.optim.Optimizer;
+
+/**
+ * What the checkpoint code needs of an optimizer beyond its public API: the counters to save and restore, the state
+ * buffers to stream, the guard's settings, and the optimizer's one-thread-at-a-time guard. Implemented inside
+ * {@code vecopt.optim} and handed over through {@link Access}, the way the JDK's {@code SharedSecrets} lets one of its
+ * packages reach another's internals: this package is not exported, so no program outside the engine can call these
+ * methods, and {@code vecopt.optim} gains no public method that would let a trainer set a step counter by hand.
+ */
+public interface OptimizerAccess {
+    /** The optimizer's kind as saved in a checkpoint: "AdamW", "Adam" or "Sgd". */
+    String kind(Optimizer<?> optimizer);
+
+    /**
+     * Takes the optimizer's one-thread-at-a-time guard (throws {@link IllegalStateException}, naming both threads,
+     * when another thread is inside it) and then checks it is usable: open, not broken by a failed step, buffers
+     * alive. On a failed check the guard is released before the exception propagates.
+     */
+    void enter(Optimizer<?> optimizer);
+
+    /** Releases the guard {@link #enter} took. */
+    void leave(Optimizer<?> optimizer);
+
+    /** The state buffers of parameter buffer {@code params}, in {@link Optimizer#stateNames()} order. */
+    Storage[] state(Optimizer<?> optimizer, Storage params);
+
+    /** Steps skipped so far (non-finite gradients or parameters under the SKIP policy). */
+    long skippedSteps(Optimizer<?> optimizer);
+
+    /** Gradient clipping's maximum norm; 0 when not clipping. */
+    double maxNorm(Optimizer<?> optimizer);
+
+    NonFinite nonFinite(Optimizer<?> optimizer);
+
+    boolean checkParams(Optimizer<?> optimizer);
+
+    /**
+     * Sets the counters a checkpoint restores: updates applied, steps skipped, and each group's update count (in
+     * group order). Called with the guard held, after every tensor has been validated and copied.
+     */
+    void restoreCounters(Optimizer<?> optimizer, long steps, long skippedSteps, long[] groupSteps);
+}

@@ -1,0 +1,291 @@
+package vecopt.checkpoint;
+
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import vecopt.access.Access;
+import vecopt.access.OptimizerAccess;
+import vecopt.optim.Optimizer;
+
+/**
+ * Saves an optimizer's whole training state to a safetensors file and restores it, bit for bit.
+ *
+ * <pre>{@code
+ * Checkpoint.save(dir.resolve("step-1200.safetensors"), opt, 1200, Extras.none().withString("data.pos", "77"));
+ * // ... a new process builds the same ParamSet and optimizer, then:
+ * Restored r = Checkpoint.load(dir.resolve("step-1200.safetensors"), opt);
+ * for (long step = r.globalStep(); step < total; step++) { ... opt.step(schedule.lr(step)); }
+ * }</pre>
+ *
+ * <p><b>What is saved</b>: every parameter tensor, every state tensor, each group's update count and options, the
+ * optimizer's kind, update and skipped-step counts, its clipping and non-finite settings, the trainer's step, and the
+ * trainer's {@link Extras}. Gradients are not saved. A later {@code step} after {@link #load} gives bitwise the
+ * parameters and state the uninterrupted run would have had, for any thread count and heap or off-heap buffers.
+ *
+ * <p><b>Format</b>: safetensors (https://huggingface.co/docs/safetensors), readable by any safetensors library.
+ * Tensors, all F32 today, of shape {@code [length]}:
+ * <ul>
+ *   <li>{@code param/<tensor>}: the parameter values;</li>
+ *   <li>{@code state/<tensor>/<variable>}: PyTorch's state names, {@code exp_avg}, {@code exp_avg_sq},
+ *       {@code max_exp_avg_sq}, {@code momentum_buffer} (every variable of {@link Optimizer#stateNames()} for every
+ *       tensor);</li>
+ *   <li>{@code extra/<name>}: the trainer's tensors.</li>
+ * </ul>
+ * {@code __metadata__} (strings): {@code format} = {@code vecopt-checkpoint}, {@code format_version} = {@code 1},
+ * {@code optimizer} ({@code AdamW}, {@code Adam}, {@code Sgd}), {@code optimizer.steps},
+ * {@code optimizer.skipped_steps}, {@code optimizer.state} (JSON array of the state variables),
+ * {@code optimizer.clip_grad_norm} (0.0: off), {@code optimizer.on_non_finite}, {@code optimizer.check_params},
+ * {@code groups} (JSON array of {@code {"name", "steps", "options": {PyTorch's option names}, "tensors": [...]}}),
+ * {@code trainer.global_step}, {@code user.<key>} (the trainer's strings) and {@code checksum:<tensor>} =
+ * {@code crc32c:<8 hex digits>} for every tensor.
+ *
+ * <p><b>Room for other storage types.</b> Each tensor's dtype is in the header, so a reader learns it per tensor,
+ * never from a global setting: bf16 or fp16 parameters are {@code param/<tensor>} of dtype {@code BF16}/{@code F16};
+ * a block-quantized 8-bit state variable is {@code state/<tensor>/<variable>} of dtype {@code U8} or {@code I8}
+ * plus its per-block scales as {@code state/<tensor>/<variable>.scale} (F32, one per block), the block size in
+ * metadata ({@code state.<variable>.block}); a reader of this version refuses such a file naming the tensor and the
+ * dtype it found, rather than misreading it. Adding them bumps {@code format_version}.
+ *
+ * <p><b>Validated loading</b>: tensors are matched by name, never by position. Before anything in memory changes,
+ * the whole file is checked: the safetensors structure ({@link SafetensorsFile}), every tensor's checksum, that it
+ * is a vecopt checkpoint of the same optimizer kind, state variables, group names and order, group membership of
+ * every tensor, and each tensor's dtype and shape; no tensor may be missing and none unexpected (other than
+ * {@code extra/}). The first mismatch throws a {@link CheckpointException} naming the tensor or group and what
+ * differs. These options may differ and are reported in {@link Restored#differences()} (the optimizer keeps its
+ * own): lr scale, weight decay, betas, eps (Adam); momentum (if it stays non-zero), dampening, Nesterov, weight decay,
+ * lr scale (SGD); clipping and non-finite settings. These may not: AMSGrad on or off, SGD momentum zero or non-zero
+ * (the state's meaning or presence differs).
+ *
+ * <p><b>Threads</b>: save and load take the optimizer's one-thread-at-a-time guard, so a save or load while another
+ * thread is inside {@code step} (or the reverse) throws {@link IllegalStateException} and changes nothing.
+ *
+ * <p><b>Crash safety</b>: see {@link CheckpointFiles} and the {@code force} argument of
+ * {@link #save(Path, Optimizer, long, Extras, boolean)}.
+ */
+public final class Checkpoint {
+    private static final OptimizerAccess ACCESS = Access.optimizer();
+
+    private Checkpoint() {
+    }
+
+    /** Saves {@code opt}'s training state at the trainer's step {@code globalStep}, durably, without extras. */
+    public static void save(Path file, Optimizer<?> opt, long globalStep) throws IOException {
+        save(file, opt, globalStep, Extras.none(), true);
+    }
+
+    /** Saves {@code opt}'s training state and the trainer's {@code extras}, durably. */
+    public static void save(Path file, Optimizer<?> opt, long globalStep, Extras extras) throws IOException {
+        save(file, opt, globalStep, extras, true);
+    }
+
+    /**
+     * Saves {@code opt}'s training state and the trainer's {@code extras} to {@code file}, replacing it atomically:
+     * the bytes go to a temporary file in the same directory, which is renamed over {@code file} only when complete,
+     * so {@code file} is always either the previous checkpoint or the new one, whatever happens. Tensors are
+     * streamed from their buffers (heap or off-heap) to the file; nothing is copied to the Java heap.
+     *
+     * @param force true to force the file to disk before the rename and the directory after it (survives a power
+     *              failure); false leaves both to the page cache (survives a process crash, not a power failure)
+     * @throws IllegalStateException when another thread is inside the optimizer, or it is closed or broken
+     */
+    public static void save(Path file, Optimizer<?> opt, long globalStep, Extras extras, boolean force)
+            throws IOException {
+        if (globalStep < 0) {
+            throw new IllegalArgumentException("globalStep must be >= 0, got " + globalStep);
+        }
+        ACCESS.enter(opt);
+        try {
+            List<SafetensorsWriter.Source> sources = new ArrayList<>();
+            for (TrainingState.Part p : TrainingState.parts(opt)) {
+                sources.add(new SafetensorsWriter.Source(p.name(), new long[] {p.length()}, p.segment()));
+            }
+            for (Map.Entry<String, float[]> e : extras.tensors().entrySet()) {
+                sources.add(new SafetensorsWriter.Source(TrainingState.EXTRA + e.getKey(),
+                        new long[] {e.getValue().length}, MemorySegment.ofArray(e.getValue())));
+            }
+            Map<String, String> meta = TrainingState.metadata(opt, globalStep, extras.strings());
+            AtomicFileWrite.write(file, ch -> SafetensorsWriter.write(ch, sources, meta), force);
+        } finally {
+            ACCESS.leave(opt);
+        }
+    }
+
+    /**
+     * Restores {@code opt}'s training state from {@code file}: parameters, state, step counters, skipped-step count.
+     * The file is validated completely first (see the class comment); on any mismatch a {@link CheckpointException}
+     * names the tensor or group and what differs, and nothing in memory has changed.
+     *
+     * @return the trainer's step, strings and tensors, and the options that differ
+     * @throws IllegalStateException when another thread is inside the optimizer, or it is closed or broken
+     */
+    public static Restored load(Path file, Optimizer<?> opt) throws IOException {
+        String name = file.getFileName().toString();
+        try (SafetensorsFile f = SafetensorsFile.open(file)) {
+            ACCESS.enter(opt);
+            try {
+                List<String> differences = new ArrayList<>();
+                Map<String, String> meta = f.metadata();
+                List<TrainingState.SavedGroup> groups = TrainingState.check(name, meta, opt, differences);
+                List<TrainingState.Part> parts = TrainingState.parts(opt);
+                List<TensorEntry> entries = new ArrayList<>(parts.size());
+                Set<String> expected = new HashSet<>();
+                for (TrainingState.Part p : parts) {
+                    expected.add(p.name());
+                    TensorEntry e = f.tensor(p.name());
+                    if (e == null) {
+                        throw new CheckpointException(name + ": tensor '" + p.name() + "' is missing (this optimizer"
+                                + " has it, " + p.length() + " elements)");
+                    }
+                    if (e.dtype() != Dtype.F32) {
+                        throw new CheckpointException(name + ": tensor '" + p.name() + "' is " + e.dtype()
+                                + ", expected F32");
+                    }
+                    if (!Arrays.equals(e.shape(), new long[] {p.length()})) {
+                        throw new CheckpointException(name + ": tensor '" + p.name() + "' has shape "
+                                + Arrays.toString(e.shape()) + ", expected [" + p.length() + "]");
+                    }
+                    entries.add(e);
+                }
+                Map<String, TensorEntry> extras = new LinkedHashMap<>();
+                for (TensorEntry e : f.tensors()) {
+                    if (expected.contains(e.name())) {
+                        continue;
+                    }
+                    if (!e.name().startsWith(TrainingState.EXTRA)) {
+                        throw new CheckpointException(name + ": tensor '" + e.name() + "' is not one of this"
+                                + " optimizer's (" + describeExpected(e.name()) + ")");
+                    }
+                    if (e.dtype() != Dtype.F32 || e.elements() > Integer.MAX_VALUE - 8) {
+                        throw new CheckpointException(name + ": extra tensor '" + e.name() + "' is " + e.dtype()
+                                + " of " + e.elements() + " elements; extras are F32 arrays");
+                    }
+                    extras.put(e.name().substring(TrainingState.EXTRA.length()), e);
+                }
+                verifyChecksums(name, f);
+                // Everything is checked: from here on nothing can fail but the memory copy itself.
+                for (int i = 0; i < parts.size(); i++) {
+                    TrainingState.Part p = parts.get(i);
+                    f.copyFloats(entries.get(i), p.storage().segment(), p.offset());
+                }
+                Map<String, float[]> tensors = new LinkedHashMap<>();
+                for (Map.Entry<String, TensorEntry> e : extras.entrySet()) {
+                    float[] a = new float[(int) e.getValue().elements()];
+                    f.copyFloats(e.getValue(), MemorySegment.ofArray(a), 0);
+                    tensors.put(e.getKey(), a);
+                }
+                long[] groupSteps = groups.stream().mapToLong(TrainingState.SavedGroup::steps).toArray();
+                ACCESS.restoreCounters(opt, TrainingState.count(name, meta, "optimizer.steps"),
+                        TrainingState.count(name, meta, "optimizer.skipped_steps"), groupSteps);
+                Map<String, String> strings = new LinkedHashMap<>();
+                meta.forEach((k, v) -> {
+                    if (k.startsWith(TrainingState.USER)) {
+                        strings.put(k.substring(TrainingState.USER.length()), v);
+                    }
+                });
+                return new Restored(file, TrainingState.count(name, meta, "trainer.global_step"), strings, tensors,
+                        differences, List.of());
+            } finally {
+                ACCESS.leave(opt);
+            }
+        }
+    }
+
+    private static String describeExpected(String tensor) {
+        if (tensor.startsWith(TrainingState.PARAM)) {
+            return "no parameter tensor named '" + tensor.substring(TrainingState.PARAM.length()) + "'";
+        }
+        if (tensor.startsWith(TrainingState.STATE)) {
+            return "no such parameter tensor or state variable";
+        }
+        return "a vecopt checkpoint holds param/, state/ and extra/ tensors only";
+    }
+
+    /** Every tensor's checksum must be recorded and must match; checksums of absent tensors are an error too. */
+    static void verifyChecksums(String name, SafetensorsFile f) throws IOException {
+        for (TensorEntry e : f.tensors()) {
+            String key = SafetensorsWriter.CHECKSUM_PREFIX + e.name();
+            String saved = f.metadata().get(key);
+            if (saved == null) {
+                throw CheckpointException.damage(name + ": tensor '" + e.name() + "' has no checksum ('" + key
+                        + "' missing from __metadata__)");
+            }
+            String actual = SafetensorsWriter.checksum(f.crc32c(e));
+            if (!saved.equals(actual)) {
+                throw CheckpointException.damage(name + ": tensor '" + e.name() + "' is corrupted: its bytes have "
+                        + actual + " but the checkpoint recorded " + saved);
+            }
+        }
+        for (String key : f.metadata().keySet()) {
+            if (key.startsWith(SafetensorsWriter.CHECKSUM_PREFIX)
+                    && f.tensor(key.substring(SafetensorsWriter.CHECKSUM_PREFIX.length())) == null) {
+                throw CheckpointException.damage(name + ": __metadata__ has '" + key + "' but the file holds no such"
+                        + " tensor");
+            }
+        }
+    }
+
+    /**
+     * A description of checkpoint {@code file} for people, after verifying every tensor's checksum: the optimizer,
+     * steps, groups and options, the trainer's strings, and each tensor's dtype, shape and checksum. Throws a
+     * {@link CheckpointException} on any defect {@link #load} would refuse without an optimizer at hand.
+     */
+    public static String describe(Path file) throws IOException {
+        String name = file.getFileName().toString();
+        try (SafetensorsFile f = SafetensorsFile.open(file)) {
+            verifyChecksums(name, f);
+            Map<String, String> meta = f.metadata();
+            StringBuilder b = new StringBuilder();
+            long bytes = f.tensors().stream().mapToLong(TensorEntry::byteLength).sum();
+            b.append(String.format(Locale.ROOT, "%s: safetensors, %d tensors, %,d bytes of data, header %,d bytes,"
+                    + " all %d checksums verified%n", file, f.tensors().size(), bytes, f.dataStart() - 8,
+                    f.tensors().size()));
+            if (!TrainingState.FORMAT.equals(meta.get("format"))) {
+                b.append("not a vecopt checkpoint (no __metadata__ format '" + TrainingState.FORMAT + "')\n");
+            } else {
+                b.append(String.format(Locale.ROOT, "vecopt checkpoint, format %s: %s, %s updates, %s skipped steps,"
+                                + " trainer step %s%n", meta.get("format_version"), meta.get("optimizer"),
+                        meta.get("optimizer.steps"), meta.get("optimizer.skipped_steps"),
+                        meta.get("trainer.global_step")));
+                b.append(String.format(Locale.ROOT, "  state %s, clip_grad_norm %s, on_non_finite %s,"
+                                + " check_params %s%n", meta.get("optimizer.state"),
+                        meta.get("optimizer.clip_grad_norm"), meta.get("optimizer.on_non_finite"),
+                        meta.get("optimizer.check_params")));
+                try {
+                    if (Json.parse(meta.getOrDefault("groups", "[]")) instanceof List<?> groups) {
+                        for (Object g : groups) {
+                            if (g instanceof Map<?, ?> m) {
+                                Object t = m.get("tensors");
+                                b.append(String.format(Locale.ROOT, "  group '%s': %s updates, %d tensors, options %s%n",
+                                        m.get("name"), m.get("steps"), t instanceof List<?> l ? l.size() : 0,
+                                        m.get("options")));
+                            }
+                        }
+                    }
+                } catch (Json.ParseException e) {
+                    b.append("  groups: not valid JSON (").append(e.getMessage()).append(")\n");
+                }
+            }
+            meta.forEach((k, v) -> {
+                if (k.startsWith(TrainingState.USER) || !TrainingState.FORMAT.equals(meta.get("format"))
+                        && !k.startsWith(SafetensorsWriter.CHECKSUM_PREFIX)) {
+                    b.append("  ").append(k).append(" = ").append(v.length() <= 100 ? v
+                            : v.substring(0, 100) + "... (" + v.length() + " characters)").append('\n');
+                }
+            });
+            b.append(String.format(Locale.ROOT, "  %-48s %-5s %-14s %s%n", "tensor", "dtype", "shape", "checksum"));
+            for (TensorEntry e : f.tensors()) {
+                b.append(String.format(Locale.ROOT, "  %-48s %-5s %-14s %s%n", e.name(), e.dtype(),
+                        Arrays.toString(e.shape()), meta.get(SafetensorsWriter.CHECKSUM_PREFIX + e.name())));
+            }
+            return b.toString();
+        }
+    }
+}

@@ -1,0 +1,307 @@
+package vecopt.checkpoint;
+
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import vecopt.access.Access;
+import vecopt.access.OptimizerAccess;
+import vecopt.memory.Storage;
+import vecopt.optim.AdamOptions;
+import vecopt.optim.GroupOptions;
+import vecopt.optim.Optimizer;
+import vecopt.optim.ParamGroup;
+import vecopt.optim.SgdOptions;
+import vecopt.param.Tensor;
+
+/**
+ * What a checkpoint holds for an optimizer, in both directions: the tensors (names and the memory behind them) and
+ * the metadata strings, and the decoding and comparison of that metadata on load. The names and keys are the
+ * format; {@link Checkpoint} documents them.
+ */
+final class TrainingState {
+    static final String FORMAT = "vecopt-checkpoint";
+    static final String VERSION = "1";
+    static final String PARAM = "param/";
+    static final String STATE = "state/";
+    static final String EXTRA = "extra/";
+    static final String USER = "user.";
+    private static final OptimizerAccess ACCESS = Access.optimizer();
+
+    private TrainingState() {
+    }
+
+    static String paramName(Tensor t) {
+        return PARAM + t.name();
+    }
+
+    static String stateName(Tensor t, String variable) {
+        return STATE + t.name() + "/" + variable;
+    }
+
+    /** A tensor of the checkpoint and the memory it comes from or goes to. */
+    record Part(String name, Storage storage, long offset, long length) {
+        MemorySegment segment() {
+            return storage.segment().asSlice(offset * Float.BYTES, length * Float.BYTES);
+        }
+    }
+
+    /** Every parameter tensor, then every state tensor, in the parameter set's order. */
+    static List<Part> parts(Optimizer<?> opt) {
+        List<Part> out = new ArrayList<>();
+        for (Tensor t : opt.params().tensors()) {
+            out.add(new Part(paramName(t), t.params(), t.offset(), t.length()));
+        }
+        List<String> names = opt.stateNames();
+        for (Tensor t : opt.params().tensors()) {
+            Storage[] s = ACCESS.state(opt, t.params());
+            for (int i = 0; i < names.size(); i++) {
+                out.add(new Part(stateName(t, names.get(i)), s[i], t.offset(), t.length()));
+            }
+        }
+        return out;
+    }
+
+    /** The metadata of a checkpoint of {@code opt} at the trainer's {@code globalStep}; call with the guard held. */
+    static Map<String, String> metadata(Optimizer<?> opt, long globalStep, Map<String, String> user) {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("format", FORMAT);
+        m.put("format_version", VERSION);
+        m.put("optimizer", ACCESS.kind(opt));
+        m.put("optimizer.steps", Long.toString(opt.steps()));
+        m.put("optimizer.skipped_steps", Long.toString(ACCESS.skippedSteps(opt)));
+        m.put("optimizer.state", stringArray(opt.stateNames()));
+        m.put("optimizer.clip_grad_norm", Double.toString(ACCESS.maxNorm(opt)));
+        m.put("optimizer.on_non_finite", ACCESS.nonFinite(opt).name());
+        m.put("optimizer.check_params", Boolean.toString(ACCESS.checkParams(opt)));
+        StringBuilder g = new StringBuilder("[");
+        for (ParamGroup<?> group : opt.groups()) {
+            g.append(g.length() > 1 ? "," : "").append("{\"name\":").append(Json.quote(group.name()))
+                    .append(",\"steps\":").append(group.steps()).append(",\"options\":")
+                    .append(options(group.options())).append(",\"tensors\":")
+                    .append(stringArray(group.tensors().stream().map(Tensor::name).toList())).append('}');
+        }
+        m.put("groups", g.append(']').toString());
+        m.put("trainer.global_step", Long.toString(globalStep));
+        for (Map.Entry<String, String> e : user.entrySet()) {
+            m.put(USER + e.getKey(), e.getValue());
+        }
+        return m;
+    }
+
+    private static String stringArray(List<String> items) {
+        StringBuilder b = new StringBuilder("[");
+        for (String s : items) {
+            b.append(b.length() > 1 ? "," : "").append(Json.quote(s));
+        }
+        return b.append(']').toString();
+    }
+
+    /** PyTorch's names for the options, values as Java prints doubles (which parse back to the same double). */
+    private static String options(GroupOptions o) {
+        return switch (o) {
+            case AdamOptions a -> "{\"beta1\":" + a.beta1() + ",\"beta2\":" + a.beta2() + ",\"eps\":" + a.eps()
+                    + ",\"weight_decay\":" + a.weightDecay() + ",\"amsgrad\":" + a.amsgrad() + ",\"lr_scale\":"
+                    + a.lrScale() + "}";
+            case SgdOptions s -> "{\"momentum\":" + s.momentum() + ",\"dampening\":" + s.dampening()
+                    + ",\"weight_decay\":" + s.weightDecay() + ",\"nesterov\":" + s.nesterov() + ",\"lr_scale\":"
+                    + s.lrScale() + "}";
+            default -> throw new IllegalArgumentException("no checkpoint encoding for " + o.getClass());
+        };
+    }
+
+    /** A group as the checkpoint recorded it. */
+    record SavedGroup(String name, long steps, Map<String, Object> options, List<String> tensors) {
+    }
+
+    /**
+     * The counters and groups recorded in {@code meta}, checked against {@code opt}: optimizer kind, state
+     * variables, group names, order and membership, and the options that decide the state's meaning must agree;
+     * other options may differ, and each difference is added to {@code differences}.
+     */
+    static List<SavedGroup> check(String file, Map<String, String> meta, Optimizer<?> opt, List<String> differences)
+            throws CheckpointException {
+        String format = meta.get("format");
+        if (!FORMAT.equals(format)) {
+            throw new CheckpointException(file + ": not a vecopt checkpoint: __metadata__ 'format' is "
+                    + (format == null ? "missing" : "'" + format + "'") + ", expected '" + FORMAT + "'");
+        }
+        String version = meta.get("format_version");
+        if (!VERSION.equals(version)) {
+            throw new CheckpointException(file + ": format_version '" + version + "' is not one this vecopt reads ("
+                    + VERSION + ")");
+        }
+        String kind = ACCESS.kind(opt);
+        if (!kind.equals(meta.get("optimizer"))) {
+            throw new CheckpointException(file + ": optimizer is '" + meta.get("optimizer") + "' in the checkpoint but "
+                    + kind + " here");
+        }
+        for (String key : List.of("optimizer.steps", "optimizer.skipped_steps", "trainer.global_step")) {
+            count(file, meta, key); // present, integers >= 0: checked here, before anything is copied
+        }
+        List<String> state = strings(file, "optimizer.state", json(file, meta, "optimizer.state"));
+        if (!state.equals(opt.stateNames())) {
+            throw new CheckpointException(file + ": state variables are " + state + " in the checkpoint but "
+                    + opt.stateNames() + " here (AMSGrad or momentum switched on or off)");
+        }
+        note(differences, "clip_grad_norm", text(file, meta, "optimizer.clip_grad_norm"),
+                Double.toString(ACCESS.maxNorm(opt)));
+        note(differences, "on_non_finite", text(file, meta, "optimizer.on_non_finite"), ACCESS.nonFinite(opt).name());
+        note(differences, "check_params", text(file, meta, "optimizer.check_params"),
+                Boolean.toString(ACCESS.checkParams(opt)));
+        if (!(json(file, meta, "groups") instanceof List<?> groups)) {
+            throw new CheckpointException(file + ": __metadata__ 'groups' must be a JSON array");
+        }
+        List<SavedGroup> saved = new ArrayList<>();
+        for (Object g : groups) {
+            saved.add(group(file, g));
+        }
+        List<? extends ParamGroup<?>> here = opt.groups();
+        if (saved.size() != here.size()) {
+            throw new CheckpointException(file + ": " + saved.size() + " parameter groups in the checkpoint "
+                    + saved.stream().map(SavedGroup::name).toList() + " but " + here.size() + " here "
+                    + here.stream().map(ParamGroup::name).toList());
+        }
+        for (int i = 0; i < saved.size(); i++) {
+            SavedGroup s = saved.get(i);
+            ParamGroup<?> h = here.get(i);
+            if (!s.name().equals(h.name())) {
+                throw new CheckpointException(file + ": group " + i + " is '" + s.name() + "' in the checkpoint but '"
+                        + h.name() + "' here");
+            }
+            List<String> names = h.tensors().stream().map(Tensor::name).toList();
+            if (!s.tensors().equals(names)) {
+                throw new CheckpointException(file + ": group '" + h.name() + "' " + membership(s.tensors(), names));
+            }
+            compareOptions(file, s, h.options(), differences);
+        }
+        return saved;
+    }
+
+    private static String membership(List<String> saved, List<String> here) {
+        for (String n : saved) {
+            if (!here.contains(n)) {
+                return "holds tensor '" + n + "' in the checkpoint but not here";
+            }
+        }
+        for (String n : here) {
+            if (!saved.contains(n)) {
+                return "holds tensor '" + n + "' here but not in the checkpoint";
+            }
+        }
+        return "holds its tensors in another order in the checkpoint (" + saved + ") than here (" + here + ")";
+    }
+
+    private static void compareOptions(String file, SavedGroup s, GroupOptions here, List<String> differences)
+            throws CheckpointException {
+        String where = file + ": group '" + s.name() + "'";
+        Map<String, Object> o = s.options();
+        switch (here) {
+            case AdamOptions a -> {
+                boolean amsgrad = flag(where, o, "amsgrad");
+                if (amsgrad != a.amsgrad()) {
+                    throw new CheckpointException(where + ": amsgrad is " + amsgrad + " in the checkpoint but "
+                            + a.amsgrad() + " here (the state's meaning differs)");
+                }
+                noteOption(differences, s.name(), "beta1", number(where, o, "beta1"), a.beta1());
+                noteOption(differences, s.name(), "beta2", number(where, o, "beta2"), a.beta2());
+                noteOption(differences, s.name(), "eps", number(where, o, "eps"), a.eps());
+                noteOption(differences, s.name(), "weight_decay", number(where, o, "weight_decay"), a.weightDecay());
+                noteOption(differences, s.name(), "lr_scale", number(where, o, "lr_scale"), a.lrScale());
+            }
+            case SgdOptions g -> {
+                double momentum = number(where, o, "momentum");
+                if ((momentum == 0) != (g.momentum() == 0)) {
+                    throw new CheckpointException(where + ": momentum is " + momentum + " in the checkpoint but "
+                            + g.momentum() + " here (a momentum buffer is kept only with momentum)");
+                }
+                noteOption(differences, s.name(), "momentum", momentum, g.momentum());
+                noteOption(differences, s.name(), "dampening", number(where, o, "dampening"), g.dampening());
+                noteOption(differences, s.name(), "weight_decay", number(where, o, "weight_decay"), g.weightDecay());
+                boolean nesterov = flag(where, o, "nesterov");
+                if (nesterov != g.nesterov()) {
+                    differences.add("group '" + s.name() + "': nesterov " + nesterov + " -> " + g.nesterov());
+                }
+                noteOption(differences, s.name(), "lr_scale", number(where, o, "lr_scale"), g.lrScale());
+            }
+            default -> throw new CheckpointException(where + ": options of " + here.getClass().getSimpleName()
+                    + " cannot be compared");
+        }
+    }
+
+    private static void noteOption(List<String> differences, String group, String name, double saved, double here) {
+        if (Double.compare(saved, here) != 0) {
+            differences.add("group '" + group + "': " + name + " " + saved + " -> " + here);
+        }
+    }
+
+    private static void note(List<String> differences, String name, String saved, String here) {
+        if (!saved.equals(here)) {
+            differences.add(name + " " + saved + " -> " + here);
+        }
+    }
+
+    private static SavedGroup group(String file, Object g) throws CheckpointException {
+        if (!(g instanceof Map<?, ?> m) || !(m.get("name") instanceof String name)
+                || !(m.get("steps") instanceof Json.Num steps) || !steps.isLong() || steps.longValue() < 0
+                || !(m.get("options") instanceof Map<?, ?> options)) {
+            throw new CheckpointException(file + ": a group in __metadata__ 'groups' lacks a name, a step count >= 0"
+                    + " or options: " + g);
+        }
+        @SuppressWarnings("unchecked")
+        Map<String, Object> opts = (Map<String, Object>) options;
+        return new SavedGroup(name, steps.longValue(), opts,
+                strings(file, "tensors of group '" + name + "'", m.get("tensors")));
+    }
+
+    private static double number(String where, Map<String, Object> o, String key) throws CheckpointException {
+        if (!(o.get(key) instanceof Json.Num n)) {
+            throw new CheckpointException(where + ": option '" + key + "' missing or not a number: " + o.get(key));
+        }
+        return n.doubleValue();
+    }
+
+    private static boolean flag(String where, Map<String, Object> o, String key) throws CheckpointException {
+        if (!(o.get(key) instanceof Boolean b)) {
+            throw new CheckpointException(where + ": option '" + key + "' missing or not true/false: " + o.get(key));
+        }
+        return b;
+    }
+
+    private static List<String> strings(String file, String what, Object v) throws CheckpointException {
+        if (!(v instanceof List<?> list) || !list.stream().allMatch(String.class::isInstance)) {
+            throw new CheckpointException(file + ": " + what + " must be a JSON array of strings, got " + v);
+        }
+        return list.stream().map(String.class::cast).toList();
+    }
+
+    static String text(String file, Map<String, String> meta, String key) throws CheckpointException {
+        String v = meta.get(key);
+        if (v == null) {
+            throw new CheckpointException(file + ": __metadata__ has no '" + key + "'");
+        }
+        return v;
+    }
+
+    static long count(String file, Map<String, String> meta, String key) throws CheckpointException {
+        String v = text(file, meta, key);
+        try {
+            long n = Long.parseLong(v);
+            if (n < 0) {
+                throw new NumberFormatException();
+            }
+            return n;
+        } catch (NumberFormatException e) {
+            throw new CheckpointException(file + ": __metadata__ '" + key + "' must be an integer >= 0, got '" + v + "'");
+        }
+    }
+
+    private static Object json(String file, Map<String, String> meta, String key) throws CheckpointException {
+        try {
+            return Json.parse(text(file, meta, key));
+        } catch (Json.ParseException e) {
+            throw new CheckpointException(file + ": __metadata__ '" + key + "' is not valid JSON: " + e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,63 @@
+package vecopt.optim;
+
+import vecopt.access.OptimizerAccess;
+import vecopt.clip.NonFinite;
+import vecopt.memory.Storage;
+
+/** The {@link OptimizerAccess} of this package, registered by {@link Optimizer}'s static initializer. */
+final class OptimizerInternals implements OptimizerAccess {
+    @Override
+    public String kind(Optimizer<?> o) {
+        return switch (o) {
+            case AdamW a -> "AdamW";
+            case Adam a -> "Adam";
+            case Sgd s -> "Sgd";
+        };
+    }
+
+    @Override
+    public void enter(Optimizer<?> o) {
+        o.enter();
+        try {
+            o.checkReady();
+        } catch (RuntimeException e) {
+            o.leave();
+            throw e;
+        }
+    }
+
+    @Override
+    public void leave(Optimizer<?> o) {
+        o.leave();
+    }
+
+    @Override
+    public Storage[] state(Optimizer<?> o, Storage params) {
+        return o.stateOf(params);
+    }
+
+    @Override
+    public long skippedSteps(Optimizer<?> o) {
+        return o.report().skippedSteps;
+    }
+
+    @Override
+    public double maxNorm(Optimizer<?> o) {
+        return o.guard().maxNorm();
+    }
+
+    @Override
+    public NonFinite nonFinite(Optimizer<?> o) {
+        return o.guard().policy();
+    }
+
+    @Override
+    public boolean checkParams(Optimizer<?> o) {
+        return o.guard().checksParams();
+    }
+
+    @Override
+    public void restoreCounters(Optimizer<?> o, long steps, long skippedSteps, long[] groupSteps) {
+        o.restoreCounters(steps, skippedSteps, groupSteps);
+    }
+}
