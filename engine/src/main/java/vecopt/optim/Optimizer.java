@@ -96,11 +96,11 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
         Set<Storage> seen = Collections.newSetFromMap(new IdentityHashMap<>(params.paramBuffers().size()));
         for (Tensor t : params.tensors()) {
             if (seen.add(t.params())) {
-                noteScope(scopes, representative, t.params(), "params of '" + t.name() + "'");
-                noteScope(scopes, representative, t.grads(), "grads of '" + t.name() + "'");
+                noteScope(scopes, representative, t.params(), "params", t);
+                noteScope(scopes, representative, t.grads(), "grads", t);
                 Storage[] s = state.of(t.params());
                 for (int i = 0; i < s.length; i++) {
-                    noteScope(scopes, representative, s[i], state.names().get(i) + " of '" + t.name() + "'");
+                    noteScope(scopes, representative, s[i], state.names().get(i), t);
                 }
             }
         }
@@ -147,10 +147,11 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
 
     /** Remembers the first buffer of each off-heap arena, under its role, for the per-step liveness check. */
     private static void noteScope(Map<MemorySegment.Scope, String> roles, Map<MemorySegment.Scope, Storage> first,
-                                  Storage buffer, String role) {
+                                  Storage buffer, String what, Tensor tensor) {
         if (buffer.isNative()) { // a heap array's scope is always alive and open to every thread
             MemorySegment.Scope scope = buffer.segment().scope();
-            if (roles.putIfAbsent(scope, role) == null) {
+            if (!roles.containsKey(scope)) { // the role's text made only for a new arena, not for every tensor
+                roles.put(scope, what + " of '" + tensor.name() + "'");
                 first.put(scope, buffer);
             }
         }
