@@ -41,10 +41,18 @@
  *
  * <p><b>Where the code is now.</b> Only fp32 exists, so the generator has one combination to emit and is not built
  * yet: the fp32 loops below are hand-written and are the template's first instance. What they already have for it:
- * the formulas in one scalar and one vector implementation with the same per-element float operations
- * ({@code ScalarKernels} is also the tail of every SIMD loop, so SIMD and scalar are bitwise equal); per-step scalars
- * precomputed in a prepared step ({@link vecopt.kernel.AdamStep}, {@link vecopt.kernel.SgdStep}), so the loop only
- * multiplies; a chunk that names its buffers as segments plus one start.
+ * the formulas in one scalar and one vector implementation with the same per-element float operations, so SIMD and
+ * scalar are bitwise equal; per-step scalars precomputed in a prepared step ({@link vecopt.kernel.AdamStep},
+ * {@link vecopt.kernel.SgdStep}), so the loop only multiplies; a chunk that holds its own slices of its buffers.
+ *
+ * <p><b>Tails.</b> An untracked SIMD loop ends by running its body once more on the chunk's last whole vector and
+ * storing only the lanes the loop did not reach (a masked store); chunks shorter than a vector, and the tracked
+ * loops, end with the scalar loop. With 100,000 tensors of 1 to 1,024 floats the scalar tails (7.5 elements on
+ * average) had cost a quarter of the step. The two other vector tails measured were worse: a masked load reaching
+ * past the end of a segment left C2's fast path (a step tens of times slower, its variance huge), and so would a
+ * body shared by the loop and the tail through one more method (the extra call level put the Vector API's inlining
+ * past C2's depth limit: boxed vectors, 860 bytes per chunk). So the tail repeats the loop body in each variant: a
+ * duplication the generator above removes, as it writes both from the template.
  *
  * <p><b>Variants inside a formula.</b> Per optimizer, one straight-line loop per untracked variant that reads or
  * writes other streams or has another dependency shape (Adam: decoupled decay, L2, AMSGrad; SGD: plain, momentum,
