@@ -3,6 +3,7 @@ package vecopt.examples;
 import java.lang.foreign.Arena;
 import java.util.SplittableRandom;
 import vecopt.memory.Storage;
+import vecopt.monitor.Monitor;
 import vecopt.optim.AdamOptions;
 import vecopt.optim.AdamW;
 import vecopt.optim.StepReport;
@@ -45,6 +46,9 @@ public final class QuickStart {
                     .group("no_decay", AdamOptions.ADAMW_DEFAULTS.withWeightDecay(0), t -> t.name().endsWith(".bias"))
                     .clipGradNorm(1.0)
                     .build()) {
+                // The training-health monitor: it reads each report, logs what it finds (System.Logger "vecopt.monitor")
+                // and keeps it as data.
+                Monitor monitor = Monitor.builder(opt).totalSteps(steps).build();
                 System.out.printf("%5s %10s %12s %12s %10s%n", "step", "lr", "loss", "grad norm", "clip coef");
                 for (int step = 0; step < steps; step++) {
                     double loss = 0;
@@ -56,7 +60,10 @@ public final class QuickStart {
                     StepReport r = opt.step(schedule.lr(step));
                     System.out.printf("%5d %10.2e %12.4f %12.4f %10.4f%n", r.step(), r.lr(0), loss, r.gradNorm(),
                             r.clipCoef());
+                    monitor.observe(r, loss);
                 }
+                System.out.println("health monitor: " + (monitor.findingCount() == 0 ? "nothing found"
+                        : monitor.findingCount() + " finding(s): " + monitor.findings()));
             }
         }
     }
