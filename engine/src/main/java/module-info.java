@@ -6,8 +6,8 @@
  * <p>Programs use the exported packages: {@link vecopt.memory} (buffers), {@link vecopt.param} (named tensors),
  * {@link vecopt.optim} (optimizers and their options), {@link vecopt.clip} (clipping and norms),
  * {@link vecopt.schedule} (learning-rate schedules), {@link vecopt.preset} (recipes combining both),
- * {@link vecopt.checkpoint} (saving and restoring the training state) and {@link vecopt.monitor} (training-health
- * diagnostics from the step reports). The kernels,
+ * {@link vecopt.checkpoint} (saving and restoring the training state), {@link vecopt.monitor} (training-health
+ * diagnostics from the step reports) and {@link vecopt.amp} (loss scaling). The kernels,
  * the work grid and the worker pool are internal.
  *
  * <p>On the module path the Vector API module is resolved because this module requires it; on the class path run
@@ -26,4 +26,5 @@ module vecopt {
     exports vecopt.preset;
     exports vecopt.monitor;
     exports vecopt.checkpoint;
+    exports vecopt.amp;
 }

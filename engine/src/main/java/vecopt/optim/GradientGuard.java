@@ -25,6 +25,7 @@ final class GradientGuard {
     private double coef = 1.0;
     private boolean paramsFinite = true;
     private boolean ran;
+    private boolean foundInf;
 
     GradientGuard(ParamSet params, Kernels kernels, double maxNorm, NonFinite policy, boolean checkParams) {
         this.params = params;
@@ -41,15 +42,26 @@ final class GradientGuard {
      * @throws NonFiniteGradientException for a non-finite gradient under policy THROW
      */
     boolean admit(WorkerPool pool) {
+        return admit(pool, 1.0, false);
+    }
+
+    /**
+     * {@link #admit(WorkerPool)} for gradients scaled by {@code 1 / unscale} (loss scaling): the norm is of the
+     * unscaled gradients, and with {@code lossScaled} a non-finite gradient skips the step whatever the policy (the
+     * loss scaler's found-inf), which {@link #foundInf()} then tells.
+     */
+    boolean admit(WorkerPool pool, double unscale, boolean lossScaled) {
         norm = Double.NaN;
         coef = 1.0;
         paramsFinite = true;
         ran = false;
-        if (maxNorm == 0 && policy == NonFinite.PROCEED && !checkParams) { // nothing to decide: no read pass
+        foundInf = false;
+        if (maxNorm == 0 && policy == NonFinite.PROCEED && !checkParams && !lossScaled) { // no read pass needed
             return true;
         }
         ran = true;
-        norm = Math.sqrt(pass.sumOfSquares(pool));
+        // Scaling by a power of two (a loss scale's reciprocal) is exact, in the gradients' squares' double sum too.
+        norm = Math.sqrt(pass.sumOfSquares(pool)) * unscale;
         paramsFinite = !checkParams || Double.isFinite(pass.paramSumOfSquares());
         if (!paramsFinite) {
             if (policy == NonFinite.THROW) {
@@ -58,6 +70,10 @@ final class GradientGuard {
             if (policy == NonFinite.SKIP) {
                 return false;
             }
+        }
+        if (!Double.isFinite(norm) && lossScaled) {
+            foundInf = true;
+            return false;
         }
         if (!Double.isFinite(norm)) {
             if (policy == NonFinite.THROW) {
@@ -71,6 +87,11 @@ final class GradientGuard {
             coef = Clip.coefficient(maxNorm, norm);
         }
         return true;
+    }
+
+    /** Whether the last loss-scaled admission found a NaN or infinite gradient. */
+    boolean foundInf() {
+        return foundInf;
     }
 
     /** Clipping's maximum norm, 0 when not clipping. */

@@ -14,6 +14,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
+import vecopt.amp.GradScaler;
 import vecopt.check.Require;
 import vecopt.clip.Clip;
 import vecopt.clip.NonFinite;
@@ -191,7 +192,42 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
             if (!guard.admit(pool)) {
                 return skip();
             }
-            return update(guard.norm(), guard.coefficient(), guard.ran());
+            return update(guard.norm(), guard.coefficient(), guard.coefficient(), guard.ran());
+        } finally {
+            leave();
+        }
+    }
+
+    /**
+     * One update from gradients scaled by {@code scaler.scale()} (the loss was multiplied by it before the backward
+     * pass), as PyTorch's {@code scaler.step(opt); scaler.update()}: the gradients are unscaled inside the update (the
+     * reciprocal of the scale folded into the clipping multiplier: no extra pass), the global norm and the clipping
+     * are those of the unscaled gradients, a NaN or infinite gradient skips the step (nothing written, whatever the
+     * non-finite policy) and backs the scale off; then the scaler is updated.
+     *
+     * <pre>{@code
+     * model.backward(loss * scaler.scale());
+     * StepReport r = opt.step(schedule.lr(step), scaler);   // r.lossScale(): the scale this step unscaled by
+     * }</pre>
+     */
+    public final StepReport step(double lr, GradScaler scaler) {
+        java.util.Objects.requireNonNull(scaler, "scaler");
+        enter();
+        try {
+            checkReady();
+            prepareLrs(lr);
+            double scale = scaler.scale(), unscale = 1.0 / scale;
+            StepReport r;
+            if (!guard.admit(pool, unscale, true)) {
+                r = skip();
+            } else {
+                // coefficient x (1 / scale) rounds to float as the coefficient alone would, scaled by a power of two:
+                // what PyTorch's unscale_ (exact) then clip_grad_norm_'s multiplication give, in one multiplication.
+                r = update(guard.norm(), guard.coefficient(), guard.coefficient() * unscale, true);
+            }
+            r.lossScale = scale;
+            scaler.update(guard.foundInf());
+            return r;
         } finally {
             leave();
         }
@@ -209,7 +245,7 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
         try {
             checkReady();
             prepareLrs(lr);
-            return update(Double.NaN, gradScale, false);
+            return update(Double.NaN, gradScale, gradScale, false);
         } finally {
             leave();
         }
@@ -277,9 +313,10 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
         }
     }
 
-    private StepReport update(double norm, double coef, boolean computed) {
+    /** The update with the gradients multiplied by {@code multiplier}; {@code coef} is the clipping's, reported. */
+    private StepReport update(double norm, double coef, double multiplier, boolean computed) {
         for (int g = 0; g < groupArray.length; g++) {
-            prepare(g, groupArray[g].options(), groupLr[g], groupArray[g].steps + 1, coef);
+            prepare(g, groupArray[g].options(), groupLr[g], groupArray[g].steps + 1, multiplier);
         }
         try {
             pool.run(items.length, updateTask);
@@ -297,6 +334,7 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
         report.normsTracked = trackNorms;
         report.gradNorm = norm;
         report.clipCoef = coef;
+        report.lossScale = Double.NaN;
         report.updateNorm = trackNorms ? Math.sqrt(sumSlots(updateSums, 0)) : Double.NaN;
         report.paramNorm = trackNorms ? Math.sqrt(sumSlots(updateSums, Kernels.NORM_SLOTS / 2)) : Double.NaN;
         System.arraycopy(groupLr, 0, report.groupLr, 0, groupLr.length);
@@ -311,6 +349,7 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
         report.normsTracked = false;
         report.gradNorm = guard.norm();
         report.clipCoef = Double.NaN;
+        report.lossScale = Double.NaN;
         report.updateNorm = Double.NaN;
         report.paramNorm = Double.NaN;
         System.arraycopy(groupLr, 0, report.groupLr, 0, groupLr.length);

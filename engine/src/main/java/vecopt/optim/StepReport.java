@@ -13,6 +13,7 @@ public final class StepReport {
     boolean skipped;
     double gradNorm = Double.NaN;
     double clipCoef = 1.0;
+    double lossScale = Double.NaN;
     double updateNorm = Double.NaN;
     double paramNorm = Double.NaN;
     boolean gradNormComputed;
@@ -51,6 +52,14 @@ public final class StepReport {
      */
     public double gradNorm() {
         return gradNorm;
+    }
+
+    /**
+     * The loss scale this step's gradients were unscaled by ({@code step(lr, GradScaler)}); NaN for a step without
+     * loss scaling.
+     */
+    public double lossScale() {
+        return lossScale;
     }
 
     /** The factor the gradients were multiplied by (1 when not clipped). */
