@@ -37,8 +37,8 @@ final class TensorMemory {
         }
         if (array.getDataType() != DataType.FLOAT32) {
             throw new IllegalArgumentException("parameter '" + name + "' is " + array.getDataType()
-                    + ": vecopt updates float32 tensors only (cast the model with toType(FLOAT32) or keep it"
-                    + " out of the parameters the bridge binds)");
+                    + ": vecopt updates float32 tensors only (keep the model in float32, or make this parameter"
+                    + " not require a gradient)");
         }
         if (!Device.Type.CPU.equals(array.getDevice().getDeviceType())) {
             throw new IllegalArgumentException("parameter '" + name + "' is on " + array.getDevice()
