@@ -9,10 +9,14 @@ import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 
-/** Two linear layers of which the forward pass uses one: the other's parameters never get a gradient. */
+/**
+ * Two linear layers of which the forward pass uses one, until {@link #useBoth()}: until then the other's parameters
+ * get no gradient.
+ */
 final class HalfUsedBlock extends AbstractBlock {
     private final Linear used;
     private final Linear unused;
+    private boolean both;
 
     HalfUsedBlock() {
         used = addChildBlock("used", Linear.builder().setUnits(1).build());
@@ -22,7 +26,17 @@ final class HalfUsedBlock extends AbstractBlock {
     @Override
     protected NDList forwardInternal(ParameterStore store, NDList inputs, boolean training,
                                      PairList<String, Object> params) {
-        return used.forward(store, inputs, training, params);
+        NDList out = used.forward(store, inputs, training, params);
+        if (both) {
+            return new NDList(out.singletonOrThrow().add(unused.forward(store, inputs, training, params)
+                    .singletonOrThrow()));
+        }
+        return out;
+    }
+
+    /** From now on the forward pass adds the second layer's output to the first's. */
+    void useBoth() {
+        both = true;
     }
 
     @Override

@@ -13,6 +13,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.core.Linear;
 import ai.djl.pytorch.engine.PtNDArray;
+import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -105,6 +106,40 @@ class RebindingTest {
             assertArrayEquals(start.get("02unused_bias"), end.get("02unused_bias"), "unused bias untouched");
             assertFalse(java.util.Arrays.equals(start.get("01used_weight"), end.get("01used_weight")), "trained");
             assertEquals(0, step.rebinds(), "checking the unused parameters each step moves nothing");
+        }
+    }
+
+    @Test
+    void aParameterThatGetsAGradientLaterIsBoundThen() {
+        HalfUsedBlock block = new HalfUsedBlock();
+        try (Tiny tiny = new Tiny(13, null, block);
+             VecoptStep step = VecoptStep.builder(tiny.trainer).optimizer(ADAMW)
+                     .schedule(Schedules.constant(1e-2)).build()) {
+            for (int s = 0; s < 2; s++) {
+                tiny.trainBatch();
+                step.step();
+            }
+            float[] exp = step.optimizer().state("01used_weight", "exp_avg").toArray(ValueLayout.JAVA_FLOAT);
+            Map<String, float[]> before = tiny.values();
+            block.useBoth();
+            tiny.trainBatch();
+            float[] grad = tiny.gradients().get("01used_weight");
+            step.step();
+            assertEquals(1, step.rebinds(), "bound again when the second layer got gradients");
+            assertEquals(List.of(), step.unboundParameters());
+            assertEquals(List.of("01used_weight", "01used_bias", "02unused_weight", "02unused_bias"),
+                    step.boundParameters());
+            assertFalse(java.util.Arrays.equals(before.get("02unused_weight"), tiny.values().get("02unused_weight")),
+                    "the second layer is trained now");
+            assertEquals(3, step.optimizer().steps(), "the count went on");
+            // The first layer's moments went on from where they were (kernel formula m = fma(m, b1, g * (1 - b1))),
+            // where fresh state would have given g * (1 - b1) alone.
+            float[] expNow = step.optimizer().state("01used_weight", "exp_avg").toArray(ValueLayout.JAVA_FLOAT);
+            float[] expected = new float[exp.length];
+            for (int i = 0; i < exp.length; i++) {
+                expected[i] = Math.fma(exp[i], 0.9f, grad[i] * (float) (1 - 0.9));
+            }
+            assertArrayEquals(expected, expNow, "exp_avg of 01used_weight carried over the rebinding");
         }
     }
 
