@@ -33,7 +33,8 @@ final class TensorMemory {
         if (!(array instanceof PtNDArray pt)) {
             throw new IllegalArgumentException("parameter '" + name + "' is a " + array.getClass().getSimpleName()
                     + " of DJL's " + array.getManager().getEngine().getEngineName() + " engine: the vecopt bridge"
-                    + " works with DJL's PyTorch engine only (its toByteBuffer(true) is what aliases a tensor's memory)");
+                    + " works with DJL's PyTorch engine only (its toByteBuffer(true) is what aliases a tensor's"
+                    + " memory)");
         }
         if (array.getDataType() != DataType.FLOAT32) {
             throw new IllegalArgumentException("parameter '" + name + "' is " + array.getDataType()

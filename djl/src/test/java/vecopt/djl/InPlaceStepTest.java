@@ -55,7 +55,7 @@ class InPlaceStepTest {
                 assertFalse(Arrays.equals(before.get(name), after.get(name)), name + " changed");
             }
             for (float[] g : tiny.gradients().values()) {
-                assertArrayEquals(new float[g.length], g, "gradients are zeroed after the step, as DJL's optimizers do");
+                assertArrayEquals(new float[g.length], g, "gradients zeroed after the step, as DJL's optimizers do");
             }
         }
     }

@@ -412,6 +412,10 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
                 if (previous.closed) {
                     throw new IllegalStateException("previous optimizer is closed: its state is freed");
                 }
+                if (previous.broken != null) {
+                    throw new IllegalStateException("previous optimizer failed part-way through a step ("
+                            + previous.broken + "): its state is not consistent enough to continue from");
+                }
                 if (steps != 0 || report.skippedSteps != 0) {
                     throw new IllegalStateException("continueFrom must come before this optimizer's first step, but it"
                             + " has taken " + steps + " steps and skipped " + report.skippedSteps);

@@ -136,7 +136,8 @@ class ContinueFromTest {
             m.gradients(r);
             first.step(1e-2);
             try (Adam other = Adam.builder(m.copy().set).threads(1).build()) {
-                IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> other.continueFrom(first));
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                        () -> other.continueFrom(first));
                 assertTrue(e.getMessage().contains("AdamW") && e.getMessage().contains("Adam"), e.getMessage());
             }
             try (AdamW grouped = AdamW.builder(m.copy().set).threads(1)

@@ -36,9 +36,10 @@ import vecopt.schedule.Schedules;
  * </pre>
  *
  * <p>Options: {@code --hidden H} (1024) and {@code --layers L} (3): an MLP 256-H-...-H-10 with ReLU, softmax
- * cross-entropy; {@code --batch B} (64); {@code --warmup W} (20) and {@code --steps S} (50) per optimizer;
- * {@code --threads 1,2}: vecopt pool sizes; {@code --torch-threads N} (1): PyTorch's intra-op threads (set
- * {@code OMP_NUM_THREADS} to the same). Prints a Markdown table of medians and means.
+ * cross-entropy; {@code --batch B} (64); {@code --warmup W} (100) and {@code --steps S} (100) per optimizer (the
+ * kernels must be JIT-compiled before measuring: a smoke run with 10 warmup steps had vecopt on one thread 5x slower
+ * than on two); {@code --threads 1,2}: vecopt pool sizes; {@code --torch-threads N} (1): PyTorch's intra-op threads
+ * (set {@code OMP_NUM_THREADS} to the same). Prints a Markdown table of medians and means.
  */
 public final class StepComparison {
     private StepComparison() {
@@ -48,7 +49,7 @@ public final class StepComparison {
     }
 
     public static void main(String[] args) {
-        int hidden = 1024, layers = 3, batch = 64, warmup = 20, steps = 50, torchThreads = 1;
+        int hidden = 1024, layers = 3, batch = 64, warmup = 100, steps = 100, torchThreads = 1;
         int[] threads = {1, 2};
         for (int i = 0; i < args.length; i++) {
             String v = i + 1 < args.length ? args[i + 1] : null;
