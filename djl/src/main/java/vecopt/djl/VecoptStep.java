@@ -132,8 +132,9 @@ public final class VecoptStep implements AutoCloseable {
             throw new IllegalStateException("this VecoptStep is closed (" + closedBecause + ")");
         }
         if (trainer != null && !trainer.getManager().isOpen()) {
+            // The trainer's manager is a child of the model's: closing either closes it.
             release("the trainer was closed");
-            throw new IllegalStateException("the trainer was closed: its VecoptStep is released");
+            throw new IllegalStateException("the trainer was closed (or its model): its VecoptStep is released");
         }
         if (binding == null) {
             binding = Binding.bind(parameters, build, null);
