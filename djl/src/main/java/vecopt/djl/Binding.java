@@ -50,35 +50,44 @@ final class Binding implements AutoCloseable {
             }
             NDArray raw = parameter.isInitialized() ? parameter.getArray() : null;
             PtNDArray array = TensorMemory.checkedArray(name, raw);
-            try (PtNDArray grad = TensorMemory.gradientOrNull(array)) {
-                if (grad == null) {
-                    unbound.add(entry);
-                    continue;
-                }
+            PtNDArray grad = TensorMemory.gradientOrNull(array);
+            if (grad == null) {
+                unbound.add(entry);
+                continue;
+            }
+            try {
                 MemorySegment values = TensorMemory.of("parameter '" + name + "'", array);
                 MemorySegment grads = TensorMemory.of("the gradient of parameter '" + name + "'", grad);
                 if (grads.byteSize() != values.byteSize()) {
                     throw new IllegalStateException("the gradient of parameter '" + name + "' has shape "
                             + grad.getShape() + ", the parameter " + array.getShape());
                 }
-                bound.add(new BoundTensor(name, array, values, grads));
+                bound.add(new BoundTensor(name, array, grad, values, grads));
                 set.add(name, Storage.wrap(values), Storage.wrap(grads), 0, array.size());
+            } catch (RuntimeException e) {
+                grad.close();
+                closeHandles(bound);
+                throw e;
             }
         }
-        if (bound.isEmpty()) {
-            throw new IllegalStateException("no parameter has a gradient: run the backward pass (e.g."
-                    + " EasyTrain.trainBatch) before the step");
-        }
-        Optimizer<?> optimizer = build.apply(set.build());
-        if (optimizer == null) {
-            throw new IllegalArgumentException("the optimizer function returned null");
-        }
+        Optimizer<?> optimizer = null;
         try {
+            if (bound.isEmpty()) {
+                throw new IllegalStateException("no parameter has a gradient: run the backward pass (e.g."
+                        + " EasyTrain.trainBatch) before the step");
+            }
+            optimizer = build.apply(set.build());
+            if (optimizer == null) {
+                throw new IllegalArgumentException("the optimizer function returned null");
+            }
             if (previous != null) {
                 optimizer.continueFrom(previous.optimizer);
             }
         } catch (RuntimeException e) {
-            optimizer.close();
+            if (optimizer != null) {
+                optimizer.close();
+            }
+            closeHandles(bound);
             throw e;
         }
         if (previous != null) {
@@ -110,10 +119,16 @@ final class Binding implements AutoCloseable {
         return false;
     }
 
+    private static void closeHandles(List<BoundTensor> bound) {
+        for (BoundTensor t : bound) {
+            t.grad().close();
+        }
+    }
+
     /** The name of the first bound parameter whose array was closed (its model was), or null. */
     String released() {
         for (BoundTensor t : bound) {
-            if (t.array().isReleased()) {
+            if (t.released()) {
                 return t.name();
             }
         }
@@ -143,8 +158,10 @@ final class Binding implements AutoCloseable {
         return optimizer;
     }
 
+    /** Closes the optimizer (freeing its state) and the gradient handles; DJL's tensors are not touched. */
     @Override
     public void close() {
         optimizer.close();
+        closeHandles(bound);
     }
 }

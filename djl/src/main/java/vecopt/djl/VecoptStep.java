@@ -49,7 +49,9 @@ import vecopt.schedule.Schedule;
  * anything is written.
  *
  * <p><b>Rebinding.</b> Every step first checks, per parameter, that the values and the gradient are still where they
- * were bound (a few JNI calls, nothing copied). PyTorch swaps a tensor's storage on {@code NDArray.set} and
+ * were bound (one {@code toByteBuffer(true)} each: a few JNI calls, nothing copied; the bridge holds a handle on each
+ * gradient, so that check creates no array), and whether a skipped parameter has a gradient now (that check creates
+ * and closes one DJL array per skipped parameter). PyTorch swaps a tensor's storage on {@code NDArray.set} and
  * {@code copyTo}; a parameter may also gain a gradient later. Then the model is bound again: the optimizer function
  * builds an optimizer over the new memory, which takes over the old one's moments and step counters
  * ({@link Optimizer#continueFrom}: parameters matched by name, groups by name); the old optimizer is closed. A newly
