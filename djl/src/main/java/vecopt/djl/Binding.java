@@ -48,14 +48,15 @@ final class Binding implements AutoCloseable {
             if (!parameter.requiresGradient()) {
                 continue; // e.g. BatchNorm's running statistics: not trained by an optimizer
             }
-            NDArray raw = parameter.isInitialized() ? parameter.getArray() : null;
-            PtNDArray array = TensorMemory.checkedArray(name, raw);
-            PtNDArray grad = TensorMemory.gradientOrNull(array);
-            if (grad == null) {
-                unbound.add(entry);
-                continue;
-            }
+            PtNDArray grad = null;
             try {
+                NDArray raw = parameter.isInitialized() ? parameter.getArray() : null;
+                PtNDArray array = TensorMemory.checkedArray(name, raw);
+                grad = TensorMemory.gradientOrNull(array);
+                if (grad == null) {
+                    unbound.add(entry);
+                    continue;
+                }
                 MemorySegment values = TensorMemory.of("parameter '" + name + "'", array);
                 MemorySegment grads = TensorMemory.of("the gradient of parameter '" + name + "'", grad);
                 if (grads.byteSize() != values.byteSize()) {
@@ -64,8 +65,10 @@ final class Binding implements AutoCloseable {
                 }
                 bound.add(new BoundTensor(name, array, grad, values, grads));
                 set.add(name, Storage.wrap(values), Storage.wrap(grads), 0, array.size());
-            } catch (RuntimeException e) {
-                grad.close();
+            } catch (RuntimeException e) { // the handles taken so far are not kept (closing twice is harmless)
+                if (grad != null) {
+                    grad.close();
+                }
                 closeHandles(bound);
                 throw e;
             }
