@@ -102,6 +102,9 @@ case "$cmd" in
   # default long spin made 2 threads 10-30x slower than 1 on a loaded 2-core machine (JMH forks inherit it).
   bench)      export GOMP_SPINCOUNT=${GOMP_SPINCOUNT:-1000}; run_java bench vecopt.bench.BenchMain "$@" ;;
   compare)    run_java bench vecopt.bench.Compare "$@" ;;
+  # PyTorch's OpenMP threads sleep when idle instead of spinning against vecopt's pool; one thread each by default.
+  djl-compare) export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive} OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
+              run_java djl vecopt.djl.measure.StepComparison "$@" ;;
   chart)      run_java bench vecopt.bench.ChartMain "$@" ;;
   checkpoint) run_java examples vecopt.examples.CheckpointTool "$@" ;;
   help|-h|--help)
@@ -121,6 +124,8 @@ usage: ./vecopt [command] [args]
   compare        compare two JMH JSON results, or one against a baseline of ratios (--help: exit codes)
   chart          chart of a JMH JSON result: throughput vs size per kernel, ceilings as lines (SVG + PNG)
   checkpoint     checkpoint files: inspect FILE prints what a checkpoint holds, checksums verified
+  djl-compare    optimizer time per step of DJL's Adam vs vecopt's AdamW through the DJL bridge, same model and
+                 batches, and the whole training step (--threads 1,2 --torch-threads 1 --hidden 1024 --layers 3)
   help           this text
 A command builds what it needs first, and only when a pom or a source changed since its last build.
 HELP

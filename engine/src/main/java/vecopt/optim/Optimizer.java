@@ -441,6 +441,93 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
         report.skippedSteps = skippedSteps;
     }
 
+    /**
+     * Takes over the training state of {@code previous}, an optimizer of the same kind over (partly) other buffers:
+     * for every tensor of this optimizer that {@code previous} also has (same name), its state variables
+     * ({@link #stateNames()}) are copied; the step counter of every group comes from {@code previous}'s group of the
+     * same name, and the optimizer's step and skipped-step counts from {@code previous}. Tensors {@code previous}
+     * does not have keep zeroed state. The next {@link #step(double)} is then the one {@code previous} would have
+     * taken, bit for bit, for the tensors both have.
+     *
+     * <p>For a trainer whose tensors moved in memory (an autograd stack that swapped a parameter's storage): build an
+     * optimizer with the same options over the new buffers, call this, and close {@code previous}.
+     *
+     * <pre>{@code
+     * AdamW moved = AdamW.builder(setOverNewBuffers).options(options).build();
+     * moved.continueFrom(old);   // state and counters, before the first step of moved
+     * old.close();
+     * }</pre>
+     *
+     * <p>Everything is checked before anything is copied: {@code previous} must be of the same class, open, with the
+     * same state variables and a group for each of this optimizer's group names, each shared tensor of the same
+     * length, and this optimizer must not have stepped yet.
+     */
+    public final void continueFrom(Optimizer<?> previous) {
+        Objects.requireNonNull(previous, "previous");
+        if (previous == this) {
+            throw new IllegalArgumentException("an optimizer cannot continue from itself");
+        }
+        if (previous.getClass() != getClass()) {
+            throw new IllegalArgumentException("previous is a " + previous.getClass().getSimpleName() + ", this is a "
+                    + getClass().getSimpleName() + ": state is only carried over between optimizers of one kind");
+        }
+        enter();
+        try {
+            previous.enter();
+            try {
+                checkReady();
+                if (previous.closed) {
+                    throw new IllegalStateException("previous optimizer is closed: its state is freed");
+                }
+                if (previous.broken != null) {
+                    throw new IllegalStateException("previous optimizer failed part-way through a step ("
+                            + previous.broken + "): its state is not consistent enough to continue from");
+                }
+                if (steps != 0 || report.skippedSteps != 0) {
+                    throw new IllegalStateException("continueFrom must come before this optimizer's first step, but it"
+                            + " has taken " + steps + " steps and skipped " + report.skippedSteps);
+                }
+                if (!state.names().equals(previous.state.names())) {
+                    throw new IllegalArgumentException("state variables differ: this optimizer keeps " + state.names()
+                            + ", previous keeps " + previous.state.names() + " (AMSGrad on in one of them only?)");
+                }
+                long[] groupSteps = new long[groupArray.length];
+                for (int g = 0; g < groupArray.length; g++) {
+                    groupSteps[g] = previous.group(groupArray[g].name()).steps; // throws naming a missing group
+                }
+                List<Tensor> shared = new ArrayList<>();
+                for (Tensor t : params.tensors()) {
+                    if (previous.params.contains(t.name())) {
+                        Tensor before = previous.params.tensor(t.name());
+                        if (before.length() != t.length()) {
+                            throw new IllegalArgumentException("tensor '" + t.name() + "' has " + t.length()
+                                    + " elements here and " + before.length() + " in previous");
+                        }
+                        shared.add(t);
+                    }
+                }
+                for (Tensor t : shared) {
+                    Tensor before = previous.params.tensor(t.name());
+                    Storage[] to = state.of(t.params());
+                    for (int i = 0; i < to.length; i++) {
+                        MemorySegment.copy(previous.state.view(before, state.names().get(i)), 0, to[i].segment(),
+                                t.offset() * Float.BYTES, t.length() * Float.BYTES);
+                    }
+                }
+                for (int g = 0; g < groupArray.length; g++) {
+                    groupArray[g].steps = groupSteps[g];
+                }
+                steps = previous.steps;
+                report.step = previous.steps;
+                report.skippedSteps = previous.report.skippedSteps;
+            } finally {
+                previous.leave();
+            }
+        } finally {
+            leave();
+        }
+    }
+
     /** Stops the worker pool and frees the state this optimizer allocated (if it owns its arena). */
     @Override
     public void close() {
