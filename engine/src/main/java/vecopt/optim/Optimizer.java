@@ -153,7 +153,10 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
     /** PyTorch's names of the state variables these groups need, in buffer order. */
     abstract List<String> stateNames(List<ParamGroup<O>> groups);
 
-    /** Prepares group {@code group}'s step: learning rate {@code lr}, update number {@code t}, gradient factor. */
+    /**
+     * Prepares group {@code group}'s step: learning rate {@code lr}, update number {@code t}, gradient factor
+     * (the clipping coefficient, or 1; negative when the group maximizes).
+     */
     abstract void prepare(int group, O options, double lr, long t, double gradScale);
 
     /** Runs the kernel on one chunk with the step prepared for its group; {@code norms} as in {@link Kernels#adam}. */
@@ -272,7 +275,9 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
 
     private StepReport update(double norm, double coef, boolean computed) {
         for (int g = 0; g < groupArray.length; g++) {
-            prepare(g, groupArray[g].options(), groupLr[g], groupArray[g].steps + 1, coef);
+            O o = groupArray[g].options();
+            // maximize: the gradient negated first, as PyTorch does, through the sign of its factor (exact)
+            prepare(g, o, groupLr[g], groupArray[g].steps + 1, o.maximize() ? -coef : coef);
         }
         try {
             pool.run(items.length, updateTask);

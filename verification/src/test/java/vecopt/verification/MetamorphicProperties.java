@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.function.BiFunction;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
@@ -17,20 +18,32 @@ import vecopt.optim.AdamW;
 import vecopt.optim.Optimizer;
 import vecopt.optim.Sgd;
 import vecopt.optim.SgdOptions;
+import vecopt.param.ParamSet;
 
 /**
  * Relations that must hold exactly, bit for bit, whatever the formulas' rounding: heap and off-heap agree, thread
  * counts agree, lr = 0 changes no parameter, AdamW and Adam coincide without weight decay, SGD with momentum 0 is
- * plain SGD.
+ * plain SGD, maximizing is minimizing the negated gradient.
  */
 class MetamorphicProperties {
 
     /** Runs {@code steps} steps of fresh gradients from {@code seed}; returns params and all state, flattened. */
     static float[][] run(Rig rig, Optimizer<?> opt, long seed, int steps, double lr, int gradExp) {
+        return run(rig, opt, seed, steps, lr, gradExp, false);
+    }
+
+    /** As above, with every gradient negated when {@code negate}. */
+    static float[][] run(Rig rig, Optimizer<?> opt, long seed, int steps, double lr, int gradExp, boolean negate) {
         SplittableRandom r = new SplittableRandom(seed);
         rig.setParams(Rig.values(r, rig.length, -2, 3));
         for (int t = 0; t < steps; t++) {
-            rig.setGrads(Rig.values(r, rig.length, gradExp, 4));
+            float[] g = Rig.values(r, rig.length, gradExp, 4);
+            if (negate) {
+                for (int i = 0; i < g.length; i++) {
+                    g[i] = -g[i];
+                }
+            }
+            rig.setGrads(g);
             opt.step(lr);
         }
         List<String> names = opt.stateNames();
@@ -102,6 +115,44 @@ class MetamorphicProperties {
                 }
             }
         }
+    }
+
+    /** An optimizer under test, built with {@code maximize} on or off. */
+    record Maker(String name, BiFunction<ParamSet, Boolean, Optimizer<?>> build) {
+        @Override
+        public String toString() {
+            return name;
+        }
+    }
+
+    @Provide
+    Arbitrary<Maker> makers() {
+        return Arbitraries.of(
+                new Maker("AdamW", (s, max) -> AdamW.builder(s).options(AdamOptions.LLM_PRETRAINING.withMaximize(max))
+                        .build()),
+                new Maker("Adam L2 AMSGrad", (s, max) -> Adam.builder(s).options(AdamOptions.ADAM_DEFAULTS
+                        .withWeightDecay(0.01).withAmsgrad(true).withMaximize(max)).build()),
+                new Maker("SGD Nesterov L2", (s, max) -> Sgd.builder(s).options(SgdOptions.MOMENTUM.withNesterov(true)
+                        .withWeightDecay(1e-3).withMaximize(max)).build()),
+                new Maker("SGD", (s, max) -> Sgd.builder(s).options(SgdOptions.PLAIN.withMaximize(max)).build()));
+    }
+
+    /**
+     * PyTorch's {@code maximize} negates the gradient before anything else reads it, so maximizing with gradients
+     * g is minimizing with -g, bit for bit (negation is exact). Weight decay is on in most makers: a negation
+     * placed after the L2 term would break this.
+     */
+    @Property(tries = 40)
+    void maximizeIsMinimizingTheNegatedGradient(@ForAll("makers") Maker maker, @ForAll @IntRange(max = 2000) int n,
+                                                @ForAll long seed) {
+        float[][] max, min;
+        try (Rig rig = new Rig(1, n, seed % 2 == 0); Optimizer<?> opt = maker.build().apply(rig.set, true)) {
+            max = run(rig, opt, seed, 12, 1e-2, -3, false);
+        }
+        try (Rig rig = new Rig(1, n, seed % 2 == 0); Optimizer<?> opt = maker.build().apply(rig.set, false)) {
+            min = run(rig, opt, seed, 12, 1e-2, -3, true);
+        }
+        assertSame(max, min);
     }
 
     @Property(tries = 60)
