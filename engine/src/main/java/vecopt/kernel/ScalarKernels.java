@@ -20,6 +20,20 @@ final class ScalarKernels implements Kernels {
         sgdRange(c, k, 0, c.length, norms);
     }
 
+    @Override
+    public void update(Chunk c, UpdateStep step) {
+        run(c, step);
+    }
+
+    /** The scalar loop of {@code step}'s optimizer over the whole chunk (also the SIMD kernels' short-chunk path). */
+    static void run(Chunk c, UpdateStep step) {
+        // instanceof tests rather than a pattern switch: plain type checks C2 folds to the one type a run sees
+        if (step instanceof AdagradStep k) {
+            AdagradStep.scalar(c, k);
+        } else {
+            throw new IllegalArgumentException("no scalar loop for " + step);
+        }
+    }
 
     @Override
     public String describe() {

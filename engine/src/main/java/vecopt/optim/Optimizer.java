@@ -55,7 +55,8 @@ import vecopt.param.Tensor;
  *
  * @param <O> the options type of a parameter group
  */
-public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCloseable permits AdamFamily, Sgd {
+public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCloseable
+        permits AdamFamily, Sgd, Adagrad {
     private final ParamSet params;
     private final List<ParamGroup<O>> groups;
     private final ParamGroup<O>[] groupArray;
@@ -83,6 +84,16 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
         this.groups = b.assignment.assign(b.params, b.defaults);
         this.groupArray = groups.toArray(new ParamGroup[0]);
         this.state = new StateBuffers(params, stateNames(groups), b.stateArena);
+        for (ParamGroup<O> group : groups) { // state that does not start at 0 (Adagrad's initial_accumulator_value)
+            for (String name : state.names()) {
+                float value = initialState(name, group.options());
+                if (value != 0f) {
+                    for (Tensor t : group.tensors()) {
+                        state.fill(t, name, value);
+                    }
+                }
+            }
+        }
         this.guard = new GradientGuard(params, kernels, b.maxNorm, b.nonFinite, b.checkParams);
         // Buffers are checked per arena, not one by one: a model of 100,000 buffers in one arena is one check a step.
         Map<MemorySegment.Scope, String> scopes = new LinkedHashMap<>();
@@ -152,6 +163,26 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
 
     /** PyTorch's names of the state variables these groups need, in buffer order. */
     abstract List<String> stateNames(List<ParamGroup<O>> groups);
+
+    /**
+     * The value state variable {@code stateName} starts at for a group with these options (0 unless an optimizer
+     * says otherwise). Called while the optimizer is being built: it may read only its arguments.
+     */
+    float initialState(String stateName, O options) {
+        return 0f;
+    }
+
+    /**
+     * For optimizers whose kernels have no tracked loop yet (the update and parameter norms of {@code trackNorms}):
+     * refuses the option, naming the optimizer, rather than reporting norms it did not compute.
+     */
+    static <B extends Builder<?, ?>> B untracked(B b, String optimizer) {
+        if (((Builder<?, ?>) b).trackNorms) { // the cast: a private field is not reachable through a type variable
+            throw new IllegalArgumentException("trackNorms(true) is not supported for " + optimizer + " yet (AdamW,"
+                    + " Adam and SGD support it): build it with trackNorms(false)");
+        }
+        return b;
+    }
 
     /**
      * Prepares group {@code group}'s step: learning rate {@code lr}, update number {@code t}, gradient factor
@@ -392,7 +423,7 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
      * to the one group whose selector matches it, or to the group named "default" (always group 0) when none does.
      */
     public abstract static sealed class Builder<O extends GroupOptions, B extends Builder<O, B>>
-            permits AdamW.Builder, Adam.Builder, Sgd.Builder {
+            permits AdamW.Builder, Adam.Builder, Sgd.Builder, Adagrad.Builder {
         private final ParamSet params;
         private O defaults;
         private final GroupAssignment<O> assignment = new GroupAssignment<>();

@@ -125,6 +125,50 @@ class SimdMatchesScalarTest {
         }
     }
 
+    /**
+     * Runs {@code step} through both kernels on the same random p, g and {@code states} state arrays (state drawn
+     * from {@code stateScale}, non-negative where {@code positive}), at every length of {@link #lengths()} and a
+     * random offset, and asserts every array bitwise equal afterwards.
+     */
+    private static void updateBitwise(String name, long seed, UpdateStep step, double[] stateScale,
+                                      boolean[] positive) {
+        SplittableRandom r = new SplittableRandom(seed);
+        for (int n : lengths()) {
+            int off = r.nextInt(0, 9);
+            int size = off + n + 5;
+            int arrays = 2 + stateScale.length;
+            float[][] a = new float[arrays][], b = new float[arrays][];
+            for (int j = 0; j < arrays; j++) {
+                a[j] = j < 2 ? random(r, size, 1, false) : random(r, size, stateScale[j - 2], positive[j - 2]);
+                b[j] = a[j].clone();
+            }
+            SIMD.update(chunk(a, off, n), step);
+            SCALAR.update(chunk(b, off, n), step);
+            for (int j = 0; j < arrays; j++) {
+                assertBits(a[j], b[j], name + " array " + j + " n=" + n);
+            }
+        }
+    }
+
+    private static Chunk chunk(float[][] arrays, int offset, int n) {
+        MemorySegment[] state = new MemorySegment[arrays.length - 2];
+        for (int i = 0; i < state.length; i++) {
+            state[i] = MemorySegment.ofArray(arrays[i + 2]);
+        }
+        return new Chunk(MemorySegment.ofArray(arrays[0]), MemorySegment.ofArray(arrays[1]), state, offset, n, 0, 0);
+    }
+
+    @Test
+    void adagradBitwise() {
+        for (double wd : new double[] {0, 0.01}) {
+            for (double scale : new double[] {1, 0.5, -0.75}) { // negative: maximize
+                updateBitwise("adagrad wd=" + wd + " scale=" + scale, 4,
+                        new AdagradStep().prepare(0.01, 0.1, wd, 1e-10, 3, scale), new double[] {0.1},
+                        new boolean[] {true});
+            }
+        }
+    }
+
     @Test
     void reductionsAndElementwise() {
         SplittableRandom r = new SplittableRandom(3);

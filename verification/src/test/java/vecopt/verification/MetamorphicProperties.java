@@ -5,13 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import java.util.List;
 import java.util.SplittableRandom;
-import java.util.function.BiFunction;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import net.jqwik.api.constraints.IntRange;
+import vecopt.optim.Adagrad;
+import vecopt.optim.AdagradOptions;
 import vecopt.optim.Adam;
 import vecopt.optim.AdamOptions;
 import vecopt.optim.AdamW;
@@ -118,7 +119,16 @@ class MetamorphicProperties {
     }
 
     /** An optimizer under test, built with {@code maximize} on or off. */
-    record Maker(String name, BiFunction<ParamSet, Boolean, Optimizer<?>> build) {
+    record Maker(String name, Build build) {
+        /** Builds the optimizer over {@code set} with {@code maximize} on or off, on {@code threads} threads. */
+        interface Build {
+            Optimizer<?> apply(ParamSet set, boolean maximize, int threads);
+        }
+
+        Optimizer<?> build(ParamSet set, boolean maximize, int threads) {
+            return build.apply(set, maximize, threads);
+        }
+
         @Override
         public String toString() {
             return name;
@@ -128,13 +138,39 @@ class MetamorphicProperties {
     @Provide
     Arbitrary<Maker> makers() {
         return Arbitraries.of(
-                new Maker("AdamW", (s, max) -> AdamW.builder(s).options(AdamOptions.LLM_PRETRAINING.withMaximize(max))
-                        .build()),
-                new Maker("Adam L2 AMSGrad", (s, max) -> Adam.builder(s).options(AdamOptions.ADAM_DEFAULTS
-                        .withWeightDecay(0.01).withAmsgrad(true).withMaximize(max)).build()),
-                new Maker("SGD Nesterov L2", (s, max) -> Sgd.builder(s).options(SgdOptions.MOMENTUM.withNesterov(true)
-                        .withWeightDecay(1e-3).withMaximize(max)).build()),
-                new Maker("SGD", (s, max) -> Sgd.builder(s).options(SgdOptions.PLAIN.withMaximize(max)).build()));
+                new Maker("AdamW", (s, max, th) -> AdamW.builder(s)
+                        .options(AdamOptions.LLM_PRETRAINING.withMaximize(max)).threads(th).build()),
+                new Maker("Adam L2 AMSGrad", (s, max, th) -> Adam.builder(s).options(AdamOptions.ADAM_DEFAULTS
+                        .withWeightDecay(0.01).withAmsgrad(true).withMaximize(max)).threads(th).build()),
+                new Maker("SGD Nesterov L2", (s, max, th) -> Sgd.builder(s).options(SgdOptions.MOMENTUM
+                        .withNesterov(true).withWeightDecay(1e-3).withMaximize(max)).threads(th).build()),
+                new Maker("SGD", (s, max, th) -> Sgd.builder(s).options(SgdOptions.PLAIN.withMaximize(max))
+                        .threads(th).build()),
+                new Maker("Adagrad L2", (s, max, th) -> Adagrad.builder(s).options(AdagradOptions.DEFAULTS
+                        .withWeightDecay(0.01).withLrDecay(0.01).withInitialAccumulatorValue(0.1).withMaximize(max))
+                        .threads(th).build()));
+    }
+
+    /**
+     * Heap and off-heap buffers, one thread and a pool of two, give the same parameters and state bit for bit, for
+     * every optimizer (over two chunks of the grid, so two threads really split the tensor).
+     */
+    @Property(tries = 12)
+    void memoryAndThreadCountsAreBitwiseEqual(@ForAll("makers") Maker maker, @ForAll boolean maximize,
+                                              @ForAll long seed) {
+        int n = 2 * vecopt.exec.ChunkGrid.CHUNK + 77;
+        float[][] first = null;
+        for (int run = 0; run < 3; run++) { // heap / 1 thread, heap / 2 threads, off-heap / 2 threads
+            try (Rig rig = new Rig(3, n, run == 2);
+                 Optimizer<?> opt = maker.build(rig.set, maximize, run == 0 ? 1 : 2)) {
+                float[][] out = run(rig, opt, seed, 8, 1e-2, -4);
+                if (first == null) {
+                    first = out;
+                } else {
+                    assertSame(first, out);
+                }
+            }
+        }
     }
 
     /**
@@ -146,10 +182,10 @@ class MetamorphicProperties {
     void maximizeIsMinimizingTheNegatedGradient(@ForAll("makers") Maker maker, @ForAll @IntRange(max = 2000) int n,
                                                 @ForAll long seed) {
         float[][] max, min;
-        try (Rig rig = new Rig(1, n, seed % 2 == 0); Optimizer<?> opt = maker.build().apply(rig.set, true)) {
+        try (Rig rig = new Rig(1, n, seed % 2 == 0); Optimizer<?> opt = maker.build(rig.set, true, 2)) {
             max = run(rig, opt, seed, 12, 1e-2, -3, false);
         }
-        try (Rig rig = new Rig(1, n, seed % 2 == 0); Optimizer<?> opt = maker.build().apply(rig.set, false)) {
+        try (Rig rig = new Rig(1, n, seed % 2 == 0); Optimizer<?> opt = maker.build(rig.set, false, 2)) {
             min = run(rig, opt, seed, 12, 1e-2, -3, true);
         }
         assertSame(max, min);

@@ -3,9 +3,12 @@ package vecopt.verification;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.lang.management.ManagementFactory;
+import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import vecopt.optim.Adagrad;
+import vecopt.optim.AdagradOptions;
 import vecopt.optim.AdamOptions;
 import vecopt.optim.AdamW;
 import vecopt.optim.Optimizer;
@@ -42,6 +45,13 @@ class StepAllocationTest {
                         allocatedBySteps(opt, 1000);
                     }
                 }
+                if (!tracked) { // the optimizers run through Kernels.update have no tracked loop
+                    for (java.util.function.Function<Rig, Optimizer<?>> make : OTHERS) {
+                        try (Rig rig = new Rig(1, 4099, true); Optimizer<?> opt = make.apply(rig)) {
+                            allocatedBySteps(opt, 1000);
+                        }
+                    }
+                }
                 for (SgdOptions o : sgd) {
                     try (Rig rig = new Rig(1, 4099, true);
                          Sgd opt = Sgd.builder(rig.set).options(o).trackNorms(tracked).threads(1).build()) {
@@ -51,6 +61,12 @@ class StepAllocationTest {
             }
         }
     }
+    /** Every variant of the optimizers run through {@code Kernels.update}, each on one thread. */
+    private static final List<java.util.function.Function<Rig, Optimizer<?>>> OTHERS = List.of(
+            rig -> Adagrad.builder(rig.set).threads(1).build(),
+            rig -> Adagrad.builder(rig.set).options(AdagradOptions.DEFAULTS.withWeightDecay(0.01).withMaximize(true))
+                    .threads(1).build());
+
     private static final com.sun.management.ThreadMXBean THREADS =
             (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
 
@@ -122,6 +138,15 @@ class StepAllocationTest {
         try (Rig rig = new Rig(2, 4099, true);
              Optimizer<?> opt = vecopt.optim.Adam.builder(rig.set).options(AdamOptions.ADAM_DEFAULTS.withWeightDecay(0.01))
                      .trackNorms(true).threads(1).build()) {
+            warmThenMeasure(rig, opt);
+        }
+    }
+
+    @Test
+    void adagradWithClippingOnAPoolOfTwo() {
+        try (Rig rig = new Rig(0, 2 * vecopt.exec.ChunkGrid.CHUNK + 5, true);
+             Adagrad opt = Adagrad.builder(rig.set).options(AdagradOptions.DEFAULTS.withWeightDecay(1e-4))
+                     .clipGradNorm(1.0).threads(2).build()) {
             warmThenMeasure(rig, opt);
         }
     }
