@@ -213,6 +213,8 @@ final class PanamaKernels implements Kernels {
         }
         if (step instanceof AdagradStep k) { // instanceof tests: plain type checks C2 folds to the one type seen
             AdagradPanama.run(c, k);
+        } else if (step instanceof RmspropStep k) {
+            RmspropPanama.run(c, k);
         } else {
             throw new IllegalArgumentException("no vector loop for " + step);
         }

@@ -30,6 +30,8 @@ final class ScalarKernels implements Kernels {
         // instanceof tests rather than a pattern switch: plain type checks C2 folds to the one type a run sees
         if (step instanceof AdagradStep k) {
             AdagradStep.scalar(c, k);
+        } else if (step instanceof RmspropStep k) {
+            RmspropStep.scalar(c, k);
         } else {
             throw new IllegalArgumentException("no scalar loop for " + step);
         }

@@ -56,7 +56,7 @@ import vecopt.param.Tensor;
  * @param <O> the options type of a parameter group
  */
 public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCloseable
-        permits AdamFamily, Sgd, Adagrad {
+        permits AdamFamily, Sgd, Adagrad, Rmsprop {
     private final ParamSet params;
     private final List<ParamGroup<O>> groups;
     private final ParamGroup<O>[] groupArray;
@@ -423,7 +423,8 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
      * to the one group whose selector matches it, or to the group named "default" (always group 0) when none does.
      */
     public abstract static sealed class Builder<O extends GroupOptions, B extends Builder<O, B>>
-            permits AdamW.Builder, Adam.Builder, Sgd.Builder, Adagrad.Builder {
+            permits AdamW.Builder, Adam.Builder, Sgd.Builder, Adagrad.Builder,
+            Rmsprop.Builder {
         private final ParamSet params;
         private O defaults;
         private final GroupAssignment<O> assignment = new GroupAssignment<>();

@@ -17,6 +17,8 @@ import vecopt.optim.Adam;
 import vecopt.optim.AdamOptions;
 import vecopt.optim.AdamW;
 import vecopt.optim.Optimizer;
+import vecopt.optim.Rmsprop;
+import vecopt.optim.RmspropOptions;
 import vecopt.optim.Sgd;
 import vecopt.optim.SgdOptions;
 import vecopt.param.ParamSet;
@@ -148,7 +150,12 @@ class MetamorphicProperties {
                         .threads(th).build()),
                 new Maker("Adagrad L2", (s, max, th) -> Adagrad.builder(s).options(AdagradOptions.DEFAULTS
                         .withWeightDecay(0.01).withLrDecay(0.01).withInitialAccumulatorValue(0.1).withMaximize(max))
-                        .threads(th).build()));
+                        .threads(th).build()),
+                new Maker("RMSprop centered momentum L2", (s, max, th) -> Rmsprop.builder(s).options(RmspropOptions
+                        .DEFAULTS.withCentered(true).withMomentum(0.9).withWeightDecay(0.01).withMaximize(max))
+                        .threads(th).build()),
+                new Maker("RMSprop", (s, max, th) -> Rmsprop.builder(s).options(RmspropOptions.DEFAULTS
+                        .withMaximize(max)).threads(th).build()));
     }
 
     /**

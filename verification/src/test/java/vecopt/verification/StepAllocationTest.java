@@ -12,6 +12,8 @@ import vecopt.optim.AdagradOptions;
 import vecopt.optim.AdamOptions;
 import vecopt.optim.AdamW;
 import vecopt.optim.Optimizer;
+import vecopt.optim.Rmsprop;
+import vecopt.optim.RmspropOptions;
 import vecopt.optim.Sgd;
 import vecopt.optim.SgdOptions;
 
@@ -65,6 +67,12 @@ class StepAllocationTest {
     private static final List<java.util.function.Function<Rig, Optimizer<?>>> OTHERS = List.of(
             rig -> Adagrad.builder(rig.set).threads(1).build(),
             rig -> Adagrad.builder(rig.set).options(AdagradOptions.DEFAULTS.withWeightDecay(0.01).withMaximize(true))
+                    .threads(1).build(),
+            rig -> Rmsprop.builder(rig.set).threads(1).build(),
+            rig -> Rmsprop.builder(rig.set).options(RmspropOptions.DEFAULTS.withMomentum(0.9)).threads(1).build(),
+            rig -> Rmsprop.builder(rig.set).options(RmspropOptions.DEFAULTS.withCentered(true).withWeightDecay(0.01))
+                    .threads(1).build(),
+            rig -> Rmsprop.builder(rig.set).options(RmspropOptions.DEFAULTS.withCentered(true).withMomentum(0.9))
                     .threads(1).build());
 
     private static final com.sun.management.ThreadMXBean THREADS =
@@ -147,6 +155,15 @@ class StepAllocationTest {
         try (Rig rig = new Rig(0, 2 * vecopt.exec.ChunkGrid.CHUNK + 5, true);
              Adagrad opt = Adagrad.builder(rig.set).options(AdagradOptions.DEFAULTS.withWeightDecay(1e-4))
                      .clipGradNorm(1.0).threads(2).build()) {
+            warmThenMeasure(rig, opt);
+        }
+    }
+
+    @Test
+    void rmspropCenteredWithMomentum() {
+        try (Rig rig = new Rig(1, 4099, false);
+             Rmsprop opt = Rmsprop.builder(rig.set).options(RmspropOptions.DEFAULTS.withCentered(true)
+                     .withMomentum(0.9)).threads(1).build()) {
             warmThenMeasure(rig, opt);
         }
     }
