@@ -215,6 +215,8 @@ final class PanamaKernels implements Kernels {
             AdagradPanama.run(c, k);
         } else if (step instanceof RmspropStep k) {
             RmspropPanama.run(c, k);
+        } else if (step instanceof LionStep k) {
+            LionPanama.run(c, k);
         } else {
             throw new IllegalArgumentException("no vector loop for " + step);
         }

@@ -32,6 +32,8 @@ final class ScalarKernels implements Kernels {
             AdagradStep.scalar(c, k);
         } else if (step instanceof RmspropStep k) {
             RmspropStep.scalar(c, k);
+        } else if (step instanceof LionStep k) {
+            LionStep.scalar(c, k);
         } else {
             throw new IllegalArgumentException("no scalar loop for " + step);
         }

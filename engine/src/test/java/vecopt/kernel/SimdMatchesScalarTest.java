@@ -182,6 +182,27 @@ class SimdMatchesScalarTest {
     }
 
     @Test
+    void lionBitwise() {
+        for (double wd : new double[] {0, 0.1}) {
+            for (double scale : new double[] {1, -0.5}) { // negative: maximize
+                updateBitwise("lion wd=" + wd + " scale=" + scale, 6,
+                        new LionStep().prepare(1e-4, 0.9, 0.99, wd, scale), new double[] {1}, new boolean[] {false});
+            }
+        }
+        // Zeros of either sign and NaN: Math.signum's cases, which the vector loop handles by blends.
+        float[] m = {0f, -0f, Float.NaN, 1f, -1f, 0f, -0f, 2f, 0f, -0f, Float.NaN, 3f, 0f, -0f, 0f, -0f, 0f, 1f, -0f};
+        float[] g = new float[m.length], p = new float[m.length];
+        java.util.Arrays.fill(p, 1f);
+        float[][] a = {p.clone(), g.clone(), m.clone()}, b = {p.clone(), g.clone(), m.clone()};
+        LionStep k = new LionStep().prepare(0.1, 0.9, 0.99, 0, 1);
+        SIMD.update(chunk(a, 0, m.length), k);
+        SCALAR.update(chunk(b, 0, m.length), k);
+        for (int j = 0; j < 3; j++) {
+            assertBits(a[j], b[j], "lion signum cases array " + j);
+        }
+    }
+
+    @Test
     void reductionsAndElementwise() {
         SplittableRandom r = new SplittableRandom(3);
         for (int n : lengths()) {

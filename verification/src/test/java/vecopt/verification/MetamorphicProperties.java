@@ -16,6 +16,8 @@ import vecopt.optim.AdagradOptions;
 import vecopt.optim.Adam;
 import vecopt.optim.AdamOptions;
 import vecopt.optim.AdamW;
+import vecopt.optim.Lion;
+import vecopt.optim.LionOptions;
 import vecopt.optim.Optimizer;
 import vecopt.optim.Rmsprop;
 import vecopt.optim.RmspropOptions;
@@ -155,6 +157,8 @@ class MetamorphicProperties {
                         .DEFAULTS.withCentered(true).withMomentum(0.9).withWeightDecay(0.01).withMaximize(max))
                         .threads(th).build()),
                 new Maker("RMSprop", (s, max, th) -> Rmsprop.builder(s).options(RmspropOptions.DEFAULTS
+                        .withMaximize(max)).threads(th).build()),
+                new Maker("Lion", (s, max, th) -> Lion.builder(s).options(LionOptions.DEFAULTS.withWeightDecay(0.5)
                         .withMaximize(max)).threads(th).build()));
     }
 

@@ -11,6 +11,8 @@ import vecopt.optim.Adagrad;
 import vecopt.optim.AdagradOptions;
 import vecopt.optim.AdamOptions;
 import vecopt.optim.AdamW;
+import vecopt.optim.Lion;
+import vecopt.optim.LionOptions;
 import vecopt.optim.Optimizer;
 import vecopt.optim.Rmsprop;
 import vecopt.optim.RmspropOptions;
@@ -73,7 +75,8 @@ class StepAllocationTest {
             rig -> Rmsprop.builder(rig.set).options(RmspropOptions.DEFAULTS.withCentered(true).withWeightDecay(0.01))
                     .threads(1).build(),
             rig -> Rmsprop.builder(rig.set).options(RmspropOptions.DEFAULTS.withCentered(true).withMomentum(0.9))
-                    .threads(1).build());
+                    .threads(1).build(),
+            rig -> Lion.builder(rig.set).options(LionOptions.DEFAULTS.withWeightDecay(0.1)).threads(1).build());
 
     private static final com.sun.management.ThreadMXBean THREADS =
             (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
@@ -164,6 +167,15 @@ class StepAllocationTest {
         try (Rig rig = new Rig(1, 4099, false);
              Rmsprop opt = Rmsprop.builder(rig.set).options(RmspropOptions.DEFAULTS.withCentered(true)
                      .withMomentum(0.9)).threads(1).build()) {
+            warmThenMeasure(rig, opt);
+        }
+    }
+
+    @Test
+    void lionWithClipping() {
+        try (Rig rig = new Rig(2, 4099, true);
+             Lion opt = Lion.builder(rig.set).options(LionOptions.DEFAULTS.withWeightDecay(0.1)).clipGradNorm(1.0)
+                     .threads(1).build()) {
             warmThenMeasure(rig, opt);
         }
     }
