@@ -217,6 +217,8 @@ final class PanamaKernels implements Kernels {
             RmspropPanama.run(c, k);
         } else if (step instanceof LionStep k) {
             LionPanama.run(c, k);
+        } else if (step instanceof AdamaxStep k) {
+            AdamaxPanama.run(c, k);
         } else {
             throw new IllegalArgumentException("no vector loop for " + step);
         }

@@ -34,6 +34,8 @@ final class ScalarKernels implements Kernels {
             RmspropStep.scalar(c, k);
         } else if (step instanceof LionStep k) {
             LionStep.scalar(c, k);
+        } else if (step instanceof AdamaxStep k) {
+            AdamaxStep.scalar(c, k);
         } else {
             throw new IllegalArgumentException("no scalar loop for " + step);
         }

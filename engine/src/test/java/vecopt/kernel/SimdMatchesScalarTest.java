@@ -203,6 +203,17 @@ class SimdMatchesScalarTest {
     }
 
     @Test
+    void adamaxBitwise() {
+        for (double wd : new double[] {0, 0.01}) {
+            for (double scale : new double[] {1, -0.5}) { // negative: maximize
+                updateBitwise("adamax wd=" + wd + " scale=" + scale, 7,
+                        new AdamaxStep().prepare(2e-3, 0.9, 0.999, 1e-8, wd, 4, scale), new double[] {0.1, 1},
+                        new boolean[] {false, true});
+            }
+        }
+    }
+
+    @Test
     void reductionsAndElementwise() {
         SplittableRandom r = new SplittableRandom(3);
         for (int n : lengths()) {

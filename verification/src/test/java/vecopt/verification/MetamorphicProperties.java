@@ -14,6 +14,8 @@ import net.jqwik.api.constraints.IntRange;
 import vecopt.optim.Adagrad;
 import vecopt.optim.AdagradOptions;
 import vecopt.optim.Adam;
+import vecopt.optim.Adamax;
+import vecopt.optim.AdamaxOptions;
 import vecopt.optim.AdamOptions;
 import vecopt.optim.AdamW;
 import vecopt.optim.Lion;
@@ -159,7 +161,9 @@ class MetamorphicProperties {
                 new Maker("RMSprop", (s, max, th) -> Rmsprop.builder(s).options(RmspropOptions.DEFAULTS
                         .withMaximize(max)).threads(th).build()),
                 new Maker("Lion", (s, max, th) -> Lion.builder(s).options(LionOptions.DEFAULTS.withWeightDecay(0.5)
-                        .withMaximize(max)).threads(th).build()));
+                        .withMaximize(max)).threads(th).build()),
+                new Maker("Adamax L2", (s, max, th) -> Adamax.builder(s).options(AdamaxOptions.DEFAULTS
+                        .withWeightDecay(0.01).withMaximize(max)).threads(th).build()));
     }
 
     /**

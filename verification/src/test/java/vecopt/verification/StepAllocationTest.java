@@ -10,6 +10,8 @@ import org.junit.jupiter.api.Test;
 import vecopt.optim.Adagrad;
 import vecopt.optim.AdagradOptions;
 import vecopt.optim.AdamOptions;
+import vecopt.optim.Adamax;
+import vecopt.optim.AdamaxOptions;
 import vecopt.optim.AdamW;
 import vecopt.optim.Lion;
 import vecopt.optim.LionOptions;
@@ -76,7 +78,9 @@ class StepAllocationTest {
                     .threads(1).build(),
             rig -> Rmsprop.builder(rig.set).options(RmspropOptions.DEFAULTS.withCentered(true).withMomentum(0.9))
                     .threads(1).build(),
-            rig -> Lion.builder(rig.set).options(LionOptions.DEFAULTS.withWeightDecay(0.1)).threads(1).build());
+            rig -> Lion.builder(rig.set).options(LionOptions.DEFAULTS.withWeightDecay(0.1)).threads(1).build(),
+            rig -> Adamax.builder(rig.set).threads(1).build(),
+            rig -> Adamax.builder(rig.set).options(AdamaxOptions.DEFAULTS.withWeightDecay(0.01)).threads(1).build());
 
     private static final com.sun.management.ThreadMXBean THREADS =
             (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
@@ -176,6 +180,15 @@ class StepAllocationTest {
         try (Rig rig = new Rig(2, 4099, true);
              Lion opt = Lion.builder(rig.set).options(LionOptions.DEFAULTS.withWeightDecay(0.1)).clipGradNorm(1.0)
                      .threads(1).build()) {
+            warmThenMeasure(rig, opt);
+        }
+    }
+
+    @Test
+    void adamaxWithWeightDecay() {
+        try (Rig rig = new Rig(1, 4099, true);
+             Adamax opt = Adamax.builder(rig.set).options(AdamaxOptions.DEFAULTS.withWeightDecay(0.01)).threads(1)
+                     .build()) {
             warmThenMeasure(rig, opt);
         }
     }
