@@ -219,6 +219,8 @@ final class PanamaKernels implements Kernels {
             LionPanama.run(c, k);
         } else if (step instanceof AdamaxStep k) {
             AdamaxPanama.run(c, k);
+        } else if (step instanceof NAdamStep k) {
+            NAdamPanama.run(c, k);
         } else {
             throw new IllegalArgumentException("no vector loop for " + step);
         }

@@ -36,6 +36,8 @@ final class ScalarKernels implements Kernels {
             LionStep.scalar(c, k);
         } else if (step instanceof AdamaxStep k) {
             AdamaxStep.scalar(c, k);
+        } else if (step instanceof NAdamStep k) {
+            NAdamStep.scalar(c, k);
         } else {
             throw new IllegalArgumentException("no scalar loop for " + step);
         }

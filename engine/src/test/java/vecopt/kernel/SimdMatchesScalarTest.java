@@ -214,6 +214,17 @@ class SimdMatchesScalarTest {
     }
 
     @Test
+    void nadamBitwise() {
+        for (int variant = 0; variant < 3; variant++) { // no decay, L2, decoupled
+            for (double scale : new double[] {1, -0.5}) { // negative: maximize
+                updateBitwise("nadam variant " + variant + " scale=" + scale, 8,
+                        new NAdamStep().prepare(2e-3, 0.9, 0.999, 1e-8, variant == 0 ? 0 : 0.01, 4e-3, variant == 2,
+                                5, scale), new double[] {0.1, 0.01}, new boolean[] {false, true});
+            }
+        }
+    }
+
+    @Test
     void reductionsAndElementwise() {
         SplittableRandom r = new SplittableRandom(3);
         for (int n : lengths()) {

@@ -19,6 +19,8 @@ import vecopt.optim.AdamaxOptions;
 import vecopt.optim.AdamOptions;
 import vecopt.optim.AdamW;
 import vecopt.optim.Lion;
+import vecopt.optim.NAdam;
+import vecopt.optim.NAdamOptions;
 import vecopt.optim.LionOptions;
 import vecopt.optim.Optimizer;
 import vecopt.optim.Rmsprop;
@@ -163,7 +165,11 @@ class MetamorphicProperties {
                 new Maker("Lion", (s, max, th) -> Lion.builder(s).options(LionOptions.DEFAULTS.withWeightDecay(0.5)
                         .withMaximize(max)).threads(th).build()),
                 new Maker("Adamax L2", (s, max, th) -> Adamax.builder(s).options(AdamaxOptions.DEFAULTS
-                        .withWeightDecay(0.01).withMaximize(max)).threads(th).build()));
+                        .withWeightDecay(0.01).withMaximize(max)).threads(th).build()),
+                new Maker("NAdam L2", (s, max, th) -> NAdam.builder(s).options(NAdamOptions.DEFAULTS
+                        .withWeightDecay(0.01).withMaximize(max)).threads(th).build()),
+                new Maker("NAdamW", (s, max, th) -> NAdam.builder(s).options(NAdamOptions.DEFAULTS
+                        .withWeightDecay(0.1).withDecoupledWeightDecay(true).withMaximize(max)).threads(th).build()));
     }
 
     /**

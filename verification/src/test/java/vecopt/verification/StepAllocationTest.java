@@ -14,6 +14,8 @@ import vecopt.optim.Adamax;
 import vecopt.optim.AdamaxOptions;
 import vecopt.optim.AdamW;
 import vecopt.optim.Lion;
+import vecopt.optim.NAdam;
+import vecopt.optim.NAdamOptions;
 import vecopt.optim.LionOptions;
 import vecopt.optim.Optimizer;
 import vecopt.optim.Rmsprop;
@@ -80,7 +82,10 @@ class StepAllocationTest {
                     .threads(1).build(),
             rig -> Lion.builder(rig.set).options(LionOptions.DEFAULTS.withWeightDecay(0.1)).threads(1).build(),
             rig -> Adamax.builder(rig.set).threads(1).build(),
-            rig -> Adamax.builder(rig.set).options(AdamaxOptions.DEFAULTS.withWeightDecay(0.01)).threads(1).build());
+            rig -> Adamax.builder(rig.set).options(AdamaxOptions.DEFAULTS.withWeightDecay(0.01)).threads(1).build(),
+            rig -> NAdam.builder(rig.set).options(NAdamOptions.DEFAULTS.withWeightDecay(0.01)).threads(1).build(),
+            rig -> NAdam.builder(rig.set).options(NAdamOptions.DEFAULTS.withWeightDecay(0.01)
+                    .withDecoupledWeightDecay(true)).threads(1).build());
 
     private static final com.sun.management.ThreadMXBean THREADS =
             (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
@@ -189,6 +194,15 @@ class StepAllocationTest {
         try (Rig rig = new Rig(1, 4099, true);
              Adamax opt = Adamax.builder(rig.set).options(AdamaxOptions.DEFAULTS.withWeightDecay(0.01)).threads(1)
                      .build()) {
+            warmThenMeasure(rig, opt);
+        }
+    }
+
+    @Test
+    void nadamDecoupled() {
+        try (Rig rig = new Rig(1, 4099, false);
+             NAdam opt = NAdam.builder(rig.set).options(NAdamOptions.DEFAULTS.withWeightDecay(0.01)
+                     .withDecoupledWeightDecay(true)).threads(1).build()) {
             warmThenMeasure(rig, opt);
         }
     }
