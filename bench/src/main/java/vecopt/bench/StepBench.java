@@ -25,6 +25,7 @@ import vecopt.optim.Adamax;
 import vecopt.optim.Lion;
 import vecopt.optim.LionOptions;
 import vecopt.optim.NAdam;
+import vecopt.optim.RAdam;
 import vecopt.optim.Rmsprop;
 import vecopt.optim.RmspropOptions;
 import vecopt.optim.AdamW;
@@ -62,11 +63,12 @@ public class StepBench {
     /**
      * "adamw", "amsgrad" (AdamW with AMSGrad: 36 bytes per parameter), "momentum", or one of the optimizers with no
      * native peer yet (their {@code nativeC} refuses to run): "adagrad" (12), "rmsprop" (plain: 12),
-     * "rmsprop_centered_momentum" (28), "lion" (20), "adamax" (28), "nadam" (28); bytes per parameter in
+     * "rmsprop_centered_momentum" (28), "lion" (20), "adamax" (28), "nadam" (28), "radam" (28); bytes per
+     * parameter in
      * {@link Catalog}.
      */
     @Param({"adamw", "amsgrad", "momentum", "adagrad", "rmsprop", "rmsprop_centered_momentum", "lion", "adamax",
-            "nadam"})
+            "nadam", "radam"})
     public String optimizer;
 
     private Buffers buffers;
@@ -80,9 +82,10 @@ public class StepBench {
     public void setUp(BenchmarkParams params) {
         isAdam = switch (optimizer) {
             case "adamw", "amsgrad" -> true;
-            case "momentum", "adagrad", "rmsprop", "rmsprop_centered_momentum", "lion", "adamax", "nadam" -> false;
+            case "momentum", "adagrad", "rmsprop", "rmsprop_centered_momentum", "lion", "adamax", "nadam", "radam" ->
+                    false;
             default -> throw new IllegalArgumentException("optimizer must be adamw, amsgrad, momentum, adagrad,"
-                    + " rmsprop, rmsprop_centered_momentum, lion, adamax or nadam, got '" + optimizer + "'");
+                    + " rmsprop, rmsprop_centered_momentum, lion, adamax, nadam or radam, got '" + optimizer + "'");
         };
         boolean hasNative = isAdam || optimizer.equals("momentum");
         adam = AdamScalars.of(optimizer.equals("amsgrad") ? "amsgrad" : "adamw", 1000);
@@ -125,6 +128,8 @@ public class StepBench {
                     .threads(threads).onNonFinite(NonFinite.PROCEED).build();
             case "adamax" -> Adamax.builder(set).threads(threads).onNonFinite(NonFinite.PROCEED).build();
             case "nadam" -> NAdam.builder(set).threads(threads).onNonFinite(NonFinite.PROCEED).build();
+            // Rectified (the adaptive loop) from its 6th step: every measured step, after JMH's warm-up.
+            case "radam" -> RAdam.builder(set).threads(threads).onNonFinite(NonFinite.PROCEED).build();
             default -> Sgd.builder(set).options(SgdOptions.MOMENTUM.withWeightDecay(1e-4)).threads(threads)
                     .onNonFinite(NonFinite.PROCEED).build();
         };

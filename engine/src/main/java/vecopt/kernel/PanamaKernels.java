@@ -221,6 +221,8 @@ final class PanamaKernels implements Kernels {
             AdamaxPanama.run(c, k);
         } else if (step instanceof NAdamStep k) {
             NAdamPanama.run(c, k);
+        } else if (step instanceof RAdamStep k) {
+            RAdamPanama.run(c, k);
         } else {
             throw new IllegalArgumentException("no vector loop for " + step);
         }

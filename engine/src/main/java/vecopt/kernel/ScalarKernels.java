@@ -38,6 +38,8 @@ final class ScalarKernels implements Kernels {
             AdamaxStep.scalar(c, k);
         } else if (step instanceof NAdamStep k) {
             NAdamStep.scalar(c, k);
+        } else if (step instanceof RAdamStep k) {
+            RAdamStep.scalar(c, k);
         } else {
             throw new IllegalArgumentException("no scalar loop for " + step);
         }

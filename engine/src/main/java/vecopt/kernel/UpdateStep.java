@@ -7,5 +7,6 @@ package vecopt.kernel;
  * scalar loop; the vector loop is in a package-private class of the same name with {@code Panama} in place of
  * {@code Step}.
  */
-public sealed interface UpdateStep permits AdagradStep, RmspropStep, LionStep, AdamaxStep, NAdamStep {
+public sealed interface UpdateStep permits AdagradStep, RmspropStep, LionStep, AdamaxStep, NAdamStep,
+        RAdamStep {
 }

@@ -225,6 +225,17 @@ class SimdMatchesScalarTest {
     }
 
     @Test
+    void radamBitwise() {
+        for (int variant = 0; variant < 3; variant++) { // no decay, L2, decoupled
+            for (long t : new long[] {2, 9}) { // before and after rho_t > 5
+                updateBitwise("radam variant " + variant + " t=" + t, 9,
+                        new RAdamStep().prepare(1e-3, 0.9, 0.999, 1e-8, variant == 0 ? 0 : 0.01, variant == 2, t,
+                                t == 2 ? 1 : -0.5), new double[] {0.1, 0.01}, new boolean[] {false, true});
+            }
+        }
+    }
+
+    @Test
     void reductionsAndElementwise() {
         SplittableRandom r = new SplittableRandom(3);
         for (int n : lengths()) {

@@ -23,6 +23,8 @@ import vecopt.optim.NAdam;
 import vecopt.optim.NAdamOptions;
 import vecopt.optim.LionOptions;
 import vecopt.optim.Optimizer;
+import vecopt.optim.RAdam;
+import vecopt.optim.RAdamOptions;
 import vecopt.optim.Rmsprop;
 import vecopt.optim.RmspropOptions;
 import vecopt.optim.Sgd;
@@ -169,6 +171,10 @@ class MetamorphicProperties {
                 new Maker("NAdam L2", (s, max, th) -> NAdam.builder(s).options(NAdamOptions.DEFAULTS
                         .withWeightDecay(0.01).withMaximize(max)).threads(th).build()),
                 new Maker("NAdamW", (s, max, th) -> NAdam.builder(s).options(NAdamOptions.DEFAULTS
+                        .withWeightDecay(0.1).withDecoupledWeightDecay(true).withMaximize(max)).threads(th).build()),
+                new Maker("RAdam L2", (s, max, th) -> RAdam.builder(s).options(RAdamOptions.DEFAULTS
+                        .withWeightDecay(0.01).withMaximize(max)).threads(th).build()),
+                new Maker("RAdamW", (s, max, th) -> RAdam.builder(s).options(RAdamOptions.DEFAULTS
                         .withWeightDecay(0.1).withDecoupledWeightDecay(true).withMaximize(max)).threads(th).build()));
     }
 

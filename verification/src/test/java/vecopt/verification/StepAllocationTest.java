@@ -18,6 +18,8 @@ import vecopt.optim.NAdam;
 import vecopt.optim.NAdamOptions;
 import vecopt.optim.LionOptions;
 import vecopt.optim.Optimizer;
+import vecopt.optim.RAdam;
+import vecopt.optim.RAdamOptions;
 import vecopt.optim.Rmsprop;
 import vecopt.optim.RmspropOptions;
 import vecopt.optim.Sgd;
@@ -85,6 +87,9 @@ class StepAllocationTest {
             rig -> Adamax.builder(rig.set).options(AdamaxOptions.DEFAULTS.withWeightDecay(0.01)).threads(1).build(),
             rig -> NAdam.builder(rig.set).options(NAdamOptions.DEFAULTS.withWeightDecay(0.01)).threads(1).build(),
             rig -> NAdam.builder(rig.set).options(NAdamOptions.DEFAULTS.withWeightDecay(0.01)
+                    .withDecoupledWeightDecay(true)).threads(1).build(),
+            rig -> RAdam.builder(rig.set).options(RAdamOptions.DEFAULTS.withWeightDecay(0.01)).threads(1).build(),
+            rig -> RAdam.builder(rig.set).options(RAdamOptions.DEFAULTS.withWeightDecay(0.01)
                     .withDecoupledWeightDecay(true)).threads(1).build());
 
     private static final com.sun.management.ThreadMXBean THREADS =
@@ -203,6 +208,15 @@ class StepAllocationTest {
         try (Rig rig = new Rig(1, 4099, false);
              NAdam opt = NAdam.builder(rig.set).options(NAdamOptions.DEFAULTS.withWeightDecay(0.01)
                      .withDecoupledWeightDecay(true)).threads(1).build()) {
+            warmThenMeasure(rig, opt);
+        }
+    }
+
+    @Test
+    void radamPastTheSwitch() { // the warm-up's 3000 steps take it far past rho_t > 5: the rectified loop
+        try (Rig rig = new Rig(2, 4099, true);
+             RAdam opt = RAdam.builder(rig.set).options(RAdamOptions.DEFAULTS.withWeightDecay(0.01)).threads(1)
+                     .build()) {
             warmThenMeasure(rig, opt);
         }
     }
