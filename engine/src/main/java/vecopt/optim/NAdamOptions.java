@@ -13,6 +13,7 @@ import vecopt.check.Require;
  * @param beta1                decay of {@code exp_avg}, in [0, 1)
  * @param beta2                decay of {@code exp_avg_sq}, in [0, 1)
  * @param eps                  added to the root of the bias-corrected {@code exp_avg_sq}; finite, > 0
+ *                             (PyTorch accepts 0, which divides 0 by 0 for a zero gradient on fresh state)
  * @param weightDecay          L2 penalty added to the gradient, or decoupled decay (below); finite, >= 0
  * @param momentumDecay        PyTorch's {@code momentum_decay} (psi in {@code mu_t = beta1 (1 - 0.5 0.96^(t psi))});
  *                             finite, >= 0

@@ -13,6 +13,7 @@ import vecopt.check.Require;
  * @param beta1                decay of {@code exp_avg}, in [0, 1)
  * @param beta2                decay of {@code exp_avg_sq}, in [0, 1)
  * @param eps                  added to {@code sqrt(exp_avg_sq)} in the rectified update; finite, > 0
+ *                             (PyTorch accepts 0, which divides 0 by 0 for a zero gradient on fresh state)
  * @param weightDecay          L2 penalty added to the gradient, or decoupled decay (below); finite, >= 0
  * @param decoupledWeightDecay PyTorch's {@code decoupled_weight_decay}: {@code p *= 1 - lr * weightDecay} as AdamW
  *                             instead of the L2 term
