@@ -18,6 +18,7 @@ import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.infra.BenchmarkParams;
 import vecopt.clip.NonFinite;
 import vecopt.memory.Storage;
+import vecopt.optim.Adadelta;
 import vecopt.optim.Adagrad;
 import vecopt.optim.AdagradOptions;
 import vecopt.optim.AdamOptions;
@@ -63,12 +64,12 @@ public class StepBench {
     /**
      * "adamw", "amsgrad" (AdamW with AMSGrad: 36 bytes per parameter), "momentum", or one of the optimizers with no
      * native peer yet (their {@code nativeC} refuses to run): "adagrad" (12), "rmsprop" (plain: 12),
-     * "rmsprop_centered_momentum" (28), "lion" (20), "adamax" (28), "nadam" (28), "radam" (28); bytes per
+     * "rmsprop_centered_momentum" (28), "lion" (20), "adamax" (28), "nadam" (28), "radam" (28), "adadelta" (28); bytes per
      * parameter in
      * {@link Catalog}.
      */
     @Param({"adamw", "amsgrad", "momentum", "adagrad", "rmsprop", "rmsprop_centered_momentum", "lion", "adamax",
-            "nadam", "radam"})
+            "nadam", "radam", "adadelta"})
     public String optimizer;
 
     private Buffers buffers;
@@ -82,10 +83,11 @@ public class StepBench {
     public void setUp(BenchmarkParams params) {
         isAdam = switch (optimizer) {
             case "adamw", "amsgrad" -> true;
-            case "momentum", "adagrad", "rmsprop", "rmsprop_centered_momentum", "lion", "adamax", "nadam", "radam" ->
+            case "momentum", "adagrad", "rmsprop", "rmsprop_centered_momentum", "lion", "adamax", "nadam", "radam",
+                 "adadelta" ->
                     false;
             default -> throw new IllegalArgumentException("optimizer must be adamw, amsgrad, momentum, adagrad,"
-                    + " rmsprop, rmsprop_centered_momentum, lion, adamax, nadam or radam, got '" + optimizer + "'");
+                    + " rmsprop, rmsprop_centered_momentum, lion, adamax, nadam, radam or adadelta, got '" + optimizer + "'");
         };
         boolean hasNative = isAdam || optimizer.equals("momentum");
         adam = AdamScalars.of(optimizer.equals("amsgrad") ? "amsgrad" : "adamw", 1000);
@@ -130,6 +132,7 @@ public class StepBench {
             case "nadam" -> NAdam.builder(set).threads(threads).onNonFinite(NonFinite.PROCEED).build();
             // Rectified (the adaptive loop) from its 6th step: every measured step, after JMH's warm-up.
             case "radam" -> RAdam.builder(set).threads(threads).onNonFinite(NonFinite.PROCEED).build();
+            case "adadelta" -> Adadelta.builder(set).threads(threads).onNonFinite(NonFinite.PROCEED).build();
             default -> Sgd.builder(set).options(SgdOptions.MOMENTUM.withWeightDecay(1e-4)).threads(threads)
                     .onNonFinite(NonFinite.PROCEED).build();
         };

@@ -223,6 +223,8 @@ final class PanamaKernels implements Kernels {
             NAdamPanama.run(c, k);
         } else if (step instanceof RAdamStep k) {
             RAdamPanama.run(c, k);
+        } else if (step instanceof AdadeltaStep k) {
+            AdadeltaPanama.run(c, k);
         } else {
             throw new IllegalArgumentException("no vector loop for " + step);
         }

@@ -40,6 +40,8 @@ final class ScalarKernels implements Kernels {
             NAdamStep.scalar(c, k);
         } else if (step instanceof RAdamStep k) {
             RAdamStep.scalar(c, k);
+        } else if (step instanceof AdadeltaStep k) {
+            AdadeltaStep.scalar(c, k);
         } else {
             throw new IllegalArgumentException("no scalar loop for " + step);
         }

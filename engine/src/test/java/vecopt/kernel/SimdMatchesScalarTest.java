@@ -236,6 +236,17 @@ class SimdMatchesScalarTest {
     }
 
     @Test
+    void adadeltaBitwise() {
+        for (double wd : new double[] {0, 0.01}) {
+            for (double scale : new double[] {1, -0.5}) { // negative: maximize
+                updateBitwise("adadelta wd=" + wd + " scale=" + scale, 10,
+                        new AdadeltaStep().prepare(1.0, 0.9, 1e-6, wd, scale), new double[] {0.1, 0.001},
+                        new boolean[] {true, true});
+            }
+        }
+    }
+
+    @Test
     void reductionsAndElementwise() {
         SplittableRandom r = new SplittableRandom(3);
         for (int n : lengths()) {

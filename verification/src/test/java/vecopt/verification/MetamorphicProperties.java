@@ -11,6 +11,8 @@ import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import net.jqwik.api.constraints.IntRange;
+import vecopt.optim.Adadelta;
+import vecopt.optim.AdadeltaOptions;
 import vecopt.optim.Adagrad;
 import vecopt.optim.AdagradOptions;
 import vecopt.optim.Adam;
@@ -173,6 +175,8 @@ class MetamorphicProperties {
                 new Maker("NAdamW", (s, max, th) -> NAdam.builder(s).options(NAdamOptions.DEFAULTS
                         .withWeightDecay(0.1).withDecoupledWeightDecay(true).withMaximize(max)).threads(th).build()),
                 new Maker("RAdam L2", (s, max, th) -> RAdam.builder(s).options(RAdamOptions.DEFAULTS
+                        .withWeightDecay(0.01).withMaximize(max)).threads(th).build()),
+                new Maker("Adadelta L2", (s, max, th) -> Adadelta.builder(s).options(AdadeltaOptions.DEFAULTS
                         .withWeightDecay(0.01).withMaximize(max)).threads(th).build()),
                 new Maker("RAdamW", (s, max, th) -> RAdam.builder(s).options(RAdamOptions.DEFAULTS
                         .withWeightDecay(0.1).withDecoupledWeightDecay(true).withMaximize(max)).threads(th).build()));

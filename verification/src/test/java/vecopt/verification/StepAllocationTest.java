@@ -7,6 +7,8 @@ import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import vecopt.optim.Adadelta;
+import vecopt.optim.AdadeltaOptions;
 import vecopt.optim.Adagrad;
 import vecopt.optim.AdagradOptions;
 import vecopt.optim.AdamOptions;
@@ -89,6 +91,8 @@ class StepAllocationTest {
             rig -> NAdam.builder(rig.set).options(NAdamOptions.DEFAULTS.withWeightDecay(0.01)
                     .withDecoupledWeightDecay(true)).threads(1).build(),
             rig -> RAdam.builder(rig.set).options(RAdamOptions.DEFAULTS.withWeightDecay(0.01)).threads(1).build(),
+            rig -> Adadelta.builder(rig.set).threads(1).build(),
+            rig -> Adadelta.builder(rig.set).options(AdadeltaOptions.DEFAULTS.withWeightDecay(0.01)).threads(1).build(),
             rig -> RAdam.builder(rig.set).options(RAdamOptions.DEFAULTS.withWeightDecay(0.01)
                     .withDecoupledWeightDecay(true)).threads(1).build());
 
@@ -217,6 +221,15 @@ class StepAllocationTest {
         try (Rig rig = new Rig(2, 4099, true);
              RAdam opt = RAdam.builder(rig.set).options(RAdamOptions.DEFAULTS.withWeightDecay(0.01)).threads(1)
                      .build()) {
+            warmThenMeasure(rig, opt);
+        }
+    }
+
+    @Test
+    void adadeltaWithWeightDecay() {
+        try (Rig rig = new Rig(3, 4099, false);
+             Adadelta opt = Adadelta.builder(rig.set).options(AdadeltaOptions.DEFAULTS.withWeightDecay(0.01))
+                     .threads(1).build()) {
             warmThenMeasure(rig, opt);
         }
     }
