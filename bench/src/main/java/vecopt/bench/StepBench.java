@@ -29,6 +29,7 @@ import vecopt.optim.NAdam;
 import vecopt.optim.RAdam;
 import vecopt.optim.Rmsprop;
 import vecopt.optim.RmspropOptions;
+import vecopt.optim.Rprop;
 import vecopt.optim.AdamW;
 import vecopt.optim.Optimizer;
 import vecopt.optim.Sgd;
@@ -64,12 +65,12 @@ public class StepBench {
     /**
      * "adamw", "amsgrad" (AdamW with AMSGrad: 36 bytes per parameter), "momentum", or one of the optimizers with no
      * native peer yet (their {@code nativeC} refuses to run): "adagrad" (12), "rmsprop" (plain: 12),
-     * "rmsprop_centered_momentum" (28), "lion" (20), "adamax" (28), "nadam" (28), "radam" (28), "adadelta" (28); bytes per
+     * "rmsprop_centered_momentum" (28), "lion" (20), "adamax" (28), "nadam" (28), "radam" (28), "adadelta" (28), "rprop" (28); bytes per
      * parameter in
      * {@link Catalog}.
      */
     @Param({"adamw", "amsgrad", "momentum", "adagrad", "rmsprop", "rmsprop_centered_momentum", "lion", "adamax",
-            "nadam", "radam", "adadelta"})
+            "nadam", "radam", "adadelta", "rprop"})
     public String optimizer;
 
     private Buffers buffers;
@@ -84,10 +85,10 @@ public class StepBench {
         isAdam = switch (optimizer) {
             case "adamw", "amsgrad" -> true;
             case "momentum", "adagrad", "rmsprop", "rmsprop_centered_momentum", "lion", "adamax", "nadam", "radam",
-                 "adadelta" ->
+                 "adadelta", "rprop" ->
                     false;
             default -> throw new IllegalArgumentException("optimizer must be adamw, amsgrad, momentum, adagrad,"
-                    + " rmsprop, rmsprop_centered_momentum, lion, adamax, nadam, radam or adadelta, got '" + optimizer + "'");
+                    + " rmsprop, rmsprop_centered_momentum, lion, adamax, nadam, radam, adadelta or rprop, got '" + optimizer + "'");
         };
         boolean hasNative = isAdam || optimizer.equals("momentum");
         adam = AdamScalars.of(optimizer.equals("amsgrad") ? "amsgrad" : "adamw", 1000);
@@ -133,6 +134,7 @@ public class StepBench {
             // Rectified (the adaptive loop) from its 6th step: every measured step, after JMH's warm-up.
             case "radam" -> RAdam.builder(set).threads(threads).onNonFinite(NonFinite.PROCEED).build();
             case "adadelta" -> Adadelta.builder(set).threads(threads).onNonFinite(NonFinite.PROCEED).build();
+            case "rprop" -> Rprop.builder(set).threads(threads).onNonFinite(NonFinite.PROCEED).build();
             default -> Sgd.builder(set).options(SgdOptions.MOMENTUM.withWeightDecay(1e-4)).threads(threads)
                     .onNonFinite(NonFinite.PROCEED).build();
         };

@@ -225,6 +225,8 @@ final class PanamaKernels implements Kernels {
             RAdamPanama.run(c, k);
         } else if (step instanceof AdadeltaStep k) {
             AdadeltaPanama.run(c, k);
+        } else if (step instanceof RpropStep k) {
+            RpropPanama.run(c, k);
         } else {
             throw new IllegalArgumentException("no vector loop for " + step);
         }

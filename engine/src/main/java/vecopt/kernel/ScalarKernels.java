@@ -42,6 +42,8 @@ final class ScalarKernels implements Kernels {
             RAdamStep.scalar(c, k);
         } else if (step instanceof AdadeltaStep k) {
             AdadeltaStep.scalar(c, k);
+        } else if (step instanceof RpropStep k) {
+            RpropStep.scalar(c, k);
         } else {
             throw new IllegalArgumentException("no scalar loop for " + step);
         }

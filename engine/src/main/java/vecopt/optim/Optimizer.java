@@ -56,7 +56,8 @@ import vecopt.param.Tensor;
  * @param <O> the options type of a parameter group
  */
 public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCloseable
-        permits AdamFamily, Sgd, Adagrad, Rmsprop, Lion, Adamax, NAdam, RAdam, Adadelta {
+        permits AdamFamily, Sgd, Adagrad, Rmsprop, Lion, Adamax, NAdam, RAdam, Adadelta,
+        Rprop {
     private final ParamSet params;
     private final List<ParamGroup<O>> groups;
     private final ParamGroup<O>[] groupArray;
@@ -424,7 +425,8 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
      */
     public abstract static sealed class Builder<O extends GroupOptions, B extends Builder<O, B>>
             permits AdamW.Builder, Adam.Builder, Sgd.Builder, Adagrad.Builder,
-            Rmsprop.Builder, Lion.Builder, Adamax.Builder, NAdam.Builder, RAdam.Builder, Adadelta.Builder {
+            Rmsprop.Builder, Lion.Builder, Adamax.Builder, NAdam.Builder, RAdam.Builder, Adadelta.Builder,
+            Rprop.Builder {
         private final ParamSet params;
         private O defaults;
         private final GroupAssignment<O> assignment = new GroupAssignment<>();

@@ -247,6 +247,17 @@ class SimdMatchesScalarTest {
     }
 
     @Test
+    void rpropBitwise() {
+        for (long t : new long[] {1, 4}) { // the first step reads lr in place of step_size
+            for (double scale : new double[] {1, -0.5}) { // negative: maximize
+                updateBitwise("rprop t=" + t + " scale=" + scale, 11,
+                        new RpropStep().prepare(0.01, 0.5, 1.2, 1e-3, 0.5, t, scale), new double[] {1, 0.1},
+                        new boolean[] {false, true});
+            }
+        }
+    }
+
+    @Test
     void reductionsAndElementwise() {
         SplittableRandom r = new SplittableRandom(3);
         for (int n : lengths()) {

@@ -27,6 +27,8 @@ import vecopt.optim.LionOptions;
 import vecopt.optim.Optimizer;
 import vecopt.optim.RAdam;
 import vecopt.optim.RAdamOptions;
+import vecopt.optim.Rprop;
+import vecopt.optim.RpropOptions;
 import vecopt.optim.Rmsprop;
 import vecopt.optim.RmspropOptions;
 import vecopt.optim.Sgd;
@@ -178,6 +180,8 @@ class MetamorphicProperties {
                         .withWeightDecay(0.01).withMaximize(max)).threads(th).build()),
                 new Maker("Adadelta L2", (s, max, th) -> Adadelta.builder(s).options(AdadeltaOptions.DEFAULTS
                         .withWeightDecay(0.01).withMaximize(max)).threads(th).build()),
+                new Maker("Rprop", (s, max, th) -> Rprop.builder(s).options(RpropOptions.DEFAULTS.withMaximize(max))
+                        .threads(th).build()),
                 new Maker("RAdamW", (s, max, th) -> RAdam.builder(s).options(RAdamOptions.DEFAULTS
                         .withWeightDecay(0.1).withDecoupledWeightDecay(true).withMaximize(max)).threads(th).build()));
     }

@@ -22,6 +22,7 @@ import vecopt.optim.LionOptions;
 import vecopt.optim.Optimizer;
 import vecopt.optim.RAdam;
 import vecopt.optim.RAdamOptions;
+import vecopt.optim.Rprop;
 import vecopt.optim.Rmsprop;
 import vecopt.optim.RmspropOptions;
 import vecopt.optim.Sgd;
@@ -92,6 +93,7 @@ class StepAllocationTest {
                     .withDecoupledWeightDecay(true)).threads(1).build(),
             rig -> RAdam.builder(rig.set).options(RAdamOptions.DEFAULTS.withWeightDecay(0.01)).threads(1).build(),
             rig -> Adadelta.builder(rig.set).threads(1).build(),
+            rig -> Rprop.builder(rig.set).threads(1).build(),
             rig -> Adadelta.builder(rig.set).options(AdadeltaOptions.DEFAULTS.withWeightDecay(0.01)).threads(1).build(),
             rig -> RAdam.builder(rig.set).options(RAdamOptions.DEFAULTS.withWeightDecay(0.01)
                     .withDecoupledWeightDecay(true)).threads(1).build());
@@ -230,6 +232,14 @@ class StepAllocationTest {
         try (Rig rig = new Rig(3, 4099, false);
              Adadelta opt = Adadelta.builder(rig.set).options(AdadeltaOptions.DEFAULTS.withWeightDecay(0.01))
                      .threads(1).build()) {
+            warmThenMeasure(rig, opt);
+        }
+    }
+
+    @Test
+    void rpropWithClipping() {
+        try (Rig rig = new Rig(1, 4099, true);
+             Rprop opt = Rprop.builder(rig.set).clipGradNorm(1.0).threads(1).build()) {
             warmThenMeasure(rig, opt);
         }
     }
