@@ -12,6 +12,9 @@ import java.util.Optional;
  *   <li>AdamW, Adam (L2): read p, g, m, v; write p, m, v: 28</li>
  *   <li>AMSGrad: also read and write vmax: 36</li>
  *   <li>SGD momentum, Nesterov: read p, g, buf; write p, buf: 20</li>
+ *   <li>Adagrad, RMSprop: read p, g, one state; write p and it: 12 (RMSprop centered with momentum: 28)</li>
+ *   <li>Lion: read p, g, exp_avg; write p, exp_avg: 20</li>
+ *   <li>Adamax, NAdam, RAdam, Adadelta, Rprop: read p, g, two states; write p and both: 28</li>
  *   <li>global norm: read g: 4; clip (norm, then g *= coef): read g twice, write it once: 12</li>
  *   <li>fused clip + AdamW: norm pass 4 + AdamW 28: 32; clip then AdamW: 12 + 28 = 40</li>
  *   <li>ceilings: triad 12, AdamW traffic 28, read 4</li>
@@ -64,7 +67,23 @@ final class Catalog {
                 yield switch (r.param("optimizer", "adamw")) {
                     case "adamw" -> Optional.of(new Entry("adamw", who, 28, TRAFFIC));
                     case "amsgrad" -> Optional.of(new Entry("amsgrad", who, 36, TRAFFIC));
-                    default -> Optional.of(new Entry("sgd_momentum", who, 20, TRAFFIC));
+                    case "momentum" -> Optional.of(new Entry("sgd_momentum", who, 20, TRAFFIC));
+                    // read p, g, sum; write p, sum
+                    case "adagrad" -> Optional.of(new Entry("adagrad", who, 12, TRAFFIC));
+                    // read p, g, square_avg; write p, square_avg
+                    case "rmsprop" -> Optional.of(new Entry("rmsprop", who, 12, TRAFFIC));
+                    // also read and write momentum_buffer and grad_avg
+                    case "rmsprop_centered_momentum" -> Optional.of(new Entry("rmsprop centered momentum", who, 28,
+                            TRAFFIC));
+                    // read p, g, exp_avg; write p, exp_avg
+                    case "lion" -> Optional.of(new Entry("lion", who, 20, TRAFFIC));
+                    // read p, g, exp_avg, exp_inf / exp_avg_sq; write p and both
+                    case "adamax" -> Optional.of(new Entry("adamax", who, 28, TRAFFIC));
+                    case "nadam" -> Optional.of(new Entry("nadam", who, 28, TRAFFIC));
+                    case "radam" -> Optional.of(new Entry("radam", who, 28, TRAFFIC));
+                    case "adadelta" -> Optional.of(new Entry("adadelta", who, 28, TRAFFIC));
+                    case "rprop" -> Optional.of(new Entry("rprop", who, 28, TRAFFIC));
+                    default -> Optional.empty();
                 };
             }
             // A whole AdamW step over a model's layout, against the native multi-tensor loop over the same pieces;
@@ -121,7 +140,11 @@ final class Catalog {
             return Optional.empty();
         }
         if (r.className().equals("StepBench")) {
-            boolean adam = r.param("optimizer", "adamw").equals("adamw");
+            String optimizer = r.param("optimizer", "adamw");
+            if (!optimizer.equals("adamw") && !optimizer.equals("momentum")) {
+                return Optional.empty(); // no reference benchmark of the other optimizers
+            }
+            boolean adam = optimizer.equals("adamw");
             String bench = adam ? "AdamBench.reference" : "SgdBench.reference";
             for (Result x : all) {
                 if (x.benchmark().equals(bench) && x.param("size", "").equals(r.param("size", "?"))

@@ -18,7 +18,18 @@ import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.infra.BenchmarkParams;
 import vecopt.clip.NonFinite;
 import vecopt.memory.Storage;
+import vecopt.optim.Adadelta;
+import vecopt.optim.Adagrad;
+import vecopt.optim.AdagradOptions;
 import vecopt.optim.AdamOptions;
+import vecopt.optim.Adamax;
+import vecopt.optim.Lion;
+import vecopt.optim.LionOptions;
+import vecopt.optim.NAdam;
+import vecopt.optim.RAdam;
+import vecopt.optim.Rmsprop;
+import vecopt.optim.RmspropOptions;
+import vecopt.optim.Rprop;
 import vecopt.optim.AdamW;
 import vecopt.optim.Optimizer;
 import vecopt.optim.Sgd;
@@ -51,8 +62,15 @@ public class StepBench {
     @Param({"1", "2"})
     public int threads;
 
-    /** "adamw", "amsgrad" (AdamW with AMSGrad: 36 bytes per parameter) or "momentum". */
-    @Param({"adamw", "amsgrad", "momentum"})
+    /**
+     * "adamw", "amsgrad" (AdamW with AMSGrad: 36 bytes per parameter), "momentum", or one of the optimizers with no
+     * native peer yet (their {@code nativeC} refuses to run): "adagrad" (12), "rmsprop" (plain: 12),
+     * "rmsprop_centered_momentum" (28), "lion" (20), "adamax" (28), "nadam" (28), "radam" (28), "adadelta" (28), "rprop" (28); bytes per
+     * parameter in
+     * {@link Catalog}.
+     */
+    @Param({"adamw", "amsgrad", "momentum", "adagrad", "rmsprop", "rmsprop_centered_momentum", "lion", "adamax",
+            "nadam", "radam", "adadelta", "rprop"})
     public String optimizer;
 
     private Buffers buffers;
@@ -66,13 +84,20 @@ public class StepBench {
     public void setUp(BenchmarkParams params) {
         isAdam = switch (optimizer) {
             case "adamw", "amsgrad" -> true;
-            case "momentum" -> false;
-            default -> throw new IllegalArgumentException(
-                    "optimizer must be adamw, amsgrad or momentum, got '" + optimizer + "'");
+            case "momentum", "adagrad", "rmsprop", "rmsprop_centered_momentum", "lion", "adamax", "nadam", "radam",
+                 "adadelta", "rprop" ->
+                    false;
+            default -> throw new IllegalArgumentException("optimizer must be adamw, amsgrad, momentum, adagrad,"
+                    + " rmsprop, rmsprop_centered_momentum, lion, adamax, nadam, radam, adadelta or rprop, got '" + optimizer + "'");
         };
+        boolean hasNative = isAdam || optimizer.equals("momentum");
         adam = AdamScalars.of(optimizer.equals("amsgrad") ? "amsgrad" : "adamw", 1000);
         sgd = SgdScalars.of("momentum");
         if (params.getBenchmark().endsWith(".nativeC")) {
+            if (!hasNative) {
+                throw new UnsupportedOperationException("no native C peer of " + optimizer + " yet: run"
+                        + " StepBench.step alone for it");
+            }
             NativeKernels.require();
             buffers = Buffers.allocate(memory, "staggered", size, 5)
                     .fill(0, -0.05f, 0.05f, 1).fill(1, -0.01f, 0.01f, 2).fill(2, -0.001f, 0.001f, 3)
@@ -92,11 +117,27 @@ public class StepBench {
         Buffers.fill(p.segment(), -0.05f, 0.05f, 1);
         Buffers.fill(g.segment(), -0.01f, 0.01f, 2);
         ParamSet set = ParamSet.builder().add("w", p, g, 0, size).build();
-        opt = isAdam
-                ? AdamW.builder(set).options(AdamOptions.LLM_PRETRAINING.withAmsgrad(optimizer.equals("amsgrad")))
-                        .threads(threads)
-                        .onNonFinite(NonFinite.PROCEED).build()
-                : Sgd.builder(set).options(SgdOptions.MOMENTUM.withWeightDecay(1e-4)).threads(threads).onNonFinite(NonFinite.PROCEED).build();
+        opt = switch (optimizer) {
+            case "adamw", "amsgrad" -> AdamW.builder(set)
+                    .options(AdamOptions.LLM_PRETRAINING.withAmsgrad(optimizer.equals("amsgrad")))
+                    .threads(threads).onNonFinite(NonFinite.PROCEED).build();
+            case "adagrad" -> Adagrad.builder(set).options(AdagradOptions.DEFAULTS.withWeightDecay(1e-4))
+                    .threads(threads).onNonFinite(NonFinite.PROCEED).build();
+            case "rmsprop" -> Rmsprop.builder(set).threads(threads).onNonFinite(NonFinite.PROCEED).build();
+            case "rmsprop_centered_momentum" -> Rmsprop.builder(set)
+                    .options(RmspropOptions.DEFAULTS.withCentered(true).withMomentum(0.9))
+                    .threads(threads).onNonFinite(NonFinite.PROCEED).build();
+            case "lion" -> Lion.builder(set).options(LionOptions.DEFAULTS.withWeightDecay(1.0))
+                    .threads(threads).onNonFinite(NonFinite.PROCEED).build();
+            case "adamax" -> Adamax.builder(set).threads(threads).onNonFinite(NonFinite.PROCEED).build();
+            case "nadam" -> NAdam.builder(set).threads(threads).onNonFinite(NonFinite.PROCEED).build();
+            // Rectified (the adaptive loop) from its 6th step: every measured step, after JMH's warm-up.
+            case "radam" -> RAdam.builder(set).threads(threads).onNonFinite(NonFinite.PROCEED).build();
+            case "adadelta" -> Adadelta.builder(set).threads(threads).onNonFinite(NonFinite.PROCEED).build();
+            case "rprop" -> Rprop.builder(set).threads(threads).onNonFinite(NonFinite.PROCEED).build();
+            default -> Sgd.builder(set).options(SgdOptions.MOMENTUM.withWeightDecay(1e-4)).threads(threads)
+                    .onNonFinite(NonFinite.PROCEED).build();
+        };
         opt.step(1e-4); // past the first step: the momentum buffer exists, as in steady training
     }
 

@@ -107,7 +107,8 @@ final class TrainingState {
             case SgdOptions s -> "{\"momentum\":" + s.momentum() + ",\"dampening\":" + s.dampening()
                     + ",\"weight_decay\":" + s.weightDecay() + ",\"nesterov\":" + s.nesterov() + ",\"lr_scale\":"
                     + s.lrScale() + "}";
-            default -> throw new IllegalArgumentException("no checkpoint encoding for " + o.getClass());
+            default -> throw new IllegalArgumentException("checkpoints hold AdamW, Adam and Sgd so far: options "
+                    + o.getClass().getSimpleName() + " have no checkpoint encoding yet");
         };
     }
 

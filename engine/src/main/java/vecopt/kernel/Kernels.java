@@ -32,6 +32,15 @@ public interface Kernels {
     void sgd(Chunk chunk, SgdStep step, double[] norms);
 
     /**
+     * One step of any other optimizer on one chunk ({@link UpdateStep}'s implementations: Adagrad, RMSprop, Lion,
+     * ...): reads p, g and the optimizer's state once, writes p and the state once. Each optimizer's loops live in
+     * its own classes ({@code AdagradStep} holds the formula, its prepared scalars and the scalar loop;
+     * {@code AdagradPanama} the vector loop), dispatched here on the step's type, so this interface stays one
+     * method whatever the number of optimizers. No tracked variant: these optimizers refuse {@code trackNorms}.
+     */
+    void update(Chunk chunk, UpdateStep step);
+
+    /**
      * Sum of squares of the floats {@code [start, start + length)} of {@code x}, accumulated in double: a float's
      * square lies in [2^-298, 2^256], so the sum never overflows or underflows (the guard BLAS nrm2 gets from
      * scaling, a wider accumulator gives in one pass). A NaN or infinity anywhere makes the result NaN or infinite.

@@ -28,7 +28,7 @@ final class PanamaKernels implements Kernels {
     /** Floats of half the width: one load of these widens to one {@link #DSPECIES} vector in a single instruction. */
     static final VectorSpecies<Float> HALF = VectorSpecies.of(float.class,
             VectorShape.forBitSize(Math.max(64, SPECIES.vectorBitSize() / 2)));
-    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
+    static final ByteOrder ORDER = ByteOrder.nativeOrder();
 
     static VectorSpecies<Float> species(String bits) {
         if (bits == null || bits.isBlank()) {
@@ -85,7 +85,7 @@ final class PanamaKernels implements Kernels {
     // end of a segment (the only vector way to read them) left C2's fast path and ran tens of times slower.
 
     /** The lanes of the vector ending at element {@code n} that lie at or after {@code bound}. */
-    private static VectorMask<Float> tailMask(int bound, int n) {
+    static VectorMask<Float> tailMask(int bound, int n) {
         final int lanes = SPECIES.length();
         return VectorMask.fromLong(SPECIES, (-1L << (lanes - (n - bound))) & (-1L >>> (64 - lanes)));
     }
@@ -202,6 +202,33 @@ final class PanamaKernels implements Kernels {
             vmax.intoMemorySegment(xs, off, ORDER, keep);
             FloatVector denom = vmax.lanewise(VectorOperators.SQRT).fma(invBc2, eps);
             m.div(denom).fma(negStep, p.mul(decay)).intoMemorySegment(ps, off, ORDER, keep);
+        }
+    }
+
+    @Override
+    public void update(Chunk c, UpdateStep step) {
+        if (c.length < SPECIES.length()) { // shorter than a vector: the scalar loop (see the note above tailMask)
+            ScalarKernels.run(c, step);
+            return;
+        }
+        if (step instanceof AdagradStep k) { // instanceof tests: plain type checks C2 folds to the one type seen
+            AdagradPanama.run(c, k);
+        } else if (step instanceof RmspropStep k) {
+            RmspropPanama.run(c, k);
+        } else if (step instanceof LionStep k) {
+            LionPanama.run(c, k);
+        } else if (step instanceof AdamaxStep k) {
+            AdamaxPanama.run(c, k);
+        } else if (step instanceof NAdamStep k) {
+            NAdamPanama.run(c, k);
+        } else if (step instanceof RAdamStep k) {
+            RAdamPanama.run(c, k);
+        } else if (step instanceof AdadeltaStep k) {
+            AdadeltaPanama.run(c, k);
+        } else if (step instanceof RpropStep k) {
+            RpropPanama.run(c, k);
+        } else {
+            throw new IllegalArgumentException("no vector loop for " + step);
         }
     }
 

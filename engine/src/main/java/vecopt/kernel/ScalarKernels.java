@@ -20,6 +20,34 @@ final class ScalarKernels implements Kernels {
         sgdRange(c, k, 0, c.length, norms);
     }
 
+    @Override
+    public void update(Chunk c, UpdateStep step) {
+        run(c, step);
+    }
+
+    /** The scalar loop of {@code step}'s optimizer over the whole chunk (also the SIMD kernels' short-chunk path). */
+    static void run(Chunk c, UpdateStep step) {
+        // instanceof tests rather than a pattern switch: plain type checks C2 folds to the one type a run sees
+        if (step instanceof AdagradStep k) {
+            AdagradStep.scalar(c, k);
+        } else if (step instanceof RmspropStep k) {
+            RmspropStep.scalar(c, k);
+        } else if (step instanceof LionStep k) {
+            LionStep.scalar(c, k);
+        } else if (step instanceof AdamaxStep k) {
+            AdamaxStep.scalar(c, k);
+        } else if (step instanceof NAdamStep k) {
+            NAdamStep.scalar(c, k);
+        } else if (step instanceof RAdamStep k) {
+            RAdamStep.scalar(c, k);
+        } else if (step instanceof AdadeltaStep k) {
+            AdadeltaStep.scalar(c, k);
+        } else if (step instanceof RpropStep k) {
+            RpropStep.scalar(c, k);
+        } else {
+            throw new IllegalArgumentException("no scalar loop for " + step);
+        }
+    }
 
     @Override
     public String describe() {

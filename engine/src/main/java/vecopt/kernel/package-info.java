@@ -54,6 +54,16 @@
  * past C2's depth limit: boxed vectors, 860 bytes per chunk). So the tail repeats the loop body in each variant: a
  * duplication the generator above removes, as it writes both from the template.
  *
+ * <p><b>One class pair per further optimizer.</b> AdamW/Adam and SGD have their loops in {@code PanamaKernels} and
+ * {@code ScalarKernels}. Every optimizer after them (Adagrad, RMSprop, Adadelta, Adamax, NAdam, RAdam,
+ * Rprop, Lion) is an
+ * {@link vecopt.kernel.UpdateStep}: its {@code *Step} class holds the formula (Javadoc), the per-step scalars and the
+ * scalar loop; its package-private {@code *Panama} class the vector loop with the same masked tail. Both kernel
+ * implementations dispatch {@link vecopt.kernel.Kernels#update} on the step's type, so {@code Kernels} keeps one
+ * method for all of them and a new optimizer touches no other optimizer's code. Their variants (weight decay,
+ * centered, momentum, rectified) are loop-invariant flags in one loop, as in the tracked Adam loop; the allocation
+ * test warms them all up and measures one configuration of each. They have no tracked loop yet.
+ *
  * <p><b>Variants inside a formula.</b> Per optimizer, one straight-line loop per untracked variant that reads or
  * writes other streams or has another dependency shape (Adam: decoupled decay, L2, AMSGrad; SGD: plain, momentum,
  * the first momentum step), and one tracked loop (it also sums the squared update and the squared new parameters,

@@ -10,4 +10,12 @@ public interface GroupOptions {
 
     /** This group's weight decay (decoupled or L2, as the optimizer defines it); finite, >= 0. */
     double weightDecay();
+
+    /**
+     * Maximize the objective instead of minimizing it: PyTorch's {@code maximize}. Every PyTorch optimizer
+     * negates the gradient first, before weight decay or any state reads it; the engine does the same by negating
+     * the gradient factor it multiplies each gradient by (clipping coefficient, or 1), which is exact: {@code
+     * g * -c} is bitwise {@code -(g * c)}.
+     */
+    boolean maximize();
 }

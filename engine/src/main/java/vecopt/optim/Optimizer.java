@@ -56,7 +56,9 @@ import vecopt.param.Tensor;
  *
  * @param <O> the options type of a parameter group
  */
-public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCloseable permits AdamFamily, Sgd {
+public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCloseable
+        permits AdamFamily, Sgd, Adagrad, Rmsprop, Lion, Adamax, NAdam, RAdam, Adadelta,
+        Rprop {
     private final ParamSet params;
     private final List<ParamGroup<O>> groups;
     private final ParamGroup<O>[] groupArray;
@@ -89,6 +91,16 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
         this.groups = b.assignment.assign(b.params, b.defaults);
         this.groupArray = groups.toArray(new ParamGroup[0]);
         this.state = new StateBuffers(params, stateNames(groups), b.stateArena);
+        for (ParamGroup<O> group : groups) { // state that does not start at 0 (Adagrad's initial_accumulator_value)
+            for (String name : state.names()) {
+                float value = initialState(name, group.options());
+                if (value != 0f) {
+                    for (Tensor t : group.tensors()) {
+                        state.fill(t, name, value);
+                    }
+                }
+            }
+        }
         this.guard = new GradientGuard(params, kernels, b.maxNorm, b.nonFinite, b.checkParams);
         this.maxNorm = b.maxNorm;
         // Buffers are checked per arena, not one by one: a model of 100,000 buffers in one arena is one check a step.
@@ -161,7 +173,30 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
     /** PyTorch's names of the state variables these groups need, in buffer order. */
     abstract List<String> stateNames(List<ParamGroup<O>> groups);
 
-    /** Prepares group {@code group}'s step: learning rate {@code lr}, update number {@code t}, gradient factor. */
+    /**
+     * The value state variable {@code stateName} starts at for a group with these options (0 unless an optimizer
+     * says otherwise). Called while the optimizer is being built: it may read only its arguments.
+     */
+    float initialState(String stateName, O options) {
+        return 0f;
+    }
+
+    /**
+     * For optimizers whose kernels have no tracked loop yet (the update and parameter norms of {@code trackNorms}):
+     * refuses the option, naming the optimizer, rather than reporting norms it did not compute.
+     */
+    static <B extends Builder<?, ?>> B untracked(B b, String optimizer) {
+        if (((Builder<?, ?>) b).trackNorms) { // the cast: a private field is not reachable through a type variable
+            throw new IllegalArgumentException("trackNorms(true) is not supported for " + optimizer + " yet (AdamW,"
+                    + " Adam and SGD support it): build it with trackNorms(false)");
+        }
+        return b;
+    }
+
+    /**
+     * Prepares group {@code group}'s step: learning rate {@code lr}, update number {@code t}, gradient factor
+     * (the clipping coefficient, or 1; negative when the group maximizes).
+     */
     abstract void prepare(int group, O options, double lr, long t, double gradScale);
 
     /** Runs the kernel on one chunk with the step prepared for its group; {@code norms} as in {@link Kernels#adam}. */
@@ -316,7 +351,9 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
     /** The update with the gradients multiplied by {@code multiplier}; {@code coef} is the clipping's, reported. */
     private StepReport update(double norm, double coef, double multiplier, boolean computed) {
         for (int g = 0; g < groupArray.length; g++) {
-            prepare(g, groupArray[g].options(), groupLr[g], groupArray[g].steps + 1, multiplier);
+            O o = groupArray[g].options();
+            // maximize: the gradient negated first, as PyTorch does, through the sign of its factor (exact)
+            prepare(g, o, groupLr[g], groupArray[g].steps + 1, o.maximize() ? -multiplier : multiplier);
         }
         try {
             pool.run(items.length, updateTask);
@@ -548,7 +585,9 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
      * to the one group whose selector matches it, or to the group named "default" (always group 0) when none does.
      */
     public abstract static sealed class Builder<O extends GroupOptions, B extends Builder<O, B>>
-            permits AdamW.Builder, Adam.Builder, Sgd.Builder {
+            permits AdamW.Builder, Adam.Builder, Sgd.Builder, Adagrad.Builder,
+            Rmsprop.Builder, Lion.Builder, Adamax.Builder, NAdam.Builder, RAdam.Builder, Adadelta.Builder,
+            Rprop.Builder {
         private final ParamSet params;
         private O defaults;
         private final GroupAssignment<O> assignment = new GroupAssignment<>();

@@ -12,6 +12,7 @@ final class OptimizerInternals implements OptimizerAccess {
             case AdamW a -> "AdamW";
             case Adam a -> "Adam";
             case Sgd s -> "Sgd";
+            default -> o.getClass().getSimpleName(); // not yet in the checkpoint format: saving refuses them by name
         };
     }
 

@@ -2,6 +2,7 @@ package vecopt.optim;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
@@ -93,6 +94,14 @@ final class StateBuffers implements AutoCloseable {
             throw new IllegalArgumentException("stateName must be one of " + names + ", got '" + name + "'");
         }
         return of(t.params())[i].segment().asSlice(t.offset() * Float.BYTES, t.length() * Float.BYTES).asReadOnly();
+    }
+
+    /** Sets state variable {@code name} to {@code value} over tensor {@code t}'s range (its starting value). */
+    void fill(Tensor t, String name, float value) {
+        MemorySegment s = of(t.params())[names.indexOf(name)].segment();
+        for (long i = t.offset(); i < t.offset() + t.length(); i++) {
+            s.setAtIndex(ValueLayout.JAVA_FLOAT, i, value);
+        }
     }
 
     @Override

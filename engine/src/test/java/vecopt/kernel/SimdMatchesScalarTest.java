@@ -125,6 +125,138 @@ class SimdMatchesScalarTest {
         }
     }
 
+    /**
+     * Runs {@code step} through both kernels on the same random p, g and {@code states} state arrays (state drawn
+     * from {@code stateScale}, non-negative where {@code positive}), at every length of {@link #lengths()} and a
+     * random offset, and asserts every array bitwise equal afterwards.
+     */
+    private static void updateBitwise(String name, long seed, UpdateStep step, double[] stateScale,
+                                      boolean[] positive) {
+        SplittableRandom r = new SplittableRandom(seed);
+        for (int n : lengths()) {
+            int off = r.nextInt(0, 9);
+            int size = off + n + 5;
+            int arrays = 2 + stateScale.length;
+            float[][] a = new float[arrays][], b = new float[arrays][];
+            for (int j = 0; j < arrays; j++) {
+                a[j] = j < 2 ? random(r, size, 1, false) : random(r, size, stateScale[j - 2], positive[j - 2]);
+                b[j] = a[j].clone();
+            }
+            SIMD.update(chunk(a, off, n), step);
+            SCALAR.update(chunk(b, off, n), step);
+            for (int j = 0; j < arrays; j++) {
+                assertBits(a[j], b[j], name + " array " + j + " n=" + n);
+            }
+        }
+    }
+
+    private static Chunk chunk(float[][] arrays, int offset, int n) {
+        MemorySegment[] state = new MemorySegment[arrays.length - 2];
+        for (int i = 0; i < state.length; i++) {
+            state[i] = MemorySegment.ofArray(arrays[i + 2]);
+        }
+        return new Chunk(MemorySegment.ofArray(arrays[0]), MemorySegment.ofArray(arrays[1]), state, offset, n, 0, 0);
+    }
+
+    @Test
+    void adagradBitwise() {
+        for (double wd : new double[] {0, 0.01}) {
+            for (double scale : new double[] {1, 0.5, -0.75}) { // negative: maximize
+                updateBitwise("adagrad wd=" + wd + " scale=" + scale, 4,
+                        new AdagradStep().prepare(0.01, 0.1, wd, 1e-10, 3, scale), new double[] {0.1},
+                        new boolean[] {true});
+            }
+        }
+    }
+
+    @Test
+    void rmspropBitwise() {
+        for (int variant = 0; variant < 8; variant++) { // weight decay x centered x momentum
+            boolean wd = (variant & 1) != 0, centered = (variant & 2) != 0, momentum = (variant & 4) != 0;
+            // state: square_avg, momentum_buffer, grad_avg (grad_avg small enough that the variance stays >= 0)
+            updateBitwise("rmsprop variant " + variant, 5 + variant,
+                    new RmspropStep().prepare(0.01, 0.9, 1e-8, wd ? 0.01 : 0, momentum ? 0.9 : 0, centered, 2, 1,
+                            variant % 3 == 0 ? -0.5 : 1), new double[] {1, 0.1, 0.01}, new boolean[] {true, false,
+                            false});
+        }
+    }
+
+    @Test
+    void lionBitwise() {
+        for (double wd : new double[] {0, 0.1}) {
+            for (double scale : new double[] {1, -0.5}) { // negative: maximize
+                updateBitwise("lion wd=" + wd + " scale=" + scale, 6,
+                        new LionStep().prepare(1e-4, 0.9, 0.99, wd, scale), new double[] {1}, new boolean[] {false});
+            }
+        }
+        // Zeros of either sign and NaN: Math.signum's cases, which the vector loop handles by blends.
+        float[] m = {0f, -0f, Float.NaN, 1f, -1f, 0f, -0f, 2f, 0f, -0f, Float.NaN, 3f, 0f, -0f, 0f, -0f, 0f, 1f, -0f};
+        float[] g = new float[m.length], p = new float[m.length];
+        java.util.Arrays.fill(p, 1f);
+        float[][] a = {p.clone(), g.clone(), m.clone()}, b = {p.clone(), g.clone(), m.clone()};
+        LionStep k = new LionStep().prepare(0.1, 0.9, 0.99, 0, 1);
+        SIMD.update(chunk(a, 0, m.length), k);
+        SCALAR.update(chunk(b, 0, m.length), k);
+        for (int j = 0; j < 3; j++) {
+            assertBits(a[j], b[j], "lion signum cases array " + j);
+        }
+    }
+
+    @Test
+    void adamaxBitwise() {
+        for (double wd : new double[] {0, 0.01}) {
+            for (double scale : new double[] {1, -0.5}) { // negative: maximize
+                updateBitwise("adamax wd=" + wd + " scale=" + scale, 7,
+                        new AdamaxStep().prepare(2e-3, 0.9, 0.999, 1e-8, wd, 4, scale), new double[] {0.1, 1},
+                        new boolean[] {false, true});
+            }
+        }
+    }
+
+    @Test
+    void nadamBitwise() {
+        for (int variant = 0; variant < 3; variant++) { // no decay, L2, decoupled
+            for (double scale : new double[] {1, -0.5}) { // negative: maximize
+                updateBitwise("nadam variant " + variant + " scale=" + scale, 8,
+                        new NAdamStep().prepare(2e-3, 0.9, 0.999, 1e-8, variant == 0 ? 0 : 0.01, 4e-3, variant == 2,
+                                5, scale), new double[] {0.1, 0.01}, new boolean[] {false, true});
+            }
+        }
+    }
+
+    @Test
+    void radamBitwise() {
+        for (int variant = 0; variant < 3; variant++) { // no decay, L2, decoupled
+            for (long t : new long[] {2, 9}) { // before and after rho_t > 5
+                updateBitwise("radam variant " + variant + " t=" + t, 9,
+                        new RAdamStep().prepare(1e-3, 0.9, 0.999, 1e-8, variant == 0 ? 0 : 0.01, variant == 2, t,
+                                t == 2 ? 1 : -0.5), new double[] {0.1, 0.01}, new boolean[] {false, true});
+            }
+        }
+    }
+
+    @Test
+    void adadeltaBitwise() {
+        for (double wd : new double[] {0, 0.01}) {
+            for (double scale : new double[] {1, -0.5}) { // negative: maximize
+                updateBitwise("adadelta wd=" + wd + " scale=" + scale, 10,
+                        new AdadeltaStep().prepare(1.0, 0.9, 1e-6, wd, scale), new double[] {0.1, 0.001},
+                        new boolean[] {true, true});
+            }
+        }
+    }
+
+    @Test
+    void rpropBitwise() {
+        for (long t : new long[] {1, 4}) { // the first step reads lr in place of step_size
+            for (double scale : new double[] {1, -0.5}) { // negative: maximize
+                updateBitwise("rprop t=" + t + " scale=" + scale, 11,
+                        new RpropStep().prepare(0.01, 0.5, 1.2, 1e-3, 0.5, t, scale), new double[] {1, 0.1},
+                        new boolean[] {false, true});
+            }
+        }
+    }
+
     @Test
     void reductionsAndElementwise() {
         SplittableRandom r = new SplittableRandom(3);

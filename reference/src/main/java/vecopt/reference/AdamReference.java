@@ -19,6 +19,13 @@ public final class AdamReference {
     public static void step(float[] p, float[] g, float[] m, float[] v, float[] vmax, int from, int to,
                             double lr, double beta1, double beta2, double eps, double weightDecay,
                             boolean decoupled, long t, double gradScale) {
+        step(p, g, m, v, vmax, from, to, lr, beta1, beta2, eps, weightDecay, decoupled, t, gradScale, false);
+    }
+
+    /** As above; {@code maximize} negates the gradient first ({@code grad = -grad}, before weight decay). */
+    public static void step(float[] p, float[] g, float[] m, float[] v, float[] vmax, int from, int to,
+                            double lr, double beta1, double beta2, double eps, double weightDecay,
+                            boolean decoupled, long t, double gradScale, boolean maximize) {
         double biasCorrection1 = 1 - Math.pow(beta1, t);
         double biasCorrection2 = 1 - Math.pow(beta2, t);
         double stepSize = lr / biasCorrection1;
@@ -26,6 +33,9 @@ public final class AdamReference {
         for (int i = from; i < to; i++) {
             double param = p[i];
             double grad = g[i] * (double) (float) gradScale; // clip_grad_norm_ multiplies by a float32 coefficient
+            if (maximize) {
+                grad = -grad;                                           // grad = grad if not maximize else -grad
+            }
             if (!decoupled && weightDecay != 0) {
                 grad = grad + weightDecay * param;                      // grad = grad.add(param, alpha=wd)
             }

@@ -16,8 +16,18 @@ public final class SgdReference {
     public static void step(float[] p, float[] g, float[] buf, int from, int to, double lr, double momentum,
                             double dampening, double weightDecay, boolean nesterov, boolean firstStep,
                             double gradScale) {
+        step(p, g, buf, from, to, lr, momentum, dampening, weightDecay, nesterov, firstStep, gradScale, false);
+    }
+
+    /** As above; {@code maximize} negates the gradient first ({@code d_p = -d_p}, before weight decay). */
+    public static void step(float[] p, float[] g, float[] buf, int from, int to, double lr, double momentum,
+                            double dampening, double weightDecay, boolean nesterov, boolean firstStep,
+                            double gradScale, boolean maximize) {
         for (int i = from; i < to; i++) {
             double dp = g[i] * (double) (float) gradScale;
+            if (maximize) {
+                dp = -dp;                                              // d_p = d_p if not maximize else -d_p
+            }
             if (weightDecay != 0) {
                 dp = dp + weightDecay * p[i];                          // d_p = d_p.add(param, alpha=wd)
             }

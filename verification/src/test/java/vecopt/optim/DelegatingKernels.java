@@ -22,6 +22,11 @@ class DelegatingKernels implements Kernels {
     }
 
     @Override
+    public void update(Chunk c, vecopt.kernel.UpdateStep step) {
+        K.update(c, step);
+    }
+
+    @Override
     public double sumOfSquares(MemorySegment x, long start, int length) {
         return K.sumOfSquares(x, start, length);
     }

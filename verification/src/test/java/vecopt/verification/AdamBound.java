@@ -27,7 +27,7 @@ record AdamBound(double m, double v, double vmax, double p) {
         double decay = c.decoupled() ? 1 - lr * c.weightDecay() : 1;
 
         // Engine: float operations, hyperparameters rounded to float once per step.
-        Traced g = mul(exact(g0), exact((float) c.gradScale()), FLOAT);
+        Traced g = mul(exact(g0), exact(c.signedScale()), FLOAT);
         if (l2) {
             g = fma(exact(p0), floatConstant(c.weightDecay()), g, FLOAT);
         }
@@ -39,7 +39,7 @@ record AdamBound(double m, double v, double vmax, double p) {
         Traced p = fma(div(m, d, FLOAT), floatConstant(-lr / bc1), mul(exact(p0), floatConstant(decay), FLOAT), FLOAT);
 
         // Reference: double operations; m, v and p rounded to float where it stores them.
-        Traced rg = mul(exact(g0), exact((float) c.gradScale()), DOUBLE);
+        Traced rg = mul(exact(g0), exact(c.signedScale()), DOUBLE);
         if (l2) {
             rg = add(rg, mul(doubleConstant(c.weightDecay()), exact(p0), DOUBLE), DOUBLE);
         }

@@ -21,6 +21,28 @@ final class Check {
         }
     }
 
+    /** {@code call} throws {@code type} with a message that contains every fragment (a parameter, a value). */
+    static void rejects(Class<? extends Throwable> type, org.junit.jupiter.api.function.Executable call,
+                        String... fragments) {
+        Throwable t = org.junit.jupiter.api.Assertions.assertThrows(type, call);
+        for (String f : fragments) {
+            if (!t.getMessage().contains(f)) {
+                throw new AssertionError("message '" + t.getMessage() + "' should mention '" + f + "'");
+            }
+        }
+    }
+
+    /**
+     * {@code |actual - expected| <= 2^-20 |expected|}: for the hand-computed examples, whose expected values are the
+     * exact formula (computed in double) and whose engine values went through at most a dozen float roundings
+     * without cancellation, each within 2^-24 relative.
+     */
+    static void near(String what, double expected, float actual) {
+        if (!(Math.abs(actual - expected) <= 0x1p-20 * Math.abs(expected))) {
+            throw new AssertionError(what + ": expected " + expected + " (by hand), engine " + actual);
+        }
+    }
+
     static void guards(Rig rig) {
         if (!rig.guardsIntact()) {
             throw new AssertionError("an element outside the tensor's range was written");

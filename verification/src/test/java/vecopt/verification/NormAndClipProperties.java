@@ -197,7 +197,7 @@ class NormAndClipProperties {
         float[] rp = p.clone(), rg = g.clone(), m = new float[n], v = new float[n];
         ClipReference.clipByNorm(0.5, rg);
         AdamReference.step(rp, rg, m, v, null, 0, n, 1e-3, 0.9, 0.999, 1e-8, 0.01, true, 1, 1.0);
-        AdamConfig c = new AdamConfig(true, 0.9, 0.999, 1e-8, 0.01, false, 1.0);
+        AdamConfig c = new AdamConfig(true, 0.9, 0.999, 1e-8, 0.01, false, 1.0, false);
         for (int i = 0; i < n; i++) {
             // rg[i] is the reference's clipped gradient; the engine's may differ by the 1-ulp coefficient case.
             AdamBound b = AdamBound.of(c, 1e-3, 1, p[i], rg[i], 0, 0, 0);

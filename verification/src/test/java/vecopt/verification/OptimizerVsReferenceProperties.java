@@ -18,7 +18,8 @@ import vecopt.reference.AdamReference;
 import vecopt.reference.SgdReference;
 
 /**
- * The engine's AdamW, Adam (L2), AMSGrad and SGD (momentum, dampening, Nesterov, L2) against the scalar reference,
+ * The engine's AdamW, Adam (L2), AMSGrad and SGD (momentum, dampening, Nesterov, L2), each also with
+ * {@code maximize}, against the scalar reference,
  * element by element, on single steps and on trajectories of 100 steps. Each step is checked from the engine's own
  * state before it (so a wrong step counter, bias correction or lost state write shows at the step where it happens),
  * against the tolerance {@link AdamBound} / {@link SgdBound} derive for that element.
@@ -58,7 +59,7 @@ class OptimizerVsReferenceProperties {
                     opt.step(k.lr());
                 }
                 AdamReference.step(p, g, m, v, x, 0, l.length(), k.lr(), c.beta1(), c.beta2(), c.eps(),
-                        c.weightDecay(), c.decoupled(), t, c.gradScale());
+                        c.weightDecay(), c.decoupled(), t, c.gradScale(), c.maximize());
                 float[] pe = rig.params(), me = Rig.toArray(opt.state("w", "exp_avg"));
                 float[] ve = Rig.toArray(opt.state("w", "exp_avg_sq"));
                 float[] xe = c.amsgrad() ? Rig.toArray(opt.state("w", "max_exp_avg_sq")) : null;
@@ -98,7 +99,7 @@ class OptimizerVsReferenceProperties {
                     opt.step(k.lr());
                 }
                 SgdReference.step(p, g, buf, 0, l.length(), k.lr(), c.momentum(), c.dampening(), c.weightDecay(),
-                        c.nesterov(), t == 1, c.gradScale());
+                        c.nesterov(), t == 1, c.gradScale(), c.maximize());
                 float[] pe = rig.params();
                 float[] be = momentum ? Rig.toArray(opt.state("w", "momentum_buffer")) : null;
                 for (int i = 0; i < l.length(); i++) {
@@ -142,6 +143,11 @@ class OptimizerVsReferenceProperties {
                 Tuple.of(1, Arbitraries.doubles().between(1e-3, 1.0).ofScale(6)));
     }
 
+    /** PyTorch's {@code maximize}: one case in four. */
+    static Arbitrary<Boolean> maximize() {
+        return Arbitraries.frequencyOf(Tuple.of(3, Arbitraries.just(false)), Tuple.of(1, Arbitraries.just(true)));
+    }
+
     @Provide
     Arbitrary<AdamCase> adamCases() {
         Arbitrary<Double> beta1 = Arbitraries.frequencyOf(Tuple.of(1, Arbitraries.of(0.9, 0.0)),
@@ -153,7 +159,7 @@ class OptimizerVsReferenceProperties {
         Arbitrary<Double> wd = Arbitraries.frequencyOf(Tuple.of(1, Arbitraries.just(0.0)),
                 Tuple.of(2, Arbitraries.doubles().between(1e-4, 0.3).ofScale(6)));
         Arbitrary<AdamConfig> configs = Combinators.combine(Arbitraries.of(true, false), beta1, beta2, eps, wd,
-                Arbitraries.of(false, true), gradScales()).as(AdamConfig::new);
+                Arbitraries.of(false, true), gradScales(), maximize()).as(AdamConfig::new);
         return Combinators.combine(configs, layouts(), logUniform(-6, -1), Arbitraries.integers().between(-60, 30),
                 Arbitraries.longs()).as(AdamCase::new);
     }
@@ -167,8 +173,8 @@ class OptimizerVsReferenceProperties {
         Arbitrary<Double> wd = Arbitraries.frequencyOf(Tuple.of(1, Arbitraries.just(0.0)),
                 Tuple.of(1, Arbitraries.doubles().between(1e-5, 0.1).ofScale(6)));
         Arbitrary<SgdConfig> configs = Combinators.combine(momentum, dampening, wd, Arbitraries.of(false, true),
-                        gradScales())
-                .filter((mom, damp, w, nest, s) -> !nest || (mom > 0 && damp == 0))
+                        gradScales(), maximize())
+                .filter((mom, damp, w, nest, s, max) -> !nest || (mom > 0 && damp == 0))
                 .as(SgdConfig::new);
         return Combinators.combine(configs, layouts(), logUniform(-5, 0), Arbitraries.integers().between(-60, 30),
                 Arbitraries.longs()).as(SgdCase::new);

@@ -85,6 +85,14 @@ final class Rig implements AutoCloseable {
         return a;
     }
 
+    /**
+     * A step's gradients for the properties: {@link #values} around {@code 2^exp} (+-4 octaves, one in 16 zero),
+     * and on about one step in eight a spike, every gradient 2^16 times larger.
+     */
+    static float[] grads(SplittableRandom r, int n, int exp) {
+        return values(r, n, exp + (r.nextInt(8) == 0 ? 16 : 0), 4);
+    }
+
     @Override
     public void close() {
         if (arena != null) {

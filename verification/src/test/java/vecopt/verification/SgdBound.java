@@ -14,7 +14,7 @@ import static vecopt.verification.Traced.sub;
 record SgdBound(double buf, double p) {
 
     static SgdBound of(SgdConfig c, double lr, boolean first, float p0, float g0, float buf0) {
-        Traced g = mul(exact(g0), exact((float) c.gradScale()), FLOAT);
+        Traced g = mul(exact(g0), exact(c.signedScale()), FLOAT);
         if (c.weightDecay() != 0) {
             g = fma(exact(p0), floatConstant(c.weightDecay()), g, FLOAT);
         }
@@ -26,7 +26,7 @@ record SgdBound(double buf, double p) {
         }
         Traced p = fma(d, floatConstant(-lr), exact(p0), FLOAT);
 
-        Traced rg = mul(exact(g0), exact((float) c.gradScale()), DOUBLE);
+        Traced rg = mul(exact(g0), exact(c.signedScale()), DOUBLE);
         if (c.weightDecay() != 0) {
             rg = add(rg, mul(doubleConstant(c.weightDecay()), exact(p0), DOUBLE), DOUBLE);
         }

@@ -3,13 +3,29 @@ package vecopt.verification;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.lang.management.ManagementFactory;
+import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import vecopt.monitor.Monitor;
+import vecopt.optim.Adadelta;
+import vecopt.optim.AdadeltaOptions;
+import vecopt.optim.Adagrad;
+import vecopt.optim.AdagradOptions;
 import vecopt.optim.AdamOptions;
+import vecopt.optim.Adamax;
+import vecopt.optim.AdamaxOptions;
 import vecopt.optim.AdamW;
+import vecopt.optim.Lion;
+import vecopt.optim.NAdam;
+import vecopt.optim.NAdamOptions;
+import vecopt.optim.LionOptions;
 import vecopt.optim.Optimizer;
+import vecopt.optim.RAdam;
+import vecopt.optim.RAdamOptions;
+import vecopt.optim.Rprop;
+import vecopt.optim.Rmsprop;
+import vecopt.optim.RmspropOptions;
 import vecopt.optim.Sgd;
 import vecopt.optim.SgdOptions;
 import vecopt.optim.StepReport;
@@ -44,6 +60,13 @@ class StepAllocationTest {
                         allocatedBySteps(opt, 1000);
                     }
                 }
+                if (!tracked) { // the optimizers run through Kernels.update have no tracked loop
+                    for (java.util.function.Function<Rig, Optimizer<?>> make : OTHERS) {
+                        try (Rig rig = new Rig(1, 4099, true); Optimizer<?> opt = make.apply(rig)) {
+                            allocatedBySteps(opt, 1000);
+                        }
+                    }
+                }
                 for (SgdOptions o : sgd) {
                     try (Rig rig = new Rig(1, 4099, true);
                          Sgd opt = Sgd.builder(rig.set).options(o).trackNorms(tracked).threads(1).build()) {
@@ -53,6 +76,30 @@ class StepAllocationTest {
             }
         }
     }
+    /** Every variant of the optimizers run through {@code Kernels.update}, each on one thread. */
+    private static final List<java.util.function.Function<Rig, Optimizer<?>>> OTHERS = List.of(
+            rig -> Adagrad.builder(rig.set).threads(1).build(),
+            rig -> Adagrad.builder(rig.set).options(AdagradOptions.DEFAULTS.withWeightDecay(0.01).withMaximize(true))
+                    .threads(1).build(),
+            rig -> Rmsprop.builder(rig.set).threads(1).build(),
+            rig -> Rmsprop.builder(rig.set).options(RmspropOptions.DEFAULTS.withMomentum(0.9)).threads(1).build(),
+            rig -> Rmsprop.builder(rig.set).options(RmspropOptions.DEFAULTS.withCentered(true).withWeightDecay(0.01))
+                    .threads(1).build(),
+            rig -> Rmsprop.builder(rig.set).options(RmspropOptions.DEFAULTS.withCentered(true).withMomentum(0.9))
+                    .threads(1).build(),
+            rig -> Lion.builder(rig.set).options(LionOptions.DEFAULTS.withWeightDecay(0.1)).threads(1).build(),
+            rig -> Adamax.builder(rig.set).threads(1).build(),
+            rig -> Adamax.builder(rig.set).options(AdamaxOptions.DEFAULTS.withWeightDecay(0.01)).threads(1).build(),
+            rig -> NAdam.builder(rig.set).options(NAdamOptions.DEFAULTS.withWeightDecay(0.01)).threads(1).build(),
+            rig -> NAdam.builder(rig.set).options(NAdamOptions.DEFAULTS.withWeightDecay(0.01)
+                    .withDecoupledWeightDecay(true)).threads(1).build(),
+            rig -> RAdam.builder(rig.set).options(RAdamOptions.DEFAULTS.withWeightDecay(0.01)).threads(1).build(),
+            rig -> Adadelta.builder(rig.set).threads(1).build(),
+            rig -> Rprop.builder(rig.set).threads(1).build(),
+            rig -> Adadelta.builder(rig.set).options(AdadeltaOptions.DEFAULTS.withWeightDecay(0.01)).threads(1).build(),
+            rig -> RAdam.builder(rig.set).options(RAdamOptions.DEFAULTS.withWeightDecay(0.01)
+                    .withDecoupledWeightDecay(true)).threads(1).build());
+
     private static final com.sun.management.ThreadMXBean THREADS =
             (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
 
@@ -152,6 +199,77 @@ class StepAllocationTest {
         try (Rig rig = new Rig(2, 4099, true);
              Optimizer<?> opt = vecopt.optim.Adam.builder(rig.set).options(AdamOptions.ADAM_DEFAULTS.withWeightDecay(0.01))
                      .trackNorms(true).threads(1).build()) {
+            warmThenMeasure(rig, opt);
+        }
+    }
+
+    @Test
+    void adagradWithClippingOnAPoolOfTwo() {
+        try (Rig rig = new Rig(0, 2 * vecopt.exec.ChunkGrid.CHUNK + 5, true);
+             Adagrad opt = Adagrad.builder(rig.set).options(AdagradOptions.DEFAULTS.withWeightDecay(1e-4))
+                     .clipGradNorm(1.0).threads(2).build()) {
+            warmThenMeasure(rig, opt);
+        }
+    }
+
+    @Test
+    void rmspropCenteredWithMomentum() {
+        try (Rig rig = new Rig(1, 4099, false);
+             Rmsprop opt = Rmsprop.builder(rig.set).options(RmspropOptions.DEFAULTS.withCentered(true)
+                     .withMomentum(0.9)).threads(1).build()) {
+            warmThenMeasure(rig, opt);
+        }
+    }
+
+    @Test
+    void lionWithClipping() {
+        try (Rig rig = new Rig(2, 4099, true);
+             Lion opt = Lion.builder(rig.set).options(LionOptions.DEFAULTS.withWeightDecay(0.1)).clipGradNorm(1.0)
+                     .threads(1).build()) {
+            warmThenMeasure(rig, opt);
+        }
+    }
+
+    @Test
+    void adamaxWithWeightDecay() {
+        try (Rig rig = new Rig(1, 4099, true);
+             Adamax opt = Adamax.builder(rig.set).options(AdamaxOptions.DEFAULTS.withWeightDecay(0.01)).threads(1)
+                     .build()) {
+            warmThenMeasure(rig, opt);
+        }
+    }
+
+    @Test
+    void nadamDecoupled() {
+        try (Rig rig = new Rig(1, 4099, false);
+             NAdam opt = NAdam.builder(rig.set).options(NAdamOptions.DEFAULTS.withWeightDecay(0.01)
+                     .withDecoupledWeightDecay(true)).threads(1).build()) {
+            warmThenMeasure(rig, opt);
+        }
+    }
+
+    @Test
+    void radamPastTheSwitch() { // the warm-up's 3000 steps take it far past rho_t > 5: the rectified loop
+        try (Rig rig = new Rig(2, 4099, true);
+             RAdam opt = RAdam.builder(rig.set).options(RAdamOptions.DEFAULTS.withWeightDecay(0.01)).threads(1)
+                     .build()) {
+            warmThenMeasure(rig, opt);
+        }
+    }
+
+    @Test
+    void adadeltaWithWeightDecay() {
+        try (Rig rig = new Rig(3, 4099, false);
+             Adadelta opt = Adadelta.builder(rig.set).options(AdadeltaOptions.DEFAULTS.withWeightDecay(0.01))
+                     .threads(1).build()) {
+            warmThenMeasure(rig, opt);
+        }
+    }
+
+    @Test
+    void rpropWithClipping() {
+        try (Rig rig = new Rig(1, 4099, true);
+             Rprop opt = Rprop.builder(rig.set).clipGradNorm(1.0).threads(1).build()) {
             warmThenMeasure(rig, opt);
         }
     }
