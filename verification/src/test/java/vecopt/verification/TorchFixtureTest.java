@@ -86,7 +86,7 @@ class TorchFixtureTest {
             int compared = 0;
             for (Tensor t : set.tensors()) {
                 double wd = bias(t) ? 0 : o.weightDecay();
-                AdamConfig c = new AdamConfig(true, o.beta1(), o.beta2(), o.eps(), wd, false, 1.0);
+                AdamConfig c = new AdamConfig(true, o.beta1(), o.beta2(), o.eps(), wd, false, 1.0, false);
                 float[] p0 = before.get(t.name()), m0 = before.get(t.name() + "/exp_avg");
                 float[] v0 = before.get(t.name() + "/exp_avg_sq");
                 float[] g = r.tensors().get("torch/next_grad/" + t.name());
@@ -142,7 +142,7 @@ class TorchFixtureTest {
             int compared = 0;
             for (Tensor t : set.tensors()) {
                 double wd = bias(t) ? 0 : o.weightDecay();
-                SgdConfig c = new SgdConfig(o.momentum(), o.dampening(), wd, false, 1.0);
+                SgdConfig c = new SgdConfig(o.momentum(), o.dampening(), wd, false, 1.0, false);
                 float[] p0 = before.get(t.name()), b0 = before.get(t.name() + "/momentum_buffer");
                 float[] g = r.tensors().get("torch/next_grad/" + t.name());
                 float[] torchP = r.tensors().get("torch/next_param/" + t.name());
