@@ -12,7 +12,8 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
- * Ranks as threads of one JVM: a group of communicators that exchange through shared memory. For tests of the
+ * Ranks as threads of one JVM: a group of communicators that exchange through shared memory (so buffers must be
+ * readable from every rank's thread: heap or a shared arena, not a confined one). For tests of the
  * sharded step without a cluster, and for trying a data-parallel loop on one machine.
  *
  * <p>Each collective is two rendezvous of the group: every rank publishes its send buffer, all meet, each computes
@@ -33,6 +34,7 @@ public final class InProcessCommunicator implements Communicator {
         final int size;
         final Duration timeout;
         final CyclicBarrier barrier;
+        final String[] ops; // the call each rank is in: ranks in different calls are a bug of the caller, named
         final MemorySegment[] segments;
         final double[][] doubles;
         final AtomicLongArray calls; // collective calls each rank has entered: who is missing when one times out
@@ -42,6 +44,7 @@ public final class InProcessCommunicator implements Communicator {
             this.size = size;
             this.timeout = timeout;
             this.barrier = new CyclicBarrier(size);
+            this.ops = new String[size];
             this.segments = new MemorySegment[size];
             this.doubles = new double[size][];
             this.calls = new AtomicLongArray(size);
@@ -99,6 +102,7 @@ public final class InProcessCommunicator implements Communicator {
         enter("reduceScatter");
         shared.segments[rank] = send;
         meet("reduceScatter");
+        sameCall("reduceScatter");
         long base = rank * count * Float.BYTES;
         MemorySegment.copy(shared.segments[0], base, recv, 0, count * Float.BYTES);
         for (int q = 1; q < shared.size; q++) { // rank order: ((g_0 + g_1) + g_2) + ...
@@ -119,6 +123,7 @@ public final class InProcessCommunicator implements Communicator {
         enter("allGather");
         shared.segments[rank] = send;
         meet("allGather");
+        sameCall("allGather");
         for (int q = 0; q < shared.size; q++) {
             MemorySegment.copy(shared.segments[q], 0, recv, q * count * Float.BYTES, count * Float.BYTES);
         }
@@ -133,6 +138,7 @@ public final class InProcessCommunicator implements Communicator {
         enter("allGather(double[])");
         shared.doubles[rank] = values.clone();
         meet("allGather(double[])");
+        sameCall("allGather(double[])");
         double[] out = new double[shared.size * values.length];
         for (int q = 0; q < shared.size; q++) {
             double[] v = shared.doubles[q];
@@ -150,6 +156,7 @@ public final class InProcessCommunicator implements Communicator {
     public void barrier() {
         enter("barrier");
         meet("barrier");
+        sameCall("barrier");
     }
 
     /** Leaves the group: peers waiting in a call, and every later call of any rank, fail naming this rank. */
@@ -173,6 +180,17 @@ public final class InProcessCommunicator implements Communicator {
             throw new CommunicatorException(op + " on rank " + rank + ": the group is broken (" + why + ")");
         }
         shared.calls.incrementAndGet(rank);
+        shared.ops[rank] = op;
+    }
+
+    /** After the first meeting of a call: every rank must be in the same call, else none of them can go on. */
+    private void sameCall(String op) {
+        for (int q = 0; q < shared.size; q++) {
+            if (!op.equals(shared.ops[q])) {
+                fail(op + " on rank " + rank + ": rank " + q + " is in " + shared.ops[q]
+                        + " instead; every rank must make the same collective calls in the same order", null);
+            }
+        }
     }
 
     private void meet(String op) {
