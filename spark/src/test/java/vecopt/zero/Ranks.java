@@ -8,6 +8,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.function.Function;
+import java.util.function.IntFunction;
 import vecopt.memory.Storage;
 import vecopt.optim.AdamOptions;
 import vecopt.optim.AdamW;
@@ -117,6 +118,12 @@ final class Ranks {
     /** Trains {@code steps} sharded steps on {@code ranks} threads. */
     static Run zero(int ranks, int steps, Grads grads, Function<ParamSet, Optimizer<?>> optimizer) throws Exception {
         List<InProcessCommunicator> group = InProcessCommunicator.group(ranks, Duration.ofSeconds(60));
+        return zero(ranks, group::get, steps, grads, optimizer);
+    }
+
+    /** Trains {@code steps} sharded steps on {@code ranks} threads, rank r over the communicator {@code connect(r)}. */
+    static Run zero(int ranks, IntFunction<? extends Communicator> connect, int steps, Grads grads,
+                    Function<ParamSet, Optimizer<?>> optimizer) throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(ranks);
         try {
             List<Future<Object[]>> futures = new ArrayList<>();
@@ -125,16 +132,14 @@ final class Ranks {
                 futures.add(pool.submit(() -> {
                     Model m = new Model();
                     List<ZeroReport> reports = new ArrayList<>();
-                    try (ZeroStep zero = ZeroStep.create(m.set, group.get(rank), optimizer)) {
+                    Communicator comm = connect.apply(rank);
+                    try (comm; ZeroStep zero = ZeroStep.create(m.set, comm, optimizer)) {
                         for (int s = 0; s < steps; s++) {
                             m.setGrads(grads, rank, s);
                             reports.add(zero.step(lr(s)));
                         }
                         return new Object[] {m.flatParams(), reports, zero.stateBytes()};
-                    } catch (Throwable e) {
-                        group.get(rank).close(); // a failed rank leaves, so its peers fail fast instead of hanging
-                        throw e;
-                    }
+                    } // a failed rank leaves the group (closing its communicator), so its peers fail fast
                 }));
             }
             float[][] params = new float[ranks][];
