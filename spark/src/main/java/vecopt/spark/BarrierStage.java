@@ -18,9 +18,9 @@ import vecopt.zero.Communicator;
 import vecopt.zero.GlooCommunicator;
 
 /**
- * A data-parallel training loop as one long-lived Spark barrier stage (Spark's barrier execution mode, SPIP
- * SPARK-24374): {@code ranks} tasks, gang-scheduled (all start together or none does) and restarted together when
- * one fails, each running {@link RankTask#run} with rank = its partition id and a {@link Communicator} to its peers.
+ * A data-parallel training loop as one long-lived Spark barrier stage (Spark's barrier execution mode, Spark 2.4
+ * and later): {@code ranks} tasks, gang-scheduled (all start together or none does) and restarted together when one
+ * fails, each running {@link RankTask#run} with rank = its partition id and a {@link Communicator} to its peers.
  *
  * <p>The stage meets through Spark once, at start: rank 0 picks a free port for Gloo's rendezvous store, and one
  * {@code BarrierTaskContext.allGather} tells every task where it is (each {@code barrier()}/{@code allGather()}
