@@ -119,6 +119,40 @@ class ZeroStepTest {
         }
     }
 
+    /** A rank that dies mid-training fails its peers' next step at once, with the reason, instead of hanging it. */
+    @Test
+    void aDeadRankFailsThePeersStepInsteadOfHangingIt() throws Exception {
+        var group = InProcessCommunicator.group(2, java.time.Duration.ofSeconds(60));
+        long[] failedAfterMs = new long[1];
+        List<Throwable> errors = InProcessCommunicatorTest.onRanks(group, comm -> {
+            Ranks.Model m = new Ranks.Model();
+            try (ZeroStep zero = ZeroStep.create(m.set, comm, Ranks.adamw(1.0, 1))) {
+                for (int s = 0; s < 3; s++) {
+                    m.setGrads(ZeroStepTest::rough, comm.rank(), s);
+                    if (comm.rank() == 1 && s == 2) {
+                        comm.close(); // dies before its third step
+                        return;
+                    }
+                    long t0 = System.nanoTime();
+                    try {
+                        zero.step(Ranks.lr(s));
+                    } finally {
+                        failedAfterMs[0] = (System.nanoTime() - t0) / 1_000_000;
+                    }
+                }
+            }
+        });
+        assertEquals(null, errors.get(1));
+        assertTrue(errors.get(0) instanceof CommunicatorException, String.valueOf(errors.get(0)));
+        // Rank 1 may leave before or while rank 0 waits: "the group is broken (...)" or "the group broke while
+        // waiting (...)", both with the reason.
+        String message = errors.get(0).getMessage();
+        assertTrue(message.startsWith("reduceScatter on rank 0: the group broke")
+                || message.startsWith("reduceScatter on rank 0: the group is broken"), message);
+        assertTrue(message.endsWith("(rank 1 closed its communicator)"), message);
+        assertTrue(failedAfterMs[0] < 30_000, "the step failed only after " + failedAfterMs[0] + " ms");
+    }
+
     @Test
     void stateIsHeldForTheSliceOnly() throws Exception {
         var run = Ranks.zero(4, 1, ZeroStepTest::rough, Ranks.adamw(0, 1));
