@@ -1,0 +1,134 @@
+package vecopt.zero;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.net.ServerSocket;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Two ranks over Gloo, as threads of this JVM (each with its own Gloo context and TCP connections). */
+class GlooCommunicatorTest {
+    static final String HOST = "127.0.0.1";
+
+    static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    /**
+     * With two ranks every sum is one float addition, which commutes, so Gloo's ring order cannot matter: the run
+     * over Gloo must be the in-process run bit for bit (parameters and norms, clipping on).
+     */
+    @Test
+    void shardedStepsOverGlooAreTheInProcessRunBitForBit() throws Exception {
+        int port = freePort();
+        var gloo = Ranks.zero(2, r -> GlooCommunicator.connect(HOST, port, HOST, r, 2, Duration.ofSeconds(60)), 4,
+                ZeroStepTest::rough, Ranks.adamw(1.0, 1));
+        var local = Ranks.zero(2, 4, ZeroStepTest::rough, Ranks.adamw(1.0, 1));
+        gloo.assertRanksAgree();
+        assertArrayEquals(local.params()[0], gloo.params()[0]);
+        for (int s = 0; s < 4; s++) {
+            ZeroReport g = gloo.reports().get(0).get(s), l = local.reports().get(0).get(s);
+            assertEquals(l.gradNorm(), g.gradNorm(), "norm at step " + s);
+            assertTrue(g.clipCoef() < 1, "clipping must be active: " + g);
+            System.out.printf("gloo step %d: reduce-scatter %.2f ms, norm %.2f ms, update %.2f ms, all-gather %.2f ms%n",
+                    s, g.reduceScatterNanos() / 1e6, g.normNanos() / 1e6, g.updateNanos() / 1e6,
+                    g.allGatherNanos() / 1e6);
+        }
+    }
+
+    /** A peer that dies (closes its connections) or is stuck (never calls) fails the call instead of hanging it. */
+    @Test
+    void aDeadOrStuckPeerFailsTheCallWithAClearError() throws Exception {
+        Duration timeout = Duration.ofSeconds(3);
+        for (boolean dies : new boolean[] {true, false}) {
+            int port = freePort();
+            List<Throwable> errors = InProcessCommunicatorTest.onRanks(List.of(0, 1).stream().map(r -> (Communicator)
+                    new Lazy(() -> GlooCommunicator.connect(HOST, port, HOST, r, 2, timeout), r)).toList(), c -> {
+                Communicator comm = ((Lazy) c).get();
+                try (Arena a = Arena.ofConfined()) {
+                    MemorySegment send = a.allocate(4L * 64), recv = a.allocate(4L * 32);
+                    comm.reduceScatter(send, recv, 32); // a healthy step first
+                    if (comm.rank() == 1) {
+                        if (dies) {
+                            comm.close();
+                        } else {
+                            sleep(timeout.toMillis() * 3); // stuck
+                        }
+                        return;
+                    }
+                    long t0 = System.nanoTime();
+                    CommunicatorException e = assertThrows(CommunicatorException.class,
+                            () -> comm.reduceScatter(send, recv, 32));
+                    long ms = (System.nanoTime() - t0) / 1_000_000;
+                    System.out.println((dies ? "dead" : "stuck") + " peer: failed after " + ms + " ms: "
+                            + e.getMessage());
+                    assertTrue(e.getMessage().startsWith("reduceScatter on rank 0 of 2 failed after "), e.getMessage());
+                    assertTrue(ms < timeout.toMillis() + 5_000, "failed only after " + ms + " ms");
+                    CommunicatorException again = assertThrows(CommunicatorException.class, comm::barrier);
+                    assertTrue(again.getMessage().startsWith("barrier on rank 0: the group is broken ("),
+                            again.getMessage());
+                } finally {
+                    comm.close();
+                }
+            });
+            assertNull(errors.get(0), String.valueOf(errors.get(0)));
+            assertNull(errors.get(1), String.valueOf(errors.get(1)));
+        }
+    }
+
+    @Test
+    void badArgumentsAreNamedBeforeConnecting() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> GlooCommunicator.connect(HOST, 0, HOST, 0, 2, Duration.ofSeconds(1)));
+        assertEquals("storePort must be in [1, 65535], got 0", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> GlooCommunicator.connect(HOST, 29500, HOST, 2, 2, Duration.ofSeconds(1)));
+        assertEquals("rank must be in [0, 2), got 2", e.getMessage());
+    }
+
+    /** Connects on the rank's own thread (Gloo's constructor blocks until every rank has joined). */
+    private static final class Lazy implements Communicator {
+        private final java.util.function.Supplier<Communicator> make;
+        private final int rank;
+        private Communicator made;
+
+        Lazy(java.util.function.Supplier<Communicator> make, int rank) {
+            this.make = make;
+            this.rank = rank;
+        }
+
+        Communicator get() {
+            if (made == null) {
+                made = make.get();
+            }
+            return made;
+        }
+
+        public int rank() { return rank; }
+        public int size() { return 2; }
+        public Duration timeout() { return get().timeout(); }
+        public void reduceScatter(MemorySegment s, MemorySegment r, long c) { get().reduceScatter(s, r, c); }
+        public void allGather(MemorySegment s, MemorySegment r, long c) { get().allGather(s, r, c); }
+        public double[] allGather(double[] v) { return get().allGather(v); }
+        public void barrier() { get().barrier(); }
+        public void close() { get().close(); }
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            throw new RuntimeException(e);
+        }
+    }
+}
