@@ -13,8 +13,8 @@ import vecopt.param.ParamSet;
  * parameter with its own step size. Per element:
  * <pre>
  *   g         = -grad if maximize else grad
- *   step_size = clamp(step_size * (etaplus if g * prev > 0, etaminus if g * prev < 0, else 1), min, max)
- *   g         = 0 where g * prev < 0                (no move, and no sign to compare with next time)
+ *   step_size = clamp(step_size * (etaplus if g * prev > 0, etaminus if g * prev &lt; 0, else 1), min, max)
+ *   g         = 0 where g * prev &lt; 0                (no move, and no sign to compare with next time)
  *   p        -= sign(g) * step_size
  *   prev      = g
  * </pre>
