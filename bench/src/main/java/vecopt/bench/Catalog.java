@@ -69,11 +69,11 @@ final class Catalog {
                     case "amsgrad" -> Optional.of(new Entry("amsgrad", who, 36, TRAFFIC));
                     case "momentum" -> Optional.of(new Entry("sgd_momentum", who, 20, TRAFFIC));
                     // read p, g, sum; write p, sum
-                    case "adagrad" -> Optional.of(new Entry("adagrad", who, 12, TRAFFIC));
+                    case "adagrad" -> Optional.of(new Entry("adagrad", who, 20, TRAFFIC));
                     // read p, g, square_avg; write p, square_avg
-                    case "rmsprop" -> Optional.of(new Entry("rmsprop", who, 12, TRAFFIC));
+                    case "rmsprop" -> Optional.of(new Entry("rmsprop", who, 20, TRAFFIC));
                     // also read and write momentum_buffer and grad_avg
-                    case "rmsprop_centered_momentum" -> Optional.of(new Entry("rmsprop centered momentum", who, 28,
+                    case "rmsprop_centered_momentum" -> Optional.of(new Entry("rmsprop centered momentum", who, 36,
                             TRAFFIC));
                     // read p, g, exp_avg; write p, exp_avg
                     case "lion" -> Optional.of(new Entry("lion", who, 20, TRAFFIC));
