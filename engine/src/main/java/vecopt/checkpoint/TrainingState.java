@@ -103,10 +103,10 @@ final class TrainingState {
         return switch (o) {
             case AdamOptions a -> "{\"beta1\":" + a.beta1() + ",\"beta2\":" + a.beta2() + ",\"eps\":" + a.eps()
                     + ",\"weight_decay\":" + a.weightDecay() + ",\"amsgrad\":" + a.amsgrad() + ",\"lr_scale\":"
-                    + a.lrScale() + "}";
+                    + a.lrScale() + ",\"maximize\":" + a.maximize() + "}";
             case SgdOptions s -> "{\"momentum\":" + s.momentum() + ",\"dampening\":" + s.dampening()
                     + ",\"weight_decay\":" + s.weightDecay() + ",\"nesterov\":" + s.nesterov() + ",\"lr_scale\":"
-                    + s.lrScale() + "}";
+                    + s.lrScale() + ",\"maximize\":" + s.maximize() + "}";
             default -> throw new IllegalArgumentException("checkpoints hold AdamW, Adam and Sgd so far: options "
                     + o.getClass().getSimpleName() + " have no checkpoint encoding yet");
         };
@@ -198,6 +198,13 @@ final class TrainingState {
             throws CheckpointException {
         String where = file + ": group '" + s.name() + "'";
         Map<String, Object> o = s.options();
+        // maximize turns the run's direction around: resuming with the other one makes no sense. Files written before
+        // the option existed (and PyTorch's converter, whose optimizers minimize) do not have it: false.
+        boolean maximize = o.containsKey("maximize") && flag(where, o, "maximize");
+        if (maximize != here.maximize()) {
+            throw new CheckpointException(where + ": maximize is " + maximize + " in the checkpoint but "
+                    + here.maximize() + " here (the run would turn round)");
+        }
         switch (here) {
             case AdamOptions a -> {
                 boolean amsgrad = flag(where, o, "amsgrad");

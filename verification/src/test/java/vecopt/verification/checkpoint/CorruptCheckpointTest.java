@@ -258,6 +258,13 @@ class CorruptCheckpointTest {
             assertTrue(e.getMessage().contains("state variables are [exp_avg, exp_avg_sq] in the checkpoint but"
                     + " [exp_avg, exp_avg_sq, max_exp_avg_sq] here"), e.getMessage());
         }
+        try (Model m = new Model(false, 2);
+             AdamW up = AdamW.builder(m.set).options(AdamOptions.LLM_PRETRAINING.withMaximize(true))
+                     .group("no_decay", AdamOptions.LLM_PRETRAINING.withWeightDecay(0).withMaximize(true),
+                             Setup::noDecay).build()) {
+            CheckpointException e = assertThrows(CheckpointException.class, () -> Checkpoint.load(file, up));
+            assertTrue(e.getMessage().contains("maximize is false in the checkpoint but true here"), e.getMessage());
+        }
         try (Model m = new Model(false, 2); AdamW oneGroup = AdamW.builder(m.set).build()) {
             CheckpointException e = assertThrows(CheckpointException.class, () -> Checkpoint.load(file, oneGroup));
             assertTrue(e.getMessage().contains("2 parameter groups in the checkpoint [default, no_decay] but 1 here"
