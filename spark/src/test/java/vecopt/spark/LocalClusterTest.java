@@ -58,7 +58,7 @@ class LocalClusterTest {
             long deadline = System.nanoTime() + 60_000_000_000L;
             while (executors(sc) < 2) {
                 assertTrue(System.nanoTime() < deadline, "the two executors did not register within 60 s");
-                Thread.sleep(100);
+                Thread.sleep(100); // polling Spark's status tracker, which has no registration callback; bounded above
             }
             spark = BarrierStage.run(sc, 2, Duration.ofSeconds(60), new Train());
             System.out.printf("local-cluster, 2 executor JVMs, %d steps: %.1f s from SparkContext to result%n", STEPS,

@@ -62,7 +62,7 @@ class GlooCommunicatorTest {
                         if (dies) {
                             comm.close();
                         } else {
-                            sleep(timeout.toMillis() * 3); // stuck
+                            sleep(timeout.toMillis() * 3); // stuck: alive but silent past the timeout, the case under test
                         }
                         return;
                     }

@@ -97,7 +97,7 @@ class InProcessCommunicatorTest {
         long t0 = System.nanoTime();
         List<Throwable> errors = onRanks(group, c -> {
             if (c.rank() == 1) {
-                sleep(200);
+                sleep(200); // rank 0 must already be waiting inside allGather when its peer leaves
                 c.close(); // dies instead of joining
             } else {
                 c.allGather(new double[] {1});

@@ -60,6 +60,8 @@ class CheckpointKillTest {
                                     .readAllBytes(), StandardCharsets.UTF_8));
                         }
                     } while (!line.startsWith("saved"));
+                    // The point of the test: the kill lands at a random moment of the child's save loop (mid-write,
+                    // mid-rename, between saves); 0-250 ms spans several saves of this small model.
                     Thread.sleep(random.nextInt(0, 250));
                     child.destroyForcibly();
                     assertTrue(child.waitFor(30, TimeUnit.SECONDS), "child did not die");
