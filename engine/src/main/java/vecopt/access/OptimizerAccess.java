@@ -31,9 +31,6 @@ public interface OptimizerAccess {
     /** Steps skipped so far (non-finite gradients or parameters under the SKIP policy). */
     long skippedSteps(Optimizer<?> optimizer);
 
-    /** Gradient clipping's maximum norm; 0 when not clipping. */
-    double maxNorm(Optimizer<?> optimizer);
-
     NonFinite nonFinite(Optimizer<?> optimizer);
 
     boolean checkParams(Optimizer<?> optimizer);

@@ -72,7 +72,7 @@ final class TrainingState {
         m.put("optimizer.steps", Long.toString(opt.steps()));
         m.put("optimizer.skipped_steps", Long.toString(ACCESS.skippedSteps(opt)));
         m.put("optimizer.state", stringArray(opt.stateNames()));
-        m.put("optimizer.clip_grad_norm", Double.toString(ACCESS.maxNorm(opt)));
+        m.put("optimizer.clip_grad_norm", Double.toString(opt.clipGradNorm()));
         m.put("optimizer.on_non_finite", ACCESS.nonFinite(opt).name());
         m.put("optimizer.check_params", Boolean.toString(ACCESS.checkParams(opt)));
         StringBuilder g = new StringBuilder("[");
@@ -147,7 +147,7 @@ final class TrainingState {
                     + opt.stateNames() + " here (AMSGrad or momentum switched on or off)");
         }
         note(differences, "clip_grad_norm", text(file, meta, "optimizer.clip_grad_norm"),
-                Double.toString(ACCESS.maxNorm(opt)));
+                Double.toString(opt.clipGradNorm()));
         note(differences, "on_non_finite", text(file, meta, "optimizer.on_non_finite"), ACCESS.nonFinite(opt).name());
         note(differences, "check_params", text(file, meta, "optimizer.check_params"),
                 Boolean.toString(ACCESS.checkParams(opt)));

@@ -65,7 +65,6 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
     private final Kernels kernels;
     private final StateBuffers state;
     private final GradientGuard guard;
-    private final double maxNorm; // 0: no clipping
     private final Storage[] scopesToCheck; // one buffer per distinct arena of the off-heap buffers
     private final String[] scopeRoles;
     private final Chunk[][] items; // the update's work items, each a few chunks run in order by one thread
@@ -102,7 +101,6 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
             }
         }
         this.guard = new GradientGuard(params, kernels, b.maxNorm, b.nonFinite, b.checkParams);
-        this.maxNorm = b.maxNorm;
         // Buffers are checked per arena, not one by one: a model of 100,000 buffers in one arena is one check a step.
         Map<MemorySegment.Scope, String> scopes = new LinkedHashMap<>();
         Map<MemorySegment.Scope, Storage> representative = new LinkedHashMap<>();
@@ -406,7 +404,7 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
 
     /** The global-norm clipping bound ({@link Builder#clipGradNorm}), or 0 when this optimizer does not clip. */
     public double clipGradNorm() {
-        return maxNorm;
+        return guard.maxNorm();
     }
 
     /** Threads this optimizer steps with (the caller included). */

@@ -43,11 +43,6 @@ final class OptimizerInternals implements OptimizerAccess {
     }
 
     @Override
-    public double maxNorm(Optimizer<?> o) {
-        return o.guard().maxNorm();
-    }
-
-    @Override
     public NonFinite nonFinite(Optimizer<?> o) {
         return o.guard().policy();
     }
