@@ -285,7 +285,7 @@ public final class BenchMain {
                     new String[][]{{"optimizer", "adamw"}, {"memory", "offheap"}, {"size", S16M}, {"threads", "1", "2"}}));
             runs.add(new Run("StepBench\\.step$",
                     new String[][]{{"optimizer", "adagrad", "rmsprop", "rmsprop_centered_momentum", "lion", "adamax",
-                            "nadam", "radam", "adadelta", "rprop"}, {"memory", "offheap"}, {"size", S16M}, {"threads", "1"}}));
+                            "nadam", "radam", "adadelta", "rprop", "asgd"}, {"memory", "offheap"}, {"size", S16M}, {"threads", "1"}}));
             runs.add(new Run(nat ? "ClipBench\\.(norm|nativeNorm|fusedClipAdamW|clipThenAdamW|nativeC)$"
                     : "ClipBench\\.(norm|fusedClipAdamW|clipThenAdamW)$",
                     new String[][]{{"size", S16M}, {"threads", "1", "2"}}));
@@ -315,7 +315,7 @@ public final class BenchMain {
                             {"size", S32K, S64M}, {"threads", "1", "2"}}));
             runs.add(new Run("StepBench\\.step$", // no native peer of these yet: against the ceiling only
                     new String[][]{{"optimizer", "adagrad", "rmsprop", "rmsprop_centered_momentum", "lion", "adamax",
-                            "nadam", "radam", "adadelta", "rprop"}, {"memory", "offheap"}, {"size", S32K, S64M}, {"threads", "1", "2"}}));
+                            "nadam", "radam", "adadelta", "rprop", "asgd"}, {"memory", "offheap"}, {"size", S32K, S64M}, {"threads", "1", "2"}}));
             runs.add(new Run("ClipBench\\.", new String[][]{{"size", S32K, S64M}, {"threads", "1", "2"}}));
             runs.add(new Run(nat ? "LayoutBench\\.(step|nativeC)$" : "LayoutBench\\.step$",
                     new String[][]{{"layout", "flat", "gpt2", "10k", "100k"}, {"placement", "separate"},

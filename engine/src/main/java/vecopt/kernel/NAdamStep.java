@@ -45,6 +45,11 @@ public final class NAdamStep implements UpdateStep {
         return muProduct;
     }
 
+    /** Sets {@code mu_product} as a checkpoint or a previous optimizer recorded it after its last step. */
+    public void restoreMuProduct(float muProduct) {
+        this.muProduct = muProduct;
+    }
+
     /**
      * Prepares update number {@code t} (1 for the first) of a group, and multiplies {@code mu_product} by this
      * step's mu: call once per applied step, in order.

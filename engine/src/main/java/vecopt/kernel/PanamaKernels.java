@@ -227,6 +227,8 @@ final class PanamaKernels implements Kernels {
             AdadeltaPanama.run(c, k);
         } else if (step instanceof RpropStep k) {
             RpropPanama.run(c, k);
+        } else if (step instanceof AsgdStep k) {
+            AsgdPanama.run(c, k);
         } else {
             throw new IllegalArgumentException("no vector loop for " + step);
         }

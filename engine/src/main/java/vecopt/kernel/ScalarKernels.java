@@ -44,6 +44,8 @@ final class ScalarKernels implements Kernels {
             AdadeltaStep.scalar(c, k);
         } else if (step instanceof RpropStep k) {
             RpropStep.scalar(c, k);
+        } else if (step instanceof AsgdStep k) {
+            AsgdStep.scalar(c, k);
         } else {
             throw new IllegalArgumentException("no scalar loop for " + step);
         }

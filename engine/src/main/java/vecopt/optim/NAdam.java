@@ -33,6 +33,7 @@ import vecopt.param.ParamSet;
  */
 public final class NAdam extends Optimizer<NAdamOptions> {
     private static final List<String> STATE = List.of("exp_avg", "exp_avg_sq");
+    private static final List<String> SCALARS = List.of("mu_product");
     private final NAdamStep[] steps;
 
     private NAdam(Builder b) {
@@ -56,6 +57,21 @@ public final class NAdam extends Optimizer<NAdamOptions> {
     @Override
     List<String> stateNames(List<ParamGroup<NAdamOptions>> groups) {
         return STATE;
+    }
+
+    @Override
+    List<String> scalarStateNames() {
+        return SCALARS;
+    }
+
+    @Override
+    double scalarState(int group, String name) {
+        return "mu_product".equals(name) ? steps[group].muProduct() : super.scalarState(group, name);
+    }
+
+    @Override
+    void restoreScalarState(int group, double[] values) {
+        steps[group].restoreMuProduct((float) values[0]);
     }
 
     @Override

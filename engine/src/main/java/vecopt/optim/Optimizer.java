@@ -58,7 +58,7 @@ import vecopt.param.Tensor;
  */
 public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCloseable
         permits AdamFamily, Sgd, Adagrad, Rmsprop, Lion, Adamax, NAdam, RAdam, Adadelta,
-        Rprop {
+        Rprop, Asgd {
     private final ParamSet params;
     private final List<ParamGroup<O>> groups;
     private final ParamGroup<O>[] groupArray;
@@ -199,6 +199,27 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
 
     /** Runs the kernel on one chunk with the step prepared for its group; {@code norms} as in {@link Kernels#adam}. */
     abstract void run(Kernels kernels, Chunk chunk, double[] norms);
+
+    /**
+     * PyTorch's names of the scalar state this optimizer keeps per group (PyTorch keeps one per tensor, all equal
+     * within a group that steps together): NAdam's {@code mu_product}, ASGD's {@code eta} and {@code mu}; none for
+     * the others. Checkpoints and {@link #continueFrom} carry them with the per-element state.
+     */
+    List<String> scalarStateNames() {
+        return List.of();
+    }
+
+    /** Group {@code group}'s value of scalar state {@code name} (one of {@link #scalarStateNames()}). */
+    double scalarState(int group, String name) {
+        throw new IllegalArgumentException(getClass().getSimpleName() + " keeps no scalar state '" + name + "'");
+    }
+
+    /** Sets group {@code group}'s scalar state from {@code values}, in {@link #scalarStateNames()} order. */
+    void restoreScalarState(int group, double[] values) {
+        if (values.length != 0) {
+            throw new IllegalArgumentException(getClass().getSimpleName() + " keeps no scalar state");
+        }
+    }
 
     /** PyTorch's names of the state variables this optimizer keeps (e.g. {@code exp_avg}, {@code exp_avg_sq}). */
     public List<String> stateNames() {
@@ -479,8 +500,8 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
     /**
      * Takes over the training state of {@code previous}, an optimizer of the same kind over (partly) other buffers:
      * for every tensor of this optimizer that {@code previous} also has (same name), its state variables
-     * ({@link #stateNames()}) are copied; the step counter of every group comes from {@code previous}'s group of the
-     * same name, and the optimizer's step and skipped-step counts from {@code previous}. Tensors {@code previous}
+     * ({@link #stateNames()}) are copied; the step counter and the scalar state (NAdam's {@code mu_product},
+     * ASGD's {@code eta} and {@code mu}) of every group come from {@code previous}'s group of the same name, and the optimizer's step and skipped-step counts from {@code previous}. Tensors {@code previous}
      * does not have keep zeroed state. The next {@link #step(double)} is then the one {@code previous} would have
      * taken, bit for bit, for the tensors both have.
      *
@@ -527,8 +548,14 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
                             + ", previous keeps " + previous.state.names() + " (AMSGrad on in one of them only?)");
                 }
                 long[] groupSteps = new long[groupArray.length];
+                List<String> scalars = scalarStateNames();
+                double[][] groupScalars = new double[groupArray.length][scalars.size()];
                 for (int g = 0; g < groupArray.length; g++) {
-                    groupSteps[g] = previous.group(groupArray[g].name()).steps; // throws naming a missing group
+                    ParamGroup<?> before = previous.group(groupArray[g].name()); // throws naming a missing group
+                    groupSteps[g] = before.steps;
+                    for (int i = 0; i < scalars.size(); i++) {
+                        groupScalars[g][i] = previous.scalarState(previous.groups.indexOf(before), scalars.get(i));
+                    }
                 }
                 List<Tensor> shared = new ArrayList<>();
                 for (Tensor t : params.tensors()) {
@@ -551,6 +578,7 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
                 }
                 for (int g = 0; g < groupArray.length; g++) {
                     groupArray[g].steps = groupSteps[g];
+                    restoreScalarState(g, groupScalars[g]);
                 }
                 steps = previous.steps;
                 report.step = previous.steps;
@@ -585,7 +613,7 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
     public abstract static sealed class Builder<O extends GroupOptions, B extends Builder<O, B>>
             permits AdamW.Builder, Adam.Builder, Sgd.Builder, Adagrad.Builder,
             Rmsprop.Builder, Lion.Builder, Adamax.Builder, NAdam.Builder, RAdam.Builder, Adadelta.Builder,
-            Rprop.Builder {
+            Rprop.Builder, Asgd.Builder {
         private final ParamSet params;
         private O defaults;
         private final GroupAssignment<O> assignment = new GroupAssignment<>();

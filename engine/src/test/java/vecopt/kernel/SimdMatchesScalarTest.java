@@ -258,6 +258,23 @@ class SimdMatchesScalarTest {
     }
 
     @Test
+    void asgdBitwise() {
+        for (double wd : new double[] {0, 0.01}) {
+            for (double scale : new double[] {1, -0.5}) { // negative: maximize
+                for (long t = 1; t <= 2; t++) { // t0 -1: the first step copies p into ax, the second averages
+                    AsgdStep k = new AsgdStep();
+                    for (long s = 1; s <= t; s++) {
+                        k.prepare(0.05, 0.5, 0.75, -1, wd, s, scale);
+                    }
+                    assertEquals(t == 2, k.average, "averaging from the second step with t0 -1");
+                    updateBitwise("asgd wd=" + wd + " scale=" + scale + " t=" + t, 12, k, new double[] {1},
+                            new boolean[] {false});
+                }
+            }
+        }
+    }
+
+    @Test
     void reductionsAndElementwise() {
         SplittableRandom r = new SplittableRandom(3);
         for (int n : lengths()) {

@@ -11,6 +11,9 @@ import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 import vecopt.memory.Storage;
 import vecopt.optim.Adam;
+import vecopt.optim.Asgd;
+import vecopt.optim.AsgdOptions;
+import vecopt.optim.NAdam;
 import vecopt.optim.AdamOptions;
 import vecopt.optim.AdamW;
 import vecopt.optim.Optimizer;
@@ -105,6 +108,17 @@ class ContinueFromTest {
                 .options(AdamOptions.ADAM_DEFAULTS.withAmsgrad(true)).build(), "Adam AMSGrad");
         continuesBitwise(set -> Sgd.builder(set).threads(1)
                 .options(SgdOptions.MOMENTUM).build(), "SGD momentum");
+    }
+
+    /**
+     * The per-group scalars PyTorch keeps per tensor carry over too: NAdam's mu_product, ASGD's eta and mu (t0 1:
+     * averaging from the 4th step, so the continued steps average with the carried mu and the decayed eta).
+     */
+    @Test
+    void perGroupScalarStateContinuesBitForBit() {
+        continuesBitwise(set -> NAdam.builder(set).threads(1).build(), "NAdam");
+        continuesBitwise(set -> Asgd.builder(set).threads(1)
+                .options(AsgdOptions.DEFAULTS.withT0(1).withLambd(0.5)).build(), "ASGD");
     }
 
     @Test

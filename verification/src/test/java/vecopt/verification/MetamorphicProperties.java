@@ -17,6 +17,8 @@ import vecopt.optim.Adagrad;
 import vecopt.optim.AdagradOptions;
 import vecopt.optim.Adam;
 import vecopt.optim.Adamax;
+import vecopt.optim.Asgd;
+import vecopt.optim.AsgdOptions;
 import vecopt.optim.AdamaxOptions;
 import vecopt.optim.AdamOptions;
 import vecopt.optim.AdamW;
@@ -182,6 +184,8 @@ class MetamorphicProperties {
                         .withWeightDecay(0.01).withMaximize(max)).threads(th).build()),
                 new Maker("Rprop", (s, max, th) -> Rprop.builder(s).options(RpropOptions.DEFAULTS.withMaximize(max))
                         .threads(th).build()),
+                new Maker("ASGD L2 averaging", (s, max, th) -> Asgd.builder(s).options(AsgdOptions.DEFAULTS
+                        .withT0(2).withLambd(0.01).withWeightDecay(0.01).withMaximize(max)).threads(th).build()),
                 new Maker("RAdamW", (s, max, th) -> RAdam.builder(s).options(RAdamOptions.DEFAULTS
                         .withWeightDecay(0.1).withDecoupledWeightDecay(true).withMaximize(max)).threads(th).build()));
     }

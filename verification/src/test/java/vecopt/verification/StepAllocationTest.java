@@ -14,6 +14,8 @@ import vecopt.optim.Adagrad;
 import vecopt.optim.AdagradOptions;
 import vecopt.optim.AdamOptions;
 import vecopt.optim.Adamax;
+import vecopt.optim.Asgd;
+import vecopt.optim.AsgdOptions;
 import vecopt.optim.AdamaxOptions;
 import vecopt.optim.AdamW;
 import vecopt.optim.Lion;
@@ -98,7 +100,10 @@ class StepAllocationTest {
             rig -> Rprop.builder(rig.set).threads(1).build(),
             rig -> Adadelta.builder(rig.set).options(AdadeltaOptions.DEFAULTS.withWeightDecay(0.01)).threads(1).build(),
             rig -> RAdam.builder(rig.set).options(RAdamOptions.DEFAULTS.withWeightDecay(0.01)
-                    .withDecoupledWeightDecay(true)).threads(1).build());
+                    .withDecoupledWeightDecay(true)).threads(1).build(),
+            rig -> Asgd.builder(rig.set).threads(1).build(),
+            rig -> Asgd.builder(rig.set).options(AsgdOptions.DEFAULTS.withT0(-1).withWeightDecay(0.01)).threads(1)
+                    .build());
 
     private static final com.sun.management.ThreadMXBean THREADS =
             (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
@@ -270,6 +275,15 @@ class StepAllocationTest {
     void rpropWithClipping() {
         try (Rig rig = new Rig(1, 4099, true);
              Rprop opt = Rprop.builder(rig.set).clipGradNorm(1.0).threads(1).build()) {
+            warmThenMeasure(rig, opt);
+        }
+    }
+
+    @Test
+    void asgdAveraging() { // t0 10: the warm-up's steps take it past the switch from copying ax to averaging it
+        try (Rig rig = new Rig(1, 4099, false);
+             Asgd opt = Asgd.builder(rig.set).options(AsgdOptions.DEFAULTS.withT0(10).withWeightDecay(0.01))
+                     .threads(1).build()) {
             warmThenMeasure(rig, opt);
         }
     }
