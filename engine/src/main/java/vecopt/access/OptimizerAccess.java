@@ -36,6 +36,18 @@ public interface OptimizerAccess {
     boolean checkParams(Optimizer<?> optimizer);
 
     /**
+     * PyTorch's names of the scalar state the optimizer keeps per group (NAdam's {@code mu_product}, ASGD's
+     * {@code eta} and {@code mu}); empty for most optimizers.
+     */
+    java.util.List<String> scalarStateNames(Optimizer<?> optimizer);
+
+    /** Group {@code group}'s value of scalar state {@code name}. */
+    double scalarState(Optimizer<?> optimizer, int group, String name);
+
+    /** Sets group {@code group}'s scalar state, {@code values} in {@link #scalarStateNames} order. */
+    void restoreScalarState(Optimizer<?> optimizer, int group, double[] values);
+
+    /**
      * Sets the counters a checkpoint restores: updates applied, steps skipped, and each group's update count (in
      * group order). Called with the guard held, after every tensor has been validated and copied.
      */

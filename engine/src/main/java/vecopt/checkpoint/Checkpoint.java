@@ -35,15 +35,20 @@ import vecopt.optim.Optimizer;
  * <ul>
  *   <li>{@code param/<tensor>}: the parameter values;</li>
  *   <li>{@code state/<tensor>/<variable>}: PyTorch's state names, {@code exp_avg}, {@code exp_avg_sq},
- *       {@code max_exp_avg_sq}, {@code momentum_buffer} (every variable of {@link Optimizer#stateNames()} for every
+ *       {@code max_exp_avg_sq}, {@code momentum_buffer}, {@code sum} (Adagrad), {@code square_avg},
+ *       {@code grad_avg} (RMSprop, Adadelta), {@code acc_delta} (Adadelta), {@code exp_inf} (Adamax), {@code prev},
+ *       {@code step_size} (Rprop), {@code ax} (ASGD) (every variable of {@link Optimizer#stateNames()} for every
  *       tensor);</li>
  *   <li>{@code extra/<name>}: the trainer's tensors.</li>
  * </ul>
  * {@code __metadata__} (strings): {@code format} = {@code vecopt-checkpoint}, {@code format_version} = {@code 1},
- * {@code optimizer} ({@code AdamW}, {@code Adam}, {@code Sgd}), {@code optimizer.steps},
+ * {@code optimizer} ({@code AdamW}, {@code Adam}, {@code Sgd}, {@code Adagrad}, {@code Rmsprop}, {@code Lion},
+ * {@code Adamax}, {@code NAdam}, {@code RAdam}, {@code Adadelta}, {@code Rprop}, {@code Asgd}), {@code optimizer.steps},
  * {@code optimizer.skipped_steps}, {@code optimizer.state} (JSON array of the state variables),
  * {@code optimizer.clip_grad_norm} (0.0: off), {@code optimizer.on_non_finite}, {@code optimizer.check_params},
- * {@code groups} (JSON array of {@code {"name", "steps", "options": {PyTorch's option names}, "tensors": [...]}}),
+ * {@code groups} (JSON array of {@code {"name", "steps", "options": {PyTorch's option names}, "tensors": [...]}},
+ * plus {@code "state": {"mu_product": ...}} (NAdam) or {@code {"eta": ..., "mu": ...}} (ASGD): the scalar state
+ * PyTorch keeps per tensor, one value per group here, a float written as the double that reads back to it),
  * {@code trainer.global_step}, {@code user.<key>} (the trainer's strings) and {@code checksum:<tensor>} =
  * {@code crc32c:<8 hex digits>} for every tensor.
  *
@@ -61,7 +66,9 @@ import vecopt.optim.Optimizer;
  * {@code extra/}). The first mismatch throws a {@link CheckpointException} naming the tensor or group and what
  * differs. These options may differ and are reported in {@link Restored#differences()} (the optimizer keeps its
  * own): lr scale, weight decay, betas, eps (Adam); momentum (if it stays non-zero), dampening, Nesterov, weight decay,
- * lr scale (SGD); clipping and non-finite settings. These may not: AMSGrad on or off, SGD momentum zero or non-zero
+ * lr scale (SGD); every option of the optimizers after them (Adagrad to ASGD: {@code OptionFields} lists them under
+ * PyTorch's names) but these: RMSprop's centered, and its momentum zero or non-zero; clipping and non-finite
+ * settings. These may not: AMSGrad on or off, SGD or RMSprop momentum zero or non-zero, RMSprop centered or not
  * (the state's meaning or presence differs).
  *
  * <p><b>Threads</b>: save and load take the optimizer's one-thread-at-a-time guard, so a save or load while another
@@ -182,6 +189,10 @@ public final class Checkpoint {
                     tensors.put(e.getKey(), a);
                 }
                 long[] groupSteps = groups.stream().mapToLong(TrainingState.SavedGroup::steps).toArray();
+                List<String> scalars = ACCESS.scalarStateNames(opt);
+                for (int g = 0; g < groups.size(); g++) {
+                    ACCESS.restoreScalarState(opt, g, TrainingState.scalars(name, groups.get(g), scalars));
+                }
                 ACCESS.restoreCounters(opt, TrainingState.count(name, meta, "optimizer.steps"),
                         TrainingState.count(name, meta, "optimizer.skipped_steps"), groupSteps);
                 Map<String, String> strings = new LinkedHashMap<>();
@@ -263,9 +274,9 @@ public final class Checkpoint {
                         for (Object g : groups) {
                             if (g instanceof Map<?, ?> m) {
                                 Object t = m.get("tensors");
-                                b.append(String.format(Locale.ROOT, "  group '%s': %s updates, %d tensors, options %s%n",
+                                b.append(String.format(Locale.ROOT, "  group '%s': %s updates, %d tensors, options %s%s%n",
                                         m.get("name"), m.get("steps"), t instanceof List<?> l ? l.size() : 0,
-                                        m.get("options")));
+                                        m.get("options"), m.containsKey("state") ? ", state " + m.get("state") : ""));
                             }
                         }
                     }

@@ -76,9 +76,20 @@ final class TrainingState {
         m.put("optimizer.on_non_finite", ACCESS.nonFinite(opt).name());
         m.put("optimizer.check_params", Boolean.toString(ACCESS.checkParams(opt)));
         StringBuilder g = new StringBuilder("[");
-        for (ParamGroup<?> group : opt.groups()) {
+        List<String> scalars = ACCESS.scalarStateNames(opt);
+        for (int gi = 0; gi < opt.groups().size(); gi++) {
+            ParamGroup<?> group = opt.groups().get(gi);
             g.append(g.length() > 1 ? "," : "").append("{\"name\":").append(Json.quote(group.name()))
-                    .append(",\"steps\":").append(group.steps()).append(",\"options\":")
+                    .append(",\"steps\":").append(group.steps());
+            if (!scalars.isEmpty()) { // PyTorch's per-tensor scalar state, one value per group here
+                g.append(",\"state\":{");
+                for (int i = 0; i < scalars.size(); i++) {
+                    g.append(i > 0 ? "," : "").append(Json.quote(scalars.get(i))).append(':')
+                            .append(ACCESS.scalarState(opt, gi, scalars.get(i)));
+                }
+                g.append('}');
+            }
+            g.append(",\"options\":")
                     .append(options(group.options())).append(",\"tensors\":")
                     .append(stringArray(group.tensors().stream().map(Tensor::name).toList())).append('}');
         }
@@ -107,13 +118,19 @@ final class TrainingState {
             case SgdOptions s -> "{\"momentum\":" + s.momentum() + ",\"dampening\":" + s.dampening()
                     + ",\"weight_decay\":" + s.weightDecay() + ",\"nesterov\":" + s.nesterov() + ",\"lr_scale\":"
                     + s.lrScale() + ",\"maximize\":" + s.maximize() + "}";
-            default -> throw new IllegalArgumentException("checkpoints hold AdamW, Adam and Sgd so far: options "
-                    + o.getClass().getSimpleName() + " have no checkpoint encoding yet");
+            default -> {
+                List<OptionFields.Field> fields = OptionFields.of(o);
+                if (fields == null) {
+                    throw new IllegalArgumentException("options " + o.getClass().getSimpleName() + " have no"
+                            + " checkpoint encoding yet");
+                }
+                yield OptionFields.json(fields, o);
+            }
         };
     }
 
     /** A group as the checkpoint recorded it. */
-    record SavedGroup(String name, long steps, Map<String, Object> options, List<String> tensors) {
+    record SavedGroup(String name, long steps, Map<String, Object> options, List<String> tensors, Object state) {
     }
 
     /**
@@ -144,7 +161,7 @@ final class TrainingState {
         List<String> state = strings(file, "optimizer.state", json(file, meta, "optimizer.state"));
         if (!state.equals(opt.stateNames())) {
             throw new CheckpointException(file + ": state variables are " + state + " in the checkpoint but "
-                    + opt.stateNames() + " here (AMSGrad or momentum switched on or off)");
+                    + opt.stateNames() + " here (AMSGrad, momentum or centered switched on or off)");
         }
         note(differences, "clip_grad_norm", text(file, meta, "optimizer.clip_grad_norm"),
                 Double.toString(opt.clipGradNorm()));
@@ -176,8 +193,33 @@ final class TrainingState {
                 throw new CheckpointException(file + ": group '" + h.name() + "' " + membership(s.tensors(), names));
             }
             compareOptions(file, s, h.options(), differences);
+            scalars(file, s, ACCESS.scalarStateNames(opt)); // present and numbers: checked before anything changes
         }
         return saved;
+    }
+
+    /**
+     * Group {@code s}'s scalar state ({@code "state": {"eta": ..., "mu": ...}}), in {@code names} order: each must
+     * be there and a finite number (they are floats in PyTorch and here: a double's text of a float reads back to
+     * it exactly).
+     */
+    static double[] scalars(String file, SavedGroup s, List<String> names) throws CheckpointException {
+        double[] out = new double[names.size()];
+        if (names.isEmpty()) {
+            return out;
+        }
+        if (!(s.state() instanceof Map<?, ?> m)) {
+            throw new CheckpointException(file + ": group '" + s.name() + "' has no scalar state " + names
+                    + " ('state' missing or not an object: " + s.state() + ")");
+        }
+        for (int i = 0; i < out.length; i++) {
+            if (!(m.get(names.get(i)) instanceof Json.Num n) || !Double.isFinite(n.doubleValue())) {
+                throw new CheckpointException(file + ": group '" + s.name() + "': scalar state '" + names.get(i)
+                        + "' missing or not a finite number: " + m.get(names.get(i)));
+            }
+            out[i] = n.doubleValue();
+        }
+        return out;
     }
 
     private static String membership(List<String> saved, List<String> here) {
@@ -233,9 +275,45 @@ final class TrainingState {
                 }
                 noteOption(differences, s.name(), "lr_scale", number(where, o, "lr_scale"), g.lrScale());
             }
-            default -> throw new CheckpointException(where + ": options of " + here.getClass().getSimpleName()
-                    + " cannot be compared");
+            default -> {
+                List<OptionFields.Field> fields = OptionFields.of(here);
+                if (fields == null) {
+                    throw new CheckpointException(where + ": options of " + here.getClass().getSimpleName()
+                            + " cannot be compared");
+                }
+                for (OptionFields.Field f : fields) {
+                    compareField(where, s.name(), o, f, differences);
+                }
+                noteOption(differences, s.name(), "lr_scale", number(where, o, "lr_scale"), here.lrScale());
+            }
         }
+    }
+
+    private static void compareField(String where, String group, Map<String, Object> o, OptionFields.Field f,
+                                     List<String> differences) throws CheckpointException {
+        if (f.flag() != null) {
+            boolean saved = flag(where, o, f.name());
+            if (saved != f.flag()) {
+                if (f.rule() == OptionFields.Rule.MUST_MATCH) {
+                    throw new CheckpointException(where + ": " + f.name() + " is " + saved + " in the checkpoint but "
+                            + f.flag() + " here (the state's meaning differs)");
+                }
+                differences.add("group '" + group + "': " + f.name() + " " + saved + " -> " + f.flag());
+            }
+            return;
+        }
+        double saved = number(where, o, f.name());
+        boolean refused = switch (f.rule()) {
+            case MUST_MATCH -> Double.compare(saved, f.number()) != 0;
+            case ZERO_MUST_MATCH -> (saved == 0) != (f.number() == 0);
+            case MAY_DIFFER -> false;
+        };
+        if (refused) {
+            throw new CheckpointException(where + ": " + f.name() + " is " + saved + " in the checkpoint but "
+                    + f.number() + " here (" + (f.rule() == OptionFields.Rule.ZERO_MUST_MATCH
+                    ? "a state buffer is kept only when it is not 0)" : "the state's meaning differs)"));
+        }
+        noteOption(differences, group, f.name(), saved, f.number());
     }
 
     private static void noteOption(List<String> differences, String group, String name, double saved, double here) {
@@ -260,7 +338,7 @@ final class TrainingState {
         @SuppressWarnings("unchecked")
         Map<String, Object> opts = (Map<String, Object>) options;
         return new SavedGroup(name, steps.longValue(), opts,
-                strings(file, "tensors of group '" + name + "'", m.get("tensors")));
+                strings(file, "tensors of group '" + name + "'", m.get("tensors")), m.get("state"));
     }
 
     private static double number(String where, Map<String, Object> o, String key) throws CheckpointException {

@@ -53,6 +53,21 @@ final class OptimizerInternals implements OptimizerAccess {
     }
 
     @Override
+    public java.util.List<String> scalarStateNames(Optimizer<?> o) {
+        return o.scalarStateNames();
+    }
+
+    @Override
+    public double scalarState(Optimizer<?> o, int group, String name) {
+        return o.scalarState(group, name);
+    }
+
+    @Override
+    public void restoreScalarState(Optimizer<?> o, int group, double[] values) {
+        o.restoreScalarState(group, values);
+    }
+
+    @Override
     public void restoreCounters(Optimizer<?> o, long steps, long skippedSteps, long[] groupSteps) {
         o.restoreCounters(steps, skippedSteps, groupSteps);
     }

@@ -23,7 +23,8 @@ import vecopt.optim.StepReport;
 /**
  * Bitwise resume: N steps uninterrupted against k steps, a checkpoint, everything thrown away, a new model whose
  * parameters start elsewhere, a new optimizer, the load, and N - k more steps. Parameters, every state variable, the
- * step counters and the skipped-step count must be bitwise the same, for every optimizer, with clipping on and a
+ * step counters and the skipped-step count must be bitwise the same, for every optimizer (the per-group scalars
+ * NAdam and ASGD keep included: the resumed steps use them), with clipping on and a
  * skipped (NaN) step both before and after the checkpoint. The resumed run uses the other memory kind and the other
  * thread count than the run that saved, so a checkpoint is shown to carry nothing of either.
  */
@@ -43,6 +44,12 @@ class CheckpointRoundTripTest {
                     out.add(Arguments.of(s, offHeap, threads));
                 }
             }
+        }
+        // The others share the layouts' code path with the above: each case resumes on the other memory kind and
+        // thread count, so two cases cover both directions of both.
+        for (Setup s : Setup.OTHERS) {
+            out.add(Arguments.of(s, false, 1));
+            out.add(Arguments.of(s, true, 2));
         }
         return out.stream();
     }

@@ -1,0 +1,95 @@
+package vecopt.checkpoint;
+
+import java.util.List;
+import vecopt.optim.AdadeltaOptions;
+import vecopt.optim.AdagradOptions;
+import vecopt.optim.AdamaxOptions;
+import vecopt.optim.AsgdOptions;
+import vecopt.optim.GroupOptions;
+import vecopt.optim.LionOptions;
+import vecopt.optim.NAdamOptions;
+import vecopt.optim.RAdamOptions;
+import vecopt.optim.RmspropOptions;
+import vecopt.optim.RpropOptions;
+
+/**
+ * The options of a group of one of the optimizers added after AdamW, Adam and SGD, as a checkpoint records them:
+ * PyTorch's option names (a pair such as {@code betas} or {@code etas} as two numbers, {@code beta1} and
+ * {@code beta2} as the Adam encoding has them), and for each whether a checkpoint may be resumed with another value
+ * (the difference is reported) or not (the state's meaning or presence would differ). {@code lr_scale} and
+ * {@code maximize} are every group's and handled by the caller.
+ */
+final class OptionFields {
+    /** What a different value on resume means. */
+    enum Rule {
+        /** Allowed, and reported in {@link Restored#differences()}. */
+        MAY_DIFFER,
+        /** Refused: the state's meaning differs (RMSprop's centered). */
+        MUST_MATCH,
+        /** Zero and non-zero refused (a state buffer exists only for non-zero), other values reported. */
+        ZERO_MUST_MATCH
+    }
+
+    /** One option: a number, or a flag when {@code flag} is not null. */
+    record Field(String name, double number, Boolean flag, Rule rule) {
+        static Field num(String name, double value) {
+            return new Field(name, value, null, Rule.MAY_DIFFER);
+        }
+
+        static Field num(String name, double value, Rule rule) {
+            return new Field(name, value, null, rule);
+        }
+
+        static Field flag(String name, boolean value, Rule rule) {
+            return new Field(name, Double.NaN, value, rule);
+        }
+
+        String json() {
+            return flag != null ? flag.toString() : Double.toString(number);
+        }
+    }
+
+    private OptionFields() {
+    }
+
+    /** The fields of {@code o}, in the order the JSON lists them; null for AdamW/Adam and SGD (encoded apart). */
+    static List<Field> of(GroupOptions o) {
+        return switch (o) {
+            case AdagradOptions a -> List.of(Field.num("lr_decay", a.lrDecay()), Field.num("weight_decay",
+                    a.weightDecay()), Field.num("initial_accumulator_value", a.initialAccumulatorValue()),
+                    Field.num("eps", a.eps()));
+            case RmspropOptions r -> List.of(Field.num("alpha", r.alpha()), Field.num("eps", r.eps()),
+                    Field.num("weight_decay", r.weightDecay()),
+                    Field.num("momentum", r.momentum(), Rule.ZERO_MUST_MATCH),
+                    Field.flag("centered", r.centered(), Rule.MUST_MATCH));
+            case LionOptions l -> List.of(Field.num("beta1", l.beta1()), Field.num("beta2", l.beta2()),
+                    Field.num("weight_decay", l.weightDecay()));
+            case AdamaxOptions a -> List.of(Field.num("beta1", a.beta1()), Field.num("beta2", a.beta2()),
+                    Field.num("eps", a.eps()), Field.num("weight_decay", a.weightDecay()));
+            case NAdamOptions n -> List.of(Field.num("beta1", n.beta1()), Field.num("beta2", n.beta2()),
+                    Field.num("eps", n.eps()), Field.num("weight_decay", n.weightDecay()),
+                    Field.num("momentum_decay", n.momentumDecay()),
+                    Field.flag("decoupled_weight_decay", n.decoupledWeightDecay(), Rule.MAY_DIFFER));
+            case RAdamOptions r -> List.of(Field.num("beta1", r.beta1()), Field.num("beta2", r.beta2()),
+                    Field.num("eps", r.eps()), Field.num("weight_decay", r.weightDecay()),
+                    Field.flag("decoupled_weight_decay", r.decoupledWeightDecay(), Rule.MAY_DIFFER));
+            case AdadeltaOptions a -> List.of(Field.num("rho", a.rho()), Field.num("eps", a.eps()),
+                    Field.num("weight_decay", a.weightDecay()));
+            case RpropOptions r -> List.of(Field.num("eta_minus", r.etaMinus()), Field.num("eta_plus", r.etaPlus()),
+                    Field.num("step_size_min", r.stepSizeMin()), Field.num("step_size_max", r.stepSizeMax()));
+            case AsgdOptions a -> List.of(Field.num("lambd", a.lambd()), Field.num("alpha", a.alpha()),
+                    Field.num("t0", a.t0()), Field.num("weight_decay", a.weightDecay()));
+            default -> null;
+        };
+    }
+
+    /** The JSON object of {@code fields}, then {@code lr_scale} and {@code maximize}. */
+    static String json(List<Field> fields, GroupOptions o) {
+        StringBuilder b = new StringBuilder("{");
+        for (Field f : fields) {
+            b.append(Json.quote(f.name())).append(':').append(f.json()).append(',');
+        }
+        return b.append("\"lr_scale\":").append(o.lrScale()).append(",\"maximize\":").append(o.maximize())
+                .append('}').toString();
+    }
+}
