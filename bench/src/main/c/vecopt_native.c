@@ -15,6 +15,7 @@
  */
 #include <math.h>
 #include <omp.h>
+#include <stddef.h>
 #include <stdint.h>
 
 static int vo_threads = 1;
@@ -255,4 +256,231 @@ float vo_read(const float *a, int64_t n) {
         total += read_range(a + lo, hi - lo);
     }
     return total;
+}
+
+/* ---- The optimizers after AdamW, Adam and SGD: one peer each of the engine's vecopt.kernel.<Name>Step loop (its
+ * Javadoc states the formula), element for element the same float operations. Every one has the same signature:
+ * p, g, up to three state arrays (NULL where the optimizer keeps fewer), n, and k, the step's prepared floats in the
+ * order UpdatePeers (bench) reads them from the engine's step object; a flag is 0 or 1 in k. The flags select
+ * loops outside the element loop (gcc -O3 unswitches them), as the engine's loop-invariant flags do. */
+
+/* Math.signum: 1, -1, or the argument itself for +0, -0 and NaN (selects gcc vectorizes). */
+static inline float jsignum(float x) { return x > 0 ? 1.0f : (x < 0 ? -1.0f : x); }
+
+/* k: neg_clr, eps, wd, use_wd, scale (AdagradStep) */
+static void adagrad_range(float *restrict p, const float *restrict gr, float *restrict s_, int64_t n,
+                          const float *k) {
+    const float neg_clr = k[0], eps = k[1], wd = k[2], scale = k[4];
+    const int use_wd = k[3] != 0;
+    for (int64_t i = 0; i < n; i++) {
+        float pi = p[i];
+        float g = gr[i] * scale;
+        if (use_wd) g = fmaf(pi, wd, g);
+        float sum = fmaf(g, g, s_[i]);
+        s_[i] = sum;
+        float std = sqrtf(sum) + eps;
+        p[i] = fmaf(g / std, neg_clr, pi);
+    }
+}
+
+void vo_adagrad(float *p, const float *g, float *s0, float *s1, float *s2, int64_t n, const float *k) {
+    (void) s1; (void) s2;
+    SPLIT(n, adagrad_range(p + lo, g + lo, s0 + lo, hi - lo, k));
+}
+
+/* k: neg_lr, alpha, one_minus_alpha, eps, momentum, wd, use_wd, centered, use_momentum, scale (RmspropStep);
+ * state: square_avg, then momentum_buffer if use_momentum, then grad_avg if centered (the engine's order). */
+static void rmsprop_range(float *restrict p, const float *restrict gr, float *restrict sa_, float *restrict buf_,
+                          float *restrict ga_, int64_t n, const float *k) {
+    const float neg_lr = k[0], alpha = k[1], c1 = k[2], eps = k[3], mom = k[4], wd = k[5], scale = k[9];
+    const int use_wd = k[6] != 0, centered = k[7] != 0, use_mom = k[8] != 0;
+    for (int64_t i = 0; i < n; i++) {
+        float pi = p[i];
+        float g = gr[i] * scale;
+        if (use_wd) g = fmaf(pi, wd, g);
+        float sa = fmaf(sa_[i], alpha, (g * c1) * g);
+        sa_[i] = sa;
+        float var = sa;
+        if (centered) {
+            float ga = fmaf(ga_[i], alpha, g * c1);
+            ga_[i] = ga;
+            var = sa - ga * ga;
+        }
+        float avg = sqrtf(var) + eps;
+        float d = g / avg;
+        if (use_mom) {
+            d = fmaf(buf_[i], mom, d);
+            buf_[i] = d;
+        }
+        p[i] = fmaf(d, neg_lr, pi);
+    }
+}
+
+void vo_rmsprop(float *p, const float *g, float *s0, float *s1, float *s2, int64_t n, const float *k) {
+    int use_mom = k[8] != 0, centered = k[7] != 0;
+    float *buf = use_mom ? s1 : NULL, *ga = centered ? (use_mom ? s2 : s1) : NULL;
+    SPLIT(n, rmsprop_range(p + lo, g + lo, s0 + lo, buf ? buf + lo : NULL, ga ? ga + lo : NULL, hi - lo, k));
+}
+
+/* k: neg_lr, decay, b1, c1, b2, c2, scale (LionStep) */
+static void lion_range(float *restrict p, const float *restrict gr, float *restrict m_, int64_t n, const float *k) {
+    const float neg_lr = k[0], decay = k[1], b1 = k[2], c1 = k[3], b2 = k[4], c2 = k[5], scale = k[6];
+    for (int64_t i = 0; i < n; i++) {
+        float g = gr[i] * scale;
+        float m = m_[i];
+        float u = jsignum(fmaf(m, b1, g * c1));
+        p[i] = fmaf(u, neg_lr, p[i] * decay);
+        m_[i] = fmaf(m, b2, g * c2);
+    }
+}
+
+void vo_lion(float *p, const float *g, float *s0, float *s1, float *s2, int64_t n, const float *k) {
+    (void) s1; (void) s2;
+    SPLIT(n, lion_range(p + lo, g + lo, s0 + lo, hi - lo, k));
+}
+
+/* k: neg_clr, b1, c1, b2, eps, wd, use_wd, scale (AdamaxStep) */
+static void adamax_range(float *restrict p, const float *restrict gr, float *restrict m_, float *restrict u_,
+                         int64_t n, const float *k) {
+    const float neg_clr = k[0], b1 = k[1], c1 = k[2], b2 = k[3], eps = k[4], wd = k[5], scale = k[7];
+    const int use_wd = k[6] != 0;
+    for (int64_t i = 0; i < n; i++) {
+        float pi = p[i];
+        float g = gr[i] * scale;
+        if (use_wd) g = fmaf(pi, wd, g);
+        float m = fmaf(m_[i], b1, g * c1);
+        float u = amax(u_[i] * b2, fabsf(g) + eps);
+        m_[i] = m;
+        u_[i] = u;
+        p[i] = fmaf(m / u, neg_clr, pi);
+    }
+}
+
+void vo_adamax(float *p, const float *g, float *s0, float *s1, float *s2, int64_t n, const float *k) {
+    (void) s2;
+    SPLIT(n, adamax_range(p + lo, g + lo, s0 + lo, s1 + lo, hi - lo, k));
+}
+
+/* k: decay, wd, use_l2, b1, o1, b2, o2, bc2, eps, c1, c2, scale (NAdamStep) */
+static void nadam_range(float *restrict p, const float *restrict gr, float *restrict m_, float *restrict v_,
+                        int64_t n, const float *k) {
+    const float decay = k[0], wd = k[1], b1 = k[3], o1 = k[4], b2 = k[5], o2 = k[6], bc2 = k[7], eps = k[8];
+    const float c1 = k[9], c2 = k[10], scale = k[11];
+    const int use_l2 = k[2] != 0;
+    for (int64_t i = 0; i < n; i++) {
+        float pi = p[i];
+        float g = gr[i] * scale;
+        if (use_l2) g = fmaf(pi, wd, g);
+        pi = pi * decay;
+        float m = fmaf(m_[i], b1, g * o1);
+        float v = fmaf(v_[i], b2, (g * o2) * g);
+        m_[i] = m;
+        v_[i] = v;
+        float d = sqrtf(v / bc2) + eps;
+        pi = fmaf(g / d, c1, pi);
+        p[i] = fmaf(m / d, c2, pi);
+    }
+}
+
+void vo_nadam(float *p, const float *g, float *s0, float *s1, float *s2, int64_t n, const float *k) {
+    (void) s2;
+    SPLIT(n, nadam_range(p + lo, g + lo, s0 + lo, s1 + lo, hi - lo, k));
+}
+
+/* k: decay, wd, use_l2, b1, o1, b2, o2, eps, neg_k, rectified, scale (RAdamStep) */
+static void radam_range(float *restrict p, const float *restrict gr, float *restrict m_, float *restrict v_,
+                        int64_t n, const float *k) {
+    const float decay = k[0], wd = k[1], b1 = k[3], o1 = k[4], b2 = k[5], o2 = k[6], eps = k[7], neg_k = k[8];
+    const float scale = k[10];
+    const int use_l2 = k[2] != 0, rectified = k[9] != 0;
+    for (int64_t i = 0; i < n; i++) {
+        float pi = p[i];
+        float g = gr[i] * scale;
+        if (use_l2) g = fmaf(pi, wd, g);
+        pi = pi * decay;
+        float m = fmaf(m_[i], b1, g * o1);
+        float v = fmaf(v_[i], b2, (g * o2) * g);
+        m_[i] = m;
+        v_[i] = v;
+        float d = rectified ? m / (sqrtf(v) + eps) : m;
+        p[i] = fmaf(d, neg_k, pi);
+    }
+}
+
+void vo_radam(float *p, const float *g, float *s0, float *s1, float *s2, int64_t n, const float *k) {
+    (void) s2;
+    SPLIT(n, radam_range(p + lo, g + lo, s0 + lo, s1 + lo, hi - lo, k));
+}
+
+/* k: neg_lr, rho, one_minus_rho, eps, wd, use_wd, scale (AdadeltaStep) */
+static void adadelta_range(float *restrict p, const float *restrict gr, float *restrict sa_, float *restrict ad_,
+                           int64_t n, const float *k) {
+    const float neg_lr = k[0], rho = k[1], c1 = k[2], eps = k[3], wd = k[4], scale = k[6];
+    const int use_wd = k[5] != 0;
+    for (int64_t i = 0; i < n; i++) {
+        float pi = p[i];
+        float g = gr[i] * scale;
+        if (use_wd) g = fmaf(pi, wd, g);
+        float sa = fmaf(sa_[i], rho, (g * c1) * g);
+        sa_[i] = sa;
+        float ad = ad_[i];
+        float d = sqrtf(ad + eps) / sqrtf(sa + eps) * g;
+        ad_[i] = fmaf(ad, rho, (d * c1) * d);
+        p[i] = fmaf(d, neg_lr, pi);
+    }
+}
+
+void vo_adadelta(float *p, const float *g, float *s0, float *s1, float *s2, int64_t n, const float *k) {
+    (void) s2;
+    SPLIT(n, adadelta_range(p + lo, g + lo, s0 + lo, s1 + lo, hi - lo, k));
+}
+
+/* k: lr, eta_minus, eta_plus, step_min, step_max, first_step, scale (RpropStep); state: prev, step_size. The clamp
+ * is Math.min(Math.max(x, lo), hi) with compares: they differ from Math's only for NaN, which step sizes never are. */
+static void rprop_range(float *restrict p, const float *restrict gr, float *restrict prev_, float *restrict ss_,
+                        int64_t n, const float *k) {
+    const float lr = k[0], eta_minus = k[1], eta_plus = k[2], lo_ = k[3], hi_ = k[4], scale = k[6];
+    const int first = k[5] != 0;
+    for (int64_t i = 0; i < n; i++) {
+        float pi = p[i];
+        float g = gr[i] * scale;
+        float s = g * prev_[i];
+        float f = s > 0 ? eta_plus : (s < 0 ? eta_minus : 1.0f);
+        float x = (first ? lr : ss_[i]) * f;
+        x = x > lo_ ? x : lo_;
+        x = x < hi_ ? x : hi_;
+        ss_[i] = x;
+        g = s < 0 ? 0.0f : g;
+        p[i] = fmaf(jsignum(g), -x, pi);
+        prev_[i] = g;
+    }
+}
+
+void vo_rprop(float *p, const float *g, float *s0, float *s1, float *s2, int64_t n, const float *k) {
+    (void) s2;
+    SPLIT(n, rprop_range(p + lo, g + lo, s0 + lo, s1 + lo, hi - lo, k));
+}
+
+/* k: decay, neg_eta, mu, average, wd, use_wd, scale (AsgdStep); state: ax. */
+static void asgd_range(float *restrict p, const float *restrict gr, float *restrict ax_, int64_t n, const float *k) {
+    const float decay = k[0], neg_eta = k[1], mu = k[2], wd = k[4], scale = k[6];
+    const int average = k[3] != 0, use_wd = k[5] != 0;
+    for (int64_t i = 0; i < n; i++) {
+        float pi = p[i];
+        float g = gr[i] * scale;
+        if (use_wd) g = fmaf(pi, wd, g);
+        pi = fmaf(g, neg_eta, pi * decay);
+        p[i] = pi;
+        if (average) {
+            float ax = ax_[i];
+            ax_[i] = ax + (pi - ax) * mu;
+        } else {
+            ax_[i] = pi;
+        }
+    }
+}
+
+void vo_asgd(float *p, const float *g, float *s0, float *s1, float *s2, int64_t n, const float *k) {
+    (void) s1; (void) s2;
+    SPLIT(n, asgd_range(p + lo, g + lo, s0 + lo, hi - lo, k));
 }

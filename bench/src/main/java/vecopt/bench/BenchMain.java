@@ -283,7 +283,7 @@ public final class BenchMain {
                     new String[][]{{"sgd", "momentum"}, {"memory", "offheap"}, {"size", S16M}}));
             runs.add(new Run(nat ? "StepBench\\.(step|nativeC)$" : "StepBench\\.step$",
                     new String[][]{{"optimizer", "adamw"}, {"memory", "offheap"}, {"size", S16M}, {"threads", "1", "2"}}));
-            runs.add(new Run("StepBench\\.step$",
+            runs.add(new Run(nat ? "StepBench\\.(step|nativeC)$" : "StepBench\\.step$",
                     new String[][]{{"optimizer", "adagrad", "rmsprop", "rmsprop_centered_momentum", "lion", "adamax",
                             "nadam", "radam", "adadelta", "rprop", "asgd"}, {"memory", "offheap"}, {"size", S16M}, {"threads", "1"}}));
             runs.add(new Run(nat ? "ClipBench\\.(norm|nativeNorm|fusedClipAdamW|clipThenAdamW|nativeC)$"
@@ -313,7 +313,7 @@ public final class BenchMain {
             runs.add(new Run(nat ? "StepBench\\.(step|nativeC)$" : "StepBench\\.step$",
                     new String[][]{{"optimizer", "adamw", "amsgrad", "momentum"}, {"memory", "offheap"},
                             {"size", S32K, S64M}, {"threads", "1", "2"}}));
-            runs.add(new Run("StepBench\\.step$", // no native peer of these yet: against the ceiling only
+            runs.add(new Run(nat ? "StepBench\\.(step|nativeC)$" : "StepBench\\.step$", // each with its native peer
                     new String[][]{{"optimizer", "adagrad", "rmsprop", "rmsprop_centered_momentum", "lion", "adamax",
                             "nadam", "radam", "adadelta", "rprop", "asgd"}, {"memory", "offheap"}, {"size", S32K, S64M}, {"threads", "1", "2"}}));
             runs.add(new Run("ClipBench\\.", new String[][]{{"size", S32K, S64M}, {"threads", "1", "2"}}));

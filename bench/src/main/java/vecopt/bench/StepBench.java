@@ -1,6 +1,7 @@
 package vecopt.bench;
 
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -65,11 +66,10 @@ public class StepBench {
     public int threads;
 
     /**
-     * "adamw", "amsgrad" (AdamW with AMSGrad: 36 bytes per parameter), "momentum", or one of the optimizers with no
-     * native peer yet (their {@code nativeC} refuses to run): "adagrad" (12), "rmsprop" (plain: 12),
-     * "rmsprop_centered_momentum" (28), "lion" (20), "adamax" (28), "nadam" (28), "radam" (28), "adadelta" (28), "rprop" (28), "asgd" (averaging, t0 0: 20); bytes per
-     * parameter in
-     * {@link Catalog}.
+     * "adamw", "amsgrad" (AdamW with AMSGrad: 36 bytes per parameter), "momentum", or one of the optimizers run
+     * through {@code Kernels.update}, whose {@code nativeC} is their peer in {@link UpdatePeers}: "adagrad",
+     * "rmsprop" (plain), "rmsprop_centered_momentum", "lion", "adamax", "nadam", "radam", "adadelta", "rprop",
+     * "asgd" (averaging, t0 0); bytes per parameter in {@link Catalog}.
      */
     @Param({"adamw", "amsgrad", "momentum", "adagrad", "rmsprop", "rmsprop_centered_momentum", "lion", "adamax",
             "nadam", "radam", "adadelta", "rprop", "asgd"})
@@ -81,6 +81,9 @@ public class StepBench {
     private AdamScalars adam;
     private SgdScalars sgd;
     private boolean isAdam;
+    private String peer; // the native update peer of the optimizers after AdamW and SGD, or null
+    private int peerStates;
+    private MemorySegment peerScalars;
 
     @Setup(Level.Trial)
     public void setUp(BenchmarkParams params) {
@@ -92,19 +95,21 @@ public class StepBench {
             default -> throw new IllegalArgumentException("optimizer must be adamw, amsgrad, momentum, adagrad,"
                     + " rmsprop, rmsprop_centered_momentum, lion, adamax, nadam, radam, adadelta, rprop or asgd, got '" + optimizer + "'");
         };
-        boolean hasNative = isAdam || optimizer.equals("momentum");
         adam = AdamScalars.of(optimizer.equals("amsgrad") ? "amsgrad" : "adamw", 1000);
         sgd = SgdScalars.of("momentum");
         if (params.getBenchmark().endsWith(".nativeC")) {
-            if (!hasNative) {
-                throw new UnsupportedOperationException("no native C peer of " + optimizer + " yet: run"
-                        + " StepBench.step alone for it");
-            }
             NativeKernels.require();
             buffers = Buffers.allocate(memory, "staggered", size, 5)
                     .fill(0, -0.05f, 0.05f, 1).fill(1, -0.01f, 0.01f, 2).fill(2, -0.001f, 0.001f, 3)
                     .fill(3, 1e-6f, 1e-4f, 4).fill(4, 1e-6f, 1e-4f, 5);
             NativeKernels.setThreads(threads);
+            if (!isAdam && !optimizer.equals("momentum")) { // the engine's steady-state constants, read from its step
+                buffers.fill(2, 1e-6f, 1e-4f, 3); // every first state positive, as sums and averages of squares are
+                peer = UpdatePeers.peerOf(optimizer);
+                peerStates = UpdatePeers.stateCount(optimizer);
+                arena = Arena.ofShared();
+                peerScalars = UpdatePeers.scalars(peer, UpdatePeers.steady(optimizer, 3e-4), arena);
+            }
             return;
         }
         Storage p, g;
@@ -166,7 +171,11 @@ public class StepBench {
 
     @Benchmark
     public void nativeC() {
-        if (adam.amsgrad) {
+        if (peer != null) {
+            UpdatePeers.run(peer, buffers.segment(0), buffers.segment(1), buffers.segment(2),
+                    peerStates > 1 ? buffers.segment(3) : MemorySegment.NULL,
+                    peerStates > 2 ? buffers.segment(4) : MemorySegment.NULL, size, peerScalars);
+        } else if (adam.amsgrad) {
             NativeKernels.amsgrad(buffers.segment(0), buffers.segment(1), buffers.segment(2), buffers.segment(3),
                     buffers.segment(4), size, adam);
         } else if (isAdam) {

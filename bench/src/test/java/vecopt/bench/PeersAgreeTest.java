@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.function.Consumer;
@@ -11,6 +12,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import vecopt.kernel.Chunk;
 import vecopt.kernel.KernelProvider;
+import vecopt.kernel.UpdateStep;
 
 /**
  * The peers compute the engine's formula, not something cheaper: after a few steps on the same inputs the plain Java
@@ -68,6 +70,54 @@ class PeersAgreeTest {
             NativeKernels.setThreads(1);
         } else {
             assertNotNull(NativeKernels.unavailableReason());
+        }
+    }
+
+    /**
+     * The optimizers run through {@code Kernels.update}: the native peer, fed the floats of the engine's own prepared
+     * step, holds bitwise the engine's parameters and state after a few steps, on one and two threads.
+     */
+    @ParameterizedTest
+    @CsvSource({"adagrad, heap", "rmsprop, offheap", "rmsprop_centered_momentum, heap", "lion, offheap",
+            "adamax, heap", "nadam, offheap", "radam, heap", "adadelta, offheap", "rprop, heap", "asgd, offheap"})
+    void updatePeersMatchTheEngineBitForBit(String optimizer, String memory) {
+        UpdateStep step = UpdatePeers.steady(optimizer, 3e-4);
+        int states = UpdatePeers.stateCount(optimizer);
+        float[][] engine = update(memory, states, b -> {
+            MemorySegment[] s = new MemorySegment[states];
+            for (int i = 0; i < states; i++) {
+                s[i] = b.segment(2 + i);
+            }
+            KernelProvider.kernels().update(new Chunk(b.segment(0), b.segment(1), s, 0, N, 0, 0), step);
+        });
+        if (NativeKernels.available()) {
+            String peer = UpdatePeers.peerOf(optimizer);
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment k = UpdatePeers.scalars(peer, step, arena);
+                for (int threads : new int[]{1, 2}) {
+                    NativeKernels.setThreads(threads);
+                    assertArrayEquals2(engine, update(memory, states, b -> UpdatePeers.run(peer, b.segment(0),
+                            b.segment(1), b.segment(2), states > 1 ? b.segment(3) : MemorySegment.NULL,
+                            states > 2 ? b.segment(4) : MemorySegment.NULL, N, k)),
+                            optimizer + " native C on " + threads + " threads");
+                }
+            }
+            NativeKernels.setThreads(1);
+        } else {
+            assertNotNull(NativeKernels.unavailableReason());
+        }
+    }
+
+    private static float[][] update(String memory, int states, Consumer<Buffers> step) {
+        try (Buffers b = Buffers.allocate(memory, "staggered", N, 2 + states)) {
+            b.fill(0, -0.05f, 0.05f, 1).fill(1, -0.01f, 0.01f, 2);
+            for (int i = 0; i < states; i++) {
+                b.fill(2 + i, 1e-6f, 1e-4f, 3 + i); // positive: sums and averages of squares, step sizes
+            }
+            for (int s = 0; s < STEPS; s++) {
+                step.accept(b);
+            }
+            return snapshot(b, 2 + states);
         }
     }
 
