@@ -170,7 +170,41 @@ def bytes_to_floats(data):
 # vecopt checkpoints from and to PyTorch state dicts
 # ---------------------------------------------------------------------------------------------------------------
 
-KINDS = {"AdamW": "AdamW", "Adam": "Adam", "SGD": "Sgd"}
+KINDS = {"AdamW": "AdamW", "Adam": "Adam", "SGD": "Sgd", "Adagrad": "Adagrad", "RMSprop": "Rmsprop",
+         "Adamax": "Adamax", "NAdam": "NAdam", "RAdam": "RAdam", "Adadelta": "Adadelta", "Rprop": "Rprop",
+         "ASGD": "Asgd"}
+
+# The optimizers after AdamW, Adam and SGD: vecopt's state variables (in its buffer order), the scalar state PyTorch
+# keeps per tensor and vecopt per group, and the group options under the names vecopt.checkpoint.OptionFields gives.
+OTHER_STATE = {"Adagrad": ["sum"], "Adamax": ["exp_avg", "exp_inf"], "NAdam": ["exp_avg", "exp_avg_sq"],
+               "RAdam": ["exp_avg", "exp_avg_sq"], "Adadelta": ["square_avg", "acc_delta"],
+               "Rprop": ["prev", "step_size"], "Asgd": ["ax"]}
+OTHER_SCALARS = {"NAdam": ["mu_product"], "Asgd": ["eta", "mu"]}
+
+
+def _other_options(kind, g):
+    if kind == "Adagrad":
+        return {"lr_decay": g["lr_decay"], "weight_decay": g["weight_decay"],
+                "initial_accumulator_value": g["initial_accumulator_value"], "eps": g["eps"]}
+    if kind == "Rmsprop":
+        return {"alpha": g["alpha"], "eps": g["eps"], "weight_decay": g["weight_decay"], "momentum": g["momentum"],
+                "centered": bool(g["centered"])}
+    if kind == "Adamax":
+        return {"beta1": g["betas"][0], "beta2": g["betas"][1], "eps": g["eps"], "weight_decay": g["weight_decay"]}
+    if kind in ("NAdam", "RAdam"):
+        o = {"beta1": g["betas"][0], "beta2": g["betas"][1], "eps": g["eps"], "weight_decay": g["weight_decay"]}
+        if kind == "NAdam":
+            o["momentum_decay"] = g["momentum_decay"]
+        o["decoupled_weight_decay"] = bool(g.get("decoupled_weight_decay", False))
+        return o
+    if kind == "Adadelta":
+        return {"rho": g["rho"], "eps": g["eps"], "weight_decay": g["weight_decay"]}
+    if kind == "Rprop":
+        return {"eta_minus": g["etas"][0], "eta_plus": g["etas"][1], "step_size_min": g["step_sizes"][0],
+                "step_size_max": g["step_sizes"][1]}
+    if kind == "Asgd":
+        return {"lambd": g["lambd"], "alpha": g["alpha"], "t0": g["t0"], "weight_decay": g["weight_decay"]}
+    raise ValueError("no option mapping for %s" % kind)
 
 
 def _num(x):
@@ -196,6 +230,14 @@ def state_dicts_to_vecopt(path, model_sd, optim_sd, param_names, optimizer_class
     ordered = [n for names in param_names for n in names]
     if kind == "Sgd":
         state_names = ["momentum_buffer"] if any(g["momentum"] != 0 and g["params"] for g in groups) else []
+    elif kind == "Rmsprop":
+        state_names = ["square_avg"]
+        if any(g["momentum"] > 0 and g["params"] for g in groups):
+            state_names.append("momentum_buffer")
+        if any(g["centered"] and g["params"] for g in groups):
+            state_names.append("grad_avg")
+    elif kind in OTHER_STATE:
+        state_names = OTHER_STATE[kind]
     else:
         state_names = ["exp_avg", "exp_avg_sq"]
         if any(g.get("amsgrad", False) and g["params"] for g in groups):
@@ -227,12 +269,26 @@ def state_dicts_to_vecopt(path, model_sd, optim_sd, param_names, optimizer_class
             options = {"momentum": _num(g["momentum"]), "dampening": _num(g["dampening"]),
                        "weight_decay": _num(g["weight_decay"]), "nesterov": bool(g["nesterov"]),
                        "lr_scale": _num(g["lr"] / base_lr)}
+        elif kind not in ("AdamW", "Adam"):
+            options = {k: (v if isinstance(v, bool) else _num(v)) for k, v in _other_options(kind, g).items()}
+            options["lr_scale"] = _num(g["lr"] / base_lr)
+            options["maximize"] = bool(g.get("maximize", False))
         else:
             options = {"beta1": _num(g["betas"][0]), "beta2": _num(g["betas"][1]), "eps": _num(g["eps"]),
                        "weight_decay": _num(g["weight_decay"]), "amsgrad": bool(g.get("amsgrad", False)),
                        "lr_scale": _num(g["lr"] / base_lr)}
-        group_meta.append({"name": g.get("name") or ("default" if gi == 0 else "group%d" % gi), "steps": g_steps,
-                           "options": options, "tensors": names})
+        meta_g = {"name": g.get("name") or ("default" if gi == 0 else "group%d" % gi), "steps": g_steps}
+        if kind in OTHER_SCALARS:  # one value per group in vecopt: every tensor of the group must hold the same
+            scalars = {}
+            for s in OTHER_SCALARS[kind]:
+                values = {float(optim_sd["state"][idx][s]) for idx in g["params"] if s in optim_sd["state"].get(idx, {})}
+                if len(values) > 1:
+                    raise ValueError("group %d: its parameters have different %s %s" % (gi, s, sorted(values)))
+                scalars[s] = values.pop() if values else (1.0 if s in ("mu_product", "mu") else 0.0)
+            meta_g["state"] = scalars
+        meta_g["options"] = options
+        meta_g["tensors"] = names
+        group_meta.append(meta_g)
     for name in ordered:
         p = model_sd[name]
         idx = [i for i, n in index_to_name.items() if n == name][0]
@@ -269,6 +325,8 @@ def vecopt_to_state_dicts(path):
     groups = json.loads(meta["groups"])
     state_names = json.loads(meta["optimizer.state"])
     kind = meta["optimizer"]
+    if kind not in ("AdamW", "Adam", "Sgd"):
+        raise SafetensorsError("%s: to-torch converts AdamW, Adam and Sgd checkpoints; %s is not done yet" % (path, kind))
     lr = float(meta.get("user.torch.lr", "0.001"))
 
     def tensor(name, shape):
@@ -327,14 +385,15 @@ def save_training_checkpoint(path, model, optimizer, step):
 # ---------------------------------------------------------------------------------------------------------------
 
 def make_fixture(directory):
-    """Trains a tiny model 3 steps with AdamW (two groups) and with SGD-momentum in PyTorch on fixed gradients, and
+    """Trains a tiny model 3 steps with AdamW (two groups), SGD-momentum, NAdam (L2) and ASGD (averaging from step 4,
+    t0 1) in PyTorch on fixed gradients, and
     writes each state as a vecopt checkpoint, with the gradients of step 4, its lr, and PyTorch's parameters and
     state after step 4 as extra tensors, for vecopt's test to compare its own step 4 against."""
     import copy
     import torch
     os.makedirs(directory, exist_ok=True)
     shapes = {"fc1.weight": (4, 3), "fc1.bias": (4,), "fc2.weight": (2, 4), "fc2.bias": (2,)}
-    for kind in ("AdamW", "SGD"):
+    for kind in ("AdamW", "SGD", "NAdam", "ASGD"):
         gen = torch.Generator().manual_seed(1234)
         params = {n: torch.nn.Parameter(torch.randn(s, generator=gen)) for n, s in shapes.items()}
         decay = [params["fc1.weight"], params["fc2.weight"]]
@@ -345,11 +404,21 @@ def make_fixture(directory):
             opt = torch.optim.AdamW([{"params": decay, "name": "default"},
                                      {"params": no_decay, "weight_decay": 0.0, "name": "no_decay"}], lr=lr,
                                     betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01, foreach=False)
-        else:
+        elif kind == "SGD":
             lr = 0.1
             opt = torch.optim.SGD([{"params": decay, "name": "default"},
                                    {"params": no_decay, "weight_decay": 0.0, "name": "no_decay"}], lr=lr,
                                   momentum=0.9, weight_decay=1e-4, foreach=False)
+        elif kind == "NAdam":
+            lr = 1e-2
+            opt = torch.optim.NAdam([{"params": decay, "name": "default"},
+                                     {"params": no_decay, "weight_decay": 0.0, "name": "no_decay"}], lr=lr,
+                                    betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01, foreach=False)
+        else:
+            lr = 0.1
+            opt = torch.optim.ASGD([{"params": decay, "name": "default"},
+                                    {"params": no_decay, "weight_decay": 0.0, "name": "no_decay"}], lr=lr,
+                                   lambd=0.05, alpha=0.75, t0=1.0, weight_decay=1e-4, foreach=False)
 
         def grads():
             for n in shapes:
@@ -375,11 +444,11 @@ def make_fixture(directory):
                               strings={"torch.version": torch.__version__, "torch.next_lr": repr(lr),
                                        "made_by": "tools/torch_checkpoint.py make-fixture"},
                               extra_tensors=extras)
-        # the way back: the converted file gives PyTorch the same state it was made from
-        back_model, back_optim, back_names, back_cls, back_step = vecopt_to_state_dicts(path)
-        assert back_names == names and back_step == 3 and back_cls == kind
-        for n in shapes:
-            assert torch.equal(back_model[n], model_sd[n]), n
+        if kind in ("AdamW", "SGD"):  # the way back (to-torch converts these): the state it was made from
+            back_model, back_optim, back_names, back_cls, back_step = vecopt_to_state_dicts(path)
+            assert back_names == names and back_step == 3 and back_cls == kind
+            for n in shapes:
+                assert torch.equal(back_model[n], model_sd[n]), n
         print("wrote", path)
 
 
