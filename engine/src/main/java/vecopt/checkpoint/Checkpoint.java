@@ -43,7 +43,8 @@ import vecopt.optim.Optimizer;
  * </ul>
  * {@code __metadata__} (strings): {@code format} = {@code vecopt-checkpoint}, {@code format_version} = {@code 1},
  * {@code optimizer} ({@code AdamW}, {@code Adam}, {@code Sgd}, {@code Adagrad}, {@code Rmsprop}, {@code Lion},
- * {@code Adamax}, {@code NAdam}, {@code RAdam}, {@code Adadelta}, {@code Rprop}, {@code Asgd}), {@code optimizer.steps},
+ * {@code Adamax}, {@code NAdam}, {@code RAdam}, {@code Adadelta}, {@code Rprop}, {@code Asgd}),
+ * {@code optimizer.steps},
  * {@code optimizer.skipped_steps}, {@code optimizer.state} (JSON array of the state variables),
  * {@code optimizer.clip_grad_norm} (0.0: off), {@code optimizer.on_non_finite}, {@code optimizer.check_params},
  * {@code groups} (JSON array of {@code {"name", "steps", "options": {PyTorch's option names}, "tensors": [...]}},
@@ -274,7 +275,8 @@ public final class Checkpoint {
                         for (Object g : groups) {
                             if (g instanceof Map<?, ?> m) {
                                 Object t = m.get("tensors");
-                                b.append(String.format(Locale.ROOT, "  group '%s': %s updates, %d tensors, options %s%s%n",
+                                b.append(String.format(Locale.ROOT,
+                                        "  group '%s': %s updates, %d tensors, options %s%s%n",
                                         m.get("name"), m.get("steps"), t instanceof List<?> l ? l.size() : 0,
                                         m.get("options"), m.containsKey("state") ? ", state " + m.get("state") : ""));
                             }

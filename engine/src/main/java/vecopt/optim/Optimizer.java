@@ -501,8 +501,9 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
      * Takes over the training state of {@code previous}, an optimizer of the same kind over (partly) other buffers:
      * for every tensor of this optimizer that {@code previous} also has (same name), its state variables
      * ({@link #stateNames()}) are copied; the step counter and the scalar state (NAdam's {@code mu_product},
-     * ASGD's {@code eta} and {@code mu}) of every group come from {@code previous}'s group of the same name, and the optimizer's step and skipped-step counts from {@code previous}. Tensors {@code previous}
-     * does not have keep zeroed state. The next {@link #step(double)} is then the one {@code previous} would have
+     * ASGD's {@code eta} and {@code mu}) of every group come from {@code previous}'s group of the same name, and the
+     * optimizer's step and skipped-step counts from {@code previous}. Tensors {@code previous} does not have keep
+     * zeroed state. The next {@link #step(double)} is then the one {@code previous} would have
      * taken, bit for bit, for the tensors both have.
      *
      * <p>For a trainer whose tensors moved in memory (an autograd stack that swapped a parameter's storage): build an
