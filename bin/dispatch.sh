@@ -75,7 +75,10 @@ else
   [ $# -gt 0 ] && shift
 fi
 case "$cmd" in
-  train)      run_java examples vecopt.examples.train.TrainMain "$@" ;;
+  # The main job trains a DJL (PyTorch) transformer: PyTorch's OpenMP threads sleep when idle instead of spinning
+  # against vecopt's pool (TrainMain sets PyTorch's own thread count, --torch-threads).
+  train)      export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
+              run_java djl vecopt.djl.train.TrainMain "$@" ;;
   quickstart) run_java examples vecopt.examples.QuickStart "$@" ;;
   test)
     need_maven
