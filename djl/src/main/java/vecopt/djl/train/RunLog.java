@@ -20,6 +20,8 @@ public final class RunLog {
     final double[] modelMillis;
     final double[] optimizerMillis;
     int evals;
+    final double[] skippedAsDouble; // mirrors of skipped and evalStep, for saving the history in a checkpoint
+    final double[] evalStepAsDouble;
     float[] finalParams;
     /** What the health monitor found in this run, oldest first. */
     List<Finding> findings = List.of();
@@ -38,6 +40,8 @@ public final class RunLog {
         optimizerMillis = new double[steps];
         evalStep = new int[maxEvals];
         evalLoss = new double[maxEvals];
+        skippedAsDouble = new double[steps];
+        evalStepAsDouble = new double[maxEvals];
     }
 
     void addEval(int step, double loss) {

@@ -9,7 +9,7 @@ import java.util.List;
  * flag or value throws, naming it.
  */
 record TrainFlags(TrainConfig config, List<Recipe> recipes, Path out, Progress.Mode progress, boolean help,
-                  int torchThreads) {
+                  int torchThreads, RunCheckpoints checkpoints, boolean recipesGiven) {
     static final int DEFAULT_VOCAB = 32;
     static final int DEFAULT_CONTEXT = 32;
     static final int DEFAULT_WIDTH = 128;
@@ -37,6 +37,9 @@ record TrainFlags(TrainConfig config, List<Recipe> recipes, Path out, Progress.M
               --torch-threads N   PyTorch's threads for forward and backward (default: available processors)
               --out DIR           where the chart, table and CSV go (default out/)
               --progress bar|lines|none   progress display on stderr (default: bar on a terminal, else lines)
+              --checkpoint-every N    save a checkpoint every N steps, in the background (default 0: none)
+              --checkpoint-dir DIR    where checkpoints go, one directory per recipe (default OUT/checkpoints)
+              --resume FILE       continue the run a checkpoint was saved from (its recipe; the same settings)
             """.formatted(DEFAULT_STEPS, DEFAULT_LR, String.join(",", Recipe.ALL.stream().map(Recipe::name).toList()),
             DEFAULT_BATCH, DEFAULT_WIDTH, DEFAULT_LAYERS, DEFAULT_HEADS, DEFAULT_CONTEXT, DEFAULT_VOCAB);
 
@@ -50,6 +53,10 @@ record TrainFlags(TrainConfig config, List<Recipe> recipes, Path out, Progress.M
         Path out = Path.of("out");
         Progress.Mode progress = defaultProgress();
         boolean help = false;
+        int checkpointEvery = 0;
+        Path checkpointDir = null;
+        Path resume = null;
+        boolean recipesGiven = false;
         for (int i = 0; i < args.length; i++) {
             String flag = args[i];
             if (flag.equals("-h") || flag.equals("--help")) {
@@ -85,7 +92,18 @@ record TrainFlags(TrainConfig config, List<Recipe> recipes, Path out, Progress.M
                 case "--seed" -> seed = longValue(flag, value);
                 case "--lr" -> lr = doubleValue(flag, value);
                 case "--out" -> out = Path.of(value);
-                case "--recipes" -> recipes = recipes(value);
+                case "--recipes" -> {
+                    recipes = recipes(value);
+                    recipesGiven = true;
+                }
+                case "--checkpoint-every" -> {
+                    checkpointEvery = intValue(flag, value);
+                    if (checkpointEvery < 0) {
+                        throw new IllegalArgumentException("--checkpoint-every must be >= 0, got " + value);
+                    }
+                }
+                case "--checkpoint-dir" -> checkpointDir = Path.of(value);
+                case "--resume" -> resume = Path.of(value);
                 case "--progress" -> progress = switch (value) {
                     case "bar" -> Progress.Mode.BAR;
                     case "lines" -> Progress.Mode.LINES;
@@ -103,7 +121,9 @@ record TrainFlags(TrainConfig config, List<Recipe> recipes, Path out, Progress.M
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("bad flag value: " + e.getMessage(), e);
         }
-        return new TrainFlags(cfg, recipes, out, progress, help, torchThreads);
+        RunCheckpoints checkpoints = new RunCheckpoints(checkpointEvery,
+                checkpointDir != null ? checkpointDir : out.resolve("checkpoints"), resume);
+        return new TrainFlags(cfg, recipes, out, progress, help, torchThreads, checkpoints, recipesGiven);
     }
 
     /**

@@ -42,6 +42,22 @@ public final class TrainMain {
         System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
         PrintStream out = System.out;
         TrainConfig cfg = flags.config();
+        List<Recipe> recipes = flags.recipes();
+        if (flags.checkpoints().resume() != null) { // a resume continues the one recipe its checkpoint is of
+            String name;
+            try (vecopt.checkpoint.SafetensorsFile f = vecopt.checkpoint.SafetensorsFile.open(
+                    flags.checkpoints().resume())) {
+                name = f.metadata().get("user.recipe");
+            }
+            if (name == null || (flags.recipesGiven() && !flags.recipes().equals(List.of(Recipe.named(name))))) {
+                System.err.println("vecopt train: " + flags.checkpoints().resume() + " is a checkpoint of recipe '"
+                        + name + "'; resume it alone (--recipes " + name + " or no --recipes)");
+                System.exit(2);
+                return;
+            }
+            recipes = List.of(Recipe.named(name));
+            out.println("vecopt train: resuming recipe '" + name + "' from " + flags.checkpoints().resume());
+        }
         long t0 = System.nanoTime();
         MarkovTask task = cfg.task();
         MarkovTask.Split data = task.generate(cfg.trainCount(), cfg.heldOutCount(), cfg.context(), cfg.seed());
@@ -61,8 +77,8 @@ public final class TrainMain {
                 vecopt.optim.Optimizer.defaultKernels());
         Progress progress = new Progress(flags.progress(), System.err);
         List<RunLog> logs = new ArrayList<>();
-        for (Recipe r : flags.recipes()) {
-            logs.add(TrainingRun.run(cfg, r, data, progress));
+        for (Recipe r : recipes) {
+            logs.add(TrainingRun.run(cfg, r, data, progress, flags.checkpoints()));
         }
         out.println();
         Summary.print(out, logs, cfg, floor);

@@ -12,7 +12,10 @@ import ai.djl.training.GradientCollector;
 import ai.djl.training.Trainer;
 import ai.djl.training.initializer.NormalInitializer;
 import ai.djl.util.Pair;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.SplittableRandom;
+import vecopt.checkpoint.BackgroundSave;
 import vecopt.clip.NonFinite;
 import vecopt.djl.VecoptStep;
 import vecopt.djl.gpt.Gpt;
@@ -110,6 +113,12 @@ public final class TrainingRun {
     }
 
     public static RunLog run(TrainConfig cfg, Recipe recipe, MarkovTask.Split data, Listener listener) {
+        return run(cfg, recipe, data, listener, RunCheckpoints.NONE);
+    }
+
+    /** As above, saving checkpoints and/or resuming from one as {@code checkpoints} says. */
+    static RunLog run(TrainConfig cfg, Recipe recipe, MarkovTask.Split data, Listener listener,
+                      RunCheckpoints checkpoints) {
         int steps = cfg.steps();
         Schedule schedule = recipe.schedule(cfg.peakLr(), steps);
         RunLog log = new RunLog(recipe, steps, recipe.warmupSteps(steps), steps / cfg.evalEvery() + 2);
@@ -143,8 +152,21 @@ public final class TrainingRun {
                 if (recipe.clips()) {
                     mb.clipGradNorm(recipe.clipNorm());
                 }
-                Monitor monitor = mb.build();
-                for (int s = 0; s < steps; s++) {
+                Monitor monitor = mb.build(); // a resumed run's monitor has not seen the steps before it
+                int start = 0;
+                if (checkpoints.resume() != null) {
+                    // Binding needs gradients: one forward and backward pass (on the first batch; bind() zeroes
+                    // the gradients again), then the checkpoint writes parameters and moments into the bound memory.
+                    train.slice(0, batch, inputs, targets);
+                    forwardBackward(trainer, inputs, targets, batch, t);
+                    start = checkpoints.resumeInto(step.bind(), cfg, log);
+                    for (int s = 0; s < start; s++) { // the batch order of the steps already run, replayed
+                        cursor = nextBatch(order, cursor, batch, shuffler);
+                        cursor += batch;
+                    }
+                }
+                BackgroundSave saver = null;
+                for (int s = start; s < steps; s++) {
                     if (s % cfg.evalEvery() == 0) {
                         log.addEval(s, evaluate(trainer, data.heldOut(), evalInputs, evalTargets));
                     }
@@ -152,20 +174,10 @@ public final class TrainingRun {
                     train.gather(order, cursor, batch, inputs, targets);
                     cursor += batch;
                     long t0 = System.nanoTime();
-                    double loss;
-                    try (NDManager scratch = trainer.getManager().newSubManager()) {
-                        NDArray in = scratch.create(inputs, new Shape(batch, t));
-                        NDArray target = scratch.create(targets, new Shape(batch, t));
-                        try (GradientCollector gc = trainer.newGradientCollector()) {
-                            NDList logits = trainer.forward(new NDList(in));
-                            NDArray l = trainer.getLoss().evaluate(new NDList(target), logits);
-                            gc.backward(l);
-                            loss = l.getFloat();
-                        }
-                    }
+                    double loss = forwardBackward(trainer, inputs, targets, batch, t);
                     long t1 = System.nanoTime();
                     double lr = schedule.lr(s);
-                    StepReport out = step.step();
+                    StepReport out = step.step(lr); // the lr of step s, also after a resume
                     long t2 = System.nanoTime();
                     log.modelMillis[s] = (t1 - t0) / 1e6;
                     log.optimizerMillis[s] = (t2 - t1) / 1e6;
@@ -177,14 +189,38 @@ public final class TrainingRun {
                     log.updateRatio[s] = out.skipped() ? Double.NaN : out.updateRatio();
                     monitor.observe(out, loss);
                     listener.stepped(s + 1, loss);
+                    if (saver == null) {
+                        saver = checkpoints.saver(step.optimizer(), recipe);
+                    } else if (step.rebinds() > 0) { // nothing in this model moves; a saver holds one optimizer
+                        throw new IllegalStateException("the model's memory moved at step " + s
+                                + ": the checkpoints' optimizer is gone");
+                    }
+                    checkpoints.maybeSave(saver, s + 1, cfg, log);
                 }
+                RunCheckpoints.finish(saver);
                 log.addEval(steps, evaluate(trainer, data.heldOut(), evalInputs, evalTargets));
                 log.findings = monitor.findings();
                 log.finalParams = parameters(model);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
             }
         }
         listener.finished(log);
         return log;
+    }
+
+    /** Forward and backward on {@code n} sequences through DJL's trainer; returns the batch's loss. */
+    private static double forwardBackward(Trainer trainer, long[] inputs, long[] targets, int n, int t) {
+        try (NDManager scratch = trainer.getManager().newSubManager()) {
+            NDArray in = scratch.create(inputs, new Shape(n, t));
+            NDArray target = scratch.create(targets, new Shape(n, t));
+            try (GradientCollector gc = trainer.newGradientCollector()) {
+                NDList logits = trainer.forward(new NDList(in));
+                NDArray l = trainer.getLoss().evaluate(new NDList(target), logits);
+                gc.backward(l);
+                return l.getFloat();
+            }
+        }
     }
 
     /** Every parameter's values, concatenated in DJL's order. */

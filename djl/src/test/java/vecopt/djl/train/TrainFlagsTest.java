@@ -57,6 +57,21 @@ class TrainFlagsTest {
         assertMessage("--seed needs a value", "--seed");
     }
 
+    @Test
+    void checkpointFlags() {
+        TrainFlags none = TrainFlags.parse();
+        assertEquals(0, none.checkpoints().every());
+        assertEquals(null, none.checkpoints().resume());
+        TrainFlags f = TrainFlags.parse("--checkpoint-every", "50", "--out", "/tmp/x", "--resume=/tmp/c.safetensors");
+        assertEquals(50, f.checkpoints().every());
+        assertEquals(Path.of("/tmp/x/checkpoints"), f.checkpoints().dir());
+        assertEquals(Path.of("/tmp/c.safetensors"), f.checkpoints().resume());
+        assertEquals(Path.of("/d"), TrainFlags.parse("--checkpoint-dir", "/d").checkpoints().dir());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> TrainFlags.parse("--checkpoint-every", "-1"));
+        assertTrue(e.getMessage().contains("--checkpoint-every must be >= 0, got -1"), e.getMessage());
+    }
+
     private static void assertMessage(String expected, String... args) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TrainFlags.parse(args));
         assertTrue(e.getMessage().contains(expected), () -> "message '" + e.getMessage() + "' lacks '" + expected + "'");
