@@ -113,8 +113,9 @@ case "$cmd" in
   help|-h|--help)
     cat <<'HELP'
 usage: ./vecopt [command] [args]
-  train          the main job, and what ./vecopt alone runs: a small MLP trained under several lr/clipping
-                 recipes; table + chart in out/ (train --help)
+  train          the main job, and what ./vecopt alone runs: a small GPT-style transformer (DJL, PyTorch
+                 engine) trained with vecopt's AdamW under seven warmup/decay/clipping/LayerNorm recipes;
+                 table + chart in out/ (train --help)
   quickstart     the smallest vecopt program: AdamW, warmup + cosine lr, gradient clipping, a few steps
   test           the test suite, then the consumer check (what CI runs; Maven options pass through)
   consumer       the consumer check alone: a separate Maven project (consumer/) built against the installed

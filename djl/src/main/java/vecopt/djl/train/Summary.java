@@ -41,7 +41,7 @@ final class Summary {
      * far, a level being the (lower) median of the up to {@link #SPIKE_WINDOW} losses before a step. Measuring from
      * the best level rather than the recent one counts every step of a blow-up that lasts (a recent median would
      * climb with it and stop counting after a few steps); the median keeps a single lucky batch from setting the
-     * level. Mini-batch noise late in training is about +-0.1 on a level near 0.8 here, far inside the factor 2.
+     * level. Mini-batch noise late in training is about +-0.2 on a level near 1.2 here, far inside the factor 2.
      */
     static int spikes(double[] loss) {
         int n = 0;

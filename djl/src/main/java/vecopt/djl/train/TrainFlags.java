@@ -17,7 +17,7 @@ record TrainFlags(TrainConfig config, List<Recipe> recipes, Path out, Progress.M
     static final int DEFAULT_LAYERS = 4;
     static final int DEFAULT_STEPS = 200;
     static final int DEFAULT_BATCH = 8;
-    static final double DEFAULT_LR = 3e-3;
+    static final double DEFAULT_LR = 6e-3;
     static final int TRAIN_SEQUENCES = 8192;
     static final int HELD_OUT_SEQUENCES = 128;
 
