@@ -69,7 +69,13 @@ public final class Gpt extends AbstractBlock {
         }
         NDArray oneHot = ids.oneHot(cfg.vocab());
         NDArray pos = ps.getValue(positions, ids.getDevice(), training);
-        NDArray posUsed = t == cfg.context() ? pos : pos.get("0:" + t);
+        NDArray posUsed = pos;
+        if (t < cfg.context()) {
+            posUsed = pos.get("0:" + t);
+            // the slice is made on the parameter's manager (the model's): moved to the input's, it is closed with
+            // the call's other arrays instead of living as long as the model
+            posUsed.attach(ids.getManager());
+        }
         NDArray x = tokens.forward(ps, new NDList(oneHot), training).singletonOrThrow().add(posUsed);
         NDList h = new NDList(x);
         for (TransformerLayer layer : layers) {

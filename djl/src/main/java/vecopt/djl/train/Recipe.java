@@ -12,10 +12,16 @@ import vecopt.schedule.WarmupSteps;
  * the decay after it, and global-norm clipping. Only these differ between the runs of a comparison; model size,
  * initial weights, data, batch order, AdamW's hyperparameters and the peak lr are shared.
  *
+ * <pre>{@code
+ * Recipe r = Recipe.named("warmup");
+ * Schedule s = r.schedule(6e-3, 200);    // Hugging Face's get_cosine_schedule_with_warmup, 20 warmup steps
+ * }</pre>
+ *
  * @param name         short name used by {@code --recipes} and in the table and chart
  * @param description  one line for the table's legend
  * @param norm         pre-LN or post-LN blocks
- * @param warmupFraction linear warmup over {@code int(fraction * steps)} steps ({@link WarmupSteps#fraction}), 0 for none
+ * @param warmupFraction linear warmup over {@code int(fraction * steps)} steps ({@link WarmupSteps#fraction}), 0 for
+ *                     none
  * @param decay        what follows the warmup
  * @param clipNorm     global gradient-norm bound, or 0 for no clipping
  */

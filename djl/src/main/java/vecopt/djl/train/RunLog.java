@@ -4,7 +4,14 @@ import java.util.Arrays;
 import java.util.List;
 import vecopt.monitor.Finding;
 
-/** Everything one recipe's run recorded, per step and per held-out evaluation, plus where the time went. */
+/**
+ * Everything one recipe's run recorded, per step and per held-out evaluation, plus where the time went.
+ *
+ * <pre>{@code
+ * RunLog log = TrainingRun.run(cfg, Recipe.named("warmup"), data, TrainingRun.Listener.SILENT);
+ * double loss = log.finalHeldOutLoss();
+ * }</pre>
+ */
 public final class RunLog {
     final Recipe recipe;
     final int steps;

@@ -5,6 +5,11 @@ import vecopt.djl.gpt.GptConfig;
 /**
  * The settings shared by every recipe of one comparison (the recipe adds the LayerNorm placement).
  *
+ * <pre>{@code
+ * TrainConfig cfg = new TrainConfig(32, 32, 128, 4, 4, 200, 8, 6e-3, 42, 1, 10, 8192, 128);
+ * MarkovTask.Split data = cfg.task().generate(cfg.trainCount(), cfg.heldOutCount(), cfg.context(), cfg.seed());
+ * }</pre>
+ *
  * @param vocab        tokens of the task and the model
  * @param context      tokens per training sequence (the model's context)
  * @param width        model width

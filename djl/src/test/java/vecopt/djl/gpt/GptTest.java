@@ -68,6 +68,40 @@ class GptTest {
         }
     }
 
+    /**
+     * A sequence shorter than the context gives the full sequence's logits at its positions (it sees the same tokens),
+     * to rounding. The two calls run the same operations on the same values; only the number of rows differs (8 and
+     * 12 positions), which lets PyTorch's matmul and reduction kernels group their float32 sums differently. A sum of
+     * k terms grouped two ways differs by at most 2 * gamma(k - 1) * sum|terms|, gamma(m) = m * 2^-24 (Higham); the
+     * longest sums here are the MLP's 128-term dot products, and each of the (layers + 1) linear stages adds at most
+     * that relative error to values of the logits' scale. Hence the bound 2 * 127 * 2^-24 * (layers + 1) *
+     * max|logit|, about 4.5e-5 of the largest logit (seen: one float ulp).
+     */
+    @Test
+    void aShorterSequenceGivesThePrefixsLogits() {
+        Engine.getEngine("PyTorch").setRandomSeed(5);
+        try (Model model = Model.newInstance("gpt", "PyTorch")) {
+            model.setBlock(new Gpt(config(GptConfig.Norm.PRE)));
+            model.getBlock().initialize(model.getNDManager(), DataType.FLOAT32, new Shape(1, T));
+            long[] a = new long[T];
+            for (int i = 0; i < T; i++) {
+                a[i] = (i * 5 + 1) % V;
+            }
+            int n = 8;
+            float[] full = logits(model, a);
+            float[] prefix = logits(model, Arrays.copyOf(a, n));
+            assertEquals(n * V, prefix.length);
+            double max = 0;
+            for (float v : full) {
+                max = Math.max(max, Math.abs(v));
+            }
+            double bound = 2 * 127 * Math.pow(2, -24) * (config(GptConfig.Norm.PRE).layers() + 1) * max;
+            for (int i = 0; i < n * V; i++) {
+                assertEquals(full[i], prefix[i], bound, "logit " + i + " (position " + i / V + ")");
+            }
+        }
+    }
+
     private static float[] logits(Model model, long[] ids) {
         try (NDManager m = model.getNDManager().newSubManager()) {
             NDList out = model.getBlock().forward(new ParameterStore(m, false),
