@@ -75,7 +75,10 @@ else
   [ $# -gt 0 ] && shift
 fi
 case "$cmd" in
-  train)      run_java examples vecopt.examples.train.TrainMain "$@" ;;
+  # The main job trains a DJL (PyTorch) transformer: PyTorch's OpenMP threads sleep when idle instead of spinning
+  # against vecopt's pool (TrainMain sets PyTorch's own thread count, --torch-threads).
+  train)      export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
+              run_java djl vecopt.djl.train.TrainMain "$@" ;;
   quickstart) run_java examples vecopt.examples.QuickStart "$@" ;;
   test)
     need_maven
@@ -110,8 +113,9 @@ case "$cmd" in
   help|-h|--help)
     cat <<'HELP'
 usage: ./vecopt [command] [args]
-  train          the main job, and what ./vecopt alone runs: a small MLP trained under several lr/clipping
-                 recipes; table + chart in out/ (train --help)
+  train          the main job, and what ./vecopt alone runs: a small GPT-style transformer (DJL, PyTorch
+                 engine) trained with vecopt's AdamW under seven warmup/decay/clipping/LayerNorm recipes;
+                 table + chart in out/ (train --help)
   quickstart     the smallest vecopt program: AdamW, warmup + cosine lr, gradient clipping, a few steps
   test           the test suite, then the consumer check (what CI runs; Maven options pass through)
   consumer       the consumer check alone: a separate Maven project (consumer/) built against the installed

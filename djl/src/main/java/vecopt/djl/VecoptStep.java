@@ -129,6 +129,24 @@ public final class VecoptStep implements AutoCloseable {
         return report;
     }
 
+    /**
+     * Binds the parameters now, as the first {@link #step()} would, and zeroes their gradients, without updating
+     * anything: a step with no update, and not counted. It is there for loading a checkpoint before the first step,
+     * which needs the optimizer: run one forward and backward pass (binding needs the gradients to exist), then
+     *
+     * <pre>{@code
+     * Checkpoint.load(file, step.bind());   // parameters (DJL's own memory), moments and step counters
+     * }</pre>
+     *
+     * @return the optimizer now bound
+     * @throws IllegalStateException as {@link #step()}
+     */
+    public Optimizer<?> bind() {
+        ensureBound();
+        binding.zeroGradients();
+        return binding.optimizer();
+    }
+
     private void ensureBound() {
         if (closedBecause != null) {
             throw new IllegalStateException("this VecoptStep is closed (" + closedBecause + ")");

@@ -32,6 +32,31 @@ class InPlaceStepTest {
     // Step 0 of the warmup has lr 0: the several-steps test goes through that too.
     private static final Schedule SCHEDULE = Schedules.warmupCosine(3e-2, 3e-3, 2, 10);
 
+    /**
+     * {@code bind()} is a step without an update: the optimizer exists and sees DJL's memory, the gradients are zero,
+     * the parameters and the optimizer's counters are untouched, and the schedule's count does not advance.
+     */
+    @Test
+    void bindBindsAndZeroesTheGradientsWithoutUpdating() {
+        try (Tiny tiny = new Tiny(3, null);
+             VecoptStep step = VecoptStep.builder(tiny.trainer).optimizer(ADAMW).schedule(SCHEDULE).build()) {
+            tiny.trainBatch();
+            Map<String, float[]> before = tiny.values();
+            Optimizer<?> opt = step.bind();
+            assertTrue(opt == step.optimizer(), "bind() returns the bound optimizer");
+            assertEquals(0, step.calls(), "not counted as a step");
+            assertEquals(0, opt.steps(), "no update counted by the optimizer");
+            Map<String, float[]> after = tiny.values();
+            for (String name : before.keySet()) {
+                assertArrayEquals(before.get(name), after.get(name), name + " unchanged");
+            }
+            for (float[] g : tiny.gradients().values()) {
+                assertArrayEquals(new float[g.length], g, "gradients zeroed by bind()");
+            }
+            assertEquals(4, step.boundParameters().size(), "the two layers' weights and biases are bound");
+        }
+    }
+
     @Test
     void firstStepIsTheAdamWFormulaOnDjlsGradientsBitForBit() {
         try (Tiny tiny = new Tiny(3, null);

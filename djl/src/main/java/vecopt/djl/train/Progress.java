@@ -1,4 +1,4 @@
-package vecopt.examples.train;
+package vecopt.djl.train;
 
 import java.io.PrintStream;
 import java.util.Locale;
@@ -42,7 +42,7 @@ final class Progress implements TrainingRun.Listener {
                 if (step == total || now - lastDraw > 100_000_000L) { // redraw at most 10 times a second
                     lastDraw = now;
                     int filled = (int) ((long) WIDTH * step / total);
-                    out.printf(Locale.ROOT, "\r  %-13s [%s%s] %3d%%  step %d/%d  loss %8.4f  %5.1fs", name,
+                    out.printf(Locale.ROOT, "\r  %-15s [%s%s] %3d%%  step %d/%d  loss %8.4f  %5.1fs", name,
                             "#".repeat(filled), ".".repeat(WIDTH - filled), 100L * step / total, step, total,
                             trainLoss, (now - startNanos) / 1e9);
                     out.flush();
@@ -53,7 +53,7 @@ final class Progress implements TrainingRun.Listener {
                 if (tenth > lastShown) {
                     lastShown = tenth;
                     if (tenth > 0) {
-                        out.printf(Locale.ROOT, "  %-13s %3d%%  step %d/%d  loss %.4f  %.1fs%n", name, tenth * 10,
+                        out.printf(Locale.ROOT, "  %-15s %3d%%  step %d/%d  loss %.4f  %.1fs%n", name, tenth * 10,
                                 step, total, trainLoss, (System.nanoTime() - startNanos) / 1e9);
                     }
                 }

@@ -1,4 +1,4 @@
-package vecopt.examples.train;
+package vecopt.djl.train;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -15,10 +15,12 @@ import vecopt.checkpoint.Restored;
 import vecopt.optim.Optimizer;
 
 /**
- * The demo's use of checkpoints: every {@code every} steps a background save of the optimizer (parameters, state,
- * counters) and of what the trainer needs to continue exactly, the run's history so far (so the summary of a resumed
- * run is the uninterrupted run's), the recipe and the settings that must not change; and the resume from such a
- * file. The batch order needs no saving: it is replayed from the seed.
+ * The main job's use of checkpoints: every {@code every} steps a background save of the optimizer bound by the DJL
+ * bridge (the model's parameters, which are DJL's own tensors, AdamW's moments, the step counters) and of what the
+ * trainer needs to continue exactly, the run's history so far (so the summary of a resumed run is the uninterrupted
+ * run's), the recipe and the settings that must not change; and the resume from such a file, which writes the
+ * parameters back into DJL's tensors. The batch order needs no saving: it is replayed from the seed; nothing else in
+ * the run is random after initialisation (no dropout).
  *
  * @param every  steps between checkpoints, 0 for none
  * @param dir    where checkpoints go (one directory per recipe under it)
@@ -30,8 +32,10 @@ record RunCheckpoints(int every, Path dir, Path resume) {
 
     /** What must be the same for a resume to continue the run the checkpoint came from. */
     static String settings(TrainConfig cfg) {
-        return String.format(Locale.ROOT, "hidden=%d steps=%d batch=%d lr=%s seed=%d optimizer=%s", cfg.hidden(),
-                cfg.steps(), cfg.batch(), Double.toString(cfg.peakLr()), cfg.seed(), cfg.optimizer());
+        return String.format(Locale.ROOT, "vocab=%d context=%d width=%d heads=%d layers=%d steps=%d batch=%d lr=%s"
+                        + " seed=%d train=%d heldOut=%d evalEvery=%d", cfg.vocab(), cfg.context(), cfg.width(),
+                cfg.heads(), cfg.layers(), cfg.steps(), cfg.batch(), Double.toString(cfg.peakLr()), cfg.seed(),
+                cfg.trainCount(), cfg.heldOutCount(), cfg.evalEvery());
     }
 
     BackgroundSave saver(Optimizer<?> opt, Recipe recipe) {
@@ -114,7 +118,6 @@ record RunCheckpoints(int every, Path dir, Path resume) {
         m.put("skipped", log.skippedAsDouble);
         m.put("evalStep", log.evalStepAsDouble);
         m.put("evalLoss", log.evalLoss);
-        m.put("evalAccuracy", log.evalAccuracy);
         return m;
     }
 

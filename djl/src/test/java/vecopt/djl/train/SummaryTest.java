@@ -1,4 +1,4 @@
-package vecopt.examples.train;
+package vecopt.djl.train;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 

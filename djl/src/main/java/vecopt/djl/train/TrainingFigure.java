@@ -1,4 +1,4 @@
-package vecopt.examples.train;
+package vecopt.djl.train;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -14,8 +14,9 @@ import vecopt.charts.Series;
 /**
  * The comparison chart of a set of runs: held-out loss (thick) and training loss (thin, faint) against step on a log
  * scale, and the learning rate against step below it, one colour per recipe, with the end of each recipe's warmup
- * dashed in both. Losses above the top of the scale (a divergence) are drawn at the top edge. The legend gives each
- * recipe's final held-out loss and accuracy and its peak training loss.
+ * dashed in both, and two levels: the uniform guess (ln vocab) and the task's floor (the source's own probabilities).
+ * Losses above the top of the scale (a divergence) are drawn at the top edge. The legend gives each recipe's final
+ * and best held-out loss and its peak training loss.
  */
 final class TrainingFigure {
     static final int WIDTH = 1100;
@@ -24,12 +25,12 @@ final class TrainingFigure {
     private TrainingFigure() {
     }
 
-    static Figure of(List<RunLog> logs, TrainConfig cfg) {
-        return Figure.column(panels(logs, cfg), WIDTH, HEIGHT, 7, 3);
+    static Figure of(List<RunLog> logs, TrainConfig cfg, double floor) {
+        return Figure.column(panels(logs, cfg, floor), WIDTH, HEIGHT, 7, 3);
     }
 
     /** The loss panel and the lr panel. */
-    static List<Panel> panels(List<RunLog> logs, TrainConfig cfg) {
+    static List<Panel> panels(List<RunLog> logs, TrainConfig cfg, double floor) {
         double lo = Double.POSITIVE_INFINITY;
         double hi = 0;
         for (RunLog l : logs) {
@@ -46,18 +47,20 @@ final class TrainingFigure {
                 }
             }
         }
-        double chance = Math.log(TeacherTask.DEFAULT.classes());
-        // a blow-up reaches 1e6: capped at 5x chance, the top of the scale still shows where the runs learn
-        double bottom = Math.max(1e-3, lo * 0.9);
-        double top = Math.max(Math.min(hi * 1.1, 5 * chance), bottom * 10);
+        double uniform = Math.log(cfg.vocab());
+        // a blow-up can reach far above the start: capped at 2x the uniform guess, the scale still shows the learning
+        double bottom = Math.max(1e-3, Math.min(lo, floor) * 0.9);
+        double top = Math.max(Math.min(hi * 1.1, 2 * uniform), bottom * 2);
 
-        Panel loss = new Panel(String.format(Locale.ROOT, "vecopt train: %s, MLP hidden %d, batch %d, peak lr %s,"
-                + " seed %d", cfg.optimizer() == OptimizerKind.ADAMW ? "AdamW" : "SGD-momentum", cfg.hidden(),
+        Panel loss = new Panel(String.format(Locale.ROOT, "vecopt train: GPT %d layers, width %d, %d heads, context %d,"
+                + " %,d parameters; AdamW through DJL, batch %d, peak lr %s, seed %d", cfg.layers(), cfg.width(),
+                cfg.heads(), cfg.context(), cfg.model(vecopt.djl.gpt.GptConfig.Norm.PRE).parameterCount(),
                 cfg.batch(), number(cfg.peakLr()), cfg.seed()))
-                .subtitle("loss (log scale): thick = held-out, thin = training mini-batch; losses above the top are"
-                        + " drawn at the top edge; legend: final held-out loss / accuracy (peak training loss)")
+                .subtitle("next-token loss (log scale): thick = held-out, thin = training mini-batch; losses above the"
+                        + " top are drawn at the top edge; legend: final / best held-out loss (peak training loss)")
                 .axes("step", "loss").logY(2).yRange(bottom, top).legend(Panel.Legend.RIGHT)
-                .level(chance, String.format(Locale.ROOT, "chance ln %d", TeacherTask.DEFAULT.classes()));
+                .level(uniform, String.format(Locale.ROOT, "uniform ln %d", cfg.vocab()))
+                .level(floor, String.format(Locale.ROOT, "floor %.3f (the source's own probabilities)", floor));
         Panel lr = new Panel("").axes("step", "lr").legend(Panel.Legend.NONE);
         for (int i = 0; i < logs.size(); i++) {
             RunLog l = logs.get(i);
@@ -93,11 +96,11 @@ final class TrainingFigure {
         return List.of(loss, lr);
     }
 
-    /** "warmup: 0.7785 / 75.8% (peak 3.87)", with skipped steps where there were any. */
+    /** "warmup: 1.2345 / 1.2301 (peak 4.17)", with skipped steps where there were any. */
     static String legendEntry(RunLog l) {
         double peak = Arrays.stream(l.trainLoss).filter(Double::isFinite).max().orElse(Double.NaN);
-        return String.format(Locale.ROOT, "%s: %.4f / %.1f%% (peak %.3g%s)", l.recipe.name(), l.finalHeldOutLoss(),
-                100 * l.finalHeldOutAccuracy(), peak, l.skippedSteps() > 0 ? ", " + l.skippedSteps() + " skipped" : "");
+        return String.format(Locale.ROOT, "%s: %.4f / %.4f (peak %.3g%s)", l.recipe.name(), l.finalHeldOutLoss(),
+                l.evalLoss[l.bestEval()], peak, l.skippedSteps() > 0 ? ", " + l.skippedSteps() + " skipped" : "");
     }
 
     /** NaN stays a gap; everything else is held inside the scale. */

@@ -1,4 +1,4 @@
-package vecopt.examples.train;
+package vecopt.djl.train;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -9,8 +9,14 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * {@code ./vecopt train}: trains the demo model under several recipes at one peak lr, prints a summary table and
- * writes a chart. See {@link TrainFlags} for the flags.
+ * {@code ./vecopt train}, the main job: trains a small GPT-style transformer (DJL blocks, PyTorch engine) on a
+ * synthetic next-token task under several recipes at one peak lr, with vecopt's AdamW doing each step through the
+ * DJL bridge; prints a summary table and the health monitor's findings, and writes a chart, the table and a CSV.
+ * See {@link TrainFlags} for the flags.
+ *
+ * <pre>
+ *   ./vecopt train --recipes no-warmup,warmup --steps 200
+ * </pre>
  */
 public final class TrainMain {
     private TrainMain() {
@@ -30,6 +36,10 @@ public final class TrainMain {
             System.out.println(TrainFlags.USAGE);
             return;
         }
+        // Before DJL's engine starts, which reads them once: no telemetry call, and PyTorch's thread counts.
+        System.setProperty("ai.djl.offline", System.getProperty("ai.djl.offline", "true"));
+        System.setProperty("ai.djl.pytorch.num_threads", String.valueOf(flags.torchThreads()));
+        System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
         PrintStream out = System.out;
         TrainConfig cfg = flags.config();
         List<Recipe> recipes = flags.recipes();
@@ -48,45 +58,44 @@ public final class TrainMain {
             recipes = List.of(Recipe.named(name));
             out.println("vecopt train: resuming recipe '" + name + "' from " + flags.checkpoints().resume());
         }
-        TeacherTask task = TeacherTask.DEFAULT;
         long t0 = System.nanoTime();
-        TeacherTask.Split data = task.generate(cfg.seed(), cfg.trainCount(), cfg.heldOutCount());
-        Mlp.Shape shape = cfg.shape(task);
-        out.printf(Locale.ROOT, "vecopt train: %s MLP %d-%d-%d-%d with LayerNorm, %,d parameters in one off-heap shard%n",
-                cfg.optimizer() == OptimizerKind.ADAMW ? "AdamW" : "SGD-momentum", shape.inputs(),
-                shape.hidden(), shape.hidden(), shape.classes(), parameterCount(shape));
-        out.printf(Locale.ROOT, "  task: teacher-network classification, %d classes, %d train / %d held-out examples,"
-                        + " %.0f%% label noise, seed %d%n", task.classes(), cfg.trainCount(), cfg.heldOutCount(),
-                task.labelNoise() * 100, cfg.seed());
-        out.printf(Locale.ROOT, "  %d steps of batch %d per recipe, peak lr %s, %d optimizer thread(s), kernels: %s%n",
-                cfg.steps(), cfg.batch(), Double.toString(cfg.peakLr()), cfg.threads(),
+        MarkovTask task = cfg.task();
+        MarkovTask.Split data = task.generate(cfg.trainCount(), cfg.heldOutCount(), cfg.context(), cfg.seed());
+        double floor = task.oracleLoss(data.heldOut());
+        out.printf(Locale.ROOT, "vecopt train: GPT, %d layers, width %d, %d heads, context %d, %,d parameters"
+                        + " (pre-LN; post-LN has no final LayerNorm: %,d); DJL %s, PyTorch engine%n",
+                cfg.layers(), cfg.width(), cfg.heads(), cfg.context(),
+                cfg.model(vecopt.djl.gpt.GptConfig.Norm.PRE).parameterCount(),
+                cfg.model(vecopt.djl.gpt.GptConfig.Norm.POST).parameterCount(), ai.djl.engine.Engine.getDjlVersion());
+        out.printf(Locale.ROOT, "  task: next token of a random order-2 Markov source, %d tokens, %d successors per"
+                        + " context; %d train / %d held-out sequences; floor (the source's own probabilities) %.4f,"
+                        + " uniform guess %.4f%n", cfg.vocab(), TrainConfig.SUCCESSORS, cfg.trainCount(),
+                cfg.heldOutCount(), floor, Math.log(cfg.vocab()));
+        out.printf(Locale.ROOT, "  %d steps of batch %d per recipe, AdamW peak lr %s, vecopt %d thread(s), PyTorch"
+                        + " %d thread(s), seed %d, kernels: %s%n", cfg.steps(), cfg.batch(),
+                Double.toString(cfg.peakLr()), cfg.threads(), flags.torchThreads(), cfg.seed(),
                 vecopt.optim.Optimizer.defaultKernels());
         Progress progress = new Progress(flags.progress(), System.err);
         List<RunLog> logs = new ArrayList<>();
         for (Recipe r : recipes) {
-            logs.add(TrainingRun.run(cfg, r, task, data, progress, flags.checkpoints()));
+            logs.add(TrainingRun.run(cfg, r, data, progress, flags.checkpoints()));
         }
         out.println();
-        Summary.print(out, logs, cfg);
+        Summary.print(out, logs, cfg, floor);
         Path dir = flags.out();
         Files.createDirectories(dir);
         Path svg = dir.resolve("training.svg");
         String chartNote;
         try {
-            chartNote = svg + ", " + TrainingFigure.of(logs, cfg).write(svg) + ", ";
+            chartNote = svg + ", " + TrainingFigure.of(logs, cfg, floor).write(svg) + ", ";
         } catch (Error | RuntimeException e) { // a JDK without fontconfig throws from java.awt's font set-up
             chartNote = "(no chart: java.awt cannot render here: " + e + "), ";
         }
         Path csv = dir.resolve("training.csv");
         Files.writeString(csv, Summary.csv(logs));
         Path table = dir.resolve("summary.md");
-        Files.writeString(table, Summary.markdown(logs, cfg));
+        Files.writeString(table, Summary.markdown(logs, cfg, floor));
         out.printf(Locale.ROOT, "%nwrote %s%s, %s  (%.1fs in all)%n", chartNote, table, csv,
                 (System.nanoTime() - t0) / 1e9);
-    }
-
-    private static long parameterCount(Mlp.Shape s) {
-        long d = s.inputs(), h = s.hidden(), k = s.classes();
-        return d * h + h + 2 * h + h * h + h + 2 * h + h * k + k;
     }
 }

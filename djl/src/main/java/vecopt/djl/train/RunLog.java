@@ -1,10 +1,17 @@
-package vecopt.examples.train;
+package vecopt.djl.train;
 
 import java.util.Arrays;
 import java.util.List;
 import vecopt.monitor.Finding;
 
-/** Everything one recipe's run recorded, per step and per held-out evaluation, plus where the time went. */
+/**
+ * Everything one recipe's run recorded, per step and per held-out evaluation, plus where the time went.
+ *
+ * <pre>{@code
+ * RunLog log = TrainingRun.run(cfg, Recipe.named("warmup"), data, TrainingRun.Listener.SILENT);
+ * double loss = log.finalHeldOutLoss();
+ * }</pre>
+ */
 public final class RunLog {
     final Recipe recipe;
     final int steps;
@@ -17,7 +24,6 @@ public final class RunLog {
     final double[] updateRatio;
     final int[] evalStep;
     final double[] evalLoss;
-    final double[] evalAccuracy;
     final double[] modelMillis;
     final double[] optimizerMillis;
     int evals;
@@ -41,15 +47,13 @@ public final class RunLog {
         optimizerMillis = new double[steps];
         evalStep = new int[maxEvals];
         evalLoss = new double[maxEvals];
-        evalAccuracy = new double[maxEvals];
         skippedAsDouble = new double[steps];
         evalStepAsDouble = new double[maxEvals];
     }
 
-    void addEval(int step, double loss, double accuracy) {
+    void addEval(int step, double loss) {
         evalStep[evals] = step;
         evalLoss[evals] = loss;
-        evalAccuracy[evals] = accuracy;
         evals++;
     }
 
@@ -57,7 +61,7 @@ public final class RunLog {
         return recipe;
     }
 
-    /** The parameter shard after the last step (padding included), for comparing runs bit for bit. */
+    /** Every parameter after the last step, concatenated in DJL's parameter order, for comparing runs bit for bit. */
     public float[] finalParams() {
         return finalParams.clone();
     }
@@ -67,12 +71,18 @@ public final class RunLog {
         return trainLoss.clone();
     }
 
-    public double finalHeldOutLoss() {
-        return evalLoss[evals - 1];
+    /** Held-out losses, one per evaluation. */
+    public double[] heldOutLoss() {
+        return Arrays.copyOf(evalLoss, evals);
     }
 
-    public double finalHeldOutAccuracy() {
-        return evalAccuracy[evals - 1];
+    /** What the health monitor found. */
+    public List<Finding> findings() {
+        return findings;
+    }
+
+    public double finalHeldOutLoss() {
+        return evalLoss[evals - 1];
     }
 
     /** Index of the evaluation with the lowest held-out loss (NaN counts as worst). */
@@ -96,8 +106,7 @@ public final class RunLog {
 
     @Override
     public String toString() {
-        return "RunLog[" + recipe.name() + ", " + steps + " steps, final held-out loss "
-                + (evals > 0 ? evalLoss[evals - 1] : Double.NaN) + ", evals " + Arrays.toString(
-                Arrays.copyOf(evalLoss, evals)) + "]";
+        return "RunLog[" + recipe.name() + ", " + steps + " steps, held-out losses "
+                + Arrays.toString(heldOutLoss()) + "]";
     }
 }

@@ -1,4 +1,4 @@
-package vecopt.examples.train;
+package vecopt.djl.train;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -9,41 +9,48 @@ import java.util.List;
  * flag or value throws, naming it.
  */
 record TrainFlags(TrainConfig config, List<Recipe> recipes, Path out, Progress.Mode progress, boolean help,
-                  RunCheckpoints checkpoints, boolean recipesGiven) {
-    static final int DEFAULT_HIDDEN = 256;
-    static final int DEFAULT_STEPS = 600;
-    static final int DEFAULT_BATCH = 128;
-    static final double DEFAULT_ADAMW_LR = 1.0;
-    static final double DEFAULT_SGD_LR = 2.0;
-    static final int TRAIN_EXAMPLES = 32768;
-    static final int HELD_OUT_EXAMPLES = 2048;
+                  int torchThreads, RunCheckpoints checkpoints, boolean recipesGiven) {
+    static final int DEFAULT_VOCAB = 32;
+    static final int DEFAULT_CONTEXT = 32;
+    static final int DEFAULT_WIDTH = 128;
+    static final int DEFAULT_HEADS = 4;
+    static final int DEFAULT_LAYERS = 4;
+    static final int DEFAULT_STEPS = 200;
+    static final int DEFAULT_BATCH = 8;
+    static final double DEFAULT_LR = 6e-3;
+    static final int TRAIN_SEQUENCES = 8192;
+    static final int HELD_OUT_SEQUENCES = 128;
 
     static final String USAGE = """
             usage: ./vecopt train [flags]
-              --hidden N          hidden width of the MLP (default %d)
               --steps N           optimizer steps per recipe (default %d)
-              --batch N           examples per step (default %d)
-              --lr X              peak learning rate shared by all recipes (default %s for adamw, %s for sgd)
+              --lr X              peak learning rate shared by all recipes (default %s)
               --recipes a,b|all   which recipes to run (default all: %s)
-              --optimizer adamw|sgd   AdamW with the recipe's hyperparameters, or SGD with momentum 0.9 (default adamw)
-              --seed N            seeds data, initial parameters and batch order (default 42)
-              --threads N         optimizer threads (default: available processors)
+              --batch N           sequences per step (default %d)
+              --width N           model width (default %d)
+              --layers N          transformer layers (default %d)
+              --heads N           attention heads (default %d)
+              --context N         tokens per sequence (default %d)
+              --vocab N           tokens of the task's vocabulary (default %d)
+              --seed N            seeds the task, the data, the initial weights and the batch order (default 42)
+              --threads N         vecopt's optimizer threads (default 1)
+              --torch-threads N   PyTorch's threads for forward and backward (default: available processors)
               --out DIR           where the chart, table and CSV go (default out/)
               --progress bar|lines|none   progress display on stderr (default: bar on a terminal, else lines)
               --checkpoint-every N    save a checkpoint every N steps, in the background (default 0: none)
               --checkpoint-dir DIR    where checkpoints go, one directory per recipe (default OUT/checkpoints)
               --resume FILE       continue the run a checkpoint was saved from (its recipe; the same settings)
-            """.formatted(DEFAULT_HIDDEN, DEFAULT_STEPS, DEFAULT_BATCH, DEFAULT_ADAMW_LR, DEFAULT_SGD_LR,
-            String.join(",", Recipe.ALL.stream().map(Recipe::name).toList()));
+            """.formatted(DEFAULT_STEPS, DEFAULT_LR, String.join(",", Recipe.ALL.stream().map(Recipe::name).toList()),
+            DEFAULT_BATCH, DEFAULT_WIDTH, DEFAULT_LAYERS, DEFAULT_HEADS, DEFAULT_CONTEXT, DEFAULT_VOCAB);
 
     static TrainFlags parse(String... args) {
-        int hidden = DEFAULT_HIDDEN, steps = DEFAULT_STEPS, batch = DEFAULT_BATCH;
-        int threads = Runtime.getRuntime().availableProcessors();
+        int vocab = DEFAULT_VOCAB, context = DEFAULT_CONTEXT, width = DEFAULT_WIDTH, heads = DEFAULT_HEADS;
+        int layers = DEFAULT_LAYERS, steps = DEFAULT_STEPS, batch = DEFAULT_BATCH, threads = 1;
+        int torchThreads = Runtime.getRuntime().availableProcessors();
         long seed = 42;
-        Double lr = null;
+        double lr = DEFAULT_LR;
         List<Recipe> recipes = Recipe.ALL;
         Path out = Path.of("out");
-        OptimizerKind kind = OptimizerKind.ADAMW;
         Progress.Mode progress = defaultProgress();
         boolean help = false;
         int checkpointEvery = 0;
@@ -68,10 +75,20 @@ record TrainFlags(TrainConfig config, List<Recipe> recipes, Path out, Progress.M
                 value = args[++i];
             }
             switch (flag) {
-                case "--hidden" -> hidden = intValue(flag, value);
                 case "--steps" -> steps = intValue(flag, value);
                 case "--batch" -> batch = intValue(flag, value);
+                case "--width" -> width = intValue(flag, value);
+                case "--layers" -> layers = intValue(flag, value);
+                case "--heads" -> heads = intValue(flag, value);
+                case "--context" -> context = intValue(flag, value);
+                case "--vocab" -> vocab = intValue(flag, value);
                 case "--threads" -> threads = intValue(flag, value);
+                case "--torch-threads" -> {
+                    torchThreads = intValue(flag, value);
+                    if (torchThreads <= 0) {
+                        throw new IllegalArgumentException("--torch-threads must be > 0, got " + value);
+                    }
+                }
                 case "--seed" -> seed = longValue(flag, value);
                 case "--lr" -> lr = doubleValue(flag, value);
                 case "--out" -> out = Path.of(value);
@@ -87,11 +104,6 @@ record TrainFlags(TrainConfig config, List<Recipe> recipes, Path out, Progress.M
                 }
                 case "--checkpoint-dir" -> checkpointDir = Path.of(value);
                 case "--resume" -> resume = Path.of(value);
-                case "--optimizer" -> kind = switch (value) {
-                    case "adamw" -> OptimizerKind.ADAMW;
-                    case "sgd" -> OptimizerKind.SGD;
-                    default -> throw new IllegalArgumentException("--optimizer must be adamw or sgd, got '" + value + "'");
-                };
                 case "--progress" -> progress = switch (value) {
                     case "bar" -> Progress.Mode.BAR;
                     case "lines" -> Progress.Mode.LINES;
@@ -102,17 +114,16 @@ record TrainFlags(TrainConfig config, List<Recipe> recipes, Path out, Progress.M
                 default -> throw new IllegalArgumentException("unknown flag '" + flag + "'");
             }
         }
-        double peak = lr != null ? lr : kind == OptimizerKind.ADAMW ? DEFAULT_ADAMW_LR : DEFAULT_SGD_LR;
         TrainConfig cfg;
         try {
-            cfg = new TrainConfig(hidden, steps, batch, peak, seed, threads, kind, Math.max(1, steps / 40),
-                    TRAIN_EXAMPLES, HELD_OUT_EXAMPLES);
+            cfg = new TrainConfig(vocab, context, width, heads, layers, steps, batch, lr, seed, threads,
+                    Math.max(1, steps / 20), TRAIN_SEQUENCES, HELD_OUT_SEQUENCES);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("bad flag value: " + e.getMessage(), e);
         }
         RunCheckpoints checkpoints = new RunCheckpoints(checkpointEvery,
                 checkpointDir != null ? checkpointDir : out.resolve("checkpoints"), resume);
-        return new TrainFlags(cfg, recipes, out, progress, help, checkpoints, recipesGiven);
+        return new TrainFlags(cfg, recipes, out, progress, help, torchThreads, checkpoints, recipesGiven);
     }
 
     /**
