@@ -238,6 +238,30 @@ class ShardedCheckpointsTest {
         }
     }
 
+    /** Pieces that leave part of a tensor uncovered are refused naming the tensor and the range, changing nothing. */
+    @Test
+    void loadPiecesRefusesAGapBeforeChangingAnything(@TempDir Path dir) throws Exception {
+        phase(dir, 2, 1, Set.of(1), (n, r, s, i) -> ZeroStepTest.rough(r, s, i), Ranks.adamw(1.0, 1));
+        Path save = dir.resolve("step-000000000001");
+        ShardedCheckpoints.Manifest m = ShardedCheckpoints.readManifest(save);
+        Ranks.Model model = new Ranks.Model();
+        try (Communicator comm = InProcessCommunicator.group(1, Duration.ofSeconds(5)).get(0);
+             ZeroStep zero = ZeroStep.create(model.set, comm, Ranks.adamw(1.0, 1))) {
+            java.util.Map<String, Long> starts = new java.util.HashMap<>();
+            for (Tensor t : zero.slice().tensors()) {
+                starts.put(t.name(), 0L);
+            }
+            float[] before = model.flatParams();
+            CheckpointException e = assertThrows(CheckpointException.class, () -> vecopt.checkpoint.Checkpoint
+                    .loadPieces(List.of(new vecopt.checkpoint.PieceFile(save.resolve(m.files[0]),
+                            m.starts(zero.slices(), 0))), zero.optimizer(), starts));
+            // rank 0 of 2 held the flat elements [0, 70512): fc1.weight starts at 70001
+            assertEquals("tensor 'fc1.weight': elements [511, 30000) are in none of the files", e.getMessage());
+            assertEquals(0, zero.optimizer().steps());
+            assertArrayEquals(before, end(model, zero, 0).master(), "the shard's parameters are unchanged");
+        }
+    }
+
     @Test
     void aSaveOfAnotherModelIsRefusedByName(@TempDir Path dir) throws Exception {
         PhaseGrads g = (n, r, s, i) -> ZeroStepTest.rough(r, s, i);
