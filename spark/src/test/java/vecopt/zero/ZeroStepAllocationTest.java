@@ -71,15 +71,37 @@ class ZeroStepAllocationTest {
                 m.setGrads(ZeroStepTest::rough, 0, 0);
                 try (ZeroStep zero = ZeroStep.create(m.set, new Echo(size - 1, size), Ranks.adamw(clip, 1))) {
                     steps(zero, 2000); // warm-up: the JIT compiles the kernels and the copies
-                    long tid = Thread.currentThread().threadId();
-                    long before = THREADS.getThreadAllocatedBytes(tid);
-                    steps(zero, 200);
-                    long bytes = THREADS.getThreadAllocatedBytes(tid) - before;
-                    assertEquals(0, bytes, size + " ranks, clip " + clip + ": 200 steps allocated " + bytes + " bytes");
+                    warmThenMeasure(zero, size + " ranks, clip " + clip);
                     assertTrue(zero.optimizer().steps() > 0);
                 }
             }
         }
+    }
+
+    /**
+     * Rounds of 200 steps until one allocates nothing, as the engine's StepAllocationTest measures: a step that
+     * allocated even one object would show in every round, while what the JVM itself allocates now and then on this
+     * thread cannot make every round non-zero; until C2 has compiled the kernels vectors are boxed, and on a loaded
+     * machine the compiler threads take long to get there (in a suite run beside other builds, load about 13 on 2
+     * cores, a single round of 200 steps after the warm-up allocated 6,528 bytes). Bounded by time, 120 s, not by
+     * count: on a quiet machine this ends at the first round.
+     */
+    private static void warmThenMeasure(ZeroStep zero, String what) {
+        long tid = Thread.currentThread().threadId();
+        long deadline = System.nanoTime() + 120_000_000_000L;
+        long[] last = new long[10];
+        int rounds = 0;
+        do {
+            long before = THREADS.getThreadAllocatedBytes(tid);
+            steps(zero, 200);
+            long bytes = THREADS.getThreadAllocatedBytes(tid) - before;
+            if (bytes == 0) {
+                return;
+            }
+            last[rounds++ % last.length] = bytes;
+        } while (System.nanoTime() < deadline);
+        assertEquals(0, last[(rounds - 1) % last.length], what + ": bytes allocated per round of 200 steps, after "
+                + rounds + " rounds (last 10, cyclic): " + java.util.Arrays.toString(last));
     }
 
     static void steps(ZeroStep zero, int n) {
