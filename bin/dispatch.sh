@@ -27,8 +27,8 @@ stale() { # stamp classpath: true when the build recorded by the stamp must be r
   [ -n "$(find "${watched[@]}" -newer "$stamp" -print -quit 2>/dev/null)" ]
 }
 
-classpath() { # module: sets module_classpath, building the module and what it needs first when anything changed
-  local module=$1 saved="$launch_cache/$1.classpath"
+classpath() { # module [scope]: sets module_classpath, building the module and what it needs first when anything changed
+  local module=$1 scope=${2:-runtime} saved="$launch_cache/$1${2:+.$2}.classpath"
   if [ -f "$saved" ]; then
     IFS= read -r module_classpath <"$saved"
     stale "$saved" "$module_classpath" || return 0
@@ -40,7 +40,7 @@ classpath() { # module: sets module_classpath, building the module and what it n
   # process-classes, not package: a run needs the classes (and the bench's native peer, built in that phase), and
   # in a reactor build the modules it depends on resolve to their target/classes.
   if ! "$MVN" -q -DskipTests -pl "$module" -am process-classes dependency:build-classpath \
-        -Dmdep.outputFile="$started.deps" -DincludeScope=runtime >"$log" 2>&1; then
+        -Dmdep.outputFile="$started.deps" -DincludeScope="$scope" >"$log" 2>&1; then
     cat "$log" >&2; rm -f "$log" "$started" "$started.deps"; echo "vecopt: build of $module failed (log above)" >&2
     exit 1
   fi
@@ -66,6 +66,25 @@ run_java() { # module main-class args...
   { VECOPT_PROGRESS=$progress "$JAVA_HOME/bin/java" "${flags[@]}" -cp "$module_classpath" "$main" "$@" 2>&1 1>&3 3>&- \
     | (IFS= read -r first || exit 0; [[ $first == "WARNING: Using incubator modules"* ]] || printf '%s\n' "$first"
        exec cat) >&2; } 3>&1
+}
+
+run_spark() { # main-class args...: a program of the spark module, Spark (a provided dependency) on its class path
+  local main=$1 flags spark_flags line
+  shift
+  need_jdk
+  classpath spark compile # compile scope: provided dependencies (Spark) included
+  pom_property vecopt.jvm.args
+  read -r -a flags <<<"$pom_value"
+  # Spark's --add-opens list, which the spark module's pom keeps for its tests (spark.jvm.args)
+  while IFS= read -r line; do
+    if [[ $line =~ "<spark.jvm.args>"(.*)"</spark.jvm.args>" ]]; then read -r -a spark_flags <<<"${BASH_REMATCH[1]}"; fi
+  done <"$root/spark/pom.xml"
+  # local-cluster starts Spark's standalone workers in this JVM, which launch executor JVMs as a Spark install would:
+  # they need a Spark home (a fake one: an empty RELEASE file and an empty jars/), the Scala version, an address
+  export SPARK_HOME="$root/spark/target/fake-spark-home" SPARK_SCALA_VERSION=2.13 SPARK_LOCAL_IP=127.0.0.1
+  mkdir -p "$SPARK_HOME/jars" && touch "$SPARK_HOME/RELEASE"
+  "$JAVA_HOME/bin/java" "${flags[@]}" "${spark_flags[@]}" -cp "$module_classpath" "$main" "$@" \
+    2> >(grep -v -E "^WARNING: (Using incubator modules|package sun.security.action)|^[0-9/]+ [0-9:]+ INFO " >&2)
 }
 
 cmd=${1:-train}
@@ -110,6 +129,8 @@ case "$cmd" in
               run_java djl vecopt.djl.measure.StepComparison "$@" ;;
   chart)      run_java bench vecopt.bench.ChartMain "$@" ;;
   checkpoint) run_java examples vecopt.examples.CheckpointTool "$@" ;;
+  spark-train) run_spark vecopt.spark.train.SparkTrain "$@" ;;
+  spark-measure) run_spark vecopt.spark.measure.ScaleOutMeasure "$@" ;;
   help|-h|--help)
     cat <<'HELP'
 usage: ./vecopt [command] [args]
@@ -130,6 +151,11 @@ usage: ./vecopt [command] [args]
   checkpoint     checkpoint files: inspect FILE prints what a checkpoint holds, checksums verified
   djl-compare    optimizer time per step of DJL's Adam vs vecopt's AdamW through the DJL bridge, same model and
                  batches, and the whole training step (--threads 1,2 --torch-threads 1 --hidden 1024 --layers 3)
+  spark-train    data-parallel training of a small MLP on Spark (local-cluster, 2 executor JVMs) with the
+                 optimizer state sharded (ZeRO-1) over Gloo: state per rank, time per phase, loss next to one
+                 process (--master local[2] --ranks 2 --steps 150 --batch 64 --hidden 1024)
+  spark-measure  the sharded step's phases for 16M and 64M parameters on 2 ranks over Gloo (loopback), one
+                 process's step, the loopback's bandwidth, and the projection to 8 and 64 ranks [sizes...]
   help           this text
 A command builds what it needs first, and only when a pom or a source changed since its last build.
 HELP

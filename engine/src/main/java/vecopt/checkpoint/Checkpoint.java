@@ -210,6 +210,37 @@ public final class Checkpoint {
         }
     }
 
+    /**
+     * Restores {@code opt}, whose tensors are pieces of whole tensors, from checkpoints of one save whose tensors are
+     * other pieces of the same whole tensors: the shards of a run whose parameters were cut among N ranks (ZeRO),
+     * loaded by a rank of a run cut among N' ranks. Tensors are matched by name; each tensor here (elements
+     * {@code [starts.get(name), starts.get(name) + length)} of its whole tensor) takes its parameters and state from
+     * the files' pieces that overlap it, which must cover it exactly once. The counters and the trainer's step,
+     * strings and tensors come from the files, which must agree on them (one save).
+     *
+     * <pre>{@code
+     * // this rank holds elements [35_000, 70_000) of "emb.weight"; the save was cut in two
+     * Restored r = Checkpoint.loadPieces(List.of(
+     *         new PieceFile(dir.resolve("rank-0-of-2.safetensors"), Map.of("emb.weight", 0L)),
+     *         new PieceFile(dir.resolve("rank-1-of-2.safetensors"), Map.of("emb.weight", 50_000L, "fc.bias", 0L))),
+     *     opt, Map.of("emb.weight", 35_000L));
+     * }</pre>
+     *
+     * <p>Validated as {@link #load} validates (structure, every checksum, kind, state variables, groups and options,
+     * dtypes), except that a file's group may hold tensors this optimizer does not have; a tensor both have must be
+     * in the same group. A file that does not match, a gap or an overlap in the coverage, or files of different
+     * saves throw a {@link CheckpointException} naming the file and tensor, and nothing in memory has changed.
+     *
+     * @param files  the checkpoints, each with the start of each of its pieces
+     * @param opt    the optimizer to restore (its parameters and state, over its own buffers)
+     * @param starts for each of {@code opt}'s tensors, the element of the whole tensor it begins at
+     * @return the trainer's step, strings and tensors (from the first file), and the options that differ
+     */
+    public static Restored loadPieces(List<PieceFile> files, Optimizer<?> opt, Map<String, Long> starts)
+            throws IOException {
+        return PieceLoad.load(files, opt, starts);
+    }
+
     private static String describeExpected(String tensor) {
         if (tensor.startsWith(TrainingState.PARAM)) {
             return "no parameter tensor named '" + tensor.substring(TrainingState.PARAM.length()) + "'";

@@ -32,8 +32,11 @@ public class CheckpointException extends IOException {
         this.damaged = false;
     }
 
-    /** For a file whose bytes are damaged (truncated, a checksum, a broken header), rather than of another run. */
-    static CheckpointException damage(String message) {
+    /**
+     * For a file whose bytes are damaged (truncated, a checksum, a broken header), rather than of another run; public
+     * for the formats built on this one (the sharded checkpoints of vecopt-spark, whose manifest can be damaged too).
+     */
+    public static CheckpointException damage(String message) {
         return new CheckpointException(message, true);
     }
 

@@ -309,13 +309,25 @@ public final class SafetensorsFile implements AutoCloseable {
      * (a heap array cannot be a channel's target; a big-endian machine swaps the bytes).
      */
     public void copyFloats(TensorEntry t, MemorySegment dst, long at) throws IOException {
+        copyFloats(t, 0, t.elements(), dst, at);
+    }
+
+    /**
+     * Copies {@code count} floats of F32 tensor {@code t}, from its element {@code from} on, into {@code dst}
+     * starting at float index {@code at} (as {@link #copyFloats(TensorEntry, MemorySegment, long)} for a range).
+     */
+    public void copyFloats(TensorEntry t, long from, long count, MemorySegment dst, long at) throws IOException {
         if (t.dtype() != Dtype.F32) {
             throw new IllegalArgumentException("tensor '" + t.name() + "' is " + t.dtype() + ", not F32");
         }
-        long pos = dataStart + t.begin();
+        if (from < 0 || count < 0 || from + count > t.elements()) {
+            throw new IllegalArgumentException("tensor '" + t.name() + "' has " + t.elements() + " elements: no range ["
+                    + from + ", " + (from + count) + ")");
+        }
+        long pos = dataStart + t.begin() + from * Float.BYTES;
         long off = at * Float.BYTES;
         boolean direct = dst.isNative() && ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN;
-        for (long left = t.byteLength(); left > 0; ) {
+        for (long left = count * Float.BYTES; left > 0; ) {
             int n = (int) Math.min(direct ? 1 << 30 : CHUNK, left);
             if (direct) {
                 readFully(channel, dst.asSlice(off, n).asByteBuffer(), pos);

@@ -140,6 +140,16 @@ final class TrainingState {
      */
     static List<SavedGroup> check(String file, Map<String, String> meta, Optimizer<?> opt, List<String> differences)
             throws CheckpointException {
+        return check(file, meta, opt, differences, true);
+    }
+
+    /**
+     * As {@link #check(String, Map, Optimizer, List)}; with {@code exactMembership} false a group's tensors need not
+     * be this optimizer's group's (a file of another piece of the same model): a tensor both have must be in the
+     * same group in both.
+     */
+    static List<SavedGroup> check(String file, Map<String, String> meta, Optimizer<?> opt, List<String> differences,
+                                  boolean exactMembership) throws CheckpointException {
         String format = meta.get("format");
         if (!FORMAT.equals(format)) {
             throw new CheckpointException(file + ": not a vecopt checkpoint: __metadata__ 'format' is "
@@ -189,8 +199,16 @@ final class TrainingState {
                         + h.name() + "' here");
             }
             List<String> names = h.tensors().stream().map(Tensor::name).toList();
-            if (!s.tensors().equals(names)) {
+            if (exactMembership && !s.tensors().equals(names)) {
                 throw new CheckpointException(file + ": group '" + h.name() + "' " + membership(s.tensors(), names));
+            }
+            if (!exactMembership) {
+                for (String n : s.tensors()) {
+                    if (opt.params().contains(n) && !names.contains(n)) {
+                        throw new CheckpointException(file + ": group '" + h.name() + "' holds tensor '" + n
+                                + "' in the checkpoint but not here");
+                    }
+                }
             }
             compareOptions(file, s, h.options(), differences);
             scalars(file, s, ACCESS.scalarStateNames(opt)); // present and numbers: checked before anything changes

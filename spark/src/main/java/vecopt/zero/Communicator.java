@@ -47,8 +47,22 @@ public interface Communicator extends AutoCloseable {
      */
     void allGather(MemorySegment send, MemorySegment recv, long count);
 
+    /**
+     * Every rank's {@code send} (all of one length), concatenated in rank order into {@code recv}: rank q's at
+     * {@code q * send.length}; {@code recv} holds at least {@code size() * send.length} values. Allocates nothing
+     * of its own (the sharded step's norm exchange uses this form).
+     */
+    void allGather(double[] send, double[] recv);
+
     /** Every rank's {@code values} (all of one length), concatenated in rank order: rank q's at {@code q * length}. */
-    double[] allGather(double[] values);
+    default double[] allGather(double[] values) {
+        if (values == null) {
+            throw new IllegalArgumentException("allGather: values must not be null");
+        }
+        double[] out = new double[size() * values.length];
+        allGather(values, out);
+        return out;
+    }
 
     /**
      * The element-wise sum of every rank's {@code values}, added in rank order ({@code ((v_0 + v_1) + v_2) + ...}),

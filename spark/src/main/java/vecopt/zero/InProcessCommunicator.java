@@ -131,25 +131,27 @@ public final class InProcessCommunicator implements Communicator {
     }
 
     @Override
-    public double[] allGather(double[] values) {
-        if (values == null) {
-            throw new IllegalArgumentException("allGather: values must not be null");
+    public void allGather(double[] send, double[] recv) {
+        if (send == null || recv == null) {
+            throw new IllegalArgumentException("allGather(double[]): send and recv must not be null");
+        }
+        if (recv.length < (long) shared.size * send.length) {
+            throw new IllegalArgumentException("allGather(double[]): recv must hold at least " + shared.size
+                    + " x " + send.length + " values, got " + recv.length);
         }
         enter("allGather(double[])");
-        shared.doubles[rank] = values.clone();
+        shared.doubles[rank] = send; // read by the peers before the second meeting, and not written until then
         meet("allGather(double[])");
         sameCall("allGather(double[])");
-        double[] out = new double[shared.size * values.length];
         for (int q = 0; q < shared.size; q++) {
             double[] v = shared.doubles[q];
-            if (v.length != values.length) {
+            if (v.length != send.length) {
                 fail("allGather(double[]): rank " + q + " sent " + v.length + " values, rank " + rank + " sent "
-                        + values.length + "; every rank must send the same number", null);
+                        + send.length + "; every rank must send the same number", null);
             }
-            System.arraycopy(v, 0, out, q * values.length, v.length);
+            System.arraycopy(v, 0, recv, q * send.length, v.length);
         }
         meet("allGather(double[])");
-        return out;
     }
 
     @Override
@@ -157,6 +159,7 @@ public final class InProcessCommunicator implements Communicator {
         enter("barrier");
         meet("barrier");
         sameCall("barrier");
+        meet("barrier"); // else a rank let through could enter its next call before a peer checked this one's name
     }
 
     /** Leaves the group: peers waiting in a call, and every later call of any rank, fail naming this rank. */

@@ -55,6 +55,9 @@ public final class ZeroStep implements AutoCloseable {
     private final Optimizer<?> optimizer;
     private final MemorySegment flat; // the padded flat space: gradients out, parameters back
     private final MemorySegment slice; // this rank's block: reduced gradients in, parameters out
+    private final double[] partial = new double[1]; // this rank's sum of squares, sent
+    private final double[] partials; // every rank's, received
+    private final ZeroReport report = new ZeroReport(); // overwritten by each step: a step allocates nothing
     private long steps;
     private long skipped;
     private boolean closed;
@@ -70,6 +73,7 @@ public final class ZeroStep implements AutoCloseable {
         // Off-heap, as transports that hand buffers to native code need.
         this.flat = arena.allocate(slices.paddedTotal() * Float.BYTES, 64);
         this.slice = arena.allocate(slices.sliceLength() * Float.BYTES, 64);
+        this.partials = new double[comm.size()];
     }
 
     /**
@@ -116,8 +120,10 @@ public final class ZeroStep implements AutoCloseable {
 
     /**
      * One sharded step with learning rate {@code lr} (times each group's {@code lrScale}); a collective call: every
-     * rank calls it with the same {@code lr}.
+     * rank calls it with the same {@code lr}. Allocates nothing (given a communicator that allocates nothing:
+     * see the README's "Scaling out" for what each transport allocates per call).
      *
+     * @return this step's report, overwritten by the next step (keep a {@link ZeroReport#copy()})
      * @throws IllegalArgumentException for an {@code lr} that is not finite and >= 0, before anything is sent
      * @throws CommunicatorException    when a peer is dead, stuck or gone; this rank's parameters may then be partly
      *                                  gathered, and the job restarts from a checkpoint
@@ -139,7 +145,8 @@ public final class ZeroStep implements AutoCloseable {
         comm.reduceScatter(flat, slice, slices.sliceLength());
         shard.takeMeanGradients(slice, comm.size());
         long t1 = System.nanoTime();
-        double[] partials = comm.allGather(new double[] {optimizer.localGradSumOfSquares()});
+        partial[0] = optimizer.localGradSumOfSquares();
+        comm.allGather(partial, partials);
         double total = partials[0];
         for (int q = 1; q < partials.length; q++) { // rank order: every rank adds the same numbers the same way
             total += partials[q];
@@ -148,7 +155,7 @@ public final class ZeroStep implements AutoCloseable {
         long t2 = System.nanoTime();
         if (!Double.isFinite(norm)) { // every rank has these bits, so every rank skips
             skipped++;
-            return new ZeroReport(steps, true, norm, Double.NaN, t1 - t0, t2 - t1, 0, 0);
+            return report(true, norm, Double.NaN, t1 - t0, t2 - t1, 0, 0);
         }
         double coef = optimizer.clipGradNorm() > 0 ? Clip.coefficient(optimizer.clipGradNorm(), norm) : 1.0;
         optimizer.step(lr, coef);
@@ -162,7 +169,19 @@ public final class ZeroStep implements AutoCloseable {
                     t.offset() * Float.BYTES, t.length() * Float.BYTES);
         }
         long t4 = System.nanoTime();
-        return new ZeroReport(steps, false, norm, coef, t1 - t0, t2 - t1, t3 - t2, t4 - t3);
+        return report(false, norm, coef, t1 - t0, t2 - t1, t3 - t2, t4 - t3);
+    }
+
+    private ZeroReport report(boolean skip, double norm, double coef, long rs, long nrm, long upd, long ag) {
+        report.step = steps;
+        report.skipped = skip;
+        report.gradNorm = norm;
+        report.clipCoef = coef;
+        report.reduceScatterNanos = rs;
+        report.normNanos = nrm;
+        report.updateNanos = upd;
+        report.allGatherNanos = ag;
+        return report;
     }
 
     /** This rank's optimizer (over {@link #slice()}). */
@@ -182,6 +201,30 @@ public final class ZeroStep implements AutoCloseable {
     /** Steps skipped for a non-finite global norm. */
     public long skippedSteps() {
         return skipped;
+    }
+
+    Communicator comm() {
+        return comm;
+    }
+
+    /**
+     * After this rank's shard was restored from a checkpoint: the counters continue from the checkpoint's, and the
+     * model's parameter buffers get the restored parameters of every rank (one all-gather, a collective call).
+     */
+    void restored(long skippedSteps) {
+        if (closed) {
+            throw new IllegalStateException("this ZeroStep is closed");
+        }
+        steps = optimizer.steps();
+        skipped = skippedSteps;
+        shard.putParams(slice);
+        comm.allGather(slice, flat, slices.sliceLength());
+        List<Tensor> tensors = model.tensors();
+        for (int i = 0; i < tensors.size(); i++) {
+            Tensor t = tensors.get(i);
+            MemorySegment.copy(flat, slices.flatOffset(i) * Float.BYTES, t.params().segment(),
+                    t.offset() * Float.BYTES, t.length() * Float.BYTES);
+        }
     }
 
     /**

@@ -48,6 +48,52 @@ class BarrierStageTest {
         assertArrayEquals(spark.get(0)[0], spark.get(1)[0], "both ranks end with the same parameters");
     }
 
+    /**
+     * A task that fails mid-training (rank 1 throws before step 5 in the stage's first attempt, after the save at
+     * step 4) makes Spark run the whole stage again; the ranks resume from the save and end with the parameters of a
+     * run that never failed.
+     */
+    static final class FailOnce implements BarrierStage.RankTask<double[][]> {
+        final String dir;
+
+        FailOnce(String dir) {
+            this.dir = dir;
+        }
+
+        @Override
+        public double[][] run(Communicator comm) throws Exception {
+            int attempt = org.apache.spark.BarrierTaskContext.get().stageAttemptNumber();
+            double[][] r = ZeroTraining.resumable(comm, 6, java.nio.file.Path.of(dir), 2, (rank, step) -> {
+                if (attempt == 0 && rank == 1 && step == 5) {
+                    throw new IllegalStateException("planted failure of rank 1 before step 5");
+                }
+            });
+            return new double[][] {r[0], r[1], {attempt}};
+        }
+    }
+
+    @Test
+    void aFailedTaskMakesSparkRerunTheStageWhichResumesFromTheLastSave(@org.junit.jupiter.api.io.TempDir
+                                                                      java.nio.file.Path dir) throws Exception {
+        SparkConf conf = new SparkConf().setMaster("local[2]").setAppName("vecopt-barrier-failure-test")
+                .set("spark.ui.enabled", "false").set("spark.driver.host", "127.0.0.1")
+                .set("spark.driver.bindAddress", "127.0.0.1");
+        SparkContext sc = new SparkContext(conf);
+        sc.setLogLevel("ERROR"); // the planted failure is logged at WARN with its stack by every layer
+        List<double[][]> spark;
+        try {
+            spark = BarrierStage.run(sc, 2, Duration.ofSeconds(60), new FailOnce(dir.toString()));
+        } finally {
+            sc.stop();
+        }
+        List<double[][]> straight = ZeroTraining.inProcess(2, 6);
+        for (int r = 0; r < 2; r++) {
+            assertEquals(1, spark.get(r)[2][0], "rank " + r + " finished in the stage's second attempt");
+            assertEquals(4, spark.get(r)[1][0], "rank " + r + " resumed from the save at step 4");
+            assertArrayEquals(straight.get(r)[0], spark.get(r)[0], "parameters of rank " + r);
+        }
+    }
+
     @Test
     void badArgumentsAreNamedBeforeAnyJob() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,

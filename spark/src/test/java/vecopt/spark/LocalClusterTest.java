@@ -35,8 +35,33 @@ class LocalClusterTest {
         }
     }
 
+    /**
+     * Rank 1 kills its executor JVM (Runtime.halt: no shutdown hook, no goodbye, as a SIGKILL or a lost machine)
+     * before step 5 of the stage's first attempt, after the save at step 4; returns its final parameters, the step it
+     * resumed at, the attempt it finished in and its process.
+     */
+    static final class KilledOnce implements BarrierStage.RankTask<double[][]> {
+        final String dir;
+
+        KilledOnce(String dir) {
+            this.dir = dir;
+        }
+
+        @Override
+        public double[][] run(Communicator comm) throws Exception {
+            int attempt = org.apache.spark.BarrierTaskContext.get().stageAttemptNumber();
+            double[][] r = ZeroTraining.resumable(comm, 6, Path.of(dir), 2, (rank, step) -> {
+                if (attempt == 0 && rank == 1 && step == 5) {
+                    Runtime.getRuntime().halt(137);
+                }
+            });
+            return new double[][] {r[0], r[1], {attempt}, {ProcessHandle.current().pid()}};
+        }
+    }
+
     @Test
-    void twoExecutorJvmsTrainLikeTheInProcessRanksBitForBit() throws Exception {
+    void twoExecutorJvmsTrainLikeTheInProcessRanksBitForBit(@org.junit.jupiter.api.io.TempDir Path dir)
+            throws Exception {
         String home = System.getenv("SPARK_HOME");
         assertTrue(home != null, "SPARK_HOME must be set for this test (the pom sets it)");
         Files.createDirectories(Path.of(home, "jars"));
@@ -53,6 +78,7 @@ class LocalClusterTest {
         SparkContext sc = new SparkContext(conf);
         sc.setLogLevel("WARN");
         List<double[][]> spark;
+        List<double[][]> killed;
         try {
             // A barrier stage submitted before both executors registered waits for a 15 s retry: wait for them.
             long deadline = System.nanoTime() + 60_000_000_000L;
@@ -63,6 +89,13 @@ class LocalClusterTest {
             spark = BarrierStage.run(sc, 2, Duration.ofSeconds(60), new Train());
             System.out.printf("local-cluster, 2 executor JVMs, %d steps: %.1f s from SparkContext to result%n", STEPS,
                     (System.nanoTime() - t0) / 1e9);
+            // Then an executor killed mid-training, in the same cluster: Spark reruns the stage once a new executor
+            // has replaced the dead one, and the ranks resume from the last complete save.
+            long t1 = System.nanoTime();
+            sc.setLogLevel("ERROR"); // the lost executor is logged at WARN by every layer
+            killed = BarrierStage.run(sc, 2, Duration.ofSeconds(60), new KilledOnce(dir.toString()));
+            System.out.printf("local-cluster, an executor killed before step 5 of 6: %.1f s to the result%n",
+                    (System.nanoTime() - t1) / 1e9);
         } finally {
             sc.stop();
         }
@@ -77,6 +110,15 @@ class LocalClusterTest {
             assertArrayEquals(local.get(r)[0], spark.get(r)[0], "parameters of rank " + r);
             assertArrayEquals(local.get(r)[1], spark.get(r)[1], "norms of rank " + r);
         }
+        List<double[][]> straight = ZeroTraining.inProcess(2, 6);
+        for (int r = 0; r < 2; r++) {
+            assertEquals(1, killed.get(r)[2][0], "rank " + r + " finished in the stage's second attempt");
+            assertEquals(4, killed.get(r)[1][0], "rank " + r + " resumed from the save at step 4");
+            assertArrayEquals(straight.get(r)[0], killed.get(r)[0], "parameters of rank " + r);
+        }
+        assertTrue(killed.get(0)[3][0] != killed.get(1)[3][0], "the second attempt ran in two executor JVMs");
+        assertTrue(!pids.contains(killed.get(0)[3][0]) || !pids.contains(killed.get(1)[3][0]),
+                "one rank of the second attempt ran in a new executor JVM, the killed one's replacement");
     }
 
     /** Executors registered (the list includes the driver). */

@@ -136,7 +136,7 @@ final class Ranks {
                     try (comm; ZeroStep zero = ZeroStep.create(m.set, comm, optimizer)) {
                         for (int s = 0; s < steps; s++) {
                             m.setGrads(grads, rank, s);
-                            reports.add(zero.step(lr(s)));
+                            reports.add(zero.step(lr(s)).copy()); // the step overwrites its report
                         }
                         return new Object[] {m.flatParams(), reports, zero.stateBytes()};
                     } // a failed rank leaves the group (closing its communicator), so its peers fail fast

@@ -21,6 +21,33 @@ public final class ZeroTraining {
         return new double[][] {widen(m.flatParams()), norms};
     }
 
+    /** What a rank does at the start of each step, before its gradients (a test's planted failure). */
+    public interface BeforeStep extends java.io.Serializable {
+        void at(int rank, int step);
+    }
+
+    /**
+     * Trains as {@code comm}'s rank to step {@code steps}, resuming from the newest complete save in {@code dir}
+     * (if any) and saving after every {@code every} steps; returns {final parameters, {the step it resumed at}}.
+     */
+    public static double[][] resumable(Communicator comm, int steps, java.nio.file.Path dir, int every,
+                                       BeforeStep before) throws java.io.IOException {
+        Ranks.Model m = new Ranks.Model();
+        ShardedCheckpoints ckpt = new ShardedCheckpoints(dir, 2);
+        try (ZeroStep zero = ZeroStep.create(m.set, comm, Ranks.adamw(1.0, 1))) {
+            long start = ckpt.resume(zero).map(vecopt.checkpoint.Restored::globalStep).orElse(0L);
+            for (int s = (int) start; s < steps; s++) {
+                before.at(comm.rank(), s);
+                m.setGrads(ZeroStepTest::rough, comm.rank(), s);
+                zero.step(Ranks.lr(s));
+                if ((s + 1) % every == 0) {
+                    ckpt.save(zero, s + 1, vecopt.checkpoint.Extras.none());
+                }
+            }
+            return new double[][] {widen(m.flatParams()), {start}};
+        }
+    }
+
     /** The same on {@code ranks} threads over the in-process communicator, rank by rank. */
     public static List<double[][]> inProcess(int ranks, int steps) throws Exception {
         Ranks.Run run = Ranks.zero(ranks, steps, ZeroStepTest::rough, Ranks.adamw(1.0, 1));
