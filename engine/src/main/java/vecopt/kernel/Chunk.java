@@ -1,6 +1,7 @@
 package vecopt.kernel;
 
 import java.lang.foreign.MemorySegment;
+import vecopt.memory.Dtype;
 
 /**
  * One unit of kernel work: the element range {@code [start, start + length)} of a parameter buffer, of its gradient
@@ -22,6 +23,13 @@ public final class Chunk {
     final int length;
     final int group;
     final int index;
+    /** {@link Dtype#ordinal()} of the gradients and of the parameters: 0 float32, 1 bfloat16, 2 float16. */
+    final int gradType;
+    final int paramType;
+    /** True when either is not float32: the kernels then run the generated mixed-precision loops. */
+    final boolean mixed;
+    private final Dtype gradDtype;
+    private final Dtype paramDtype;
 
     /**
      * @param params the whole parameter buffer; the chunk keeps its slice {@code [start, start + length)}
@@ -34,9 +42,23 @@ public final class Chunk {
      */
     public Chunk(MemorySegment params, MemorySegment grads, MemorySegment[] state, long start, int length, int group,
                  int index) {
+        this(params, Dtype.FLOAT32, grads, Dtype.FLOAT32, state, start, length, group, index);
+    }
+
+    /**
+     * A chunk whose parameters and gradients may be stored as 16-bit floats (the state is float32). Where the
+     * parameters are 16-bit the optimizer's last state buffer is their float32 master copy.
+     */
+    public Chunk(MemorySegment params, Dtype paramType, MemorySegment grads, Dtype gradType, MemorySegment[] state,
+                 long start, int length, int group, int index) {
         final long from = start * Float.BYTES, bytes = (long) length * Float.BYTES;
-        this.params = params.asSlice(from, bytes);
-        this.grads = grads.asSlice(from, bytes);
+        this.params = params.asSlice(start * paramType.bytes(), (long) length * paramType.bytes());
+        this.grads = grads.asSlice(start * gradType.bytes(), (long) length * gradType.bytes());
+        this.paramType = paramType.ordinal();
+        this.gradType = gradType.ordinal();
+        this.paramDtype = paramType;
+        this.gradDtype = gradType;
+        this.mixed = paramType != Dtype.FLOAT32 || gradType != Dtype.FLOAT32;
         this.state = new MemorySegment[state.length];
         for (int i = 0; i < state.length; i++) {
             this.state[i] = state[i].asSlice(from, bytes);
@@ -56,6 +78,16 @@ public final class Chunk {
 
     public int group() {
         return group;
+    }
+
+    /** The parameters' element type. */
+    public Dtype paramType() {
+        return paramDtype;
+    }
+
+    /** The gradients' element type. */
+    public Dtype gradType() {
+        return gradDtype;
     }
 
     /** The chunk's slice of the gradient buffer: its {@code length} elements from 0. */

@@ -29,6 +29,11 @@ abstract sealed class AdamFamily extends Optimizer<AdamOptions> permits AdamW, A
     }
 
     @Override
+    boolean supports16Bit() {
+        return true;
+    }
+
+    @Override
     void prepare(int group, AdamOptions o, double lr, long t, double gradScale) {
         steps[group].prepare(hyper[group], lr, t, gradScale);
     }

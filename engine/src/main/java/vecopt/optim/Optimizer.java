@@ -24,6 +24,7 @@ import vecopt.exec.WorkerPool;
 import vecopt.kernel.Chunk;
 import vecopt.kernel.KernelProvider;
 import vecopt.kernel.Kernels;
+import vecopt.memory.Dtype;
 import vecopt.memory.Storage;
 import vecopt.param.ParamSet;
 import vecopt.param.Tensor;
@@ -64,6 +65,7 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
     private final ParamGroup<O>[] groupArray;
     private final Kernels kernels;
     private final StateBuffers state;
+    private final Dtype paramType;
     private final GradientGuard guard;
     private final Storage[] scopesToCheck; // one buffer per distinct arena of the off-heap buffers
     private final String[] scopeRoles;
@@ -89,7 +91,20 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
         this.kernels = b.kernels != null ? b.kernels : b.vectorized ? KernelProvider.kernels() : KernelProvider.scalar();
         this.groups = b.assignment.assign(b.params, b.defaults);
         this.groupArray = groups.toArray(new ParamGroup[0]);
-        this.state = new StateBuffers(params, stateNames(groups), b.stateArena);
+        this.paramType = storageTypes(params, b.trackNorms);
+        List<String> names = new ArrayList<>(stateNames(groups));
+        if (paramType != Dtype.FLOAT32) {
+            names.add(MASTER);
+        }
+        this.state = new StateBuffers(params, names, b.stateArena);
+        if (paramType != Dtype.FLOAT32) { // the master copy starts at the 16-bit values, widened (exactly)
+            for (Tensor t : params.tensors()) {
+                Storage master = state.of(t.params())[names.size() - 1];
+                for (long i = t.offset(); i < t.end(); i++) {
+                    master.set(i, t.params().get(i));
+                }
+            }
+        }
         for (ParamGroup<O> group : groups) { // state that does not start at 0 (Adagrad's initial_accumulator_value)
             for (String name : state.names()) {
                 float value = initialState(name, group.options());
@@ -130,8 +145,8 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
         }
         this.items = ChunkGrid.items(ranges, (r, index, item) -> {
             Tensor t = r.tensor();
-            return new Chunk(t.params().segment(), t.grads().segment(), state.segments(t.params()), r.start(),
-                    r.length(), groupOf.get(index), item);
+            return new Chunk(t.params().segment(), t.params().dtype(), t.grads().segment(), t.grads().dtype(),
+                    state.segments(t.params()), r.start(), r.length(), groupOf.get(index), item);
         });
         this.groupLr = new double[groups.size()];
         this.report = new StepReport(groups.size(), kernels.describe());
@@ -166,6 +181,48 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
                 first.put(scope, buffer);
             }
         }
+    }
+
+    /**
+     * The name of the float32 master copy of 16-bit parameters, the last state variable where the parameters are
+     * bfloat16 or float16 (PyTorch keeps none; apex and DeepSpeed call it the master parameters).
+     */
+    public static final String MASTER = "master_param";
+
+    /**
+     * The parameters' storage type, after checking that this optimizer can run on the storage types of the
+     * parameters and gradients: one parameter type for all buffers, and 16-bit types only where
+     * {@link #supports16Bit()}.
+     */
+    private Dtype storageTypes(ParamSet params, boolean trackNorms) {
+        Dtype type = null;
+        Tensor first = null;
+        for (Tensor t : params.tensors()) {
+            Dtype p = t.params().dtype(), g = t.grads().dtype();
+            if (type == null) {
+                type = p;
+                first = t;
+            } else if (p != type) {
+                throw new IllegalArgumentException("params: every parameter buffer of one optimizer must have one dtype,"
+                        + " got " + type.torchName() + " for '" + first.name() + "' and " + p.torchName() + " for '"
+                        + t.name() + "'");
+            }
+            if ((p != Dtype.FLOAT32 || g != Dtype.FLOAT32) && !supports16Bit()) {
+                throw new IllegalArgumentException(getClass().getSimpleName() + " runs on float32 parameters and"
+                        + " gradients only so far (AdamW and Adam take bfloat16 and float16 too): tensor '" + t.name()
+                        + "' has " + p.torchName() + " parameters and " + g.torchName() + " gradients");
+            }
+            if ((p != Dtype.FLOAT32 || g != Dtype.FLOAT32) && trackNorms) {
+                throw new IllegalArgumentException("trackNorms(true) is not supported with 16-bit storage yet: tensor '"
+                        + t.name() + "' has " + p.torchName() + " parameters and " + g.torchName() + " gradients");
+            }
+        }
+        return type == null ? Dtype.FLOAT32 : type;
+    }
+
+    /** True for optimizers whose kernels take 16-bit parameters and gradients. */
+    boolean supports16Bit() {
+        return false;
     }
 
     /** PyTorch's names of the state variables these groups need, in buffer order. */
