@@ -38,7 +38,8 @@ import vecopt.param.ParamSet;
  *       the master rounded to nearest even ({@link Dtype#roundTrip});</li>
  * </ul>
  * for every storage mix, AdamW/Adam/AMSGrad, clipping, heap and off-heap, 1 to 3 threads, SIMD and scalar kernels,
- * lengths around the vector width and across chunks. The gradients are never written, and guard elements around the
+ * lengths around the vector width and across chunks (the twin runs the same kernels, SIMD or scalar: their
+ * reductions agree to rounding, not to the bit, and the norm decides the clipping). The gradients are never written, and guard elements around the
  * tensor never change.
  */
 class MixedPrecisionProperties {
@@ -51,7 +52,7 @@ class MixedPrecisionProperties {
                 double lr, int gradExp, long seed) {
     }
 
-    @Property(tries = 200)
+    @Property(tries = 120)
     void sixteenBitStorageIsTheFloat32StepOnTheSameValues(@ForAll("cases") Case k) {
         SplittableRandom rnd = new SplittableRandom(k.seed());
         int total = k.offset() + k.length() + GUARD;
@@ -60,9 +61,9 @@ class MixedPrecisionProperties {
             Storage g16 = storage(arena, k.offHeap(), k.gradType(), total);
             Storage p32 = storage(arena, k.offHeap(), Dtype.FLOAT32, total);
             Storage g32 = storage(arena, k.offHeap(), Dtype.FLOAT32, total);
-            for (int i = 0; i < total; i++) { // guards and initial parameters: the float32 twin holds the same values
+            for (int i = 0; i < total; i++) { // guards (1152 and -99 are exact in every type) and initial parameters: the float32 twin holds the same values
                 float p = i >= k.offset() && i < k.offset() + k.length()
-                        ? (float) (rnd.nextDouble(-1, 1) * Math.scalb(1.0, rnd.nextInt(-8, 3))) : 1234.5f;
+                        ? (float) (rnd.nextDouble(-1, 1) * Math.scalb(1.0, rnd.nextInt(-8, 3))) : 1152f;
                 p16.set(i, p);
                 p32.set(i, p16.get(i));
                 g16.set(i, -99f);
@@ -72,7 +73,7 @@ class MixedPrecisionProperties {
             ParamSet twin = ParamSet.builder().add("w", p32, g32, k.offset(), k.length()).build();
             AdamOptions o = new AdamOptions(0.9, 0.999, 1e-8, k.weightDecay(), k.amsgrad(), 1.0, false);
             try (Optimizer<?> a = build(mixed, k, o, k.threads(), k.vectorized());
-                 Optimizer<?> b = build(twin, k, o, 1, true)) {
+                 Optimizer<?> b = build(twin, k, o, 1, k.vectorized())) {
                 for (int t = 1; t <= k.steps(); t++) {
                     for (int i = k.offset(); i < k.offset() + k.length(); i++) {
                         g16.set(i, (float) (rnd.nextGaussian() * Math.scalb(1.0, k.gradExp())));
@@ -99,7 +100,7 @@ class MixedPrecisionProperties {
                     assertBits("grads (unchanged)", at, gradsBefore, raw(g16));
                     for (int i = 0; i < total; i++) {
                         if (i < k.offset() || i >= k.offset() + k.length()) {
-                            assertEquals(1234.5f, p16.get(i), "param guard " + i + ", " + at);
+                            assertEquals(1152f, p16.get(i), "param guard " + i + ", " + at);
                             assertEquals(-99f, g16.get(i), "grad guard " + i + ", " + at);
                         }
                     }
@@ -112,7 +113,7 @@ class MixedPrecisionProperties {
     void optimizersWithoutSixteenBitLoopsRefuseItNamingTheTensor() {
         Storage p = Storage.of(new short[8], Dtype.BFLOAT16);
         Storage g = Storage.of(new float[8]);
-        ParamSet set = ParamSet.builder().add("emb", p, g).build();
+        ParamSet set = ParamSet.builder().add("emb", p, g, 0, 8).build();
         var e = assertThrows(IllegalArgumentException.class, () -> Adagrad.builder(set).build());
         assertTrue(e.getMessage().contains("'emb'") && e.getMessage().contains("bfloat16"), e.getMessage());
         var t = assertThrows(IllegalArgumentException.class, () -> AdamW.builder(set).trackNorms(true).build());
@@ -122,8 +123,8 @@ class MixedPrecisionProperties {
     @Example
     void oneOptimizerTakesOneParameterType() {
         ParamSet set = ParamSet.builder()
-                .add("a", Storage.of(new float[4]), Storage.of(new float[4]))
-                .add("b", Storage.of(new short[4], Dtype.FLOAT16), Storage.of(new float[4]))
+                .add("a", Storage.of(new float[4]), Storage.of(new float[4]), 0, 4)
+                .add("b", Storage.of(new short[4], Dtype.FLOAT16), Storage.of(new float[4]), 0, 4)
                 .build();
         var e = assertThrows(IllegalArgumentException.class, () -> AdamW.builder(set).build());
         assertTrue(e.getMessage().contains("float32 for 'a'") && e.getMessage().contains("float16 for 'b'"),
@@ -131,12 +132,14 @@ class MixedPrecisionProperties {
     }
 
     private static Optimizer<?> build(ParamSet set, Case k, AdamOptions o, int threads, boolean vectorized) {
-        var builder = k.decoupled() ? AdamW.builder(set) : Adam.builder(set);
-        builder.options(o).threads(threads).vectorized(vectorized);
-        if (k.clip()) {
-            builder.clipGradNorm(0.5 * Math.scalb(1.0, k.gradExp()) * Math.sqrt(Math.max(1, k.length())));
+        // clipping at half the expected norm of the gaussian gradients: most steps clip
+        double maxNorm = k.clip() ? 0.5 * Math.scalb(1.0, k.gradExp()) * Math.sqrt(Math.max(1, k.length())) : 0;
+        if (k.decoupled()) {
+            AdamW.Builder b = AdamW.builder(set).options(o).threads(threads).vectorized(vectorized);
+            return (k.clip() ? b.clipGradNorm(maxNorm) : b).build();
         }
-        return builder.build();
+        Adam.Builder b = Adam.builder(set).options(o).threads(threads).vectorized(vectorized);
+        return (k.clip() ? b.clipGradNorm(maxNorm) : b).build();
     }
 
     private static Storage storage(Arena arena, boolean offHeap, Dtype type, int n) {
