@@ -40,8 +40,16 @@ public final class AdamStep {
     float negStepSize;
     float invSqrtBc2;
     float gradScale = 1f;
+    /** The stochastic rounding's key for this step (bfloat16 parameters without a master copy). */
+    int roundingKey;
 
     /** Prepares update number {@code t} (1 for the first) with learning rate {@code lr}; returns this. */
+    /** Sets the stochastic rounding's key for step {@code t} of a run seeded with {@code seed}. */
+    public AdamStep roundingKey(long seed, long t) {
+        this.roundingKey = MixedScalar.roundingKey(seed, t);
+        return this;
+    }
+
     public AdamStep prepare(Hyper h, double lr, long t, double gradScale) {
         double bc1 = 1.0 - Math.pow(h.beta1(), t);
         double bc2 = 1.0 - Math.pow(h.beta2(), t);

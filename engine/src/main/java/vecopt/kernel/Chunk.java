@@ -23,11 +23,16 @@ public final class Chunk {
     final int length;
     final int group;
     final int index;
-    /** {@link Dtype#ordinal()} of the gradients and of the parameters: 0 float32, 1 bfloat16, 2 float16. */
+    /**
+     * {@link Dtype#ordinal()} of the gradients and of the parameters: 0 float32, 1 bfloat16, 2 float16; for the
+     * parameters also 3: bfloat16 without a master copy, stored with stochastic rounding.
+     */
     final int gradType;
     final int paramType;
     /** True when either is not float32: the kernels then run the generated mixed-precision loops. */
     final boolean mixed;
+    /** The index of the chunk's first element in its buffers (the stochastic rounding's counter). */
+    final long start;
     private final Dtype gradDtype;
     private final Dtype paramDtype;
 
@@ -51,10 +56,23 @@ public final class Chunk {
      */
     public Chunk(MemorySegment params, Dtype paramType, MemorySegment grads, Dtype gradType, MemorySegment[] state,
                  long start, int length, int group, int index) {
+        this(params, paramType, false, grads, gradType, state, start, length, group, index);
+    }
+
+    /**
+     * As above; {@code stochastic}: bfloat16 parameters without a master copy, each new value stored with stochastic
+     * rounding (see {@code MixedScalar.roundStochastically}).
+     */
+    public Chunk(MemorySegment params, Dtype paramType, boolean stochastic, MemorySegment grads, Dtype gradType,
+                 MemorySegment[] state, long start, int length, int group, int index) {
+        if (stochastic && paramType != Dtype.BFLOAT16) {
+            throw new IllegalArgumentException("stochastic rounding is for bfloat16 parameters, got " + paramType);
+        }
+        this.start = start;
         final long from = start * Float.BYTES, bytes = (long) length * Float.BYTES;
         this.params = params.asSlice(start * paramType.bytes(), (long) length * paramType.bytes());
         this.grads = grads.asSlice(start * gradType.bytes(), (long) length * gradType.bytes());
-        this.paramType = paramType.ordinal();
+        this.paramType = stochastic ? 3 : paramType.ordinal();
         this.gradType = gradType.ordinal();
         this.paramDtype = paramType;
         this.gradDtype = gradType;

@@ -46,41 +46,50 @@ final class MixedPanama {
 
     /** Adam / AdamW / AMSGrad on a chunk with 16-bit gradients or parameters (of at least one vector). */
     static void adam(Chunk c, AdamStep k, int bound) {
-        final int mix = c.gradType * 3 + c.paramType;
+        final int mix = c.gradType * 4 + c.paramType;
         if (k.amsgrad) {
             switch (mix) {
                 case 1 -> adamAmsgrad_gf32_pbf16(c, k, bound);
                 case 2 -> adamAmsgrad_gf32_pf16(c, k, bound);
-                case 3 -> adamAmsgrad_gbf16_pf32(c, k, bound);
-                case 4 -> adamAmsgrad_gbf16_pbf16(c, k, bound);
-                case 5 -> adamAmsgrad_gbf16_pf16(c, k, bound);
-                case 6 -> adamAmsgrad_gf16_pf32(c, k, bound);
-                case 7 -> adamAmsgrad_gf16_pbf16(c, k, bound);
-                case 8 -> adamAmsgrad_gf16_pf16(c, k, bound);
+                case 3 -> adamAmsgrad_gf32_pbf16sr(c, k, bound);
+                case 4 -> adamAmsgrad_gbf16_pf32(c, k, bound);
+                case 5 -> adamAmsgrad_gbf16_pbf16(c, k, bound);
+                case 6 -> adamAmsgrad_gbf16_pf16(c, k, bound);
+                case 7 -> adamAmsgrad_gbf16_pbf16sr(c, k, bound);
+                case 8 -> adamAmsgrad_gf16_pf32(c, k, bound);
+                case 9 -> adamAmsgrad_gf16_pbf16(c, k, bound);
+                case 10 -> adamAmsgrad_gf16_pf16(c, k, bound);
+                case 11 -> adamAmsgrad_gf16_pbf16sr(c, k, bound);
                 default -> throw new IllegalStateException("no loop for storage mix " + mix);
             }
         } else if (k.useL2) {
         switch (mix) {
                 case 1 -> adamL2_gf32_pbf16(c, k, bound);
                 case 2 -> adamL2_gf32_pf16(c, k, bound);
-                case 3 -> adamL2_gbf16_pf32(c, k, bound);
-                case 4 -> adamL2_gbf16_pbf16(c, k, bound);
-                case 5 -> adamL2_gbf16_pf16(c, k, bound);
-                case 6 -> adamL2_gf16_pf32(c, k, bound);
-                case 7 -> adamL2_gf16_pbf16(c, k, bound);
-                case 8 -> adamL2_gf16_pf16(c, k, bound);
+                case 3 -> adamL2_gf32_pbf16sr(c, k, bound);
+                case 4 -> adamL2_gbf16_pf32(c, k, bound);
+                case 5 -> adamL2_gbf16_pbf16(c, k, bound);
+                case 6 -> adamL2_gbf16_pf16(c, k, bound);
+                case 7 -> adamL2_gbf16_pbf16sr(c, k, bound);
+                case 8 -> adamL2_gf16_pf32(c, k, bound);
+                case 9 -> adamL2_gf16_pbf16(c, k, bound);
+                case 10 -> adamL2_gf16_pf16(c, k, bound);
+                case 11 -> adamL2_gf16_pbf16sr(c, k, bound);
                 default -> throw new IllegalStateException("no loop for storage mix " + mix);
             }
         } else {
         switch (mix) {
                 case 1 -> adamDecoupled_gf32_pbf16(c, k, bound);
                 case 2 -> adamDecoupled_gf32_pf16(c, k, bound);
-                case 3 -> adamDecoupled_gbf16_pf32(c, k, bound);
-                case 4 -> adamDecoupled_gbf16_pbf16(c, k, bound);
-                case 5 -> adamDecoupled_gbf16_pf16(c, k, bound);
-                case 6 -> adamDecoupled_gf16_pf32(c, k, bound);
-                case 7 -> adamDecoupled_gf16_pbf16(c, k, bound);
-                case 8 -> adamDecoupled_gf16_pf16(c, k, bound);
+                case 3 -> adamDecoupled_gf32_pbf16sr(c, k, bound);
+                case 4 -> adamDecoupled_gbf16_pf32(c, k, bound);
+                case 5 -> adamDecoupled_gbf16_pbf16(c, k, bound);
+                case 6 -> adamDecoupled_gbf16_pf16(c, k, bound);
+                case 7 -> adamDecoupled_gbf16_pbf16sr(c, k, bound);
+                case 8 -> adamDecoupled_gf16_pf32(c, k, bound);
+                case 9 -> adamDecoupled_gf16_pbf16(c, k, bound);
+                case 10 -> adamDecoupled_gf16_pf16(c, k, bound);
+                case 11 -> adamDecoupled_gf16_pbf16sr(c, k, bound);
                 default -> throw new IllegalStateException("no loop for storage mix " + mix);
             }
         }
@@ -195,6 +204,69 @@ final class MixedPanama {
                     .blend(pNewNBig, pNewNA.compare(VectorOperators.GE, 143 << 23))
                     .or(pNewNS.lanewise(VectorOperators.LSHR, 16));
             ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (t) * 2, ORDER, keep.cast(SHORTS));
+        }
+    }
+
+    private static void adamDecoupled_gf32_pbf16sr(Chunk c, AdamStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1];
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps), decay = FloatVector.broadcast(SPECIES, k.decay);
+        final FloatVector negStep = FloatVector.broadcast(SPECIES, k.negStepSize);
+        final FloatVector invBc2 = FloatVector.broadcast(SPECIES, k.invSqrtBc2);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector l2 = FloatVector.broadcast(SPECIES, k.l2);
+        final boolean useL2 = k.useL2;
+        final int step = SPECIES.length(), n = c.length;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int key = k.roundingKey;
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
+            FloatVector g = g0.mul(scale);
+            FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
+            FloatVector v = FloatVector.fromMemorySegment(SPECIES, vs, o4, ORDER).fma(b2, g.mul(c2).mul(g));
+            m.intoMemorySegment(ms, o4, ORDER);
+            v.intoMemorySegment(vs, o4, ORDER);
+            FloatVector denom = v.lanewise(VectorOperators.SQRT).fma(invBc2, eps);
+            FloatVector pNew = m.div(denom).fma(negStep, p.mul(decay));
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key);
+            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector pNewRB = pNew.reinterpretAsInts();
+            IntVector pNewR = pNewRB.and(0xFFFF0000)
+                    .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNew.test(VectorOperators.IS_NAN).cast(INTS));
+            ((ShortVector) pNewR.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+        if (bound < n) { // the tail: the last whole vector, storing only the lanes the loop did not
+            final VectorMask<Float> keep = tailMask(bound, n);
+            final int t = n - step;
+            final long o4 = (long) t * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (t) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (t) * 4, ORDER);
+            FloatVector g = g0.mul(scale);
+            FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
+            FloatVector v = FloatVector.fromMemorySegment(SPECIES, vs, o4, ORDER).fma(b2, g.mul(c2).mul(g));
+            m.intoMemorySegment(ms, o4, ORDER, keep);
+            v.intoMemorySegment(vs, o4, ORDER, keep);
+            FloatVector denom = v.lanewise(VectorOperators.SQRT).fma(invBc2, eps);
+            FloatVector pNew = m.div(denom).fma(negStep, p.mul(decay));
+            IntVector pNewRH = lane.add(t).mul(0x9E3779B9).add(key);
+            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector pNewRB = pNew.reinterpretAsInts();
+            IntVector pNewR = pNewRB.and(0xFFFF0000)
+                    .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNew.test(VectorOperators.IS_NAN).cast(INTS));
+            ((ShortVector) pNewR.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (t) * 2, ORDER, keep.cast(SHORTS));
         }
     }
 
@@ -354,6 +426,71 @@ final class MixedPanama {
                     .blend(pNewNBig, pNewNA.compare(VectorOperators.GE, 143 << 23))
                     .or(pNewNS.lanewise(VectorOperators.LSHR, 16));
             ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (t) * 2, ORDER, keep.cast(SHORTS));
+        }
+    }
+
+    private static void adamDecoupled_gbf16_pbf16sr(Chunk c, AdamStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1];
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps), decay = FloatVector.broadcast(SPECIES, k.decay);
+        final FloatVector negStep = FloatVector.broadcast(SPECIES, k.negStepSize);
+        final FloatVector invBc2 = FloatVector.broadcast(SPECIES, k.invSqrtBc2);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector l2 = FloatVector.broadcast(SPECIES, k.l2);
+        final boolean useL2 = k.useL2;
+        final int step = SPECIES.length(), n = c.length;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int key = k.roundingKey;
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
+            FloatVector v = FloatVector.fromMemorySegment(SPECIES, vs, o4, ORDER).fma(b2, g.mul(c2).mul(g));
+            m.intoMemorySegment(ms, o4, ORDER);
+            v.intoMemorySegment(vs, o4, ORDER);
+            FloatVector denom = v.lanewise(VectorOperators.SQRT).fma(invBc2, eps);
+            FloatVector pNew = m.div(denom).fma(negStep, p.mul(decay));
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key);
+            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector pNewRB = pNew.reinterpretAsInts();
+            IntVector pNewR = pNewRB.and(0xFFFF0000)
+                    .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNew.test(VectorOperators.IS_NAN).cast(INTS));
+            ((ShortVector) pNewR.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+        if (bound < n) { // the tail: the last whole vector, storing only the lanes the loop did not
+            final VectorMask<Float> keep = tailMask(bound, n);
+            final int t = n - step;
+            final long o4 = (long) t * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (t) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (t) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
+            FloatVector v = FloatVector.fromMemorySegment(SPECIES, vs, o4, ORDER).fma(b2, g.mul(c2).mul(g));
+            m.intoMemorySegment(ms, o4, ORDER, keep);
+            v.intoMemorySegment(vs, o4, ORDER, keep);
+            FloatVector denom = v.lanewise(VectorOperators.SQRT).fma(invBc2, eps);
+            FloatVector pNew = m.div(denom).fma(negStep, p.mul(decay));
+            IntVector pNewRH = lane.add(t).mul(0x9E3779B9).add(key);
+            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector pNewRB = pNew.reinterpretAsInts();
+            IntVector pNewR = pNewRB.and(0xFFFF0000)
+                    .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNew.test(VectorOperators.IS_NAN).cast(INTS));
+            ((ShortVector) pNewR.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (t) * 2, ORDER, keep.cast(SHORTS));
         }
     }
 
@@ -546,6 +683,81 @@ final class MixedPanama {
         }
     }
 
+    private static void adamDecoupled_gf16_pbf16sr(Chunk c, AdamStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1];
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps), decay = FloatVector.broadcast(SPECIES, k.decay);
+        final FloatVector negStep = FloatVector.broadcast(SPECIES, k.negStepSize);
+        final FloatVector invBc2 = FloatVector.broadcast(SPECIES, k.invSqrtBc2);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector l2 = FloatVector.broadcast(SPECIES, k.l2);
+        final boolean useL2 = k.useL2;
+        final int step = SPECIES.length(), n = c.length;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int key = k.roundingKey;
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f)
+                    .blend(g0E.or(0x7F800000).reinterpretAsFloats(), g0E.compare(VectorOperators.GE, 0x7C00 << 13).cast(SPECIES))
+                    .blend(g0E.or(0x7FC00000).reinterpretAsFloats(), g0E.compare(VectorOperators.GT, 0x7C00 << 13).cast(SPECIES))
+                    .reinterpretAsInts().or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
+            FloatVector v = FloatVector.fromMemorySegment(SPECIES, vs, o4, ORDER).fma(b2, g.mul(c2).mul(g));
+            m.intoMemorySegment(ms, o4, ORDER);
+            v.intoMemorySegment(vs, o4, ORDER);
+            FloatVector denom = v.lanewise(VectorOperators.SQRT).fma(invBc2, eps);
+            FloatVector pNew = m.div(denom).fma(negStep, p.mul(decay));
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key);
+            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector pNewRB = pNew.reinterpretAsInts();
+            IntVector pNewR = pNewRB.and(0xFFFF0000)
+                    .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNew.test(VectorOperators.IS_NAN).cast(INTS));
+            ((ShortVector) pNewR.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+        if (bound < n) { // the tail: the last whole vector, storing only the lanes the loop did not
+            final VectorMask<Float> keep = tailMask(bound, n);
+            final int t = n - step;
+            final long o4 = (long) t * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (t) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (t) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f)
+                    .blend(g0E.or(0x7F800000).reinterpretAsFloats(), g0E.compare(VectorOperators.GE, 0x7C00 << 13).cast(SPECIES))
+                    .blend(g0E.or(0x7FC00000).reinterpretAsFloats(), g0E.compare(VectorOperators.GT, 0x7C00 << 13).cast(SPECIES))
+                    .reinterpretAsInts().or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
+            FloatVector v = FloatVector.fromMemorySegment(SPECIES, vs, o4, ORDER).fma(b2, g.mul(c2).mul(g));
+            m.intoMemorySegment(ms, o4, ORDER, keep);
+            v.intoMemorySegment(vs, o4, ORDER, keep);
+            FloatVector denom = v.lanewise(VectorOperators.SQRT).fma(invBc2, eps);
+            FloatVector pNew = m.div(denom).fma(negStep, p.mul(decay));
+            IntVector pNewRH = lane.add(t).mul(0x9E3779B9).add(key);
+            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector pNewRB = pNew.reinterpretAsInts();
+            IntVector pNewR = pNewRB.and(0xFFFF0000)
+                    .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNew.test(VectorOperators.IS_NAN).cast(INTS));
+            ((ShortVector) pNewR.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (t) * 2, ORDER, keep.cast(SHORTS));
+        }
+    }
+
     private static void adamL2_gf32_pbf16(Chunk c, AdamStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1], xs = c.state[c.state.length - 1];
         final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
@@ -655,6 +867,69 @@ final class MixedPanama {
                     .blend(pNewNBig, pNewNA.compare(VectorOperators.GE, 143 << 23))
                     .or(pNewNS.lanewise(VectorOperators.LSHR, 16));
             ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (t) * 2, ORDER, keep.cast(SHORTS));
+        }
+    }
+
+    private static void adamL2_gf32_pbf16sr(Chunk c, AdamStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1];
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps), decay = FloatVector.broadcast(SPECIES, k.decay);
+        final FloatVector negStep = FloatVector.broadcast(SPECIES, k.negStepSize);
+        final FloatVector invBc2 = FloatVector.broadcast(SPECIES, k.invSqrtBc2);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector l2 = FloatVector.broadcast(SPECIES, k.l2);
+        final boolean useL2 = k.useL2;
+        final int step = SPECIES.length(), n = c.length;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int key = k.roundingKey;
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
+            FloatVector g = p.fma(l2, g0.mul(scale));
+            FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
+            FloatVector v = FloatVector.fromMemorySegment(SPECIES, vs, o4, ORDER).fma(b2, g.mul(c2).mul(g));
+            m.intoMemorySegment(ms, o4, ORDER);
+            v.intoMemorySegment(vs, o4, ORDER);
+            FloatVector denom = v.lanewise(VectorOperators.SQRT).fma(invBc2, eps);
+            FloatVector pNew = m.div(denom).fma(negStep, p.mul(decay));
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key);
+            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector pNewRB = pNew.reinterpretAsInts();
+            IntVector pNewR = pNewRB.and(0xFFFF0000)
+                    .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNew.test(VectorOperators.IS_NAN).cast(INTS));
+            ((ShortVector) pNewR.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+        if (bound < n) { // the tail: the last whole vector, storing only the lanes the loop did not
+            final VectorMask<Float> keep = tailMask(bound, n);
+            final int t = n - step;
+            final long o4 = (long) t * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (t) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (t) * 4, ORDER);
+            FloatVector g = p.fma(l2, g0.mul(scale));
+            FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
+            FloatVector v = FloatVector.fromMemorySegment(SPECIES, vs, o4, ORDER).fma(b2, g.mul(c2).mul(g));
+            m.intoMemorySegment(ms, o4, ORDER, keep);
+            v.intoMemorySegment(vs, o4, ORDER, keep);
+            FloatVector denom = v.lanewise(VectorOperators.SQRT).fma(invBc2, eps);
+            FloatVector pNew = m.div(denom).fma(negStep, p.mul(decay));
+            IntVector pNewRH = lane.add(t).mul(0x9E3779B9).add(key);
+            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector pNewRB = pNew.reinterpretAsInts();
+            IntVector pNewR = pNewRB.and(0xFFFF0000)
+                    .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNew.test(VectorOperators.IS_NAN).cast(INTS));
+            ((ShortVector) pNewR.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (t) * 2, ORDER, keep.cast(SHORTS));
         }
     }
 
@@ -814,6 +1089,71 @@ final class MixedPanama {
                     .blend(pNewNBig, pNewNA.compare(VectorOperators.GE, 143 << 23))
                     .or(pNewNS.lanewise(VectorOperators.LSHR, 16));
             ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (t) * 2, ORDER, keep.cast(SHORTS));
+        }
+    }
+
+    private static void adamL2_gbf16_pbf16sr(Chunk c, AdamStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1];
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps), decay = FloatVector.broadcast(SPECIES, k.decay);
+        final FloatVector negStep = FloatVector.broadcast(SPECIES, k.negStepSize);
+        final FloatVector invBc2 = FloatVector.broadcast(SPECIES, k.invSqrtBc2);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector l2 = FloatVector.broadcast(SPECIES, k.l2);
+        final boolean useL2 = k.useL2;
+        final int step = SPECIES.length(), n = c.length;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int key = k.roundingKey;
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g = p.fma(l2, g0.mul(scale));
+            FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
+            FloatVector v = FloatVector.fromMemorySegment(SPECIES, vs, o4, ORDER).fma(b2, g.mul(c2).mul(g));
+            m.intoMemorySegment(ms, o4, ORDER);
+            v.intoMemorySegment(vs, o4, ORDER);
+            FloatVector denom = v.lanewise(VectorOperators.SQRT).fma(invBc2, eps);
+            FloatVector pNew = m.div(denom).fma(negStep, p.mul(decay));
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key);
+            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector pNewRB = pNew.reinterpretAsInts();
+            IntVector pNewR = pNewRB.and(0xFFFF0000)
+                    .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNew.test(VectorOperators.IS_NAN).cast(INTS));
+            ((ShortVector) pNewR.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+        if (bound < n) { // the tail: the last whole vector, storing only the lanes the loop did not
+            final VectorMask<Float> keep = tailMask(bound, n);
+            final int t = n - step;
+            final long o4 = (long) t * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (t) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (t) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g = p.fma(l2, g0.mul(scale));
+            FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
+            FloatVector v = FloatVector.fromMemorySegment(SPECIES, vs, o4, ORDER).fma(b2, g.mul(c2).mul(g));
+            m.intoMemorySegment(ms, o4, ORDER, keep);
+            v.intoMemorySegment(vs, o4, ORDER, keep);
+            FloatVector denom = v.lanewise(VectorOperators.SQRT).fma(invBc2, eps);
+            FloatVector pNew = m.div(denom).fma(negStep, p.mul(decay));
+            IntVector pNewRH = lane.add(t).mul(0x9E3779B9).add(key);
+            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector pNewRB = pNew.reinterpretAsInts();
+            IntVector pNewR = pNewRB.and(0xFFFF0000)
+                    .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNew.test(VectorOperators.IS_NAN).cast(INTS));
+            ((ShortVector) pNewR.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (t) * 2, ORDER, keep.cast(SHORTS));
         }
     }
 
@@ -1006,6 +1346,81 @@ final class MixedPanama {
         }
     }
 
+    private static void adamL2_gf16_pbf16sr(Chunk c, AdamStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1];
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps), decay = FloatVector.broadcast(SPECIES, k.decay);
+        final FloatVector negStep = FloatVector.broadcast(SPECIES, k.negStepSize);
+        final FloatVector invBc2 = FloatVector.broadcast(SPECIES, k.invSqrtBc2);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector l2 = FloatVector.broadcast(SPECIES, k.l2);
+        final boolean useL2 = k.useL2;
+        final int step = SPECIES.length(), n = c.length;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int key = k.roundingKey;
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f)
+                    .blend(g0E.or(0x7F800000).reinterpretAsFloats(), g0E.compare(VectorOperators.GE, 0x7C00 << 13).cast(SPECIES))
+                    .blend(g0E.or(0x7FC00000).reinterpretAsFloats(), g0E.compare(VectorOperators.GT, 0x7C00 << 13).cast(SPECIES))
+                    .reinterpretAsInts().or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g = p.fma(l2, g0.mul(scale));
+            FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
+            FloatVector v = FloatVector.fromMemorySegment(SPECIES, vs, o4, ORDER).fma(b2, g.mul(c2).mul(g));
+            m.intoMemorySegment(ms, o4, ORDER);
+            v.intoMemorySegment(vs, o4, ORDER);
+            FloatVector denom = v.lanewise(VectorOperators.SQRT).fma(invBc2, eps);
+            FloatVector pNew = m.div(denom).fma(negStep, p.mul(decay));
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key);
+            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector pNewRB = pNew.reinterpretAsInts();
+            IntVector pNewR = pNewRB.and(0xFFFF0000)
+                    .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNew.test(VectorOperators.IS_NAN).cast(INTS));
+            ((ShortVector) pNewR.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+        if (bound < n) { // the tail: the last whole vector, storing only the lanes the loop did not
+            final VectorMask<Float> keep = tailMask(bound, n);
+            final int t = n - step;
+            final long o4 = (long) t * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (t) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (t) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f)
+                    .blend(g0E.or(0x7F800000).reinterpretAsFloats(), g0E.compare(VectorOperators.GE, 0x7C00 << 13).cast(SPECIES))
+                    .blend(g0E.or(0x7FC00000).reinterpretAsFloats(), g0E.compare(VectorOperators.GT, 0x7C00 << 13).cast(SPECIES))
+                    .reinterpretAsInts().or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g = p.fma(l2, g0.mul(scale));
+            FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
+            FloatVector v = FloatVector.fromMemorySegment(SPECIES, vs, o4, ORDER).fma(b2, g.mul(c2).mul(g));
+            m.intoMemorySegment(ms, o4, ORDER, keep);
+            v.intoMemorySegment(vs, o4, ORDER, keep);
+            FloatVector denom = v.lanewise(VectorOperators.SQRT).fma(invBc2, eps);
+            FloatVector pNew = m.div(denom).fma(negStep, p.mul(decay));
+            IntVector pNewRH = lane.add(t).mul(0x9E3779B9).add(key);
+            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector pNewRB = pNew.reinterpretAsInts();
+            IntVector pNewR = pNewRB.and(0xFFFF0000)
+                    .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNew.test(VectorOperators.IS_NAN).cast(INTS));
+            ((ShortVector) pNewR.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (t) * 2, ORDER, keep.cast(SHORTS));
+        }
+    }
+
     private static void adamAmsgrad_gf32_pbf16(Chunk c, AdamStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1], as = c.state[2], xs = c.state[c.state.length - 1];
         final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
@@ -1135,6 +1550,79 @@ final class MixedPanama {
                     .blend(pNewNBig, pNewNA.compare(VectorOperators.GE, 143 << 23))
                     .or(pNewNS.lanewise(VectorOperators.LSHR, 16));
             ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (t) * 2, ORDER, keep.cast(SHORTS));
+        }
+    }
+
+    private static void adamAmsgrad_gf32_pbf16sr(Chunk c, AdamStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1], as = c.state[2];
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps), decay = FloatVector.broadcast(SPECIES, k.decay);
+        final FloatVector negStep = FloatVector.broadcast(SPECIES, k.negStepSize);
+        final FloatVector invBc2 = FloatVector.broadcast(SPECIES, k.invSqrtBc2);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector l2 = FloatVector.broadcast(SPECIES, k.l2);
+        final boolean useL2 = k.useL2;
+        final int step = SPECIES.length(), n = c.length;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int key = k.roundingKey;
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
+            FloatVector g = g0.mul(scale);
+            if (useL2) {
+                g = p.fma(l2, g);
+            }
+            FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
+            FloatVector v = FloatVector.fromMemorySegment(SPECIES, vs, o4, ORDER).fma(b2, g.mul(c2).mul(g));
+            m.intoMemorySegment(ms, o4, ORDER);
+            v.intoMemorySegment(vs, o4, ORDER);
+            v = FloatVector.fromMemorySegment(SPECIES, as, o4, ORDER).max(v);
+            v.intoMemorySegment(as, o4, ORDER);
+            FloatVector denom = v.lanewise(VectorOperators.SQRT).fma(invBc2, eps);
+            FloatVector pNew = m.div(denom).fma(negStep, p.mul(decay));
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key);
+            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector pNewRB = pNew.reinterpretAsInts();
+            IntVector pNewR = pNewRB.and(0xFFFF0000)
+                    .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNew.test(VectorOperators.IS_NAN).cast(INTS));
+            ((ShortVector) pNewR.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+        if (bound < n) { // the tail: the last whole vector, storing only the lanes the loop did not
+            final VectorMask<Float> keep = tailMask(bound, n);
+            final int t = n - step;
+            final long o4 = (long) t * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (t) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (t) * 4, ORDER);
+            FloatVector g = g0.mul(scale);
+            if (useL2) {
+                g = p.fma(l2, g);
+            }
+            FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
+            FloatVector v = FloatVector.fromMemorySegment(SPECIES, vs, o4, ORDER).fma(b2, g.mul(c2).mul(g));
+            m.intoMemorySegment(ms, o4, ORDER, keep);
+            v.intoMemorySegment(vs, o4, ORDER, keep);
+            v = FloatVector.fromMemorySegment(SPECIES, as, o4, ORDER).max(v);
+            v.intoMemorySegment(as, o4, ORDER, keep);
+            FloatVector denom = v.lanewise(VectorOperators.SQRT).fma(invBc2, eps);
+            FloatVector pNew = m.div(denom).fma(negStep, p.mul(decay));
+            IntVector pNewRH = lane.add(t).mul(0x9E3779B9).add(key);
+            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector pNewRB = pNew.reinterpretAsInts();
+            IntVector pNewR = pNewRB.and(0xFFFF0000)
+                    .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNew.test(VectorOperators.IS_NAN).cast(INTS));
+            ((ShortVector) pNewR.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (t) * 2, ORDER, keep.cast(SHORTS));
         }
     }
 
@@ -1324,6 +1812,81 @@ final class MixedPanama {
                     .blend(pNewNBig, pNewNA.compare(VectorOperators.GE, 143 << 23))
                     .or(pNewNS.lanewise(VectorOperators.LSHR, 16));
             ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (t) * 2, ORDER, keep.cast(SHORTS));
+        }
+    }
+
+    private static void adamAmsgrad_gbf16_pbf16sr(Chunk c, AdamStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1], as = c.state[2];
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps), decay = FloatVector.broadcast(SPECIES, k.decay);
+        final FloatVector negStep = FloatVector.broadcast(SPECIES, k.negStepSize);
+        final FloatVector invBc2 = FloatVector.broadcast(SPECIES, k.invSqrtBc2);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector l2 = FloatVector.broadcast(SPECIES, k.l2);
+        final boolean useL2 = k.useL2;
+        final int step = SPECIES.length(), n = c.length;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int key = k.roundingKey;
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            if (useL2) {
+                g = p.fma(l2, g);
+            }
+            FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
+            FloatVector v = FloatVector.fromMemorySegment(SPECIES, vs, o4, ORDER).fma(b2, g.mul(c2).mul(g));
+            m.intoMemorySegment(ms, o4, ORDER);
+            v.intoMemorySegment(vs, o4, ORDER);
+            v = FloatVector.fromMemorySegment(SPECIES, as, o4, ORDER).max(v);
+            v.intoMemorySegment(as, o4, ORDER);
+            FloatVector denom = v.lanewise(VectorOperators.SQRT).fma(invBc2, eps);
+            FloatVector pNew = m.div(denom).fma(negStep, p.mul(decay));
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key);
+            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector pNewRB = pNew.reinterpretAsInts();
+            IntVector pNewR = pNewRB.and(0xFFFF0000)
+                    .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNew.test(VectorOperators.IS_NAN).cast(INTS));
+            ((ShortVector) pNewR.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+        if (bound < n) { // the tail: the last whole vector, storing only the lanes the loop did not
+            final VectorMask<Float> keep = tailMask(bound, n);
+            final int t = n - step;
+            final long o4 = (long) t * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (t) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (t) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            if (useL2) {
+                g = p.fma(l2, g);
+            }
+            FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
+            FloatVector v = FloatVector.fromMemorySegment(SPECIES, vs, o4, ORDER).fma(b2, g.mul(c2).mul(g));
+            m.intoMemorySegment(ms, o4, ORDER, keep);
+            v.intoMemorySegment(vs, o4, ORDER, keep);
+            v = FloatVector.fromMemorySegment(SPECIES, as, o4, ORDER).max(v);
+            v.intoMemorySegment(as, o4, ORDER, keep);
+            FloatVector denom = v.lanewise(VectorOperators.SQRT).fma(invBc2, eps);
+            FloatVector pNew = m.div(denom).fma(negStep, p.mul(decay));
+            IntVector pNewRH = lane.add(t).mul(0x9E3779B9).add(key);
+            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector pNewRB = pNew.reinterpretAsInts();
+            IntVector pNewR = pNewRB.and(0xFFFF0000)
+                    .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNew.test(VectorOperators.IS_NAN).cast(INTS));
+            ((ShortVector) pNewR.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (t) * 2, ORDER, keep.cast(SHORTS));
         }
     }
 
@@ -1543,6 +2106,91 @@ final class MixedPanama {
                     .blend(pNewNBig, pNewNA.compare(VectorOperators.GE, 143 << 23))
                     .or(pNewNS.lanewise(VectorOperators.LSHR, 16));
             ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (t) * 2, ORDER, keep.cast(SHORTS));
+        }
+    }
+
+    private static void adamAmsgrad_gf16_pbf16sr(Chunk c, AdamStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1], as = c.state[2];
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps), decay = FloatVector.broadcast(SPECIES, k.decay);
+        final FloatVector negStep = FloatVector.broadcast(SPECIES, k.negStepSize);
+        final FloatVector invBc2 = FloatVector.broadcast(SPECIES, k.invSqrtBc2);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector l2 = FloatVector.broadcast(SPECIES, k.l2);
+        final boolean useL2 = k.useL2;
+        final int step = SPECIES.length(), n = c.length;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int key = k.roundingKey;
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f)
+                    .blend(g0E.or(0x7F800000).reinterpretAsFloats(), g0E.compare(VectorOperators.GE, 0x7C00 << 13).cast(SPECIES))
+                    .blend(g0E.or(0x7FC00000).reinterpretAsFloats(), g0E.compare(VectorOperators.GT, 0x7C00 << 13).cast(SPECIES))
+                    .reinterpretAsInts().or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            if (useL2) {
+                g = p.fma(l2, g);
+            }
+            FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
+            FloatVector v = FloatVector.fromMemorySegment(SPECIES, vs, o4, ORDER).fma(b2, g.mul(c2).mul(g));
+            m.intoMemorySegment(ms, o4, ORDER);
+            v.intoMemorySegment(vs, o4, ORDER);
+            v = FloatVector.fromMemorySegment(SPECIES, as, o4, ORDER).max(v);
+            v.intoMemorySegment(as, o4, ORDER);
+            FloatVector denom = v.lanewise(VectorOperators.SQRT).fma(invBc2, eps);
+            FloatVector pNew = m.div(denom).fma(negStep, p.mul(decay));
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key);
+            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector pNewRB = pNew.reinterpretAsInts();
+            IntVector pNewR = pNewRB.and(0xFFFF0000)
+                    .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNew.test(VectorOperators.IS_NAN).cast(INTS));
+            ((ShortVector) pNewR.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+        if (bound < n) { // the tail: the last whole vector, storing only the lanes the loop did not
+            final VectorMask<Float> keep = tailMask(bound, n);
+            final int t = n - step;
+            final long o4 = (long) t * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (t) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (t) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f)
+                    .blend(g0E.or(0x7F800000).reinterpretAsFloats(), g0E.compare(VectorOperators.GE, 0x7C00 << 13).cast(SPECIES))
+                    .blend(g0E.or(0x7FC00000).reinterpretAsFloats(), g0E.compare(VectorOperators.GT, 0x7C00 << 13).cast(SPECIES))
+                    .reinterpretAsInts().or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            if (useL2) {
+                g = p.fma(l2, g);
+            }
+            FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
+            FloatVector v = FloatVector.fromMemorySegment(SPECIES, vs, o4, ORDER).fma(b2, g.mul(c2).mul(g));
+            m.intoMemorySegment(ms, o4, ORDER, keep);
+            v.intoMemorySegment(vs, o4, ORDER, keep);
+            v = FloatVector.fromMemorySegment(SPECIES, as, o4, ORDER).max(v);
+            v.intoMemorySegment(as, o4, ORDER, keep);
+            FloatVector denom = v.lanewise(VectorOperators.SQRT).fma(invBc2, eps);
+            FloatVector pNew = m.div(denom).fma(negStep, p.mul(decay));
+            IntVector pNewRH = lane.add(t).mul(0x9E3779B9).add(key);
+            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector pNewRB = pNew.reinterpretAsInts();
+            IntVector pNewR = pNewRB.and(0xFFFF0000)
+                    .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNew.test(VectorOperators.IS_NAN).cast(INTS));
+            ((ShortVector) pNewR.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (t) * 2, ORDER, keep.cast(SHORTS));
         }
     }
 

@@ -48,14 +48,15 @@ final class MixedScalar {
         final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1];
         final MemorySegment xs = k.amsgrad ? c.state[2] : null;
         final int gt = c.gradType, pt = c.paramType;
-        final MemorySegment master = pt == 0 ? ps : c.state[c.state.length - 1];
+        final MemorySegment master = pt == 0 || pt == 3 ? ps : c.state[c.state.length - 1];
+        final int key = k.roundingKey, first = (int) c.start;
         final float b1 = k.beta1, c1 = k.oneMinusBeta1, b2 = k.beta2, c2 = k.oneMinusBeta2;
         final float eps = k.eps, decay = k.decay, l2 = k.l2, negStep = k.negStepSize, invBc2 = k.invSqrtBc2;
         final float scale = k.gradScale;
         final boolean useL2 = k.useL2, ams = k.amsgrad;
         for (int i = from; i < to; i++) {
             final long off = (long) i * Float.BYTES;
-            float p = master.get(F, off);
+            float p = pt == 3 ? BFloat16.widen(ps.get(S, (long) i * Short.BYTES)) : master.get(F, off);
             float g = load(gs, gt, i) * scale;
             if (useL2) {
                 g = Math.fma(p, l2, g);
@@ -70,11 +71,47 @@ final class MixedScalar {
             }
             float denom = Math.fma((float) Math.sqrt(v), invBc2, eps);
             float pNew = Math.fma(m / denom, negStep, p * decay);
-            master.set(F, off, pNew);
-            if (pt != 0) {
-                store(ps, pt, i, pNew);
+            if (pt == 3) {
+                ps.set(S, (long) i * Short.BYTES, roundStochastically(pNew, key, first + i));
+            } else {
+                master.set(F, off, pNew);
+                if (pt != 0) {
+                    store(ps, pt, i, pNew);
+                }
             }
         }
+    }
+
+    /**
+     * {@code x} rounded to bfloat16 stochastically, as torchao's {@code _fp32_to_bf16_sr} does: toward zero, then
+     * one unit away from zero when a 16-bit random number is below the 16 dropped bits, so the expected result is
+     * {@code x} (the chance of rounding up is the dropped fraction). NaN becomes {@link BFloat16#NAN}, as in
+     * {@link BFloat16#round}. The random number is a hash of the step's key and the element's index in its buffer
+     * (murmur3's 32-bit finalizer over {@code index * 0x9E3779B9 + key}), so a step's result does not depend on how
+     * the buffer is cut into chunks, on threads, or on heap or off-heap memory.
+     */
+    static short roundStochastically(float x, int key, int index) {
+        int h = index * 0x9E3779B9 + key;
+        h = (h ^ (h >>> 16)) * 0x85EBCA6B;
+        h = (h ^ (h >>> 13)) * 0xC2B2AE35;
+        h = (h ^ (h >>> 16)) & 0xFFFF;
+        if (x != x) {
+            return BFloat16.NAN;
+        }
+        int bits = Float.floatToRawIntBits(x);
+        int r = (bits & 0xFFFF0000) + (h < (bits & 0xFFFF) ? 0x10000 : 0);
+        return (short) (r >>> 16);
+    }
+
+    /**
+     * The rounding key of step {@code t} for seed {@code seed}: both mixed into 32 bits (SplitMix64's finalizer), so
+     * that consecutive steps and seeds draw unrelated numbers.
+     */
+    static int roundingKey(long seed, long t) {
+        long z = seed + t * 0x9E3779B97F4A7C15L;
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return (int) (z ^ (z >>> 31));
     }
 
     /** Sum of squares of elements {@code [from, to)} of {@code x} stored as {@code type}, in double, in order. */

@@ -36,6 +36,9 @@ abstract sealed class AdamFamily extends Optimizer<AdamOptions> permits AdamW, A
     @Override
     void prepare(int group, AdamOptions o, double lr, long t, double gradScale) {
         steps[group].prepare(hyper[group], lr, t, gradScale);
+        if (stochastic) {
+            steps[group].roundingKey(roundingSeed, t);
+        }
     }
 
     @Override

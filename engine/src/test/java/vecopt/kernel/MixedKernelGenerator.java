@@ -20,6 +20,11 @@ import java.util.List;
 public final class MixedKernelGenerator {
     /** Storage types by {@code Dtype.ordinal()}. */
     static final String[] TYPES = {"f32", "bf16", "f16"};
+    /**
+     * Parameter stages: float32, bfloat16 and float16 with a float32 master copy, and bfloat16 without one, stored
+     * with stochastic rounding ({@code Chunk.paramType} 3).
+     */
+    static final String[] PARAMS = {"f32", "bf16", "f16", "bf16sr"};
 
     private MixedKernelGenerator() {
     }
@@ -154,6 +159,28 @@ public final class MixedKernelGenerator {
         return s;
     }
 
+    /**
+     * Statements storing FloatVector {@code v} as bfloat16 with stochastic rounding at element index {@code e}: see
+     * {@code MixedScalar.roundStochastically}, whose operations these are, lane by lane. {@code lane} holds the
+     * chunk's first buffer index plus the lane number, {@code key} the step's rounding key.
+     */
+    static List<String> stochasticStore(String v, String seg, String e, String mask) {
+        List<String> s = new ArrayList<>();
+        String t = v + "R";
+        s.add("IntVector " + t + "H = lane.add(" + e + ").mul(0x9E3779B9).add(key);");
+        s.add(t + "H = " + t + "H.lanewise(VectorOperators.XOR, " + t + "H.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);");
+        s.add(t + "H = " + t + "H.lanewise(VectorOperators.XOR, " + t + "H.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);");
+        s.add(t + "H = " + t + "H.lanewise(VectorOperators.XOR, " + t + "H.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);");
+        s.add("IntVector " + t + "B = " + v + ".reinterpretAsInts();");
+        s.add("IntVector " + t + " = " + t + "B.and(0xFFFF0000)");
+        s.add("        .add(0x10000, " + t + "H.compare(VectorOperators.LT, " + t + "B.and(0xFFFF)))");
+        s.add("        .lanewise(VectorOperators.LSHR, 16)");
+        s.add("        .blend(0x7FC0, " + v + ".test(VectorOperators.IS_NAN).cast(INTS));");
+        s.add("((ShortVector) " + t + ".convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(" + seg
+                + ", (long) (" + e + ") * 2, ORDER" + (mask.isEmpty() ? "" : ", " + mask + ".cast(SHORTS)") + ");");
+        return s;
+    }
+
     // ---- Adam ---------------------------------------------------------------------------------------------------
 
     enum AdamVariant { DECOUPLED, L2, AMSGRAD }
@@ -163,14 +190,14 @@ public final class MixedKernelGenerator {
             case DECOUPLED -> "Decoupled";
             case L2 -> "L2";
             case AMSGRAD -> "Amsgrad";
-        } + "_g" + TYPES[g] + "_p" + TYPES[p];
+        } + "_g" + TYPES[g] + "_p" + PARAMS[p];
     }
 
     static void adam(StringBuilder out) {
         out.append("""
                     /** Adam / AdamW / AMSGrad on a chunk with 16-bit gradients or parameters (of at least one vector). */
                     static void adam(Chunk c, AdamStep k, int bound) {
-                        final int mix = c.gradType * 3 + c.paramType;
+                        final int mix = c.gradType * 4 + c.paramType;
                         if (k.amsgrad) {
                             switch (mix) {
                 """);
@@ -191,11 +218,11 @@ public final class MixedKernelGenerator {
                         """);
             }
             for (int g = 0; g < 3; g++) {
-                for (int p = 0; p < 3; p++) {
+                for (int p = 0; p < 4; p++) {
                     if (g == 0 && p == 0) {
                         continue;
                     }
-                    out.append("                case ").append(g * 3 + p).append(" -> ")
+                    out.append("                case ").append(g * 4 + p).append(" -> ")
                             .append(adamName(v, g, p)).append("(c, k, bound);\n");
                 }
             }
@@ -209,7 +236,7 @@ public final class MixedKernelGenerator {
                 """);
         for (AdamVariant v : AdamVariant.values()) {
             for (int g = 0; g < 3; g++) {
-                for (int p = 0; p < 3; p++) {
+                for (int p = 0; p < 4; p++) {
                     if (g != 0 || p != 0) {
                         adamLoop(out, v, g, p);
                     }
@@ -220,7 +247,7 @@ public final class MixedKernelGenerator {
 
     static void adamLoop(StringBuilder out, AdamVariant v, int g, int p) {
         out.append("    private static void ").append(adamName(v, g, p)).append("(Chunk c, AdamStep k, int bound) {\n");
-        String master = p == 0 ? "" : ", xs = c.state[c.state.length - 1]";
+        String master = p == 1 || p == 2 ? ", xs = c.state[c.state.length - 1]" : "";
         String ams = v == AdamVariant.AMSGRAD ? ", as = c.state[2]" : "";
         out.append("        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1]")
                 .append(ams).append(master).append(";\n");
@@ -234,6 +261,14 @@ public final class MixedKernelGenerator {
                         final FloatVector l2 = FloatVector.broadcast(SPECIES, k.l2);
                         final boolean useL2 = k.useL2;
                         final int step = SPECIES.length(), n = c.length;
+                """);
+        if (p == 3) {
+            out.append("""
+                            final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+                            final int key = k.roundingKey;
+                    """);
+        }
+        out.append("""
                         for (int i = 0; i < bound; i += step) {
                 """);
         adamBody(out, v, g, p, "i", "", "            ");
@@ -251,7 +286,11 @@ public final class MixedKernelGenerator {
         List<String> s = new ArrayList<>();
         String m = mask.isEmpty() ? "" : ", " + mask;
         s.add("final long o4 = (long) " + e + " * 4;");
-        s.add("FloatVector p = FloatVector.fromMemorySegment(SPECIES, " + (p == 0 ? "ps" : "xs") + ", o4, ORDER);");
+        if (p == 3) {
+            s.addAll(load(1, "p", "ps", e, "INTS", "SHORTS", "SPECIES"));
+        } else {
+            s.add("FloatVector p = FloatVector.fromMemorySegment(SPECIES, " + (p == 0 ? "ps" : "xs") + ", o4, ORDER);");
+        }
         s.addAll(load(g, "g0", "gs", e, "INTS", "SHORTS", "SPECIES"));
         switch (v) {
             case DECOUPLED -> s.add("FloatVector g = g0.mul(scale);");
@@ -275,6 +314,8 @@ public final class MixedKernelGenerator {
         s.add("FloatVector pNew = m.div(denom).fma(negStep, p.mul(decay));");
         if (p == 0) {
             s.add("pNew.intoMemorySegment(ps, o4, ORDER" + m + ");");
+        } else if (p == 3) {
+            s.addAll(stochasticStore("pNew", "ps", e, mask));
         } else {
             s.add("pNew.intoMemorySegment(xs, o4, ORDER" + m + ");");
             s.addAll(narrowStore(p, "pNew", "ps", e, mask));

@@ -17,6 +17,7 @@ import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import net.jqwik.api.Tuple;
 import vecopt.kernel.KernelProvider;
+import vecopt.memory.BFloat16;
 import vecopt.memory.Dtype;
 import vecopt.memory.Storage;
 import vecopt.optim.Adagrad;
@@ -26,6 +27,7 @@ import vecopt.optim.AdamW;
 import vecopt.optim.Optimizer;
 import vecopt.optim.StepReport;
 import vecopt.param.ParamSet;
+import vecopt.reference.StochasticRounding;
 
 /**
  * Parameters and gradients stored as bfloat16 or float16, held to identities with the float32 engine (itself held to
@@ -36,6 +38,9 @@ import vecopt.param.ParamSet;
  *       clipping coefficient;</li>
  *   <li>16-bit parameters: the float32 master copy is the float32 step's parameters, and the parameter buffer holds
  *       the master rounded to nearest even ({@link Dtype#roundTrip});</li>
+ *   <li>bfloat16 parameters with stochastic rounding (no master copy): the parameters are the float32 step's, from
+ *       the same values widened, rounded by the reference's {@link StochasticRounding} with the step's key and each
+ *       element's index in its buffer;</li>
  * </ul>
  * for every storage mix, AdamW/Adam/AMSGrad, clipping, heap and off-heap, 1 to 3 threads, SIMD and scalar kernels,
  * lengths around the vector width and across chunks (the twin runs the same kernels, SIMD or scalar: their
@@ -47,7 +52,7 @@ class MixedPrecisionProperties {
     static final int GUARD = 7;
     static final Dtype[] TYPES = Dtype.values();
 
-    record Case(Dtype gradType, Dtype paramType, boolean decoupled, boolean amsgrad, double weightDecay,
+    record Case(Dtype gradType, Dtype paramType, boolean stochastic, boolean decoupled, boolean amsgrad, double weightDecay,
                 boolean clip, int length, int offset, boolean offHeap, int threads, boolean vectorized, int steps,
                 double lr, int gradExp, long seed) {
     }
@@ -75,6 +80,9 @@ class MixedPrecisionProperties {
             try (Optimizer<?> a = build(mixed, k, o, k.threads(), k.vectorized());
                  Optimizer<?> b = build(twin, k, o, 1, k.vectorized())) {
                 for (int t = 1; t <= k.steps(); t++) {
+                    for (int i = 0; i < total && k.stochastic(); i++) { // the twin starts from the rounded values
+                        p32.set(i, p16.get(i));
+                    }
                     for (int i = k.offset(); i < k.offset() + k.length(); i++) {
                         g16.set(i, (float) (rnd.nextGaussian() * Math.scalb(1.0, k.gradExp())));
                         g32.set(i, g16.get(i));
@@ -90,7 +98,14 @@ class MixedPrecisionProperties {
                         assertBits(name, at, raw(b.state("w", name)), raw(a.state("w", name)));
                     }
                     float[] expected = p32.toArray(k.offset(), k.length());
-                    if (k.paramType() != Dtype.FLOAT32) {
+                    if (k.stochastic()) {
+                        int key = StochasticRounding.key(k.seed(), t);
+                        for (int i = 0; i < expected.length; i++) {
+                            int r = StochasticRounding.random(key, k.offset() + i);
+                            expected[i] = BFloat16.widen((short) StochasticRounding.bfloat16(expected[i], r));
+                        }
+                        assertEquals(b.stateNames(), a.stateNames(), "no master copy, " + at);
+                    } else if (k.paramType() != Dtype.FLOAT32) {
                         assertBits(Optimizer.MASTER, at, expected, raw(a.state("w", Optimizer.MASTER)));
                         for (int i = 0; i < expected.length; i++) {
                             expected[i] = k.paramType().roundTrip(expected[i]);
@@ -107,6 +122,47 @@ class MixedPrecisionProperties {
                 }
             }
         }
+    }
+
+    /**
+     * Stochastic rounding is unbiased: over N keys the mean of the rounded values of x is x within 6 standard
+     * deviations of the mean. Each result is x's lower neighbour or the upper one (a unit u apart), the upper with
+     * chance p = dropped / 2^16, so x = lower + p u exactly and the mean of N draws has standard deviation
+     * u sqrt(p (1 - p) / N); 6 of them are exceeded with chance 2e-9 for truly random numbers (a hash that failed to
+     * spread would miss by far more). The mean is accumulated in double, exactly enough (N u-sized terms).
+     */
+    @Property(tries = 200)
+    void stochasticRoundingIsUnbiased(@ForAll("roundable") float x, @ForAll long index) {
+        final int n = 4096;
+        int bits = Float.floatToRawIntBits(x);
+        double lower = BFloat16.widen((short) (bits >>> 16));
+        double unit = Math.abs(BFloat16.widen((short) ((bits >>> 16) + 1)) - lower);
+        double p = (bits & 0xFFFF) / 65536.0;
+        double sum = 0;
+        for (int s = 0; s < n; s++) {
+            int r = StochasticRounding.random(StochasticRounding.key(s, 1), index);
+            sum += BFloat16.widen((short) StochasticRounding.bfloat16(x, r));
+        }
+        double mean = sum / n;
+        double bound = 6 * unit * Math.sqrt(p * (1 - p) / n);
+        assertTrue(Math.abs(mean - x) <= bound, "mean " + mean + " of " + Float.toHexString(x) + " is "
+                + Math.abs(mean - x) / unit + " units away, bound " + bound / unit);
+    }
+
+    /** Finite floats below bfloat16's largest finite value (whose upper neighbour is infinity). */
+    @Provide
+    Arbitrary<Float> roundable() {
+        return Arbitraries.integers().between(0, 0x7F7EFFFF).map(Float::intBitsToFloat)
+                .flatMap(f -> Arbitraries.of(f, -f));
+    }
+
+    @Example
+    void stochasticRoundingNeedsBFloat16Parameters() {
+        ParamSet set = ParamSet.builder().add("w", Storage.of(new short[8], Dtype.FLOAT16), Storage.of(new float[8]),
+                0, 8).build();
+        var e = assertThrows(IllegalArgumentException.class, () -> AdamW.builder(set).stochasticRounding(1).build());
+        assertTrue(e.getMessage().contains("stochasticRounding") && e.getMessage().contains("float16"),
+                e.getMessage());
     }
 
     @Example
@@ -134,12 +190,15 @@ class MixedPrecisionProperties {
     private static Optimizer<?> build(ParamSet set, Case k, AdamOptions o, int threads, boolean vectorized) {
         // clipping at half the expected norm of the gaussian gradients: most steps clip
         double maxNorm = k.clip() ? 0.5 * Math.scalb(1.0, k.gradExp()) * Math.sqrt(Math.max(1, k.length())) : 0;
+        boolean sr = k.stochastic() && set.tensors().get(0).params().dtype() == Dtype.BFLOAT16;
         if (k.decoupled()) {
             AdamW.Builder b = AdamW.builder(set).options(o).threads(threads).vectorized(vectorized);
-            return (k.clip() ? b.clipGradNorm(maxNorm) : b).build();
+            b = k.clip() ? b.clipGradNorm(maxNorm) : b;
+            return (sr ? b.stochasticRounding(k.seed()) : b).build();
         }
         Adam.Builder b = Adam.builder(set).options(o).threads(threads).vectorized(vectorized);
-        return (k.clip() ? b.clipGradNorm(maxNorm) : b).build();
+        b = k.clip() ? b.clipGradNorm(maxNorm) : b;
+        return (sr ? b.stochasticRounding(k.seed()) : b).build();
     }
 
     private static Storage storage(Arena arena, boolean offHeap, Dtype type, int n) {
@@ -189,7 +248,9 @@ class MixedPrecisionProperties {
                                 Tuple.of(1, Arbitraries.just(false))), Arbitraries.integers().between(1, 3))
                         .as(Tuple::of),
                 lr, Arbitraries.integers().between(-30, 8), Arbitraries.longs())
-                .as((a, b, r, e, seed) -> new Case(a.get1().get1(), a.get1().get2(), a.get2(), a.get3(), a.get4(),
-                        a.get5(), b.get1(), b.get2(), b.get3(), b.get4(), b.get5(), b.get6(), r, e, seed));
+                .as((a, b, r, e, seed) -> new Case(a.get1().get1(), a.get1().get2(),
+                        a.get1().get2() == Dtype.BFLOAT16 && (seed & 3) == 0, // stochastic rounding: a quarter of bf16
+                        a.get2(), a.get3(), a.get4(), a.get5(), b.get1(), b.get2(), b.get3(), b.get4(), b.get5(),
+                        b.get6(), r, e, seed));
     }
 }
