@@ -62,6 +62,10 @@ final class TrainingState {
         for (Tensor t : opt.params().tensors()) {
             Storage[] s = ACCESS.state(opt, t.params());
             for (int i = 0; i < names.size(); i++) {
+                if (s[i].dtype() != Dtype.FLOAT32) {
+                    throw new IllegalArgumentException("checkpoints hold float32 optimizer state only so far: '"
+                            + names.get(i) + "' of tensor '" + t.name() + "' is " + s[i].dtype().torchName());
+                }
                 out.add(new Part(stateName(t, names.get(i)), s[i], t.offset(), t.length()));
             }
         }

@@ -31,6 +31,8 @@ public final class Chunk {
     final int paramType;
     /** True when either is not float32: the kernels then run the generated mixed-precision loops. */
     final boolean mixed;
+    /** 1 where the optimizer state (but not a master copy) is bfloat16, stored with stochastic rounding; else 0. */
+    final int stateType;
     /** The index of the chunk's first element in its buffers (the stochastic rounding's counter). */
     final long start;
     private final Dtype gradDtype;
@@ -65,6 +67,18 @@ public final class Chunk {
      */
     public Chunk(MemorySegment params, Dtype paramType, boolean stochastic, MemorySegment grads, Dtype gradType,
                  MemorySegment[] state, long start, int length, int group, int index) {
+        this(params, paramType, stochastic, grads, gradType, Dtype.FLOAT32, state, start, length, group, index);
+    }
+
+    /**
+     * As above; {@code stateType}: {@link Dtype#BFLOAT16} where the optimizer's state variables (all but a master
+     * copy) are stored as bfloat16 with stochastic rounding.
+     */
+    public Chunk(MemorySegment params, Dtype paramType, boolean stochastic, MemorySegment grads, Dtype gradType,
+                 Dtype stateType, MemorySegment[] state, long start, int length, int group, int index) {
+        if (stateType == Dtype.FLOAT16) {
+            throw new IllegalArgumentException("optimizer state is float32 or bfloat16, got " + stateType);
+        }
         if (stochastic && paramType != Dtype.BFLOAT16) {
             throw new IllegalArgumentException("stochastic rounding is for bfloat16 parameters, got " + paramType);
         }
@@ -76,10 +90,13 @@ public final class Chunk {
         this.gradType = gradType.ordinal();
         this.paramDtype = paramType;
         this.gradDtype = gradType;
-        this.mixed = paramType != Dtype.FLOAT32 || gradType != Dtype.FLOAT32;
+        this.stateType = stateType == Dtype.BFLOAT16 ? 1 : 0;
+        this.mixed = paramType != Dtype.FLOAT32 || gradType != Dtype.FLOAT32 || stateType != Dtype.FLOAT32;
         this.state = new MemorySegment[state.length];
+        final boolean masterLast = paramType != Dtype.FLOAT32 && !stochastic;
         for (int i = 0; i < state.length; i++) {
-            this.state[i] = state[i].asSlice(from, bytes);
+            boolean narrow = stateType == Dtype.BFLOAT16 && !(masterLast && i == state.length - 1);
+            this.state[i] = narrow ? state[i].asSlice(start * 2, (long) length * 2) : state[i].asSlice(from, bytes);
         }
         this.length = length;
         this.group = group;

@@ -46,56 +46,147 @@ final class MixedPanama {
 
     /** Adam / AdamW / AMSGrad on a chunk with 16-bit gradients or parameters (of at least one vector). */
     static void adam(Chunk c, AdamStep k, int bound) {
-        final int mix = c.gradType * 4 + c.paramType;
+        final int mix = (c.gradType * 4 + c.paramType) * 2 + c.stateType;
         if (k.amsgrad) {
             switch (mix) {
-                case 1 -> adamAmsgrad_gf32_pbf16(c, k, bound);
-                case 2 -> adamAmsgrad_gf32_pf16(c, k, bound);
-                case 3 -> adamAmsgrad_gf32_pbf16sr(c, k, bound);
-                case 4 -> adamAmsgrad_gbf16_pf32(c, k, bound);
-                case 5 -> adamAmsgrad_gbf16_pbf16(c, k, bound);
-                case 6 -> adamAmsgrad_gbf16_pf16(c, k, bound);
-                case 7 -> adamAmsgrad_gbf16_pbf16sr(c, k, bound);
-                case 8 -> adamAmsgrad_gf16_pf32(c, k, bound);
-                case 9 -> adamAmsgrad_gf16_pbf16(c, k, bound);
-                case 10 -> adamAmsgrad_gf16_pf16(c, k, bound);
-                case 11 -> adamAmsgrad_gf16_pbf16sr(c, k, bound);
+                case 1 -> adamAmsgrad_gf32_pf32_sbf16sr(c, k, bound);
+                case 2 -> adamAmsgrad_gf32_pbf16_sf32(c, k, bound);
+                case 3 -> adamAmsgrad_gf32_pbf16_sbf16sr(c, k, bound);
+                case 4 -> adamAmsgrad_gf32_pf16_sf32(c, k, bound);
+                case 5 -> adamAmsgrad_gf32_pf16_sbf16sr(c, k, bound);
+                case 6 -> adamAmsgrad_gf32_pbf16sr_sf32(c, k, bound);
+                case 7 -> adamAmsgrad_gf32_pbf16sr_sbf16sr(c, k, bound);
+                case 8 -> adamAmsgrad_gbf16_pf32_sf32(c, k, bound);
+                case 9 -> adamAmsgrad_gbf16_pf32_sbf16sr(c, k, bound);
+                case 10 -> adamAmsgrad_gbf16_pbf16_sf32(c, k, bound);
+                case 11 -> adamAmsgrad_gbf16_pbf16_sbf16sr(c, k, bound);
+                case 12 -> adamAmsgrad_gbf16_pf16_sf32(c, k, bound);
+                case 13 -> adamAmsgrad_gbf16_pf16_sbf16sr(c, k, bound);
+                case 14 -> adamAmsgrad_gbf16_pbf16sr_sf32(c, k, bound);
+                case 15 -> adamAmsgrad_gbf16_pbf16sr_sbf16sr(c, k, bound);
+                case 16 -> adamAmsgrad_gf16_pf32_sf32(c, k, bound);
+                case 17 -> adamAmsgrad_gf16_pf32_sbf16sr(c, k, bound);
+                case 18 -> adamAmsgrad_gf16_pbf16_sf32(c, k, bound);
+                case 19 -> adamAmsgrad_gf16_pbf16_sbf16sr(c, k, bound);
+                case 20 -> adamAmsgrad_gf16_pf16_sf32(c, k, bound);
+                case 21 -> adamAmsgrad_gf16_pf16_sbf16sr(c, k, bound);
+                case 22 -> adamAmsgrad_gf16_pbf16sr_sf32(c, k, bound);
+                case 23 -> adamAmsgrad_gf16_pbf16sr_sbf16sr(c, k, bound);
                 default -> throw new IllegalStateException("no loop for storage mix " + mix);
             }
         } else if (k.useL2) {
         switch (mix) {
-                case 1 -> adamL2_gf32_pbf16(c, k, bound);
-                case 2 -> adamL2_gf32_pf16(c, k, bound);
-                case 3 -> adamL2_gf32_pbf16sr(c, k, bound);
-                case 4 -> adamL2_gbf16_pf32(c, k, bound);
-                case 5 -> adamL2_gbf16_pbf16(c, k, bound);
-                case 6 -> adamL2_gbf16_pf16(c, k, bound);
-                case 7 -> adamL2_gbf16_pbf16sr(c, k, bound);
-                case 8 -> adamL2_gf16_pf32(c, k, bound);
-                case 9 -> adamL2_gf16_pbf16(c, k, bound);
-                case 10 -> adamL2_gf16_pf16(c, k, bound);
-                case 11 -> adamL2_gf16_pbf16sr(c, k, bound);
+                case 1 -> adamL2_gf32_pf32_sbf16sr(c, k, bound);
+                case 2 -> adamL2_gf32_pbf16_sf32(c, k, bound);
+                case 3 -> adamL2_gf32_pbf16_sbf16sr(c, k, bound);
+                case 4 -> adamL2_gf32_pf16_sf32(c, k, bound);
+                case 5 -> adamL2_gf32_pf16_sbf16sr(c, k, bound);
+                case 6 -> adamL2_gf32_pbf16sr_sf32(c, k, bound);
+                case 7 -> adamL2_gf32_pbf16sr_sbf16sr(c, k, bound);
+                case 8 -> adamL2_gbf16_pf32_sf32(c, k, bound);
+                case 9 -> adamL2_gbf16_pf32_sbf16sr(c, k, bound);
+                case 10 -> adamL2_gbf16_pbf16_sf32(c, k, bound);
+                case 11 -> adamL2_gbf16_pbf16_sbf16sr(c, k, bound);
+                case 12 -> adamL2_gbf16_pf16_sf32(c, k, bound);
+                case 13 -> adamL2_gbf16_pf16_sbf16sr(c, k, bound);
+                case 14 -> adamL2_gbf16_pbf16sr_sf32(c, k, bound);
+                case 15 -> adamL2_gbf16_pbf16sr_sbf16sr(c, k, bound);
+                case 16 -> adamL2_gf16_pf32_sf32(c, k, bound);
+                case 17 -> adamL2_gf16_pf32_sbf16sr(c, k, bound);
+                case 18 -> adamL2_gf16_pbf16_sf32(c, k, bound);
+                case 19 -> adamL2_gf16_pbf16_sbf16sr(c, k, bound);
+                case 20 -> adamL2_gf16_pf16_sf32(c, k, bound);
+                case 21 -> adamL2_gf16_pf16_sbf16sr(c, k, bound);
+                case 22 -> adamL2_gf16_pbf16sr_sf32(c, k, bound);
+                case 23 -> adamL2_gf16_pbf16sr_sbf16sr(c, k, bound);
                 default -> throw new IllegalStateException("no loop for storage mix " + mix);
             }
         } else {
         switch (mix) {
-                case 1 -> adamDecoupled_gf32_pbf16(c, k, bound);
-                case 2 -> adamDecoupled_gf32_pf16(c, k, bound);
-                case 3 -> adamDecoupled_gf32_pbf16sr(c, k, bound);
-                case 4 -> adamDecoupled_gbf16_pf32(c, k, bound);
-                case 5 -> adamDecoupled_gbf16_pbf16(c, k, bound);
-                case 6 -> adamDecoupled_gbf16_pf16(c, k, bound);
-                case 7 -> adamDecoupled_gbf16_pbf16sr(c, k, bound);
-                case 8 -> adamDecoupled_gf16_pf32(c, k, bound);
-                case 9 -> adamDecoupled_gf16_pbf16(c, k, bound);
-                case 10 -> adamDecoupled_gf16_pf16(c, k, bound);
-                case 11 -> adamDecoupled_gf16_pbf16sr(c, k, bound);
+                case 1 -> adamDecoupled_gf32_pf32_sbf16sr(c, k, bound);
+                case 2 -> adamDecoupled_gf32_pbf16_sf32(c, k, bound);
+                case 3 -> adamDecoupled_gf32_pbf16_sbf16sr(c, k, bound);
+                case 4 -> adamDecoupled_gf32_pf16_sf32(c, k, bound);
+                case 5 -> adamDecoupled_gf32_pf16_sbf16sr(c, k, bound);
+                case 6 -> adamDecoupled_gf32_pbf16sr_sf32(c, k, bound);
+                case 7 -> adamDecoupled_gf32_pbf16sr_sbf16sr(c, k, bound);
+                case 8 -> adamDecoupled_gbf16_pf32_sf32(c, k, bound);
+                case 9 -> adamDecoupled_gbf16_pf32_sbf16sr(c, k, bound);
+                case 10 -> adamDecoupled_gbf16_pbf16_sf32(c, k, bound);
+                case 11 -> adamDecoupled_gbf16_pbf16_sbf16sr(c, k, bound);
+                case 12 -> adamDecoupled_gbf16_pf16_sf32(c, k, bound);
+                case 13 -> adamDecoupled_gbf16_pf16_sbf16sr(c, k, bound);
+                case 14 -> adamDecoupled_gbf16_pbf16sr_sf32(c, k, bound);
+                case 15 -> adamDecoupled_gbf16_pbf16sr_sbf16sr(c, k, bound);
+                case 16 -> adamDecoupled_gf16_pf32_sf32(c, k, bound);
+                case 17 -> adamDecoupled_gf16_pf32_sbf16sr(c, k, bound);
+                case 18 -> adamDecoupled_gf16_pbf16_sf32(c, k, bound);
+                case 19 -> adamDecoupled_gf16_pbf16_sbf16sr(c, k, bound);
+                case 20 -> adamDecoupled_gf16_pf16_sf32(c, k, bound);
+                case 21 -> adamDecoupled_gf16_pf16_sbf16sr(c, k, bound);
+                case 22 -> adamDecoupled_gf16_pbf16sr_sf32(c, k, bound);
+                case 23 -> adamDecoupled_gf16_pbf16sr_sbf16sr(c, k, bound);
                 default -> throw new IllegalStateException("no loop for storage mix " + mix);
             }
         }
     }
 
-    private static void adamDecoupled_gf32_pbf16(Chunk c, AdamStep k, int bound) {
+    private static void adamDecoupled_gf32_pf32_sbf16sr(Chunk c, AdamStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1];
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps), decay = FloatVector.broadcast(SPECIES, k.decay);
+        final FloatVector negStep = FloatVector.broadcast(SPECIES, k.negStepSize);
+        final FloatVector invBc2 = FloatVector.broadcast(SPECIES, k.invSqrtBc2);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector l2 = FloatVector.broadcast(SPECIES, k.l2);
+        final boolean useL2 = k.useL2;
+        final int step = SPECIES.length(), n = c.length;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyM = k.stateKeys[0], keyV = k.stateKeys[1], keyX = k.stateKeys[2];
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, o4, ORDER);
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
+            FloatVector g = g0.mul(scale);
+            FloatVector m0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, vs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector mRaw = m0.fma(b1, g.mul(c1));
+            FloatVector vRaw = v0.fma(b2, g.mul(c2).mul(g));
+            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector mRawRB = mRaw.reinterpretAsInts();
+            IntVector mRawRN = mRawRB.and(0xFFFF0000)
+                    .add(0x10000, mRawRH.compare(VectorOperators.LT, mRawRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, mRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) mRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRawRB = vRaw.reinterpretAsInts();
+            IntVector vRawRN = vRawRB.and(0xFFFF0000)
+                    .add(0x10000, vRawRH.compare(VectorOperators.LT, vRawRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, vRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) vRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(vs, (long) (i) * 2, ORDER);
+            FloatVector m = mRawRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = vRawRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector denom = v.lanewise(VectorOperators.SQRT).fma(invBc2, eps);
+            FloatVector pNew = m.div(denom).fma(negStep, p.mul(decay));
+            pNew.intoMemorySegment(ps, o4, ORDER);
+        }
+        if (bound < n) { // the tail: the scalar loop (see the generator on why)
+            MixedScalar.adamRange(c, k, bound, n);
+        }
+    }
+
+    private static void adamDecoupled_gf32_pbf16_sf32(Chunk c, AdamStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1], xs = c.state[c.state.length - 1];
         final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
         final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
@@ -120,31 +211,74 @@ final class MixedPanama {
             pNew.intoMemorySegment(xs, o4, ORDER);
             IntVector pNewN = pNew.reinterpretAsInts();
             pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
-                    .blend(0x7FC0, pNew.test(VectorOperators.IS_NAN).cast(INTS));
+                    .blend(0x7FC0, pNew.reinterpretAsInts().and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
             ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
         }
-        if (bound < n) { // the tail: the last whole vector, storing only the lanes the loop did not
-            final VectorMask<Float> keep = tailMask(bound, n);
-            final int t = n - step;
-            final long o4 = (long) t * 4;
-            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
-            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (t) * 4, ORDER);
-            FloatVector g = g0.mul(scale);
-            FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
-            FloatVector v = FloatVector.fromMemorySegment(SPECIES, vs, o4, ORDER).fma(b2, g.mul(c2).mul(g));
-            m.intoMemorySegment(ms, o4, ORDER, keep);
-            v.intoMemorySegment(vs, o4, ORDER, keep);
-            FloatVector denom = v.lanewise(VectorOperators.SQRT).fma(invBc2, eps);
-            FloatVector pNew = m.div(denom).fma(negStep, p.mul(decay));
-            pNew.intoMemorySegment(xs, o4, ORDER, keep);
-            IntVector pNewN = pNew.reinterpretAsInts();
-            pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
-                    .blend(0x7FC0, pNew.test(VectorOperators.IS_NAN).cast(INTS));
-            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (t) * 2, ORDER, keep.cast(SHORTS));
+        if (bound < n) { // the tail: the scalar loop (see the generator on why)
+            MixedScalar.adamRange(c, k, bound, n);
         }
     }
 
-    private static void adamDecoupled_gf32_pf16(Chunk c, AdamStep k, int bound) {
+    private static void adamDecoupled_gf32_pbf16_sbf16sr(Chunk c, AdamStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1], xs = c.state[c.state.length - 1];
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps), decay = FloatVector.broadcast(SPECIES, k.decay);
+        final FloatVector negStep = FloatVector.broadcast(SPECIES, k.negStepSize);
+        final FloatVector invBc2 = FloatVector.broadcast(SPECIES, k.invSqrtBc2);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector l2 = FloatVector.broadcast(SPECIES, k.l2);
+        final boolean useL2 = k.useL2;
+        final int step = SPECIES.length(), n = c.length;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyM = k.stateKeys[0], keyV = k.stateKeys[1], keyX = k.stateKeys[2];
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
+            FloatVector g = g0.mul(scale);
+            FloatVector m0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, vs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector mRaw = m0.fma(b1, g.mul(c1));
+            FloatVector vRaw = v0.fma(b2, g.mul(c2).mul(g));
+            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector mRawRB = mRaw.reinterpretAsInts();
+            IntVector mRawRN = mRawRB.and(0xFFFF0000)
+                    .add(0x10000, mRawRH.compare(VectorOperators.LT, mRawRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, mRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) mRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRawRB = vRaw.reinterpretAsInts();
+            IntVector vRawRN = vRawRB.and(0xFFFF0000)
+                    .add(0x10000, vRawRH.compare(VectorOperators.LT, vRawRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, vRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) vRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(vs, (long) (i) * 2, ORDER);
+            FloatVector m = mRawRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = vRawRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector denom = v.lanewise(VectorOperators.SQRT).fma(invBc2, eps);
+            FloatVector pNew = m.div(denom).fma(negStep, p.mul(decay));
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewN = pNew.reinterpretAsInts();
+            pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNew.reinterpretAsInts().and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+        if (bound < n) { // the tail: the scalar loop (see the generator on why)
+            MixedScalar.adamRange(c, k, bound, n);
+        }
+    }
+
+    private static void adamDecoupled_gf32_pf16_sf32(Chunk c, AdamStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1], xs = c.state[c.state.length - 1];
         final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
         final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
@@ -179,20 +313,60 @@ final class MixedPanama {
                     .or(pNewNS.lanewise(VectorOperators.LSHR, 16));
             ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
         }
-        if (bound < n) { // the tail: the last whole vector, storing only the lanes the loop did not
-            final VectorMask<Float> keep = tailMask(bound, n);
-            final int t = n - step;
-            final long o4 = (long) t * 4;
+        if (bound < n) { // the tail: the scalar loop (see the generator on why)
+            MixedScalar.adamRange(c, k, bound, n);
+        }
+    }
+
+    private static void adamDecoupled_gf32_pf16_sbf16sr(Chunk c, AdamStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1], xs = c.state[c.state.length - 1];
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps), decay = FloatVector.broadcast(SPECIES, k.decay);
+        final FloatVector negStep = FloatVector.broadcast(SPECIES, k.negStepSize);
+        final FloatVector invBc2 = FloatVector.broadcast(SPECIES, k.invSqrtBc2);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector l2 = FloatVector.broadcast(SPECIES, k.l2);
+        final boolean useL2 = k.useL2;
+        final int step = SPECIES.length(), n = c.length;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyM = k.stateKeys[0], keyV = k.stateKeys[1], keyX = k.stateKeys[2];
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
             FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
-            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (t) * 4, ORDER);
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
             FloatVector g = g0.mul(scale);
-            FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
-            FloatVector v = FloatVector.fromMemorySegment(SPECIES, vs, o4, ORDER).fma(b2, g.mul(c2).mul(g));
-            m.intoMemorySegment(ms, o4, ORDER, keep);
-            v.intoMemorySegment(vs, o4, ORDER, keep);
+            FloatVector m0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, vs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector mRaw = m0.fma(b1, g.mul(c1));
+            FloatVector vRaw = v0.fma(b2, g.mul(c2).mul(g));
+            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector mRawRB = mRaw.reinterpretAsInts();
+            IntVector mRawRN = mRawRB.and(0xFFFF0000)
+                    .add(0x10000, mRawRH.compare(VectorOperators.LT, mRawRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, mRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) mRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRawRB = vRaw.reinterpretAsInts();
+            IntVector vRawRN = vRawRB.and(0xFFFF0000)
+                    .add(0x10000, vRawRH.compare(VectorOperators.LT, vRawRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, vRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) vRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(vs, (long) (i) * 2, ORDER);
+            FloatVector m = mRawRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = vRawRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector denom = v.lanewise(VectorOperators.SQRT).fma(invBc2, eps);
             FloatVector pNew = m.div(denom).fma(negStep, p.mul(decay));
-            pNew.intoMemorySegment(xs, o4, ORDER, keep);
+            pNew.intoMemorySegment(xs, o4, ORDER);
             IntVector pNewNF = pNew.reinterpretAsInts();
             IntVector pNewNS = pNewNF.and(0x80000000);
             IntVector pNewNA = pNewNF.and(0x7FFFFFFF);
@@ -203,11 +377,14 @@ final class MixedPanama {
                     .blend(pNewNSub, pNewNA.compare(VectorOperators.LT, 113 << 23))
                     .blend(pNewNBig, pNewNA.compare(VectorOperators.GE, 143 << 23))
                     .or(pNewNS.lanewise(VectorOperators.LSHR, 16));
-            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (t) * 2, ORDER, keep.cast(SHORTS));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+        if (bound < n) { // the tail: the scalar loop (see the generator on why)
+            MixedScalar.adamRange(c, k, bound, n);
         }
     }
 
-    private static void adamDecoupled_gf32_pbf16sr(Chunk c, AdamStep k, int bound) {
+    private static void adamDecoupled_gf32_pbf16sr_sf32(Chunk c, AdamStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1];
         final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
         final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
@@ -237,40 +414,84 @@ final class MixedPanama {
             pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
             pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
             IntVector pNewRB = pNew.reinterpretAsInts();
-            IntVector pNewR = pNewRB.and(0xFFFF0000)
+            IntVector pNewRN = pNewRB.and(0xFFFF0000)
                     .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
                     .lanewise(VectorOperators.LSHR, 16)
-                    .blend(0x7FC0, pNew.test(VectorOperators.IS_NAN).cast(INTS));
-            ((ShortVector) pNewR.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+                    .blend(0x7FC0, pNewRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
         }
-        if (bound < n) { // the tail: the last whole vector, storing only the lanes the loop did not
-            final VectorMask<Float> keep = tailMask(bound, n);
-            final int t = n - step;
-            final long o4 = (long) t * 4;
-            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (t) * 2, ORDER)
+        if (bound < n) { // the tail: the scalar loop (see the generator on why)
+            MixedScalar.adamRange(c, k, bound, n);
+        }
+    }
+
+    private static void adamDecoupled_gf32_pbf16sr_sbf16sr(Chunk c, AdamStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1];
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps), decay = FloatVector.broadcast(SPECIES, k.decay);
+        final FloatVector negStep = FloatVector.broadcast(SPECIES, k.negStepSize);
+        final FloatVector invBc2 = FloatVector.broadcast(SPECIES, k.invSqrtBc2);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector l2 = FloatVector.broadcast(SPECIES, k.l2);
+        final boolean useL2 = k.useL2;
+        final int step = SPECIES.length(), n = c.length;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int key = k.roundingKey;
+        final int keyM = k.stateKeys[0], keyV = k.stateKeys[1], keyX = k.stateKeys[2];
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (i) * 2, ORDER)
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (t) * 4, ORDER);
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
             FloatVector g = g0.mul(scale);
-            FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
-            FloatVector v = FloatVector.fromMemorySegment(SPECIES, vs, o4, ORDER).fma(b2, g.mul(c2).mul(g));
-            m.intoMemorySegment(ms, o4, ORDER, keep);
-            v.intoMemorySegment(vs, o4, ORDER, keep);
+            FloatVector m0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, vs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector mRaw = m0.fma(b1, g.mul(c1));
+            FloatVector vRaw = v0.fma(b2, g.mul(c2).mul(g));
+            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector mRawRB = mRaw.reinterpretAsInts();
+            IntVector mRawRN = mRawRB.and(0xFFFF0000)
+                    .add(0x10000, mRawRH.compare(VectorOperators.LT, mRawRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, mRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) mRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRawRB = vRaw.reinterpretAsInts();
+            IntVector vRawRN = vRawRB.and(0xFFFF0000)
+                    .add(0x10000, vRawRH.compare(VectorOperators.LT, vRawRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, vRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) vRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(vs, (long) (i) * 2, ORDER);
+            FloatVector m = mRawRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = vRawRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector denom = v.lanewise(VectorOperators.SQRT).fma(invBc2, eps);
             FloatVector pNew = m.div(denom).fma(negStep, p.mul(decay));
-            IntVector pNewRH = lane.add(t).mul(0x9E3779B9).add(key);
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key);
             pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
             pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
             pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
             IntVector pNewRB = pNew.reinterpretAsInts();
-            IntVector pNewR = pNewRB.and(0xFFFF0000)
+            IntVector pNewRN = pNewRB.and(0xFFFF0000)
                     .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
                     .lanewise(VectorOperators.LSHR, 16)
-                    .blend(0x7FC0, pNew.test(VectorOperators.IS_NAN).cast(INTS));
-            ((ShortVector) pNewR.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (t) * 2, ORDER, keep.cast(SHORTS));
+                    .blend(0x7FC0, pNewRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+        if (bound < n) { // the tail: the scalar loop (see the generator on why)
+            MixedScalar.adamRange(c, k, bound, n);
         }
     }
 
-    private static void adamDecoupled_gbf16_pf32(Chunk c, AdamStep k, int bound) {
+    private static void adamDecoupled_gbf16_pf32_sf32(Chunk c, AdamStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1];
         final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
         final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
@@ -313,7 +534,63 @@ final class MixedPanama {
         }
     }
 
-    private static void adamDecoupled_gbf16_pbf16(Chunk c, AdamStep k, int bound) {
+    private static void adamDecoupled_gbf16_pf32_sbf16sr(Chunk c, AdamStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1];
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps), decay = FloatVector.broadcast(SPECIES, k.decay);
+        final FloatVector negStep = FloatVector.broadcast(SPECIES, k.negStepSize);
+        final FloatVector invBc2 = FloatVector.broadcast(SPECIES, k.invSqrtBc2);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector l2 = FloatVector.broadcast(SPECIES, k.l2);
+        final boolean useL2 = k.useL2;
+        final int step = SPECIES.length(), n = c.length;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyM = k.stateKeys[0], keyV = k.stateKeys[1], keyX = k.stateKeys[2];
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, o4, ORDER);
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            FloatVector m0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, vs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector mRaw = m0.fma(b1, g.mul(c1));
+            FloatVector vRaw = v0.fma(b2, g.mul(c2).mul(g));
+            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector mRawRB = mRaw.reinterpretAsInts();
+            IntVector mRawRN = mRawRB.and(0xFFFF0000)
+                    .add(0x10000, mRawRH.compare(VectorOperators.LT, mRawRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, mRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) mRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRawRB = vRaw.reinterpretAsInts();
+            IntVector vRawRN = vRawRB.and(0xFFFF0000)
+                    .add(0x10000, vRawRH.compare(VectorOperators.LT, vRawRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, vRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) vRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(vs, (long) (i) * 2, ORDER);
+            FloatVector m = mRawRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = vRawRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector denom = v.lanewise(VectorOperators.SQRT).fma(invBc2, eps);
+            FloatVector pNew = m.div(denom).fma(negStep, p.mul(decay));
+            pNew.intoMemorySegment(ps, o4, ORDER);
+        }
+        if (bound < n) { // the tail: the scalar loop (see the generator on why)
+            MixedScalar.adamRange(c, k, bound, n);
+        }
+    }
+
+    private static void adamDecoupled_gbf16_pbf16_sf32(Chunk c, AdamStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1], xs = c.state[c.state.length - 1];
         final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
         final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
@@ -339,32 +616,75 @@ final class MixedPanama {
             pNew.intoMemorySegment(xs, o4, ORDER);
             IntVector pNewN = pNew.reinterpretAsInts();
             pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
-                    .blend(0x7FC0, pNew.test(VectorOperators.IS_NAN).cast(INTS));
+                    .blend(0x7FC0, pNew.reinterpretAsInts().and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
             ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
         }
-        if (bound < n) { // the tail: the last whole vector, storing only the lanes the loop did not
-            final VectorMask<Float> keep = tailMask(bound, n);
-            final int t = n - step;
-            final long o4 = (long) t * 4;
-            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
-            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (t) * 2, ORDER)
-                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            FloatVector g = g0.mul(scale);
-            FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
-            FloatVector v = FloatVector.fromMemorySegment(SPECIES, vs, o4, ORDER).fma(b2, g.mul(c2).mul(g));
-            m.intoMemorySegment(ms, o4, ORDER, keep);
-            v.intoMemorySegment(vs, o4, ORDER, keep);
-            FloatVector denom = v.lanewise(VectorOperators.SQRT).fma(invBc2, eps);
-            FloatVector pNew = m.div(denom).fma(negStep, p.mul(decay));
-            pNew.intoMemorySegment(xs, o4, ORDER, keep);
-            IntVector pNewN = pNew.reinterpretAsInts();
-            pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
-                    .blend(0x7FC0, pNew.test(VectorOperators.IS_NAN).cast(INTS));
-            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (t) * 2, ORDER, keep.cast(SHORTS));
+        if (bound < n) { // the tail: the scalar loop (see the generator on why)
+            MixedScalar.adamRange(c, k, bound, n);
         }
     }
 
-    private static void adamDecoupled_gbf16_pf16(Chunk c, AdamStep k, int bound) {
+    private static void adamDecoupled_gbf16_pbf16_sbf16sr(Chunk c, AdamStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1], xs = c.state[c.state.length - 1];
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps), decay = FloatVector.broadcast(SPECIES, k.decay);
+        final FloatVector negStep = FloatVector.broadcast(SPECIES, k.negStepSize);
+        final FloatVector invBc2 = FloatVector.broadcast(SPECIES, k.invSqrtBc2);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector l2 = FloatVector.broadcast(SPECIES, k.l2);
+        final boolean useL2 = k.useL2;
+        final int step = SPECIES.length(), n = c.length;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyM = k.stateKeys[0], keyV = k.stateKeys[1], keyX = k.stateKeys[2];
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            FloatVector m0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, vs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector mRaw = m0.fma(b1, g.mul(c1));
+            FloatVector vRaw = v0.fma(b2, g.mul(c2).mul(g));
+            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector mRawRB = mRaw.reinterpretAsInts();
+            IntVector mRawRN = mRawRB.and(0xFFFF0000)
+                    .add(0x10000, mRawRH.compare(VectorOperators.LT, mRawRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, mRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) mRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRawRB = vRaw.reinterpretAsInts();
+            IntVector vRawRN = vRawRB.and(0xFFFF0000)
+                    .add(0x10000, vRawRH.compare(VectorOperators.LT, vRawRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, vRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) vRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(vs, (long) (i) * 2, ORDER);
+            FloatVector m = mRawRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = vRawRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector denom = v.lanewise(VectorOperators.SQRT).fma(invBc2, eps);
+            FloatVector pNew = m.div(denom).fma(negStep, p.mul(decay));
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewN = pNew.reinterpretAsInts();
+            pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNew.reinterpretAsInts().and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+        if (bound < n) { // the tail: the scalar loop (see the generator on why)
+            MixedScalar.adamRange(c, k, bound, n);
+        }
+    }
+
+    private static void adamDecoupled_gbf16_pf16_sf32(Chunk c, AdamStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1], xs = c.state[c.state.length - 1];
         final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
         final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
@@ -400,21 +720,61 @@ final class MixedPanama {
                     .or(pNewNS.lanewise(VectorOperators.LSHR, 16));
             ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
         }
-        if (bound < n) { // the tail: the last whole vector, storing only the lanes the loop did not
-            final VectorMask<Float> keep = tailMask(bound, n);
-            final int t = n - step;
-            final long o4 = (long) t * 4;
+        if (bound < n) { // the tail: the scalar loop (see the generator on why)
+            MixedScalar.adamRange(c, k, bound, n);
+        }
+    }
+
+    private static void adamDecoupled_gbf16_pf16_sbf16sr(Chunk c, AdamStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1], xs = c.state[c.state.length - 1];
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps), decay = FloatVector.broadcast(SPECIES, k.decay);
+        final FloatVector negStep = FloatVector.broadcast(SPECIES, k.negStepSize);
+        final FloatVector invBc2 = FloatVector.broadcast(SPECIES, k.invSqrtBc2);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector l2 = FloatVector.broadcast(SPECIES, k.l2);
+        final boolean useL2 = k.useL2;
+        final int step = SPECIES.length(), n = c.length;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyM = k.stateKeys[0], keyV = k.stateKeys[1], keyX = k.stateKeys[2];
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
             FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
-            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (t) * 2, ORDER)
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector g = g0.mul(scale);
-            FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
-            FloatVector v = FloatVector.fromMemorySegment(SPECIES, vs, o4, ORDER).fma(b2, g.mul(c2).mul(g));
-            m.intoMemorySegment(ms, o4, ORDER, keep);
-            v.intoMemorySegment(vs, o4, ORDER, keep);
+            FloatVector m0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, vs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector mRaw = m0.fma(b1, g.mul(c1));
+            FloatVector vRaw = v0.fma(b2, g.mul(c2).mul(g));
+            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector mRawRB = mRaw.reinterpretAsInts();
+            IntVector mRawRN = mRawRB.and(0xFFFF0000)
+                    .add(0x10000, mRawRH.compare(VectorOperators.LT, mRawRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, mRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) mRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRawRB = vRaw.reinterpretAsInts();
+            IntVector vRawRN = vRawRB.and(0xFFFF0000)
+                    .add(0x10000, vRawRH.compare(VectorOperators.LT, vRawRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, vRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) vRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(vs, (long) (i) * 2, ORDER);
+            FloatVector m = mRawRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = vRawRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector denom = v.lanewise(VectorOperators.SQRT).fma(invBc2, eps);
             FloatVector pNew = m.div(denom).fma(negStep, p.mul(decay));
-            pNew.intoMemorySegment(xs, o4, ORDER, keep);
+            pNew.intoMemorySegment(xs, o4, ORDER);
             IntVector pNewNF = pNew.reinterpretAsInts();
             IntVector pNewNS = pNewNF.and(0x80000000);
             IntVector pNewNA = pNewNF.and(0x7FFFFFFF);
@@ -425,11 +785,14 @@ final class MixedPanama {
                     .blend(pNewNSub, pNewNA.compare(VectorOperators.LT, 113 << 23))
                     .blend(pNewNBig, pNewNA.compare(VectorOperators.GE, 143 << 23))
                     .or(pNewNS.lanewise(VectorOperators.LSHR, 16));
-            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (t) * 2, ORDER, keep.cast(SHORTS));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+        if (bound < n) { // the tail: the scalar loop (see the generator on why)
+            MixedScalar.adamRange(c, k, bound, n);
         }
     }
 
-    private static void adamDecoupled_gbf16_pbf16sr(Chunk c, AdamStep k, int bound) {
+    private static void adamDecoupled_gbf16_pbf16sr_sf32(Chunk c, AdamStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1];
         final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
         final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
@@ -460,41 +823,85 @@ final class MixedPanama {
             pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
             pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
             IntVector pNewRB = pNew.reinterpretAsInts();
-            IntVector pNewR = pNewRB.and(0xFFFF0000)
+            IntVector pNewRN = pNewRB.and(0xFFFF0000)
                     .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
                     .lanewise(VectorOperators.LSHR, 16)
-                    .blend(0x7FC0, pNew.test(VectorOperators.IS_NAN).cast(INTS));
-            ((ShortVector) pNewR.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+                    .blend(0x7FC0, pNewRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
         }
-        if (bound < n) { // the tail: the last whole vector, storing only the lanes the loop did not
-            final VectorMask<Float> keep = tailMask(bound, n);
-            final int t = n - step;
-            final long o4 = (long) t * 4;
-            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (t) * 2, ORDER)
+        if (bound < n) { // the tail: the scalar loop (see the generator on why)
+            MixedScalar.adamRange(c, k, bound, n);
+        }
+    }
+
+    private static void adamDecoupled_gbf16_pbf16sr_sbf16sr(Chunk c, AdamStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1];
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps), decay = FloatVector.broadcast(SPECIES, k.decay);
+        final FloatVector negStep = FloatVector.broadcast(SPECIES, k.negStepSize);
+        final FloatVector invBc2 = FloatVector.broadcast(SPECIES, k.invSqrtBc2);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector l2 = FloatVector.broadcast(SPECIES, k.l2);
+        final boolean useL2 = k.useL2;
+        final int step = SPECIES.length(), n = c.length;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int key = k.roundingKey;
+        final int keyM = k.stateKeys[0], keyV = k.stateKeys[1], keyX = k.stateKeys[2];
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (i) * 2, ORDER)
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (t) * 2, ORDER)
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector g = g0.mul(scale);
-            FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
-            FloatVector v = FloatVector.fromMemorySegment(SPECIES, vs, o4, ORDER).fma(b2, g.mul(c2).mul(g));
-            m.intoMemorySegment(ms, o4, ORDER, keep);
-            v.intoMemorySegment(vs, o4, ORDER, keep);
+            FloatVector m0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, vs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector mRaw = m0.fma(b1, g.mul(c1));
+            FloatVector vRaw = v0.fma(b2, g.mul(c2).mul(g));
+            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector mRawRB = mRaw.reinterpretAsInts();
+            IntVector mRawRN = mRawRB.and(0xFFFF0000)
+                    .add(0x10000, mRawRH.compare(VectorOperators.LT, mRawRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, mRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) mRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRawRB = vRaw.reinterpretAsInts();
+            IntVector vRawRN = vRawRB.and(0xFFFF0000)
+                    .add(0x10000, vRawRH.compare(VectorOperators.LT, vRawRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, vRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) vRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(vs, (long) (i) * 2, ORDER);
+            FloatVector m = mRawRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = vRawRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector denom = v.lanewise(VectorOperators.SQRT).fma(invBc2, eps);
             FloatVector pNew = m.div(denom).fma(negStep, p.mul(decay));
-            IntVector pNewRH = lane.add(t).mul(0x9E3779B9).add(key);
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key);
             pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
             pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
             pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
             IntVector pNewRB = pNew.reinterpretAsInts();
-            IntVector pNewR = pNewRB.and(0xFFFF0000)
+            IntVector pNewRN = pNewRB.and(0xFFFF0000)
                     .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
                     .lanewise(VectorOperators.LSHR, 16)
-                    .blend(0x7FC0, pNew.test(VectorOperators.IS_NAN).cast(INTS));
-            ((ShortVector) pNewR.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (t) * 2, ORDER, keep.cast(SHORTS));
+                    .blend(0x7FC0, pNewRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+        if (bound < n) { // the tail: the scalar loop (see the generator on why)
+            MixedScalar.adamRange(c, k, bound, n);
         }
     }
 
-    private static void adamDecoupled_gf16_pf32(Chunk c, AdamStep k, int bound) {
+    private static void adamDecoupled_gf16_pf32_sf32(Chunk c, AdamStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1];
         final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
         final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
@@ -511,10 +918,10 @@ final class MixedPanama {
             IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
             IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
-            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f)
-                    .blend(g0E.or(0x7F800000).reinterpretAsFloats(), g0E.compare(VectorOperators.GE, 0x7C00 << 13).cast(SPECIES))
-                    .blend(g0E.or(0x7FC00000).reinterpretAsFloats(), g0E.compare(VectorOperators.GT, 0x7C00 << 13).cast(SPECIES))
-                    .reinterpretAsInts().or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
             FloatVector g = g0.mul(scale);
             FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
             FloatVector v = FloatVector.fromMemorySegment(SPECIES, vs, o4, ORDER).fma(b2, g.mul(c2).mul(g));
@@ -532,10 +939,10 @@ final class MixedPanama {
             IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (t) * 2, ORDER)
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
             IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
-            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f)
-                    .blend(g0E.or(0x7F800000).reinterpretAsFloats(), g0E.compare(VectorOperators.GE, 0x7C00 << 13).cast(SPECIES))
-                    .blend(g0E.or(0x7FC00000).reinterpretAsFloats(), g0E.compare(VectorOperators.GT, 0x7C00 << 13).cast(SPECIES))
-                    .reinterpretAsInts().or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
             FloatVector g = g0.mul(scale);
             FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
             FloatVector v = FloatVector.fromMemorySegment(SPECIES, vs, o4, ORDER).fma(b2, g.mul(c2).mul(g));
@@ -547,7 +954,68 @@ final class MixedPanama {
         }
     }
 
-    private static void adamDecoupled_gf16_pbf16(Chunk c, AdamStep k, int bound) {
+    private static void adamDecoupled_gf16_pf32_sbf16sr(Chunk c, AdamStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1];
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps), decay = FloatVector.broadcast(SPECIES, k.decay);
+        final FloatVector negStep = FloatVector.broadcast(SPECIES, k.negStepSize);
+        final FloatVector invBc2 = FloatVector.broadcast(SPECIES, k.invSqrtBc2);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector l2 = FloatVector.broadcast(SPECIES, k.l2);
+        final boolean useL2 = k.useL2;
+        final int step = SPECIES.length(), n = c.length;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyM = k.stateKeys[0], keyV = k.stateKeys[1], keyX = k.stateKeys[2];
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, o4, ORDER);
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            FloatVector m0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, vs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector mRaw = m0.fma(b1, g.mul(c1));
+            FloatVector vRaw = v0.fma(b2, g.mul(c2).mul(g));
+            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector mRawRB = mRaw.reinterpretAsInts();
+            IntVector mRawRN = mRawRB.and(0xFFFF0000)
+                    .add(0x10000, mRawRH.compare(VectorOperators.LT, mRawRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, mRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) mRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRawRB = vRaw.reinterpretAsInts();
+            IntVector vRawRN = vRawRB.and(0xFFFF0000)
+                    .add(0x10000, vRawRH.compare(VectorOperators.LT, vRawRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, vRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) vRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(vs, (long) (i) * 2, ORDER);
+            FloatVector m = mRawRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = vRawRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector denom = v.lanewise(VectorOperators.SQRT).fma(invBc2, eps);
+            FloatVector pNew = m.div(denom).fma(negStep, p.mul(decay));
+            pNew.intoMemorySegment(ps, o4, ORDER);
+        }
+        if (bound < n) { // the tail: the scalar loop (see the generator on why)
+            MixedScalar.adamRange(c, k, bound, n);
+        }
+    }
+
+    private static void adamDecoupled_gf16_pbf16_sf32(Chunk c, AdamStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1], xs = c.state[c.state.length - 1];
         final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
         final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
@@ -564,10 +1032,10 @@ final class MixedPanama {
             IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
             IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
-            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f)
-                    .blend(g0E.or(0x7F800000).reinterpretAsFloats(), g0E.compare(VectorOperators.GE, 0x7C00 << 13).cast(SPECIES))
-                    .blend(g0E.or(0x7FC00000).reinterpretAsFloats(), g0E.compare(VectorOperators.GT, 0x7C00 << 13).cast(SPECIES))
-                    .reinterpretAsInts().or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
             FloatVector g = g0.mul(scale);
             FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
             FloatVector v = FloatVector.fromMemorySegment(SPECIES, vs, o4, ORDER).fma(b2, g.mul(c2).mul(g));
@@ -578,37 +1046,80 @@ final class MixedPanama {
             pNew.intoMemorySegment(xs, o4, ORDER);
             IntVector pNewN = pNew.reinterpretAsInts();
             pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
-                    .blend(0x7FC0, pNew.test(VectorOperators.IS_NAN).cast(INTS));
+                    .blend(0x7FC0, pNew.reinterpretAsInts().and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
             ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
         }
-        if (bound < n) { // the tail: the last whole vector, storing only the lanes the loop did not
-            final VectorMask<Float> keep = tailMask(bound, n);
-            final int t = n - step;
-            final long o4 = (long) t * 4;
-            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
-            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (t) * 2, ORDER)
-                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
-            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
-            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f)
-                    .blend(g0E.or(0x7F800000).reinterpretAsFloats(), g0E.compare(VectorOperators.GE, 0x7C00 << 13).cast(SPECIES))
-                    .blend(g0E.or(0x7FC00000).reinterpretAsFloats(), g0E.compare(VectorOperators.GT, 0x7C00 << 13).cast(SPECIES))
-                    .reinterpretAsInts().or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
-            FloatVector g = g0.mul(scale);
-            FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
-            FloatVector v = FloatVector.fromMemorySegment(SPECIES, vs, o4, ORDER).fma(b2, g.mul(c2).mul(g));
-            m.intoMemorySegment(ms, o4, ORDER, keep);
-            v.intoMemorySegment(vs, o4, ORDER, keep);
-            FloatVector denom = v.lanewise(VectorOperators.SQRT).fma(invBc2, eps);
-            FloatVector pNew = m.div(denom).fma(negStep, p.mul(decay));
-            pNew.intoMemorySegment(xs, o4, ORDER, keep);
-            IntVector pNewN = pNew.reinterpretAsInts();
-            pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
-                    .blend(0x7FC0, pNew.test(VectorOperators.IS_NAN).cast(INTS));
-            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (t) * 2, ORDER, keep.cast(SHORTS));
+        if (bound < n) { // the tail: the scalar loop (see the generator on why)
+            MixedScalar.adamRange(c, k, bound, n);
         }
     }
 
-    private static void adamDecoupled_gf16_pf16(Chunk c, AdamStep k, int bound) {
+    private static void adamDecoupled_gf16_pbf16_sbf16sr(Chunk c, AdamStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1], xs = c.state[c.state.length - 1];
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps), decay = FloatVector.broadcast(SPECIES, k.decay);
+        final FloatVector negStep = FloatVector.broadcast(SPECIES, k.negStepSize);
+        final FloatVector invBc2 = FloatVector.broadcast(SPECIES, k.invSqrtBc2);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector l2 = FloatVector.broadcast(SPECIES, k.l2);
+        final boolean useL2 = k.useL2;
+        final int step = SPECIES.length(), n = c.length;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyM = k.stateKeys[0], keyV = k.stateKeys[1], keyX = k.stateKeys[2];
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            FloatVector m0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, vs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector mRaw = m0.fma(b1, g.mul(c1));
+            FloatVector vRaw = v0.fma(b2, g.mul(c2).mul(g));
+            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector mRawRB = mRaw.reinterpretAsInts();
+            IntVector mRawRN = mRawRB.and(0xFFFF0000)
+                    .add(0x10000, mRawRH.compare(VectorOperators.LT, mRawRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, mRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) mRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRawRB = vRaw.reinterpretAsInts();
+            IntVector vRawRN = vRawRB.and(0xFFFF0000)
+                    .add(0x10000, vRawRH.compare(VectorOperators.LT, vRawRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, vRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) vRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(vs, (long) (i) * 2, ORDER);
+            FloatVector m = mRawRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = vRawRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector denom = v.lanewise(VectorOperators.SQRT).fma(invBc2, eps);
+            FloatVector pNew = m.div(denom).fma(negStep, p.mul(decay));
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewN = pNew.reinterpretAsInts();
+            pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNew.reinterpretAsInts().and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+        if (bound < n) { // the tail: the scalar loop (see the generator on why)
+            MixedScalar.adamRange(c, k, bound, n);
+        }
+    }
+
+    private static void adamDecoupled_gf16_pf16_sf32(Chunk c, AdamStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1], xs = c.state[c.state.length - 1];
         final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
         final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
@@ -625,10 +1136,10 @@ final class MixedPanama {
             IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
             IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
-            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f)
-                    .blend(g0E.or(0x7F800000).reinterpretAsFloats(), g0E.compare(VectorOperators.GE, 0x7C00 << 13).cast(SPECIES))
-                    .blend(g0E.or(0x7FC00000).reinterpretAsFloats(), g0E.compare(VectorOperators.GT, 0x7C00 << 13).cast(SPECIES))
-                    .reinterpretAsInts().or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
             FloatVector g = g0.mul(scale);
             FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
             FloatVector v = FloatVector.fromMemorySegment(SPECIES, vs, o4, ORDER).fma(b2, g.mul(c2).mul(g));
@@ -649,26 +1160,66 @@ final class MixedPanama {
                     .or(pNewNS.lanewise(VectorOperators.LSHR, 16));
             ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
         }
-        if (bound < n) { // the tail: the last whole vector, storing only the lanes the loop did not
-            final VectorMask<Float> keep = tailMask(bound, n);
-            final int t = n - step;
-            final long o4 = (long) t * 4;
+        if (bound < n) { // the tail: the scalar loop (see the generator on why)
+            MixedScalar.adamRange(c, k, bound, n);
+        }
+    }
+
+    private static void adamDecoupled_gf16_pf16_sbf16sr(Chunk c, AdamStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1], xs = c.state[c.state.length - 1];
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps), decay = FloatVector.broadcast(SPECIES, k.decay);
+        final FloatVector negStep = FloatVector.broadcast(SPECIES, k.negStepSize);
+        final FloatVector invBc2 = FloatVector.broadcast(SPECIES, k.invSqrtBc2);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector l2 = FloatVector.broadcast(SPECIES, k.l2);
+        final boolean useL2 = k.useL2;
+        final int step = SPECIES.length(), n = c.length;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyM = k.stateKeys[0], keyV = k.stateKeys[1], keyX = k.stateKeys[2];
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
             FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
-            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (t) * 2, ORDER)
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
             IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
-            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f)
-                    .blend(g0E.or(0x7F800000).reinterpretAsFloats(), g0E.compare(VectorOperators.GE, 0x7C00 << 13).cast(SPECIES))
-                    .blend(g0E.or(0x7FC00000).reinterpretAsFloats(), g0E.compare(VectorOperators.GT, 0x7C00 << 13).cast(SPECIES))
-                    .reinterpretAsInts().or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
             FloatVector g = g0.mul(scale);
-            FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
-            FloatVector v = FloatVector.fromMemorySegment(SPECIES, vs, o4, ORDER).fma(b2, g.mul(c2).mul(g));
-            m.intoMemorySegment(ms, o4, ORDER, keep);
-            v.intoMemorySegment(vs, o4, ORDER, keep);
+            FloatVector m0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, vs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector mRaw = m0.fma(b1, g.mul(c1));
+            FloatVector vRaw = v0.fma(b2, g.mul(c2).mul(g));
+            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector mRawRB = mRaw.reinterpretAsInts();
+            IntVector mRawRN = mRawRB.and(0xFFFF0000)
+                    .add(0x10000, mRawRH.compare(VectorOperators.LT, mRawRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, mRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) mRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRawRB = vRaw.reinterpretAsInts();
+            IntVector vRawRN = vRawRB.and(0xFFFF0000)
+                    .add(0x10000, vRawRH.compare(VectorOperators.LT, vRawRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, vRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) vRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(vs, (long) (i) * 2, ORDER);
+            FloatVector m = mRawRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = vRawRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector denom = v.lanewise(VectorOperators.SQRT).fma(invBc2, eps);
             FloatVector pNew = m.div(denom).fma(negStep, p.mul(decay));
-            pNew.intoMemorySegment(xs, o4, ORDER, keep);
+            pNew.intoMemorySegment(xs, o4, ORDER);
             IntVector pNewNF = pNew.reinterpretAsInts();
             IntVector pNewNS = pNewNF.and(0x80000000);
             IntVector pNewNA = pNewNF.and(0x7FFFFFFF);
@@ -679,11 +1230,14 @@ final class MixedPanama {
                     .blend(pNewNSub, pNewNA.compare(VectorOperators.LT, 113 << 23))
                     .blend(pNewNBig, pNewNA.compare(VectorOperators.GE, 143 << 23))
                     .or(pNewNS.lanewise(VectorOperators.LSHR, 16));
-            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (t) * 2, ORDER, keep.cast(SHORTS));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+        if (bound < n) { // the tail: the scalar loop (see the generator on why)
+            MixedScalar.adamRange(c, k, bound, n);
         }
     }
 
-    private static void adamDecoupled_gf16_pbf16sr(Chunk c, AdamStep k, int bound) {
+    private static void adamDecoupled_gf16_pbf16sr_sf32(Chunk c, AdamStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1];
         final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
         final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
@@ -703,10 +1257,10 @@ final class MixedPanama {
             IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
             IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
-            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f)
-                    .blend(g0E.or(0x7F800000).reinterpretAsFloats(), g0E.compare(VectorOperators.GE, 0x7C00 << 13).cast(SPECIES))
-                    .blend(g0E.or(0x7FC00000).reinterpretAsFloats(), g0E.compare(VectorOperators.GT, 0x7C00 << 13).cast(SPECIES))
-                    .reinterpretAsInts().or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
             FloatVector g = g0.mul(scale);
             FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
             FloatVector v = FloatVector.fromMemorySegment(SPECIES, vs, o4, ORDER).fma(b2, g.mul(c2).mul(g));
@@ -719,46 +1273,145 @@ final class MixedPanama {
             pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
             pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
             IntVector pNewRB = pNew.reinterpretAsInts();
-            IntVector pNewR = pNewRB.and(0xFFFF0000)
+            IntVector pNewRN = pNewRB.and(0xFFFF0000)
                     .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
                     .lanewise(VectorOperators.LSHR, 16)
-                    .blend(0x7FC0, pNew.test(VectorOperators.IS_NAN).cast(INTS));
-            ((ShortVector) pNewR.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+                    .blend(0x7FC0, pNewRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
         }
-        if (bound < n) { // the tail: the last whole vector, storing only the lanes the loop did not
-            final VectorMask<Float> keep = tailMask(bound, n);
-            final int t = n - step;
-            final long o4 = (long) t * 4;
-            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (t) * 2, ORDER)
+        if (bound < n) { // the tail: the scalar loop (see the generator on why)
+            MixedScalar.adamRange(c, k, bound, n);
+        }
+    }
+
+    private static void adamDecoupled_gf16_pbf16sr_sbf16sr(Chunk c, AdamStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1];
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps), decay = FloatVector.broadcast(SPECIES, k.decay);
+        final FloatVector negStep = FloatVector.broadcast(SPECIES, k.negStepSize);
+        final FloatVector invBc2 = FloatVector.broadcast(SPECIES, k.invSqrtBc2);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector l2 = FloatVector.broadcast(SPECIES, k.l2);
+        final boolean useL2 = k.useL2;
+        final int step = SPECIES.length(), n = c.length;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int key = k.roundingKey;
+        final int keyM = k.stateKeys[0], keyV = k.stateKeys[1], keyX = k.stateKeys[2];
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (i) * 2, ORDER)
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (t) * 2, ORDER)
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
             IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
-            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f)
-                    .blend(g0E.or(0x7F800000).reinterpretAsFloats(), g0E.compare(VectorOperators.GE, 0x7C00 << 13).cast(SPECIES))
-                    .blend(g0E.or(0x7FC00000).reinterpretAsFloats(), g0E.compare(VectorOperators.GT, 0x7C00 << 13).cast(SPECIES))
-                    .reinterpretAsInts().or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
             FloatVector g = g0.mul(scale);
-            FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
-            FloatVector v = FloatVector.fromMemorySegment(SPECIES, vs, o4, ORDER).fma(b2, g.mul(c2).mul(g));
-            m.intoMemorySegment(ms, o4, ORDER, keep);
-            v.intoMemorySegment(vs, o4, ORDER, keep);
+            FloatVector m0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, vs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector mRaw = m0.fma(b1, g.mul(c1));
+            FloatVector vRaw = v0.fma(b2, g.mul(c2).mul(g));
+            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector mRawRB = mRaw.reinterpretAsInts();
+            IntVector mRawRN = mRawRB.and(0xFFFF0000)
+                    .add(0x10000, mRawRH.compare(VectorOperators.LT, mRawRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, mRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) mRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRawRB = vRaw.reinterpretAsInts();
+            IntVector vRawRN = vRawRB.and(0xFFFF0000)
+                    .add(0x10000, vRawRH.compare(VectorOperators.LT, vRawRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, vRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) vRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(vs, (long) (i) * 2, ORDER);
+            FloatVector m = mRawRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = vRawRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector denom = v.lanewise(VectorOperators.SQRT).fma(invBc2, eps);
             FloatVector pNew = m.div(denom).fma(negStep, p.mul(decay));
-            IntVector pNewRH = lane.add(t).mul(0x9E3779B9).add(key);
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key);
             pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
             pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
             pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
             IntVector pNewRB = pNew.reinterpretAsInts();
-            IntVector pNewR = pNewRB.and(0xFFFF0000)
+            IntVector pNewRN = pNewRB.and(0xFFFF0000)
                     .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
                     .lanewise(VectorOperators.LSHR, 16)
-                    .blend(0x7FC0, pNew.test(VectorOperators.IS_NAN).cast(INTS));
-            ((ShortVector) pNewR.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (t) * 2, ORDER, keep.cast(SHORTS));
+                    .blend(0x7FC0, pNewRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+        if (bound < n) { // the tail: the scalar loop (see the generator on why)
+            MixedScalar.adamRange(c, k, bound, n);
         }
     }
 
-    private static void adamL2_gf32_pbf16(Chunk c, AdamStep k, int bound) {
+    private static void adamL2_gf32_pf32_sbf16sr(Chunk c, AdamStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1];
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps), decay = FloatVector.broadcast(SPECIES, k.decay);
+        final FloatVector negStep = FloatVector.broadcast(SPECIES, k.negStepSize);
+        final FloatVector invBc2 = FloatVector.broadcast(SPECIES, k.invSqrtBc2);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector l2 = FloatVector.broadcast(SPECIES, k.l2);
+        final boolean useL2 = k.useL2;
+        final int step = SPECIES.length(), n = c.length;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyM = k.stateKeys[0], keyV = k.stateKeys[1], keyX = k.stateKeys[2];
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, o4, ORDER);
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
+            FloatVector g = p.fma(l2, g0.mul(scale));
+            FloatVector m0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, vs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector mRaw = m0.fma(b1, g.mul(c1));
+            FloatVector vRaw = v0.fma(b2, g.mul(c2).mul(g));
+            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector mRawRB = mRaw.reinterpretAsInts();
+            IntVector mRawRN = mRawRB.and(0xFFFF0000)
+                    .add(0x10000, mRawRH.compare(VectorOperators.LT, mRawRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, mRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) mRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRawRB = vRaw.reinterpretAsInts();
+            IntVector vRawRN = vRawRB.and(0xFFFF0000)
+                    .add(0x10000, vRawRH.compare(VectorOperators.LT, vRawRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, vRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) vRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(vs, (long) (i) * 2, ORDER);
+            FloatVector m = mRawRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = vRawRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector denom = v.lanewise(VectorOperators.SQRT).fma(invBc2, eps);
+            FloatVector pNew = m.div(denom).fma(negStep, p.mul(decay));
+            pNew.intoMemorySegment(ps, o4, ORDER);
+        }
+        if (bound < n) { // the tail: the scalar loop (see the generator on why)
+            MixedScalar.adamRange(c, k, bound, n);
+        }
+    }
+
+    private static void adamL2_gf32_pbf16_sf32(Chunk c, AdamStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1], xs = c.state[c.state.length - 1];
         final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
         final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
@@ -783,31 +1436,74 @@ final class MixedPanama {
             pNew.intoMemorySegment(xs, o4, ORDER);
             IntVector pNewN = pNew.reinterpretAsInts();
             pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
-                    .blend(0x7FC0, pNew.test(VectorOperators.IS_NAN).cast(INTS));
+                    .blend(0x7FC0, pNew.reinterpretAsInts().and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
             ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
         }
-        if (bound < n) { // the tail: the last whole vector, storing only the lanes the loop did not
-            final VectorMask<Float> keep = tailMask(bound, n);
-            final int t = n - step;
-            final long o4 = (long) t * 4;
-            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
-            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (t) * 4, ORDER);
-            FloatVector g = p.fma(l2, g0.mul(scale));
-            FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
-            FloatVector v = FloatVector.fromMemorySegment(SPECIES, vs, o4, ORDER).fma(b2, g.mul(c2).mul(g));
-            m.intoMemorySegment(ms, o4, ORDER, keep);
-            v.intoMemorySegment(vs, o4, ORDER, keep);
-            FloatVector denom = v.lanewise(VectorOperators.SQRT).fma(invBc2, eps);
-            FloatVector pNew = m.div(denom).fma(negStep, p.mul(decay));
-            pNew.intoMemorySegment(xs, o4, ORDER, keep);
-            IntVector pNewN = pNew.reinterpretAsInts();
-            pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
-                    .blend(0x7FC0, pNew.test(VectorOperators.IS_NAN).cast(INTS));
-            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (t) * 2, ORDER, keep.cast(SHORTS));
+        if (bound < n) { // the tail: the scalar loop (see the generator on why)
+            MixedScalar.adamRange(c, k, bound, n);
         }
     }
 
-    private static void adamL2_gf32_pf16(Chunk c, AdamStep k, int bound) {
+    private static void adamL2_gf32_pbf16_sbf16sr(Chunk c, AdamStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1], xs = c.state[c.state.length - 1];
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps), decay = FloatVector.broadcast(SPECIES, k.decay);
+        final FloatVector negStep = FloatVector.broadcast(SPECIES, k.negStepSize);
+        final FloatVector invBc2 = FloatVector.broadcast(SPECIES, k.invSqrtBc2);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector l2 = FloatVector.broadcast(SPECIES, k.l2);
+        final boolean useL2 = k.useL2;
+        final int step = SPECIES.length(), n = c.length;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyM = k.stateKeys[0], keyV = k.stateKeys[1], keyX = k.stateKeys[2];
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
+            FloatVector g = p.fma(l2, g0.mul(scale));
+            FloatVector m0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, vs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector mRaw = m0.fma(b1, g.mul(c1));
+            FloatVector vRaw = v0.fma(b2, g.mul(c2).mul(g));
+            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector mRawRB = mRaw.reinterpretAsInts();
+            IntVector mRawRN = mRawRB.and(0xFFFF0000)
+                    .add(0x10000, mRawRH.compare(VectorOperators.LT, mRawRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, mRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) mRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRawRB = vRaw.reinterpretAsInts();
+            IntVector vRawRN = vRawRB.and(0xFFFF0000)
+                    .add(0x10000, vRawRH.compare(VectorOperators.LT, vRawRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, vRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) vRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(vs, (long) (i) * 2, ORDER);
+            FloatVector m = mRawRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = vRawRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector denom = v.lanewise(VectorOperators.SQRT).fma(invBc2, eps);
+            FloatVector pNew = m.div(denom).fma(negStep, p.mul(decay));
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewN = pNew.reinterpretAsInts();
+            pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNew.reinterpretAsInts().and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+        if (bound < n) { // the tail: the scalar loop (see the generator on why)
+            MixedScalar.adamRange(c, k, bound, n);
+        }
+    }
+
+    private static void adamL2_gf32_pf16_sf32(Chunk c, AdamStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1], xs = c.state[c.state.length - 1];
         final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
         final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
@@ -842,20 +1538,60 @@ final class MixedPanama {
                     .or(pNewNS.lanewise(VectorOperators.LSHR, 16));
             ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
         }
-        if (bound < n) { // the tail: the last whole vector, storing only the lanes the loop did not
-            final VectorMask<Float> keep = tailMask(bound, n);
-            final int t = n - step;
-            final long o4 = (long) t * 4;
+        if (bound < n) { // the tail: the scalar loop (see the generator on why)
+            MixedScalar.adamRange(c, k, bound, n);
+        }
+    }
+
+    private static void adamL2_gf32_pf16_sbf16sr(Chunk c, AdamStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1], xs = c.state[c.state.length - 1];
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps), decay = FloatVector.broadcast(SPECIES, k.decay);
+        final FloatVector negStep = FloatVector.broadcast(SPECIES, k.negStepSize);
+        final FloatVector invBc2 = FloatVector.broadcast(SPECIES, k.invSqrtBc2);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector l2 = FloatVector.broadcast(SPECIES, k.l2);
+        final boolean useL2 = k.useL2;
+        final int step = SPECIES.length(), n = c.length;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyM = k.stateKeys[0], keyV = k.stateKeys[1], keyX = k.stateKeys[2];
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
             FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
-            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (t) * 4, ORDER);
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
             FloatVector g = p.fma(l2, g0.mul(scale));
-            FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
-            FloatVector v = FloatVector.fromMemorySegment(SPECIES, vs, o4, ORDER).fma(b2, g.mul(c2).mul(g));
-            m.intoMemorySegment(ms, o4, ORDER, keep);
-            v.intoMemorySegment(vs, o4, ORDER, keep);
+            FloatVector m0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, vs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector mRaw = m0.fma(b1, g.mul(c1));
+            FloatVector vRaw = v0.fma(b2, g.mul(c2).mul(g));
+            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector mRawRB = mRaw.reinterpretAsInts();
+            IntVector mRawRN = mRawRB.and(0xFFFF0000)
+                    .add(0x10000, mRawRH.compare(VectorOperators.LT, mRawRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, mRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) mRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRawRB = vRaw.reinterpretAsInts();
+            IntVector vRawRN = vRawRB.and(0xFFFF0000)
+                    .add(0x10000, vRawRH.compare(VectorOperators.LT, vRawRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, vRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) vRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(vs, (long) (i) * 2, ORDER);
+            FloatVector m = mRawRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = vRawRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector denom = v.lanewise(VectorOperators.SQRT).fma(invBc2, eps);
             FloatVector pNew = m.div(denom).fma(negStep, p.mul(decay));
-            pNew.intoMemorySegment(xs, o4, ORDER, keep);
+            pNew.intoMemorySegment(xs, o4, ORDER);
             IntVector pNewNF = pNew.reinterpretAsInts();
             IntVector pNewNS = pNewNF.and(0x80000000);
             IntVector pNewNA = pNewNF.and(0x7FFFFFFF);
@@ -866,11 +1602,14 @@ final class MixedPanama {
                     .blend(pNewNSub, pNewNA.compare(VectorOperators.LT, 113 << 23))
                     .blend(pNewNBig, pNewNA.compare(VectorOperators.GE, 143 << 23))
                     .or(pNewNS.lanewise(VectorOperators.LSHR, 16));
-            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (t) * 2, ORDER, keep.cast(SHORTS));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+        if (bound < n) { // the tail: the scalar loop (see the generator on why)
+            MixedScalar.adamRange(c, k, bound, n);
         }
     }
 
-    private static void adamL2_gf32_pbf16sr(Chunk c, AdamStep k, int bound) {
+    private static void adamL2_gf32_pbf16sr_sf32(Chunk c, AdamStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1];
         final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
         final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
@@ -900,40 +1639,84 @@ final class MixedPanama {
             pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
             pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
             IntVector pNewRB = pNew.reinterpretAsInts();
-            IntVector pNewR = pNewRB.and(0xFFFF0000)
+            IntVector pNewRN = pNewRB.and(0xFFFF0000)
                     .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
                     .lanewise(VectorOperators.LSHR, 16)
-                    .blend(0x7FC0, pNew.test(VectorOperators.IS_NAN).cast(INTS));
-            ((ShortVector) pNewR.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+                    .blend(0x7FC0, pNewRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
         }
-        if (bound < n) { // the tail: the last whole vector, storing only the lanes the loop did not
-            final VectorMask<Float> keep = tailMask(bound, n);
-            final int t = n - step;
-            final long o4 = (long) t * 4;
-            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (t) * 2, ORDER)
+        if (bound < n) { // the tail: the scalar loop (see the generator on why)
+            MixedScalar.adamRange(c, k, bound, n);
+        }
+    }
+
+    private static void adamL2_gf32_pbf16sr_sbf16sr(Chunk c, AdamStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1];
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps), decay = FloatVector.broadcast(SPECIES, k.decay);
+        final FloatVector negStep = FloatVector.broadcast(SPECIES, k.negStepSize);
+        final FloatVector invBc2 = FloatVector.broadcast(SPECIES, k.invSqrtBc2);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector l2 = FloatVector.broadcast(SPECIES, k.l2);
+        final boolean useL2 = k.useL2;
+        final int step = SPECIES.length(), n = c.length;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int key = k.roundingKey;
+        final int keyM = k.stateKeys[0], keyV = k.stateKeys[1], keyX = k.stateKeys[2];
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (i) * 2, ORDER)
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (t) * 4, ORDER);
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
             FloatVector g = p.fma(l2, g0.mul(scale));
-            FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
-            FloatVector v = FloatVector.fromMemorySegment(SPECIES, vs, o4, ORDER).fma(b2, g.mul(c2).mul(g));
-            m.intoMemorySegment(ms, o4, ORDER, keep);
-            v.intoMemorySegment(vs, o4, ORDER, keep);
+            FloatVector m0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, vs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector mRaw = m0.fma(b1, g.mul(c1));
+            FloatVector vRaw = v0.fma(b2, g.mul(c2).mul(g));
+            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector mRawRB = mRaw.reinterpretAsInts();
+            IntVector mRawRN = mRawRB.and(0xFFFF0000)
+                    .add(0x10000, mRawRH.compare(VectorOperators.LT, mRawRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, mRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) mRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRawRB = vRaw.reinterpretAsInts();
+            IntVector vRawRN = vRawRB.and(0xFFFF0000)
+                    .add(0x10000, vRawRH.compare(VectorOperators.LT, vRawRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, vRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) vRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(vs, (long) (i) * 2, ORDER);
+            FloatVector m = mRawRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = vRawRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector denom = v.lanewise(VectorOperators.SQRT).fma(invBc2, eps);
             FloatVector pNew = m.div(denom).fma(negStep, p.mul(decay));
-            IntVector pNewRH = lane.add(t).mul(0x9E3779B9).add(key);
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key);
             pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
             pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
             pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
             IntVector pNewRB = pNew.reinterpretAsInts();
-            IntVector pNewR = pNewRB.and(0xFFFF0000)
+            IntVector pNewRN = pNewRB.and(0xFFFF0000)
                     .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
                     .lanewise(VectorOperators.LSHR, 16)
-                    .blend(0x7FC0, pNew.test(VectorOperators.IS_NAN).cast(INTS));
-            ((ShortVector) pNewR.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (t) * 2, ORDER, keep.cast(SHORTS));
+                    .blend(0x7FC0, pNewRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+        if (bound < n) { // the tail: the scalar loop (see the generator on why)
+            MixedScalar.adamRange(c, k, bound, n);
         }
     }
 
-    private static void adamL2_gbf16_pf32(Chunk c, AdamStep k, int bound) {
+    private static void adamL2_gbf16_pf32_sf32(Chunk c, AdamStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1];
         final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
         final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
@@ -976,7 +1759,63 @@ final class MixedPanama {
         }
     }
 
-    private static void adamL2_gbf16_pbf16(Chunk c, AdamStep k, int bound) {
+    private static void adamL2_gbf16_pf32_sbf16sr(Chunk c, AdamStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1];
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps), decay = FloatVector.broadcast(SPECIES, k.decay);
+        final FloatVector negStep = FloatVector.broadcast(SPECIES, k.negStepSize);
+        final FloatVector invBc2 = FloatVector.broadcast(SPECIES, k.invSqrtBc2);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector l2 = FloatVector.broadcast(SPECIES, k.l2);
+        final boolean useL2 = k.useL2;
+        final int step = SPECIES.length(), n = c.length;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyM = k.stateKeys[0], keyV = k.stateKeys[1], keyX = k.stateKeys[2];
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, o4, ORDER);
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g = p.fma(l2, g0.mul(scale));
+            FloatVector m0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, vs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector mRaw = m0.fma(b1, g.mul(c1));
+            FloatVector vRaw = v0.fma(b2, g.mul(c2).mul(g));
+            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector mRawRB = mRaw.reinterpretAsInts();
+            IntVector mRawRN = mRawRB.and(0xFFFF0000)
+                    .add(0x10000, mRawRH.compare(VectorOperators.LT, mRawRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, mRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) mRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRawRB = vRaw.reinterpretAsInts();
+            IntVector vRawRN = vRawRB.and(0xFFFF0000)
+                    .add(0x10000, vRawRH.compare(VectorOperators.LT, vRawRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, vRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) vRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(vs, (long) (i) * 2, ORDER);
+            FloatVector m = mRawRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = vRawRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector denom = v.lanewise(VectorOperators.SQRT).fma(invBc2, eps);
+            FloatVector pNew = m.div(denom).fma(negStep, p.mul(decay));
+            pNew.intoMemorySegment(ps, o4, ORDER);
+        }
+        if (bound < n) { // the tail: the scalar loop (see the generator on why)
+            MixedScalar.adamRange(c, k, bound, n);
+        }
+    }
+
+    private static void adamL2_gbf16_pbf16_sf32(Chunk c, AdamStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1], xs = c.state[c.state.length - 1];
         final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
         final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
@@ -1002,32 +1841,75 @@ final class MixedPanama {
             pNew.intoMemorySegment(xs, o4, ORDER);
             IntVector pNewN = pNew.reinterpretAsInts();
             pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
-                    .blend(0x7FC0, pNew.test(VectorOperators.IS_NAN).cast(INTS));
+                    .blend(0x7FC0, pNew.reinterpretAsInts().and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
             ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
         }
-        if (bound < n) { // the tail: the last whole vector, storing only the lanes the loop did not
-            final VectorMask<Float> keep = tailMask(bound, n);
-            final int t = n - step;
-            final long o4 = (long) t * 4;
-            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
-            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (t) * 2, ORDER)
-                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            FloatVector g = p.fma(l2, g0.mul(scale));
-            FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
-            FloatVector v = FloatVector.fromMemorySegment(SPECIES, vs, o4, ORDER).fma(b2, g.mul(c2).mul(g));
-            m.intoMemorySegment(ms, o4, ORDER, keep);
-            v.intoMemorySegment(vs, o4, ORDER, keep);
-            FloatVector denom = v.lanewise(VectorOperators.SQRT).fma(invBc2, eps);
-            FloatVector pNew = m.div(denom).fma(negStep, p.mul(decay));
-            pNew.intoMemorySegment(xs, o4, ORDER, keep);
-            IntVector pNewN = pNew.reinterpretAsInts();
-            pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
-                    .blend(0x7FC0, pNew.test(VectorOperators.IS_NAN).cast(INTS));
-            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (t) * 2, ORDER, keep.cast(SHORTS));
+        if (bound < n) { // the tail: the scalar loop (see the generator on why)
+            MixedScalar.adamRange(c, k, bound, n);
         }
     }
 
-    private static void adamL2_gbf16_pf16(Chunk c, AdamStep k, int bound) {
+    private static void adamL2_gbf16_pbf16_sbf16sr(Chunk c, AdamStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1], xs = c.state[c.state.length - 1];
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps), decay = FloatVector.broadcast(SPECIES, k.decay);
+        final FloatVector negStep = FloatVector.broadcast(SPECIES, k.negStepSize);
+        final FloatVector invBc2 = FloatVector.broadcast(SPECIES, k.invSqrtBc2);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector l2 = FloatVector.broadcast(SPECIES, k.l2);
+        final boolean useL2 = k.useL2;
+        final int step = SPECIES.length(), n = c.length;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyM = k.stateKeys[0], keyV = k.stateKeys[1], keyX = k.stateKeys[2];
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g = p.fma(l2, g0.mul(scale));
+            FloatVector m0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, vs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector mRaw = m0.fma(b1, g.mul(c1));
+            FloatVector vRaw = v0.fma(b2, g.mul(c2).mul(g));
+            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector mRawRB = mRaw.reinterpretAsInts();
+            IntVector mRawRN = mRawRB.and(0xFFFF0000)
+                    .add(0x10000, mRawRH.compare(VectorOperators.LT, mRawRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, mRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) mRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRawRB = vRaw.reinterpretAsInts();
+            IntVector vRawRN = vRawRB.and(0xFFFF0000)
+                    .add(0x10000, vRawRH.compare(VectorOperators.LT, vRawRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, vRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) vRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(vs, (long) (i) * 2, ORDER);
+            FloatVector m = mRawRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = vRawRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector denom = v.lanewise(VectorOperators.SQRT).fma(invBc2, eps);
+            FloatVector pNew = m.div(denom).fma(negStep, p.mul(decay));
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewN = pNew.reinterpretAsInts();
+            pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNew.reinterpretAsInts().and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+        if (bound < n) { // the tail: the scalar loop (see the generator on why)
+            MixedScalar.adamRange(c, k, bound, n);
+        }
+    }
+
+    private static void adamL2_gbf16_pf16_sf32(Chunk c, AdamStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1], xs = c.state[c.state.length - 1];
         final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
         final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
@@ -1063,21 +1945,61 @@ final class MixedPanama {
                     .or(pNewNS.lanewise(VectorOperators.LSHR, 16));
             ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
         }
-        if (bound < n) { // the tail: the last whole vector, storing only the lanes the loop did not
-            final VectorMask<Float> keep = tailMask(bound, n);
-            final int t = n - step;
-            final long o4 = (long) t * 4;
+        if (bound < n) { // the tail: the scalar loop (see the generator on why)
+            MixedScalar.adamRange(c, k, bound, n);
+        }
+    }
+
+    private static void adamL2_gbf16_pf16_sbf16sr(Chunk c, AdamStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1], xs = c.state[c.state.length - 1];
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps), decay = FloatVector.broadcast(SPECIES, k.decay);
+        final FloatVector negStep = FloatVector.broadcast(SPECIES, k.negStepSize);
+        final FloatVector invBc2 = FloatVector.broadcast(SPECIES, k.invSqrtBc2);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector l2 = FloatVector.broadcast(SPECIES, k.l2);
+        final boolean useL2 = k.useL2;
+        final int step = SPECIES.length(), n = c.length;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyM = k.stateKeys[0], keyV = k.stateKeys[1], keyX = k.stateKeys[2];
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
             FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
-            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (t) * 2, ORDER)
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector g = p.fma(l2, g0.mul(scale));
-            FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
-            FloatVector v = FloatVector.fromMemorySegment(SPECIES, vs, o4, ORDER).fma(b2, g.mul(c2).mul(g));
-            m.intoMemorySegment(ms, o4, ORDER, keep);
-            v.intoMemorySegment(vs, o4, ORDER, keep);
+            FloatVector m0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, vs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector mRaw = m0.fma(b1, g.mul(c1));
+            FloatVector vRaw = v0.fma(b2, g.mul(c2).mul(g));
+            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector mRawRB = mRaw.reinterpretAsInts();
+            IntVector mRawRN = mRawRB.and(0xFFFF0000)
+                    .add(0x10000, mRawRH.compare(VectorOperators.LT, mRawRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, mRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) mRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRawRB = vRaw.reinterpretAsInts();
+            IntVector vRawRN = vRawRB.and(0xFFFF0000)
+                    .add(0x10000, vRawRH.compare(VectorOperators.LT, vRawRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, vRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) vRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(vs, (long) (i) * 2, ORDER);
+            FloatVector m = mRawRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = vRawRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector denom = v.lanewise(VectorOperators.SQRT).fma(invBc2, eps);
             FloatVector pNew = m.div(denom).fma(negStep, p.mul(decay));
-            pNew.intoMemorySegment(xs, o4, ORDER, keep);
+            pNew.intoMemorySegment(xs, o4, ORDER);
             IntVector pNewNF = pNew.reinterpretAsInts();
             IntVector pNewNS = pNewNF.and(0x80000000);
             IntVector pNewNA = pNewNF.and(0x7FFFFFFF);
@@ -1088,11 +2010,14 @@ final class MixedPanama {
                     .blend(pNewNSub, pNewNA.compare(VectorOperators.LT, 113 << 23))
                     .blend(pNewNBig, pNewNA.compare(VectorOperators.GE, 143 << 23))
                     .or(pNewNS.lanewise(VectorOperators.LSHR, 16));
-            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (t) * 2, ORDER, keep.cast(SHORTS));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+        if (bound < n) { // the tail: the scalar loop (see the generator on why)
+            MixedScalar.adamRange(c, k, bound, n);
         }
     }
 
-    private static void adamL2_gbf16_pbf16sr(Chunk c, AdamStep k, int bound) {
+    private static void adamL2_gbf16_pbf16sr_sf32(Chunk c, AdamStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1];
         final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
         final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
@@ -1123,41 +2048,85 @@ final class MixedPanama {
             pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
             pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
             IntVector pNewRB = pNew.reinterpretAsInts();
-            IntVector pNewR = pNewRB.and(0xFFFF0000)
+            IntVector pNewRN = pNewRB.and(0xFFFF0000)
                     .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
                     .lanewise(VectorOperators.LSHR, 16)
-                    .blend(0x7FC0, pNew.test(VectorOperators.IS_NAN).cast(INTS));
-            ((ShortVector) pNewR.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+                    .blend(0x7FC0, pNewRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
         }
-        if (bound < n) { // the tail: the last whole vector, storing only the lanes the loop did not
-            final VectorMask<Float> keep = tailMask(bound, n);
-            final int t = n - step;
-            final long o4 = (long) t * 4;
-            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (t) * 2, ORDER)
+        if (bound < n) { // the tail: the scalar loop (see the generator on why)
+            MixedScalar.adamRange(c, k, bound, n);
+        }
+    }
+
+    private static void adamL2_gbf16_pbf16sr_sbf16sr(Chunk c, AdamStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1];
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps), decay = FloatVector.broadcast(SPECIES, k.decay);
+        final FloatVector negStep = FloatVector.broadcast(SPECIES, k.negStepSize);
+        final FloatVector invBc2 = FloatVector.broadcast(SPECIES, k.invSqrtBc2);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector l2 = FloatVector.broadcast(SPECIES, k.l2);
+        final boolean useL2 = k.useL2;
+        final int step = SPECIES.length(), n = c.length;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int key = k.roundingKey;
+        final int keyM = k.stateKeys[0], keyV = k.stateKeys[1], keyX = k.stateKeys[2];
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (i) * 2, ORDER)
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (t) * 2, ORDER)
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector g = p.fma(l2, g0.mul(scale));
-            FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
-            FloatVector v = FloatVector.fromMemorySegment(SPECIES, vs, o4, ORDER).fma(b2, g.mul(c2).mul(g));
-            m.intoMemorySegment(ms, o4, ORDER, keep);
-            v.intoMemorySegment(vs, o4, ORDER, keep);
+            FloatVector m0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, vs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector mRaw = m0.fma(b1, g.mul(c1));
+            FloatVector vRaw = v0.fma(b2, g.mul(c2).mul(g));
+            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector mRawRB = mRaw.reinterpretAsInts();
+            IntVector mRawRN = mRawRB.and(0xFFFF0000)
+                    .add(0x10000, mRawRH.compare(VectorOperators.LT, mRawRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, mRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) mRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRawRB = vRaw.reinterpretAsInts();
+            IntVector vRawRN = vRawRB.and(0xFFFF0000)
+                    .add(0x10000, vRawRH.compare(VectorOperators.LT, vRawRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, vRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) vRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(vs, (long) (i) * 2, ORDER);
+            FloatVector m = mRawRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = vRawRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector denom = v.lanewise(VectorOperators.SQRT).fma(invBc2, eps);
             FloatVector pNew = m.div(denom).fma(negStep, p.mul(decay));
-            IntVector pNewRH = lane.add(t).mul(0x9E3779B9).add(key);
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key);
             pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
             pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
             pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
             IntVector pNewRB = pNew.reinterpretAsInts();
-            IntVector pNewR = pNewRB.and(0xFFFF0000)
+            IntVector pNewRN = pNewRB.and(0xFFFF0000)
                     .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
                     .lanewise(VectorOperators.LSHR, 16)
-                    .blend(0x7FC0, pNew.test(VectorOperators.IS_NAN).cast(INTS));
-            ((ShortVector) pNewR.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (t) * 2, ORDER, keep.cast(SHORTS));
+                    .blend(0x7FC0, pNewRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+        if (bound < n) { // the tail: the scalar loop (see the generator on why)
+            MixedScalar.adamRange(c, k, bound, n);
         }
     }
 
-    private static void adamL2_gf16_pf32(Chunk c, AdamStep k, int bound) {
+    private static void adamL2_gf16_pf32_sf32(Chunk c, AdamStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1];
         final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
         final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
@@ -1174,10 +2143,10 @@ final class MixedPanama {
             IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
             IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
-            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f)
-                    .blend(g0E.or(0x7F800000).reinterpretAsFloats(), g0E.compare(VectorOperators.GE, 0x7C00 << 13).cast(SPECIES))
-                    .blend(g0E.or(0x7FC00000).reinterpretAsFloats(), g0E.compare(VectorOperators.GT, 0x7C00 << 13).cast(SPECIES))
-                    .reinterpretAsInts().or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
             FloatVector g = p.fma(l2, g0.mul(scale));
             FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
             FloatVector v = FloatVector.fromMemorySegment(SPECIES, vs, o4, ORDER).fma(b2, g.mul(c2).mul(g));
@@ -1195,10 +2164,10 @@ final class MixedPanama {
             IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (t) * 2, ORDER)
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
             IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
-            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f)
-                    .blend(g0E.or(0x7F800000).reinterpretAsFloats(), g0E.compare(VectorOperators.GE, 0x7C00 << 13).cast(SPECIES))
-                    .blend(g0E.or(0x7FC00000).reinterpretAsFloats(), g0E.compare(VectorOperators.GT, 0x7C00 << 13).cast(SPECIES))
-                    .reinterpretAsInts().or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
             FloatVector g = p.fma(l2, g0.mul(scale));
             FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
             FloatVector v = FloatVector.fromMemorySegment(SPECIES, vs, o4, ORDER).fma(b2, g.mul(c2).mul(g));
@@ -1210,7 +2179,68 @@ final class MixedPanama {
         }
     }
 
-    private static void adamL2_gf16_pbf16(Chunk c, AdamStep k, int bound) {
+    private static void adamL2_gf16_pf32_sbf16sr(Chunk c, AdamStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1];
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps), decay = FloatVector.broadcast(SPECIES, k.decay);
+        final FloatVector negStep = FloatVector.broadcast(SPECIES, k.negStepSize);
+        final FloatVector invBc2 = FloatVector.broadcast(SPECIES, k.invSqrtBc2);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector l2 = FloatVector.broadcast(SPECIES, k.l2);
+        final boolean useL2 = k.useL2;
+        final int step = SPECIES.length(), n = c.length;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyM = k.stateKeys[0], keyV = k.stateKeys[1], keyX = k.stateKeys[2];
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, o4, ORDER);
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g = p.fma(l2, g0.mul(scale));
+            FloatVector m0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, vs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector mRaw = m0.fma(b1, g.mul(c1));
+            FloatVector vRaw = v0.fma(b2, g.mul(c2).mul(g));
+            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector mRawRB = mRaw.reinterpretAsInts();
+            IntVector mRawRN = mRawRB.and(0xFFFF0000)
+                    .add(0x10000, mRawRH.compare(VectorOperators.LT, mRawRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, mRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) mRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRawRB = vRaw.reinterpretAsInts();
+            IntVector vRawRN = vRawRB.and(0xFFFF0000)
+                    .add(0x10000, vRawRH.compare(VectorOperators.LT, vRawRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, vRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) vRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(vs, (long) (i) * 2, ORDER);
+            FloatVector m = mRawRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = vRawRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector denom = v.lanewise(VectorOperators.SQRT).fma(invBc2, eps);
+            FloatVector pNew = m.div(denom).fma(negStep, p.mul(decay));
+            pNew.intoMemorySegment(ps, o4, ORDER);
+        }
+        if (bound < n) { // the tail: the scalar loop (see the generator on why)
+            MixedScalar.adamRange(c, k, bound, n);
+        }
+    }
+
+    private static void adamL2_gf16_pbf16_sf32(Chunk c, AdamStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1], xs = c.state[c.state.length - 1];
         final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
         final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
@@ -1227,10 +2257,10 @@ final class MixedPanama {
             IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
             IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
-            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f)
-                    .blend(g0E.or(0x7F800000).reinterpretAsFloats(), g0E.compare(VectorOperators.GE, 0x7C00 << 13).cast(SPECIES))
-                    .blend(g0E.or(0x7FC00000).reinterpretAsFloats(), g0E.compare(VectorOperators.GT, 0x7C00 << 13).cast(SPECIES))
-                    .reinterpretAsInts().or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
             FloatVector g = p.fma(l2, g0.mul(scale));
             FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
             FloatVector v = FloatVector.fromMemorySegment(SPECIES, vs, o4, ORDER).fma(b2, g.mul(c2).mul(g));
@@ -1241,37 +2271,80 @@ final class MixedPanama {
             pNew.intoMemorySegment(xs, o4, ORDER);
             IntVector pNewN = pNew.reinterpretAsInts();
             pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
-                    .blend(0x7FC0, pNew.test(VectorOperators.IS_NAN).cast(INTS));
+                    .blend(0x7FC0, pNew.reinterpretAsInts().and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
             ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
         }
-        if (bound < n) { // the tail: the last whole vector, storing only the lanes the loop did not
-            final VectorMask<Float> keep = tailMask(bound, n);
-            final int t = n - step;
-            final long o4 = (long) t * 4;
-            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
-            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (t) * 2, ORDER)
-                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
-            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
-            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f)
-                    .blend(g0E.or(0x7F800000).reinterpretAsFloats(), g0E.compare(VectorOperators.GE, 0x7C00 << 13).cast(SPECIES))
-                    .blend(g0E.or(0x7FC00000).reinterpretAsFloats(), g0E.compare(VectorOperators.GT, 0x7C00 << 13).cast(SPECIES))
-                    .reinterpretAsInts().or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
-            FloatVector g = p.fma(l2, g0.mul(scale));
-            FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
-            FloatVector v = FloatVector.fromMemorySegment(SPECIES, vs, o4, ORDER).fma(b2, g.mul(c2).mul(g));
-            m.intoMemorySegment(ms, o4, ORDER, keep);
-            v.intoMemorySegment(vs, o4, ORDER, keep);
-            FloatVector denom = v.lanewise(VectorOperators.SQRT).fma(invBc2, eps);
-            FloatVector pNew = m.div(denom).fma(negStep, p.mul(decay));
-            pNew.intoMemorySegment(xs, o4, ORDER, keep);
-            IntVector pNewN = pNew.reinterpretAsInts();
-            pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
-                    .blend(0x7FC0, pNew.test(VectorOperators.IS_NAN).cast(INTS));
-            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (t) * 2, ORDER, keep.cast(SHORTS));
+        if (bound < n) { // the tail: the scalar loop (see the generator on why)
+            MixedScalar.adamRange(c, k, bound, n);
         }
     }
 
-    private static void adamL2_gf16_pf16(Chunk c, AdamStep k, int bound) {
+    private static void adamL2_gf16_pbf16_sbf16sr(Chunk c, AdamStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1], xs = c.state[c.state.length - 1];
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps), decay = FloatVector.broadcast(SPECIES, k.decay);
+        final FloatVector negStep = FloatVector.broadcast(SPECIES, k.negStepSize);
+        final FloatVector invBc2 = FloatVector.broadcast(SPECIES, k.invSqrtBc2);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector l2 = FloatVector.broadcast(SPECIES, k.l2);
+        final boolean useL2 = k.useL2;
+        final int step = SPECIES.length(), n = c.length;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyM = k.stateKeys[0], keyV = k.stateKeys[1], keyX = k.stateKeys[2];
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g = p.fma(l2, g0.mul(scale));
+            FloatVector m0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, vs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector mRaw = m0.fma(b1, g.mul(c1));
+            FloatVector vRaw = v0.fma(b2, g.mul(c2).mul(g));
+            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector mRawRB = mRaw.reinterpretAsInts();
+            IntVector mRawRN = mRawRB.and(0xFFFF0000)
+                    .add(0x10000, mRawRH.compare(VectorOperators.LT, mRawRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, mRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) mRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRawRB = vRaw.reinterpretAsInts();
+            IntVector vRawRN = vRawRB.and(0xFFFF0000)
+                    .add(0x10000, vRawRH.compare(VectorOperators.LT, vRawRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, vRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) vRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(vs, (long) (i) * 2, ORDER);
+            FloatVector m = mRawRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = vRawRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector denom = v.lanewise(VectorOperators.SQRT).fma(invBc2, eps);
+            FloatVector pNew = m.div(denom).fma(negStep, p.mul(decay));
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewN = pNew.reinterpretAsInts();
+            pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNew.reinterpretAsInts().and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+        if (bound < n) { // the tail: the scalar loop (see the generator on why)
+            MixedScalar.adamRange(c, k, bound, n);
+        }
+    }
+
+    private static void adamL2_gf16_pf16_sf32(Chunk c, AdamStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1], xs = c.state[c.state.length - 1];
         final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
         final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
@@ -1288,10 +2361,10 @@ final class MixedPanama {
             IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
             IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
-            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f)
-                    .blend(g0E.or(0x7F800000).reinterpretAsFloats(), g0E.compare(VectorOperators.GE, 0x7C00 << 13).cast(SPECIES))
-                    .blend(g0E.or(0x7FC00000).reinterpretAsFloats(), g0E.compare(VectorOperators.GT, 0x7C00 << 13).cast(SPECIES))
-                    .reinterpretAsInts().or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
             FloatVector g = p.fma(l2, g0.mul(scale));
             FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
             FloatVector v = FloatVector.fromMemorySegment(SPECIES, vs, o4, ORDER).fma(b2, g.mul(c2).mul(g));
@@ -1312,26 +2385,66 @@ final class MixedPanama {
                     .or(pNewNS.lanewise(VectorOperators.LSHR, 16));
             ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
         }
-        if (bound < n) { // the tail: the last whole vector, storing only the lanes the loop did not
-            final VectorMask<Float> keep = tailMask(bound, n);
-            final int t = n - step;
-            final long o4 = (long) t * 4;
+        if (bound < n) { // the tail: the scalar loop (see the generator on why)
+            MixedScalar.adamRange(c, k, bound, n);
+        }
+    }
+
+    private static void adamL2_gf16_pf16_sbf16sr(Chunk c, AdamStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1], xs = c.state[c.state.length - 1];
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps), decay = FloatVector.broadcast(SPECIES, k.decay);
+        final FloatVector negStep = FloatVector.broadcast(SPECIES, k.negStepSize);
+        final FloatVector invBc2 = FloatVector.broadcast(SPECIES, k.invSqrtBc2);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector l2 = FloatVector.broadcast(SPECIES, k.l2);
+        final boolean useL2 = k.useL2;
+        final int step = SPECIES.length(), n = c.length;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyM = k.stateKeys[0], keyV = k.stateKeys[1], keyX = k.stateKeys[2];
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
             FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
-            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (t) * 2, ORDER)
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
             IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
-            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f)
-                    .blend(g0E.or(0x7F800000).reinterpretAsFloats(), g0E.compare(VectorOperators.GE, 0x7C00 << 13).cast(SPECIES))
-                    .blend(g0E.or(0x7FC00000).reinterpretAsFloats(), g0E.compare(VectorOperators.GT, 0x7C00 << 13).cast(SPECIES))
-                    .reinterpretAsInts().or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
             FloatVector g = p.fma(l2, g0.mul(scale));
-            FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
-            FloatVector v = FloatVector.fromMemorySegment(SPECIES, vs, o4, ORDER).fma(b2, g.mul(c2).mul(g));
-            m.intoMemorySegment(ms, o4, ORDER, keep);
-            v.intoMemorySegment(vs, o4, ORDER, keep);
+            FloatVector m0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, vs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector mRaw = m0.fma(b1, g.mul(c1));
+            FloatVector vRaw = v0.fma(b2, g.mul(c2).mul(g));
+            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector mRawRB = mRaw.reinterpretAsInts();
+            IntVector mRawRN = mRawRB.and(0xFFFF0000)
+                    .add(0x10000, mRawRH.compare(VectorOperators.LT, mRawRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, mRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) mRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRawRB = vRaw.reinterpretAsInts();
+            IntVector vRawRN = vRawRB.and(0xFFFF0000)
+                    .add(0x10000, vRawRH.compare(VectorOperators.LT, vRawRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, vRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) vRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(vs, (long) (i) * 2, ORDER);
+            FloatVector m = mRawRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = vRawRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector denom = v.lanewise(VectorOperators.SQRT).fma(invBc2, eps);
             FloatVector pNew = m.div(denom).fma(negStep, p.mul(decay));
-            pNew.intoMemorySegment(xs, o4, ORDER, keep);
+            pNew.intoMemorySegment(xs, o4, ORDER);
             IntVector pNewNF = pNew.reinterpretAsInts();
             IntVector pNewNS = pNewNF.and(0x80000000);
             IntVector pNewNA = pNewNF.and(0x7FFFFFFF);
@@ -1342,11 +2455,14 @@ final class MixedPanama {
                     .blend(pNewNSub, pNewNA.compare(VectorOperators.LT, 113 << 23))
                     .blend(pNewNBig, pNewNA.compare(VectorOperators.GE, 143 << 23))
                     .or(pNewNS.lanewise(VectorOperators.LSHR, 16));
-            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (t) * 2, ORDER, keep.cast(SHORTS));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+        if (bound < n) { // the tail: the scalar loop (see the generator on why)
+            MixedScalar.adamRange(c, k, bound, n);
         }
     }
 
-    private static void adamL2_gf16_pbf16sr(Chunk c, AdamStep k, int bound) {
+    private static void adamL2_gf16_pbf16sr_sf32(Chunk c, AdamStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1];
         final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
         final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
@@ -1366,10 +2482,10 @@ final class MixedPanama {
             IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
             IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
-            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f)
-                    .blend(g0E.or(0x7F800000).reinterpretAsFloats(), g0E.compare(VectorOperators.GE, 0x7C00 << 13).cast(SPECIES))
-                    .blend(g0E.or(0x7FC00000).reinterpretAsFloats(), g0E.compare(VectorOperators.GT, 0x7C00 << 13).cast(SPECIES))
-                    .reinterpretAsInts().or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
             FloatVector g = p.fma(l2, g0.mul(scale));
             FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
             FloatVector v = FloatVector.fromMemorySegment(SPECIES, vs, o4, ORDER).fma(b2, g.mul(c2).mul(g));
@@ -1382,46 +2498,162 @@ final class MixedPanama {
             pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
             pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
             IntVector pNewRB = pNew.reinterpretAsInts();
-            IntVector pNewR = pNewRB.and(0xFFFF0000)
+            IntVector pNewRN = pNewRB.and(0xFFFF0000)
                     .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
                     .lanewise(VectorOperators.LSHR, 16)
-                    .blend(0x7FC0, pNew.test(VectorOperators.IS_NAN).cast(INTS));
-            ((ShortVector) pNewR.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+                    .blend(0x7FC0, pNewRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
         }
-        if (bound < n) { // the tail: the last whole vector, storing only the lanes the loop did not
-            final VectorMask<Float> keep = tailMask(bound, n);
-            final int t = n - step;
-            final long o4 = (long) t * 4;
-            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (t) * 2, ORDER)
+        if (bound < n) { // the tail: the scalar loop (see the generator on why)
+            MixedScalar.adamRange(c, k, bound, n);
+        }
+    }
+
+    private static void adamL2_gf16_pbf16sr_sbf16sr(Chunk c, AdamStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1];
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps), decay = FloatVector.broadcast(SPECIES, k.decay);
+        final FloatVector negStep = FloatVector.broadcast(SPECIES, k.negStepSize);
+        final FloatVector invBc2 = FloatVector.broadcast(SPECIES, k.invSqrtBc2);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector l2 = FloatVector.broadcast(SPECIES, k.l2);
+        final boolean useL2 = k.useL2;
+        final int step = SPECIES.length(), n = c.length;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int key = k.roundingKey;
+        final int keyM = k.stateKeys[0], keyV = k.stateKeys[1], keyX = k.stateKeys[2];
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (i) * 2, ORDER)
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (t) * 2, ORDER)
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
             IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
-            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f)
-                    .blend(g0E.or(0x7F800000).reinterpretAsFloats(), g0E.compare(VectorOperators.GE, 0x7C00 << 13).cast(SPECIES))
-                    .blend(g0E.or(0x7FC00000).reinterpretAsFloats(), g0E.compare(VectorOperators.GT, 0x7C00 << 13).cast(SPECIES))
-                    .reinterpretAsInts().or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
             FloatVector g = p.fma(l2, g0.mul(scale));
-            FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
-            FloatVector v = FloatVector.fromMemorySegment(SPECIES, vs, o4, ORDER).fma(b2, g.mul(c2).mul(g));
-            m.intoMemorySegment(ms, o4, ORDER, keep);
-            v.intoMemorySegment(vs, o4, ORDER, keep);
+            FloatVector m0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, vs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector mRaw = m0.fma(b1, g.mul(c1));
+            FloatVector vRaw = v0.fma(b2, g.mul(c2).mul(g));
+            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector mRawRB = mRaw.reinterpretAsInts();
+            IntVector mRawRN = mRawRB.and(0xFFFF0000)
+                    .add(0x10000, mRawRH.compare(VectorOperators.LT, mRawRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, mRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) mRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRawRB = vRaw.reinterpretAsInts();
+            IntVector vRawRN = vRawRB.and(0xFFFF0000)
+                    .add(0x10000, vRawRH.compare(VectorOperators.LT, vRawRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, vRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) vRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(vs, (long) (i) * 2, ORDER);
+            FloatVector m = mRawRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = vRawRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector denom = v.lanewise(VectorOperators.SQRT).fma(invBc2, eps);
             FloatVector pNew = m.div(denom).fma(negStep, p.mul(decay));
-            IntVector pNewRH = lane.add(t).mul(0x9E3779B9).add(key);
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key);
             pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
             pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
             pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
             IntVector pNewRB = pNew.reinterpretAsInts();
-            IntVector pNewR = pNewRB.and(0xFFFF0000)
+            IntVector pNewRN = pNewRB.and(0xFFFF0000)
                     .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
                     .lanewise(VectorOperators.LSHR, 16)
-                    .blend(0x7FC0, pNew.test(VectorOperators.IS_NAN).cast(INTS));
-            ((ShortVector) pNewR.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (t) * 2, ORDER, keep.cast(SHORTS));
+                    .blend(0x7FC0, pNewRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+        if (bound < n) { // the tail: the scalar loop (see the generator on why)
+            MixedScalar.adamRange(c, k, bound, n);
         }
     }
 
-    private static void adamAmsgrad_gf32_pbf16(Chunk c, AdamStep k, int bound) {
+    private static void adamAmsgrad_gf32_pf32_sbf16sr(Chunk c, AdamStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1], as = c.state[2];
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps), decay = FloatVector.broadcast(SPECIES, k.decay);
+        final FloatVector negStep = FloatVector.broadcast(SPECIES, k.negStepSize);
+        final FloatVector invBc2 = FloatVector.broadcast(SPECIES, k.invSqrtBc2);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector l2 = FloatVector.broadcast(SPECIES, k.l2);
+        final boolean useL2 = k.useL2;
+        final int step = SPECIES.length(), n = c.length;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyM = k.stateKeys[0], keyV = k.stateKeys[1], keyX = k.stateKeys[2];
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, o4, ORDER);
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
+            FloatVector g = g0.mul(scale);
+            if (useL2) {
+                g = p.fma(l2, g);
+            }
+            FloatVector m0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, vs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector mRaw = m0.fma(b1, g.mul(c1));
+            FloatVector vRaw = v0.fma(b2, g.mul(c2).mul(g));
+            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector mRawRB = mRaw.reinterpretAsInts();
+            IntVector mRawRN = mRawRB.and(0xFFFF0000)
+                    .add(0x10000, mRawRH.compare(VectorOperators.LT, mRawRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, mRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) mRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRawRB = vRaw.reinterpretAsInts();
+            IntVector vRawRN = vRawRB.and(0xFFFF0000)
+                    .add(0x10000, vRawRH.compare(VectorOperators.LT, vRawRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, vRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) vRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(vs, (long) (i) * 2, ORDER);
+            FloatVector m = mRawRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = vRawRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector x0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, as, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            v = x0.max(v);
+            IntVector vRH = lane.add(i).mul(0x9E3779B9).add(keyX);
+            vRH = vRH.lanewise(VectorOperators.XOR, vRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            vRH = vRH.lanewise(VectorOperators.XOR, vRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            vRH = vRH.lanewise(VectorOperators.XOR, vRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRB = v.reinterpretAsInts();
+            IntVector vRN = vRB.and(0xFFFF0000)
+                    .add(0x10000, vRH.compare(VectorOperators.LT, vRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, vRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) vRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(as, (long) (i) * 2, ORDER);
+            v = vRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector denom = v.lanewise(VectorOperators.SQRT).fma(invBc2, eps);
+            FloatVector pNew = m.div(denom).fma(negStep, p.mul(decay));
+            pNew.intoMemorySegment(ps, o4, ORDER);
+        }
+        if (bound < n) { // the tail: the scalar loop (see the generator on why)
+            MixedScalar.adamRange(c, k, bound, n);
+        }
+    }
+
+    private static void adamAmsgrad_gf32_pbf16_sf32(Chunk c, AdamStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1], as = c.state[2], xs = c.state[c.state.length - 1];
         final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
         final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
@@ -1451,36 +2683,91 @@ final class MixedPanama {
             pNew.intoMemorySegment(xs, o4, ORDER);
             IntVector pNewN = pNew.reinterpretAsInts();
             pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
-                    .blend(0x7FC0, pNew.test(VectorOperators.IS_NAN).cast(INTS));
+                    .blend(0x7FC0, pNew.reinterpretAsInts().and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
             ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
         }
-        if (bound < n) { // the tail: the last whole vector, storing only the lanes the loop did not
-            final VectorMask<Float> keep = tailMask(bound, n);
-            final int t = n - step;
-            final long o4 = (long) t * 4;
+        if (bound < n) { // the tail: the scalar loop (see the generator on why)
+            MixedScalar.adamRange(c, k, bound, n);
+        }
+    }
+
+    private static void adamAmsgrad_gf32_pbf16_sbf16sr(Chunk c, AdamStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1], as = c.state[2], xs = c.state[c.state.length - 1];
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps), decay = FloatVector.broadcast(SPECIES, k.decay);
+        final FloatVector negStep = FloatVector.broadcast(SPECIES, k.negStepSize);
+        final FloatVector invBc2 = FloatVector.broadcast(SPECIES, k.invSqrtBc2);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector l2 = FloatVector.broadcast(SPECIES, k.l2);
+        final boolean useL2 = k.useL2;
+        final int step = SPECIES.length(), n = c.length;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyM = k.stateKeys[0], keyV = k.stateKeys[1], keyX = k.stateKeys[2];
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
             FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
-            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (t) * 4, ORDER);
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
             FloatVector g = g0.mul(scale);
             if (useL2) {
                 g = p.fma(l2, g);
             }
-            FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
-            FloatVector v = FloatVector.fromMemorySegment(SPECIES, vs, o4, ORDER).fma(b2, g.mul(c2).mul(g));
-            m.intoMemorySegment(ms, o4, ORDER, keep);
-            v.intoMemorySegment(vs, o4, ORDER, keep);
-            v = FloatVector.fromMemorySegment(SPECIES, as, o4, ORDER).max(v);
-            v.intoMemorySegment(as, o4, ORDER, keep);
+            FloatVector m0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, vs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector mRaw = m0.fma(b1, g.mul(c1));
+            FloatVector vRaw = v0.fma(b2, g.mul(c2).mul(g));
+            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector mRawRB = mRaw.reinterpretAsInts();
+            IntVector mRawRN = mRawRB.and(0xFFFF0000)
+                    .add(0x10000, mRawRH.compare(VectorOperators.LT, mRawRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, mRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) mRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRawRB = vRaw.reinterpretAsInts();
+            IntVector vRawRN = vRawRB.and(0xFFFF0000)
+                    .add(0x10000, vRawRH.compare(VectorOperators.LT, vRawRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, vRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) vRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(vs, (long) (i) * 2, ORDER);
+            FloatVector m = mRawRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = vRawRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector x0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, as, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            v = x0.max(v);
+            IntVector vRH = lane.add(i).mul(0x9E3779B9).add(keyX);
+            vRH = vRH.lanewise(VectorOperators.XOR, vRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            vRH = vRH.lanewise(VectorOperators.XOR, vRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            vRH = vRH.lanewise(VectorOperators.XOR, vRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRB = v.reinterpretAsInts();
+            IntVector vRN = vRB.and(0xFFFF0000)
+                    .add(0x10000, vRH.compare(VectorOperators.LT, vRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, vRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) vRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(as, (long) (i) * 2, ORDER);
+            v = vRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector denom = v.lanewise(VectorOperators.SQRT).fma(invBc2, eps);
             FloatVector pNew = m.div(denom).fma(negStep, p.mul(decay));
-            pNew.intoMemorySegment(xs, o4, ORDER, keep);
+            pNew.intoMemorySegment(xs, o4, ORDER);
             IntVector pNewN = pNew.reinterpretAsInts();
             pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
-                    .blend(0x7FC0, pNew.test(VectorOperators.IS_NAN).cast(INTS));
-            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (t) * 2, ORDER, keep.cast(SHORTS));
+                    .blend(0x7FC0, pNew.reinterpretAsInts().and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+        if (bound < n) { // the tail: the scalar loop (see the generator on why)
+            MixedScalar.adamRange(c, k, bound, n);
         }
     }
 
-    private static void adamAmsgrad_gf32_pf16(Chunk c, AdamStep k, int bound) {
+    private static void adamAmsgrad_gf32_pf16_sf32(Chunk c, AdamStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1], as = c.state[2], xs = c.state[c.state.length - 1];
         final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
         final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
@@ -1520,25 +2807,77 @@ final class MixedPanama {
                     .or(pNewNS.lanewise(VectorOperators.LSHR, 16));
             ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
         }
-        if (bound < n) { // the tail: the last whole vector, storing only the lanes the loop did not
-            final VectorMask<Float> keep = tailMask(bound, n);
-            final int t = n - step;
-            final long o4 = (long) t * 4;
+        if (bound < n) { // the tail: the scalar loop (see the generator on why)
+            MixedScalar.adamRange(c, k, bound, n);
+        }
+    }
+
+    private static void adamAmsgrad_gf32_pf16_sbf16sr(Chunk c, AdamStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1], as = c.state[2], xs = c.state[c.state.length - 1];
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps), decay = FloatVector.broadcast(SPECIES, k.decay);
+        final FloatVector negStep = FloatVector.broadcast(SPECIES, k.negStepSize);
+        final FloatVector invBc2 = FloatVector.broadcast(SPECIES, k.invSqrtBc2);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector l2 = FloatVector.broadcast(SPECIES, k.l2);
+        final boolean useL2 = k.useL2;
+        final int step = SPECIES.length(), n = c.length;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyM = k.stateKeys[0], keyV = k.stateKeys[1], keyX = k.stateKeys[2];
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
             FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
-            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (t) * 4, ORDER);
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
             FloatVector g = g0.mul(scale);
             if (useL2) {
                 g = p.fma(l2, g);
             }
-            FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
-            FloatVector v = FloatVector.fromMemorySegment(SPECIES, vs, o4, ORDER).fma(b2, g.mul(c2).mul(g));
-            m.intoMemorySegment(ms, o4, ORDER, keep);
-            v.intoMemorySegment(vs, o4, ORDER, keep);
-            v = FloatVector.fromMemorySegment(SPECIES, as, o4, ORDER).max(v);
-            v.intoMemorySegment(as, o4, ORDER, keep);
+            FloatVector m0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, vs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector mRaw = m0.fma(b1, g.mul(c1));
+            FloatVector vRaw = v0.fma(b2, g.mul(c2).mul(g));
+            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector mRawRB = mRaw.reinterpretAsInts();
+            IntVector mRawRN = mRawRB.and(0xFFFF0000)
+                    .add(0x10000, mRawRH.compare(VectorOperators.LT, mRawRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, mRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) mRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRawRB = vRaw.reinterpretAsInts();
+            IntVector vRawRN = vRawRB.and(0xFFFF0000)
+                    .add(0x10000, vRawRH.compare(VectorOperators.LT, vRawRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, vRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) vRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(vs, (long) (i) * 2, ORDER);
+            FloatVector m = mRawRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = vRawRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector x0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, as, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            v = x0.max(v);
+            IntVector vRH = lane.add(i).mul(0x9E3779B9).add(keyX);
+            vRH = vRH.lanewise(VectorOperators.XOR, vRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            vRH = vRH.lanewise(VectorOperators.XOR, vRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            vRH = vRH.lanewise(VectorOperators.XOR, vRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRB = v.reinterpretAsInts();
+            IntVector vRN = vRB.and(0xFFFF0000)
+                    .add(0x10000, vRH.compare(VectorOperators.LT, vRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, vRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) vRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(as, (long) (i) * 2, ORDER);
+            v = vRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector denom = v.lanewise(VectorOperators.SQRT).fma(invBc2, eps);
             FloatVector pNew = m.div(denom).fma(negStep, p.mul(decay));
-            pNew.intoMemorySegment(xs, o4, ORDER, keep);
+            pNew.intoMemorySegment(xs, o4, ORDER);
             IntVector pNewNF = pNew.reinterpretAsInts();
             IntVector pNewNS = pNewNF.and(0x80000000);
             IntVector pNewNA = pNewNF.and(0x7FFFFFFF);
@@ -1549,11 +2888,14 @@ final class MixedPanama {
                     .blend(pNewNSub, pNewNA.compare(VectorOperators.LT, 113 << 23))
                     .blend(pNewNBig, pNewNA.compare(VectorOperators.GE, 143 << 23))
                     .or(pNewNS.lanewise(VectorOperators.LSHR, 16));
-            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (t) * 2, ORDER, keep.cast(SHORTS));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+        if (bound < n) { // the tail: the scalar loop (see the generator on why)
+            MixedScalar.adamRange(c, k, bound, n);
         }
     }
 
-    private static void adamAmsgrad_gf32_pbf16sr(Chunk c, AdamStep k, int bound) {
+    private static void adamAmsgrad_gf32_pbf16sr_sf32(Chunk c, AdamStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1], as = c.state[2];
         final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
         final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
@@ -1588,45 +2930,101 @@ final class MixedPanama {
             pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
             pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
             IntVector pNewRB = pNew.reinterpretAsInts();
-            IntVector pNewR = pNewRB.and(0xFFFF0000)
+            IntVector pNewRN = pNewRB.and(0xFFFF0000)
                     .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
                     .lanewise(VectorOperators.LSHR, 16)
-                    .blend(0x7FC0, pNew.test(VectorOperators.IS_NAN).cast(INTS));
-            ((ShortVector) pNewR.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+                    .blend(0x7FC0, pNewRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
         }
-        if (bound < n) { // the tail: the last whole vector, storing only the lanes the loop did not
-            final VectorMask<Float> keep = tailMask(bound, n);
-            final int t = n - step;
-            final long o4 = (long) t * 4;
-            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (t) * 2, ORDER)
+        if (bound < n) { // the tail: the scalar loop (see the generator on why)
+            MixedScalar.adamRange(c, k, bound, n);
+        }
+    }
+
+    private static void adamAmsgrad_gf32_pbf16sr_sbf16sr(Chunk c, AdamStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1], as = c.state[2];
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps), decay = FloatVector.broadcast(SPECIES, k.decay);
+        final FloatVector negStep = FloatVector.broadcast(SPECIES, k.negStepSize);
+        final FloatVector invBc2 = FloatVector.broadcast(SPECIES, k.invSqrtBc2);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector l2 = FloatVector.broadcast(SPECIES, k.l2);
+        final boolean useL2 = k.useL2;
+        final int step = SPECIES.length(), n = c.length;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int key = k.roundingKey;
+        final int keyM = k.stateKeys[0], keyV = k.stateKeys[1], keyX = k.stateKeys[2];
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (i) * 2, ORDER)
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (t) * 4, ORDER);
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
             FloatVector g = g0.mul(scale);
             if (useL2) {
                 g = p.fma(l2, g);
             }
-            FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
-            FloatVector v = FloatVector.fromMemorySegment(SPECIES, vs, o4, ORDER).fma(b2, g.mul(c2).mul(g));
-            m.intoMemorySegment(ms, o4, ORDER, keep);
-            v.intoMemorySegment(vs, o4, ORDER, keep);
-            v = FloatVector.fromMemorySegment(SPECIES, as, o4, ORDER).max(v);
-            v.intoMemorySegment(as, o4, ORDER, keep);
+            FloatVector m0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, vs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector mRaw = m0.fma(b1, g.mul(c1));
+            FloatVector vRaw = v0.fma(b2, g.mul(c2).mul(g));
+            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector mRawRB = mRaw.reinterpretAsInts();
+            IntVector mRawRN = mRawRB.and(0xFFFF0000)
+                    .add(0x10000, mRawRH.compare(VectorOperators.LT, mRawRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, mRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) mRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRawRB = vRaw.reinterpretAsInts();
+            IntVector vRawRN = vRawRB.and(0xFFFF0000)
+                    .add(0x10000, vRawRH.compare(VectorOperators.LT, vRawRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, vRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) vRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(vs, (long) (i) * 2, ORDER);
+            FloatVector m = mRawRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = vRawRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector x0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, as, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            v = x0.max(v);
+            IntVector vRH = lane.add(i).mul(0x9E3779B9).add(keyX);
+            vRH = vRH.lanewise(VectorOperators.XOR, vRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            vRH = vRH.lanewise(VectorOperators.XOR, vRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            vRH = vRH.lanewise(VectorOperators.XOR, vRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRB = v.reinterpretAsInts();
+            IntVector vRN = vRB.and(0xFFFF0000)
+                    .add(0x10000, vRH.compare(VectorOperators.LT, vRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, vRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) vRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(as, (long) (i) * 2, ORDER);
+            v = vRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector denom = v.lanewise(VectorOperators.SQRT).fma(invBc2, eps);
             FloatVector pNew = m.div(denom).fma(negStep, p.mul(decay));
-            IntVector pNewRH = lane.add(t).mul(0x9E3779B9).add(key);
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key);
             pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
             pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
             pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
             IntVector pNewRB = pNew.reinterpretAsInts();
-            IntVector pNewR = pNewRB.and(0xFFFF0000)
+            IntVector pNewRN = pNewRB.and(0xFFFF0000)
                     .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
                     .lanewise(VectorOperators.LSHR, 16)
-                    .blend(0x7FC0, pNew.test(VectorOperators.IS_NAN).cast(INTS));
-            ((ShortVector) pNewR.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (t) * 2, ORDER, keep.cast(SHORTS));
+                    .blend(0x7FC0, pNewRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+        if (bound < n) { // the tail: the scalar loop (see the generator on why)
+            MixedScalar.adamRange(c, k, bound, n);
         }
     }
 
-    private static void adamAmsgrad_gbf16_pf32(Chunk c, AdamStep k, int bound) {
+    private static void adamAmsgrad_gbf16_pf32_sf32(Chunk c, AdamStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1], as = c.state[2];
         final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
         final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
@@ -1679,7 +3077,80 @@ final class MixedPanama {
         }
     }
 
-    private static void adamAmsgrad_gbf16_pbf16(Chunk c, AdamStep k, int bound) {
+    private static void adamAmsgrad_gbf16_pf32_sbf16sr(Chunk c, AdamStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1], as = c.state[2];
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps), decay = FloatVector.broadcast(SPECIES, k.decay);
+        final FloatVector negStep = FloatVector.broadcast(SPECIES, k.negStepSize);
+        final FloatVector invBc2 = FloatVector.broadcast(SPECIES, k.invSqrtBc2);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector l2 = FloatVector.broadcast(SPECIES, k.l2);
+        final boolean useL2 = k.useL2;
+        final int step = SPECIES.length(), n = c.length;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyM = k.stateKeys[0], keyV = k.stateKeys[1], keyX = k.stateKeys[2];
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, o4, ORDER);
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            if (useL2) {
+                g = p.fma(l2, g);
+            }
+            FloatVector m0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, vs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector mRaw = m0.fma(b1, g.mul(c1));
+            FloatVector vRaw = v0.fma(b2, g.mul(c2).mul(g));
+            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector mRawRB = mRaw.reinterpretAsInts();
+            IntVector mRawRN = mRawRB.and(0xFFFF0000)
+                    .add(0x10000, mRawRH.compare(VectorOperators.LT, mRawRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, mRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) mRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRawRB = vRaw.reinterpretAsInts();
+            IntVector vRawRN = vRawRB.and(0xFFFF0000)
+                    .add(0x10000, vRawRH.compare(VectorOperators.LT, vRawRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, vRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) vRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(vs, (long) (i) * 2, ORDER);
+            FloatVector m = mRawRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = vRawRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector x0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, as, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            v = x0.max(v);
+            IntVector vRH = lane.add(i).mul(0x9E3779B9).add(keyX);
+            vRH = vRH.lanewise(VectorOperators.XOR, vRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            vRH = vRH.lanewise(VectorOperators.XOR, vRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            vRH = vRH.lanewise(VectorOperators.XOR, vRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRB = v.reinterpretAsInts();
+            IntVector vRN = vRB.and(0xFFFF0000)
+                    .add(0x10000, vRH.compare(VectorOperators.LT, vRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, vRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) vRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(as, (long) (i) * 2, ORDER);
+            v = vRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector denom = v.lanewise(VectorOperators.SQRT).fma(invBc2, eps);
+            FloatVector pNew = m.div(denom).fma(negStep, p.mul(decay));
+            pNew.intoMemorySegment(ps, o4, ORDER);
+        }
+        if (bound < n) { // the tail: the scalar loop (see the generator on why)
+            MixedScalar.adamRange(c, k, bound, n);
+        }
+    }
+
+    private static void adamAmsgrad_gbf16_pbf16_sf32(Chunk c, AdamStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1], as = c.state[2], xs = c.state[c.state.length - 1];
         final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
         final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
@@ -1710,37 +3181,92 @@ final class MixedPanama {
             pNew.intoMemorySegment(xs, o4, ORDER);
             IntVector pNewN = pNew.reinterpretAsInts();
             pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
-                    .blend(0x7FC0, pNew.test(VectorOperators.IS_NAN).cast(INTS));
+                    .blend(0x7FC0, pNew.reinterpretAsInts().and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
             ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
         }
-        if (bound < n) { // the tail: the last whole vector, storing only the lanes the loop did not
-            final VectorMask<Float> keep = tailMask(bound, n);
-            final int t = n - step;
-            final long o4 = (long) t * 4;
+        if (bound < n) { // the tail: the scalar loop (see the generator on why)
+            MixedScalar.adamRange(c, k, bound, n);
+        }
+    }
+
+    private static void adamAmsgrad_gbf16_pbf16_sbf16sr(Chunk c, AdamStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1], as = c.state[2], xs = c.state[c.state.length - 1];
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps), decay = FloatVector.broadcast(SPECIES, k.decay);
+        final FloatVector negStep = FloatVector.broadcast(SPECIES, k.negStepSize);
+        final FloatVector invBc2 = FloatVector.broadcast(SPECIES, k.invSqrtBc2);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector l2 = FloatVector.broadcast(SPECIES, k.l2);
+        final boolean useL2 = k.useL2;
+        final int step = SPECIES.length(), n = c.length;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyM = k.stateKeys[0], keyV = k.stateKeys[1], keyX = k.stateKeys[2];
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
             FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
-            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (t) * 2, ORDER)
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector g = g0.mul(scale);
             if (useL2) {
                 g = p.fma(l2, g);
             }
-            FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
-            FloatVector v = FloatVector.fromMemorySegment(SPECIES, vs, o4, ORDER).fma(b2, g.mul(c2).mul(g));
-            m.intoMemorySegment(ms, o4, ORDER, keep);
-            v.intoMemorySegment(vs, o4, ORDER, keep);
-            v = FloatVector.fromMemorySegment(SPECIES, as, o4, ORDER).max(v);
-            v.intoMemorySegment(as, o4, ORDER, keep);
+            FloatVector m0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, vs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector mRaw = m0.fma(b1, g.mul(c1));
+            FloatVector vRaw = v0.fma(b2, g.mul(c2).mul(g));
+            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector mRawRB = mRaw.reinterpretAsInts();
+            IntVector mRawRN = mRawRB.and(0xFFFF0000)
+                    .add(0x10000, mRawRH.compare(VectorOperators.LT, mRawRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, mRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) mRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRawRB = vRaw.reinterpretAsInts();
+            IntVector vRawRN = vRawRB.and(0xFFFF0000)
+                    .add(0x10000, vRawRH.compare(VectorOperators.LT, vRawRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, vRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) vRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(vs, (long) (i) * 2, ORDER);
+            FloatVector m = mRawRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = vRawRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector x0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, as, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            v = x0.max(v);
+            IntVector vRH = lane.add(i).mul(0x9E3779B9).add(keyX);
+            vRH = vRH.lanewise(VectorOperators.XOR, vRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            vRH = vRH.lanewise(VectorOperators.XOR, vRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            vRH = vRH.lanewise(VectorOperators.XOR, vRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRB = v.reinterpretAsInts();
+            IntVector vRN = vRB.and(0xFFFF0000)
+                    .add(0x10000, vRH.compare(VectorOperators.LT, vRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, vRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) vRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(as, (long) (i) * 2, ORDER);
+            v = vRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector denom = v.lanewise(VectorOperators.SQRT).fma(invBc2, eps);
             FloatVector pNew = m.div(denom).fma(negStep, p.mul(decay));
-            pNew.intoMemorySegment(xs, o4, ORDER, keep);
+            pNew.intoMemorySegment(xs, o4, ORDER);
             IntVector pNewN = pNew.reinterpretAsInts();
             pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
-                    .blend(0x7FC0, pNew.test(VectorOperators.IS_NAN).cast(INTS));
-            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (t) * 2, ORDER, keep.cast(SHORTS));
+                    .blend(0x7FC0, pNew.reinterpretAsInts().and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+        if (bound < n) { // the tail: the scalar loop (see the generator on why)
+            MixedScalar.adamRange(c, k, bound, n);
         }
     }
 
-    private static void adamAmsgrad_gbf16_pf16(Chunk c, AdamStep k, int bound) {
+    private static void adamAmsgrad_gbf16_pf16_sf32(Chunk c, AdamStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1], as = c.state[2], xs = c.state[c.state.length - 1];
         final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
         final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
@@ -1781,26 +3307,78 @@ final class MixedPanama {
                     .or(pNewNS.lanewise(VectorOperators.LSHR, 16));
             ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
         }
-        if (bound < n) { // the tail: the last whole vector, storing only the lanes the loop did not
-            final VectorMask<Float> keep = tailMask(bound, n);
-            final int t = n - step;
-            final long o4 = (long) t * 4;
+        if (bound < n) { // the tail: the scalar loop (see the generator on why)
+            MixedScalar.adamRange(c, k, bound, n);
+        }
+    }
+
+    private static void adamAmsgrad_gbf16_pf16_sbf16sr(Chunk c, AdamStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1], as = c.state[2], xs = c.state[c.state.length - 1];
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps), decay = FloatVector.broadcast(SPECIES, k.decay);
+        final FloatVector negStep = FloatVector.broadcast(SPECIES, k.negStepSize);
+        final FloatVector invBc2 = FloatVector.broadcast(SPECIES, k.invSqrtBc2);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector l2 = FloatVector.broadcast(SPECIES, k.l2);
+        final boolean useL2 = k.useL2;
+        final int step = SPECIES.length(), n = c.length;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyM = k.stateKeys[0], keyV = k.stateKeys[1], keyX = k.stateKeys[2];
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
             FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
-            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (t) * 2, ORDER)
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector g = g0.mul(scale);
             if (useL2) {
                 g = p.fma(l2, g);
             }
-            FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
-            FloatVector v = FloatVector.fromMemorySegment(SPECIES, vs, o4, ORDER).fma(b2, g.mul(c2).mul(g));
-            m.intoMemorySegment(ms, o4, ORDER, keep);
-            v.intoMemorySegment(vs, o4, ORDER, keep);
-            v = FloatVector.fromMemorySegment(SPECIES, as, o4, ORDER).max(v);
-            v.intoMemorySegment(as, o4, ORDER, keep);
+            FloatVector m0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, vs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector mRaw = m0.fma(b1, g.mul(c1));
+            FloatVector vRaw = v0.fma(b2, g.mul(c2).mul(g));
+            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector mRawRB = mRaw.reinterpretAsInts();
+            IntVector mRawRN = mRawRB.and(0xFFFF0000)
+                    .add(0x10000, mRawRH.compare(VectorOperators.LT, mRawRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, mRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) mRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRawRB = vRaw.reinterpretAsInts();
+            IntVector vRawRN = vRawRB.and(0xFFFF0000)
+                    .add(0x10000, vRawRH.compare(VectorOperators.LT, vRawRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, vRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) vRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(vs, (long) (i) * 2, ORDER);
+            FloatVector m = mRawRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = vRawRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector x0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, as, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            v = x0.max(v);
+            IntVector vRH = lane.add(i).mul(0x9E3779B9).add(keyX);
+            vRH = vRH.lanewise(VectorOperators.XOR, vRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            vRH = vRH.lanewise(VectorOperators.XOR, vRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            vRH = vRH.lanewise(VectorOperators.XOR, vRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRB = v.reinterpretAsInts();
+            IntVector vRN = vRB.and(0xFFFF0000)
+                    .add(0x10000, vRH.compare(VectorOperators.LT, vRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, vRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) vRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(as, (long) (i) * 2, ORDER);
+            v = vRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector denom = v.lanewise(VectorOperators.SQRT).fma(invBc2, eps);
             FloatVector pNew = m.div(denom).fma(negStep, p.mul(decay));
-            pNew.intoMemorySegment(xs, o4, ORDER, keep);
+            pNew.intoMemorySegment(xs, o4, ORDER);
             IntVector pNewNF = pNew.reinterpretAsInts();
             IntVector pNewNS = pNewNF.and(0x80000000);
             IntVector pNewNA = pNewNF.and(0x7FFFFFFF);
@@ -1811,11 +3389,14 @@ final class MixedPanama {
                     .blend(pNewNSub, pNewNA.compare(VectorOperators.LT, 113 << 23))
                     .blend(pNewNBig, pNewNA.compare(VectorOperators.GE, 143 << 23))
                     .or(pNewNS.lanewise(VectorOperators.LSHR, 16));
-            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (t) * 2, ORDER, keep.cast(SHORTS));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+        if (bound < n) { // the tail: the scalar loop (see the generator on why)
+            MixedScalar.adamRange(c, k, bound, n);
         }
     }
 
-    private static void adamAmsgrad_gbf16_pbf16sr(Chunk c, AdamStep k, int bound) {
+    private static void adamAmsgrad_gbf16_pbf16sr_sf32(Chunk c, AdamStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1], as = c.state[2];
         final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
         final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
@@ -1851,46 +3432,102 @@ final class MixedPanama {
             pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
             pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
             IntVector pNewRB = pNew.reinterpretAsInts();
-            IntVector pNewR = pNewRB.and(0xFFFF0000)
+            IntVector pNewRN = pNewRB.and(0xFFFF0000)
                     .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
                     .lanewise(VectorOperators.LSHR, 16)
-                    .blend(0x7FC0, pNew.test(VectorOperators.IS_NAN).cast(INTS));
-            ((ShortVector) pNewR.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+                    .blend(0x7FC0, pNewRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
         }
-        if (bound < n) { // the tail: the last whole vector, storing only the lanes the loop did not
-            final VectorMask<Float> keep = tailMask(bound, n);
-            final int t = n - step;
-            final long o4 = (long) t * 4;
-            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (t) * 2, ORDER)
+        if (bound < n) { // the tail: the scalar loop (see the generator on why)
+            MixedScalar.adamRange(c, k, bound, n);
+        }
+    }
+
+    private static void adamAmsgrad_gbf16_pbf16sr_sbf16sr(Chunk c, AdamStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1], as = c.state[2];
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps), decay = FloatVector.broadcast(SPECIES, k.decay);
+        final FloatVector negStep = FloatVector.broadcast(SPECIES, k.negStepSize);
+        final FloatVector invBc2 = FloatVector.broadcast(SPECIES, k.invSqrtBc2);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector l2 = FloatVector.broadcast(SPECIES, k.l2);
+        final boolean useL2 = k.useL2;
+        final int step = SPECIES.length(), n = c.length;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int key = k.roundingKey;
+        final int keyM = k.stateKeys[0], keyV = k.stateKeys[1], keyX = k.stateKeys[2];
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (i) * 2, ORDER)
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (t) * 2, ORDER)
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector g = g0.mul(scale);
             if (useL2) {
                 g = p.fma(l2, g);
             }
-            FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
-            FloatVector v = FloatVector.fromMemorySegment(SPECIES, vs, o4, ORDER).fma(b2, g.mul(c2).mul(g));
-            m.intoMemorySegment(ms, o4, ORDER, keep);
-            v.intoMemorySegment(vs, o4, ORDER, keep);
-            v = FloatVector.fromMemorySegment(SPECIES, as, o4, ORDER).max(v);
-            v.intoMemorySegment(as, o4, ORDER, keep);
+            FloatVector m0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, vs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector mRaw = m0.fma(b1, g.mul(c1));
+            FloatVector vRaw = v0.fma(b2, g.mul(c2).mul(g));
+            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector mRawRB = mRaw.reinterpretAsInts();
+            IntVector mRawRN = mRawRB.and(0xFFFF0000)
+                    .add(0x10000, mRawRH.compare(VectorOperators.LT, mRawRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, mRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) mRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRawRB = vRaw.reinterpretAsInts();
+            IntVector vRawRN = vRawRB.and(0xFFFF0000)
+                    .add(0x10000, vRawRH.compare(VectorOperators.LT, vRawRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, vRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) vRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(vs, (long) (i) * 2, ORDER);
+            FloatVector m = mRawRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = vRawRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector x0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, as, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            v = x0.max(v);
+            IntVector vRH = lane.add(i).mul(0x9E3779B9).add(keyX);
+            vRH = vRH.lanewise(VectorOperators.XOR, vRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            vRH = vRH.lanewise(VectorOperators.XOR, vRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            vRH = vRH.lanewise(VectorOperators.XOR, vRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRB = v.reinterpretAsInts();
+            IntVector vRN = vRB.and(0xFFFF0000)
+                    .add(0x10000, vRH.compare(VectorOperators.LT, vRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, vRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) vRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(as, (long) (i) * 2, ORDER);
+            v = vRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector denom = v.lanewise(VectorOperators.SQRT).fma(invBc2, eps);
             FloatVector pNew = m.div(denom).fma(negStep, p.mul(decay));
-            IntVector pNewRH = lane.add(t).mul(0x9E3779B9).add(key);
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key);
             pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
             pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
             pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
             IntVector pNewRB = pNew.reinterpretAsInts();
-            IntVector pNewR = pNewRB.and(0xFFFF0000)
+            IntVector pNewRN = pNewRB.and(0xFFFF0000)
                     .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
                     .lanewise(VectorOperators.LSHR, 16)
-                    .blend(0x7FC0, pNew.test(VectorOperators.IS_NAN).cast(INTS));
-            ((ShortVector) pNewR.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (t) * 2, ORDER, keep.cast(SHORTS));
+                    .blend(0x7FC0, pNewRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+        if (bound < n) { // the tail: the scalar loop (see the generator on why)
+            MixedScalar.adamRange(c, k, bound, n);
         }
     }
 
-    private static void adamAmsgrad_gf16_pf32(Chunk c, AdamStep k, int bound) {
+    private static void adamAmsgrad_gf16_pf32_sf32(Chunk c, AdamStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1], as = c.state[2];
         final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
         final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
@@ -1907,10 +3544,10 @@ final class MixedPanama {
             IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
             IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
-            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f)
-                    .blend(g0E.or(0x7F800000).reinterpretAsFloats(), g0E.compare(VectorOperators.GE, 0x7C00 << 13).cast(SPECIES))
-                    .blend(g0E.or(0x7FC00000).reinterpretAsFloats(), g0E.compare(VectorOperators.GT, 0x7C00 << 13).cast(SPECIES))
-                    .reinterpretAsInts().or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
             FloatVector g = g0.mul(scale);
             if (useL2) {
                 g = p.fma(l2, g);
@@ -1933,10 +3570,10 @@ final class MixedPanama {
             IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (t) * 2, ORDER)
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
             IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
-            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f)
-                    .blend(g0E.or(0x7F800000).reinterpretAsFloats(), g0E.compare(VectorOperators.GE, 0x7C00 << 13).cast(SPECIES))
-                    .blend(g0E.or(0x7FC00000).reinterpretAsFloats(), g0E.compare(VectorOperators.GT, 0x7C00 << 13).cast(SPECIES))
-                    .reinterpretAsInts().or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
             FloatVector g = g0.mul(scale);
             if (useL2) {
                 g = p.fma(l2, g);
@@ -1953,7 +3590,85 @@ final class MixedPanama {
         }
     }
 
-    private static void adamAmsgrad_gf16_pbf16(Chunk c, AdamStep k, int bound) {
+    private static void adamAmsgrad_gf16_pf32_sbf16sr(Chunk c, AdamStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1], as = c.state[2];
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps), decay = FloatVector.broadcast(SPECIES, k.decay);
+        final FloatVector negStep = FloatVector.broadcast(SPECIES, k.negStepSize);
+        final FloatVector invBc2 = FloatVector.broadcast(SPECIES, k.invSqrtBc2);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector l2 = FloatVector.broadcast(SPECIES, k.l2);
+        final boolean useL2 = k.useL2;
+        final int step = SPECIES.length(), n = c.length;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyM = k.stateKeys[0], keyV = k.stateKeys[1], keyX = k.stateKeys[2];
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, o4, ORDER);
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            if (useL2) {
+                g = p.fma(l2, g);
+            }
+            FloatVector m0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, vs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector mRaw = m0.fma(b1, g.mul(c1));
+            FloatVector vRaw = v0.fma(b2, g.mul(c2).mul(g));
+            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector mRawRB = mRaw.reinterpretAsInts();
+            IntVector mRawRN = mRawRB.and(0xFFFF0000)
+                    .add(0x10000, mRawRH.compare(VectorOperators.LT, mRawRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, mRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) mRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRawRB = vRaw.reinterpretAsInts();
+            IntVector vRawRN = vRawRB.and(0xFFFF0000)
+                    .add(0x10000, vRawRH.compare(VectorOperators.LT, vRawRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, vRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) vRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(vs, (long) (i) * 2, ORDER);
+            FloatVector m = mRawRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = vRawRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector x0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, as, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            v = x0.max(v);
+            IntVector vRH = lane.add(i).mul(0x9E3779B9).add(keyX);
+            vRH = vRH.lanewise(VectorOperators.XOR, vRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            vRH = vRH.lanewise(VectorOperators.XOR, vRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            vRH = vRH.lanewise(VectorOperators.XOR, vRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRB = v.reinterpretAsInts();
+            IntVector vRN = vRB.and(0xFFFF0000)
+                    .add(0x10000, vRH.compare(VectorOperators.LT, vRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, vRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) vRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(as, (long) (i) * 2, ORDER);
+            v = vRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector denom = v.lanewise(VectorOperators.SQRT).fma(invBc2, eps);
+            FloatVector pNew = m.div(denom).fma(negStep, p.mul(decay));
+            pNew.intoMemorySegment(ps, o4, ORDER);
+        }
+        if (bound < n) { // the tail: the scalar loop (see the generator on why)
+            MixedScalar.adamRange(c, k, bound, n);
+        }
+    }
+
+    private static void adamAmsgrad_gf16_pbf16_sf32(Chunk c, AdamStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1], as = c.state[2], xs = c.state[c.state.length - 1];
         final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
         final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
@@ -1970,10 +3685,10 @@ final class MixedPanama {
             IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
             IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
-            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f)
-                    .blend(g0E.or(0x7F800000).reinterpretAsFloats(), g0E.compare(VectorOperators.GE, 0x7C00 << 13).cast(SPECIES))
-                    .blend(g0E.or(0x7FC00000).reinterpretAsFloats(), g0E.compare(VectorOperators.GT, 0x7C00 << 13).cast(SPECIES))
-                    .reinterpretAsInts().or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
             FloatVector g = g0.mul(scale);
             if (useL2) {
                 g = p.fma(l2, g);
@@ -1989,42 +3704,97 @@ final class MixedPanama {
             pNew.intoMemorySegment(xs, o4, ORDER);
             IntVector pNewN = pNew.reinterpretAsInts();
             pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
-                    .blend(0x7FC0, pNew.test(VectorOperators.IS_NAN).cast(INTS));
+                    .blend(0x7FC0, pNew.reinterpretAsInts().and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
             ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
         }
-        if (bound < n) { // the tail: the last whole vector, storing only the lanes the loop did not
-            final VectorMask<Float> keep = tailMask(bound, n);
-            final int t = n - step;
-            final long o4 = (long) t * 4;
+        if (bound < n) { // the tail: the scalar loop (see the generator on why)
+            MixedScalar.adamRange(c, k, bound, n);
+        }
+    }
+
+    private static void adamAmsgrad_gf16_pbf16_sbf16sr(Chunk c, AdamStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1], as = c.state[2], xs = c.state[c.state.length - 1];
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps), decay = FloatVector.broadcast(SPECIES, k.decay);
+        final FloatVector negStep = FloatVector.broadcast(SPECIES, k.negStepSize);
+        final FloatVector invBc2 = FloatVector.broadcast(SPECIES, k.invSqrtBc2);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector l2 = FloatVector.broadcast(SPECIES, k.l2);
+        final boolean useL2 = k.useL2;
+        final int step = SPECIES.length(), n = c.length;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyM = k.stateKeys[0], keyV = k.stateKeys[1], keyX = k.stateKeys[2];
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
             FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
-            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (t) * 2, ORDER)
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
             IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
-            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f)
-                    .blend(g0E.or(0x7F800000).reinterpretAsFloats(), g0E.compare(VectorOperators.GE, 0x7C00 << 13).cast(SPECIES))
-                    .blend(g0E.or(0x7FC00000).reinterpretAsFloats(), g0E.compare(VectorOperators.GT, 0x7C00 << 13).cast(SPECIES))
-                    .reinterpretAsInts().or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
             FloatVector g = g0.mul(scale);
             if (useL2) {
                 g = p.fma(l2, g);
             }
-            FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
-            FloatVector v = FloatVector.fromMemorySegment(SPECIES, vs, o4, ORDER).fma(b2, g.mul(c2).mul(g));
-            m.intoMemorySegment(ms, o4, ORDER, keep);
-            v.intoMemorySegment(vs, o4, ORDER, keep);
-            v = FloatVector.fromMemorySegment(SPECIES, as, o4, ORDER).max(v);
-            v.intoMemorySegment(as, o4, ORDER, keep);
+            FloatVector m0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, vs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector mRaw = m0.fma(b1, g.mul(c1));
+            FloatVector vRaw = v0.fma(b2, g.mul(c2).mul(g));
+            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector mRawRB = mRaw.reinterpretAsInts();
+            IntVector mRawRN = mRawRB.and(0xFFFF0000)
+                    .add(0x10000, mRawRH.compare(VectorOperators.LT, mRawRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, mRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) mRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRawRB = vRaw.reinterpretAsInts();
+            IntVector vRawRN = vRawRB.and(0xFFFF0000)
+                    .add(0x10000, vRawRH.compare(VectorOperators.LT, vRawRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, vRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) vRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(vs, (long) (i) * 2, ORDER);
+            FloatVector m = mRawRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = vRawRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector x0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, as, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            v = x0.max(v);
+            IntVector vRH = lane.add(i).mul(0x9E3779B9).add(keyX);
+            vRH = vRH.lanewise(VectorOperators.XOR, vRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            vRH = vRH.lanewise(VectorOperators.XOR, vRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            vRH = vRH.lanewise(VectorOperators.XOR, vRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRB = v.reinterpretAsInts();
+            IntVector vRN = vRB.and(0xFFFF0000)
+                    .add(0x10000, vRH.compare(VectorOperators.LT, vRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, vRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) vRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(as, (long) (i) * 2, ORDER);
+            v = vRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector denom = v.lanewise(VectorOperators.SQRT).fma(invBc2, eps);
             FloatVector pNew = m.div(denom).fma(negStep, p.mul(decay));
-            pNew.intoMemorySegment(xs, o4, ORDER, keep);
+            pNew.intoMemorySegment(xs, o4, ORDER);
             IntVector pNewN = pNew.reinterpretAsInts();
             pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
-                    .blend(0x7FC0, pNew.test(VectorOperators.IS_NAN).cast(INTS));
-            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (t) * 2, ORDER, keep.cast(SHORTS));
+                    .blend(0x7FC0, pNew.reinterpretAsInts().and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+        if (bound < n) { // the tail: the scalar loop (see the generator on why)
+            MixedScalar.adamRange(c, k, bound, n);
         }
     }
 
-    private static void adamAmsgrad_gf16_pf16(Chunk c, AdamStep k, int bound) {
+    private static void adamAmsgrad_gf16_pf16_sf32(Chunk c, AdamStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1], as = c.state[2], xs = c.state[c.state.length - 1];
         final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
         final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
@@ -2041,10 +3811,10 @@ final class MixedPanama {
             IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
             IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
-            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f)
-                    .blend(g0E.or(0x7F800000).reinterpretAsFloats(), g0E.compare(VectorOperators.GE, 0x7C00 << 13).cast(SPECIES))
-                    .blend(g0E.or(0x7FC00000).reinterpretAsFloats(), g0E.compare(VectorOperators.GT, 0x7C00 << 13).cast(SPECIES))
-                    .reinterpretAsInts().or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
             FloatVector g = g0.mul(scale);
             if (useL2) {
                 g = p.fma(l2, g);
@@ -2070,31 +3840,83 @@ final class MixedPanama {
                     .or(pNewNS.lanewise(VectorOperators.LSHR, 16));
             ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
         }
-        if (bound < n) { // the tail: the last whole vector, storing only the lanes the loop did not
-            final VectorMask<Float> keep = tailMask(bound, n);
-            final int t = n - step;
-            final long o4 = (long) t * 4;
+        if (bound < n) { // the tail: the scalar loop (see the generator on why)
+            MixedScalar.adamRange(c, k, bound, n);
+        }
+    }
+
+    private static void adamAmsgrad_gf16_pf16_sbf16sr(Chunk c, AdamStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1], as = c.state[2], xs = c.state[c.state.length - 1];
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps), decay = FloatVector.broadcast(SPECIES, k.decay);
+        final FloatVector negStep = FloatVector.broadcast(SPECIES, k.negStepSize);
+        final FloatVector invBc2 = FloatVector.broadcast(SPECIES, k.invSqrtBc2);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector l2 = FloatVector.broadcast(SPECIES, k.l2);
+        final boolean useL2 = k.useL2;
+        final int step = SPECIES.length(), n = c.length;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyM = k.stateKeys[0], keyV = k.stateKeys[1], keyX = k.stateKeys[2];
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
             FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
-            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (t) * 2, ORDER)
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
             IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
-            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f)
-                    .blend(g0E.or(0x7F800000).reinterpretAsFloats(), g0E.compare(VectorOperators.GE, 0x7C00 << 13).cast(SPECIES))
-                    .blend(g0E.or(0x7FC00000).reinterpretAsFloats(), g0E.compare(VectorOperators.GT, 0x7C00 << 13).cast(SPECIES))
-                    .reinterpretAsInts().or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
             FloatVector g = g0.mul(scale);
             if (useL2) {
                 g = p.fma(l2, g);
             }
-            FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
-            FloatVector v = FloatVector.fromMemorySegment(SPECIES, vs, o4, ORDER).fma(b2, g.mul(c2).mul(g));
-            m.intoMemorySegment(ms, o4, ORDER, keep);
-            v.intoMemorySegment(vs, o4, ORDER, keep);
-            v = FloatVector.fromMemorySegment(SPECIES, as, o4, ORDER).max(v);
-            v.intoMemorySegment(as, o4, ORDER, keep);
+            FloatVector m0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, vs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector mRaw = m0.fma(b1, g.mul(c1));
+            FloatVector vRaw = v0.fma(b2, g.mul(c2).mul(g));
+            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector mRawRB = mRaw.reinterpretAsInts();
+            IntVector mRawRN = mRawRB.and(0xFFFF0000)
+                    .add(0x10000, mRawRH.compare(VectorOperators.LT, mRawRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, mRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) mRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRawRB = vRaw.reinterpretAsInts();
+            IntVector vRawRN = vRawRB.and(0xFFFF0000)
+                    .add(0x10000, vRawRH.compare(VectorOperators.LT, vRawRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, vRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) vRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(vs, (long) (i) * 2, ORDER);
+            FloatVector m = mRawRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = vRawRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector x0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, as, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            v = x0.max(v);
+            IntVector vRH = lane.add(i).mul(0x9E3779B9).add(keyX);
+            vRH = vRH.lanewise(VectorOperators.XOR, vRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            vRH = vRH.lanewise(VectorOperators.XOR, vRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            vRH = vRH.lanewise(VectorOperators.XOR, vRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRB = v.reinterpretAsInts();
+            IntVector vRN = vRB.and(0xFFFF0000)
+                    .add(0x10000, vRH.compare(VectorOperators.LT, vRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, vRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) vRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(as, (long) (i) * 2, ORDER);
+            v = vRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector denom = v.lanewise(VectorOperators.SQRT).fma(invBc2, eps);
             FloatVector pNew = m.div(denom).fma(negStep, p.mul(decay));
-            pNew.intoMemorySegment(xs, o4, ORDER, keep);
+            pNew.intoMemorySegment(xs, o4, ORDER);
             IntVector pNewNF = pNew.reinterpretAsInts();
             IntVector pNewNS = pNewNF.and(0x80000000);
             IntVector pNewNA = pNewNF.and(0x7FFFFFFF);
@@ -2105,11 +3927,14 @@ final class MixedPanama {
                     .blend(pNewNSub, pNewNA.compare(VectorOperators.LT, 113 << 23))
                     .blend(pNewNBig, pNewNA.compare(VectorOperators.GE, 143 << 23))
                     .or(pNewNS.lanewise(VectorOperators.LSHR, 16));
-            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (t) * 2, ORDER, keep.cast(SHORTS));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+        if (bound < n) { // the tail: the scalar loop (see the generator on why)
+            MixedScalar.adamRange(c, k, bound, n);
         }
     }
 
-    private static void adamAmsgrad_gf16_pbf16sr(Chunk c, AdamStep k, int bound) {
+    private static void adamAmsgrad_gf16_pbf16sr_sf32(Chunk c, AdamStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1], as = c.state[2];
         final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
         final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
@@ -2129,10 +3954,10 @@ final class MixedPanama {
             IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
             IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
-            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f)
-                    .blend(g0E.or(0x7F800000).reinterpretAsFloats(), g0E.compare(VectorOperators.GE, 0x7C00 << 13).cast(SPECIES))
-                    .blend(g0E.or(0x7FC00000).reinterpretAsFloats(), g0E.compare(VectorOperators.GT, 0x7C00 << 13).cast(SPECIES))
-                    .reinterpretAsInts().or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
             FloatVector g = g0.mul(scale);
             if (useL2) {
                 g = p.fma(l2, g);
@@ -2150,47 +3975,103 @@ final class MixedPanama {
             pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
             pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
             IntVector pNewRB = pNew.reinterpretAsInts();
-            IntVector pNewR = pNewRB.and(0xFFFF0000)
+            IntVector pNewRN = pNewRB.and(0xFFFF0000)
                     .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
                     .lanewise(VectorOperators.LSHR, 16)
-                    .blend(0x7FC0, pNew.test(VectorOperators.IS_NAN).cast(INTS));
-            ((ShortVector) pNewR.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+                    .blend(0x7FC0, pNewRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
         }
-        if (bound < n) { // the tail: the last whole vector, storing only the lanes the loop did not
-            final VectorMask<Float> keep = tailMask(bound, n);
-            final int t = n - step;
-            final long o4 = (long) t * 4;
-            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (t) * 2, ORDER)
+        if (bound < n) { // the tail: the scalar loop (see the generator on why)
+            MixedScalar.adamRange(c, k, bound, n);
+        }
+    }
+
+    private static void adamAmsgrad_gf16_pbf16sr_sbf16sr(Chunk c, AdamStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1], as = c.state[2];
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps), decay = FloatVector.broadcast(SPECIES, k.decay);
+        final FloatVector negStep = FloatVector.broadcast(SPECIES, k.negStepSize);
+        final FloatVector invBc2 = FloatVector.broadcast(SPECIES, k.invSqrtBc2);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector l2 = FloatVector.broadcast(SPECIES, k.l2);
+        final boolean useL2 = k.useL2;
+        final int step = SPECIES.length(), n = c.length;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int key = k.roundingKey;
+        final int keyM = k.stateKeys[0], keyV = k.stateKeys[1], keyX = k.stateKeys[2];
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (i) * 2, ORDER)
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (t) * 2, ORDER)
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
             IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
-            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f)
-                    .blend(g0E.or(0x7F800000).reinterpretAsFloats(), g0E.compare(VectorOperators.GE, 0x7C00 << 13).cast(SPECIES))
-                    .blend(g0E.or(0x7FC00000).reinterpretAsFloats(), g0E.compare(VectorOperators.GT, 0x7C00 << 13).cast(SPECIES))
-                    .reinterpretAsInts().or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
             FloatVector g = g0.mul(scale);
             if (useL2) {
                 g = p.fma(l2, g);
             }
-            FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
-            FloatVector v = FloatVector.fromMemorySegment(SPECIES, vs, o4, ORDER).fma(b2, g.mul(c2).mul(g));
-            m.intoMemorySegment(ms, o4, ORDER, keep);
-            v.intoMemorySegment(vs, o4, ORDER, keep);
-            v = FloatVector.fromMemorySegment(SPECIES, as, o4, ORDER).max(v);
-            v.intoMemorySegment(as, o4, ORDER, keep);
+            FloatVector m0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, vs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector mRaw = m0.fma(b1, g.mul(c1));
+            FloatVector vRaw = v0.fma(b2, g.mul(c2).mul(g));
+            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector mRawRB = mRaw.reinterpretAsInts();
+            IntVector mRawRN = mRawRB.and(0xFFFF0000)
+                    .add(0x10000, mRawRH.compare(VectorOperators.LT, mRawRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, mRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) mRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRawRB = vRaw.reinterpretAsInts();
+            IntVector vRawRN = vRawRB.and(0xFFFF0000)
+                    .add(0x10000, vRawRH.compare(VectorOperators.LT, vRawRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, vRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) vRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(vs, (long) (i) * 2, ORDER);
+            FloatVector m = mRawRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = vRawRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector x0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, as, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            v = x0.max(v);
+            IntVector vRH = lane.add(i).mul(0x9E3779B9).add(keyX);
+            vRH = vRH.lanewise(VectorOperators.XOR, vRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            vRH = vRH.lanewise(VectorOperators.XOR, vRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            vRH = vRH.lanewise(VectorOperators.XOR, vRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRB = v.reinterpretAsInts();
+            IntVector vRN = vRB.and(0xFFFF0000)
+                    .add(0x10000, vRH.compare(VectorOperators.LT, vRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, vRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) vRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(as, (long) (i) * 2, ORDER);
+            v = vRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector denom = v.lanewise(VectorOperators.SQRT).fma(invBc2, eps);
             FloatVector pNew = m.div(denom).fma(negStep, p.mul(decay));
-            IntVector pNewRH = lane.add(t).mul(0x9E3779B9).add(key);
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key);
             pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
             pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
             pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
             IntVector pNewRB = pNew.reinterpretAsInts();
-            IntVector pNewR = pNewRB.and(0xFFFF0000)
+            IntVector pNewRN = pNewRB.and(0xFFFF0000)
                     .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
                     .lanewise(VectorOperators.LSHR, 16)
-                    .blend(0x7FC0, pNew.test(VectorOperators.IS_NAN).cast(INTS));
-            ((ShortVector) pNewR.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (t) * 2, ORDER, keep.cast(SHORTS));
+                    .blend(0x7FC0, pNewRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+        if (bound < n) { // the tail: the scalar loop (see the generator on why)
+            MixedScalar.adamRange(c, k, bound, n);
         }
     }
 
@@ -2273,66 +4154,66 @@ final class MixedPanama {
             IntVector f0H = (IntVector) ShortVector.fromMemorySegment(DSHORTS, x, (long) (i) * 2, ORDER)
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, DINTS, 0);
             IntVector f0E = f0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
-            FloatVector f0 = f0E.reinterpretAsFloats().mul(0x1p112f)
-                    .blend(f0E.or(0x7F800000).reinterpretAsFloats(), f0E.compare(VectorOperators.GE, 0x7C00 << 13).cast(PanamaKernels.HALF))
-                    .blend(f0E.or(0x7FC00000).reinterpretAsFloats(), f0E.compare(VectorOperators.GT, 0x7C00 << 13).cast(PanamaKernels.HALF))
-                    .reinterpretAsInts().or(f0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector f0 = f0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(f0E.or(0x7F800000), f0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(f0E.or(0x7FC00000), f0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(f0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
             DoubleVector d0 = (DoubleVector) f0.convertShape(VectorOperators.F2D, DSPECIES, 0);
             IntVector f1H = (IntVector) ShortVector.fromMemorySegment(DSHORTS, x, (long) (i + 1 * h) * 2, ORDER)
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, DINTS, 0);
             IntVector f1E = f1H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
-            FloatVector f1 = f1E.reinterpretAsFloats().mul(0x1p112f)
-                    .blend(f1E.or(0x7F800000).reinterpretAsFloats(), f1E.compare(VectorOperators.GE, 0x7C00 << 13).cast(PanamaKernels.HALF))
-                    .blend(f1E.or(0x7FC00000).reinterpretAsFloats(), f1E.compare(VectorOperators.GT, 0x7C00 << 13).cast(PanamaKernels.HALF))
-                    .reinterpretAsInts().or(f1H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector f1 = f1E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(f1E.or(0x7F800000), f1E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(f1E.or(0x7FC00000), f1E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(f1H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
             DoubleVector d1 = (DoubleVector) f1.convertShape(VectorOperators.F2D, DSPECIES, 0);
             IntVector f2H = (IntVector) ShortVector.fromMemorySegment(DSHORTS, x, (long) (i + 2 * h) * 2, ORDER)
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, DINTS, 0);
             IntVector f2E = f2H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
-            FloatVector f2 = f2E.reinterpretAsFloats().mul(0x1p112f)
-                    .blend(f2E.or(0x7F800000).reinterpretAsFloats(), f2E.compare(VectorOperators.GE, 0x7C00 << 13).cast(PanamaKernels.HALF))
-                    .blend(f2E.or(0x7FC00000).reinterpretAsFloats(), f2E.compare(VectorOperators.GT, 0x7C00 << 13).cast(PanamaKernels.HALF))
-                    .reinterpretAsInts().or(f2H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector f2 = f2E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(f2E.or(0x7F800000), f2E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(f2E.or(0x7FC00000), f2E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(f2H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
             DoubleVector d2 = (DoubleVector) f2.convertShape(VectorOperators.F2D, DSPECIES, 0);
             IntVector f3H = (IntVector) ShortVector.fromMemorySegment(DSHORTS, x, (long) (i + 3 * h) * 2, ORDER)
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, DINTS, 0);
             IntVector f3E = f3H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
-            FloatVector f3 = f3E.reinterpretAsFloats().mul(0x1p112f)
-                    .blend(f3E.or(0x7F800000).reinterpretAsFloats(), f3E.compare(VectorOperators.GE, 0x7C00 << 13).cast(PanamaKernels.HALF))
-                    .blend(f3E.or(0x7FC00000).reinterpretAsFloats(), f3E.compare(VectorOperators.GT, 0x7C00 << 13).cast(PanamaKernels.HALF))
-                    .reinterpretAsInts().or(f3H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector f3 = f3E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(f3E.or(0x7F800000), f3E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(f3E.or(0x7FC00000), f3E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(f3H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
             DoubleVector d3 = (DoubleVector) f3.convertShape(VectorOperators.F2D, DSPECIES, 0);
             IntVector f4H = (IntVector) ShortVector.fromMemorySegment(DSHORTS, x, (long) (i + 4 * h) * 2, ORDER)
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, DINTS, 0);
             IntVector f4E = f4H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
-            FloatVector f4 = f4E.reinterpretAsFloats().mul(0x1p112f)
-                    .blend(f4E.or(0x7F800000).reinterpretAsFloats(), f4E.compare(VectorOperators.GE, 0x7C00 << 13).cast(PanamaKernels.HALF))
-                    .blend(f4E.or(0x7FC00000).reinterpretAsFloats(), f4E.compare(VectorOperators.GT, 0x7C00 << 13).cast(PanamaKernels.HALF))
-                    .reinterpretAsInts().or(f4H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector f4 = f4E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(f4E.or(0x7F800000), f4E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(f4E.or(0x7FC00000), f4E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(f4H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
             DoubleVector d4 = (DoubleVector) f4.convertShape(VectorOperators.F2D, DSPECIES, 0);
             IntVector f5H = (IntVector) ShortVector.fromMemorySegment(DSHORTS, x, (long) (i + 5 * h) * 2, ORDER)
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, DINTS, 0);
             IntVector f5E = f5H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
-            FloatVector f5 = f5E.reinterpretAsFloats().mul(0x1p112f)
-                    .blend(f5E.or(0x7F800000).reinterpretAsFloats(), f5E.compare(VectorOperators.GE, 0x7C00 << 13).cast(PanamaKernels.HALF))
-                    .blend(f5E.or(0x7FC00000).reinterpretAsFloats(), f5E.compare(VectorOperators.GT, 0x7C00 << 13).cast(PanamaKernels.HALF))
-                    .reinterpretAsInts().or(f5H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector f5 = f5E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(f5E.or(0x7F800000), f5E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(f5E.or(0x7FC00000), f5E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(f5H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
             DoubleVector d5 = (DoubleVector) f5.convertShape(VectorOperators.F2D, DSPECIES, 0);
             IntVector f6H = (IntVector) ShortVector.fromMemorySegment(DSHORTS, x, (long) (i + 6 * h) * 2, ORDER)
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, DINTS, 0);
             IntVector f6E = f6H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
-            FloatVector f6 = f6E.reinterpretAsFloats().mul(0x1p112f)
-                    .blend(f6E.or(0x7F800000).reinterpretAsFloats(), f6E.compare(VectorOperators.GE, 0x7C00 << 13).cast(PanamaKernels.HALF))
-                    .blend(f6E.or(0x7FC00000).reinterpretAsFloats(), f6E.compare(VectorOperators.GT, 0x7C00 << 13).cast(PanamaKernels.HALF))
-                    .reinterpretAsInts().or(f6H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector f6 = f6E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(f6E.or(0x7F800000), f6E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(f6E.or(0x7FC00000), f6E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(f6H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
             DoubleVector d6 = (DoubleVector) f6.convertShape(VectorOperators.F2D, DSPECIES, 0);
             IntVector f7H = (IntVector) ShortVector.fromMemorySegment(DSHORTS, x, (long) (i + 7 * h) * 2, ORDER)
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, DINTS, 0);
             IntVector f7E = f7H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
-            FloatVector f7 = f7E.reinterpretAsFloats().mul(0x1p112f)
-                    .blend(f7E.or(0x7F800000).reinterpretAsFloats(), f7E.compare(VectorOperators.GE, 0x7C00 << 13).cast(PanamaKernels.HALF))
-                    .blend(f7E.or(0x7FC00000).reinterpretAsFloats(), f7E.compare(VectorOperators.GT, 0x7C00 << 13).cast(PanamaKernels.HALF))
-                    .reinterpretAsInts().or(f7H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector f7 = f7E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(f7E.or(0x7F800000), f7E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(f7E.or(0x7FC00000), f7E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(f7H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
             DoubleVector d7 = (DoubleVector) f7.convertShape(VectorOperators.F2D, DSPECIES, 0);
             a0 = d0.fma(d0, a0);
             a1 = d1.fma(d1, a1);
@@ -2347,10 +4228,10 @@ final class MixedPanama {
             IntVector fH = (IntVector) ShortVector.fromMemorySegment(DSHORTS, x, (long) (i) * 2, ORDER)
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, DINTS, 0);
             IntVector fE = fH.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
-            FloatVector f = fE.reinterpretAsFloats().mul(0x1p112f)
-                    .blend(fE.or(0x7F800000).reinterpretAsFloats(), fE.compare(VectorOperators.GE, 0x7C00 << 13).cast(PanamaKernels.HALF))
-                    .blend(fE.or(0x7FC00000).reinterpretAsFloats(), fE.compare(VectorOperators.GT, 0x7C00 << 13).cast(PanamaKernels.HALF))
-                    .reinterpretAsInts().or(fH.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector f = fE.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(fE.or(0x7F800000), fE.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(fE.or(0x7FC00000), fE.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(fH.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
             DoubleVector d = (DoubleVector) f.convertShape(VectorOperators.F2D, DSPECIES, 0);
             a0 = d.fma(d, a0);
         }
@@ -2384,10 +4265,10 @@ final class MixedPanama {
                 IntVector fH = (IntVector) ShortVector.fromMemorySegment(SHORTS, src, (long) (i) * 2, ORDER)
                         .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
                 IntVector fE = fH.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
-                FloatVector f = fE.reinterpretAsFloats().mul(0x1p112f)
-                        .blend(fE.or(0x7F800000).reinterpretAsFloats(), fE.compare(VectorOperators.GE, 0x7C00 << 13).cast(SPECIES))
-                        .blend(fE.or(0x7FC00000).reinterpretAsFloats(), fE.compare(VectorOperators.GT, 0x7C00 << 13).cast(SPECIES))
-                        .reinterpretAsInts().or(fH.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+                FloatVector f = fE.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                        .blend(fE.or(0x7F800000), fE.compare(VectorOperators.GE, 0x7C00 << 13))
+                        .blend(fE.or(0x7FC00000), fE.compare(VectorOperators.GT, 0x7C00 << 13))
+                        .or(fH.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
                 f.intoMemorySegment(dst, (long) i * 4, ORDER);
             }
         }
@@ -2403,7 +4284,7 @@ final class MixedPanama {
                 FloatVector f = FloatVector.fromMemorySegment(SPECIES, src, (long) i * 4, ORDER);
                 IntVector fN = f.reinterpretAsInts();
                 fN = fN.add(fN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
-                        .blend(0x7FC0, f.test(VectorOperators.IS_NAN).cast(INTS));
+                        .blend(0x7FC0, f.reinterpretAsInts().and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
                 ((ShortVector) fN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(dst, (long) (i) * 2, ORDER);
             }
         } else {

@@ -48,31 +48,49 @@ final class MixedScalar {
         final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1];
         final MemorySegment xs = k.amsgrad ? c.state[2] : null;
         final int gt = c.gradType, pt = c.paramType;
+        final boolean narrowState = c.stateType == 1;
         final MemorySegment master = pt == 0 || pt == 3 ? ps : c.state[c.state.length - 1];
         final int key = k.roundingKey, first = (int) c.start;
+        final int keyM = k.stateKeys[0], keyV = k.stateKeys[1], keyX = k.stateKeys[2];
         final float b1 = k.beta1, c1 = k.oneMinusBeta1, b2 = k.beta2, c2 = k.oneMinusBeta2;
         final float eps = k.eps, decay = k.decay, l2 = k.l2, negStep = k.negStepSize, invBc2 = k.invSqrtBc2;
         final float scale = k.gradScale;
         final boolean useL2 = k.useL2, ams = k.amsgrad;
         for (int i = from; i < to; i++) {
-            final long off = (long) i * Float.BYTES;
-            float p = pt == 3 ? BFloat16.widen(ps.get(S, (long) i * Short.BYTES)) : master.get(F, off);
+            final long off = (long) i * Float.BYTES, off2 = (long) i * Short.BYTES;
+            float p = pt == 3 ? BFloat16.widen(ps.get(S, off2)) : master.get(F, off);
             float g = load(gs, gt, i) * scale;
             if (useL2) {
                 g = Math.fma(p, l2, g);
             }
-            float m = Math.fma(ms.get(F, off), b1, g * c1);
-            float v = Math.fma(vs.get(F, off), b2, (g * c2) * g);
-            ms.set(F, off, m);
-            vs.set(F, off, v);
-            if (ams) {
-                v = Math.max(xs.get(F, off), v);
-                xs.set(F, off, v);
+            float m, v;
+            if (narrowState) { // bfloat16 state, rounded stochastically; the update uses the stored values
+                short mb = roundStochastically(Math.fma(BFloat16.widen(ms.get(S, off2)), b1, g * c1), keyM, first + i);
+                short vb = roundStochastically(Math.fma(BFloat16.widen(vs.get(S, off2)), b2, (g * c2) * g), keyV,
+                        first + i);
+                ms.set(S, off2, mb);
+                vs.set(S, off2, vb);
+                m = BFloat16.widen(mb);
+                v = BFloat16.widen(vb);
+                if (ams) {
+                    short xb = roundStochastically(Math.max(BFloat16.widen(xs.get(S, off2)), v), keyX, first + i);
+                    xs.set(S, off2, xb);
+                    v = BFloat16.widen(xb);
+                }
+            } else {
+                m = Math.fma(ms.get(F, off), b1, g * c1);
+                v = Math.fma(vs.get(F, off), b2, (g * c2) * g);
+                ms.set(F, off, m);
+                vs.set(F, off, v);
+                if (ams) {
+                    v = Math.max(xs.get(F, off), v);
+                    xs.set(F, off, v);
+                }
             }
             float denom = Math.fma((float) Math.sqrt(v), invBc2, eps);
             float pNew = Math.fma(m / denom, negStep, p * decay);
             if (pt == 3) {
-                ps.set(S, (long) i * Short.BYTES, roundStochastically(pNew, key, first + i));
+                ps.set(S, off2, roundStochastically(pNew, key, first + i));
             } else {
                 master.set(F, off, pNew);
                 if (pt != 0) {
@@ -108,6 +126,15 @@ final class MixedScalar {
      * that consecutive steps and seeds draw unrelated numbers.
      */
     static int roundingKey(long seed, long t) {
+        return mixKey(seed, t);
+    }
+
+    /** The rounding key of state variable {@code variable} (0 exp_avg, 1 exp_avg_sq, 2 max_exp_avg_sq) at step t. */
+    static int stateKey(long seed, long t, int variable) {
+        return mixKey(seed + 0x5851F42D4C957F2DL * (variable + 1), t);
+    }
+
+    private static int mixKey(long seed, long t) {
         long z = seed + t * 0x9E3779B97F4A7C15L;
         z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
         z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;

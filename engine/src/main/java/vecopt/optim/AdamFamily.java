@@ -39,6 +39,9 @@ abstract sealed class AdamFamily extends Optimizer<AdamOptions> permits AdamW, A
         if (stochastic) {
             steps[group].roundingKey(roundingSeed, t);
         }
+        if (stateType == vecopt.memory.Dtype.BFLOAT16) {
+            steps[group].stateRoundingKeys(stateSeed, t);
+        }
     }
 
     @Override

@@ -68,6 +68,8 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
     private final Dtype paramType;
     final boolean stochastic; // bfloat16 parameters stored with stochastic rounding, no master copy
     final long roundingSeed;
+    final Dtype stateType; // of every state variable but the master copy
+    final long stateSeed;
     private final GradientGuard guard;
     private final Storage[] scopesToCheck; // one buffer per distinct arena of the off-heap buffers
     private final String[] scopeRoles;
@@ -105,7 +107,20 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
         if (keepMaster) {
             names.add(MASTER);
         }
-        this.state = new StateBuffers(params, names, b.stateArena);
+        if (b.bf16State && !supports16Bit()) {
+            throw new IllegalArgumentException("bfloat16State: " + getClass().getSimpleName() + " keeps float32 state"
+                    + " only so far (AdamW and Adam take bfloat16 state)");
+        }
+        if (b.bf16State && b.trackNorms) {
+            throw new IllegalArgumentException("trackNorms(true) is not supported with bfloat16 state yet");
+        }
+        this.stateType = b.bf16State ? Dtype.BFLOAT16 : Dtype.FLOAT32;
+        this.stateSeed = b.stateSeed;
+        List<Dtype> types = new ArrayList<>();
+        for (String name : names) {
+            types.add(name.equals(MASTER) ? Dtype.FLOAT32 : stateType);
+        }
+        this.state = new StateBuffers(params, names, types, b.stateArena);
         if (keepMaster) { // the master copy starts at the 16-bit values, widened (exactly)
             for (Tensor t : params.tensors()) {
                 Storage master = state.of(t.params())[names.size() - 1];
@@ -155,7 +170,8 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
         this.items = ChunkGrid.items(ranges, (r, index, item) -> {
             Tensor t = r.tensor();
             return new Chunk(t.params().segment(), t.params().dtype(), stochastic, t.grads().segment(),
-                    t.grads().dtype(), state.segments(t.params()), r.start(), r.length(), groupOf.get(index), item);
+                    t.grads().dtype(), stateType, state.segments(t.params()), r.start(), r.length(), groupOf.get(index),
+                    item);
         });
         this.groupLr = new double[groups.size()];
         this.report = new StepReport(groups.size(), kernels.describe());
@@ -513,10 +529,16 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
 
     /**
      * A read-only view of state variable {@code stateName} (one of {@link #stateNames()}) for tensor
-     * {@code tensorName}: the tensor's range of the state buffer, as floats.
+     * {@code tensorName}: the tensor's range of the state buffer, as floats (or as bfloat16 bits where
+     * {@link #stateType(String)} says so).
      */
     public MemorySegment state(String tensorName, String stateName) {
         return state.view(params.tensor(tensorName), stateName);
+    }
+
+    /** The element type of state variable {@code stateName}: float32, or bfloat16 under {@code bfloat16State}. */
+    public Dtype stateType(String stateName) {
+        return state.type(stateName);
     }
 
     /** The state buffers of parameter buffer {@code buffer}, for checkpoints (through {@link OptimizerInternals}). */
@@ -588,6 +610,10 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
                     throw new IllegalStateException("continueFrom must come before this optimizer's first step, but it"
                             + " has taken " + steps + " steps and skipped " + report.skippedSteps);
                 }
+                if (stateType != previous.stateType) {
+                    throw new IllegalArgumentException("state types differ: this optimizer keeps "
+                            + stateType.torchName() + " state, previous keeps " + previous.stateType.torchName());
+                }
                 if (!state.names().equals(previous.state.names())) {
                     throw new IllegalArgumentException("state variables differ: this optimizer keeps " + state.names()
                             + ", previous keeps " + previous.state.names() + " (AMSGrad on in one of them only?)");
@@ -611,8 +637,9 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
                     Tensor before = previous.params.tensor(t.name());
                     Storage[] to = state.of(t.params());
                     for (int i = 0; i < to.length; i++) {
+                        final int size = to[i].dtype().bytes();
                         MemorySegment.copy(previous.state.view(before, state.names().get(i)), 0, to[i].segment(),
-                                t.offset() * Float.BYTES, t.length() * Float.BYTES);
+                                t.offset() * size, t.length() * size);
                     }
                 }
                 for (int g = 0; g < groupArray.length; g++) {
@@ -665,6 +692,8 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
         private boolean checkParams;
         private boolean stochastic;
         private long stochasticSeed;
+        private boolean bf16State;
+        private long stateSeed;
 
         Builder(ParamSet params, O defaults) {
             this.params = Objects.requireNonNull(params, "params");
@@ -772,6 +801,24 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
         public B stochasticRounding(long seed) {
             this.stochasticSeed = seed;
             this.stochastic = true;
+            return self();
+        }
+
+        /**
+         * Keeps the optimizer state (the moments; not a master copy) as bfloat16, 2 bytes per value instead of 4,
+         * rounded stochastically each step so that it stays unbiased: with round-to-nearest, an {@code exp_avg_sq}
+         * decaying by {@code beta2 = 0.999} changes by less than half a bfloat16 unit and would not change at all.
+         * The update uses the stored (rounded) values, as PyTorch's does when its state is bfloat16. The random
+         * numbers are a hash of {@code seed}, the step, the variable and the element's index: reproducible bit for
+         * bit for any thread count and for heap or off-heap memory.
+         *
+         * <pre>{@code
+         * AdamW opt = AdamW.builder(params).bfloat16State(7).build();   // 4 bytes of state per parameter
+         * }</pre>
+         */
+        public B bfloat16State(long seed) {
+            this.bf16State = true;
+            this.stateSeed = seed;
             return self();
         }
     }

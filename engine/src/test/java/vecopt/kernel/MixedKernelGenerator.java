@@ -111,13 +111,11 @@ public final class MixedKernelGenerator {
                         + ", (long) (" + e + ") * 2, ORDER)");
                 s.add("        .convertShape(VectorOperators.ZERO_EXTEND_S2I, " + ints + ", 0);");
                 s.add("IntVector " + v + "E = " + v + "H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);");
-                s.add("FloatVector " + v + " = " + v + "E.reinterpretAsFloats().mul(0x1p112f)");
-                s.add("        .blend(" + v + "E.or(0x7F800000).reinterpretAsFloats(), " + v
-                        + "E.compare(VectorOperators.GE, 0x7C00 << 13).cast(" + floats + "))");
-                s.add("        .blend(" + v + "E.or(0x7FC00000).reinterpretAsFloats(), " + v
-                        + "E.compare(VectorOperators.GT, 0x7C00 << 13).cast(" + floats + "))");
-                s.add("        .reinterpretAsInts().or(" + v + "H.and(0x8000).lanewise(VectorOperators.LSHL, 16))"
-                        + ".reinterpretAsFloats();");
+                // in the int domain throughout: a blend on a mask cast between species allocated (boxed masks)
+                s.add("FloatVector " + v + " = " + v + "E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()");
+                s.add("        .blend(" + v + "E.or(0x7F800000), " + v + "E.compare(VectorOperators.GE, 0x7C00 << 13))");
+                s.add("        .blend(" + v + "E.or(0x7FC00000), " + v + "E.compare(VectorOperators.GT, 0x7C00 << 13))");
+                s.add("        .or(" + v + "H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();");
             }
             default -> throw new IllegalArgumentException("type " + type);
         }
@@ -134,7 +132,8 @@ public final class MixedKernelGenerator {
                 s.add("IntVector " + t + " = " + v + ".reinterpretAsInts();");
                 s.add(t + " = " + t + ".add(" + t + ".lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF)"
                         + ".lanewise(VectorOperators.LSHR, 16)");
-                s.add("        .blend(0x7FC0, " + v + ".test(VectorOperators.IS_NAN).cast(INTS));");
+                s.add("        .blend(0x7FC0, " + v + ".reinterpretAsInts().and(0x7FFFFFFF)"
+                        + ".compare(VectorOperators.GT, 0x7F800000));");
             }
             case 2 -> {
                 // Float16.round (round to nearest even, overflow to infinity, NaN to 0x7E00 with its sign)
@@ -155,7 +154,7 @@ public final class MixedKernelGenerator {
             default -> throw new IllegalArgumentException("type " + type);
         }
         s.add("((ShortVector) " + t + ".convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(" + seg
-                + ", (long) (" + e + ") * 2, ORDER" + (mask.isEmpty() ? "" : ", " + mask + ".cast(SHORTS)") + ");");
+                + ", (long) (" + e + ") * 2, ORDER" + (mask.isEmpty() ? "" : ", " + mask + "S") + ");");
         return s;
     }
 
@@ -164,20 +163,20 @@ public final class MixedKernelGenerator {
      * {@code MixedScalar.roundStochastically}, whose operations these are, lane by lane. {@code lane} holds the
      * chunk's first buffer index plus the lane number, {@code key} the step's rounding key.
      */
-    static List<String> stochasticStore(String v, String seg, String e, String mask) {
+    static List<String> stochasticStore(String v, String seg, String e, String mask, String key) {
         List<String> s = new ArrayList<>();
         String t = v + "R";
-        s.add("IntVector " + t + "H = lane.add(" + e + ").mul(0x9E3779B9).add(key);");
+        s.add("IntVector " + t + "H = lane.add(" + e + ").mul(0x9E3779B9).add(" + key + ");");
         s.add(t + "H = " + t + "H.lanewise(VectorOperators.XOR, " + t + "H.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);");
         s.add(t + "H = " + t + "H.lanewise(VectorOperators.XOR, " + t + "H.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);");
         s.add(t + "H = " + t + "H.lanewise(VectorOperators.XOR, " + t + "H.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);");
         s.add("IntVector " + t + "B = " + v + ".reinterpretAsInts();");
-        s.add("IntVector " + t + " = " + t + "B.and(0xFFFF0000)");
+        s.add("IntVector " + t + "N = " + t + "B.and(0xFFFF0000)");
         s.add("        .add(0x10000, " + t + "H.compare(VectorOperators.LT, " + t + "B.and(0xFFFF)))");
         s.add("        .lanewise(VectorOperators.LSHR, 16)");
-        s.add("        .blend(0x7FC0, " + v + ".test(VectorOperators.IS_NAN).cast(INTS));");
-        s.add("((ShortVector) " + t + ".convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(" + seg
-                + ", (long) (" + e + ") * 2, ORDER" + (mask.isEmpty() ? "" : ", " + mask + ".cast(SHORTS)") + ");");
+        s.add("        .blend(0x7FC0, " + t + "B.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));");
+        s.add("((ShortVector) " + t + "N.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(" + seg
+                + ", (long) (" + e + ") * 2, ORDER" + (mask.isEmpty() ? "" : ", " + mask + "S") + ");");
         return s;
     }
 
@@ -185,19 +184,22 @@ public final class MixedKernelGenerator {
 
     enum AdamVariant { DECOUPLED, L2, AMSGRAD }
 
-    static String adamName(AdamVariant v, int g, int p) {
+    /** State stages: float32, and bfloat16 with stochastic rounding ({@code Chunk.stateType} 1). */
+    static final String[] STATES = {"f32", "bf16sr"};
+
+    static String adamName(AdamVariant v, int g, int p, int st) {
         return "adam" + switch (v) {
             case DECOUPLED -> "Decoupled";
             case L2 -> "L2";
             case AMSGRAD -> "Amsgrad";
-        } + "_g" + TYPES[g] + "_p" + PARAMS[p];
+        } + "_g" + TYPES[g] + "_p" + PARAMS[p] + "_s" + STATES[st];
     }
 
     static void adam(StringBuilder out) {
         out.append("""
                     /** Adam / AdamW / AMSGrad on a chunk with 16-bit gradients or parameters (of at least one vector). */
                     static void adam(Chunk c, AdamStep k, int bound) {
-                        final int mix = c.gradType * 4 + c.paramType;
+                        final int mix = (c.gradType * 4 + c.paramType) * 2 + c.stateType;
                         if (k.amsgrad) {
                             switch (mix) {
                 """);
@@ -219,11 +221,13 @@ public final class MixedKernelGenerator {
             }
             for (int g = 0; g < 3; g++) {
                 for (int p = 0; p < 4; p++) {
-                    if (g == 0 && p == 0) {
-                        continue;
+                    for (int st = 0; st < 2; st++) {
+                        if (g == 0 && p == 0 && st == 0) {
+                            continue;
+                        }
+                        out.append("                case ").append((g * 4 + p) * 2 + st).append(" -> ")
+                                .append(adamName(v, g, p, st)).append("(c, k, bound);\n");
                     }
-                    out.append("                case ").append(g * 4 + p).append(" -> ")
-                            .append(adamName(v, g, p)).append("(c, k, bound);\n");
                 }
             }
         }
@@ -237,16 +241,18 @@ public final class MixedKernelGenerator {
         for (AdamVariant v : AdamVariant.values()) {
             for (int g = 0; g < 3; g++) {
                 for (int p = 0; p < 4; p++) {
-                    if (g != 0 || p != 0) {
-                        adamLoop(out, v, g, p);
+                    for (int st = 0; st < 2; st++) {
+                        if (g != 0 || p != 0 || st != 0) {
+                            adamLoop(out, v, g, p, st);
+                        }
                     }
                 }
             }
         }
     }
 
-    static void adamLoop(StringBuilder out, AdamVariant v, int g, int p) {
-        out.append("    private static void ").append(adamName(v, g, p)).append("(Chunk c, AdamStep k, int bound) {\n");
+    static void adamLoop(StringBuilder out, AdamVariant v, int g, int p, int st) {
+        out.append("    private static void ").append(adamName(v, g, p, st)).append("(Chunk c, AdamStep k, int bound) {\n");
         String master = p == 1 || p == 2 ? ", xs = c.state[c.state.length - 1]" : "";
         String ams = v == AdamVariant.AMSGRAD ? ", as = c.state[2]" : "";
         out.append("        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1]")
@@ -262,27 +268,46 @@ public final class MixedKernelGenerator {
                         final boolean useL2 = k.useL2;
                         final int step = SPECIES.length(), n = c.length;
                 """);
-        if (p == 3) {
+        if (p == 3 || st == 1) {
             out.append("""
                             final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
-                            final int key = k.roundingKey;
                     """);
+        }
+        if (p == 3) {
+            out.append("        final int key = k.roundingKey;\n");
+        }
+        if (st == 1) {
+            out.append("        final int keyM = k.stateKeys[0], keyV = k.stateKeys[1], keyX = k.stateKeys[2];\n");
         }
         out.append("""
                         for (int i = 0; i < bound; i += step) {
                 """);
-        adamBody(out, v, g, p, "i", "", "            ");
+        adamBody(out, v, g, p, st, "i", "", "            ");
+        if (p != 0 || st != 0) {
+            // A masked 16-bit store in a vector tail allocated on every step (about 24 bytes per masked short store,
+            // in StepAllocationTest: a mask or vector boxed); these tails run the scalar loop, bitwise the same.
+            out.append("""
+                            }
+                            if (bound < n) { // the tail: the scalar loop (see the generator on why)
+                                MixedScalar.adamRange(c, k, bound, n);
+                            }
+                        }
+
+                    """);
+            return;
+        }
         out.append("""
                         }
                         if (bound < n) { // the tail: the last whole vector, storing only the lanes the loop did not
                             final VectorMask<Float> keep = tailMask(bound, n);
                             final int t = n - step;
                 """);
-        adamBody(out, v, g, p, "t", "keep", "            ");
+        adamBody(out, v, g, p, st, "t", "keep", "            ");
         out.append("        }\n    }\n\n");
     }
 
-    static void adamBody(StringBuilder out, AdamVariant v, int g, int p, String e, String mask, String indent) {
+    static void adamBody(StringBuilder out, AdamVariant v, int g, int p, int st, String e, String mask,
+                         String indent) {
         List<String> s = new ArrayList<>();
         String m = mask.isEmpty() ? "" : ", " + mask;
         s.add("final long o4 = (long) " + e + " * 4;");
@@ -302,20 +327,37 @@ public final class MixedKernelGenerator {
                 s.add("}");
             }
         }
-        s.add("FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));");
-        s.add("FloatVector v = FloatVector.fromMemorySegment(SPECIES, vs, o4, ORDER).fma(b2, g.mul(c2).mul(g));");
-        s.add("m.intoMemorySegment(ms, o4, ORDER" + m + ");");
-        s.add("v.intoMemorySegment(vs, o4, ORDER" + m + ");");
-        if (v == AdamVariant.AMSGRAD) {
-            s.add("v = FloatVector.fromMemorySegment(SPECIES, as, o4, ORDER).max(v);");
-            s.add("v.intoMemorySegment(as, o4, ORDER" + m + ");");
+        if (st == 0) {
+            s.add("FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));");
+            s.add("FloatVector v = FloatVector.fromMemorySegment(SPECIES, vs, o4, ORDER).fma(b2, g.mul(c2).mul(g));");
+            s.add("m.intoMemorySegment(ms, o4, ORDER" + m + ");");
+            s.add("v.intoMemorySegment(vs, o4, ORDER" + m + ");");
+            if (v == AdamVariant.AMSGRAD) {
+                s.add("v = FloatVector.fromMemorySegment(SPECIES, as, o4, ORDER).max(v);");
+                s.add("v.intoMemorySegment(as, o4, ORDER" + m + ");");
+            }
+        } else { // bfloat16 state: the rounded values are the state, so the update uses them too
+            s.addAll(load(1, "m0", "ms", e, "INTS", "SHORTS", "SPECIES"));
+            s.addAll(load(1, "v0", "vs", e, "INTS", "SHORTS", "SPECIES"));
+            s.add("FloatVector mRaw = m0.fma(b1, g.mul(c1));");
+            s.add("FloatVector vRaw = v0.fma(b2, g.mul(c2).mul(g));");
+            s.addAll(stochasticStore("mRaw", "ms", e, mask, "keyM"));
+            s.addAll(stochasticStore("vRaw", "vs", e, mask, "keyV"));
+            s.add("FloatVector m = mRawRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();");
+            s.add("FloatVector v = vRawRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();");
+            if (v == AdamVariant.AMSGRAD) {
+                s.addAll(load(1, "x0", "as", e, "INTS", "SHORTS", "SPECIES"));
+                s.add("v = x0.max(v);");
+                s.addAll(stochasticStore("v", "as", e, mask, "keyX"));
+                s.add("v = vRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();");
+            }
         }
         s.add("FloatVector denom = v.lanewise(VectorOperators.SQRT).fma(invBc2, eps);");
         s.add("FloatVector pNew = m.div(denom).fma(negStep, p.mul(decay));");
         if (p == 0) {
             s.add("pNew.intoMemorySegment(ps, o4, ORDER" + m + ");");
         } else if (p == 3) {
-            s.addAll(stochasticStore("pNew", "ps", e, mask));
+            s.addAll(stochasticStore("pNew", "ps", e, mask, "key"));
         } else {
             s.add("pNew.intoMemorySegment(xs, o4, ORDER" + m + ");");
             s.addAll(narrowStore(p, "pNew", "ps", e, mask));

@@ -25,6 +25,14 @@ public final class StochasticRounding {
         return (int) z;
     }
 
+    /**
+     * The key of state variable {@code variable} (0 exp_avg, 1 exp_avg_sq, 2 max_exp_avg_sq) at step {@code t}: the
+     * key of the seed moved by {@code (variable + 1) * 0x5851F42D4C957F2D}, so each variable draws its own numbers.
+     */
+    public static int stateKey(long seed, long t, int variable) {
+        return key(seed + 0x5851F42D4C957F2DL * (variable + 1), t);
+    }
+
     /** The 16-bit random number, in [0, 65535], of element {@code index} under step key {@code key}. */
     public static int random(int key, long index) {
         int h = (int) index * 0x9E3779B9 + key;

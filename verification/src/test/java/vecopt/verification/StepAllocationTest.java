@@ -2,14 +2,11 @@ package vecopt.verification;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import java.lang.foreign.Arena;
 import java.lang.management.ManagementFactory;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import vecopt.memory.Dtype;
-import vecopt.memory.Storage;
 import vecopt.monitor.Monitor;
 import vecopt.optim.Adadelta;
 import vecopt.optim.AdadeltaOptions;
@@ -32,7 +29,6 @@ import vecopt.optim.Rprop;
 import vecopt.optim.Sgd;
 import vecopt.optim.SgdOptions;
 import vecopt.optim.StepReport;
-import vecopt.param.ParamSet;
 
 /**
  * The step hot path allocates nothing: measured with the JVM's per-thread allocation counter on the calling thread,
@@ -107,7 +103,7 @@ class StepAllocationTest {
     private static final com.sun.management.ThreadMXBean THREADS =
             (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
 
-    private static long allocatedBySteps(Optimizer<?> opt, int steps) {
+    static long allocatedBySteps(Optimizer<?> opt, int steps) {
         return allocatedBySteps(opt, steps, null);
     }
 
@@ -143,7 +139,7 @@ class StepAllocationTest {
         warmThenMeasure(opt, monitor);
     }
 
-    private static void warmThenMeasure(Optimizer<?> opt, Monitor monitor) {
+    static void warmThenMeasure(Optimizer<?> opt, Monitor monitor) {
         allocatedBySteps(opt, 3000, monitor); // warm-up: interpreter and C1 code box vectors
         long deadline = System.nanoTime() + 120_000_000_000L;
         long[] last = new long[10];
@@ -157,41 +153,6 @@ class StepAllocationTest {
         } while (System.nanoTime() < deadline);
         assertEquals(0, last[(rounds - 1) % last.length], "bytes allocated per round of 500 steps, after " + rounds
                 + " rounds (last 10, cyclic): " + java.util.Arrays.toString(last));
-    }
-
-    /** AdamW on 16-bit storage: {@code grads} and {@code params} of {@code n} elements filled from fixed seeds. */
-    private static void sixteenBit(Dtype paramType, Dtype gradType, boolean stochastic) {
-        final int n = 4099;
-        try (Arena arena = Arena.ofShared()) {
-            Storage p = Storage.allocate(arena, n, paramType), g = Storage.allocate(arena, n, gradType);
-            p.copyFrom(Rig.values(new SplittableRandom(1), n, -2, 2), 0);
-            g.copyFrom(Rig.values(new SplittableRandom(2), n, -6, 2), 0);
-            ParamSet set = ParamSet.builder().add("w", p, g, 0, n).build();
-            AdamW.Builder b = AdamW.builder(set).options(AdamOptions.ADAMW_DEFAULTS).clipGradNorm(1.0).threads(1);
-            try (AdamW opt = (stochastic ? b.stochasticRounding(7) : b).build()) {
-                warmThenMeasure(opt, null);
-            }
-        }
-    }
-
-    @Test
-    void adamWOnBFloat16GradientsWithFloat32Parameters() {
-        sixteenBit(Dtype.FLOAT32, Dtype.BFLOAT16, false);
-    }
-
-    @Test
-    void adamWOnBFloat16ParametersWithAMasterCopy() {
-        sixteenBit(Dtype.BFLOAT16, Dtype.BFLOAT16, false);
-    }
-
-    @Test
-    void adamWOnFloat16ParametersWithAMasterCopy() {
-        sixteenBit(Dtype.FLOAT16, Dtype.FLOAT16, false);
-    }
-
-    @Test
-    void adamWOnBFloat16ParametersWithStochasticRounding() {
-        sixteenBit(Dtype.BFLOAT16, Dtype.BFLOAT16, true);
     }
 
     @Test
