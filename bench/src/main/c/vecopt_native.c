@@ -484,3 +484,50 @@ void vo_asgd(float *p, const float *g, float *s0, float *s1, float *s2, int64_t 
     (void) s1; (void) s2;
     SPLIT(n, asgd_range(p + lo, g + lo, s0 + lo, hi - lo, k));
 }
+
+/* ---- mixed precision: the traffic of each storage mix, with next to no arithmetic ----
+ * mode 0: read p32 g32 m v, write p32 m v                       (float32 everywhere: 28 bytes per element)
+ * mode 1: read p32 g16 m v, write p32 m v                       (bfloat16 gradients: 26)
+ * mode 2: read master g16 m v, write master m v, write p16      (bfloat16 parameters + float32 master: 28 + 2, and
+ *                                                                 the write-allocate read of p16 the CPU adds: 30)
+ * mode 3: read p16 g16 m v, write p16 m v                       (bfloat16 parameters, no master: 22)
+ * A 16-bit value is widened by a shift and narrowed by truncation (the bits moved are what counts here). */
+static inline float bf16_widen(uint16_t h) {
+    union { uint32_t u; float f; } x = { .u = (uint32_t) h << 16 };
+    return x.f;
+}
+
+static inline uint16_t bf16_trunc(float f) {
+    union { float f; uint32_t u; } x = { .f = f };
+    return (uint16_t) (x.u >> 16);
+}
+
+static void mix_range(float *restrict p32, uint16_t *restrict p16, const float *restrict g32,
+                      const uint16_t *restrict g16, float *restrict m, float *restrict v, int64_t n, int mode) {
+    switch (mode) {
+    case 0:
+        for (int64_t i = 0; i < n; i++) { float gi = g32[i]; p32[i] += gi; m[i] += gi; v[i] += gi; }
+        break;
+    case 1:
+        for (int64_t i = 0; i < n; i++) { float gi = bf16_widen(g16[i]); p32[i] += gi; m[i] += gi; v[i] += gi; }
+        break;
+    case 2:
+        for (int64_t i = 0; i < n; i++) {
+            float gi = bf16_widen(g16[i]), pn = p32[i] + gi;
+            p32[i] = pn; p16[i] = bf16_trunc(pn); m[i] += gi; v[i] += gi;
+        }
+        break;
+    default:
+        for (int64_t i = 0; i < n; i++) {
+            float gi = bf16_widen(g16[i]);
+            p16[i] = bf16_trunc(bf16_widen(p16[i]) + gi); m[i] += gi; v[i] += gi;
+        }
+        break;
+    }
+}
+
+void vo_mix_traffic(float *p32, uint16_t *p16, const float *g32, const uint16_t *g16, float *m, float *v, int64_t n,
+                    int mode) {
+    SPLIT(n, mix_range(p32 ? p32 + lo : 0, p16 ? p16 + lo : 0, g32 ? g32 + lo : 0, g16 ? g16 + lo : 0, m + lo,
+                       v + lo, hi - lo, mode));
+}

@@ -104,6 +104,12 @@ final class Catalog {
                 case "nativeC" -> Optional.of(new Entry("clip+adamw", "native C fused", 32, TRAFFIC));
                 default -> Optional.empty();
             };
+            // AdamW under each storage mix, against the same mix's traffic in C (its own ceiling) as "x native",
+            // and against the float32 traffic ceiling, by bytes, as "x ceiling".
+            case "MixedBench" -> {
+                String st = r.param("storage", "fp32");
+                yield Optional.of(new Entry("adamw " + st, impl, MixedBench.bytes(st), TRAFFIC, "traffic"));
+            }
             case "CeilingBench" -> switch (r.method()) {
                 case "triad" -> Optional.of(new Entry("ceiling triad", impl, 12, null));
                 case "adamwTraffic" -> Optional.of(new Entry("ceiling adamw traffic", impl, 28, null));

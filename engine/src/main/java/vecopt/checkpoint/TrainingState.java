@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import vecopt.access.Access;
 import vecopt.access.OptimizerAccess;
+import vecopt.memory.Dtype;
 import vecopt.memory.Storage;
 import vecopt.optim.AdamOptions;
 import vecopt.optim.GroupOptions;
@@ -51,12 +52,20 @@ final class TrainingState {
     static List<Part> parts(Optimizer<?> opt) {
         List<Part> out = new ArrayList<>();
         for (Tensor t : opt.params().tensors()) {
+            if (t.params().dtype() != Dtype.FLOAT32) {
+                throw new IllegalArgumentException("checkpoints hold float32 parameters only so far: tensor '" + t.name()
+                        + "' has " + t.params().dtype().torchName() + " parameters");
+            }
             out.add(new Part(paramName(t), t.params(), t.offset(), t.length()));
         }
         List<String> names = opt.stateNames();
         for (Tensor t : opt.params().tensors()) {
             Storage[] s = ACCESS.state(opt, t.params());
             for (int i = 0; i < names.size(); i++) {
+                if (s[i].dtype() != Dtype.FLOAT32) {
+                    throw new IllegalArgumentException("checkpoints hold float32 optimizer state only so far: '"
+                            + names.get(i) + "' of tensor '" + t.name() + "' is " + s[i].dtype().torchName());
+                }
                 out.add(new Part(stateName(t, names.get(i)), s[i], t.offset(), t.length()));
             }
         }

@@ -3,6 +3,8 @@ package vecopt.clip;
 import vecopt.check.Require;
 import vecopt.kernel.KernelProvider;
 import vecopt.kernel.Kernels;
+import vecopt.memory.Dtype;
+import vecopt.memory.Storage;
 import vecopt.param.ParamSet;
 import vecopt.param.Tensor;
 import vecopt.exec.ChunkGrid;
@@ -48,7 +50,14 @@ public final class Clip {
         if (Double.isFinite(norm) && coef < 1.0) {
             float f = (float) coef;
             for (ChunkGrid.Range r : ChunkGrid.cut(params.tensors(), ChunkGrid.CHUNK)) {
-                k.scale(r.tensor().grads().segment(), r.start(), r.length(), f);
+                Storage g = r.tensor().grads();
+                if (g.dtype() == Dtype.FLOAT32) {
+                    k.scale(g.segment(), r.start(), r.length(), f);
+                } else { // 16-bit: multiplied in float and rounded back, as PyTorch's grad.mul_(coef) on bf16/fp16
+                    for (long i = r.start(); i < r.start() + r.length(); i++) {
+                        g.set(i, g.get(i) * f);
+                    }
+                }
             }
         }
         return norm;
@@ -61,8 +70,19 @@ public final class Clip {
         for (Tensor t : params.tensors()) {
             t.grads().checkUsable("grads of '" + t.name() + "'", Thread.currentThread());
         }
+        final float limit = (float) clipValue;
         for (ChunkGrid.Range r : ChunkGrid.cut(params.tensors(), ChunkGrid.CHUNK)) {
-            k.clamp(r.tensor().grads().segment(), r.start(), r.length(), (float) clipValue);
+            Storage g = r.tensor().grads();
+            if (g.dtype() == Dtype.FLOAT32) {
+                k.clamp(g.segment(), r.start(), r.length(), limit);
+            } else { // 16-bit: only values outside the range are written (a NaN keeps its bits, as in PyTorch)
+                for (long i = r.start(); i < r.start() + r.length(); i++) {
+                    float x = g.get(i);
+                    if (x > limit || x < -limit) {
+                        g.set(i, Math.min(Math.max(x, -limit), limit));
+                    }
+                }
+            }
         }
     }
 }

@@ -2,6 +2,8 @@ package vecopt.clip;
 
 import vecopt.kernel.KernelProvider;
 import vecopt.kernel.Kernels;
+import vecopt.memory.Dtype;
+import vecopt.memory.Storage;
 import vecopt.param.ParamSet;
 import vecopt.param.Tensor;
 import vecopt.exec.ChunkGrid;
@@ -47,7 +49,14 @@ public final class GlobalNorm {
         Kernels k = KernelProvider.kernels();
         float max = 0f;
         for (ChunkGrid.Range r : ChunkGrid.cut(params.tensors(), ChunkGrid.CHUNK)) {
-            max = Math.max(max, k.maxAbs(r.tensor().grads().segment(), r.start(), r.length()));
+            Storage g = r.tensor().grads();
+            if (g.dtype() == Dtype.FLOAT32) {
+                max = Math.max(max, k.maxAbs(g.segment(), r.start(), r.length()));
+            } else { // 16-bit gradients: widened one by one (this utility is not on the step's path)
+                for (long i = r.start(); i < r.start() + r.length(); i++) {
+                    max = Math.max(max, Math.abs(g.get(i)));
+                }
+            }
         }
         return max;
     }

@@ -28,16 +28,16 @@ public final class NormPass {
      */
     public NormPass(List<Tensor> tensors, Kernels kernels, boolean withParams) {
         this.items = ChunkGrid.items(ChunkGrid.cut(tensors, ChunkGrid.CHUNK), (r, index, item) -> new Chunk(
-                r.tensor().params().segment(), r.tensor().grads().segment(), new MemorySegment[0], r.start(),
-                r.length(), 0, item));
+                r.tensor().params().segment(), r.tensor().params().dtype(), r.tensor().grads().segment(),
+                r.tensor().grads().dtype(), new MemorySegment[0], r.start(), r.length(), 0, item));
         this.gradSums = new double[items.length];
         this.paramSums = withParams ? new double[items.length] : null;
         this.task = i -> {
             double g = 0, p = 0;
             for (Chunk c : items[i]) {
-                g += kernels.sumOfSquares(c.grads(), 0, c.length());
+                g += kernels.sumOfSquares(c.grads(), c.gradType(), c.length());
                 if (paramSums != null) {
-                    p += kernels.sumOfSquares(c.params(), 0, c.length());
+                    p += kernels.sumOfSquares(c.params(), c.paramType(), c.length());
                 }
             }
             gradSums[i] = g;

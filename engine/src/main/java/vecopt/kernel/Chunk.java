@@ -1,6 +1,7 @@
 package vecopt.kernel;
 
 import java.lang.foreign.MemorySegment;
+import vecopt.memory.Dtype;
 
 /**
  * One unit of kernel work: the element range {@code [start, start + length)} of a parameter buffer, of its gradient
@@ -22,6 +23,20 @@ public final class Chunk {
     final int length;
     final int group;
     final int index;
+    /**
+     * {@link Dtype#ordinal()} of the gradients and of the parameters: 0 float32, 1 bfloat16, 2 float16; for the
+     * parameters also 3: bfloat16 without a master copy, stored with stochastic rounding.
+     */
+    final int gradType;
+    final int paramType;
+    /** True when either is not float32: the kernels then run the generated mixed-precision loops. */
+    final boolean mixed;
+    /** 1 where the optimizer state (but not a master copy) is bfloat16, stored with stochastic rounding; else 0. */
+    final int stateType;
+    /** The index of the chunk's first element in its buffers (the stochastic rounding's counter). */
+    final long start;
+    private final Dtype gradDtype;
+    private final Dtype paramDtype;
 
     /**
      * @param params the whole parameter buffer; the chunk keeps its slice {@code [start, start + length)}
@@ -34,12 +49,54 @@ public final class Chunk {
      */
     public Chunk(MemorySegment params, MemorySegment grads, MemorySegment[] state, long start, int length, int group,
                  int index) {
+        this(params, Dtype.FLOAT32, grads, Dtype.FLOAT32, state, start, length, group, index);
+    }
+
+    /**
+     * A chunk whose parameters and gradients may be stored as 16-bit floats (the state is float32). Where the
+     * parameters are 16-bit the optimizer's last state buffer is their float32 master copy.
+     */
+    public Chunk(MemorySegment params, Dtype paramType, MemorySegment grads, Dtype gradType, MemorySegment[] state,
+                 long start, int length, int group, int index) {
+        this(params, paramType, false, grads, gradType, state, start, length, group, index);
+    }
+
+    /**
+     * As above; {@code stochastic}: bfloat16 parameters without a master copy, each new value stored with stochastic
+     * rounding (see {@code MixedScalar.roundStochastically}).
+     */
+    public Chunk(MemorySegment params, Dtype paramType, boolean stochastic, MemorySegment grads, Dtype gradType,
+                 MemorySegment[] state, long start, int length, int group, int index) {
+        this(params, paramType, stochastic, grads, gradType, Dtype.FLOAT32, state, start, length, group, index);
+    }
+
+    /**
+     * As above; {@code stateType}: {@link Dtype#BFLOAT16} where the optimizer's state variables (all but a master
+     * copy) are stored as bfloat16 with stochastic rounding.
+     */
+    public Chunk(MemorySegment params, Dtype paramType, boolean stochastic, MemorySegment grads, Dtype gradType,
+                 Dtype stateType, MemorySegment[] state, long start, int length, int group, int index) {
+        if (stateType == Dtype.FLOAT16) {
+            throw new IllegalArgumentException("optimizer state is float32 or bfloat16, got " + stateType);
+        }
+        if (stochastic && paramType != Dtype.BFLOAT16) {
+            throw new IllegalArgumentException("stochastic rounding is for bfloat16 parameters, got " + paramType);
+        }
+        this.start = start;
         final long from = start * Float.BYTES, bytes = (long) length * Float.BYTES;
-        this.params = params.asSlice(from, bytes);
-        this.grads = grads.asSlice(from, bytes);
+        this.params = params.asSlice(start * paramType.bytes(), (long) length * paramType.bytes());
+        this.grads = grads.asSlice(start * gradType.bytes(), (long) length * gradType.bytes());
+        this.paramType = stochastic ? 3 : paramType.ordinal();
+        this.gradType = gradType.ordinal();
+        this.paramDtype = paramType;
+        this.gradDtype = gradType;
+        this.stateType = stateType == Dtype.BFLOAT16 ? 1 : 0;
+        this.mixed = paramType != Dtype.FLOAT32 || gradType != Dtype.FLOAT32 || stateType != Dtype.FLOAT32;
         this.state = new MemorySegment[state.length];
+        final boolean masterLast = paramType != Dtype.FLOAT32 && !stochastic;
         for (int i = 0; i < state.length; i++) {
-            this.state[i] = state[i].asSlice(from, bytes);
+            boolean narrow = stateType == Dtype.BFLOAT16 && !(masterLast && i == state.length - 1);
+            this.state[i] = narrow ? state[i].asSlice(start * 2, (long) length * 2) : state[i].asSlice(from, bytes);
         }
         this.length = length;
         this.group = group;
@@ -56,6 +113,16 @@ public final class Chunk {
 
     public int group() {
         return group;
+    }
+
+    /** The parameters' element type. */
+    public Dtype paramType() {
+        return paramDtype;
+    }
+
+    /** The gradients' element type. */
+    public Dtype gradType() {
+        return gradDtype;
     }
 
     /** The chunk's slice of the gradient buffer: its {@code length} elements from 0. */

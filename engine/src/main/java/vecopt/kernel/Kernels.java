@@ -1,6 +1,7 @@
 package vecopt.kernel;
 
 import java.lang.foreign.MemorySegment;
+import vecopt.memory.Dtype;
 
 /**
  * The fused update loops, over one {@link Chunk} at a time. Implementations are stateless. Their elementwise
@@ -46,6 +47,13 @@ public interface Kernels {
      * scaling, a wider accumulator gives in one pass). A NaN or infinity anywhere makes the result NaN or infinite.
      */
     double sumOfSquares(MemorySegment x, long start, int length);
+
+    /**
+     * Sum of squares of the elements {@code [0, length)} of {@code x} stored as {@code type}, in double. For
+     * float32 this is {@link #sumOfSquares(MemorySegment, long, int)}; for the 16-bit types the same loop on the
+     * widened values, so the result is bitwise that of the float32 sum of the same values.
+     */
+    double sumOfSquares(MemorySegment x, Dtype type, int length);
 
     /** Largest absolute value of the floats {@code [start, start + length)} of {@code x}; NaN if any is NaN. */
     float maxAbs(MemorySegment x, long start, int length);

@@ -2,6 +2,7 @@ package vecopt.kernel;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
+import vecopt.memory.Dtype;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
@@ -57,7 +58,13 @@ final class PanamaKernels implements Kernels {
     public void adam(Chunk c, AdamStep k, double[] norms) {
         final int n = c.length;
         final int bound = SPECIES.loopBound(n);
-        if (norms != null) {
+        if (c.mixed) { // 16-bit parameters or gradients (never tracked: the optimizer refuses that combination)
+            if (n < SPECIES.length()) {
+                MixedScalar.adamRange(c, k, 0, n);
+            } else {
+                MixedPanama.adam(c, k, bound);
+            }
+        } else if (norms != null) {
             adamTracked(c, k, bound, norms);
             ScalarKernels.adamRange(c, k, bound, n, norms);
         } else if (n < SPECIES.length()) {
@@ -499,6 +506,11 @@ final class PanamaKernels implements Kernels {
             s += sum.lane(7);
         }
         return s + ScalarKernels.sumOfSquaresRange(x, start, i, length);
+    }
+
+    @Override
+    public double sumOfSquares(MemorySegment x, Dtype type, int length) {
+        return type == Dtype.FLOAT32 ? sumOfSquares(x, 0, length) : MixedPanama.sumOfSquares(x, type.ordinal(), length);
     }
 
     /** Loads {@code DSPECIES.length()} floats at byte offset {@code off} as doubles (always inlined: it is tiny). */

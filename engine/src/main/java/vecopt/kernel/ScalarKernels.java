@@ -2,6 +2,7 @@ package vecopt.kernel;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import vecopt.memory.Dtype;
 
 /**
  * The engine's scalar kernels: the default where the Vector API is unavailable or disabled, and the tail loop of the
@@ -12,7 +13,11 @@ final class ScalarKernels implements Kernels {
 
     @Override
     public void adam(Chunk c, AdamStep k, double[] norms) {
-        adamRange(c, k, 0, c.length, norms);
+        if (c.mixed) {
+            MixedScalar.adamRange(c, k, 0, c.length);
+        } else {
+            adamRange(c, k, 0, c.length, norms);
+        }
     }
 
     @Override
@@ -136,6 +141,11 @@ final class ScalarKernels implements Kernels {
     @Override
     public double sumOfSquares(MemorySegment x, long start, int length) {
         return sumOfSquaresRange(x, start, 0, length);
+    }
+
+    @Override
+    public double sumOfSquares(MemorySegment x, Dtype type, int length) {
+        return type == Dtype.FLOAT32 ? sumOfSquares(x, 0, length) : MixedScalar.sumOfSquares(x, type.ordinal(), length);
     }
 
     static double sumOfSquaresRange(MemorySegment x, long start, int from, int to) {

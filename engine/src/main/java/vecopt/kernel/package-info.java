@@ -39,8 +39,15 @@
  * absmax before its first byte is stored: its store stage keeps one 256-element block of new state in registers or
  * a small buffer, which is a per-type stage, not a change of layout.
  *
- * <p><b>Where the code is now.</b> Only fp32 exists, so the generator has one combination to emit and is not built
- * yet: the fp32 loops below are hand-written and are the template's first instance. What they already have for it:
+ * <p><b>Where the code is now.</b> The generator exists for the 16-bit parameter and gradient types of the Adam
+ * family: {@code MixedKernelGenerator} (in the engine's test sources, so it ships nowhere) expands three templates
+ * (decoupled decay, L2, AMSGrad) with a gradient stage (float32, bfloat16, float16) and a parameter stage (float32;
+ * bfloat16 or float16 with a float32 master; bfloat16 with stochastic rounding) into the 33 loops of
+ * {@link vecopt.kernel.MixedPanama}, committed and checked against the generator by a test. Their scalar twin,
+ * {@link vecopt.kernel.MixedScalar}, is written once with the conversions as per-element switches (it runs only
+ * where the Vector API is off and on chunks shorter than a vector). The float32 loops below stay hand-written:
+ * they are the template's first instance, and the ones the benchmarks measured against the native peer; moving
+ * them into the generator is a change to measure first. What they already have for it:
  * the formulas in one scalar and one vector implementation with the same per-element float operations, so SIMD and
  * scalar are bitwise equal; per-step scalars precomputed in a prepared step ({@link vecopt.kernel.AdamStep},
  * {@link vecopt.kernel.SgdStep}), so the loop only multiplies; a chunk that holds its own slices of its buffers.

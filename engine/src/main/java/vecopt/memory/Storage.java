@@ -7,7 +7,9 @@ import java.util.Objects;
 import vecopt.check.Require;
 
 /**
- * A flat buffer of floats: a heap {@code float[]} or an off-heap {@link MemorySegment}, indexed by {@code long}.
+ * A flat buffer of floats: a heap {@code float[]} or an off-heap {@link MemorySegment}, indexed by {@code long}, whose
+ * elements are stored as float32 or, for parameters and gradients, as bfloat16 or float16 ({@link Dtype}: a heap
+ * {@code short[]} then). {@link #get} widens and {@link #set} rounds to nearest even, as PyTorch's conversions do.
  *
  * <p>Both kinds are seen by the kernels as a {@code MemorySegment} (a heap array through
  * {@link MemorySegment#ofArray(float[])}), so one kernel body serves both and heap and off-heap results are
@@ -18,6 +20,7 @@ import vecopt.check.Require;
  * try (Arena arena = Arena.ofShared()) {
  *     Storage params = Storage.allocate(arena, 1L << 20);   // off-heap, zeroed, 64-byte aligned
  *     Storage grads  = Storage.of(new float[1 << 20]);        // heap
+ *     Storage half   = Storage.allocate(arena, 1L << 20, Dtype.BFLOAT16);   // 2 bytes per element
  * }
  * }</pre>
  */
@@ -26,19 +29,34 @@ public final class Storage {
     public static final long ALIGNMENT = 64;
 
     private final MemorySegment segment;
-    private final float[] array; // the heap array behind segment, or null when off-heap
+    private final Object array; // the heap array behind segment (float[] or short[]), or null when off-heap
     private final long length;
+    private final Dtype dtype;
 
-    private Storage(MemorySegment segment, float[] array) {
+    private Storage(MemorySegment segment, Object array, Dtype dtype) {
         this.segment = segment;
         this.array = array;
-        this.length = segment.byteSize() / Float.BYTES;
+        this.dtype = dtype;
+        this.length = segment.byteSize() / dtype.bytes();
     }
 
     /** Wraps a heap array; the storage writes through to it. */
     public static Storage of(float[] array) {
         Objects.requireNonNull(array, "array");
-        return new Storage(MemorySegment.ofArray(array), array);
+        return new Storage(MemorySegment.ofArray(array), array, Dtype.FLOAT32);
+    }
+
+    /**
+     * Wraps a heap array of 16-bit values of {@code dtype} ({@link Dtype#BFLOAT16} or {@link Dtype#FLOAT16}: their
+     * bits, as {@link BFloat16#round} gives them); the storage writes through to it.
+     */
+    public static Storage of(short[] array, Dtype dtype) {
+        Objects.requireNonNull(array, "array");
+        Objects.requireNonNull(dtype, "dtype");
+        if (dtype.bytes() != Short.BYTES) {
+            throw new IllegalArgumentException("a short[] holds bfloat16 or float16, not " + dtype);
+        }
+        return new Storage(MemorySegment.ofArray(array), array, dtype);
     }
 
     /**
@@ -46,14 +64,25 @@ public final class Storage {
      * and aligned to 4 bytes.
      */
     public static Storage wrap(MemorySegment segment) {
+        return wrap(segment, Dtype.FLOAT32);
+    }
+
+    /**
+     * Wraps an existing segment of elements of {@code dtype} (native or heap). It must be writable, alive, a whole
+     * number of elements, and aligned to the element size; a heap segment must cover a whole {@code float[]}
+     * (float32) or {@code short[]} (16-bit types).
+     */
+    public static Storage wrap(MemorySegment segment, Dtype dtype) {
         Objects.requireNonNull(segment, "segment");
-        if (segment.byteSize() % Float.BYTES != 0) {
-            throw new IllegalArgumentException(
-                    "segment byteSize must be a multiple of 4 (floats), got " + segment.byteSize());
+        Objects.requireNonNull(dtype, "dtype");
+        final int size = dtype.bytes();
+        if (segment.byteSize() % size != 0) {
+            throw new IllegalArgumentException("segment byteSize must be a multiple of " + size + " (" + dtype
+                    + " elements), got " + segment.byteSize());
         }
-        if (segment.isNative() && segment.address() % Float.BYTES != 0) {
-            throw new IllegalArgumentException(
-                    "segment address must be 4-byte aligned, got 0x" + Long.toHexString(segment.address()));
+        if (segment.isNative() && segment.address() % size != 0) {
+            throw new IllegalArgumentException("segment address must be " + size + "-byte aligned for " + dtype
+                    + ", got 0x" + Long.toHexString(segment.address()));
         }
         if (segment.isReadOnly()) {
             throw new IllegalArgumentException("segment is read-only; vecopt updates buffers in place");
@@ -61,27 +90,37 @@ public final class Storage {
         if (!segment.scope().isAlive()) {
             throw new IllegalStateException("segment's arena is already closed");
         }
-        float[] array = segment.heapBase().filter(float[].class::isInstance).map(float[].class::cast).orElse(null);
-        if (!segment.isNative() && (array == null || segment.byteSize() != (long) array.length * Float.BYTES)) {
+        final Class<?> arrayType = size == Float.BYTES ? float[].class : short[].class;
+        Object array = segment.heapBase().filter(arrayType::isInstance).orElse(null);
+        if (!segment.isNative() && (array == null
+                || segment.byteSize() != (long) java.lang.reflect.Array.getLength(array) * size)) {
             // A heap slice or a heap segment over another array type: copy semantics would surprise, so refuse.
-            throw new IllegalArgumentException("heap segments must cover a whole float[]; use Storage.of(float[])");
+            throw new IllegalArgumentException("heap segments must cover a whole " + arrayType.getSimpleName()
+                    + " for " + dtype + "; use Storage.of");
         }
-        return new Storage(segment, array);
+        return new Storage(segment, array, dtype);
     }
 
     /** Allocates {@code length} zeroed floats off-heap from {@code arena}, 64-byte aligned. */
     public static Storage allocate(Arena arena, long length) {
+        return allocate(arena, length, Dtype.FLOAT32);
+    }
+
+    /** Allocates {@code length} zeroed elements of {@code dtype} off-heap from {@code arena}, 64-byte aligned. */
+    public static Storage allocate(Arena arena, long length, Dtype dtype) {
         Objects.requireNonNull(arena, "arena");
+        Objects.requireNonNull(dtype, "dtype");
         Require.nonNegative("length", length);
-        if (length > Long.MAX_VALUE / Float.BYTES) {
+        if (length > Long.MAX_VALUE / dtype.bytes()) {
             throw new IllegalArgumentException("length is too large for a segment, got " + length);
         }
-        return new Storage(arena.allocate(length * Float.BYTES, ALIGNMENT), null);
+        return new Storage(arena.allocate(length * dtype.bytes(), ALIGNMENT), null, dtype);
     }
 
     /**
-     * Allocates a zeroed buffer of {@code length} floats of the same kind as this one: a new heap array when this
-     * one is on the heap, else off-heap from {@code arena}. Optimizer state is allocated this way.
+     * Allocates a zeroed buffer of {@code length} float32 values of the same kind as this one, whatever this one's
+     * dtype: a new heap array when this one is on the heap, else off-heap from {@code arena}. Optimizer state
+     * (and the float32 master copy of 16-bit parameters) is allocated this way.
      */
     public Storage allocateLike(Arena arena, long length) {
         if (isNative()) {
@@ -93,9 +132,14 @@ public final class Storage {
         return of(new float[(int) length]);
     }
 
-    /** Number of floats. */
+    /** Number of elements. */
     public long length() {
         return length;
+    }
+
+    /** The element type. */
+    public Dtype dtype() {
+        return dtype;
     }
 
     /** True for off-heap memory. */
@@ -108,24 +152,46 @@ public final class Storage {
         return segment;
     }
 
+    /** The element at {@code index}, widened exactly to float. */
     public float get(long index) {
-        return segment.getAtIndex(ValueLayout.JAVA_FLOAT, index);
+        if (dtype == Dtype.FLOAT32) {
+            return segment.getAtIndex(ValueLayout.JAVA_FLOAT, index);
+        }
+        return dtype.widen(segment.getAtIndex(ValueLayout.JAVA_SHORT, index));
     }
 
+    /** Stores {@code value} at {@code index}, rounded to nearest even where this storage is 16-bit. */
     public void set(long index, float value) {
-        segment.setAtIndex(ValueLayout.JAVA_FLOAT, index, value);
+        if (dtype == Dtype.FLOAT32) {
+            segment.setAtIndex(ValueLayout.JAVA_FLOAT, index, value);
+        } else {
+            segment.setAtIndex(ValueLayout.JAVA_SHORT, index, (short) dtype.round(value));
+        }
     }
 
-    /** Copies {@code count} floats from this storage, starting at {@code from}, into a new array. */
+    /** Copies {@code count} elements from this storage, starting at {@code from}, into a new array (widened). */
     public float[] toArray(long from, int count) {
         float[] out = new float[count];
-        MemorySegment.copy(segment, ValueLayout.JAVA_FLOAT, from * Float.BYTES, out, 0, count);
+        if (dtype == Dtype.FLOAT32) {
+            MemorySegment.copy(segment, ValueLayout.JAVA_FLOAT, from * Float.BYTES, out, 0, count);
+        } else {
+            for (int i = 0; i < count; i++) {
+                out[i] = get(from + i);
+            }
+        }
         return out;
     }
 
-    /** Copies all of {@code values} into this storage starting at {@code at}. */
+    /** Copies all of {@code values} into this storage starting at {@code at} (rounded where 16-bit). */
     public void copyFrom(float[] values, long at) {
-        MemorySegment.copy(values, 0, segment, ValueLayout.JAVA_FLOAT, at * Float.BYTES, values.length);
+        if (dtype == Dtype.FLOAT32) {
+            MemorySegment.copy(values, 0, segment, ValueLayout.JAVA_FLOAT, at * Float.BYTES, values.length);
+        } else {
+            Objects.checkFromIndexSize(at, values.length, length);
+            for (int i = 0; i < values.length; i++) {
+                set(at + i, values[i]);
+            }
+        }
     }
 
     /**
@@ -157,6 +223,7 @@ public final class Storage {
 
     @Override
     public String toString() {
-        return (isNative() ? "off-heap" : "heap") + " Storage[" + length + " floats]";
+        return (isNative() ? "off-heap" : "heap") + " Storage[" + length
+                + (dtype == Dtype.FLOAT32 ? " floats]" : " " + dtype.torchName() + "]");
     }
 }

@@ -29,8 +29,19 @@ abstract sealed class AdamFamily extends Optimizer<AdamOptions> permits AdamW, A
     }
 
     @Override
+    boolean supports16Bit() {
+        return true;
+    }
+
+    @Override
     void prepare(int group, AdamOptions o, double lr, long t, double gradScale) {
         steps[group].prepare(hyper[group], lr, t, gradScale);
+        if (stochastic) {
+            steps[group].roundingKey(roundingSeed, t);
+        }
+        if (stateType == vecopt.memory.Dtype.BFLOAT16) {
+            steps[group].stateRoundingKeys(stateSeed, t);
+        }
     }
 
     @Override

@@ -24,6 +24,7 @@ import vecopt.exec.WorkerPool;
 import vecopt.kernel.Chunk;
 import vecopt.kernel.KernelProvider;
 import vecopt.kernel.Kernels;
+import vecopt.memory.Dtype;
 import vecopt.memory.Storage;
 import vecopt.param.ParamSet;
 import vecopt.param.Tensor;
@@ -64,6 +65,11 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
     private final ParamGroup<O>[] groupArray;
     private final Kernels kernels;
     private final StateBuffers state;
+    private final Dtype paramType;
+    final boolean stochastic; // bfloat16 parameters stored with stochastic rounding, no master copy
+    final long roundingSeed;
+    final Dtype stateType; // of every state variable but the master copy
+    final long stateSeed;
     private final GradientGuard guard;
     private final Storage[] scopesToCheck; // one buffer per distinct arena of the off-heap buffers
     private final String[] scopeRoles;
@@ -89,7 +95,40 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
         this.kernels = b.kernels != null ? b.kernels : b.vectorized ? KernelProvider.kernels() : KernelProvider.scalar();
         this.groups = b.assignment.assign(b.params, b.defaults);
         this.groupArray = groups.toArray(new ParamGroup[0]);
-        this.state = new StateBuffers(params, stateNames(groups), b.stateArena);
+        this.paramType = storageTypes(params, b.trackNorms);
+        if (b.stochastic && paramType != Dtype.BFLOAT16) {
+            throw new IllegalArgumentException("stochasticRounding: rounds bfloat16 parameters, these are "
+                    + paramType.torchName());
+        }
+        this.stochastic = b.stochastic;
+        this.roundingSeed = b.stochasticSeed;
+        final boolean keepMaster = paramType != Dtype.FLOAT32 && !stochastic;
+        List<String> names = new ArrayList<>(stateNames(groups));
+        if (keepMaster) {
+            names.add(MASTER);
+        }
+        if (b.bf16State && !supports16Bit()) {
+            throw new IllegalArgumentException("bfloat16State: " + getClass().getSimpleName() + " keeps float32 state"
+                    + " only so far (AdamW and Adam take bfloat16 state)");
+        }
+        if (b.bf16State && b.trackNorms) {
+            throw new IllegalArgumentException("trackNorms(true) is not supported with bfloat16 state yet");
+        }
+        this.stateType = b.bf16State ? Dtype.BFLOAT16 : Dtype.FLOAT32;
+        this.stateSeed = b.stateSeed;
+        List<Dtype> types = new ArrayList<>();
+        for (String name : names) {
+            types.add(name.equals(MASTER) ? Dtype.FLOAT32 : stateType);
+        }
+        this.state = new StateBuffers(params, names, types, b.stateArena);
+        if (keepMaster) { // the master copy starts at the 16-bit values, widened (exactly)
+            for (Tensor t : params.tensors()) {
+                Storage master = state.of(t.params())[names.size() - 1];
+                for (long i = t.offset(); i < t.end(); i++) {
+                    master.set(i, t.params().get(i));
+                }
+            }
+        }
         for (ParamGroup<O> group : groups) { // state that does not start at 0 (Adagrad's initial_accumulator_value)
             for (String name : state.names()) {
                 float value = initialState(name, group.options());
@@ -130,8 +169,9 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
         }
         this.items = ChunkGrid.items(ranges, (r, index, item) -> {
             Tensor t = r.tensor();
-            return new Chunk(t.params().segment(), t.grads().segment(), state.segments(t.params()), r.start(),
-                    r.length(), groupOf.get(index), item);
+            return new Chunk(t.params().segment(), t.params().dtype(), stochastic, t.grads().segment(),
+                    t.grads().dtype(), stateType, state.segments(t.params()), r.start(), r.length(), groupOf.get(index),
+                    item);
         });
         this.groupLr = new double[groups.size()];
         this.report = new StepReport(groups.size(), kernels.describe());
@@ -166,6 +206,48 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
                 first.put(scope, buffer);
             }
         }
+    }
+
+    /**
+     * The name of the float32 master copy of 16-bit parameters, the last state variable where the parameters are
+     * bfloat16 or float16 (PyTorch keeps none; apex and DeepSpeed call it the master parameters).
+     */
+    public static final String MASTER = "master_param";
+
+    /**
+     * The parameters' storage type, after checking that this optimizer can run on the storage types of the
+     * parameters and gradients: one parameter type for all buffers, and 16-bit types only where
+     * {@link #supports16Bit()}.
+     */
+    private Dtype storageTypes(ParamSet params, boolean trackNorms) {
+        Dtype type = null;
+        Tensor first = null;
+        for (Tensor t : params.tensors()) {
+            Dtype p = t.params().dtype(), g = t.grads().dtype();
+            if (type == null) {
+                type = p;
+                first = t;
+            } else if (p != type) {
+                throw new IllegalArgumentException("params: every parameter buffer of one optimizer must have one dtype,"
+                        + " got " + type.torchName() + " for '" + first.name() + "' and " + p.torchName() + " for '"
+                        + t.name() + "'");
+            }
+            if ((p != Dtype.FLOAT32 || g != Dtype.FLOAT32) && !supports16Bit()) {
+                throw new IllegalArgumentException(getClass().getSimpleName() + " runs on float32 parameters and"
+                        + " gradients only so far (AdamW and Adam take bfloat16 and float16 too): tensor '" + t.name()
+                        + "' has " + p.torchName() + " parameters and " + g.torchName() + " gradients");
+            }
+            if ((p != Dtype.FLOAT32 || g != Dtype.FLOAT32) && trackNorms) {
+                throw new IllegalArgumentException("trackNorms(true) is not supported with 16-bit storage yet: tensor '"
+                        + t.name() + "' has " + p.torchName() + " parameters and " + g.torchName() + " gradients");
+            }
+        }
+        return type == null ? Dtype.FLOAT32 : type;
+    }
+
+    /** True for optimizers whose kernels take 16-bit parameters and gradients. */
+    boolean supports16Bit() {
+        return false;
     }
 
     /** PyTorch's names of the state variables these groups need, in buffer order. */
@@ -468,10 +550,16 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
 
     /**
      * A read-only view of state variable {@code stateName} (one of {@link #stateNames()}) for tensor
-     * {@code tensorName}: the tensor's range of the state buffer, as floats.
+     * {@code tensorName}: the tensor's range of the state buffer, as floats (or as bfloat16 bits where
+     * {@link #stateType(String)} says so).
      */
     public MemorySegment state(String tensorName, String stateName) {
         return state.view(params.tensor(tensorName), stateName);
+    }
+
+    /** The element type of state variable {@code stateName}: float32, or bfloat16 under {@code bfloat16State}. */
+    public Dtype stateType(String stateName) {
+        return state.type(stateName);
     }
 
     /** The state buffers of parameter buffer {@code buffer}, for checkpoints (through {@link OptimizerInternals}). */
@@ -544,6 +632,10 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
                     throw new IllegalStateException("continueFrom must come before this optimizer's first step, but it"
                             + " has taken " + steps + " steps and skipped " + report.skippedSteps);
                 }
+                if (stateType != previous.stateType) {
+                    throw new IllegalArgumentException("state types differ: this optimizer keeps "
+                            + stateType.torchName() + " state, previous keeps " + previous.stateType.torchName());
+                }
                 if (!state.names().equals(previous.state.names())) {
                     throw new IllegalArgumentException("state variables differ: this optimizer keeps " + state.names()
                             + ", previous keeps " + previous.state.names() + " (AMSGrad on in one of them only?)");
@@ -573,8 +665,9 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
                     Tensor before = previous.params.tensor(t.name());
                     Storage[] to = state.of(t.params());
                     for (int i = 0; i < to.length; i++) {
+                        final int size = to[i].dtype().bytes();
                         MemorySegment.copy(previous.state.view(before, state.names().get(i)), 0, to[i].segment(),
-                                t.offset() * Float.BYTES, t.length() * Float.BYTES);
+                                t.offset() * size, t.length() * size);
                     }
                 }
                 for (int g = 0; g < groupArray.length; g++) {
@@ -626,6 +719,10 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
         private NonFinite nonFinite = NonFinite.SKIP;
         private boolean trackNorms;
         private boolean checkParams;
+        private boolean stochastic;
+        private long stochasticSeed;
+        private boolean bf16State;
+        private long stateSeed;
 
         Builder(ParamSet params, O defaults) {
             this.params = Objects.requireNonNull(params, "params");
@@ -715,6 +812,42 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
         /** Also compute the update norm and the parameter norm, in the update pass, for the report. */
         public B trackNorms(boolean track) {
             this.trackNorms = track;
+            return self();
+        }
+
+        /**
+         * For bfloat16 parameters: keep no float32 master copy, and store each updated parameter rounded
+         * stochastically (up or down with the chance that makes the expected value exact, as torchao's
+         * {@code bf16_stochastic_round}), so that updates smaller than half a bfloat16 unit still move the
+         * parameters on average. The random numbers are a hash of {@code seed}, the step number and the element's
+         * index: a run is bitwise reproducible for any thread count and for heap or off-heap memory. Saves the
+         * master copy's 4 bytes per parameter of memory and 8 bytes per parameter of traffic a step.
+         *
+         * <pre>{@code
+         * AdamW opt = AdamW.builder(bf16Params).stochasticRounding(42).build();
+         * }</pre>
+         */
+        public B stochasticRounding(long seed) {
+            this.stochasticSeed = seed;
+            this.stochastic = true;
+            return self();
+        }
+
+        /**
+         * Keeps the optimizer state (the moments; not a master copy) as bfloat16, 2 bytes per value instead of 4,
+         * rounded stochastically each step so that it stays unbiased: with round-to-nearest, an {@code exp_avg_sq}
+         * decaying by {@code beta2 = 0.999} changes by less than half a bfloat16 unit and would not change at all.
+         * The update uses the stored (rounded) values, as PyTorch's does when its state is bfloat16. The random
+         * numbers are a hash of {@code seed}, the step, the variable and the element's index: reproducible bit for
+         * bit for any thread count and for heap or off-heap memory.
+         *
+         * <pre>{@code
+         * AdamW opt = AdamW.builder(params).bfloat16State(7).build();   // 4 bytes of state per parameter
+         * }</pre>
+         */
+        public B bfloat16State(long seed) {
+            this.bf16State = true;
+            this.stateSeed = seed;
             return self();
         }
     }

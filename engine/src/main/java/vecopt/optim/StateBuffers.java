@@ -2,10 +2,10 @@ package vecopt.optim;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import vecopt.memory.Dtype;
 import vecopt.memory.Storage;
 import vecopt.param.ParamSet;
 import vecopt.param.Tensor;
@@ -18,11 +18,18 @@ import vecopt.param.Tensor;
  */
 final class StateBuffers implements AutoCloseable {
     private final List<String> names;
+    private final Dtype[] types;
     private final Map<Storage, Storage[]> byParams;
     private final Arena owned;
 
     StateBuffers(ParamSet params, List<String> names, Arena given) {
+        this(params, names, java.util.Collections.nCopies(names.size(), Dtype.FLOAT32), given);
+    }
+
+    /** {@code types}: each variable's element type (float32, or bfloat16 for compressed state). */
+    StateBuffers(ParamSet params, List<String> names, List<Dtype> types, Arena given) {
         this.names = List.copyOf(names);
+        this.types = types.toArray(new Dtype[0]);
         this.byParams = new IdentityHashMap<>(params.paramBuffers().size());
         this.owned = given == null && params.paramBuffers().stream().anyMatch(Storage::isNative)
                 ? Arena.ofShared() : null;
@@ -40,15 +47,17 @@ final class StateBuffers implements AutoCloseable {
             }
             MemorySegment[] slabs = new MemorySegment[names.size()];
             for (int i = 0; i < slabs.length && slab > 0; i++) {
-                slabs[i] = arena.allocate(slab * Float.BYTES, Storage.ALIGNMENT);
+                slabs[i] = arena.allocate(slab * this.types[i].bytes(), Storage.ALIGNMENT);
             }
             long at = 0;
             for (Storage p : buffers) {
                 Storage[] s = new Storage[names.size()];
                 for (int i = 0; i < s.length; i++) {
+                    final int size = this.types[i].bytes();
                     s[i] = p.isNative()
-                            ? Storage.wrap(slabs[i].asSlice(at * Float.BYTES, p.length() * Float.BYTES))
-                            : p.allocateLike(arena, p.length());
+                            ? Storage.wrap(slabs[i].asSlice(at * size, p.length() * size), this.types[i])
+                            : this.types[i] == Dtype.FLOAT32 ? p.allocateLike(arena, p.length())
+                            : heap16(p.length(), this.types[i]);
                 }
                 if (p.isNative()) {
                     at += aligned(p.length());
@@ -61,6 +70,22 @@ final class StateBuffers implements AutoCloseable {
             }
             throw e;
         }
+    }
+
+    private static Storage heap16(long length, Dtype type) {
+        if (length > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("a heap buffer holds at most 2^31-9 elements, got " + length);
+        }
+        return Storage.of(new short[(int) length], type);
+    }
+
+    /** The element type of state variable {@code name}. */
+    Dtype type(String name) {
+        int i = names.indexOf(name);
+        if (i < 0) {
+            throw new IllegalArgumentException("stateName must be one of " + names + ", got '" + name + "'");
+        }
+        return types[i];
     }
 
     /** Floats up to the next multiple of 16 (64 bytes), so every slice starts on a cache line. */
@@ -93,14 +118,15 @@ final class StateBuffers implements AutoCloseable {
         if (i < 0) {
             throw new IllegalArgumentException("stateName must be one of " + names + ", got '" + name + "'");
         }
-        return of(t.params())[i].segment().asSlice(t.offset() * Float.BYTES, t.length() * Float.BYTES).asReadOnly();
+        final int size = types[i].bytes();
+        return of(t.params())[i].segment().asSlice(t.offset() * size, t.length() * size).asReadOnly();
     }
 
     /** Sets state variable {@code name} to {@code value} over tensor {@code t}'s range (its starting value). */
     void fill(Tensor t, String name, float value) {
-        MemorySegment s = of(t.params())[names.indexOf(name)].segment();
+        Storage s = of(t.params())[names.indexOf(name)];
         for (long i = t.offset(); i < t.offset() + t.length(); i++) {
-            s.setAtIndex(ValueLayout.JAVA_FLOAT, i, value);
+            s.set(i, value);
         }
     }
 

@@ -32,6 +32,11 @@ class DelegatingKernels implements Kernels {
     }
 
     @Override
+    public double sumOfSquares(MemorySegment x, vecopt.memory.Dtype type, int length) {
+        return K.sumOfSquares(x, type, length);
+    }
+
+    @Override
     public float maxAbs(MemorySegment x, long start, int length) {
         return K.maxAbs(x, start, length);
     }

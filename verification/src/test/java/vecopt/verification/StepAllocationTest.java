@@ -13,21 +13,21 @@ import vecopt.optim.AdadeltaOptions;
 import vecopt.optim.Adagrad;
 import vecopt.optim.AdagradOptions;
 import vecopt.optim.AdamOptions;
+import vecopt.optim.AdamW;
 import vecopt.optim.Adamax;
 import vecopt.optim.Asgd;
 import vecopt.optim.AsgdOptions;
 import vecopt.optim.AdamaxOptions;
-import vecopt.optim.AdamW;
 import vecopt.optim.Lion;
+import vecopt.optim.LionOptions;
 import vecopt.optim.NAdam;
 import vecopt.optim.NAdamOptions;
-import vecopt.optim.LionOptions;
 import vecopt.optim.Optimizer;
 import vecopt.optim.RAdam;
 import vecopt.optim.RAdamOptions;
-import vecopt.optim.Rprop;
 import vecopt.optim.Rmsprop;
 import vecopt.optim.RmspropOptions;
+import vecopt.optim.Rprop;
 import vecopt.optim.Sgd;
 import vecopt.optim.SgdOptions;
 import vecopt.optim.StepReport;
@@ -108,7 +108,7 @@ class StepAllocationTest {
     private static final com.sun.management.ThreadMXBean THREADS =
             (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
 
-    private static long allocatedBySteps(Optimizer<?> opt, int steps) {
+    static long allocatedBySteps(Optimizer<?> opt, int steps) {
         return allocatedBySteps(opt, steps, null);
     }
 
@@ -141,6 +141,10 @@ class StepAllocationTest {
     private static void warmThenMeasure(Rig rig, Optimizer<?> opt, Monitor monitor) {
         rig.setParams(Rig.values(new SplittableRandom(1), rig.length, -2, 2));
         rig.setGrads(Rig.values(new SplittableRandom(2), rig.length, -6, 2));
+        warmThenMeasure(opt, monitor);
+    }
+
+    static void warmThenMeasure(Optimizer<?> opt, Monitor monitor) {
         allocatedBySteps(opt, 3000, monitor); // warm-up: interpreter and C1 code box vectors
         long deadline = System.nanoTime() + 120_000_000_000L;
         long[] last = new long[10];

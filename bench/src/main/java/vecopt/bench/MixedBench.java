@@ -1,0 +1,124 @@
+package vecopt.bench;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+import vecopt.clip.NonFinite;
+import vecopt.memory.Dtype;
+import vecopt.memory.Storage;
+import vecopt.optim.AdamOptions;
+import vecopt.optim.AdamW;
+import vecopt.optim.StepReport;
+import vecopt.param.ParamSet;
+
+/**
+ * AdamW's step under each storage mix of parameters and gradients, against the same mix's traffic in C
+ * ({@link MixedTraffic}, same run, same sizes and threads): whether the 16-bit loops turn fewer bytes into a faster
+ * step. The step is {@code opt.step(lr)} with {@code onNonFinite(PROCEED)} and no clipping (the update pass alone, as
+ * in {@link StepBench}), off-heap. Bytes per parameter, write-allocate reads of write-only streams counted:
+ * <ul>
+ *   <li>{@code fp32}: read p, g, m, v; write p, m, v: 28</li>
+ *   <li>{@code bf16-grads}: the gradient read as 2 bytes: 26</li>
+ *   <li>{@code bf16-master}: bfloat16 parameters with a float32 master: the master as p above, the 16-bit copy
+ *       written (2, and 2 read for ownership): 30</li>
+ *   <li>{@code bf16-sr}: bfloat16 parameters without a master, stochastic rounding: 2 + 2 + 2 + 16: 22</li>
+ * </ul>
+ * The fp32 row is the float32 engine the others are read against.
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Fork(value = 2, jvmArgsAppend = BenchMain.FORK_HEAP)
+@Warmup(iterations = 3, time = 2)
+@Measurement(iterations = 5, time = 2)
+public class MixedBench {
+    @Param({"32768", "1048576", "67108864"})
+    public int size;
+
+    @Param({"1", "2"})
+    public int threads;
+
+    @Param({"fp32", "bf16-grads", "bf16-master", "bf16-sr"})
+    public String storage;
+
+    private Arena arena;
+    private AdamW opt;
+    private MemorySegment p32, p16, g32, g16, m, v;
+    private int mode;
+
+    /** Bytes per parameter of each mix, as above. */
+    static int bytes(String storage) {
+        return switch (storage) {
+            case "fp32" -> 28;
+            case "bf16-grads" -> 26;
+            case "bf16-master" -> 30;
+            case "bf16-sr" -> 22;
+            default -> throw new IllegalArgumentException("storage must be fp32, bf16-grads, bf16-master or bf16-sr, got "
+                    + storage);
+        };
+    }
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        bytes(storage);
+        arena = Arena.ofShared();
+        Dtype pt = storage.equals("fp32") || storage.equals("bf16-grads") ? Dtype.FLOAT32 : Dtype.BFLOAT16;
+        Dtype gt = storage.equals("fp32") ? Dtype.FLOAT32 : Dtype.BFLOAT16;
+        Storage p = Storage.allocate(arena, size, pt), g = Storage.allocate(arena, size, gt);
+        SplittableRandom rnd = new SplittableRandom(1);
+        for (long i = 0; i < size; i++) {
+            p.set(i, (float) rnd.nextDouble(-1, 1));
+            g.set(i, (float) rnd.nextDouble(-1e-3, 1e-3));
+        }
+        AdamW.Builder b = AdamW.builder(ParamSet.builder().add("w", p, g, 0, size).build())
+                .options(AdamOptions.ADAMW_DEFAULTS).onNonFinite(NonFinite.PROCEED).threads(threads);
+        opt = (storage.equals("bf16-sr") ? b.stochasticRounding(1) : b).build();
+        mode = switch (storage) {
+            case "fp32" -> 0;
+            case "bf16-grads" -> 1;
+            case "bf16-master" -> 2;
+            default -> 3;
+        };
+        if (NativeKernels.available()) { // the traffic's own buffers, as the mix lays them out
+            p32 = mode == 3 ? MemorySegment.NULL : arena.allocate(4L * size, 64);
+            p16 = mode >= 2 ? arena.allocate(2L * size, 64) : MemorySegment.NULL;
+            g32 = mode == 0 ? arena.allocate(4L * size, 64) : MemorySegment.NULL;
+            g16 = mode >= 1 ? arena.allocate(2L * size, 64) : MemorySegment.NULL;
+            m = arena.allocate(4L * size, 64);
+            v = arena.allocate(4L * size, 64);
+            NativeKernels.setThreads(threads);
+        }
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        opt.close();
+        arena.close();
+    }
+
+    /** The engine's step: its report is returned, so the step cannot be optimized away. */
+    @Benchmark
+    public StepReport step() {
+        return opt.step(1e-3);
+    }
+
+    /** The same mix's traffic in C: this configuration's ceiling ({@code peer}: skipped, with why, without C). */
+    @Benchmark
+    public void traffic(NativePeer peer) {
+        MixedTraffic.run(p32, p16, g32, g16, m, v, size, mode);
+    }
+}

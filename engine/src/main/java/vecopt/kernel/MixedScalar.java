@@ -1,0 +1,170 @@
+package vecopt.kernel;
+
+import static vecopt.kernel.ScalarKernels.F;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import vecopt.memory.BFloat16;
+import vecopt.memory.Float16;
+
+/**
+ * The scalar loops for parameters and gradients stored as 16-bit floats: the scalar kernels' formulas with each load
+ * widened and each parameter store rounded ({@link BFloat16}, {@link Float16}), element by element. They run where
+ * the Vector API is not used, for chunks shorter than a vector, and for the tails of the 16-bit sums; the generated
+ * {@link MixedPanama} loops are bitwise equal to them.
+ *
+ * <p>Types are {@code Dtype} ordinals: 0 float32, 1 bfloat16, 2 float16.
+ */
+final class MixedScalar {
+    static final ValueLayout.OfShort S = ValueLayout.JAVA_SHORT_UNALIGNED;
+
+    private MixedScalar() {
+    }
+
+    /** Element {@code i} of {@code x}, stored as {@code type}, widened exactly. */
+    static float load(MemorySegment x, int type, int i) {
+        return switch (type) {
+            case 0 -> x.get(F, (long) i * Float.BYTES);
+            case 1 -> BFloat16.widen(x.get(S, (long) i * Short.BYTES));
+            default -> Float16.widen(x.get(S, (long) i * Short.BYTES));
+        };
+    }
+
+    /** Stores {@code value} at element {@code i} of {@code x}, rounded to {@code type} (nearest even). */
+    static void store(MemorySegment x, int type, int i, float value) {
+        switch (type) {
+            case 0 -> x.set(F, (long) i * Float.BYTES, value);
+            case 1 -> x.set(S, (long) i * Short.BYTES, BFloat16.round(value));
+            default -> x.set(S, (long) i * Short.BYTES, Float16.round(value));
+        }
+    }
+
+    /**
+     * Adam / AdamW / AMSGrad over elements {@code [from, to)} of a chunk with 16-bit gradients or parameters:
+     * {@code ScalarKernels.adamRange}'s float operations, reading the float32 master copy (the last state buffer)
+     * where the parameters are 16-bit and storing the new value there and, rounded, into the parameters.
+     */
+    static void adamRange(Chunk c, AdamStep k, int from, int to) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1];
+        final MemorySegment xs = k.amsgrad ? c.state[2] : null;
+        final int gt = c.gradType, pt = c.paramType;
+        final boolean narrowState = c.stateType == 1;
+        final MemorySegment master = pt == 0 || pt == 3 ? ps : c.state[c.state.length - 1];
+        final int key = k.roundingKey, first = (int) c.start;
+        final int keyM = k.stateKeys[0], keyV = k.stateKeys[1], keyX = k.stateKeys[2];
+        final float b1 = k.beta1, c1 = k.oneMinusBeta1, b2 = k.beta2, c2 = k.oneMinusBeta2;
+        final float eps = k.eps, decay = k.decay, l2 = k.l2, negStep = k.negStepSize, invBc2 = k.invSqrtBc2;
+        final float scale = k.gradScale;
+        final boolean useL2 = k.useL2, ams = k.amsgrad;
+        for (int i = from; i < to; i++) {
+            final long off = (long) i * Float.BYTES, off2 = (long) i * Short.BYTES;
+            float p = pt == 3 ? BFloat16.widen(ps.get(S, off2)) : master.get(F, off);
+            float g = load(gs, gt, i) * scale;
+            if (useL2) {
+                g = Math.fma(p, l2, g);
+            }
+            float m, v;
+            if (narrowState) { // bfloat16 state, rounded stochastically; the update uses the stored values
+                short mb = roundStochastically(Math.fma(BFloat16.widen(ms.get(S, off2)), b1, g * c1), keyM, first + i);
+                short vb = roundStochastically(Math.fma(BFloat16.widen(vs.get(S, off2)), b2, (g * c2) * g), keyV,
+                        first + i);
+                ms.set(S, off2, mb);
+                vs.set(S, off2, vb);
+                m = BFloat16.widen(mb);
+                v = BFloat16.widen(vb);
+                if (ams) {
+                    short xb = roundStochastically(Math.max(BFloat16.widen(xs.get(S, off2)), v), keyX, first + i);
+                    xs.set(S, off2, xb);
+                    v = BFloat16.widen(xb);
+                }
+            } else {
+                m = Math.fma(ms.get(F, off), b1, g * c1);
+                v = Math.fma(vs.get(F, off), b2, (g * c2) * g);
+                ms.set(F, off, m);
+                vs.set(F, off, v);
+                if (ams) {
+                    v = Math.max(xs.get(F, off), v);
+                    xs.set(F, off, v);
+                }
+            }
+            float denom = Math.fma((float) Math.sqrt(v), invBc2, eps);
+            float pNew = Math.fma(m / denom, negStep, p * decay);
+            if (pt == 3) {
+                ps.set(S, off2, roundStochastically(pNew, key, first + i));
+            } else {
+                master.set(F, off, pNew);
+                if (pt != 0) {
+                    store(ps, pt, i, pNew);
+                }
+            }
+        }
+    }
+
+    /**
+     * {@code x} rounded to bfloat16 stochastically, as torchao's {@code _fp32_to_bf16_sr} does: toward zero, then
+     * one unit away from zero when a 16-bit random number is below the 16 dropped bits, so the expected result is
+     * {@code x} (the chance of rounding up is the dropped fraction). NaN becomes {@link BFloat16#NAN}, as in
+     * {@link BFloat16#round}. The random number is a hash of the step's key and the element's index in its buffer
+     * (murmur3's 32-bit finalizer over {@code index * 0x9E3779B9 + key}), so a step's result does not depend on how
+     * the buffer is cut into chunks, on threads, or on heap or off-heap memory.
+     */
+    static short roundStochastically(float x, int key, int index) {
+        int h = index * 0x9E3779B9 + key;
+        h = (h ^ (h >>> 16)) * 0x85EBCA6B;
+        h = (h ^ (h >>> 13)) * 0xC2B2AE35;
+        h = (h ^ (h >>> 16)) & 0xFFFF;
+        if (x != x) {
+            return BFloat16.NAN;
+        }
+        int bits = Float.floatToRawIntBits(x);
+        int r = (bits & 0xFFFF0000) + (h < (bits & 0xFFFF) ? 0x10000 : 0);
+        return (short) (r >>> 16);
+    }
+
+    /**
+     * The rounding key of step {@code t} for seed {@code seed}: both mixed into 32 bits (SplitMix64's finalizer), so
+     * that consecutive steps and seeds draw unrelated numbers.
+     */
+    static int roundingKey(long seed, long t) {
+        return mixKey(seed, t);
+    }
+
+    /** The rounding key of state variable {@code variable} (0 exp_avg, 1 exp_avg_sq, 2 max_exp_avg_sq) at step t. */
+    static int stateKey(long seed, long t, int variable) {
+        return mixKey(seed + 0x5851F42D4C957F2DL * (variable + 1), t);
+    }
+
+    private static int mixKey(long seed, long t) {
+        long z = seed + t * 0x9E3779B97F4A7C15L;
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return (int) (z ^ (z >>> 31));
+    }
+
+    /** Sum of squares of elements {@code [from, to)} of {@code x} stored as {@code type}, in double, in order. */
+    static double sumOfSquaresRange(MemorySegment x, int type, int from, int to) {
+        double sum = 0;
+        for (int i = from; i < to; i++) {
+            double v = load(x, type, i);
+            sum += v * v;
+        }
+        return sum;
+    }
+
+    /** Sum of squares of the elements {@code [0, length)} of {@code x} stored as {@code type}. */
+    static double sumOfSquares(MemorySegment x, int type, int length) {
+        return sumOfSquaresRange(x, type, 0, length);
+    }
+
+    static void widenRange(MemorySegment src, int type, MemorySegment dst, int from, int to) {
+        for (int i = from; i < to; i++) {
+            dst.set(F, (long) i * Float.BYTES, load(src, type, i));
+        }
+    }
+
+    static void narrowRange(MemorySegment src, MemorySegment dst, int type, int from, int to) {
+        for (int i = from; i < to; i++) {
+            store(dst, type, i, src.get(F, (long) i * Float.BYTES));
+        }
+    }
+}

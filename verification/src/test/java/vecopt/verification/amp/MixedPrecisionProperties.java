@@ -1,0 +1,256 @@
+package vecopt.verification.amp;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.SplittableRandom;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Combinators;
+import net.jqwik.api.Example;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import net.jqwik.api.Tuple;
+import vecopt.kernel.KernelProvider;
+import vecopt.memory.BFloat16;
+import vecopt.memory.Dtype;
+import vecopt.memory.Storage;
+import vecopt.optim.Adagrad;
+import vecopt.optim.Adam;
+import vecopt.optim.AdamOptions;
+import vecopt.optim.AdamW;
+import vecopt.optim.Optimizer;
+import vecopt.optim.StepReport;
+import vecopt.param.ParamSet;
+import vecopt.reference.StochasticRounding;
+
+/**
+ * Parameters and gradients stored as bfloat16 or float16, held to identities with the float32 engine (itself held to
+ * the reference by {@code OptimizerVsReferenceProperties}), bit for bit:
+ * <ul>
+ *   <li>16-bit gradients: the step is the float32 step fed the same gradients widened to float32 (widening is
+ *       exact, and the kernels then perform the same float operations) - parameters, state, gradient norm and
+ *       clipping coefficient;</li>
+ *   <li>16-bit parameters: the float32 master copy is the float32 step's parameters, and the parameter buffer holds
+ *       the master rounded to nearest even ({@link Dtype#roundTrip});</li>
+ *   <li>bfloat16 parameters with stochastic rounding (no master copy): the parameters are the float32 step's, from
+ *       the same values widened, rounded by the reference's {@link StochasticRounding} with the step's key and each
+ *       element's index in its buffer;</li>
+ * </ul>
+ * for every storage mix, AdamW/Adam/AMSGrad, clipping, heap and off-heap, 1 to 3 threads, SIMD and scalar kernels,
+ * lengths around the vector width and across chunks (the twin runs the same kernels, SIMD or scalar: their
+ * reductions agree to rounding, not to the bit, and the norm decides the clipping). The gradients are never written, and guard elements around the
+ * tensor never change.
+ */
+class MixedPrecisionProperties {
+    static final int LANES = KernelProvider.kernels().lanes();
+    static final int GUARD = 7;
+    static final Dtype[] TYPES = Dtype.values();
+
+    record Case(Dtype gradType, Dtype paramType, boolean stochastic, boolean decoupled, boolean amsgrad, double weightDecay,
+                boolean clip, int length, int offset, boolean offHeap, int threads, boolean vectorized, int steps,
+                double lr, int gradExp, long seed) {
+    }
+
+    @Property(tries = 120)
+    void sixteenBitStorageIsTheFloat32StepOnTheSameValues(@ForAll("cases") Case k) {
+        SplittableRandom rnd = new SplittableRandom(k.seed());
+        int total = k.offset() + k.length() + GUARD;
+        try (Arena arena = Arena.ofShared()) {
+            Storage p16 = storage(arena, k.offHeap(), k.paramType(), total);
+            Storage g16 = storage(arena, k.offHeap(), k.gradType(), total);
+            Storage p32 = storage(arena, k.offHeap(), Dtype.FLOAT32, total);
+            Storage g32 = storage(arena, k.offHeap(), Dtype.FLOAT32, total);
+            for (int i = 0; i < total; i++) { // guards (1152 and -99 are exact in every type) and initial parameters: the float32 twin holds the same values
+                float p = i >= k.offset() && i < k.offset() + k.length()
+                        ? (float) (rnd.nextDouble(-1, 1) * Math.scalb(1.0, rnd.nextInt(-8, 3))) : 1152f;
+                p16.set(i, p);
+                p32.set(i, p16.get(i));
+                g16.set(i, -99f);
+                g32.set(i, -99f);
+            }
+            ParamSet mixed = ParamSet.builder().add("w", p16, g16, k.offset(), k.length()).build();
+            ParamSet twin = ParamSet.builder().add("w", p32, g32, k.offset(), k.length()).build();
+            AdamOptions o = new AdamOptions(0.9, 0.999, 1e-8, k.weightDecay(), k.amsgrad(), 1.0, false);
+            try (Optimizer<?> a = build(mixed, k, o, k.threads(), k.vectorized());
+                 Optimizer<?> b = build(twin, k, o, 1, k.vectorized())) {
+                for (int t = 1; t <= k.steps(); t++) {
+                    for (int i = 0; i < total && k.stochastic(); i++) { // the twin starts from the rounded values
+                        p32.set(i, p16.get(i));
+                    }
+                    for (int i = k.offset(); i < k.offset() + k.length(); i++) {
+                        g16.set(i, (float) (rnd.nextGaussian() * Math.scalb(1.0, k.gradExp())));
+                        g32.set(i, g16.get(i));
+                    }
+                    float[] gradsBefore = raw(g16);
+                    StepReport ra = a.step(k.lr());
+                    StepReport rb = b.step(k.lr());
+                    String at = k + ", step " + t;
+                    assertEquals(rb.gradNorm(), ra.gradNorm(), 0.0, "gradNorm, " + at);
+                    assertEquals(rb.clipCoef(), ra.clipCoef(), 0.0, "clipCoef, " + at);
+                    assertEquals(rb.skipped(), ra.skipped(), "skipped, " + at);
+                    for (String name : b.stateNames()) {
+                        assertBits(name, at, raw(b.state("w", name)), raw(a.state("w", name)));
+                    }
+                    float[] expected = p32.toArray(k.offset(), k.length());
+                    if (k.stochastic()) {
+                        int key = StochasticRounding.key(k.seed(), t);
+                        for (int i = 0; i < expected.length; i++) {
+                            int r = StochasticRounding.random(key, k.offset() + i);
+                            expected[i] = BFloat16.widen((short) StochasticRounding.bfloat16(expected[i], r));
+                        }
+                        assertEquals(b.stateNames(), a.stateNames(), "no master copy, " + at);
+                    } else if (k.paramType() != Dtype.FLOAT32) {
+                        assertBits(Optimizer.MASTER, at, expected, raw(a.state("w", Optimizer.MASTER)));
+                        for (int i = 0; i < expected.length; i++) {
+                            expected[i] = k.paramType().roundTrip(expected[i]);
+                        }
+                    }
+                    assertBits("params", at, expected, p16.toArray(k.offset(), k.length()));
+                    assertBits("grads (unchanged)", at, gradsBefore, raw(g16));
+                    for (int i = 0; i < total; i++) {
+                        if (i < k.offset() || i >= k.offset() + k.length()) {
+                            assertEquals(1152f, p16.get(i), "param guard " + i + ", " + at);
+                            assertEquals(-99f, g16.get(i), "grad guard " + i + ", " + at);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Stochastic rounding is unbiased: over N keys the mean of the rounded values of x is x within 6 standard
+     * deviations of the mean. Each result is x's lower neighbour or the upper one (a unit u apart), the upper with
+     * chance p = dropped / 2^16, so x = lower + p u exactly and the mean of N draws has standard deviation
+     * u sqrt(p (1 - p) / N); 6 of them are exceeded with chance 2e-9 for truly random numbers (a hash that failed to
+     * spread would miss by far more). The mean is accumulated in double, exactly enough (N u-sized terms).
+     */
+    @Property(tries = 200)
+    void stochasticRoundingIsUnbiased(@ForAll("roundable") float x, @ForAll long index) {
+        final int n = 4096;
+        int bits = Float.floatToRawIntBits(x);
+        double lower = BFloat16.widen((short) (bits >>> 16));
+        double unit = Math.abs(BFloat16.widen((short) ((bits >>> 16) + 1)) - lower);
+        double p = (bits & 0xFFFF) / 65536.0;
+        double sum = 0;
+        for (int s = 0; s < n; s++) {
+            int r = StochasticRounding.random(StochasticRounding.key(s, 1), index);
+            sum += BFloat16.widen((short) StochasticRounding.bfloat16(x, r));
+        }
+        double mean = sum / n;
+        double bound = 6 * unit * Math.sqrt(p * (1 - p) / n);
+        assertTrue(Math.abs(mean - x) <= bound, "mean " + mean + " of " + Float.toHexString(x) + " is "
+                + Math.abs(mean - x) / unit + " units away, bound " + bound / unit);
+    }
+
+    /** Finite floats below bfloat16's largest finite value (whose upper neighbour is infinity). */
+    @Provide
+    Arbitrary<Float> roundable() {
+        return Arbitraries.integers().between(0, 0x7F7EFFFF).map(Float::intBitsToFloat)
+                .flatMap(f -> Arbitraries.of(f, -f));
+    }
+
+    @Example
+    void stochasticRoundingNeedsBFloat16Parameters() {
+        ParamSet set = ParamSet.builder().add("w", Storage.of(new short[8], Dtype.FLOAT16), Storage.of(new float[8]),
+                0, 8).build();
+        var e = assertThrows(IllegalArgumentException.class, () -> AdamW.builder(set).stochasticRounding(1).build());
+        assertTrue(e.getMessage().contains("stochasticRounding") && e.getMessage().contains("float16"),
+                e.getMessage());
+    }
+
+    @Example
+    void optimizersWithoutSixteenBitLoopsRefuseItNamingTheTensor() {
+        Storage p = Storage.of(new short[8], Dtype.BFLOAT16);
+        Storage g = Storage.of(new float[8]);
+        ParamSet set = ParamSet.builder().add("emb", p, g, 0, 8).build();
+        var e = assertThrows(IllegalArgumentException.class, () -> Adagrad.builder(set).build());
+        assertTrue(e.getMessage().contains("'emb'") && e.getMessage().contains("bfloat16"), e.getMessage());
+        var t = assertThrows(IllegalArgumentException.class, () -> AdamW.builder(set).trackNorms(true).build());
+        assertTrue(t.getMessage().contains("trackNorms") && t.getMessage().contains("'emb'"), t.getMessage());
+    }
+
+    @Example
+    void oneOptimizerTakesOneParameterType() {
+        ParamSet set = ParamSet.builder()
+                .add("a", Storage.of(new float[4]), Storage.of(new float[4]), 0, 4)
+                .add("b", Storage.of(new short[4], Dtype.FLOAT16), Storage.of(new float[4]), 0, 4)
+                .build();
+        var e = assertThrows(IllegalArgumentException.class, () -> AdamW.builder(set).build());
+        assertTrue(e.getMessage().contains("float32 for 'a'") && e.getMessage().contains("float16 for 'b'"),
+                e.getMessage());
+    }
+
+    private static Optimizer<?> build(ParamSet set, Case k, AdamOptions o, int threads, boolean vectorized) {
+        // clipping at half the expected norm of the gaussian gradients: most steps clip
+        double maxNorm = k.clip() ? 0.5 * Math.scalb(1.0, k.gradExp()) * Math.sqrt(Math.max(1, k.length())) : 0;
+        boolean sr = k.stochastic() && set.tensors().get(0).params().dtype() == Dtype.BFLOAT16;
+        if (k.decoupled()) {
+            AdamW.Builder b = AdamW.builder(set).options(o).threads(threads).vectorized(vectorized);
+            b = k.clip() ? b.clipGradNorm(maxNorm) : b;
+            return (sr ? b.stochasticRounding(k.seed()) : b).build();
+        }
+        Adam.Builder b = Adam.builder(set).options(o).threads(threads).vectorized(vectorized);
+        b = k.clip() ? b.clipGradNorm(maxNorm) : b;
+        return (sr ? b.stochasticRounding(k.seed()) : b).build();
+    }
+
+    private static Storage storage(Arena arena, boolean offHeap, Dtype type, int n) {
+        if (offHeap) {
+            return Storage.allocate(arena, n, type);
+        }
+        return type == Dtype.FLOAT32 ? Storage.of(new float[n]) : Storage.of(new short[n], type);
+    }
+
+    /** Every element of a buffer as float32 values (16-bit ones widened, exactly). */
+    private static float[] raw(Storage s) {
+        return s.toArray(0, (int) s.length());
+    }
+
+    private static float[] raw(MemorySegment s) {
+        return s.toArray(ValueLayout.JAVA_FLOAT);
+    }
+
+    private static void assertBits(String what, String at, float[] expected, float[] actual) {
+        assertEquals(expected.length, actual.length, what + " length, " + at);
+        for (int i = 0; i < expected.length; i++) {
+            if (Float.floatToRawIntBits(expected[i]) != Float.floatToRawIntBits(actual[i])) {
+                throw new AssertionError(what + " element " + i + ": expected " + expected[i] + " ("
+                        + Integer.toHexString(Float.floatToRawIntBits(expected[i])) + "), got " + actual[i] + " ("
+                        + Integer.toHexString(Float.floatToRawIntBits(actual[i])) + "), " + at);
+            }
+        }
+    }
+
+    @Provide
+    Arbitrary<Case> cases() {
+        Arbitrary<Dtype> types = Arbitraries.of(TYPES);
+        Arbitrary<Tuple.Tuple2<Dtype, Dtype>> mix = Combinators.combine(types, types).as(Tuple::of)
+                .filter(t -> t.get1() != Dtype.FLOAT32 || t.get2() != Dtype.FLOAT32);
+        Arbitrary<Integer> lengths = Arbitraries.frequencyOf(
+                Tuple.of(2, Arbitraries.of(0, 1, LANES - 1, LANES, LANES + 1, 2 * LANES + 3, 1021)),
+                Tuple.of(2, Arbitraries.integers().between(0, 3000)),
+                Tuple.of(1, Arbitraries.integers().between(40_000, 70_000))); // several chunks of the grid
+        Arbitrary<Double> wd = Arbitraries.frequencyOf(Tuple.of(1, Arbitraries.just(0.0)),
+                Tuple.of(2, Arbitraries.doubles().between(1e-4, 0.3).ofScale(6)));
+        Arbitrary<Double> lr = Arbitraries.doubles().between(-5, -1).ofScale(4).map(e -> Math.pow(10, e));
+        return Combinators.combine(
+                Combinators.combine(mix, Arbitraries.of(true, false), Arbitraries.of(false, true), wd,
+                        Arbitraries.of(false, true)).as(Tuple::of),
+                Combinators.combine(lengths, Arbitraries.integers().between(0, 9), Arbitraries.of(false, true),
+                        Arbitraries.integers().between(1, 3), Arbitraries.frequencyOf(Tuple.of(3, Arbitraries.just(true)),
+                                Tuple.of(1, Arbitraries.just(false))), Arbitraries.integers().between(1, 3))
+                        .as(Tuple::of),
+                lr, Arbitraries.integers().between(-30, 8), Arbitraries.longs())
+                .as((a, b, r, e, seed) -> new Case(a.get1().get1(), a.get1().get2(),
+                        a.get1().get2() == Dtype.BFLOAT16 && (seed & 3) == 0, // stochastic rounding: a quarter of bf16
+                        a.get2(), a.get3(), a.get4(), a.get5(), b.get1(), b.get2(), b.get3(), b.get4(), b.get5(),
+                        b.get6(), r, e, seed));
+    }
+}
