@@ -531,3 +531,18 @@ void vo_mix_traffic(float *p32, uint16_t *p16, const float *g32, const uint16_t 
     SPLIT(n, mix_range(p32 ? p32 + lo : 0, p16 ? p16 + lo : 0, g32 ? g32 + lo : 0, g16 ? g16 + lo : 0, m + lo,
                        v + lo, hi - lo, mode));
 }
+
+static void mix16_range(uint16_t *restrict p, const uint16_t *restrict g, uint16_t *restrict m, uint16_t *restrict v,
+                        int64_t n) {
+    for (int64_t i = 0; i < n; i++) {
+        float gi = bf16_widen(g[i]);
+        p[i] = bf16_trunc(bf16_widen(p[i]) + gi);
+        m[i] = bf16_trunc(bf16_widen(m[i]) + gi);
+        v[i] = bf16_trunc(bf16_widen(v[i]) + gi);
+    }
+}
+
+/* Mode 4, everything bfloat16: read p16 g16 m16 v16, write p16 m16 v16 (14 bytes per element). */
+void vo_mix_traffic16(uint16_t *p, const uint16_t *g, uint16_t *m, uint16_t *v, int64_t n) {
+    SPLIT(n, mix16_range(p + lo, g + lo, m + lo, v + lo, hi - lo));
+}

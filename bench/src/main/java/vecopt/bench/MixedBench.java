@@ -36,6 +36,7 @@ import vecopt.param.ParamSet;
  *   <li>{@code bf16-master}: bfloat16 parameters with a float32 master: the master as p above, the 16-bit copy
  *       written (2, and 2 read for ownership): 30</li>
  *   <li>{@code bf16-sr}: bfloat16 parameters without a master, stochastic rounding: 2 + 2 + 2 + 16: 22</li>
+ *   <li>{@code bf16-all}: that and bfloat16 state ({@code bfloat16State}): p, g, m, v as 2 bytes: 14</li>
  * </ul>
  * The fp32 row is the float32 engine the others are read against.
  */
@@ -52,7 +53,7 @@ public class MixedBench {
     @Param({"1", "2"})
     public int threads;
 
-    @Param({"fp32", "bf16-grads", "bf16-master", "bf16-sr"})
+    @Param({"fp32", "bf16-grads", "bf16-master", "bf16-sr", "bf16-all"})
     public String storage;
 
     private Arena arena;
@@ -67,8 +68,9 @@ public class MixedBench {
             case "bf16-grads" -> 26;
             case "bf16-master" -> 30;
             case "bf16-sr" -> 22;
-            default -> throw new IllegalArgumentException("storage must be fp32, bf16-grads, bf16-master or bf16-sr, got "
-                    + storage);
+            case "bf16-all" -> 14;
+            default -> throw new IllegalArgumentException("storage must be fp32, bf16-grads, bf16-master, bf16-sr or"
+                    + " bf16-all, got " + storage);
         };
     }
 
@@ -86,20 +88,22 @@ public class MixedBench {
         }
         AdamW.Builder b = AdamW.builder(ParamSet.builder().add("w", p, g, 0, size).build())
                 .options(AdamOptions.ADAMW_DEFAULTS).onNonFinite(NonFinite.PROCEED).threads(threads);
-        opt = (storage.equals("bf16-sr") ? b.stochasticRounding(1) : b).build();
+        b = storage.equals("bf16-all") ? b.bfloat16State(2) : b;
+        opt = (storage.equals("bf16-sr") || storage.equals("bf16-all") ? b.stochasticRounding(1) : b).build();
         mode = switch (storage) {
             case "fp32" -> 0;
             case "bf16-grads" -> 1;
             case "bf16-master" -> 2;
-            default -> 3;
+            case "bf16-sr" -> 3;
+            default -> 4;
         };
         if (NativeKernels.available()) { // the traffic's own buffers, as the mix lays them out
             p32 = mode == 3 ? MemorySegment.NULL : arena.allocate(4L * size, 64);
             p16 = mode >= 2 ? arena.allocate(2L * size, 64) : MemorySegment.NULL;
             g32 = mode == 0 ? arena.allocate(4L * size, 64) : MemorySegment.NULL;
             g16 = mode >= 1 ? arena.allocate(2L * size, 64) : MemorySegment.NULL;
-            m = arena.allocate(4L * size, 64);
-            v = arena.allocate(4L * size, 64);
+            m = arena.allocate((mode == 4 ? 2L : 4L) * size, 64);
+            v = arena.allocate((mode == 4 ? 2L : 4L) * size, 64);
             NativeKernels.setThreads(threads);
         }
     }

@@ -16,20 +16,24 @@ import java.nio.file.Path;
  * The native peer's {@code vo_mix_traffic}: the memory traffic of AdamW under each storage mix, with next to no
  * arithmetic, in C on OpenMP threads - each mix's own ceiling ({@link MixedBench}). Modes, by bytes per parameter:
  * 0 float32 (28), 1 bfloat16 gradients (26), 2 bfloat16 parameters with a float32 master (30: 28 and the
- * write-allocate read of the 16-bit copy, which is only written), 3 bfloat16 parameters without a master (22).
+ * write-allocate read of the 16-bit copy, which is only written), 3 bfloat16 parameters without a master (22),
+ * 4 everything bfloat16, state too (14).
  */
 final class MixedTraffic {
-    private static final MethodHandle MIX;
+    private static final MethodHandle MIX, MIX16;
 
     static {
-        MethodHandle h = null;
+        MethodHandle h = null, h16 = null;
         if (NativeKernels.available()) {
             SymbolLookup lookup = SymbolLookup.libraryLookup(Path.of(NativeKernels.library()), Arena.global());
             h = Linker.nativeLinker().downcallHandle(lookup.findOrThrow("vo_mix_traffic"), FunctionDescriptor.ofVoid(
                     ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT),
                     Linker.Option.critical(true));
+            h16 = Linker.nativeLinker().downcallHandle(lookup.findOrThrow("vo_mix_traffic16"),
+                    FunctionDescriptor.ofVoid(ADDRESS, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG), Linker.Option.critical(true));
         }
         MIX = h;
+        MIX16 = h16;
     }
 
     private MixedTraffic() {
@@ -39,6 +43,10 @@ final class MixedTraffic {
     static void run(MemorySegment p32, MemorySegment p16, MemorySegment g32, MemorySegment g16, MemorySegment m,
                     MemorySegment v, long n, int mode) {
         try {
+            if (mode == 4) {
+                MIX16.invokeExact(p16, g16, m, v, n);
+                return;
+            }
             MIX.invokeExact(p32, p16, g32, g16, m, v, n, mode);
         } catch (Throwable t) {
             throw t instanceof RuntimeException e ? e : new IllegalStateException(t);
