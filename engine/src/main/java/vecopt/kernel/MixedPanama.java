@@ -155,20 +155,14 @@ final class MixedPanama {
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector mRaw = m0.fma(b1, g.mul(c1));
             FloatVector vRaw = v0.fma(b2, g.mul(c2).mul(g));
-            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM).lanewise(VectorOperators.LSHR, 16);
             IntVector mRawRB = mRaw.reinterpretAsInts();
             IntVector mRawRN = mRawRB.and(0xFFFF0000)
                     .add(0x10000, mRawRH.compare(VectorOperators.LT, mRawRB.and(0xFFFF)))
                     .lanewise(VectorOperators.LSHR, 16)
                     .blend(0x7FC0, mRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
             ((ShortVector) mRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
-            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV).lanewise(VectorOperators.LSHR, 16);
             IntVector vRawRB = vRaw.reinterpretAsInts();
             IntVector vRawRN = vRawRB.and(0xFFFF0000)
                     .add(0x10000, vRawRH.compare(VectorOperators.LT, vRawRB.and(0xFFFF)))
@@ -243,20 +237,14 @@ final class MixedPanama {
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector mRaw = m0.fma(b1, g.mul(c1));
             FloatVector vRaw = v0.fma(b2, g.mul(c2).mul(g));
-            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM).lanewise(VectorOperators.LSHR, 16);
             IntVector mRawRB = mRaw.reinterpretAsInts();
             IntVector mRawRN = mRawRB.and(0xFFFF0000)
                     .add(0x10000, mRawRH.compare(VectorOperators.LT, mRawRB.and(0xFFFF)))
                     .lanewise(VectorOperators.LSHR, 16)
                     .blend(0x7FC0, mRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
             ((ShortVector) mRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
-            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV).lanewise(VectorOperators.LSHR, 16);
             IntVector vRawRB = vRaw.reinterpretAsInts();
             IntVector vRawRN = vRawRB.and(0xFFFF0000)
                     .add(0x10000, vRawRH.compare(VectorOperators.LT, vRawRB.and(0xFFFF)))
@@ -342,20 +330,14 @@ final class MixedPanama {
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector mRaw = m0.fma(b1, g.mul(c1));
             FloatVector vRaw = v0.fma(b2, g.mul(c2).mul(g));
-            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM).lanewise(VectorOperators.LSHR, 16);
             IntVector mRawRB = mRaw.reinterpretAsInts();
             IntVector mRawRN = mRawRB.and(0xFFFF0000)
                     .add(0x10000, mRawRH.compare(VectorOperators.LT, mRawRB.and(0xFFFF)))
                     .lanewise(VectorOperators.LSHR, 16)
                     .blend(0x7FC0, mRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
             ((ShortVector) mRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
-            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV).lanewise(VectorOperators.LSHR, 16);
             IntVector vRawRB = vRaw.reinterpretAsInts();
             IntVector vRawRN = vRawRB.and(0xFFFF0000)
                     .add(0x10000, vRawRH.compare(VectorOperators.LT, vRawRB.and(0xFFFF)))
@@ -409,10 +391,7 @@ final class MixedPanama {
             v.intoMemorySegment(vs, o4, ORDER);
             FloatVector denom = v.lanewise(VectorOperators.SQRT).fma(invBc2, eps);
             FloatVector pNew = m.div(denom).fma(negStep, p.mul(decay));
-            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key);
-            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
             IntVector pNewRB = pNew.reinterpretAsInts();
             IntVector pNewRN = pNewRB.and(0xFFFF0000)
                     .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
@@ -451,20 +430,14 @@ final class MixedPanama {
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector mRaw = m0.fma(b1, g.mul(c1));
             FloatVector vRaw = v0.fma(b2, g.mul(c2).mul(g));
-            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM).lanewise(VectorOperators.LSHR, 16);
             IntVector mRawRB = mRaw.reinterpretAsInts();
             IntVector mRawRN = mRawRB.and(0xFFFF0000)
                     .add(0x10000, mRawRH.compare(VectorOperators.LT, mRawRB.and(0xFFFF)))
                     .lanewise(VectorOperators.LSHR, 16)
                     .blend(0x7FC0, mRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
             ((ShortVector) mRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
-            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV).lanewise(VectorOperators.LSHR, 16);
             IntVector vRawRB = vRaw.reinterpretAsInts();
             IntVector vRawRN = vRawRB.and(0xFFFF0000)
                     .add(0x10000, vRawRH.compare(VectorOperators.LT, vRawRB.and(0xFFFF)))
@@ -475,10 +448,7 @@ final class MixedPanama {
             FloatVector v = vRawRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector denom = v.lanewise(VectorOperators.SQRT).fma(invBc2, eps);
             FloatVector pNew = m.div(denom).fma(negStep, p.mul(decay));
-            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key);
-            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
             IntVector pNewRB = pNew.reinterpretAsInts();
             IntVector pNewRN = pNewRB.and(0xFFFF0000)
                     .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
@@ -559,20 +529,14 @@ final class MixedPanama {
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector mRaw = m0.fma(b1, g.mul(c1));
             FloatVector vRaw = v0.fma(b2, g.mul(c2).mul(g));
-            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM).lanewise(VectorOperators.LSHR, 16);
             IntVector mRawRB = mRaw.reinterpretAsInts();
             IntVector mRawRN = mRawRB.and(0xFFFF0000)
                     .add(0x10000, mRawRH.compare(VectorOperators.LT, mRawRB.and(0xFFFF)))
                     .lanewise(VectorOperators.LSHR, 16)
                     .blend(0x7FC0, mRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
             ((ShortVector) mRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
-            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV).lanewise(VectorOperators.LSHR, 16);
             IntVector vRawRB = vRaw.reinterpretAsInts();
             IntVector vRawRN = vRawRB.and(0xFFFF0000)
                     .add(0x10000, vRawRH.compare(VectorOperators.LT, vRawRB.and(0xFFFF)))
@@ -649,20 +613,14 @@ final class MixedPanama {
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector mRaw = m0.fma(b1, g.mul(c1));
             FloatVector vRaw = v0.fma(b2, g.mul(c2).mul(g));
-            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM).lanewise(VectorOperators.LSHR, 16);
             IntVector mRawRB = mRaw.reinterpretAsInts();
             IntVector mRawRN = mRawRB.and(0xFFFF0000)
                     .add(0x10000, mRawRH.compare(VectorOperators.LT, mRawRB.and(0xFFFF)))
                     .lanewise(VectorOperators.LSHR, 16)
                     .blend(0x7FC0, mRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
             ((ShortVector) mRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
-            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV).lanewise(VectorOperators.LSHR, 16);
             IntVector vRawRB = vRaw.reinterpretAsInts();
             IntVector vRawRN = vRawRB.and(0xFFFF0000)
                     .add(0x10000, vRawRH.compare(VectorOperators.LT, vRawRB.and(0xFFFF)))
@@ -750,20 +708,14 @@ final class MixedPanama {
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector mRaw = m0.fma(b1, g.mul(c1));
             FloatVector vRaw = v0.fma(b2, g.mul(c2).mul(g));
-            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM).lanewise(VectorOperators.LSHR, 16);
             IntVector mRawRB = mRaw.reinterpretAsInts();
             IntVector mRawRN = mRawRB.and(0xFFFF0000)
                     .add(0x10000, mRawRH.compare(VectorOperators.LT, mRawRB.and(0xFFFF)))
                     .lanewise(VectorOperators.LSHR, 16)
                     .blend(0x7FC0, mRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
             ((ShortVector) mRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
-            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV).lanewise(VectorOperators.LSHR, 16);
             IntVector vRawRB = vRaw.reinterpretAsInts();
             IntVector vRawRN = vRawRB.and(0xFFFF0000)
                     .add(0x10000, vRawRH.compare(VectorOperators.LT, vRawRB.and(0xFFFF)))
@@ -818,10 +770,7 @@ final class MixedPanama {
             v.intoMemorySegment(vs, o4, ORDER);
             FloatVector denom = v.lanewise(VectorOperators.SQRT).fma(invBc2, eps);
             FloatVector pNew = m.div(denom).fma(negStep, p.mul(decay));
-            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key);
-            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
             IntVector pNewRB = pNew.reinterpretAsInts();
             IntVector pNewRN = pNewRB.and(0xFFFF0000)
                     .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
@@ -861,20 +810,14 @@ final class MixedPanama {
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector mRaw = m0.fma(b1, g.mul(c1));
             FloatVector vRaw = v0.fma(b2, g.mul(c2).mul(g));
-            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM).lanewise(VectorOperators.LSHR, 16);
             IntVector mRawRB = mRaw.reinterpretAsInts();
             IntVector mRawRN = mRawRB.and(0xFFFF0000)
                     .add(0x10000, mRawRH.compare(VectorOperators.LT, mRawRB.and(0xFFFF)))
                     .lanewise(VectorOperators.LSHR, 16)
                     .blend(0x7FC0, mRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
             ((ShortVector) mRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
-            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV).lanewise(VectorOperators.LSHR, 16);
             IntVector vRawRB = vRaw.reinterpretAsInts();
             IntVector vRawRN = vRawRB.and(0xFFFF0000)
                     .add(0x10000, vRawRH.compare(VectorOperators.LT, vRawRB.and(0xFFFF)))
@@ -885,10 +828,7 @@ final class MixedPanama {
             FloatVector v = vRawRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector denom = v.lanewise(VectorOperators.SQRT).fma(invBc2, eps);
             FloatVector pNew = m.div(denom).fma(negStep, p.mul(decay));
-            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key);
-            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
             IntVector pNewRB = pNew.reinterpretAsInts();
             IntVector pNewRN = pNewRB.and(0xFFFF0000)
                     .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
@@ -984,20 +924,14 @@ final class MixedPanama {
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector mRaw = m0.fma(b1, g.mul(c1));
             FloatVector vRaw = v0.fma(b2, g.mul(c2).mul(g));
-            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM).lanewise(VectorOperators.LSHR, 16);
             IntVector mRawRB = mRaw.reinterpretAsInts();
             IntVector mRawRN = mRawRB.and(0xFFFF0000)
                     .add(0x10000, mRawRH.compare(VectorOperators.LT, mRawRB.and(0xFFFF)))
                     .lanewise(VectorOperators.LSHR, 16)
                     .blend(0x7FC0, mRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
             ((ShortVector) mRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
-            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV).lanewise(VectorOperators.LSHR, 16);
             IntVector vRawRB = vRaw.reinterpretAsInts();
             IntVector vRawRN = vRawRB.and(0xFFFF0000)
                     .add(0x10000, vRawRH.compare(VectorOperators.LT, vRawRB.and(0xFFFF)))
@@ -1084,20 +1018,14 @@ final class MixedPanama {
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector mRaw = m0.fma(b1, g.mul(c1));
             FloatVector vRaw = v0.fma(b2, g.mul(c2).mul(g));
-            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM).lanewise(VectorOperators.LSHR, 16);
             IntVector mRawRB = mRaw.reinterpretAsInts();
             IntVector mRawRN = mRawRB.and(0xFFFF0000)
                     .add(0x10000, mRawRH.compare(VectorOperators.LT, mRawRB.and(0xFFFF)))
                     .lanewise(VectorOperators.LSHR, 16)
                     .blend(0x7FC0, mRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
             ((ShortVector) mRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
-            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV).lanewise(VectorOperators.LSHR, 16);
             IntVector vRawRB = vRaw.reinterpretAsInts();
             IntVector vRawRN = vRawRB.and(0xFFFF0000)
                     .add(0x10000, vRawRH.compare(VectorOperators.LT, vRawRB.and(0xFFFF)))
@@ -1195,20 +1123,14 @@ final class MixedPanama {
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector mRaw = m0.fma(b1, g.mul(c1));
             FloatVector vRaw = v0.fma(b2, g.mul(c2).mul(g));
-            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM).lanewise(VectorOperators.LSHR, 16);
             IntVector mRawRB = mRaw.reinterpretAsInts();
             IntVector mRawRN = mRawRB.and(0xFFFF0000)
                     .add(0x10000, mRawRH.compare(VectorOperators.LT, mRawRB.and(0xFFFF)))
                     .lanewise(VectorOperators.LSHR, 16)
                     .blend(0x7FC0, mRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
             ((ShortVector) mRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
-            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV).lanewise(VectorOperators.LSHR, 16);
             IntVector vRawRB = vRaw.reinterpretAsInts();
             IntVector vRawRN = vRawRB.and(0xFFFF0000)
                     .add(0x10000, vRawRH.compare(VectorOperators.LT, vRawRB.and(0xFFFF)))
@@ -1268,10 +1190,7 @@ final class MixedPanama {
             v.intoMemorySegment(vs, o4, ORDER);
             FloatVector denom = v.lanewise(VectorOperators.SQRT).fma(invBc2, eps);
             FloatVector pNew = m.div(denom).fma(negStep, p.mul(decay));
-            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key);
-            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
             IntVector pNewRB = pNew.reinterpretAsInts();
             IntVector pNewRN = pNewRB.and(0xFFFF0000)
                     .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
@@ -1316,20 +1235,14 @@ final class MixedPanama {
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector mRaw = m0.fma(b1, g.mul(c1));
             FloatVector vRaw = v0.fma(b2, g.mul(c2).mul(g));
-            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM).lanewise(VectorOperators.LSHR, 16);
             IntVector mRawRB = mRaw.reinterpretAsInts();
             IntVector mRawRN = mRawRB.and(0xFFFF0000)
                     .add(0x10000, mRawRH.compare(VectorOperators.LT, mRawRB.and(0xFFFF)))
                     .lanewise(VectorOperators.LSHR, 16)
                     .blend(0x7FC0, mRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
             ((ShortVector) mRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
-            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV).lanewise(VectorOperators.LSHR, 16);
             IntVector vRawRB = vRaw.reinterpretAsInts();
             IntVector vRawRN = vRawRB.and(0xFFFF0000)
                     .add(0x10000, vRawRH.compare(VectorOperators.LT, vRawRB.and(0xFFFF)))
@@ -1340,10 +1253,7 @@ final class MixedPanama {
             FloatVector v = vRawRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector denom = v.lanewise(VectorOperators.SQRT).fma(invBc2, eps);
             FloatVector pNew = m.div(denom).fma(negStep, p.mul(decay));
-            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key);
-            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
             IntVector pNewRB = pNew.reinterpretAsInts();
             IntVector pNewRN = pNewRB.and(0xFFFF0000)
                     .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
@@ -1380,20 +1290,14 @@ final class MixedPanama {
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector mRaw = m0.fma(b1, g.mul(c1));
             FloatVector vRaw = v0.fma(b2, g.mul(c2).mul(g));
-            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM).lanewise(VectorOperators.LSHR, 16);
             IntVector mRawRB = mRaw.reinterpretAsInts();
             IntVector mRawRN = mRawRB.and(0xFFFF0000)
                     .add(0x10000, mRawRH.compare(VectorOperators.LT, mRawRB.and(0xFFFF)))
                     .lanewise(VectorOperators.LSHR, 16)
                     .blend(0x7FC0, mRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
             ((ShortVector) mRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
-            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV).lanewise(VectorOperators.LSHR, 16);
             IntVector vRawRB = vRaw.reinterpretAsInts();
             IntVector vRawRN = vRawRB.and(0xFFFF0000)
                     .add(0x10000, vRawRH.compare(VectorOperators.LT, vRawRB.and(0xFFFF)))
@@ -1468,20 +1372,14 @@ final class MixedPanama {
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector mRaw = m0.fma(b1, g.mul(c1));
             FloatVector vRaw = v0.fma(b2, g.mul(c2).mul(g));
-            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM).lanewise(VectorOperators.LSHR, 16);
             IntVector mRawRB = mRaw.reinterpretAsInts();
             IntVector mRawRN = mRawRB.and(0xFFFF0000)
                     .add(0x10000, mRawRH.compare(VectorOperators.LT, mRawRB.and(0xFFFF)))
                     .lanewise(VectorOperators.LSHR, 16)
                     .blend(0x7FC0, mRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
             ((ShortVector) mRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
-            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV).lanewise(VectorOperators.LSHR, 16);
             IntVector vRawRB = vRaw.reinterpretAsInts();
             IntVector vRawRN = vRawRB.and(0xFFFF0000)
                     .add(0x10000, vRawRH.compare(VectorOperators.LT, vRawRB.and(0xFFFF)))
@@ -1567,20 +1465,14 @@ final class MixedPanama {
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector mRaw = m0.fma(b1, g.mul(c1));
             FloatVector vRaw = v0.fma(b2, g.mul(c2).mul(g));
-            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM).lanewise(VectorOperators.LSHR, 16);
             IntVector mRawRB = mRaw.reinterpretAsInts();
             IntVector mRawRN = mRawRB.and(0xFFFF0000)
                     .add(0x10000, mRawRH.compare(VectorOperators.LT, mRawRB.and(0xFFFF)))
                     .lanewise(VectorOperators.LSHR, 16)
                     .blend(0x7FC0, mRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
             ((ShortVector) mRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
-            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV).lanewise(VectorOperators.LSHR, 16);
             IntVector vRawRB = vRaw.reinterpretAsInts();
             IntVector vRawRN = vRawRB.and(0xFFFF0000)
                     .add(0x10000, vRawRH.compare(VectorOperators.LT, vRawRB.and(0xFFFF)))
@@ -1634,10 +1526,7 @@ final class MixedPanama {
             v.intoMemorySegment(vs, o4, ORDER);
             FloatVector denom = v.lanewise(VectorOperators.SQRT).fma(invBc2, eps);
             FloatVector pNew = m.div(denom).fma(negStep, p.mul(decay));
-            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key);
-            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
             IntVector pNewRB = pNew.reinterpretAsInts();
             IntVector pNewRN = pNewRB.and(0xFFFF0000)
                     .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
@@ -1676,20 +1565,14 @@ final class MixedPanama {
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector mRaw = m0.fma(b1, g.mul(c1));
             FloatVector vRaw = v0.fma(b2, g.mul(c2).mul(g));
-            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM).lanewise(VectorOperators.LSHR, 16);
             IntVector mRawRB = mRaw.reinterpretAsInts();
             IntVector mRawRN = mRawRB.and(0xFFFF0000)
                     .add(0x10000, mRawRH.compare(VectorOperators.LT, mRawRB.and(0xFFFF)))
                     .lanewise(VectorOperators.LSHR, 16)
                     .blend(0x7FC0, mRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
             ((ShortVector) mRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
-            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV).lanewise(VectorOperators.LSHR, 16);
             IntVector vRawRB = vRaw.reinterpretAsInts();
             IntVector vRawRN = vRawRB.and(0xFFFF0000)
                     .add(0x10000, vRawRH.compare(VectorOperators.LT, vRawRB.and(0xFFFF)))
@@ -1700,10 +1583,7 @@ final class MixedPanama {
             FloatVector v = vRawRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector denom = v.lanewise(VectorOperators.SQRT).fma(invBc2, eps);
             FloatVector pNew = m.div(denom).fma(negStep, p.mul(decay));
-            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key);
-            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
             IntVector pNewRB = pNew.reinterpretAsInts();
             IntVector pNewRN = pNewRB.and(0xFFFF0000)
                     .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
@@ -1784,20 +1664,14 @@ final class MixedPanama {
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector mRaw = m0.fma(b1, g.mul(c1));
             FloatVector vRaw = v0.fma(b2, g.mul(c2).mul(g));
-            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM).lanewise(VectorOperators.LSHR, 16);
             IntVector mRawRB = mRaw.reinterpretAsInts();
             IntVector mRawRN = mRawRB.and(0xFFFF0000)
                     .add(0x10000, mRawRH.compare(VectorOperators.LT, mRawRB.and(0xFFFF)))
                     .lanewise(VectorOperators.LSHR, 16)
                     .blend(0x7FC0, mRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
             ((ShortVector) mRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
-            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV).lanewise(VectorOperators.LSHR, 16);
             IntVector vRawRB = vRaw.reinterpretAsInts();
             IntVector vRawRN = vRawRB.and(0xFFFF0000)
                     .add(0x10000, vRawRH.compare(VectorOperators.LT, vRawRB.and(0xFFFF)))
@@ -1874,20 +1748,14 @@ final class MixedPanama {
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector mRaw = m0.fma(b1, g.mul(c1));
             FloatVector vRaw = v0.fma(b2, g.mul(c2).mul(g));
-            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM).lanewise(VectorOperators.LSHR, 16);
             IntVector mRawRB = mRaw.reinterpretAsInts();
             IntVector mRawRN = mRawRB.and(0xFFFF0000)
                     .add(0x10000, mRawRH.compare(VectorOperators.LT, mRawRB.and(0xFFFF)))
                     .lanewise(VectorOperators.LSHR, 16)
                     .blend(0x7FC0, mRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
             ((ShortVector) mRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
-            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV).lanewise(VectorOperators.LSHR, 16);
             IntVector vRawRB = vRaw.reinterpretAsInts();
             IntVector vRawRN = vRawRB.and(0xFFFF0000)
                     .add(0x10000, vRawRH.compare(VectorOperators.LT, vRawRB.and(0xFFFF)))
@@ -1975,20 +1843,14 @@ final class MixedPanama {
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector mRaw = m0.fma(b1, g.mul(c1));
             FloatVector vRaw = v0.fma(b2, g.mul(c2).mul(g));
-            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM).lanewise(VectorOperators.LSHR, 16);
             IntVector mRawRB = mRaw.reinterpretAsInts();
             IntVector mRawRN = mRawRB.and(0xFFFF0000)
                     .add(0x10000, mRawRH.compare(VectorOperators.LT, mRawRB.and(0xFFFF)))
                     .lanewise(VectorOperators.LSHR, 16)
                     .blend(0x7FC0, mRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
             ((ShortVector) mRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
-            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV).lanewise(VectorOperators.LSHR, 16);
             IntVector vRawRB = vRaw.reinterpretAsInts();
             IntVector vRawRN = vRawRB.and(0xFFFF0000)
                     .add(0x10000, vRawRH.compare(VectorOperators.LT, vRawRB.and(0xFFFF)))
@@ -2043,10 +1905,7 @@ final class MixedPanama {
             v.intoMemorySegment(vs, o4, ORDER);
             FloatVector denom = v.lanewise(VectorOperators.SQRT).fma(invBc2, eps);
             FloatVector pNew = m.div(denom).fma(negStep, p.mul(decay));
-            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key);
-            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
             IntVector pNewRB = pNew.reinterpretAsInts();
             IntVector pNewRN = pNewRB.and(0xFFFF0000)
                     .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
@@ -2086,20 +1945,14 @@ final class MixedPanama {
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector mRaw = m0.fma(b1, g.mul(c1));
             FloatVector vRaw = v0.fma(b2, g.mul(c2).mul(g));
-            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM).lanewise(VectorOperators.LSHR, 16);
             IntVector mRawRB = mRaw.reinterpretAsInts();
             IntVector mRawRN = mRawRB.and(0xFFFF0000)
                     .add(0x10000, mRawRH.compare(VectorOperators.LT, mRawRB.and(0xFFFF)))
                     .lanewise(VectorOperators.LSHR, 16)
                     .blend(0x7FC0, mRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
             ((ShortVector) mRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
-            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV).lanewise(VectorOperators.LSHR, 16);
             IntVector vRawRB = vRaw.reinterpretAsInts();
             IntVector vRawRN = vRawRB.and(0xFFFF0000)
                     .add(0x10000, vRawRH.compare(VectorOperators.LT, vRawRB.and(0xFFFF)))
@@ -2110,10 +1963,7 @@ final class MixedPanama {
             FloatVector v = vRawRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector denom = v.lanewise(VectorOperators.SQRT).fma(invBc2, eps);
             FloatVector pNew = m.div(denom).fma(negStep, p.mul(decay));
-            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key);
-            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
             IntVector pNewRB = pNew.reinterpretAsInts();
             IntVector pNewRN = pNewRB.and(0xFFFF0000)
                     .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
@@ -2209,20 +2059,14 @@ final class MixedPanama {
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector mRaw = m0.fma(b1, g.mul(c1));
             FloatVector vRaw = v0.fma(b2, g.mul(c2).mul(g));
-            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM).lanewise(VectorOperators.LSHR, 16);
             IntVector mRawRB = mRaw.reinterpretAsInts();
             IntVector mRawRN = mRawRB.and(0xFFFF0000)
                     .add(0x10000, mRawRH.compare(VectorOperators.LT, mRawRB.and(0xFFFF)))
                     .lanewise(VectorOperators.LSHR, 16)
                     .blend(0x7FC0, mRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
             ((ShortVector) mRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
-            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV).lanewise(VectorOperators.LSHR, 16);
             IntVector vRawRB = vRaw.reinterpretAsInts();
             IntVector vRawRN = vRawRB.and(0xFFFF0000)
                     .add(0x10000, vRawRH.compare(VectorOperators.LT, vRawRB.and(0xFFFF)))
@@ -2309,20 +2153,14 @@ final class MixedPanama {
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector mRaw = m0.fma(b1, g.mul(c1));
             FloatVector vRaw = v0.fma(b2, g.mul(c2).mul(g));
-            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM).lanewise(VectorOperators.LSHR, 16);
             IntVector mRawRB = mRaw.reinterpretAsInts();
             IntVector mRawRN = mRawRB.and(0xFFFF0000)
                     .add(0x10000, mRawRH.compare(VectorOperators.LT, mRawRB.and(0xFFFF)))
                     .lanewise(VectorOperators.LSHR, 16)
                     .blend(0x7FC0, mRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
             ((ShortVector) mRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
-            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV).lanewise(VectorOperators.LSHR, 16);
             IntVector vRawRB = vRaw.reinterpretAsInts();
             IntVector vRawRN = vRawRB.and(0xFFFF0000)
                     .add(0x10000, vRawRH.compare(VectorOperators.LT, vRawRB.and(0xFFFF)))
@@ -2420,20 +2258,14 @@ final class MixedPanama {
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector mRaw = m0.fma(b1, g.mul(c1));
             FloatVector vRaw = v0.fma(b2, g.mul(c2).mul(g));
-            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM).lanewise(VectorOperators.LSHR, 16);
             IntVector mRawRB = mRaw.reinterpretAsInts();
             IntVector mRawRN = mRawRB.and(0xFFFF0000)
                     .add(0x10000, mRawRH.compare(VectorOperators.LT, mRawRB.and(0xFFFF)))
                     .lanewise(VectorOperators.LSHR, 16)
                     .blend(0x7FC0, mRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
             ((ShortVector) mRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
-            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV).lanewise(VectorOperators.LSHR, 16);
             IntVector vRawRB = vRaw.reinterpretAsInts();
             IntVector vRawRN = vRawRB.and(0xFFFF0000)
                     .add(0x10000, vRawRH.compare(VectorOperators.LT, vRawRB.and(0xFFFF)))
@@ -2493,10 +2325,7 @@ final class MixedPanama {
             v.intoMemorySegment(vs, o4, ORDER);
             FloatVector denom = v.lanewise(VectorOperators.SQRT).fma(invBc2, eps);
             FloatVector pNew = m.div(denom).fma(negStep, p.mul(decay));
-            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key);
-            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
             IntVector pNewRB = pNew.reinterpretAsInts();
             IntVector pNewRN = pNewRB.and(0xFFFF0000)
                     .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
@@ -2541,20 +2370,14 @@ final class MixedPanama {
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector mRaw = m0.fma(b1, g.mul(c1));
             FloatVector vRaw = v0.fma(b2, g.mul(c2).mul(g));
-            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM).lanewise(VectorOperators.LSHR, 16);
             IntVector mRawRB = mRaw.reinterpretAsInts();
             IntVector mRawRN = mRawRB.and(0xFFFF0000)
                     .add(0x10000, mRawRH.compare(VectorOperators.LT, mRawRB.and(0xFFFF)))
                     .lanewise(VectorOperators.LSHR, 16)
                     .blend(0x7FC0, mRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
             ((ShortVector) mRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
-            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV).lanewise(VectorOperators.LSHR, 16);
             IntVector vRawRB = vRaw.reinterpretAsInts();
             IntVector vRawRN = vRawRB.and(0xFFFF0000)
                     .add(0x10000, vRawRH.compare(VectorOperators.LT, vRawRB.and(0xFFFF)))
@@ -2565,10 +2388,7 @@ final class MixedPanama {
             FloatVector v = vRawRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector denom = v.lanewise(VectorOperators.SQRT).fma(invBc2, eps);
             FloatVector pNew = m.div(denom).fma(negStep, p.mul(decay));
-            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key);
-            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
             IntVector pNewRB = pNew.reinterpretAsInts();
             IntVector pNewRN = pNewRB.and(0xFFFF0000)
                     .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
@@ -2608,20 +2428,14 @@ final class MixedPanama {
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector mRaw = m0.fma(b1, g.mul(c1));
             FloatVector vRaw = v0.fma(b2, g.mul(c2).mul(g));
-            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM).lanewise(VectorOperators.LSHR, 16);
             IntVector mRawRB = mRaw.reinterpretAsInts();
             IntVector mRawRN = mRawRB.and(0xFFFF0000)
                     .add(0x10000, mRawRH.compare(VectorOperators.LT, mRawRB.and(0xFFFF)))
                     .lanewise(VectorOperators.LSHR, 16)
                     .blend(0x7FC0, mRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
             ((ShortVector) mRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
-            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV).lanewise(VectorOperators.LSHR, 16);
             IntVector vRawRB = vRaw.reinterpretAsInts();
             IntVector vRawRN = vRawRB.and(0xFFFF0000)
                     .add(0x10000, vRawRH.compare(VectorOperators.LT, vRawRB.and(0xFFFF)))
@@ -2633,10 +2447,7 @@ final class MixedPanama {
             FloatVector x0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, as, (long) (i) * 2, ORDER)
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             v = x0.max(v);
-            IntVector vRH = lane.add(i).mul(0x9E3779B9).add(keyX);
-            vRH = vRH.lanewise(VectorOperators.XOR, vRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            vRH = vRH.lanewise(VectorOperators.XOR, vRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            vRH = vRH.lanewise(VectorOperators.XOR, vRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRH = lane.add(i).mul(0x9E3779B9).add(keyX).lanewise(VectorOperators.LSHR, 16);
             IntVector vRB = v.reinterpretAsInts();
             IntVector vRN = vRB.and(0xFFFF0000)
                     .add(0x10000, vRH.compare(VectorOperators.LT, vRB.and(0xFFFF)))
@@ -2718,20 +2529,14 @@ final class MixedPanama {
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector mRaw = m0.fma(b1, g.mul(c1));
             FloatVector vRaw = v0.fma(b2, g.mul(c2).mul(g));
-            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM).lanewise(VectorOperators.LSHR, 16);
             IntVector mRawRB = mRaw.reinterpretAsInts();
             IntVector mRawRN = mRawRB.and(0xFFFF0000)
                     .add(0x10000, mRawRH.compare(VectorOperators.LT, mRawRB.and(0xFFFF)))
                     .lanewise(VectorOperators.LSHR, 16)
                     .blend(0x7FC0, mRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
             ((ShortVector) mRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
-            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV).lanewise(VectorOperators.LSHR, 16);
             IntVector vRawRB = vRaw.reinterpretAsInts();
             IntVector vRawRN = vRawRB.and(0xFFFF0000)
                     .add(0x10000, vRawRH.compare(VectorOperators.LT, vRawRB.and(0xFFFF)))
@@ -2743,10 +2548,7 @@ final class MixedPanama {
             FloatVector x0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, as, (long) (i) * 2, ORDER)
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             v = x0.max(v);
-            IntVector vRH = lane.add(i).mul(0x9E3779B9).add(keyX);
-            vRH = vRH.lanewise(VectorOperators.XOR, vRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            vRH = vRH.lanewise(VectorOperators.XOR, vRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            vRH = vRH.lanewise(VectorOperators.XOR, vRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRH = lane.add(i).mul(0x9E3779B9).add(keyX).lanewise(VectorOperators.LSHR, 16);
             IntVector vRB = v.reinterpretAsInts();
             IntVector vRN = vRB.and(0xFFFF0000)
                     .add(0x10000, vRH.compare(VectorOperators.LT, vRB.and(0xFFFF)))
@@ -2839,20 +2641,14 @@ final class MixedPanama {
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector mRaw = m0.fma(b1, g.mul(c1));
             FloatVector vRaw = v0.fma(b2, g.mul(c2).mul(g));
-            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM).lanewise(VectorOperators.LSHR, 16);
             IntVector mRawRB = mRaw.reinterpretAsInts();
             IntVector mRawRN = mRawRB.and(0xFFFF0000)
                     .add(0x10000, mRawRH.compare(VectorOperators.LT, mRawRB.and(0xFFFF)))
                     .lanewise(VectorOperators.LSHR, 16)
                     .blend(0x7FC0, mRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
             ((ShortVector) mRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
-            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV).lanewise(VectorOperators.LSHR, 16);
             IntVector vRawRB = vRaw.reinterpretAsInts();
             IntVector vRawRN = vRawRB.and(0xFFFF0000)
                     .add(0x10000, vRawRH.compare(VectorOperators.LT, vRawRB.and(0xFFFF)))
@@ -2864,10 +2660,7 @@ final class MixedPanama {
             FloatVector x0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, as, (long) (i) * 2, ORDER)
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             v = x0.max(v);
-            IntVector vRH = lane.add(i).mul(0x9E3779B9).add(keyX);
-            vRH = vRH.lanewise(VectorOperators.XOR, vRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            vRH = vRH.lanewise(VectorOperators.XOR, vRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            vRH = vRH.lanewise(VectorOperators.XOR, vRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRH = lane.add(i).mul(0x9E3779B9).add(keyX).lanewise(VectorOperators.LSHR, 16);
             IntVector vRB = v.reinterpretAsInts();
             IntVector vRN = vRB.and(0xFFFF0000)
                     .add(0x10000, vRH.compare(VectorOperators.LT, vRB.and(0xFFFF)))
@@ -2925,10 +2718,7 @@ final class MixedPanama {
             v.intoMemorySegment(as, o4, ORDER);
             FloatVector denom = v.lanewise(VectorOperators.SQRT).fma(invBc2, eps);
             FloatVector pNew = m.div(denom).fma(negStep, p.mul(decay));
-            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key);
-            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
             IntVector pNewRB = pNew.reinterpretAsInts();
             IntVector pNewRN = pNewRB.and(0xFFFF0000)
                     .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
@@ -2970,20 +2760,14 @@ final class MixedPanama {
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector mRaw = m0.fma(b1, g.mul(c1));
             FloatVector vRaw = v0.fma(b2, g.mul(c2).mul(g));
-            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM).lanewise(VectorOperators.LSHR, 16);
             IntVector mRawRB = mRaw.reinterpretAsInts();
             IntVector mRawRN = mRawRB.and(0xFFFF0000)
                     .add(0x10000, mRawRH.compare(VectorOperators.LT, mRawRB.and(0xFFFF)))
                     .lanewise(VectorOperators.LSHR, 16)
                     .blend(0x7FC0, mRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
             ((ShortVector) mRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
-            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV).lanewise(VectorOperators.LSHR, 16);
             IntVector vRawRB = vRaw.reinterpretAsInts();
             IntVector vRawRN = vRawRB.and(0xFFFF0000)
                     .add(0x10000, vRawRH.compare(VectorOperators.LT, vRawRB.and(0xFFFF)))
@@ -2995,10 +2779,7 @@ final class MixedPanama {
             FloatVector x0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, as, (long) (i) * 2, ORDER)
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             v = x0.max(v);
-            IntVector vRH = lane.add(i).mul(0x9E3779B9).add(keyX);
-            vRH = vRH.lanewise(VectorOperators.XOR, vRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            vRH = vRH.lanewise(VectorOperators.XOR, vRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            vRH = vRH.lanewise(VectorOperators.XOR, vRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRH = lane.add(i).mul(0x9E3779B9).add(keyX).lanewise(VectorOperators.LSHR, 16);
             IntVector vRB = v.reinterpretAsInts();
             IntVector vRN = vRB.and(0xFFFF0000)
                     .add(0x10000, vRH.compare(VectorOperators.LT, vRB.and(0xFFFF)))
@@ -3008,10 +2789,7 @@ final class MixedPanama {
             v = vRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector denom = v.lanewise(VectorOperators.SQRT).fma(invBc2, eps);
             FloatVector pNew = m.div(denom).fma(negStep, p.mul(decay));
-            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key);
-            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
             IntVector pNewRB = pNew.reinterpretAsInts();
             IntVector pNewRN = pNewRB.and(0xFFFF0000)
                     .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
@@ -3105,20 +2883,14 @@ final class MixedPanama {
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector mRaw = m0.fma(b1, g.mul(c1));
             FloatVector vRaw = v0.fma(b2, g.mul(c2).mul(g));
-            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM).lanewise(VectorOperators.LSHR, 16);
             IntVector mRawRB = mRaw.reinterpretAsInts();
             IntVector mRawRN = mRawRB.and(0xFFFF0000)
                     .add(0x10000, mRawRH.compare(VectorOperators.LT, mRawRB.and(0xFFFF)))
                     .lanewise(VectorOperators.LSHR, 16)
                     .blend(0x7FC0, mRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
             ((ShortVector) mRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
-            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV).lanewise(VectorOperators.LSHR, 16);
             IntVector vRawRB = vRaw.reinterpretAsInts();
             IntVector vRawRN = vRawRB.and(0xFFFF0000)
                     .add(0x10000, vRawRH.compare(VectorOperators.LT, vRawRB.and(0xFFFF)))
@@ -3130,10 +2902,7 @@ final class MixedPanama {
             FloatVector x0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, as, (long) (i) * 2, ORDER)
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             v = x0.max(v);
-            IntVector vRH = lane.add(i).mul(0x9E3779B9).add(keyX);
-            vRH = vRH.lanewise(VectorOperators.XOR, vRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            vRH = vRH.lanewise(VectorOperators.XOR, vRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            vRH = vRH.lanewise(VectorOperators.XOR, vRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRH = lane.add(i).mul(0x9E3779B9).add(keyX).lanewise(VectorOperators.LSHR, 16);
             IntVector vRB = v.reinterpretAsInts();
             IntVector vRN = vRB.and(0xFFFF0000)
                     .add(0x10000, vRH.compare(VectorOperators.LT, vRB.and(0xFFFF)))
@@ -3217,20 +2986,14 @@ final class MixedPanama {
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector mRaw = m0.fma(b1, g.mul(c1));
             FloatVector vRaw = v0.fma(b2, g.mul(c2).mul(g));
-            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM).lanewise(VectorOperators.LSHR, 16);
             IntVector mRawRB = mRaw.reinterpretAsInts();
             IntVector mRawRN = mRawRB.and(0xFFFF0000)
                     .add(0x10000, mRawRH.compare(VectorOperators.LT, mRawRB.and(0xFFFF)))
                     .lanewise(VectorOperators.LSHR, 16)
                     .blend(0x7FC0, mRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
             ((ShortVector) mRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
-            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV).lanewise(VectorOperators.LSHR, 16);
             IntVector vRawRB = vRaw.reinterpretAsInts();
             IntVector vRawRN = vRawRB.and(0xFFFF0000)
                     .add(0x10000, vRawRH.compare(VectorOperators.LT, vRawRB.and(0xFFFF)))
@@ -3242,10 +3005,7 @@ final class MixedPanama {
             FloatVector x0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, as, (long) (i) * 2, ORDER)
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             v = x0.max(v);
-            IntVector vRH = lane.add(i).mul(0x9E3779B9).add(keyX);
-            vRH = vRH.lanewise(VectorOperators.XOR, vRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            vRH = vRH.lanewise(VectorOperators.XOR, vRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            vRH = vRH.lanewise(VectorOperators.XOR, vRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRH = lane.add(i).mul(0x9E3779B9).add(keyX).lanewise(VectorOperators.LSHR, 16);
             IntVector vRB = v.reinterpretAsInts();
             IntVector vRN = vRB.and(0xFFFF0000)
                     .add(0x10000, vRH.compare(VectorOperators.LT, vRB.and(0xFFFF)))
@@ -3340,20 +3100,14 @@ final class MixedPanama {
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector mRaw = m0.fma(b1, g.mul(c1));
             FloatVector vRaw = v0.fma(b2, g.mul(c2).mul(g));
-            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM).lanewise(VectorOperators.LSHR, 16);
             IntVector mRawRB = mRaw.reinterpretAsInts();
             IntVector mRawRN = mRawRB.and(0xFFFF0000)
                     .add(0x10000, mRawRH.compare(VectorOperators.LT, mRawRB.and(0xFFFF)))
                     .lanewise(VectorOperators.LSHR, 16)
                     .blend(0x7FC0, mRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
             ((ShortVector) mRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
-            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV).lanewise(VectorOperators.LSHR, 16);
             IntVector vRawRB = vRaw.reinterpretAsInts();
             IntVector vRawRN = vRawRB.and(0xFFFF0000)
                     .add(0x10000, vRawRH.compare(VectorOperators.LT, vRawRB.and(0xFFFF)))
@@ -3365,10 +3119,7 @@ final class MixedPanama {
             FloatVector x0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, as, (long) (i) * 2, ORDER)
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             v = x0.max(v);
-            IntVector vRH = lane.add(i).mul(0x9E3779B9).add(keyX);
-            vRH = vRH.lanewise(VectorOperators.XOR, vRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            vRH = vRH.lanewise(VectorOperators.XOR, vRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            vRH = vRH.lanewise(VectorOperators.XOR, vRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRH = lane.add(i).mul(0x9E3779B9).add(keyX).lanewise(VectorOperators.LSHR, 16);
             IntVector vRB = v.reinterpretAsInts();
             IntVector vRN = vRB.and(0xFFFF0000)
                     .add(0x10000, vRH.compare(VectorOperators.LT, vRB.and(0xFFFF)))
@@ -3427,10 +3178,7 @@ final class MixedPanama {
             v.intoMemorySegment(as, o4, ORDER);
             FloatVector denom = v.lanewise(VectorOperators.SQRT).fma(invBc2, eps);
             FloatVector pNew = m.div(denom).fma(negStep, p.mul(decay));
-            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key);
-            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
             IntVector pNewRB = pNew.reinterpretAsInts();
             IntVector pNewRN = pNewRB.and(0xFFFF0000)
                     .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
@@ -3473,20 +3221,14 @@ final class MixedPanama {
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector mRaw = m0.fma(b1, g.mul(c1));
             FloatVector vRaw = v0.fma(b2, g.mul(c2).mul(g));
-            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM).lanewise(VectorOperators.LSHR, 16);
             IntVector mRawRB = mRaw.reinterpretAsInts();
             IntVector mRawRN = mRawRB.and(0xFFFF0000)
                     .add(0x10000, mRawRH.compare(VectorOperators.LT, mRawRB.and(0xFFFF)))
                     .lanewise(VectorOperators.LSHR, 16)
                     .blend(0x7FC0, mRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
             ((ShortVector) mRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
-            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV).lanewise(VectorOperators.LSHR, 16);
             IntVector vRawRB = vRaw.reinterpretAsInts();
             IntVector vRawRN = vRawRB.and(0xFFFF0000)
                     .add(0x10000, vRawRH.compare(VectorOperators.LT, vRawRB.and(0xFFFF)))
@@ -3498,10 +3240,7 @@ final class MixedPanama {
             FloatVector x0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, as, (long) (i) * 2, ORDER)
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             v = x0.max(v);
-            IntVector vRH = lane.add(i).mul(0x9E3779B9).add(keyX);
-            vRH = vRH.lanewise(VectorOperators.XOR, vRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            vRH = vRH.lanewise(VectorOperators.XOR, vRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            vRH = vRH.lanewise(VectorOperators.XOR, vRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRH = lane.add(i).mul(0x9E3779B9).add(keyX).lanewise(VectorOperators.LSHR, 16);
             IntVector vRB = v.reinterpretAsInts();
             IntVector vRN = vRB.and(0xFFFF0000)
                     .add(0x10000, vRH.compare(VectorOperators.LT, vRB.and(0xFFFF)))
@@ -3511,10 +3250,7 @@ final class MixedPanama {
             v = vRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector denom = v.lanewise(VectorOperators.SQRT).fma(invBc2, eps);
             FloatVector pNew = m.div(denom).fma(negStep, p.mul(decay));
-            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key);
-            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
             IntVector pNewRB = pNew.reinterpretAsInts();
             IntVector pNewRN = pNewRB.and(0xFFFF0000)
                     .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
@@ -3623,20 +3359,14 @@ final class MixedPanama {
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector mRaw = m0.fma(b1, g.mul(c1));
             FloatVector vRaw = v0.fma(b2, g.mul(c2).mul(g));
-            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM).lanewise(VectorOperators.LSHR, 16);
             IntVector mRawRB = mRaw.reinterpretAsInts();
             IntVector mRawRN = mRawRB.and(0xFFFF0000)
                     .add(0x10000, mRawRH.compare(VectorOperators.LT, mRawRB.and(0xFFFF)))
                     .lanewise(VectorOperators.LSHR, 16)
                     .blend(0x7FC0, mRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
             ((ShortVector) mRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
-            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV).lanewise(VectorOperators.LSHR, 16);
             IntVector vRawRB = vRaw.reinterpretAsInts();
             IntVector vRawRN = vRawRB.and(0xFFFF0000)
                     .add(0x10000, vRawRH.compare(VectorOperators.LT, vRawRB.and(0xFFFF)))
@@ -3648,10 +3378,7 @@ final class MixedPanama {
             FloatVector x0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, as, (long) (i) * 2, ORDER)
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             v = x0.max(v);
-            IntVector vRH = lane.add(i).mul(0x9E3779B9).add(keyX);
-            vRH = vRH.lanewise(VectorOperators.XOR, vRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            vRH = vRH.lanewise(VectorOperators.XOR, vRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            vRH = vRH.lanewise(VectorOperators.XOR, vRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRH = lane.add(i).mul(0x9E3779B9).add(keyX).lanewise(VectorOperators.LSHR, 16);
             IntVector vRB = v.reinterpretAsInts();
             IntVector vRN = vRB.and(0xFFFF0000)
                     .add(0x10000, vRH.compare(VectorOperators.LT, vRB.and(0xFFFF)))
@@ -3745,20 +3472,14 @@ final class MixedPanama {
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector mRaw = m0.fma(b1, g.mul(c1));
             FloatVector vRaw = v0.fma(b2, g.mul(c2).mul(g));
-            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM).lanewise(VectorOperators.LSHR, 16);
             IntVector mRawRB = mRaw.reinterpretAsInts();
             IntVector mRawRN = mRawRB.and(0xFFFF0000)
                     .add(0x10000, mRawRH.compare(VectorOperators.LT, mRawRB.and(0xFFFF)))
                     .lanewise(VectorOperators.LSHR, 16)
                     .blend(0x7FC0, mRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
             ((ShortVector) mRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
-            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV).lanewise(VectorOperators.LSHR, 16);
             IntVector vRawRB = vRaw.reinterpretAsInts();
             IntVector vRawRN = vRawRB.and(0xFFFF0000)
                     .add(0x10000, vRawRH.compare(VectorOperators.LT, vRawRB.and(0xFFFF)))
@@ -3770,10 +3491,7 @@ final class MixedPanama {
             FloatVector x0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, as, (long) (i) * 2, ORDER)
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             v = x0.max(v);
-            IntVector vRH = lane.add(i).mul(0x9E3779B9).add(keyX);
-            vRH = vRH.lanewise(VectorOperators.XOR, vRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            vRH = vRH.lanewise(VectorOperators.XOR, vRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            vRH = vRH.lanewise(VectorOperators.XOR, vRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRH = lane.add(i).mul(0x9E3779B9).add(keyX).lanewise(VectorOperators.LSHR, 16);
             IntVector vRB = v.reinterpretAsInts();
             IntVector vRN = vRB.and(0xFFFF0000)
                     .add(0x10000, vRH.compare(VectorOperators.LT, vRB.and(0xFFFF)))
@@ -3878,20 +3596,14 @@ final class MixedPanama {
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector mRaw = m0.fma(b1, g.mul(c1));
             FloatVector vRaw = v0.fma(b2, g.mul(c2).mul(g));
-            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM).lanewise(VectorOperators.LSHR, 16);
             IntVector mRawRB = mRaw.reinterpretAsInts();
             IntVector mRawRN = mRawRB.and(0xFFFF0000)
                     .add(0x10000, mRawRH.compare(VectorOperators.LT, mRawRB.and(0xFFFF)))
                     .lanewise(VectorOperators.LSHR, 16)
                     .blend(0x7FC0, mRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
             ((ShortVector) mRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
-            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV).lanewise(VectorOperators.LSHR, 16);
             IntVector vRawRB = vRaw.reinterpretAsInts();
             IntVector vRawRN = vRawRB.and(0xFFFF0000)
                     .add(0x10000, vRawRH.compare(VectorOperators.LT, vRawRB.and(0xFFFF)))
@@ -3903,10 +3615,7 @@ final class MixedPanama {
             FloatVector x0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, as, (long) (i) * 2, ORDER)
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             v = x0.max(v);
-            IntVector vRH = lane.add(i).mul(0x9E3779B9).add(keyX);
-            vRH = vRH.lanewise(VectorOperators.XOR, vRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            vRH = vRH.lanewise(VectorOperators.XOR, vRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            vRH = vRH.lanewise(VectorOperators.XOR, vRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRH = lane.add(i).mul(0x9E3779B9).add(keyX).lanewise(VectorOperators.LSHR, 16);
             IntVector vRB = v.reinterpretAsInts();
             IntVector vRN = vRB.and(0xFFFF0000)
                     .add(0x10000, vRH.compare(VectorOperators.LT, vRB.and(0xFFFF)))
@@ -3970,10 +3679,7 @@ final class MixedPanama {
             v.intoMemorySegment(as, o4, ORDER);
             FloatVector denom = v.lanewise(VectorOperators.SQRT).fma(invBc2, eps);
             FloatVector pNew = m.div(denom).fma(negStep, p.mul(decay));
-            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key);
-            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
             IntVector pNewRB = pNew.reinterpretAsInts();
             IntVector pNewRN = pNewRB.and(0xFFFF0000)
                     .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
@@ -4021,20 +3727,14 @@ final class MixedPanama {
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector mRaw = m0.fma(b1, g.mul(c1));
             FloatVector vRaw = v0.fma(b2, g.mul(c2).mul(g));
-            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            mRawRH = mRawRH.lanewise(VectorOperators.XOR, mRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector mRawRH = lane.add(i).mul(0x9E3779B9).add(keyM).lanewise(VectorOperators.LSHR, 16);
             IntVector mRawRB = mRaw.reinterpretAsInts();
             IntVector mRawRN = mRawRB.and(0xFFFF0000)
                     .add(0x10000, mRawRH.compare(VectorOperators.LT, mRawRB.and(0xFFFF)))
                     .lanewise(VectorOperators.LSHR, 16)
                     .blend(0x7FC0, mRawRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
             ((ShortVector) mRawRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
-            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            vRawRH = vRawRH.lanewise(VectorOperators.XOR, vRawRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRawRH = lane.add(i).mul(0x9E3779B9).add(keyV).lanewise(VectorOperators.LSHR, 16);
             IntVector vRawRB = vRaw.reinterpretAsInts();
             IntVector vRawRN = vRawRB.and(0xFFFF0000)
                     .add(0x10000, vRawRH.compare(VectorOperators.LT, vRawRB.and(0xFFFF)))
@@ -4046,10 +3746,7 @@ final class MixedPanama {
             FloatVector x0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, as, (long) (i) * 2, ORDER)
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             v = x0.max(v);
-            IntVector vRH = lane.add(i).mul(0x9E3779B9).add(keyX);
-            vRH = vRH.lanewise(VectorOperators.XOR, vRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            vRH = vRH.lanewise(VectorOperators.XOR, vRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            vRH = vRH.lanewise(VectorOperators.XOR, vRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector vRH = lane.add(i).mul(0x9E3779B9).add(keyX).lanewise(VectorOperators.LSHR, 16);
             IntVector vRB = v.reinterpretAsInts();
             IntVector vRN = vRB.and(0xFFFF0000)
                     .add(0x10000, vRH.compare(VectorOperators.LT, vRB.and(0xFFFF)))
@@ -4059,10 +3756,7 @@ final class MixedPanama {
             v = vRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector denom = v.lanewise(VectorOperators.SQRT).fma(invBc2, eps);
             FloatVector pNew = m.div(denom).fma(negStep, p.mul(decay));
-            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key);
-            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
-            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
-            pNewRH = pNewRH.lanewise(VectorOperators.XOR, pNewRH.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
             IntVector pNewRB = pNew.reinterpretAsInts();
             IntVector pNewRN = pNewRB.and(0xFFFF0000)
                     .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))

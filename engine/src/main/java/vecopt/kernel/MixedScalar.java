@@ -104,15 +104,13 @@ final class MixedScalar {
      * {@code x} rounded to bfloat16 stochastically, as torchao's {@code _fp32_to_bf16_sr} does: toward zero, then
      * one unit away from zero when a 16-bit random number is below the 16 dropped bits, so the expected result is
      * {@code x} (the chance of rounding up is the dropped fraction). NaN becomes {@link BFloat16#NAN}, as in
-     * {@link BFloat16#round}. The random number is a hash of the step's key and the element's index in its buffer
-     * (murmur3's 32-bit finalizer over {@code index * 0x9E3779B9 + key}), so a step's result does not depend on how
-     * the buffer is cut into chunks, on threads, or on heap or off-heap memory.
+     * {@link BFloat16#round}. The random number is the top 16 bits of {@code index * 0x9E3779B9 + key}: the step's
+     * key (a strong hash of seed and step) makes it uniform over steps for every element, and a multiply-add is all
+     * it costs per element (murmur3's finalizer, tried first, made the loops compute-bound). A step's result does
+     * not depend on how the buffer is cut into chunks, on threads, or on heap or off-heap memory.
      */
     static short roundStochastically(float x, int key, int index) {
-        int h = index * 0x9E3779B9 + key;
-        h = (h ^ (h >>> 16)) * 0x85EBCA6B;
-        h = (h ^ (h >>> 13)) * 0xC2B2AE35;
-        h = (h ^ (h >>> 16)) & 0xFFFF;
+        int h = (index * 0x9E3779B9 + key) >>> 16;
         if (x != x) {
             return BFloat16.NAN;
         }

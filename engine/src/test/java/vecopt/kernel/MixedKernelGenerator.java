@@ -166,10 +166,8 @@ public final class MixedKernelGenerator {
     static List<String> stochasticStore(String v, String seg, String e, String mask, String key) {
         List<String> s = new ArrayList<>();
         String t = v + "R";
-        s.add("IntVector " + t + "H = lane.add(" + e + ").mul(0x9E3779B9).add(" + key + ");");
-        s.add(t + "H = " + t + "H.lanewise(VectorOperators.XOR, " + t + "H.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);");
-        s.add(t + "H = " + t + "H.lanewise(VectorOperators.XOR, " + t + "H.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);");
-        s.add(t + "H = " + t + "H.lanewise(VectorOperators.XOR, " + t + "H.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);");
+        s.add("IntVector " + t + "H = lane.add(" + e + ").mul(0x9E3779B9).add(" + key
+                + ").lanewise(VectorOperators.LSHR, 16);");
         s.add("IntVector " + t + "B = " + v + ".reinterpretAsInts();");
         s.add("IntVector " + t + "N = " + t + "B.and(0xFFFF0000)");
         s.add("        .add(0x10000, " + t + "H.compare(VectorOperators.LT, " + t + "B.and(0xFFFF)))");

@@ -9,7 +9,8 @@ package vecopt.reference;
  * <p>The random number is vecopt's choice (torchao draws it from the device's generator): a hash of the step's
  * key and the element's index, written out here in plain arithmetic. The key of step {@code t} for seed
  * {@code seed} is SplitMix64's finalizer of {@code seed + t * 0x9E3779B97F4A7C15}, truncated to 32 bits; the number
- * of element {@code index} is the low 16 bits of murmur3's 32-bit finalizer of {@code index * 0x9E3779B9 + key}.
+ * of element {@code index} is the top 16 bits of {@code index * 0x9E3779B9 + key} in 32-bit arithmetic (the key
+ * is uniform over steps, so each element's number is too).
  * A NaN becomes bfloat16's quiet NaN {@code 0x7FC0}.
  */
 public final class StochasticRounding {
@@ -35,13 +36,8 @@ public final class StochasticRounding {
 
     /** The 16-bit random number, in [0, 65535], of element {@code index} under step key {@code key}. */
     public static int random(int key, long index) {
-        int h = (int) index * 0x9E3779B9 + key;
-        h ^= h >>> 16;
-        h *= 0x85EBCA6B;
-        h ^= h >>> 13;
-        h *= 0xC2B2AE35;
-        h ^= h >>> 16;
-        return h & 0xFFFF;
+        int h = (int) index * 0x9E3779B9 + key; // wraps, as 32-bit integer arithmetic does
+        return h >>> 16;
     }
 
     /** {@code x} rounded to bfloat16 with random number {@code r} in [0, 65535] (bits). */
