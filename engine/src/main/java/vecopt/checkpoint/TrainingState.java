@@ -40,8 +40,11 @@ final class TrainingState {
         return STATE + t.name() + "/" + variable;
     }
 
-    /** A tensor of the checkpoint and the memory it comes from or goes to. */
-    record Part(String name, Storage storage, long offset, long length) {
+    /**
+     * A tensor of the checkpoint and the memory it comes from or goes to; {@code shape} is its parameter tensor's
+     * (state variables have the parameter's shape, as in PyTorch).
+     */
+    record Part(String name, Storage storage, long offset, long length, long[] shape) {
         MemorySegment segment() {
             return storage.segment().asSlice(offset * Float.BYTES, length * Float.BYTES);
         }
@@ -51,13 +54,13 @@ final class TrainingState {
     static List<Part> parts(Optimizer<?> opt) {
         List<Part> out = new ArrayList<>();
         for (Tensor t : opt.params().tensors()) {
-            out.add(new Part(paramName(t), t.params(), t.offset(), t.length()));
+            out.add(new Part(paramName(t), t.params(), t.offset(), t.length(), t.shape().dims()));
         }
         List<String> names = opt.stateNames();
         for (Tensor t : opt.params().tensors()) {
             Storage[] s = ACCESS.state(opt, t.params());
             for (int i = 0; i < names.size(); i++) {
-                out.add(new Part(stateName(t, names.get(i)), s[i], t.offset(), t.length()));
+                out.add(new Part(stateName(t, names.get(i)), s[i], t.offset(), t.length(), t.shape().dims()));
             }
         }
         return out;
