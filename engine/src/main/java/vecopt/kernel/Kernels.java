@@ -41,6 +41,20 @@ public interface Kernels {
     void update(Chunk chunk, UpdateStep step);
 
     /**
+     * Pass 1 of a layer-wise optimizer ({@link TrustRatioStep}: LAMB, LARS) on one chunk: what the step's class
+     * states (LAMB also updates its moments here), and the chunk's sums, in double, stored (not added) in
+     * {@code sums[2 * slot]} (the squared update) and {@code sums[2 * slot + 1]} (the squared parameters). The caller
+     * adds the sums of a tensor's chunks in grid order.
+     */
+    void trustNorms(Chunk chunk, TrustRatioStep step, double[] sums, int slot);
+
+    /**
+     * Pass 2 of a layer-wise optimizer on one chunk: the update, recomputed from what pass 1 left, times
+     * {@code factor} (the learning rate times the trust ratio of the chunk's tensor, negated), applied.
+     */
+    void trustApply(Chunk chunk, TrustRatioStep step, float factor);
+
+    /**
      * Sum of squares of the floats {@code [start, start + length)} of {@code x}, accumulated in double: a float's
      * square lies in [2^-298, 2^256], so the sum never overflows or underflows (the guard BLAS nrm2 gets from
      * scaling, a wider accumulator gives in one pass). A NaN or infinity anywhere makes the result NaN or infinite.

@@ -233,6 +233,32 @@ final class PanamaKernels implements Kernels {
     }
 
     @Override
+    public void trustNorms(Chunk c, TrustRatioStep step, double[] sums, int slot) {
+        if (c.length < SPECIES.length()) { // shorter than a vector: the scalar loop
+            ScalarKernels.SCALAR.trustNorms(c, step, sums, slot);
+        } else if (step instanceof LambStep k) {
+            LambPanama.norms(c, k, sums, slot);
+        } else if (step instanceof LarsStep k) {
+            LarsPanama.norms(c, k, sums, slot);
+        } else {
+            throw new IllegalArgumentException("no vector loop for " + step);
+        }
+    }
+
+    @Override
+    public void trustApply(Chunk c, TrustRatioStep step, float factor) {
+        if (c.length < SPECIES.length()) { // shorter than a vector: the scalar loop
+            ScalarKernels.SCALAR.trustApply(c, step, factor);
+        } else if (step instanceof LambStep k) {
+            LambPanama.apply(c, k, factor);
+        } else if (step instanceof LarsStep k) {
+            LarsPanama.apply(c, k, factor);
+        } else {
+            throw new IllegalArgumentException("no vector loop for " + step);
+        }
+    }
+
+    @Override
     public void sgd(Chunk c, SgdStep k, double[] norms) {
         final int n = c.length;
         final int bound = SPECIES.loopBound(n);

@@ -16,6 +16,10 @@ import vecopt.optim.AdamOptions;
 import vecopt.optim.Adamax;
 import vecopt.optim.AdamaxOptions;
 import vecopt.optim.AdamW;
+import vecopt.optim.Lamb;
+import vecopt.optim.LambOptions;
+import vecopt.optim.Lars;
+import vecopt.optim.LarsOptions;
 import vecopt.optim.Lion;
 import vecopt.optim.NAdam;
 import vecopt.optim.NAdamOptions;
@@ -98,7 +102,11 @@ class StepAllocationTest {
             rig -> Rprop.builder(rig.set).threads(1).build(),
             rig -> Adadelta.builder(rig.set).options(AdadeltaOptions.DEFAULTS.withWeightDecay(0.01)).threads(1).build(),
             rig -> RAdam.builder(rig.set).options(RAdamOptions.DEFAULTS.withWeightDecay(0.01)
-                    .withDecoupledWeightDecay(true)).threads(1).build());
+                    .withDecoupledWeightDecay(true)).threads(1).build(),
+            rig -> Lamb.builder(rig.set).options(LambOptions.DEFAULTS.withWeightDecay(0.01)).threads(1).build(),
+            rig -> Lars.builder(rig.set).options(LarsOptions.DEFAULTS.withWeightDecay(1e-4).withNesterov(true))
+                    .threads(1).build(),
+            rig -> Lars.builder(rig.set).options(LarsOptions.DEFAULTS.withTrustRatio(false)).threads(1).build());
 
     private static final com.sun.management.ThreadMXBean THREADS =
             (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
@@ -217,6 +225,25 @@ class StepAllocationTest {
         try (Rig rig = new Rig(1, 4099, false);
              Rmsprop opt = Rmsprop.builder(rig.set).options(RmspropOptions.DEFAULTS.withCentered(true)
                      .withMomentum(0.9)).threads(1).build()) {
+            warmThenMeasure(rig, opt);
+        }
+    }
+
+    /** LAMB's two passes (per-chunk sums, per-tensor ratios between them) over three chunks on a pool of two. */
+    @Test
+    void lambWithClippingOnAPoolOfTwo() {
+        try (Rig rig = new Rig(1, 2 * vecopt.exec.ChunkGrid.CHUNK + 5, true);
+             Lamb opt = Lamb.builder(rig.set).options(LambOptions.DEFAULTS.withWeightDecay(0.01)).clipGradNorm(1.0)
+                     .threads(2).build()) {
+            warmThenMeasure(rig, opt);
+        }
+    }
+
+    @Test
+    void larsNesterov() {
+        try (Rig rig = new Rig(2, 4099, false);
+             Lars opt = Lars.builder(rig.set).options(LarsOptions.DEFAULTS.withWeightDecay(1e-4).withNesterov(true))
+                     .threads(1).build()) {
             warmThenMeasure(rig, opt);
         }
     }
