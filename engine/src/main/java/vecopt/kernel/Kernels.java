@@ -42,9 +42,10 @@ public interface Kernels {
 
     /**
      * Pass 1 of a layer-wise optimizer ({@link TrustRatioStep}: LAMB, LARS) on one chunk: what the step's class
-     * states (LAMB also updates its moments here), and the chunk's sums, in double, stored (not added) in
-     * {@code sums[2 * slot]} (the squared update) and {@code sums[2 * slot + 1]} (the squared parameters). The caller
-     * adds the sums of a tensor's chunks in grid order.
+     * states (LAMB also updates its moments here), and the chunk's sums, in double, added to its
+     * {@link #NORM_SLOTS} slots from {@code NORM_SLOTS * slot}: the first half takes the squared update, the second
+     * half the squared parameters, as in {@link #adam}. The caller zeroes the slots first and adds a tensor's chunks'
+     * slots in grid order, each chunk's in slot order.
      */
     void trustNorms(Chunk chunk, TrustRatioStep step, double[] sums, int slot);
 

@@ -14,8 +14,8 @@ import jdk.incubator.vector.VectorOperators;
 /**
  * LAMB's vector loops ({@link LambStep} states the formulas): per lane the scalar loops' float operations, so the
  * moments and parameters are bitwise the scalar kernels' (the sums of squares agree to rounding: other order).
- * Chunks of at least one vector only. Pass 1 ends with the scalar loop over the lanes after the last whole vector
- * (its sums must count each element once, as the tracked loops do); pass 2 reruns its body on the last whole vector
+ * Chunks of at least one vector only. Pass 1 stops at the last whole vector: the caller runs the scalar loop over
+ * the rest (its sums must count each element once, as the tracked loops do); pass 2 reruns its body on the last whole vector
  * and stores the lanes the loop did not reach (see the note above {@code PanamaKernels.tailMask}).
  */
 final class LambPanama {
@@ -28,8 +28,8 @@ final class LambPanama {
         final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
         final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
         final FloatVector c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
-        final FloatVector bc1 = FloatVector.broadcast(SPECIES, k.bc1);
-        final FloatVector bc2 = FloatVector.broadcast(SPECIES, k.bc2);
+        final FloatVector ib1 = FloatVector.broadcast(SPECIES, k.invBc1);
+        final FloatVector ib2 = FloatVector.broadcast(SPECIES, k.invBc2);
         final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
         final FloatVector epsRoot = FloatVector.broadcast(SPECIES, k.epsRoot);
         final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
@@ -44,7 +44,7 @@ final class LambPanama {
             FloatVector v = FloatVector.fromMemorySegment(SPECIES, vs, off, ORDER).fma(b2, g.mul(c2).mul(g));
             m.intoMemorySegment(ms, off, ORDER);
             v.intoMemorySegment(vs, off, ORDER);
-            FloatVector u = p.fma(wd, m.div(bc1).div(v.div(bc2).add(epsRoot).lanewise(VectorOperators.SQRT).add(eps)));
+            FloatVector u = p.fma(wd, m.mul(ib1).div(v.mul(ib2).add(epsRoot).lanewise(VectorOperators.SQRT).add(eps)));
             DoubleVector d0 = (DoubleVector) u.convertShape(VectorOperators.F2D, DSPECIES, 0);
             DoubleVector d1 = (DoubleVector) u.convertShape(VectorOperators.F2D, DSPECIES, 1);
             DoubleVector q0 = (DoubleVector) p.convertShape(VectorOperators.F2D, DSPECIES, 0);
@@ -54,35 +54,18 @@ final class LambPanama {
             p0 = q0.fma(q0, p0);
             p1 = q1.fma(q1, p1);
         }
-        // Lanes added first to last with constant indices, here: a vector handed to a helper C2 did not inline would
-        // be boxed, and reduceLanes' order is unspecified.
-        DoubleVector su = u0.add(u1), sp = p0.add(p1);
-        double a = su.lane(0) + su.lane(1), b = sp.lane(0) + sp.lane(1);
-        if (DSPECIES.length() >= 4) {
-            a += su.lane(2);
-            a += su.lane(3);
-            b += sp.lane(2);
-            b += sp.lane(3);
-        }
-        if (DSPECIES.length() >= 8) {
-            a += su.lane(4);
-            a += su.lane(5);
-            a += su.lane(6);
-            a += su.lane(7);
-            b += sp.lane(4);
-            b += sp.lane(5);
-            b += sp.lane(6);
-            b += sp.lane(7);
-        }
-        sums[2 * slot] = a;
-        sums[2 * slot + 1] = b;
-        LambStep.norms(c, k, bound, n, sums, slot);
+        // Added to the chunk's slots as the tracked loops do (no lane reduction here, no call after the loop). The
+        // caller zeroes the slots and adds them in order.
+        final int at = Kernels.NORM_SLOTS * slot;
+        DoubleVector.fromArray(DSPECIES, sums, at).add(u0.add(u1)).intoArray(sums, at);
+        DoubleVector.fromArray(DSPECIES, sums, at + Kernels.NORM_SLOTS / 2).add(p0.add(p1))
+                .intoArray(sums, at + Kernels.NORM_SLOTS / 2);
     }
 
     static void apply(Chunk c, LambStep k, float factor) {
         final MemorySegment ps = c.params, ms = c.state[0], vs = c.state[1];
-        final FloatVector bc1 = FloatVector.broadcast(SPECIES, k.bc1);
-        final FloatVector bc2 = FloatVector.broadcast(SPECIES, k.bc2);
+        final FloatVector ib1 = FloatVector.broadcast(SPECIES, k.invBc1);
+        final FloatVector ib2 = FloatVector.broadcast(SPECIES, k.invBc2);
         final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
         final FloatVector epsRoot = FloatVector.broadcast(SPECIES, k.epsRoot);
         final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
@@ -93,7 +76,7 @@ final class LambPanama {
             FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, off, ORDER);
             FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, off, ORDER);
             FloatVector v = FloatVector.fromMemorySegment(SPECIES, vs, off, ORDER);
-            FloatVector u = p.fma(wd, m.div(bc1).div(v.div(bc2).add(epsRoot).lanewise(VectorOperators.SQRT).add(eps)));
+            FloatVector u = p.fma(wd, m.mul(ib1).div(v.mul(ib2).add(epsRoot).lanewise(VectorOperators.SQRT).add(eps)));
             u.fma(f, p).intoMemorySegment(ps, off, ORDER);
         }
         if (bound < n) { // the tail: the last whole vector, storing only the lanes the loop did not
@@ -102,7 +85,7 @@ final class LambPanama {
             FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, off, ORDER);
             FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, off, ORDER);
             FloatVector v = FloatVector.fromMemorySegment(SPECIES, vs, off, ORDER);
-            FloatVector u = p.fma(wd, m.div(bc1).div(v.div(bc2).add(epsRoot).lanewise(VectorOperators.SQRT).add(eps)));
+            FloatVector u = p.fma(wd, m.mul(ib1).div(v.mul(ib2).add(epsRoot).lanewise(VectorOperators.SQRT).add(eps)));
             u.fma(f, p).intoMemorySegment(ps, off, ORDER, keep);
         }
     }

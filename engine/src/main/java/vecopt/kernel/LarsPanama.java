@@ -14,7 +14,7 @@ import jdk.incubator.vector.VectorOperators;
 /**
  * LARS's vector loops ({@link LarsStep} states the formulas): per lane the scalar loops' float operations, so the
  * trace and parameters are bitwise the scalar kernels' (the sums of squares agree to rounding: other order).
- * Chunks of at least one vector only. Pass 1 ends with the scalar loop over the lanes after the last whole vector;
+ * Chunks of at least one vector only. Pass 1 stops at the last whole vector: the caller runs the scalar loop over the rest;
  * pass 2 reruns its body on the last whole vector and stores the lanes the loop did not reach.
  */
 final class LarsPanama {
@@ -40,28 +40,12 @@ final class LarsPanama {
             p0 = q0.fma(q0, p0);
             p1 = q1.fma(q1, p1);
         }
-        // Lanes added first to last with constant indices (see LambPanama.norms).
-        DoubleVector su = u0.add(u1), sp = p0.add(p1);
-        double a = su.lane(0) + su.lane(1), b = sp.lane(0) + sp.lane(1);
-        if (DSPECIES.length() >= 4) {
-            a += su.lane(2);
-            a += su.lane(3);
-            b += sp.lane(2);
-            b += sp.lane(3);
-        }
-        if (DSPECIES.length() >= 8) {
-            a += su.lane(4);
-            a += su.lane(5);
-            a += su.lane(6);
-            a += su.lane(7);
-            b += sp.lane(4);
-            b += sp.lane(5);
-            b += sp.lane(6);
-            b += sp.lane(7);
-        }
-        sums[2 * slot] = a;
-        sums[2 * slot + 1] = b;
-        LarsStep.norms(c, k, bound, n, sums, slot);
+        // Added to the chunk's slots as the tracked loops do (no lane reduction here, no call after the loop). The
+        // caller zeroes the slots and adds them in order.
+        final int at = Kernels.NORM_SLOTS * slot;
+        DoubleVector.fromArray(DSPECIES, sums, at).add(u0.add(u1)).intoArray(sums, at);
+        DoubleVector.fromArray(DSPECIES, sums, at + Kernels.NORM_SLOTS / 2).add(p0.add(p1))
+                .intoArray(sums, at + Kernels.NORM_SLOTS / 2);
     }
 
     static void apply(Chunk c, LarsStep k, float factor) {

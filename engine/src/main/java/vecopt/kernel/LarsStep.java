@@ -42,7 +42,7 @@ public final class LarsStep implements TrustRatioStep {
         return this;
     }
 
-    /** Pass 1 over elements {@code [from, to)} of the chunk; adds the sums to {@code sums[2 slot]} and {@code [2 slot + 1]}. */
+    /** Pass 1 over elements {@code [from, to)} of the chunk; adds the sums to the chunk's slots (see {@link Kernels#trustNorms}). */
     static void norms(Chunk c, LarsStep k, int from, int to, double[] sums, int slot) {
         final MemorySegment ps = c.params, gs = c.grads;
         final float wd = k.weightDecay, scale = k.gradScale;
@@ -54,8 +54,8 @@ public final class LarsStep implements TrustRatioStep {
             su = Math.fma(u, (double) u, su);
             sp = Math.fma(p, (double) p, sp);
         }
-        sums[2 * slot] += su;
-        sums[2 * slot + 1] += sp;
+        sums[Kernels.NORM_SLOTS * slot] += su;
+        sums[Kernels.NORM_SLOTS * slot + Kernels.NORM_SLOTS / 2] += sp;
     }
 
     /** Pass 2 over elements {@code [from, to)} of the chunk. */

@@ -53,8 +53,6 @@ final class ScalarKernels implements Kernels {
 
     @Override
     public void trustNorms(Chunk c, TrustRatioStep step, double[] sums, int slot) {
-        sums[2 * slot] = 0;
-        sums[2 * slot + 1] = 0;
         if (step instanceof LambStep k) {
             LambStep.norms(c, k, 0, c.length, sums, slot);
         } else if (step instanceof LarsStep k) {

@@ -36,7 +36,7 @@ abstract sealed class Layerwise<O extends GroupOptions> extends Optimizer<O> per
     private final int[] tensorGroup;
     private final int[] tensorFirst;     // per tensor: its first chunk, or -1 when it has none (length 0)
     private final int[] tensorChunks;
-    private final double[] sums;         // per chunk: squared update, squared parameters
+    private final double[] sums;         // per chunk: NORM_SLOTS partial sums, squared update then squared params
     private final float[] factors;       // per chunk: -lr * the trust ratio of its tensor
     private final double[] ratios;       // per tensor: the trust ratio of the last update (1 where not adapted)
     private final double[] updateNorms;
@@ -79,7 +79,7 @@ abstract sealed class Layerwise<O extends GroupOptions> extends Optimizer<O> per
             }
             tensorChunks[t]++;
         }
-        this.sums = new double[2 * byChunk.length];
+        this.sums = new double[Kernels.NORM_SLOTS * byChunk.length];
         this.factors = new float[byChunk.length];
         this.ratios = new double[tensors.length];
         this.updateNorms = new double[tensors.length];
@@ -145,8 +145,11 @@ abstract sealed class Layerwise<O extends GroupOptions> extends Optimizer<O> per
             if (adapted[g]) {
                 double su = 0, sp = 0;
                 for (int c = first; c < first + tensorChunks[t]; c++) {
-                    su += sums[2 * c];
-                    sp += sums[2 * c + 1];
+                    for (int i = Kernels.NORM_SLOTS * c, half = Kernels.NORM_SLOTS / 2; i < Kernels.NORM_SLOTS * c + half;
+                         i++) {
+                        su += sums[i];
+                        sp += sums[i + half];
+                    }
                 }
                 double un = Math.sqrt(su), pn = Math.sqrt(sp);
                 updateNorms[t] = un;
@@ -171,7 +174,9 @@ abstract sealed class Layerwise<O extends GroupOptions> extends Optimizer<O> per
             for (int j = 0; j < item.length; j++) {
                 Chunk c = item[j];
                 if (adapted[c.group()]) {
-                    kernels.trustNorms(c, step(c.group()), sums, firstChunk + j);
+                    final int slot = firstChunk + j;
+                    java.util.Arrays.fill(sums, Kernels.NORM_SLOTS * slot, Kernels.NORM_SLOTS * (slot + 1), 0.0);
+                    kernels.trustNorms(c, step(c.group()), sums, slot);
                 }
             }
         } else {

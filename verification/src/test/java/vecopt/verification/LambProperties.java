@@ -137,9 +137,9 @@ class LambProperties {
             Traced m = fma(exact(m0[i]), floatConstant(c.b1()), mul(g, floatConstant(1 - c.b1()), FLOAT), FLOAT);
             Traced v = fma(exact(v0[i]), floatConstant(c.b2()),
                     mul(mul(g, floatConstant(1 - c.b2()), FLOAT), g, FLOAT), FLOAT);
-            Traced den = add(sqrt(add(div(v, floatConstant(bc2), FLOAT), floatConstant(c.epsRoot()), FLOAT), FLOAT),
-                    floatConstant(c.eps()), FLOAT);
-            u[i] = fma(exact(p0[i]), floatConstant(c.weightDecay()), div(div(m, floatConstant(bc1), FLOAT), den,
+            Traced den = add(sqrt(add(mul(v, floatConstant(1 / bc2), FLOAT), floatConstant(c.epsRoot()), FLOAT),
+                    FLOAT), floatConstant(c.eps()), FLOAT);
+            u[i] = fma(exact(p0[i]), floatConstant(c.weightDecay()), div(mul(m, floatConstant(1 / bc1), FLOAT), den,
                     FLOAT), FLOAT);
 
             Traced rg = mul(exact(g0[i]), exact(c.signedScale()), DOUBLE);
