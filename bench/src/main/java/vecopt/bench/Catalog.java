@@ -15,6 +15,8 @@ import java.util.Optional;
  *   <li>Adagrad, RMSprop: read p, g, one state; write p and it: 12 (RMSprop centered with momentum: 28)</li>
  *   <li>Lion: read p, g, exp_avg; write p, exp_avg: 20</li>
  *   <li>Adamax, NAdam, RAdam, Adadelta, Rprop: read p, g, two states; write p and both: 28</li>
+ *   <li>LAMB, two passes: read p, g, mu, nu, write mu, nu (24); read p, mu, nu, write p (16): 40</li>
+ *   <li>LARS, two passes: read p, g (8); read p, g, trace, write p, trace (20): 28</li>
  *   <li>global norm: read g: 4; clip (norm, then g *= coef): read g twice, write it once: 12</li>
  *   <li>fused clip + AdamW: norm pass 4 + AdamW 28: 32; clip then AdamW: 12 + 28 = 40</li>
  *   <li>ceilings: triad 12, AdamW traffic 28, read 4</li>
@@ -83,6 +85,10 @@ final class Catalog {
                     case "radam" -> Optional.of(new Entry("radam", who, 28, TRAFFIC));
                     case "adadelta" -> Optional.of(new Entry("adadelta", who, 28, TRAFFIC));
                     case "rprop" -> Optional.of(new Entry("rprop", who, 28, TRAFFIC));
+                    // two passes: read p, g, mu, nu, write mu, nu (24); read p, mu, nu, write p (16)
+                    case "lamb" -> Optional.of(new Entry("lamb", who, 40, TRAFFIC));
+                    // two passes: read p, g (8); read p, g, trace, write p, trace (20)
+                    case "lars" -> Optional.of(new Entry("lars", who, 28, TRAFFIC));
                     default -> Optional.empty();
                 };
             }

@@ -23,6 +23,10 @@ import vecopt.optim.Adagrad;
 import vecopt.optim.AdagradOptions;
 import vecopt.optim.AdamOptions;
 import vecopt.optim.Adamax;
+import vecopt.optim.Lamb;
+import vecopt.optim.LambOptions;
+import vecopt.optim.Lars;
+import vecopt.optim.LarsOptions;
 import vecopt.optim.Lion;
 import vecopt.optim.LionOptions;
 import vecopt.optim.NAdam;
@@ -65,12 +69,12 @@ public class StepBench {
     /**
      * "adamw", "amsgrad" (AdamW with AMSGrad: 36 bytes per parameter), "momentum", or one of the optimizers with no
      * native peer yet (their {@code nativeC} refuses to run): "adagrad" (12), "rmsprop" (plain: 12),
-     * "rmsprop_centered_momentum" (28), "lion" (20), "adamax" (28), "nadam" (28), "radam" (28), "adadelta" (28), "rprop" (28); bytes per
+     * "rmsprop_centered_momentum" (28), "lion" (20), "adamax" (28), "nadam" (28), "radam" (28), "adadelta" (28), "rprop" (28), "lamb" (40 in two passes), "lars" (28 in two passes); bytes per
      * parameter in
      * {@link Catalog}.
      */
     @Param({"adamw", "amsgrad", "momentum", "adagrad", "rmsprop", "rmsprop_centered_momentum", "lion", "adamax",
-            "nadam", "radam", "adadelta", "rprop"})
+            "nadam", "radam", "adadelta", "rprop", "lamb", "lars"})
     public String optimizer;
 
     private Buffers buffers;
@@ -85,10 +89,10 @@ public class StepBench {
         isAdam = switch (optimizer) {
             case "adamw", "amsgrad" -> true;
             case "momentum", "adagrad", "rmsprop", "rmsprop_centered_momentum", "lion", "adamax", "nadam", "radam",
-                 "adadelta", "rprop" ->
+                 "adadelta", "rprop", "lamb", "lars" ->
                     false;
             default -> throw new IllegalArgumentException("optimizer must be adamw, amsgrad, momentum, adagrad,"
-                    + " rmsprop, rmsprop_centered_momentum, lion, adamax, nadam, radam, adadelta or rprop, got '" + optimizer + "'");
+                    + " rmsprop, rmsprop_centered_momentum, lion, adamax, nadam, radam, adadelta, rprop, lamb or lars, got '" + optimizer + "'");
         };
         boolean hasNative = isAdam || optimizer.equals("momentum");
         adam = AdamScalars.of(optimizer.equals("amsgrad") ? "amsgrad" : "adamw", 1000);
@@ -135,6 +139,10 @@ public class StepBench {
             case "radam" -> RAdam.builder(set).threads(threads).onNonFinite(NonFinite.PROCEED).build();
             case "adadelta" -> Adadelta.builder(set).threads(threads).onNonFinite(NonFinite.PROCEED).build();
             case "rprop" -> Rprop.builder(set).threads(threads).onNonFinite(NonFinite.PROCEED).build();
+            case "lamb" -> Lamb.builder(set).options(LambOptions.DEFAULTS.withWeightDecay(0.01))
+                    .threads(threads).onNonFinite(NonFinite.PROCEED).build();
+            case "lars" -> Lars.builder(set).options(LarsOptions.DEFAULTS.withWeightDecay(1e-4))
+                    .threads(threads).onNonFinite(NonFinite.PROCEED).build();
             default -> Sgd.builder(set).options(SgdOptions.MOMENTUM.withWeightDecay(1e-4)).threads(threads)
                     .onNonFinite(NonFinite.PROCEED).build();
         };
