@@ -229,16 +229,6 @@ class StepAllocationTest {
         }
     }
 
-    /** LAMB's two passes (per-chunk sums, per-tensor ratios between them) over three chunks on a pool of two. */
-    @Test
-    void lambWithClippingOnAPoolOfTwo() {
-        try (Rig rig = new Rig(1, 2 * vecopt.exec.ChunkGrid.CHUNK + 5, true);
-             Lamb opt = Lamb.builder(rig.set).options(LambOptions.DEFAULTS.withWeightDecay(0.01)).clipGradNorm(1.0)
-                     .threads(2).build()) {
-            warmThenMeasure(rig, opt);
-        }
-    }
-
     @Test
     void larsNesterov() {
         try (Rig rig = new Rig(2, 4099, false);
