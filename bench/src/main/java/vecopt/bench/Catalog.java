@@ -16,6 +16,8 @@ import java.util.Optional;
  *   <li>Lion: read p, g, exp_avg; write p, exp_avg: 20</li>
  *   <li>Adamax, NAdam, RAdam, Adadelta, Rprop: read p, g, two states; write p and both: 28</li>
  *   <li>ASGD averaging: read p, g, ax; write p, ax: 20 (before averaging starts ax is only written: 16)</li>
+ *   <li>LAMB, two passes: read p, g, mu, nu, write mu, nu (24); read p, mu, nu, write p (16): 40</li>
+ *   <li>LARS, two passes: read p, g (8); read p, g, trace, write p, trace (20): 28</li>
  *   <li>global norm: read g: 4; clip (norm, then g *= coef): read g twice, write it once: 12</li>
  *   <li>fused clip + AdamW: norm pass 4 + AdamW 28: 32; clip then AdamW: 12 + 28 = 40</li>
  *   <li>ceilings: triad 12, AdamW traffic 28, read 4</li>
@@ -86,6 +88,10 @@ final class Catalog {
                     case "rprop" -> Optional.of(new Entry("rprop", who, 28, TRAFFIC));
                     // averaging: read p, g, ax; write p, ax (16 while ax only copies p, before t0)
                     case "asgd" -> Optional.of(new Entry("asgd", who, 20, TRAFFIC));
+                    // two passes: read p, g, mu, nu, write mu, nu (24); read p, mu, nu, write p (16)
+                    case "lamb" -> Optional.of(new Entry("lamb", who, 40, TRAFFIC));
+                    // two passes: read p, g (8); read p, g, trace, write p, trace (20)
+                    case "lars" -> Optional.of(new Entry("lars", who, 28, TRAFFIC));
                     default -> Optional.empty();
                 };
             }

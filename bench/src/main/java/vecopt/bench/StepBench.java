@@ -26,6 +26,10 @@ import vecopt.optim.AdamOptions;
 import vecopt.optim.Adamax;
 import vecopt.optim.Asgd;
 import vecopt.optim.AsgdOptions;
+import vecopt.optim.Lamb;
+import vecopt.optim.LambOptions;
+import vecopt.optim.Lars;
+import vecopt.optim.LarsOptions;
 import vecopt.optim.Lion;
 import vecopt.optim.LionOptions;
 import vecopt.optim.NAdam;
@@ -69,10 +73,11 @@ public class StepBench {
      * "adamw", "amsgrad" (AdamW with AMSGrad: 36 bytes per parameter), "momentum", or one of the optimizers run
      * through {@code Kernels.update}, whose {@code nativeC} is their peer in {@link UpdatePeers}: "adagrad",
      * "rmsprop" (plain), "rmsprop_centered_momentum", "lion", "adamax", "nadam", "radam", "adadelta", "rprop",
-     * "asgd" (averaging, t0 0); bytes per parameter in {@link Catalog}.
+     * "asgd" (averaging, t0 0); or the layer-wise "lamb" (40 bytes in two passes) and "lars" (28 in two passes),
+     * which have no native peer yet (their {@code nativeC} refuses to run); bytes per parameter in {@link Catalog}.
      */
     @Param({"adamw", "amsgrad", "momentum", "adagrad", "rmsprop", "rmsprop_centered_momentum", "lion", "adamax",
-            "nadam", "radam", "adadelta", "rprop", "asgd"})
+            "nadam", "radam", "adadelta", "rprop", "asgd", "lamb", "lars"})
     public String optimizer;
 
     private Buffers buffers;
@@ -90,10 +95,11 @@ public class StepBench {
         isAdam = switch (optimizer) {
             case "adamw", "amsgrad" -> true;
             case "momentum", "adagrad", "rmsprop", "rmsprop_centered_momentum", "lion", "adamax", "nadam", "radam",
-                 "adadelta", "rprop", "asgd" ->
+                 "adadelta", "rprop", "asgd", "lamb", "lars" ->
                     false;
             default -> throw new IllegalArgumentException("optimizer must be adamw, amsgrad, momentum, adagrad,"
-                    + " rmsprop, rmsprop_centered_momentum, lion, adamax, nadam, radam, adadelta, rprop or asgd, got '" + optimizer + "'");
+                    + " rmsprop, rmsprop_centered_momentum, lion, adamax, nadam, radam, adadelta, rprop, asgd, lamb or"
+                    + " lars, got '" + optimizer + "'");
         };
         adam = AdamScalars.of(optimizer.equals("amsgrad") ? "amsgrad" : "adamw", 1000);
         sgd = SgdScalars.of("momentum");
@@ -145,6 +151,10 @@ public class StepBench {
             // t0 0: averaging (ax read and written) from the 3rd step, so in every measured one
             case "asgd" -> Asgd.builder(set).options(AsgdOptions.DEFAULTS.withT0(0)).threads(threads)
                     .onNonFinite(NonFinite.PROCEED).build();
+            case "lamb" -> Lamb.builder(set).options(LambOptions.DEFAULTS.withWeightDecay(0.01))
+                    .threads(threads).onNonFinite(NonFinite.PROCEED).build();
+            case "lars" -> Lars.builder(set).options(LarsOptions.DEFAULTS.withWeightDecay(1e-4))
+                    .threads(threads).onNonFinite(NonFinite.PROCEED).build();
             default -> Sgd.builder(set).options(SgdOptions.MOMENTUM.withWeightDecay(1e-4)).threads(threads)
                     .onNonFinite(NonFinite.PROCEED).build();
         };

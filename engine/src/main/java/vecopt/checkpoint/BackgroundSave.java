@@ -108,7 +108,7 @@ public final class BackgroundSave implements AutoCloseable {
         }
         List<SafetensorsWriter.Source> sources = new ArrayList<>(snapshot.length + extras.tensors().size());
         for (int i = 0; i < snapshot.length; i++) {
-            sources.add(new SafetensorsWriter.Source(live.get(i).name(), new long[] {live.get(i).length()},
+            sources.add(new SafetensorsWriter.Source(live.get(i).name(), live.get(i).shape(),
                     snapshot[i]));
         }
         for (Map.Entry<String, float[]> e : extras.tensors().entrySet()) {

@@ -31,7 +31,8 @@ import vecopt.optim.Optimizer;
  * parameters and state the uninterrupted run would have had, for any thread count and heap or off-heap buffers.
  *
  * <p><b>Format</b>: safetensors (https://huggingface.co/docs/safetensors), readable by any safetensors library.
- * Tensors, all F32 today, of shape {@code [length]}:
+ * Tensors, all F32 today, of the parameter tensor's shape ({@code [length]} unless it declared one; a file
+ * with {@code [length]} loads into a tensor of any shape of that length):
  * <ul>
  *   <li>{@code param/<tensor>}: the parameter values;</li>
  *   <li>{@code state/<tensor>/<variable>}: PyTorch's state names, {@code exp_avg}, {@code exp_avg_sq},
@@ -113,7 +114,7 @@ public final class Checkpoint {
         try {
             List<SafetensorsWriter.Source> sources = new ArrayList<>();
             for (TrainingState.Part p : TrainingState.parts(opt)) {
-                sources.add(new SafetensorsWriter.Source(p.name(), new long[] {p.length()}, p.segment()));
+                sources.add(new SafetensorsWriter.Source(p.name(), p.shape(), p.segment()));
             }
             for (Map.Entry<String, float[]> e : extras.tensors().entrySet()) {
                 sources.add(new SafetensorsWriter.Source(TrainingState.EXTRA + e.getKey(),
@@ -156,9 +157,12 @@ public final class Checkpoint {
                         throw new CheckpointException(name + ": tensor '" + p.name() + "' is " + e.dtype()
                                 + ", expected F32");
                     }
-                    if (!Arrays.equals(e.shape(), new long[] {p.length()})) {
+                    // The tensor's declared shape, or flat [length]: files written before tensors had shapes, and
+                    // converters that flatten, hold the same row-major elements.
+                    if (!Arrays.equals(e.shape(), p.shape()) && !Arrays.equals(e.shape(), new long[] {p.length()})) {
                         throw new CheckpointException(name + ": tensor '" + p.name() + "' has shape "
-                                + Arrays.toString(e.shape()) + ", expected [" + p.length() + "]");
+                                + Arrays.toString(e.shape()) + ", expected " + Arrays.toString(p.shape())
+                                + (p.shape().length == 1 ? "" : " (or [" + p.length() + "])"));
                     }
                     entries.add(e);
                 }

@@ -41,8 +41,11 @@ final class TrainingState {
         return STATE + t.name() + "/" + variable;
     }
 
-    /** A tensor of the checkpoint and the memory it comes from or goes to. */
-    record Part(String name, Storage storage, long offset, long length) {
+    /**
+     * A tensor of the checkpoint and the memory it comes from or goes to; {@code shape} is its parameter tensor's
+     * (state variables have the parameter's shape, as in PyTorch).
+     */
+    record Part(String name, Storage storage, long offset, long length, long[] shape) {
         MemorySegment segment() {
             return storage.segment().asSlice(offset * Float.BYTES, length * Float.BYTES);
         }
@@ -56,7 +59,7 @@ final class TrainingState {
                 throw new IllegalArgumentException("checkpoints hold float32 parameters only so far: tensor '" + t.name()
                         + "' has " + t.params().dtype().torchName() + " parameters");
             }
-            out.add(new Part(paramName(t), t.params(), t.offset(), t.length()));
+            out.add(new Part(paramName(t), t.params(), t.offset(), t.length(), t.shape().dims()));
         }
         List<String> names = opt.stateNames();
         for (Tensor t : opt.params().tensors()) {
@@ -66,7 +69,7 @@ final class TrainingState {
                     throw new IllegalArgumentException("checkpoints hold float32 optimizer state only so far: '"
                             + names.get(i) + "' of tensor '" + t.name() + "' is " + s[i].dtype().torchName());
                 }
-                out.add(new Part(stateName(t, names.get(i)), s[i], t.offset(), t.length()));
+                out.add(new Part(stateName(t, names.get(i)), s[i], t.offset(), t.length(), t.shape().dims()));
             }
         }
         return out;

@@ -38,6 +38,15 @@ public final class ChunkGrid {
      * appearance), then by offset.
      */
     public static List<Range> cut(List<Tensor> tensors, int chunk) {
+        return cut(tensors, chunk, true);
+    }
+
+    /**
+     * As {@link #cut(List, int)}; with {@code merge} false adjacent tensors are not merged, so every range lies in
+     * one tensor ({@link Range#tensor()} is its tensor): for optimizers with per-tensor sums (the trust ratios of
+     * LAMB and LARS). A tensor's ranges are consecutive in the result, cut at the same grid.
+     */
+    public static List<Range> cut(List<Tensor> tensors, int chunk, boolean merge) {
         if (chunk <= 0 || chunk % 64 != 0) {
             throw new IllegalArgumentException("chunk must be a positive multiple of 64, got " + chunk);
         }
@@ -71,7 +80,8 @@ public final class ChunkGrid {
             long start = first.offset();
             long end = first.end();
             int j = i + 1;
-            while (j < sorted.size() && sorted.get(j).params() == first.params() && sorted.get(j).offset() == end) {
+            while (merge && j < sorted.size() && sorted.get(j).params() == first.params()
+                    && sorted.get(j).offset() == end) {
                 end = sorted.get(j).end();
                 j++;
             }

@@ -42,6 +42,21 @@ public interface Kernels {
     void update(Chunk chunk, UpdateStep step);
 
     /**
+     * Pass 1 of a layer-wise optimizer ({@link TrustRatioStep}: LAMB, LARS) on one chunk: what the step's class
+     * states (LAMB also updates its moments here), and the chunk's sums, in double, added to its
+     * {@link #NORM_SLOTS} slots from {@code NORM_SLOTS * slot}: the first half takes the squared update, the second
+     * half the squared parameters, as in {@link #adam}. The caller zeroes the slots first and adds a tensor's chunks'
+     * slots in grid order, each chunk's in slot order.
+     */
+    void trustNorms(Chunk chunk, TrustRatioStep step, double[] sums, int slot);
+
+    /**
+     * Pass 2 of a layer-wise optimizer on one chunk: the update, recomputed from what pass 1 left, times
+     * {@code factor} (the learning rate times the trust ratio of the chunk's tensor, negated), applied.
+     */
+    void trustApply(Chunk chunk, TrustRatioStep step, float factor);
+
+    /**
      * Sum of squares of the floats {@code [start, start + length)} of {@code x}, accumulated in double: a float's
      * square lies in [2^-298, 2^256], so the sum never overflows or underflows (the guard BLAS nrm2 gets from
      * scaling, a wider accumulator gives in one pass). A NaN or infinity anywhere makes the result NaN or infinite.

@@ -10,6 +10,8 @@ import vecopt.memory.Dtype;
  */
 final class ScalarKernels implements Kernels {
     static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED;
+    /** The short-chunk path of the SIMD kernels' two-pass loops. */
+    static final ScalarKernels SCALAR = new ScalarKernels();
 
     @Override
     public void adam(Chunk c, AdamStep k, double[] norms) {
@@ -51,6 +53,28 @@ final class ScalarKernels implements Kernels {
             RpropStep.scalar(c, k);
         } else if (step instanceof AsgdStep k) {
             AsgdStep.scalar(c, k);
+        } else {
+            throw new IllegalArgumentException("no scalar loop for " + step);
+        }
+    }
+
+    @Override
+    public void trustNorms(Chunk c, TrustRatioStep step, double[] sums, int slot) {
+        if (step instanceof LambStep k) {
+            LambStep.norms(c, k, 0, c.length, sums, slot);
+        } else if (step instanceof LarsStep k) {
+            LarsStep.norms(c, k, 0, c.length, sums, slot);
+        } else {
+            throw new IllegalArgumentException("no scalar loop for " + step);
+        }
+    }
+
+    @Override
+    public void trustApply(Chunk c, TrustRatioStep step, float factor) {
+        if (step instanceof LambStep k) {
+            LambStep.apply(c, k, 0, c.length, factor);
+        } else if (step instanceof LarsStep k) {
+            LarsStep.apply(c, k, 0, c.length, factor);
         } else {
             throw new IllegalArgumentException("no scalar loop for " + step);
         }

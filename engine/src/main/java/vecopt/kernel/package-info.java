@@ -71,6 +71,17 @@
  * centered, momentum, rectified) are loop-invariant flags in one loop, as in the tracked Adam loop; the allocation
  * test warms them all up and measures one configuration of each. They have no tracked loop yet.
  *
+ * <p><b>Layer-wise optimizers: two passes.</b> LAMB and LARS scale each tensor's update by a ratio of two of its
+ * norms, so no element can be written before the whole tensor has been read. They are
+ * {@link vecopt.kernel.TrustRatioStep}s, run through {@link vecopt.kernel.Kernels#trustNorms} (pass 1: whatever state
+ * the update needs updated, and the chunk's sums of squared update and squared parameters, in double, stored in the
+ * chunk's own slot, the lanes added in a fixed order) and {@link vecopt.kernel.Kernels#trustApply} (pass 2: the update
+ * recomputed from what pass 1 left, with the same float operations, times the tensor's factor). The optimizer adds a
+ * tensor's chunk sums in grid order between the passes, on the stepping thread. Pass 1 ends with the scalar loop (its
+ * sums must count each element once, as the tracked loops do); pass 2 has the masked vector tail. Recomputing the
+ * update instead of storing it to scratch moves the same bytes and needs no memory; the naive third pass (a norm
+ * pass over a stored update) is gone.
+ *
  * <p><b>Variants inside a formula.</b> Per optimizer, one straight-line loop per untracked variant that reads or
  * writes other streams or has another dependency shape (Adam: decoupled decay, L2, AMSGrad; SGD: plain, momentum,
  * the first momentum step), and one tracked loop (it also sums the squared update and the squared new parameters,

@@ -59,7 +59,7 @@ import vecopt.param.Tensor;
  */
 public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCloseable
         permits AdamFamily, Sgd, Adagrad, Rmsprop, Lion, Adamax, NAdam, RAdam, Adadelta,
-        Rprop, Asgd {
+        Rprop, Asgd, Layerwise {
     private final ParamSet params;
     private final List<ParamGroup<O>> groups;
     private final ParamGroup<O>[] groupArray;
@@ -80,6 +80,8 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
     private final boolean trackNorms;
     private final double[] updateSums; // per chunk: NORM_SLOTS partial sums of squared updates and new params
     private final WorkerPool.Task updateTask;
+    private final Tensor[] chunkTensors; // per chunk, in grid order: the tensor of its range (the first, if merged)
+    private final int[] itemFirstChunk; // per work item: the grid index of its first chunk
     private final AtomicReference<Thread> owner = new AtomicReference<>(); // the thread inside step, if any
     private long steps;
     private boolean closed;
@@ -162,13 +164,15 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
         List<ChunkGrid.Range> ranges = new ArrayList<>();
         List<Integer> groupOf = new ArrayList<>();
         for (int g = 0; g < groups.size(); g++) {
-            for (ChunkGrid.Range r : ChunkGrid.cut(groups.get(g).tensors(), ChunkGrid.CHUNK)) {
+            for (ChunkGrid.Range r : ChunkGrid.cut(groups.get(g).tensors(), ChunkGrid.CHUNK, !chunksPerTensor())) {
                 ranges.add(r);
                 groupOf.add(g);
             }
         }
+        this.chunkTensors = new Tensor[ranges.size()];
         this.items = ChunkGrid.items(ranges, (r, index, item) -> {
             Tensor t = r.tensor();
+            chunkTensors[index] = t;
             return new Chunk(t.params().segment(), t.params().dtype(), stochastic, t.grads().segment(),
                     t.grads().dtype(), stateType, state.segments(t.params()), r.start(), r.length(), groupOf.get(index),
                     item);
@@ -178,12 +182,21 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
         this.trackNorms = b.trackNorms;
         this.updateSums = trackNorms ? new double[Kernels.NORM_SLOTS * items.length] : null;
         final Kernels k = kernels;
+        final boolean perItem = chunksPerTensor();
+        this.itemFirstChunk = new int[items.length];
+        for (int i = 1; i < items.length; i++) {
+            itemFirstChunk[i] = itemFirstChunk[i - 1] + items[i - 1].length;
+        }
         this.updateTask = i -> {
             if (updateSums != null) {
                 Arrays.fill(updateSums, Kernels.NORM_SLOTS * i, Kernels.NORM_SLOTS * (i + 1), 0.0);
             }
-            for (Chunk c : items[i]) {
-                run(k, c, updateSums);
+            if (perItem) {
+                runItem(k, items[i], itemFirstChunk[i], updateSums);
+            } else { // the one-pass optimizers keep this call depth: one level more can leave vectors boxed
+                for (Chunk c : items[i]) {
+                    run(k, c, updateSums);
+                }
             }
         };
         WorkerPool p;
@@ -301,6 +314,43 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
         if (values.length != 0) {
             throw new IllegalArgumentException(getClass().getSimpleName() + " keeps no scalar state");
         }
+    }
+
+    /**
+     * Runs one work item's chunks in order, the first being chunk {@code firstChunk} of the grid: for the
+     * optimizers with {@link #chunksPerTensor()}, whose per-chunk sums need to know which chunk they run (the others'
+     * chunks are run by {@link #run} directly).
+     */
+    void runItem(Kernels kernels, Chunk[] item, int firstChunk, double[] norms) {
+        for (Chunk c : item) {
+            run(kernels, c, norms);
+        }
+    }
+
+    /**
+     * Whether every chunk must lie in one tensor (adjacent tensors of a buffer not merged into one range): for
+     * per-tensor sums. Called while the optimizer is being built: it may read nothing of the subclass.
+     */
+    boolean chunksPerTensor() {
+        return false;
+    }
+
+    /**
+     * Passes the update makes over the chunk grid: 1, or 2 for the layer-wise optimizers (per-tensor norms in the
+     * first, the update with each tensor's trust ratio in the second). {@link #beforePass} runs on the stepping
+     * thread before each.
+     */
+    int passes() {
+        return 1;
+    }
+
+    /** Called on the stepping thread before pass {@code pass} (0-based) of an update runs on the pool. */
+    void beforePass(int pass) {
+    }
+
+    /** Per chunk of the grid, in grid order: its tensor (with {@link #chunksPerTensor()}, exactly its tensor). */
+    Tensor[] chunkTensors() {
+        return chunkTensors;
     }
 
     /** PyTorch's names of the state variables this optimizer keeps (e.g. {@code exp_avg}, {@code exp_avg_sq}). */
@@ -457,7 +507,10 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
             prepare(g, o, groupLr[g], groupArray[g].steps + 1, o.maximize() ? -multiplier : multiplier);
         }
         try {
-            pool.run(items.length, updateTask);
+            for (int pass = 0, n = passes(); pass < n; pass++) {
+                beforePass(pass);
+                pool.run(items.length, updateTask);
+            }
         } catch (WorkerPool.WorkerException e) {
             broken = new StepFailedException(e.getCause()); // some chunks were updated and some not
             throw broken;
@@ -707,7 +760,7 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
     public abstract static sealed class Builder<O extends GroupOptions, B extends Builder<O, B>>
             permits AdamW.Builder, Adam.Builder, Sgd.Builder, Adagrad.Builder,
             Rmsprop.Builder, Lion.Builder, Adamax.Builder, NAdam.Builder, RAdam.Builder, Adadelta.Builder,
-            Rprop.Builder, Asgd.Builder {
+            Rprop.Builder, Asgd.Builder, Lamb.Builder, Lars.Builder {
         private final ParamSet params;
         private O defaults;
         private final GroupAssignment<O> assignment = new GroupAssignment<>();

@@ -12,12 +12,13 @@ import vecopt.memory.Storage;
 /**
  * The parameters a trainer optimizes: named tensors, each a range of a flat parameter buffer with its gradient at
  * the same range of a gradient buffer. Tensors may share buffers (one flat buffer for a whole model) or live in
- * separate ones (shards); ranges in one buffer must not overlap.
+ * separate ones (shards); ranges in one buffer must not overlap. A tensor may declare its {@link Shape}
+ * (1-D by default): optimizers with per-row or per-column statistics read it, checkpoints record it.
  *
  * <pre>{@code
  * ParamSet set = ParamSet.builder()
- *         .add("fc.weight", params, grads, 0, 4096)
- *         .add("fc.bias", params, grads, 4096, 64)
+ *         .add("fc.weight", params, grads, 0, 4096, Shape.of(64, 64))   // row-major [out, in]
+ *         .add("fc.bias", params, grads, 4096, 64)                      // 1-D: [64]
  *         .build();
  * }</pre>
  */
@@ -169,6 +170,15 @@ public final class ParamSet {
 
         public Builder add(String name, Storage params, Storage grads, long offset, long length) {
             tensors.add(new Tensor(name, params, grads, offset, length));
+            return this;
+        }
+
+        /**
+         * A tensor with a declared shape (row-major), e.g. {@code add("fc.weight", p, g, 0, 256 * 1024,
+         * Shape.of(256, 1024))}; its product must be {@code length}.
+         */
+        public Builder add(String name, Storage params, Storage grads, long offset, long length, Shape shape) {
+            tensors.add(new Tensor(name, params, grads, offset, length, shape));
             return this;
         }
 

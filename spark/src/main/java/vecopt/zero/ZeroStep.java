@@ -5,6 +5,8 @@ import java.lang.foreign.MemorySegment;
 import java.util.List;
 import java.util.function.Function;
 import vecopt.clip.Clip;
+import vecopt.optim.Lamb;
+import vecopt.optim.Lars;
 import vecopt.optim.Optimizer;
 import vecopt.param.ParamSet;
 import vecopt.param.Tensor;
@@ -110,6 +112,15 @@ public final class ZeroStep implements AutoCloseable {
                 }
                 throw new IllegalArgumentException("optimizer must build an optimizer over the ParamSet it is given"
                         + " (this rank's slice), got " + (opt == null ? "null" : "one over another set"));
+            }
+            if (opt instanceof Lamb || opt instanceof Lars) {
+                // Their trust ratios are norms of whole tensors; a rank holds slices of tensors, whose norms are not
+                // the tensor's, so the step would silently differ from the unsharded one.
+                String name = opt.getClass().getSimpleName();
+                opt.close();
+                throw new IllegalArgumentException(name + " scales each tensor by its norms, and a rank holds slices"
+                        + " of tensors: ZeRO sharding does not support it yet (it needs the ranks' per-tensor sums"
+                        + " reduced before the second pass)");
             }
             return new ZeroStep(model, comm, slices, arena, shard, opt);
         } catch (RuntimeException | Error e) {

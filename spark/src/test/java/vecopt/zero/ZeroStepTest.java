@@ -191,6 +191,20 @@ class ZeroStepTest {
         assertArrayEquals(before, m.flatParams());
     }
 
+    /** LAMB and LARS need whole tensors' norms, which a rank's slices are not: refused by name, not run wrongly. */
+    @Test
+    void layerwiseOptimizersAreRefused() {
+        var group = InProcessCommunicator.group(1, java.time.Duration.ofSeconds(5));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> ZeroStep.create(new Ranks.Model().set, group.get(0), slice -> vecopt.optim.Lamb.builder(slice)
+                        .threads(1).build()));
+        assertTrue(e.getMessage().startsWith("Lamb scales each tensor by its norms"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> ZeroStep.create(new Ranks.Model().set, group.get(0), slice -> vecopt.optim.Lars.builder(slice)
+                        .threads(1).build()));
+        assertTrue(e.getMessage().contains("ZeRO sharding does not support it"), e.getMessage());
+    }
+
     @Test
     void anOptimizerOverAnotherSetIsRefused() {
         var group = InProcessCommunicator.group(1, java.time.Duration.ofSeconds(5));

@@ -27,6 +27,16 @@ class DelegatingKernels implements Kernels {
     }
 
     @Override
+    public void trustNorms(Chunk c, vecopt.kernel.TrustRatioStep step, double[] sums, int slot) {
+        K.trustNorms(c, step, sums, slot);
+    }
+
+    @Override
+    public void trustApply(Chunk c, vecopt.kernel.TrustRatioStep step, float factor) {
+        K.trustApply(c, step, factor);
+    }
+
+    @Override
     public double sumOfSquares(MemorySegment x, long start, int length) {
         return K.sumOfSquares(x, start, length);
     }

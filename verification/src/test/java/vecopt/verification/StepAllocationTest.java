@@ -18,6 +18,10 @@ import vecopt.optim.Adamax;
 import vecopt.optim.Asgd;
 import vecopt.optim.AsgdOptions;
 import vecopt.optim.AdamaxOptions;
+import vecopt.optim.Lamb;
+import vecopt.optim.LambOptions;
+import vecopt.optim.Lars;
+import vecopt.optim.LarsOptions;
 import vecopt.optim.Lion;
 import vecopt.optim.LionOptions;
 import vecopt.optim.NAdam;
@@ -103,7 +107,11 @@ class StepAllocationTest {
                     .withDecoupledWeightDecay(true)).threads(1).build(),
             rig -> Asgd.builder(rig.set).threads(1).build(),
             rig -> Asgd.builder(rig.set).options(AsgdOptions.DEFAULTS.withT0(-1).withWeightDecay(0.01)).threads(1)
-                    .build());
+                    .build(),
+            rig -> Lamb.builder(rig.set).options(LambOptions.DEFAULTS.withWeightDecay(0.01)).threads(1).build(),
+            rig -> Lars.builder(rig.set).options(LarsOptions.DEFAULTS.withWeightDecay(1e-4).withNesterov(true))
+                    .threads(1).build(),
+            rig -> Lars.builder(rig.set).options(LarsOptions.DEFAULTS.withTrustRatio(false)).threads(1).build());
 
     private static final com.sun.management.ThreadMXBean THREADS =
             (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
@@ -226,6 +234,15 @@ class StepAllocationTest {
         try (Rig rig = new Rig(1, 4099, false);
              Rmsprop opt = Rmsprop.builder(rig.set).options(RmspropOptions.DEFAULTS.withCentered(true)
                      .withMomentum(0.9)).threads(1).build()) {
+            warmThenMeasure(rig, opt);
+        }
+    }
+
+    @Test
+    void larsNesterov() {
+        try (Rig rig = new Rig(2, 4099, false);
+             Lars opt = Lars.builder(rig.set).options(LarsOptions.DEFAULTS.withWeightDecay(1e-4).withNesterov(true))
+                     .threads(1).build()) {
             warmThenMeasure(rig, opt);
         }
     }
