@@ -2,6 +2,7 @@ package vecopt.optim;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
@@ -23,7 +24,7 @@ final class StateBuffers implements AutoCloseable {
     private final Arena owned;
 
     StateBuffers(ParamSet params, List<String> names, Arena given) {
-        this(params, names, java.util.Collections.nCopies(names.size(), Dtype.FLOAT32), given);
+        this(params, names, Collections.nCopies(names.size(), Dtype.FLOAT32), given);
     }
 
     /** {@code types}: each variable's element type (float32, or bfloat16 for compressed state). */

@@ -170,7 +170,7 @@ class GlooCommunicatorTest {
 
     private static void sleep(long ms) {
         try {
-            Thread.sleep(ms);
+            Thread.sleep(ms); // the caller says why it waits: a stuck peer outliving the timeout
         } catch (InterruptedException e) {
             throw new RuntimeException(e);
         }

@@ -138,7 +138,7 @@ class InProcessCommunicatorTest {
 
     private static void sleep(long ms) {
         try {
-            Thread.sleep(ms);
+            Thread.sleep(ms); // the caller says why it waits: a peer must be inside its call first
         } catch (InterruptedException e) {
             throw new RuntimeException(e);
         }
