@@ -57,6 +57,15 @@ public interface Kernels {
     void trustApply(Chunk chunk, TrustRatioStep step, float factor);
 
     /**
+     * Pass {@code pass} (0, 1 or 2) of Adafactor on one chunk ({@link AdafactorStep} states each pass): 0 sums
+     * {@code g^2 + eps1} per row and column and p^2 (an unfactored tensor: updates {@code exp_avg_sq}, sums p^2 and
+     * update^2), 1 sums update^2 (factored tensors only), 2 applies the update with the chunk's per-tensor scalars.
+     * The sums go to {@code work}, in the one order {@link AdafactorStep} defines, so that they are bitwise the
+     * same for every implementation.
+     */
+    void adafactor(Chunk chunk, AdafactorStep step, AdafactorChunk work, int pass);
+
+    /**
      * Sum of squares of the floats {@code [start, start + length)} of {@code x}, accumulated in double: a float's
      * square lies in [2^-298, 2^256], so the sum never overflows or underflows (the guard BLAS nrm2 gets from
      * scaling, a wider accumulator gives in one pass). A NaN or infinity anywhere makes the result NaN or infinite.

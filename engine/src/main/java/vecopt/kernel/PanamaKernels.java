@@ -272,6 +272,15 @@ final class PanamaKernels implements Kernels {
     }
 
     @Override
+    public void adafactor(Chunk c, AdafactorStep step, AdafactorChunk work, int pass) {
+        switch (pass) {
+            case 0 -> AdafactorPanama.sums(c, step, work);
+            case 1 -> AdafactorPanama.updateSums(c, step, work);
+            default -> AdafactorPanama.apply(c, step, work);
+        }
+    }
+
+    @Override
     public void sgd(Chunk c, SgdStep k, double[] norms) {
         final int n = c.length;
         final int bound = SPECIES.loopBound(n);

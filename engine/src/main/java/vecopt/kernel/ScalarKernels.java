@@ -81,6 +81,15 @@ final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public void adafactor(Chunk c, AdafactorStep step, AdafactorChunk work, int pass) {
+        switch (pass) {
+            case 0 -> AdafactorStep.sums(c, step, work);
+            case 1 -> AdafactorStep.updateSums(c, step, work);
+            default -> AdafactorStep.apply(c, step, work);
+        }
+    }
+
+    @Override
     public String describe() {
         return "scalar (Vector API not used)";
     }

@@ -59,7 +59,7 @@ import vecopt.param.Tensor;
  */
 public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCloseable
         permits AdamFamily, Sgd, Adagrad, Rmsprop, Lion, Adamax, NAdam, RAdam, Adadelta,
-        Rprop, Asgd, Layerwise {
+        Rprop, Asgd, Layerwise, Adafactor {
     private final ParamSet params;
     private final List<ParamGroup<O>> groups;
     private final ParamGroup<O>[] groupArray;
@@ -351,6 +351,24 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
     /** Per chunk of the grid, in grid order: its tensor (with {@link #chunksPerTensor()}, exactly its tensor). */
     Tensor[] chunkTensors() {
         return chunkTensors;
+    }
+
+    /** The chunks of the grid, in grid order (the order of {@link #chunkTensors()}). */
+    Chunk[] chunks() {
+        Chunk[] out = new Chunk[chunkTensors.length];
+        for (int i = 0; i < items.length; i++) {
+            System.arraycopy(items[i], 0, out, itemFirstChunk[i], items[i].length);
+        }
+        return out;
+    }
+
+    /**
+     * For optimizers with state beyond the per-element buffers (Adafactor's factored moments): checks that
+     * {@code previous}'s state of the {@code shared} tensors can be taken over, throwing naming what differs; then,
+     * when {@code copy}, takes it over. {@link #continueFrom} calls it to check before anything is copied, and to
+     * copy after the buffers were.
+     */
+    void continueExtraState(Optimizer<?> previous, List<Tensor> shared, boolean copy) {
     }
 
     /** PyTorch's names of the state variables this optimizer keeps (e.g. {@code exp_avg}, {@code exp_avg_sq}). */
@@ -714,6 +732,7 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
                         shared.add(t);
                     }
                 }
+                continueExtraState(previous, shared, false);
                 for (Tensor t : shared) {
                     Tensor before = previous.params.tensor(t.name());
                     Storage[] to = state.of(t.params());
@@ -723,6 +742,7 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
                                 t.offset() * size, t.length() * size);
                     }
                 }
+                continueExtraState(previous, shared, true);
                 for (int g = 0; g < groupArray.length; g++) {
                     groupArray[g].steps = groupSteps[g];
                     restoreScalarState(g, groupScalars[g]);
@@ -760,7 +780,7 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
     public abstract static sealed class Builder<O extends GroupOptions, B extends Builder<O, B>>
             permits AdamW.Builder, Adam.Builder, Sgd.Builder, Adagrad.Builder,
             Rmsprop.Builder, Lion.Builder, Adamax.Builder, NAdam.Builder, RAdam.Builder, Adadelta.Builder,
-            Rprop.Builder, Asgd.Builder, Lamb.Builder, Lars.Builder {
+            Rprop.Builder, Asgd.Builder, Lamb.Builder, Lars.Builder, Adafactor.Builder {
         private final ParamSet params;
         private O defaults;
         private final GroupAssignment<O> assignment = new GroupAssignment<>();

@@ -37,6 +37,11 @@ class DelegatingKernels implements Kernels {
     }
 
     @Override
+    public void adafactor(Chunk c, vecopt.kernel.AdafactorStep step, vecopt.kernel.AdafactorChunk work, int pass) {
+        K.adafactor(c, step, work, pass);
+    }
+
+    @Override
     public double sumOfSquares(MemorySegment x, long start, int length) {
         return K.sumOfSquares(x, start, length);
     }
