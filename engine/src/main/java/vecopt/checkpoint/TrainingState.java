@@ -53,6 +53,7 @@ final class TrainingState {
 
     /** Every parameter tensor, then every state tensor, in the parameter set's order. */
     static List<Part> parts(Optimizer<?> opt) {
+        refuseUnencoded(opt);
         List<Part> out = new ArrayList<>();
         for (Tensor t : opt.params().tensors()) {
             if (t.params().dtype() != Dtype.FLOAT32) {
@@ -73,6 +74,19 @@ final class TrainingState {
             }
         }
         return out;
+    }
+
+    /**
+     * Refuses, by name, an optimizer whose state this format cannot hold yet: Adafactor's factored state
+     * ({@code exp_avg_sq_row} [..., R], {@code exp_avg_sq_col} [..., C]) is shorter than its parameter, and a
+     * {@link Part} is a parameter's range of a state buffer laid out like the parameters.
+     */
+    static void refuseUnencoded(Optimizer<?> opt) {
+        if (opt instanceof vecopt.optim.Adafactor) {
+            throw new IllegalArgumentException("Adafactor: checkpoints cannot hold its state yet (exp_avg_sq_row and"
+                    + " exp_avg_sq_col are shorter than their parameter; the format stores state with the parameter's"
+                    + " layout)");
+        }
     }
 
     /** The metadata of a checkpoint of {@code opt} at the trainer's {@code globalStep}; call with the guard held. */
@@ -162,6 +176,7 @@ final class TrainingState {
      */
     static List<SavedGroup> check(String file, Map<String, String> meta, Optimizer<?> opt, List<String> differences,
                                   boolean exactMembership) throws CheckpointException {
+        refuseUnencoded(opt);
         String format = meta.get("format");
         if (!FORMAT.equals(format)) {
             throw new CheckpointException(file + ": not a vecopt checkpoint: __metadata__ 'format' is "

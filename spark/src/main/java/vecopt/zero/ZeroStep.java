@@ -5,6 +5,7 @@ import java.lang.foreign.MemorySegment;
 import java.util.List;
 import java.util.function.Function;
 import vecopt.clip.Clip;
+import vecopt.optim.Adafactor;
 import vecopt.optim.Lamb;
 import vecopt.optim.Lars;
 import vecopt.optim.Optimizer;
@@ -113,9 +114,10 @@ public final class ZeroStep implements AutoCloseable {
                 throw new IllegalArgumentException("optimizer must build an optimizer over the ParamSet it is given"
                         + " (this rank's slice), got " + (opt == null ? "null" : "one over another set"));
             }
-            if (opt instanceof Lamb || opt instanceof Lars) {
-                // Their trust ratios are norms of whole tensors; a rank holds slices of tensors, whose norms are not
-                // the tensor's, so the step would silently differ from the unsharded one.
+            if (opt instanceof Lamb || opt instanceof Lars || opt instanceof Adafactor) {
+                // Their trust ratios (Adafactor: its RMS and row and column means) are norms of whole tensors; a rank
+                // holds slices of tensors, whose norms are not the tensor's, so the step would silently differ from the
+                // unsharded one.
                 String name = opt.getClass().getSimpleName();
                 opt.close();
                 throw new IllegalArgumentException(name + " scales each tensor by its norms, and a rank holds slices"

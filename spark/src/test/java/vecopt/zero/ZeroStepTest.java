@@ -203,6 +203,11 @@ class ZeroStepTest {
                 () -> ZeroStep.create(new Ranks.Model().set, group.get(0), slice -> vecopt.optim.Lars.builder(slice)
                         .threads(1).build()));
         assertTrue(e.getMessage().contains("ZeRO sharding does not support it"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, // Adafactor: per-tensor RMS and row and column means
+                () -> ZeroStep.create(new Ranks.Model().set, group.get(0), slice -> vecopt.optim.Adafactor
+                        .builder(slice).threads(1).build()));
+        assertTrue(e.getMessage().startsWith("Adafactor") && e.getMessage().contains("ZeRO sharding does not support"),
+                e.getMessage());
     }
 
     @Test

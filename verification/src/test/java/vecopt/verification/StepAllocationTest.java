@@ -316,4 +316,20 @@ class StepAllocationTest {
             warmThenMeasure(rig, opt);
         }
     }
+
+    @Test
+    void adafactorFactoredAndVectorWithBeta1() { // a 37 x 111 matrix (rows end mid-vector) and a 1-D tensor
+        int rows = 37, cols = 111, bias = 515, n = rows * cols + bias;
+        vecopt.memory.Storage p = vecopt.memory.Storage.of(Rig.values(new SplittableRandom(1), n, -2, 2));
+        vecopt.memory.Storage g = vecopt.memory.Storage.of(Rig.values(new SplittableRandom(2), n, -6, 2));
+        vecopt.param.ParamSet set = vecopt.param.ParamSet.builder()
+                .add("w", p, g, 0, rows * cols, vecopt.param.Shape.of(rows, cols))
+                .add("b", p, g, rows * cols, bias)
+                .build();
+        try (vecopt.optim.Adafactor opt = vecopt.optim.Adafactor.builder(set)
+                .options(vecopt.optim.AdafactorOptions.DEFAULTS.withBeta1(0.9).withWeightDecay(0.01))
+                .clipGradNorm(1.0).threads(2).build()) {
+            warmThenMeasure(opt, null);
+        }
+    }
 }
