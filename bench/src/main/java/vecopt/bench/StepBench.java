@@ -20,6 +20,7 @@ import org.openjdk.jmh.infra.BenchmarkParams;
 import vecopt.clip.NonFinite;
 import vecopt.memory.Storage;
 import vecopt.optim.Adadelta;
+import vecopt.optim.Adafactor;
 import vecopt.optim.Adagrad;
 import vecopt.optim.AdagradOptions;
 import vecopt.optim.AdamOptions;
@@ -74,10 +75,11 @@ public class StepBench {
      * through {@code Kernels.update}, whose {@code nativeC} is their peer in {@link UpdatePeers}: "adagrad",
      * "rmsprop" (plain), "rmsprop_centered_momentum", "lion", "adamax", "nadam", "radam", "adadelta", "rprop",
      * "asgd" (averaging, t0 0); or the layer-wise "lamb" (40 bytes in two passes) and "lars" (28 in two passes),
-     * which have no native peer yet (their {@code nativeC} refuses to run); bytes per parameter in {@link Catalog}.
+     * which have no native peer yet (their {@code nativeC} refuses to run); "adafactor" (HF's defaults, the tensor a
+     * 2^k x size / 2^k matrix, 24 bytes in three passes; no native peer yet); bytes per parameter in {@link Catalog}.
      */
     @Param({"adamw", "amsgrad", "momentum", "adagrad", "rmsprop", "rmsprop_centered_momentum", "lion", "adamax",
-            "nadam", "radam", "adadelta", "rprop", "asgd", "lamb", "lars"})
+            "nadam", "radam", "adadelta", "rprop", "asgd", "lamb", "lars", "adafactor"})
     public String optimizer;
 
     private Buffers buffers;
@@ -95,11 +97,11 @@ public class StepBench {
         isAdam = switch (optimizer) {
             case "adamw", "amsgrad" -> true;
             case "momentum", "adagrad", "rmsprop", "rmsprop_centered_momentum", "lion", "adamax", "nadam", "radam",
-                 "adadelta", "rprop", "asgd", "lamb", "lars" ->
+                 "adadelta", "rprop", "asgd", "lamb", "lars", "adafactor" ->
                     false;
             default -> throw new IllegalArgumentException("optimizer must be adamw, amsgrad, momentum, adagrad,"
-                    + " rmsprop, rmsprop_centered_momentum, lion, adamax, nadam, radam, adadelta, rprop, asgd, lamb or"
-                    + " lars, got '" + optimizer + "'");
+                    + " rmsprop, rmsprop_centered_momentum, lion, adamax, nadam, radam, adadelta, rprop, asgd, lamb,"
+                    + " lars or adafactor, got '" + optimizer + "'");
         };
         adam = AdamScalars.of(optimizer.equals("amsgrad") ? "amsgrad" : "adamw", 1000);
         sgd = SgdScalars.of("momentum");
@@ -129,7 +131,11 @@ public class StepBench {
         }
         Buffers.fill(p.segment(), -0.05f, 0.05f, 1);
         Buffers.fill(g.segment(), -0.01f, 0.01f, 2);
-        ParamSet set = ParamSet.builder().add("w", p, g, 0, size).build();
+        // Adafactor factors a matrix: the tensor as 2^ceil(log2(sqrt(size))) columns (8192 x 8192 at 64M)
+        int cols = 1 << ((32 - Integer.numberOfLeadingZeros(size - 1) + 1) / 2);
+        ParamSet set = optimizer.equals("adafactor")
+                ? ParamSet.builder().add("w", p, g, 0, size, vecopt.param.Shape.of(size / cols, cols)).build()
+                : ParamSet.builder().add("w", p, g, 0, size).build();
         opt = switch (optimizer) {
             case "adamw", "amsgrad" -> AdamW.builder(set)
                     .options(AdamOptions.LLM_PRETRAINING.withAmsgrad(optimizer.equals("amsgrad")))
@@ -155,6 +161,8 @@ public class StepBench {
                     .threads(threads).onNonFinite(NonFinite.PROCEED).build();
             case "lars" -> Lars.builder(set).options(LarsOptions.DEFAULTS.withWeightDecay(1e-4))
                     .threads(threads).onNonFinite(NonFinite.PROCEED).build();
+            // HF's defaults (relative step, scale_parameter, no beta1): the step's lr is a factor of HF's lr
+            case "adafactor" -> Adafactor.builder(set).threads(threads).onNonFinite(NonFinite.PROCEED).build();
             default -> Sgd.builder(set).options(SgdOptions.MOMENTUM.withWeightDecay(1e-4)).threads(threads)
                     .onNonFinite(NonFinite.PROCEED).build();
         };
