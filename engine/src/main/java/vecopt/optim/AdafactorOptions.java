@@ -26,7 +26,7 @@ import vecopt.check.Require;
  * @param eps2           HF's {@code eps[1]}: the least parameter scale under {@code scaleParameter}; finite, >= 0
  * @param clipThreshold  HF's {@code clip_threshold}: the update is divided by {@code max(1, RMS(update) /
  *                       clipThreshold)}; finite, > 0
- * @param decayRate      HF's {@code decay_rate}: {@code beta2t = 1 - step^decayRate}; finite, <= 0
+ * @param decayRate      HF's {@code decay_rate}: {@code beta2t = 1 - step^decayRate}; finite, at most 0
  * @param beta1          HF's {@code beta1}: decay of the first moment {@code exp_avg}, or null for none (the
  *                       default); in [0, 1]
  * @param weightDecay    HF's {@code weight_decay}: {@code p -= weightDecay * lr * p} before the update; finite, >= 0

@@ -438,6 +438,55 @@ class AdafactorProperties {
         }
     }
 
+    // ---- continueFrom ----
+
+    /**
+     * An optimizer over other buffers that continues from one after three steps takes over its factored state
+     * ({@code exp_avg_sq_row}, {@code exp_avg_sq_col}), {@code exp_avg_sq} and {@code exp_avg}: its next two steps
+     * are bitwise those of the original.
+     */
+    @Example
+    void continueFromCarriesTheFactoredState() {
+        long[][] shapes = {{LANES + 3, 2 * LANES + 1}, {2, 3, LANES}, {LANES + 5}};
+        AdafactorOptions o = AdafactorOptions.DEFAULTS.withBeta1(0.9).withWeightDecay(0.01);
+        SplittableRandom rnd = new SplittableRandom(11);
+        try (ShapedRig a = new ShapedRig(shapes, new int[] {0, 2, 1}, false);
+             ShapedRig b = new ShapedRig(shapes, new int[] {3, 0, 0}, true);
+             Adafactor first = Adafactor.builder(a.set).options(o).build()) {
+            a.randomize(rnd, -2, -6);
+            for (int t = 0; t < 3; t++) {
+                for (int i = 0; i < a.count(); i++) {
+                    a.setGrads(i, Rig.grads(rnd, a.lengths[i], -6));
+                }
+                first.step(1.0);
+            }
+            for (int i = 0; i < a.count(); i++) {
+                b.setParams(i, a.params(i));
+            }
+            try (Adafactor moved = Adafactor.builder(b.set).options(o).build()) {
+                moved.continueFrom(first);
+                for (int t = 0; t < 2; t++) {
+                    for (int i = 0; i < a.count(); i++) {
+                        float[] g = Rig.grads(rnd, a.lengths[i], -6);
+                        a.setGrads(i, g);
+                        b.setGrads(i, g);
+                    }
+                    first.step(1.0);
+                    moved.step(1.0);
+                    for (int i = 0; i < a.count(); i++) {
+                        Check.bitwiseEqual("t" + i + " params after continueFrom, step " + (t + 1), a.params(i),
+                                b.params(i));
+                        for (String s : shapes[i].length >= 2 ? new String[] {"exp_avg_sq_row", "exp_avg_sq_col",
+                                "exp_avg"} : new String[] {"exp_avg_sq", "exp_avg"}) {
+                            Check.bitwiseEqual("t" + i + " " + s, Rig.toArray(first.state("t" + i, s)),
+                                    Rig.toArray(moved.state("t" + i, s)));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     // ---- options ----
 
     @Example
