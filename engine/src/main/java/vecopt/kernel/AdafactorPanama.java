@@ -43,7 +43,7 @@ final class AdafactorPanama {
         final int C = w.cols;
         for (int i = 0; i < n; ) {
             final long pos = w.first + i, gr = pos / C;
-            final int col = (int) (pos - gr * C), len = (int) Math.min(C - col, n - i);
+            final int col = (int) (pos - gr * C), len = Math.min(C - col, n - i);
             final int colK = AdafactorStep.colSlot(w, gr, col), bound = SPECIES.loopBound(len);
             rowSums(c, k, w, i, bound, colK);
             AdafactorStep.rowSums(c, k, w, i, len, colK, bound);
@@ -114,7 +114,7 @@ final class AdafactorPanama {
         final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
         for (int i = 0; i < n; ) {
             final long pos = w.first + i, gr = pos / C;
-            final int col = (int) (pos - gr * C), len = (int) Math.min(C - col, n - i);
+            final int col = (int) (pos - gr * C), len = Math.min(C - col, n - i);
             final float rf = w.rowFactor[(int) gr];
             final int cf0 = (int) ((gr / R) * C + col), bound = SPECIES.loopBound(len);
             final FloatVector rfv = FloatVector.broadcast(SPECIES, rf);
@@ -145,7 +145,7 @@ final class AdafactorPanama {
         final int C = w.cols, R = w.rows;
         for (int i = 0; i < n; ) {
             final long pos = w.first + i, gr = pos / C;
-            final int col = (int) (pos - gr * C), len = (int) Math.min(C - col, n - i);
+            final int col = (int) (pos - gr * C), len = Math.min(C - col, n - i);
             final float rf = w.rowFactor[(int) gr];
             final int cf0 = (int) ((gr / R) * C + col), bound = SPECIES.loopBound(len);
             rowApply(c, k, w, i, bound, rf, cf0);

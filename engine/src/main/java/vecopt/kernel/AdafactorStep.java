@@ -90,7 +90,7 @@ public final class AdafactorStep {
         final int n = c.length, C = w.cols, R = w.rows;
         for (int i = 0; i < n; ) {
             final long pos = w.first + i, gr = pos / C;
-            final int col = (int) (pos - gr * C), len = (int) Math.min(C - col, n - i);
+            final int col = (int) (pos - gr * C), len = Math.min(C - col, n - i);
             final int colK = colSlot(w, gr, col);
             rowSums(c, k, w, i, len, colK, 0);
             w.rowSums[(int) (gr - w.rowFirst)] = w.total(ROW);
@@ -149,7 +149,7 @@ public final class AdafactorStep {
         final int n = c.length, C = w.cols, R = w.rows;
         for (int i = 0; i < n; ) {
             final long pos = w.first + i, gr = pos / C;
-            final int col = (int) (pos - gr * C), len = (int) Math.min(C - col, n - i);
+            final int col = (int) (pos - gr * C), len = Math.min(C - col, n - i);
             rowUpdateSums(c, k, w, i, len, w.rowFactor[(int) gr], (int) ((gr / R) * C + col), 0);
             i += len;
         }
@@ -180,7 +180,7 @@ public final class AdafactorStep {
         final int n = c.length, C = w.cols, R = w.rows;
         for (int i = 0; i < n; ) {
             final long pos = w.first + i, gr = pos / C;
-            final int col = (int) (pos - gr * C), len = (int) Math.min(C - col, n - i);
+            final int col = (int) (pos - gr * C), len = Math.min(C - col, n - i);
             rowApply(c, k, w, i, len, w.rowFactor[(int) gr], (int) ((gr / R) * C + col), 0);
             i += len;
         }
