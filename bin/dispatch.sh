@@ -118,6 +118,11 @@ case "$cmd" in
     echo "vecopt: $rounds rounds of properties passed" >&2
     echo "vecopt: checkpoint kill soak ($((rounds * 6)) kills)" >&2
     "$MVN" -q -pl verification -am test -Dtest=CheckpointKillTest -Dvecopt.checkpoint.kills=$((rounds * 6)) \
+      -Dsurefire.failIfNoSpecifiedTests=false || exit 1
+    # ZeRO over Gloo: two rank JVMs, one killed at a random step or moment again and again, resumed from the sharded
+    # checkpoints, ending bitwise the uninterrupted run (excluded from ./vecopt test by the spark module's pom)
+    echo "vecopt: sharded training kill soak ($((rounds * 2)) kills)" >&2
+    "$MVN" -q -pl spark -am test -Dtest=ZeroKillSoakTest -Dvecopt.zero.kills=$((rounds * 2)) \
       -Dsurefire.failIfNoSpecifiedTests=false || exit 1 ;;
   schedules)  run_java examples vecopt.examples.ScheduleChart "$@" ;;
   # GOMP_SPINCOUNT: the native peer's OpenMP threads spin briefly, then sleep, as the engine's pool does; libgomp's
@@ -143,7 +148,7 @@ usage: ./vecopt [command] [args]
                  engine jar, run on the class path and on the module path
   install        installs the engine jar (with sources and javadoc) into your local Maven repository
   test-long [n]  the property suites n more times (default 10) with fresh random seeds, then a checkpoint
-                 kill soak of 6n kills
+                 kill soak of 6n kills and a sharded-training (ZeRO over Gloo) kill soak of 2n kills
   schedules      tabulate and plot learning-rate schedules (--help for options)
   bench          JMH benchmarks: --quick (headline, < 3 min), or the suite with JMH options; report FILE.json
   compare        compare two JMH JSON results, or one against a baseline of ratios (--help: exit codes)

@@ -48,6 +48,25 @@ public interface Communicator extends AutoCloseable {
     void allGather(MemorySegment send, MemorySegment recv, long count);
 
     /**
+     * {@link #allGather(MemorySegment, MemorySegment, long)} of 16-bit elements (bfloat16 or float16 bits):
+     * {@code count} elements of 2 bytes from every rank, concatenated in rank order into {@code recv}
+     * ({@code size() * count} elements). An all-gather only moves bits (it adds nothing), so the elements travel
+     * as {@code count / 2} 32-bit words through the float all-gather: {@code count} must be even (a
+     * {@link RankSlices} slice length is a multiple of 16).
+     *
+     * <pre>{@code
+     * comm.allGather16(mySliceBf16, paramsBf16, sliceLength);   // 2 bytes per parameter on the wire
+     * }</pre>
+     */
+    default void allGather16(MemorySegment send, MemorySegment recv, long count) {
+        if (count < 0 || count % 2 != 0) {
+            throw new IllegalArgumentException("allGather16: count must be even and >= 0 (16-bit elements travel in"
+                    + " pairs, as 32-bit words), got " + count);
+        }
+        allGather(send, recv, count / 2);
+    }
+
+    /**
      * Every rank's {@code send} (all of one length), concatenated in rank order into {@code recv}: rank q's at
      * {@code q * send.length}; {@code recv} holds at least {@code size() * send.length} values. Allocates nothing
      * of its own (the sharded step's norm exchange uses this form).

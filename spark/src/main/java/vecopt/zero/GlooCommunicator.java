@@ -10,6 +10,7 @@ import org.bytedeco.pytorch.ProcessGroupGloo;
 import org.bytedeco.pytorch.TCPStore;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
+import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.Work;
 import org.bytedeco.pytorch.global.torch;
 
@@ -39,10 +40,12 @@ public final class GlooCommunicator implements Communicator {
     private final Duration timeout;
     private final TCPStore store;
     private final ProcessGroupGloo group;
-    private final CachedTensor rsIn = new CachedTensor(torch.ScalarType.Float);
-    private final CachedTensor rsOut = new CachedTensor(torch.ScalarType.Float);
-    private final CachedTensor agIn = new CachedTensor(torch.ScalarType.Float);
-    private final CachedTensor agOut = new CachedTensor(torch.ScalarType.Float);
+    private final Blocks rsSend = new Blocks(); // the reduce-scatter's input, one tensor per rank's block
+    private final Blocks rsAcc = new Blocks(); // the partial sum this rank forwards
+    private final Blocks rsIncoming = new Blocks(); // the partial sum received from the left neighbour
+    private final Blocks agRecv = new Blocks(); // the all-gather's output, one tensor per rank's block
+    private final Milliseconds waitLimit; // kept: a call allocates no chrono object
+    private MemorySegment ringScratch; // acc and incoming of the reduce-scatter, grown rarely and kept
     private final CachedTensor dIn = new CachedTensor(torch.ScalarType.Double);
     private final CachedTensor dOut = new CachedTensor(torch.ScalarType.Double);
     private final Arena arena = Arena.ofShared(); // the staging of the double exchange
@@ -56,6 +59,7 @@ public final class GlooCommunicator implements Communicator {
         this.timeout = timeout;
         this.store = store;
         this.group = group;
+        this.waitLimit = new Milliseconds(timeout.toMillis());
     }
 
     /**
@@ -157,33 +161,92 @@ public final class GlooCommunicator implements Communicator {
         return timeout;
     }
 
+    /**
+     * Ring reduce-scatter over Gloo's point-to-point send and receive, on this communicator's own buffers: N - 1
+     * steps, each sending one block to the right neighbour and receiving one from the left, then adding this rank's
+     * block to it. Not {@code ProcessGroupGloo._reduce_scatter_base}: that clones the whole input into a new tensor,
+     * all-reduces it (twice the bytes a reduce-scatter moves) and copies one block out, allocating a full-size
+     * temporary per call, and on this project's VMs a fresh page costs about 55 us to touch (the README's "Scaling
+     * out", "Measured"). Block b's sum is {@code ((g_(b+1) + g_(b+2)) + ...) + g_b} (ranks mod N): one fixed order
+     * for a given N, so a run is reproducible; for N = 2 it is {@code g_0 + g_1} as {@link InProcessCommunicator}.
+     */
     @Override
     public void reduceScatter(MemorySegment send, MemorySegment recv, long count) {
         checkCount("reduceScatter", count);
         checkNative("reduceScatter", "send", send, size * count);
         checkNative("reduceScatter", "recv", recv, count);
         ready("reduceScatter");
-        Tensor in = rsIn.over(send, size * count), out = rsOut.over(recv, count);
+        if (size == 1 || count == 0) {
+            MemorySegment.copy(send, 0, recv, 0, count * Float.BYTES);
+            return;
+        }
+        long bytes = count * Float.BYTES;
+        if (ringScratch == null || ringScratch.byteSize() < 2 * bytes) {
+            ringScratch = arena.allocate(2 * bytes, 64); // grown rarely (a step's count is fixed) and kept
+        }
+        MemorySegment acc = ringScratch.asSlice(0, bytes), incoming = ringScratch.asSlice(bytes, bytes);
+        rsSend.over(send, count, size);
+        rsAcc.over(acc, count, 1);
+        rsIncoming.over(incoming, count, 1);
+        int right = (rank + 1) % size, left = (rank + size - 1) % size;
         long t0 = System.nanoTime();
-        try (Work work = group._reduce_scatter_base(out, in)) {
-            work._wait();
+        try {
+            for (int step = 0; step < size - 1; step++) {
+                int out = Math.floorMod(rank - step - 1, size), in = Math.floorMod(rank - step - 2, size);
+                exchange(step == 0 ? rsSend.vector(out) : rsAcc.vector(0), right, rsIncoming.vector(0), left,
+                        step);
+                MemorySegment sum = step == size - 2 ? recv : acc;
+                addBlock(send, in * bytes, incoming, sum, count);
+            }
         } catch (RuntimeException e) {
             throw failed("reduceScatter", t0, e);
         }
     }
 
+    /**
+     * Ring all-gather over Gloo's point-to-point send and receive, straight into {@code recv}: this rank's block is
+     * copied into its place, then N - 1 steps each forward one block to the right neighbour and receive the next
+     * from the left. Not {@code ProcessGroupGloo._allgather_base}, which gathers into a new full-size temporary per
+     * call and copies it out (see {@link #reduceScatter}).
+     */
     @Override
     public void allGather(MemorySegment send, MemorySegment recv, long count) {
         checkCount("allGather", count);
         checkNative("allGather", "send", send, count);
         checkNative("allGather", "recv", recv, size * count);
         ready("allGather");
-        Tensor in = agIn.over(send, count), out = agOut.over(recv, size * count);
+        MemorySegment.copy(send, 0, recv, rank * count * Float.BYTES, count * Float.BYTES);
+        if (size == 1 || count == 0) {
+            return;
+        }
+        agRecv.over(recv, count, size);
+        int right = (rank + 1) % size, left = (rank + size - 1) % size;
         long t0 = System.nanoTime();
-        try (Work work = group._allgather_base(out, in)) {
-            work._wait();
+        try {
+            for (int step = 0; step < size - 1; step++) {
+                int out = Math.floorMod(rank - step, size), in = Math.floorMod(rank - step - 1, size);
+                exchange(agRecv.vector(out), right, agRecv.vector(in), left, size + step);
+            }
         } catch (RuntimeException e) {
             throw failed("allGather", t0, e);
+        }
+    }
+
+    /** Sends {@code out} to {@code to} and receives {@code in} from {@code from}, both under {@code tag}; waits. */
+    private void exchange(TensorVector out, int to, TensorVector in, int from, int tag) {
+        try (Work sent = group.send(out, to, tag); Work received = group.recv(in, from, tag)) {
+            if (!received._wait(waitLimit) || !sent._wait(waitLimit)) {
+                throw new IllegalStateException("timed out after " + timeout);
+            }
+        }
+    }
+
+    /** {@code sum[i] = mine[at + i] + incoming[i]} for {@code count} floats ({@code sum} may be the scratch). */
+    private static void addBlock(MemorySegment mine, long at, MemorySegment incoming, MemorySegment sum, long count) {
+        for (long i = 0; i < count; i++) {
+            long o = i * Float.BYTES;
+            sum.set(ValueLayout.JAVA_FLOAT, o, mine.get(ValueLayout.JAVA_FLOAT, at + o)
+                    + incoming.get(ValueLayout.JAVA_FLOAT, o));
         }
     }
 
@@ -235,9 +298,13 @@ public final class GlooCommunicator implements Communicator {
                 group.close();
                 store.close();
             } finally {
-                for (CachedTensor t : new CachedTensor[] {rsIn, rsOut, agIn, agOut, dIn, dOut}) {
+                for (CachedTensor t : new CachedTensor[] {dIn, dOut}) {
                     t.close();
                 }
+                for (Blocks b : new Blocks[] {rsSend, rsAcc, rsIncoming, agRecv}) {
+                    b.close();
+                }
+                waitLimit.close();
                 arena.close();
             }
         }
@@ -291,8 +358,52 @@ public final class GlooCommunicator implements Communicator {
         }
     }
 
+    /**
+     * One float buffer cut into {@code blocks} equal blocks, a tensor and a one-tensor vector over each (what Gloo's
+     * send and receive take), kept while the caller passes the same memory again, so a call wraps nothing new.
+     */
+    private static final class Blocks {
+        private long address = -1;
+        private long count = -1;
+        private Tensor[] tensors = new Tensor[0];
+        private TensorVector[] vectors = new TensorVector[0];
+
+        void over(MemorySegment s, long perBlock, int blocks) {
+            if (s.address() == address && perBlock == count && blocks == tensors.length) {
+                return;
+            }
+            close();
+            tensors = new Tensor[blocks];
+            vectors = new TensorVector[blocks];
+            for (int b = 0; b < blocks; b++) {
+                tensors[b] = torch.from_blob(at(s.address() + b * perBlock * Float.BYTES), new long[] {perBlock},
+                        new TensorOptions(torch.ScalarType.Float));
+                vectors[b] = new TensorVector(tensors[b]);
+            }
+            address = s.address();
+            count = perBlock;
+        }
+
+        TensorVector vector(int block) {
+            return vectors[block];
+        }
+
+        void close() {
+            for (int b = 0; b < tensors.length; b++) {
+                vectors[b].close();
+                tensors[b].close();
+            }
+            tensors = new Tensor[0];
+            vectors = new TensorVector[0];
+            address = -1;
+        }
+    }
+
     private static Pointer at(MemorySegment s) {
-        long start = s.address(); // not named "address": inside the class body below that is Pointer's field
+        return at(s.address());
+    }
+
+    private static Pointer at(long start) {
         return new Pointer() {
             {
                 address = start;

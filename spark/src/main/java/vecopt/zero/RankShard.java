@@ -7,12 +7,14 @@ import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import vecopt.memory.Dtype;
 import vecopt.memory.Storage;
 import vecopt.param.ParamSet;
 import vecopt.param.Tensor;
 
 /**
- * One rank's own copy of its slice: the fp32 master parameters and the reduced gradients of the pieces it owns, in
+ * One rank's own copy of its slice: the parameters (in the model's type; for 16-bit ones the rank's optimizer keeps the
+ * float32 master as its state {@code master_param}) and the reduced float32 gradients of the pieces it owns, in
  * buffers of its own, as a {@link ParamSet} whose tensors carry the names of the tensors they are pieces of (so an
  * optimizer's group selectors by name work unchanged). The rank's optimizer is built over {@link #params()}, so its
  * state covers the slice only: that is ZeRO stage 1's saving.
@@ -38,11 +40,14 @@ final class RankShard {
     private final ParamSet params;
     private final List<Place> places;
     private final long bufferFloats;
+    private final Dtype paramType;
 
     RankShard(RankSlices slices, int rank, Arena arena) {
         List<RankSlices.Piece> pieces = slices.pieces(rank);
         long sliceStart = rank * slices.sliceLength();
         boolean mirror = slices.ranks() == 1;
+        this.paramType = paramType(slices.params());
+        long elementBytes = paramType.bytes();
         // Per shard buffer: the model buffer it stands for (the first piece's, when all share one), and the model
         // offset that maps to its element pad.
         Map<Storage, long[]> ranges = new IdentityHashMap<>(); // model buffer -> {lo, hi} (mirror only)
@@ -66,7 +71,9 @@ final class RankShard {
         for (Storage model : order) {
             long[] r = ranges.get(model);
             long length = mirror ? r[0] % CHUNK + (r[1] - r[0]) : slices.sliceLength();
-            own.put(model, new Storage[] {model.allocateLike(arena, length), model.allocateLike(arena, length)});
+            // Parameters in the model's type (the optimizer keeps the float32 master of 16-bit ones as its state);
+            // gradients always float32: they receive the float32 mean of the reduce-scatter.
+            own.put(model, new Storage[] {allocate(model, arena, length), model.allocateLike(arena, length)});
             floats += length;
         }
         this.bufferFloats = floats;
@@ -81,9 +88,9 @@ final class RankShard {
             Tensor piece = new Tensor(t.name(), s[0], s[1], at, p.length());
             tensors.add(piece);
             placed.add(new Place(p.flatOffset() - sliceStart, piece));
-            // The master copy starts as the model's values.
-            MemorySegment.copy(t.params().segment(), (t.offset() + p.from()) * Float.BYTES, s[0].segment(),
-                    at * Float.BYTES, p.length() * Float.BYTES);
+            // The shard's parameters (and so the optimizer's master, where it keeps one) start as the model's values.
+            MemorySegment.copy(t.params().segment(), (t.offset() + p.from()) * elementBytes, s[0].segment(),
+                    at * elementBytes, p.length() * elementBytes);
         }
         this.params = ParamSet.of(tensors);
         this.places = List.copyOf(placed);
@@ -117,12 +124,52 @@ final class RankShard {
         }
     }
 
-    /** Writes the shard's parameters into {@code slice} (the contiguous slice, padding left as it is). */
+    /**
+     * Writes the shard's parameters into {@code slice} (the contiguous slice, in the parameters' type: 2 bytes an
+     * element for 16-bit ones; padding left as it is).
+     */
     void putParams(MemorySegment slice) {
+        long bytes = paramType.bytes();
         for (Place p : places) {
             Tensor t = p.shardTensor();
-            MemorySegment.copy(t.params().segment(), t.offset() * Float.BYTES, slice,
-                    p.sliceOffset() * Float.BYTES, t.length() * Float.BYTES);
+            MemorySegment.copy(t.params().segment(), t.offset() * bytes, slice, p.sliceOffset() * bytes,
+                    t.length() * bytes);
         }
+    }
+
+    /** The model's parameter type: float32, or a 16-bit type whose float32 master the rank's optimizer keeps. */
+    Dtype paramType() {
+        return paramType;
+    }
+
+    /**
+     * The one parameter type of every tensor of {@code model}: a collective moves one element size, and the engine's
+     * optimizer takes one parameter type per set.
+     */
+    static Dtype paramType(ParamSet model) {
+        List<Tensor> tensors = model.tensors();
+        Dtype type = tensors.get(0).params().dtype();
+        for (Tensor t : tensors) {
+            if (t.params().dtype() != type) {
+                throw new IllegalArgumentException("every tensor's parameters must be of one type for sharding: "
+                        + tensors.get(0).name() + " is " + type.torchName() + ", " + t.name() + " is "
+                        + t.params().dtype().torchName());
+            }
+        }
+        return type;
+    }
+
+    /** A zeroed buffer of {@code length} elements of {@code model}'s type and kind (heap or off-heap). */
+    private static Storage allocate(Storage model, Arena arena, long length) {
+        if (model.dtype() == Dtype.FLOAT32) {
+            return model.allocateLike(arena, length);
+        }
+        if (model.isNative()) {
+            return Storage.allocate(arena, length, model.dtype());
+        }
+        if (length > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("a heap buffer holds at most 2^31-9 elements, got " + length);
+        }
+        return Storage.of(new short[(int) length], model.dtype());
     }
 }

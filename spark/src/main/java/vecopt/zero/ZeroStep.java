@@ -2,9 +2,12 @@ package vecopt.zero;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.List;
 import java.util.function.Function;
 import vecopt.clip.Clip;
+import vecopt.memory.Dtype;
+import vecopt.memory.Storage;
 import vecopt.optim.Adafactor;
 import vecopt.optim.Lamb;
 import vecopt.optim.Lars;
@@ -32,6 +35,15 @@ import vecopt.param.Tensor;
  * </ol>
  * With one rank this is, bit for bit, the single-process optimizer with {@code onNonFinite(SKIP)}.
  *
+ * <p><b>16-bit parameters</b> (bfloat16 or float16 model buffers, one type for all tensors): the rank's optimizer,
+ * built over a slice of the same type, keeps the float32 master of its slice only ({@code master_param}, as the
+ * engine's mixed precision does in one process), updates it and writes the slice's parameters rounded to nearest
+ * even; the all-gather moves those 2-byte parameters. Gradients, float32 or 16-bit, are widened (exactly) into a
+ * float32 buffer and reduce-scattered in float32: the sum of N ranks' gradients is accumulated in float32, as the
+ * accurate choice (Gloo's ring would add bfloat16 in bfloat16, rounding to 8 bits at every hop), at 4 bytes per
+ * gradient on the wire instead of 2. So the master is the single-process mixed-precision step's master fed the
+ * float32 mean gradient, and the parameters are that master rounded.
+ *
  * <p>The rank's optimizer is built by the caller, over the slice's {@link ParamSet} (pieces named as the tensors
  * they belong to, so selectors by name or suffix put them in the right groups; a group naming a tensor that is not in
  * this slice fails, so select by predicate). Its own non-finite policy is not used: the decision above is shared.
@@ -56,8 +68,11 @@ public final class ZeroStep implements AutoCloseable {
     private final Arena arena;
     private final RankShard shard;
     private final Optimizer<?> optimizer;
-    private final MemorySegment flat; // the padded flat space: gradients out, parameters back
-    private final MemorySegment slice; // this rank's block: reduced gradients in, parameters out
+    private final MemorySegment flat; // the padded flat space of float32 gradients, out
+    private final MemorySegment slice; // this rank's block of it: reduced gradients in
+    private final Dtype paramType; // the model's parameters: float32, or 16-bit with the master in the shard
+    private final MemorySegment paramFlat; // the padded flat space of parameters, back (flat itself for float32)
+    private final MemorySegment paramSlice; // this rank's parameters, out (slice itself for float32)
     private final double[] partial = new double[1]; // this rank's sum of squares, sent
     private final double[] partials; // every rank's, received
     private final ZeroReport report = new ZeroReport(); // overwritten by each step: a step allocates nothing
@@ -76,6 +91,10 @@ public final class ZeroStep implements AutoCloseable {
         // Off-heap, as transports that hand buffers to native code need.
         this.flat = arena.allocate(slices.paddedTotal() * Float.BYTES, 64);
         this.slice = arena.allocate(slices.sliceLength() * Float.BYTES, 64);
+        this.paramType = shard.paramType();
+        boolean narrow = paramType != Dtype.FLOAT32;
+        this.paramFlat = narrow ? arena.allocate(slices.paddedTotal() * paramType.bytes(), 64) : flat;
+        this.paramSlice = narrow ? arena.allocate(slices.sliceLength() * paramType.bytes(), 64) : slice;
         this.partials = new double[comm.size()];
     }
 
@@ -114,6 +133,14 @@ public final class ZeroStep implements AutoCloseable {
                 throw new IllegalArgumentException("optimizer must build an optimizer over the ParamSet it is given"
                         + " (this rank's slice), got " + (opt == null ? "null" : "one over another set"));
             }
+            if (shard.paramType() != Dtype.FLOAT32 && !opt.stateNames().contains(Optimizer.MASTER)) {
+                // Without a master the 16-bit parameters are rounded stochastically with random numbers keyed by the
+                // element's index in its buffer, which in a shard is not the model's: not the unsharded run.
+                opt.close();
+                throw new IllegalArgumentException("optimizer must keep a float32 master copy (" + Optimizer.MASTER
+                        + ") of the " + shard.paramType().torchName() + " parameters: stochasticRounding is not"
+                        + " supported under ZeRO sharding (its random numbers are keyed by the shard's indices)");
+            }
             if (opt instanceof Lamb || opt instanceof Lars || opt instanceof Adafactor) {
                 // Their trust ratios (Adafactor: its RMS and row and column means) are norms of whole tensors; a rank
                 // holds slices of tensors, whose norms are not the tensor's, so the step would silently differ from the
@@ -149,12 +176,7 @@ public final class ZeroStep implements AutoCloseable {
             throw new IllegalArgumentException("lr must be finite and >= 0, got " + lr);
         }
         long t0 = System.nanoTime();
-        List<Tensor> tensors = model.tensors();
-        for (int i = 0; i < tensors.size(); i++) {
-            Tensor t = tensors.get(i);
-            MemorySegment.copy(t.grads().segment(), t.offset() * Float.BYTES, flat,
-                    slices.flatOffset(i) * Float.BYTES, t.length() * Float.BYTES);
-        }
+        packGradients();
         comm.reduceScatter(flat, slice, slices.sliceLength());
         shard.takeMeanGradients(slice, comm.size());
         long t1 = System.nanoTime();
@@ -174,13 +196,7 @@ public final class ZeroStep implements AutoCloseable {
         optimizer.step(lr, coef);
         steps++;
         long t3 = System.nanoTime();
-        shard.putParams(slice);
-        comm.allGather(slice, flat, slices.sliceLength());
-        for (int i = 0; i < tensors.size(); i++) {
-            Tensor t = tensors.get(i);
-            MemorySegment.copy(flat, slices.flatOffset(i) * Float.BYTES, t.params().segment(),
-                    t.offset() * Float.BYTES, t.length() * Float.BYTES);
-        }
+        gatherParams();
         long t4 = System.nanoTime();
         return report(false, norm, coef, t1 - t0, t2 - t1, t3 - t2, t4 - t3);
     }
@@ -230,22 +246,64 @@ public final class ZeroStep implements AutoCloseable {
         }
         steps = optimizer.steps();
         skipped = skippedSteps;
-        shard.putParams(slice);
-        comm.allGather(slice, flat, slices.sliceLength());
+        gatherParams();
+    }
+
+    /**
+     * The model's gradients into the flat float32 space: copied, or widened (exactly) from 16-bit ones, so the
+     * reduce-scatter sums in float32 whatever the gradients' type (a ring summing bfloat16 in bfloat16 would round
+     * to 8 bits at every hop).
+     */
+    private void packGradients() {
         List<Tensor> tensors = model.tensors();
         for (int i = 0; i < tensors.size(); i++) {
             Tensor t = tensors.get(i);
-            MemorySegment.copy(flat, slices.flatOffset(i) * Float.BYTES, t.params().segment(),
-                    t.offset() * Float.BYTES, t.length() * Float.BYTES);
+            Storage g = t.grads();
+            long to = slices.flatOffset(i);
+            if (g.dtype() == Dtype.FLOAT32) {
+                MemorySegment.copy(g.segment(), t.offset() * Float.BYTES, flat, to * Float.BYTES,
+                        t.length() * Float.BYTES);
+            } else {
+                long from = t.offset();
+                for (long k = 0; k < t.length(); k++) {
+                    flat.setAtIndex(ValueLayout.JAVA_FLOAT, to + k, g.get(from + k));
+                }
+            }
         }
     }
 
     /**
-     * Bytes of optimizer state this rank holds: state variables times the shard's floats (its slice, plus the grid
-     * padding of {@link RankShard}), about 1/N of a single process's.
+     * This rank's updated parameters to every rank, into the model's parameter buffers: in the parameters' type, so
+     * 16-bit parameters (the master's values rounded by the optimizer) move 2 bytes each.
+     */
+    private void gatherParams() {
+        shard.putParams(paramSlice);
+        if (paramType == Dtype.FLOAT32) {
+            comm.allGather(paramSlice, paramFlat, slices.sliceLength());
+        } else {
+            comm.allGather16(paramSlice, paramFlat, slices.sliceLength());
+        }
+        long bytes = paramType.bytes();
+        List<Tensor> tensors = model.tensors();
+        for (int i = 0; i < tensors.size(); i++) {
+            Tensor t = tensors.get(i);
+            MemorySegment.copy(paramFlat, slices.flatOffset(i) * bytes, t.params().segment(), t.offset() * bytes,
+                    t.length() * bytes);
+        }
+    }
+
+    /**
+     * Bytes of optimizer state this rank holds: each state variable's element size (the float32 master of 16-bit
+     * parameters, {@code master_param}, included) times the shard's elements (its slice, plus the grid padding of
+     * {@link RankShard}), about 1/N of a single process's. AdamW over bfloat16 parameters: 12 bytes per element of the
+     * slice (exp_avg, exp_avg_sq, master_param).
      */
     public long stateBytes() {
-        return optimizer.stateNames().size() * shard.bufferFloats() * Float.BYTES;
+        long bytes = 0;
+        for (String name : optimizer.stateNames()) {
+            bytes += (long) optimizer.stateType(name).bytes() * shard.bufferFloats();
+        }
+        return bytes;
     }
 
     /** Closes the optimizer and frees the shard and the staging buffers; the communicator stays open. */

@@ -9,6 +9,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.function.Function;
 import java.util.function.IntFunction;
+import vecopt.memory.Dtype;
 import vecopt.memory.Storage;
 import vecopt.optim.AdamOptions;
 import vecopt.optim.AdamW;
@@ -31,13 +32,22 @@ final class Ranks {
 
     /** One replica of the model: two heap buffers, the tensors placed with an offset and a gap. */
     static final class Model {
-        final Storage p0 = Storage.of(new float[100_100]);
-        final Storage g0 = Storage.of(new float[100_100]);
-        final Storage p1 = Storage.of(new float[41_000]);
-        final Storage g1 = Storage.of(new float[41_000]);
+        final Storage p0;
+        final Storage g0;
+        final Storage p1;
+        final Storage g1;
         final ParamSet set;
 
         Model() {
+            this(Dtype.FLOAT32, Dtype.FLOAT32);
+        }
+
+        /** With parameters and gradients of the given types (16-bit ones on short[]); values rounded to them. */
+        Model(Dtype params, Dtype grads) {
+            p0 = heap(100_100, params);
+            g0 = heap(100_100, grads);
+            p1 = heap(41_000, params);
+            g1 = heap(41_000, grads);
             set = ParamSet.builder()
                     .add(NAMES[0], p0, g0, 3, LENGTHS[0])           // starts off the 16-grid and the chunk grid
                     .add(NAMES[1], p0, g0, 70_004 + 50, LENGTHS[1]) // a gap of 50 before it
@@ -60,6 +70,10 @@ final class Ranks {
                     t.grads().set(t.offset() + k, grads.of(rank, step, i++));
                 }
             }
+        }
+
+        private static Storage heap(int n, Dtype type) {
+            return type == Dtype.FLOAT32 ? Storage.of(new float[n]) : Storage.of(new short[n], type);
         }
 
         float[] flatParams() {
