@@ -22,14 +22,26 @@ public final class BlockQuantization {
     private BlockQuantization() {
     }
 
-    /** Magnitude of signed code {@code k} in 0..127. */
-    public static double signedValue(int k) {
-        return k == 0 ? 0 : (1 + ((k - 1) % 8) / 8.0) * Math.pow(2, (k - 1) / 8 - 15);
+    private static final double[] SIGNED = new double[128];
+    private static final double[] UNSIGNED = new double[256];
+
+    static {
+        for (int k = 1; k < 256; k++) {
+            if (k < 128) {
+                SIGNED[k] = (1 + ((k - 1) % 8) / 8.0) * Math.pow(2, (k - 1) / 8 - 15);
+            }
+            UNSIGNED[k] = (1 + ((k - 1) % 16) / 16.0) * Math.pow(2, (k - 1) / 16 - 15);
+        }
     }
 
-    /** Value of unsigned code {@code k} in 0..255. */
+    /** Magnitude of signed code {@code k} in 0..127: 0 for 0, else {@code (1 + ((k-1) mod 8)/8) * 2^(floor((k-1)/8) - 15)}. */
+    public static double signedValue(int k) {
+        return SIGNED[k];
+    }
+
+    /** Value of unsigned code {@code k} in 0..255: 0 for 0, else {@code (1 + ((k-1) mod 16)/16) * 2^(floor((k-1)/16) - 15)}. */
     public static double unsignedValue(int k) {
-        return k == 0 ? 0 : (1 + ((k - 1) % 16) / 16.0) * Math.pow(2, (k - 1) / 16 - 15);
+        return UNSIGNED[k];
     }
 
     /** The value signed code {@code code} (0..255) stands for, as a float. */
