@@ -384,39 +384,81 @@ public final class MixedKernelGenerator {
         out.append("""
                     /**
                      * Adam / AdamW on a chunk with 8-bit block-quantized state ({@link BlockCodes}), block by block: a first
-                     * loop decodes the moments, updates them and the parameters, and leaves the new moments in the chunk's
-                     * scratch (one block: it stays in L1) while it takes their largest magnitudes (as ints: for non-negative
-                     * floats the integer order is the float order, and a NaN is above every number); the block's scales are
-                     * stored; a second loop codes the scratch. Bitwise {@link MixedScalar#adamQuantized}.
+                     * loop (one method per storage mix and formula, so that C2 compiles each on its own budget: one method
+                     * holding both loops ran out of its inlining budget and boxed) decodes the moments, updates them and the
+                     * parameters, and leaves the new moments in the chunk's scratch (one block: it stays in L1) while it
+                     * takes their largest magnitudes (as ints: for non-negative floats the integer order is the float order,
+                     * and a NaN is above every number); the block's scales are stored; {@link #encodeBlock} codes the
+                     * scratch. Bitwise {@link MixedScalar#adamQuantized}.
                      */
                     static void adamQuantized(Chunk c, AdamStep k) {
                         if (BYTES == null) {
                             MixedScalar.adamQuantized(c, k);
                             return;
                         }
-                        final int mix = c.gradType * 4 + c.paramType;
-                        if (k.useL2) {
-                            switch (mix) {
+                        final int mix = c.gradType * 4 + c.paramType + (k.useL2 ? 12 : 0);
+                        final MemorySegment sms = c.scales[0], srs = c.scales[1], scratch = c.scratch;
+                        final int step = SPECIES.length(), n = c.length;
+                        for (int from = 0, b = 0; from < n; from += BlockCodes.BLOCK, b++) {
+                            final int to = Math.min(n, from + BlockCodes.BLOCK), vend = from + ((to - from) & -step);
+                            final float scaleM = sms.get(F, b * 4L), scaleR = srs.get(F, b * 4L);
+                            final long max = switch (mix) {
                 """);
-        for (AdamVariant v : new AdamVariant[] {AdamVariant.L2, AdamVariant.DECOUPLED}) {
-            if (v == AdamVariant.DECOUPLED) {
-                out.append("""
-                                        default -> throw new IllegalStateException("no loop for storage mix " + mix);
-                                    }
-                                } else {
-                                switch (mix) {
-                        """);
-            }
+        for (AdamVariant v : new AdamVariant[] {AdamVariant.DECOUPLED, AdamVariant.L2}) {
             for (int g = 0; g < 3; g++) {
                 for (int p = 0; p < 4; p++) {
-                    out.append("                case ").append(g * 4 + p).append(" -> ").append(quantizedName(v, g, p))
-                            .append("(c, k);\n");
+                    out.append("                    case ").append(g * 4 + p + (v == AdamVariant.L2 ? 12 : 0))
+                            .append(" -> ").append(quantizedName(v, g, p)).append("(c, k, from, vend, scaleM, scaleR);\n");
                 }
             }
         }
         out.append("""
                                 default -> throw new IllegalStateException("no loop for storage mix " + mix);
+                            };
+                            if (vend < to) { // the block's last elements (the tensor's end): the scalar loop
+                                MixedScalar.adamQuantizedElements(c, k, from, vend, to, scaleM, scaleR);
                             }
+                            int bitsM = (int) (max >>> 32), bitsR = (int) max;
+                            for (int j = vend - from; j < to - from; j++) {
+                                bitsM = Math.max(bitsM, Float.floatToRawIntBits(scratch.get(F, j * 4L)) & 0x7FFFFFFF);
+                                bitsR = Math.max(bitsR, Float.floatToRawIntBits(scratch.get(F, (BlockCodes.BLOCK + j) * 4L))
+                                        & 0x7FFFFFFF);
+                            }
+                            final float newM = Float.intBitsToFloat(bitsM), newR = Float.intBitsToFloat(bitsR);
+                            sms.set(F, b * 4L, newM);
+                            srs.set(F, b * 4L, newR);
+                            final float invM = BlockCodes.inverse(newM), invR = BlockCodes.inverse(newR);
+                            encodeBlock(c.state[0], c.state[1], scratch, from, vend, invM, invR);
+                            if (vend < to) {
+                                MixedScalar.encodeQuantized(c, from, vend, to, invM, invR);
+                            }
+                        }
+                    }
+
+                    /**
+                     * Codes the scratch's new moments of elements {@code [from, vend)} (whole vectors of the block starting at
+                     * {@code from}) against the block's reciprocal scales: {@link BlockCodes#encodeSigned} and
+                     * {@link BlockCodes#encodeUnsigned} lane by lane.
+                     */
+                    private static void encodeBlock(MemorySegment ms, MemorySegment rs, MemorySegment scratch, int from, int vend,
+                                                    float invMs, float invRs) {
+                        final FloatVector invM = FloatVector.broadcast(SPECIES, invMs), invR = FloatVector.broadcast(SPECIES, invRs);
+                        final int step = SPECIES.length();
+                        for (int i = from; i < vend; i += step) {
+                            final long s4 = (long) (i - from) * 4;
+                            IntVector mb = FloatVector.fromMemorySegment(SPECIES, scratch, s4, ORDER).mul(invM).reinterpretAsInts();
+                            IntVector ma = mb.and(0x7FFFFFFF);
+                            IntVector mq = ma.add(BlockCodes.SIGNED_ROUND).add(ma.lanewise(VectorOperators.LSHR, 20).and(1))
+                                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
+                                    .blend(0, ma.compare(VectorOperators.LE, 111 << 23))
+                                    .or(mb.lanewise(VectorOperators.LSHR, 24).and(0x80));
+                            ((ByteVector) mq.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);
+                            IntVector ra = FloatVector.fromMemorySegment(SPECIES, scratch, s4 + BlockCodes.BLOCK * 4, ORDER)
+                                    .mul(invR).reinterpretAsInts().and(0x7FFFFFFF);
+                            IntVector rq = ra.add(BlockCodes.UNSIGNED_ROUND).add(ra.lanewise(VectorOperators.LSHR, 19).and(1))
+                                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
+                                    .blend(0, ra.compare(VectorOperators.EQ, 0));
+                            ((ByteVector) rq.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(rs, (long) i, ORDER);
                         }
                     }
 
@@ -430,33 +472,38 @@ public final class MixedKernelGenerator {
         }
     }
 
+    /**
+     * The first loop over one block's whole vectors {@code [from, vend)}: returns the new moments' largest magnitudes'
+     * bits, exp_avg's in the high 32 bits and sqrt(exp_avg_sq)'s in the low.
+     */
     static void quantizedLoop(StringBuilder out, AdamVariant v, int g, int p) {
-        out.append("    private static void ").append(quantizedName(v, g, p)).append("(Chunk c, AdamStep k) {\n");
+        out.append("    private static long ").append(quantizedName(v, g, p))
+                .append("(Chunk c, AdamStep k, int from, int vend, float scaleM, float scaleR) {\n");
         String master = p == 1 || p == 2 ? ", xs = c.state[2]" : "";
         out.append("        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], rs = c.state[1]")
-                .append(master).append(";\n");
+                .append(master).append(", scratch = c.scratch;\n");
         out.append("""
-                        final MemorySegment sms = c.scales[0], srs = c.scales[1], scratch = c.scratch;
                         final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
                         final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
                         final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps), decay = FloatVector.broadcast(SPECIES, k.decay);
                         final FloatVector negStep = FloatVector.broadcast(SPECIES, k.negStepSize);
                         final FloatVector invBc2 = FloatVector.broadcast(SPECIES, k.invSqrtBc2);
                         final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
-                        final FloatVector l2 = FloatVector.broadcast(SPECIES, k.l2);
-                        final int step = SPECIES.length(), n = c.length;
+                """);
+        if (v == AdamVariant.L2) {
+            out.append("        final FloatVector l2 = FloatVector.broadcast(SPECIES, k.l2);\n");
+        }
+        out.append("""
+                        final FloatVector sm = FloatVector.broadcast(SPECIES, scaleM), sr = FloatVector.broadcast(SPECIES, scaleR);
+                        final int step = SPECIES.length();
                 """);
         if (p == 3) {
             out.append("        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);\n");
             out.append("        final int key = k.roundingKey;\n");
         }
         out.append("""
-                        for (int from = 0, b = 0; from < n; from += BlockCodes.BLOCK, b++) {
-                            final int to = Math.min(n, from + BlockCodes.BLOCK), vend = from + ((to - from) & -step);
-                            final float scaleM = sms.get(F, b * 4L), scaleR = srs.get(F, b * 4L);
-                            final FloatVector sm = FloatVector.broadcast(SPECIES, scaleM), sr = FloatVector.broadcast(SPECIES, scaleR);
-                            IntVector maxM = IntVector.zero(INTS), maxR = maxM;
-                            for (int i = from; i < vend; i += step) {
+                        IntVector maxM = IntVector.zero(INTS), maxR = maxM;
+                        for (int i = from; i < vend; i += step) {
                 """);
         List<String> s = new ArrayList<>();
         s.add("final long o4 = (long) i * 4, s4 = (long) (i - from) * 4;");
@@ -493,44 +540,11 @@ public final class MixedKernelGenerator {
             s.addAll(narrowStore(p, "pNew", "ps", "i", ""));
         }
         for (String line : s) {
-            out.append("                ").append(line).append('\n');
+            out.append("            ").append(line).append('\n');
         }
         out.append("""
-                            }
-                            if (vend < to) { // the block's last elements (the tensor's end): the scalar loop
-                                MixedScalar.adamQuantizedElements(c, k, from, vend, to, scaleM, scaleR);
-                            }
-                            int bitsM = maxM.reduceLanes(VectorOperators.MAX), bitsR = maxR.reduceLanes(VectorOperators.MAX);
-                            for (int j = vend - from; j < to - from; j++) {
-                                bitsM = Math.max(bitsM, Float.floatToRawIntBits(scratch.get(F, j * 4L)) & 0x7FFFFFFF);
-                                bitsR = Math.max(bitsR, Float.floatToRawIntBits(scratch.get(F, (BlockCodes.BLOCK + j) * 4L))
-                                        & 0x7FFFFFFF);
-                            }
-                            final float newM = Float.intBitsToFloat(bitsM), newR = Float.intBitsToFloat(bitsR);
-                            sms.set(F, b * 4L, newM);
-                            srs.set(F, b * 4L, newR);
-                            final float invMs = BlockCodes.inverse(newM), invRs = BlockCodes.inverse(newR);
-                            final FloatVector invM = FloatVector.broadcast(SPECIES, invMs), invR = FloatVector.broadcast(SPECIES, invRs);
-                            for (int i = from; i < vend; i += step) {
-                                final long s4 = (long) (i - from) * 4;
-                                IntVector mb = FloatVector.fromMemorySegment(SPECIES, scratch, s4, ORDER).mul(invM).reinterpretAsInts();
-                                IntVector ma = mb.and(0x7FFFFFFF);
-                                IntVector mq = ma.add(BlockCodes.SIGNED_ROUND).add(ma.lanewise(VectorOperators.LSHR, 20).and(1))
-                                        .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                                        .blend(0, ma.compare(VectorOperators.LE, 111 << 23))
-                                        .or(mb.lanewise(VectorOperators.LSHR, 24).and(0x80));
-                                ((ByteVector) mq.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);
-                                IntVector ra = FloatVector.fromMemorySegment(SPECIES, scratch, s4 + BlockCodes.BLOCK * 4, ORDER)
-                                        .mul(invR).reinterpretAsInts().and(0x7FFFFFFF);
-                                IntVector rq = ra.add(BlockCodes.UNSIGNED_ROUND).add(ra.lanewise(VectorOperators.LSHR, 19).and(1))
-                                        .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                                        .blend(0, ra.compare(VectorOperators.EQ, 0));
-                                ((ByteVector) rq.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(rs, (long) i, ORDER);
-                            }
-                            if (vend < to) {
-                                MixedScalar.encodeQuantized(c, from, vend, to, invMs, invRs);
-                            }
                         }
+                        return ((long) maxM.reduceLanes(VectorOperators.MAX) << 32) | maxR.reduceLanes(VectorOperators.MAX);
                     }
 
                 """);
