@@ -99,6 +99,7 @@ case "$cmd" in
   train)      export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
               run_java djl vecopt.djl.train.TrainMain "$@" ;;
   quickstart) run_java examples vecopt.examples.QuickStart "$@" ;;
+  state-error) run_java examples vecopt.examples.StateError "$@" ;;
   test)
     need_maven
     "$MVN" test "$@"
@@ -143,6 +144,7 @@ usage: ./vecopt [command] [args]
                  engine) trained with vecopt's AdamW under seven warmup/decay/clipping/LayerNorm recipes;
                  table + chart in out/ (train --help)
   quickstart     the smallest vecopt program: AdamW, warmup + cosine lr, gradient clipping, a few steps
+  state-error    AdamW with float32, bfloat16 and 8-bit state on one noisy problem: how far compressed state moves a run
   test           the test suite, then the consumer check (what CI runs; Maven options pass through)
   consumer       the consumer check alone: a separate Maven project (consumer/) built against the installed
                  engine jar, run on the class path and on the module path

@@ -532,6 +532,45 @@ void vo_mix_traffic(float *p32, uint16_t *p16, const float *g32, const uint16_t 
                        v + lo, hi - lo, mode));
 }
 
+static void mix8_range(float *restrict p32, uint16_t *restrict p16, const float *restrict g32,
+                       const uint16_t *restrict g16, uint8_t *restrict m, uint8_t *restrict v, int64_t n, int mode) {
+    switch (mode) {
+    case 5:
+        for (int64_t i = 0; i < n; i++) {
+            float gi = g32[i];
+            uint8_t d = (uint8_t) (int) gi;
+            p32[i] += gi; m[i] += d; v[i] += d;
+        }
+        break;
+    case 6:
+        for (int64_t i = 0; i < n; i++) {
+            float gi = bf16_widen(g16[i]), pn = p32[i] + gi;
+            uint8_t d = (uint8_t) g16[i];
+            p32[i] = pn; p16[i] = bf16_trunc(pn); m[i] += d; v[i] += d;
+        }
+        break;
+    default:
+        for (int64_t i = 0; i < n; i++) {
+            float gi = bf16_widen(g16[i]);
+            uint8_t d = (uint8_t) g16[i];
+            p16[i] = bf16_trunc(bf16_widen(p16[i]) + gi); m[i] += d; v[i] += d;
+        }
+        break;
+    }
+}
+
+/*
+ * Modes 5-7, 8-bit state (one byte per moment, read and written; the block scales, 2 floats per 256 elements, are
+ * left out: 0.06 bytes per element): 5 float32 parameters and gradients (16 bytes per element), 6 bfloat16 gradients
+ * and parameters with a float32 master (18: the master read and written, the 16-bit copy written and read for
+ * ownership), 7 bfloat16 parameters without a master (10).
+ */
+void vo_mix_traffic8(float *p32, uint16_t *p16, const float *g32, const uint16_t *g16, uint8_t *m, uint8_t *v,
+                     int64_t n, int mode) {
+    SPLIT(n, mix8_range(p32 ? p32 + lo : 0, p16 ? p16 + lo : 0, g32 ? g32 + lo : 0, g16 ? g16 + lo : 0, m + lo,
+                        v + lo, hi - lo, mode));
+}
+
 static void mix16_range(uint16_t *restrict p, const uint16_t *restrict g, uint16_t *restrict m, uint16_t *restrict v,
                         int64_t n) {
     for (int64_t i = 0; i < n; i++) {

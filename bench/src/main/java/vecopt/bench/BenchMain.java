@@ -295,7 +295,8 @@ public final class BenchMain {
                 runs.add(new Run("CeilingBench\\.read$", new String[][]{{"size", S16M}, {"threads", "1"}}));
             }
             runs.add(new Run(nat ? "MixedBench\\.(step|traffic)$" : "MixedBench\\.step$",
-                    new String[][]{{"storage", "fp32", "bf16-grads", "bf16-master", "bf16-sr", "bf16-all"}, {"size", S16M},
+                    new String[][]{{"storage", "fp32", "bf16-grads", "bf16-master", "bf16-sr", "bf16-all", "fp32-q8", "bf16-master-q8",
+                            "bf16-sr-q8"}, {"size", S16M},
                             {"threads", "1", "2"}}));
             return new Plan("quick", 1, 2, TimeValue.milliseconds(800), 3, TimeValue.milliseconds(400), runs);
         }
@@ -331,7 +332,8 @@ public final class BenchMain {
                         new String[][]{{"size", S32K, S64M}, {"threads", "1", "2"}}));
             }
             runs.add(new Run(nat ? "MixedBench\\.(step|traffic)$" : "MixedBench\\.step$",
-                    new String[][]{{"storage", "fp32", "bf16-grads", "bf16-master", "bf16-sr", "bf16-all"},
+                    new String[][]{{"storage", "fp32", "bf16-grads", "bf16-master", "bf16-sr", "bf16-all", "fp32-q8", "bf16-master-q8",
+                            "bf16-sr-q8"},
                             {"size", S32K, S1M, S64M}, {"threads", "1", "2"}}));
             return new Plan("headline", 2, 2, TimeValue.seconds(1), 3, TimeValue.seconds(1), runs);
         }

@@ -37,6 +37,11 @@ import vecopt.param.ParamSet;
  *       written (2, and 2 read for ownership): 30</li>
  *   <li>{@code bf16-sr}: bfloat16 parameters without a master, stochastic rounding: 2 + 2 + 2 + 16: 22</li>
  *   <li>{@code bf16-all}: that and bfloat16 state ({@code bfloat16State}): p, g, m, v as 2 bytes: 14</li>
+ *   <li>{@code fp32-q8}: float32 parameters and gradients, 8-bit state ({@code eightBitState}): 8 + 4 + 2 + 2: 16
+ *       (and 0.06 of block scales)</li>
+ *   <li>{@code bf16-master-q8}: bfloat16 gradients, bfloat16 parameters with a float32 master, 8-bit state:
+ *       2 + 8 + 4 + 4: 18</li>
+ *   <li>{@code bf16-sr-q8}: bfloat16 gradients and parameters (stochastic rounding), 8-bit state: 2 + 4 + 4: 10</li>
  * </ul>
  * The fp32 row is the float32 engine the others are read against.
  */
@@ -53,7 +58,7 @@ public class MixedBench {
     @Param({"1", "2"})
     public int threads;
 
-    @Param({"fp32", "bf16-grads", "bf16-master", "bf16-sr", "bf16-all"})
+    @Param({"fp32", "bf16-grads", "bf16-master", "bf16-sr", "bf16-all", "fp32-q8", "bf16-master-q8", "bf16-sr-q8"})
     public String storage;
 
     private Arena arena;
@@ -69,8 +74,11 @@ public class MixedBench {
             case "bf16-master" -> 30;
             case "bf16-sr" -> 22;
             case "bf16-all" -> 14;
-            default -> throw new IllegalArgumentException("storage must be fp32, bf16-grads, bf16-master, bf16-sr or"
-                    + " bf16-all, got " + storage);
+            case "fp32-q8" -> 16;
+            case "bf16-master-q8" -> 18;
+            case "bf16-sr-q8" -> 10;
+            default -> throw new IllegalArgumentException("storage must be fp32, bf16-grads, bf16-master, bf16-sr,"
+                    + " bf16-all, fp32-q8, bf16-master-q8 or bf16-sr-q8, got " + storage);
         };
     }
 
@@ -78,8 +86,8 @@ public class MixedBench {
     public void setUp() {
         bytes(storage);
         arena = Arena.ofShared();
-        Dtype pt = storage.equals("fp32") || storage.equals("bf16-grads") ? Dtype.FLOAT32 : Dtype.BFLOAT16;
-        Dtype gt = storage.equals("fp32") ? Dtype.FLOAT32 : Dtype.BFLOAT16;
+        Dtype pt = storage.startsWith("fp32") || storage.equals("bf16-grads") ? Dtype.FLOAT32 : Dtype.BFLOAT16;
+        Dtype gt = storage.startsWith("fp32") ? Dtype.FLOAT32 : Dtype.BFLOAT16;
         Storage p = Storage.allocate(arena, size, pt), g = Storage.allocate(arena, size, gt);
         SplittableRandom rnd = new SplittableRandom(1);
         for (long i = 0; i < size; i++) {
@@ -88,22 +96,27 @@ public class MixedBench {
         }
         AdamW.Builder b = AdamW.builder(ParamSet.builder().add("w", p, g, 0, size).build())
                 .options(AdamOptions.ADAMW_DEFAULTS).onNonFinite(NonFinite.PROCEED).threads(threads);
-        b = storage.equals("bf16-all") ? b.bfloat16State(2) : b;
-        opt = (storage.equals("bf16-sr") || storage.equals("bf16-all") ? b.stochasticRounding(1) : b).build();
+        b = storage.equals("bf16-all") ? b.bfloat16State(2) : storage.endsWith("-q8") ? b.eightBitState() : b;
+        opt = (storage.startsWith("bf16-sr") || storage.equals("bf16-all") ? b.stochasticRounding(1) : b).build();
         mode = switch (storage) {
             case "fp32" -> 0;
             case "bf16-grads" -> 1;
             case "bf16-master" -> 2;
             case "bf16-sr" -> 3;
-            default -> 4;
+            case "bf16-all" -> 4;
+            case "fp32-q8" -> 5;
+            case "bf16-master-q8" -> 6;
+            default -> 7;
         };
         if (NativeKernels.available()) { // the traffic's own buffers, as the mix lays them out
-            p32 = mode == 3 ? MemorySegment.NULL : arena.allocate(4L * size, 64);
-            p16 = mode >= 2 ? arena.allocate(2L * size, 64) : MemorySegment.NULL;
-            g32 = mode == 0 ? arena.allocate(4L * size, 64) : MemorySegment.NULL;
-            g16 = mode >= 1 ? arena.allocate(2L * size, 64) : MemorySegment.NULL;
-            m = arena.allocate((mode == 4 ? 2L : 4L) * size, 64);
-            v = arena.allocate((mode == 4 ? 2L : 4L) * size, 64);
+            boolean f32p = mode <= 2 || mode == 5 || mode == 6, p16p = mode >= 2 && mode != 5;
+            p32 = f32p ? arena.allocate(4L * size, 64) : MemorySegment.NULL;
+            p16 = p16p ? arena.allocate(2L * size, 64) : MemorySegment.NULL;
+            g32 = mode == 0 || mode == 5 ? arena.allocate(4L * size, 64) : MemorySegment.NULL;
+            g16 = mode != 0 && mode != 5 ? arena.allocate(2L * size, 64) : MemorySegment.NULL;
+            long stateBytes = mode >= 5 ? 1L : mode == 4 ? 2L : 4L;
+            m = arena.allocate(stateBytes * size, 64);
+            v = arena.allocate(stateBytes * size, 64);
             NativeKernels.setThreads(threads);
         }
     }

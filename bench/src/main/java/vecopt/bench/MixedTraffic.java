@@ -17,13 +17,15 @@ import java.nio.file.Path;
  * arithmetic, in C on OpenMP threads - each mix's own ceiling ({@link MixedBench}). Modes, by bytes per parameter:
  * 0 float32 (28), 1 bfloat16 gradients (26), 2 bfloat16 parameters with a float32 master (30: 28 and the
  * write-allocate read of the 16-bit copy, which is only written), 3 bfloat16 parameters without a master (22),
- * 4 everything bfloat16, state too (14).
+ * 4 everything bfloat16, state too (14); with 8-bit state (a byte per moment; the block scales, 0.06 bytes, left out):
+ * 5 float32 parameters and gradients (16), 6 bfloat16 gradients and parameters with a float32 master (18), 7 bfloat16
+ * parameters without a master (10).
  */
 final class MixedTraffic {
-    private static final MethodHandle MIX, MIX16;
+    private static final MethodHandle MIX, MIX16, MIX8;
 
     static {
-        MethodHandle h = null, h16 = null;
+        MethodHandle h = null, h16 = null, h8 = null;
         if (NativeKernels.available()) {
             SymbolLookup lookup = SymbolLookup.libraryLookup(Path.of(NativeKernels.library()), Arena.global());
             h = Linker.nativeLinker().downcallHandle(lookup.findOrThrow("vo_mix_traffic"), FunctionDescriptor.ofVoid(
@@ -31,9 +33,13 @@ final class MixedTraffic {
                     Linker.Option.critical(true));
             h16 = Linker.nativeLinker().downcallHandle(lookup.findOrThrow("vo_mix_traffic16"),
                     FunctionDescriptor.ofVoid(ADDRESS, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG), Linker.Option.critical(true));
+            h8 = Linker.nativeLinker().downcallHandle(lookup.findOrThrow("vo_mix_traffic8"), FunctionDescriptor.ofVoid(
+                    ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT),
+                    Linker.Option.critical(true));
         }
         MIX = h;
         MIX16 = h16;
+        MIX8 = h8;
     }
 
     private MixedTraffic() {
@@ -45,6 +51,10 @@ final class MixedTraffic {
         try {
             if (mode == 4) {
                 MIX16.invokeExact(p16, g16, m, v, n);
+                return;
+            }
+            if (mode >= 5) { // m and v hold one byte per element
+                MIX8.invokeExact(p32, p16, g32, g16, m, v, n, mode);
                 return;
             }
             MIX.invokeExact(p32, p16, g32, g16, m, v, n, mode);

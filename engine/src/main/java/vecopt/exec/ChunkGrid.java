@@ -42,6 +42,25 @@ public final class ChunkGrid {
     }
 
     /**
+     * The ranges of each tensor on its own, cut at multiples of {@code chunk} counted from the tensor's first element
+     * (not the buffer's): every range lies in one tensor and starts a whole number of {@code chunk}s into it, as
+     * per-tensor blocks of 8-bit optimizer state need (a block must not straddle two chunks). Tensors in the order
+     * given; empty tensors skipped.
+     */
+    public static List<Range> cutTensors(List<Tensor> tensors, int chunk) {
+        if (chunk <= 0 || chunk % 256 != 0) {
+            throw new IllegalArgumentException("chunk must be a positive multiple of 256, got " + chunk);
+        }
+        List<Range> out = new ArrayList<>();
+        for (Tensor t : tensors) {
+            for (long at = 0; at < t.length(); at += chunk) {
+                out.add(new Range(t, t.offset() + at, (int) Math.min(chunk, t.length() - at)));
+            }
+        }
+        return out;
+    }
+
+    /**
      * As {@link #cut(List, int)}; with {@code merge} false adjacent tensors are not merged, so every range lies in
      * one tensor ({@link Range#tensor()} is its tensor): for optimizers with per-tensor sums (the trust ratios of
      * LAMB and LARS). A tensor's ranges are consecutive in the result, cut at the same grid.

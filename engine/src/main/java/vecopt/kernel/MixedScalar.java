@@ -17,6 +17,7 @@ import vecopt.memory.Float16;
  */
 final class MixedScalar {
     static final ValueLayout.OfShort S = ValueLayout.JAVA_SHORT_UNALIGNED;
+    static final ValueLayout.OfByte B = ValueLayout.JAVA_BYTE;
 
     private MixedScalar() {
     }
@@ -97,6 +98,81 @@ final class MixedScalar {
                     store(ps, pt, i, pNew);
                 }
             }
+        }
+    }
+
+    /**
+     * Adam / AdamW with 8-bit block-quantized state ({@code Chunk.stateType} 2, see {@link BlockCodes}) over the
+     * whole chunk, block by block: {@code ScalarKernels.adamRange}'s float operations on the decoded moments, the
+     * block's new scales the largest new magnitudes, the new moments coded against them. The parameter update uses
+     * the new moments before coding, as bitsandbytes' blockwise 8-bit Adam does.
+     */
+    static void adamQuantized(Chunk c, AdamStep k) {
+        final MemorySegment sm = c.scales[0], sr = c.scales[1], scratch = c.scratch;
+        for (int b = 0, from = 0; from < c.length; b++, from += BlockCodes.BLOCK) {
+            final int to = Math.min(c.length, from + BlockCodes.BLOCK);
+            adamQuantizedElements(c, k, from, from, to, sm.get(F, b * 4L), sr.get(F, b * 4L));
+            int bitsM = 0, bitsR = 0; // largest magnitudes as ints: the float order for these, a NaN above all
+            for (int j = 0; j < to - from; j++) {
+                bitsM = Math.max(bitsM, Float.floatToRawIntBits(scratch.get(F, j * 4L)) & 0x7FFFFFFF);
+                bitsR = Math.max(bitsR, Float.floatToRawIntBits(scratch.get(F, (BlockCodes.BLOCK + j) * 4L))
+                        & 0x7FFFFFFF);
+            }
+            final float maxM = Float.intBitsToFloat(bitsM), maxR = Float.intBitsToFloat(bitsR);
+            sm.set(F, b * 4L, maxM);
+            sr.set(F, b * 4L, maxR);
+            encodeQuantized(c, from, from, to, BlockCodes.inverse(maxM), BlockCodes.inverse(maxR));
+        }
+    }
+
+    /**
+     * Elements {@code [from, to)} of the block starting at {@code block} under the block's old scales {@code scaleM},
+     * {@code scaleR}: decodes the moments, updates them and the parameter, stores the parameter and leaves the new
+     * exp_avg and {@code sqrt(exp_avg_sq)} in the chunk's scratch (at {@code i - block} and {@code 256 + i - block}).
+     */
+    static void adamQuantizedElements(Chunk c, AdamStep k, int block, int from, int to, float scaleM, float scaleR) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], rs = c.state[1], scratch = c.scratch;
+        final int gt = c.gradType, pt = c.paramType;
+        final MemorySegment master = pt == 0 || pt == 3 ? ps : c.state[c.state.length - 1];
+        final int key = k.roundingKey, first = (int) c.start;
+        final float b1 = k.beta1, c1 = k.oneMinusBeta1, b2 = k.beta2, c2 = k.oneMinusBeta2;
+        final float eps = k.eps, decay = k.decay, l2 = k.l2, negStep = k.negStepSize, invBc2 = k.invSqrtBc2;
+        final float scale = k.gradScale;
+        final boolean useL2 = k.useL2;
+        for (int i = from; i < to; i++) {
+            final long off = (long) i * Float.BYTES, off2 = (long) i * Short.BYTES;
+            float p = pt == 3 ? BFloat16.widen(ps.get(S, off2)) : master.get(F, off);
+            float g = load(gs, gt, i) * scale;
+            if (useL2) {
+                g = Math.fma(p, l2, g);
+            }
+            float m0 = BlockCodes.decodeSigned(ms.get(B, i)) * scaleM;
+            float r0 = BlockCodes.decodeUnsigned(rs.get(B, i)) * scaleR;
+            float m = Math.fma(m0, b1, g * c1);
+            float v = Math.fma(r0 * r0, b2, (g * c2) * g);
+            float r = (float) Math.sqrt(v);
+            scratch.set(F, (long) (i - block) * 4, m);
+            scratch.set(F, (long) (BlockCodes.BLOCK + i - block) * 4, r);
+            float denom = Math.fma(r, invBc2, eps);
+            float pNew = Math.fma(m / denom, negStep, p * decay);
+            if (pt == 3) {
+                ps.set(S, off2, roundStochastically(pNew, key, first + i));
+            } else {
+                master.set(F, off, pNew);
+                if (pt != 0) {
+                    store(ps, pt, i, pNew);
+                }
+            }
+        }
+    }
+
+    /** Codes the scratch's new moments of elements {@code [from, to)} of the block at {@code block}. */
+    static void encodeQuantized(Chunk c, int block, int from, int to, float invM, float invR) {
+        final MemorySegment ms = c.state[0], rs = c.state[1], scratch = c.scratch;
+        for (int i = from; i < to; i++) {
+            ms.set(B, i, (byte) BlockCodes.encodeSigned(scratch.get(F, (long) (i - block) * 4) * invM));
+            rs.set(B, i, (byte) BlockCodes.encodeUnsigned(scratch.get(F, (long) (BlockCodes.BLOCK + i - block) * 4)
+                    * invR));
         }
     }
 

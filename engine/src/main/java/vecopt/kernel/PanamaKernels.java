@@ -59,7 +59,9 @@ final class PanamaKernels implements Kernels {
         final int n = c.length;
         final int bound = SPECIES.loopBound(n);
         if (c.mixed) { // 16-bit parameters or gradients (never tracked: the optimizer refuses that combination)
-            if (n < SPECIES.length()) {
+            if (c.stateType == 2) { // 8-bit state: block by block, a block's tail in the same loop's scalar form
+                MixedPanama.adamQuantized(c, k);
+            } else if (n < SPECIES.length()) {
                 MixedScalar.adamRange(c, k, 0, n);
             } else {
                 MixedPanama.adam(c, k, bound);

@@ -15,7 +15,9 @@ final class ScalarKernels implements Kernels {
 
     @Override
     public void adam(Chunk c, AdamStep k, double[] norms) {
-        if (c.mixed) {
+        if (c.stateType == 2) {
+            MixedScalar.adamQuantized(c, k);
+        } else if (c.mixed) {
             MixedScalar.adamRange(c, k, 0, c.length);
         } else {
             adamRange(c, k, 0, c.length, norms);

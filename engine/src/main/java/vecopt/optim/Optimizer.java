@@ -5,6 +5,7 @@ import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
@@ -21,6 +22,7 @@ import vecopt.clip.NonFinite;
 import vecopt.clip.NonFiniteGradientException;
 import vecopt.exec.ChunkGrid;
 import vecopt.exec.WorkerPool;
+import vecopt.kernel.BlockCodes;
 import vecopt.kernel.Chunk;
 import vecopt.kernel.KernelProvider;
 import vecopt.kernel.Kernels;
@@ -65,6 +67,8 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
     private final ParamGroup<O>[] groupArray;
     private final Kernels kernels;
     private final StateBuffers state;
+    private final QuantizedState quantized; // 8-bit block-quantized moments, or null
+    private final List<String> stateNames; // every state variable, in order (the moments, then a master copy)
     private final Dtype paramType;
     final boolean stochastic; // bfloat16 parameters stored with stochastic rounding, no master copy
     final long roundingSeed;
@@ -118,14 +122,30 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
         }
         this.stateType = b.bf16State ? Dtype.BFLOAT16 : Dtype.FLOAT32;
         this.stateSeed = b.stateSeed;
+        this.stateNames = List.copyOf(names);
+        if (b.eightBit) {
+            checkEightBit(b);
+            // the moments live in QuantizedState; StateBuffers keeps only a master copy, if any
+            names = keepMaster ? new ArrayList<>(List.of(MASTER)) : new ArrayList<>();
+        }
         List<Dtype> types = new ArrayList<>();
         for (String name : names) {
             types.add(name.equals(MASTER) ? Dtype.FLOAT32 : stateType);
         }
         this.state = new StateBuffers(params, names, types, b.stateArena);
+        QuantizedState q = null;
+        if (b.eightBit) {
+            try {
+                q = new QuantizedState(params, b.eightBitMinSize, b.stateArena);
+            } catch (RuntimeException | Error e) {
+                state.close();
+                throw e;
+            }
+        }
+        this.quantized = q;
         if (keepMaster) { // the master copy starts at the 16-bit values, widened (exactly)
             for (Tensor t : params.tensors()) {
-                Storage master = state.of(t.params())[names.size() - 1];
+                Storage master = state.of(t.params())[state.names().size() - 1];
                 for (long i = t.offset(); i < t.end(); i++) {
                     master.set(i, t.params().get(i));
                 }
@@ -156,6 +176,14 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
                 }
             }
         }
+        if (quantized != null) {
+            for (MemorySegment s : quantized.representatives()) {
+                if (!scopes.containsKey(s.scope())) {
+                    scopes.put(s.scope(), "8-bit state");
+                    representative.put(s.scope(), Storage.wrap(s.asSlice(0, 0)));
+                }
+            }
+        }
         this.scopesToCheck = representative.values().toArray(new Storage[0]);
         this.scopeRoles = new String[scopesToCheck.length];
         for (int i = 0; i < scopesToCheck.length; i++) {
@@ -164,15 +192,21 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
         List<ChunkGrid.Range> ranges = new ArrayList<>();
         List<Integer> groupOf = new ArrayList<>();
         for (int g = 0; g < groups.size(); g++) {
-            for (ChunkGrid.Range r : ChunkGrid.cut(groups.get(g).tensors(), ChunkGrid.CHUNK, !chunksPerTensor())) {
+            List<ChunkGrid.Range> cut = quantized != null ? ChunkGrid.cutTensors(groups.get(g).tensors(), ChunkGrid.CHUNK)
+                    : ChunkGrid.cut(groups.get(g).tensors(), ChunkGrid.CHUNK, !chunksPerTensor());
+            for (ChunkGrid.Range r : cut) {
                 ranges.add(r);
                 groupOf.add(g);
             }
         }
         this.chunkTensors = new Tensor[ranges.size()];
+        final Map<Integer, MemorySegment> scratches = new HashMap<>();
         this.items = ChunkGrid.items(ranges, (r, index, item) -> {
             Tensor t = r.tensor();
             chunkTensors[index] = t;
+            if (quantized != null) {
+                return quantizedChunk(r, groupOf.get(index), item, scratches);
+            }
             return new Chunk(t.params().segment(), t.params().dtype(), stochastic, t.grads().segment(),
                     t.grads().dtype(), stateType, state.segments(t.params()), r.start(), r.length(), groupOf.get(index),
                     item);
@@ -204,6 +238,9 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
             p = new WorkerPool(b.threads);
         } catch (RuntimeException | Error e) {
             state.close();
+            if (quantized != null) {
+                quantized.close();
+            }
             throw e;
         }
         this.pool = p;
@@ -219,6 +256,61 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
                 first.put(scope, buffer);
             }
         }
+    }
+
+    /** Refuses what 8-bit state does not support, naming it. */
+    private void checkEightBit(Builder<O, ?> b) {
+        if (!supports16Bit()) {
+            throw new IllegalArgumentException("eightBitState: " + getClass().getSimpleName() + " keeps float32 state"
+                    + " only so far (AdamW and Adam take 8-bit state)");
+        }
+        if (b.bf16State) {
+            throw new IllegalArgumentException("eightBitState and bfloat16State: choose one state type");
+        }
+        if (b.trackNorms) {
+            throw new IllegalArgumentException("trackNorms(true) is not supported with 8-bit state yet");
+        }
+        for (ParamGroup<O> g : groups) {
+            if (g.options() instanceof AdamOptions a && a.amsgrad() && !g.tensors().isEmpty()) {
+                throw new IllegalArgumentException("eightBitState: AMSGrad is not supported with 8-bit state (as in"
+                        + " bitsandbytes): group '" + g.name() + "' has amsgrad=true");
+            }
+        }
+    }
+
+    /**
+     * A chunk over range {@code r} with 8-bit state: the tensor's codes and block scales from the range's first
+     * block (ranges start a whole number of chunks, so of blocks, into their tensor); float32 moments for a tensor
+     * below the size threshold. A master copy where the parameters keep one.
+     */
+    private Chunk quantizedChunk(ChunkGrid.Range r, int group, int item, Map<Integer, MemorySegment> scratches) {
+        Tensor t = r.tensor();
+        QuantizedState.Slot slot = quantized.of(t);
+        long at = r.start() - t.offset(); // elements into the tensor
+        Storage[] s = state.of(t.params());
+        MemorySegment master = s.length == 0 ? null
+                : s[0].segment().asSlice(r.start() * Float.BYTES, (long) r.length() * Float.BYTES);
+        if (!slot.quantized()) {
+            MemorySegment[] f = new MemorySegment[master == null ? 2 : 3];
+            for (int v = 0; v < 2; v++) {
+                f[v] = slot.values()[v].asSlice(at * Float.BYTES, (long) r.length() * Float.BYTES);
+            }
+            if (master != null) {
+                f[2] = master;
+            }
+            return Chunk.presliced(t.params().segment(), t.params().dtype(), stochastic, t.grads().segment(),
+                    t.grads().dtype(), f, r.start(), r.length(), group, item);
+        }
+        MemorySegment[] codes = new MemorySegment[2];
+        MemorySegment[] scales = new MemorySegment[2];
+        long firstBlock = at / BlockCodes.BLOCK;
+        for (int v = 0; v < 2; v++) {
+            codes[v] = slot.values()[v].asSlice(at, r.length());
+            scales[v] = slot.scales()[v].asSlice(firstBlock * Float.BYTES, QuantizedState.blocks(r.length()) * Float.BYTES);
+        }
+        MemorySegment scratch = scratches.computeIfAbsent(item, i -> quantized.scratch());
+        return Chunk.quantized(t.params().segment(), t.params().dtype(), stochastic, t.grads().segment(),
+                t.grads().dtype(), codes, scales, master, scratch, r.start(), r.length(), group, item);
     }
 
     /**
@@ -373,7 +465,48 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
 
     /** PyTorch's names of the state variables this optimizer keeps (e.g. {@code exp_avg}, {@code exp_avg_sq}). */
     public List<String> stateNames() {
-        return state.names();
+        return stateNames;
+    }
+
+    /** Whether the moments are kept as 8-bit block-quantized codes ({@link Builder#eightBitState()}). */
+    public boolean eightBitState() {
+        return quantized != null;
+    }
+
+    /**
+     * Bytes of optimizer state this optimizer holds: its state variables (a master copy included), and with 8-bit
+     * state the codes, block scales and the small tensors' float32 moments.
+     */
+    public long stateBytes() {
+        long n = 0;
+        for (Storage p : params.paramBuffers()) {
+            for (Storage s : state.of(p)) {
+                n += s.length() * s.dtype().bytes();
+            }
+        }
+        return n + (quantized != null ? quantized.bytes() : 0);
+    }
+
+    /**
+     * State variable {@code stateName} of tensor {@code tensorName} as floats, whatever its storage: a copy of
+     * float32 state, bfloat16 widened, 8-bit codes decoded ({@code exp_avg_sq} as the square of its decoded square
+     * root). For inspection and tests; it allocates.
+     */
+    public float[] stateValues(String tensorName, String stateName) {
+        Tensor t = params.tensor(tensorName);
+        int v = stateNames.indexOf(stateName);
+        if (v < 0) {
+            throw new IllegalArgumentException("stateName must be one of " + stateNames + ", got '" + stateName + "'");
+        }
+        if (quantized != null && !stateName.equals(MASTER)) {
+            return quantized.values(t, v);
+        }
+        Storage s = state.of(t.params())[state.names().indexOf(stateName)];
+        float[] out = new float[Math.toIntExact(t.length())];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = s.get(t.offset() + i);
+        }
+        return out;
     }
 
     /**
@@ -625,16 +758,28 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
      * {@link #stateType(String)} says so).
      */
     public MemorySegment state(String tensorName, String stateName) {
+        requireUnquantized(stateName);
         return state.view(params.tensor(tensorName), stateName);
+    }
+
+    private void requireUnquantized(String stateName) {
+        if (quantized != null && stateNames.contains(stateName) && !stateName.equals(MASTER)) {
+            throw new IllegalArgumentException("state '" + stateName + "' is 8-bit block-quantized: read it with"
+                    + " stateValues(tensor, state)");
+        }
     }
 
     /** The element type of state variable {@code stateName}: float32, or bfloat16 under {@code bfloat16State}. */
     public Dtype stateType(String stateName) {
+        requireUnquantized(stateName);
         return state.type(stateName);
     }
 
     /** The state buffers of parameter buffer {@code buffer}, for checkpoints (through {@link OptimizerInternals}). */
     Storage[] stateOf(Storage buffer) {
+        if (quantized != null) {
+            throw new IllegalArgumentException("checkpoints of 8-bit block-quantized state are not supported yet");
+        }
         return state.of(buffer);
     }
 
@@ -703,6 +848,11 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
                     throw new IllegalStateException("continueFrom must come before this optimizer's first step, but it"
                             + " has taken " + steps + " steps and skipped " + report.skippedSteps);
                 }
+                if ((quantized != null) != (previous.quantized != null) || quantized != null) {
+                    throw new IllegalArgumentException("continueFrom does not carry 8-bit block-quantized state yet"
+                            + " (this optimizer: " + (quantized != null ? "8-bit" : "not 8-bit") + ", previous: "
+                            + (previous.quantized != null ? "8-bit" : "not 8-bit") + ")");
+                }
                 if (stateType != previous.stateType) {
                     throw new IllegalArgumentException("state types differ: this optimizer keeps "
                             + stateType.torchName() + " state, previous keeps " + previous.stateType.torchName());
@@ -767,6 +917,9 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
                 closed = true;
                 pool.close();
                 state.close();
+                if (quantized != null) {
+                    quantized.close();
+                }
             }
         } finally {
             leave();
@@ -796,6 +949,8 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
         private long stochasticSeed;
         private boolean bf16State;
         private long stateSeed;
+        private boolean eightBit;
+        private int eightBitMinSize = QuantizedState.DEFAULT_MIN_SIZE;
 
         Builder(ParamSet params, O defaults) {
             this.params = Objects.requireNonNull(params, "params");
@@ -921,6 +1076,32 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
         public B bfloat16State(long seed) {
             this.bf16State = true;
             this.stateSeed = seed;
+            return self();
+        }
+
+        /**
+         * Keeps the moments as 8-bit block-quantized codes (see {@code vecopt.kernel.BlockCodes}): exp_avg in a
+         * signed 8-bit float code and the square root of exp_avg_sq in an unsigned one, each with a float32 scale per
+         * block of 256 elements of a tensor, about 2.03 bytes of state per parameter instead of 8. Each step decodes
+         * the moments, updates them and the parameters in float32, and codes the new moments against their block's
+         * new largest magnitude, in the same pass. Tensors of fewer than 4096 elements (bitsandbytes'
+         * {@code min_8bit_size}) keep float32 moments. AdamW and Adam, without AMSGrad.
+         *
+         * <pre>{@code
+         * AdamW opt = AdamW.builder(params).eightBitState().build();   // 2 bytes of state per parameter
+         * }</pre>
+         */
+        public B eightBitState() {
+            return eightBitState(QuantizedState.DEFAULT_MIN_SIZE);
+        }
+
+        /** As {@link #eightBitState()}, with tensors of fewer than {@code minSize} elements (>= 1) kept in float32. */
+        public B eightBitState(int minSize) {
+            if (minSize < 1) {
+                throw new IllegalArgumentException("minSize must be >= 1, got " + minSize);
+            }
+            this.eightBit = true;
+            this.eightBitMinSize = minSize;
             return self();
         }
     }

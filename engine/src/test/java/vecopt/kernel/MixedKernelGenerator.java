@@ -46,8 +46,10 @@ public final class MixedKernelGenerator {
                 import static vecopt.kernel.PanamaKernels.ORDER;
                 import static vecopt.kernel.PanamaKernels.SPECIES;
                 import static vecopt.kernel.PanamaKernels.tailMask;
+                import static vecopt.kernel.ScalarKernels.F;
 
                 import java.lang.foreign.MemorySegment;
+                import jdk.incubator.vector.ByteVector;
                 import jdk.incubator.vector.DoubleVector;
                 import jdk.incubator.vector.FloatVector;
                 import jdk.incubator.vector.IntVector;
@@ -80,12 +82,19 @@ public final class MixedKernelGenerator {
                             VectorShape.forBitSize(Math.max(64, DSPECIES.vectorBitSize() / 4)));
                     static final VectorSpecies<Integer> DINTS = VectorSpecies.of(int.class,
                             VectorShape.forBitSize(Math.max(64, DSPECIES.vectorBitSize() / 2)));
+                    /**
+                     * Bytes of the float species' lane count (a quarter of its bits), for 8-bit state codes; null for
+                     * 128-bit floats (no 32-bit byte vector), where the 8-bit state runs the scalar loop.
+                     */
+                    static final VectorSpecies<Byte> BYTES = SPECIES.length() < 8 ? null
+                            : VectorSpecies.of(byte.class, VectorShape.forBitSize(SPECIES.vectorBitSize() / 4));
 
                     private MixedPanama() {
                     }
 
                 """);
         adam(out);
+        adamQuantized(out);
         sumOfSquares(out);
         convert(out);
         out.append("}\n");
@@ -363,6 +372,182 @@ public final class MixedKernelGenerator {
         for (String line : s) {
             out.append(indent).append(line).append('\n');
         }
+    }
+
+    // ---- Adam with 8-bit block-quantized state -------------------------------------------------------------------
+
+    static String quantizedName(AdamVariant v, int g, int p) {
+        return "adam" + (v == AdamVariant.L2 ? "L2" : "Decoupled") + "_g" + TYPES[g] + "_p" + PARAMS[p] + "_sq8";
+    }
+
+    static void adamQuantized(StringBuilder out) {
+        out.append("""
+                    /**
+                     * Adam / AdamW on a chunk with 8-bit block-quantized state ({@link BlockCodes}), block by block: a first
+                     * loop (one method per storage mix and formula, so that C2 compiles each on its own budget: one method
+                     * holding both loops ran out of its inlining budget and boxed) decodes the moments, updates them and the
+                     * parameters, and leaves the new moments in the chunk's scratch (one block: it stays in L1) while it
+                     * takes their largest magnitudes (as ints: for non-negative floats the integer order is the float order,
+                     * and a NaN is above every number); the block's scales are stored; {@link #encodeBlock} codes the
+                     * scratch. Bitwise {@link MixedScalar#adamQuantized}.
+                     */
+                    static void adamQuantized(Chunk c, AdamStep k) {
+                        if (BYTES == null) {
+                            MixedScalar.adamQuantized(c, k);
+                            return;
+                        }
+                        final int mix = c.gradType * 4 + c.paramType + (k.useL2 ? 12 : 0);
+                        final MemorySegment sms = c.scales[0], srs = c.scales[1], scratch = c.scratch;
+                        final int step = SPECIES.length(), n = c.length;
+                        for (int from = 0, b = 0; from < n; from += BlockCodes.BLOCK, b++) {
+                            final int to = Math.min(n, from + BlockCodes.BLOCK), vend = from + ((to - from) & -step);
+                            final float scaleM = sms.get(F, b * 4L), scaleR = srs.get(F, b * 4L);
+                            final long max = switch (mix) {
+                """);
+        for (AdamVariant v : new AdamVariant[] {AdamVariant.DECOUPLED, AdamVariant.L2}) {
+            for (int g = 0; g < 3; g++) {
+                for (int p = 0; p < 4; p++) {
+                    out.append("                    case ").append(g * 4 + p + (v == AdamVariant.L2 ? 12 : 0))
+                            .append(" -> ").append(quantizedName(v, g, p)).append("(c, k, from, vend, scaleM, scaleR);\n");
+                }
+            }
+        }
+        out.append("""
+                                default -> throw new IllegalStateException("no loop for storage mix " + mix);
+                            };
+                            if (vend < to) { // the block's last elements (the tensor's end): the scalar loop
+                                MixedScalar.adamQuantizedElements(c, k, from, vend, to, scaleM, scaleR);
+                            }
+                            int bitsM = (int) (max >>> 32), bitsR = (int) max;
+                            for (int j = vend - from; j < to - from; j++) {
+                                bitsM = Math.max(bitsM, Float.floatToRawIntBits(scratch.get(F, j * 4L)) & 0x7FFFFFFF);
+                                bitsR = Math.max(bitsR, Float.floatToRawIntBits(scratch.get(F, (BlockCodes.BLOCK + j) * 4L))
+                                        & 0x7FFFFFFF);
+                            }
+                            final float newM = Float.intBitsToFloat(bitsM), newR = Float.intBitsToFloat(bitsR);
+                            sms.set(F, b * 4L, newM);
+                            srs.set(F, b * 4L, newR);
+                            final float invM = BlockCodes.inverse(newM), invR = BlockCodes.inverse(newR);
+                            encodeBlock(c.state[0], c.state[1], scratch, from, vend, invM, invR);
+                            if (vend < to) {
+                                MixedScalar.encodeQuantized(c, from, vend, to, invM, invR);
+                            }
+                        }
+                    }
+
+                    /**
+                     * Codes the scratch's new moments of elements {@code [from, vend)} (whole vectors of the block starting at
+                     * {@code from}) against the block's reciprocal scales: {@link BlockCodes#encodeSigned} and
+                     * {@link BlockCodes#encodeUnsigned} lane by lane.
+                     */
+                    private static void encodeBlock(MemorySegment ms, MemorySegment rs, MemorySegment scratch, int from, int vend,
+                                                    float invMs, float invRs) {
+                        final FloatVector invM = FloatVector.broadcast(SPECIES, invMs), invR = FloatVector.broadcast(SPECIES, invRs);
+                        final int step = SPECIES.length();
+                        for (int i = from; i < vend; i += step) {
+                            final long s4 = (long) (i - from) * 4;
+                            IntVector mb = FloatVector.fromMemorySegment(SPECIES, scratch, s4, ORDER).mul(invM).reinterpretAsInts();
+                            IntVector ma = mb.and(0x7FFFFFFF);
+                            IntVector mq = ma.add(BlockCodes.SIGNED_ROUND).add(ma.lanewise(VectorOperators.LSHR, 20).and(1))
+                                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
+                                    .blend(0, ma.compare(VectorOperators.LE, 111 << 23))
+                                    .or(mb.lanewise(VectorOperators.LSHR, 24).and(0x80));
+                            ((ByteVector) mq.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);
+                            IntVector ra = FloatVector.fromMemorySegment(SPECIES, scratch, s4 + BlockCodes.BLOCK * 4, ORDER)
+                                    .mul(invR).reinterpretAsInts().and(0x7FFFFFFF);
+                            IntVector rq = ra.add(BlockCodes.UNSIGNED_ROUND).add(ra.lanewise(VectorOperators.LSHR, 19).and(1))
+                                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
+                                    .blend(0, ra.compare(VectorOperators.EQ, 0));
+                            ((ByteVector) rq.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(rs, (long) i, ORDER);
+                        }
+                    }
+
+                """);
+        for (AdamVariant v : new AdamVariant[] {AdamVariant.DECOUPLED, AdamVariant.L2}) {
+            for (int g = 0; g < 3; g++) {
+                for (int p = 0; p < 4; p++) {
+                    quantizedLoop(out, v, g, p);
+                }
+            }
+        }
+    }
+
+    /**
+     * The first loop over one block's whole vectors {@code [from, vend)}: returns the new moments' largest magnitudes'
+     * bits, exp_avg's in the high 32 bits and sqrt(exp_avg_sq)'s in the low.
+     */
+    static void quantizedLoop(StringBuilder out, AdamVariant v, int g, int p) {
+        out.append("    private static long ").append(quantizedName(v, g, p))
+                .append("(Chunk c, AdamStep k, int from, int vend, float scaleM, float scaleR) {\n");
+        String master = p == 1 || p == 2 ? ", xs = c.state[2]" : "";
+        out.append("        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], rs = c.state[1]")
+                .append(master).append(", scratch = c.scratch;\n");
+        out.append("""
+                        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+                        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+                        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps), decay = FloatVector.broadcast(SPECIES, k.decay);
+                        final FloatVector negStep = FloatVector.broadcast(SPECIES, k.negStepSize);
+                        final FloatVector invBc2 = FloatVector.broadcast(SPECIES, k.invSqrtBc2);
+                        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+                """);
+        if (v == AdamVariant.L2) {
+            out.append("        final FloatVector l2 = FloatVector.broadcast(SPECIES, k.l2);\n");
+        }
+        out.append("""
+                        final FloatVector sm = FloatVector.broadcast(SPECIES, scaleM), sr = FloatVector.broadcast(SPECIES, scaleR);
+                        final int step = SPECIES.length();
+                """);
+        if (p == 3) {
+            out.append("        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);\n");
+            out.append("        final int key = k.roundingKey;\n");
+        }
+        out.append("""
+                        IntVector maxM = IntVector.zero(INTS), maxR = maxM;
+                        for (int i = from; i < vend; i += step) {
+                """);
+        List<String> s = new ArrayList<>();
+        s.add("final long o4 = (long) i * 4, s4 = (long) (i - from) * 4;");
+        if (p == 3) {
+            s.addAll(load(1, "p", "ps", "i", "INTS", "SHORTS", "SPECIES"));
+        } else {
+            s.add("FloatVector p = FloatVector.fromMemorySegment(SPECIES, " + (p == 0 ? "ps" : "xs") + ", o4, ORDER);");
+        }
+        s.addAll(load(g, "g0", "gs", "i", "INTS", "SHORTS", "SPECIES"));
+        s.add(v == AdamVariant.L2 ? "FloatVector g = p.fma(l2, g0.mul(scale));" : "FloatVector g = g0.mul(scale);");
+        // decode: the code's fields shifted into place and rebiased by an add (masked: code 0 stays 0), the sign or'd
+        s.add("IntVector mc = (IntVector) ByteVector.fromMemorySegment(BYTES, ms, (long) i, ORDER)");
+        s.add("        .convertShape(VectorOperators.B2I, INTS, 0);");
+        s.add("IntVector mk = mc.and(0x7F);");
+        s.add("FloatVector m0 = mk.lanewise(VectorOperators.LSHL, 20).add(BlockCodes.SIGNED_BASE, mk.compare(VectorOperators.NE, 0))");
+        s.add("        .or(mc.and(0x80000000)).reinterpretAsFloats().mul(sm);");
+        s.add("IntVector rk = (IntVector) ByteVector.fromMemorySegment(BYTES, rs, (long) i, ORDER)");
+        s.add("        .convertShape(VectorOperators.ZERO_EXTEND_B2I, INTS, 0);");
+        s.add("FloatVector r0 = rk.lanewise(VectorOperators.LSHL, 19).add(BlockCodes.UNSIGNED_BASE, rk.compare(VectorOperators.NE, 0))");
+        s.add("        .reinterpretAsFloats().mul(sr);");
+        s.add("FloatVector m = m0.fma(b1, g.mul(c1));");
+        s.add("FloatVector r = r0.mul(r0).fma(b2, g.mul(c2).mul(g)).lanewise(VectorOperators.SQRT);");
+        s.add("m.intoMemorySegment(scratch, s4, ORDER);");
+        s.add("r.intoMemorySegment(scratch, s4 + BlockCodes.BLOCK * 4, ORDER);");
+        s.add("maxM = maxM.max(m.reinterpretAsInts().and(0x7FFFFFFF));");
+        s.add("maxR = maxR.max(r.reinterpretAsInts().and(0x7FFFFFFF));");
+        s.add("FloatVector pNew = m.div(r.fma(invBc2, eps)).fma(negStep, p.mul(decay));");
+        if (p == 0) {
+            s.add("pNew.intoMemorySegment(ps, o4, ORDER);");
+        } else if (p == 3) {
+            s.addAll(stochasticStore("pNew", "ps", "i", "", "key"));
+        } else {
+            s.add("pNew.intoMemorySegment(xs, o4, ORDER);");
+            s.addAll(narrowStore(p, "pNew", "ps", "i", ""));
+        }
+        for (String line : s) {
+            out.append("            ").append(line).append('\n');
+        }
+        out.append("""
+                        }
+                        return ((long) maxM.reduceLanes(VectorOperators.MAX) << 32) | maxR.reduceLanes(VectorOperators.MAX);
+                    }
+
+                """);
     }
 
     // ---- sum of squares of 16-bit gradients ---------------------------------------------------------------------
