@@ -6,17 +6,32 @@ import static vecopt.kernel.PanamaKernels.tailMask;
 
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Rprop's vector loop ({@link RpropStep} states the formula): per lane the scalar loop's float operations and
- * selections, so the two are bitwise equal ({@code Math.signum} per lane by two blends, as in Lion's loop; the
- * clamp as max then min, as {@code Math.min(Math.max(...))}). Chunks of at least one vector only; the tail reruns
- * the body on the last whole vector and stores the lanes the loop did not reach (see the note above
- * {@code PanamaKernels.tailMask}).
+ * selections, so the two are bitwise equal. Two forms are chosen for what C2 makes of them (AVX-512):
+ * <ul>
+ *   <li>{@code Math.signum} per lane as the C peer's {@code jsignum}: g where neither {@code g > 0} nor
+ *       {@code g < 0} (so ±0 and NaN stay), 1 and -1 blended in: two compares and two blends.</li>
+ *   <li>The clamp {@code Math.min(Math.max(x, lo), hi)} on the floats' bits as ints. {@code FloatVector.max} and
+ *       {@code min} keep Java's NaN and signed-zero rules, which C2 builds from about six instructions each; the
+ *       ints' {@code max} and {@code min} are one instruction each. For {@code lo} and {@code hi} with the sign bit
+ *       clear ({@link RpropStep} takes step_size_min -0.0 as +0.0), the int order of the bits is the float order
+ *       on non-negative floats, and every float with the sign bit set (negatives, -0.0) sorts below {@code lo} and
+ *       is taken to {@code lo}, as {@code Math.max} does (it gives {@code lo} for -0.0 against +0.0, too); NaN, the
+ *       one case that differs, is blended back ({@code Math.max} and {@code min} return their NaN argument).</li>
+ * </ul>
+ * Chunks of at least one vector only; the tail reruns the body on the last whole vector and stores the lanes the
+ * loop did not reach (see the note above {@code PanamaKernels.tailMask}).
  */
 final class RpropPanama {
+    /** Ints of the float species' shape: the step sizes' clamp runs on the floats' bits (see the class note). */
+    private static final VectorSpecies<Integer> INTS = VectorSpecies.of(int.class, SPECIES.vectorShape());
+
     private RpropPanama() {
     }
 
@@ -24,8 +39,8 @@ final class RpropPanama {
         final MemorySegment ps = c.params, gs = c.grads, prevs = c.state[0], sss = c.state[1];
         final FloatVector etaMinus = FloatVector.broadcast(SPECIES, k.etaMinus);
         final FloatVector etaPlus = FloatVector.broadcast(SPECIES, k.etaPlus);
-        final FloatVector lo = FloatVector.broadcast(SPECIES, k.stepMin);
-        final FloatVector hi = FloatVector.broadcast(SPECIES, k.stepMax);
+        final IntVector lo = IntVector.broadcast(INTS, Float.floatToRawIntBits(k.stepMin));
+        final IntVector hi = IntVector.broadcast(INTS, Float.floatToRawIntBits(k.stepMax));
         final FloatVector lr = FloatVector.broadcast(SPECIES, k.lr);
         final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
         final FloatVector one = FloatVector.broadcast(SPECIES, 1f), minusOne = FloatVector.broadcast(SPECIES, -1f);
@@ -39,12 +54,13 @@ final class RpropPanama {
             FloatVector s = g.mul(FloatVector.fromMemorySegment(SPECIES, prevs, off, ORDER));
             VectorMask<Float> neg = s.compare(VectorOperators.LT, 0f);
             FloatVector f = one.blend(etaPlus, s.compare(VectorOperators.GT, 0f)).blend(etaMinus, neg);
-            FloatVector ss = (first ? lr : FloatVector.fromMemorySegment(SPECIES, sss, off, ORDER)).mul(f).max(lo)
-                    .min(hi);
+            FloatVector x = (first ? lr : FloatVector.fromMemorySegment(SPECIES, sss, off, ORDER)).mul(f);
+            FloatVector ss = x.reinterpretAsInts().max(lo).min(hi).reinterpretAsFloats()
+                    .blend(x, x.test(VectorOperators.IS_NAN));
             ss.intoMemorySegment(sss, off, ORDER);
             g = g.blend(zero, neg);
-            FloatVector u = one.blend(minusOne, g.compare(VectorOperators.LT, 0f))
-                    .blend(g, g.compare(VectorOperators.EQ, 0f).or(g.test(VectorOperators.IS_NAN)));
+            FloatVector u = g.blend(one, g.compare(VectorOperators.GT, 0f))
+                    .blend(minusOne, g.compare(VectorOperators.LT, 0f));
             u.fma(ss.neg(), p).intoMemorySegment(ps, off, ORDER);
             g.intoMemorySegment(prevs, off, ORDER);
         }
@@ -56,12 +72,13 @@ final class RpropPanama {
             FloatVector s = g.mul(FloatVector.fromMemorySegment(SPECIES, prevs, off, ORDER));
             VectorMask<Float> neg = s.compare(VectorOperators.LT, 0f);
             FloatVector f = one.blend(etaPlus, s.compare(VectorOperators.GT, 0f)).blend(etaMinus, neg);
-            FloatVector ss = (first ? lr : FloatVector.fromMemorySegment(SPECIES, sss, off, ORDER)).mul(f).max(lo)
-                    .min(hi);
+            FloatVector x = (first ? lr : FloatVector.fromMemorySegment(SPECIES, sss, off, ORDER)).mul(f);
+            FloatVector ss = x.reinterpretAsInts().max(lo).min(hi).reinterpretAsFloats()
+                    .blend(x, x.test(VectorOperators.IS_NAN));
             ss.intoMemorySegment(sss, off, ORDER, keep);
             g = g.blend(zero, neg);
-            FloatVector u = one.blend(minusOne, g.compare(VectorOperators.LT, 0f))
-                    .blend(g, g.compare(VectorOperators.EQ, 0f).or(g.test(VectorOperators.IS_NAN)));
+            FloatVector u = g.blend(one, g.compare(VectorOperators.GT, 0f))
+                    .blend(minusOne, g.compare(VectorOperators.LT, 0f));
             u.fma(ss.neg(), p).intoMemorySegment(ps, off, ORDER, keep);
             g.intoMemorySegment(prevs, off, ORDER, keep);
         }

@@ -20,8 +20,9 @@ import java.lang.foreign.MemorySegment;
  * </pre>
  * PyTorch creates {@code step_size} at the first step filled with the group's lr; here the first step reads
  * {@code lr} in place of the state, and later steps ignore the lr, as PyTorch does. etas and the step-size bounds
- * are rounded to float, as PyTorch's float tensors receive them. A NaN product leaves the factor NaN in PyTorch
- * ({@code sign} of NaN is NaN and none of the three masks match); here it takes the "else 1" branch.
+ * are rounded to float, as PyTorch's float tensors receive them (a step_size_min of -0.0 as +0.0, which only a
+ * step size of -0.0 can tell apart: {@code Math.max(-0.0f, +0.0f)} is +0.0). A NaN product leaves the factor NaN
+ * in PyTorch ({@code sign} of NaN is NaN and none of the three masks match); here it takes the "else 1" branch.
  */
 public final class RpropStep implements UpdateStep {
     float etaMinus;
@@ -43,7 +44,7 @@ public final class RpropStep implements UpdateStep {
         this.lr = (float) lr;
         this.etaMinus = (float) etaMinus;
         this.etaPlus = (float) etaPlus;
-        this.stepMin = (float) stepMin;
+        this.stepMin = (float) stepMin + 0f; // -0.0 as +0.0: the vector loop clamps on the bits (RpropPanama)
         this.stepMax = (float) stepMax;
         this.firstStep = t == 1;
         this.gradScale = (float) gradScale;

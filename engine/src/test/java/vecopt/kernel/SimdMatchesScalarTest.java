@@ -258,6 +258,60 @@ class SimdMatchesScalarTest {
     }
 
     @Test
+    void rpropEdgeCasesBitwise() {
+        // The vector loop clamps the step size on the floats' bits and takes signum by blends (RpropPanama); its
+        // argument for equality with Math.min(Math.max(x, lo), hi) and Math.signum rests on these cases: step sizes
+        // of NaN (either sign), -0, +0, negative, below lo, inside, above hi and infinite, gradients of either zero,
+        // NaN and both signs, previous gradients of each sign, zero and NaN, parameters of either zero. Every
+        // combination once (11 x 6 x 4 = 264 elements: 16 whole 16-lane vectors and a tail).
+        float[] sizes = {Float.NaN, Float.intBitsToFloat(0xffc00000), -0f, 0f, -1f, 1e-7f, 1e-3f, 0.7f,
+                Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.MIN_VALUE};
+        float[] grads = {0f, -0f, Float.NaN, 1f, -1f, 1e-30f};
+        float[] prevs = {1f, -1f, 0f, Float.NaN};
+        int n = sizes.length * grads.length * prevs.length;
+        float[] p = new float[n], g = new float[n], prev = new float[n], ss = new float[n];
+        int i = 0;
+        for (float size : sizes) {
+            for (float grad : grads) {
+                for (float pr : prevs) {
+                    p[i] = i % 3 == 0 ? -0f : i % 3 == 1 ? 0f : 1f;
+                    g[i] = grad;
+                    prev[i] = pr;
+                    ss[i++] = size;
+                }
+            }
+        }
+        // step_size_min 1e-3, 0 and -0.0 (which prepare takes as +0.0); the first step (lr 0.01 and 0 in place of
+        // the state) and a later one
+        for (double lo : new double[] {1e-3, 0, -0.0}) {
+            for (long t : new long[] {1, 4}) {
+                for (double lr : new double[] {0.01, 0}) {
+                    RpropStep k = new RpropStep().prepare(lr, 0.5, 1.2, lo, 0.5, t, 1);
+                    float[][] a = {p.clone(), g.clone(), prev.clone(), ss.clone()};
+                    float[][] b = {p.clone(), g.clone(), prev.clone(), ss.clone()};
+                    SIMD.update(chunk(a, 0, n), k);
+                    SCALAR.update(chunk(b, 0, n), k);
+                    String what = "rprop edge cases lo=" + lo + " t=" + t + " lr=" + lr;
+                    for (int j = 1; j < 4; j++) { // g untouched; prev and step_size bit for bit, NaNs included
+                        assertBits(a[j], b[j], what + " array " + j);
+                    }
+                    // p bit for bit, but where both are NaN only NaN: fma(signum(g), -ss, p) with g and ss both NaN
+                    // returns one of the two NaN operands (+NaN or the negated -NaN), and which one depends on the
+                    // operand order of the fma instruction C2 picks, not on the formula; the loop before the bit
+                    // clamp did the same (0x7fc00000 scalar, 0xffc00000 vector, element 8).
+                    for (int e = 0; e < n; e++) {
+                        if (!(Float.isNaN(a[0][e]) && Float.isNaN(b[0][e]))) {
+                            assertEquals(Float.floatToRawIntBits(b[0][e]), Float.floatToRawIntBits(a[0][e]),
+                                    what + " array 0 differs at element " + e);
+                        }
+                    }
+                    assertTrue(Float.isNaN(a[0][8]) && Float.isNaN(b[0][8]), "element 8: NaN step size and grad");
+                }
+            }
+        }
+    }
+
+    @Test
     void asgdBitwise() {
         for (double wd : new double[] {0, 0.01}) {
             for (double scale : new double[] {1, -0.5}) { // negative: maximize
