@@ -6,13 +6,16 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import vecopt.access.Access;
 import vecopt.access.OptimizerAccess;
+import vecopt.amp.GradScaler;
 import vecopt.optim.Optimizer;
 
 /**
@@ -107,6 +110,28 @@ public final class Checkpoint {
      */
     public static void save(Path file, Optimizer<?> opt, long globalStep, Extras extras, boolean force)
             throws IOException {
+        save(file, opt, globalStep, extras, null, force);
+    }
+
+    /**
+     * Saves {@code opt}'s training state, the trainer's {@code extras} and {@code scaler}'s state (scale, growth
+     * tracker) and options, durably: an AMP run then resumes with {@link #load(Path, Optimizer, GradScaler)}.
+     *
+     * <pre>{@code
+     * Checkpoint.save(dir.resolve("step-1200.safetensors"), opt, 1200, Extras.none(), scaler);
+     * }</pre>
+     */
+    public static void save(Path file, Optimizer<?> opt, long globalStep, Extras extras, GradScaler scaler)
+            throws IOException {
+        save(file, opt, globalStep, extras, Objects.requireNonNull(scaler, "scaler"), true);
+    }
+
+    /**
+     * As {@link #save(Path, Optimizer, long, Extras, boolean)}, with {@code scaler}'s state and options when it is
+     * not null.
+     */
+    public static void save(Path file, Optimizer<?> opt, long globalStep, Extras extras, GradScaler scaler,
+                            boolean force) throws IOException {
         if (globalStep < 0) {
             throw new IllegalArgumentException("globalStep must be >= 0, got " + globalStep);
         }
@@ -114,13 +139,13 @@ public final class Checkpoint {
         try {
             List<SafetensorsWriter.Source> sources = new ArrayList<>();
             for (TrainingState.Part p : TrainingState.parts(opt)) {
-                sources.add(new SafetensorsWriter.Source(p.name(), p.shape(), p.segment()));
+                sources.add(new SafetensorsWriter.Source(p.name(), p.dtype(), p.shape(), p.segment()));
             }
             for (Map.Entry<String, float[]> e : extras.tensors().entrySet()) {
                 sources.add(new SafetensorsWriter.Source(TrainingState.EXTRA + e.getKey(),
                         new long[] {e.getValue().length}, MemorySegment.ofArray(e.getValue())));
             }
-            Map<String, String> meta = TrainingState.metadata(opt, globalStep, extras.strings());
+            Map<String, String> meta = TrainingState.metadata(opt, globalStep, extras.strings(), scaler);
             AtomicFileWrite.write(file, ch -> SafetensorsWriter.write(ch, sources, meta), force);
         } finally {
             ACCESS.leave(opt);
@@ -136,6 +161,27 @@ public final class Checkpoint {
      * @throws IllegalStateException when another thread is inside the optimizer, or it is closed or broken
      */
     public static Restored load(Path file, Optimizer<?> opt) throws IOException {
+        return load(file, opt, null);
+    }
+
+    /**
+     * Restores {@code opt}'s training state and {@code scaler}'s scale and growth tracker from {@code file}, saved
+     * with a scaler ({@link #save(Path, Optimizer, long, Extras, GradScaler)}): the next
+     * {@code opt.step(lr, scaler)} is the uninterrupted run's, bit for bit. Validated as {@link #load(Path, Optimizer)}
+     * validates, and also: the file must hold a scaler's state, its scale finite and > 0, its growth tracker below
+     * {@code scaler}'s growth interval; the factors and interval may differ (reported; the scaler keeps its own).
+     * Nothing (optimizer or scaler) changes unless everything is valid.
+     *
+     * <pre>{@code
+     * GradScaler scaler = new GradScaler();
+     * Restored r = Checkpoint.load(path, opt, scaler);
+     * for (long step = r.globalStep(); step < total; step++) { ... opt.step(schedule.lr(step), scaler); }
+     * }</pre>
+     *
+     * @param scaler the scaler to restore, or null to leave any scaler state in the file alone (reported in
+     *               {@link Restored#differences()})
+     */
+    public static Restored load(Path file, Optimizer<?> opt, GradScaler scaler) throws IOException {
         String name = file.getFileName().toString();
         try (SafetensorsFile f = SafetensorsFile.open(file)) {
             ACCESS.enter(opt);
@@ -143,7 +189,16 @@ public final class Checkpoint {
                 List<String> differences = new ArrayList<>();
                 Map<String, String> meta = f.metadata();
                 List<TrainingState.SavedGroup> groups = TrainingState.check(name, meta, opt, differences);
+                double[] amp = null;
+                if (scaler != null) {
+                    amp = TrainingState.scaler(name, meta, scaler, differences);
+                } else if (TrainingState.hasScaler(meta)) {
+                    differences.add("GradScaler state (scale " + meta.get(TrainingState.AMP + "scale")
+                            + ", growth tracker " + meta.get(TrainingState.AMP + "growth_tracker") + ") not restored:"
+                            + " no scaler given to load");
+                }
                 List<TrainingState.Part> parts = TrainingState.parts(opt);
+                Set<String> widened = new LinkedHashSet<>();
                 List<TensorEntry> entries = new ArrayList<>(parts.size());
                 Set<String> expected = new HashSet<>();
                 for (TrainingState.Part p : parts) {
@@ -153,9 +208,13 @@ public final class Checkpoint {
                         throw new CheckpointException(name + ": tensor '" + p.name() + "' is missing (this optimizer"
                                 + " has it, " + p.length() + " elements)");
                     }
-                    if (e.dtype() != Dtype.F32) {
-                        throw new CheckpointException(name + ": tensor '" + p.name() + "' is " + e.dtype()
-                                + ", expected F32");
+                    String mismatch = TrainingState.dtypeMismatch(name, e.dtype(), p);
+                    if (mismatch != null) {
+                        throw new CheckpointException(mismatch);
+                    }
+                    String w = TrainingState.widening(e.dtype(), p);
+                    if (w != null) {
+                        widened.add(w);
                     }
                     // The tensor's declared shape, or flat [length]: files written before tensors had shapes, and
                     // converters that flatten, hold the same row-major elements.
@@ -182,10 +241,11 @@ public final class Checkpoint {
                     extras.put(e.name().substring(TrainingState.EXTRA.length()), e);
                 }
                 verifyChecksums(name, f);
+                differences.addAll(widened);
                 // Everything is checked: from here on nothing can fail but the memory copy itself.
                 for (int i = 0; i < parts.size(); i++) {
                     TrainingState.Part p = parts.get(i);
-                    f.copyFloats(entries.get(i), p.storage().segment(), p.offset());
+                    f.copy(entries.get(i), 0, p.length(), p.storage().segment(), p.storage().dtype(), p.offset());
                 }
                 Map<String, float[]> tensors = new LinkedHashMap<>();
                 for (Map.Entry<String, TensorEntry> e : extras.entrySet()) {
@@ -200,6 +260,9 @@ public final class Checkpoint {
                 }
                 ACCESS.restoreCounters(opt, TrainingState.count(name, meta, "optimizer.steps"),
                         TrainingState.count(name, meta, "optimizer.skipped_steps"), groupSteps);
+                if (amp != null) {
+                    scaler.restore(amp[0], (int) amp[1]);
+                }
                 Map<String, String> strings = new LinkedHashMap<>();
                 meta.forEach((k, v) -> {
                     if (k.startsWith(TrainingState.USER)) {
@@ -255,6 +318,10 @@ public final class Checkpoint {
         return "a vecopt checkpoint holds param/, state/ and extra/ tensors only";
     }
 
+    private static String seedText(String seed) {
+        return seed == null ? "off" : "on (seed " + seed + ")";
+    }
+
     /** Every tensor's checksum must be recorded and must match; checksums of absent tensors are an error too. */
     static void verifyChecksums(String name, SafetensorsFile f) throws IOException {
         for (TensorEntry e : f.tensors()) {
@@ -305,6 +372,15 @@ public final class Checkpoint {
                                 + " check_params %s%n", meta.get("optimizer.state"),
                         meta.get("optimizer.clip_grad_norm"), meta.get("optimizer.on_non_finite"),
                         meta.get("optimizer.check_params")));
+                b.append(String.format(Locale.ROOT, "  stochastic rounding of parameters %s, bfloat16 state %s%n",
+                        seedText(meta.get(TrainingState.SR_SEED)), seedText(meta.get(TrainingState.STATE_SEED))));
+                if (TrainingState.hasScaler(meta)) {
+                    String amp = TrainingState.AMP;
+                    b.append(String.format(Locale.ROOT, "  GradScaler: scale %s, growth tracker %s, growth factor %s,"
+                                    + " backoff factor %s, growth interval %s%n", meta.get(amp + "scale"),
+                            meta.get(amp + "growth_tracker"), meta.get(amp + "growth_factor"),
+                            meta.get(amp + "backoff_factor"), meta.get(amp + "growth_interval")));
+                }
                 try {
                     if (Json.parse(meta.getOrDefault("groups", "[]")) instanceof List<?> groups) {
                         for (Object g : groups) {
