@@ -29,40 +29,56 @@ import vecopt.optim.Optimizer;
  * }</pre>
  *
  * <p><b>What is saved</b>: every parameter tensor, every state tensor, each group's update count and options, the
- * optimizer's kind, update and skipped-step counts, its clipping and non-finite settings, the trainer's step, and the
- * trainer's {@link Extras}. Gradients are not saved. A later {@code step} after {@link #load} gives bitwise the
- * parameters and state the uninterrupted run would have had, for any thread count and heap or off-heap buffers.
+ * optimizer's kind, update and skipped-step counts, its clipping and non-finite settings, the seeds of its stochastic
+ * roundings, the trainer's step, the trainer's {@link Extras}, and a {@link GradScaler}'s state when one is given.
+ * Gradients are not saved. A later {@code step} after {@link #load} gives bitwise the parameters and state the
+ * uninterrupted run would have had, for any thread count and heap or off-heap buffers, float32 or 16-bit.
  *
  * <p><b>Format</b>: safetensors (https://huggingface.co/docs/safetensors), readable by any safetensors library.
- * Tensors, all F32 today, of the parameter tensor's shape ({@code [length]} unless it declared one; a file
- * with {@code [length]} loads into a tensor of any shape of that length):
+ * Tensors, each of its buffer's type ({@code F32}; {@code BF16} or {@code F16} for 16-bit parameters and bfloat16
+ * state), of the parameter tensor's shape ({@code [length]} unless it declared one; a file with {@code [length]}
+ * loads into a tensor of any shape of that length):
  * <ul>
  *   <li>{@code param/<tensor>}: the parameter values;</li>
  *   <li>{@code state/<tensor>/<variable>}: PyTorch's state names, {@code exp_avg}, {@code exp_avg_sq},
  *       {@code max_exp_avg_sq}, {@code momentum_buffer}, {@code sum} (Adagrad), {@code square_avg},
  *       {@code grad_avg} (RMSprop, Adadelta), {@code acc_delta} (Adadelta), {@code exp_inf} (Adamax), {@code prev},
- *       {@code step_size} (Rprop), {@code ax} (ASGD) (every variable of {@link Optimizer#stateNames()} for every
- *       tensor);</li>
+ *       {@code step_size} (Rprop), {@code ax} (ASGD), optax's {@code mu}, {@code nu} (LAMB), {@code trace} (LARS),
+ *       and {@code master_param} ({@link Optimizer#MASTER}: the F32 master copy of 16-bit parameters without
+ *       stochastic rounding) (every variable of {@link Optimizer#stateNames()} for every tensor);</li>
  *   <li>{@code extra/<name>}: the trainer's tensors.</li>
  * </ul>
- * {@code __metadata__} (strings): {@code format} = {@code vecopt-checkpoint}, {@code format_version} = {@code 1},
+ * {@code __metadata__} (strings): {@code format} = {@code vecopt-checkpoint}, {@code format_version} = {@code 2},
  * {@code optimizer} ({@code AdamW}, {@code Adam}, {@code Sgd}, {@code Adagrad}, {@code Rmsprop}, {@code Lion},
- * {@code Adamax}, {@code NAdam}, {@code RAdam}, {@code Adadelta}, {@code Rprop}, {@code Asgd}),
- * {@code optimizer.steps},
+ * {@code Adamax}, {@code NAdam}, {@code RAdam}, {@code Adadelta}, {@code Rprop}, {@code Asgd}, {@code Lamb},
+ * {@code Lars}), {@code optimizer.steps},
  * {@code optimizer.skipped_steps}, {@code optimizer.state} (JSON array of the state variables),
  * {@code optimizer.clip_grad_norm} (0.0: off), {@code optimizer.on_non_finite}, {@code optimizer.check_params},
+ * {@code optimizer.stochastic_rounding_seed} and {@code optimizer.bfloat16_state_seed} (each only when on: the
+ * roundings' keys are a hash of the seed, the group's update count and the variable, so the seed is all a resumed run
+ * needs), {@code amp.scale}, {@code amp.growth_tracker}, {@code amp.growth_factor}, {@code amp.backoff_factor},
+ * {@code amp.growth_interval} (only when saved with a scaler),
  * {@code groups} (JSON array of {@code {"name", "steps", "options": {PyTorch's option names}, "tensors": [...]}},
  * plus {@code "state": {"mu_product": ...}} (NAdam) or {@code {"eta": ..., "mu": ...}} (ASGD): the scalar state
- * PyTorch keeps per tensor, one value per group here, a float written as the double that reads back to it),
+ * PyTorch keeps per tensor, one value per group here, a float written as the double that reads back to it; LAMB's and
+ * LARS's options under optax's names, an infinite {@code max_weight_norm} as the string {@code "Infinity"}),
  * {@code trainer.global_step}, {@code user.<key>} (the trainer's strings) and {@code checksum:<tensor>} =
  * {@code crc32c:<8 hex digits>} for every tensor.
  *
- * <p><b>Room for other storage types.</b> Each tensor's dtype is in the header, so a reader learns it per tensor,
- * never from a global setting: bf16 or fp16 parameters are {@code param/<tensor>} of dtype {@code BF16}/{@code F16};
- * a block-quantized 8-bit state variable is {@code state/<tensor>/<variable>} of dtype {@code U8} or {@code I8}
- * plus its per-block scales as {@code state/<tensor>/<variable>.scale} (F32, one per block), the block size in
- * metadata ({@code state.<variable>.block}); a reader of this version refuses such a file naming the tensor and the
- * dtype it found, rather than misreading it. Adding them bumps {@code format_version}.
+ * <p><b>Version 1</b> (F32 tensors only, no seeds, no scaler: what version 2 writes for float32 buffers without a
+ * scaler, but for the number; PyTorch's converter writes it) is still read: every key it lacks means "off".
+ *
+ * <p><b>Storage types.</b> Each tensor's dtype is in the header, so a reader learns it per tensor, never from a
+ * global setting. A tensor loads into a buffer of its own type, or is widened exactly into a float32 buffer (a
+ * {@code BF16} or {@code F16} file into float32 parameters or state: reported in {@link Restored#differences()},
+ * e.g. {@code parameters BF16 -> float32 (widened exactly)}); narrowing would round, and is refused naming both
+ * types, as is bfloat16 into float16 or the reverse. There is no option to narrow: round the float32 values
+ * yourself if that is what you mean. Room for another storage type: a block-quantized 8-bit state variable is
+ * {@code state/<tensor>/<variable>} of dtype {@code U8} or {@code I8} plus its per-block scales as
+ * {@code state/<tensor>/<variable>.scale} (F32, one per block), the block size in metadata
+ * ({@code state.<variable>.block}); a reader of this version refuses such a file naming the tensor and the dtype
+ * it found (its buffer here is float32 or bfloat16), rather than misreading it. Adding it bumps
+ * {@code format_version}.
  *
  * <p><b>Validated loading</b>: tensors are matched by name, never by position. Before anything in memory changes,
  * the whole file is checked: the safetensors structure ({@link SafetensorsFile}), every tensor's checksum, that it
@@ -71,10 +87,12 @@ import vecopt.optim.Optimizer;
  * {@code extra/}). The first mismatch throws a {@link CheckpointException} naming the tensor or group and what
  * differs. These options may differ and are reported in {@link Restored#differences()} (the optimizer keeps its
  * own): lr scale, weight decay, betas, eps (Adam); momentum (if it stays non-zero), dampening, Nesterov, weight decay,
- * lr scale (SGD); every option of the optimizers after them (Adagrad to ASGD: {@code OptionFields} lists them under
- * PyTorch's names) but these: RMSprop's centered, and its momentum zero or non-zero; clipping and non-finite
- * settings. These may not: AMSGrad on or off, SGD or RMSprop momentum zero or non-zero, RMSprop centered or not
- * (the state's meaning or presence differs).
+ * lr scale (SGD); every option of the optimizers after them (Adagrad to LARS: {@code OptionFields} lists them under
+ * PyTorch's or optax's names) but these: RMSprop's centered, and its momentum zero or non-zero; clipping and
+ * non-finite settings; the stochastic roundings' seeds (the resumed run is then valid, not bitwise the uninterrupted
+ * one); a GradScaler's factors and interval. These may not: AMSGrad on or off, SGD or RMSprop momentum zero or
+ * non-zero, RMSprop centered or not (the state's meaning or presence differs), a master copy on one side only, a
+ * type that would be narrowed, a scaler given to {@link #load(Path, Optimizer, GradScaler)} for a file without one.
  *
  * <p><b>Threads</b>: save and load take the optimizer's one-thread-at-a-time guard, so a save or load while another
  * thread is inside {@code step} (or the reverse) throws {@link IllegalStateException} and changes nothing.

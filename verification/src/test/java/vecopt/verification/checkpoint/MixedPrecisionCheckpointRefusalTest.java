@@ -303,7 +303,7 @@ class MixedPrecisionCheckpointRefusalTest {
     }
 
     @Test
-    void aBackgroundSaveCarriesTheScaler() throws IOException {
+    void aBackgroundSaveCarriesTheScalerAndLoadNewestRestoresIt() throws IOException {
         GradScaler scaler = new GradScaler(16.0, 2.0, 0.5, 3);
         Path file;
         try (Model m = new Model(true, 1, Dtype.BFLOAT16, 3); AdamW opt = adamW(m.set, b -> b);
@@ -315,7 +315,8 @@ class MixedPrecisionCheckpointRefusalTest {
         assertEquals(1, scaler.growthTracker(), "step 4 since the backoff at 3");
         try (Model m = new Model(false, 5, Dtype.BFLOAT16); AdamW opt = adamW(m.set, b -> b)) {
             GradScaler resumed = new GradScaler(1.0, 2.0, 0.5, 3);
-            Checkpoint.load(file, opt, resumed);
+            Restored r = new CheckpointFiles(dir.resolve("bg"), 2).loadNewest(opt, resumed);
+            assertEquals(file, r.path());
             assertEquals(scaler.scale(), resumed.scale());
             assertEquals(scaler.growthTracker(), resumed.growthTracker());
         }
