@@ -34,6 +34,7 @@ final class TrainingState {
     static final String SR_SEED = "optimizer.stochastic_rounding_seed";
     static final String STATE_SEED = "optimizer.bfloat16_state_seed";
     static final String AMP = "amp.";
+    static final String OFFSETS = "optimizer.rounding_offsets";
     static final String PARAM = "param/";
     static final String STATE = "state/";
     static final String EXTRA = "extra/";
@@ -140,6 +141,13 @@ final class TrainingState {
         if (ss != null) {
             m.put(STATE_SEED, Long.toString(ss));
         }
+        if (sr != null || ss != null) { // and the element's index in its buffer: each tensor's offset there
+            StringBuilder o = new StringBuilder("{");
+            for (Tensor t : opt.params().tensors()) {
+                o.append(o.length() > 1 ? "," : "").append(Json.quote(t.name())).append(':').append(t.offset());
+            }
+            m.put(OFFSETS, o.append('}').toString());
+        }
         if (scaler != null) { // doubles as Java prints them: they parse back to the same double
             m.put(AMP + "scale", Double.toString(scaler.scale()));
             m.put(AMP + "growth_tracker", Integer.toString(scaler.growthTracker()));
@@ -187,6 +195,41 @@ final class TrainingState {
         }
     }
 
+    /**
+     * The stochastic roundings draw their random number from the element's index in its buffer too: a tensor that
+     * sits elsewhere in its buffer here than in the checkpoint's run rounds with other numbers (a valid run, not
+     * bitwise the uninterrupted one). Reported, for the tensors both have, when a rounding is stochastic here.
+     */
+    private static void roundingOffsets(String file, Map<String, String> meta, Optimizer<?> opt,
+                                        List<String> differences) throws CheckpointException {
+        if (!meta.containsKey(OFFSETS)) {
+            return;
+        }
+        if (!(json(file, meta, OFFSETS) instanceof Map<?, ?> saved)) {
+            throw new CheckpointException(file + ": __metadata__ '" + OFFSETS + "' must be a JSON object");
+        }
+        if (ACCESS.stochasticRoundingSeed(opt) == null && ACCESS.bfloat16StateSeed(opt) == null) {
+            return; // nothing rounds stochastically here: the seeds' differences say so
+        }
+        List<String> moved = new ArrayList<>();
+        for (Map.Entry<?, ?> e : saved.entrySet()) {
+            if (!(e.getValue() instanceof Json.Num n) || !n.isLong() || n.longValue() < 0) {
+                throw new CheckpointException(file + ": __metadata__ '" + OFFSETS + "': offset of tensor '" + e.getKey()
+                        + "' must be an integer >= 0, got " + e.getValue());
+            }
+            String name = (String) e.getKey();
+            if (opt.params().contains(name) && opt.params().tensor(name).offset() != n.longValue()) {
+                moved.add("'" + name + "' element " + n.longValue() + " -> " + opt.params().tensor(name).offset());
+            }
+        }
+        if (!moved.isEmpty()) {
+            differences.add("stochastic rounding counters of tensors moved in their buffers: "
+                    + String.join(", ", moved.subList(0, Math.min(3, moved.size())))
+                    + (moved.size() > 3 ? " and " + (moved.size() - 3) + " more" : "")
+                    + " (other random numbers than the uninterrupted run's)");
+        }
+    }
+
     private static String seedText(Long seed) {
         return seed == null ? "off" : seed.toString();
     }
@@ -222,7 +265,9 @@ final class TrainingState {
         }
         noteNumber(differences, "amp growth_factor", growth, scaler.growthFactor());
         noteNumber(differences, "amp backoff_factor", backoff, scaler.backoffFactor());
-        noteNumber(differences, "amp growth_interval", interval, scaler.growthInterval());
+        if (interval != scaler.growthInterval()) {
+            differences.add("amp growth_interval " + interval + " -> " + scaler.growthInterval());
+        }
         return new double[] {scale, tracker};
     }
 
@@ -320,6 +365,7 @@ final class TrainingState {
         note(differences, "stochastic_rounding_seed", seed(file, meta, SR_SEED),
                 seedText(ACCESS.stochasticRoundingSeed(opt)));
         note(differences, "bfloat16_state_seed", seed(file, meta, STATE_SEED), seedText(ACCESS.bfloat16StateSeed(opt)));
+        roundingOffsets(file, meta, opt, differences);
         note(differences, "clip_grad_norm", text(file, meta, "optimizer.clip_grad_norm"),
                 Double.toString(opt.clipGradNorm()));
         note(differences, "on_non_finite", text(file, meta, "optimizer.on_non_finite"), ACCESS.nonFinite(opt).name());
