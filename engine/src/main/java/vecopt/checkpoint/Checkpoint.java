@@ -55,9 +55,9 @@ import vecopt.optim.Optimizer;
  * {@code optimizer.skipped_steps}, {@code optimizer.state} (JSON array of the state variables),
  * {@code optimizer.clip_grad_norm} (0.0: off), {@code optimizer.on_non_finite}, {@code optimizer.check_params},
  * {@code optimizer.stochastic_rounding_seed} and {@code optimizer.bfloat16_state_seed} (each only when on: the
- * roundings' keys are a hash of the seed, the group's update count and the variable, so the seed is all a resumed run
- * needs; with them {@code optimizer.rounding_offsets}, a JSON object of each tensor's offset in its buffer, as the
- * random number is drawn from the element's index there too: a tensor that sits elsewhere here is reported),
+ * roundings' keys are a hash of the seed, the group's update count and the variable, and the random number also
+ * takes the element's index in its buffer; so with the seeds goes {@code optimizer.rounding_offsets}, a JSON object
+ * of each tensor's offset in its buffer, and a tensor that sits elsewhere here is reported),
  * {@code amp.scale}, {@code amp.growth_tracker}, {@code amp.growth_factor}, {@code amp.backoff_factor},
  * {@code amp.growth_interval} (only when saved with a scaler),
  * {@code groups} (JSON array of {@code {"name", "steps", "options": {PyTorch's option names}, "tensors": [...]}},

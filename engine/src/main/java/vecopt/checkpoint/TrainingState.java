@@ -133,7 +133,7 @@ final class TrainingState {
         m.put("optimizer.on_non_finite", ACCESS.nonFinite(opt).name());
         m.put("optimizer.check_params", Boolean.toString(ACCESS.checkParams(opt)));
         // The stochastic roundings' keys are a hash of the seed, the group's update number (restored with the group's
-        // step count) and the variable: the seed is all a resumed run needs to round as the uninterrupted one.
+        // step count) and the variable; the random number also takes the element's index in its buffer (its offset).
         Long sr = ACCESS.stochasticRoundingSeed(opt), ss = ACCESS.bfloat16StateSeed(opt);
         if (sr != null) {
             m.put(SR_SEED, Long.toString(sr));
