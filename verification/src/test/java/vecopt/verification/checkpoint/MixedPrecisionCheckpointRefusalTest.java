@@ -23,6 +23,8 @@ import vecopt.checkpoint.CheckpointFiles;
 import vecopt.checkpoint.Extras;
 import vecopt.checkpoint.PieceFile;
 import vecopt.checkpoint.Restored;
+import vecopt.checkpoint.SafetensorsFile;
+import vecopt.checkpoint.TensorEntry;
 import vecopt.memory.BFloat16;
 import vecopt.memory.Dtype;
 import vecopt.memory.Storage;
@@ -254,6 +256,15 @@ class MixedPrecisionCheckpointRefusalTest {
         try (Model m = new Model(false, 5, Dtype.BFLOAT16);
              AdamW opt = adamW(m.set, b -> b.stochasticRounding(42).bfloat16State(7))) {
             refused(bad, opt, null, "'optimizer.stochastic_rounding_seed' must be an integer (a seed), got '4x2'");
+            byte[] b = Files.readAllBytes(stochastic);
+            try (SafetensorsFile f = SafetensorsFile.open(stochastic)) {
+                TensorEntry e = f.tensor("state/fc.weight/exp_avg_sq");
+                assertEquals(vecopt.checkpoint.Dtype.BF16, e.dtype());
+                b[(int) (f.dataStart() + e.begin() + 101)] ^= 0x04;
+            }
+            Path flipped = dir.resolve("flipped-state.safetensors");
+            Files.write(flipped, b);
+            refused(flipped, opt, null, "tensor 'state/fc.weight/exp_avg_sq' is corrupted");
         }
     }
 
@@ -405,6 +416,11 @@ class MixedPrecisionCheckpointRefusalTest {
         }
         try (Model m = new Model(false, 5); Lars opt = Lars.builder(m.set).build()) {
             refused(lamb, opt, null, "optimizer is 'Lamb' in the checkpoint but Lars here");
+        }
+        // the header holds the groups as a JSON string: its quotes are escaped there
+        Path badOption = edited(lamb, h -> h.replace("\\\"Infinity\\\"", "\\\"Infinit\\\""));
+        try (Model m = new Model(false, 5); Lamb opt = Lamb.builder(m.set).build()) {
+            refused(badOption, opt, null, "group 'default': option 'max_weight_norm' missing or not a number: Infinit");
         }
         assertFalse(Checkpoint.describe(lars).contains("Infinity"));
     }
