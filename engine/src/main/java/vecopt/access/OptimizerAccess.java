@@ -12,7 +12,7 @@ import vecopt.optim.Optimizer;
  * methods, and {@code vecopt.optim} gains no public method that would let a trainer set a step counter by hand.
  */
 public interface OptimizerAccess {
-    /** The optimizer's kind as saved in a checkpoint: "AdamW", "Adam" or "Sgd". */
+    /** The optimizer's kind as saved in a checkpoint: "AdamW", "Adam", "Sgd", or its class's simple name. */
     String kind(Optimizer<?> optimizer);
 
     /**
@@ -27,6 +27,12 @@ public interface OptimizerAccess {
 
     /** The state buffers of parameter buffer {@code params}, in {@link Optimizer#stateNames()} order. */
     Storage[] state(Optimizer<?> optimizer, Storage params);
+
+    /** The seed of the 16-bit parameters' stochastic rounding ({@code stochasticRounding}), or null when off. */
+    Long stochasticRoundingSeed(Optimizer<?> optimizer);
+
+    /** The seed of bfloat16 state's stochastic rounding ({@code bfloat16State}), or null when the state is float32. */
+    Long bfloat16StateSeed(Optimizer<?> optimizer);
 
     /** Steps skipped so far (non-finite gradients or parameters under the SKIP policy). */
     long skippedSteps(Optimizer<?> optimizer);

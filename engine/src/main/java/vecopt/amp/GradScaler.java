@@ -68,6 +68,21 @@ public final class GradScaler {
         return growthTracker;
     }
 
+    /** The factor the scale grows by after {@code growthInterval} finite steps in a row. */
+    public double growthFactor() {
+        return growthFactor;
+    }
+
+    /** The factor the scale backs off by after a non-finite step. */
+    public double backoffFactor() {
+        return backoffFactor;
+    }
+
+    /** Finite steps in a row before the scale grows. */
+    public int growthInterval() {
+        return growthInterval;
+    }
+
     /**
      * The end of a step, as PyTorch's {@code GradScaler.update()}: backs off when the step found a non-finite
      * gradient, else counts it and grows the scale after {@code growthInterval} in a row (unless that would make it
@@ -89,8 +104,10 @@ public final class GradScaler {
     }
 
     /**
-     * Sets the scale and growth tracker saved with a checkpoint (e.g. as strings in its extras), so that a resumed
-     * run scales exactly as the uninterrupted one.
+     * Sets the scale and growth tracker saved with a checkpoint, so that a resumed run scales exactly as the
+     * uninterrupted one. {@code Checkpoint.save(file, opt, step, extras, scaler)} and
+     * {@code Checkpoint.load(file, opt, scaler)} save and call this for you; a trainer that keeps the two values in
+     * its extras itself (the way before checkpoints held a scaler) calls it after the load.
      */
     public void restore(double scale, int growthTracker) {
         Require.positive("scale", Require.finite("scale", scale));

@@ -14,6 +14,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import vecopt.access.Access;
 import vecopt.access.OptimizerAccess;
+import vecopt.amp.GradScaler;
 import vecopt.memory.Storage;
 import vecopt.optim.Optimizer;
 
@@ -67,7 +68,7 @@ public final class BackgroundSave implements AutoCloseable {
         this.snapshot = new MemorySegment[live.size()];
         try {
             for (int i = 0; i < snapshot.length; i++) {
-                snapshot[i] = arena.allocate(live.get(i).length() * Float.BYTES, Storage.ALIGNMENT);
+                snapshot[i] = arena.allocate(live.get(i).segment().byteSize(), Storage.ALIGNMENT);
             }
         } catch (RuntimeException | OutOfMemoryError e) {
             arena.close();
@@ -93,6 +94,14 @@ public final class BackgroundSave implements AutoCloseable {
      * @throws IllegalStateException when another thread is inside the optimizer
      */
     public void start(long globalStep, Extras extras) throws IOException {
+        start(globalStep, extras, null);
+    }
+
+    /**
+     * As {@link #start(long, Extras)}, with {@code scaler}'s state and options (read now, with the snapshot) when it
+     * is not null: the file then resumes an AMP run with {@link Checkpoint#load(Path, Optimizer, GradScaler)}.
+     */
+    public void start(long globalStep, Extras extras, GradScaler scaler) throws IOException {
         Path path = files.pathFor(globalStep);
         awaitPrevious();
         long t0 = System.nanoTime();
@@ -102,13 +111,13 @@ public final class BackgroundSave implements AutoCloseable {
             for (int i = 0; i < snapshot.length; i++) {
                 MemorySegment.copy(live.get(i).segment(), 0, snapshot[i], 0, snapshot[i].byteSize());
             }
-            meta = TrainingState.metadata(opt, globalStep, extras.strings());
+            meta = TrainingState.metadata(opt, globalStep, extras.strings(), scaler);
         } finally {
             ACCESS.leave(opt);
         }
         List<SafetensorsWriter.Source> sources = new ArrayList<>(snapshot.length + extras.tensors().size());
         for (int i = 0; i < snapshot.length; i++) {
-            sources.add(new SafetensorsWriter.Source(live.get(i).name(), live.get(i).shape(),
+            sources.add(new SafetensorsWriter.Source(live.get(i).name(), live.get(i).dtype(), live.get(i).shape(),
                     snapshot[i]));
         }
         for (Map.Entry<String, float[]> e : extras.tensors().entrySet()) {

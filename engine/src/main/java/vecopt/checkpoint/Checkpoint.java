@@ -6,13 +6,16 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import vecopt.access.Access;
 import vecopt.access.OptimizerAccess;
+import vecopt.amp.GradScaler;
 import vecopt.optim.Optimizer;
 
 /**
@@ -26,40 +29,58 @@ import vecopt.optim.Optimizer;
  * }</pre>
  *
  * <p><b>What is saved</b>: every parameter tensor, every state tensor, each group's update count and options, the
- * optimizer's kind, update and skipped-step counts, its clipping and non-finite settings, the trainer's step, and the
- * trainer's {@link Extras}. Gradients are not saved. A later {@code step} after {@link #load} gives bitwise the
- * parameters and state the uninterrupted run would have had, for any thread count and heap or off-heap buffers.
+ * optimizer's kind, update and skipped-step counts, its clipping and non-finite settings, the seeds of its stochastic
+ * roundings, the trainer's step, the trainer's {@link Extras}, and a {@link GradScaler}'s state when one is given.
+ * Gradients are not saved. A later {@code step} after {@link #load} gives bitwise the parameters and state the
+ * uninterrupted run would have had, for any thread count and heap or off-heap buffers, float32 or 16-bit.
  *
  * <p><b>Format</b>: safetensors (https://huggingface.co/docs/safetensors), readable by any safetensors library.
- * Tensors, all F32 today, of the parameter tensor's shape ({@code [length]} unless it declared one; a file
- * with {@code [length]} loads into a tensor of any shape of that length):
+ * Tensors, each of its buffer's type ({@code F32}; {@code BF16} or {@code F16} for 16-bit parameters and bfloat16
+ * state), of the parameter tensor's shape ({@code [length]} unless it declared one; a file with {@code [length]}
+ * loads into a tensor of any shape of that length):
  * <ul>
  *   <li>{@code param/<tensor>}: the parameter values;</li>
  *   <li>{@code state/<tensor>/<variable>}: PyTorch's state names, {@code exp_avg}, {@code exp_avg_sq},
  *       {@code max_exp_avg_sq}, {@code momentum_buffer}, {@code sum} (Adagrad), {@code square_avg},
  *       {@code grad_avg} (RMSprop, Adadelta), {@code acc_delta} (Adadelta), {@code exp_inf} (Adamax), {@code prev},
- *       {@code step_size} (Rprop), {@code ax} (ASGD) (every variable of {@link Optimizer#stateNames()} for every
- *       tensor);</li>
+ *       {@code step_size} (Rprop), {@code ax} (ASGD), optax's {@code mu}, {@code nu} (LAMB), {@code trace} (LARS),
+ *       and {@code master_param} ({@link Optimizer#MASTER}: the F32 master copy of 16-bit parameters without
+ *       stochastic rounding) (every variable of {@link Optimizer#stateNames()} for every tensor);</li>
  *   <li>{@code extra/<name>}: the trainer's tensors.</li>
  * </ul>
- * {@code __metadata__} (strings): {@code format} = {@code vecopt-checkpoint}, {@code format_version} = {@code 1},
+ * {@code __metadata__} (strings): {@code format} = {@code vecopt-checkpoint}, {@code format_version} = {@code 2},
  * {@code optimizer} ({@code AdamW}, {@code Adam}, {@code Sgd}, {@code Adagrad}, {@code Rmsprop}, {@code Lion},
- * {@code Adamax}, {@code NAdam}, {@code RAdam}, {@code Adadelta}, {@code Rprop}, {@code Asgd}),
- * {@code optimizer.steps},
+ * {@code Adamax}, {@code NAdam}, {@code RAdam}, {@code Adadelta}, {@code Rprop}, {@code Asgd}, {@code Lamb},
+ * {@code Lars}), {@code optimizer.steps},
  * {@code optimizer.skipped_steps}, {@code optimizer.state} (JSON array of the state variables),
  * {@code optimizer.clip_grad_norm} (0.0: off), {@code optimizer.on_non_finite}, {@code optimizer.check_params},
+ * {@code optimizer.stochastic_rounding_seed} and {@code optimizer.bfloat16_state_seed} (each only when on: the
+ * roundings' keys are a hash of the seed, the group's update count and the variable, and the random number also
+ * takes the element's index in its buffer; so with the seeds goes {@code optimizer.rounding_offsets}, a JSON object
+ * of each tensor's offset in its buffer, and a tensor that sits elsewhere here is reported),
+ * {@code amp.scale}, {@code amp.growth_tracker}, {@code amp.growth_factor}, {@code amp.backoff_factor},
+ * {@code amp.growth_interval} (only when saved with a scaler),
  * {@code groups} (JSON array of {@code {"name", "steps", "options": {PyTorch's option names}, "tensors": [...]}},
  * plus {@code "state": {"mu_product": ...}} (NAdam) or {@code {"eta": ..., "mu": ...}} (ASGD): the scalar state
- * PyTorch keeps per tensor, one value per group here, a float written as the double that reads back to it),
+ * PyTorch keeps per tensor, one value per group here, a float written as the double that reads back to it; LAMB's and
+ * LARS's options under optax's names, an infinite {@code max_weight_norm} as the string {@code "Infinity"}),
  * {@code trainer.global_step}, {@code user.<key>} (the trainer's strings) and {@code checksum:<tensor>} =
  * {@code crc32c:<8 hex digits>} for every tensor.
  *
- * <p><b>Room for other storage types.</b> Each tensor's dtype is in the header, so a reader learns it per tensor,
- * never from a global setting: bf16 or fp16 parameters are {@code param/<tensor>} of dtype {@code BF16}/{@code F16};
- * a block-quantized 8-bit state variable is {@code state/<tensor>/<variable>} of dtype {@code U8} or {@code I8}
- * plus its per-block scales as {@code state/<tensor>/<variable>.scale} (F32, one per block), the block size in
- * metadata ({@code state.<variable>.block}); a reader of this version refuses such a file naming the tensor and the
- * dtype it found, rather than misreading it. Adding them bumps {@code format_version}.
+ * <p><b>Version 1</b> (F32 tensors only, no seeds, no scaler: what version 2 writes for float32 buffers without a
+ * scaler, but for the number; PyTorch's converter writes it) is still read: every key it lacks means "off".
+ *
+ * <p><b>Storage types.</b> Each tensor's dtype is in the header, so a reader learns it per tensor, never from a
+ * global setting. A tensor loads into a buffer of its own type, or is widened exactly into a float32 buffer (a
+ * {@code BF16} or {@code F16} file into float32 parameters or state: reported in {@link Restored#differences()},
+ * e.g. {@code parameters BF16 -> float32 (widened exactly)}); narrowing would round, and is refused naming both
+ * types, as is bfloat16 into float16 or the reverse. There is no option to narrow: round the float32 values
+ * yourself if that is what you mean. Room for another storage type: a block-quantized 8-bit state variable is
+ * {@code state/<tensor>/<variable>} of dtype {@code U8} or {@code I8} plus its per-block scales as
+ * {@code state/<tensor>/<variable>.scale} (F32, one per block), the block size in metadata
+ * ({@code state.<variable>.block}); a reader of this version refuses such a file naming the tensor and the dtype
+ * it found (its buffer here is float32 or bfloat16), rather than misreading it. Adding it bumps
+ * {@code format_version}.
  *
  * <p><b>Validated loading</b>: tensors are matched by name, never by position. Before anything in memory changes,
  * the whole file is checked: the safetensors structure ({@link SafetensorsFile}), every tensor's checksum, that it
@@ -68,10 +89,12 @@ import vecopt.optim.Optimizer;
  * {@code extra/}). The first mismatch throws a {@link CheckpointException} naming the tensor or group and what
  * differs. These options may differ and are reported in {@link Restored#differences()} (the optimizer keeps its
  * own): lr scale, weight decay, betas, eps (Adam); momentum (if it stays non-zero), dampening, Nesterov, weight decay,
- * lr scale (SGD); every option of the optimizers after them (Adagrad to ASGD: {@code OptionFields} lists them under
- * PyTorch's names) but these: RMSprop's centered, and its momentum zero or non-zero; clipping and non-finite
- * settings. These may not: AMSGrad on or off, SGD or RMSprop momentum zero or non-zero, RMSprop centered or not
- * (the state's meaning or presence differs).
+ * lr scale (SGD); every option of the optimizers after them (Adagrad to LARS: {@code OptionFields} lists them under
+ * PyTorch's or optax's names) but these: RMSprop's centered, and its momentum zero or non-zero; clipping and
+ * non-finite settings; the stochastic roundings' seeds (the resumed run is then valid, not bitwise the uninterrupted
+ * one); a GradScaler's factors and interval. These may not: AMSGrad on or off, SGD or RMSprop momentum zero or
+ * non-zero, RMSprop centered or not (the state's meaning or presence differs), a master copy on one side only, a
+ * type that would be narrowed, a scaler given to {@link #load(Path, Optimizer, GradScaler)} for a file without one.
  *
  * <p><b>Threads</b>: save and load take the optimizer's one-thread-at-a-time guard, so a save or load while another
  * thread is inside {@code step} (or the reverse) throws {@link IllegalStateException} and changes nothing.
@@ -107,6 +130,28 @@ public final class Checkpoint {
      */
     public static void save(Path file, Optimizer<?> opt, long globalStep, Extras extras, boolean force)
             throws IOException {
+        save(file, opt, globalStep, extras, null, force);
+    }
+
+    /**
+     * Saves {@code opt}'s training state, the trainer's {@code extras} and {@code scaler}'s state (scale, growth
+     * tracker) and options, durably: an AMP run then resumes with {@link #load(Path, Optimizer, GradScaler)}.
+     *
+     * <pre>{@code
+     * Checkpoint.save(dir.resolve("step-1200.safetensors"), opt, 1200, Extras.none(), scaler);
+     * }</pre>
+     */
+    public static void save(Path file, Optimizer<?> opt, long globalStep, Extras extras, GradScaler scaler)
+            throws IOException {
+        save(file, opt, globalStep, extras, Objects.requireNonNull(scaler, "scaler"), true);
+    }
+
+    /**
+     * As {@link #save(Path, Optimizer, long, Extras, boolean)}, with {@code scaler}'s state and options when it is
+     * not null.
+     */
+    public static void save(Path file, Optimizer<?> opt, long globalStep, Extras extras, GradScaler scaler,
+                            boolean force) throws IOException {
         if (globalStep < 0) {
             throw new IllegalArgumentException("globalStep must be >= 0, got " + globalStep);
         }
@@ -114,13 +159,13 @@ public final class Checkpoint {
         try {
             List<SafetensorsWriter.Source> sources = new ArrayList<>();
             for (TrainingState.Part p : TrainingState.parts(opt)) {
-                sources.add(new SafetensorsWriter.Source(p.name(), p.shape(), p.segment()));
+                sources.add(new SafetensorsWriter.Source(p.name(), p.dtype(), p.shape(), p.segment()));
             }
             for (Map.Entry<String, float[]> e : extras.tensors().entrySet()) {
                 sources.add(new SafetensorsWriter.Source(TrainingState.EXTRA + e.getKey(),
                         new long[] {e.getValue().length}, MemorySegment.ofArray(e.getValue())));
             }
-            Map<String, String> meta = TrainingState.metadata(opt, globalStep, extras.strings());
+            Map<String, String> meta = TrainingState.metadata(opt, globalStep, extras.strings(), scaler);
             AtomicFileWrite.write(file, ch -> SafetensorsWriter.write(ch, sources, meta), force);
         } finally {
             ACCESS.leave(opt);
@@ -136,6 +181,27 @@ public final class Checkpoint {
      * @throws IllegalStateException when another thread is inside the optimizer, or it is closed or broken
      */
     public static Restored load(Path file, Optimizer<?> opt) throws IOException {
+        return load(file, opt, null);
+    }
+
+    /**
+     * Restores {@code opt}'s training state and {@code scaler}'s scale and growth tracker from {@code file}, saved
+     * with a scaler ({@link #save(Path, Optimizer, long, Extras, GradScaler)}): the next
+     * {@code opt.step(lr, scaler)} is the uninterrupted run's, bit for bit. Validated as {@link #load(Path, Optimizer)}
+     * validates, and also: the file must hold a scaler's state, its scale finite and > 0, its growth tracker below
+     * {@code scaler}'s growth interval; the factors and interval may differ (reported; the scaler keeps its own).
+     * Nothing (optimizer or scaler) changes unless everything is valid.
+     *
+     * <pre>{@code
+     * GradScaler scaler = new GradScaler();
+     * Restored r = Checkpoint.load(path, opt, scaler);
+     * for (long step = r.globalStep(); step < total; step++) { ... opt.step(schedule.lr(step), scaler); }
+     * }</pre>
+     *
+     * @param scaler the scaler to restore, or null to leave any scaler state in the file alone (reported in
+     *               {@link Restored#differences()})
+     */
+    public static Restored load(Path file, Optimizer<?> opt, GradScaler scaler) throws IOException {
         String name = file.getFileName().toString();
         try (SafetensorsFile f = SafetensorsFile.open(file)) {
             ACCESS.enter(opt);
@@ -143,7 +209,16 @@ public final class Checkpoint {
                 List<String> differences = new ArrayList<>();
                 Map<String, String> meta = f.metadata();
                 List<TrainingState.SavedGroup> groups = TrainingState.check(name, meta, opt, differences);
+                double[] amp = null;
+                if (scaler != null) {
+                    amp = TrainingState.scaler(name, meta, scaler, differences);
+                } else if (TrainingState.hasScaler(meta)) {
+                    differences.add("GradScaler state (scale " + meta.get(TrainingState.AMP + "scale")
+                            + ", growth tracker " + meta.get(TrainingState.AMP + "growth_tracker") + ") not restored:"
+                            + " no scaler given to load");
+                }
                 List<TrainingState.Part> parts = TrainingState.parts(opt);
+                Set<String> widened = new LinkedHashSet<>();
                 List<TensorEntry> entries = new ArrayList<>(parts.size());
                 Set<String> expected = new HashSet<>();
                 for (TrainingState.Part p : parts) {
@@ -153,9 +228,13 @@ public final class Checkpoint {
                         throw new CheckpointException(name + ": tensor '" + p.name() + "' is missing (this optimizer"
                                 + " has it, " + p.length() + " elements)");
                     }
-                    if (e.dtype() != Dtype.F32) {
-                        throw new CheckpointException(name + ": tensor '" + p.name() + "' is " + e.dtype()
-                                + ", expected F32");
+                    String mismatch = TrainingState.dtypeMismatch(name, e.dtype(), p);
+                    if (mismatch != null) {
+                        throw new CheckpointException(mismatch);
+                    }
+                    String w = TrainingState.widening(e.dtype(), p);
+                    if (w != null) {
+                        widened.add(w);
                     }
                     // The tensor's declared shape, or flat [length]: files written before tensors had shapes, and
                     // converters that flatten, hold the same row-major elements.
@@ -182,10 +261,11 @@ public final class Checkpoint {
                     extras.put(e.name().substring(TrainingState.EXTRA.length()), e);
                 }
                 verifyChecksums(name, f);
+                differences.addAll(widened);
                 // Everything is checked: from here on nothing can fail but the memory copy itself.
                 for (int i = 0; i < parts.size(); i++) {
                     TrainingState.Part p = parts.get(i);
-                    f.copyFloats(entries.get(i), p.storage().segment(), p.offset());
+                    f.copy(entries.get(i), 0, p.length(), p.storage().segment(), p.storage().dtype(), p.offset());
                 }
                 Map<String, float[]> tensors = new LinkedHashMap<>();
                 for (Map.Entry<String, TensorEntry> e : extras.entrySet()) {
@@ -200,6 +280,9 @@ public final class Checkpoint {
                 }
                 ACCESS.restoreCounters(opt, TrainingState.count(name, meta, "optimizer.steps"),
                         TrainingState.count(name, meta, "optimizer.skipped_steps"), groupSteps);
+                if (amp != null) {
+                    scaler.restore(amp[0], (int) amp[1]);
+                }
                 Map<String, String> strings = new LinkedHashMap<>();
                 meta.forEach((k, v) -> {
                     if (k.startsWith(TrainingState.USER)) {
@@ -255,6 +338,10 @@ public final class Checkpoint {
         return "a vecopt checkpoint holds param/, state/ and extra/ tensors only";
     }
 
+    private static String seedText(String seed) {
+        return seed == null ? "off" : "on (seed " + seed + ")";
+    }
+
     /** Every tensor's checksum must be recorded and must match; checksums of absent tensors are an error too. */
     static void verifyChecksums(String name, SafetensorsFile f) throws IOException {
         for (TensorEntry e : f.tensors()) {
@@ -305,6 +392,15 @@ public final class Checkpoint {
                                 + " check_params %s%n", meta.get("optimizer.state"),
                         meta.get("optimizer.clip_grad_norm"), meta.get("optimizer.on_non_finite"),
                         meta.get("optimizer.check_params")));
+                b.append(String.format(Locale.ROOT, "  stochastic rounding of parameters %s, bfloat16 state %s%n",
+                        seedText(meta.get(TrainingState.SR_SEED)), seedText(meta.get(TrainingState.STATE_SEED))));
+                if (TrainingState.hasScaler(meta)) {
+                    String amp = TrainingState.AMP;
+                    b.append(String.format(Locale.ROOT, "  GradScaler: scale %s, growth tracker %s, growth factor %s,"
+                                    + " backoff factor %s, growth interval %s%n", meta.get(amp + "scale"),
+                            meta.get(amp + "growth_tracker"), meta.get(amp + "growth_factor"),
+                            meta.get(amp + "backoff_factor"), meta.get(amp + "growth_interval")));
+                }
                 try {
                     if (Json.parse(meta.getOrDefault("groups", "[]")) instanceof List<?> groups) {
                         for (Object g : groups) {

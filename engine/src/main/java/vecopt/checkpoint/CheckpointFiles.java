@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import vecopt.amp.GradScaler;
 import vecopt.optim.Optimizer;
 
 /**
@@ -72,9 +73,17 @@ public final class CheckpointFiles {
 
     /** Saves a checkpoint with the trainer's extras at {@code globalStep} and deletes all but the newest {@code keep}. */
     public Path save(Optimizer<?> opt, long globalStep, Extras extras) throws IOException {
+        return save(opt, globalStep, extras, null);
+    }
+
+    /**
+     * As {@link #save(Optimizer, long, Extras)}, with {@code scaler}'s state when it is not null (an AMP run: load
+     * with {@link #loadNewest(Optimizer, GradScaler)}).
+     */
+    public Path save(Optimizer<?> opt, long globalStep, Extras extras, GradScaler scaler) throws IOException {
         Files.createDirectories(directory);
         Path p = pathFor(globalStep);
-        Checkpoint.save(p, opt, globalStep, extras, true);
+        Checkpoint.save(p, opt, globalStep, extras, scaler, true);
         prune();
         return p;
     }
@@ -110,10 +119,22 @@ public final class CheckpointFiles {
      * @throws CheckpointException when there is no checkpoint here, or none usable (the message gives each reason)
      */
     public Restored loadNewest(Optimizer<?> opt) throws IOException {
+        return loadNewest(opt, null);
+    }
+
+    /**
+     * As {@link #loadNewest(Optimizer)}, restoring {@code scaler} too when it is not null
+     * ({@link Checkpoint#load(Path, Optimizer, GradScaler)}).
+     *
+     * <pre>{@code
+     * Restored r = files.loadNewest(opt, scaler);   // an AMP run: the scaler's scale and growth tracker too
+     * }</pre>
+     */
+    public Restored loadNewest(Optimizer<?> opt, GradScaler scaler) throws IOException {
         List<String> rejected = new ArrayList<>();
         for (Path p : list()) {
             try {
-                return Checkpoint.load(p, opt).withRejected(rejected);
+                return Checkpoint.load(p, opt, scaler).withRejected(rejected);
             } catch (CheckpointException e) {
                 if (!e.damaged()) {
                     throw e;

@@ -6,6 +6,8 @@ import vecopt.optim.AdagradOptions;
 import vecopt.optim.AdamaxOptions;
 import vecopt.optim.AsgdOptions;
 import vecopt.optim.GroupOptions;
+import vecopt.optim.LambOptions;
+import vecopt.optim.LarsOptions;
 import vecopt.optim.LionOptions;
 import vecopt.optim.NAdamOptions;
 import vecopt.optim.RAdamOptions;
@@ -14,7 +16,9 @@ import vecopt.optim.RpropOptions;
 
 /**
  * The options of a group of one of the optimizers added after AdamW, Adam and SGD, as a checkpoint records them:
- * PyTorch's option names (a pair such as {@code betas} or {@code etas} as two numbers, {@code beta1} and
+ * PyTorch's option names (optax's for LAMB and LARS; {@code trust_ratio} is LARS's {@code trust_ratio_mask} for the
+ * group, {@code max_weight_norm} LAMB's clamp, not optax's, an infinite value written as the string
+ * {@code "Infinity"}) (a pair such as {@code betas} or {@code etas} as two numbers, {@code beta1} and
  * {@code beta2} as the Adam encoding has them), and for each whether a checkpoint may be resumed with another value
  * (the difference is reported) or not (the state's meaning or presence would differ). {@code lr_scale} and
  * {@code maximize} are every group's and handled by the caller.
@@ -45,9 +49,16 @@ final class OptionFields {
         }
 
         String json() {
-            return flag != null ? flag.toString() : Double.toString(number);
+            if (flag != null) {
+                return flag.toString();
+            }
+            // JSON has no infinity (LAMB's max_weight_norm is infinite by default): written as a string
+            return Double.isInfinite(number) ? Json.quote(Double.toString(number)) : Double.toString(number);
         }
     }
+
+    /** How {@link Field#json()} writes an infinite number, and all a reader takes as a string for a number. */
+    static final java.util.Set<String> INFINITIES = java.util.Set.of("Infinity", "-Infinity");
 
     private OptionFields() {
     }
@@ -79,6 +90,15 @@ final class OptionFields {
                     Field.num("step_size_min", r.stepSizeMin()), Field.num("step_size_max", r.stepSizeMax()));
             case AsgdOptions a -> List.of(Field.num("lambd", a.lambd()), Field.num("alpha", a.alpha()),
                     Field.num("t0", a.t0()), Field.num("weight_decay", a.weightDecay()));
+            // optax's names. mu and nu mean the same under any of LAMB's options, and LARS keeps its trace for every
+            // group whatever its options (optax keeps it at momentum 0 too): every option may differ.
+            case LambOptions l -> List.of(Field.num("b1", l.b1()), Field.num("b2", l.b2()), Field.num("eps", l.eps()),
+                    Field.num("eps_root", l.epsRoot()), Field.num("weight_decay", l.weightDecay()),
+                    Field.num("max_weight_norm", l.maxWeightNorm()));
+            case LarsOptions l -> List.of(Field.num("weight_decay", l.weightDecay()),
+                    Field.num("trust_coefficient", l.trustCoefficient()), Field.num("eps", l.eps()),
+                    Field.flag("trust_ratio", l.trustRatio(), Rule.MAY_DIFFER), Field.num("momentum", l.momentum()),
+                    Field.flag("nesterov", l.nesterov(), Rule.MAY_DIFFER));
             default -> null;
         };
     }

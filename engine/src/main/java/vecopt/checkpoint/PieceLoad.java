@@ -104,9 +104,9 @@ final class PieceLoad {
                     throw new CheckpointException(name + ": tensor '" + n + "' is not a parameter or one of the state"
                             + " variables " + names);
                 }
-                if (e.dtype() != Dtype.F32 || e.shape().length != 1) {
+                if (e.shape().length != 1) {
                     throw new CheckpointException(name + ": tensor '" + n + "' is " + e.dtype() + " of shape "
-                            + java.util.Arrays.toString(e.shape()) + ", expected F32 of one dimension");
+                            + java.util.Arrays.toString(e.shape()) + ", expected one dimension");
                 }
                 if (!pieces.get(i).starts().containsKey(tensor)) {
                     throw new CheckpointException(name + ": tensor '" + n + "' has no start among the pieces given"
@@ -121,7 +121,7 @@ final class PieceLoad {
         }
         // Everything is checked: from here on nothing can fail but the reads themselves.
         for (Copy c : copies) {
-            c.file().copyFloats(c.entry(), c.from(), c.count(), c.storage().segment(), c.at());
+            c.file().copy(c.entry(), c.from(), c.count(), c.storage().segment(), c.storage().dtype(), c.at());
         }
         long[] groupSteps = groups0.stream().mapToLong(TrainingState.SavedGroup::steps).toArray();
         ACCESS.restoreCounters(opt, TrainingState.count(name0, meta0, "optimizer.steps"),
@@ -186,6 +186,7 @@ final class PieceLoad {
             SafetensorsFile f = files.get(p.file());
             TensorEntry param = f.tensor(TrainingState.paramName(t));
             long from = p.lo() - p.start(), count = p.hi() - p.lo(), at = t.offset() + (p.lo() - a);
+            checkDtype(f, param, t.params());
             copies.add(new Copy(f, param, from, count, t.params(), at));
             for (int v = 0; v < names.size(); v++) {
                 TensorEntry e = f.tensor(TrainingState.stateName(t, names.get(v)));
@@ -194,8 +195,17 @@ final class PieceLoad {
                             + "' is " + (e == null ? "missing" : "of " + e.elements() + " elements") + ", expected "
                             + param.elements() + " as its parameter");
                 }
+                checkDtype(f, e, state[v]);
                 copies.add(new Copy(f, e, from, count, state[v], at));
             }
+        }
+    }
+
+    /** The tensor must load exactly into its buffer here: the same type, or widened (16-bit into float32). */
+    private static void checkDtype(SafetensorsFile f, TensorEntry e, Storage buffer) throws CheckpointException {
+        if (!e.dtype().loadsExactlyInto(buffer.dtype())) {
+            throw new CheckpointException(name(f) + ": tensor '" + e.name() + "' is " + e.dtype() + " in the checkpoint"
+                    + " but its buffer here is " + buffer.dtype().torchName() + " (" + Dtype.of(buffer.dtype()) + ")");
         }
     }
 

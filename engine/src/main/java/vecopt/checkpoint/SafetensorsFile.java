@@ -320,28 +320,67 @@ public final class SafetensorsFile implements AutoCloseable {
         if (t.dtype() != Dtype.F32) {
             throw new IllegalArgumentException("tensor '" + t.name() + "' is " + t.dtype() + ", not F32");
         }
+        copy(t, from, count, dst, vecopt.memory.Dtype.FLOAT32, at);
+    }
+
+    /**
+     * Copies {@code count} elements of tensor {@code t}, from its element {@code from} on, into {@code dst}, a
+     * buffer of element type {@code type} (native order), starting at its element {@code at}. The tensor's dtype must
+     * {@linkplain Dtype#loadsExactlyInto load exactly} into {@code type}: the same type is copied as it is (read
+     * straight into off-heap memory on a little-endian machine, else through a 1 MB buffer); BF16 or F16 into a
+     * float32 buffer is widened, exactly, through the 1 MB buffer.
+     *
+     * <pre>{@code
+     * f.copy(f.tensor("param/fc.weight"), 0, n, storage.segment(), storage.dtype(), offset);
+     * }</pre>
+     */
+    public void copy(TensorEntry t, long from, long count, MemorySegment dst, vecopt.memory.Dtype type, long at)
+            throws IOException {
+        if (!t.dtype().loadsExactlyInto(type)) {
+            throw new IllegalArgumentException("tensor '" + t.name() + "' is " + t.dtype() + ": it does not load"
+                    + " exactly into a " + type.torchName() + " buffer");
+        }
         if (from < 0 || count < 0 || from + count > t.elements()) {
             throw new IllegalArgumentException("tensor '" + t.name() + "' has " + t.elements() + " elements: no range ["
                     + from + ", " + (from + count) + ")");
         }
-        long pos = dataStart + t.begin() + from * Float.BYTES;
-        long off = at * Float.BYTES;
-        boolean direct = dst.isNative() && ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN;
-        for (long left = count * Float.BYTES; left > 0; ) {
+        final int size = t.dtype().bytes();
+        long pos = dataStart + t.begin() + from * size;
+        boolean widen = size != type.bytes();
+        long off = at * type.bytes();
+        boolean direct = !widen && dst.isNative() && ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN;
+        ValueLayout[] swap = SafetensorsWriter.layouts(size);
+        for (long left = count * size; left > 0; ) {
             int n = (int) Math.min(direct ? 1 << 30 : CHUNK, left);
             if (direct) {
                 readFully(channel, dst.asSlice(off, n).asByteBuffer(), pos);
+                off += n;
             } else {
                 ByteBuffer buf = staging();
                 buf.clear().limit(n);
                 readFully(channel, buf, pos);
-                MemorySegment.copy(MemorySegment.ofBuffer(buf.flip()), ValueLayout.JAVA_FLOAT_UNALIGNED
-                        .withOrder(ByteOrder.LITTLE_ENDIAN), 0, dst, ValueLayout.JAVA_FLOAT, off, n / Float.BYTES);
+                MemorySegment in = MemorySegment.ofBuffer(buf.flip());
+                if (widen) {
+                    off = widen(t.dtype(), in, n / size, dst, off);
+                } else {
+                    MemorySegment.copy(in, swap[1], 0, dst, swap[0], off, n / size);
+                    off += n;
+                }
             }
             pos += n;
-            off += n;
             left -= n;
         }
+    }
+
+    /** Widens {@code count} little-endian 16-bit floats of {@code from} into floats of {@code dst} at byte {@code off}. */
+    private static long widen(Dtype dtype, MemorySegment from, int count, MemorySegment dst, long off) {
+        ValueLayout.OfShort le = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < count; i++, off += Float.BYTES) {
+            short h = from.getAtIndex(le, i);
+            dst.set(ValueLayout.JAVA_FLOAT_UNALIGNED, off, dtype == Dtype.BF16 ? vecopt.memory.BFloat16.widen(h)
+                    : vecopt.memory.Float16.widen(h));
+        }
+        return off;
     }
 
     private ByteBuffer staging() {

@@ -15,7 +15,7 @@ import java.util.Objects;
 import java.util.zip.CRC32C;
 
 /**
- * Writes F32 tensors straight from memory (heap or off-heap) to a safetensors file
+ * Writes tensors (F32, or any safetensors dtype) straight from memory (heap or off-heap) to a safetensors file
  * (https://huggingface.co/docs/safetensors, "Format"): the 8-byte little-endian header size, the JSON header padded
  * with spaces so that the data starts on an 8-byte boundary (as the reference writer pads it), then each tensor's
  * bytes in the order given, little-endian, with no gaps.
@@ -38,19 +38,21 @@ public final class SafetensorsWriter {
     /** Prefix of the metadata keys holding each tensor's checksum. */
     public static final String CHECKSUM_PREFIX = "checksum:";
     private static final int CHUNK = 1 << 20;
-    private static final ValueLayout.OfFloat LE_FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private SafetensorsWriter() {
     }
 
     /**
-     * One F32 tensor to write: its name, shape, and its floats in native byte order.
+     * One tensor to write: its name, dtype, shape, and its elements in native byte order.
      *
-     * @param floats exactly the tensor's elements (product of the shape times 4 bytes)
+     * @param dtype the elements' type; vecopt's buffers are {@link Dtype#F32}, {@link Dtype#BF16} or
+     *              {@link Dtype#F16} (16-bit values as their bits), but any safetensors dtype is written as given
+     * @param data  exactly the tensor's elements (product of the shape times the dtype's size in bytes)
      */
-    public record Source(String name, long[] shape, MemorySegment floats) {
+    public record Source(String name, Dtype dtype, long[] shape, MemorySegment data) {
         public Source {
             Objects.requireNonNull(name, "name");
+            Objects.requireNonNull(dtype, "dtype");
             shape = shape.clone();
             long n = 1;
             for (long d : shape) {
@@ -60,10 +62,15 @@ public final class SafetensorsWriter {
                 }
                 n = Math.multiplyExact(n, d);
             }
-            if (floats.byteSize() != n * Float.BYTES) {
-                throw new IllegalArgumentException("tensor '" + name + "': shape " + Arrays.toString(shape) + " needs "
-                        + n * Float.BYTES + " bytes, the segment has " + floats.byteSize());
+            if (data.byteSize() != n * dtype.bytes()) {
+                throw new IllegalArgumentException("tensor '" + name + "': shape " + Arrays.toString(shape) + " of "
+                        + dtype + " needs " + n * dtype.bytes() + " bytes, the segment has " + data.byteSize());
             }
+        }
+
+        /** An F32 tensor: {@code floats} in native order. */
+        public Source(String name, long[] shape, MemorySegment floats) {
+            this(name, Dtype.F32, shape, floats);
         }
 
         @Override
@@ -98,7 +105,8 @@ public final class SafetensorsWriter {
         long at = placeholder.length;
         ByteBuffer staging = null;
         for (int i = 0; i < tensors.size(); i++) {
-            MemorySegment src = tensors.get(i).floats();
+            MemorySegment src = tensors.get(i).data();
+            ValueLayout[] swap = layouts(tensors.get(i).dtype().bytes());
             CRC32C crc = new CRC32C();
             boolean direct = src.isNative() && ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN;
             for (long off = 0; off < src.byteSize(); off += CHUNK) {
@@ -111,8 +119,8 @@ public final class SafetensorsWriter {
                         staging = ByteBuffer.allocateDirect(CHUNK);
                     }
                     staging.clear(); // the last write left it drained: position == limit
-                    MemorySegment.copy(src, ValueLayout.JAVA_FLOAT_UNALIGNED, off, MemorySegment.ofBuffer(staging),
-                            LE_FLOAT, 0, len / Float.BYTES);
+                    MemorySegment.copy(src, swap[0], off, MemorySegment.ofBuffer(staging), swap[1], 0,
+                            len / swap[0].byteSize());
                     b = staging.limit((int) len);
                 }
                 crc.update(b.duplicate());
@@ -144,8 +152,9 @@ public final class SafetensorsWriter {
         b.append('}');
         long at = 0;
         for (Source s : tensors) {
-            long end = at + s.floats().byteSize();
-            b.append(',').append(Json.quote(s.name())).append(":{\"dtype\":\"F32\",\"shape\":[");
+            long end = at + s.data().byteSize();
+            b.append(',').append(Json.quote(s.name())).append(":{\"dtype\":\"").append(s.dtype().name())
+                    .append("\",\"shape\":[");
             long[] shape = s.shape;
             for (int d = 0; d < shape.length; d++) {
                 b.append(d == 0 ? "" : ",").append(shape[d]);
@@ -161,6 +170,21 @@ public final class SafetensorsWriter {
         System.arraycopy(json, 0, out, 8, json.length);
         Arrays.fill(out, 8 + json.length, out.length, (byte) ' ');
         return out;
+    }
+
+    /**
+     * The layouts to copy elements of {@code bytes} bytes with, from native order to little-endian: an element is
+     * swapped as a whole (the chunk size, a power of two, is a whole number of elements of any size).
+     */
+    static ValueLayout[] layouts(int bytes) {
+        ValueLayout nat = switch (bytes) {
+            case 1 -> ValueLayout.JAVA_BYTE;
+            case 2 -> ValueLayout.JAVA_SHORT_UNALIGNED;
+            case 4 -> ValueLayout.JAVA_INT_UNALIGNED;
+            case 8 -> ValueLayout.JAVA_LONG_UNALIGNED;
+            default -> throw new IllegalArgumentException("no element type of " + bytes + " bytes");
+        };
+        return new ValueLayout[] {nat, nat.withOrder(ByteOrder.LITTLE_ENDIAN)};
     }
 
     /** The metadata value recording CRC-32C {@code crc}. */

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import vecopt.access.Access;
 import vecopt.access.OptimizerAccess;
+import vecopt.amp.GradScaler;
 import vecopt.memory.Dtype;
 import vecopt.memory.Storage;
 import vecopt.optim.AdamOptions;
@@ -23,7 +24,17 @@ import vecopt.param.Tensor;
  */
 final class TrainingState {
     static final String FORMAT = "vecopt-checkpoint";
-    static final String VERSION = "1";
+    /** The version written; {@link #READS} lists those read. */
+    static final String VERSION = "2";
+    /**
+     * Version 1: F32 tensors only, no seeds, no GradScaler (what version 2 writes for float32 buffers without a
+     * scaler, but for the version number): read as version 2, as every key it lacks means "off".
+     */
+    static final List<String> READS = List.of("1", "2");
+    static final String SR_SEED = "optimizer.stochastic_rounding_seed";
+    static final String STATE_SEED = "optimizer.bfloat16_state_seed";
+    static final String AMP = "amp.";
+    static final String OFFSETS = "optimizer.rounding_offsets";
     static final String PARAM = "param/";
     static final String STATE = "state/";
     static final String EXTRA = "extra/";
@@ -42,12 +53,19 @@ final class TrainingState {
     }
 
     /**
-     * A tensor of the checkpoint and the memory it comes from or goes to; {@code shape} is its parameter tensor's
-     * (state variables have the parameter's shape, as in PyTorch).
+     * A tensor of the checkpoint and the memory it comes from or goes to, elements of its storage's type (the
+     * tensor is written in that type); {@code shape} is its parameter tensor's (state variables have the parameter's
+     * shape, as in PyTorch).
      */
     record Part(String name, Storage storage, long offset, long length, long[] shape) {
         MemorySegment segment() {
-            return storage.segment().asSlice(offset * Float.BYTES, length * Float.BYTES);
+            final int size = storage.dtype().bytes();
+            return storage.segment().asSlice(offset * size, length * size);
+        }
+
+        /** The safetensors dtype the tensor is written as. */
+        vecopt.checkpoint.Dtype dtype() {
+            return vecopt.checkpoint.Dtype.of(storage.dtype());
         }
     }
 
@@ -56,20 +74,12 @@ final class TrainingState {
         refuseUnencoded(opt);
         List<Part> out = new ArrayList<>();
         for (Tensor t : opt.params().tensors()) {
-            if (t.params().dtype() != Dtype.FLOAT32) {
-                throw new IllegalArgumentException("checkpoints hold float32 parameters only so far: tensor '" + t.name()
-                        + "' has " + t.params().dtype().torchName() + " parameters");
-            }
             out.add(new Part(paramName(t), t.params(), t.offset(), t.length(), t.shape().dims()));
         }
         List<String> names = opt.stateNames();
         for (Tensor t : opt.params().tensors()) {
             Storage[] s = ACCESS.state(opt, t.params());
             for (int i = 0; i < names.size(); i++) {
-                if (s[i].dtype() != Dtype.FLOAT32) {
-                    throw new IllegalArgumentException("checkpoints hold float32 optimizer state only so far: '"
-                            + names.get(i) + "' of tensor '" + t.name() + "' is " + s[i].dtype().torchName());
-                }
                 out.add(new Part(stateName(t, names.get(i)), s[i], t.offset(), t.length(), t.shape().dims()));
             }
         }
@@ -89,8 +99,43 @@ final class TrainingState {
         }
     }
 
+    /**
+     * Why a tensor of {@code dtype} in the checkpoint cannot load into buffer {@code here} of part {@code p}, or null
+     * when it can (the same type, or widened exactly: {@link vecopt.checkpoint.Dtype#loadsExactlyInto}).
+     */
+    static String dtypeMismatch(String file, vecopt.checkpoint.Dtype dtype, Part p) {
+        Dtype here = p.storage().dtype();
+        if (dtype.loadsExactlyInto(here)) {
+            return null;
+        }
+        return file + ": tensor '" + p.name() + "' is " + dtype + " in the checkpoint but its buffer here is "
+                + here.torchName() + " (" + vecopt.checkpoint.Dtype.of(here) + ")" + (here.bytes() < dtype.bytes()
+                ? ": loading would round it (narrowing is refused; a 16-bit file loads into float32 buffers, exactly)"
+                : "");
+    }
+
+    /**
+     * The difference to report when {@code p}'s tensor of {@code dtype} is widened into its buffer ("parameters" or
+     * the state variable, once for all tensors), or null when the types are the same.
+     */
+    static String widening(vecopt.checkpoint.Dtype dtype, Part p) {
+        Dtype here = p.storage().dtype();
+        if (dtype == vecopt.checkpoint.Dtype.of(here)) {
+            return null;
+        }
+        String what = p.name().startsWith(PARAM) ? "parameters"
+                : "state '" + p.name().substring(p.name().lastIndexOf('/') + 1) + "'";
+        return what + " " + dtype + " -> " + here.torchName() + " (widened exactly)";
+    }
+
     /** The metadata of a checkpoint of {@code opt} at the trainer's {@code globalStep}; call with the guard held. */
     static Map<String, String> metadata(Optimizer<?> opt, long globalStep, Map<String, String> user) {
+        return metadata(opt, globalStep, user, null);
+    }
+
+    /** As above, with {@code scaler}'s state and options when it is not null. */
+    static Map<String, String> metadata(Optimizer<?> opt, long globalStep, Map<String, String> user,
+                                        GradScaler scaler) {
         Map<String, String> m = new LinkedHashMap<>();
         m.put("format", FORMAT);
         m.put("format_version", VERSION);
@@ -101,6 +146,29 @@ final class TrainingState {
         m.put("optimizer.clip_grad_norm", Double.toString(opt.clipGradNorm()));
         m.put("optimizer.on_non_finite", ACCESS.nonFinite(opt).name());
         m.put("optimizer.check_params", Boolean.toString(ACCESS.checkParams(opt)));
+        // The stochastic roundings' keys are a hash of the seed, the group's update number (restored with the group's
+        // step count) and the variable; the random number also takes the element's index in its buffer (its offset).
+        Long sr = ACCESS.stochasticRoundingSeed(opt), ss = ACCESS.bfloat16StateSeed(opt);
+        if (sr != null) {
+            m.put(SR_SEED, Long.toString(sr));
+        }
+        if (ss != null) {
+            m.put(STATE_SEED, Long.toString(ss));
+        }
+        if (sr != null || ss != null) { // and the element's index in its buffer: each tensor's offset there
+            StringBuilder o = new StringBuilder("{");
+            for (Tensor t : opt.params().tensors()) {
+                o.append(o.length() > 1 ? "," : "").append(Json.quote(t.name())).append(':').append(t.offset());
+            }
+            m.put(OFFSETS, o.append('}').toString());
+        }
+        if (scaler != null) { // doubles as Java prints them: they parse back to the same double
+            m.put(AMP + "scale", Double.toString(scaler.scale()));
+            m.put(AMP + "growth_tracker", Integer.toString(scaler.growthTracker()));
+            m.put(AMP + "growth_factor", Double.toString(scaler.growthFactor()));
+            m.put(AMP + "backoff_factor", Double.toString(scaler.backoffFactor()));
+            m.put(AMP + "growth_interval", Integer.toString(scaler.growthInterval()));
+        }
         StringBuilder g = new StringBuilder("[");
         List<String> scalars = ACCESS.scalarStateNames(opt);
         for (int gi = 0; gi < opt.groups().size(); gi++) {
@@ -125,6 +193,111 @@ final class TrainingState {
             m.put(USER + e.getKey(), e.getValue());
         }
         return m;
+    }
+
+    /** A seed as the checkpoint records it ("off" when absent: no stochastic rounding), checked to be a long. */
+    private static String seed(String file, Map<String, String> meta, String key) throws CheckpointException {
+        String v = meta.get(key);
+        if (v == null) {
+            return "off";
+        }
+        try {
+            return Long.toString(Long.parseLong(v));
+        } catch (NumberFormatException e) {
+            throw new CheckpointException(file + ": __metadata__ '" + key + "' must be an integer (a seed), got '" + v
+                    + "'");
+        }
+    }
+
+    /**
+     * The stochastic roundings draw their random number from the element's index in its buffer too: a tensor that
+     * sits elsewhere in its buffer here than in the checkpoint's run rounds with other numbers (a valid run, not
+     * bitwise the uninterrupted one). Reported, for the tensors both have, when a rounding is stochastic here.
+     */
+    private static void roundingOffsets(String file, Map<String, String> meta, Optimizer<?> opt,
+                                        List<String> differences) throws CheckpointException {
+        if (!meta.containsKey(OFFSETS)) {
+            return;
+        }
+        if (!(json(file, meta, OFFSETS) instanceof Map<?, ?> saved)) {
+            throw new CheckpointException(file + ": __metadata__ '" + OFFSETS + "' must be a JSON object");
+        }
+        if (ACCESS.stochasticRoundingSeed(opt) == null && ACCESS.bfloat16StateSeed(opt) == null) {
+            return; // nothing rounds stochastically here: the seeds' differences say so
+        }
+        List<String> moved = new ArrayList<>();
+        for (Map.Entry<?, ?> e : saved.entrySet()) {
+            if (!(e.getValue() instanceof Json.Num n) || !n.isLong() || n.longValue() < 0) {
+                throw new CheckpointException(file + ": __metadata__ '" + OFFSETS + "': offset of tensor '" + e.getKey()
+                        + "' must be an integer >= 0, got " + e.getValue());
+            }
+            String name = (String) e.getKey();
+            if (opt.params().contains(name) && opt.params().tensor(name).offset() != n.longValue()) {
+                moved.add("'" + name + "' element " + n.longValue() + " -> " + opt.params().tensor(name).offset());
+            }
+        }
+        if (!moved.isEmpty()) {
+            differences.add("stochastic rounding counters of tensors moved in their buffers: "
+                    + String.join(", ", moved.subList(0, Math.min(3, moved.size())))
+                    + (moved.size() > 3 ? " and " + (moved.size() - 3) + " more" : "")
+                    + " (other random numbers than the uninterrupted run's)");
+        }
+    }
+
+    private static String seedText(Long seed) {
+        return seed == null ? "off" : seed.toString();
+    }
+
+    /** Whether {@code meta} holds a {@link GradScaler}'s state (saved with one). */
+    static boolean hasScaler(Map<String, String> meta) {
+        return meta.containsKey(AMP + "scale");
+    }
+
+    /**
+     * The {@link GradScaler} state of {@code meta}, checked against {@code scaler} before anything changes: scale
+     * finite and > 0, growth tracker in [0, this scaler's growth interval); the factors and interval may differ
+     * (added to {@code differences}, the scaler keeps its own). Returns {scale, growth tracker}.
+     */
+    static double[] scaler(String file, Map<String, String> meta, GradScaler scaler, List<String> differences)
+            throws CheckpointException {
+        if (!hasScaler(meta)) {
+            throw new CheckpointException(file + ": the checkpoint holds no GradScaler state (" + AMP + "scale missing:"
+                    + " it was saved without a scaler); load it without one and restore the scaler from the extras"
+                    + " where the trainer saved it there");
+        }
+        double scale = real(file, meta, AMP + "scale");
+        if (!(scale > 0) || Double.isInfinite(scale)) {
+            throw new CheckpointException(file + ": __metadata__ '" + AMP + "scale' must be finite and > 0, got "
+                    + scale);
+        }
+        long tracker = count(file, meta, AMP + "growth_tracker");
+        double growth = real(file, meta, AMP + "growth_factor"), backoff = real(file, meta, AMP + "backoff_factor");
+        long interval = count(file, meta, AMP + "growth_interval");
+        if (tracker >= scaler.growthInterval()) {
+            throw new CheckpointException(file + ": " + AMP + "growth_tracker is " + tracker + " in the checkpoint,"
+                    + " not below this scaler's growth interval " + scaler.growthInterval());
+        }
+        noteNumber(differences, "amp growth_factor", growth, scaler.growthFactor());
+        noteNumber(differences, "amp backoff_factor", backoff, scaler.backoffFactor());
+        if (interval != scaler.growthInterval()) {
+            differences.add("amp growth_interval " + interval + " -> " + scaler.growthInterval());
+        }
+        return new double[] {scale, tracker};
+    }
+
+    private static void noteNumber(List<String> differences, String name, double saved, double here) {
+        if (Double.compare(saved, here) != 0) {
+            differences.add(name + " " + saved + " -> " + here);
+        }
+    }
+
+    private static double real(String file, Map<String, String> meta, String key) throws CheckpointException {
+        String v = text(file, meta, key);
+        try {
+            return Double.parseDouble(v);
+        } catch (NumberFormatException e) {
+            throw new CheckpointException(file + ": __metadata__ '" + key + "' must be a number, got '" + v + "'");
+        }
     }
 
     private static String stringArray(List<String> items) {
@@ -183,9 +356,9 @@ final class TrainingState {
                     + (format == null ? "missing" : "'" + format + "'") + ", expected '" + FORMAT + "'");
         }
         String version = meta.get("format_version");
-        if (!VERSION.equals(version)) {
-            throw new CheckpointException(file + ": format_version '" + version + "' is not one this vecopt reads ("
-                    + VERSION + ")");
+        if (!READS.contains(version)) {
+            throw new CheckpointException(file + ": format_version '" + version + "' is not one this vecopt reads "
+                    + READS);
         }
         String kind = ACCESS.kind(opt);
         if (!kind.equals(meta.get("optimizer"))) {
@@ -197,9 +370,17 @@ final class TrainingState {
         }
         List<String> state = strings(file, "optimizer.state", json(file, meta, "optimizer.state"));
         if (!state.equals(opt.stateNames())) {
+            boolean masterThere = state.contains(Optimizer.MASTER), masterHere = opt.stateNames().contains(Optimizer.MASTER);
             throw new CheckpointException(file + ": state variables are " + state + " in the checkpoint but "
-                    + opt.stateNames() + " here (AMSGrad, momentum or centered switched on or off)");
+                    + opt.stateNames() + " here (" + (masterThere != masterHere ? Optimizer.MASTER + ", the float32"
+                    + " master copy, is kept for 16-bit parameters without stochastic rounding: the "
+                    + (masterThere ? "checkpoint has" : "optimizer here has") + " one"
+                    : "AMSGrad, momentum or centered switched on or off") + ")");
         }
+        note(differences, "stochastic_rounding_seed", seed(file, meta, SR_SEED),
+                seedText(ACCESS.stochasticRoundingSeed(opt)));
+        note(differences, "bfloat16_state_seed", seed(file, meta, STATE_SEED), seedText(ACCESS.bfloat16StateSeed(opt)));
+        roundingOffsets(file, meta, opt, differences);
         note(differences, "clip_grad_norm", text(file, meta, "optimizer.clip_grad_norm"),
                 Double.toString(opt.clipGradNorm()));
         note(differences, "on_non_finite", text(file, meta, "optimizer.on_non_finite"), ACCESS.nonFinite(opt).name());
@@ -387,6 +568,9 @@ final class TrainingState {
     }
 
     private static double number(String where, Map<String, Object> o, String key) throws CheckpointException {
+        if (o.get(key) instanceof String inf && OptionFields.INFINITIES.contains(inf)) {
+            return Double.parseDouble(inf); // JSON has no infinity: OptionFields writes it as a string
+        }
         if (!(o.get(key) instanceof Json.Num n)) {
             throw new CheckpointException(where + ": option '" + key + "' missing or not a number: " + o.get(key));
         }

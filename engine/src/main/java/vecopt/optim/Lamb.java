@@ -27,7 +27,8 @@ import vecopt.param.ParamSet;
  * Beyond optax: {@code maxWeightNorm} (torch-optimizer's {@code clamp_value}), {@code maximize} and
  * {@code lrScale}. State: {@code mu}, {@code nu} (optax's names). {@code trackNorms(true)} is refused; the last
  * update's ratio and norms per tensor are {@link #trustRatio(String)}, {@link #updateNorm(String)},
- * {@link #paramNorm(String)}. Checkpoints cannot hold it yet (refused by name).
+ * {@link #paramNorm(String)} (the report's norms are those of the applied change and the new parameters, which the
+ * two passes do not compute). Checkpoints hold it: {@code mu}, {@code nu} and the options under optax's names.
  *
  * <pre>{@code
  * try (Lamb opt = Lamb.builder(params)

@@ -26,8 +26,8 @@ import vecopt.param.ParamSet;
  * and the roundings that differ from optax's are in {@code vecopt.kernel.LarsStep}. Beyond optax: {@code maximize}
  * and {@code lrScale}. State: {@code trace} (optax's name), kept for every group (optax keeps it at momentum 0
  * too). {@code trackNorms(true)} is refused; the last update's ratio and norms per tensor are
- * {@link #trustRatio(String)}, {@link #updateNorm(String)}, {@link #paramNorm(String)}. Checkpoints cannot hold it
- * yet (refused by name).
+ * {@link #trustRatio(String)}, {@link #updateNorm(String)}, {@link #paramNorm(String)}. Checkpoints hold it:
+ * {@code trace} and the options under optax's names.
  *
  * <pre>{@code
  * LarsOptions o = LarsOptions.DEFAULTS.withWeightDecay(1e-4);

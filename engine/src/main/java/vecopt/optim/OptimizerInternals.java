@@ -12,7 +12,7 @@ final class OptimizerInternals implements OptimizerAccess {
             case AdamW a -> "AdamW";
             case Adam a -> "Adam";
             case Sgd s -> "Sgd";
-            default -> o.getClass().getSimpleName(); // not yet in the checkpoint format: saving refuses them by name
+            default -> o.getClass().getSimpleName(); // Adagrad, ..., Asgd, Lamb, Lars
         };
     }
 
@@ -35,6 +35,16 @@ final class OptimizerInternals implements OptimizerAccess {
     @Override
     public Storage[] state(Optimizer<?> o, Storage params) {
         return o.stateOf(params);
+    }
+
+    @Override
+    public Long stochasticRoundingSeed(Optimizer<?> o) {
+        return o.stochastic ? o.roundingSeed : null;
+    }
+
+    @Override
+    public Long bfloat16StateSeed(Optimizer<?> o) {
+        return o.stateType == vecopt.memory.Dtype.BFLOAT16 ? o.stateSeed : null;
     }
 
     @Override

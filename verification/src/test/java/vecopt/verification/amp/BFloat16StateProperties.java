@@ -106,7 +106,7 @@ class BFloat16StateProperties {
     }
 
     @Example
-    void onlyTheAdamFamilyKeepsBFloat16StateAndCheckpointsRefuseIt() {
+    void onlyTheAdamFamilyKeepsBFloat16State() {
         ParamSet set = ParamSet.builder().add("w", Storage.of(new float[8]), Storage.of(new float[8]), 0, 8).build();
         var e = assertThrows(IllegalArgumentException.class, () -> Adagrad.builder(set).bfloat16State(1).build());
         assertTrue(e.getMessage().contains("bfloat16State") && e.getMessage().contains("Adagrad"), e.getMessage());

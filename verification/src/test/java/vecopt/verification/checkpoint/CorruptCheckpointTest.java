@@ -177,8 +177,9 @@ class CorruptCheckpointTest {
                     long b = Long.parseLong(m.group(1)), end = Long.parseLong(m.group(2));
                     return e.substring(0, m.start()) + "[" + (b + 4) + "," + (end + 4) + "]}";
                 }))),
-                c("wrong dtype", "tensor 'param/fc.weight' is BF16, expected F32", () -> editHeader(good,
-                        entry("param/fc.weight", e -> e.replace("\"F32\"", "\"BF16\"").replace("[3000]", "[6000]")))),
+                // the same bytes read as another 4-byte type: its checksum holds, its dtype does not
+                c("wrong dtype", "tensor 'param/fc.weight' is I32 in the checkpoint but its buffer here is float32 (F32)",
+                        () -> editHeader(good, entry("param/fc.weight", e -> e.replace("\"F32\"", "\"I32\"")))),
                 c("unknown dtype", "tensor 'param/fc.weight': unknown dtype 'F31'", () -> editHeader(good,
                         entry("param/fc.weight", e -> e.replace("\"F32\"", "\"F31\"")))),
                 c("wrong shape", "tensor 'param/fc.weight' has shape [30, 100], expected [3000]", () -> editHeader(good,
@@ -193,8 +194,8 @@ class CorruptCheckpointTest {
                         () -> rewrite(List.of(), Map.of(), m -> new LinkedHashMap<>())),
                 c("another optimizer kind", "optimizer is 'Sgd' in the checkpoint but AdamW here",
                         () -> rewrite(List.of(), Map.of(), m -> put(m, "optimizer", "Sgd"))),
-                c("a newer format version", "format_version '2'",
-                        () -> rewrite(List.of(), Map.of(), m -> put(m, "format_version", "2"))),
+                c("a newer format version", "format_version '3'",
+                        () -> rewrite(List.of(), Map.of(), m -> put(m, "format_version", "3"))),
                 c("a tensor in another group", "group 'default' holds tensor 'fc.bias' in the checkpoint but not here",
                         () -> rewrite(List.of(), Map.of(), m -> put(m, "groups", m.get("groups")
                                 .replace("\"fc.weight\"]", "\"fc.weight\",\"fc.bias\"]")

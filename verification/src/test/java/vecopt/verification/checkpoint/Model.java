@@ -5,6 +5,7 @@ import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
+import vecopt.memory.Dtype;
 import vecopt.memory.Storage;
 import vecopt.optim.Optimizer;
 import vecopt.optim.ParamGroup;
@@ -20,10 +21,17 @@ import vecopt.param.Tensor;
 final class Model implements AutoCloseable {
     static final int BIG = 70_001;
     final Arena arena;
+    final Dtype dtype;
     final ParamSet set;
     private final long[] nanSteps;
 
     Model(boolean offHeap, long seed, long... nanSteps) {
+        this(offHeap, seed, Dtype.FLOAT32, nanSteps);
+    }
+
+    /** As above, with parameter and gradient buffers of {@code dtype} (heap {@code short[]} when 16-bit). */
+    Model(boolean offHeap, long seed, Dtype dtype, long... nanSteps) {
+        this.dtype = dtype;
         this.arena = offHeap ? Arena.ofShared() : null;
         this.nanSteps = nanSteps.clone();
         Storage pa = alloc(BIG), ga = alloc(BIG);
@@ -44,15 +52,26 @@ final class Model implements AutoCloseable {
     }
 
     private Storage alloc(long n) {
-        return arena != null ? Storage.allocate(arena, n) : Storage.of(new float[(int) n]);
+        if (arena != null) {
+            return Storage.allocate(arena, n, dtype);
+        }
+        return dtype == Dtype.FLOAT32 ? Storage.of(new float[(int) n]) : Storage.of(new short[(int) n], dtype);
     }
 
     /** Fills the gradients of step {@code step} (0-based). */
     void gradients(long step) {
+        gradients(step, 1.0);
+    }
+
+    /**
+     * Fills the gradients of step {@code step} multiplied by {@code lossScale} (a GradScaler's scale, a power of two:
+     * the unscaled gradients are then those of {@link #gradients(long)} whatever the scale, until one overflows).
+     */
+    void gradients(long step, double lossScale) {
         SplittableRandom r = new SplittableRandom(1_000_003L * step + 17);
         for (Tensor t : set.tensors()) {
             for (long i = 0; i < t.length(); i++) {
-                t.grads().set(t.offset() + i, (float) (r.nextGaussian() * 0.3 * (1 + step % 3)));
+                t.grads().set(t.offset() + i, (float) (r.nextGaussian() * 0.3 * (1 + step % 3) * lossScale));
             }
         }
         for (long bad : nanSteps) {
@@ -71,7 +90,16 @@ final class Model implements AutoCloseable {
             bits.add(ints(t.params().toArray(t.offset(), (int) t.length())));
             what.add("param " + t.name());
             for (String s : opt.stateNames()) {
-                bits.add(opt.state(t.name(), s).toArray(ValueLayout.JAVA_INT));
+                if (opt.stateType(s) == Dtype.FLOAT32) {
+                    bits.add(opt.state(t.name(), s).toArray(ValueLayout.JAVA_INT));
+                } else { // bfloat16 state: its bits, one int each
+                    short[] h = opt.state(t.name(), s).toArray(ValueLayout.JAVA_SHORT);
+                    int[] b = new int[h.length];
+                    for (int i = 0; i < h.length; i++) {
+                        b[i] = h[i];
+                    }
+                    bits.add(b);
+                }
                 what.add(s + " of " + t.name());
             }
         }
