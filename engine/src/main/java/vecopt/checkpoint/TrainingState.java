@@ -92,6 +92,11 @@ final class TrainingState {
      * {@link Part} is a parameter's range of a state buffer laid out like the parameters.
      */
     static void refuseUnencoded(Optimizer<?> opt) {
+        if (opt.eightBitState()) {
+            throw new IllegalArgumentException(opt.getClass().getSimpleName() + " with 8-bit block-quantized state:"
+                    + " checkpoints cannot hold it yet (its codes and block scales need the format's U8 tensors and"
+                    + " .scale companions)");
+        }
         if (opt instanceof vecopt.optim.Adafactor) {
             throw new IllegalArgumentException("Adafactor: checkpoints cannot hold its state yet (exp_avg_sq_row and"
                     + " exp_avg_sq_col are shorter than their parameter; the format stores state with the parameter's"
