@@ -11,6 +11,7 @@ import vecopt.optim.NAdamOptions;
 import vecopt.optim.RAdamOptions;
 import vecopt.optim.RmspropOptions;
 import vecopt.optim.RpropOptions;
+import vecopt.optim.ScheduleFreeAdamWOptions;
 
 /**
  * The options of a group of one of the optimizers added after AdamW, Adam and SGD, as a checkpoint records them:
@@ -79,6 +80,10 @@ final class OptionFields {
                     Field.num("step_size_min", r.stepSizeMin()), Field.num("step_size_max", r.stepSizeMax()));
             case AsgdOptions a -> List.of(Field.num("lambd", a.lambd()), Field.num("alpha", a.alpha()),
                     Field.num("t0", a.t0()), Field.num("weight_decay", a.weightDecay()));
+            case ScheduleFreeAdamWOptions f -> List.of(Field.num("beta1", f.beta1()), Field.num("beta2", f.beta2()),
+                    Field.num("eps", f.eps()), Field.num("weight_decay", f.weightDecay()),
+                    Field.num("warmup_steps", f.warmupSteps()), Field.num("r", f.r()),
+                    Field.num("weight_lr_power", f.weightLrPower()));
             default -> null;
         };
     }
