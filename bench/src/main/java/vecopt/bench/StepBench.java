@@ -25,6 +25,8 @@ import vecopt.optim.AdagradOptions;
 import vecopt.optim.AdamOptions;
 import vecopt.optim.Adamax;
 import vecopt.optim.Asgd;
+import vecopt.optim.ScheduleFreeAdamW;
+import vecopt.optim.ScheduleFreeAdamWOptions;
 import vecopt.optim.AsgdOptions;
 import vecopt.optim.Lamb;
 import vecopt.optim.LambOptions;
@@ -74,10 +76,11 @@ public class StepBench {
      * through {@code Kernels.update}, whose {@code nativeC} is their peer in {@link UpdatePeers}: "adagrad",
      * "rmsprop" (plain), "rmsprop_centered_momentum", "lion", "adamax", "nadam", "radam", "adadelta", "rprop",
      * "asgd" (averaging, t0 0); or the layer-wise "lamb" (40 bytes in two passes) and "lars" (28 in two passes),
-     * which have no native peer yet (their {@code nativeC} refuses to run); bytes per parameter in {@link Catalog}.
+     * which have no native peer yet (their {@code nativeC} refuses to run); "sfadamw", schedule-free AdamW (28, in
+     * train mode; no native peer yet); bytes per parameter in {@link Catalog}.
      */
     @Param({"adamw", "amsgrad", "momentum", "adagrad", "rmsprop", "rmsprop_centered_momentum", "lion", "adamax",
-            "nadam", "radam", "adadelta", "rprop", "asgd", "lamb", "lars"})
+            "nadam", "radam", "adadelta", "rprop", "asgd", "lamb", "lars", "sfadamw"})
     public String optimizer;
 
     private Buffers buffers;
@@ -95,11 +98,11 @@ public class StepBench {
         isAdam = switch (optimizer) {
             case "adamw", "amsgrad" -> true;
             case "momentum", "adagrad", "rmsprop", "rmsprop_centered_momentum", "lion", "adamax", "nadam", "radam",
-                 "adadelta", "rprop", "asgd", "lamb", "lars" ->
+                 "adadelta", "rprop", "asgd", "lamb", "lars", "sfadamw" ->
                     false;
             default -> throw new IllegalArgumentException("optimizer must be adamw, amsgrad, momentum, adagrad,"
-                    + " rmsprop, rmsprop_centered_momentum, lion, adamax, nadam, radam, adadelta, rprop, asgd, lamb or"
-                    + " lars, got '" + optimizer + "'");
+                    + " rmsprop, rmsprop_centered_momentum, lion, adamax, nadam, radam, adadelta, rprop, asgd, lamb,"
+                    + " lars or sfadamw, got '" + optimizer + "'");
         };
         adam = AdamScalars.of(optimizer.equals("amsgrad") ? "amsgrad" : "adamw", 1000);
         sgd = SgdScalars.of("momentum");
@@ -155,10 +158,19 @@ public class StepBench {
                     .threads(threads).onNonFinite(NonFinite.PROCEED).build();
             case "lars" -> Lars.builder(set).options(LarsOptions.DEFAULTS.withWeightDecay(1e-4))
                     .threads(threads).onNonFinite(NonFinite.PROCEED).build();
+            case "sfadamw" -> trained(ScheduleFreeAdamW.builder(set)
+                    .options(ScheduleFreeAdamWOptions.DEFAULTS.withWeightDecay(0.01)).threads(threads)
+                    .onNonFinite(NonFinite.PROCEED).build());
             default -> Sgd.builder(set).options(SgdOptions.MOMENTUM.withWeightDecay(1e-4)).threads(threads)
                     .onNonFinite(NonFinite.PROCEED).build();
         };
         opt.step(1e-4); // past the first step: the momentum buffer exists, as in steady training
+    }
+
+    /** Schedule-free AdamW in train mode, where it steps (it starts in eval mode, as the original). */
+    private static ScheduleFreeAdamW trained(ScheduleFreeAdamW opt) {
+        opt.train();
+        return opt;
     }
 
     @TearDown(Level.Trial)

@@ -102,9 +102,10 @@ class ScheduleFreeAdamWCheckpointTest {
             run(opt, m, 0, 3);
             Checkpoint.save(file, opt, 3);
         }
-        // the header is JSON text outside the tensors' checksums: edit a value in place, same length
-        Path trainMode = edit(file, "\"train_mode\":0.0", "\"train_mode\":1.0");
-        Path otherK = edit(file, "\"k\":3.0", "\"k\":2.0");
+        // the header is JSON text outside the tensors' checksums: edit a value in place, same length (the groups
+        // are a JSON string in it, so their quotes are escaped)
+        Path trainMode = edit(file, "\\\"train_mode\\\":0.0", "\\\"train_mode\\\":1.0");
+        Path otherK = edit(file, "\\\"k\\\":3.0", "\\\"k\\\":2.0");
         try (Model m = new Model(false, 1); ScheduleFreeAdamW opt = build(m, 1)) {
             CheckpointException e = assertThrows(CheckpointException.class, () -> Checkpoint.load(trainMode, opt));
             assertTrue(e.getMessage().contains("train_mode is 1.0"), e.getMessage());
