@@ -148,14 +148,15 @@ public final class ScheduleFreeStep implements UpdateStep {
             return;
         }
         final MemorySegment ps = c.params, gs = c.grads, zs = c.state[0], vs = c.state[1];
+        final MemorySegment zIn = k.first ? ps : zs; // the first step's z is y, as the vector loop reads it
         final float b2 = k.beta2, c2 = k.oneMinusBeta2, bc2 = k.bc2, eps = k.eps, wd = k.weightDecay;
         final float lc = k.lerpCoef, yc = k.yCoef, negLr = k.negLr, scale = k.gradScale;
-        final boolean useWd = k.useWeightDecay, fromEnd = k.lerpFromEnd, first = k.first;
+        final boolean useWd = k.useWeightDecay, fromEnd = k.lerpFromEnd;
         for (int i = 0; i < c.length; i++) {
             final long off = (long) i * Float.BYTES;
             float y = ps.get(F, off);
             float g = gs.get(F, off) * scale;
-            float z = first ? y : zs.get(F, off);
+            float z = zIn.get(F, off);
             float v = Math.fma(vs.get(F, off), b2, (g * c2) * g);
             float u = g / ((float) Math.sqrt(v / bc2) + eps);
             if (useWd) {
