@@ -1,7 +1,7 @@
 /**
  * vecopt: the optimizer step of neural-network training on the CPU. Parameters, gradients and optimizer state are
  * updated in place by fused SIMD kernels (AdamW, Adam, AMSGrad, SGD with momentum, Adagrad, RMSprop, Adadelta, Adamax,
- * NAdam, RAdam, Rprop, ASGD, Lion; the layer-wise LAMB and LARS in two passes; Adafactor in three) with global-norm clipping fused
+ * NAdam, RAdam, Rprop, ASGD, Lion, schedule-free AdamW; the layer-wise LAMB and LARS in two passes; Adafactor in three) with global-norm clipping fused
  * into the update and the learning rate from a closed-form schedule.
  *
  * <p>Programs use the exported packages: {@link vecopt.memory} (buffers), {@link vecopt.param} (named tensors),

@@ -19,6 +19,8 @@ import java.util.Optional;
  *   <li>LAMB, two passes: read p, g, mu, nu, write mu, nu (24); read p, mu, nu, write p (16): 40</li>
  *   <li>LARS, two passes: read p, g (8); read p, g, trace, write p, trace (20): 28</li>
  *   <li>Adafactor, three passes over a factored matrix: read p, g (8); read g (4); read p, g, write p (12): 24</li>
+ *   <li>schedule-free AdamW: read p, g, z, exp_avg_sq; write p, z, exp_avg_sq: 28 (its train/eval switch: read p,
+ *   z, write p: 12)</li>
  *   <li>global norm: read g: 4; clip (norm, then g *= coef): read g twice, write it once: 12</li>
  *   <li>fused clip + AdamW: norm pass 4 + AdamW 28: 32; clip then AdamW: 12 + 28 = 40</li>
  *   <li>ceilings: triad 12, AdamW traffic 28, read 4</li>
@@ -95,6 +97,8 @@ final class Catalog {
                     case "lars" -> Optional.of(new Entry("lars", who, 28, TRAFFIC));
                     // three passes over a factored matrix: read p, g (8); read g (4); read p, g, write p (12)
                     case "adafactor" -> Optional.of(new Entry("adafactor", who, 24, TRAFFIC));
+                    // read p, g, z, exp_avg_sq; write p, z, exp_avg_sq (as AdamW)
+                    case "sfadamw" -> Optional.of(new Entry("sfadamw", who, 28, TRAFFIC));
                     default -> Optional.empty();
                 };
             }

@@ -26,6 +26,8 @@ import vecopt.optim.AdagradOptions;
 import vecopt.optim.AdamOptions;
 import vecopt.optim.Adamax;
 import vecopt.optim.Asgd;
+import vecopt.optim.ScheduleFreeAdamW;
+import vecopt.optim.ScheduleFreeAdamWOptions;
 import vecopt.optim.AsgdOptions;
 import vecopt.optim.Lamb;
 import vecopt.optim.LambOptions;
@@ -76,10 +78,12 @@ public class StepBench {
      * "rmsprop" (plain), "rmsprop_centered_momentum", "lion", "adamax", "nadam", "radam", "adadelta", "rprop",
      * "asgd" (averaging, t0 0); or the layer-wise "lamb" (40 bytes in two passes) and "lars" (28 in two passes),
      * which have no native peer yet (their {@code nativeC} refuses to run); "adafactor" (HF's defaults, the tensor a
-     * 2^k x size / 2^k matrix, 24 bytes in three passes; no native peer yet); bytes per parameter in {@link Catalog}.
+     * 2^k x size / 2^k matrix, 24 bytes in three passes; no native peer yet); "sfadamw", schedule-free AdamW (28, in
+     * train mode; no native peer yet); bytes per parameter in {@link Catalog}.
      */
     @Param({"adamw", "amsgrad", "momentum", "adagrad", "rmsprop", "rmsprop_centered_momentum", "lion", "adamax",
-            "nadam", "radam", "adadelta", "rprop", "asgd", "lamb", "lars", "adafactor"})
+            "nadam", "radam", "adadelta", "rprop", "asgd", "lamb", "lars", "adafactor",
+            "sfadamw"})
     public String optimizer;
 
     private Buffers buffers;
@@ -97,11 +101,11 @@ public class StepBench {
         isAdam = switch (optimizer) {
             case "adamw", "amsgrad" -> true;
             case "momentum", "adagrad", "rmsprop", "rmsprop_centered_momentum", "lion", "adamax", "nadam", "radam",
-                 "adadelta", "rprop", "asgd", "lamb", "lars", "adafactor" ->
+                 "adadelta", "rprop", "asgd", "lamb", "lars", "adafactor", "sfadamw" ->
                     false;
             default -> throw new IllegalArgumentException("optimizer must be adamw, amsgrad, momentum, adagrad,"
                     + " rmsprop, rmsprop_centered_momentum, lion, adamax, nadam, radam, adadelta, rprop, asgd, lamb,"
-                    + " lars or adafactor, got '" + optimizer + "'");
+                    + " lars, adafactor or sfadamw, got '" + optimizer + "'");
         };
         adam = AdamScalars.of(optimizer.equals("amsgrad") ? "amsgrad" : "adamw", 1000);
         sgd = SgdScalars.of("momentum");
@@ -163,10 +167,19 @@ public class StepBench {
                     .threads(threads).onNonFinite(NonFinite.PROCEED).build();
             // HF's defaults (relative step, scale_parameter, no beta1): the step's lr is a factor of HF's lr
             case "adafactor" -> Adafactor.builder(set).threads(threads).onNonFinite(NonFinite.PROCEED).build();
+            case "sfadamw" -> trained(ScheduleFreeAdamW.builder(set)
+                    .options(ScheduleFreeAdamWOptions.DEFAULTS.withWeightDecay(0.01)).threads(threads)
+                    .onNonFinite(NonFinite.PROCEED).build());
             default -> Sgd.builder(set).options(SgdOptions.MOMENTUM.withWeightDecay(1e-4)).threads(threads)
                     .onNonFinite(NonFinite.PROCEED).build();
         };
         opt.step(1e-4); // past the first step: the momentum buffer exists, as in steady training
+    }
+
+    /** Schedule-free AdamW in train mode, where it steps (it starts in eval mode, as the original). */
+    private static ScheduleFreeAdamW trained(ScheduleFreeAdamW opt) {
+        opt.train();
+        return opt;
     }
 
     @TearDown(Level.Trial)

@@ -43,7 +43,7 @@ import vecopt.optim.Optimizer;
  *   <li>{@code state/<tensor>/<variable>}: PyTorch's state names, {@code exp_avg}, {@code exp_avg_sq},
  *       {@code max_exp_avg_sq}, {@code momentum_buffer}, {@code sum} (Adagrad), {@code square_avg},
  *       {@code grad_avg} (RMSprop, Adadelta), {@code acc_delta} (Adadelta), {@code exp_inf} (Adamax), {@code prev},
- *       {@code step_size} (Rprop), {@code ax} (ASGD), optax's {@code mu}, {@code nu} (LAMB), {@code trace} (LARS),
+ *       {@code step_size} (Rprop), {@code ax} (ASGD), optax's {@code mu}, {@code nu} (LAMB), {@code trace} (LARS), {@code z} (ScheduleFreeAdamW),
  *       and {@code master_param} ({@link Optimizer#MASTER}: the F32 master copy of 16-bit parameters without
  *       stochastic rounding) (every variable of {@link Optimizer#stateNames()} for every tensor);</li>
  *   <li>{@code extra/<name>}: the trainer's tensors.</li>
@@ -51,7 +51,7 @@ import vecopt.optim.Optimizer;
  * {@code __metadata__} (strings): {@code format} = {@code vecopt-checkpoint}, {@code format_version} = {@code 2},
  * {@code optimizer} ({@code AdamW}, {@code Adam}, {@code Sgd}, {@code Adagrad}, {@code Rmsprop}, {@code Lion},
  * {@code Adamax}, {@code NAdam}, {@code RAdam}, {@code Adadelta}, {@code Rprop}, {@code Asgd}, {@code Lamb},
- * {@code Lars}), {@code optimizer.steps},
+ * {@code Lars}, {@code ScheduleFreeAdamW}), {@code optimizer.steps},
  * {@code optimizer.skipped_steps}, {@code optimizer.state} (JSON array of the state variables),
  * {@code optimizer.clip_grad_norm} (0.0: off), {@code optimizer.on_non_finite}, {@code optimizer.check_params},
  * {@code optimizer.stochastic_rounding_seed} and {@code optimizer.bfloat16_state_seed} (each only when on: the
@@ -61,7 +61,9 @@ import vecopt.optim.Optimizer;
  * {@code amp.scale}, {@code amp.growth_tracker}, {@code amp.growth_factor}, {@code amp.backoff_factor},
  * {@code amp.growth_interval} (only when saved with a scaler),
  * {@code groups} (JSON array of {@code {"name", "steps", "options": {PyTorch's option names}, "tensors": [...]}},
- * plus {@code "state": {"mu_product": ...}} (NAdam) or {@code {"eta": ..., "mu": ...}} (ASGD): the scalar state
+ * plus {@code "state": {"mu_product": ...}} (NAdam), {@code {"eta": ..., "mu": ...}} (ASGD) or {@code {"k": ...,
+ * "lr_max": ..., "weight_sum": ..., "train_mode": 0}} (ScheduleFreeAdamW, saved in eval mode only: its
+ * parameters are then x; {@code lr_max} and {@code weight_sum} are doubles, as the original's Python floats): the scalar state
  * PyTorch keeps per tensor, one value per group here, a float written as the double that reads back to it; LAMB's and
  * LARS's options under optax's names, an infinite {@code max_weight_norm} as the string {@code "Infinity"}),
  * {@code trainer.global_step}, {@code user.<key>} (the trainer's strings) and {@code checksum:<tensor>} =

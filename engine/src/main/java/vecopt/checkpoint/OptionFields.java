@@ -13,6 +13,7 @@ import vecopt.optim.NAdamOptions;
 import vecopt.optim.RAdamOptions;
 import vecopt.optim.RmspropOptions;
 import vecopt.optim.RpropOptions;
+import vecopt.optim.ScheduleFreeAdamWOptions;
 
 /**
  * The options of a group of one of the optimizers added after AdamW, Adam and SGD, as a checkpoint records them:
@@ -99,6 +100,10 @@ final class OptionFields {
                     Field.num("trust_coefficient", l.trustCoefficient()), Field.num("eps", l.eps()),
                     Field.flag("trust_ratio", l.trustRatio(), Rule.MAY_DIFFER), Field.num("momentum", l.momentum()),
                     Field.flag("nesterov", l.nesterov(), Rule.MAY_DIFFER));
+            case ScheduleFreeAdamWOptions f -> List.of(Field.num("beta1", f.beta1()), Field.num("beta2", f.beta2()),
+                    Field.num("eps", f.eps()), Field.num("weight_decay", f.weightDecay()),
+                    Field.num("warmup_steps", f.warmupSteps()), Field.num("r", f.r()),
+                    Field.num("weight_lr_power", f.weightLrPower()));
             default -> null;
         };
     }

@@ -180,6 +180,11 @@ final class TrainingState {
             ParamGroup<?> group = opt.groups().get(gi);
             g.append(g.length() > 1 ? "," : "").append("{\"name\":").append(Json.quote(group.name()))
                     .append(",\"steps\":").append(group.steps());
+            if (scalars.contains("train_mode") && ACCESS.scalarState(opt, gi, "train_mode") != 0) {
+                // schedule-free: the parameters are y in train mode; a checkpoint holds x (the original's advice)
+                throw new IllegalStateException(ACCESS.kind(opt) + " is in train mode: call eval() before saving, so"
+                        + " that the checkpoint holds the averaged parameters x, and train() after");
+            }
             if (!scalars.isEmpty()) { // PyTorch's per-tensor scalar state, one value per group here
                 g.append(",\"state\":{");
                 for (int i = 0; i < scalars.size(); i++) {
@@ -424,7 +429,17 @@ final class TrainingState {
                 }
             }
             compareOptions(file, s, h.options(), differences);
-            scalars(file, s, ACCESS.scalarStateNames(opt)); // present and numbers: checked before anything changes
+            List<String> scalarNames = ACCESS.scalarStateNames(opt);
+            double[] values = scalars(file, s, scalarNames); // present and numbers: checked before anything changes
+            int k = scalarNames.indexOf("k"), mode = scalarNames.indexOf("train_mode");
+            if (k >= 0 && values[k] != s.steps()) { // schedule-free's k is the group's step count
+                throw new CheckpointException(file + ": group '" + s.name() + "': scalar state 'k' is " + values[k]
+                        + " but the group's steps are " + s.steps());
+            }
+            if (mode >= 0 && values[mode] != 0) {
+                throw new CheckpointException(file + ": group '" + s.name() + "': train_mode is " + values[mode]
+                        + "; a checkpoint of " + kind + " is saved in eval mode (its parameters are x)");
+            }
         }
         return saved;
     }

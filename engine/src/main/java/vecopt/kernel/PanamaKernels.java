@@ -238,6 +238,8 @@ final class PanamaKernels implements Kernels {
             RpropPanama.run(c, k);
         } else if (step instanceof AsgdStep k) {
             AsgdPanama.run(c, k);
+        } else if (step instanceof ScheduleFreeStep k) {
+            ScheduleFreePanama.run(c, k);
         } else {
             throw new IllegalArgumentException("no vector loop for " + step);
         }

@@ -55,6 +55,8 @@ final class ScalarKernels implements Kernels {
             RpropStep.scalar(c, k);
         } else if (step instanceof AsgdStep k) {
             AsgdStep.scalar(c, k);
+        } else if (step instanceof ScheduleFreeStep k) {
+            ScheduleFreeStep.scalar(c, k);
         } else {
             throw new IllegalArgumentException("no scalar loop for " + step);
         }

@@ -8,5 +8,5 @@ package vecopt.kernel;
  * {@code Step}.
  */
 public sealed interface UpdateStep permits AdagradStep, RmspropStep, LionStep, AdamaxStep, NAdamStep,
-        RAdamStep, AdadeltaStep, RpropStep, AsgdStep {
+        RAdamStep, AdadeltaStep, RpropStep, AsgdStep, ScheduleFreeStep {
 }

@@ -63,7 +63,7 @@
  *
  * <p><b>One class pair per further optimizer.</b> AdamW/Adam and SGD have their loops in {@code PanamaKernels} and
  * {@code ScalarKernels}. Every optimizer after them (Adagrad, RMSprop, Adadelta, Adamax, NAdam, RAdam,
- * Rprop, ASGD, Lion) is an
+ * Rprop, ASGD, Lion, schedule-free AdamW) is an
  * {@link vecopt.kernel.UpdateStep}: its {@code *Step} class holds the formula (Javadoc), the per-step scalars and the
  * scalar loop; its package-private {@code *Panama} class the vector loop with the same masked tail. Both kernel
  * implementations dispatch {@link vecopt.kernel.Kernels#update} on the step's type, so {@code Kernels} keeps one

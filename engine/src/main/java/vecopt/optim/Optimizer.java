@@ -61,7 +61,8 @@ import vecopt.param.Tensor;
  */
 public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCloseable
         permits AdamFamily, Sgd, Adagrad, Rmsprop, Lion, Adamax, NAdam, RAdam, Adadelta,
-        Rprop, Asgd, Layerwise, Adafactor {
+        Rprop, Asgd, Layerwise, Adafactor,
+        ScheduleFreeAdamW {
     private final ParamSet params;
     private final List<ParamGroup<O>> groups;
     private final ParamGroup<O>[] groupArray;
@@ -525,6 +526,7 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
         enter();
         try {
             checkReady();
+            checkStep();
             prepareLrs(lr);
             if (!guard.admit(pool)) {
                 return skip();
@@ -552,6 +554,7 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
         enter();
         try {
             checkReady();
+            checkStep();
             prepareLrs(lr);
             double scale = scaler.scale(), unscale = 1.0 / scale;
             StepReport r;
@@ -581,6 +584,7 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
         enter();
         try {
             checkReady();
+            checkStep();
             prepareLrs(lr);
             return update(Double.NaN, gradScale, gradScale, false);
         } finally {
@@ -632,6 +636,26 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
             for (int w = 0; w < pool.workers(); w++) {
                 scopesToCheck[i].checkUsable(scopeRoles[i], pool.worker(w));
             }
+        }
+    }
+
+    /**
+     * An optimizer's own refusal of a step, checked after {@link #checkReady()} and before anything is computed or
+     * written (schedule-free AdamW refuses a step in eval mode, as the original raises); nothing by default.
+     */
+    void checkStep() {
+    }
+
+    /**
+     * Runs {@link #run} over the whole grid on the pool outside a step, with the guard held (schedule-free AdamW's
+     * train/eval switch, which moves every parameter). A kernel failure breaks the optimizer as in a step.
+     */
+    final void runPass() {
+        try {
+            pool.run(items.length, updateTask);
+        } catch (WorkerPool.WorkerException e) {
+            broken = new StepFailedException(e.getCause()); // some chunks were moved and some not
+            throw broken;
         }
     }
 
@@ -933,7 +957,8 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
     public abstract static sealed class Builder<O extends GroupOptions, B extends Builder<O, B>>
             permits AdamW.Builder, Adam.Builder, Sgd.Builder, Adagrad.Builder,
             Rmsprop.Builder, Lion.Builder, Adamax.Builder, NAdam.Builder, RAdam.Builder, Adadelta.Builder,
-            Rprop.Builder, Asgd.Builder, Lamb.Builder, Lars.Builder, Adafactor.Builder {
+            Rprop.Builder, Asgd.Builder, Lamb.Builder, Lars.Builder, Adafactor.Builder,
+            ScheduleFreeAdamW.Builder {
         private final ParamSet params;
         private O defaults;
         private final GroupAssignment<O> assignment = new GroupAssignment<>();

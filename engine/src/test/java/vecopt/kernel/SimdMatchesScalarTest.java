@@ -329,6 +329,33 @@ class SimdMatchesScalarTest {
     }
 
     @Test
+    void scheduleFreeBitwise() {
+        for (double wd : new double[] {0, 0.01}) {
+            for (double scale : new double[] {1, -0.5}) { // negative: maximize
+                // k 0: the first step (z = y, ckp1 = 1: the lerp from the end); k 1 with warmup: ckp1 0.8, from the
+                // end; k 5 without: ckp1 1/6, from the start
+                for (long[] kw : new long[][] {{0, 0}, {1, 2}, {5, 0}}) {
+                    ScheduleFreeStep k = new ScheduleFreeStep();
+                    for (long s = 0; s <= kw[0]; s++) {
+                        k.prepare(0.01, 0.9, 0.999, 1e-8, wd, kw[1], 0, 2, s, scale);
+                    }
+                    assertEquals(kw[0] == 0, k.first, "z = y on the first step only");
+                    updateBitwise("schedule-free wd=" + wd + " scale=" + scale + " k=" + kw[0], 13, k,
+                            new double[] {1, 0.1}, new boolean[] {false, true});
+                }
+            }
+        }
+        for (double beta1 : new double[] {0.9, 0.5}) { // 0.5: both switch weights (-1, 0.5) lerp from the end
+            for (boolean train : new boolean[] {false, true}) {
+                ScheduleFreeStep k = new ScheduleFreeStep().prepareSwitch(train ? 1 - beta1 : 1 - 1 / beta1, true);
+                assertEquals(beta1 == 0.5, k.lerpFromEnd, "lerp branch of beta1 " + beta1);
+                updateBitwise("schedule-free switch beta1=" + beta1 + " train=" + train, 14, k,
+                        new double[] {1, 0.1}, new boolean[] {false, true});
+            }
+        }
+    }
+
+    @Test
     void reductionsAndElementwise() {
         SplittableRandom r = new SplittableRandom(3);
         for (int n : lengths()) {

@@ -19,6 +19,8 @@ import vecopt.optim.Asgd;
 import vecopt.optim.AsgdOptions;
 import vecopt.optim.AdamaxOptions;
 import vecopt.optim.Lamb;
+import vecopt.optim.ScheduleFreeAdamW;
+import vecopt.optim.ScheduleFreeAdamWOptions;
 import vecopt.optim.LambOptions;
 import vecopt.optim.Lars;
 import vecopt.optim.LarsOptions;
@@ -111,7 +113,16 @@ class StepAllocationTest {
             rig -> Lamb.builder(rig.set).options(LambOptions.DEFAULTS.withWeightDecay(0.01)).threads(1).build(),
             rig -> Lars.builder(rig.set).options(LarsOptions.DEFAULTS.withWeightDecay(1e-4).withNesterov(true))
                     .threads(1).build(),
-            rig -> Lars.builder(rig.set).options(LarsOptions.DEFAULTS.withTrustRatio(false)).threads(1).build());
+            rig -> Lars.builder(rig.set).options(LarsOptions.DEFAULTS.withTrustRatio(false)).threads(1).build(),
+            rig -> trained(ScheduleFreeAdamW.builder(rig.set).threads(1).build()),
+            rig -> trained(ScheduleFreeAdamW.builder(rig.set).options(ScheduleFreeAdamWOptions.DEFAULTS
+                    .withWeightDecay(0.01).withWarmupSteps(10)).threads(1).build()));
+
+    /** A schedule-free optimizer switched to train mode, where it steps (it starts in eval mode, as the original). */
+    private static ScheduleFreeAdamW trained(ScheduleFreeAdamW opt) {
+        opt.train();
+        return opt;
+    }
 
     private static final com.sun.management.ThreadMXBean THREADS =
             (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
@@ -306,6 +317,36 @@ class StepAllocationTest {
              Asgd opt = Asgd.builder(rig.set).options(AsgdOptions.DEFAULTS.withT0(10).withWeightDecay(0.01))
                      .threads(1).build()) {
             warmThenMeasure(rig, opt);
+        }
+    }
+
+    /**
+     * Schedule-free AdamW with clipping, weight decay and warmup (the warm-up's steps take it past the warmup's end);
+     * then its eval() and train() switches, in pairs, held to zero the same way: rounds of 200 pairs until one
+     * allocates nothing, bounded by 120 s.
+     */
+    @Test
+    void scheduleFreeAdamWAndItsSwitch() {
+        try (Rig rig = new Rig(1, 4099, true);
+             ScheduleFreeAdamW opt = ScheduleFreeAdamW.builder(rig.set).options(ScheduleFreeAdamWOptions.DEFAULTS
+                     .withWeightDecay(0.01).withWarmupSteps(100)).clipGradNorm(1.0).threads(1).build()) {
+            opt.train();
+            warmThenMeasure(rig, opt);
+            long tid = Thread.currentThread().threadId();
+            for (int i = 0; i < 2000; i++) { // warm-up of the switch's loops
+                opt.eval();
+                opt.train();
+            }
+            long deadline = System.nanoTime() + 120_000_000_000L, bytes;
+            do {
+                long before = THREADS.getThreadAllocatedBytes(tid);
+                for (int i = 0; i < 200; i++) {
+                    opt.eval();
+                    opt.train();
+                }
+                bytes = THREADS.getThreadAllocatedBytes(tid) - before;
+            } while (bytes != 0 && System.nanoTime() < deadline);
+            assertEquals(0, bytes, "bytes allocated by the last round of 200 eval()/train() pairs");
         }
     }
 
