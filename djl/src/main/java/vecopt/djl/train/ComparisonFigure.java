@@ -25,7 +25,8 @@ final class ComparisonFigure {
         List<Panel> panels = new ArrayList<>();
         for (String o : optimizers) {
             Panel p = new Panel(o + ": held-out loss against sequences seen")
-                    .subtitle("same sequences for every batch; lr x k (linear scaling); legend: final / best")
+                    .subtitle("same sequences for every batch; lr x k (linear scaling); above the top: drawn at the"
+                            + " top edge; legend: final / best")
                     .axes("sequences seen", "held-out loss (log)").logY(2).yRange(bottom, top)
                     .legend(Panel.Legend.BELOW)
                     .level(floor, String.format(Locale.ROOT, "floor %.3f", floor));
@@ -58,7 +59,8 @@ final class ComparisonFigure {
         double top = Math.log(cfg.vocab()) * 1.1;
         double bottom = floor * 0.9;
         Panel loss = new Panel(title)
-                .subtitle("thick: held-out loss; thin: training mini-batch loss; legend: final / best held-out")
+                .subtitle("thick: held-out loss; thin: training mini-batch loss; legend: final / best held-out;"
+                        + " below: held-out loss minus the first run's (nats)")
                 .axes("step", "loss (log)").logY(2).yRange(bottom, top).legend(Panel.Legend.RIGHT)
                 .level(floor, String.format(Locale.ROOT, "floor %.3f", floor));
         Panel diff = new Panel("held-out loss minus " + logs.get(0).recipe.name() + "'s (nats; below 0: better)")
@@ -83,7 +85,7 @@ final class ComparisonFigure {
             loss.add(Series.line(l.recipe.name() + " (training)", steps, train).colour(i).faint().unlisted());
             loss.add(Series.line(String.format(Locale.ROOT, "%s: %.4f / %.4f", l.recipe.name(),
                     l.finalHeldOutLoss(), l.evalLoss[l.bestEval()]), at, held).colour(i));
-            diff.add(Series.line(l.recipe.name(), at, minus).colour(i));
+            diff.add(Series.line(l.recipe.name(), at, minus).colour(i).unlisted());
         }
         return Figure.column(List.of(loss, diff), 1100, 760, 5, 3);
     }

@@ -28,6 +28,8 @@ public final class LargeBatchMain {
               --optimizers a,b    of adamw,lamb,sgd,lars (default all)
               --sweep             the lr sweep at the base batch instead of the comparison
               --lrs x,y           the sweep's lrs (default: LargeBatch.sweep's per optimizer)
+              --from a.csv,b.csv  no training: the table and chart of runs.csv files written before (runs made
+                                  in separate processes, e.g. one per optimizer), into --out
               --steps N           steps of the base batch; a batch k times larger takes N / k (default 200)
               --seed N            (default 42)
               --width N, --layers N, --heads N, --context N   the model (default the main job's: 128, 4, 4, 32)
@@ -43,7 +45,7 @@ public final class LargeBatchMain {
     public static void main(String[] args) throws IOException {
         ComparisonFlags flags;
         try {
-            flags = ComparisonFlags.parse(Set.of("--multipliers", "--optimizers", "--sweep!", "--lrs"), args);
+            flags = ComparisonFlags.parse(Set.of("--multipliers", "--optimizers", "--sweep!", "--lrs", "--from"), args);
             for (String o : flags.list("--optimizers", String.join(",", LargeBatch.OPTIMIZERS))) {
                 LargeBatch.setup(o);
             }
@@ -70,7 +72,12 @@ public final class LargeBatchMain {
         Files.createDirectories(dir);
         long t0 = System.nanoTime();
         List<Run> runs = new ArrayList<>();
-        if (flags.has("--sweep")) {
+        if (flags.has("--from")) {
+            for (String csv : flags.list("--from", "")) {
+                runs.addAll(read(Path.of(csv), flags));
+            }
+            write(runs, dir, base, floor, out);
+        } else if (flags.has("--sweep")) {
             for (String o : optimizers) {
                 List<Double> lrs = flags.has("--lrs")
                         ? flags.list("--lrs", "").stream().map(Double::parseDouble).toList() : LargeBatch.sweep(o);
@@ -108,18 +115,68 @@ public final class LargeBatchMain {
                     }
                 }
             }
-            String table = table(runs, floor, "large batches, linear scaling rule");
-            out.print(table);
-            Files.writeString(dir.resolve("summary.md"), table);
-            Files.writeString(dir.resolve("runs.csv"), Summary.csv(logs(runs)));
-            Path svg = dir.resolve("large-batch.svg");
-            try {
-                out.println("wrote " + ComparisonFigure.largeBatch(runs, base, floor).write(svg));
-            } catch (Error | RuntimeException e) { // a JDK without fontconfig throws from java.awt's font set-up
-                out.println("(no chart: java.awt cannot render here: " + e + ")");
-            }
+            write(runs, dir, base, floor, out);
         }
         out.printf(Locale.ROOT, "wrote %s (%.1fs in all)%n", dir, (System.nanoTime() - t0) / 1e9);
+    }
+
+    private static void write(List<Run> runs, Path dir, TrainConfig base, double floor, PrintStream out)
+            throws IOException {
+        String table = table(runs, floor, "large batches, linear scaling rule");
+        out.print(table);
+        Files.writeString(dir.resolve("summary.md"), table);
+        Files.writeString(dir.resolve("runs.csv"), Summary.csv(logs(runs)));
+        Path svg = dir.resolve("large-batch.svg");
+        try {
+            out.println("wrote " + ComparisonFigure.largeBatch(runs, base, floor).write(svg));
+        } catch (Error | RuntimeException e) { // a JDK without fontconfig throws from java.awt's font set-up
+            out.println("(no chart: java.awt cannot render here: " + e + ")");
+        }
+    }
+
+    /**
+     * The runs of a {@code runs.csv} this command wrote ({@link Summary#csv}): names "opt xk warmup|no-warmup",
+     * the batch and peak lr recovered from them (the lr is the largest of the schedule's), the per-step columns and
+     * held-out losses read back. Timings are not in the file: the table's ms/step is NaN for these runs.
+     */
+    static List<Run> read(Path csv, ComparisonFlags flags) throws IOException {
+        java.util.Map<String, List<String[]>> rows = new java.util.LinkedHashMap<>();
+        for (String line : Files.readAllLines(csv).subList(1, Files.readAllLines(csv).size())) {
+            String[] c = line.split(",", -1);
+            rows.computeIfAbsent(c[0], k -> new ArrayList<>()).add(c);
+        }
+        List<Run> runs = new ArrayList<>();
+        rows.forEach((name, lines) -> {
+            String[] parts = name.split(" ");
+            String optimizer = parts[0];
+            int k = Integer.parseInt(parts[1].substring(1));
+            boolean warmup = parts[2].equals("warmup");
+            int steps = lines.size() - 1;
+            double peak = 0;
+            for (int s = 0; s < steps; s++) {
+                peak = Math.max(peak, Double.parseDouble(lines.get(s)[2]));
+            }
+            Recipe r = LargeBatch.recipe(optimizer, k, warmup);
+            TrainConfig cfg = flags.config(steps, LargeBatch.BASE_BATCH * k, peak);
+            RunLog log = new RunLog(r, steps, r.warmupSteps(steps), steps + 1);
+            for (int s = 0; s <= steps; s++) {
+                String[] c = lines.get(s);
+                if (s < steps) {
+                    log.lr[s] = Double.parseDouble(c[2]);
+                    log.trainLoss[s] = Double.parseDouble(c[3]);
+                    log.gradNorm[s] = Double.parseDouble(c[4]);
+                    log.clipCoef[s] = Double.parseDouble(c[5]);
+                    log.skipped[s] = Boolean.parseBoolean(c[6]);
+                    log.updateRatio[s] = Double.parseDouble(c[7]);
+                    log.optimizerMillis[s] = Double.NaN;
+                }
+                if (!c[8].isEmpty()) {
+                    log.addEval(s, Double.parseDouble(c[8]));
+                }
+            }
+            runs.add(new Run(optimizer, k, cfg, log));
+        });
+        return runs;
     }
 
     /** One run of the comparison: its optimizer, batch multiplier, settings and log. */
