@@ -49,6 +49,20 @@ public final class LargeBatchMain {
             for (String o : flags.list("--optimizers", String.join(",", LargeBatch.OPTIMIZERS))) {
                 LargeBatch.setup(o);
             }
+            for (String k : flags.list("--multipliers", "8")) { // checked here, before any run, naming the flag
+                if (!k.strip().matches("[1-9][0-9]*")) {
+                    throw new IllegalArgumentException("--multipliers must be integers > 0, got '" + k + "'");
+                }
+            }
+            for (String lr : flags.has("--lrs") ? flags.list("--lrs", "") : List.<String>of()) {
+                try {
+                    if (!(Double.parseDouble(lr) > 0)) {
+                        throw new NumberFormatException();
+                    }
+                } catch (NumberFormatException e) {
+                    throw new IllegalArgumentException("--lrs must be numbers > 0, got '" + lr + "'");
+                }
+            }
         } catch (IllegalArgumentException e) {
             System.err.println("vecopt large-batch: " + e.getMessage());
             System.err.println(USAGE);
@@ -96,11 +110,7 @@ public final class LargeBatchMain {
         } else {
             List<Integer> multipliers = new ArrayList<>();
             for (String m : flags.list("--multipliers", "8")) {
-                try {
-                    multipliers.add(Integer.parseInt(m.strip()));
-                } catch (NumberFormatException e) {
-                    throw new IllegalArgumentException("--multipliers must be integers, got '" + m + "'");
-                }
+                multipliers.add(Integer.parseInt(m.strip())); // checked above
             }
             for (String o : optimizers) {
                 double lr = LargeBatch.baseLr(o);
