@@ -134,6 +134,11 @@ case "$cmd" in
   djl-compare) export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive} OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
               run_java djl vecopt.djl.measure.StepComparison "$@" ;;
   chart)      run_java bench vecopt.bench.ChartMain "$@" ;;
+  # The training comparisons: PyTorch on one thread by default (repeatable numbers), its idle threads asleep.
+  large-batch) export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
+              run_java djl vecopt.djl.train.LargeBatchMain "$@" ;;
+  mixed-precision) export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
+              run_java djl vecopt.djl.train.MixedPrecisionMain "$@" ;;
   checkpoint) run_java examples vecopt.examples.CheckpointTool "$@" ;;
   spark-train) run_spark vecopt.spark.train.SparkTrain "$@" ;;
   spark-measure) run_spark vecopt.spark.measure.ScaleOutMeasure "$@" ;;
@@ -163,6 +168,10 @@ usage: ./vecopt [command] [args]
                  process (--master local[2] --ranks 2 --steps 150 --batch 64 --hidden 1024)
   spark-measure  the sharded step's phases for 16M and 64M parameters on 2 ranks over Gloo (loopback), one
                  process's step, the loopback's bandwidth, and the projection to 8 and 64 ranks [sizes...]
+  large-batch    the main job's model at one budget of sequences, batch 8 vs 8k under the linear scaling rule,
+                 with/without warmup: AdamW vs LAMB, SGD-momentum vs LARS (--multipliers 8,16; --sweep: base lrs)
+  mixed-precision  the main job's warmup recipe with a bf16 optimizer side emulated at the DJL bridge: bf16
+                 gradients, bf16 params + fp32 master, stochastic rounding, bf16 state (--mixes ...)
   help           this text
 A command builds what it needs first, and only when a pom or a source changed since its last build.
 HELP

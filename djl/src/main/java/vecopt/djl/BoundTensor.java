@@ -2,6 +2,7 @@ package vecopt.djl;
 
 import ai.djl.pytorch.engine.PtNDArray;
 import java.lang.foreign.MemorySegment;
+import vecopt.memory.Storage;
 
 /**
  * One DJL parameter as vecopt sees it: its name, its PyTorch array and a handle on its gradient, and the memory of
@@ -19,8 +20,11 @@ import java.lang.foreign.MemorySegment;
  * @param grad   the handle on its gradient, closed with the binding
  * @param values the parameter's memory
  * @param grads  its gradient's memory
+ * @param params      what vecopt stores as the parameter: {@code values} itself, or a 16-bit buffer of the binding's
+ * @param gradStorage what vecopt reads as the gradient: {@code grads} itself, or a 16-bit buffer of the binding's
  */
-record BoundTensor(String name, PtNDArray array, PtNDArray grad, MemorySegment values, MemorySegment grads) {
+record BoundTensor(String name, PtNDArray array, PtNDArray grad, MemorySegment values, MemorySegment grads,
+                   Storage params, Storage gradStorage) {
     /**
      * True when the parameter's values or its gradient no longer live where they were bound (PyTorch swapped a
      * storage: {@code NDArray.set}, {@code copyTo}). One JNI round per array, nothing copied, no array created.

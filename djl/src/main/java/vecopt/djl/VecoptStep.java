@@ -17,9 +17,10 @@ import vecopt.schedule.Schedule;
 
 /**
  * vecopt's optimizer step for a model trained with Deep Java Library's PyTorch engine: called where DJL's
- * {@link Trainer#step()} would be, it updates the parameters in their own memory (no copy) with a vecopt optimizer
- * (AdamW, Adam, SGD, with global-norm clipping and the non-finite policy you built it with), the learning rate from
- * a {@link Schedule}, then zeroes the gradients as DJL's optimizers do, and returns vecopt's {@link StepReport}.
+ * {@link Trainer#step()} would be, it updates the parameters in their own memory (no copy) with any vecopt
+ * optimizer (AdamW, SGD, the layer-wise LAMB and LARS, ..., with the groups, global-norm clipping and non-finite
+ * policy you built it with), the learning rate from a {@link Schedule}, then zeroes the gradients as DJL's
+ * optimizers do, and returns vecopt's {@link StepReport}.
  *
  * <pre>{@code
  * try (Trainer trainer = model.newTrainer(config);   // config's DJL optimizer is not used
@@ -63,6 +64,14 @@ import vecopt.schedule.Schedule;
  * throws {@link IllegalStateException} naming what was closed; {@link #close()} releases it too. Call
  * {@code close()} before closing the model ({@code try}-with-resources in that order does).
  *
+ * <p><b>Layer-wise optimizers.</b> LAMB and LARS need each tensor whole (their trust ratio is per tensor): the
+ * bridge binds every DJL parameter as one tensor of its own, so their ratios are per DJL parameter, and groups
+ * select by DJL's names ({@code t -> t.name().endsWith("_bias")} for LARS's {@code trustRatio(false)} group).
+ *
+ * <p><b>Mixed precision, emulated.</b> {@link Builder#precision(Precision)} makes vecopt read bf16 gradients and/or
+ * store bf16 parameters while the model stays float32: see {@link Precision}. The conversions are the bridge's
+ * ({@link #conversionNanos()}), outside the optimizer's step.
+ *
  * <p><b>Threads.</b> One thread at a time, and not while another thread runs the model. On a small machine give the
  * optimizer few threads and PyTorch few ({@code -Dai.djl.pytorch.num_threads}, {@code OMP_NUM_THREADS}, and
  * {@code OMP_WAIT_POLICY=passive} so that idle OpenMP threads do not spin against vecopt's pool).
@@ -72,7 +81,9 @@ public final class VecoptStep implements AutoCloseable {
     private final Function<ParamSet, ? extends Optimizer<?>> build;
     private final Schedule schedule;
     private final Trainer trainer; // null when built from a model
+    private final Precision precision;
     private Binding binding;
+    private long conversionNanos;
     private long calls;
     private int rebinds;
     private String closedBecause;
@@ -82,6 +93,7 @@ public final class VecoptStep implements AutoCloseable {
         this.build = b.build;
         this.schedule = b.schedule;
         this.trainer = b.trainer;
+        this.precision = b.precision;
     }
 
     /**
@@ -123,10 +135,29 @@ public final class VecoptStep implements AutoCloseable {
     /** {@link #step()} with a learning rate of your own instead of the schedule's (the step is still counted). */
     public StepReport step(double lr) {
         ensureBound();
-        StepReport report = binding.optimizer().step(lr);
+        StepReport report;
+        if (precision.direct()) {
+            report = binding.optimizer().step(lr);
+        } else {
+            long t0 = System.nanoTime();
+            binding.narrowGradients();
+            long t1 = System.nanoTime();
+            report = binding.optimizer().step(lr);
+            long t2 = System.nanoTime();
+            binding.widenParameters();
+            conversionNanos = t1 - t0 + System.nanoTime() - t2;
+        }
         calls++;
         binding.zeroGradients();
         return report;
+    }
+
+    /**
+     * Nanoseconds the last {@link #step()} spent converting between PyTorch's float32 memory and vecopt's 16-bit
+     * buffers under a 16-bit {@link Precision} (rounding the gradients, widening the parameters); 0 without one.
+     */
+    public long conversionNanos() {
+        return conversionNanos;
     }
 
     /**
@@ -157,7 +188,7 @@ public final class VecoptStep implements AutoCloseable {
             throw new IllegalStateException("the trainer was closed (or its model): its VecoptStep is released");
         }
         if (binding == null) {
-            binding = Binding.bind(parameters, build, null);
+            binding = Binding.bind(parameters, build, null, precision);
             return;
         }
         String closedParameter = binding.released();
@@ -167,7 +198,7 @@ public final class VecoptStep implements AutoCloseable {
                     + "' was closed (the model was closed): its VecoptStep is released");
         }
         if (binding.stale()) {
-            binding = Binding.bind(parameters, build, binding);
+            binding = Binding.bind(parameters, build, binding, precision);
             rebinds++;
         }
     }
@@ -224,6 +255,7 @@ public final class VecoptStep implements AutoCloseable {
         private final Trainer trainer;
         private Function<ParamSet, ? extends Optimizer<?>> build;
         private Schedule schedule;
+        private Precision precision = Precision.FLOAT32;
 
         private Builder(Block block, Trainer trainer) {
             this.parameters = new ArrayList<>();
@@ -240,6 +272,16 @@ public final class VecoptStep implements AutoCloseable {
          */
         public Builder optimizer(Function<ParamSet, ? extends Optimizer<?>> build) {
             this.build = Objects.requireNonNull(build, "build");
+            return this;
+        }
+
+        /**
+         * What vecopt reads as gradients and stores as parameters (default {@link Precision#FLOAT32}: PyTorch's own
+         * memory); a 16-bit type emulates a bf16 training stack at the optimizer boundary, e.g.
+         * {@code .precision(Precision.BFLOAT16)} with {@code AdamW.builder(p).stochasticRounding(42)}.
+         */
+        public Builder precision(Precision precision) {
+            this.precision = Objects.requireNonNull(precision, "precision");
             return this;
         }
 

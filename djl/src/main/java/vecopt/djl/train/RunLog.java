@@ -26,6 +26,10 @@ public final class RunLog {
     final double[] evalLoss;
     final double[] modelMillis;
     final double[] optimizerMillis;
+    /** Per step: the bridge's float32/16-bit conversions (within optimizerMillis; 0 without a 16-bit precision). */
+    final double[] conversionMillis;
+    /** Optimizer state per parameter, in bytes (master copy included), as bound at the first step. */
+    int stateBytesPerParameter;
     int evals;
     final double[] skippedAsDouble; // mirrors of skipped and evalStep, for saving the history in a checkpoint
     final double[] evalStepAsDouble;
@@ -45,6 +49,7 @@ public final class RunLog {
         updateRatio = new double[steps];
         modelMillis = new double[steps];
         optimizerMillis = new double[steps];
+        conversionMillis = new double[steps];
         evalStep = new int[maxEvals];
         evalLoss = new double[maxEvals];
         skippedAsDouble = new double[steps];

@@ -103,22 +103,41 @@ public final class TrainingRun {
     }
 
     static AdamW optimizer(ParamSet params, Recipe recipe, int threads) {
+        return adamW(params, recipe.clipNorm(), threads);
+    }
+
+    /** The demo's AdamW, clipped at {@code clipNorm} (0: not clipped), update norms tracked. */
+    static AdamW adamW(ParamSet params, double clipNorm, int threads) {
         AdamW.Builder b = AdamW.builder(params).options(ADAMW)
                 .group("no_decay", ADAMW.withWeightDecay(0), TrainingRun::noDecay)
                 .threads(threads).onNonFinite(NonFinite.SKIP).trackNorms(true);
-        if (recipe.clips()) {
-            b.clipGradNorm(recipe.clipNorm());
+        if (clipNorm > 0) {
+            b.clipGradNorm(clipNorm);
         }
         return b.build();
     }
 
+    /** The main job's optimizer: {@link #adamW}. */
+    static final OptimizerSetup ADAMW_SETUP = OptimizerSetup.of("adamw", TrainingRun::adamW);
+
     public static RunLog run(TrainConfig cfg, Recipe recipe, MarkovTask.Split data, Listener listener) {
-        return run(cfg, recipe, data, listener, RunCheckpoints.NONE);
+        return run(cfg, recipe, ADAMW_SETUP, data, listener, RunCheckpoints.NONE);
+    }
+
+    /** One run stepped by {@code setup}'s optimizer instead of the demo's AdamW. */
+    public static RunLog run(TrainConfig cfg, Recipe recipe, OptimizerSetup setup, MarkovTask.Split data,
+                             Listener listener) {
+        return run(cfg, recipe, setup, data, listener, RunCheckpoints.NONE);
     }
 
     /** As above, saving checkpoints and/or resuming from one as {@code checkpoints} says. */
     static RunLog run(TrainConfig cfg, Recipe recipe, MarkovTask.Split data, Listener listener,
                       RunCheckpoints checkpoints) {
+        return run(cfg, recipe, ADAMW_SETUP, data, listener, checkpoints);
+    }
+
+    static RunLog run(TrainConfig cfg, Recipe recipe, OptimizerSetup setup, MarkovTask.Split data,
+                      Listener listener, RunCheckpoints checkpoints) {
         int steps = cfg.steps();
         Schedule schedule = recipe.schedule(cfg.peakLr(), steps);
         RunLog log = new RunLog(recipe, steps, recipe.warmupSteps(steps), steps / cfg.evalEvery() + 2);
@@ -142,7 +161,8 @@ public final class TrainingRun {
                     .optInitializer(new NormalInitializer(Gpt.INIT_STD), Parameter.Type.WEIGHT);
             try (Trainer trainer = model.newTrainer(config);
                  VecoptStep step = VecoptStep.builder(trainer)
-                         .optimizer(p -> optimizer(p, recipe, cfg.threads()))
+                         .optimizer(p -> setup.build(p, recipe.clipNorm(), cfg.threads()))
+                         .precision(setup.precision())
                          .schedule(schedule)
                          .build()) {
                 trainer.initialize(new Shape(batch, t));
@@ -168,7 +188,7 @@ public final class TrainingRun {
                 BackgroundSave saver = null;
                 for (int s = start; s < steps; s++) {
                     if (s % cfg.evalEvery() == 0) {
-                        log.addEval(s, evaluate(trainer, data.heldOut(), evalInputs, evalTargets));
+                        log.addEval(s, evaluate(trainer, setup, step, data.heldOut(), evalInputs, evalTargets, true));
                     }
                     cursor = nextBatch(order, cursor, batch, shuffler);
                     train.gather(order, cursor, batch, inputs, targets);
@@ -181,12 +201,16 @@ public final class TrainingRun {
                     long t2 = System.nanoTime();
                     log.modelMillis[s] = (t1 - t0) / 1e6;
                     log.optimizerMillis[s] = (t2 - t1) / 1e6;
+                    log.conversionMillis[s] = step.conversionNanos() / 1e6;
                     log.trainLoss[s] = loss;
                     log.lr[s] = lr;
                     log.gradNorm[s] = out.gradNorm();
                     log.clipCoef[s] = out.clipCoef();
                     log.skipped[s] = out.skipped();
-                    log.updateRatio[s] = out.skipped() ? Double.NaN : out.updateRatio();
+                    log.updateRatio[s] = out.skipped() || !out.normsTracked() ? Double.NaN : out.updateRatio();
+                    if (s == start) {
+                        log.stateBytesPerParameter = stateBytesPerParameter(step.optimizer());
+                    }
                     monitor.observe(out, loss);
                     listener.stepped(s + 1, loss);
                     if (saver == null) {
@@ -198,7 +222,8 @@ public final class TrainingRun {
                     checkpoints.maybeSave(saver, s + 1, cfg, log);
                 }
                 RunCheckpoints.finish(saver);
-                log.addEval(steps, evaluate(trainer, data.heldOut(), evalInputs, evalTargets));
+                // the final evaluation leaves the optimizer in evaluation mode: the final parameters are those evaluated
+                log.addEval(steps, evaluate(trainer, setup, step, data.heldOut(), evalInputs, evalTargets, false));
                 log.findings = monitor.findings();
                 log.finalParams = parameters(model);
             } catch (IOException e) {
@@ -207,6 +232,32 @@ public final class TrainingRun {
         }
         listener.finished(log);
         return log;
+    }
+
+    /**
+     * {@link #evaluate(Trainer, MarkovTask.Sequences, long[], long[])} between the setup's evaluation hooks (none
+     * before the first step has bound an optimizer); {@code resume} false leaves it in evaluation mode.
+     */
+    private static double evaluate(Trainer trainer, OptimizerSetup setup, VecoptStep step,
+                                   MarkovTask.Sequences heldOut, long[] inputs, long[] targets, boolean resume) {
+        vecopt.optim.Optimizer<?> opt = step.optimizer();
+        if (opt != null) {
+            setup.beforeEvaluation(opt);
+        }
+        double loss = evaluate(trainer, heldOut, inputs, targets);
+        if (opt != null && resume) {
+            setup.afterEvaluation(opt);
+        }
+        return loss;
+    }
+
+    /** Bytes of optimizer state per parameter: each state variable's element size, master copy included. */
+    static int stateBytesPerParameter(vecopt.optim.Optimizer<?> opt) {
+        int bytes = 0;
+        for (String name : opt.stateNames()) {
+            bytes += opt.stateType(name).bytes();
+        }
+        return bytes;
     }
 
     /** Forward and backward on {@code n} sequences through DJL's trainer; returns the batch's loss. */

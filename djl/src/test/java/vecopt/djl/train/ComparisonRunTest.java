@@ -1,0 +1,121 @@
+package vecopt.djl.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import vecopt.optim.Optimizer;
+import vecopt.param.ParamSet;
+
+/**
+ * The training comparisons' plumbing on a tiny transformer (1 layer, width 16) for a few steps: the evaluation
+ * hooks a schedule-free optimizer needs, the mixes' state sizes, and both commands end to end (on the same tiny
+ * model, through their model flags).
+ */
+class ComparisonRunTest {
+    private static TrainConfig tiny(int steps) {
+        return new TrainConfig(32, 8, 16, 2, 1, steps, 4, 1e-2, 3, 1, 2, 64, 16);
+    }
+
+    private static MarkovTask.Split data(TrainConfig cfg) {
+        return cfg.task().generate(cfg.trainCount(), cfg.heldOutCount(), cfg.context(), cfg.seed());
+    }
+
+    /**
+     * Held-out evaluations at steps 0, 2 and 4 (evalEvery 2, 4 steps). The one at step 0 comes before the first step
+     * has bound an optimizer: no hook. The one at step 2 is wrapped (before, then after, on the bound optimizer); the
+     * final one only entered (the optimizer stays in evaluation mode, so the final parameters are the evaluated
+     * ones).
+     */
+    @Test
+    void evaluationHooksWrapEveryEvaluationOnceAnOptimizerIsBound() {
+        TrainConfig cfg = tiny(4);
+        List<String> events = new ArrayList<>();
+        List<Optimizer<?>> built = new ArrayList<>();
+        OptimizerSetup recording = new OptimizerSetup() {
+            @Override
+            public String name() {
+                return "recording";
+            }
+
+            @Override
+            public Optimizer<?> build(ParamSet params, double clipNorm, int threads) {
+                Optimizer<?> o = TrainingRun.adamW(params, clipNorm, threads);
+                built.add(o);
+                return o;
+            }
+
+            @Override
+            public void beforeEvaluation(Optimizer<?> o) {
+                assertSame(built.get(built.size() - 1), o, "the bound optimizer");
+                events.add("eval");
+            }
+
+            @Override
+            public void afterEvaluation(Optimizer<?> o) {
+                assertSame(built.get(built.size() - 1), o, "the bound optimizer");
+                events.add("train");
+            }
+        };
+        RunLog log = TrainingRun.run(cfg, Recipe.named("warmup"), recording, data(cfg), TrainingRun.Listener.SILENT);
+        assertEquals(3, log.heldOutLoss().length, "evaluations at steps 0, 2, 4");
+        assertEquals(List.of("eval", "train", "eval"), events);
+    }
+
+    /**
+     * State bytes per parameter of each mix, by hand: AdamW keeps exp_avg and exp_avg_sq, 4 bytes each in float32
+     * (8), 2 each in bfloat16 (4); bf16 parameters without stochastic rounding add the float32 master copy (+4).
+     * And each mix trains: finite losses, nothing skipped.
+     */
+    @Test
+    void mixesKeepTheStateTheyShould() {
+        TrainConfig cfg = tiny(2);
+        MarkovTask.Split data = data(cfg);
+        Map<String, Integer> expected = Map.of("fp32", 8, "bf16-grads", 8, "bf16+master", 12, "bf16-sr", 8,
+                "all-bf16", 4);
+        assertEquals(expected.keySet(), new java.util.HashSet<>(MixedPrecisionMain.MIXES.stream()
+                .map(MixedPrecisionMain.Mix::name).toList()));
+        for (MixedPrecisionMain.Mix m : MixedPrecisionMain.MIXES) {
+            RunLog log = TrainingRun.run(cfg, Recipe.named("warmup"), m.setup(), data, TrainingRun.Listener.SILENT);
+            assertEquals(expected.get(m.name()), log.stateBytesPerParameter, m.name());
+            assertTrue(Double.isFinite(log.finalHeldOutLoss()), m.name() + ": " + log);
+            assertEquals(0, log.skippedSteps(), m.name());
+            boolean converts = !m.precision().direct();
+            assertEquals(converts, log.conversionMillis[1] > 0, m.name() + ": conversions timed where there are some");
+        }
+    }
+
+    /** The command at 4 base steps: the base run and x2 with and without warmup, scaled by the linear rule. */
+    @Test
+    void largeBatchCommandScalesBatchStepsAndLr(@TempDir Path dir) throws Exception {
+        LargeBatchMain.main(new String[] {"--steps", "4", "--optimizers", "lars", "--multipliers", "2",
+            "--progress", "none", "--out", dir.toString(), "--width", "16", "--layers", "1", "--heads", "2",
+            "--context", "8"});
+        String table = Files.readString(dir.resolve("summary.md"));
+        double lr = LargeBatch.baseLr("lars");
+        // run | batch | steps | peak lr | warmup steps | sequences: 10% warmup of 4 steps is int(0.4) = 0 steps
+        assertTrue(table.contains("| lars x1 warmup | 8 | 4 | " + LargeBatchMain.number(lr) + " | 0 | 32 |"), table);
+        assertTrue(table.contains("| lars x2 warmup | 16 | 2 | " + LargeBatchMain.number(2 * lr) + " | 0 | 32 |"),
+                table);
+        assertTrue(table.contains("| lars x2 no-warmup | 16 | 2 | "), table);
+        assertTrue(Files.size(dir.resolve("large-batch.png")) > 0);
+        assertTrue(Files.readString(dir.resolve("runs.csv")).lines().count() > 1);
+    }
+
+    @Test
+    void mixedPrecisionCommandWritesItsTable(@TempDir Path dir) throws Exception {
+        MixedPrecisionMain.main(new String[] {"--steps", "2", "--mixes", "fp32,all-bf16", "--progress", "none",
+            "--out", dir.toString(), "--width", "16", "--layers", "1", "--heads", "2", "--context", "8"});
+        String table = Files.readString(dir.resolve("summary.md"));
+        assertTrue(table.contains("| fp32 | float32 | float32 | 8 |"), table);
+        assertTrue(table.contains("| all-bf16 | bfloat16 | bfloat16 | 4 |"), table);
+        assertTrue(Files.size(dir.resolve("mixed-precision.png")) > 0);
+    }
+}
