@@ -37,11 +37,9 @@ public final class Chunk {
     final long start;
     /**
      * With 8-bit block-quantized state ({@code stateType} 2): the float32 scales of the chunk's blocks, one segment
-     * per quantized variable (exp_avg, then sqrt of exp_avg_sq), and a scratch of two blocks of floats shared by
-     * the chunks of one work item (one thread runs them in turn); else null.
+     * per quantized variable (exp_avg, then sqrt of exp_avg_sq); else null.
      */
     final MemorySegment[] scales;
-    final MemorySegment scratch;
     private final Dtype gradDtype;
     private final Dtype paramDtype;
 
@@ -109,12 +107,11 @@ public final class Chunk {
         this.group = group;
         this.index = index;
         this.scales = null;
-        this.scratch = null;
     }
 
     private Chunk(MemorySegment params, Dtype paramType, boolean stochastic, MemorySegment grads, Dtype gradType,
-                  int stateType, MemorySegment[] state, MemorySegment[] scales, MemorySegment scratch, long start,
-                  int length, int group, int index) {
+                  int stateType, MemorySegment[] state, MemorySegment[] scales, long start, int length, int group,
+                  int index) {
         this.start = start;
         this.params = params.asSlice(start * paramType.bytes(), (long) length * paramType.bytes());
         this.grads = grads.asSlice(start * gradType.bytes(), (long) length * gradType.bytes());
@@ -126,7 +123,6 @@ public final class Chunk {
         this.mixed = paramType != Dtype.FLOAT32 || gradType != Dtype.FLOAT32 || stateType != 0;
         this.state = state;
         this.scales = scales;
-        this.scratch = scratch;
         this.length = length;
         this.group = group;
         this.index = index;
@@ -140,17 +136,16 @@ public final class Chunk {
      * @param scales  their blocks' float32 scales, {@code ceil(length / 256)} floats each
      * @param master  the float32 master copy's slice ({@code length} floats) where the parameters are 16-bit and
      *                kept with one; else null
-     * @param scratch at least {@code 2 * 256} floats, used by one thread at a time
      */
     public static Chunk quantized(MemorySegment params, Dtype paramType, boolean stochastic, MemorySegment grads,
                                   Dtype gradType, MemorySegment[] codes, MemorySegment[] scales, MemorySegment master,
-                                  MemorySegment scratch, long start, int length, int group, int index) {
+                                  long start, int length, int group, int index) {
         if (stochastic && paramType != Dtype.BFLOAT16) {
             throw new IllegalArgumentException("stochastic rounding is for bfloat16 parameters, got " + paramType);
         }
         MemorySegment[] state = master == null ? codes.clone() : new MemorySegment[] {codes[0], codes[1], master};
-        return new Chunk(params, paramType, stochastic, grads, gradType, 2, state, scales.clone(), scratch, start,
-                length, group, index);
+        return new Chunk(params, paramType, stochastic, grads, gradType, 2, state, scales.clone(), start, length,
+                group, index);
     }
 
     /**
@@ -163,8 +158,8 @@ public final class Chunk {
         if (stochastic && paramType != Dtype.BFLOAT16) {
             throw new IllegalArgumentException("stochastic rounding is for bfloat16 parameters, got " + paramType);
         }
-        return new Chunk(params, paramType, stochastic, grads, gradType, 0, state.clone(), null, null, start, length,
-                group, index);
+        return new Chunk(params, paramType, stochastic, grads, gradType, 0, state.clone(), null, start, length, group,
+                index);
     }
 
     public int index() {

@@ -103,76 +103,91 @@ final class MixedScalar {
 
     /**
      * Adam / AdamW with 8-bit block-quantized state ({@code Chunk.stateType} 2, see {@link BlockCodes}) over the
-     * whole chunk, block by block: {@code ScalarKernels.adamRange}'s float operations on the decoded moments, the
-     * block's new scales the largest new magnitudes, the new moments coded against them. The parameter update uses
-     * the new moments before coding, as bitsandbytes' blockwise 8-bit Adam does.
+     * whole chunk, block by block, in two passes over the block (it stays in L1): the first decodes the moments and
+     * computes the new ones only to find their largest magnitudes, the block's new scales (that of the square root
+     * of exp_avg_sq is the square root of the largest exp_avg_sq: the same float, as the square root is monotone and
+     * correctly rounded); the second computes them again, bit for bit, updates the parameter from them
+     * ({@code ScalarKernels.adamRange}'s float operations; the update uses the new moments before they are coded, as
+     * bitsandbytes' blockwise kernel does) and codes them against the new scales.
      */
     static void adamQuantized(Chunk c, AdamStep k) {
-        final MemorySegment sm = c.scales[0], sr = c.scales[1], scratch = c.scratch;
+        final MemorySegment sm = c.scales[0], sr = c.scales[1];
         for (int b = 0, from = 0; from < c.length; b++, from += BlockCodes.BLOCK) {
             final int to = Math.min(c.length, from + BlockCodes.BLOCK);
-            adamQuantizedElements(c, k, from, from, to, sm.get(F, b * 4L), sr.get(F, b * 4L));
-            int bitsM = 0, bitsR = 0; // largest magnitudes as ints: the float order for these, a NaN above all
-            for (int j = 0; j < to - from; j++) {
-                bitsM = Math.max(bitsM, Float.floatToRawIntBits(scratch.get(F, j * 4L)) & 0x7FFFFFFF);
-                bitsR = Math.max(bitsR, Float.floatToRawIntBits(scratch.get(F, (BlockCodes.BLOCK + j) * 4L))
-                        & 0x7FFFFFFF);
-            }
-            final float maxM = Float.intBitsToFloat(bitsM), maxR = Float.intBitsToFloat(bitsR);
-            sm.set(F, b * 4L, maxM);
-            sr.set(F, b * 4L, maxR);
-            encodeQuantized(c, from, from, to, BlockCodes.inverse(maxM), BlockCodes.inverse(maxR));
+            final float scaleM = sm.get(F, b * 4L), scaleR = sr.get(F, b * 4L);
+            final long max = quantizedMax(c, k, from, to, scaleM, scaleR);
+            final float newM = Float.intBitsToFloat((int) (max >>> 32));
+            final float newR = (float) Math.sqrt(Float.intBitsToFloat((int) max));
+            sm.set(F, b * 4L, newM);
+            sr.set(F, b * 4L, newR);
+            quantizedApply(c, k, from, to, scaleM, scaleR, BlockCodes.inverse(newM), BlockCodes.inverse(newR));
         }
     }
 
+    /** The new exp_avg of element {@code i}, given its (L2-adjusted, scaled) gradient. */
+    private static float newM(MemorySegment ms, int i, float g, float scaleM, AdamStep k) {
+        return Math.fma(BlockCodes.decodeSigned(ms.get(B, i)) * scaleM, k.beta1, g * k.oneMinusBeta1);
+    }
+
+    /** The new exp_avg_sq of element {@code i}. */
+    private static float newV(MemorySegment rs, int i, float g, float scaleR, AdamStep k) {
+        float r0 = BlockCodes.decodeUnsigned(rs.get(B, i)) * scaleR;
+        return Math.fma(r0 * r0, k.beta2, (g * k.oneMinusBeta2) * g);
+    }
+
+    /** Element {@code i}'s parameter (the master copy where there is one) and gradient, scaled, L2 added. */
+    private static float param(Chunk c, int i) {
+        final int pt = c.paramType;
+        return pt == 3 ? BFloat16.widen(c.params.get(S, (long) i * Short.BYTES))
+                : (pt == 0 ? c.params : c.state[c.state.length - 1]).get(F, (long) i * Float.BYTES);
+    }
+
+    private static float grad(Chunk c, AdamStep k, int i, float p) {
+        float g = load(c.grads, c.gradType, i) * k.gradScale;
+        return k.useL2 ? Math.fma(p, k.l2, g) : g;
+    }
+
     /**
-     * Elements {@code [from, to)} of the block starting at {@code block} under the block's old scales {@code scaleM},
-     * {@code scaleR}: decodes the moments, updates them and the parameter, stores the parameter and leaves the new
-     * exp_avg and {@code sqrt(exp_avg_sq)} in the chunk's scratch (at {@code i - block} and {@code 256 + i - block}).
+     * The first pass over elements {@code [from, to)} of a block with old scales {@code scaleM}, {@code scaleR}: the
+     * bits of the largest new {@code |exp_avg|} (high 32) and of the largest new exp_avg_sq (low 32), as ints (for
+     * non-negative floats the integer order is the float order, and a NaN is above every number).
      */
-    static void adamQuantizedElements(Chunk c, AdamStep k, int block, int from, int to, float scaleM, float scaleR) {
-        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], rs = c.state[1], scratch = c.scratch;
-        final int gt = c.gradType, pt = c.paramType;
+    static long quantizedMax(Chunk c, AdamStep k, int from, int to, float scaleM, float scaleR) {
+        int bitsM = 0, bitsV = 0;
+        for (int i = from; i < to; i++) {
+            float g = grad(c, k, i, param(c, i));
+            bitsM = Math.max(bitsM, Float.floatToRawIntBits(newM(c.state[0], i, g, scaleM, k)) & 0x7FFFFFFF);
+            bitsV = Math.max(bitsV, Float.floatToRawIntBits(newV(c.state[1], i, g, scaleR, k)) & 0x7FFFFFFF);
+        }
+        return ((long) bitsM << 32) | bitsV;
+    }
+
+    /**
+     * The second pass over elements {@code [from, to)} of a block: the new moments again, the parameter updated and
+     * stored, the moments coded against the block's new reciprocal scales {@code invM}, {@code invR}.
+     */
+    static void quantizedApply(Chunk c, AdamStep k, int from, int to, float scaleM, float scaleR, float invM,
+                               float invR) {
+        final MemorySegment ps = c.params, ms = c.state[0], rs = c.state[1];
+        final int pt = c.paramType;
         final MemorySegment master = pt == 0 || pt == 3 ? ps : c.state[c.state.length - 1];
         final int key = k.roundingKey, first = (int) c.start;
-        final float b1 = k.beta1, c1 = k.oneMinusBeta1, b2 = k.beta2, c2 = k.oneMinusBeta2;
-        final float eps = k.eps, decay = k.decay, l2 = k.l2, negStep = k.negStepSize, invBc2 = k.invSqrtBc2;
-        final float scale = k.gradScale;
-        final boolean useL2 = k.useL2;
         for (int i = from; i < to; i++) {
-            final long off = (long) i * Float.BYTES, off2 = (long) i * Short.BYTES;
-            float p = pt == 3 ? BFloat16.widen(ps.get(S, off2)) : master.get(F, off);
-            float g = load(gs, gt, i) * scale;
-            if (useL2) {
-                g = Math.fma(p, l2, g);
-            }
-            float m0 = BlockCodes.decodeSigned(ms.get(B, i)) * scaleM;
-            float r0 = BlockCodes.decodeUnsigned(rs.get(B, i)) * scaleR;
-            float m = Math.fma(m0, b1, g * c1);
-            float v = Math.fma(r0 * r0, b2, (g * c2) * g);
-            float r = (float) Math.sqrt(v);
-            scratch.set(F, (long) (i - block) * 4, m);
-            scratch.set(F, (long) (BlockCodes.BLOCK + i - block) * 4, r);
-            float denom = Math.fma(r, invBc2, eps);
-            float pNew = Math.fma(m / denom, negStep, p * decay);
+            float p = param(c, i);
+            float g = grad(c, k, i, p);
+            float m = newM(ms, i, g, scaleM, k);
+            float r = (float) Math.sqrt(newV(rs, i, g, scaleR, k));
+            float pNew = Math.fma(m / Math.fma(r, k.invSqrtBc2, k.eps), k.negStepSize, p * k.decay);
             if (pt == 3) {
-                ps.set(S, off2, roundStochastically(pNew, key, first + i));
+                ps.set(S, (long) i * Short.BYTES, roundStochastically(pNew, key, first + i));
             } else {
-                master.set(F, off, pNew);
+                master.set(F, (long) i * Float.BYTES, pNew);
                 if (pt != 0) {
                     store(ps, pt, i, pNew);
                 }
             }
-        }
-    }
-
-    /** Codes the scratch's new moments of elements {@code [from, to)} of the block at {@code block}. */
-    static void encodeQuantized(Chunk c, int block, int from, int to, float invM, float invR) {
-        final MemorySegment ms = c.state[0], rs = c.state[1], scratch = c.scratch;
-        for (int i = from; i < to; i++) {
-            ms.set(B, i, (byte) BlockCodes.encodeSigned(scratch.get(F, (long) (i - block) * 4) * invM));
-            rs.set(B, i, (byte) BlockCodes.encodeUnsigned(scratch.get(F, (long) (BlockCodes.BLOCK + i - block) * 4)
-                    * invR));
+            ms.set(B, i, (byte) BlockCodes.encodeSigned(m * invM));
+            rs.set(B, i, (byte) BlockCodes.encodeUnsigned(r * invR));
         }
     }
 

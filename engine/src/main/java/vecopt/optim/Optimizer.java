@@ -5,7 +5,6 @@ import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
@@ -201,12 +200,11 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
             }
         }
         this.chunkTensors = new Tensor[ranges.size()];
-        final Map<Integer, MemorySegment> scratches = new HashMap<>();
         this.items = ChunkGrid.items(ranges, (r, index, item) -> {
             Tensor t = r.tensor();
             chunkTensors[index] = t;
             if (quantized != null) {
-                return quantizedChunk(r, groupOf.get(index), item, scratches);
+                return quantizedChunk(r, groupOf.get(index), item);
             }
             return new Chunk(t.params().segment(), t.params().dtype(), stochastic, t.grads().segment(),
                     t.grads().dtype(), stateType, state.segments(t.params()), r.start(), r.length(), groupOf.get(index),
@@ -284,7 +282,7 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
      * block (ranges start a whole number of chunks, so of blocks, into their tensor); float32 moments for a tensor
      * below the size threshold. A master copy where the parameters keep one.
      */
-    private Chunk quantizedChunk(ChunkGrid.Range r, int group, int item, Map<Integer, MemorySegment> scratches) {
+    private Chunk quantizedChunk(ChunkGrid.Range r, int group, int item) {
         Tensor t = r.tensor();
         QuantizedState.Slot slot = quantized.of(t);
         long at = r.start() - t.offset(); // elements into the tensor
@@ -309,9 +307,8 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
             codes[v] = slot.values()[v].asSlice(at, r.length());
             scales[v] = slot.scales()[v].asSlice(firstBlock * Float.BYTES, QuantizedState.blocks(r.length()) * Float.BYTES);
         }
-        MemorySegment scratch = scratches.computeIfAbsent(item, i -> quantized.scratch());
         return Chunk.quantized(t.params().segment(), t.params().dtype(), stochastic, t.grads().segment(),
-                t.grads().dtype(), codes, scales, master, scratch, r.start(), r.length(), group, item);
+                t.grads().dtype(), codes, scales, master, r.start(), r.length(), group, item);
     }
 
     /**

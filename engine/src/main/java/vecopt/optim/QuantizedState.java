@@ -85,12 +85,6 @@ final class QuantizedState implements AutoCloseable {
         return (int) n;
     }
 
-    /** A scratch of two blocks of floats for one work item, of the state's kind. */
-    MemorySegment scratch() {
-        return offHeap ? arena.allocate(2L * BlockCodes.BLOCK * 4, 64)
-                : MemorySegment.ofArray(new float[2 * BlockCodes.BLOCK]);
-    }
-
     Slot of(Tensor t) {
         return slots.get(t);
     }
@@ -99,7 +93,7 @@ final class QuantizedState implements AutoCloseable {
         return minSize;
     }
 
-    /** Bytes of state held here (codes, scales and the small tensors' floats; not the scratches). */
+    /** Bytes of state held here (codes, scales and the small tensors' floats). */
     long bytes() {
         return bytes;
     }
