@@ -65,7 +65,9 @@ public final class MixedPrecisionMain {
             new Mix("bf16+master", Precision.BFLOAT16, b -> b),
             new Mix("bf16-sr", Precision.BFLOAT16, b -> b.stochasticRounding(ROUNDING_SEED)),
             new Mix("all-bf16", Precision.BFLOAT16,
-                    b -> b.stochasticRounding(ROUNDING_SEED).bfloat16State(STATE_SEED)));
+                    b -> b.stochasticRounding(ROUNDING_SEED).bfloat16State(STATE_SEED)),
+            new Mix("fp32+8bit", Precision.FLOAT32, b -> b.eightBitState()),
+            new Mix("bf16+master+8bit", Precision.BFLOAT16, b -> b.eightBitState()));
 
     private MixedPrecisionMain() {
     }
@@ -158,7 +160,7 @@ public final class MixedPrecisionMain {
                 alone[s] = l.optimizerMillis[s] - l.conversionMillis[s];
             }
             int best = l.bestEval();
-            sb.append(String.format(Locale.ROOT, "| %s | %s | %s | %d | %.4f | %.4f (%d) | %d | %.3f | %.3f | %.3f |%n",
+            sb.append(String.format(Locale.ROOT, "| %s | %s | %s | %.2f | %.4f | %.4f (%d) | %d | %.3f | %.3f | %.3f |%n",
                     m.name(), m.precision().gradients().torchName(), m.precision().parameters().torchName(),
                     l.stateBytesPerParameter, l.finalHeldOutLoss(), l.evalLoss[best], l.evalStep[best],
                     l.skippedSteps(), Summary.quantile(alone, 0.5), Summary.quantile(l.conversionMillis, 0.5),

@@ -29,7 +29,7 @@ public final class RunLog {
     /** Per step: the bridge's float32/16-bit conversions (within optimizerMillis; 0 without a 16-bit precision). */
     final double[] conversionMillis;
     /** Optimizer state per parameter, in bytes (master copy included), as bound at the first step. */
-    int stateBytesPerParameter;
+    double stateBytesPerParameter;
     int evals;
     final double[] skippedAsDouble; // mirrors of skipped and evalStep, for saving the history in a checkpoint
     final double[] evalStepAsDouble;

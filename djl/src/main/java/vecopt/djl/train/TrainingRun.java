@@ -251,13 +251,16 @@ public final class TrainingRun {
         return loss;
     }
 
-    /** Bytes of optimizer state per parameter: each state variable's element size, master copy included. */
-    static int stateBytesPerParameter(vecopt.optim.Optimizer<?> opt) {
-        int bytes = 0;
-        for (String name : opt.stateNames()) {
-            bytes += opt.stateType(name).bytes();
+    /**
+     * Bytes of optimizer state per parameter, master copy included: {@code Optimizer.stateBytes()} over the
+     * parameters (8-bit state: codes, block scales and the float32 moments of tensors below its size threshold).
+     */
+    static double stateBytesPerParameter(vecopt.optim.Optimizer<?> opt) {
+        long n = 0;
+        for (vecopt.param.Tensor t : opt.params().tensors()) {
+            n += t.length();
         }
-        return bytes;
+        return n == 0 ? 0 : (double) opt.stateBytes() / n;
     }
 
     /** Forward and backward on {@code n} sequences through DJL's trainer; returns the batch's loss. */

@@ -78,13 +78,27 @@ class ComparisonRunTest {
     void mixesKeepTheStateTheyShould() {
         TrainConfig cfg = tiny(2);
         MarkovTask.Split data = data(cfg);
-        Map<String, Integer> expected = Map.of("fp32", 8, "bf16-grads", 8, "bf16+master", 12, "bf16-sr", 8,
-                "all-bf16", 4);
-        assertEquals(expected.keySet(), new java.util.HashSet<>(MixedPrecisionMain.MIXES.stream()
+        Map<String, Double> expected = Map.of("fp32", 8.0, "bf16-grads", 8.0, "bf16+master", 12.0, "bf16-sr", 8.0,
+                "all-bf16", 4.0);
+        // 8-bit state: 2 bytes per parameter and 8 per block of 256 for tensors of 4096 elements or more, 8 per
+        // parameter below; which tensors cross the threshold depends on the model's shapes, so the figure is held
+        // to its bounds here (EightBitStateProperties counts it exactly): at least 2 + 8/256, at most 8; and the
+        // master copy adds 4
+        Map<String, double[]> eightBit = Map.of("fp32+8bit", new double[] {2 + 8.0 / 256, 8},
+                "bf16+master+8bit", new double[] {6 + 8.0 / 256, 12});
+        java.util.Set<String> names = new java.util.HashSet<>(expected.keySet());
+        names.addAll(eightBit.keySet());
+        assertEquals(names, new java.util.HashSet<>(MixedPrecisionMain.MIXES.stream()
                 .map(MixedPrecisionMain.Mix::name).toList()));
         for (MixedPrecisionMain.Mix m : MixedPrecisionMain.MIXES) {
             RunLog log = TrainingRun.run(cfg, Recipe.named("warmup"), m.setup(), data, TrainingRun.Listener.SILENT);
-            assertEquals(expected.get(m.name()), log.stateBytesPerParameter, m.name());
+            if (expected.containsKey(m.name())) {
+                assertEquals(expected.get(m.name()), log.stateBytesPerParameter, 0.0, m.name());
+            } else {
+                double[] range = eightBit.get(m.name());
+                assertTrue(log.stateBytesPerParameter >= range[0] && log.stateBytesPerParameter <= range[1],
+                        m.name() + ": " + log.stateBytesPerParameter + " bytes of state per parameter");
+            }
             assertTrue(Double.isFinite(log.finalHeldOutLoss()), m.name() + ": " + log);
             assertEquals(0, log.skippedSteps(), m.name());
             boolean converts = !m.precision().direct();
