@@ -128,8 +128,8 @@ class ComparisonRunTest {
         MixedPrecisionMain.main(new String[] {"--steps", "2", "--mixes", "fp32,all-bf16", "--progress", "none",
             "--out", dir.toString(), "--width", "16", "--layers", "1", "--heads", "2", "--context", "8"});
         String table = Files.readString(dir.resolve("summary.md"));
-        assertTrue(table.contains("| fp32 | float32 | float32 | 8 |"), table);
-        assertTrue(table.contains("| all-bf16 | bfloat16 | bfloat16 | 4 |"), table);
+        assertTrue(table.contains("| fp32 | float32 | float32 | 8.00 |"), table);
+        assertTrue(table.contains("| all-bf16 | bfloat16 | bfloat16 | 4.00 |"), table);
         assertTrue(Files.size(dir.resolve("mixed-precision.png")) > 0);
     }
 }
