@@ -2,6 +2,7 @@ package vecopt.verification;
 
 import java.lang.foreign.Arena;
 import java.util.SplittableRandom;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import vecopt.memory.Dtype;
@@ -27,8 +28,16 @@ class SixteenBitAllocationTest {
         run(Dtype.BFLOAT16, Dtype.BFLOAT16, true, true, false);
     }
 
-    /** AdamW on 16-bit storage, {@code n} elements filled from fixed seeds: warm, then measured when asked. */
     private static void run(Dtype paramType, Dtype gradType, boolean stochastic, boolean bf16State, boolean measure) {
+        run(paramType, gradType, stochastic, bf16State ? b -> b.bfloat16State(3) : b -> b, measure);
+    }
+
+    /**
+     * AdamW on 16-bit storage, {@code n} elements filled from fixed seeds, with the state option {@code state} adds:
+     * warm, then measured when asked. 4,099 elements: with 8-bit state, 16 whole blocks and a block of 3.
+     */
+    static void run(Dtype paramType, Dtype gradType, boolean stochastic, UnaryOperator<AdamW.Builder> state,
+                    boolean measure) {
         final int n = 4099;
         try (Arena arena = Arena.ofShared()) {
             Storage p = Storage.allocate(arena, n, paramType), g = Storage.allocate(arena, n, gradType);
@@ -36,7 +45,7 @@ class SixteenBitAllocationTest {
             g.copyFrom(Rig.values(new SplittableRandom(2), n, -6, 2), 0);
             ParamSet set = ParamSet.builder().add("w", p, g, 0, n).build();
             AdamW.Builder b = AdamW.builder(set).options(AdamOptions.ADAMW_DEFAULTS).clipGradNorm(1.0).threads(1);
-            b = bf16State ? b.bfloat16State(3) : b;
+            b = state.apply(b);
             try (AdamW opt = (stochastic ? b.stochasticRounding(7) : b).build()) {
                 if (measure) {
                     StepAllocationTest.warmThenMeasure(opt, null);
