@@ -258,6 +258,57 @@ float vo_read(const float *a, int64_t n) {
     return total;
 }
 
+/* One pass of a multi-pass optimizer's traffic with next to no arithmetic: reads the first `reads` of a0..a3 and writes
+ * back the first `writes` of them (in place, as the optimizers write their own buffers), so a written stream costs
+ * its read only. A pass that writes nothing returns a sum of what it read (kept live by the caller). A layer-wise
+ * optimizer's ceiling is the sequence of its passes' calls (see CeilingBench). */
+static float pass_range(float *restrict a0, float *restrict a1, float *restrict a2, float *restrict a3, int64_t n,
+                        int reads, int writes) {
+    if (writes == 0) {
+        float acc[64] = {0}; /* as read_range: independent add chains */
+        int64_t i = 0;
+        if (reads == 1) {
+            for (; i + 64 <= n; i += 64)
+                for (int j = 0; j < 64; j++) acc[j] += a0[i + j];
+        } else if (reads == 2) {
+            for (; i + 64 <= n; i += 64)
+                for (int j = 0; j < 64; j++) acc[j] += a0[i + j] * a1[i + j];
+        } else {
+            for (; i + 64 <= n; i += 64)
+                for (int j = 0; j < 64; j++) acc[j] += a0[i + j] * a1[i + j] + a2[i + j];
+        }
+        float s = 0.0f;
+        for (; i < n; i++) s += reads == 1 ? a0[i] : (reads == 2 ? a0[i] * a1[i] : a0[i] * a1[i] + a2[i]);
+        for (int j = 0; j < 64; j++) s += acc[j];
+        return s;
+    }
+    /* The last stream read is the one that is only read; the written ones take it in. */
+    const float *r = reads == 2 ? a1 : (reads == 3 ? a2 : a3);
+    if (writes == 1 && reads == 2) {
+        for (int64_t i = 0; i < n; i++) a0[i] += r[i];
+    } else if (writes == 1 && reads == 3) {
+        for (int64_t i = 0; i < n; i++) a0[i] += a1[i] * r[i];
+    } else if (writes == 2 && reads == 3) {
+        for (int64_t i = 0; i < n; i++) { float x = r[i]; a0[i] += x; a1[i] += x; }
+    } else { /* writes 2, reads 4 */
+        for (int64_t i = 0; i < n; i++) { float x = a2[i] * r[i]; a0[i] += x; a1[i] += x; }
+    }
+    return 0.0f;
+}
+
+/* See pass_range: reads 1-4 streams (a0 first), writes 0-2 of them (reads 2-4 when writing; reads 4 needs writes 2). */
+float vo_pass_traffic(float *a0, float *a1, float *a2, float *a3, int64_t n, int reads, int writes) {
+    if (vo_threads <= 1 || n <= CHUNK) return pass_range(a0, a1, a2, a3, n, reads, writes);
+    float total = 0.0f;
+    int64_t chunks = (n + CHUNK - 1) / CHUNK;
+#pragma omp parallel for num_threads(vo_threads) schedule(dynamic, 1) reduction(+:total)
+    for (int64_t c = 0; c < chunks; c++) {
+        int64_t lo = c * CHUNK, hi = lo + CHUNK < n ? lo + CHUNK : n;
+        total += pass_range(a0 + lo, a1 + lo, a2 ? a2 + lo : 0, a3 ? a3 + lo : 0, hi - lo, reads, writes);
+    }
+    return total;
+}
+
 /* ---- The optimizers after AdamW, Adam and SGD: one peer each of the engine's vecopt.kernel.<Name>Step loop (its
  * Javadoc states the formula), element for element the same float operations. Every one has the same signature:
  * p, g, up to three state arrays (NULL where the optimizer keeps fewer), n, and k, the step's prepared floats in the

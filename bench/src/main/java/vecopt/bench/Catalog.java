@@ -41,15 +41,21 @@ final class Catalog {
     static final String CEILING = "CeilingBench";
     static final String TRAFFIC = "CeilingBench.adamwTraffic";
     static final String READ = "CeilingBench.read";
+    /** The layer-wise optimizers' own ceilings: their passes' traffic in C (see CeilingBench). */
+    static final String LARS_TRAFFIC = "CeilingBench.larsTraffic";
+    static final String LAMB_TRAFFIC = "CeilingBench.lambTraffic";
+    static final String ADAFACTOR_TRAFFIC = "CeilingBench.adafactorTraffic";
 
     /** Names of the implementations that are peers of the engine, as the methods are called. */
     static final String NATIVE = "nativeC";
     static final String SCALAR = "scalar";
 
-    private static final Map<String, String> IMPL = Map.of(
-            "engine", "engine", "scalar", "engine scalar", "javaLoop", "java loop", "nativeC", "native C",
-            "reference", "reference", "step", "engine step", "triad", "native C", "adamwTraffic", "native C",
-            "read", "native C");
+    private static final Map<String, String> IMPL = Map.ofEntries(
+            Map.entry("engine", "engine"), Map.entry("scalar", "engine scalar"), Map.entry("javaLoop", "java loop"),
+            Map.entry("nativeC", "native C"), Map.entry("reference", "reference"), Map.entry("step", "engine step"),
+            Map.entry("triad", "native C"), Map.entry("adamwTraffic", "native C"), Map.entry("read", "native C"),
+            Map.entry("larsTraffic", "native C"), Map.entry("lambTraffic", "native C"),
+            Map.entry("adafactorTraffic", "native C"));
     static final String REFERENCE = "reference";
 
     private Catalog() {
@@ -92,11 +98,11 @@ final class Catalog {
                     // averaging: read p, g, ax; write p, ax (16 while ax only copies p, before t0)
                     case "asgd" -> Optional.of(new Entry("asgd", who, 20, TRAFFIC));
                     // two passes: read p, g, mu, nu, write mu, nu (24); read p, mu, nu, write p (16)
-                    case "lamb" -> Optional.of(new Entry("lamb", who, 40, TRAFFIC));
+                    case "lamb" -> Optional.of(new Entry("lamb", who, 40, LAMB_TRAFFIC));
                     // two passes: read p, g (8); read p, g, trace, write p, trace (20)
-                    case "lars" -> Optional.of(new Entry("lars", who, 28, TRAFFIC));
+                    case "lars" -> Optional.of(new Entry("lars", who, 28, LARS_TRAFFIC));
                     // three passes over a factored matrix: read p, g (8); read g (4); read p, g, write p (12)
-                    case "adafactor" -> Optional.of(new Entry("adafactor", who, 24, TRAFFIC));
+                    case "adafactor" -> Optional.of(new Entry("adafactor", who, 24, ADAFACTOR_TRAFFIC));
                     // read p, g, z, exp_avg_sq; write p, z, exp_avg_sq (as AdamW)
                     case "sfadamw" -> Optional.of(new Entry("sfadamw", who, 28, TRAFFIC));
                     default -> Optional.empty();
@@ -127,6 +133,9 @@ final class Catalog {
                 case "triad" -> Optional.of(new Entry("ceiling triad", impl, 12, null));
                 case "adamwTraffic" -> Optional.of(new Entry("ceiling adamw traffic", impl, 28, null));
                 case "read" -> Optional.of(new Entry("ceiling read", impl, 4, null));
+                case "larsTraffic" -> Optional.of(new Entry("ceiling lars passes", impl, 28, null));
+                case "lambTraffic" -> Optional.of(new Entry("ceiling lamb passes", impl, 40, null));
+                case "adafactorTraffic" -> Optional.of(new Entry("ceiling adafactor passes", impl, 24, null));
                 default -> Optional.empty();
             };
             default -> Optional.empty();

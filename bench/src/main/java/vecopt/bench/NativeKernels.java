@@ -36,7 +36,7 @@ final class NativeKernels {
     private static final String REASON;
     private static final String LIBRARY;
     private static final MethodHandle SET_THREADS, ADAM, AMSGRAD, SGD_MOMENTUM, SUM_SQUARES, SCALE, TRIAD, TRAFFIC, READ,
-            ADAM_PIECES;
+            ADAM_PIECES, PASS_TRAFFIC;
 
     static {
         String reason = null;
@@ -46,7 +46,7 @@ final class NativeKernels {
         } catch (IllegalStateException e) {
             reason = e.getMessage();
         }
-        MethodHandle[] h = new MethodHandle[10];
+        MethodHandle[] h = new MethodHandle[11];
         if (lib != null) {
             try {
                 SymbolLookup lookup = SymbolLookup.libraryLookup(lib, Arena.global());
@@ -77,6 +77,8 @@ final class NativeKernels {
                 h[9] = linker.downcallHandle(lookup.findOrThrow("vo_adam_pieces"), FunctionDescriptor.ofVoid(JAVA_LONG,
                         ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, JAVA_FLOAT, JAVA_FLOAT, JAVA_FLOAT,
                         JAVA_FLOAT, JAVA_FLOAT, JAVA_FLOAT, JAVA_FLOAT, JAVA_FLOAT, JAVA_FLOAT, JAVA_FLOAT), critical);
+                h[10] = linker.downcallHandle(lookup.findOrThrow("vo_pass_traffic"), FunctionDescriptor.of(JAVA_FLOAT,
+                        ADDRESS, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT), critical);
             } catch (RuntimeException e) {
                 reason = "native peer " + lib + " could not be loaded: " + e;
                 Arrays.fill(h, null);
@@ -94,6 +96,7 @@ final class NativeKernels {
         TRAFFIC = h[7];
         READ = h[8];
         ADAM_PIECES = h[9];
+        PASS_TRAFFIC = h[10];
     }
 
     private NativeKernels() {
@@ -233,6 +236,19 @@ final class NativeKernels {
     static void adamwTraffic(MemorySegment p, MemorySegment g, MemorySegment m, MemorySegment v, long n) {
         try {
             TRAFFIC.invokeExact(p, g, m, v, n);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /**
+     * One pass of a multi-pass optimizer's traffic ({@code vo_pass_traffic}): reads the first {@code reads} of a0..a3,
+     * writes back the first {@code writes} of them; returns a sum when it writes nothing.
+     */
+    static float passTraffic(MemorySegment a0, MemorySegment a1, MemorySegment a2, MemorySegment a3, long n, int reads,
+                             int writes) {
+        try {
+            return (float) PASS_TRAFFIC.invokeExact(a0, a1, a2, a3, n, reads, writes);
         } catch (Throwable t) {
             throw rethrow(t);
         }
