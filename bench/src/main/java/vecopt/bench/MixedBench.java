@@ -22,6 +22,7 @@ import vecopt.memory.Dtype;
 import vecopt.memory.Storage;
 import vecopt.optim.AdamOptions;
 import vecopt.optim.AdamW;
+import vecopt.optim.EightBitCode;
 import vecopt.optim.StepReport;
 import vecopt.param.ParamSet;
 
@@ -42,6 +43,8 @@ import vecopt.param.ParamSet;
  *   <li>{@code bf16-master-q8}: bfloat16 gradients, bfloat16 parameters with a float32 master, 8-bit state:
  *       2 + 8 + 4 + 4: 18</li>
  *   <li>{@code bf16-sr-q8}: bfloat16 gradients and parameters (stochastic rounding), 8-bit state: 2 + 4 + 4: 10</li>
+ *   <li>{@code fp32-bnb}: as {@code fp32-q8} in bitsandbytes' dynamic maps
+ *       ({@code eightBitState(BITSANDBYTES_DYNAMIC, 4096)}, scalar loops): 16, the cost of the compatibility code</li>
  * </ul>
  * The fp32 row is the float32 engine the others are read against.
  */
@@ -58,7 +61,8 @@ public class MixedBench {
     @Param({"1", "2"})
     public int threads;
 
-    @Param({"fp32", "bf16-grads", "bf16-master", "bf16-sr", "bf16-all", "fp32-q8", "bf16-master-q8", "bf16-sr-q8"})
+    @Param({"fp32", "bf16-grads", "bf16-master", "bf16-sr", "bf16-all", "fp32-q8", "bf16-master-q8", "bf16-sr-q8",
+            "fp32-bnb"})
     public String storage;
 
     private Arena arena;
@@ -74,11 +78,11 @@ public class MixedBench {
             case "bf16-master" -> 30;
             case "bf16-sr" -> 22;
             case "bf16-all" -> 14;
-            case "fp32-q8" -> 16;
+            case "fp32-q8", "fp32-bnb" -> 16;
             case "bf16-master-q8" -> 18;
             case "bf16-sr-q8" -> 10;
             default -> throw new IllegalArgumentException("storage must be fp32, bf16-grads, bf16-master, bf16-sr,"
-                    + " bf16-all, fp32-q8, bf16-master-q8 or bf16-sr-q8, got " + storage);
+                    + " bf16-all, fp32-q8, bf16-master-q8, bf16-sr-q8 or fp32-bnb, got " + storage);
         };
     }
 
@@ -96,7 +100,8 @@ public class MixedBench {
         }
         AdamW.Builder b = AdamW.builder(ParamSet.builder().add("w", p, g, 0, size).build())
                 .options(AdamOptions.ADAMW_DEFAULTS).onNonFinite(NonFinite.PROCEED).threads(threads);
-        b = storage.equals("bf16-all") ? b.bfloat16State(2) : storage.endsWith("-q8") ? b.eightBitState() : b;
+        b = storage.equals("bf16-all") ? b.bfloat16State(2) : storage.endsWith("-q8") ? b.eightBitState()
+                : storage.endsWith("-bnb") ? b.eightBitState(EightBitCode.BITSANDBYTES_DYNAMIC, 4096) : b;
         opt = (storage.startsWith("bf16-sr") || storage.equals("bf16-all") ? b.stochasticRounding(1) : b).build();
         mode = switch (storage) {
             case "fp32" -> 0;
@@ -104,7 +109,7 @@ public class MixedBench {
             case "bf16-master" -> 2;
             case "bf16-sr" -> 3;
             case "bf16-all" -> 4;
-            case "fp32-q8" -> 5;
+            case "fp32-q8", "fp32-bnb" -> 5;
             case "bf16-master-q8" -> 6;
             default -> 7;
         };

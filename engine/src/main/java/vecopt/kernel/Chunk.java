@@ -36,7 +36,7 @@ public final class Chunk {
     /** The index of the chunk's first element in its buffers (the stochastic rounding's counter). */
     final long start;
     /**
-     * With 8-bit block-quantized state ({@code stateType} 2): the float32 scales of the chunk's blocks, one segment
+     * With 8-bit block-quantized state ({@code stateType} 2, or 3 in bitsandbytes' dynamic maps): the float32 scales of the chunk's blocks, one segment
      * per quantized variable (exp_avg, then sqrt of exp_avg_sq); else null.
      */
     final MemorySegment[] scales;
@@ -140,12 +140,23 @@ public final class Chunk {
     public static Chunk quantized(MemorySegment params, Dtype paramType, boolean stochastic, MemorySegment grads,
                                   Dtype gradType, MemorySegment[] codes, MemorySegment[] scales, MemorySegment master,
                                   long start, int length, int group, int index) {
+        return quantized(params, paramType, stochastic, grads, gradType, codes, scales, master, start, length, group,
+                index, false);
+    }
+
+    /**
+     * As above; {@code dynamicMap}: the codes are bitsandbytes' dynamic maps ({@link DynamicMap}: exp_avg and
+     * exp_avg_sq itself, {@code stateType} 3) rather than {@link BlockCodes}' float codes.
+     */
+    public static Chunk quantized(MemorySegment params, Dtype paramType, boolean stochastic, MemorySegment grads,
+                                  Dtype gradType, MemorySegment[] codes, MemorySegment[] scales, MemorySegment master,
+                                  long start, int length, int group, int index, boolean dynamicMap) {
         if (stochastic && paramType != Dtype.BFLOAT16) {
             throw new IllegalArgumentException("stochastic rounding is for bfloat16 parameters, got " + paramType);
         }
         MemorySegment[] state = master == null ? codes.clone() : new MemorySegment[] {codes[0], codes[1], master};
-        return new Chunk(params, paramType, stochastic, grads, gradType, 2, state, scales.clone(), start, length,
-                group, index);
+        return new Chunk(params, paramType, stochastic, grads, gradType, dynamicMap ? 3 : 2, state, scales.clone(),
+                start, length, group, index);
     }
 
     /**

@@ -136,13 +136,13 @@ final class MixedScalar {
     }
 
     /** Element {@code i}'s parameter (the master copy where there is one) and gradient, scaled, L2 added. */
-    private static float param(Chunk c, int i) {
+    static float param(Chunk c, int i) {
         final int pt = c.paramType;
         return pt == 3 ? BFloat16.widen(c.params.get(S, (long) i * Short.BYTES))
                 : (pt == 0 ? c.params : c.state[c.state.length - 1]).get(F, (long) i * Float.BYTES);
     }
 
-    private static float grad(Chunk c, AdamStep k, int i, float p) {
+    static float grad(Chunk c, AdamStep k, int i, float p) {
         float g = load(c.grads, c.gradType, i) * k.gradScale;
         return k.useL2 ? Math.fma(p, k.l2, g) : g;
     }

@@ -61,6 +61,8 @@ final class PanamaKernels implements Kernels {
         if (c.mixed) { // 16-bit parameters or gradients (never tracked: the optimizer refuses that combination)
             if (c.stateType == 2) { // 8-bit state: block by block, a block's tail in the same loop's scalar form
                 MixedPanama.adamQuantized(c, k);
+            } else if (c.stateType == 3) { // bitsandbytes' dynamic maps: scalar by design (a table lookup each)
+                DynamicMapAdam.adam(c, k);
             } else if (n < SPECIES.length()) {
                 MixedScalar.adamRange(c, k, 0, n);
             } else {

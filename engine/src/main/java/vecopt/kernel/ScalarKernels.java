@@ -17,6 +17,8 @@ final class ScalarKernels implements Kernels {
     public void adam(Chunk c, AdamStep k, double[] norms) {
         if (c.stateType == 2) {
             MixedScalar.adamQuantized(c, k);
+        } else if (c.stateType == 3) {
+            DynamicMapAdam.adam(c, k);
         } else if (c.mixed) {
             MixedScalar.adamRange(c, k, 0, c.length);
         } else {

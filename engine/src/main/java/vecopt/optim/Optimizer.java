@@ -136,7 +136,7 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
         QuantizedState q = null;
         if (b.eightBit) {
             try {
-                q = new QuantizedState(params, b.eightBitMinSize, b.stateArena);
+                q = new QuantizedState(params, b.eightBitMinSize, b.eightBitCode, b.stateArena);
             } catch (RuntimeException | Error e) {
                 state.close();
                 throw e;
@@ -308,7 +308,8 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
             scales[v] = slot.scales()[v].asSlice(firstBlock * Float.BYTES, QuantizedState.blocks(r.length()) * Float.BYTES);
         }
         return Chunk.quantized(t.params().segment(), t.params().dtype(), stochastic, t.grads().segment(),
-                t.grads().dtype(), codes, scales, master, r.start(), r.length(), group, item);
+                t.grads().dtype(), codes, scales, master, r.start(), r.length(), group, item,
+                quantized.code() == EightBitCode.BITSANDBYTES_DYNAMIC);
     }
 
     /**
@@ -469,6 +470,11 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
     /** Whether the moments are kept as 8-bit block-quantized codes ({@link Builder#eightBitState()}). */
     public boolean eightBitState() {
         return quantized != null;
+    }
+
+    /** The code of the 8-bit state ({@link Builder#eightBitState(EightBitCode, int)}), or null without 8-bit state. */
+    public EightBitCode eightBitCode() {
+        return quantized == null ? null : quantized.code();
     }
 
     /**
@@ -973,6 +979,7 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
         private long stateSeed;
         private boolean eightBit;
         private int eightBitMinSize = QuantizedState.DEFAULT_MIN_SIZE;
+        private EightBitCode eightBitCode = EightBitCode.FLOAT_CODES;
 
         Builder(ParamSet params, O defaults) {
             this.params = Objects.requireNonNull(params, "params");
@@ -1119,10 +1126,26 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
 
         /** As {@link #eightBitState()}, with tensors of fewer than {@code minSize} elements (>= 1) kept in float32. */
         public B eightBitState(int minSize) {
+            return eightBitState(EightBitCode.FLOAT_CODES, minSize);
+        }
+
+        /**
+         * As {@link #eightBitState(int)}, in code {@code code}: {@link EightBitCode#FLOAT_CODES} (the default, vector
+         * loops) or {@link EightBitCode#BITSANDBYTES_DYNAMIC} (bitsandbytes' dynamic maps, scalar loops).
+         *
+         * <pre>{@code
+         * AdamW opt = AdamW.builder(params).eightBitState(EightBitCode.BITSANDBYTES_DYNAMIC, 4096).build();
+         * }</pre>
+         */
+        public B eightBitState(EightBitCode code, int minSize) {
+            if (code == null) {
+                throw new IllegalArgumentException("eightBitState: code must not be null");
+            }
             if (minSize < 1) {
                 throw new IllegalArgumentException("minSize must be >= 1, got " + minSize);
             }
             this.eightBit = true;
+            this.eightBitCode = code;
             this.eightBitMinSize = minSize;
             return self();
         }

@@ -7,6 +7,7 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import vecopt.kernel.BlockCodes;
+import vecopt.kernel.DynamicMap;
 import vecopt.param.ParamSet;
 import vecopt.param.Tensor;
 
@@ -35,10 +36,12 @@ final class QuantizedState implements AutoCloseable {
     private final Arena owned;
     private final boolean offHeap;
     private final int minSize;
+    private final EightBitCode code;
     private long bytes;
 
-    QuantizedState(ParamSet params, int minSize, Arena given) {
+    QuantizedState(ParamSet params, int minSize, EightBitCode code, Arena given) {
         this.minSize = minSize;
+        this.code = code;
         this.slots = new IdentityHashMap<>(params.tensors().size());
         this.offHeap = params.tensors().stream().anyMatch(t -> t.params().isNative());
         this.owned = given == null && offHeap ? Arena.ofShared() : null;
@@ -93,6 +96,10 @@ final class QuantizedState implements AutoCloseable {
         return minSize;
     }
 
+    EightBitCode code() {
+        return code;
+    }
+
     /** Bytes of state held here (codes, scales and the small tensors' floats). */
     long bytes() {
         return bytes;
@@ -104,8 +111,8 @@ final class QuantizedState implements AutoCloseable {
     }
 
     /**
-     * Variable {@code v} (0 exp_avg, 1 exp_avg_sq) of tensor {@code t} as floats: decoded (exp_avg_sq as the square
-     * of the decoded square root), or copied for a small tensor.
+     * Variable {@code v} (0 exp_avg, 1 exp_avg_sq) of tensor {@code t} as floats: decoded (under the float codes,
+     * exp_avg_sq as the square of the decoded square root), or copied for a small tensor.
      */
     float[] values(Tensor t, int v) {
         Slot s = slots.get(t);
@@ -114,6 +121,10 @@ final class QuantizedState implements AutoCloseable {
             if (s.quantized()) {
                 int code = s.values()[v].get(ValueLayout.JAVA_BYTE, i);
                 float scale = s.scales()[v].get(ValueLayout.JAVA_FLOAT_UNALIGNED, (long) (i / BlockCodes.BLOCK) * 4);
+                if (this.code == EightBitCode.BITSANDBYTES_DYNAMIC) { // exp_avg_sq itself
+                    out[i] = (v == 0 ? DynamicMap.decodeSigned(code) : DynamicMap.decodeUnsigned(code)) * scale;
+                    continue;
+                }
                 float r = (v == 0 ? BlockCodes.decodeSigned(code) : BlockCodes.decodeUnsigned(code)) * scale;
                 out[i] = v == 0 ? r : r * r;
             } else {

@@ -4,6 +4,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import vecopt.memory.Dtype;
 import vecopt.optim.AdamW;
+import vecopt.optim.EightBitCode;
 
 /**
  * {@link StepAllocationTest} for 8-bit block-quantized state: a step allocates nothing. In a JVM of its own (a fourth
@@ -17,7 +18,12 @@ class EightBitAllocationTest {
         run(Dtype.FLOAT32, Dtype.FLOAT32, false, false);
         run(Dtype.BFLOAT16, Dtype.BFLOAT16, false, false);
         run(Dtype.BFLOAT16, Dtype.BFLOAT16, true, false);
+        SixteenBitAllocationTest.run(Dtype.FLOAT32, Dtype.FLOAT32, false, DYNAMIC, false);
     }
+
+    /** bitsandbytes' dynamic maps (scalar loops). */
+    private static final java.util.function.UnaryOperator<AdamW.Builder> DYNAMIC =
+            b -> b.eightBitState(EightBitCode.BITSANDBYTES_DYNAMIC, 4096);
 
     /** AdamW with 8-bit state on {@link SixteenBitAllocationTest}'s buffers: warm, then measured when asked. */
     private static void run(Dtype paramType, Dtype gradType, boolean stochastic, boolean measure) {
@@ -37,5 +43,10 @@ class EightBitAllocationTest {
     @Test
     void adamWWithEightBitStateOnBFloat16ParametersWithStochasticRounding() {
         run(Dtype.BFLOAT16, Dtype.BFLOAT16, true, true);
+    }
+
+    @Test
+    void adamWWithEightBitStateInBitsandbytesDynamicMaps() {
+        SixteenBitAllocationTest.run(Dtype.FLOAT32, Dtype.FLOAT32, false, DYNAMIC, true);
     }
 }

@@ -25,15 +25,18 @@ import vecopt.memory.Storage;
 import vecopt.optim.Adam;
 import vecopt.optim.AdamOptions;
 import vecopt.optim.AdamW;
+import vecopt.optim.EightBitCode;
 import vecopt.optim.Optimizer;
 import vecopt.optim.Rmsprop;
 import vecopt.optim.StepReport;
 import vecopt.param.ParamSet;
 import vecopt.reference.BlockQuantization;
+import vecopt.reference.DynamicMapQuantization;
 import vecopt.reference.StochasticRounding;
 
 /**
- * AdamW and Adam with 8-bit block-quantized state ({@code eightBitState(minSize)}), bit for bit, over trajectories:
+ * AdamW and Adam with 8-bit block-quantized state ({@code eightBitState(code, minSize)}: vecopt's float codes and
+ * bitsandbytes' dynamic maps, {@link DynamicMapQuantization}), bit for bit, over trajectories:
  * the test keeps its own copy of the state as the reference's {@link BlockQuantization} codes and scales and, each
  * step and element, applies the kernels' float operations (those {@code AdamStep}'s Javadoc states, with the scalars
  * rounded to float) to the decoded moments ({@code v} = the decoded square root, squared), takes the new
@@ -48,7 +51,8 @@ class EightBitStateProperties {
     static final int LANES = KernelProvider.kernels().lanes();
 
     record Case(List<Integer> lengths, int offset, int minSize, int paramMode, Dtype gradType, boolean decoupled,
-                boolean clip, boolean offHeap, int threads, boolean vectorized, double lr, int steps, long seed) {
+                boolean clip, boolean offHeap, int threads, boolean vectorized, double lr, int steps, long seed,
+                EightBitCode code) {
     }
 
     /** paramMode: 0 float32, 1 bfloat16 + master, 2 float16 + master, 3 bfloat16 with stochastic rounding. */
@@ -100,7 +104,7 @@ class EightBitStateProperties {
                 for (int j = 0; j < count; j++) {
                     int n = k.lengths().get(j);
                     master[j] = p.toArray(at[j], n);
-                    st[j] = new Tensor8(n, n >= k.minSize());
+                    st[j] = new Tensor8(n, n >= k.minSize(), k.code() == EightBitCode.BITSANDBYTES_DYNAMIC);
                 }
                 for (int t = 1; t <= k.steps(); t++) {
                     for (int i = 0; i < total; i++) {
@@ -127,12 +131,10 @@ class EightBitStateProperties {
                             }
                             m1[i] = Math.fma(m0[i], fb1, gi * fc1);
                             float v = Math.fma(v0[i], fb2, (gi * fc2) * gi);
-                            r1[i] = (float) Math.sqrt(v);
-                            float denom = Math.fma(s.quantized ? r1[i] : (float) Math.sqrt(v), invBc2, feps);
+                            float denom = Math.fma((float) Math.sqrt(v), invBc2, feps);
                             pNew[i] = Math.fma(m1[i] / denom, negStep, pi * decay);
-                            if (!s.quantized) {
-                                r1[i] = v; // float32 moments keep v itself
-                            }
+                            // the float codes keep sqrt(v); bitsandbytes' maps and float32 moments keep v itself
+                            r1[i] = s.quantized && !s.dynamic ? (float) Math.sqrt(v) : v;
                         }
                         s.store(m1, r1);
                         String where = "tensor t" + j + " (" + n + " elements), step " + t + ", " + k;
@@ -170,21 +172,26 @@ class EightBitStateProperties {
 
     private static <B extends Optimizer.Builder<AdamOptions, B>> B configure(B b, Case k, AdamOptions o,
                                                                             double maxNorm) {
-        b = b.options(o).threads(k.threads()).vectorized(k.vectorized()).eightBitState(k.minSize())
+        b = b.options(o).threads(k.threads()).vectorized(k.vectorized()).eightBitState(k.code(), k.minSize())
                 .onNonFinite(NonFinite.PROCEED);
         b = k.clip() ? b.clipGradNorm(maxNorm) : b;
         return k.paramMode() == 3 ? b.stochasticRounding(k.seed()) : b;
     }
 
-    /** One tensor's state as the test keeps it: codes and scales, or float moments (then {@code r} is v). */
+    /**
+     * One tensor's state as the test keeps it: codes and scales (of m and sqrt(v) in the float codes, of m and v in
+     * bitsandbytes' dynamic maps), or float moments (then {@code r} is v).
+     */
     private static final class Tensor8 {
         final boolean quantized;
+        final boolean dynamic;
         final byte[] mc, rc;
         final float[] ms, rs;
         float[] mf, vf;
 
-        Tensor8(int n, boolean quantized) {
+        Tensor8(int n, boolean quantized, boolean dynamic) {
             this.quantized = quantized;
+            this.dynamic = dynamic;
             int blocks = (n + BlockQuantization.BLOCK - 1) / BlockQuantization.BLOCK;
             mc = new byte[n];
             rc = new byte[n];
@@ -195,12 +202,16 @@ class EightBitStateProperties {
         }
 
         float[] m() {
-            return quantized ? BlockQuantization.dequantize(mc, ms, true) : mf.clone();
+            return !quantized ? mf.clone() : dynamic ? DynamicMapQuantization.dequantize(mc, ms, true)
+                    : BlockQuantization.dequantize(mc, ms, true);
         }
 
         float[] v() {
             if (!quantized) {
                 return vf.clone();
+            }
+            if (dynamic) {
+                return DynamicMapQuantization.dequantize(rc, rs, false);
             }
             float[] r = BlockQuantization.dequantize(rc, rs, false);
             for (int i = 0; i < r.length; i++) {
@@ -210,7 +221,10 @@ class EightBitStateProperties {
         }
 
         void store(float[] m, float[] r) {
-            if (quantized) {
+            if (quantized && dynamic) {
+                DynamicMapQuantization.quantize(m, true, mc, ms);
+                DynamicMapQuantization.quantize(r, false, rc, rs);
+            } else if (quantized) {
                 BlockQuantization.quantize(m, true, mc, ms);
                 BlockQuantization.quantize(r, false, rc, rs);
             } else {
@@ -277,8 +291,9 @@ class EightBitStateProperties {
                         Arbitraries.of(false, true)).as(Tuple::of),
                 Arbitraries.of(false, true), Arbitraries.integers().between(1, 3), Arbitraries.of(true, true, false),
                 Arbitraries.doubles().between(-4, -1).ofScale(3).map(x -> Math.pow(10, x)),
-                Arbitraries.integers().between(1, 3), Arbitraries.longs())
-                .as((a, offHeap, threads, vec, lr, steps, seed) -> new Case(a.get1(), a.get2(), a.get3(), a.get4(),
-                        a.get5(), a.get6(), a.get7(), offHeap, threads, vec, lr, steps, seed));
+                Arbitraries.integers().between(1, 3), Arbitraries.longs(),
+                Arbitraries.of(EightBitCode.FLOAT_CODES, EightBitCode.FLOAT_CODES, EightBitCode.BITSANDBYTES_DYNAMIC))
+                .as((a, offHeap, threads, vec, lr, steps, seed, code) -> new Case(a.get1(), a.get2(), a.get3(),
+                        a.get4(), a.get5(), a.get6(), a.get7(), offHeap, threads, vec, lr, steps, seed, code));
     }
 }
