@@ -6,13 +6,15 @@ import java.util.SplittableRandom;
 import vecopt.memory.Storage;
 import vecopt.optim.AdamOptions;
 import vecopt.optim.AdamW;
+import vecopt.optim.EightBitCode;
 import vecopt.param.ParamSet;
 import vecopt.schedule.Schedule;
 import vecopt.schedule.Schedules;
 
 /**
  * How far compressed optimizer state moves a run from float32 state ({@code ./vecopt state-error}): AdamW with
- * float32, bfloat16 ({@code bfloat16State}) and 8-bit block-quantized state ({@code eightBitState}) on the same noisy
+ * float32, bfloat16 ({@code bfloat16State}) and 8-bit block-quantized state ({@code eightBitState}: vecopt's float
+ * codes, and bitsandbytes' dynamic maps, {@code EightBitCode.BITSANDBYTES_DYNAMIC}) on the same noisy
  * problem, from the same start, fed the same noise. The problem is a quadratic whose curvatures span four decades,
  * {@code 0.5 * sum h_i (p_i - t_i)^2} with {@code h_i} log-uniform in [1e-4, 1], and a gradient with noise
  * {@code h_i (p_i - t_i) + 0.1 * sqrt(h_i) * xi} (xi standard normal, the same stream for every run): elements whose
@@ -28,7 +30,7 @@ public final class StateError {
     public static void main(String[] args) {
         int n = args.length > 0 ? Integer.parseInt(args[0]) : 1 << 18;
         int steps = args.length > 1 ? Integer.parseInt(args[1]) : 3000;
-        String[] kinds = {"float32", "bfloat16", "8-bit"};
+        String[] kinds = {"float32", "bfloat16", "8-bit", "8-bit (bitsandbytes maps)"};
         float[][] finals = new float[kinds.length][];
         System.out.printf(Locale.ROOT, "AdamW (lr 1e-2, 5%% warmup + cosine to 0, betas 0.9/0.999, weight decay 0) on %d"
                 + " parameters, %d steps; loss = 0.5 sum h (p - t)^2, h log-uniform in [1e-4, 1]%n%n", n, steps);
@@ -52,7 +54,8 @@ public final class StateError {
                 }
                 ParamSet set = ParamSet.builder().add("w", p, g, 0, n).build();
                 AdamW.Builder b = AdamW.builder(set).options(AdamOptions.ADAMW_DEFAULTS.withWeightDecay(0)).threads(1);
-                b = kind == 1 ? b.bfloat16State(3) : kind == 2 ? b.eightBitState() : b;
+                b = kind == 1 ? b.bfloat16State(3) : kind == 2 ? b.eightBitState()
+                        : kind == 3 ? b.eightBitState(EightBitCode.BITSANDBYTES_DYNAMIC, 4096) : b;
                 Schedule lr = Schedules.warmupCosine(1e-2, 0, steps / 20, steps);
                 StringBuilder losses = new StringBuilder();
                 try (AdamW opt = b.build()) {
