@@ -59,6 +59,31 @@ final class AdafactorPanama {
         final double[] acc = w.acc, cols = w.colSums;
         final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
         final FloatVector eps1 = FloatVector.broadcast(SPECIES, k.eps1);
+        if (L == P) { // one vector of partials: kept in registers, not stored and reloaded each iteration
+            DoubleVector r0 = DoubleVector.fromArray(DSPECIES, acc, ROW), r1 = DoubleVector.fromArray(DSPECIES, acc,
+                    ROW + H), a0 = DoubleVector.fromArray(DSPECIES, acc, 0), a1 = DoubleVector.fromArray(DSPECIES, acc, H);
+            for (int j = 0; j < bound; j += L) {
+                final long off = (long) (start + j) * Float.BYTES;
+                FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, off, ORDER);
+                FloatVector g = FloatVector.fromMemorySegment(SPECIES, gs, off, ORDER).mul(scale);
+                FloatVector sq = g.mul(g).add(eps1);
+                DoubleVector s0 = (DoubleVector) sq.convertShape(VectorOperators.F2D, DSPECIES, 0);
+                DoubleVector s1 = (DoubleVector) sq.convertShape(VectorOperators.F2D, DSPECIES, 1);
+                DoubleVector p0 = (DoubleVector) p.convertShape(VectorOperators.F2D, DSPECIES, 0);
+                DoubleVector p1 = (DoubleVector) p.convertShape(VectorOperators.F2D, DSPECIES, 1);
+                r0 = r0.add(s0);
+                r1 = r1.add(s1);
+                DoubleVector.fromArray(DSPECIES, cols, colK + j).add(s0).intoArray(cols, colK + j);
+                DoubleVector.fromArray(DSPECIES, cols, colK + j + H).add(s1).intoArray(cols, colK + j + H);
+                a0 = p0.fma(p0, a0);
+                a1 = p1.fma(p1, a1);
+            }
+            r0.intoArray(acc, ROW);
+            r1.intoArray(acc, ROW + H);
+            a0.intoArray(acc, 0);
+            a1.intoArray(acc, H);
+            return;
+        }
         for (int j = 0; j < bound; j += L) {
             final long off = (long) (start + j) * Float.BYTES;
             final int q = j & (P - 1);
@@ -118,15 +143,31 @@ final class AdafactorPanama {
             final float rf = w.rowFactor[(int) gr];
             final int cf0 = (int) ((gr / R) * C + col), bound = SPECIES.loopBound(len);
             final FloatVector rfv = FloatVector.broadcast(SPECIES, rf);
-            for (int j = 0; j < bound; j += L) {
-                final int q = j & (P - 1);
-                FloatVector g = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i + j) * Float.BYTES, ORDER)
-                        .mul(scale);
-                FloatVector u = rfv.mul(FloatVector.fromArray(SPECIES, cf, cf0 + j)).mul(g);
-                DoubleVector u0 = (DoubleVector) u.convertShape(VectorOperators.F2D, DSPECIES, 0);
-                DoubleVector u1 = (DoubleVector) u.convertShape(VectorOperators.F2D, DSPECIES, 1);
-                u0.fma(u0, DoubleVector.fromArray(DSPECIES, acc, U + q)).intoArray(acc, U + q);
-                u1.fma(u1, DoubleVector.fromArray(DSPECIES, acc, U + q + H)).intoArray(acc, U + q + H);
+            if (L == P) { // the partials in registers, as in rowSums
+                DoubleVector a0 = DoubleVector.fromArray(DSPECIES, acc, U), a1 = DoubleVector.fromArray(DSPECIES, acc,
+                        U + H);
+                for (int j = 0; j < bound; j += L) {
+                    FloatVector g = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i + j) * Float.BYTES, ORDER)
+                            .mul(scale);
+                    FloatVector u = rfv.mul(FloatVector.fromArray(SPECIES, cf, cf0 + j)).mul(g);
+                    DoubleVector u0 = (DoubleVector) u.convertShape(VectorOperators.F2D, DSPECIES, 0);
+                    DoubleVector u1 = (DoubleVector) u.convertShape(VectorOperators.F2D, DSPECIES, 1);
+                    a0 = u0.fma(u0, a0);
+                    a1 = u1.fma(u1, a1);
+                }
+                a0.intoArray(acc, U);
+                a1.intoArray(acc, U + H);
+            } else {
+                for (int j = 0; j < bound; j += L) {
+                    final int q = j & (P - 1);
+                    FloatVector g = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i + j) * Float.BYTES, ORDER)
+                            .mul(scale);
+                    FloatVector u = rfv.mul(FloatVector.fromArray(SPECIES, cf, cf0 + j)).mul(g);
+                    DoubleVector u0 = (DoubleVector) u.convertShape(VectorOperators.F2D, DSPECIES, 0);
+                    DoubleVector u1 = (DoubleVector) u.convertShape(VectorOperators.F2D, DSPECIES, 1);
+                    u0.fma(u0, DoubleVector.fromArray(DSPECIES, acc, U + q)).intoArray(acc, U + q);
+                    u1.fma(u1, DoubleVector.fromArray(DSPECIES, acc, U + q + H)).intoArray(acc, U + q + H);
+                }
             }
             AdafactorStep.rowUpdateSums(c, k, w, i, len, rf, cf0, bound);
             i += len;
