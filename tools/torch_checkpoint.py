@@ -167,6 +167,52 @@ def bytes_to_floats(data):
 
 
 # ---------------------------------------------------------------------------------------------------------------
+# 8-bit block-quantized state (vecopt's eightBitState(), the codes of vecopt.kernel.BlockCodes; format version 3)
+# ---------------------------------------------------------------------------------------------------------------
+# A tensor of at least "optimizer.min_8bit_size" elements keeps "state/<name>/exp_avg" as I8 codes of exp_avg and
+# "state/<name>/sqrt_exp_avg_sq" as U8 codes of the *square root* of exp_avg_sq, each element divided by its
+# block's scale, and "<that name>.scale" (F32, one scale per block of 256 elements counted from the tensor's first
+# element). Smaller tensors keep F32 exp_avg and exp_avg_sq. Decoded here as vecopt decodes them, in float32.
+EIGHT_BIT_CODES = {"exp_avg": ("exp_avg", "I8"), "exp_avg_sq": ("sqrt_exp_avg_sq", "U8")}
+BLOCK = 256
+
+
+def _f32(x):
+    """x rounded to float32 (a float32 operation's result from the exact double one)."""
+    try:
+        return struct.unpack("<f", struct.pack("<f", x))[0]
+    except OverflowError:
+        return float("inf") if x > 0 else float("-inf")
+
+
+def decode_signed(code):
+    """The value of a signed code (sign, 4 exponent, 3 fraction bits; magnitude k in 1..127 is
+    (1 + ((k - 1) & 7) / 8) * 2^(((k - 1) >> 3) - 15), 0 is zero)."""
+    k = code & 0x7F
+    v = 0.0 if k == 0 else (1 + ((k - 1) & 7) / 8) * 2.0 ** (((k - 1) >> 3) - 15)
+    return -v if code & 0x80 else v
+
+
+def decode_unsigned(code):
+    """The value of an unsigned code (k in 1..255 is (1 + ((k - 1) & 15) / 16) * 2^(((k - 1) >> 4) - 15))."""
+    k = code & 0xFF
+    return 0.0 if k == 0 else (1 + ((k - 1) & 15) / 16) * 2.0 ** (((k - 1) >> 4) - 15)
+
+
+def decode_eight_bit(variable, codes, scales):
+    """The float32 values of 8-bit state `variable` (exp_avg or exp_avg_sq) from its codes (bytes) and block scales:
+    code value times scale, squared for exp_avg_sq, each product rounded to float32 as vecopt's step computes it."""
+    out = []
+    for i, c in enumerate(codes):
+        if variable == "exp_avg":
+            out.append(_f32(decode_signed(c) * scales[i // BLOCK]))
+        else:
+            r = _f32(decode_unsigned(c) * scales[i // BLOCK])
+            out.append(_f32(r * r))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------------------
 # vecopt checkpoints from and to PyTorch state dicts
 # ---------------------------------------------------------------------------------------------------------------
 
@@ -316,7 +362,8 @@ def state_dicts_to_vecopt(path, model_sd, optim_sd, param_names, optimizer_class
 
 def vecopt_to_state_dicts(path):
     """Reads a vecopt checkpoint; returns (model_sd, optim_sd, param_names, optimizer_class, step). Shapes come from
-    "user.torch.shapes" when the file was made from PyTorch, else tensors stay flat."""
+    "user.torch.shapes" when the file was made from PyTorch, else tensors stay flat. 8-bit block-quantized moments
+    are decoded into float32 (PyTorch's AdamW keeps float32 state)."""
     import torch
     tensors, meta = read_safetensors(path)
     if meta.get("format") != "vecopt-checkpoint":
@@ -334,6 +381,15 @@ def vecopt_to_state_dicts(path):
         if dtype != "F32":
             raise SafetensorsError("tensor %r is %s, expected F32" % (name, dtype))
         return torch.tensor(bytes_to_floats(data), dtype=torch.float32).reshape(shape)
+
+    def state_tensor(name, variable, shape):
+        code_name, code_dtype = EIGHT_BIT_CODES.get(variable, (None, None))
+        codes = tensors.get("state/%s/%s" % (name, code_name)) if "optimizer.min_8bit_size" in meta else None
+        if codes is None or codes[0] != code_dtype:
+            return tensor("state/%s/%s" % (name, variable), shape)
+        scales = tensors["state/%s/%s.scale" % (name, code_name)]
+        values = decode_eight_bit(variable, codes[2], bytes_to_floats(scales[2]))
+        return torch.tensor(values, dtype=torch.float32).reshape(shape)
 
     model_sd, state, param_groups, param_names = {}, {}, [], []
     idx = 0
@@ -361,7 +417,7 @@ def vecopt_to_state_dicts(path):
                 st["step"] = torch.tensor(float(g["steps"]))
                 for s in state_names:
                     if s != "max_exp_avg_sq" or o["amsgrad"]:
-                        st[s] = tensor("state/%s/%s" % (name, s), shape)
+                        st[s] = state_tensor(name, s, shape)
             if st:
                 state[idx] = st
             pg["params"].append(idx)
@@ -476,6 +532,11 @@ def self_test():
             raise AssertionError("a flipped byte went unnoticed")
         except SafetensorsError as e:
             assert "corrupted" in str(e)
+    # the codes' ends and a hand-computed middle (BlockCodes' Javadoc): signed 1 = 2^-15, 127 = 1.75, 0x80 | 9 =
+    # -(1 + 0/8) * 2^(1 - 15); unsigned 255 = 1.875, 17 = 2^-14; with scale 2, exp_avg_sq of code 255 = (3.75)^2
+    assert decode_signed(1) == 2.0 ** -15 and decode_signed(127) == 1.75 and decode_signed(0x89) == -(2.0 ** -14)
+    assert decode_unsigned(255) == 1.875 and decode_unsigned(17) == 2.0 ** -14 and decode_unsigned(0) == 0.0
+    assert decode_eight_bit("exp_avg_sq", bytes([255, 0]), [2.0]) == [3.75 * 3.75, 0.0]
     print("self-test passed")
 
 
@@ -484,6 +545,10 @@ def inspect(path):
     for k, v in meta.items():
         if not k.startswith(CHECKSUM_PREFIX):
             print("%s = %s" % (k, v if len(v) < 200 else v[:200] + "..."))
+    if "optimizer.min_8bit_size" in meta:
+        print("8-bit block-quantized moments (tensors of >= %s elements; the others F32): <tensor>/exp_avg I8 ="
+              " exp_avg / scale, <tensor>/sqrt_exp_avg_sq U8 = sqrt(exp_avg_sq) / scale, <name>.scale F32 = one scale"
+              " per block of %d elements from the tensor's start" % (meta["optimizer.min_8bit_size"], BLOCK))
     for name, (dtype, shape, data) in tensors.items():
         print("%-50s %-5s %-12s %s" % (name, dtype, shape, meta.get(CHECKSUM_PREFIX + name, "(no checksum)")))
     print("%d tensors, all checksums verified" % len(tensors))

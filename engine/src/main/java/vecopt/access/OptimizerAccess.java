@@ -1,8 +1,10 @@
 package vecopt.access;
 
+import java.lang.foreign.MemorySegment;
 import vecopt.clip.NonFinite;
 import vecopt.memory.Storage;
 import vecopt.optim.Optimizer;
+import vecopt.param.Tensor;
 
 /**
  * What the checkpoint code needs of an optimizer beyond its public API: the counters to save and restore, the state
@@ -25,8 +27,35 @@ public interface OptimizerAccess {
     /** Releases the guard {@link #enter} took. */
     void leave(Optimizer<?> optimizer);
 
-    /** The state buffers of parameter buffer {@code params}, in {@link Optimizer#stateNames()} order. */
+    /**
+     * The state buffers of parameter buffer {@code params}, in {@link #bufferStateNames} order (every variable of
+     * {@link Optimizer#stateNames()} but 8-bit moments and Adafactor's factored state, kept elsewhere).
+     */
     Storage[] state(Optimizer<?> optimizer, Storage params);
+
+    /** The names of the per-element state buffers {@link #state} returns, in its order. */
+    java.util.List<String> bufferStateNames(Optimizer<?> optimizer);
+
+    /** With 8-bit block-quantized moments, the size threshold (bitsandbytes' {@code min_8bit_size}); else 0. */
+    int eightBitMinSize(Optimizer<?> optimizer);
+
+    /**
+     * With 8-bit moments, tensor {@code t}'s exp_avg (index 0) and exp_avg_sq (1), live: the codes (one byte per
+     * element; exp_avg_sq as codes of its square root) and their block scales (one float each), or for a tensor
+     * below the threshold the float32 values and no scales.
+     */
+    EightBit eightBit(Optimizer<?> optimizer, Tensor t);
+
+    /** One tensor's 8-bit moments; {@code scales} null when {@code quantized} is false (float32 values). */
+    record EightBit(boolean quantized, MemorySegment[] values, MemorySegment[] scales) {
+    }
+
+    /**
+     * State of tensor {@code t} kept outside the per-element buffers, live, as floats by Hugging Face's names:
+     * Adafactor's {@code exp_avg_sq_row} and {@code exp_avg_sq_col} (a factored tensor) or {@code exp_avg_sq}, and
+     * {@code RMS} (one float); empty for the other optimizers.
+     */
+    java.util.Map<String, MemorySegment> factoredState(Optimizer<?> optimizer, Tensor t);
 
     /** The seed of the 16-bit parameters' stochastic rounding ({@code stochasticRounding}), or null when off. */
     Long stochasticRoundingSeed(Optimizer<?> optimizer);

@@ -44,14 +44,24 @@ import vecopt.optim.Optimizer;
  *       {@code max_exp_avg_sq}, {@code momentum_buffer}, {@code sum} (Adagrad), {@code square_avg},
  *       {@code grad_avg} (RMSprop, Adadelta), {@code acc_delta} (Adadelta), {@code exp_inf} (Adamax), {@code prev},
  *       {@code step_size} (Rprop), {@code ax} (ASGD), optax's {@code mu}, {@code nu} (LAMB), {@code trace} (LARS), {@code z} (ScheduleFreeAdamW),
+ *       Hugging Face's Adafactor state of its own shapes: {@code exp_avg_sq_row} ({@code [..., R]} of a parameter
+ *       {@code [..., R, C]}), {@code exp_avg_sq_col} ({@code [..., C]}), {@code exp_avg_sq} (1-D parameters),
+ *       {@code exp_avg} (beta1), {@code RMS} (a 0-d tensor),
  *       and {@code master_param} ({@link Optimizer#MASTER}: the F32 master copy of 16-bit parameters without
  *       stochastic rounding) (every variable of {@link Optimizer#stateNames()} for every tensor);</li>
+ *   <li>with 8-bit block-quantized moments, for a tensor of at least {@code min_8bit_size} elements:
+ *       {@code state/<tensor>/exp_avg} of dtype {@code I8} (signed codes of exp_avg divided by its block's scale)
+ *       and {@code state/<tensor>/sqrt_exp_avg_sq} of dtype {@code U8} (unsigned codes of the square root of
+ *       exp_avg_sq divided by its block's scale: named so that no reader takes it for exp_avg_sq), each with
+ *       {@code <name>.scale}, {@code F32 [ceil(length / 256)]}, one scale per block of 256 elements counted from the
+ *       tensor's first element (the codes of {@code vecopt.kernel.BlockCodes}); a smaller tensor keeps {@code F32}
+ *       {@code exp_avg} and {@code exp_avg_sq};</li>
  *   <li>{@code extra/<name>}: the trainer's tensors.</li>
  * </ul>
- * {@code __metadata__} (strings): {@code format} = {@code vecopt-checkpoint}, {@code format_version} = {@code 2},
+ * {@code __metadata__} (strings): {@code format} = {@code vecopt-checkpoint}, {@code format_version} = {@code 3},
  * {@code optimizer} ({@code AdamW}, {@code Adam}, {@code Sgd}, {@code Adagrad}, {@code Rmsprop}, {@code Lion},
  * {@code Adamax}, {@code NAdam}, {@code RAdam}, {@code Adadelta}, {@code Rprop}, {@code Asgd}, {@code Lamb},
- * {@code Lars}, {@code ScheduleFreeAdamW}), {@code optimizer.steps},
+ * {@code Lars}, {@code Adafactor}, {@code ScheduleFreeAdamW}), {@code optimizer.steps},
  * {@code optimizer.skipped_steps}, {@code optimizer.state} (JSON array of the state variables),
  * {@code optimizer.clip_grad_norm} (0.0: off), {@code optimizer.on_non_finite}, {@code optimizer.check_params},
  * {@code optimizer.stochastic_rounding_seed} and {@code optimizer.bfloat16_state_seed} (each only when on: the
@@ -59,30 +69,36 @@ import vecopt.optim.Optimizer;
  * takes the element's index in its buffer; so with the seeds goes {@code optimizer.rounding_offsets}, a JSON object
  * of each tensor's offset in its buffer, and a tensor that sits elsewhere here is reported),
  * {@code amp.scale}, {@code amp.growth_tracker}, {@code amp.growth_factor}, {@code amp.backoff_factor},
- * {@code amp.growth_interval} (only when saved with a scaler),
- * {@code groups} (JSON array of {@code {"name", "steps", "options": {PyTorch's option names}, "tensors": [...]}},
+ * {@code amp.growth_interval} (only when saved with a scaler), {@code optimizer.min_8bit_size} (bitsandbytes' name),
+ * {@code state.exp_avg.block} and {@code state.exp_avg_sq.block} ({@code 256}), {@code state.exp_avg.code}
+ * ({@code vecopt-e4m3-signed}) and {@code state.exp_avg_sq.code} ({@code vecopt-e4m4-unsigned-sqrt}) (only with 8-bit
+ * state), {@code groups} (JSON array of {@code {"name", "steps", "options": {PyTorch's option names}, "tensors": [...]}},
  * plus {@code "state": {"mu_product": ...}} (NAdam), {@code {"eta": ..., "mu": ...}} (ASGD) or {@code {"k": ...,
  * "lr_max": ..., "weight_sum": ..., "train_mode": 0}} (ScheduleFreeAdamW, saved in eval mode only: its
- * parameters are then x; {@code lr_max} and {@code weight_sum} are doubles, as the original's Python floats): the scalar state
+ * parameters are then x; {@code lr_max} and {@code weight_sum} are doubles, as the original's Python floats) or
+ * {@code {"step": ...}} (Adafactor: HF's per-tensor step, checked to be the group's step count): the scalar state
  * PyTorch keeps per tensor, one value per group here, a float written as the double that reads back to it; LAMB's and
- * LARS's options under optax's names, an infinite {@code max_weight_norm} as the string {@code "Infinity"}),
+ * LARS's options under optax's names, an infinite {@code max_weight_norm} as the string {@code "Infinity"};
+ * Adafactor's under HF's, {@code lr} and {@code beta1} null for HF's None, its {@code eps} pair as {@code eps1},
+ * {@code eps2}),
  * {@code trainer.global_step}, {@code user.<key>} (the trainer's strings) and {@code checksum:<tensor>} =
  * {@code crc32c:<8 hex digits>} for every tensor.
  *
- * <p><b>Version 1</b> (F32 tensors only, no seeds, no scaler: what version 2 writes for float32 buffers without a
- * scaler, but for the number; PyTorch's converter writes it) is still read: every key it lacks means "off".
+ * <p><b>Versions 1 and 2</b> are still read, every key they lack meaning "off": version 1 (F32 tensors only, no
+ * seeds, no scaler: what version 3 writes for float32 buffers without a scaler, but for the number; PyTorch's
+ * converter writes it) and version 2 (no 8-bit state, no Adafactor).
  *
  * <p><b>Storage types.</b> Each tensor's dtype is in the header, so a reader learns it per tensor, never from a
  * global setting. A tensor loads into a buffer of its own type, or is widened exactly into a float32 buffer (a
  * {@code BF16} or {@code F16} file into float32 parameters or state: reported in {@link Restored#differences()},
  * e.g. {@code parameters BF16 -> float32 (widened exactly)}); narrowing would round, and is refused naming both
  * types, as is bfloat16 into float16 or the reverse. There is no option to narrow: round the float32 values
- * yourself if that is what you mean. Room for another storage type: a block-quantized 8-bit state variable is
- * {@code state/<tensor>/<variable>} of dtype {@code U8} or {@code I8} plus its per-block scales as
- * {@code state/<tensor>/<variable>.scale} (F32, one per block), the block size in metadata
- * ({@code state.<variable>.block}); a reader of this version refuses such a file naming the tensor and the dtype
- * it found (its buffer here is float32 or bfloat16), rather than misreading it. Adding it bumps
- * {@code format_version}.
+ * yourself if that is what you mean. 8-bit state follows the same rule: an 8-bit file loads into 8-bit state of the
+ * same threshold (codes and scales copied as they are) or is decoded exactly into float32 state (each element its
+ * code's value times its block's scale, squared for exp_avg_sq: the floats the 8-bit step computes; reported); a
+ * float32 or bfloat16 file into 8-bit state would quantize, and is refused naming the tensor and both types, as
+ * narrowing is; an 8-bit file into bfloat16 state, another {@code min_8bit_size}, block size or code are refused
+ * naming both.
  *
  * <p><b>Validated loading</b>: tensors are matched by name, never by position. Before anything in memory changes,
  * the whole file is checked: the safetensors structure ({@link SafetensorsFile}), every tensor's checksum, that it
@@ -220,15 +236,27 @@ public final class Checkpoint {
                             + " no scaler given to load");
                 }
                 List<TrainingState.Part> parts = TrainingState.parts(opt);
+                boolean eightBitFile = meta.containsKey(EightBitFormat.MIN_SIZE);
                 Set<String> widened = new LinkedHashSet<>();
-                List<TensorEntry> entries = new ArrayList<>(parts.size());
+                List<Fill> fills = new ArrayList<>(parts.size());
                 Set<String> expected = new HashSet<>();
                 for (TrainingState.Part p : parts) {
+                    Fill fill = eightBitFile ? Fill.decoding(name, f, p) : null;
+                    if (fill != null) {
+                        expected.add(fill.entry().name());
+                        expected.add(fill.scales().name());
+                        widened.add("state '" + p.variable() + "' 8-bit block-quantized -> float32 (decoded exactly:"
+                                + " each element its code's value times its block's scale"
+                                + (p.variable().equals("exp_avg_sq") ? ", squared" : "") + ", as the 8-bit step"
+                                + " decodes it)");
+                        fills.add(fill);
+                        continue;
+                    }
                     expected.add(p.name());
                     TensorEntry e = f.tensor(p.name());
                     if (e == null) {
                         throw new CheckpointException(name + ": tensor '" + p.name() + "' is missing (this optimizer"
-                                + " has it, " + p.length() + " elements)");
+                                + " has it, " + p.length() + " elements" + Fill.missingHint(f, p) + ")");
                     }
                     String mismatch = TrainingState.dtypeMismatch(name, e.dtype(), p);
                     if (mismatch != null) {
@@ -238,14 +266,8 @@ public final class Checkpoint {
                     if (w != null) {
                         widened.add(w);
                     }
-                    // The tensor's declared shape, or flat [length]: files written before tensors had shapes, and
-                    // converters that flatten, hold the same row-major elements.
-                    if (!Arrays.equals(e.shape(), p.shape()) && !Arrays.equals(e.shape(), new long[] {p.length()})) {
-                        throw new CheckpointException(name + ": tensor '" + p.name() + "' has shape "
-                                + Arrays.toString(e.shape()) + ", expected " + Arrays.toString(p.shape())
-                                + (p.shape().length == 1 ? "" : " (or [" + p.length() + "])"));
-                    }
-                    entries.add(e);
+                    Fill.checkShape(name, e, p);
+                    fills.add(new Fill(p, e, null));
                 }
                 Map<String, TensorEntry> extras = new LinkedHashMap<>();
                 for (TensorEntry e : f.tensors()) {
@@ -265,9 +287,8 @@ public final class Checkpoint {
                 verifyChecksums(name, f);
                 differences.addAll(widened);
                 // Everything is checked: from here on nothing can fail but the memory copy itself.
-                for (int i = 0; i < parts.size(); i++) {
-                    TrainingState.Part p = parts.get(i);
-                    f.copy(entries.get(i), 0, p.length(), p.storage().segment(), p.storage().dtype(), p.offset());
+                for (Fill fill : fills) {
+                    fill.run(f);
                 }
                 Map<String, float[]> tensors = new LinkedHashMap<>();
                 for (Map.Entry<String, TensorEntry> e : extras.entrySet()) {
@@ -396,6 +417,15 @@ public final class Checkpoint {
                         meta.get("optimizer.check_params")));
                 b.append(String.format(Locale.ROOT, "  stochastic rounding of parameters %s, bfloat16 state %s%n",
                         seedText(meta.get(TrainingState.SR_SEED)), seedText(meta.get(TrainingState.STATE_SEED))));
+                if (meta.containsKey(EightBitFormat.MIN_SIZE)) {
+                    b.append(String.format(Locale.ROOT, "  8-bit block-quantized moments (tensors of >= %s elements;"
+                                    + " the others F32): <tensor>/exp_avg I8 = exp_avg / scale as %s codes,"
+                                    + " <tensor>/sqrt_exp_avg_sq U8 = sqrt(exp_avg_sq) / scale as %s codes,"
+                                    + " <name>.scale F32 = one scale per block of %s elements from the tensor's start%n",
+                            meta.get(EightBitFormat.MIN_SIZE), meta.get(EightBitFormat.codeKey("exp_avg")),
+                            meta.get(EightBitFormat.codeKey("exp_avg_sq")),
+                            meta.get(EightBitFormat.blockKey("exp_avg"))));
+                }
                 if (TrainingState.hasScaler(meta)) {
                     String amp = TrainingState.AMP;
                     b.append(String.format(Locale.ROOT, "  GradScaler: scale %s, growth tracker %s, growth factor %s,"

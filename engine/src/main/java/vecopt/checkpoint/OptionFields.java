@@ -2,6 +2,7 @@ package vecopt.checkpoint;
 
 import java.util.List;
 import vecopt.optim.AdadeltaOptions;
+import vecopt.optim.AdafactorOptions;
 import vecopt.optim.AdagradOptions;
 import vecopt.optim.AdamaxOptions;
 import vecopt.optim.AsgdOptions;
@@ -17,7 +18,7 @@ import vecopt.optim.ScheduleFreeAdamWOptions;
 
 /**
  * The options of a group of one of the optimizers added after AdamW, Adam and SGD, as a checkpoint records them:
- * PyTorch's option names (optax's for LAMB and LARS; {@code trust_ratio} is LARS's {@code trust_ratio_mask} for the
+ * PyTorch's option names (optax's for LAMB and LARS, Hugging Face's for Adafactor; {@code trust_ratio} is LARS's {@code trust_ratio_mask} for the
  * group, {@code max_weight_norm} LAMB's clamp, not optax's, an infinite value written as the string
  * {@code "Infinity"}) (a pair such as {@code betas} or {@code etas} as two numbers, {@code beta1} and
  * {@code beta2} as the Adam encoding has them), and for each whether a checkpoint may be resumed with another value
@@ -35,21 +36,33 @@ final class OptionFields {
         ZERO_MUST_MATCH
     }
 
-    /** One option: a number, or a flag when {@code flag} is not null. */
-    record Field(String name, double number, Boolean flag, Rule rule) {
+    /**
+     * One option: a number, or a flag when {@code flag} is not null. An {@code optional} number may be absent (HF's
+     * {@code None}, JSON {@code null}: {@code none}); its {@code rule} then says whether present on one side only is
+     * refused ({@link Rule#MUST_MATCH}) or reported, and two present values may always differ.
+     */
+    record Field(String name, double number, Boolean flag, Rule rule, boolean optional, boolean none) {
         static Field num(String name, double value) {
-            return new Field(name, value, null, Rule.MAY_DIFFER);
+            return new Field(name, value, null, Rule.MAY_DIFFER, false, false);
         }
 
         static Field num(String name, double value, Rule rule) {
-            return new Field(name, value, null, rule);
+            return new Field(name, value, null, rule, false, false);
         }
 
         static Field flag(String name, boolean value, Rule rule) {
-            return new Field(name, Double.NaN, value, rule);
+            return new Field(name, Double.NaN, value, rule, false, false);
+        }
+
+        /** A number that may be None ({@code value} null); {@code rule} applies to None on one side only. */
+        static Field optional(String name, Double value, Rule rule) {
+            return new Field(name, value == null ? Double.NaN : value, null, rule, true, value == null);
         }
 
         String json() {
+            if (none) {
+                return "null";
+            }
             if (flag != null) {
                 return flag.toString();
             }
@@ -104,6 +117,15 @@ final class OptionFields {
                     Field.num("eps", f.eps()), Field.num("weight_decay", f.weightDecay()),
                     Field.num("warmup_steps", f.warmupSteps()), Field.num("r", f.r()),
                     Field.num("weight_lr_power", f.weightLrPower()));
+            // Hugging Face's names (transformers' Adafactor); its eps pair as eps1 and eps2. lr None is the relative
+            // step (HF's default), reported when it changes; beta1 None keeps no exp_avg: refused on one side only.
+            case AdafactorOptions a -> List.of(Field.optional("lr", a.lr(), Rule.MAY_DIFFER),
+                    Field.num("eps1", a.eps1()), Field.num("eps2", a.eps2()),
+                    Field.num("clip_threshold", a.clipThreshold()), Field.num("decay_rate", a.decayRate()),
+                    Field.optional("beta1", a.beta1(), Rule.MUST_MATCH), Field.num("weight_decay", a.weightDecay()),
+                    Field.flag("scale_parameter", a.scaleParameter(), Rule.MAY_DIFFER),
+                    Field.flag("relative_step", a.relativeStep(), Rule.MAY_DIFFER),
+                    Field.flag("warmup_init", a.warmupInit(), Rule.MAY_DIFFER));
             default -> null;
         };
     }

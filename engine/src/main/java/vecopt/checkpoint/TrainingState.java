@@ -2,6 +2,7 @@ package vecopt.checkpoint;
 
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -25,12 +26,13 @@ import vecopt.param.Tensor;
 final class TrainingState {
     static final String FORMAT = "vecopt-checkpoint";
     /** The version written; {@link #READS} lists those read. */
-    static final String VERSION = "2";
+    static final String VERSION = "3";
     /**
      * Version 1: F32 tensors only, no seeds, no GradScaler (what version 2 writes for float32 buffers without a
-     * scaler, but for the version number): read as version 2, as every key it lacks means "off".
+     * scaler, but for the version number); version 2: no 8-bit state, no Adafactor (what version 3 writes without
+     * them, but for the number). Both are read as version 3, as every key they lack means "off".
      */
-    static final List<String> READS = List.of("1", "2");
+    static final List<String> READS = List.of("1", "2", "3");
     static final String SR_SEED = "optimizer.stochastic_rounding_seed";
     static final String STATE_SEED = "optimizer.bfloat16_state_seed";
     static final String AMP = "amp.";
@@ -53,63 +55,132 @@ final class TrainingState {
     }
 
     /**
-     * A tensor of the checkpoint and the memory it comes from or goes to, elements of its storage's type (the
-     * tensor is written in that type); {@code shape} is its parameter tensor's (state variables have the parameter's
-     * shape, as in PyTorch).
+     * A tensor of the checkpoint and the memory it comes from or goes to: {@code segment} holds exactly its elements,
+     * of safetensors type {@code dtype} (F32, BF16 or F16 from a buffer of that type; I8 or U8 for 8-bit codes);
+     * {@code shape} is what the file records: a parameter's and its per-element state's is the parameter tensor's (as
+     * in PyTorch), and {@code flat} says that {@code [length]} loads too (files written before tensors had shapes,
+     * converters that flatten); block scales ({@code [blocks]}), Adafactor's factored state ({@code [..., R]},
+     * {@code [..., C]}) and {@code RMS} ({@code []}) have exactly their shape.
      */
-    record Part(String name, Storage storage, long offset, long length, long[] shape) {
-        MemorySegment segment() {
-            final int size = storage.dtype().bytes();
-            return storage.segment().asSlice(offset * size, length * size);
+    record Part(String name, vecopt.checkpoint.Dtype dtype, long[] shape, MemorySegment segment, boolean flat) {
+        long length() {
+            return segment.byteSize() / dtype.bytes();
         }
 
-        /** The safetensors dtype the tensor is written as. */
-        vecopt.checkpoint.Dtype dtype() {
-            return vecopt.checkpoint.Dtype.of(storage.dtype());
+        /** The element type of the memory for a float tensor (F32, BF16, F16), null for 8-bit codes. */
+        Dtype memory() {
+            return switch (dtype) {
+                case F32 -> Dtype.FLOAT32;
+                case BF16 -> Dtype.BFLOAT16;
+                case F16 -> Dtype.FLOAT16;
+                default -> null;
+            };
+        }
+
+        /** The state variable (the name's last part) of a {@code state/} tensor. */
+        String variable() {
+            return name.substring(name.lastIndexOf('/') + 1);
         }
     }
 
-    /** Every parameter tensor, then every state tensor, in the parameter set's order. */
+    /** Tensor {@code t}'s range of buffer {@code s}. */
+    private static MemorySegment range(Storage s, Tensor t) {
+        final int size = s.dtype().bytes();
+        return s.segment().asSlice(t.offset() * size, t.length() * size);
+    }
+
+    /**
+     * Every parameter tensor, then per tensor its state: 8-bit codes and scales (or float32 moments below the
+     * threshold), Adafactor's factored state and RMS, and the per-element state buffers, in the parameter set's order.
+     */
     static List<Part> parts(Optimizer<?> opt) {
-        refuseUnencoded(opt);
         List<Part> out = new ArrayList<>();
         for (Tensor t : opt.params().tensors()) {
-            out.add(new Part(paramName(t), t.params(), t.offset(), t.length(), t.shape().dims()));
+            out.add(new Part(paramName(t), vecopt.checkpoint.Dtype.of(t.params().dtype()), t.shape().dims(),
+                    range(t.params(), t), true));
         }
-        List<String> names = opt.stateNames();
+        List<String> names = ACCESS.bufferStateNames(opt);
+        boolean eightBit = ACCESS.eightBitMinSize(opt) > 0;
         for (Tensor t : opt.params().tensors()) {
+            long[] dims = t.shape().dims();
+            if (eightBit) {
+                OptimizerAccess.EightBit e = ACCESS.eightBit(opt, t);
+                for (int v = 0; v < EightBitFormat.VARIABLES.size(); v++) {
+                    if (e.quantized()) {
+                        String codes = stateName(t, EightBitFormat.CODE_NAMES.get(v));
+                        out.add(new Part(codes, EightBitFormat.DTYPES.get(v), dims, e.values()[v], true));
+                        out.add(new Part(codes + EightBitFormat.SCALE, vecopt.checkpoint.Dtype.F32,
+                                new long[] {EightBitFormat.blocks(t.length())}, e.scales()[v], false));
+                    } else {
+                        out.add(new Part(stateName(t, EightBitFormat.VARIABLES.get(v)), vecopt.checkpoint.Dtype.F32,
+                                dims, e.values()[v], true));
+                    }
+                }
+            }
+            for (Map.Entry<String, MemorySegment> f : ACCESS.factoredState(opt, t).entrySet()) {
+                out.add(new Part(stateName(t, f.getKey()), vecopt.checkpoint.Dtype.F32, factoredShape(dims, f.getKey()),
+                        f.getValue(), f.getKey().equals("exp_avg_sq")));
+            }
             Storage[] s = ACCESS.state(opt, t.params());
             for (int i = 0; i < names.size(); i++) {
-                out.add(new Part(stateName(t, names.get(i)), s[i], t.offset(), t.length(), t.shape().dims()));
+                out.add(new Part(stateName(t, names.get(i)), vecopt.checkpoint.Dtype.of(s[i].dtype()), dims,
+                        range(s[i], t), true));
             }
         }
         return out;
     }
 
     /**
-     * Refuses, by name, an optimizer whose state this format cannot hold yet: Adafactor's factored state
-     * ({@code exp_avg_sq_row} [..., R], {@code exp_avg_sq_col} [..., C]) is shorter than its parameter, and a
-     * {@link Part} is a parameter's range of a state buffer laid out like the parameters.
+     * Hugging Face's shapes of Adafactor's state of a parameter of shape {@code dims}: {@code exp_avg_sq_row}
+     * {@code dims[:-1]}, {@code exp_avg_sq_col} {@code dims[:-2] + dims[-1:]}, {@code exp_avg_sq} {@code dims},
+     * {@code RMS} a 0-d tensor.
+     */
+    static long[] factoredShape(long[] dims, String variable) {
+        int n = dims.length;
+        return switch (variable) {
+            case "exp_avg_sq_row" -> Arrays.copyOf(dims, n - 1);
+            case "exp_avg_sq_col" -> {
+                long[] c = Arrays.copyOf(dims, n - 1);
+                c[n - 2] = dims[n - 1];
+                yield c;
+            }
+            case "RMS" -> new long[0];
+            default -> dims.clone();
+        };
+    }
+
+    /**
+     * Refuses, by name, loading pieces ({@link Checkpoint#loadPieces}) of an optimizer whose state is not laid out
+     * like its parameters: 8-bit codes have block scales counted from each whole tensor's start, and Adafactor's
+     * factored state belongs to the whole matrix, so neither can be cut at arbitrary elements.
      */
     static void refuseUnencoded(Optimizer<?> opt) {
         if (opt.eightBitState()) {
             throw new IllegalArgumentException(opt.getClass().getSimpleName() + " with 8-bit block-quantized state:"
-                    + " checkpoints cannot hold it yet (its codes and block scales need the format's U8 tensors and"
-                    + " .scale companions)");
+                    + " loading pieces of tensors is not supported (its block scales are counted from each whole"
+                    + " tensor's start); Checkpoint.load restores it");
         }
         if (opt instanceof vecopt.optim.Adafactor) {
-            throw new IllegalArgumentException("Adafactor: checkpoints cannot hold its state yet (exp_avg_sq_row and"
-                    + " exp_avg_sq_col are shorter than their parameter; the format stores state with the parameter's"
-                    + " layout)");
+            throw new IllegalArgumentException("Adafactor: loading pieces of tensors is not supported (exp_avg_sq_row"
+                    + " and exp_avg_sq_col belong to the whole matrix); Checkpoint.load restores it");
         }
     }
 
     /**
-     * Why a tensor of {@code dtype} in the checkpoint cannot load into buffer {@code here} of part {@code p}, or null
-     * when it can (the same type, or widened exactly: {@link vecopt.checkpoint.Dtype#loadsExactlyInto}).
+     * Why a tensor of {@code dtype} in the checkpoint cannot load into part {@code p}, or null when it can: the same
+     * type, or widened exactly ({@link vecopt.checkpoint.Dtype#loadsExactlyInto}); 8-bit codes only into codes of
+     * their own type.
      */
     static String dtypeMismatch(String file, vecopt.checkpoint.Dtype dtype, Part p) {
-        Dtype here = p.storage().dtype();
+        Dtype here = p.memory();
+        if (here == null) { // 8-bit codes here
+            if (dtype == p.dtype()) {
+                return null;
+            }
+            return file + ": tensor '" + p.name() + "' is " + dtype + " in the checkpoint but " + p.dtype()
+                    + " (8-bit block-quantized codes) here" + (dtype.bytes() > 1 ? ": loading would quantize it (refused,"
+                    + " as narrowing is; a float32 file loads into float32 state, and an 8-bit one into either)" : "");
+        }
         if (dtype.loadsExactlyInto(here)) {
             return null;
         }
@@ -124,13 +195,11 @@ final class TrainingState {
      * the state variable, once for all tensors), or null when the types are the same.
      */
     static String widening(vecopt.checkpoint.Dtype dtype, Part p) {
-        Dtype here = p.storage().dtype();
-        if (dtype == vecopt.checkpoint.Dtype.of(here)) {
+        if (dtype == p.dtype()) {
             return null;
         }
-        String what = p.name().startsWith(PARAM) ? "parameters"
-                : "state '" + p.name().substring(p.name().lastIndexOf('/') + 1) + "'";
-        return what + " " + dtype + " -> " + here.torchName() + " (widened exactly)";
+        String what = p.name().startsWith(PARAM) ? "parameters" : "state '" + p.variable() + "'";
+        return what + " " + dtype + " -> " + p.memory().torchName() + " (widened exactly)";
     }
 
     /** The metadata of a checkpoint of {@code opt} at the trainer's {@code globalStep}; call with the guard held. */
@@ -151,6 +220,9 @@ final class TrainingState {
         m.put("optimizer.clip_grad_norm", Double.toString(opt.clipGradNorm()));
         m.put("optimizer.on_non_finite", ACCESS.nonFinite(opt).name());
         m.put("optimizer.check_params", Boolean.toString(ACCESS.checkParams(opt)));
+        if (ACCESS.eightBitMinSize(opt) > 0) {
+            EightBitFormat.metadata(m, ACCESS.eightBitMinSize(opt));
+        }
         // The stochastic roundings' keys are a hash of the seed, the group's update number (restored with the group's
         // step count) and the variable; the random number also takes the element's index in its buffer (its offset).
         Long sr = ACCESS.stochasticRoundingSeed(opt), ss = ACCESS.bfloat16StateSeed(opt);
@@ -359,7 +431,9 @@ final class TrainingState {
      */
     static List<SavedGroup> check(String file, Map<String, String> meta, Optimizer<?> opt, List<String> differences,
                                   boolean exactMembership) throws CheckpointException {
-        refuseUnencoded(opt);
+        if (!exactMembership) {
+            refuseUnencoded(opt);
+        }
         String format = meta.get("format");
         if (!FORMAT.equals(format)) {
             throw new CheckpointException(file + ": not a vecopt checkpoint: __metadata__ 'format' is "
@@ -386,6 +460,12 @@ final class TrainingState {
                     + " master copy, is kept for 16-bit parameters without stochastic rounding: the "
                     + (masterThere ? "checkpoint has" : "optimizer here has") + " one"
                     : "AMSGrad, momentum or centered switched on or off") + ")");
+        }
+        int eightBit = EightBitFormat.check(file, meta), eightBitHere = ACCESS.eightBitMinSize(opt);
+        if (eightBit > 0 && eightBitHere > 0 && eightBit != eightBitHere) {
+            throw new CheckpointException(file + ": 8-bit state keeps tensors of fewer than " + eightBit + " elements"
+                    + " in float32 in the checkpoint (" + EightBitFormat.MIN_SIZE + ") but fewer than " + eightBitHere
+                    + " here (a tensor between would change kind)");
         }
         note(differences, "stochastic_rounding_seed", seed(file, meta, SR_SEED),
                 seedText(ACCESS.stochasticRoundingSeed(opt)));
@@ -431,10 +511,13 @@ final class TrainingState {
             compareOptions(file, s, h.options(), differences);
             List<String> scalarNames = ACCESS.scalarStateNames(opt);
             double[] values = scalars(file, s, scalarNames); // present and numbers: checked before anything changes
-            int k = scalarNames.indexOf("k"), mode = scalarNames.indexOf("train_mode");
-            if (k >= 0 && values[k] != s.steps()) { // schedule-free's k is the group's step count
-                throw new CheckpointException(file + ": group '" + s.name() + "': scalar state 'k' is " + values[k]
-                        + " but the group's steps are " + s.steps());
+            int mode = scalarNames.indexOf("train_mode");
+            for (String count : List.of("k", "step")) { // schedule-free's k, Adafactor's step: the group's step count
+                int k = scalarNames.indexOf(count);
+                if (k >= 0 && values[k] != s.steps()) {
+                    throw new CheckpointException(file + ": group '" + s.name() + "': scalar state '" + count + "' is "
+                            + values[k] + " but the group's steps are " + s.steps());
+                }
             }
             if (mode >= 0 && values[mode] != 0) {
                 throw new CheckpointException(file + ": group '" + s.name() + "': train_mode is " + values[mode]
@@ -537,6 +620,27 @@ final class TrainingState {
 
     private static void compareField(String where, String group, Map<String, Object> o, OptionFields.Field f,
                                      List<String> differences) throws CheckpointException {
+        if (f.optional()) {
+            if (!o.containsKey(f.name())) {
+                throw new CheckpointException(where + ": option '" + f.name() + "' missing (a number or null)");
+            }
+            boolean savedNone = o.get(f.name()) == null;
+            if (savedNone != f.none()) {
+                String saved = savedNone ? "None" : Double.toString(number(where, o, f.name()));
+                String here = f.none() ? "None" : Double.toString(f.number());
+                if (f.rule() == OptionFields.Rule.MUST_MATCH) {
+                    throw new CheckpointException(where + ": " + f.name() + " is " + saved + " in the checkpoint but "
+                            + here + " here (the state's meaning or presence differs)");
+                }
+                differences.add("group '" + group + "': " + f.name() + " " + saved + " -> " + here);
+                return;
+            }
+            if (savedNone) {
+                return;
+            }
+            noteOption(differences, group, f.name(), number(where, o, f.name()), f.number());
+            return;
+        }
         if (f.flag() != null) {
             boolean saved = flag(where, o, f.name());
             if (saved != f.flag()) {

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import vecopt.kernel.AdafactorChunk;
@@ -66,9 +67,10 @@ import vecopt.param.Tensor;
  * {@code add} with alpha computes them); the step counter is the group's (HF: per tensor, equal within a group that
  * steps together); HF's learning rate is additionally multiplied by the {@link #step(double)} argument and
  * {@code lrScale} (exact for 1.0). {@code RMS} is recomputed from p at every step before it is used, as HF does, so
- * it carries nothing from one step to the next: it is kept per tensor for {@link #rms(String)} and not saved.
- * bfloat16 and float16 storage (HF's casts), {@code trackNorms}, bfloat16 state, checkpoints (the factored state
- * is shorter than its parameter: not encoded yet) and ZeRO sharding are refused by name.
+ * it carries nothing from one step to the next: it is kept per tensor for {@link #rms(String)} and saved by
+ * checkpoints (with the factored state, under HF's names: {@code vecopt.checkpoint.Checkpoint}) so that
+ * {@code rms} reads the same after a load. bfloat16 and float16 storage (HF's casts), {@code trackNorms}, bfloat16
+ * state and ZeRO sharding are refused by name.
  *
  * <pre>{@code
  * try (Adafactor opt = Adafactor.builder(params)                      // HF's defaults: relative step, no beta1
@@ -384,6 +386,49 @@ public final class Adafactor extends Optimizer<AdafactorOptions> {
     @Override
     void run(Kernels kernels, Chunk chunk, double[] norms) {
         throw new UnsupportedOperationException("Adafactor runs whole work items (runItem)");
+    }
+
+    /**
+     * Hugging Face's {@code step}, one per group here ({@code state["step"]} per tensor in HF, equal within a group
+     * that steps together): the group's update count, saved with the group by checkpoints and checked against it.
+     */
+    @Override
+    List<String> scalarStateNames() {
+        return List.of("step");
+    }
+
+    @Override
+    double scalarState(int group, String name) {
+        if (!name.equals("step")) {
+            return super.scalarState(group, name);
+        }
+        return groups().get(group).steps();
+    }
+
+    /** Nothing to set: {@code step} is the group's update count, which the counters restore. */
+    @Override
+    void restoreScalarState(int group, double[] values) {
+        if (values.length != 1) {
+            throw new IllegalArgumentException("Adafactor keeps one scalar state (step), got " + values.length);
+        }
+    }
+
+    /**
+     * Tensor {@code t}'s factored state ({@code exp_avg_sq_row}, {@code exp_avg_sq_col}) or {@code exp_avg_sq}, and
+     * {@code RMS}, live, for checkpoints.
+     */
+    @Override
+    Map<String, MemorySegment> factoredState(Tensor t) {
+        int i = tensor(t.name());
+        Map<String, MemorySegment> m = new LinkedHashMap<>();
+        if (rowsOf[i] > 0) {
+            m.put("exp_avg_sq_row", MemorySegment.ofArray(row[i]));
+            m.put("exp_avg_sq_col", MemorySegment.ofArray(col[i]));
+        } else {
+            m.put("exp_avg_sq", MemorySegment.ofArray(expAvgSq[i]));
+        }
+        m.put("RMS", MemorySegment.ofArray(rms).asSlice((long) i * Float.BYTES, Float.BYTES));
+        return m;
     }
 
     @Override

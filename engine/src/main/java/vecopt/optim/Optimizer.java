@@ -2,6 +2,7 @@ package vecopt.optim;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -802,12 +803,38 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
         return state.type(stateName);
     }
 
-    /** The state buffers of parameter buffer {@code buffer}, for checkpoints (through {@link OptimizerInternals}). */
+    /**
+     * The per-element state buffers of parameter buffer {@code buffer}, in {@link #bufferStateNames()} order, for
+     * checkpoints (through {@link OptimizerInternals}); with 8-bit state only a master copy, if any.
+     */
     Storage[] stateOf(Storage buffer) {
-        if (quantized != null) {
-            throw new IllegalArgumentException("checkpoints of 8-bit block-quantized state are not supported yet");
-        }
         return state.of(buffer);
+    }
+
+    /** The names of the per-element state buffers: {@link #stateNames()} but for 8-bit moments and factored state. */
+    List<String> bufferStateNames() {
+        return state.names();
+    }
+
+    /** The 8-bit state's size threshold, or 0 without 8-bit state. */
+    int eightBitMinSize() {
+        return quantized == null ? 0 : quantized.minSize();
+    }
+
+    /** Tensor {@code t}'s 8-bit moments (codes and scales, or floats below the threshold); 8-bit state only. */
+    QuantizedState.Slot eightBitSlot(Tensor t) {
+        if (quantized == null) {
+            throw new IllegalStateException("no 8-bit state");
+        }
+        return quantized.of(t);
+    }
+
+    /**
+     * State of tensor {@code t} outside the per-element buffers, by Hugging Face's names, as live float memory
+     * (Adafactor's factored moments and RMS); none by default.
+     */
+    Map<String, MemorySegment> factoredState(Tensor t) {
+        return Map.of();
     }
 
     GradientGuard guard() {
@@ -846,6 +873,12 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
      * old.close();
      * }</pre>
      *
+     * <p>8-bit block-quantized state ({@link Builder#eightBitState()}) follows the rule of checkpoints: between two
+     * 8-bit optimizers of one size threshold each tensor's codes and block scales are copied as they are (a tensor's
+     * blocks are counted from its own first element, so they line up wherever it sits in its buffer); from 8-bit
+     * into float32 state they are decoded, exactly the values the 8-bit step computes from them; from float32 (or
+     * bfloat16) into 8-bit state, which would quantize, and into bfloat16 state, which would round, it is refused.
+     *
      * <p>Everything is checked before anything is copied: {@code previous} must be of the same class, open, with the
      * same state variables and a group for each of this optimizer's group names, each shared tensor of the same
      * length, and this optimizer must not have stepped yet.
@@ -875,18 +908,28 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
                     throw new IllegalStateException("continueFrom must come before this optimizer's first step, but it"
                             + " has taken " + steps + " steps and skipped " + report.skippedSteps);
                 }
-                if ((quantized != null) != (previous.quantized != null) || quantized != null) {
-                    throw new IllegalArgumentException("continueFrom does not carry 8-bit block-quantized state yet"
-                            + " (this optimizer: " + (quantized != null ? "8-bit" : "not 8-bit") + ", previous: "
-                            + (previous.quantized != null ? "8-bit" : "not 8-bit") + ")");
+                // 8-bit follows the checkpoints' rule: codes and scales carried as they are between two 8-bit
+                // optimizers of one threshold, decoded exactly into float32 state, never quantized from float32
+                boolean decode = previous.quantized != null && quantized == null;
+                if (quantized != null && previous.quantized == null) {
+                    throw new IllegalArgumentException("previous keeps " + previous.stateType.torchName() + " state,"
+                            + " this optimizer 8-bit block-quantized state: carrying it over would quantize it (refused,"
+                            + " as a checkpoint's float32 state is refused by 8-bit state)");
                 }
-                if (stateType != previous.stateType) {
+                if (quantized != null && quantized.minSize() != previous.quantized.minSize()) {
+                    throw new IllegalArgumentException("8-bit state thresholds differ: this optimizer keeps tensors of"
+                            + " fewer than " + quantized.minSize() + " elements in float32, previous fewer than "
+                            + previous.quantized.minSize() + " (a tensor between would change kind)");
+                }
+                if (decode ? stateType != Dtype.FLOAT32 : stateType != previous.stateType) {
                     throw new IllegalArgumentException("state types differ: this optimizer keeps "
-                            + stateType.torchName() + " state, previous keeps " + previous.stateType.torchName());
+                            + stateType.torchName() + " state, previous keeps " + (previous.quantized != null
+                            ? "8-bit block-quantized" : previous.stateType.torchName()) + " state" + (decode
+                            ? " (decoding the codes gives floats: bfloat16 would round them)" : ""));
                 }
-                if (!state.names().equals(previous.state.names())) {
-                    throw new IllegalArgumentException("state variables differ: this optimizer keeps " + state.names()
-                            + ", previous keeps " + previous.state.names() + " (AMSGrad on in one of them only?)");
+                if (!stateNames.equals(previous.stateNames)) {
+                    throw new IllegalArgumentException("state variables differ: this optimizer keeps " + stateNames
+                            + ", previous keeps " + previous.stateNames + " (AMSGrad on in one of them only?)");
                 }
                 long[] groupSteps = new long[groupArray.length];
                 List<String> scalars = scalarStateNames();
@@ -914,9 +957,26 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
                     Tensor before = previous.params.tensor(t.name());
                     Storage[] to = state.of(t.params());
                     for (int i = 0; i < to.length; i++) {
+                        String name = state.names().get(i);
+                        if (decode && !name.equals(MASTER)) { // exp_avg, exp_avg_sq: the values the 8-bit step uses
+                            float[] values = previous.quantized.values(before, previous.stateNames.indexOf(name));
+                            MemorySegment.copy(values, 0, to[i].segment(), ValueLayout.JAVA_FLOAT_UNALIGNED,
+                                    t.offset() * Float.BYTES, values.length);
+                            continue;
+                        }
                         final int size = to[i].dtype().bytes();
-                        MemorySegment.copy(previous.state.view(before, state.names().get(i)), 0, to[i].segment(),
+                        MemorySegment.copy(previous.state.view(before, name), 0, to[i].segment(),
                                 t.offset() * size, t.length() * size);
+                    }
+                    if (quantized != null) { // the blocks line up: each tensor's are counted from its first element
+                        QuantizedState.Slot here = quantized.of(t), there = previous.quantized.of(before);
+                        for (int v = 0; v < here.values().length; v++) {
+                            MemorySegment.copy(there.values()[v], 0, here.values()[v], 0, here.values()[v].byteSize());
+                            if (here.quantized()) {
+                                MemorySegment.copy(there.scales()[v], 0, here.scales()[v], 0,
+                                        here.scales()[v].byteSize());
+                            }
+                        }
                     }
                 }
                 continueExtraState(previous, shared, true);

@@ -38,6 +38,27 @@ final class OptimizerInternals implements OptimizerAccess {
     }
 
     @Override
+    public java.util.List<String> bufferStateNames(Optimizer<?> o) {
+        return o.bufferStateNames();
+    }
+
+    @Override
+    public int eightBitMinSize(Optimizer<?> o) {
+        return o.eightBitMinSize();
+    }
+
+    @Override
+    public EightBit eightBit(Optimizer<?> o, vecopt.param.Tensor t) {
+        QuantizedState.Slot s = o.eightBitSlot(t);
+        return new EightBit(s.quantized(), s.values().clone(), s.quantized() ? s.scales().clone() : null);
+    }
+
+    @Override
+    public java.util.Map<String, java.lang.foreign.MemorySegment> factoredState(Optimizer<?> o, vecopt.param.Tensor t) {
+        return o.factoredState(t);
+    }
+
+    @Override
     public Long stochasticRoundingSeed(Optimizer<?> o) {
         return o.stochastic ? o.roundingSeed : null;
     }

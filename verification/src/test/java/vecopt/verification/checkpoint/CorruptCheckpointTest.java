@@ -194,8 +194,8 @@ class CorruptCheckpointTest {
                         () -> rewrite(List.of(), Map.of(), m -> new LinkedHashMap<>())),
                 c("another optimizer kind", "optimizer is 'Sgd' in the checkpoint but AdamW here",
                         () -> rewrite(List.of(), Map.of(), m -> put(m, "optimizer", "Sgd"))),
-                c("a newer format version", "format_version '3'",
-                        () -> rewrite(List.of(), Map.of(), m -> put(m, "format_version", "3"))),
+                c("a newer format version", "format_version '4'",
+                        () -> rewrite(List.of(), Map.of(), m -> put(m, "format_version", "4"))),
                 c("a tensor in another group", "group 'default' holds tensor 'fc.bias' in the checkpoint but not here",
                         () -> rewrite(List.of(), Map.of(), m -> put(m, "groups", m.get("groups")
                                 .replace("\"fc.weight\"]", "\"fc.weight\",\"fc.bias\"]")

@@ -117,6 +117,41 @@ class MixedPrecisionCheckpointRefusalTest {
         }
     }
 
+    /**
+     * A checkpoint written by format version 2 (vecopt at commit e2081a0, the last to write version 2), committed as
+     * {@code checkpoint/adamw-format-v2.safetensors}: the model and groups of the version-1 fixture, AdamW with
+     * bfloat16 state (seed 7), clipping at 1, one thread, 3 steps through a {@code GradScaler(16, 2, 0.5, 2)} with
+     * gradients {@code 0.5 cos(0.11 i + s)} times the scale and lr {@code 1e-2 (s + 1) / 6}, saved with the scaler at
+     * trainer step 3 with the string "data.position" = "3" (scale 32, growth tracker 1). Its BF16 state, seed and
+     * scaler are what version 2 added; after loading it at step 3 this run must be bitwise the uninterrupted run at
+     * step 6, scale and tracker included.
+     */
+    @Test
+    void aVersionTwoFileStillLoadsAndResumesBitwise() throws IOException, URISyntaxException {
+        Path v2 = Path.of(getClass().getResource("/checkpoint/adamw-format-v2.safetensors").toURI());
+        assertTrue(Checkpoint.describe(v2).contains("vecopt checkpoint, format 2: AdamW, 3 updates"));
+        Model.Image expected;
+        GradScaler uninterrupted = new GradScaler(16.0, 2.0, 0.5, 2);
+        try (V1Model m = new V1Model(); AdamW opt = m.v2Optimizer()) {
+            m.run(opt, uninterrupted, 0, 6);
+            expected = Model.image(opt);
+        }
+        try (V1Model m = new V1Model(); AdamW opt = m.v2Optimizer()) {
+            m.params.set(0, 123f); // elsewhere than the saved run: the load must set every value
+            GradScaler scaler = new GradScaler(1024.0, 2.0, 0.5, 2);
+            Restored r = Checkpoint.load(v2, opt, scaler);
+            assertEquals(3, r.globalStep());
+            assertEquals(Map.of("data.position", "3"), r.strings());
+            assertTrue(r.differences().isEmpty(), r.differences().toString());
+            assertEquals(32.0, scaler.scale(), "the saved scale (16, grown once after two finite steps)");
+            assertEquals(1, scaler.growthTracker(), "one finite step since the growth");
+            m.run(opt, scaler, 3, 6);
+            Model.image(opt).assertSameAs(expected, "resumed from the version-2 file");
+            assertEquals(uninterrupted.scale(), scaler.scale(), "scale after resuming");
+            assertEquals(uninterrupted.growthTracker(), scaler.growthTracker(), "growth tracker after resuming");
+        }
+    }
+
     /** The model of the version-1 fixture (see above). */
     static final class V1Model implements AutoCloseable {
         final float[] p = new float[47];
@@ -140,6 +175,23 @@ class MixedPrecisionCheckpointRefusalTest {
             AdamOptions o = AdamOptions.LLM_PRETRAINING;
             return AdamW.builder(set).options(o).group("no_decay", o.withWeightDecay(0).withLrScale(0.5),
                     t -> t.name().endsWith(".bias")).clipGradNorm(1.0).threads(1).build();
+        }
+
+        /** The version-2 fixture's optimizer: the version-1 one with bfloat16 state (seed 7). */
+        AdamW v2Optimizer() {
+            AdamOptions o = AdamOptions.LLM_PRETRAINING;
+            return AdamW.builder(set).options(o).group("no_decay", o.withWeightDecay(0).withLrScale(0.5),
+                    t -> t.name().endsWith(".bias")).clipGradNorm(1.0).threads(1).bfloat16State(7).build();
+        }
+
+        /** Steps [from, to) through {@code scaler}: the gradients multiplied by its scale. */
+        void run(AdamW opt, GradScaler scaler, int from, int to) {
+            for (int s = from; s < to; s++) {
+                for (int i = 0; i < 47; i++) {
+                    g[i] = (float) (Math.cos(i * 0.11 + s) * 0.5 * scaler.scale());
+                }
+                opt.step(1e-2 * (s + 1) / 6, scaler);
+            }
         }
 
         void run(AdamW opt, int from, int to) {

@@ -171,7 +171,7 @@ class MixedPrecisionCheckpointTest {
                 Checkpoint.save(file, opt, K);
             }
         }
-        assertTrue(Checkpoint.describe(file).contains("format 2"));
+        assertTrue(Checkpoint.describe(file).contains("format 3"));
         try (SafetensorsFile f = SafetensorsFile.open(file)) {
             Map<String, String> written = new LinkedHashMap<>();
             for (TensorEntry e : f.tensors()) {
