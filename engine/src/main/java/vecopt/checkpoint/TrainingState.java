@@ -94,6 +94,7 @@ final class TrainingState {
      * threshold), Adafactor's factored state and RMS, and the per-element state buffers, in the parameter set's order.
      */
     static List<Part> parts(Optimizer<?> opt) {
+        refuseDynamicMaps(opt);
         List<Part> out = new ArrayList<>();
         for (Tensor t : opt.params().tensors()) {
             out.add(new Part(paramName(t), vecopt.checkpoint.Dtype.of(t.params().dtype()), t.shape().dims(),
@@ -154,6 +155,18 @@ final class TrainingState {
      * like its parameters: 8-bit codes have block scales counted from each whole tensor's start, and Adafactor's
      * factored state belongs to the whole matrix, so neither can be cut at arbitrary elements.
      */
+    /**
+     * Refuses 8-bit state in bitsandbytes' dynamic maps, by name, before anything is written or loaded: this format
+     * names the float codes only, and a file's codes read as the other code would be silently wrong.
+     */
+    static void refuseDynamicMaps(Optimizer<?> opt) {
+        if (opt.eightBitCode() == vecopt.optim.EightBitCode.BITSANDBYTES_DYNAMIC) {
+            throw new IllegalArgumentException("checkpoints of 8-bit state in bitsandbytes' dynamic maps"
+                    + " (eightBitState(BITSANDBYTES_DYNAMIC, ...)) are not supported yet: continueFrom it into an"
+                    + " optimizer with float32 state (decoded exactly), and save that");
+        }
+    }
+
     static void refuseUnencoded(Optimizer<?> opt) {
         if (opt.eightBitState()) {
             throw new IllegalArgumentException(opt.getClass().getSimpleName() + " with 8-bit block-quantized state:"
@@ -461,6 +474,7 @@ final class TrainingState {
                     + (masterThere ? "checkpoint has" : "optimizer here has") + " one"
                     : "AMSGrad, momentum or centered switched on or off") + ")");
         }
+        refuseDynamicMaps(opt);
         int eightBit = EightBitFormat.check(file, meta), eightBitHere = ACCESS.eightBitMinSize(opt);
         if (eightBit > 0 && eightBitHere > 0 && eightBit != eightBitHere) {
             throw new CheckpointException(file + ": 8-bit state keeps tensors of fewer than " + eightBit + " elements"

@@ -916,6 +916,11 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
                             + " this optimizer 8-bit block-quantized state: carrying it over would quantize it (refused,"
                             + " as a checkpoint's float32 state is refused by 8-bit state)");
                 }
+                if (quantized != null && quantized.code() != previous.quantized.code()) {
+                    throw new IllegalArgumentException("8-bit codes differ: this optimizer codes its state as "
+                            + quantized.code() + ", previous as " + previous.quantized.code() + " (carrying the codes"
+                            + " over would misread them; recoding would quantize again)");
+                }
                 if (quantized != null && quantized.minSize() != previous.quantized.minSize()) {
                     throw new IllegalArgumentException("8-bit state thresholds differ: this optimizer keeps tensors of"
                             + " fewer than " + quantized.minSize() + " elements in float32, previous fewer than "

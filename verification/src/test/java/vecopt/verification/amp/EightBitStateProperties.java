@@ -264,6 +264,48 @@ class EightBitStateProperties {
     }
 
     @Example
+    void bitsandbytesDynamicMapsCarryOverOnlyDecodedAndAreNotCheckpointedYet() throws Exception {
+        int n = 1000;
+        Storage p = Storage.of(new float[n]), g = Storage.of(new float[n]);
+        SplittableRandom rnd = new SplittableRandom(3);
+        for (int i = 0; i < n; i++) {
+            p.set(i, (float) rnd.nextGaussian());
+            g.set(i, (float) (rnd.nextGaussian() * 1e-3));
+        }
+        ParamSet set = ParamSet.builder().add("w", p, g, 0, n).build();
+        java.nio.file.Path file = java.nio.file.Files.createTempDirectory("vecopt-bnb").resolve("c.safetensors");
+        try (AdamW bnb = AdamW.builder(set).eightBitState(EightBitCode.BITSANDBYTES_DYNAMIC, 1).build();
+             AdamW floatCodes = AdamW.builder(set).eightBitState(1).build();
+             AdamW float32 = AdamW.builder(set).build();
+             AdamW bnb2 = AdamW.builder(set).eightBitState(EightBitCode.BITSANDBYTES_DYNAMIC, 1).build()) {
+            assertEquals(EightBitCode.BITSANDBYTES_DYNAMIC, bnb.eightBitCode());
+            assertEquals(EightBitCode.FLOAT_CODES, floatCodes.eightBitCode());
+            bnb.step(1e-3);
+            bnb.step(1e-3);
+            floatCodes.step(1e-3);
+            var e = assertThrows(IllegalArgumentException.class, () -> vecopt.checkpoint.Checkpoint.save(file, bnb, 2));
+            assertTrue(e.getMessage().contains("dynamic maps") && e.getMessage().contains("continueFrom"),
+                    e.getMessage());
+            assertTrue(!java.nio.file.Files.exists(file), "nothing written");
+            // a file of the float codes must not be read into dynamic-map state as if its codes were that code's
+            vecopt.checkpoint.Checkpoint.save(file, floatCodes, 1);
+            e = assertThrows(IllegalArgumentException.class, () -> vecopt.checkpoint.Checkpoint.load(file, bnb2));
+            assertTrue(e.getMessage().contains("dynamic maps"), e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> bnb2.continueFrom(floatCodes));
+            assertTrue(e.getMessage().contains("FLOAT_CODES") && e.getMessage().contains("BITSANDBYTES_DYNAMIC"),
+                    e.getMessage());
+            // into float32 state the codes are decoded: exactly the values the dynamic-map step works with
+            float32.continueFrom(bnb);
+            for (String v : new String[] {"exp_avg", "exp_avg_sq"}) {
+                float[] want = bnb.stateValues("w", v), got = float32.stateValues("w", v);
+                for (int i = 0; i < n; i++) {
+                    assertEquals(Float.floatToRawIntBits(want[i]), Float.floatToRawIntBits(got[i]), v + " " + i);
+                }
+            }
+        }
+    }
+
+    @Example
     void stateMemoryIsAboutTwoBytesPerParameter() {
         int n = 1 << 20;
         ParamSet set = ParamSet.builder().add("w", Storage.of(new float[n]), Storage.of(new float[n]), 0, n)
