@@ -14,8 +14,8 @@ import jdk.incubator.vector.VectorOperators;
  * are bitwise equal. {@code Math.signum} per lane is two compares and two blends, the C peer's {@code jsignum}: 1 where
  * {@code u > 0}, -1 where {@code u < 0}, and {@code u} itself where neither holds (a zero of either sign, NaN). It was
  * -1 or 1 by {@code u < 0}, then {@code u} blended back where {@code u == 0} or NaN: three compares, a mask or and two
- * blends, 0.75x the C peer per element in cache. Chunks of at least one vector only; the tail reruns the body on the last whole
- * vector and stores the lanes the loop did not reach (see the note above {@code PanamaKernels.tailMask}).
+ * blends, 0.75x the C peer per element in cache. Chunks of at least one vector only; the tail reruns the body on the
+ * last whole vector and stores the lanes the loop did not reach (see the note above {@code PanamaKernels.tailMask}).
  */
 final class LionPanama {
     private LionPanama() {
