@@ -106,7 +106,7 @@ public final class LargeBatchMain {
             String table = table(runs, floor, "lr sweep at batch " + LargeBatch.BASE_BATCH);
             out.print(table);
             Files.writeString(dir.resolve("sweep.md"), table);
-            Files.writeString(dir.resolve("sweep.csv"), Summary.csv(logs(runs)));
+            Files.writeString(dir.resolve("sweep.csv"), Summary.csv(logs(runs), true));
         } else {
             List<Integer> multipliers = new ArrayList<>();
             for (String m : flags.list("--multipliers", "8")) {
@@ -135,7 +135,7 @@ public final class LargeBatchMain {
         String table = table(runs, floor, "large batches, linear scaling rule");
         out.print(table);
         Files.writeString(dir.resolve("summary.md"), table);
-        Files.writeString(dir.resolve("runs.csv"), Summary.csv(logs(runs)));
+        Files.writeString(dir.resolve("runs.csv"), Summary.csv(logs(runs), true));
         Path svg = dir.resolve("large-batch.svg");
         try {
             out.println("wrote " + ComparisonFigure.largeBatch(runs, base, floor).write(svg));
@@ -147,7 +147,8 @@ public final class LargeBatchMain {
     /**
      * The runs of a {@code runs.csv} this command wrote ({@link Summary#csv}): names "opt xk warmup|no-warmup",
      * the batch and peak lr recovered from them (the lr is the largest of the schedule's), the per-step columns and
-     * held-out losses read back. Timings are not in the file: the table's ms/step is NaN for these runs.
+     * held-out losses read back, and each step's optimizer time from the {@code optimizer_ms} column (NaN for a file
+     * written before the column existed, whose table then reads NaN in that column).
      */
     static List<Run> read(Path csv, ComparisonFlags flags) throws IOException {
         java.util.Map<String, List<String[]>> rows = new java.util.LinkedHashMap<>();
@@ -178,7 +179,7 @@ public final class LargeBatchMain {
                     log.clipCoef[s] = Double.parseDouble(c[5]);
                     log.skipped[s] = Boolean.parseBoolean(c[6]);
                     log.updateRatio[s] = Double.parseDouble(c[7]);
-                    log.optimizerMillis[s] = Double.NaN;
+                    log.optimizerMillis[s] = c.length > 9 && !c[9].isEmpty() ? Double.parseDouble(c[9]) : Double.NaN;
                 }
                 if (!c[8].isEmpty()) {
                     log.addEval(s, Double.parseDouble(c[8]));
