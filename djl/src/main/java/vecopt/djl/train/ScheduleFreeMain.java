@@ -30,7 +30,7 @@ import vecopt.checkpoint.CheckpointFiles;
 public final class ScheduleFreeMain {
     static final String USAGE = """
             usage: ./vecopt schedule-free [flags]
-              --lrs x,y           schedule-free AdamW's lrs (default 0.006,0.012,0.024,0.048: 1x to 8x AdamW's 6e-3)
+              --lrs x,y           schedule-free AdamW's lrs (default 0.0015,0.003,0.006,0.012: 0.25x to 2x AdamW's 6e-3)
               --no-resume-check   skip the resume from the mid-run checkpoint
               --steps N           (default 200)
               --seed N            (default 42)
@@ -48,13 +48,23 @@ public final class ScheduleFreeMain {
     record Run(String optimizer, double lr, TrainConfig cfg, RunLog log) {
     }
 
-    /** The outcome of resuming a run from its mid-run checkpoint. */
-    record ResumeCheck(String run, int from, int values, int differing, boolean sameHeldOut) {
+    /**
+     * The outcome of resuming a run from its mid-run checkpoint: how many final parameters differ from the
+     * uninterrupted run's (bit for bit) and by how much at most, and the first held-out evaluation that differs (-1:
+     * none) with both losses.
+     */
+    record ResumeCheck(String run, int from, int values, int differing, double maxDifference, int firstEvalStep,
+                       double whole, double resumed) {
         String describe() {
+            if (differing == 0 && firstEvalStep < 0) {
+                return String.format(Locale.ROOT, "Resumed `%s` from its checkpoint after step %d (saved in eval"
+                        + " mode, parameters x): all of %,d final parameters bitwise equal to the uninterrupted"
+                        + " run's; held-out losses identical.%n", run, from, values);
+            }
             return String.format(Locale.ROOT, "Resumed `%s` from its checkpoint after step %d (saved in eval mode,"
-                    + " parameters x): %s of %,d final parameters bitwise equal to the uninterrupted run's; held-out"
-                    + " losses %s.%n", run, from, differing == 0 ? "all" : (values - differing) + " (" + differing
-                    + " differ)", values, sameHeldOut ? "identical" : "differ");
+                    + " parameters x): %,d of %,d final parameters differ from the uninterrupted run's (at most by"
+                    + " %.3g); the held-out losses first differ at step %d (%.7f uninterrupted, %.7f resumed).%n",
+                    run, from, differing, values, maxDifference, firstEvalStep, whole, resumed);
         }
     }
 
@@ -177,11 +187,25 @@ public final class ScheduleFreeMain {
         float[] a = whole.log().finalParams();
         float[] b = resumed.finalParams();
         int differing = Math.abs(a.length - b.length);
+        double max = 0;
         for (int i = 0; i < Math.min(a.length, b.length); i++) {
-            differing += Float.floatToRawIntBits(a[i]) != Float.floatToRawIntBits(b[i]) ? 1 : 0;
+            if (Float.floatToRawIntBits(a[i]) != Float.floatToRawIntBits(b[i])) {
+                differing++;
+                max = Math.max(max, Math.abs((double) a[i] - b[i]));
+            }
         }
-        boolean same = java.util.Arrays.equals(whole.log().heldOutLoss(), resumed.heldOutLoss());
-        return new ResumeCheck(whole.log().recipe.name(), from, a.length, differing, same);
+        double[] wa = whole.log().heldOutLoss();
+        double[] ra = resumed.heldOutLoss();
+        for (int e = 0; e < Math.max(wa.length, ra.length); e++) {
+            double w = e < wa.length ? wa[e] : Double.NaN;
+            double r = e < ra.length ? ra[e] : Double.NaN;
+            if (Double.doubleToRawLongBits(w) != Double.doubleToRawLongBits(r)) {
+                int at = e < wa.length ? whole.log().evalStep[e] : resumed.evalStep[e];
+                return new ResumeCheck(whole.log().recipe.name(), from, a.length, differing, max, at, w, r);
+            }
+        }
+        return new ResumeCheck(whole.log().recipe.name(), from, a.length, differing, max, -1, Double.NaN,
+                Double.NaN);
     }
 
     /** The Markdown table of {@code runs}, its caption saying where schedule-free's held-out loss is measured. */
