@@ -29,7 +29,8 @@ public final class LargeBatchMain {
               --sweep             the lr sweep at the base batch instead of the comparison
               --lrs x,y           the sweep's lrs (default: LargeBatch.sweep's per optimizer)
               --from a.csv,b.csv  no training: the table and chart of runs.csv files written before (runs made
-                                  in separate processes, e.g. one per optimizer), into --out
+                                  in separate processes, e.g. one per optimizer), into --out; a run in several
+                                  files (the base run of each pass) is taken from the first
               --steps N           steps of the base batch; a batch k times larger takes N / k (default 200)
               --seed N            (default 42)
               --width N, --layers N, --heads N, --context N   the model (default the main job's: 128, 4, 4, 32)
@@ -87,8 +88,14 @@ public final class LargeBatchMain {
         long t0 = System.nanoTime();
         List<Run> runs = new ArrayList<>();
         if (flags.has("--from")) {
+            java.util.Set<String> seen = new java.util.HashSet<>();
             for (String csv : flags.list("--from", "")) {
-                runs.addAll(read(Path.of(csv), flags));
+                for (Run r : read(Path.of(csv), flags)) {
+                    // the base run comes with every pass (--multipliers 8, then 16): the first file's is kept
+                    if (seen.add(r.log().recipe.name())) {
+                        runs.add(r);
+                    }
+                }
             }
             write(runs, dir, base, floor, out);
         } else if (flags.has("--sweep")) {

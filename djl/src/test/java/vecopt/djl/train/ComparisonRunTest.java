@@ -134,11 +134,12 @@ class ComparisonRunTest {
             "--progress", "none", "--out", made.toString(), "--width", "16", "--layers", "1", "--heads", "2",
             "--context", "8"});
         Path merged = dir.resolve("merged");
-        LargeBatchMain.main(new String[] {"--from", made.resolve("runs.csv").toString(), "--out", merged.toString(),
+        String csv = made.resolve("runs.csv").toString();
+        LargeBatchMain.main(new String[] {"--from", csv + "," + csv, "--out", merged.toString(),
             "--progress", "none", "--width", "16", "--layers", "1", "--heads", "2", "--context", "8"});
         List<String> rows = Files.readString(merged.resolve("summary.md")).lines()
                 .filter(l -> l.startsWith("| sgd ")).toList();
-        assertEquals(3, rows.size(), "x1, x2 warmup, x2 no-warmup");
+        assertEquals(3, rows.size(), "x1, x2 warmup, x2 no-warmup, once each although the file came twice");
         List<String> original = Files.readString(made.resolve("summary.md")).lines()
                 .filter(l -> l.startsWith("| sgd ")).toList();
         for (int i = 0; i < rows.size(); i++) {
