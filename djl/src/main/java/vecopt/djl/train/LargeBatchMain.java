@@ -17,7 +17,7 @@ import java.util.Set;
  * panel per optimizer). {@code --sweep} runs the base-batch lr sweep instead ({@code sweep.md}, {@code sweep.csv}).
  *
  * <pre>
- *   ./vecopt large-batch --multipliers 8,16 --torch-threads 1 --out docs/large-batch
+ *   ./vecopt large-batch --steps 800 --multipliers 8,16 --torch-threads 1 --out docs/large-batch
  *   ./vecopt large-batch --sweep --torch-threads 1 --out docs/large-batch
  * </pre>
  */
