@@ -139,6 +139,8 @@ case "$cmd" in
               run_java djl vecopt.djl.train.LargeBatchMain "$@" ;;
   mixed-precision) export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
               run_java djl vecopt.djl.train.MixedPrecisionMain "$@" ;;
+  schedule-free) export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
+              run_java djl vecopt.djl.train.ScheduleFreeMain "$@" ;;
   checkpoint) run_java examples vecopt.examples.CheckpointTool "$@" ;;
   spark-train) run_spark vecopt.spark.train.SparkTrain "$@" ;;
   spark-measure) run_spark vecopt.spark.measure.ScaleOutMeasure "$@" ;;
@@ -172,6 +174,8 @@ usage: ./vecopt [command] [args]
                  with/without warmup: AdamW vs LAMB, SGD-momentum vs LARS (--multipliers 8,16; --sweep: base lrs)
   mixed-precision  the main job's warmup recipe with a bf16 optimizer side emulated at the DJL bridge: bf16
                  gradients, bf16 params + fp32 master, stochastic rounding, bf16 state (--mixes ...)
+  schedule-free  the main job's AdamW recipe (warmup + cosine) against schedule-free AdamW (warmup only, no
+                 schedule, evaluated at its average x) at a few lrs; a mid-run checkpoint resumed bitwise (--lrs ...)
   help           this text
 A command builds what it needs first, and only when a pom or a source changed since its last build.
 HELP

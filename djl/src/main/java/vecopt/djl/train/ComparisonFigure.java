@@ -90,6 +90,34 @@ final class ComparisonFigure {
         return Figure.column(List.of(loss, diff), 1100, 760, 5, 3);
     }
 
+    /**
+     * Held-out loss against sequences seen, every run of {@code ./vecopt schedule-free} on one panel: the AdamW
+     * reference thick, schedule-free's runs (measured at x) beside it.
+     */
+    static Figure scheduleFree(List<ScheduleFreeMain.Run> runs, TrainConfig cfg, double floor) {
+        double top = Math.log(cfg.vocab()) * 1.1;
+        double bottom = floor * 0.9;
+        Panel p = new Panel(String.format(Locale.ROOT, "vecopt schedule-free: held-out loss, GPT %dx%d, batch %d,"
+                        + " seed %d", cfg.layers(), cfg.width(), cfg.batch(), cfg.seed()))
+                .subtitle("AdamW: 10% warmup + cosine to 0, lr 6e-3; schedule-free AdamW: its own 10% warmup, no"
+                        + " schedule, loss measured at x (eval mode); legend: final / best")
+                .axes("sequences seen", "held-out loss (log)").logY(2).yRange(bottom, top)
+                .legend(Panel.Legend.RIGHT)
+                .level(floor, String.format(Locale.ROOT, "floor %.3f", floor));
+        for (int i = 0; i < runs.size(); i++) {
+            RunLog l = runs.get(i).log();
+            double[] x = new double[l.evals];
+            double[] y = new double[l.evals];
+            for (int e = 0; e < l.evals; e++) {
+                x[e] = (double) l.evalStep[e] * runs.get(i).cfg().batch();
+                y[e] = clamp(l.evalLoss[e], bottom, top);
+            }
+            p.add(Series.line(String.format(Locale.ROOT, "%s: %.4f / %.4f", l.recipe.name(), l.finalHeldOutLoss(),
+                    l.evalLoss[l.bestEval()]), x, y).colour(i));
+        }
+        return Figure.column(List.of(p), 1100, 560, 1);
+    }
+
     private static double clamp(double v, double lo, double hi) {
         return Double.isNaN(v) ? hi : Math.min(Math.max(v, lo), hi);
     }

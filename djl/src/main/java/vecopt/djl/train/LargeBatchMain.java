@@ -17,7 +17,7 @@ import java.util.Set;
  * panel per optimizer). {@code --sweep} runs the base-batch lr sweep instead ({@code sweep.md}, {@code sweep.csv}).
  *
  * <pre>
- *   ./vecopt large-batch --multipliers 8,16 --torch-threads 1 --out docs/large-batch
+ *   ./vecopt large-batch --steps 800 --multipliers 8,16 --torch-threads 1 --out docs/large-batch
  *   ./vecopt large-batch --sweep --torch-threads 1 --out docs/large-batch
  * </pre>
  */
@@ -29,7 +29,8 @@ public final class LargeBatchMain {
               --sweep             the lr sweep at the base batch instead of the comparison
               --lrs x,y           the sweep's lrs (default: LargeBatch.sweep's per optimizer)
               --from a.csv,b.csv  no training: the table and chart of runs.csv files written before (runs made
-                                  in separate processes, e.g. one per optimizer), into --out
+                                  in separate processes, e.g. one per optimizer), into --out; a run in several
+                                  files (the base run of each pass) is taken from the first
               --steps N           steps of the base batch; a batch k times larger takes N / k (default 200)
               --seed N            (default 42)
               --width N, --layers N, --heads N, --context N   the model (default the main job's: 128, 4, 4, 32)
@@ -87,8 +88,14 @@ public final class LargeBatchMain {
         long t0 = System.nanoTime();
         List<Run> runs = new ArrayList<>();
         if (flags.has("--from")) {
+            java.util.Set<String> seen = new java.util.HashSet<>();
             for (String csv : flags.list("--from", "")) {
-                runs.addAll(read(Path.of(csv), flags));
+                for (Run r : read(Path.of(csv), flags)) {
+                    // the base run comes with every pass (--multipliers 8, then 16): the first file's is kept
+                    if (seen.add(r.log().recipe.name())) {
+                        runs.add(r);
+                    }
+                }
             }
             write(runs, dir, base, floor, out);
         } else if (flags.has("--sweep")) {
@@ -106,7 +113,7 @@ public final class LargeBatchMain {
             String table = table(runs, floor, "lr sweep at batch " + LargeBatch.BASE_BATCH);
             out.print(table);
             Files.writeString(dir.resolve("sweep.md"), table);
-            Files.writeString(dir.resolve("sweep.csv"), Summary.csv(logs(runs)));
+            Files.writeString(dir.resolve("sweep.csv"), Summary.csv(logs(runs), true));
         } else {
             List<Integer> multipliers = new ArrayList<>();
             for (String m : flags.list("--multipliers", "8")) {
@@ -135,7 +142,7 @@ public final class LargeBatchMain {
         String table = table(runs, floor, "large batches, linear scaling rule");
         out.print(table);
         Files.writeString(dir.resolve("summary.md"), table);
-        Files.writeString(dir.resolve("runs.csv"), Summary.csv(logs(runs)));
+        Files.writeString(dir.resolve("runs.csv"), Summary.csv(logs(runs), true));
         Path svg = dir.resolve("large-batch.svg");
         try {
             out.println("wrote " + ComparisonFigure.largeBatch(runs, base, floor).write(svg));
@@ -147,7 +154,8 @@ public final class LargeBatchMain {
     /**
      * The runs of a {@code runs.csv} this command wrote ({@link Summary#csv}): names "opt xk warmup|no-warmup",
      * the batch and peak lr recovered from them (the lr is the largest of the schedule's), the per-step columns and
-     * held-out losses read back. Timings are not in the file: the table's ms/step is NaN for these runs.
+     * held-out losses read back, and each step's optimizer time from the {@code optimizer_ms} column (NaN for a file
+     * written before the column existed, whose table then reads NaN in that column).
      */
     static List<Run> read(Path csv, ComparisonFlags flags) throws IOException {
         java.util.Map<String, List<String[]>> rows = new java.util.LinkedHashMap<>();
@@ -178,7 +186,7 @@ public final class LargeBatchMain {
                     log.clipCoef[s] = Double.parseDouble(c[5]);
                     log.skipped[s] = Boolean.parseBoolean(c[6]);
                     log.updateRatio[s] = Double.parseDouble(c[7]);
-                    log.optimizerMillis[s] = Double.NaN;
+                    log.optimizerMillis[s] = c.length > 9 && !c[9].isEmpty() ? Double.parseDouble(c[9]) : Double.NaN;
                 }
                 if (!c[8].isEmpty()) {
                     log.addEval(s, Double.parseDouble(c[8]));

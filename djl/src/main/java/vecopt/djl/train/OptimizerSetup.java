@@ -12,8 +12,10 @@ import vecopt.param.ParamSet;
  *
  * <p>An optimizer whose parameters for evaluation differ from those it trains (schedule-free AdamW evaluates at its
  * averaged iterate) is a setup whose {@link #beforeEvaluation} calls its {@code eval()} and whose
- * {@link #afterEvaluation} calls {@code train()}; {@link TrainingRun} calls both around every held-out evaluation
- * (and the final one, whose parameters are the run's {@code finalParams}, stays in eval mode). For example:
+ * {@link #afterEvaluation} calls {@code train()} ({@link ScheduleFree}); {@link TrainingRun} calls both around every
+ * held-out evaluation and every checkpoint (so a checkpoint holds the evaluated parameters), and before the first
+ * step of a resumed run (the final evaluation, whose parameters are the run's {@code finalParams}, stays in eval
+ * mode). For example:
  *
  * <pre>{@code
  * OptimizerSetup sgd = OptimizerSetup.of("sgd", (params, clip, threads) -> Sgd.builder(params)
@@ -41,11 +43,17 @@ public interface OptimizerSetup {
         return Precision.FLOAT32;
     }
 
-    /** Before a held-out evaluation, on the bound optimizer (not called before the first step binds one). */
+    /**
+     * Before a held-out evaluation or a checkpoint, on the bound optimizer (not called before the first step binds
+     * one).
+     */
     default void beforeEvaluation(Optimizer<?> optimizer) {
     }
 
-    /** After a held-out evaluation but the final one, on the bound optimizer. */
+    /**
+     * After a held-out evaluation (but the final one) or a checkpoint, and before the first step of a run resumed from
+     * a checkpoint, on the bound optimizer.
+     */
     default void afterEvaluation(Optimizer<?> optimizer) {
     }
 

@@ -5,6 +5,7 @@ import java.util.Objects;
 import vecopt.djl.gpt.GptConfig;
 import vecopt.schedule.Schedule;
 import vecopt.schedule.HuggingFace;
+import vecopt.schedule.Schedules;
 import vecopt.schedule.WarmupSteps;
 
 /**
@@ -32,7 +33,13 @@ public record Recipe(String name, String description, GptConfig.Norm norm, doubl
         /** {@code get_cosine_schedule_with_warmup}: half a cosine from the peak to 0. */
         COSINE,
         /** {@code get_linear_schedule_with_warmup}: a straight line from the peak to 0. */
-        LINEAR
+        LINEAR,
+        /**
+         * No schedule at all: the peak lr at every step, warmup included. For an optimizer that warms up and anneals
+         * by itself (schedule-free AdamW: its {@code warmup_steps} and its iterate averaging), whose warmup is then
+         * {@link #warmupFraction} of the run, given to the optimizer, not to the schedule.
+         */
+        CONSTANT
     }
 
     /** The optimizer guide's "typical max_norm: 1.0". */
@@ -89,12 +96,16 @@ public record Recipe(String name, String description, GptConfig.Norm norm, doubl
         return warmupFraction == 0 ? 0 : WarmupSteps.fraction(warmupFraction, total);
     }
 
-    /** This recipe's schedule for a run of {@code total} steps peaking at {@code peak}, reaching 0 at the end. */
+    /**
+     * This recipe's schedule for a run of {@code total} steps peaking at {@code peak}, reaching 0 at the end
+     * ({@link Decay#CONSTANT}: {@code peak} throughout).
+     */
     public Schedule schedule(double peak, long total) {
         long w = warmupSteps(total);
         return switch (decay) {
             case COSINE -> HuggingFace.cosineScheduleWithWarmup(peak, w, total);
             case LINEAR -> HuggingFace.linearScheduleWithWarmup(peak, w, total);
+            case CONSTANT -> Schedules.constant(peak); // the warmup, if any, is the optimizer's own
         };
     }
 }

@@ -42,11 +42,17 @@ record RunCheckpoints(int every, Path dir, Path resume) {
         return every > 0 ? new BackgroundSave(opt, new CheckpointFiles(dir.resolve(recipe.name()), KEEP)) : null;
     }
 
-    /** Starts a background save after {@code done} steps, when one is due. */
-    void maybeSave(BackgroundSave saver, int done, TrainConfig cfg, RunLog log) {
-        if (saver == null || done % every != 0 || done == cfg.steps()) {
-            return;
-        }
+    /** Whether a checkpoint is due after {@code done} steps (never at 0 and never at the run's end: see the caller). */
+    boolean due(int done) {
+        return every > 0 && done > 0 && done % every == 0;
+    }
+
+    /**
+     * Starts a background save of the state after {@code done} steps and of the history in {@code log}. The caller
+     * has put the optimizer in evaluation mode ({@link OptimizerSetup#beforeEvaluation}): schedule-free AdamW is
+     * saved as x, the parameters one evaluates, and refuses to be saved in train mode.
+     */
+    void save(BackgroundSave saver, int done, TrainConfig cfg, RunLog log) {
         Extras e = Extras.none().withString("recipe", log.recipe.name()).withString("settings", settings(cfg))
                 .withString("evals", Integer.toString(log.evals));
         for (Map.Entry<String, double[]> a : arrays(log).entrySet()) {

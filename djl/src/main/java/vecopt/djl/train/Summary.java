@@ -168,9 +168,19 @@ final class Summary {
         return sb.toString();
     }
 
+    /** Every step of every run, without timings: the same run writes the same file (the main job's training.csv). */
     static String csv(List<RunLog> logs) {
-        StringBuilder sb = new StringBuilder(
-                "recipe,step,lr,train_loss,grad_norm,clip_coef,skipped,update_ratio,heldout_loss\n");
+        return csv(logs, false);
+    }
+
+    /**
+     * As {@link #csv(List)}, with {@code timed} a last column {@code optimizer_ms} (each step's
+     * {@code VecoptStep.step()} time), so that a table made later from the file ({@code ./vecopt large-batch --from})
+     * can still show the optimizer's time; the file then differs from run to run in that column only.
+     */
+    static String csv(List<RunLog> logs, boolean timed) {
+        StringBuilder sb = new StringBuilder("recipe,step,lr,train_loss,grad_norm,clip_coef,skipped,update_ratio,"
+                + "heldout_loss" + (timed ? ",optimizer_ms" : "") + "\n");
         for (RunLog l : logs) {
             int e = 0;
             for (int s = 0; s <= l.steps; s++) {
@@ -183,10 +193,15 @@ final class Summary {
                     sb.append(l.recipe.name()).append(',').append(s).append(',').append(l.lr[s]).append(',')
                             .append(l.trainLoss[s]).append(',').append(l.gradNorm[s]).append(',')
                             .append(l.clipCoef[s]).append(',').append(l.skipped[s]).append(',')
-                            .append(l.updateRatio[s]).append(',').append(eval).append('\n');
+                            .append(l.updateRatio[s]).append(',').append(eval);
+                    if (timed) {
+                        sb.append(',').append(l.optimizerMillis[s]);
+                    }
                 } else {
-                    sb.append(l.recipe.name()).append(',').append(s).append(",,,,,,,").append(eval).append('\n');
+                    sb.append(l.recipe.name()).append(',').append(s).append(",,,,,,,").append(eval)
+                            .append(timed ? "," : "");
                 }
+                sb.append('\n');
             }
         }
         return sb.toString();

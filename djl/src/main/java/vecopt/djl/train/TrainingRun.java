@@ -22,6 +22,7 @@ import vecopt.djl.gpt.Gpt;
 import vecopt.monitor.Monitor;
 import vecopt.optim.AdamOptions;
 import vecopt.optim.AdamW;
+import vecopt.optim.Optimizer;
 import vecopt.optim.StepReport;
 import vecopt.param.ParamSet;
 import vecopt.param.Tensor;
@@ -187,8 +188,28 @@ public final class TrainingRun {
                 }
                 BackgroundSave saver = null;
                 for (int s = start; s < steps; s++) {
-                    if (s % cfg.evalEvery() == 0) {
-                        log.addEval(s, evaluate(trainer, setup, step, data.heldOut(), evalInputs, evalTargets, true));
+                    boolean evaluates = s % cfg.evalEvery() == 0;
+                    boolean saves = saver != null && checkpoints.due(s);
+                    if (evaluates || saves || (s == start && start > 0)) {
+                        // One window in evaluation mode (the setup's hooks: schedule-free AdamW's eval(), then
+                        // train()) for the held-out loss and the checkpoint, so that the checkpoint holds the
+                        // parameters evaluated and a run that saves at its evaluation steps makes the same
+                        // eval()/train() calls as one that does not. A resumed run's optimizer was loaded in
+                        // evaluation mode: it leaves that mode here, as the saving run did after its save.
+                        Optimizer<?> opt = step.optimizer();
+                        if (opt != null) {
+                            setup.beforeEvaluation(opt);
+                        }
+                        double heldOut = evaluates ? evaluate(trainer, data.heldOut(), evalInputs, evalTargets) : 0;
+                        if (saves) { // the history of the s steps done: this evaluation is the resumed run's to make
+                            checkpoints.save(saver, s, cfg, log);
+                        }
+                        if (evaluates) {
+                            log.addEval(s, heldOut);
+                        }
+                        if (opt != null) {
+                            setup.afterEvaluation(opt);
+                        }
                     }
                     cursor = nextBatch(order, cursor, batch, shuffler);
                     train.gather(order, cursor, batch, inputs, targets);
@@ -219,11 +240,11 @@ public final class TrainingRun {
                         throw new IllegalStateException("the model's memory moved at step " + s
                                 + ": the checkpoints' optimizer is gone");
                     }
-                    checkpoints.maybeSave(saver, s + 1, cfg, log);
                 }
                 RunCheckpoints.finish(saver);
                 // the final evaluation leaves the optimizer in evaluation mode: the final parameters are those evaluated
-                log.addEval(steps, evaluate(trainer, setup, step, data.heldOut(), evalInputs, evalTargets, false));
+                setup.beforeEvaluation(step.optimizer());
+                log.addEval(steps, evaluate(trainer, data.heldOut(), evalInputs, evalTargets));
                 log.findings = monitor.findings();
                 log.finalParams = parameters(model);
             } catch (IOException e) {
@@ -232,23 +253,6 @@ public final class TrainingRun {
         }
         listener.finished(log);
         return log;
-    }
-
-    /**
-     * {@link #evaluate(Trainer, MarkovTask.Sequences, long[], long[])} between the setup's evaluation hooks (none
-     * before the first step has bound an optimizer); {@code resume} false leaves it in evaluation mode.
-     */
-    private static double evaluate(Trainer trainer, OptimizerSetup setup, VecoptStep step,
-                                   MarkovTask.Sequences heldOut, long[] inputs, long[] targets, boolean resume) {
-        vecopt.optim.Optimizer<?> opt = step.optimizer();
-        if (opt != null) {
-            setup.beforeEvaluation(opt);
-        }
-        double loss = evaluate(trainer, heldOut, inputs, targets);
-        if (opt != null && resume) {
-            setup.afterEvaluation(opt);
-        }
-        return loss;
     }
 
     /**

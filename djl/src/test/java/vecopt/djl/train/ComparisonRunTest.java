@@ -123,6 +123,34 @@ class ComparisonRunTest {
         assertTrue(Files.readString(dir.resolve("runs.csv")).lines().count() > 1);
     }
 
+    /**
+     * Tables made later from runs.csv files ({@code --from}, how the docs' summary merges one process per optimizer)
+     * keep the optimizer's time: runs.csv carries each step's optimizer_ms, read back into the table's median.
+     */
+    @Test
+    void largeBatchTablesMergedFromFilesKeepTheOptimizerTime(@TempDir Path dir) throws Exception {
+        Path made = dir.resolve("made");
+        LargeBatchMain.main(new String[] {"--steps", "4", "--optimizers", "sgd", "--multipliers", "2",
+            "--progress", "none", "--out", made.toString(), "--width", "16", "--layers", "1", "--heads", "2",
+            "--context", "8"});
+        Path merged = dir.resolve("merged");
+        String csv = made.resolve("runs.csv").toString();
+        LargeBatchMain.main(new String[] {"--from", csv + "," + csv, "--out", merged.toString(),
+            "--progress", "none", "--width", "16", "--layers", "1", "--heads", "2", "--context", "8"});
+        List<String> rows = Files.readString(merged.resolve("summary.md")).lines()
+                .filter(l -> l.startsWith("| sgd ")).toList();
+        assertEquals(3, rows.size(), "x1, x2 warmup, x2 no-warmup, once each although the file came twice");
+        List<String> original = Files.readString(made.resolve("summary.md")).lines()
+                .filter(l -> l.startsWith("| sgd ")).toList();
+        for (int i = 0; i < rows.size(); i++) {
+            String[] cells = rows.get(i).split("\\|");
+            String ms = cells[cells.length - 1].strip();
+            assertTrue(Double.parseDouble(ms) > 0, "opt ms/step read back: " + rows.get(i));
+            // the same median of the same per-step times: the merged row is the row the runs printed
+            assertEquals(original.get(i), rows.get(i));
+        }
+    }
+
     @Test
     void mixedPrecisionCommandWritesItsTable(@TempDir Path dir) throws Exception {
         MixedPrecisionMain.main(new String[] {"--steps", "2", "--mixes", "fp32,all-bf16", "--progress", "none",

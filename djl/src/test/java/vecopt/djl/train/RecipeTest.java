@@ -28,6 +28,22 @@ class RecipeTest {
         assertEquals(0, Recipe.named("post-ln").warmupSteps(total));
     }
 
+    /**
+     * Schedule-free AdamW's runs: no schedule, the peak at every step, also during the warmup, which is the
+     * optimizer's own (warmup_steps) and only reported by the recipe.
+     */
+    @Test
+    void aConstantRecipeHandsThePeakToEveryStep() {
+        Recipe r = ScheduleFree.recipe("sf", true);
+        assertEquals(Recipe.Decay.CONSTANT, r.decay());
+        assertEquals(20, r.warmupSteps(200));
+        Schedule s = r.schedule(0.5, 200);
+        for (long step : new long[] {0, 1, 19, 20, 100, 199, 200}) {
+            assertEquals(0.5, s.lr(step), "step " + step);
+        }
+        assertEquals(0, ScheduleFree.recipe("sf", false).warmupSteps(200));
+    }
+
     @Test
     void theComparisonPairsDifferInOneThingEach() {
         Recipe cold = Recipe.named("no-warmup");
