@@ -24,6 +24,14 @@ public final class AdagradStep implements UpdateStep {
     float weightDecay;
     boolean useWeightDecay;
     float gradScale = 1f;
+    /** The stochastic rounding's key for this step (bfloat16 parameters without a master copy). */
+    int roundingKey;
+
+    /** Sets the stochastic rounding's key for step {@code t} of a run seeded with {@code seed}. */
+    public AdagradStep roundingKey(long seed, long t) {
+        this.roundingKey = MixedScalar.roundingKey(seed, t);
+        return this;
+    }
 
     /**
      * Prepares update number {@code t} (1 for the first) of a group.

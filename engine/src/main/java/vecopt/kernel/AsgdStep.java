@@ -40,6 +40,14 @@ public final class AsgdStep implements UpdateStep {
     float weightDecay;
     boolean useWeightDecay;
     float gradScale = 1f;
+    /** The stochastic rounding's key for this step (bfloat16 parameters without a master copy). */
+    int roundingKey;
+
+    /** Sets the stochastic rounding's key for step {@code t} of a run seeded with {@code seed}. */
+    public AsgdStep roundingKey(long seed, long t) {
+        this.roundingKey = MixedScalar.roundingKey(seed, t);
+        return this;
+    }
     private float eta;
     private float nextMu = 1f;
 

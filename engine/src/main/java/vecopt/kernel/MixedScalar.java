@@ -101,6 +101,198 @@ final class MixedScalar {
         }
     }
 
+    // ---- the other elementwise optimizers: each one's *Step.scalar formula with the storage stages of the loads and
+    // ---- the parameter store; the generated Mixed<Optimizer>Panama loops are bitwise these, element by element.
+
+    /** Element {@code i}'s gradient, widened (unscaled). */
+    static float grad(Chunk c, int i) {
+        return load(c.grads, c.gradType, i);
+    }
+
+    /**
+     * Stores element {@code i}'s new parameter {@code pNew} (computed in float32): into the parameters (float32), into
+     * the master copy and, rounded to nearest even, into the parameters (16-bit with a master), or into the
+     * parameters rounded stochastically with the step's {@code key} (bfloat16 without a master).
+     */
+    static void storeParam(Chunk c, int key, int i, float pNew) {
+        switch (c.paramType) {
+            case 0 -> c.params.set(F, (long) i * Float.BYTES, pNew);
+            case 3 -> c.params.set(S, (long) i * Short.BYTES, roundStochastically(pNew, key, (int) c.start + i));
+            default -> {
+                c.state[c.state.length - 1].set(F, (long) i * Float.BYTES, pNew);
+                store(c.params, c.paramType, i, pNew);
+            }
+        }
+    }
+
+    /** SGD ({@link SgdStep}'s formula) over elements {@code [from, to)} of a chunk with 16-bit storage. */
+    static void sgdRange(Chunk c, SgdStep k, int from, int to) {
+        final MemorySegment bs = k.useMomentum ? c.state[0] : null;
+        final float negLr = k.negLr, mom = k.momentum, damp1 = k.oneMinusDampening, wd = k.weightDecay;
+        final float scale = k.gradScale;
+        final boolean useWd = k.useWeightDecay, useMom = k.useMomentum, nesterov = k.nesterov, first = k.firstStep;
+        for (int i = from; i < to; i++) {
+            final long off = (long) i * Float.BYTES;
+            float p = param(c, i);
+            float g = grad(c, i) * scale;
+            if (useWd) {
+                g = Math.fma(p, wd, g);
+            }
+            float d = g;
+            if (useMom) {
+                float buf = first ? g : Math.fma(bs.get(F, off), mom, g * damp1);
+                bs.set(F, off, buf);
+                d = nesterov ? Math.fma(buf, mom, g) : buf;
+            }
+            storeParam(c, k.roundingKey, i, Math.fma(d, negLr, p));
+        }
+    }
+
+    /** Adagrad ({@link AdagradStep}'s formula) over elements {@code [from, to)} of a chunk with 16-bit storage. */
+    static void adagradRange(Chunk c, AdagradStep k, int from, int to) {
+        final MemorySegment ss = c.state[0];
+        final float negClr = k.negClr, eps = k.eps, wd = k.weightDecay, scale = k.gradScale;
+        final boolean useWd = k.useWeightDecay;
+        for (int i = from; i < to; i++) {
+            final long off = (long) i * Float.BYTES;
+            float p = param(c, i);
+            float g = grad(c, i) * scale;
+            if (useWd) {
+                g = Math.fma(p, wd, g);
+            }
+            float sum = Math.fma(g, g, ss.get(F, off));
+            ss.set(F, off, sum);
+            float std = (float) Math.sqrt(sum) + eps;
+            storeParam(c, k.roundingKey, i, Math.fma(g / std, negClr, p));
+        }
+    }
+
+    /** RMSprop ({@link RmspropStep}'s formula) over elements {@code [from, to)} of a chunk with 16-bit storage. */
+    static void rmspropRange(Chunk c, RmspropStep k, int from, int to) {
+        final MemorySegment ss = c.state[0];
+        final MemorySegment as = k.centered ? c.state[k.gradAvg] : null;
+        final MemorySegment bs = k.useMomentum ? c.state[k.momentumBuffer] : null;
+        final float negLr = k.negLr, alpha = k.alpha, c1 = k.oneMinusAlpha, eps = k.eps, mom = k.momentum;
+        final float wd = k.weightDecay, scale = k.gradScale;
+        final boolean useWd = k.useWeightDecay, centered = k.centered, useMom = k.useMomentum;
+        for (int i = from; i < to; i++) {
+            final long off = (long) i * Float.BYTES;
+            float p = param(c, i);
+            float g = grad(c, i) * scale;
+            if (useWd) {
+                g = Math.fma(p, wd, g);
+            }
+            float sa = Math.fma(ss.get(F, off), alpha, (g * c1) * g);
+            ss.set(F, off, sa);
+            float var = sa;
+            if (centered) {
+                float ga = Math.fma(as.get(F, off), alpha, g * c1);
+                as.set(F, off, ga);
+                var = sa - ga * ga;
+            }
+            float d = g / ((float) Math.sqrt(var) + eps);
+            if (useMom) {
+                d = Math.fma(bs.get(F, off), mom, d);
+                bs.set(F, off, d);
+            }
+            storeParam(c, k.roundingKey, i, Math.fma(d, negLr, p));
+        }
+    }
+
+    /** Adamax ({@link AdamaxStep}'s formula) over elements {@code [from, to)} of a chunk with 16-bit storage. */
+    static void adamaxRange(Chunk c, AdamaxStep k, int from, int to) {
+        final MemorySegment ms = c.state[0], us = c.state[1];
+        final float negClr = k.negClr, b1 = k.beta1, c1 = k.oneMinusBeta1, b2 = k.beta2, eps = k.eps;
+        final float wd = k.weightDecay, scale = k.gradScale;
+        final boolean useWd = k.useWeightDecay;
+        for (int i = from; i < to; i++) {
+            final long off = (long) i * Float.BYTES;
+            float p = param(c, i);
+            float g = grad(c, i) * scale;
+            if (useWd) {
+                g = Math.fma(p, wd, g);
+            }
+            float m = Math.fma(ms.get(F, off), b1, g * c1);
+            float u = Math.max(us.get(F, off) * b2, Math.abs(g) + eps);
+            ms.set(F, off, m);
+            us.set(F, off, u);
+            storeParam(c, k.roundingKey, i, Math.fma(m / u, negClr, p));
+        }
+    }
+
+    /** NAdam ({@link NAdamStep}'s formula) over elements {@code [from, to)} of a chunk with 16-bit storage. */
+    static void nadamRange(Chunk c, NAdamStep k, int from, int to) {
+        final MemorySegment ms = c.state[0], vs = c.state[1];
+        final float decay = k.decay, wd = k.weightDecay, b1 = k.beta1, o1 = k.oneMinusBeta1, b2 = k.beta2;
+        final float o2 = k.oneMinusBeta2, bc2 = k.bc2, eps = k.eps, c1 = k.c1, c2 = k.c2, scale = k.gradScale;
+        final boolean useL2 = k.useL2;
+        for (int i = from; i < to; i++) {
+            final long off = (long) i * Float.BYTES;
+            float p = param(c, i);
+            float g = grad(c, i) * scale;
+            if (useL2) {
+                g = Math.fma(p, wd, g);
+            }
+            p = p * decay;
+            float m = Math.fma(ms.get(F, off), b1, g * o1);
+            float v = Math.fma(vs.get(F, off), b2, (g * o2) * g);
+            ms.set(F, off, m);
+            vs.set(F, off, v);
+            float d = (float) Math.sqrt(v / bc2) + eps;
+            p = Math.fma(g / d, c1, p);
+            storeParam(c, k.roundingKey, i, Math.fma(m / d, c2, p));
+        }
+    }
+
+    /** RAdam ({@link RAdamStep}'s formula) over elements {@code [from, to)} of a chunk with 16-bit storage. */
+    static void radamRange(Chunk c, RAdamStep k, int from, int to) {
+        final MemorySegment ms = c.state[0], vs = c.state[1];
+        final float decay = k.decay, wd = k.weightDecay, b1 = k.beta1, o1 = k.oneMinusBeta1, b2 = k.beta2;
+        final float o2 = k.oneMinusBeta2, eps = k.eps, negK = k.negK, scale = k.gradScale;
+        final boolean useL2 = k.useL2, rectified = k.rectified;
+        for (int i = from; i < to; i++) {
+            final long off = (long) i * Float.BYTES;
+            float p = param(c, i);
+            float g = grad(c, i) * scale;
+            if (useL2) {
+                g = Math.fma(p, wd, g);
+            }
+            p = p * decay;
+            float m = Math.fma(ms.get(F, off), b1, g * o1);
+            float v = Math.fma(vs.get(F, off), b2, (g * o2) * g);
+            ms.set(F, off, m);
+            vs.set(F, off, v);
+            float d = rectified ? m / ((float) Math.sqrt(v) + eps) : m;
+            storeParam(c, k.roundingKey, i, Math.fma(d, negK, p));
+        }
+    }
+
+    /**
+     * ASGD ({@link AsgdStep}'s formula) over elements {@code [from, to)} of a chunk with 16-bit storage; the average
+     * takes the new parameter as computed in float32 (the master copy's value), not its 16-bit rounding.
+     */
+    static void asgdRange(Chunk c, AsgdStep k, int from, int to) {
+        final MemorySegment as = c.state[0];
+        final float decay = k.decay, negEta = k.negEta, mu = k.mu, wd = k.weightDecay, scale = k.gradScale;
+        final boolean useWd = k.useWeightDecay, average = k.average;
+        for (int i = from; i < to; i++) {
+            final long off = (long) i * Float.BYTES;
+            float p = param(c, i);
+            float g = grad(c, i) * scale;
+            if (useWd) {
+                g = Math.fma(p, wd, g);
+            }
+            p = Math.fma(g, negEta, p * decay);
+            storeParam(c, k.roundingKey, i, p);
+            if (average) {
+                float ax = as.get(F, off);
+                as.set(F, off, ax + (p - ax) * mu);
+            } else {
+                as.set(F, off, p);
+            }
+        }
+    }
+
     /**
      * Adam / AdamW with 8-bit block-quantized state ({@code Chunk.stateType} 2, see {@link BlockCodes}) over the
      * whole chunk, block by block, in two passes over the block (it stays in L1): the first decodes the moments and

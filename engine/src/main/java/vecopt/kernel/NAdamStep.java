@@ -38,6 +38,14 @@ public final class NAdamStep implements UpdateStep {
     float c1;
     float c2;
     float gradScale = 1f;
+    /** The stochastic rounding's key for this step (bfloat16 parameters without a master copy). */
+    int roundingKey;
+
+    /** Sets the stochastic rounding's key for step {@code t} of a run seeded with {@code seed}. */
+    public NAdamStep roundingKey(long seed, long t) {
+        this.roundingKey = MixedScalar.roundingKey(seed, t);
+        return this;
+    }
     private float muProduct = 1f;
 
     /** The running product of mu over the group's steps so far (PyTorch's {@code mu_product}; 1 before any). */

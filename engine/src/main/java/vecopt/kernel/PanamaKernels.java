@@ -222,6 +222,10 @@ final class PanamaKernels implements Kernels {
             ScalarKernels.run(c, step);
             return;
         }
+        if (c.mixed) { // 16-bit parameters or gradients: the generated loops
+            mixedUpdate(c, step);
+            return;
+        }
         if (step instanceof AdagradStep k) { // instanceof tests: plain type checks C2 folds to the one type seen
             AdagradPanama.run(c, k);
         } else if (step instanceof RmspropStep k) {
@@ -244,6 +248,25 @@ final class PanamaKernels implements Kernels {
             ScheduleFreePanama.run(c, k);
         } else {
             throw new IllegalArgumentException("no vector loop for " + step);
+        }
+    }
+
+    /** The generated loops for 16-bit parameters or gradients of {@code step}'s optimizer. */
+    private static void mixedUpdate(Chunk c, UpdateStep step) {
+        if (step instanceof AdagradStep k) {
+            MixedAdagradPanama.run(c, k);
+        } else if (step instanceof RmspropStep k) {
+            MixedRmspropPanama.run(c, k);
+        } else if (step instanceof AdamaxStep k) {
+            MixedAdamaxPanama.run(c, k);
+        } else if (step instanceof NAdamStep k) {
+            MixedNAdamPanama.run(c, k);
+        } else if (step instanceof RAdamStep k) {
+            MixedRAdamPanama.run(c, k);
+        } else if (step instanceof AsgdStep k) {
+            MixedAsgdPanama.run(c, k);
+        } else {
+            throw new IllegalArgumentException("no 16-bit loop for " + step);
         }
     }
 
@@ -290,7 +313,13 @@ final class PanamaKernels implements Kernels {
     public void sgd(Chunk c, SgdStep k, double[] norms) {
         final int n = c.length;
         final int bound = SPECIES.loopBound(n);
-        if (norms != null) {
+        if (c.mixed) { // 16-bit parameters or gradients (never tracked: the optimizer refuses that combination)
+            if (n < SPECIES.length()) {
+                MixedScalar.sgdRange(c, k, 0, n);
+            } else {
+                MixedSgdPanama.run(c, k);
+            }
+        } else if (norms != null) {
             sgdTracked(c, k, bound, norms);
             ScalarKernels.sgdRange(c, k, bound, n, norms);
         } else if (n < SPECIES.length()) {

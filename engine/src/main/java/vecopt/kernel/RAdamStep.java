@@ -37,6 +37,14 @@ public final class RAdamStep implements UpdateStep {
     float negK;
     boolean rectified;
     float gradScale = 1f;
+    /** The stochastic rounding's key for this step (bfloat16 parameters without a master copy). */
+    int roundingKey;
+
+    /** Sets the stochastic rounding's key for step {@code t} of a run seeded with {@code seed}. */
+    public RAdamStep roundingKey(long seed, long t) {
+        this.roundingKey = MixedScalar.roundingKey(seed, t);
+        return this;
+    }
 
     /** Whether the step prepared last uses the adaptive, rectified update ({@code rho_t > 5}). */
     public boolean rectified() {

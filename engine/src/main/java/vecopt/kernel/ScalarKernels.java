@@ -28,7 +28,11 @@ final class ScalarKernels implements Kernels {
 
     @Override
     public void sgd(Chunk c, SgdStep k, double[] norms) {
-        sgdRange(c, k, 0, c.length, norms);
+        if (c.mixed) {
+            MixedScalar.sgdRange(c, k, 0, c.length);
+        } else {
+            sgdRange(c, k, 0, c.length, norms);
+        }
     }
 
     @Override
@@ -38,6 +42,10 @@ final class ScalarKernels implements Kernels {
 
     /** The scalar loop of {@code step}'s optimizer over the whole chunk (also the SIMD kernels' short-chunk path). */
     static void run(Chunk c, UpdateStep step) {
+        if (c.mixed) { // 16-bit parameters or gradients
+            mixed(c, step);
+            return;
+        }
         // instanceof tests rather than a pattern switch: plain type checks C2 folds to the one type a run sees
         if (step instanceof AdagradStep k) {
             AdagradStep.scalar(c, k);
@@ -61,6 +69,25 @@ final class ScalarKernels implements Kernels {
             ScheduleFreeStep.scalar(c, k);
         } else {
             throw new IllegalArgumentException("no scalar loop for " + step);
+        }
+    }
+
+    /** The scalar loop of {@code step}'s optimizer over a chunk with 16-bit parameters or gradients. */
+    private static void mixed(Chunk c, UpdateStep step) {
+        if (step instanceof AdagradStep k) {
+            MixedScalar.adagradRange(c, k, 0, c.length);
+        } else if (step instanceof RmspropStep k) {
+            MixedScalar.rmspropRange(c, k, 0, c.length);
+        } else if (step instanceof AdamaxStep k) {
+            MixedScalar.adamaxRange(c, k, 0, c.length);
+        } else if (step instanceof NAdamStep k) {
+            MixedScalar.nadamRange(c, k, 0, c.length);
+        } else if (step instanceof RAdamStep k) {
+            MixedScalar.radamRange(c, k, 0, c.length);
+        } else if (step instanceof AsgdStep k) {
+            MixedScalar.asgdRange(c, k, 0, c.length);
+        } else {
+            throw new IllegalArgumentException("no 16-bit scalar loop for " + step);
         }
     }
 

@@ -26,6 +26,14 @@ public final class SgdStep {
     boolean nesterov;
     boolean firstStep;
     float gradScale = 1f;
+    /** The stochastic rounding's key for this step (bfloat16 parameters without a master copy). */
+    int roundingKey;
+
+    /** Sets the stochastic rounding's key for step {@code t} of a run seeded with {@code seed}. */
+    public SgdStep roundingKey(long seed, long t) {
+        this.roundingKey = MixedScalar.roundingKey(seed, t);
+        return this;
+    }
 
     /** Prepares update number {@code t} (1 for the first: the buffer is set to the gradient) with {@code lr}. */
     public SgdStep prepare(Hyper h, double lr, long t, double gradScale) {

@@ -43,9 +43,14 @@
  * family: {@code MixedKernelGenerator} (in the engine's test sources, so it ships nowhere) expands three templates
  * (decoupled decay, L2, AMSGrad) with a gradient stage (float32, bfloat16, float16) and a parameter stage (float32;
  * bfloat16 or float16 with a float32 master; bfloat16 with stochastic rounding) into the 33 loops of
- * {@link vecopt.kernel.MixedPanama}, committed and checked against the generator by a test. Their scalar twin,
- * {@link vecopt.kernel.MixedScalar}, is written once with the conversions as per-element switches (it runs only
- * where the Vector API is off and on chunks shorter than a vector). The float32 loops below stay hand-written:
+ * {@link vecopt.kernel.MixedPanama}, committed and checked against the generator by a test. SGD, Adagrad, RMSprop,
+ * Adamax, NAdam, RAdam and ASGD follow the same way: their float32 vector loop bodies are templates
+ * ({@code MixedFormulas}, the p and g loads and the p store left to the stages), expanded with the same stages into
+ * one class per optimizer ({@code MixedSgdPanama}, ...; 99 loops), a formula variant per loop where the float32
+ * code has one (SGD's plain, first momentum step, momentum) and loop-invariant flags where it has them. Their scalar
+ * twin, {@link vecopt.kernel.MixedScalar}, is written once per optimizer with the conversions as per-element switches
+ * (it runs where the Vector API is off, on chunks shorter than a vector, and on the 16-bit loops' tails). The
+ * float32 loops below stay hand-written:
  * they are the template's first instance, and the ones the benchmarks measured against the native peer; moving
  * them into the generator is a change to measure first. What they already have for it:
  * the formulas in one scalar and one vector implementation with the same per-element float operations, so SIMD and

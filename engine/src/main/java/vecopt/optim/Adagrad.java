@@ -55,8 +55,16 @@ public final class Adagrad extends Optimizer<AdagradOptions> {
     }
 
     @Override
+    boolean supports16Bit() {
+        return true;
+    }
+
+    @Override
     void prepare(int group, AdagradOptions o, double lr, long t, double gradScale) {
         steps[group].prepare(lr, o.lrDecay(), o.weightDecay(), o.eps(), t, gradScale);
+        if (stochastic) {
+            steps[group].roundingKey(roundingSeed, t);
+        }
     }
 
     @Override

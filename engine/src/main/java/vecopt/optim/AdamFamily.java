@@ -34,6 +34,11 @@ abstract sealed class AdamFamily extends Optimizer<AdamOptions> permits AdamW, A
     }
 
     @Override
+    boolean supports16BitState() {
+        return true;
+    }
+
+    @Override
     void prepare(int group, AdamOptions o, double lr, long t, double gradScale) {
         steps[group].prepare(hyper[group], lr, t, gradScale);
         if (stochastic) {

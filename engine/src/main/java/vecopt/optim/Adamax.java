@@ -50,8 +50,16 @@ public final class Adamax extends Optimizer<AdamaxOptions> {
     }
 
     @Override
+    boolean supports16Bit() {
+        return true;
+    }
+
+    @Override
     void prepare(int group, AdamaxOptions o, double lr, long t, double gradScale) {
         steps[group].prepare(lr, o.beta1(), o.beta2(), o.eps(), o.weightDecay(), t, gradScale);
+        if (stochastic) {
+            steps[group].roundingKey(roundingSeed, t);
+        }
     }
 
     @Override

@@ -88,8 +88,16 @@ public final class Asgd extends Optimizer<AsgdOptions> {
     }
 
     @Override
+    boolean supports16Bit() {
+        return true;
+    }
+
+    @Override
     void prepare(int group, AsgdOptions o, double lr, long t, double gradScale) {
         steps[group].prepare(lr, o.lambd(), o.alpha(), o.t0(), o.weightDecay(), t, gradScale);
+        if (stochastic) {
+            steps[group].roundingKey(roundingSeed, t);
+        }
     }
 
     @Override

@@ -114,7 +114,7 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
         if (keepMaster) {
             names.add(MASTER);
         }
-        if (b.bf16State && !supports16Bit()) {
+        if (b.bf16State && !supports16BitState()) {
             throw new IllegalArgumentException("bfloat16State: " + getClass().getSimpleName() + " keeps float32 state"
                     + " only so far (AdamW and Adam take bfloat16 state)");
         }
@@ -154,6 +154,9 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
         }
         for (ParamGroup<O> group : groups) { // state that does not start at 0 (Adagrad's initial_accumulator_value)
             for (String name : state.names()) {
+                if (name.equals(MASTER)) {
+                    continue; // it starts at the parameters, widened, above
+                }
                 float value = initialState(name, group.options());
                 if (value != 0f) {
                     for (Tensor t : group.tensors()) {
@@ -260,7 +263,7 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
 
     /** Refuses what 8-bit state does not support, naming it. */
     private void checkEightBit(Builder<O, ?> b) {
-        if (!supports16Bit()) {
+        if (!supports16BitState()) {
             throw new IllegalArgumentException("eightBitState: " + getClass().getSimpleName() + " keeps float32 state"
                     + " only so far (AdamW and Adam take 8-bit state)");
         }
@@ -339,7 +342,8 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
             }
             if ((p != Dtype.FLOAT32 || g != Dtype.FLOAT32) && !supports16Bit()) {
                 throw new IllegalArgumentException(getClass().getSimpleName() + " runs on float32 parameters and"
-                        + " gradients only so far (AdamW and Adam take bfloat16 and float16 too): tensor '" + t.name()
+                        + " gradients only so far (AdamW, Adam, Sgd, Adagrad, Rmsprop, Adamax, NAdam, RAdam and Asgd take"
+                        + " bfloat16 and float16 too): tensor '" + t.name()
                         + "' has " + p.torchName() + " parameters and " + g.torchName() + " gradients");
             }
             if ((p != Dtype.FLOAT32 || g != Dtype.FLOAT32) && trackNorms) {
@@ -352,6 +356,11 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
 
     /** True for optimizers whose kernels take 16-bit parameters and gradients. */
     boolean supports16Bit() {
+        return false;
+    }
+
+    /** True for optimizers whose kernels take bfloat16 or 8-bit state (AdamW and Adam). */
+    boolean supports16BitState() {
         return false;
     }
 

@@ -64,9 +64,17 @@ public final class Rmsprop extends Optimizer<RmspropOptions> {
     }
 
     @Override
+    boolean supports16Bit() {
+        return true;
+    }
+
+    @Override
     void prepare(int group, RmspropOptions o, double lr, long t, double gradScale) {
         steps[group].prepare(lr, o.alpha(), o.eps(), o.weightDecay(), o.momentum(), o.centered(), gradAvg,
                 momentumBuffer, gradScale);
+        if (stochastic) {
+            steps[group].roundingKey(roundingSeed, t);
+        }
     }
 
     @Override

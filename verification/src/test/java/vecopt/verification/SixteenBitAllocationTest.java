@@ -2,20 +2,41 @@ package vecopt.verification;
 
 import java.lang.foreign.Arena;
 import java.util.SplittableRandom;
+import java.util.function.Function;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import vecopt.memory.Dtype;
 import vecopt.memory.Storage;
+import vecopt.optim.Adagrad;
+import vecopt.optim.AdagradOptions;
 import vecopt.optim.AdamOptions;
 import vecopt.optim.AdamW;
+import vecopt.optim.Adamax;
+import vecopt.optim.AdamaxOptions;
+import vecopt.optim.Asgd;
+import vecopt.optim.AsgdOptions;
+import vecopt.optim.GroupOptions;
+import vecopt.optim.NAdam;
+import vecopt.optim.NAdamOptions;
+import vecopt.optim.Optimizer;
+import vecopt.optim.RAdam;
+import vecopt.optim.RAdamOptions;
+import vecopt.optim.Rmsprop;
+import vecopt.optim.RmspropOptions;
+import vecopt.optim.Sgd;
+import vecopt.optim.SgdOptions;
 import vecopt.param.ParamSet;
 
 /**
  * {@link StepAllocationTest} for 16-bit parameters, gradients and state: a step allocates nothing. In a JVM of its
  * own (a third Surefire execution): run in the float32 test's JVM, the switches between these configurations and the
  * float32 ones left the float32 kernels boxing every vector (80 bytes per vector iteration, measured), the history a
- * training JVM, which runs one configuration, does not have. Each configuration runs once first, as there.
+ * training JVM, which runs one configuration, does not have. Each configuration runs once first, as there. The other
+ * elementwise optimizers' generated loops ({@code MixedSgdPanama}, ...) are measured too: each on bfloat16 gradients
+ * with float32 parameters, on bfloat16 parameters with a master copy, and with stochastic rounding.
  */
 class SixteenBitAllocationTest {
     @BeforeAll
@@ -26,6 +47,59 @@ class SixteenBitAllocationTest {
         }
         run(Dtype.BFLOAT16, Dtype.BFLOAT16, true, false, false);
         run(Dtype.BFLOAT16, Dtype.BFLOAT16, true, true, false);
+        for (Other o : Other.values()) {
+            for (Storage16 st : Storage16.values()) {
+                run(o, st, false);
+            }
+        }
+    }
+
+    /** The other elementwise optimizers, each in the variant with the most streams. */
+    enum Other {
+        SGD_MOMENTUM_NESTEROV_L2, ADAGRAD, RMSPROP_CENTERED_MOMENTUM, ADAMAX, NADAM, RADAM, ASGD
+    }
+
+    /** Storage of the parameters and gradients: bf16 gradients, bf16 parameters + master, bf16 stochastic rounding. */
+    enum Storage16 {
+        BF16_GRADS(Dtype.FLOAT32, Dtype.BFLOAT16, false),
+        BF16_PARAMS_MASTER(Dtype.BFLOAT16, Dtype.BFLOAT16, false),
+        FP16_PARAMS_MASTER(Dtype.FLOAT16, Dtype.FLOAT16, false),
+        BF16_STOCHASTIC(Dtype.BFLOAT16, Dtype.BFLOAT16, true);
+
+        final Dtype paramType;
+        final Dtype gradType;
+        final boolean stochastic;
+
+        Storage16(Dtype paramType, Dtype gradType, boolean stochastic) {
+            this.paramType = paramType;
+            this.gradType = gradType;
+            this.stochastic = stochastic;
+        }
+    }
+
+    private static <O extends GroupOptions, B extends Optimizer.Builder<O, B>> B common(B b, Storage16 st) {
+        b = b.clipGradNorm(1.0).threads(1);
+        return st.stochastic ? b.stochasticRounding(7) : b;
+    }
+
+    private static Optimizer<?> build(Other o, ParamSet set, Storage16 st) {
+        return switch (o) {
+            case SGD_MOMENTUM_NESTEROV_L2 -> common(Sgd.builder(set).options(SgdOptions.MOMENTUM.withNesterov(true)
+                    .withWeightDecay(1e-4)), st).build();
+            case ADAGRAD -> common(Adagrad.builder(set).options(AdagradOptions.DEFAULTS.withWeightDecay(1e-4)), st)
+                    .build();
+            case RMSPROP_CENTERED_MOMENTUM -> common(Rmsprop.builder(set).options(RmspropOptions.DEFAULTS
+                    .withCentered(true).withMomentum(0.9)), st).build();
+            case ADAMAX -> common(Adamax.builder(set).options(AdamaxOptions.DEFAULTS), st).build();
+            case NADAM -> common(NAdam.builder(set).options(NAdamOptions.DEFAULTS.withWeightDecay(0.01)), st).build();
+            case RADAM -> common(RAdam.builder(set).options(RAdamOptions.DEFAULTS.withWeightDecay(0.01)), st).build();
+            case ASGD -> common(Asgd.builder(set).options(AsgdOptions.DEFAULTS.withT0(10)), st).build();
+        };
+    }
+
+    /** {@code o} on storage {@code st}, filled as {@link #run(Dtype, Dtype, boolean, UnaryOperator, boolean)} fills. */
+    private static void run(Other o, Storage16 st, boolean measure) {
+        run(st.paramType, st.gradType, set -> build(o, set, st), measure);
     }
 
     private static void run(Dtype paramType, Dtype gradType, boolean stochastic, boolean bf16State, boolean measure) {
@@ -38,15 +112,22 @@ class SixteenBitAllocationTest {
      */
     static void run(Dtype paramType, Dtype gradType, boolean stochastic, UnaryOperator<AdamW.Builder> state,
                     boolean measure) {
+        run(paramType, gradType, set -> {
+            AdamW.Builder b = AdamW.builder(set).options(AdamOptions.ADAMW_DEFAULTS).clipGradNorm(1.0).threads(1);
+            b = state.apply(b);
+            return (stochastic ? b.stochasticRounding(7) : b).build();
+        }, measure);
+    }
+
+    /** The optimizer {@code build} makes on 16-bit storage, {@code n} elements from fixed seeds: warm, then measured. */
+    private static void run(Dtype paramType, Dtype gradType, Function<ParamSet, Optimizer<?>> build, boolean measure) {
         final int n = 4099;
         try (Arena arena = Arena.ofShared()) {
             Storage p = Storage.allocate(arena, n, paramType), g = Storage.allocate(arena, n, gradType);
             p.copyFrom(Rig.values(new SplittableRandom(1), n, -2, 2), 0);
             g.copyFrom(Rig.values(new SplittableRandom(2), n, -6, 2), 0);
             ParamSet set = ParamSet.builder().add("w", p, g, 0, n).build();
-            AdamW.Builder b = AdamW.builder(set).options(AdamOptions.ADAMW_DEFAULTS).clipGradNorm(1.0).threads(1);
-            b = state.apply(b);
-            try (AdamW opt = (stochastic ? b.stochasticRounding(7) : b).build()) {
+            try (Optimizer<?> opt = build.apply(set)) {
                 if (measure) {
                     StepAllocationTest.warmThenMeasure(opt, null);
                 } else {
@@ -54,6 +135,24 @@ class SixteenBitAllocationTest {
                 }
             }
         }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Other.class)
+    void otherOptimizersOnBFloat16GradientsWithFloat32Parameters(Other o) {
+        run(o, Storage16.BF16_GRADS, true);
+    }
+
+    @ParameterizedTest
+    @EnumSource(Other.class)
+    void otherOptimizersOnBFloat16ParametersWithAMasterCopy(Other o) {
+        run(o, Storage16.BF16_PARAMS_MASTER, true);
+    }
+
+    @ParameterizedTest
+    @EnumSource(Other.class)
+    void otherOptimizersOnBFloat16ParametersWithStochasticRounding(Other o) {
+        run(o, Storage16.BF16_STOCHASTIC, true);
     }
 
     @Test

@@ -21,10 +21,25 @@ import vecopt.memory.BFloat16;
 import vecopt.memory.Dtype;
 import vecopt.memory.Storage;
 import vecopt.optim.Adagrad;
+import vecopt.optim.AdagradOptions;
 import vecopt.optim.Adam;
 import vecopt.optim.AdamOptions;
 import vecopt.optim.AdamW;
+import vecopt.optim.Adamax;
+import vecopt.optim.AdamaxOptions;
+import vecopt.optim.Asgd;
+import vecopt.optim.AsgdOptions;
+import vecopt.optim.GroupOptions;
+import vecopt.optim.NAdam;
+import vecopt.optim.NAdamOptions;
 import vecopt.optim.Optimizer;
+import vecopt.optim.RAdam;
+import vecopt.optim.RAdamOptions;
+import vecopt.optim.Rmsprop;
+import vecopt.optim.RmspropOptions;
+import vecopt.optim.Rprop;
+import vecopt.optim.Sgd;
+import vecopt.optim.SgdOptions;
 import vecopt.optim.StepReport;
 import vecopt.param.ParamSet;
 import vecopt.reference.StochasticRounding;
@@ -42,7 +57,8 @@ import vecopt.reference.StochasticRounding;
  *       the same values widened, rounded by the reference's {@link StochasticRounding} with the step's key and each
  *       element's index in its buffer;</li>
  * </ul>
- * for every storage mix, AdamW/Adam/AMSGrad, clipping, heap and off-heap, 1 to 3 threads, SIMD and scalar kernels,
+ * for every storage mix, every optimizer that takes 16-bit storage in each of its loop variants ({@link Kind}),
+ * clipping, maximize, heap and off-heap, 1 to 3 threads, SIMD and scalar kernels,
  * lengths around the vector width and across chunks (the twin runs the same kernels, SIMD or scalar: their
  * reductions agree to rounding, not to the bit, and the norm decides the clipping). The gradients are never written, and guard elements around the
  * tensor never change.
@@ -52,12 +68,22 @@ class MixedPrecisionProperties {
     static final int GUARD = 7;
     static final Dtype[] TYPES = Dtype.values();
 
-    record Case(Dtype gradType, Dtype paramType, boolean stochastic, boolean decoupled, boolean amsgrad, double weightDecay,
-                boolean clip, int length, int offset, boolean offHeap, int threads, boolean vectorized, int steps,
-                double lr, int gradExp, long seed) {
+    /**
+     * The optimizers and loop variants held here: each names a variant with a loop (or a loop's flag) of its own in
+     * the generated code. {@code variant} in a {@link Case} is AMSGrad for Adam and AdamW, decoupled weight decay for
+     * NAdam and RAdam, centered for RMSprop's momentum kind; the others ignore it.
+     */
+    enum Kind {
+        ADAMW, ADAM, SGD, SGD_MOMENTUM, SGD_NESTEROV, SGD_DAMPENING, ADAGRAD, RMSPROP, RMSPROP_CENTERED,
+        RMSPROP_MOMENTUM, ADAMAX, NADAM, RADAM, ASGD
     }
 
-    @Property(tries = 120)
+    record Case(Kind kind, Dtype gradType, Dtype paramType, boolean stochastic, boolean variant, boolean maximize,
+                double weightDecay, boolean clip, int length, int offset, boolean offHeap, int threads,
+                boolean vectorized, int steps, double lr, int gradExp, long seed) {
+    }
+
+    @Property(tries = 400)
     void sixteenBitStorageIsTheFloat32StepOnTheSameValues(@ForAll("cases") Case k) {
         SplittableRandom rnd = new SplittableRandom(k.seed());
         int total = k.offset() + k.length() + GUARD;
@@ -76,9 +102,8 @@ class MixedPrecisionProperties {
             }
             ParamSet mixed = ParamSet.builder().add("w", p16, g16, k.offset(), k.length()).build();
             ParamSet twin = ParamSet.builder().add("w", p32, g32, k.offset(), k.length()).build();
-            AdamOptions o = new AdamOptions(0.9, 0.999, 1e-8, k.weightDecay(), k.amsgrad(), 1.0, false);
-            try (Optimizer<?> a = build(mixed, k, o, k.threads(), k.vectorized());
-                 Optimizer<?> b = build(twin, k, o, 1, k.vectorized())) {
+            try (Optimizer<?> a = build(mixed, k, k.threads(), k.vectorized());
+                 Optimizer<?> b = build(twin, k, 1, k.vectorized())) {
                 for (int t = 1; t <= k.steps(); t++) {
                     for (int i = 0; i < total && k.stochastic(); i++) { // the twin starts from the rounded values
                         p32.set(i, p16.get(i));
@@ -119,6 +144,46 @@ class MixedPrecisionProperties {
                             assertEquals(-99f, g16.get(i), "grad guard " + i + ", " + at);
                         }
                     }
+                }
+            }
+        }
+    }
+
+    /**
+     * The generated vector loops are bitwise their scalar twins ({@code MixedScalar}): one 16-bit step run with the
+     * SIMD kernels and with the scalar ones on equal buffers, at the lengths of {@link #cases} (around the vector
+     * width, across chunks), for every kind and storage mix; without clipping, as the two kernels' norms agree to
+     * rounding only and the norm decides the clipping coefficient.
+     */
+    @Property(tries = 200)
+    void simdIsBitwiseScalarOnSixteenBitStorage(@ForAll("cases") Case c) {
+        Case k = new Case(c.kind(), c.gradType(), c.paramType(), c.stochastic(), c.variant(), c.maximize(),
+                c.weightDecay(), false, c.length(), c.offset(), c.offHeap(), c.threads(), true, c.steps(), c.lr(),
+                c.gradExp(), c.seed());
+        SplittableRandom rnd = new SplittableRandom(k.seed());
+        int total = k.offset() + k.length() + GUARD; // never an empty buffer
+        try (Arena arena = Arena.ofShared()) {
+            Storage pv = storage(arena, k.offHeap(), k.paramType(), total), gv = storage(arena, k.offHeap(), k.gradType(), total);
+            Storage ps = storage(arena, k.offHeap(), k.paramType(), total), gs = storage(arena, k.offHeap(), k.gradType(), total);
+            for (int i = 0; i < total; i++) {
+                pv.set(i, (float) (rnd.nextDouble(-1, 1) * Math.scalb(1.0, rnd.nextInt(-8, 3))));
+                ps.set(i, pv.get(i));
+            }
+            ParamSet simd = ParamSet.builder().add("w", pv, gv, k.offset(), k.length()).build();
+            ParamSet scalar = ParamSet.builder().add("w", ps, gs, k.offset(), k.length()).build();
+            try (Optimizer<?> a = build(simd, k, k.threads(), true); Optimizer<?> b = build(scalar, k, 1, false)) {
+                for (int t = 1; t <= k.steps(); t++) {
+                    for (int i = 0; i < total; i++) {
+                        gv.set(i, (float) (rnd.nextGaussian() * Math.scalb(1.0, k.gradExp())));
+                        gs.set(i, gv.get(i));
+                    }
+                    a.step(k.lr());
+                    b.step(k.lr());
+                    String at = k + ", step " + t + ", SIMD against scalar";
+                    for (String name : b.stateNames()) {
+                        assertBits(name, at, raw(b.state("w", name)), raw(a.state("w", name)));
+                    }
+                    assertBits("params", at, raw(ps), raw(pv));
                 }
             }
         }
@@ -170,7 +235,7 @@ class MixedPrecisionProperties {
         Storage p = Storage.of(new short[8], Dtype.BFLOAT16);
         Storage g = Storage.of(new float[8]);
         ParamSet set = ParamSet.builder().add("emb", p, g, 0, 8).build();
-        var e = assertThrows(IllegalArgumentException.class, () -> Adagrad.builder(set).build());
+        var e = assertThrows(IllegalArgumentException.class, () -> Rprop.builder(set).build());
         assertTrue(e.getMessage().contains("'emb'") && e.getMessage().contains("bfloat16"), e.getMessage());
         var t = assertThrows(IllegalArgumentException.class, () -> AdamW.builder(set).trackNorms(true).build());
         assertTrue(t.getMessage().contains("trackNorms") && t.getMessage().contains("'emb'"), t.getMessage());
@@ -187,18 +252,52 @@ class MixedPrecisionProperties {
                 e.getMessage());
     }
 
-    private static Optimizer<?> build(ParamSet set, Case k, AdamOptions o, int threads, boolean vectorized) {
+    static Optimizer<?> build(ParamSet set, Case k, int threads, boolean vectorized) {
+        double wd = k.weightDecay();
+        boolean max = k.maximize();
+        AdamOptions adam = new AdamOptions(0.9, 0.999, 1e-8, wd, k.variant(), 1.0, max);
+        RmspropOptions rmsprop = RmspropOptions.DEFAULTS.withWeightDecay(wd).withMaximize(max);
+        SgdOptions sgd = SgdOptions.PLAIN.withWeightDecay(wd).withMaximize(max);
+        return switch (k.kind()) {
+            case ADAMW -> common(AdamW.builder(set).options(adam), set, k, threads, vectorized).build();
+            case ADAM -> common(Adam.builder(set).options(adam), set, k, threads, vectorized).build();
+            case SGD -> common(Sgd.builder(set).options(sgd), set, k, threads, vectorized).build();
+            case SGD_MOMENTUM -> common(Sgd.builder(set).options(sgd.withMomentum(0.9)), set, k, threads, vectorized)
+                    .build();
+            case SGD_NESTEROV -> common(Sgd.builder(set).options(sgd.withMomentum(0.9).withNesterov(true)), set, k,
+                    threads, vectorized).build();
+            case SGD_DAMPENING -> common(Sgd.builder(set).options(sgd.withMomentum(0.8).withDampening(0.3)), set, k,
+                    threads, vectorized).build();
+            // a non-zero initial accumulator: the master copy must not be filled with it
+            case ADAGRAD -> common(Adagrad.builder(set).options(AdagradOptions.DEFAULTS.withWeightDecay(wd)
+                    .withLrDecay(0.01).withInitialAccumulatorValue(0.1).withMaximize(max)), set, k, threads,
+                    vectorized).build();
+            case RMSPROP -> common(Rmsprop.builder(set).options(rmsprop), set, k, threads, vectorized).build();
+            case RMSPROP_CENTERED -> common(Rmsprop.builder(set).options(rmsprop.withCentered(true)), set, k, threads,
+                    vectorized).build();
+            case RMSPROP_MOMENTUM -> common(Rmsprop.builder(set).options(rmsprop.withMomentum(0.9)
+                    .withCentered(k.variant())), set, k, threads, vectorized).build();
+            case ADAMAX -> common(Adamax.builder(set).options(AdamaxOptions.DEFAULTS.withWeightDecay(wd)
+                    .withMaximize(max)), set, k, threads, vectorized).build();
+            case NADAM -> common(NAdam.builder(set).options(NAdamOptions.DEFAULTS.withWeightDecay(wd)
+                    .withDecoupledWeightDecay(k.variant()).withMaximize(max)), set, k, threads, vectorized).build();
+            case RADAM -> common(RAdam.builder(set).options(RAdamOptions.DEFAULTS.withWeightDecay(wd)
+                    .withDecoupledWeightDecay(k.variant()).withMaximize(max)), set, k, threads, vectorized).build();
+            // t0 = 0: mu = 1 / (step - t0) is below 1 from the second step, so the third step averages
+            case ASGD -> common(Asgd.builder(set).options(AsgdOptions.DEFAULTS.withT0(0).withWeightDecay(wd)
+                    .withMaximize(max)), set, k, threads, vectorized).build();
+        };
+    }
+
+    /** Threads, kernels, clipping and (for bfloat16 parameters of a stochastic case) stochastic rounding. */
+    private static <O extends GroupOptions, B extends Optimizer.Builder<O, B>> B common(B b, ParamSet set, Case k,
+                                                                                      int threads, boolean vectorized) {
         // clipping at half the expected norm of the gaussian gradients: most steps clip
         double maxNorm = k.clip() ? 0.5 * Math.scalb(1.0, k.gradExp()) * Math.sqrt(Math.max(1, k.length())) : 0;
         boolean sr = k.stochastic() && set.tensors().get(0).params().dtype() == Dtype.BFLOAT16;
-        if (k.decoupled()) {
-            AdamW.Builder b = AdamW.builder(set).options(o).threads(threads).vectorized(vectorized);
-            b = k.clip() ? b.clipGradNorm(maxNorm) : b;
-            return (sr ? b.stochasticRounding(k.seed()) : b).build();
-        }
-        Adam.Builder b = Adam.builder(set).options(o).threads(threads).vectorized(vectorized);
+        b = b.threads(threads).vectorized(vectorized);
         b = k.clip() ? b.clipGradNorm(maxNorm) : b;
-        return (sr ? b.stochasticRounding(k.seed()) : b).build();
+        return sr ? b.stochasticRounding(k.seed()) : b;
     }
 
     private static Storage storage(Arena arena, boolean offHeap, Dtype type, int n) {
@@ -248,9 +347,14 @@ class MixedPrecisionProperties {
                                 Tuple.of(1, Arbitraries.just(false))), Arbitraries.integers().between(1, 3))
                         .as(Tuple::of),
                 lr, Arbitraries.integers().between(-30, 8), Arbitraries.longs())
-                .as((a, b, r, e, seed) -> new Case(a.get1().get1(), a.get1().get2(),
-                        a.get1().get2() == Dtype.BFLOAT16 && (seed & 3) == 0, // stochastic rounding: a quarter of bf16
-                        a.get2(), a.get3(), a.get4(), a.get5(), b.get1(), b.get2(), b.get3(), b.get4(), b.get5(),
-                        b.get6(), r, e, seed));
+                .as((a, b, r, e, seed) -> {
+                    Kind kind = Kind.values()[(int) Math.floorMod(seed >>> 8, (long) Kind.values().length)];
+                    // RAdam's rectified update starts at step 6 (rho_t > 5): its cases run past it
+                    int steps = kind == Kind.RADAM ? b.get6() + 5 : b.get6();
+                    return new Case(kind, a.get1().get1(), a.get1().get2(),
+                            a.get1().get2() == Dtype.BFLOAT16 && (seed & 3) == 0, // stochastic rounding: a quarter of bf16
+                            a.get2(), a.get3(), a.get4(), a.get5(), b.get1(), b.get2(), b.get3(), b.get4(), b.get5(),
+                            steps, r, e, seed);
+                });
     }
 }

@@ -22,14 +22,28 @@ import vecopt.checkpoint.Restored;
 import vecopt.checkpoint.SafetensorsFile;
 import vecopt.checkpoint.TensorEntry;
 import vecopt.memory.Dtype;
+import vecopt.optim.Adagrad;
+import vecopt.optim.AdagradOptions;
 import vecopt.optim.Adam;
 import vecopt.optim.AdamOptions;
 import vecopt.optim.AdamW;
+import vecopt.optim.Adamax;
+import vecopt.optim.AdamaxOptions;
+import vecopt.optim.Asgd;
+import vecopt.optim.AsgdOptions;
 import vecopt.optim.Lamb;
 import vecopt.optim.LambOptions;
 import vecopt.optim.Lars;
 import vecopt.optim.LarsOptions;
+import vecopt.optim.NAdam;
+import vecopt.optim.NAdamOptions;
 import vecopt.optim.Optimizer;
+import vecopt.optim.RAdam;
+import vecopt.optim.RAdamOptions;
+import vecopt.optim.Rmsprop;
+import vecopt.optim.RmspropOptions;
+import vecopt.optim.Sgd;
+import vecopt.optim.SgdOptions;
 import vecopt.optim.StepReport;
 import vecopt.param.ParamSet;
 import vecopt.param.Tensor;
@@ -37,9 +51,11 @@ import vecopt.param.Tensor;
 /**
  * Bitwise resume of what format version 2 added: 16-bit parameters (bfloat16 and float16) with their float32 master
  * copy, bfloat16 parameters with stochastic rounding (no master), bfloat16 optimizer state, a GradScaler's state,
- * and LAMB and LARS. As {@link CheckpointRoundTripTest}: N steps uninterrupted against K steps, a save, a new model
+ * LAMB and LARS, and each other optimizer that takes 16-bit parameters (one case per optimizer, the storage
+ * options spread over them). As {@link CheckpointRoundTripTest}: N steps uninterrupted against K steps, a save, a new model
  * whose parameters start elsewhere, a new optimizer (and scaler), the load, N - K more steps; parameters (their
- * bits), every state variable (its bits, bfloat16 or float32), the counters, and the scaler's scale and growth
+ * bits), every state variable (its bits, bfloat16 or float32), the counters (NAdam's mu_product and ASGD's eta and
+ * mu through the steps after the load, which use them), and the scaler's scale and growth
  * tracker must be the same. Each case runs on heap and off-heap memory with 1 and 2 threads and resumes on the
  * other memory kind and the other thread count.
  */
@@ -94,6 +110,38 @@ class MixedPrecisionCheckpointTest {
                             .group("no_decay", AdamOptions.ADAM_DEFAULTS.withAmsgrad(true).withLrScale(0.5),
                                     Setup::noDecay)
                             .bfloat16State(11).clipGradNorm(1.0).threads(threads).build()),
+            new Case("Sgd Nesterov bf16 params + fp32 master", Dtype.BFLOAT16, false, (set, threads) ->
+                    Sgd.builder(set).options(SgdOptions.MOMENTUM.withNesterov(true).withWeightDecay(1e-3))
+                            .group("no_decay", SgdOptions.MOMENTUM.withDampening(0.1).withLrScale(0.5), Setup::noDecay)
+                            .clipGradNorm(1.0).threads(threads).build()),
+            new Case("Adagrad fp16 params + fp32 master", Dtype.FLOAT16, false, (set, threads) ->
+                    Adagrad.builder(set).options(AdagradOptions.DEFAULTS.withInitialAccumulatorValue(0.1))
+                            .group("no_decay", AdagradOptions.DEFAULTS.withLrScale(0.5), Setup::noDecay)
+                            .clipGradNorm(1.0).threads(threads).build()),
+            new Case("Rmsprop centered momentum bf16 params, stochastic rounding", Dtype.BFLOAT16, false,
+                    (set, threads) -> Rmsprop.builder(set).options(RmspropOptions.DEFAULTS.withCentered(true)
+                                    .withMomentum(0.9))
+                            .group("no_decay", RmspropOptions.DEFAULTS.withLrScale(0.5), Setup::noDecay)
+                            .stochasticRounding(5).clipGradNorm(1.0).threads(threads).build()),
+            new Case("Adamax bf16 params + fp32 master + GradScaler", Dtype.BFLOAT16, true, (set, threads) ->
+                    Adamax.builder(set).options(AdamaxOptions.DEFAULTS.withWeightDecay(0.01))
+                            .group("no_decay", AdamaxOptions.DEFAULTS.withLrScale(0.5), Setup::noDecay)
+                            .clipGradNorm(1.0).threads(threads).build()),
+            new Case("NAdam fp16 params + fp32 master", Dtype.FLOAT16, false, (set, threads) ->
+                    NAdam.builder(set).options(NAdamOptions.DEFAULTS.withWeightDecay(0.01)
+                                    .withDecoupledWeightDecay(true))
+                            .group("no_decay", NAdamOptions.DEFAULTS.withLrScale(0.5), Setup::noDecay)
+                            .clipGradNorm(1.0).threads(threads).build()),
+            // RAdam's rectified update starts at step 6: the run crosses from the un-adapted to the rectified update
+            new Case("RAdam bf16 params, stochastic rounding", Dtype.BFLOAT16, false, (set, threads) ->
+                    RAdam.builder(set).options(RAdamOptions.DEFAULTS.withWeightDecay(0.01))
+                            .group("no_decay", RAdamOptions.DEFAULTS.withLrScale(0.5), Setup::noDecay)
+                            .stochasticRounding(9).clipGradNorm(1.0).threads(threads).build()),
+            // t0 = 2: averaging starts at step 4, before the checkpoint
+            new Case("Asgd bf16 params + fp32 master", Dtype.BFLOAT16, false, (set, threads) ->
+                    Asgd.builder(set).options(AsgdOptions.DEFAULTS.withT0(2).withWeightDecay(1e-3))
+                            .group("no_decay", AsgdOptions.DEFAULTS.withT0(2).withLrScale(0.5), Setup::noDecay)
+                            .clipGradNorm(1.0).threads(threads).build()),
             new Case("Lamb", Dtype.FLOAT32, false, (set, threads) -> Lamb.builder(set).options(LAMB)
                     .group("no_decay", LAMB.withWeightDecay(0).withLrScale(0.5).withMaxWeightNorm(10), Setup::noDecay)
                     .clipGradNorm(1.0).threads(threads).build()),

@@ -1,0 +1,232 @@
+package vecopt.kernel;
+
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * The formula templates {@link MixedKernelGenerator} expands into one file per optimizer ({@code MixedSgdPanama},
+ * {@code MixedAdagradPanama}, ...): each optimizer's vector loop body as its {@code *Panama} class writes it for
+ * float32 (the formula is the one its {@code *Step} class states), with the parameter and gradient loads and the
+ * parameter store left to the storage stages. A body reads {@code p} (the parameter, or its float32 master copy,
+ * widened) and {@code g0} (the gradient, widened, unscaled) at byte offset {@code o4} of the float32 state buffers,
+ * and leaves the new parameter in {@code pNew}; the generator writes the stages around it.
+ */
+final class MixedFormulas {
+    private MixedFormulas() {
+    }
+
+    /**
+     * One loop of an optimizer: the method-name prefix, the state segments it declares (after {@code ps}, {@code gs}),
+     * the loop-invariant set-up, and the body.
+     */
+    record Formula(String name, String segments, String setup, List<String> body) {
+    }
+
+    /**
+     * An optimizer's generated class: its name, its step class, the scalar twin in {@link MixedScalar} that runs the
+     * tail, and its loops, each under the condition (on the prepared step {@code k}) that selects it; the last one's
+     * condition is null (the rest).
+     */
+    record Optimizer(String className, String stepClass, String scalarRange, String description,
+                     List<String> conditions, List<Formula> loops) {
+    }
+
+    static final String SGD_SETUP = """
+            final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+            final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+            final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+            final boolean useWd = k.useWeightDecay;
+            """;
+
+    static final String SGD_MOMENTUM_SETUP = SGD_SETUP + """
+            final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+            final FloatVector damp1 = FloatVector.broadcast(SPECIES, k.oneMinusDampening);
+            final boolean nesterov = k.nesterov;
+            """;
+
+    /** SGD ({@code SgdStep}): plain, the first momentum step (buffer = gradient), the later momentum steps. */
+    static final Optimizer SGD = new Optimizer("MixedSgdPanama", "SgdStep", "sgdRange",
+            "SGD's", Arrays.asList("!k.useMomentum", "k.firstStep", null),
+            List.of(
+                    new Formula("sgdPlain", "", SGD_SETUP, List.of(
+                            "FloatVector g = g0.mul(scale);",
+                            "if (useWd) {",
+                            "    g = p.fma(wd, g);",
+                            "}",
+                            "FloatVector pNew = g.fma(negLr, p);")),
+                    new Formula("sgdMomentumFirst", ", bs = c.state[0]", SGD_MOMENTUM_SETUP, List.of(
+                            "FloatVector g = g0.mul(scale);",
+                            "if (useWd) {",
+                            "    g = p.fma(wd, g);",
+                            "}",
+                            "FloatVector buf = g; // PyTorch: the first step sets the buffer to the gradient",
+                            "buf.intoMemorySegment(bs, o4, ORDER);",
+                            "FloatVector d = nesterov ? buf.fma(mom, g) : buf;",
+                            "FloatVector pNew = d.fma(negLr, p);")),
+                    new Formula("sgdMomentum", ", bs = c.state[0]", SGD_MOMENTUM_SETUP, List.of(
+                            "FloatVector g = g0.mul(scale);",
+                            "if (useWd) {",
+                            "    g = p.fma(wd, g);",
+                            "}",
+                            "FloatVector buf = FloatVector.fromMemorySegment(SPECIES, bs, o4, ORDER).fma(mom, g.mul(damp1));",
+                            "buf.intoMemorySegment(bs, o4, ORDER);",
+                            "FloatVector d = nesterov ? buf.fma(mom, g) : buf;",
+                            "FloatVector pNew = d.fma(negLr, p);"))));
+
+    /** Adagrad ({@code AdagradStep}). */
+    static final Optimizer ADAGRAD = new Optimizer("MixedAdagradPanama", "AdagradStep", "adagradRange", "Adagrad's",
+            Collections.singletonList(null), List.of(
+                    new Formula("adagrad", ", ss = c.state[0]", """
+                            final FloatVector negClr = FloatVector.broadcast(SPECIES, k.negClr);
+                            final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+                            final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+                            final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+                            final boolean useWd = k.useWeightDecay;
+                            """, List.of(
+                            "FloatVector g = g0.mul(scale);",
+                            "if (useWd) {",
+                            "    g = p.fma(wd, g);",
+                            "}",
+                            "FloatVector sum = g.fma(g, FloatVector.fromMemorySegment(SPECIES, ss, o4, ORDER));",
+                            "sum.intoMemorySegment(ss, o4, ORDER);",
+                            "FloatVector std = sum.lanewise(VectorOperators.SQRT).add(eps);",
+                            "FloatVector pNew = g.div(std).fma(negClr, p);"))));
+
+    /** RMSprop ({@code RmspropStep}): one loop, its variants loop-invariant flags, as the float32 loop. */
+    static final Optimizer RMSPROP = new Optimizer("MixedRmspropPanama", "RmspropStep", "rmspropRange",
+            "RMSprop's", Collections.singletonList(null), List.of(
+                    new Formula("rmsprop", ", ss = c.state[0];\n"
+                            + "        final MemorySegment as = k.centered ? c.state[k.gradAvg] : null;\n"
+                            + "        final MemorySegment bs = k.useMomentum ? c.state[k.momentumBuffer] : null", """
+                            final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+                            final FloatVector alpha = FloatVector.broadcast(SPECIES, k.alpha);
+                            final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusAlpha);
+                            final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+                            final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+                            final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+                            final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+                            final boolean useWd = k.useWeightDecay, centered = k.centered, useMom = k.useMomentum;
+                            """, List.of(
+                            "FloatVector g = g0.mul(scale);",
+                            "if (useWd) {",
+                            "    g = p.fma(wd, g);",
+                            "}",
+                            "FloatVector sa = FloatVector.fromMemorySegment(SPECIES, ss, o4, ORDER).fma(alpha, g.mul(c1).mul(g));",
+                            "sa.intoMemorySegment(ss, o4, ORDER);",
+                            "FloatVector var = sa;",
+                            "if (centered) {",
+                            "    FloatVector ga = FloatVector.fromMemorySegment(SPECIES, as, o4, ORDER).fma(alpha, g.mul(c1));",
+                            "    ga.intoMemorySegment(as, o4, ORDER);",
+                            "    var = sa.sub(ga.mul(ga));",
+                            "}",
+                            "FloatVector d = g.div(var.lanewise(VectorOperators.SQRT).add(eps));",
+                            "if (useMom) {",
+                            "    d = FloatVector.fromMemorySegment(SPECIES, bs, o4, ORDER).fma(mom, d);",
+                            "    d.intoMemorySegment(bs, o4, ORDER);",
+                            "}",
+                            "FloatVector pNew = d.fma(negLr, p);"))));
+
+    /** Adamax ({@code AdamaxStep}). */
+    static final Optimizer ADAMAX = new Optimizer("MixedAdamaxPanama", "AdamaxStep", "adamaxRange", "Adamax's",
+            Collections.singletonList(null), List.of(
+                    new Formula("adamax", ", ms = c.state[0], us = c.state[1]", """
+                            final FloatVector negClr = FloatVector.broadcast(SPECIES, k.negClr);
+                            final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
+                            final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+                            final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+                            final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+                            final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+                            final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+                            final boolean useWd = k.useWeightDecay;
+                            """, List.of(
+                            "FloatVector g = g0.mul(scale);",
+                            "if (useWd) {",
+                            "    g = p.fma(wd, g);",
+                            "}",
+                            "FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));",
+                            "FloatVector u = FloatVector.fromMemorySegment(SPECIES, us, o4, ORDER).mul(b2).max(g.abs().add(eps));",
+                            "m.intoMemorySegment(ms, o4, ORDER);",
+                            "u.intoMemorySegment(us, o4, ORDER);",
+                            "FloatVector pNew = m.div(u).fma(negClr, p);"))));
+
+    static final String ADAM_LIKE_SETUP = """
+            final FloatVector decay = FloatVector.broadcast(SPECIES, k.decay);
+            final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+            final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
+            final FloatVector o1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+            final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+            final FloatVector o2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+            final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+            final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+            """;
+
+    /** NAdam ({@code NAdamStep}). */
+    static final Optimizer NADAM = new Optimizer("MixedNAdamPanama", "NAdamStep", "nadamRange", "NAdam's",
+            Collections.singletonList(null), List.of(
+                    new Formula("nadam", ", ms = c.state[0], vs = c.state[1]", ADAM_LIKE_SETUP + """
+                            final FloatVector bc2 = FloatVector.broadcast(SPECIES, k.bc2);
+                            final FloatVector c1 = FloatVector.broadcast(SPECIES, k.c1);
+                            final FloatVector c2 = FloatVector.broadcast(SPECIES, k.c2);
+                            final boolean useL2 = k.useL2;
+                            """, List.of(
+                            "FloatVector g = g0.mul(scale);",
+                            "if (useL2) {",
+                            "    g = p.fma(wd, g);",
+                            "}",
+                            "p = p.mul(decay);",
+                            "FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(o1));",
+                            "FloatVector v = FloatVector.fromMemorySegment(SPECIES, vs, o4, ORDER).fma(b2, g.mul(o2).mul(g));",
+                            "m.intoMemorySegment(ms, o4, ORDER);",
+                            "v.intoMemorySegment(vs, o4, ORDER);",
+                            "FloatVector d = v.div(bc2).lanewise(VectorOperators.SQRT).add(eps);",
+                            "FloatVector pNew = m.div(d).fma(c2, g.div(d).fma(c1, p));"))));
+
+    /** RAdam ({@code RAdamStep}). */
+    static final Optimizer RADAM = new Optimizer("MixedRAdamPanama", "RAdamStep", "radamRange", "RAdam's",
+            Collections.singletonList(null), List.of(
+                    new Formula("radam", ", ms = c.state[0], vs = c.state[1]", ADAM_LIKE_SETUP + """
+                            final FloatVector negK = FloatVector.broadcast(SPECIES, k.negK);
+                            final boolean useL2 = k.useL2, rectified = k.rectified;
+                            """, List.of(
+                            "FloatVector g = g0.mul(scale);",
+                            "if (useL2) {",
+                            "    g = p.fma(wd, g);",
+                            "}",
+                            "p = p.mul(decay);",
+                            "FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(o1));",
+                            "FloatVector v = FloatVector.fromMemorySegment(SPECIES, vs, o4, ORDER).fma(b2, g.mul(o2).mul(g));",
+                            "m.intoMemorySegment(ms, o4, ORDER);",
+                            "v.intoMemorySegment(vs, o4, ORDER);",
+                            "FloatVector d = rectified ? m.div(v.lanewise(VectorOperators.SQRT).add(eps)) : m;",
+                            "FloatVector pNew = d.fma(negK, p);"))));
+
+    /**
+     * ASGD ({@code AsgdStep}). The average {@code ax} takes the new parameter as computed in float32 (the master
+     * copy's value), not its 16-bit rounding, so that it is the float32 step's average.
+     */
+    static final Optimizer ASGD = new Optimizer("MixedAsgdPanama", "AsgdStep", "asgdRange", "ASGD's",
+            Collections.singletonList(null), List.of(
+                    new Formula("asgd", ", as = c.state[0]", """
+                            final FloatVector decay = FloatVector.broadcast(SPECIES, k.decay);
+                            final FloatVector negEta = FloatVector.broadcast(SPECIES, k.negEta);
+                            final FloatVector mu = FloatVector.broadcast(SPECIES, k.mu);
+                            final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+                            final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+                            final boolean useWd = k.useWeightDecay, average = k.average;
+                            """, List.of(
+                            "FloatVector g = g0.mul(scale);",
+                            "if (useWd) {",
+                            "    g = p.fma(wd, g);",
+                            "}",
+                            "FloatVector pNew = g.fma(negEta, p.mul(decay));",
+                            "if (average) {",
+                            "    FloatVector ax = FloatVector.fromMemorySegment(SPECIES, as, o4, ORDER);",
+                            "    ax.add(pNew.sub(ax).mul(mu)).intoMemorySegment(as, o4, ORDER);",
+                            "} else {",
+                            "    pNew.intoMemorySegment(as, o4, ORDER);",
+                            "}"))));
+
+    /** Every optimizer the generator writes a file for, in the order of the mixed-precision issue. */
+    static final List<Optimizer> ALL = List.of(SGD, ADAGRAD, RMSPROP, ADAMAX, NADAM, RADAM, ASGD);
+}
