@@ -286,13 +286,17 @@ public final class BenchMain {
             runs.add(new Run(nat ? "StepBench\\.(step|nativeC)$" : "StepBench\\.step$",
                     new String[][]{{"optimizer", "adagrad", "rmsprop", "rmsprop_centered_momentum", "lion", "adamax",
                             "nadam", "radam", "adadelta", "rprop", "asgd"}, {"memory", "offheap"}, {"size", S16M}, {"threads", "1"}}));
+            // the multi-pass ones, read against their own passes' ceilings (no native peer)
+            runs.add(new Run("StepBench\\.step$", new String[][]{{"optimizer", "lamb", "lars", "adafactor", "sfadamw"},
+                    {"memory", "offheap"}, {"size", S16M}, {"threads", "1"}}));
             runs.add(new Run(nat ? "ClipBench\\.(norm|nativeNorm|fusedClipAdamW|clipThenAdamW|nativeC)$"
                     : "ClipBench\\.(norm|fusedClipAdamW|clipThenAdamW)$",
                     new String[][]{{"size", S16M}, {"threads", "1", "2"}}));
             if (nat) {
                 runs.add(new Run("CeilingBench\\.adamwTraffic$", new String[][]{{"size", S32K, S1M, S16M}, {"threads", "1"}}));
                 runs.add(new Run("CeilingBench\\.(adamwTraffic|read)$", new String[][]{{"size", S16M}, {"threads", "2"}}));
-                runs.add(new Run("CeilingBench\\.read$", new String[][]{{"size", S16M}, {"threads", "1"}}));
+                runs.add(new Run("CeilingBench\\.(read|larsTraffic|lambTraffic|adafactorTraffic)$",
+                        new String[][]{{"size", S16M}, {"threads", "1"}}));
             }
             runs.add(new Run(nat ? "MixedBench\\.(step|traffic)$" : "MixedBench\\.step$",
                     new String[][]{{"storage", "fp32", "bf16-grads", "bf16-master", "bf16-sr", "bf16-all", "fp32-q8", "bf16-master-q8",
