@@ -1,7 +1,6 @@
 package vecopt.kernel;
 
 import static vecopt.kernel.MixedScalar.B;
-import static vecopt.kernel.MixedScalar.S;
 import static vecopt.kernel.ScalarKernels.F;
 
 import java.lang.foreign.MemorySegment;
@@ -22,10 +21,8 @@ final class DynamicMapAdam {
     }
 
     static void adam(Chunk c, AdamStep k) {
-        final MemorySegment ps = c.params, ms = c.state[0], vs = c.state[1], sm = c.scales[0], sv = c.scales[1];
-        final int pt = c.paramType;
-        final MemorySegment master = pt == 0 || pt == 3 ? ps : c.state[c.state.length - 1];
-        final int key = k.roundingKey, first = (int) c.start;
+        final MemorySegment ms = c.state[0], vs = c.state[1], sm = c.scales[0], sv = c.scales[1];
+        final int key = k.roundingKey;
         for (int b = 0, from = 0; from < c.length; b++, from += BlockCodes.BLOCK) {
             final int to = Math.min(c.length, from + BlockCodes.BLOCK);
             final float scaleM = sm.get(F, b * 4L), scaleV = sv.get(F, b * 4L);
@@ -46,14 +43,7 @@ final class DynamicMapAdam {
                 float v = newV(vs, i, g, scaleV, k);
                 float pNew = Math.fma(m / Math.fma((float) Math.sqrt(v), k.invSqrtBc2, k.eps), k.negStepSize,
                         p * k.decay);
-                if (pt == 3) {
-                    ps.set(S, (long) i * Short.BYTES, MixedScalar.roundStochastically(pNew, key, first + i));
-                } else {
-                    master.set(F, (long) i * Float.BYTES, pNew);
-                    if (pt != 0) {
-                        MixedScalar.store(ps, pt, i, pNew);
-                    }
-                }
+                MixedScalar.storeParam(c, key, i, pNew);
                 // bitsandbytes codes a block whose largest magnitude is 0 as all zeros
                 ms.set(B, i, (byte) (maxM == 0f ? 0 : DynamicMap.encodeSigned(m * invM)));
                 vs.set(B, i, (byte) (maxV == 0f ? 0 : DynamicMap.encodeUnsigned(v * invV)));

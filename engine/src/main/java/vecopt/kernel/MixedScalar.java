@@ -360,24 +360,15 @@ final class MixedScalar {
      */
     static void quantizedApply(Chunk c, AdamStep k, int from, int to, float scaleM, float scaleR, float invM,
                                float invR) {
-        final MemorySegment ps = c.params, ms = c.state[0], rs = c.state[1];
-        final int pt = c.paramType;
-        final MemorySegment master = pt == 0 || pt == 3 ? ps : c.state[c.state.length - 1];
-        final int key = k.roundingKey, first = (int) c.start;
+        final MemorySegment ms = c.state[0], rs = c.state[1];
+        final int key = k.roundingKey;
         for (int i = from; i < to; i++) {
             float p = param(c, i);
             float g = grad(c, k, i, p);
             float m = newM(ms, i, g, scaleM, k);
             float r = (float) Math.sqrt(newV(rs, i, g, scaleR, k));
             float pNew = Math.fma(m / Math.fma(r, k.invSqrtBc2, k.eps), k.negStepSize, p * k.decay);
-            if (pt == 3) {
-                ps.set(S, (long) i * Short.BYTES, roundStochastically(pNew, key, first + i));
-            } else {
-                master.set(F, (long) i * Float.BYTES, pNew);
-                if (pt != 0) {
-                    store(ps, pt, i, pNew);
-                }
-            }
+            storeParam(c, key, i, pNew);
             ms.set(B, i, (byte) BlockCodes.encodeSigned(m * invM));
             rs.set(B, i, (byte) BlockCodes.encodeUnsigned(r * invR));
         }
