@@ -90,6 +90,23 @@ class RmspropProperties {
                             + sa0[i] + (ga0 == null ? "" : ", grad_avg=" + ga0[i])
                             + (buf0 == null ? "" : ", buf=" + buf0[i]) + ")";
                     Check.within("square_avg", at, sae[i], sa[i], b[0]);
+                    if (c.centered() && Double.isNaN(p[i]) && !Double.isNaN(p0[i]) && !Double.isNaN(g[i])) {
+                        // The reference took the square root of a negative variance: sa - ga^2 from its rounded
+                        // square_avg and grad_avg (as PyTorch's addcmul does) fell below 0 by rounding, so its sign is
+                        // not determined by the formula and the engine (which fuses the square into the subtraction)
+                        // may land on either side. Only that is accepted: the variance is negative by less than the
+                        // rounding of the two stored values (an ulp of each), and the moments themselves match.
+                        double var = sa[i] - (double) ga[i] * ga[i];
+                        double slack = Math.ulp(sa[i]) + Math.ulp(ga[i] * ga[i]);
+                        if (!(var < 0 && -var <= slack)) {
+                            throw new AssertionError("reference NaN not from a rounded-negative variance (" + var
+                                    + ", slack " + slack + "), " + at);
+                        }
+                        if (gae != null) {
+                            Check.within("grad_avg", at, gae[i], ga[i], b[1]);
+                        }
+                        continue;
+                    }
                     if (gae != null) {
                         Check.within("grad_avg", at, gae[i], ga[i], b[1]);
                     }
