@@ -2,7 +2,8 @@ package vecopt.kernel;
 
 /**
  * The 8-bit codes of block-quantized optimizer state: each block of {@link #BLOCK} consecutive elements of a tensor
- * keeps one float32 scale (the largest magnitude in the block after the step) and one byte per element, the element
+ * keeps one float32 scale (a bound on the block's magnitudes after the step, found before it: {@link
+ * #nextScaleSigned}) and one byte per element, the element
  * divided by the scale and coded in a small floating-point format computed from the float's bits: no table, no
  * gather (bitsandbytes' dynamic map costs a 256-entry lookup per element, which a probe here measured at 10-14
  * cycles per element in a vector loop; these cost a few integer operations).
@@ -73,6 +74,33 @@ public final class BlockCodes {
         int a = Float.floatToRawIntBits(x) & 0x7FFFFFFF;
         int t = (a + UNSIGNED_ROUND + ((a >>> 19) & 1)) >> 19;
         return a == 0 ? 0 : Math.min(Math.max(t, 1), 255);
+    }
+
+    /**
+     * The scale a block of exp_avg is coded against after an Adam step, known before the step:
+     * {@code beta1 * largestM + (1 - beta1) * largestG} in double, rounded to float, where {@code largestM} is the
+     * block's largest decoded {@code |exp_avg|} before the step and {@code largestG} a bound on its largest
+     * {@code |g|} (the gradient times its scale, Adam's L2 term added). By the triangle inequality no new
+     * {@code |exp_avg| = |beta1 * m + (1 - beta1) * g|} exceeds it but by the float rounding of the step (a few ulps;
+     * the signed code reaches 1.75 times the scale, so such a value codes as any other). Knowing the scale before
+     * the step is what lets the step code the moments in the one pass that computes them, where the block's exact
+     * new largest magnitude (bitsandbytes' choice) needs a pass to find it first. Because the code is a float code
+     * the scale's slack costs no precision, only range at the bottom: the ratio of the bound to the exact largest
+     * magnitude moves the smallest nonzero code up by that factor (2^-15 of the scale).
+     */
+    public static float nextScaleSigned(float largestM, double largestG, float beta1, float oneMinusBeta1) {
+        return (float) (beta1 * (double) largestM + oneMinusBeta1 * largestG);
+    }
+
+    /**
+     * As {@link #nextScaleSigned}, for the square root of exp_avg_sq: {@code sqrt(beta2 * largestR^2 + (1 - beta2) *
+     * largestG^2)} in double, rounded to float, where {@code largestR} is the block's largest decoded square root
+     * before the step. No new {@code sqrt(beta2 * r^2 + (1 - beta2) * g^2)} exceeds it but by rounding (the unsigned
+     * code reaches 1.875 times the scale).
+     */
+    public static float nextScaleUnsigned(float largestR, double largestG, float beta2, float oneMinusBeta2) {
+        double r = largestR;
+        return (float) Math.sqrt(beta2 * r * r + oneMinusBeta2 * largestG * largestG);
     }
 
     /** The reciprocal the codes are taken against: {@code 1 / scale}, and 0 for a block of zeros. */

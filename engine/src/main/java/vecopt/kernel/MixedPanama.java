@@ -3778,14 +3778,12 @@ final class MixedPanama {
     }
 
     /**
-     * Adam / AdamW on a chunk with 8-bit block-quantized state ({@link BlockCodes}), block by block in two
-     * passes over the block (it stays in L1), each a method per storage mix and formula (so that C2 compiles
-     * each on its own budget): the first decodes the moments and computes the new ones only to find their
-     * largest magnitudes (as ints: for non-negative floats the integer order is the float order, and a NaN is
-     * above every number); the block's new scales are stored; the second computes the moments again, bit for
-     * bit, updates the parameters and codes the moments. Recomputing costs fewer cycles than keeping the new
-     * moments in a scratch block between the passes did (measured: 0.64 against 0.87 ns per element in cache).
-     * Bitwise {@link MixedScalar#adamQuantized}.
+     * Adam / AdamW on a chunk with 8-bit block-quantized state ({@link BlockCodes}), block by block: the
+     * block's new scales are bounds known before the step ({@link MixedScalar#nextScales}, from its largest
+     * codes and gradient, found by {@link BlockMaxima} on the block, which then stays in L1), stored; then one
+     * pass, a method per storage mix and formula (so that C2 compiles each on its own budget), decodes the
+     * moments, updates them and the parameters, and codes the moments against the new scales. Bitwise
+     * {@link MixedScalar#adamQuantized}.
      */
     static void adamQuantized(Chunk c, AdamStep k) {
         if (BYTES == null) {
@@ -3793,44 +3791,17 @@ final class MixedPanama {
             return;
         }
         final int mix = c.gradType * 4 + c.paramType + (k.useL2 ? 12 : 0);
-        final MemorySegment sms = c.scales[0], srs = c.scales[1];
+        final MemorySegment sms = c.scales[0], srs = c.scales[1], ms = c.state[0], rs = c.state[1];
+        final MemorySegment ps = MixedScalar.paramSource(c);
+        final int pType = MixedScalar.paramSourceType(c);
         final int step = SPECIES.length(), n = c.length;
         for (int from = 0, b = 0; from < n; from += BlockCodes.BLOCK, b++) {
             final int to = Math.min(n, from + BlockCodes.BLOCK), vend = from + ((to - from) & -step);
             final float scaleM = sms.get(F, b * 4L), scaleR = srs.get(F, b * 4L);
-            long max = switch (mix) {
-                    case 0 -> adamDecoupled_gf32_pf32_sq8Max(c, k, from, vend, scaleM, scaleR);
-                    case 1 -> adamDecoupled_gf32_pbf16_sq8Max(c, k, from, vend, scaleM, scaleR);
-                    case 2 -> adamDecoupled_gf32_pf16_sq8Max(c, k, from, vend, scaleM, scaleR);
-                    case 3 -> adamDecoupled_gf32_pbf16sr_sq8Max(c, k, from, vend, scaleM, scaleR);
-                    case 4 -> adamDecoupled_gbf16_pf32_sq8Max(c, k, from, vend, scaleM, scaleR);
-                    case 5 -> adamDecoupled_gbf16_pbf16_sq8Max(c, k, from, vend, scaleM, scaleR);
-                    case 6 -> adamDecoupled_gbf16_pf16_sq8Max(c, k, from, vend, scaleM, scaleR);
-                    case 7 -> adamDecoupled_gbf16_pbf16sr_sq8Max(c, k, from, vend, scaleM, scaleR);
-                    case 8 -> adamDecoupled_gf16_pf32_sq8Max(c, k, from, vend, scaleM, scaleR);
-                    case 9 -> adamDecoupled_gf16_pbf16_sq8Max(c, k, from, vend, scaleM, scaleR);
-                    case 10 -> adamDecoupled_gf16_pf16_sq8Max(c, k, from, vend, scaleM, scaleR);
-                    case 11 -> adamDecoupled_gf16_pbf16sr_sq8Max(c, k, from, vend, scaleM, scaleR);
-                    case 12 -> adamL2_gf32_pf32_sq8Max(c, k, from, vend, scaleM, scaleR);
-                    case 13 -> adamL2_gf32_pbf16_sq8Max(c, k, from, vend, scaleM, scaleR);
-                    case 14 -> adamL2_gf32_pf16_sq8Max(c, k, from, vend, scaleM, scaleR);
-                    case 15 -> adamL2_gf32_pbf16sr_sq8Max(c, k, from, vend, scaleM, scaleR);
-                    case 16 -> adamL2_gbf16_pf32_sq8Max(c, k, from, vend, scaleM, scaleR);
-                    case 17 -> adamL2_gbf16_pbf16_sq8Max(c, k, from, vend, scaleM, scaleR);
-                    case 18 -> adamL2_gbf16_pf16_sq8Max(c, k, from, vend, scaleM, scaleR);
-                    case 19 -> adamL2_gbf16_pbf16sr_sq8Max(c, k, from, vend, scaleM, scaleR);
-                    case 20 -> adamL2_gf16_pf32_sq8Max(c, k, from, vend, scaleM, scaleR);
-                    case 21 -> adamL2_gf16_pbf16_sq8Max(c, k, from, vend, scaleM, scaleR);
-                    case 22 -> adamL2_gf16_pf16_sq8Max(c, k, from, vend, scaleM, scaleR);
-                    case 23 -> adamL2_gf16_pbf16sr_sq8Max(c, k, from, vend, scaleM, scaleR);
-                default -> throw new IllegalStateException("no loop for storage mix " + mix);
-            };
-            if (vend < to) { // the block's last elements (the tensor's end): the scalar loop
-                long tail = MixedScalar.quantizedMax(c, k, vend, to, scaleM, scaleR);
-                max = Math.max(max >>> 32, tail >>> 32) << 32 | Math.max(max & 0xFFFFFFFFL, tail & 0xFFFFFFFFL);
-            }
-            final float newM = Float.intBitsToFloat((int) (max >>> 32));
-            final float newR = (float) Math.sqrt(Float.intBitsToFloat((int) max));
+            final long next = MixedScalar.nextScales(k, scaleM, scaleR, BlockMaxima.largestSignedCode(ms, from, to),
+                    BlockMaxima.largestUnsignedCode(rs, from, to), BlockMaxima.largestMagnitude(c.grads, c.gradType, from, to),
+                    k.useL2 ? BlockMaxima.largestMagnitude(ps, pType, from, to) : 0f);
+            final float newM = Float.intBitsToFloat((int) (next >>> 32)), newR = Float.intBitsToFloat((int) next);
             sms.set(F, b * 4L, newM);
             srs.set(F, b * 4L, newR);
             final float invM = BlockCodes.inverse(newM), invR = BlockCodes.inverse(newR);
@@ -3865,35 +3836,6 @@ final class MixedPanama {
                 MixedScalar.quantizedApply(c, k, vend, to, scaleM, scaleR, invM, invR);
             }
         }
-    }
-
-    private static long adamDecoupled_gf32_pf32_sq8Max(Chunk c, AdamStep k, int from, int vend, float scaleM, float scaleR) {
-        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], rs = c.state[1];
-        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
-        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
-        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
-        final FloatVector sm = FloatVector.broadcast(SPECIES, scaleM), sr = FloatVector.broadcast(SPECIES, scaleR);
-        IntVector maxM = IntVector.zero(INTS), maxV = maxM;
-        final int step = SPECIES.length();
-        for (int i = from; i < vend; i += step) {
-            final long o4 = (long) i * 4;
-            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
-            FloatVector g = g0.mul(scale);
-            IntVector mc = (IntVector) ByteVector.fromMemorySegment(BYTES, ms, (long) i, ORDER)
-                    .convertShape(VectorOperators.B2I, INTS, 0);
-            IntVector mk = mc.and(0x7F);
-            FloatVector m0 = mk.lanewise(VectorOperators.LSHL, 20).add(BlockCodes.SIGNED_BASE, mk.compare(VectorOperators.NE, 0))
-                    .or(mc.and(0x80000000)).reinterpretAsFloats().mul(sm);
-            IntVector rk = (IntVector) ByteVector.fromMemorySegment(BYTES, rs, (long) i, ORDER)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, INTS, 0);
-            FloatVector r0 = rk.lanewise(VectorOperators.LSHL, 19).add(BlockCodes.UNSIGNED_BASE, rk.compare(VectorOperators.NE, 0))
-                    .reinterpretAsFloats().mul(sr);
-            FloatVector m = m0.fma(b1, g.mul(c1));
-            FloatVector v = r0.mul(r0).fma(b2, g.mul(c2).mul(g));
-            maxM = maxM.max(m.reinterpretAsInts().and(0x7FFFFFFF));
-            maxV = maxV.max(v.reinterpretAsInts().and(0x7FFFFFFF));
-        }
-        return ((long) maxM.reduceLanes(VectorOperators.MAX) << 32) | maxV.reduceLanes(VectorOperators.MAX);
     }
 
     private static void adamDecoupled_gf32_pf32_sq8Apply(Chunk c, AdamStep k, int from, int vend, float scaleM, float scaleR, float invMs, float invRs) {
@@ -3939,35 +3881,6 @@ final class MixedPanama {
                     .blend(0, ra.compare(VectorOperators.EQ, 0));
             ((ByteVector) rq.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(rs, (long) i, ORDER);
         }
-    }
-
-    private static long adamDecoupled_gf32_pbf16_sq8Max(Chunk c, AdamStep k, int from, int vend, float scaleM, float scaleR) {
-        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], rs = c.state[1], xs = c.state[2];
-        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
-        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
-        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
-        final FloatVector sm = FloatVector.broadcast(SPECIES, scaleM), sr = FloatVector.broadcast(SPECIES, scaleR);
-        IntVector maxM = IntVector.zero(INTS), maxV = maxM;
-        final int step = SPECIES.length();
-        for (int i = from; i < vend; i += step) {
-            final long o4 = (long) i * 4;
-            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
-            FloatVector g = g0.mul(scale);
-            IntVector mc = (IntVector) ByteVector.fromMemorySegment(BYTES, ms, (long) i, ORDER)
-                    .convertShape(VectorOperators.B2I, INTS, 0);
-            IntVector mk = mc.and(0x7F);
-            FloatVector m0 = mk.lanewise(VectorOperators.LSHL, 20).add(BlockCodes.SIGNED_BASE, mk.compare(VectorOperators.NE, 0))
-                    .or(mc.and(0x80000000)).reinterpretAsFloats().mul(sm);
-            IntVector rk = (IntVector) ByteVector.fromMemorySegment(BYTES, rs, (long) i, ORDER)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, INTS, 0);
-            FloatVector r0 = rk.lanewise(VectorOperators.LSHL, 19).add(BlockCodes.UNSIGNED_BASE, rk.compare(VectorOperators.NE, 0))
-                    .reinterpretAsFloats().mul(sr);
-            FloatVector m = m0.fma(b1, g.mul(c1));
-            FloatVector v = r0.mul(r0).fma(b2, g.mul(c2).mul(g));
-            maxM = maxM.max(m.reinterpretAsInts().and(0x7FFFFFFF));
-            maxV = maxV.max(v.reinterpretAsInts().and(0x7FFFFFFF));
-        }
-        return ((long) maxM.reduceLanes(VectorOperators.MAX) << 32) | maxV.reduceLanes(VectorOperators.MAX);
     }
 
     private static void adamDecoupled_gf32_pbf16_sq8Apply(Chunk c, AdamStep k, int from, int vend, float scaleM, float scaleR, float invMs, float invRs) {
@@ -4017,35 +3930,6 @@ final class MixedPanama {
                     .blend(0, ra.compare(VectorOperators.EQ, 0));
             ((ByteVector) rq.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(rs, (long) i, ORDER);
         }
-    }
-
-    private static long adamDecoupled_gf32_pf16_sq8Max(Chunk c, AdamStep k, int from, int vend, float scaleM, float scaleR) {
-        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], rs = c.state[1], xs = c.state[2];
-        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
-        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
-        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
-        final FloatVector sm = FloatVector.broadcast(SPECIES, scaleM), sr = FloatVector.broadcast(SPECIES, scaleR);
-        IntVector maxM = IntVector.zero(INTS), maxV = maxM;
-        final int step = SPECIES.length();
-        for (int i = from; i < vend; i += step) {
-            final long o4 = (long) i * 4;
-            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
-            FloatVector g = g0.mul(scale);
-            IntVector mc = (IntVector) ByteVector.fromMemorySegment(BYTES, ms, (long) i, ORDER)
-                    .convertShape(VectorOperators.B2I, INTS, 0);
-            IntVector mk = mc.and(0x7F);
-            FloatVector m0 = mk.lanewise(VectorOperators.LSHL, 20).add(BlockCodes.SIGNED_BASE, mk.compare(VectorOperators.NE, 0))
-                    .or(mc.and(0x80000000)).reinterpretAsFloats().mul(sm);
-            IntVector rk = (IntVector) ByteVector.fromMemorySegment(BYTES, rs, (long) i, ORDER)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, INTS, 0);
-            FloatVector r0 = rk.lanewise(VectorOperators.LSHL, 19).add(BlockCodes.UNSIGNED_BASE, rk.compare(VectorOperators.NE, 0))
-                    .reinterpretAsFloats().mul(sr);
-            FloatVector m = m0.fma(b1, g.mul(c1));
-            FloatVector v = r0.mul(r0).fma(b2, g.mul(c2).mul(g));
-            maxM = maxM.max(m.reinterpretAsInts().and(0x7FFFFFFF));
-            maxV = maxV.max(v.reinterpretAsInts().and(0x7FFFFFFF));
-        }
-        return ((long) maxM.reduceLanes(VectorOperators.MAX) << 32) | maxV.reduceLanes(VectorOperators.MAX);
     }
 
     private static void adamDecoupled_gf32_pf16_sq8Apply(Chunk c, AdamStep k, int from, int vend, float scaleM, float scaleR, float invMs, float invRs) {
@@ -4104,35 +3988,6 @@ final class MixedPanama {
         }
     }
 
-    private static long adamDecoupled_gf32_pbf16sr_sq8Max(Chunk c, AdamStep k, int from, int vend, float scaleM, float scaleR) {
-        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], rs = c.state[1];
-        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
-        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
-        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
-        final FloatVector sm = FloatVector.broadcast(SPECIES, scaleM), sr = FloatVector.broadcast(SPECIES, scaleR);
-        IntVector maxM = IntVector.zero(INTS), maxV = maxM;
-        final int step = SPECIES.length();
-        for (int i = from; i < vend; i += step) {
-            final long o4 = (long) i * 4;
-            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
-            FloatVector g = g0.mul(scale);
-            IntVector mc = (IntVector) ByteVector.fromMemorySegment(BYTES, ms, (long) i, ORDER)
-                    .convertShape(VectorOperators.B2I, INTS, 0);
-            IntVector mk = mc.and(0x7F);
-            FloatVector m0 = mk.lanewise(VectorOperators.LSHL, 20).add(BlockCodes.SIGNED_BASE, mk.compare(VectorOperators.NE, 0))
-                    .or(mc.and(0x80000000)).reinterpretAsFloats().mul(sm);
-            IntVector rk = (IntVector) ByteVector.fromMemorySegment(BYTES, rs, (long) i, ORDER)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, INTS, 0);
-            FloatVector r0 = rk.lanewise(VectorOperators.LSHL, 19).add(BlockCodes.UNSIGNED_BASE, rk.compare(VectorOperators.NE, 0))
-                    .reinterpretAsFloats().mul(sr);
-            FloatVector m = m0.fma(b1, g.mul(c1));
-            FloatVector v = r0.mul(r0).fma(b2, g.mul(c2).mul(g));
-            maxM = maxM.max(m.reinterpretAsInts().and(0x7FFFFFFF));
-            maxV = maxV.max(v.reinterpretAsInts().and(0x7FFFFFFF));
-        }
-        return ((long) maxM.reduceLanes(VectorOperators.MAX) << 32) | maxV.reduceLanes(VectorOperators.MAX);
-    }
-
     private static void adamDecoupled_gf32_pbf16sr_sq8Apply(Chunk c, AdamStep k, int from, int vend, float scaleM, float scaleR, float invMs, float invRs) {
         final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], rs = c.state[1];
         final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
@@ -4187,36 +4042,6 @@ final class MixedPanama {
         }
     }
 
-    private static long adamDecoupled_gbf16_pf32_sq8Max(Chunk c, AdamStep k, int from, int vend, float scaleM, float scaleR) {
-        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], rs = c.state[1];
-        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
-        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
-        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
-        final FloatVector sm = FloatVector.broadcast(SPECIES, scaleM), sr = FloatVector.broadcast(SPECIES, scaleR);
-        IntVector maxM = IntVector.zero(INTS), maxV = maxM;
-        final int step = SPECIES.length();
-        for (int i = from; i < vend; i += step) {
-            final long o4 = (long) i * 4;
-            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
-                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            FloatVector g = g0.mul(scale);
-            IntVector mc = (IntVector) ByteVector.fromMemorySegment(BYTES, ms, (long) i, ORDER)
-                    .convertShape(VectorOperators.B2I, INTS, 0);
-            IntVector mk = mc.and(0x7F);
-            FloatVector m0 = mk.lanewise(VectorOperators.LSHL, 20).add(BlockCodes.SIGNED_BASE, mk.compare(VectorOperators.NE, 0))
-                    .or(mc.and(0x80000000)).reinterpretAsFloats().mul(sm);
-            IntVector rk = (IntVector) ByteVector.fromMemorySegment(BYTES, rs, (long) i, ORDER)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, INTS, 0);
-            FloatVector r0 = rk.lanewise(VectorOperators.LSHL, 19).add(BlockCodes.UNSIGNED_BASE, rk.compare(VectorOperators.NE, 0))
-                    .reinterpretAsFloats().mul(sr);
-            FloatVector m = m0.fma(b1, g.mul(c1));
-            FloatVector v = r0.mul(r0).fma(b2, g.mul(c2).mul(g));
-            maxM = maxM.max(m.reinterpretAsInts().and(0x7FFFFFFF));
-            maxV = maxV.max(v.reinterpretAsInts().and(0x7FFFFFFF));
-        }
-        return ((long) maxM.reduceLanes(VectorOperators.MAX) << 32) | maxV.reduceLanes(VectorOperators.MAX);
-    }
-
     private static void adamDecoupled_gbf16_pf32_sq8Apply(Chunk c, AdamStep k, int from, int vend, float scaleM, float scaleR, float invMs, float invRs) {
         final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], rs = c.state[1];
         final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
@@ -4261,36 +4086,6 @@ final class MixedPanama {
                     .blend(0, ra.compare(VectorOperators.EQ, 0));
             ((ByteVector) rq.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(rs, (long) i, ORDER);
         }
-    }
-
-    private static long adamDecoupled_gbf16_pbf16_sq8Max(Chunk c, AdamStep k, int from, int vend, float scaleM, float scaleR) {
-        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], rs = c.state[1], xs = c.state[2];
-        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
-        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
-        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
-        final FloatVector sm = FloatVector.broadcast(SPECIES, scaleM), sr = FloatVector.broadcast(SPECIES, scaleR);
-        IntVector maxM = IntVector.zero(INTS), maxV = maxM;
-        final int step = SPECIES.length();
-        for (int i = from; i < vend; i += step) {
-            final long o4 = (long) i * 4;
-            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
-                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            FloatVector g = g0.mul(scale);
-            IntVector mc = (IntVector) ByteVector.fromMemorySegment(BYTES, ms, (long) i, ORDER)
-                    .convertShape(VectorOperators.B2I, INTS, 0);
-            IntVector mk = mc.and(0x7F);
-            FloatVector m0 = mk.lanewise(VectorOperators.LSHL, 20).add(BlockCodes.SIGNED_BASE, mk.compare(VectorOperators.NE, 0))
-                    .or(mc.and(0x80000000)).reinterpretAsFloats().mul(sm);
-            IntVector rk = (IntVector) ByteVector.fromMemorySegment(BYTES, rs, (long) i, ORDER)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, INTS, 0);
-            FloatVector r0 = rk.lanewise(VectorOperators.LSHL, 19).add(BlockCodes.UNSIGNED_BASE, rk.compare(VectorOperators.NE, 0))
-                    .reinterpretAsFloats().mul(sr);
-            FloatVector m = m0.fma(b1, g.mul(c1));
-            FloatVector v = r0.mul(r0).fma(b2, g.mul(c2).mul(g));
-            maxM = maxM.max(m.reinterpretAsInts().and(0x7FFFFFFF));
-            maxV = maxV.max(v.reinterpretAsInts().and(0x7FFFFFFF));
-        }
-        return ((long) maxM.reduceLanes(VectorOperators.MAX) << 32) | maxV.reduceLanes(VectorOperators.MAX);
     }
 
     private static void adamDecoupled_gbf16_pbf16_sq8Apply(Chunk c, AdamStep k, int from, int vend, float scaleM, float scaleR, float invMs, float invRs) {
@@ -4341,36 +4136,6 @@ final class MixedPanama {
                     .blend(0, ra.compare(VectorOperators.EQ, 0));
             ((ByteVector) rq.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(rs, (long) i, ORDER);
         }
-    }
-
-    private static long adamDecoupled_gbf16_pf16_sq8Max(Chunk c, AdamStep k, int from, int vend, float scaleM, float scaleR) {
-        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], rs = c.state[1], xs = c.state[2];
-        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
-        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
-        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
-        final FloatVector sm = FloatVector.broadcast(SPECIES, scaleM), sr = FloatVector.broadcast(SPECIES, scaleR);
-        IntVector maxM = IntVector.zero(INTS), maxV = maxM;
-        final int step = SPECIES.length();
-        for (int i = from; i < vend; i += step) {
-            final long o4 = (long) i * 4;
-            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
-                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            FloatVector g = g0.mul(scale);
-            IntVector mc = (IntVector) ByteVector.fromMemorySegment(BYTES, ms, (long) i, ORDER)
-                    .convertShape(VectorOperators.B2I, INTS, 0);
-            IntVector mk = mc.and(0x7F);
-            FloatVector m0 = mk.lanewise(VectorOperators.LSHL, 20).add(BlockCodes.SIGNED_BASE, mk.compare(VectorOperators.NE, 0))
-                    .or(mc.and(0x80000000)).reinterpretAsFloats().mul(sm);
-            IntVector rk = (IntVector) ByteVector.fromMemorySegment(BYTES, rs, (long) i, ORDER)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, INTS, 0);
-            FloatVector r0 = rk.lanewise(VectorOperators.LSHL, 19).add(BlockCodes.UNSIGNED_BASE, rk.compare(VectorOperators.NE, 0))
-                    .reinterpretAsFloats().mul(sr);
-            FloatVector m = m0.fma(b1, g.mul(c1));
-            FloatVector v = r0.mul(r0).fma(b2, g.mul(c2).mul(g));
-            maxM = maxM.max(m.reinterpretAsInts().and(0x7FFFFFFF));
-            maxV = maxV.max(v.reinterpretAsInts().and(0x7FFFFFFF));
-        }
-        return ((long) maxM.reduceLanes(VectorOperators.MAX) << 32) | maxV.reduceLanes(VectorOperators.MAX);
     }
 
     private static void adamDecoupled_gbf16_pf16_sq8Apply(Chunk c, AdamStep k, int from, int vend, float scaleM, float scaleR, float invMs, float invRs) {
@@ -4430,36 +4195,6 @@ final class MixedPanama {
         }
     }
 
-    private static long adamDecoupled_gbf16_pbf16sr_sq8Max(Chunk c, AdamStep k, int from, int vend, float scaleM, float scaleR) {
-        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], rs = c.state[1];
-        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
-        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
-        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
-        final FloatVector sm = FloatVector.broadcast(SPECIES, scaleM), sr = FloatVector.broadcast(SPECIES, scaleR);
-        IntVector maxM = IntVector.zero(INTS), maxV = maxM;
-        final int step = SPECIES.length();
-        for (int i = from; i < vend; i += step) {
-            final long o4 = (long) i * 4;
-            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
-                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            FloatVector g = g0.mul(scale);
-            IntVector mc = (IntVector) ByteVector.fromMemorySegment(BYTES, ms, (long) i, ORDER)
-                    .convertShape(VectorOperators.B2I, INTS, 0);
-            IntVector mk = mc.and(0x7F);
-            FloatVector m0 = mk.lanewise(VectorOperators.LSHL, 20).add(BlockCodes.SIGNED_BASE, mk.compare(VectorOperators.NE, 0))
-                    .or(mc.and(0x80000000)).reinterpretAsFloats().mul(sm);
-            IntVector rk = (IntVector) ByteVector.fromMemorySegment(BYTES, rs, (long) i, ORDER)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, INTS, 0);
-            FloatVector r0 = rk.lanewise(VectorOperators.LSHL, 19).add(BlockCodes.UNSIGNED_BASE, rk.compare(VectorOperators.NE, 0))
-                    .reinterpretAsFloats().mul(sr);
-            FloatVector m = m0.fma(b1, g.mul(c1));
-            FloatVector v = r0.mul(r0).fma(b2, g.mul(c2).mul(g));
-            maxM = maxM.max(m.reinterpretAsInts().and(0x7FFFFFFF));
-            maxV = maxV.max(v.reinterpretAsInts().and(0x7FFFFFFF));
-        }
-        return ((long) maxM.reduceLanes(VectorOperators.MAX) << 32) | maxV.reduceLanes(VectorOperators.MAX);
-    }
-
     private static void adamDecoupled_gbf16_pbf16sr_sq8Apply(Chunk c, AdamStep k, int from, int vend, float scaleM, float scaleR, float invMs, float invRs) {
         final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], rs = c.state[1];
         final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
@@ -4515,41 +4250,6 @@ final class MixedPanama {
         }
     }
 
-    private static long adamDecoupled_gf16_pf32_sq8Max(Chunk c, AdamStep k, int from, int vend, float scaleM, float scaleR) {
-        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], rs = c.state[1];
-        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
-        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
-        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
-        final FloatVector sm = FloatVector.broadcast(SPECIES, scaleM), sr = FloatVector.broadcast(SPECIES, scaleR);
-        IntVector maxM = IntVector.zero(INTS), maxV = maxM;
-        final int step = SPECIES.length();
-        for (int i = from; i < vend; i += step) {
-            final long o4 = (long) i * 4;
-            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
-                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
-            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
-            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
-                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
-                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
-                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
-            FloatVector g = g0.mul(scale);
-            IntVector mc = (IntVector) ByteVector.fromMemorySegment(BYTES, ms, (long) i, ORDER)
-                    .convertShape(VectorOperators.B2I, INTS, 0);
-            IntVector mk = mc.and(0x7F);
-            FloatVector m0 = mk.lanewise(VectorOperators.LSHL, 20).add(BlockCodes.SIGNED_BASE, mk.compare(VectorOperators.NE, 0))
-                    .or(mc.and(0x80000000)).reinterpretAsFloats().mul(sm);
-            IntVector rk = (IntVector) ByteVector.fromMemorySegment(BYTES, rs, (long) i, ORDER)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, INTS, 0);
-            FloatVector r0 = rk.lanewise(VectorOperators.LSHL, 19).add(BlockCodes.UNSIGNED_BASE, rk.compare(VectorOperators.NE, 0))
-                    .reinterpretAsFloats().mul(sr);
-            FloatVector m = m0.fma(b1, g.mul(c1));
-            FloatVector v = r0.mul(r0).fma(b2, g.mul(c2).mul(g));
-            maxM = maxM.max(m.reinterpretAsInts().and(0x7FFFFFFF));
-            maxV = maxV.max(v.reinterpretAsInts().and(0x7FFFFFFF));
-        }
-        return ((long) maxM.reduceLanes(VectorOperators.MAX) << 32) | maxV.reduceLanes(VectorOperators.MAX);
-    }
-
     private static void adamDecoupled_gf16_pf32_sq8Apply(Chunk c, AdamStep k, int from, int vend, float scaleM, float scaleR, float invMs, float invRs) {
         final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], rs = c.state[1];
         final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
@@ -4599,41 +4299,6 @@ final class MixedPanama {
                     .blend(0, ra.compare(VectorOperators.EQ, 0));
             ((ByteVector) rq.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(rs, (long) i, ORDER);
         }
-    }
-
-    private static long adamDecoupled_gf16_pbf16_sq8Max(Chunk c, AdamStep k, int from, int vend, float scaleM, float scaleR) {
-        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], rs = c.state[1], xs = c.state[2];
-        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
-        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
-        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
-        final FloatVector sm = FloatVector.broadcast(SPECIES, scaleM), sr = FloatVector.broadcast(SPECIES, scaleR);
-        IntVector maxM = IntVector.zero(INTS), maxV = maxM;
-        final int step = SPECIES.length();
-        for (int i = from; i < vend; i += step) {
-            final long o4 = (long) i * 4;
-            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
-                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
-            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
-            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
-                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
-                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
-                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
-            FloatVector g = g0.mul(scale);
-            IntVector mc = (IntVector) ByteVector.fromMemorySegment(BYTES, ms, (long) i, ORDER)
-                    .convertShape(VectorOperators.B2I, INTS, 0);
-            IntVector mk = mc.and(0x7F);
-            FloatVector m0 = mk.lanewise(VectorOperators.LSHL, 20).add(BlockCodes.SIGNED_BASE, mk.compare(VectorOperators.NE, 0))
-                    .or(mc.and(0x80000000)).reinterpretAsFloats().mul(sm);
-            IntVector rk = (IntVector) ByteVector.fromMemorySegment(BYTES, rs, (long) i, ORDER)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, INTS, 0);
-            FloatVector r0 = rk.lanewise(VectorOperators.LSHL, 19).add(BlockCodes.UNSIGNED_BASE, rk.compare(VectorOperators.NE, 0))
-                    .reinterpretAsFloats().mul(sr);
-            FloatVector m = m0.fma(b1, g.mul(c1));
-            FloatVector v = r0.mul(r0).fma(b2, g.mul(c2).mul(g));
-            maxM = maxM.max(m.reinterpretAsInts().and(0x7FFFFFFF));
-            maxV = maxV.max(v.reinterpretAsInts().and(0x7FFFFFFF));
-        }
-        return ((long) maxM.reduceLanes(VectorOperators.MAX) << 32) | maxV.reduceLanes(VectorOperators.MAX);
     }
 
     private static void adamDecoupled_gf16_pbf16_sq8Apply(Chunk c, AdamStep k, int from, int vend, float scaleM, float scaleR, float invMs, float invRs) {
@@ -4689,41 +4354,6 @@ final class MixedPanama {
                     .blend(0, ra.compare(VectorOperators.EQ, 0));
             ((ByteVector) rq.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(rs, (long) i, ORDER);
         }
-    }
-
-    private static long adamDecoupled_gf16_pf16_sq8Max(Chunk c, AdamStep k, int from, int vend, float scaleM, float scaleR) {
-        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], rs = c.state[1], xs = c.state[2];
-        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
-        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
-        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
-        final FloatVector sm = FloatVector.broadcast(SPECIES, scaleM), sr = FloatVector.broadcast(SPECIES, scaleR);
-        IntVector maxM = IntVector.zero(INTS), maxV = maxM;
-        final int step = SPECIES.length();
-        for (int i = from; i < vend; i += step) {
-            final long o4 = (long) i * 4;
-            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
-                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
-            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
-            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
-                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
-                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
-                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
-            FloatVector g = g0.mul(scale);
-            IntVector mc = (IntVector) ByteVector.fromMemorySegment(BYTES, ms, (long) i, ORDER)
-                    .convertShape(VectorOperators.B2I, INTS, 0);
-            IntVector mk = mc.and(0x7F);
-            FloatVector m0 = mk.lanewise(VectorOperators.LSHL, 20).add(BlockCodes.SIGNED_BASE, mk.compare(VectorOperators.NE, 0))
-                    .or(mc.and(0x80000000)).reinterpretAsFloats().mul(sm);
-            IntVector rk = (IntVector) ByteVector.fromMemorySegment(BYTES, rs, (long) i, ORDER)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, INTS, 0);
-            FloatVector r0 = rk.lanewise(VectorOperators.LSHL, 19).add(BlockCodes.UNSIGNED_BASE, rk.compare(VectorOperators.NE, 0))
-                    .reinterpretAsFloats().mul(sr);
-            FloatVector m = m0.fma(b1, g.mul(c1));
-            FloatVector v = r0.mul(r0).fma(b2, g.mul(c2).mul(g));
-            maxM = maxM.max(m.reinterpretAsInts().and(0x7FFFFFFF));
-            maxV = maxV.max(v.reinterpretAsInts().and(0x7FFFFFFF));
-        }
-        return ((long) maxM.reduceLanes(VectorOperators.MAX) << 32) | maxV.reduceLanes(VectorOperators.MAX);
     }
 
     private static void adamDecoupled_gf16_pf16_sq8Apply(Chunk c, AdamStep k, int from, int vend, float scaleM, float scaleR, float invMs, float invRs) {
@@ -4788,41 +4418,6 @@ final class MixedPanama {
         }
     }
 
-    private static long adamDecoupled_gf16_pbf16sr_sq8Max(Chunk c, AdamStep k, int from, int vend, float scaleM, float scaleR) {
-        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], rs = c.state[1];
-        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
-        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
-        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
-        final FloatVector sm = FloatVector.broadcast(SPECIES, scaleM), sr = FloatVector.broadcast(SPECIES, scaleR);
-        IntVector maxM = IntVector.zero(INTS), maxV = maxM;
-        final int step = SPECIES.length();
-        for (int i = from; i < vend; i += step) {
-            final long o4 = (long) i * 4;
-            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
-                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
-            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
-            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
-                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
-                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
-                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
-            FloatVector g = g0.mul(scale);
-            IntVector mc = (IntVector) ByteVector.fromMemorySegment(BYTES, ms, (long) i, ORDER)
-                    .convertShape(VectorOperators.B2I, INTS, 0);
-            IntVector mk = mc.and(0x7F);
-            FloatVector m0 = mk.lanewise(VectorOperators.LSHL, 20).add(BlockCodes.SIGNED_BASE, mk.compare(VectorOperators.NE, 0))
-                    .or(mc.and(0x80000000)).reinterpretAsFloats().mul(sm);
-            IntVector rk = (IntVector) ByteVector.fromMemorySegment(BYTES, rs, (long) i, ORDER)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, INTS, 0);
-            FloatVector r0 = rk.lanewise(VectorOperators.LSHL, 19).add(BlockCodes.UNSIGNED_BASE, rk.compare(VectorOperators.NE, 0))
-                    .reinterpretAsFloats().mul(sr);
-            FloatVector m = m0.fma(b1, g.mul(c1));
-            FloatVector v = r0.mul(r0).fma(b2, g.mul(c2).mul(g));
-            maxM = maxM.max(m.reinterpretAsInts().and(0x7FFFFFFF));
-            maxV = maxV.max(v.reinterpretAsInts().and(0x7FFFFFFF));
-        }
-        return ((long) maxM.reduceLanes(VectorOperators.MAX) << 32) | maxV.reduceLanes(VectorOperators.MAX);
-    }
-
     private static void adamDecoupled_gf16_pbf16sr_sq8Apply(Chunk c, AdamStep k, int from, int vend, float scaleM, float scaleR, float invMs, float invRs) {
         final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], rs = c.state[1];
         final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
@@ -4883,37 +4478,6 @@ final class MixedPanama {
         }
     }
 
-    private static long adamL2_gf32_pf32_sq8Max(Chunk c, AdamStep k, int from, int vend, float scaleM, float scaleR) {
-        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], rs = c.state[1];
-        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
-        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
-        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
-        final FloatVector sm = FloatVector.broadcast(SPECIES, scaleM), sr = FloatVector.broadcast(SPECIES, scaleR);
-        final FloatVector l2 = FloatVector.broadcast(SPECIES, k.l2);
-        IntVector maxM = IntVector.zero(INTS), maxV = maxM;
-        final int step = SPECIES.length();
-        for (int i = from; i < vend; i += step) {
-            final long o4 = (long) i * 4;
-            FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, o4, ORDER);
-            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
-            FloatVector g = p.fma(l2, g0.mul(scale));
-            IntVector mc = (IntVector) ByteVector.fromMemorySegment(BYTES, ms, (long) i, ORDER)
-                    .convertShape(VectorOperators.B2I, INTS, 0);
-            IntVector mk = mc.and(0x7F);
-            FloatVector m0 = mk.lanewise(VectorOperators.LSHL, 20).add(BlockCodes.SIGNED_BASE, mk.compare(VectorOperators.NE, 0))
-                    .or(mc.and(0x80000000)).reinterpretAsFloats().mul(sm);
-            IntVector rk = (IntVector) ByteVector.fromMemorySegment(BYTES, rs, (long) i, ORDER)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, INTS, 0);
-            FloatVector r0 = rk.lanewise(VectorOperators.LSHL, 19).add(BlockCodes.UNSIGNED_BASE, rk.compare(VectorOperators.NE, 0))
-                    .reinterpretAsFloats().mul(sr);
-            FloatVector m = m0.fma(b1, g.mul(c1));
-            FloatVector v = r0.mul(r0).fma(b2, g.mul(c2).mul(g));
-            maxM = maxM.max(m.reinterpretAsInts().and(0x7FFFFFFF));
-            maxV = maxV.max(v.reinterpretAsInts().and(0x7FFFFFFF));
-        }
-        return ((long) maxM.reduceLanes(VectorOperators.MAX) << 32) | maxV.reduceLanes(VectorOperators.MAX);
-    }
-
     private static void adamL2_gf32_pf32_sq8Apply(Chunk c, AdamStep k, int from, int vend, float scaleM, float scaleR, float invMs, float invRs) {
         final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], rs = c.state[1];
         final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
@@ -4958,37 +4522,6 @@ final class MixedPanama {
                     .blend(0, ra.compare(VectorOperators.EQ, 0));
             ((ByteVector) rq.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(rs, (long) i, ORDER);
         }
-    }
-
-    private static long adamL2_gf32_pbf16_sq8Max(Chunk c, AdamStep k, int from, int vend, float scaleM, float scaleR) {
-        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], rs = c.state[1], xs = c.state[2];
-        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
-        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
-        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
-        final FloatVector sm = FloatVector.broadcast(SPECIES, scaleM), sr = FloatVector.broadcast(SPECIES, scaleR);
-        final FloatVector l2 = FloatVector.broadcast(SPECIES, k.l2);
-        IntVector maxM = IntVector.zero(INTS), maxV = maxM;
-        final int step = SPECIES.length();
-        for (int i = from; i < vend; i += step) {
-            final long o4 = (long) i * 4;
-            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
-            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
-            FloatVector g = p.fma(l2, g0.mul(scale));
-            IntVector mc = (IntVector) ByteVector.fromMemorySegment(BYTES, ms, (long) i, ORDER)
-                    .convertShape(VectorOperators.B2I, INTS, 0);
-            IntVector mk = mc.and(0x7F);
-            FloatVector m0 = mk.lanewise(VectorOperators.LSHL, 20).add(BlockCodes.SIGNED_BASE, mk.compare(VectorOperators.NE, 0))
-                    .or(mc.and(0x80000000)).reinterpretAsFloats().mul(sm);
-            IntVector rk = (IntVector) ByteVector.fromMemorySegment(BYTES, rs, (long) i, ORDER)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, INTS, 0);
-            FloatVector r0 = rk.lanewise(VectorOperators.LSHL, 19).add(BlockCodes.UNSIGNED_BASE, rk.compare(VectorOperators.NE, 0))
-                    .reinterpretAsFloats().mul(sr);
-            FloatVector m = m0.fma(b1, g.mul(c1));
-            FloatVector v = r0.mul(r0).fma(b2, g.mul(c2).mul(g));
-            maxM = maxM.max(m.reinterpretAsInts().and(0x7FFFFFFF));
-            maxV = maxV.max(v.reinterpretAsInts().and(0x7FFFFFFF));
-        }
-        return ((long) maxM.reduceLanes(VectorOperators.MAX) << 32) | maxV.reduceLanes(VectorOperators.MAX);
     }
 
     private static void adamL2_gf32_pbf16_sq8Apply(Chunk c, AdamStep k, int from, int vend, float scaleM, float scaleR, float invMs, float invRs) {
@@ -5039,37 +4572,6 @@ final class MixedPanama {
                     .blend(0, ra.compare(VectorOperators.EQ, 0));
             ((ByteVector) rq.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(rs, (long) i, ORDER);
         }
-    }
-
-    private static long adamL2_gf32_pf16_sq8Max(Chunk c, AdamStep k, int from, int vend, float scaleM, float scaleR) {
-        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], rs = c.state[1], xs = c.state[2];
-        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
-        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
-        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
-        final FloatVector sm = FloatVector.broadcast(SPECIES, scaleM), sr = FloatVector.broadcast(SPECIES, scaleR);
-        final FloatVector l2 = FloatVector.broadcast(SPECIES, k.l2);
-        IntVector maxM = IntVector.zero(INTS), maxV = maxM;
-        final int step = SPECIES.length();
-        for (int i = from; i < vend; i += step) {
-            final long o4 = (long) i * 4;
-            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
-            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
-            FloatVector g = p.fma(l2, g0.mul(scale));
-            IntVector mc = (IntVector) ByteVector.fromMemorySegment(BYTES, ms, (long) i, ORDER)
-                    .convertShape(VectorOperators.B2I, INTS, 0);
-            IntVector mk = mc.and(0x7F);
-            FloatVector m0 = mk.lanewise(VectorOperators.LSHL, 20).add(BlockCodes.SIGNED_BASE, mk.compare(VectorOperators.NE, 0))
-                    .or(mc.and(0x80000000)).reinterpretAsFloats().mul(sm);
-            IntVector rk = (IntVector) ByteVector.fromMemorySegment(BYTES, rs, (long) i, ORDER)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, INTS, 0);
-            FloatVector r0 = rk.lanewise(VectorOperators.LSHL, 19).add(BlockCodes.UNSIGNED_BASE, rk.compare(VectorOperators.NE, 0))
-                    .reinterpretAsFloats().mul(sr);
-            FloatVector m = m0.fma(b1, g.mul(c1));
-            FloatVector v = r0.mul(r0).fma(b2, g.mul(c2).mul(g));
-            maxM = maxM.max(m.reinterpretAsInts().and(0x7FFFFFFF));
-            maxV = maxV.max(v.reinterpretAsInts().and(0x7FFFFFFF));
-        }
-        return ((long) maxM.reduceLanes(VectorOperators.MAX) << 32) | maxV.reduceLanes(VectorOperators.MAX);
     }
 
     private static void adamL2_gf32_pf16_sq8Apply(Chunk c, AdamStep k, int from, int vend, float scaleM, float scaleR, float invMs, float invRs) {
@@ -5129,38 +4631,6 @@ final class MixedPanama {
         }
     }
 
-    private static long adamL2_gf32_pbf16sr_sq8Max(Chunk c, AdamStep k, int from, int vend, float scaleM, float scaleR) {
-        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], rs = c.state[1];
-        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
-        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
-        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
-        final FloatVector sm = FloatVector.broadcast(SPECIES, scaleM), sr = FloatVector.broadcast(SPECIES, scaleR);
-        final FloatVector l2 = FloatVector.broadcast(SPECIES, k.l2);
-        IntVector maxM = IntVector.zero(INTS), maxV = maxM;
-        final int step = SPECIES.length();
-        for (int i = from; i < vend; i += step) {
-            final long o4 = (long) i * 4;
-            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (i) * 2, ORDER)
-                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
-            FloatVector g = p.fma(l2, g0.mul(scale));
-            IntVector mc = (IntVector) ByteVector.fromMemorySegment(BYTES, ms, (long) i, ORDER)
-                    .convertShape(VectorOperators.B2I, INTS, 0);
-            IntVector mk = mc.and(0x7F);
-            FloatVector m0 = mk.lanewise(VectorOperators.LSHL, 20).add(BlockCodes.SIGNED_BASE, mk.compare(VectorOperators.NE, 0))
-                    .or(mc.and(0x80000000)).reinterpretAsFloats().mul(sm);
-            IntVector rk = (IntVector) ByteVector.fromMemorySegment(BYTES, rs, (long) i, ORDER)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, INTS, 0);
-            FloatVector r0 = rk.lanewise(VectorOperators.LSHL, 19).add(BlockCodes.UNSIGNED_BASE, rk.compare(VectorOperators.NE, 0))
-                    .reinterpretAsFloats().mul(sr);
-            FloatVector m = m0.fma(b1, g.mul(c1));
-            FloatVector v = r0.mul(r0).fma(b2, g.mul(c2).mul(g));
-            maxM = maxM.max(m.reinterpretAsInts().and(0x7FFFFFFF));
-            maxV = maxV.max(v.reinterpretAsInts().and(0x7FFFFFFF));
-        }
-        return ((long) maxM.reduceLanes(VectorOperators.MAX) << 32) | maxV.reduceLanes(VectorOperators.MAX);
-    }
-
     private static void adamL2_gf32_pbf16sr_sq8Apply(Chunk c, AdamStep k, int from, int vend, float scaleM, float scaleR, float invMs, float invRs) {
         final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], rs = c.state[1];
         final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
@@ -5216,38 +4686,6 @@ final class MixedPanama {
         }
     }
 
-    private static long adamL2_gbf16_pf32_sq8Max(Chunk c, AdamStep k, int from, int vend, float scaleM, float scaleR) {
-        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], rs = c.state[1];
-        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
-        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
-        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
-        final FloatVector sm = FloatVector.broadcast(SPECIES, scaleM), sr = FloatVector.broadcast(SPECIES, scaleR);
-        final FloatVector l2 = FloatVector.broadcast(SPECIES, k.l2);
-        IntVector maxM = IntVector.zero(INTS), maxV = maxM;
-        final int step = SPECIES.length();
-        for (int i = from; i < vend; i += step) {
-            final long o4 = (long) i * 4;
-            FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, o4, ORDER);
-            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
-                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            FloatVector g = p.fma(l2, g0.mul(scale));
-            IntVector mc = (IntVector) ByteVector.fromMemorySegment(BYTES, ms, (long) i, ORDER)
-                    .convertShape(VectorOperators.B2I, INTS, 0);
-            IntVector mk = mc.and(0x7F);
-            FloatVector m0 = mk.lanewise(VectorOperators.LSHL, 20).add(BlockCodes.SIGNED_BASE, mk.compare(VectorOperators.NE, 0))
-                    .or(mc.and(0x80000000)).reinterpretAsFloats().mul(sm);
-            IntVector rk = (IntVector) ByteVector.fromMemorySegment(BYTES, rs, (long) i, ORDER)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, INTS, 0);
-            FloatVector r0 = rk.lanewise(VectorOperators.LSHL, 19).add(BlockCodes.UNSIGNED_BASE, rk.compare(VectorOperators.NE, 0))
-                    .reinterpretAsFloats().mul(sr);
-            FloatVector m = m0.fma(b1, g.mul(c1));
-            FloatVector v = r0.mul(r0).fma(b2, g.mul(c2).mul(g));
-            maxM = maxM.max(m.reinterpretAsInts().and(0x7FFFFFFF));
-            maxV = maxV.max(v.reinterpretAsInts().and(0x7FFFFFFF));
-        }
-        return ((long) maxM.reduceLanes(VectorOperators.MAX) << 32) | maxV.reduceLanes(VectorOperators.MAX);
-    }
-
     private static void adamL2_gbf16_pf32_sq8Apply(Chunk c, AdamStep k, int from, int vend, float scaleM, float scaleR, float invMs, float invRs) {
         final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], rs = c.state[1];
         final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
@@ -5293,38 +4731,6 @@ final class MixedPanama {
                     .blend(0, ra.compare(VectorOperators.EQ, 0));
             ((ByteVector) rq.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(rs, (long) i, ORDER);
         }
-    }
-
-    private static long adamL2_gbf16_pbf16_sq8Max(Chunk c, AdamStep k, int from, int vend, float scaleM, float scaleR) {
-        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], rs = c.state[1], xs = c.state[2];
-        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
-        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
-        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
-        final FloatVector sm = FloatVector.broadcast(SPECIES, scaleM), sr = FloatVector.broadcast(SPECIES, scaleR);
-        final FloatVector l2 = FloatVector.broadcast(SPECIES, k.l2);
-        IntVector maxM = IntVector.zero(INTS), maxV = maxM;
-        final int step = SPECIES.length();
-        for (int i = from; i < vend; i += step) {
-            final long o4 = (long) i * 4;
-            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
-            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
-                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            FloatVector g = p.fma(l2, g0.mul(scale));
-            IntVector mc = (IntVector) ByteVector.fromMemorySegment(BYTES, ms, (long) i, ORDER)
-                    .convertShape(VectorOperators.B2I, INTS, 0);
-            IntVector mk = mc.and(0x7F);
-            FloatVector m0 = mk.lanewise(VectorOperators.LSHL, 20).add(BlockCodes.SIGNED_BASE, mk.compare(VectorOperators.NE, 0))
-                    .or(mc.and(0x80000000)).reinterpretAsFloats().mul(sm);
-            IntVector rk = (IntVector) ByteVector.fromMemorySegment(BYTES, rs, (long) i, ORDER)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, INTS, 0);
-            FloatVector r0 = rk.lanewise(VectorOperators.LSHL, 19).add(BlockCodes.UNSIGNED_BASE, rk.compare(VectorOperators.NE, 0))
-                    .reinterpretAsFloats().mul(sr);
-            FloatVector m = m0.fma(b1, g.mul(c1));
-            FloatVector v = r0.mul(r0).fma(b2, g.mul(c2).mul(g));
-            maxM = maxM.max(m.reinterpretAsInts().and(0x7FFFFFFF));
-            maxV = maxV.max(v.reinterpretAsInts().and(0x7FFFFFFF));
-        }
-        return ((long) maxM.reduceLanes(VectorOperators.MAX) << 32) | maxV.reduceLanes(VectorOperators.MAX);
     }
 
     private static void adamL2_gbf16_pbf16_sq8Apply(Chunk c, AdamStep k, int from, int vend, float scaleM, float scaleR, float invMs, float invRs) {
@@ -5376,38 +4782,6 @@ final class MixedPanama {
                     .blend(0, ra.compare(VectorOperators.EQ, 0));
             ((ByteVector) rq.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(rs, (long) i, ORDER);
         }
-    }
-
-    private static long adamL2_gbf16_pf16_sq8Max(Chunk c, AdamStep k, int from, int vend, float scaleM, float scaleR) {
-        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], rs = c.state[1], xs = c.state[2];
-        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
-        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
-        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
-        final FloatVector sm = FloatVector.broadcast(SPECIES, scaleM), sr = FloatVector.broadcast(SPECIES, scaleR);
-        final FloatVector l2 = FloatVector.broadcast(SPECIES, k.l2);
-        IntVector maxM = IntVector.zero(INTS), maxV = maxM;
-        final int step = SPECIES.length();
-        for (int i = from; i < vend; i += step) {
-            final long o4 = (long) i * 4;
-            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
-            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
-                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            FloatVector g = p.fma(l2, g0.mul(scale));
-            IntVector mc = (IntVector) ByteVector.fromMemorySegment(BYTES, ms, (long) i, ORDER)
-                    .convertShape(VectorOperators.B2I, INTS, 0);
-            IntVector mk = mc.and(0x7F);
-            FloatVector m0 = mk.lanewise(VectorOperators.LSHL, 20).add(BlockCodes.SIGNED_BASE, mk.compare(VectorOperators.NE, 0))
-                    .or(mc.and(0x80000000)).reinterpretAsFloats().mul(sm);
-            IntVector rk = (IntVector) ByteVector.fromMemorySegment(BYTES, rs, (long) i, ORDER)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, INTS, 0);
-            FloatVector r0 = rk.lanewise(VectorOperators.LSHL, 19).add(BlockCodes.UNSIGNED_BASE, rk.compare(VectorOperators.NE, 0))
-                    .reinterpretAsFloats().mul(sr);
-            FloatVector m = m0.fma(b1, g.mul(c1));
-            FloatVector v = r0.mul(r0).fma(b2, g.mul(c2).mul(g));
-            maxM = maxM.max(m.reinterpretAsInts().and(0x7FFFFFFF));
-            maxV = maxV.max(v.reinterpretAsInts().and(0x7FFFFFFF));
-        }
-        return ((long) maxM.reduceLanes(VectorOperators.MAX) << 32) | maxV.reduceLanes(VectorOperators.MAX);
     }
 
     private static void adamL2_gbf16_pf16_sq8Apply(Chunk c, AdamStep k, int from, int vend, float scaleM, float scaleR, float invMs, float invRs) {
@@ -5468,39 +4842,6 @@ final class MixedPanama {
         }
     }
 
-    private static long adamL2_gbf16_pbf16sr_sq8Max(Chunk c, AdamStep k, int from, int vend, float scaleM, float scaleR) {
-        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], rs = c.state[1];
-        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
-        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
-        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
-        final FloatVector sm = FloatVector.broadcast(SPECIES, scaleM), sr = FloatVector.broadcast(SPECIES, scaleR);
-        final FloatVector l2 = FloatVector.broadcast(SPECIES, k.l2);
-        IntVector maxM = IntVector.zero(INTS), maxV = maxM;
-        final int step = SPECIES.length();
-        for (int i = from; i < vend; i += step) {
-            final long o4 = (long) i * 4;
-            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (i) * 2, ORDER)
-                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
-                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            FloatVector g = p.fma(l2, g0.mul(scale));
-            IntVector mc = (IntVector) ByteVector.fromMemorySegment(BYTES, ms, (long) i, ORDER)
-                    .convertShape(VectorOperators.B2I, INTS, 0);
-            IntVector mk = mc.and(0x7F);
-            FloatVector m0 = mk.lanewise(VectorOperators.LSHL, 20).add(BlockCodes.SIGNED_BASE, mk.compare(VectorOperators.NE, 0))
-                    .or(mc.and(0x80000000)).reinterpretAsFloats().mul(sm);
-            IntVector rk = (IntVector) ByteVector.fromMemorySegment(BYTES, rs, (long) i, ORDER)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, INTS, 0);
-            FloatVector r0 = rk.lanewise(VectorOperators.LSHL, 19).add(BlockCodes.UNSIGNED_BASE, rk.compare(VectorOperators.NE, 0))
-                    .reinterpretAsFloats().mul(sr);
-            FloatVector m = m0.fma(b1, g.mul(c1));
-            FloatVector v = r0.mul(r0).fma(b2, g.mul(c2).mul(g));
-            maxM = maxM.max(m.reinterpretAsInts().and(0x7FFFFFFF));
-            maxV = maxV.max(v.reinterpretAsInts().and(0x7FFFFFFF));
-        }
-        return ((long) maxM.reduceLanes(VectorOperators.MAX) << 32) | maxV.reduceLanes(VectorOperators.MAX);
-    }
-
     private static void adamL2_gbf16_pbf16sr_sq8Apply(Chunk c, AdamStep k, int from, int vend, float scaleM, float scaleR, float invMs, float invRs) {
         final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], rs = c.state[1];
         final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
@@ -5557,43 +4898,6 @@ final class MixedPanama {
         }
     }
 
-    private static long adamL2_gf16_pf32_sq8Max(Chunk c, AdamStep k, int from, int vend, float scaleM, float scaleR) {
-        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], rs = c.state[1];
-        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
-        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
-        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
-        final FloatVector sm = FloatVector.broadcast(SPECIES, scaleM), sr = FloatVector.broadcast(SPECIES, scaleR);
-        final FloatVector l2 = FloatVector.broadcast(SPECIES, k.l2);
-        IntVector maxM = IntVector.zero(INTS), maxV = maxM;
-        final int step = SPECIES.length();
-        for (int i = from; i < vend; i += step) {
-            final long o4 = (long) i * 4;
-            FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, o4, ORDER);
-            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
-                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
-            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
-            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
-                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
-                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
-                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
-            FloatVector g = p.fma(l2, g0.mul(scale));
-            IntVector mc = (IntVector) ByteVector.fromMemorySegment(BYTES, ms, (long) i, ORDER)
-                    .convertShape(VectorOperators.B2I, INTS, 0);
-            IntVector mk = mc.and(0x7F);
-            FloatVector m0 = mk.lanewise(VectorOperators.LSHL, 20).add(BlockCodes.SIGNED_BASE, mk.compare(VectorOperators.NE, 0))
-                    .or(mc.and(0x80000000)).reinterpretAsFloats().mul(sm);
-            IntVector rk = (IntVector) ByteVector.fromMemorySegment(BYTES, rs, (long) i, ORDER)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, INTS, 0);
-            FloatVector r0 = rk.lanewise(VectorOperators.LSHL, 19).add(BlockCodes.UNSIGNED_BASE, rk.compare(VectorOperators.NE, 0))
-                    .reinterpretAsFloats().mul(sr);
-            FloatVector m = m0.fma(b1, g.mul(c1));
-            FloatVector v = r0.mul(r0).fma(b2, g.mul(c2).mul(g));
-            maxM = maxM.max(m.reinterpretAsInts().and(0x7FFFFFFF));
-            maxV = maxV.max(v.reinterpretAsInts().and(0x7FFFFFFF));
-        }
-        return ((long) maxM.reduceLanes(VectorOperators.MAX) << 32) | maxV.reduceLanes(VectorOperators.MAX);
-    }
-
     private static void adamL2_gf16_pf32_sq8Apply(Chunk c, AdamStep k, int from, int vend, float scaleM, float scaleR, float invMs, float invRs) {
         final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], rs = c.state[1];
         final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
@@ -5644,43 +4948,6 @@ final class MixedPanama {
                     .blend(0, ra.compare(VectorOperators.EQ, 0));
             ((ByteVector) rq.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(rs, (long) i, ORDER);
         }
-    }
-
-    private static long adamL2_gf16_pbf16_sq8Max(Chunk c, AdamStep k, int from, int vend, float scaleM, float scaleR) {
-        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], rs = c.state[1], xs = c.state[2];
-        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
-        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
-        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
-        final FloatVector sm = FloatVector.broadcast(SPECIES, scaleM), sr = FloatVector.broadcast(SPECIES, scaleR);
-        final FloatVector l2 = FloatVector.broadcast(SPECIES, k.l2);
-        IntVector maxM = IntVector.zero(INTS), maxV = maxM;
-        final int step = SPECIES.length();
-        for (int i = from; i < vend; i += step) {
-            final long o4 = (long) i * 4;
-            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
-            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
-                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
-            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
-            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
-                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
-                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
-                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
-            FloatVector g = p.fma(l2, g0.mul(scale));
-            IntVector mc = (IntVector) ByteVector.fromMemorySegment(BYTES, ms, (long) i, ORDER)
-                    .convertShape(VectorOperators.B2I, INTS, 0);
-            IntVector mk = mc.and(0x7F);
-            FloatVector m0 = mk.lanewise(VectorOperators.LSHL, 20).add(BlockCodes.SIGNED_BASE, mk.compare(VectorOperators.NE, 0))
-                    .or(mc.and(0x80000000)).reinterpretAsFloats().mul(sm);
-            IntVector rk = (IntVector) ByteVector.fromMemorySegment(BYTES, rs, (long) i, ORDER)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, INTS, 0);
-            FloatVector r0 = rk.lanewise(VectorOperators.LSHL, 19).add(BlockCodes.UNSIGNED_BASE, rk.compare(VectorOperators.NE, 0))
-                    .reinterpretAsFloats().mul(sr);
-            FloatVector m = m0.fma(b1, g.mul(c1));
-            FloatVector v = r0.mul(r0).fma(b2, g.mul(c2).mul(g));
-            maxM = maxM.max(m.reinterpretAsInts().and(0x7FFFFFFF));
-            maxV = maxV.max(v.reinterpretAsInts().and(0x7FFFFFFF));
-        }
-        return ((long) maxM.reduceLanes(VectorOperators.MAX) << 32) | maxV.reduceLanes(VectorOperators.MAX);
     }
 
     private static void adamL2_gf16_pbf16_sq8Apply(Chunk c, AdamStep k, int from, int vend, float scaleM, float scaleR, float invMs, float invRs) {
@@ -5737,43 +5004,6 @@ final class MixedPanama {
                     .blend(0, ra.compare(VectorOperators.EQ, 0));
             ((ByteVector) rq.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(rs, (long) i, ORDER);
         }
-    }
-
-    private static long adamL2_gf16_pf16_sq8Max(Chunk c, AdamStep k, int from, int vend, float scaleM, float scaleR) {
-        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], rs = c.state[1], xs = c.state[2];
-        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
-        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
-        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
-        final FloatVector sm = FloatVector.broadcast(SPECIES, scaleM), sr = FloatVector.broadcast(SPECIES, scaleR);
-        final FloatVector l2 = FloatVector.broadcast(SPECIES, k.l2);
-        IntVector maxM = IntVector.zero(INTS), maxV = maxM;
-        final int step = SPECIES.length();
-        for (int i = from; i < vend; i += step) {
-            final long o4 = (long) i * 4;
-            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
-            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
-                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
-            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
-            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
-                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
-                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
-                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
-            FloatVector g = p.fma(l2, g0.mul(scale));
-            IntVector mc = (IntVector) ByteVector.fromMemorySegment(BYTES, ms, (long) i, ORDER)
-                    .convertShape(VectorOperators.B2I, INTS, 0);
-            IntVector mk = mc.and(0x7F);
-            FloatVector m0 = mk.lanewise(VectorOperators.LSHL, 20).add(BlockCodes.SIGNED_BASE, mk.compare(VectorOperators.NE, 0))
-                    .or(mc.and(0x80000000)).reinterpretAsFloats().mul(sm);
-            IntVector rk = (IntVector) ByteVector.fromMemorySegment(BYTES, rs, (long) i, ORDER)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, INTS, 0);
-            FloatVector r0 = rk.lanewise(VectorOperators.LSHL, 19).add(BlockCodes.UNSIGNED_BASE, rk.compare(VectorOperators.NE, 0))
-                    .reinterpretAsFloats().mul(sr);
-            FloatVector m = m0.fma(b1, g.mul(c1));
-            FloatVector v = r0.mul(r0).fma(b2, g.mul(c2).mul(g));
-            maxM = maxM.max(m.reinterpretAsInts().and(0x7FFFFFFF));
-            maxV = maxV.max(v.reinterpretAsInts().and(0x7FFFFFFF));
-        }
-        return ((long) maxM.reduceLanes(VectorOperators.MAX) << 32) | maxV.reduceLanes(VectorOperators.MAX);
     }
 
     private static void adamL2_gf16_pf16_sq8Apply(Chunk c, AdamStep k, int from, int vend, float scaleM, float scaleR, float invMs, float invRs) {
@@ -5837,44 +5067,6 @@ final class MixedPanama {
                     .blend(0, ra.compare(VectorOperators.EQ, 0));
             ((ByteVector) rq.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(rs, (long) i, ORDER);
         }
-    }
-
-    private static long adamL2_gf16_pbf16sr_sq8Max(Chunk c, AdamStep k, int from, int vend, float scaleM, float scaleR) {
-        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], rs = c.state[1];
-        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1), c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
-        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2), c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
-        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
-        final FloatVector sm = FloatVector.broadcast(SPECIES, scaleM), sr = FloatVector.broadcast(SPECIES, scaleR);
-        final FloatVector l2 = FloatVector.broadcast(SPECIES, k.l2);
-        IntVector maxM = IntVector.zero(INTS), maxV = maxM;
-        final int step = SPECIES.length();
-        for (int i = from; i < vend; i += step) {
-            final long o4 = (long) i * 4;
-            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (i) * 2, ORDER)
-                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
-                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
-            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
-            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
-                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
-                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
-                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
-            FloatVector g = p.fma(l2, g0.mul(scale));
-            IntVector mc = (IntVector) ByteVector.fromMemorySegment(BYTES, ms, (long) i, ORDER)
-                    .convertShape(VectorOperators.B2I, INTS, 0);
-            IntVector mk = mc.and(0x7F);
-            FloatVector m0 = mk.lanewise(VectorOperators.LSHL, 20).add(BlockCodes.SIGNED_BASE, mk.compare(VectorOperators.NE, 0))
-                    .or(mc.and(0x80000000)).reinterpretAsFloats().mul(sm);
-            IntVector rk = (IntVector) ByteVector.fromMemorySegment(BYTES, rs, (long) i, ORDER)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, INTS, 0);
-            FloatVector r0 = rk.lanewise(VectorOperators.LSHL, 19).add(BlockCodes.UNSIGNED_BASE, rk.compare(VectorOperators.NE, 0))
-                    .reinterpretAsFloats().mul(sr);
-            FloatVector m = m0.fma(b1, g.mul(c1));
-            FloatVector v = r0.mul(r0).fma(b2, g.mul(c2).mul(g));
-            maxM = maxM.max(m.reinterpretAsInts().and(0x7FFFFFFF));
-            maxV = maxV.max(v.reinterpretAsInts().and(0x7FFFFFFF));
-        }
-        return ((long) maxM.reduceLanes(VectorOperators.MAX) << 32) | maxV.reduceLanes(VectorOperators.MAX);
     }
 
     private static void adamL2_gf16_pbf16sr_sq8Apply(Chunk c, AdamStep k, int from, int vend, float scaleM, float scaleR, float invMs, float invRs) {

@@ -295,25 +295,86 @@ final class MixedScalar {
 
     /**
      * Adam / AdamW with 8-bit block-quantized state ({@code Chunk.stateType} 2, see {@link BlockCodes}) over the
-     * whole chunk, block by block, in two passes over the block (it stays in L1): the first decodes the moments and
-     * computes the new ones only to find their largest magnitudes, the block's new scales (that of the square root
-     * of exp_avg_sq is the square root of the largest exp_avg_sq: the same float, as the square root is monotone and
-     * correctly rounded); the second computes them again, bit for bit, updates the parameter from them
-     * ({@code ScalarKernels.adamRange}'s float operations; the update uses the new moments before they are coded, as
-     * bitsandbytes' blockwise kernel does) and codes them against the new scales.
+     * whole chunk, block by block, in one pass over the state: the block's new scales are bounds known before the
+     * step ({@link #nextScales}, from its largest codes and its largest gradient), so each element is decoded,
+     * updated ({@code ScalarKernels.adamRange}'s float operations; the update uses the new moments before they are
+     * coded, as bitsandbytes' blockwise kernel does) and coded in one visit.
      */
     static void adamQuantized(Chunk c, AdamStep k) {
         final MemorySegment sm = c.scales[0], sr = c.scales[1];
         for (int b = 0, from = 0; from < c.length; b++, from += BlockCodes.BLOCK) {
             final int to = Math.min(c.length, from + BlockCodes.BLOCK);
             final float scaleM = sm.get(F, b * 4L), scaleR = sr.get(F, b * 4L);
-            final long max = quantizedMax(c, k, from, to, scaleM, scaleR);
-            final float newM = Float.intBitsToFloat((int) (max >>> 32));
-            final float newR = (float) Math.sqrt(Float.intBitsToFloat((int) max));
+            final long next = nextScales(k, scaleM, scaleR, largestSignedCode(c.state[0], from, to),
+                    largestUnsignedCode(c.state[1], from, to), largestMagnitude(c.grads, c.gradType, from, to),
+                    k.useL2 ? largestMagnitude(paramSource(c), paramSourceType(c), from, to) : 0f);
+            final float newM = Float.intBitsToFloat((int) (next >>> 32)), newR = Float.intBitsToFloat((int) next);
             sm.set(F, b * 4L, newM);
             sr.set(F, b * 4L, newR);
             quantizedApply(c, k, from, to, scaleM, scaleR, BlockCodes.inverse(newM), BlockCodes.inverse(newR));
         }
+    }
+
+    /**
+     * A block's new scales (exp_avg's bits in the high 32, the square root of exp_avg_sq's in the low), from its
+     * old scales, its largest codes {@code codeM} (magnitude) and {@code codeR}, the largest {@code |gradient|}
+     * {@code largestG} (before its scale) and, for Adam's L2 form, the largest {@code |parameter|} {@code largestP}:
+     * {@link BlockCodes#nextScaleSigned} and {@link BlockCodes#nextScaleUnsigned} with the bound on the step's
+     * {@code |g|} taken in double as {@code largestG * |gradScale| + l2 * largestP}. The largest decoded moment is
+     * the largest code's value times the scale: a float product is monotone in its factor.
+     */
+    static long nextScales(AdamStep k, float scaleM, float scaleR, int codeM, int codeR, float largestG,
+                           float largestP) {
+        double g = largestG * (double) Math.abs(k.gradScale);
+        if (k.useL2) {
+            g += Math.abs(k.l2) * (double) largestP;
+        }
+        float newM = BlockCodes.nextScaleSigned(BlockCodes.decodeSigned(codeM) * scaleM, g, k.beta1,
+                k.oneMinusBeta1);
+        float newR = BlockCodes.nextScaleUnsigned(BlockCodes.decodeUnsigned(codeR) * scaleR, g, k.beta2,
+                k.oneMinusBeta2);
+        return ((long) Float.floatToRawIntBits(newM) << 32) | (Float.floatToRawIntBits(newR) & 0xFFFFFFFFL);
+    }
+
+    /** The largest magnitude code ({@code code & 0x7F}) among signed codes {@code [from, to)}. */
+    static int largestSignedCode(MemorySegment codes, int from, int to) {
+        int k = 0;
+        for (int i = from; i < to; i++) {
+            k = Math.max(k, codes.get(B, i) & 0x7F);
+        }
+        return k;
+    }
+
+    /** The largest of unsigned codes {@code [from, to)}. */
+    static int largestUnsignedCode(MemorySegment codes, int from, int to) {
+        int k = 0;
+        for (int i = from; i < to; i++) {
+            k = Math.max(k, codes.get(B, i) & 0xFF);
+        }
+        return k;
+    }
+
+    /**
+     * The largest magnitude among elements {@code [from, to)} of {@code x} (storage type {@code type}), widened to
+     * float; {@link Float#NaN} if one is NaN. Found on the magnitudes' bits: for each type the integer order of a magnitude's bits
+     * is its order as a number, with a NaN above infinity.
+     */
+    static float largestMagnitude(MemorySegment x, int type, int from, int to) {
+        int bits = 0;
+        for (int i = from; i < to; i++) {
+            bits = Math.max(bits, Float.floatToRawIntBits(load(x, type, i)) & 0x7FFFFFFF);
+        }
+        return bits > 0x7F800000 ? Float.NaN : Float.intBitsToFloat(bits); // one NaN, whichever the order
+    }
+
+    /** Where the step reads the parameters from: the float32 master copy where there is one. */
+    static MemorySegment paramSource(Chunk c) {
+        return c.paramType == 1 || c.paramType == 2 ? c.state[c.state.length - 1] : c.params;
+    }
+
+    /** The storage type of {@link #paramSource}: bfloat16 for stochastically rounded parameters, else float32. */
+    static int paramSourceType(Chunk c) {
+        return c.paramType == 3 ? 1 : 0;
     }
 
     /** The new exp_avg of element {@code i}, given its (L2-adjusted, scaled) gradient. */
@@ -337,21 +398,6 @@ final class MixedScalar {
     static float grad(Chunk c, AdamStep k, int i, float p) {
         float g = load(c.grads, c.gradType, i) * k.gradScale;
         return k.useL2 ? Math.fma(p, k.l2, g) : g;
-    }
-
-    /**
-     * The first pass over elements {@code [from, to)} of a block with old scales {@code scaleM}, {@code scaleR}: the
-     * bits of the largest new {@code |exp_avg|} (high 32) and of the largest new exp_avg_sq (low 32), as ints (for
-     * non-negative floats the integer order is the float order, and a NaN is above every number).
-     */
-    static long quantizedMax(Chunk c, AdamStep k, int from, int to, float scaleM, float scaleR) {
-        int bitsM = 0, bitsV = 0;
-        for (int i = from; i < to; i++) {
-            float g = grad(c, k, i, param(c, i));
-            bitsM = Math.max(bitsM, Float.floatToRawIntBits(newM(c.state[0], i, g, scaleM, k)) & 0x7FFFFFFF);
-            bitsV = Math.max(bitsV, Float.floatToRawIntBits(newV(c.state[1], i, g, scaleR, k)) & 0x7FFFFFFF);
-        }
-        return ((long) bitsM << 32) | bitsV;
     }
 
     /**

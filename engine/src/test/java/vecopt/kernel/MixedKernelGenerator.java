@@ -398,14 +398,12 @@ public final class MixedKernelGenerator {
     static void adamQuantized(StringBuilder out) {
         out.append("""
                     /**
-                     * Adam / AdamW on a chunk with 8-bit block-quantized state ({@link BlockCodes}), block by block in two
-                     * passes over the block (it stays in L1), each a method per storage mix and formula (so that C2 compiles
-                     * each on its own budget): the first decodes the moments and computes the new ones only to find their
-                     * largest magnitudes (as ints: for non-negative floats the integer order is the float order, and a NaN is
-                     * above every number); the block's new scales are stored; the second computes the moments again, bit for
-                     * bit, updates the parameters and codes the moments. Recomputing costs fewer cycles than keeping the new
-                     * moments in a scratch block between the passes did (measured: 0.64 against 0.87 ns per element in cache).
-                     * Bitwise {@link MixedScalar#adamQuantized}.
+                     * Adam / AdamW on a chunk with 8-bit block-quantized state ({@link BlockCodes}), block by block: the
+                     * block's new scales are bounds known before the step ({@link MixedScalar#nextScales}, from its largest
+                     * codes and gradient, found by {@link BlockMaxima} on the block, which then stays in L1), stored; then one
+                     * pass, a method per storage mix and formula (so that C2 compiles each on its own budget), decodes the
+                     * moments, updates them and the parameters, and codes the moments against the new scales. Bitwise
+                     * {@link MixedScalar#adamQuantized}.
                      */
                     static void adamQuantized(Chunk c, AdamStep k) {
                         if (BYTES == null) {
@@ -413,30 +411,17 @@ public final class MixedKernelGenerator {
                             return;
                         }
                         final int mix = c.gradType * 4 + c.paramType + (k.useL2 ? 12 : 0);
-                        final MemorySegment sms = c.scales[0], srs = c.scales[1];
+                        final MemorySegment sms = c.scales[0], srs = c.scales[1], ms = c.state[0], rs = c.state[1];
+                        final MemorySegment ps = MixedScalar.paramSource(c);
+                        final int pType = MixedScalar.paramSourceType(c);
                         final int step = SPECIES.length(), n = c.length;
                         for (int from = 0, b = 0; from < n; from += BlockCodes.BLOCK, b++) {
                             final int to = Math.min(n, from + BlockCodes.BLOCK), vend = from + ((to - from) & -step);
                             final float scaleM = sms.get(F, b * 4L), scaleR = srs.get(F, b * 4L);
-                            long max = switch (mix) {
-                """);
-        for (AdamVariant v : new AdamVariant[] {AdamVariant.DECOUPLED, AdamVariant.L2}) {
-            for (int g = 0; g < 3; g++) {
-                for (int p = 0; p < 4; p++) {
-                    out.append("                    case ").append(g * 4 + p + (v == AdamVariant.L2 ? 12 : 0))
-                            .append(" -> ").append(quantizedName(v, g, p)).append("Max(c, k, from, vend, scaleM, scaleR);\n");
-                }
-            }
-        }
-        out.append("""
-                                default -> throw new IllegalStateException("no loop for storage mix " + mix);
-                            };
-                            if (vend < to) { // the block's last elements (the tensor's end): the scalar loop
-                                long tail = MixedScalar.quantizedMax(c, k, vend, to, scaleM, scaleR);
-                                max = Math.max(max >>> 32, tail >>> 32) << 32 | Math.max(max & 0xFFFFFFFFL, tail & 0xFFFFFFFFL);
-                            }
-                            final float newM = Float.intBitsToFloat((int) (max >>> 32));
-                            final float newR = (float) Math.sqrt(Float.intBitsToFloat((int) max));
+                            final long next = MixedScalar.nextScales(k, scaleM, scaleR, BlockMaxima.largestSignedCode(ms, from, to),
+                                    BlockMaxima.largestUnsignedCode(rs, from, to), BlockMaxima.largestMagnitude(c.grads, c.gradType, from, to),
+                                    k.useL2 ? BlockMaxima.largestMagnitude(ps, pType, from, to) : 0f);
+                            final float newM = Float.intBitsToFloat((int) (next >>> 32)), newR = Float.intBitsToFloat((int) next);
                             sms.set(F, b * 4L, newM);
                             srs.set(F, b * 4L, newR);
                             final float invM = BlockCodes.inverse(newM), invR = BlockCodes.inverse(newR);
@@ -464,22 +449,19 @@ public final class MixedKernelGenerator {
         for (AdamVariant v : new AdamVariant[] {AdamVariant.DECOUPLED, AdamVariant.L2}) {
             for (int g = 0; g < 3; g++) {
                 for (int p = 0; p < 4; p++) {
-                    quantizedLoop(out, v, g, p, false);
-                    quantizedLoop(out, v, g, p, true);
+                    quantizedLoop(out, v, g, p);
                 }
             }
         }
     }
 
     /**
-     * One pass over one block's whole vectors {@code [from, vend)}: with {@code apply} false, the new moments' largest
-     * magnitudes' bits (exp_avg's in the high 32 bits, exp_avg_sq's in the low); with {@code apply} true, the update
-     * of the parameters and the moments coded against the block's new reciprocal scales.
+     * One pass over one block's whole vectors {@code [from, vend)}: the update of the parameters and the moments,
+     * coded against the block's new reciprocal scales.
      */
-    static void quantizedLoop(StringBuilder out, AdamVariant v, int g, int p, boolean apply) {
-        out.append("    private static ").append(apply ? "void " : "long ").append(quantizedName(v, g, p))
-                .append(apply ? "Apply" : "Max").append("(Chunk c, AdamStep k, int from, int vend, float scaleM, float scaleR")
-                .append(apply ? ", float invMs, float invRs" : "").append(") {\n");
+    static void quantizedLoop(StringBuilder out, AdamVariant v, int g, int p) {
+        out.append("    private static void ").append(quantizedName(v, g, p))
+                .append("Apply(Chunk c, AdamStep k, int from, int vend, float scaleM, float scaleR, float invMs, float invRs) {\n");
         String master = p == 1 || p == 2 ? ", xs = c.state[2]" : "";
         out.append("        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], rs = c.state[1]")
                 .append(master).append(";\n");
@@ -492,19 +474,15 @@ public final class MixedKernelGenerator {
         if (v == AdamVariant.L2) {
             out.append("        final FloatVector l2 = FloatVector.broadcast(SPECIES, k.l2);\n");
         }
-        if (apply) {
-            out.append("""
-                            final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps), decay = FloatVector.broadcast(SPECIES, k.decay);
-                            final FloatVector negStep = FloatVector.broadcast(SPECIES, k.negStepSize);
-                            final FloatVector invBc2 = FloatVector.broadcast(SPECIES, k.invSqrtBc2);
-                            final FloatVector invM = FloatVector.broadcast(SPECIES, invMs), invR = FloatVector.broadcast(SPECIES, invRs);
-                    """);
-            if (p == 3) {
-                out.append("        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);\n");
-                out.append("        final int key = k.roundingKey;\n");
-            }
-        } else {
-            out.append("        IntVector maxM = IntVector.zero(INTS), maxV = maxM;\n");
+        out.append("""
+                        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps), decay = FloatVector.broadcast(SPECIES, k.decay);
+                        final FloatVector negStep = FloatVector.broadcast(SPECIES, k.negStepSize);
+                        final FloatVector invBc2 = FloatVector.broadcast(SPECIES, k.invSqrtBc2);
+                        final FloatVector invM = FloatVector.broadcast(SPECIES, invMs), invR = FloatVector.broadcast(SPECIES, invRs);
+                """);
+        if (p == 3) {
+            out.append("        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);\n");
+            out.append("        final int key = k.roundingKey;\n");
         }
         out.append("""
                         final int step = SPECIES.length();
@@ -512,13 +490,10 @@ public final class MixedKernelGenerator {
                 """);
         List<String> s = new ArrayList<>();
         s.add("final long o4 = (long) i * 4;");
-        boolean needP = apply || v == AdamVariant.L2;
-        if (needP) {
-            if (p == 3) {
-                s.addAll(load(1, "p", "ps", "i", "INTS", "SHORTS", "SPECIES"));
-            } else {
-                s.add("FloatVector p = FloatVector.fromMemorySegment(SPECIES, " + (p == 0 ? "ps" : "xs") + ", o4, ORDER);");
-            }
+        if (p == 3) {
+            s.addAll(load(1, "p", "ps", "i", "INTS", "SHORTS", "SPECIES"));
+        } else {
+            s.add("FloatVector p = FloatVector.fromMemorySegment(SPECIES, " + (p == 0 ? "ps" : "xs") + ", o4, ORDER);");
         }
         s.addAll(load(g, "g0", "gs", "i", "INTS", "SHORTS", "SPECIES"));
         s.add(v == AdamVariant.L2 ? "FloatVector g = p.fma(l2, g0.mul(scale));" : "FloatVector g = g0.mul(scale);");
@@ -534,44 +509,34 @@ public final class MixedKernelGenerator {
         s.add("        .reinterpretAsFloats().mul(sr);");
         s.add("FloatVector m = m0.fma(b1, g.mul(c1));");
         s.add("FloatVector v = r0.mul(r0).fma(b2, g.mul(c2).mul(g));");
-        if (!apply) {
-            s.add("maxM = maxM.max(m.reinterpretAsInts().and(0x7FFFFFFF));");
-            s.add("maxV = maxV.max(v.reinterpretAsInts().and(0x7FFFFFFF));");
+        s.add("FloatVector r = v.lanewise(VectorOperators.SQRT);");
+        s.add("FloatVector pNew = m.div(r.fma(invBc2, eps)).fma(negStep, p.mul(decay));");
+        if (p == 0) {
+            s.add("pNew.intoMemorySegment(ps, o4, ORDER);");
+        } else if (p == 3) {
+            s.addAll(stochasticStore("pNew", "ps", "i", "", "key"));
         } else {
-            s.add("FloatVector r = v.lanewise(VectorOperators.SQRT);");
-            s.add("FloatVector pNew = m.div(r.fma(invBc2, eps)).fma(negStep, p.mul(decay));");
-            if (p == 0) {
-                s.add("pNew.intoMemorySegment(ps, o4, ORDER);");
-            } else if (p == 3) {
-                s.addAll(stochasticStore("pNew", "ps", "i", "", "key"));
-            } else {
-                s.add("pNew.intoMemorySegment(xs, o4, ORDER);");
-                s.addAll(narrowStore(p, "pNew", "ps", "i", ""));
-            }
-            // encode: BlockCodes.encodeSigned and encodeUnsigned, lane by lane
-            s.add("IntVector mb = m.mul(invM).reinterpretAsInts();");
-            s.add("IntVector ma = mb.and(0x7FFFFFFF);");
-            s.add("IntVector mq = ma.add(BlockCodes.SIGNED_ROUND).add(ma.lanewise(VectorOperators.LSHR, 20).and(1))");
-            s.add("        .lanewise(VectorOperators.ASHR, 20).max(1).min(127)");
-            s.add("        .blend(0, ma.compare(VectorOperators.LE, 111 << 23))");
-            s.add("        .or(mb.lanewise(VectorOperators.LSHR, 24).and(0x80));");
-            s.add("((ByteVector) mq.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);");
-            s.add("IntVector ra = r.mul(invR).reinterpretAsInts().and(0x7FFFFFFF);");
-            s.add("IntVector rq = ra.add(BlockCodes.UNSIGNED_ROUND).add(ra.lanewise(VectorOperators.LSHR, 19).and(1))");
-            s.add("        .lanewise(VectorOperators.ASHR, 19).max(1).min(255)");
-            s.add("        .blend(0, ra.compare(VectorOperators.EQ, 0));");
-            s.add("((ByteVector) rq.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(rs, (long) i, ORDER);");
+            s.add("pNew.intoMemorySegment(xs, o4, ORDER);");
+            s.addAll(narrowStore(p, "pNew", "ps", "i", ""));
         }
+        // encode: BlockCodes.encodeSigned and encodeUnsigned, lane by lane
+        s.add("IntVector mb = m.mul(invM).reinterpretAsInts();");
+        s.add("IntVector ma = mb.and(0x7FFFFFFF);");
+        s.add("IntVector mq = ma.add(BlockCodes.SIGNED_ROUND).add(ma.lanewise(VectorOperators.LSHR, 20).and(1))");
+        s.add("        .lanewise(VectorOperators.ASHR, 20).max(1).min(127)");
+        s.add("        .blend(0, ma.compare(VectorOperators.LE, 111 << 23))");
+        s.add("        .or(mb.lanewise(VectorOperators.LSHR, 24).and(0x80));");
+        s.add("((ByteVector) mq.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);");
+        s.add("IntVector ra = r.mul(invR).reinterpretAsInts().and(0x7FFFFFFF);");
+        s.add("IntVector rq = ra.add(BlockCodes.UNSIGNED_ROUND).add(ra.lanewise(VectorOperators.LSHR, 19).and(1))");
+        s.add("        .lanewise(VectorOperators.ASHR, 19).max(1).min(255)");
+        s.add("        .blend(0, ra.compare(VectorOperators.EQ, 0));");
+        s.add("((ByteVector) rq.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(rs, (long) i, ORDER);");
         for (String line : s) {
             out.append("            ").append(line).append('\n');
         }
-        out.append(apply ? """
+        out.append("""
                         }
-                    }
-
-                """ : """
-                        }
-                        return ((long) maxM.reduceLanes(VectorOperators.MAX) << 32) | maxV.reduceLanes(VectorOperators.MAX);
                     }
 
                 """);

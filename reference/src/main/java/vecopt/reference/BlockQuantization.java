@@ -2,7 +2,8 @@ package vecopt.reference;
 
 /**
  * 8-bit block-quantized optimizer state, defined by its code values and a search: no bit tricks. A block of 256
- * consecutive elements of a tensor keeps one float scale, the largest magnitude among its elements; each element
+ * consecutive elements of a tensor keeps one float scale (in Adam's step a bound on the block's magnitudes known
+ * before the step, {@link #nextScaleOfExpAvg}); each element
  * keeps one byte, the code of the element divided by the scale (times the float reciprocal of the scale, exactly as
  * the engine forms it; a block of zeros has reciprocal 0).
  *
@@ -108,34 +109,35 @@ public final class BlockQuantization {
         return l % 2 == 1 ? l : l - 1; // an odd code's fraction bits (k - 1) are even
     }
 
-    /** The scale of a block: the largest magnitude of {@code values[from, to)} (NaN if any is NaN). */
-    public static float scale(float[] values, int from, int to) {
-        float s = 0f;
-        for (int i = from; i < to; i++) {
-            s = Math.max(s, Math.abs(values[i]));
-        }
-        return s;
-    }
-
     /** The reciprocal codes are taken against: {@code 1 / scale} as a float, 0 for a zero scale. */
     public static float inverse(float scale) {
         return scale == 0f ? 0f : 1f / scale;
     }
 
     /**
-     * Quantizes {@code values} (one tensor's state) block by block into {@code codes} and {@code scales}
-     * ({@code ceil(n / 256)} of them), signed or unsigned.
+     * The scale a block of exp_avg is coded against after an Adam step, as the engine's 8-bit Adam chooses it before
+     * the step: {@code beta1 * largestM + (1 - beta1) * largestG} in double, rounded to float, where {@code largestM}
+     * is the largest magnitude of the block's decoded exp_avg before the step and {@code largestG} the largest
+     * magnitude of its gradient times the gradient's scale (plus the L2 factor times the largest parameter
+     * magnitude, for Adam's L2 form). A bound on the new moments' magnitudes, by the triangle inequality.
      */
-    public static void quantize(float[] values, boolean signed, byte[] codes, float[] scales) {
-        for (int b = 0; b * BLOCK < values.length; b++) {
-            int from = b * BLOCK, to = Math.min(values.length, from + BLOCK);
-            float s = scale(values, from, to);
-            float inv = inverse(s);
-            scales[b] = s;
-            for (int i = from; i < to; i++) {
-                float x = values[i] * inv;
-                codes[i] = (byte) (signed ? encodeSigned(x) : encodeUnsigned(x));
-            }
+    public static float nextScaleOfExpAvg(float largestM, double largestG, float beta1, float oneMinusBeta1) {
+        return (float) ((double) beta1 * largestM + (double) oneMinusBeta1 * largestG);
+    }
+
+    /**
+     * As {@link #nextScaleOfExpAvg}, for the square root of exp_avg_sq: {@code sqrt(beta2 * largestR^2 + (1 - beta2) *
+     * largestG^2)} in double, rounded to float, {@code largestR} the largest decoded square root before the step.
+     */
+    public static float nextScaleOfRoot(float largestR, double largestG, float beta2, float oneMinusBeta2) {
+        return (float) Math.sqrt((double) beta2 * largestR * largestR + (double) oneMinusBeta2 * largestG * largestG);
+    }
+
+    /** Codes {@code values} block by block against the given {@code scales} (times their float reciprocals). */
+    public static void code(float[] values, boolean signed, float[] scales, byte[] codes) {
+        for (int i = 0; i < values.length; i++) {
+            float x = values[i] * inverse(scales[i / BLOCK]);
+            codes[i] = (byte) (signed ? encodeSigned(x) : encodeUnsigned(x));
         }
     }
 

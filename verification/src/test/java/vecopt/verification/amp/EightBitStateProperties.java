@@ -40,7 +40,9 @@ import vecopt.reference.StochasticRounding;
  * the test keeps its own copy of the state as the reference's {@link BlockQuantization} codes and scales and, each
  * step and element, applies the kernels' float operations (those {@code AdamStep}'s Javadoc states, with the scalars
  * rounded to float) to the decoded moments ({@code v} = the decoded square root, squared), takes the new
- * parameter from the new float moments, and codes the new moments block by block against their largest magnitude;
+ * parameter from the new float moments, and codes the new moments block by block (against bounds found before the
+ * step in the float codes, {@link BlockQuantization#nextScaleOfExpAvg}; against their largest magnitude in
+ * bitsandbytes' maps);
  * tensors below {@code minSize} keep float32 moments. The engine's parameters, and its state decoded by
  * {@code stateValues}, must equal the test's bit for bit after every step. The float operations themselves are held
  * to the double reference by {@code OptimizerVsReferenceProperties}; what this adds is the storage: codes, scales,
@@ -136,7 +138,37 @@ class EightBitStateProperties {
                             // the float codes keep sqrt(v); bitsandbytes' maps and float32 moments keep v itself
                             r1[i] = s.quantized && !s.dynamic ? (float) Math.sqrt(v) : v;
                         }
-                        s.store(m1, r1);
+                        // the float codes' new scales are bounds from the block's largest decoded moments and its
+                        // largest |g| (the gradient times its scale, plus l2 times the largest |p| for Adam's L2 form)
+                        int blocks = (n + BlockQuantization.BLOCK - 1) / BlockQuantization.BLOCK;
+                        float[] r0 = s.r();
+                        float[] scaleM = new float[blocks], scaleR = new float[blocks];
+                        for (int b = 0; b < blocks; b++) {
+                            float maxM = 0f, maxR = 0f, maxG = 0f, maxP = 0f;
+                            for (int i = b * BlockQuantization.BLOCK; i < Math.min(n, (b + 1) * BlockQuantization.BLOCK); i++) {
+                                maxM = Math.max(maxM, Math.abs(m0[i]));
+                                maxR = Math.max(maxR, r0[i]);
+                                maxG = Math.max(maxG, Math.abs(g.get(at[j] + i)));
+                                maxP = Math.max(maxP, Math.abs(master[j][i]));
+                            }
+                            double bound = maxG * (double) Math.abs(gs) + (k.decoupled() ? 0 : l2 * (double) maxP);
+                            scaleM[b] = BlockQuantization.nextScaleOfExpAvg(maxM, bound, fb1, fc1);
+                            scaleR[b] = BlockQuantization.nextScaleOfRoot(maxR, bound, fb2, fc2);
+                            if (s.quantized && !s.dynamic) {
+                                // the scales are bounds: each new moment is at most four float roundings (relative
+                                // 2^-24 each: g times its scale, the L2 fma, the moment's fma and, for the root, the
+                                // square and the square root, halved by the root) above the exact bound, which the
+                                // scale rounds to within 2^-24; 2^-20 covers that, far below the codes' 1.75
+                                for (int i = b * BlockQuantization.BLOCK; i < Math.min(n, (b + 1) * BlockQuantization.BLOCK); i++) {
+                                    int ii = i, bb = b;
+                                    assertTrue(Math.abs(m1[i]) <= scaleM[b] * (1 + 0x1p-20), () -> "exp_avg " + m1[ii]
+                                            + " of element " + ii + " above its block's scale " + scaleM[bb] + ", " + k);
+                                    assertTrue(r1[i] <= scaleR[b] * (1 + 0x1p-20), () -> "sqrt(exp_avg_sq) " + r1[ii]
+                                            + " of element " + ii + " above its block's scale " + scaleR[bb] + ", " + k);
+                                }
+                            }
+                        }
+                        s.store(m1, r1, scaleM, scaleR);
                         String where = "tensor t" + j + " (" + n + " elements), step " + t + ", " + k;
                         float[] mE = opt.stateValues("t" + j, "exp_avg"), vE = opt.stateValues("t" + j, "exp_avg_sq");
                         float[] mX = s.m(), vX = s.v();
@@ -220,13 +252,24 @@ class EightBitStateProperties {
             return r;
         }
 
-        void store(float[] m, float[] r) {
+        /** The decoded square roots of exp_avg_sq of the float codes. */
+        float[] r() {
+            return quantized && !dynamic ? BlockQuantization.dequantize(rc, rs, false) : new float[mc.length];
+        }
+
+        /**
+         * Stores the new moments: bitsandbytes' maps against the blocks' largest magnitudes, the float codes against
+         * the given scales {@code scaleM}, {@code scaleR}.
+         */
+        void store(float[] m, float[] r, float[] scaleM, float[] scaleR) {
             if (quantized && dynamic) {
                 DynamicMapQuantization.quantize(m, true, mc, ms);
                 DynamicMapQuantization.quantize(r, false, rc, rs);
             } else if (quantized) {
-                BlockQuantization.quantize(m, true, mc, ms);
-                BlockQuantization.quantize(r, false, rc, rs);
+                System.arraycopy(scaleM, 0, ms, 0, ms.length);
+                System.arraycopy(scaleR, 0, rs, 0, rs.length);
+                BlockQuantization.code(m, true, ms, mc);
+                BlockQuantization.code(r, false, rs, rc);
             } else {
                 mf = m;
                 vf = r;
