@@ -35,9 +35,10 @@
  * combination a release supports, substituting each stage's few lines for its type (fp32: a vector load; bf16: a
  * half-width short load widened and shifted; 8-bit: a byte load, widened and multiplied by the block's scale), so
  * every generated loop is straight-line code with the conversions in registers. The formula exists once, the stages
- * once per type; the loops are many but nobody writes them. Block-wise 8-bit state still needs the block's new
- * absmax before its first byte is stored: its store stage keeps one 256-element block of new state in registers or
- * a small buffer, which is a per-type stage, not a change of layout.
+ * once per type; the loops are many but nobody writes them. Block-wise 8-bit state needs the block's new scale
+ * before its first byte is stored: the design sketched here kept one 256-element block of new state in registers or
+ * a small buffer; what was built takes a bound on the new largest magnitude known before the step (from the block's
+ * largest codes and gradient, {@link vecopt.kernel.BlockCodes#nextScaleSigned}), so the store stage codes at once.
  *
  * <p><b>Where the code is now.</b> The generator exists for the 16-bit parameter and gradient types of the Adam
  * family: {@code MixedKernelGenerator} (in the engine's test sources, so it ships nowhere) expands three templates
