@@ -28,6 +28,10 @@ public final class StateError {
     }
 
     public static void main(String[] args) {
+        if (args.length > 2 || args.length > 0 && !args[0].matches("\\d+") || args.length > 1 && !args[1].matches("\\d+")) {
+            System.err.println("usage: ./vecopt state-error [PARAMETERS [STEPS]]   (default 262144 parameters, 3000 steps)");
+            System.exit(args.length > 0 && (args[0].equals("--help") || args[0].equals("-h")) ? 0 : 2);
+        }
         int n = args.length > 0 ? Integer.parseInt(args[0]) : 1 << 18;
         int steps = args.length > 1 ? Integer.parseInt(args[1]) : 3000;
         String[] kinds = {"float32", "bfloat16", "8-bit", "8-bit (bitsandbytes maps)"};
