@@ -55,7 +55,9 @@ import vecopt.optim.Optimizer;
  *       exp_avg_sq divided by its block's scale: named so that no reader takes it for exp_avg_sq), each with
  *       {@code <name>.scale}, {@code F32 [ceil(length / 256)]}, one scale per block of 256 elements counted from the
  *       tensor's first element (the codes of {@code vecopt.kernel.BlockCodes}); a smaller tensor keeps {@code F32}
- *       {@code exp_avg} and {@code exp_avg_sq};</li>
+ *       {@code exp_avg} and {@code exp_avg_sq}; in bitsandbytes' dynamic maps ({@code EightBitCode.BITSANDBYTES_DYNAMIC})
+ *       {@code state/<tensor>/exp_avg} and {@code state/<tensor>/exp_avg_sq} of dtype {@code U8} (indices into its
+ *       signed and unsigned maps, of exp_avg and of exp_avg_sq itself), each with its {@code .scale};</li>
  *   <li>{@code extra/<name>}: the trainer's tensors.</li>
  * </ul>
  * {@code __metadata__} (strings): {@code format} = {@code vecopt-checkpoint}, {@code format_version} = {@code 3},
@@ -236,18 +238,20 @@ public final class Checkpoint {
                             + " no scaler given to load");
                 }
                 List<TrainingState.Part> parts = TrainingState.parts(opt);
-                boolean eightBitFile = meta.containsKey(EightBitFormat.MIN_SIZE);
+                EightBitFormat.Saved eightBitFile = EightBitFormat.check(name, meta);
                 Set<String> widened = new LinkedHashSet<>();
                 List<Fill> fills = new ArrayList<>(parts.size());
                 Set<String> expected = new HashSet<>();
                 for (TrainingState.Part p : parts) {
-                    Fill fill = eightBitFile ? Fill.decoding(name, f, p) : null;
+                    Fill fill = eightBitFile != null ? Fill.decoding(name, f, p, eightBitFile.layout()) : null;
                     if (fill != null) {
                         expected.add(fill.entry().name());
                         expected.add(fill.scales().name());
                         widened.add("state '" + p.variable() + "' 8-bit block-quantized -> float32 (decoded exactly:"
                                 + " each element its code's value times its block's scale"
-                                + (p.variable().equals("exp_avg_sq") ? ", squared" : "") + ", as the 8-bit step"
+                                + (p.variable().equals("exp_avg_sq")
+                                && eightBitFile.layout() == EightBitFormat.FLOAT_CODES ? ", squared" : "")
+                                + " (" + eightBitFile.layout().code() + "), as the 8-bit step"
                                 + " decodes it)");
                         fills.add(fill);
                         continue;
@@ -267,7 +271,7 @@ public final class Checkpoint {
                         widened.add(w);
                     }
                     Fill.checkShape(name, e, p);
-                    fills.add(new Fill(p, e, null));
+                    fills.add(new Fill(p, e, null, null));
                 }
                 Map<String, TensorEntry> extras = new LinkedHashMap<>();
                 for (TensorEntry e : f.tensors()) {
@@ -417,7 +421,17 @@ public final class Checkpoint {
                         meta.get("optimizer.check_params")));
                 b.append(String.format(Locale.ROOT, "  stochastic rounding of parameters %s, bfloat16 state %s%n",
                         seedText(meta.get(TrainingState.SR_SEED)), seedText(meta.get(TrainingState.STATE_SEED))));
-                if (meta.containsKey(EightBitFormat.MIN_SIZE)) {
+                if (meta.containsKey(EightBitFormat.MIN_SIZE)
+                        && EightBitFormat.DYNAMIC_SIGNED_CODE.equals(meta.get(EightBitFormat.codeKey("exp_avg")))) {
+                    b.append(String.format(Locale.ROOT, "  8-bit block-quantized moments in bitsandbytes' dynamic maps"
+                                    + " (tensors of >= %s elements; the others F32): <tensor>/exp_avg U8 = index of"
+                                    + " exp_avg / scale in %s, <tensor>/exp_avg_sq U8 = index of exp_avg_sq / scale in"
+                                    + " %s, <name>.scale F32 = one scale per block of %s elements from the tensor's"
+                                    + " start%n",
+                            meta.get(EightBitFormat.MIN_SIZE), meta.get(EightBitFormat.codeKey("exp_avg")),
+                            meta.get(EightBitFormat.codeKey("exp_avg_sq")),
+                            meta.get(EightBitFormat.blockKey("exp_avg"))));
+                } else if (meta.containsKey(EightBitFormat.MIN_SIZE)) {
                     b.append(String.format(Locale.ROOT, "  8-bit block-quantized moments (tensors of >= %s elements;"
                                     + " the others F32): <tensor>/exp_avg I8 = exp_avg / scale as %s codes,"
                                     + " <tensor>/sqrt_exp_avg_sq U8 = sqrt(exp_avg_sq) / scale as %s codes,"

@@ -10,15 +10,15 @@ import java.util.Arrays;
  * with {@code scales}, decoded from the 8-bit codes of {@code entry} into float32 state. The checks that decide
  * which (dtype, shape, what a missing tensor's place holds instead) run before anything in memory changes.
  */
-record Fill(TrainingState.Part part, TensorEntry entry, TensorEntry scales) {
+record Fill(TrainingState.Part part, TensorEntry entry, TensorEntry scales, EightBitFormat.Layout layout) {
     /** Writes the part's memory from {@code f}; called only once every fill of the load was checked. */
     void run(SafetensorsFile f) throws IOException {
         TrainingState.Part p = part;
         if (scales != null) {
             float[] s = new float[Math.toIntExact(scales.elements())];
             f.copyFloats(scales, MemorySegment.ofArray(s), 0);
-            EightBitFormat.decode(EightBitFormat.VARIABLES.indexOf(p.variable()), f.bytes(entry), s, p.length(),
-                    p.segment());
+            EightBitFormat.decode(layout, EightBitFormat.VARIABLES.indexOf(p.variable()), f.bytes(entry), s,
+                    p.length(), p.segment());
         } else if (p.memory() == null) { // 8-bit codes: bytes as they are
             MemorySegment.copy(f.bytes(entry), 0, p.segment(), 0, p.segment().byteSize());
         } else {
@@ -30,14 +30,15 @@ record Fill(TrainingState.Part part, TensorEntry entry, TensorEntry scales) {
      * For a float32 moment {@code p} (exp_avg, exp_avg_sq) of a file with 8-bit state: its decoding from the file's
      * codes and scales when the file holds codes for it, else null (a tensor below the threshold there: F32).
      */
-    static Fill decoding(String file, SafetensorsFile f, TrainingState.Part p) throws CheckpointException {
+    static Fill decoding(String file, SafetensorsFile f, TrainingState.Part p, EightBitFormat.Layout layout)
+            throws CheckpointException {
         int v = EightBitFormat.VARIABLES.indexOf(p.variable());
         if (!p.name().startsWith(TrainingState.STATE) || v < 0 || p.memory() == null) {
             return null;
         }
-        String base = p.name().substring(0, p.name().lastIndexOf('/') + 1) + EightBitFormat.CODE_NAMES.get(v);
+        String base = p.name().substring(0, p.name().lastIndexOf('/') + 1) + layout.codeNames().get(v);
         TensorEntry codes = f.tensor(base);
-        if (codes == null || codes.dtype() != EightBitFormat.DTYPES.get(v)) {
+        if (codes == null || codes.dtype() != layout.dtypes().get(v)) {
             return null; // F32 in the file (or another dtype, which the ordinary checks refuse naming it)
         }
         if (p.memory() != vecopt.memory.Dtype.FLOAT32) {
@@ -54,7 +55,7 @@ record Fill(TrainingState.Part part, TensorEntry entry, TensorEntry scales) {
                     + ", expected F32 [" + blocks + "] (one scale per block of the codes of '" + base + "')");
         }
         checkShape(file, codes, p);
-        return new Fill(p, codes, scales);
+        return new Fill(p, codes, scales, layout);
     }
 
     /** A tensor's shape must be the part's, or flat [length] where the part allows it. */
@@ -80,7 +81,7 @@ record Fill(TrainingState.Part part, TensorEntry entry, TensorEntry scales) {
         String other = switch (v) {
             case "sqrt_exp_avg_sq" -> "exp_avg_sq";
             case "exp_avg.scale" -> "exp_avg";
-            case "sqrt_exp_avg_sq.scale" -> "exp_avg_sq";
+            case "sqrt_exp_avg_sq.scale", "exp_avg_sq.scale" -> "exp_avg_sq";
             case "exp_avg_sq_row", "exp_avg_sq_col" -> "exp_avg_sq";
             case "exp_avg_sq" -> "exp_avg_sq_row";
             default -> null;

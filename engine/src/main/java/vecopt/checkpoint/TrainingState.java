@@ -94,7 +94,6 @@ final class TrainingState {
      * threshold), Adafactor's factored state and RMS, and the per-element state buffers, in the parameter set's order.
      */
     static List<Part> parts(Optimizer<?> opt) {
-        refuseDynamicMaps(opt);
         List<Part> out = new ArrayList<>();
         for (Tensor t : opt.params().tensors()) {
             out.add(new Part(paramName(t), vecopt.checkpoint.Dtype.of(t.params().dtype()), t.shape().dims(),
@@ -102,14 +101,15 @@ final class TrainingState {
         }
         List<String> names = ACCESS.bufferStateNames(opt);
         boolean eightBit = ACCESS.eightBitMinSize(opt) > 0;
+        EightBitFormat.Layout layout = eightBit ? EightBitFormat.of(opt.eightBitCode()) : null;
         for (Tensor t : opt.params().tensors()) {
             long[] dims = t.shape().dims();
             if (eightBit) {
                 OptimizerAccess.EightBit e = ACCESS.eightBit(opt, t);
                 for (int v = 0; v < EightBitFormat.VARIABLES.size(); v++) {
                     if (e.quantized()) {
-                        String codes = stateName(t, EightBitFormat.CODE_NAMES.get(v));
-                        out.add(new Part(codes, EightBitFormat.DTYPES.get(v), dims, e.values()[v], true));
+                        String codes = stateName(t, layout.codeNames().get(v));
+                        out.add(new Part(codes, layout.dtypes().get(v), dims, e.values()[v], true));
                         out.add(new Part(codes + EightBitFormat.SCALE, vecopt.checkpoint.Dtype.F32,
                                 new long[] {EightBitFormat.blocks(t.length())}, e.scales()[v], false));
                     } else {
@@ -155,18 +155,6 @@ final class TrainingState {
      * like its parameters: 8-bit codes have block scales counted from each whole tensor's start, and Adafactor's
      * factored state belongs to the whole matrix, so neither can be cut at arbitrary elements.
      */
-    /**
-     * Refuses 8-bit state in bitsandbytes' dynamic maps, by name, before anything is written or loaded: this format
-     * names the float codes only, and a file's codes read as the other code would be silently wrong.
-     */
-    static void refuseDynamicMaps(Optimizer<?> opt) {
-        if (opt.eightBitCode() == vecopt.optim.EightBitCode.BITSANDBYTES_DYNAMIC) {
-            throw new IllegalArgumentException("checkpoints of 8-bit state in bitsandbytes' dynamic maps"
-                    + " (eightBitState(BITSANDBYTES_DYNAMIC, ...)) are not supported yet: continueFrom it into an"
-                    + " optimizer with float32 state (decoded exactly), and save that");
-        }
-    }
-
     static void refuseUnencoded(Optimizer<?> opt) {
         if (opt.eightBitState()) {
             throw new IllegalArgumentException(opt.getClass().getSimpleName() + " with 8-bit block-quantized state:"
@@ -234,7 +222,7 @@ final class TrainingState {
         m.put("optimizer.on_non_finite", ACCESS.nonFinite(opt).name());
         m.put("optimizer.check_params", Boolean.toString(ACCESS.checkParams(opt)));
         if (ACCESS.eightBitMinSize(opt) > 0) {
-            EightBitFormat.metadata(m, ACCESS.eightBitMinSize(opt));
+            EightBitFormat.metadata(m, ACCESS.eightBitMinSize(opt), opt.eightBitCode());
         }
         // The stochastic roundings' keys are a hash of the seed, the group's update number (restored with the group's
         // step count) and the variable; the random number also takes the element's index in its buffer (its offset).
@@ -474,8 +462,14 @@ final class TrainingState {
                     + (masterThere ? "checkpoint has" : "optimizer here has") + " one"
                     : "AMSGrad, momentum or centered switched on or off") + ")");
         }
-        refuseDynamicMaps(opt);
-        int eightBit = EightBitFormat.check(file, meta), eightBitHere = ACCESS.eightBitMinSize(opt);
+        EightBitFormat.Saved saved8 = EightBitFormat.check(file, meta);
+        int eightBit = saved8 == null ? 0 : saved8.minSize(), eightBitHere = ACCESS.eightBitMinSize(opt);
+        if (saved8 != null && eightBitHere > 0 && saved8.layout().code() != opt.eightBitCode()) {
+            throw new CheckpointException(file + ": 8-bit state is in " + saved8.layout().code() + " in the checkpoint ('"
+                    + EightBitFormat.codeKey("exp_avg") + "' '" + saved8.layout().codes().get(0) + "') but in "
+                    + opt.eightBitCode() + " here: the bytes of one code are other values in the other (load it into"
+                    + " an optimizer of its code or with float32 state, which decodes it exactly)");
+        }
         if (eightBit > 0 && eightBitHere > 0 && eightBit != eightBitHere) {
             throw new CheckpointException(file + ": 8-bit state keeps tensors of fewer than " + eightBit + " elements"
                     + " in float32 in the checkpoint (" + EightBitFormat.MIN_SIZE + ") but fewer than " + eightBitHere

@@ -30,10 +30,12 @@ import vecopt.checkpoint.Restored;
 import vecopt.checkpoint.SafetensorsFile;
 import vecopt.checkpoint.TensorEntry;
 import vecopt.kernel.BlockCodes;
+import vecopt.kernel.DynamicMap;
 import vecopt.memory.Dtype;
 import vecopt.optim.Adam;
 import vecopt.optim.AdamOptions;
 import vecopt.optim.AdamW;
+import vecopt.optim.EightBitCode;
 import vecopt.optim.Optimizer;
 import vecopt.optim.ParamGroup;
 import vecopt.param.Tensor;
@@ -60,7 +62,11 @@ class EightBitCheckpointTest {
     Path dir;
 
     /** An 8-bit configuration: parameter type, threshold, and the builder. */
-    record Case(String name, Dtype dtype, int minSize, boolean adamW) {
+    record Case(String name, Dtype dtype, int minSize, boolean adamW, EightBitCode code) {
+        Case(String name, Dtype dtype, int minSize, boolean adamW) {
+            this(name, dtype, minSize, adamW, EightBitCode.FLOAT_CODES);
+        }
+
         @Override
         public String toString() {
             return name;
@@ -74,9 +80,9 @@ class EightBitCheckpointTest {
             AdamOptions o = options.apply(adamW ? ADAM : AdamOptions.ADAM_DEFAULTS.withWeightDecay(1e-3));
             return adamW
                     ? AdamW.builder(m.set).options(o).group("no_decay", o.withWeightDecay(0).withLrScale(0.5),
-                            Setup::noDecay).clipGradNorm(1.0).threads(threads).eightBitState(minSize).build()
+                            Setup::noDecay).clipGradNorm(1.0).threads(threads).eightBitState(code, minSize).build()
                     : Adam.builder(m.set).options(o).group("no_decay", o.withWeightDecay(0).withLrScale(0.5),
-                            Setup::noDecay).clipGradNorm(1.0).threads(threads).eightBitState(minSize).build();
+                            Setup::noDecay).clipGradNorm(1.0).threads(threads).eightBitState(code, minSize).build();
         }
 
         /** The same optimizer with float32 state. */
@@ -94,10 +100,12 @@ class EightBitCheckpointTest {
     static final Case LOW = new Case("AdamW, threshold 2000 (fc.weight quantized)", Dtype.FLOAT32, 2000, true);
     static final Case MASTER = new Case("Adam, bf16 params + fp32 master, threshold 2000", Dtype.BFLOAT16, 2000,
             false);
+    static final Case DYNAMIC = new Case("AdamW, bitsandbytes' dynamic maps, threshold 2000", Dtype.FLOAT32, 2000,
+            true, EightBitCode.BITSANDBYTES_DYNAMIC);
 
     static Stream<Arguments> cases() {
         List<Arguments> out = new ArrayList<>();
-        for (Case c : List.of(DEFAULT, LOW, MASTER)) {
+        for (Case c : List.of(DEFAULT, LOW, MASTER, DYNAMIC)) {
             for (boolean offHeap : new boolean[] {false, true}) {
                 for (int threads = 1; threads <= 2; threads++) {
                     out.add(Arguments.of(c, offHeap, threads));
@@ -194,11 +202,12 @@ class EightBitCheckpointTest {
             run(m, opt, 0, K);
             atK = image(opt);
             Checkpoint.save(file, opt, K);
-            assertLayout(file, opt, c.minSize());
+            assertLayout(file, opt, c.minSize(), c.code());
         }
         assertTrue(Checkpoint.describe(file).contains("format 3"));
-        assertTrue(Checkpoint.describe(file).contains("8-bit block-quantized moments (tensors of >= " + c.minSize()),
-                Checkpoint.describe(file));
+        assertTrue(Checkpoint.describe(file).contains("8-bit block-quantized moments "
+                        + (c.code() == EightBitCode.BITSANDBYTES_DYNAMIC ? "in bitsandbytes' dynamic maps " : "")
+                        + "(tensors of >= " + c.minSize()), Checkpoint.describe(file));
         try (Model m = model(c, !offHeap, 99); Optimizer<?> opt = c.build(m, 3 - threads)) {
             Restored r = Checkpoint.load(file, opt);
             assertTrue(r.differences().isEmpty(), r.differences().toString());
@@ -211,16 +220,22 @@ class EightBitCheckpointTest {
 
     /**
      * The file's state tensors, against the rule written out here: a tensor of at least {@code minSize} elements has
-     * I8 {@code exp_avg} and U8 {@code sqrt_exp_avg_sq} codes of its shape and F32 {@code .scale} tensors of
+     * I8 {@code exp_avg} and U8 {@code sqrt_exp_avg_sq} codes of its shape (in bitsandbytes' dynamic maps U8
+     * {@code exp_avg} and U8 {@code exp_avg_sq}, indices into its maps) and F32 {@code .scale} tensors of
      * ceil(length / 256) blocks, and element i decodes with scale i / 256 (its block counted from the tensor's
-     * start) to exactly the float the optimizer decodes ({@code stateValues}; exp_avg_sq as the square); a smaller
-     * tensor has F32 exp_avg and exp_avg_sq.
+     * start) to exactly the float the optimizer decodes ({@code stateValues}; vecopt's exp_avg_sq as the square of
+     * the decoded root); a smaller tensor has F32 exp_avg and exp_avg_sq.
      */
-    static void assertLayout(Path file, Optimizer<?> opt, int minSize) throws IOException {
+    static void assertLayout(Path file, Optimizer<?> opt, int minSize, EightBitCode kind) throws IOException {
+        boolean dynamic = kind == EightBitCode.BITSANDBYTES_DYNAMIC;
         try (SafetensorsFile f = SafetensorsFile.open(file)) {
             assertEquals(Integer.toString(minSize), f.metadata().get("optimizer.min_8bit_size"));
             assertEquals("256", f.metadata().get("state.exp_avg.block"));
             assertEquals("256", f.metadata().get("state.exp_avg_sq.block"));
+            assertEquals(dynamic ? "bitsandbytes-dynamic-signed" : "vecopt-e4m3-signed",
+                    f.metadata().get("state.exp_avg.code"));
+            assertEquals(dynamic ? "bitsandbytes-dynamic-unsigned" : "vecopt-e4m4-unsigned-sqrt",
+                    f.metadata().get("state.exp_avg_sq.code"));
             for (Tensor t : opt.params().tensors()) {
                 String s = "state/" + t.name() + "/";
                 if (t.length() < minSize) {
@@ -229,10 +244,12 @@ class EightBitCheckpointTest {
                     assertEquals(null, f.tensor(s + "sqrt_exp_avg_sq"), "no codes for a small tensor");
                     continue;
                 }
-                assertEquals(null, f.tensor(s + "exp_avg_sq"), "a quantized tensor has no " + s + "exp_avg_sq");
+                assertEquals(null, f.tensor(s + (dynamic ? "sqrt_exp_avg_sq" : "exp_avg_sq")),
+                        "a quantized tensor has codes of one kind only");
                 long blocks = (t.length() + 255) / 256;
-                String[] codes = {"exp_avg", "sqrt_exp_avg_sq"};
-                String[] dtypes = {"I8", "U8"};
+                String[] codes = dynamic ? new String[] {"exp_avg", "exp_avg_sq"}
+                        : new String[] {"exp_avg", "sqrt_exp_avg_sq"};
+                String[] dtypes = dynamic ? new String[] {"U8", "U8"} : new String[] {"I8", "U8"};
                 String[] variables = {"exp_avg", "exp_avg_sq"};
                 for (int v = 0; v < 2; v++) {
                     TensorEntry e = f.tensor(s + codes[v]), sc = f.tensor(s + codes[v] + ".scale");
@@ -246,8 +263,13 @@ class EightBitCheckpointTest {
                         float sf = scale.get(ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN),
                                 (long) (i / 256) * 4);
                         int k = code.get(ValueLayout.JAVA_BYTE, i);
-                        float r = (v == 0 ? BlockCodes.decodeSigned(k) : BlockCodes.decodeUnsigned(k)) * sf;
-                        float value = v == 0 ? r : r * r;
+                        float value;
+                        if (dynamic) { // bitsandbytes' map entry times the block's absmax, exp_avg_sq itself
+                            value = (v == 0 ? DynamicMap.decodeSigned(k) : DynamicMap.decodeUnsigned(k)) * sf;
+                        } else {
+                            float r = (v == 0 ? BlockCodes.decodeSigned(k) : BlockCodes.decodeUnsigned(k)) * sf;
+                            value = v == 0 ? r : r * r;
+                        }
                         if (Float.floatToRawIntBits(value) != Float.floatToRawIntBits(decoded[i])) {
                             throw new AssertionError(s + codes[v] + " element " + i + " (block " + i / 256
                                     + ") decodes to " + value + " but the optimizer holds " + decoded[i]);
@@ -278,7 +300,7 @@ class EightBitCheckpointTest {
 
     @Test
     void continueFromCarriesCodesAndScalesBitwise() throws IOException {
-        for (Case c : List.of(DEFAULT, LOW, MASTER)) {
+        for (Case c : List.of(DEFAULT, LOW, MASTER, DYNAMIC)) {
             Model.Image expected;
             Map<String, byte[]> expectedRaw;
             try (Model m = model(c, false, 7); Optimizer<?> opt = c.build(m, 2)) {
@@ -307,28 +329,52 @@ class EightBitCheckpointTest {
         }
     }
 
-    @Test
-    void anEightBitFileDecodesExactlyIntoFloat32StateAndSaysSo() throws IOException {
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("codes")
+    void anEightBitFileDecodesExactlyIntoFloat32StateAndSaysSo(Case c) throws IOException {
         Path file = dir.resolve("eight.safetensors");
         Model.Image saved;
-        try (Model m = model(LOW, true, 7); Optimizer<?> opt = LOW.build(m, 2)) {
+        try (Model m = model(c, true, 7); Optimizer<?> opt = c.build(m, 2)) {
             run(m, opt, 0, K);
             saved = image(opt);
             Checkpoint.save(file, opt, K);
-            try (Model m2 = model(LOW, false, 5); Optimizer<?> plain = LOW.float32(m2, 1)) {
+            try (Model m2 = model(c, false, 5); Optimizer<?> plain = c.float32(m2, 1)) {
                 plain.continueFrom(opt);
                 copyParams(m, m2);
                 image(plain).assertSameAs(saved, "continueFrom 8-bit into float32: the decoded values");
             }
         }
-        try (Model m = model(LOW, false, 5); Optimizer<?> plain = LOW.float32(m, 1)) {
+        try (Model m = model(c, false, 5); Optimizer<?> plain = c.float32(m, 1)) {
             Restored r = Checkpoint.load(file, plain);
             assertEquals(List.of("state 'exp_avg' 8-bit block-quantized -> float32 (decoded exactly: each element its"
-                    + " code's value times its block's scale, as the 8-bit step decodes it)", "state 'exp_avg_sq'"
-                    + " 8-bit block-quantized -> float32 (decoded exactly: each element its code's value times its"
-                    + " block's scale, squared, as the 8-bit step decodes it)"), r.differences());
+                    + " code's value times its block's scale (" + c.code() + "), as the 8-bit step decodes it)",
+                    "state 'exp_avg_sq' 8-bit block-quantized -> float32 (decoded exactly: each element its code's value"
+                    + " times its block's scale" + (c == DYNAMIC ? "" : ", squared") + " (" + c.code() + "), as the"
+                    + " 8-bit step decodes it)"), r.differences());
             // float32 state holds every decoded value (emb.weight, fc.weight) and the small tensors' floats
             image(plain).assertSameAs(saved, "8-bit file loaded into float32 state");
+        }
+    }
+
+    static Stream<Case> codes() {
+        return Stream.of(LOW, DYNAMIC);
+    }
+
+    @Test
+    void aFileOfOneCodeIsRefusedByStateOfTheOtherNamingBoth() throws IOException {
+        Path floatCodes = saved(LOW, true), dynamic = saved(DYNAMIC, true);
+        try (Model m = model(DYNAMIC, true, 5); Optimizer<?> opt = DYNAMIC.build(m, 2)) {
+            run(m, opt, 0, 2); // state that is not zero: a refused load must leave it
+            refused(floatCodes, opt, "8-bit state is in FLOAT_CODES in the checkpoint ('state.exp_avg.code'"
+                    + " 'vecopt-e4m3-signed') but in BITSANDBYTES_DYNAMIC here");
+        }
+        try (Model m = model(LOW, true, 5); Optimizer<?> opt = LOW.build(m, 2)) {
+            run(m, opt, 0, 2);
+            refused(dynamic, opt, "8-bit state is in BITSANDBYTES_DYNAMIC in the checkpoint ('state.exp_avg.code'"
+                    + " 'bitsandbytes-dynamic-signed') but in FLOAT_CODES here");
+            Path unknown = edited(dynamic, h -> h.replace("\"bitsandbytes-dynamic-unsigned\"", "\"bitsandbytes-fp4\""));
+            refused(unknown, opt, "8-bit state 'exp_avg_sq' is coded 'bitsandbytes-fp4' in the checkpoint"
+                    + " ('state.exp_avg_sq.code'), which this reader does not know");
         }
     }
 
@@ -341,7 +387,7 @@ class EightBitCheckpointTest {
     }
 
     Path saved(Case c, boolean eightBit) throws IOException {
-        Path file = dir.resolve(c.minSize() + "-" + eightBit + ".safetensors");
+        Path file = dir.resolve(c.minSize() + "-" + eightBit + "-" + c.code() + ".safetensors");
         try (Model m = model(c, false, 7); Optimizer<?> opt = eightBit ? c.build(m, 1) : c.float32(m, 1)) {
             run(m, opt, 0, K);
             Checkpoint.save(file, opt, K);
