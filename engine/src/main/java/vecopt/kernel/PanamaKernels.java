@@ -275,8 +275,7 @@ final class PanamaKernels implements Kernels {
         if (c.length < SPECIES.length()) { // shorter than a vector: the scalar loop
             ScalarKernels.SCALAR.trustNorms(c, step, sums, slot);
         } else if (step instanceof LambStep k) {
-            // The vector loop, then the scalar tail, called from here as the tracked loops' tails are. (LAMB's step
-            // still allocates in some runs of the allocation test's JVM, either way: an open defect, see the README.)
+            // The vector loop, then the scalar tail, called from here as the tracked loops' tails are.
             LambPanama.norms(c, k, sums, slot);
             LambStep.norms(c, k, SPECIES.loopBound(c.length), c.length, sums, slot);
         } else if (step instanceof LarsStep k) {
@@ -544,14 +543,22 @@ final class PanamaKernels implements Kernels {
         // at 9 GB/s on 64M floats; in this form it reaches 14-15 GB/s (measured side by side, same JVM).
         for (; i + 8 * h <= length; i += 8 * h) {
             final long off = base + (long) i * Float.BYTES;
-            DoubleVector d0 = widen(x, off);
-            DoubleVector d1 = widen(x, off + hb);
-            DoubleVector d2 = widen(x, off + 2 * hb);
-            DoubleVector d3 = widen(x, off + 3 * hb);
-            DoubleVector d4 = widen(x, off + 4 * hb);
-            DoubleVector d5 = widen(x, off + 5 * hb);
-            DoubleVector d6 = widen(x, off + 6 * hb);
-            DoubleVector d7 = widen(x, off + 7 * hb);
+            DoubleVector d0 = (DoubleVector) FloatVector.fromMemorySegment(HALF, x, off, ORDER)
+                    .convertShape(VectorOperators.F2D, DSPECIES, 0);
+            DoubleVector d1 = (DoubleVector) FloatVector.fromMemorySegment(HALF, x, off + hb, ORDER)
+                    .convertShape(VectorOperators.F2D, DSPECIES, 0);
+            DoubleVector d2 = (DoubleVector) FloatVector.fromMemorySegment(HALF, x, off + 2 * hb, ORDER)
+                    .convertShape(VectorOperators.F2D, DSPECIES, 0);
+            DoubleVector d3 = (DoubleVector) FloatVector.fromMemorySegment(HALF, x, off + 3 * hb, ORDER)
+                    .convertShape(VectorOperators.F2D, DSPECIES, 0);
+            DoubleVector d4 = (DoubleVector) FloatVector.fromMemorySegment(HALF, x, off + 4 * hb, ORDER)
+                    .convertShape(VectorOperators.F2D, DSPECIES, 0);
+            DoubleVector d5 = (DoubleVector) FloatVector.fromMemorySegment(HALF, x, off + 5 * hb, ORDER)
+                    .convertShape(VectorOperators.F2D, DSPECIES, 0);
+            DoubleVector d6 = (DoubleVector) FloatVector.fromMemorySegment(HALF, x, off + 6 * hb, ORDER)
+                    .convertShape(VectorOperators.F2D, DSPECIES, 0);
+            DoubleVector d7 = (DoubleVector) FloatVector.fromMemorySegment(HALF, x, off + 7 * hb, ORDER)
+                    .convertShape(VectorOperators.F2D, DSPECIES, 0);
             a0 = d0.fma(d0, a0);
             a1 = d1.fma(d1, a1);
             a2 = d2.fma(d2, a2);
@@ -561,8 +568,12 @@ final class PanamaKernels implements Kernels {
             a6 = d6.fma(d6, a6);
             a7 = d7.fma(d7, a7);
         }
+        // Every widening load is written out where it is used, not in a helper: at this loop's call site, cold in
+        // the profile (most chunks have no leftover vectors), C2 did not inline a helper that had been compiled on its
+        // own ("already compiled into a medium method"), and each vector it returned was boxed (96 bytes).
         for (; i + h <= length; i += h) { // whole half-width vectors left over: into the first chain
-            DoubleVector d = widen(x, base + (long) i * Float.BYTES);
+            DoubleVector d = (DoubleVector) FloatVector.fromMemorySegment(HALF, x, base + (long) i * Float.BYTES, ORDER)
+                    .convertShape(VectorOperators.F2D, DSPECIES, 0);
             a0 = d.fma(d, a0);
         }
         DoubleVector sum = a0.add(a1).add(a2.add(a3)).add(a4.add(a5).add(a6.add(a7)));
@@ -585,12 +596,6 @@ final class PanamaKernels implements Kernels {
     @Override
     public double sumOfSquares(MemorySegment x, Dtype type, int length) {
         return type == Dtype.FLOAT32 ? sumOfSquares(x, 0, length) : MixedPanama.sumOfSquares(x, type.ordinal(), length);
-    }
-
-    /** Loads {@code DSPECIES.length()} floats at byte offset {@code off} as doubles (always inlined: it is tiny). */
-    private static DoubleVector widen(MemorySegment x, long off) {
-        return (DoubleVector) FloatVector.fromMemorySegment(HALF, x, off, ORDER)
-                .convertShape(VectorOperators.F2D, DSPECIES, 0);
     }
 
     @Override

@@ -39,15 +39,19 @@ final class StateBuffers implements AutoCloseable {
             // Off-heap state comes from one slab per state variable, cut into 64-byte-aligned slices, one per
             // parameter buffer: a model of thousands of small tensors then keeps its moments in a few large
             // contiguous regions (huge pages, long prefetch streams) instead of thousands of small allocations.
+            // A slab of 0 bytes where every off-heap buffer is empty (a parameter set of empty tensors, which PyTorch
+            // allows): their state is then slices of length 0, as for an empty buffer beside others.
             List<Storage> buffers = params.paramBuffers();
             long slab = 0;
+            boolean anyNative = false;
             for (Storage p : buffers) {
                 if (p.isNative()) {
                     slab += aligned(p.length());
+                    anyNative = true;
                 }
             }
             MemorySegment[] slabs = new MemorySegment[names.size()];
-            for (int i = 0; i < slabs.length && slab > 0; i++) {
+            for (int i = 0; i < slabs.length && anyNative; i++) {
                 slabs[i] = arena.allocate(slab * this.types[i].bytes(), Storage.ALIGNMENT);
             }
             long at = 0;

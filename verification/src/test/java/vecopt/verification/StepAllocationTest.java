@@ -249,6 +249,31 @@ class StepAllocationTest {
         }
     }
 
+    /**
+     * LAMB's two passes (per-chunk sums, per-tensor ratios between them) with clipping, on one thread and on a pool
+     * of two. The tensor starts at element 1 of its buffer, so its first chunk is 65,535 elements long and the
+     * clipping norm pass runs the leftover-vector loop of {@code PanamaKernels.sumOfSquares} on it (seven half-width
+     * vectors: 65,535 = 1,023 x 64 + 7 x 8 + 7), a loop the warm-up's 4,099-element rigs never reach. That loop's
+     * call of a helper returning a vector was not inlined once the helper had a compiled body of its own (C2 at a cold
+     * call site: "already compiled into a medium method"), so each of those vectors was boxed: 672 bytes a step.
+     */
+    @Test
+    void lambWithClipping() {
+        try (Rig rig = new Rig(1, 2 * vecopt.exec.ChunkGrid.CHUNK + 5, true);
+             Lamb opt = Lamb.builder(rig.set).options(LambOptions.DEFAULTS.withWeightDecay(0.01)).clipGradNorm(1.0)
+                     .threads(1).build()) {
+            warmThenMeasure(rig, opt);
+        }
+    }
+
+    @Test
+    void lambWithClippingOnAPoolOfTwo() {
+        try (Rig rig = new Rig(1, 2 * vecopt.exec.ChunkGrid.CHUNK + 5, false);
+             Lamb opt = Lamb.builder(rig.set).options(LambOptions.DEFAULTS).clipGradNorm(1.0).threads(2).build()) {
+            warmThenMeasure(rig, opt);
+        }
+    }
+
     @Test
     void larsNesterov() {
         try (Rig rig = new Rig(2, 4099, false);

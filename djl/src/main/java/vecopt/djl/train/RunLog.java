@@ -28,6 +28,13 @@ public final class RunLog {
     final double[] optimizerMillis;
     /** Per step: the bridge's float32/16-bit conversions (within optimizerMillis; 0 without a 16-bit precision). */
     final double[] conversionMillis;
+    /**
+     * Per step: a 64-bit fingerprint of every parameter's bits as the step's forward pass reads them, and of the
+     * step's batch (its token ids). With the losses and gradient norms they tell where two runs that should agree
+     * first part: in the parameters (the optimizer or a resume) or in the forward and backward pass on equal inputs.
+     */
+    final long[] paramHash;
+    final long[] batchHash;
     /** Optimizer state per parameter, in bytes (master copy included), as bound at the first step. */
     double stateBytesPerParameter;
     int evals;
@@ -50,6 +57,8 @@ public final class RunLog {
         modelMillis = new double[steps];
         optimizerMillis = new double[steps];
         conversionMillis = new double[steps];
+        paramHash = new long[steps];
+        batchHash = new long[steps];
         evalStep = new int[maxEvals];
         evalLoss = new double[maxEvals];
         skippedAsDouble = new double[steps];

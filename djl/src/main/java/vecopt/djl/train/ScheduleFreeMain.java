@@ -19,7 +19,9 @@ import vecopt.checkpoint.CheckpointFiles;
  * losses of schedule-free are measured at x, the averaged iterate ({@code eval()} before each evaluation,
  * {@code train()} after). Each schedule-free run with warmup saves one checkpoint mid-run, in eval mode, inside the
  * evaluation window; the best run is then resumed from its checkpoint, and the command reports whether it ended
- * bitwise where the uninterrupted run ended. Prints a table and writes it ({@code summary.md}), every step
+ * bitwise where the uninterrupted run ended and, if not, the first step where the two parted and what differed there
+ * first (the batch, the parameters, or PyTorch's loss or gradients on equal inputs). Prints a table and writes it
+ * ({@code summary.md}), every step
  * ({@code runs.csv}) and a chart ({@code schedule-free.svg}, {@code .png}: held-out loss against sequences seen).
  *
  * <pre>
@@ -50,21 +52,25 @@ public final class ScheduleFreeMain {
 
     /**
      * The outcome of resuming a run from its mid-run checkpoint: how many final parameters differ from the
-     * uninterrupted run's (bit for bit) and by how much at most, and the first held-out evaluation that differs (-1:
-     * none) with both losses.
+     * uninterrupted run's (bit for bit) and by how much at most, the first held-out evaluation that differs (-1:
+     * none) with both losses, and the first step at which the two runs part (-1: none), with what differed there
+     * first: the parameters entering the step (the optimizer or the resume), or, on bitwise-equal parameters and
+     * batch, what PyTorch's forward and backward pass returned (the loss or the gradients' norm).
      */
     record ResumeCheck(String run, int from, int values, int differing, double maxDifference, int firstEvalStep,
-                       double whole, double resumed) {
+                       double whole, double resumed, int partedAt, String parted) {
         String describe() {
-            if (differing == 0 && firstEvalStep < 0) {
+            if (differing == 0 && firstEvalStep < 0 && partedAt < 0) {
                 return String.format(Locale.ROOT, "Resumed `%s` from its checkpoint after step %d (saved in eval"
                         + " mode, parameters x): all of %,d final parameters bitwise equal to the uninterrupted"
-                        + " run's; held-out losses identical.%n", run, from, values);
+                        + " run's; held-out losses identical; every step's parameters, batch, loss and gradient"
+                        + " norm identical.%n", run, from, values);
             }
             return String.format(Locale.ROOT, "Resumed `%s` from its checkpoint after step %d (saved in eval mode,"
                     + " parameters x): %,d of %,d final parameters differ from the uninterrupted run's (at most by"
-                    + " %.3g); the held-out losses first differ at step %d (%.7f uninterrupted, %.7f resumed).%n",
-                    run, from, differing, values, maxDifference, firstEvalStep, whole, resumed);
+                    + " %.3g); the held-out losses first differ at step %d (%.7f uninterrupted, %.7f resumed). The"
+                    + " runs first part at step %d: %s.%n",
+                    run, from, differing, values, maxDifference, firstEvalStep, whole, resumed, partedAt, parted);
         }
     }
 
@@ -182,7 +188,11 @@ public final class ScheduleFreeMain {
                 checkpoints));
     }
 
-    /** How the resumed run's final parameters and held-out losses compare with the uninterrupted run's, bit for bit. */
+    /**
+     * How the resumed run's final parameters, held-out losses and steps compare with the uninterrupted run's, bit for
+     * bit. Steps are compared from {@code from} on, in the order a step computes them: its batch and the parameters
+     * its forward pass reads, then the loss and the gradients' norm that pass gives.
+     */
     static ResumeCheck compare(Run whole, RunLog resumed, int from) {
         float[] a = whole.log().finalParams();
         float[] b = resumed.finalParams();
@@ -194,18 +204,43 @@ public final class ScheduleFreeMain {
                 max = Math.max(max, Math.abs((double) a[i] - b[i]));
             }
         }
-        double[] wa = whole.log().heldOutLoss();
+        RunLog w = whole.log();
+        int partedAt = -1;
+        String parted = "";
+        for (int s = from; s < Math.min(w.steps, resumed.steps) && partedAt < 0; s++) {
+            boolean loss = Double.doubleToRawLongBits(w.trainLoss[s])
+                    != Double.doubleToRawLongBits(resumed.trainLoss[s]);
+            boolean grad = Double.doubleToRawLongBits(w.gradNorm[s]) != Double.doubleToRawLongBits(resumed.gradNorm[s]);
+            if (w.batchHash[s] != resumed.batchHash[s]) {
+                parted = "its batch differs (the replayed batch order)";
+            } else if (w.paramHash[s] != resumed.paramHash[s]) {
+                parted = "the parameters entering it differ (the optimizer or the resume: vecopt's side)";
+            } else if (loss || grad) {
+                parted = String.format(Locale.ROOT, "on bitwise-equal parameters and batch, PyTorch's forward and"
+                        + " backward pass gave a different %s (loss %.17g against %.17g, gradient norm %.17g"
+                        + " against %.17g): outside vecopt", loss ? "loss" : "gradient", w.trainLoss[s],
+                        resumed.trainLoss[s], w.gradNorm[s], resumed.gradNorm[s]);
+            } else {
+                continue;
+            }
+            partedAt = s;
+        }
+        if (partedAt < 0 && differing > 0) {
+            partedAt = w.steps;
+            parted = "every step agreed; the last step's update, the final eval() or the read-back differs";
+        }
+        double[] wa = w.heldOutLoss();
         double[] ra = resumed.heldOutLoss();
         for (int e = 0; e < Math.max(wa.length, ra.length); e++) {
-            double w = e < wa.length ? wa[e] : Double.NaN;
+            double x = e < wa.length ? wa[e] : Double.NaN;
             double r = e < ra.length ? ra[e] : Double.NaN;
-            if (Double.doubleToRawLongBits(w) != Double.doubleToRawLongBits(r)) {
-                int at = e < wa.length ? whole.log().evalStep[e] : resumed.evalStep[e];
-                return new ResumeCheck(whole.log().recipe.name(), from, a.length, differing, max, at, w, r);
+            if (Double.doubleToRawLongBits(x) != Double.doubleToRawLongBits(r)) {
+                int at = e < wa.length ? w.evalStep[e] : resumed.evalStep[e];
+                return new ResumeCheck(w.recipe.name(), from, a.length, differing, max, at, x, r, partedAt, parted);
             }
         }
-        return new ResumeCheck(whole.log().recipe.name(), from, a.length, differing, max, -1, Double.NaN,
-                Double.NaN);
+        return new ResumeCheck(w.recipe.name(), from, a.length, differing, max, -1, Double.NaN, Double.NaN, partedAt,
+                parted);
     }
 
     /** The Markdown table of {@code runs}, its caption saying where schedule-free's held-out loss is measured. */

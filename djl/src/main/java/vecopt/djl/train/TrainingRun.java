@@ -214,6 +214,8 @@ public final class TrainingRun {
                     cursor = nextBatch(order, cursor, batch, shuffler);
                     train.gather(order, cursor, batch, inputs, targets);
                     cursor += batch;
+                    log.paramHash[s] = fingerprint(model);
+                    log.batchHash[s] = fingerprint(inputs) * 31 + fingerprint(targets);
                     long t0 = System.nanoTime();
                     double loss = forwardBackward(trainer, inputs, targets, batch, t);
                     long t1 = System.nanoTime();
@@ -279,6 +281,25 @@ public final class TrainingRun {
                 return l.getFloat();
             }
         }
+    }
+
+    /** A 64-bit fingerprint of every parameter's bits, in DJL's order (see {@link RunLog#paramHash}). */
+    private static long fingerprint(Model model) {
+        long h = 0;
+        for (Pair<String, Parameter> p : model.getBlock().getParameters()) {
+            for (float v : p.getValue().getArray().toFloatArray()) {
+                h = (h ^ Float.floatToRawIntBits(v)) * 0x100000001B3L; // FNV-1a's multiplier, per float
+            }
+        }
+        return h;
+    }
+
+    private static long fingerprint(long[] values) {
+        long h = 0;
+        for (long v : values) {
+            h = (h ^ v) * 0x100000001B3L;
+        }
+        return h;
     }
 
     /** Every parameter's values, concatenated in DJL's order. */

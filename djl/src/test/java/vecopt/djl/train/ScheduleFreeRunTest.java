@@ -196,6 +196,53 @@ class ScheduleFreeRunTest {
                 "recipe,step,lr,train_loss,grad_norm,clip_coef,skipped,update_ratio,heldout_loss,optimizer_ms\n"));
     }
 
+    /**
+     * The resume check names the first step from the resume on at which two runs part, and what differed there first:
+     * the batch, then the parameters the forward pass reads (vecopt's side), then, on equal batch and parameters, the
+     * loss or the gradient norm (PyTorch's forward and backward pass); differences before the resume do not count.
+     */
+    @Test
+    void theResumeCheckSaysWhereTwoRunsFirstPart() {
+        Recipe recipe = ScheduleFree.recipe("sf", true);
+        RunLog a = filled(recipe), b = filled(recipe);
+        ScheduleFreeMain.Run whole = new ScheduleFreeMain.Run("schedule-free AdamW", 1e-2, config(1e-2), a);
+        ScheduleFreeMain.ResumeCheck same = ScheduleFreeMain.compare(whole, b, 10);
+        assertEquals(-1, same.partedAt());
+        assertTrue(same.describe().contains("every step's parameters, batch, loss and gradient norm identical"),
+                same.describe());
+        b.paramHash[4] ^= 1; // before the resume: not compared
+        b.gradNorm[20] = Math.nextUp(b.gradNorm[20]);
+        ScheduleFreeMain.ResumeCheck c = ScheduleFreeMain.compare(whole, b, 10);
+        assertEquals(20, c.partedAt());
+        assertTrue(c.parted().contains("bitwise-equal parameters and batch") && c.parted().contains("gradient")
+                && c.parted().contains("outside vecopt"), c.parted());
+        b.trainLoss[17] = Math.nextUp(b.trainLoss[17]);
+        assertEquals(17, ScheduleFreeMain.compare(whole, b, 10).partedAt());
+        assertTrue(ScheduleFreeMain.compare(whole, b, 10).parted().contains("different loss"));
+        b.paramHash[15] ^= 1; // different parameters give a different loss too: the parameters are named, not PyTorch
+        b.trainLoss[15] = Math.nextUp(b.trainLoss[15]);
+        c = ScheduleFreeMain.compare(whole, b, 10);
+        assertEquals(15, c.partedAt());
+        assertTrue(c.parted().contains("parameters entering it differ"), c.parted());
+        b.batchHash[12] ^= 1;
+        assertEquals(12, ScheduleFreeMain.compare(whole, b, 10).partedAt());
+        assertTrue(ScheduleFreeMain.compare(whole, b, 10).parted().contains("batch"));
+        assertTrue(ScheduleFreeMain.compare(whole, b, 10).describe().contains("first part at step 12"));
+    }
+
+    /** A log of 30 steps whose per-step records are functions of the step, and two final parameters. */
+    private static RunLog filled(Recipe recipe) {
+        RunLog log = new RunLog(recipe, 30, 3, 5);
+        for (int s = 0; s < 30; s++) {
+            log.trainLoss[s] = 3.0 - s * 0.01;
+            log.gradNorm[s] = 1.0 + s;
+            log.paramHash[s] = 31L * s + 7;
+            log.batchHash[s] = 17L * s + 3;
+        }
+        log.finalParams = new float[] {1f, -2f};
+        return log;
+    }
+
     private static int[] bits(float[] v) {
         int[] out = new int[v.length];
         for (int i = 0; i < v.length; i++) {

@@ -31,18 +31,34 @@ final class Model implements AutoCloseable {
 
     /** As above, with parameter and gradient buffers of {@code dtype} (heap {@code short[]} when 16-bit). */
     Model(boolean offHeap, long seed, Dtype dtype, long... nanSteps) {
+        this(offHeap, seed, dtype, false, nanSteps);
+    }
+
+    /**
+     * The model, and with {@code empties} two empty tensors after it (PyTorch allows parameters with no elements):
+     * {@code empty.alone} over buffers of length 0, {@code empty.tail} at the end of the norm scale's buffers. They
+     * draw nothing from the random streams, so every other tensor starts and steps as in the model without them.
+     */
+    static Model withEmptyTensors(boolean offHeap, long seed, long... nanSteps) {
+        return new Model(offHeap, seed, Dtype.FLOAT32, true, nanSteps);
+    }
+
+    private Model(boolean offHeap, long seed, Dtype dtype, boolean empties, long... nanSteps) {
         this.dtype = dtype;
         this.arena = offHeap ? Arena.ofShared() : null;
         this.nanSteps = nanSteps.clone();
         Storage pa = alloc(BIG), ga = alloc(BIG);
         Storage pb = alloc(5 + 3000 + 37), gb = alloc(5 + 3000 + 37);
         Storage pc = alloc(16), gc = alloc(16);
-        this.set = ParamSet.builder()
+        ParamSet.Builder b = ParamSet.builder()
                 .add("emb.weight", pa, ga, 0, BIG)
                 .add("fc.weight", pb, gb, 5, 3000)
                 .add("fc.bias", pb, gb, 3005, 37)
-                .add("norm.scale", pc, gc, 0, 16)
-                .build();
+                .add("norm.scale", pc, gc, 0, 16);
+        if (empties) {
+            b.add("empty.alone", alloc(0), alloc(0), 0, 0).add("empty.tail", pc, gc, 16, 0);
+        }
+        this.set = b.build();
         SplittableRandom r = new SplittableRandom(seed);
         for (Tensor t : set.tensors()) {
             for (long i = 0; i < t.length(); i++) {
