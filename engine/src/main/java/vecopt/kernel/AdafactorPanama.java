@@ -4,6 +4,7 @@ import static vecopt.kernel.AdafactorStep.P;
 import static vecopt.kernel.AdafactorStep.ROW;
 import static vecopt.kernel.AdafactorStep.U;
 import static vecopt.kernel.PanamaKernels.DSPECIES;
+import static vecopt.kernel.PanamaKernels.HALF;
 import static vecopt.kernel.PanamaKernels.ORDER;
 import static vecopt.kernel.PanamaKernels.SPECIES;
 
@@ -15,14 +16,25 @@ import jdk.incubator.vector.VectorOperators;
 /**
  * Adafactor's vector loops ({@link AdafactorStep} states the formulas and the summation order). Each row segment
  * (each chunk, for an unfactored tensor) runs whole vectors here and its remaining elements through the scalar
- * loop. The partial sums live in the chunk's {@code acc} array, a vector's lanes adding to consecutive partials
- * ({@code j mod 16} for element {@code j} of the segment: the lane count divides 16), so the sums, and therefore
- * the state and parameters, are bitwise the scalar loops'. Row segments shorter than a vector (tensors with fewer
- * than 16 columns at 512 bits) run entirely in the scalar loop.
+ * loop. A vector's lanes add to consecutive partials ({@code j mod 64} for element {@code j} of the segment: the
+ * lane count divides 64), so the sums, and therefore the state and parameters, are bitwise the scalar loops'. With
+ * 512-bit vectors the factored passes' sums run whole blocks of 64 elements with each sum's 64 partials in 8
+ * registers ({@code rowSumBlocks}, {@code updateSumBlocks}); the rest of a segment, and every loop at narrower
+ * widths, keeps the partials in the chunk's {@code acc} array. Row segments shorter than a vector (tensors with
+ * fewer than 16 columns at 512 bits) run entirely in the scalar loop.
  */
 final class AdafactorPanama {
     private static final int L = SPECIES.length();
     private static final int H = L / 2;
+    private static final int D = DSPECIES.length();
+    /** Bytes of a {@code HALF} vector: the stride of the block loops' loads. */
+    private static final long HB = (long) D * Float.BYTES;
+    /**
+     * Whether the block loops run: a block of {@code P} elements is 8 halves ({@code D} = 8 doubles, 512-bit
+     * vectors). Narrower vectors would need 16 or 32 accumulators per sum; they run the loops with the partials
+     * in memory (as before the blocks).
+     */
+    private static final boolean BLOCKS = P == 8 * D;
 
     private AdafactorPanama() {
     }
@@ -55,36 +67,16 @@ final class AdafactorPanama {
     }
 
     private static void rowSums(Chunk c, AdafactorStep k, AdafactorChunk w, int start, int bound, int colK) {
+        int from = 0;
+        if (BLOCKS) {
+            from = bound & -P;
+            rowSumBlocks(c, k, w, start, from, colK);
+        }
         final MemorySegment ps = c.params, gs = c.grads;
         final double[] acc = w.acc, cols = w.colSums;
         final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
         final FloatVector eps1 = FloatVector.broadcast(SPECIES, k.eps1);
-        if (L == P) { // one vector of partials: kept in registers, not stored and reloaded each iteration
-            DoubleVector r0 = DoubleVector.fromArray(DSPECIES, acc, ROW), r1 = DoubleVector.fromArray(DSPECIES, acc,
-                    ROW + H), a0 = DoubleVector.fromArray(DSPECIES, acc, 0), a1 = DoubleVector.fromArray(DSPECIES, acc, H);
-            for (int j = 0; j < bound; j += L) {
-                final long off = (long) (start + j) * Float.BYTES;
-                FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, off, ORDER);
-                FloatVector g = FloatVector.fromMemorySegment(SPECIES, gs, off, ORDER).mul(scale);
-                FloatVector sq = g.mul(g).add(eps1);
-                DoubleVector s0 = (DoubleVector) sq.convertShape(VectorOperators.F2D, DSPECIES, 0);
-                DoubleVector s1 = (DoubleVector) sq.convertShape(VectorOperators.F2D, DSPECIES, 1);
-                DoubleVector p0 = (DoubleVector) p.convertShape(VectorOperators.F2D, DSPECIES, 0);
-                DoubleVector p1 = (DoubleVector) p.convertShape(VectorOperators.F2D, DSPECIES, 1);
-                r0 = r0.add(s0);
-                r1 = r1.add(s1);
-                DoubleVector.fromArray(DSPECIES, cols, colK + j).add(s0).intoArray(cols, colK + j);
-                DoubleVector.fromArray(DSPECIES, cols, colK + j + H).add(s1).intoArray(cols, colK + j + H);
-                a0 = p0.fma(p0, a0);
-                a1 = p1.fma(p1, a1);
-            }
-            r0.intoArray(acc, ROW);
-            r1.intoArray(acc, ROW + H);
-            a0.intoArray(acc, 0);
-            a1.intoArray(acc, H);
-            return;
-        }
-        for (int j = 0; j < bound; j += L) {
+        for (int j = from; j < bound; j += L) {
             final long off = (long) (start + j) * Float.BYTES;
             final int q = j & (P - 1);
             FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, off, ORDER);
@@ -101,6 +93,115 @@ final class AdafactorPanama {
             p0.fma(p0, DoubleVector.fromArray(DSPECIES, acc, q)).intoArray(acc, q);
             p1.fma(p1, DoubleVector.fromArray(DSPECIES, acc, q + H)).intoArray(acc, q + H);
         }
+    }
+
+    /**
+     * Pass 1 over the whole blocks of {@code P} elements of a row segment, {@code [0, end)} from chunk element
+     * {@code start}: the block's 4 vectors are 8 halves, half {@code v} adding to partials {@code 8v..8v+7}, each
+     * sum's 64 partials kept in 8 registers. Eight independent add chains per sum, not two: with two, the adds
+     * waiting on their chain filled the scheduler and held back the loads, and out of cache the pass ran at half
+     * its streams' speed (thread CPU time per element at 16M, a 4096-wide matrix: 0.44 ns against the C traffic
+     * pass's 0.21).
+     */
+    private static void rowSumBlocks(Chunk c, AdafactorStep k, AdafactorChunk w, int start, int end, int colK) {
+        final MemorySegment ps = c.params, gs = c.grads;
+        final double[] acc = w.acc, cols = w.colSums;
+        final FloatVector scale = FloatVector.broadcast(HALF, k.gradScale);
+        final FloatVector eps1 = FloatVector.broadcast(HALF, k.eps1);
+        DoubleVector r0 = DoubleVector.fromArray(DSPECIES, acc, ROW);
+        DoubleVector r1 = DoubleVector.fromArray(DSPECIES, acc, ROW + D);
+        DoubleVector r2 = DoubleVector.fromArray(DSPECIES, acc, ROW + 2 * D);
+        DoubleVector r3 = DoubleVector.fromArray(DSPECIES, acc, ROW + 3 * D);
+        DoubleVector r4 = DoubleVector.fromArray(DSPECIES, acc, ROW + 4 * D);
+        DoubleVector r5 = DoubleVector.fromArray(DSPECIES, acc, ROW + 5 * D);
+        DoubleVector r6 = DoubleVector.fromArray(DSPECIES, acc, ROW + 6 * D);
+        DoubleVector r7 = DoubleVector.fromArray(DSPECIES, acc, ROW + 7 * D);
+        DoubleVector a0 = DoubleVector.fromArray(DSPECIES, acc, 0);
+        DoubleVector a1 = DoubleVector.fromArray(DSPECIES, acc, D);
+        DoubleVector a2 = DoubleVector.fromArray(DSPECIES, acc, 2 * D);
+        DoubleVector a3 = DoubleVector.fromArray(DSPECIES, acc, 3 * D);
+        DoubleVector a4 = DoubleVector.fromArray(DSPECIES, acc, 4 * D);
+        DoubleVector a5 = DoubleVector.fromArray(DSPECIES, acc, 5 * D);
+        DoubleVector a6 = DoubleVector.fromArray(DSPECIES, acc, 6 * D);
+        DoubleVector a7 = DoubleVector.fromArray(DSPECIES, acc, 7 * D);
+        for (int j = 0; j < end; j += P) {
+            final long off = (long) (start + j) * Float.BYTES;
+            final int ck = colK + j;
+            {
+                FloatVector g0 = FloatVector.fromMemorySegment(HALF, gs, off, ORDER).mul(scale);
+                DoubleVector s0 = (DoubleVector) g0.mul(g0).add(eps1).convertShape(VectorOperators.F2D, DSPECIES, 0);
+                r0 = r0.add(s0);
+                DoubleVector.fromArray(DSPECIES, cols, ck).add(s0).intoArray(cols, ck);
+                DoubleVector p0 = (DoubleVector) FloatVector.fromMemorySegment(HALF, ps, off, ORDER)
+                        .convertShape(VectorOperators.F2D, DSPECIES, 0);
+                a0 = p0.fma(p0, a0);
+                FloatVector g1 = FloatVector.fromMemorySegment(HALF, gs, off + HB, ORDER).mul(scale);
+                DoubleVector s1 = (DoubleVector) g1.mul(g1).add(eps1).convertShape(VectorOperators.F2D, DSPECIES, 0);
+                r1 = r1.add(s1);
+                DoubleVector.fromArray(DSPECIES, cols, ck + D).add(s1).intoArray(cols, ck + D);
+                DoubleVector p1 = (DoubleVector) FloatVector.fromMemorySegment(HALF, ps, off + HB, ORDER)
+                        .convertShape(VectorOperators.F2D, DSPECIES, 0);
+                a1 = p1.fma(p1, a1);
+                FloatVector g2 = FloatVector.fromMemorySegment(HALF, gs, off + 2 * HB, ORDER).mul(scale);
+                DoubleVector s2 = (DoubleVector) g2.mul(g2).add(eps1).convertShape(VectorOperators.F2D, DSPECIES, 0);
+                r2 = r2.add(s2);
+                DoubleVector.fromArray(DSPECIES, cols, ck + 2 * D).add(s2).intoArray(cols, ck + 2 * D);
+                DoubleVector p2 = (DoubleVector) FloatVector.fromMemorySegment(HALF, ps, off + 2 * HB, ORDER)
+                        .convertShape(VectorOperators.F2D, DSPECIES, 0);
+                a2 = p2.fma(p2, a2);
+                FloatVector g3 = FloatVector.fromMemorySegment(HALF, gs, off + 3 * HB, ORDER).mul(scale);
+                DoubleVector s3 = (DoubleVector) g3.mul(g3).add(eps1).convertShape(VectorOperators.F2D, DSPECIES, 0);
+                r3 = r3.add(s3);
+                DoubleVector.fromArray(DSPECIES, cols, ck + 3 * D).add(s3).intoArray(cols, ck + 3 * D);
+                DoubleVector p3 = (DoubleVector) FloatVector.fromMemorySegment(HALF, ps, off + 3 * HB, ORDER)
+                        .convertShape(VectorOperators.F2D, DSPECIES, 0);
+                a3 = p3.fma(p3, a3);
+                FloatVector g4 = FloatVector.fromMemorySegment(HALF, gs, off + 4 * HB, ORDER).mul(scale);
+                DoubleVector s4 = (DoubleVector) g4.mul(g4).add(eps1).convertShape(VectorOperators.F2D, DSPECIES, 0);
+                r4 = r4.add(s4);
+                DoubleVector.fromArray(DSPECIES, cols, ck + 4 * D).add(s4).intoArray(cols, ck + 4 * D);
+                DoubleVector p4 = (DoubleVector) FloatVector.fromMemorySegment(HALF, ps, off + 4 * HB, ORDER)
+                        .convertShape(VectorOperators.F2D, DSPECIES, 0);
+                a4 = p4.fma(p4, a4);
+                FloatVector g5 = FloatVector.fromMemorySegment(HALF, gs, off + 5 * HB, ORDER).mul(scale);
+                DoubleVector s5 = (DoubleVector) g5.mul(g5).add(eps1).convertShape(VectorOperators.F2D, DSPECIES, 0);
+                r5 = r5.add(s5);
+                DoubleVector.fromArray(DSPECIES, cols, ck + 5 * D).add(s5).intoArray(cols, ck + 5 * D);
+                DoubleVector p5 = (DoubleVector) FloatVector.fromMemorySegment(HALF, ps, off + 5 * HB, ORDER)
+                        .convertShape(VectorOperators.F2D, DSPECIES, 0);
+                a5 = p5.fma(p5, a5);
+                FloatVector g6 = FloatVector.fromMemorySegment(HALF, gs, off + 6 * HB, ORDER).mul(scale);
+                DoubleVector s6 = (DoubleVector) g6.mul(g6).add(eps1).convertShape(VectorOperators.F2D, DSPECIES, 0);
+                r6 = r6.add(s6);
+                DoubleVector.fromArray(DSPECIES, cols, ck + 6 * D).add(s6).intoArray(cols, ck + 6 * D);
+                DoubleVector p6 = (DoubleVector) FloatVector.fromMemorySegment(HALF, ps, off + 6 * HB, ORDER)
+                        .convertShape(VectorOperators.F2D, DSPECIES, 0);
+                a6 = p6.fma(p6, a6);
+                FloatVector g7 = FloatVector.fromMemorySegment(HALF, gs, off + 7 * HB, ORDER).mul(scale);
+                DoubleVector s7 = (DoubleVector) g7.mul(g7).add(eps1).convertShape(VectorOperators.F2D, DSPECIES, 0);
+                r7 = r7.add(s7);
+                DoubleVector.fromArray(DSPECIES, cols, ck + 7 * D).add(s7).intoArray(cols, ck + 7 * D);
+                DoubleVector p7 = (DoubleVector) FloatVector.fromMemorySegment(HALF, ps, off + 7 * HB, ORDER)
+                        .convertShape(VectorOperators.F2D, DSPECIES, 0);
+                a7 = p7.fma(p7, a7);
+            }
+        }
+        r0.intoArray(acc, ROW);
+        r1.intoArray(acc, ROW + D);
+        r2.intoArray(acc, ROW + 2 * D);
+        r3.intoArray(acc, ROW + 3 * D);
+        r4.intoArray(acc, ROW + 4 * D);
+        r5.intoArray(acc, ROW + 5 * D);
+        r6.intoArray(acc, ROW + 6 * D);
+        r7.intoArray(acc, ROW + 7 * D);
+        a0.intoArray(acc, 0);
+        a1.intoArray(acc, D);
+        a2.intoArray(acc, 2 * D);
+        a3.intoArray(acc, 3 * D);
+        a4.intoArray(acc, 4 * D);
+        a5.intoArray(acc, 5 * D);
+        a6.intoArray(acc, 6 * D);
+        a7.intoArray(acc, 7 * D);
     }
 
     private static void vectorSums(Chunk c, AdafactorStep k, AdafactorChunk w, int bound) {
@@ -143,36 +244,89 @@ final class AdafactorPanama {
             final float rf = w.rowFactor[(int) gr];
             final int cf0 = (int) ((gr / R) * C + col), bound = SPECIES.loopBound(len);
             final FloatVector rfv = FloatVector.broadcast(SPECIES, rf);
-            if (L == P) { // the partials in registers, as in rowSums
-                DoubleVector a0 = DoubleVector.fromArray(DSPECIES, acc, U), a1 = DoubleVector.fromArray(DSPECIES, acc,
-                        U + H);
-                for (int j = 0; j < bound; j += L) {
-                    FloatVector g = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i + j) * Float.BYTES, ORDER)
-                            .mul(scale);
-                    FloatVector u = rfv.mul(FloatVector.fromArray(SPECIES, cf, cf0 + j)).mul(g);
-                    DoubleVector u0 = (DoubleVector) u.convertShape(VectorOperators.F2D, DSPECIES, 0);
-                    DoubleVector u1 = (DoubleVector) u.convertShape(VectorOperators.F2D, DSPECIES, 1);
-                    a0 = u0.fma(u0, a0);
-                    a1 = u1.fma(u1, a1);
-                }
-                a0.intoArray(acc, U);
-                a1.intoArray(acc, U + H);
-            } else {
-                for (int j = 0; j < bound; j += L) {
-                    final int q = j & (P - 1);
-                    FloatVector g = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i + j) * Float.BYTES, ORDER)
-                            .mul(scale);
-                    FloatVector u = rfv.mul(FloatVector.fromArray(SPECIES, cf, cf0 + j)).mul(g);
-                    DoubleVector u0 = (DoubleVector) u.convertShape(VectorOperators.F2D, DSPECIES, 0);
-                    DoubleVector u1 = (DoubleVector) u.convertShape(VectorOperators.F2D, DSPECIES, 1);
-                    u0.fma(u0, DoubleVector.fromArray(DSPECIES, acc, U + q)).intoArray(acc, U + q);
-                    u1.fma(u1, DoubleVector.fromArray(DSPECIES, acc, U + q + H)).intoArray(acc, U + q + H);
-                }
+            int from = 0;
+            if (BLOCKS) {
+                from = bound & -P;
+                updateSumBlocks(c, k, w, i, from, rf, cf0);
+            }
+            for (int j = from; j < bound; j += L) {
+                final int q = j & (P - 1);
+                FloatVector g = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i + j) * Float.BYTES, ORDER)
+                        .mul(scale);
+                FloatVector u = rfv.mul(FloatVector.fromArray(SPECIES, cf, cf0 + j)).mul(g);
+                DoubleVector u0 = (DoubleVector) u.convertShape(VectorOperators.F2D, DSPECIES, 0);
+                DoubleVector u1 = (DoubleVector) u.convertShape(VectorOperators.F2D, DSPECIES, 1);
+                u0.fma(u0, DoubleVector.fromArray(DSPECIES, acc, U + q)).intoArray(acc, U + q);
+                u1.fma(u1, DoubleVector.fromArray(DSPECIES, acc, U + q + H)).intoArray(acc, U + q + H);
             }
             AdafactorStep.rowUpdateSums(c, k, w, i, len, rf, cf0, bound);
             i += len;
         }
         w.updateSquares = w.total(U);
+    }
+
+    /** Pass 2 over the whole blocks of a row segment, as {@link #rowSumBlocks}: 8 chains of update^2. */
+    private static void updateSumBlocks(Chunk c, AdafactorStep k, AdafactorChunk w, int start, int end, float rf,
+                                        int cf0) {
+        final MemorySegment gs = c.grads;
+        final double[] acc = w.acc;
+        final float[] cf = w.colFactor;
+        final FloatVector scale = FloatVector.broadcast(HALF, k.gradScale);
+        final FloatVector rfv = FloatVector.broadcast(HALF, rf);
+        DoubleVector a0 = DoubleVector.fromArray(DSPECIES, acc, U);
+        DoubleVector a1 = DoubleVector.fromArray(DSPECIES, acc, U + D);
+        DoubleVector a2 = DoubleVector.fromArray(DSPECIES, acc, U + 2 * D);
+        DoubleVector a3 = DoubleVector.fromArray(DSPECIES, acc, U + 3 * D);
+        DoubleVector a4 = DoubleVector.fromArray(DSPECIES, acc, U + 4 * D);
+        DoubleVector a5 = DoubleVector.fromArray(DSPECIES, acc, U + 5 * D);
+        DoubleVector a6 = DoubleVector.fromArray(DSPECIES, acc, U + 6 * D);
+        DoubleVector a7 = DoubleVector.fromArray(DSPECIES, acc, U + 7 * D);
+        for (int j = 0; j < end; j += P) {
+            final long off = (long) (start + j) * Float.BYTES;
+            final int cj = cf0 + j;
+            {
+                FloatVector g0 = FloatVector.fromMemorySegment(HALF, gs, off, ORDER).mul(scale);
+                DoubleVector u0 = (DoubleVector) rfv.mul(FloatVector.fromArray(HALF, cf, cj)).mul(g0)
+                        .convertShape(VectorOperators.F2D, DSPECIES, 0);
+                a0 = u0.fma(u0, a0);
+                FloatVector g1 = FloatVector.fromMemorySegment(HALF, gs, off + HB, ORDER).mul(scale);
+                DoubleVector u1 = (DoubleVector) rfv.mul(FloatVector.fromArray(HALF, cf, cj + D)).mul(g1)
+                        .convertShape(VectorOperators.F2D, DSPECIES, 0);
+                a1 = u1.fma(u1, a1);
+                FloatVector g2 = FloatVector.fromMemorySegment(HALF, gs, off + 2 * HB, ORDER).mul(scale);
+                DoubleVector u2 = (DoubleVector) rfv.mul(FloatVector.fromArray(HALF, cf, cj + 2 * D)).mul(g2)
+                        .convertShape(VectorOperators.F2D, DSPECIES, 0);
+                a2 = u2.fma(u2, a2);
+                FloatVector g3 = FloatVector.fromMemorySegment(HALF, gs, off + 3 * HB, ORDER).mul(scale);
+                DoubleVector u3 = (DoubleVector) rfv.mul(FloatVector.fromArray(HALF, cf, cj + 3 * D)).mul(g3)
+                        .convertShape(VectorOperators.F2D, DSPECIES, 0);
+                a3 = u3.fma(u3, a3);
+                FloatVector g4 = FloatVector.fromMemorySegment(HALF, gs, off + 4 * HB, ORDER).mul(scale);
+                DoubleVector u4 = (DoubleVector) rfv.mul(FloatVector.fromArray(HALF, cf, cj + 4 * D)).mul(g4)
+                        .convertShape(VectorOperators.F2D, DSPECIES, 0);
+                a4 = u4.fma(u4, a4);
+                FloatVector g5 = FloatVector.fromMemorySegment(HALF, gs, off + 5 * HB, ORDER).mul(scale);
+                DoubleVector u5 = (DoubleVector) rfv.mul(FloatVector.fromArray(HALF, cf, cj + 5 * D)).mul(g5)
+                        .convertShape(VectorOperators.F2D, DSPECIES, 0);
+                a5 = u5.fma(u5, a5);
+                FloatVector g6 = FloatVector.fromMemorySegment(HALF, gs, off + 6 * HB, ORDER).mul(scale);
+                DoubleVector u6 = (DoubleVector) rfv.mul(FloatVector.fromArray(HALF, cf, cj + 6 * D)).mul(g6)
+                        .convertShape(VectorOperators.F2D, DSPECIES, 0);
+                a6 = u6.fma(u6, a6);
+                FloatVector g7 = FloatVector.fromMemorySegment(HALF, gs, off + 7 * HB, ORDER).mul(scale);
+                DoubleVector u7 = (DoubleVector) rfv.mul(FloatVector.fromArray(HALF, cf, cj + 7 * D)).mul(g7)
+                        .convertShape(VectorOperators.F2D, DSPECIES, 0);
+                a7 = u7.fma(u7, a7);
+            }
+        }
+        a0.intoArray(acc, U);
+        a1.intoArray(acc, U + D);
+        a2.intoArray(acc, U + 2 * D);
+        a3.intoArray(acc, U + 3 * D);
+        a4.intoArray(acc, U + 4 * D);
+        a5.intoArray(acc, U + 5 * D);
+        a6.intoArray(acc, U + 6 * D);
+        a7.intoArray(acc, U + 7 * D);
     }
 
     static void apply(Chunk c, AdafactorStep k, AdafactorChunk w) {

@@ -25,11 +25,13 @@ import java.lang.foreign.ValueLayout;
  *     p = fma(p, -weight_decay * lr, p)                                              (weight_decay != 0)
  *     p = p - u
  * </pre>
- * Sums are in double, in one fixed order every kernel follows: 16 partials per sum, element {@code j} of a row
- * segment (of the chunk, for an unfactored tensor) going to partial {@code j mod 16}, in element order, the 16 then
+ * Sums are in double, in one fixed order every kernel follows: 64 partials per sum, element {@code j} of a row
+ * segment (of the chunk, for an unfactored tensor) going to partial {@code j mod 64}, in element order, the 64 then
  * added in order (a row's at the end of its segment, p^2 and update^2 at the end of the chunk). The vector loops
- * keep the partials in memory, a vector's lanes being consecutive partials, so for 4, 8 or 16 lanes they add the
- * same numbers in the same order as the scalar loop: sums, state and parameters are bitwise the scalar kernels'.
+ * add a vector's lanes to consecutive partials, so for 4, 8 or 16 lanes they add the same numbers in the same
+ * order as the scalar loop: sums, state and parameters are bitwise the scalar kernels'. 64, not 16: at 512 bits
+ * a sum of 16 partials is two chains of vector adds, and out of cache the adds waiting on them held back the
+ * loads (pass 1 at half the speed of a C pass over the same streams); 64 partials are 8 independent chains.
  */
 public final class AdafactorStep {
     static final ValueLayout.OfFloat F = JAVA_FLOAT_UNALIGNED;

@@ -322,9 +322,7 @@ public final class Adafactor extends Optimizer<AdafactorOptions> {
             for (int i = 0; i < w.rowCount(); i++) {
                 rt[r0 + i] += w.rowSum(i);
             }
-            for (int i = 0; i < w.colCount(); i++) {
-                ct[(int) w.colIndex(i)] += w.colSum(i);
-            }
+            w.addColSums(ct);
         }
         final float[] r = row[t], cl = col[t], rf = rowFactor[t], cf = colFactor[t];
         for (int i = 0; i < r.length; i++) {
