@@ -29,22 +29,914 @@ final class MixedRmspropPanama {
     /** One step on a chunk of at least one vector with 16-bit gradients or parameters. */
     static void run(Chunk c, RmspropStep k) {
         final int n = c.length, bound = SPECIES.loopBound(n), mix = c.gradType * 4 + c.paramType;
-        switch (mix) {
-            case 1 -> rmsprop_gf32_pbf16(c, k, bound);
-            case 2 -> rmsprop_gf32_pf16(c, k, bound);
-            case 3 -> rmsprop_gf32_pbf16sr(c, k, bound);
-            case 4 -> rmsprop_gbf16_pf32(c, k, bound);
-            case 5 -> rmsprop_gbf16_pbf16(c, k, bound);
-            case 6 -> rmsprop_gbf16_pf16(c, k, bound);
-            case 7 -> rmsprop_gbf16_pbf16sr(c, k, bound);
-            case 8 -> rmsprop_gf16_pf32(c, k, bound);
-            case 9 -> rmsprop_gf16_pbf16(c, k, bound);
-            case 10 -> rmsprop_gf16_pf16(c, k, bound);
-            case 11 -> rmsprop_gf16_pbf16sr(c, k, bound);
-            default -> throw new IllegalStateException("no loop for storage mix " + mix);
+        if (k.centered && k.useMomentum && !k.useWeightDecay) {
+            switch (mix) {
+                case 1 -> rmspropCenteredMomentum_gf32_pbf16(c, k, bound);
+                case 2 -> rmspropCenteredMomentum_gf32_pf16(c, k, bound);
+                case 3 -> rmspropCenteredMomentum_gf32_pbf16sr(c, k, bound);
+                case 4 -> rmspropCenteredMomentum_gbf16_pf32(c, k, bound);
+                case 5 -> rmspropCenteredMomentum_gbf16_pbf16(c, k, bound);
+                case 6 -> rmspropCenteredMomentum_gbf16_pf16(c, k, bound);
+                case 7 -> rmspropCenteredMomentum_gbf16_pbf16sr(c, k, bound);
+                case 8 -> rmspropCenteredMomentum_gf16_pf32(c, k, bound);
+                case 9 -> rmspropCenteredMomentum_gf16_pbf16(c, k, bound);
+                case 10 -> rmspropCenteredMomentum_gf16_pf16(c, k, bound);
+                case 11 -> rmspropCenteredMomentum_gf16_pbf16sr(c, k, bound);
+                default -> throw new IllegalStateException("no loop for storage mix " + mix);
+            }
+        } else if (k.centered && k.useMomentum) {
+            switch (mix) {
+                case 1 -> rmspropCenteredMomentumWeightDecay_gf32_pbf16(c, k, bound);
+                case 2 -> rmspropCenteredMomentumWeightDecay_gf32_pf16(c, k, bound);
+                case 3 -> rmspropCenteredMomentumWeightDecay_gf32_pbf16sr(c, k, bound);
+                case 4 -> rmspropCenteredMomentumWeightDecay_gbf16_pf32(c, k, bound);
+                case 5 -> rmspropCenteredMomentumWeightDecay_gbf16_pbf16(c, k, bound);
+                case 6 -> rmspropCenteredMomentumWeightDecay_gbf16_pf16(c, k, bound);
+                case 7 -> rmspropCenteredMomentumWeightDecay_gbf16_pbf16sr(c, k, bound);
+                case 8 -> rmspropCenteredMomentumWeightDecay_gf16_pf32(c, k, bound);
+                case 9 -> rmspropCenteredMomentumWeightDecay_gf16_pbf16(c, k, bound);
+                case 10 -> rmspropCenteredMomentumWeightDecay_gf16_pf16(c, k, bound);
+                case 11 -> rmspropCenteredMomentumWeightDecay_gf16_pbf16sr(c, k, bound);
+                default -> throw new IllegalStateException("no loop for storage mix " + mix);
+            }
+        } else {
+            switch (mix) {
+                case 1 -> rmsprop_gf32_pbf16(c, k, bound);
+                case 2 -> rmsprop_gf32_pf16(c, k, bound);
+                case 3 -> rmsprop_gf32_pbf16sr(c, k, bound);
+                case 4 -> rmsprop_gbf16_pf32(c, k, bound);
+                case 5 -> rmsprop_gbf16_pbf16(c, k, bound);
+                case 6 -> rmsprop_gbf16_pf16(c, k, bound);
+                case 7 -> rmsprop_gbf16_pbf16sr(c, k, bound);
+                case 8 -> rmsprop_gf16_pf32(c, k, bound);
+                case 9 -> rmsprop_gf16_pbf16(c, k, bound);
+                case 10 -> rmsprop_gf16_pf16(c, k, bound);
+                case 11 -> rmsprop_gf16_pbf16sr(c, k, bound);
+                default -> throw new IllegalStateException("no loop for storage mix " + mix);
+            }
         }
         if (bound < n) { // the tail: the scalar loop (a masked 16-bit store allocated: see MixedPanama.adam)
             MixedScalar.rmspropRange(c, k, bound, n);
+        }
+    }
+
+    private static void rmspropCenteredMomentum_gf32_pbf16(Chunk c, RmspropStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0];
+        final MemorySegment as = c.state[k.gradAvg], bs = c.state[k.momentumBuffer], xs = c.state[c.state.length - 1];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector alpha = FloatVector.broadcast(SPECIES, k.alpha);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusAlpha);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
+            FloatVector g = g0.mul(scale);
+            FloatVector sa0 = FloatVector.fromMemorySegment(SPECIES, ss, o4, ORDER);
+            FloatVector ga0 = FloatVector.fromMemorySegment(SPECIES, as, o4, ORDER);
+            FloatVector b0 = FloatVector.fromMemorySegment(SPECIES, bs, o4, ORDER);
+            FloatVector sa = sa0.fma(alpha, g.mul(c1).mul(g));
+            FloatVector ga = ga0.fma(alpha, g.mul(c1));
+            FloatVector d = b0.fma(mom, g.div(sa.sub(ga.mul(ga)).lanewise(VectorOperators.SQRT).add(eps)));
+            sa.intoMemorySegment(ss, o4, ORDER);
+            ga.intoMemorySegment(as, o4, ORDER);
+            d.intoMemorySegment(bs, o4, ORDER);
+            FloatVector pNew = d.fma(negLr, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewN = pNew.reinterpretAsInts();
+            pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNew.reinterpretAsInts().and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void rmspropCenteredMomentum_gf32_pf16(Chunk c, RmspropStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0];
+        final MemorySegment as = c.state[k.gradAvg], bs = c.state[k.momentumBuffer], xs = c.state[c.state.length - 1];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector alpha = FloatVector.broadcast(SPECIES, k.alpha);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusAlpha);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
+            FloatVector g = g0.mul(scale);
+            FloatVector sa0 = FloatVector.fromMemorySegment(SPECIES, ss, o4, ORDER);
+            FloatVector ga0 = FloatVector.fromMemorySegment(SPECIES, as, o4, ORDER);
+            FloatVector b0 = FloatVector.fromMemorySegment(SPECIES, bs, o4, ORDER);
+            FloatVector sa = sa0.fma(alpha, g.mul(c1).mul(g));
+            FloatVector ga = ga0.fma(alpha, g.mul(c1));
+            FloatVector d = b0.fma(mom, g.div(sa.sub(ga.mul(ga)).lanewise(VectorOperators.SQRT).add(eps)));
+            sa.intoMemorySegment(ss, o4, ORDER);
+            ga.intoMemorySegment(as, o4, ORDER);
+            d.intoMemorySegment(bs, o4, ORDER);
+            FloatVector pNew = d.fma(negLr, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewNF = pNew.reinterpretAsInts();
+            IntVector pNewNS = pNewNF.and(0x80000000);
+            IntVector pNewNA = pNewNF.and(0x7FFFFFFF);
+            IntVector pNewNBig = IntVector.broadcast(INTS, 0x7C00).blend(0x7E00, pNewNA.compare(VectorOperators.GT, 0x7F800000));
+            IntVector pNewNSub = pNewNA.reinterpretAsFloats().add(0.5f).reinterpretAsInts().sub(0x3F000000);
+            IntVector pNewN = pNewNA.add(((15 - 127) << 23) + 0xFFF).add(pNewNA.lanewise(VectorOperators.LSHR, 13).and(1))
+                    .lanewise(VectorOperators.LSHR, 13)
+                    .blend(pNewNSub, pNewNA.compare(VectorOperators.LT, 113 << 23))
+                    .blend(pNewNBig, pNewNA.compare(VectorOperators.GE, 143 << 23))
+                    .or(pNewNS.lanewise(VectorOperators.LSHR, 16));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void rmspropCenteredMomentum_gf32_pbf16sr(Chunk c, RmspropStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0];
+        final MemorySegment as = c.state[k.gradAvg], bs = c.state[k.momentumBuffer];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector alpha = FloatVector.broadcast(SPECIES, k.alpha);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusAlpha);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int key = k.roundingKey;
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
+            FloatVector g = g0.mul(scale);
+            FloatVector sa0 = FloatVector.fromMemorySegment(SPECIES, ss, o4, ORDER);
+            FloatVector ga0 = FloatVector.fromMemorySegment(SPECIES, as, o4, ORDER);
+            FloatVector b0 = FloatVector.fromMemorySegment(SPECIES, bs, o4, ORDER);
+            FloatVector sa = sa0.fma(alpha, g.mul(c1).mul(g));
+            FloatVector ga = ga0.fma(alpha, g.mul(c1));
+            FloatVector d = b0.fma(mom, g.div(sa.sub(ga.mul(ga)).lanewise(VectorOperators.SQRT).add(eps)));
+            sa.intoMemorySegment(ss, o4, ORDER);
+            ga.intoMemorySegment(as, o4, ORDER);
+            d.intoMemorySegment(bs, o4, ORDER);
+            FloatVector pNew = d.fma(negLr, p);
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
+            IntVector pNewRB = pNew.reinterpretAsInts();
+            IntVector pNewRN = pNewRB.and(0xFFFF0000)
+                    .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNewRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void rmspropCenteredMomentum_gbf16_pf32(Chunk c, RmspropStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0];
+        final MemorySegment as = c.state[k.gradAvg], bs = c.state[k.momentumBuffer];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector alpha = FloatVector.broadcast(SPECIES, k.alpha);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusAlpha);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, o4, ORDER);
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            FloatVector sa0 = FloatVector.fromMemorySegment(SPECIES, ss, o4, ORDER);
+            FloatVector ga0 = FloatVector.fromMemorySegment(SPECIES, as, o4, ORDER);
+            FloatVector b0 = FloatVector.fromMemorySegment(SPECIES, bs, o4, ORDER);
+            FloatVector sa = sa0.fma(alpha, g.mul(c1).mul(g));
+            FloatVector ga = ga0.fma(alpha, g.mul(c1));
+            FloatVector d = b0.fma(mom, g.div(sa.sub(ga.mul(ga)).lanewise(VectorOperators.SQRT).add(eps)));
+            sa.intoMemorySegment(ss, o4, ORDER);
+            ga.intoMemorySegment(as, o4, ORDER);
+            d.intoMemorySegment(bs, o4, ORDER);
+            FloatVector pNew = d.fma(negLr, p);
+            pNew.intoMemorySegment(ps, o4, ORDER);
+        }
+    }
+
+    private static void rmspropCenteredMomentum_gbf16_pbf16(Chunk c, RmspropStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0];
+        final MemorySegment as = c.state[k.gradAvg], bs = c.state[k.momentumBuffer], xs = c.state[c.state.length - 1];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector alpha = FloatVector.broadcast(SPECIES, k.alpha);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusAlpha);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            FloatVector sa0 = FloatVector.fromMemorySegment(SPECIES, ss, o4, ORDER);
+            FloatVector ga0 = FloatVector.fromMemorySegment(SPECIES, as, o4, ORDER);
+            FloatVector b0 = FloatVector.fromMemorySegment(SPECIES, bs, o4, ORDER);
+            FloatVector sa = sa0.fma(alpha, g.mul(c1).mul(g));
+            FloatVector ga = ga0.fma(alpha, g.mul(c1));
+            FloatVector d = b0.fma(mom, g.div(sa.sub(ga.mul(ga)).lanewise(VectorOperators.SQRT).add(eps)));
+            sa.intoMemorySegment(ss, o4, ORDER);
+            ga.intoMemorySegment(as, o4, ORDER);
+            d.intoMemorySegment(bs, o4, ORDER);
+            FloatVector pNew = d.fma(negLr, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewN = pNew.reinterpretAsInts();
+            pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNew.reinterpretAsInts().and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void rmspropCenteredMomentum_gbf16_pf16(Chunk c, RmspropStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0];
+        final MemorySegment as = c.state[k.gradAvg], bs = c.state[k.momentumBuffer], xs = c.state[c.state.length - 1];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector alpha = FloatVector.broadcast(SPECIES, k.alpha);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusAlpha);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            FloatVector sa0 = FloatVector.fromMemorySegment(SPECIES, ss, o4, ORDER);
+            FloatVector ga0 = FloatVector.fromMemorySegment(SPECIES, as, o4, ORDER);
+            FloatVector b0 = FloatVector.fromMemorySegment(SPECIES, bs, o4, ORDER);
+            FloatVector sa = sa0.fma(alpha, g.mul(c1).mul(g));
+            FloatVector ga = ga0.fma(alpha, g.mul(c1));
+            FloatVector d = b0.fma(mom, g.div(sa.sub(ga.mul(ga)).lanewise(VectorOperators.SQRT).add(eps)));
+            sa.intoMemorySegment(ss, o4, ORDER);
+            ga.intoMemorySegment(as, o4, ORDER);
+            d.intoMemorySegment(bs, o4, ORDER);
+            FloatVector pNew = d.fma(negLr, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewNF = pNew.reinterpretAsInts();
+            IntVector pNewNS = pNewNF.and(0x80000000);
+            IntVector pNewNA = pNewNF.and(0x7FFFFFFF);
+            IntVector pNewNBig = IntVector.broadcast(INTS, 0x7C00).blend(0x7E00, pNewNA.compare(VectorOperators.GT, 0x7F800000));
+            IntVector pNewNSub = pNewNA.reinterpretAsFloats().add(0.5f).reinterpretAsInts().sub(0x3F000000);
+            IntVector pNewN = pNewNA.add(((15 - 127) << 23) + 0xFFF).add(pNewNA.lanewise(VectorOperators.LSHR, 13).and(1))
+                    .lanewise(VectorOperators.LSHR, 13)
+                    .blend(pNewNSub, pNewNA.compare(VectorOperators.LT, 113 << 23))
+                    .blend(pNewNBig, pNewNA.compare(VectorOperators.GE, 143 << 23))
+                    .or(pNewNS.lanewise(VectorOperators.LSHR, 16));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void rmspropCenteredMomentum_gbf16_pbf16sr(Chunk c, RmspropStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0];
+        final MemorySegment as = c.state[k.gradAvg], bs = c.state[k.momentumBuffer];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector alpha = FloatVector.broadcast(SPECIES, k.alpha);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusAlpha);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int key = k.roundingKey;
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            FloatVector sa0 = FloatVector.fromMemorySegment(SPECIES, ss, o4, ORDER);
+            FloatVector ga0 = FloatVector.fromMemorySegment(SPECIES, as, o4, ORDER);
+            FloatVector b0 = FloatVector.fromMemorySegment(SPECIES, bs, o4, ORDER);
+            FloatVector sa = sa0.fma(alpha, g.mul(c1).mul(g));
+            FloatVector ga = ga0.fma(alpha, g.mul(c1));
+            FloatVector d = b0.fma(mom, g.div(sa.sub(ga.mul(ga)).lanewise(VectorOperators.SQRT).add(eps)));
+            sa.intoMemorySegment(ss, o4, ORDER);
+            ga.intoMemorySegment(as, o4, ORDER);
+            d.intoMemorySegment(bs, o4, ORDER);
+            FloatVector pNew = d.fma(negLr, p);
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
+            IntVector pNewRB = pNew.reinterpretAsInts();
+            IntVector pNewRN = pNewRB.and(0xFFFF0000)
+                    .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNewRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void rmspropCenteredMomentum_gf16_pf32(Chunk c, RmspropStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0];
+        final MemorySegment as = c.state[k.gradAvg], bs = c.state[k.momentumBuffer];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector alpha = FloatVector.broadcast(SPECIES, k.alpha);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusAlpha);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, o4, ORDER);
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            FloatVector sa0 = FloatVector.fromMemorySegment(SPECIES, ss, o4, ORDER);
+            FloatVector ga0 = FloatVector.fromMemorySegment(SPECIES, as, o4, ORDER);
+            FloatVector b0 = FloatVector.fromMemorySegment(SPECIES, bs, o4, ORDER);
+            FloatVector sa = sa0.fma(alpha, g.mul(c1).mul(g));
+            FloatVector ga = ga0.fma(alpha, g.mul(c1));
+            FloatVector d = b0.fma(mom, g.div(sa.sub(ga.mul(ga)).lanewise(VectorOperators.SQRT).add(eps)));
+            sa.intoMemorySegment(ss, o4, ORDER);
+            ga.intoMemorySegment(as, o4, ORDER);
+            d.intoMemorySegment(bs, o4, ORDER);
+            FloatVector pNew = d.fma(negLr, p);
+            pNew.intoMemorySegment(ps, o4, ORDER);
+        }
+    }
+
+    private static void rmspropCenteredMomentum_gf16_pbf16(Chunk c, RmspropStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0];
+        final MemorySegment as = c.state[k.gradAvg], bs = c.state[k.momentumBuffer], xs = c.state[c.state.length - 1];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector alpha = FloatVector.broadcast(SPECIES, k.alpha);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusAlpha);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            FloatVector sa0 = FloatVector.fromMemorySegment(SPECIES, ss, o4, ORDER);
+            FloatVector ga0 = FloatVector.fromMemorySegment(SPECIES, as, o4, ORDER);
+            FloatVector b0 = FloatVector.fromMemorySegment(SPECIES, bs, o4, ORDER);
+            FloatVector sa = sa0.fma(alpha, g.mul(c1).mul(g));
+            FloatVector ga = ga0.fma(alpha, g.mul(c1));
+            FloatVector d = b0.fma(mom, g.div(sa.sub(ga.mul(ga)).lanewise(VectorOperators.SQRT).add(eps)));
+            sa.intoMemorySegment(ss, o4, ORDER);
+            ga.intoMemorySegment(as, o4, ORDER);
+            d.intoMemorySegment(bs, o4, ORDER);
+            FloatVector pNew = d.fma(negLr, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewN = pNew.reinterpretAsInts();
+            pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNew.reinterpretAsInts().and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void rmspropCenteredMomentum_gf16_pf16(Chunk c, RmspropStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0];
+        final MemorySegment as = c.state[k.gradAvg], bs = c.state[k.momentumBuffer], xs = c.state[c.state.length - 1];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector alpha = FloatVector.broadcast(SPECIES, k.alpha);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusAlpha);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            FloatVector sa0 = FloatVector.fromMemorySegment(SPECIES, ss, o4, ORDER);
+            FloatVector ga0 = FloatVector.fromMemorySegment(SPECIES, as, o4, ORDER);
+            FloatVector b0 = FloatVector.fromMemorySegment(SPECIES, bs, o4, ORDER);
+            FloatVector sa = sa0.fma(alpha, g.mul(c1).mul(g));
+            FloatVector ga = ga0.fma(alpha, g.mul(c1));
+            FloatVector d = b0.fma(mom, g.div(sa.sub(ga.mul(ga)).lanewise(VectorOperators.SQRT).add(eps)));
+            sa.intoMemorySegment(ss, o4, ORDER);
+            ga.intoMemorySegment(as, o4, ORDER);
+            d.intoMemorySegment(bs, o4, ORDER);
+            FloatVector pNew = d.fma(negLr, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewNF = pNew.reinterpretAsInts();
+            IntVector pNewNS = pNewNF.and(0x80000000);
+            IntVector pNewNA = pNewNF.and(0x7FFFFFFF);
+            IntVector pNewNBig = IntVector.broadcast(INTS, 0x7C00).blend(0x7E00, pNewNA.compare(VectorOperators.GT, 0x7F800000));
+            IntVector pNewNSub = pNewNA.reinterpretAsFloats().add(0.5f).reinterpretAsInts().sub(0x3F000000);
+            IntVector pNewN = pNewNA.add(((15 - 127) << 23) + 0xFFF).add(pNewNA.lanewise(VectorOperators.LSHR, 13).and(1))
+                    .lanewise(VectorOperators.LSHR, 13)
+                    .blend(pNewNSub, pNewNA.compare(VectorOperators.LT, 113 << 23))
+                    .blend(pNewNBig, pNewNA.compare(VectorOperators.GE, 143 << 23))
+                    .or(pNewNS.lanewise(VectorOperators.LSHR, 16));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void rmspropCenteredMomentum_gf16_pbf16sr(Chunk c, RmspropStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0];
+        final MemorySegment as = c.state[k.gradAvg], bs = c.state[k.momentumBuffer];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector alpha = FloatVector.broadcast(SPECIES, k.alpha);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusAlpha);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int key = k.roundingKey;
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            FloatVector sa0 = FloatVector.fromMemorySegment(SPECIES, ss, o4, ORDER);
+            FloatVector ga0 = FloatVector.fromMemorySegment(SPECIES, as, o4, ORDER);
+            FloatVector b0 = FloatVector.fromMemorySegment(SPECIES, bs, o4, ORDER);
+            FloatVector sa = sa0.fma(alpha, g.mul(c1).mul(g));
+            FloatVector ga = ga0.fma(alpha, g.mul(c1));
+            FloatVector d = b0.fma(mom, g.div(sa.sub(ga.mul(ga)).lanewise(VectorOperators.SQRT).add(eps)));
+            sa.intoMemorySegment(ss, o4, ORDER);
+            ga.intoMemorySegment(as, o4, ORDER);
+            d.intoMemorySegment(bs, o4, ORDER);
+            FloatVector pNew = d.fma(negLr, p);
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
+            IntVector pNewRB = pNew.reinterpretAsInts();
+            IntVector pNewRN = pNewRB.and(0xFFFF0000)
+                    .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNewRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void rmspropCenteredMomentumWeightDecay_gf32_pbf16(Chunk c, RmspropStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0];
+        final MemorySegment as = c.state[k.gradAvg], bs = c.state[k.momentumBuffer], xs = c.state[c.state.length - 1];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector alpha = FloatVector.broadcast(SPECIES, k.alpha);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusAlpha);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
+            FloatVector g = g0.mul(scale);
+            FloatVector sa0 = FloatVector.fromMemorySegment(SPECIES, ss, o4, ORDER);
+            FloatVector ga0 = FloatVector.fromMemorySegment(SPECIES, as, o4, ORDER);
+            FloatVector b0 = FloatVector.fromMemorySegment(SPECIES, bs, o4, ORDER);
+            g = p.fma(wd, g);
+            FloatVector sa = sa0.fma(alpha, g.mul(c1).mul(g));
+            FloatVector ga = ga0.fma(alpha, g.mul(c1));
+            FloatVector d = b0.fma(mom, g.div(sa.sub(ga.mul(ga)).lanewise(VectorOperators.SQRT).add(eps)));
+            sa.intoMemorySegment(ss, o4, ORDER);
+            ga.intoMemorySegment(as, o4, ORDER);
+            d.intoMemorySegment(bs, o4, ORDER);
+            FloatVector pNew = d.fma(negLr, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewN = pNew.reinterpretAsInts();
+            pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNew.reinterpretAsInts().and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void rmspropCenteredMomentumWeightDecay_gf32_pf16(Chunk c, RmspropStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0];
+        final MemorySegment as = c.state[k.gradAvg], bs = c.state[k.momentumBuffer], xs = c.state[c.state.length - 1];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector alpha = FloatVector.broadcast(SPECIES, k.alpha);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusAlpha);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
+            FloatVector g = g0.mul(scale);
+            FloatVector sa0 = FloatVector.fromMemorySegment(SPECIES, ss, o4, ORDER);
+            FloatVector ga0 = FloatVector.fromMemorySegment(SPECIES, as, o4, ORDER);
+            FloatVector b0 = FloatVector.fromMemorySegment(SPECIES, bs, o4, ORDER);
+            g = p.fma(wd, g);
+            FloatVector sa = sa0.fma(alpha, g.mul(c1).mul(g));
+            FloatVector ga = ga0.fma(alpha, g.mul(c1));
+            FloatVector d = b0.fma(mom, g.div(sa.sub(ga.mul(ga)).lanewise(VectorOperators.SQRT).add(eps)));
+            sa.intoMemorySegment(ss, o4, ORDER);
+            ga.intoMemorySegment(as, o4, ORDER);
+            d.intoMemorySegment(bs, o4, ORDER);
+            FloatVector pNew = d.fma(negLr, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewNF = pNew.reinterpretAsInts();
+            IntVector pNewNS = pNewNF.and(0x80000000);
+            IntVector pNewNA = pNewNF.and(0x7FFFFFFF);
+            IntVector pNewNBig = IntVector.broadcast(INTS, 0x7C00).blend(0x7E00, pNewNA.compare(VectorOperators.GT, 0x7F800000));
+            IntVector pNewNSub = pNewNA.reinterpretAsFloats().add(0.5f).reinterpretAsInts().sub(0x3F000000);
+            IntVector pNewN = pNewNA.add(((15 - 127) << 23) + 0xFFF).add(pNewNA.lanewise(VectorOperators.LSHR, 13).and(1))
+                    .lanewise(VectorOperators.LSHR, 13)
+                    .blend(pNewNSub, pNewNA.compare(VectorOperators.LT, 113 << 23))
+                    .blend(pNewNBig, pNewNA.compare(VectorOperators.GE, 143 << 23))
+                    .or(pNewNS.lanewise(VectorOperators.LSHR, 16));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void rmspropCenteredMomentumWeightDecay_gf32_pbf16sr(Chunk c, RmspropStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0];
+        final MemorySegment as = c.state[k.gradAvg], bs = c.state[k.momentumBuffer];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector alpha = FloatVector.broadcast(SPECIES, k.alpha);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusAlpha);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int key = k.roundingKey;
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
+            FloatVector g = g0.mul(scale);
+            FloatVector sa0 = FloatVector.fromMemorySegment(SPECIES, ss, o4, ORDER);
+            FloatVector ga0 = FloatVector.fromMemorySegment(SPECIES, as, o4, ORDER);
+            FloatVector b0 = FloatVector.fromMemorySegment(SPECIES, bs, o4, ORDER);
+            g = p.fma(wd, g);
+            FloatVector sa = sa0.fma(alpha, g.mul(c1).mul(g));
+            FloatVector ga = ga0.fma(alpha, g.mul(c1));
+            FloatVector d = b0.fma(mom, g.div(sa.sub(ga.mul(ga)).lanewise(VectorOperators.SQRT).add(eps)));
+            sa.intoMemorySegment(ss, o4, ORDER);
+            ga.intoMemorySegment(as, o4, ORDER);
+            d.intoMemorySegment(bs, o4, ORDER);
+            FloatVector pNew = d.fma(negLr, p);
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
+            IntVector pNewRB = pNew.reinterpretAsInts();
+            IntVector pNewRN = pNewRB.and(0xFFFF0000)
+                    .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNewRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void rmspropCenteredMomentumWeightDecay_gbf16_pf32(Chunk c, RmspropStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0];
+        final MemorySegment as = c.state[k.gradAvg], bs = c.state[k.momentumBuffer];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector alpha = FloatVector.broadcast(SPECIES, k.alpha);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusAlpha);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, o4, ORDER);
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            FloatVector sa0 = FloatVector.fromMemorySegment(SPECIES, ss, o4, ORDER);
+            FloatVector ga0 = FloatVector.fromMemorySegment(SPECIES, as, o4, ORDER);
+            FloatVector b0 = FloatVector.fromMemorySegment(SPECIES, bs, o4, ORDER);
+            g = p.fma(wd, g);
+            FloatVector sa = sa0.fma(alpha, g.mul(c1).mul(g));
+            FloatVector ga = ga0.fma(alpha, g.mul(c1));
+            FloatVector d = b0.fma(mom, g.div(sa.sub(ga.mul(ga)).lanewise(VectorOperators.SQRT).add(eps)));
+            sa.intoMemorySegment(ss, o4, ORDER);
+            ga.intoMemorySegment(as, o4, ORDER);
+            d.intoMemorySegment(bs, o4, ORDER);
+            FloatVector pNew = d.fma(negLr, p);
+            pNew.intoMemorySegment(ps, o4, ORDER);
+        }
+    }
+
+    private static void rmspropCenteredMomentumWeightDecay_gbf16_pbf16(Chunk c, RmspropStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0];
+        final MemorySegment as = c.state[k.gradAvg], bs = c.state[k.momentumBuffer], xs = c.state[c.state.length - 1];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector alpha = FloatVector.broadcast(SPECIES, k.alpha);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusAlpha);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            FloatVector sa0 = FloatVector.fromMemorySegment(SPECIES, ss, o4, ORDER);
+            FloatVector ga0 = FloatVector.fromMemorySegment(SPECIES, as, o4, ORDER);
+            FloatVector b0 = FloatVector.fromMemorySegment(SPECIES, bs, o4, ORDER);
+            g = p.fma(wd, g);
+            FloatVector sa = sa0.fma(alpha, g.mul(c1).mul(g));
+            FloatVector ga = ga0.fma(alpha, g.mul(c1));
+            FloatVector d = b0.fma(mom, g.div(sa.sub(ga.mul(ga)).lanewise(VectorOperators.SQRT).add(eps)));
+            sa.intoMemorySegment(ss, o4, ORDER);
+            ga.intoMemorySegment(as, o4, ORDER);
+            d.intoMemorySegment(bs, o4, ORDER);
+            FloatVector pNew = d.fma(negLr, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewN = pNew.reinterpretAsInts();
+            pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNew.reinterpretAsInts().and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void rmspropCenteredMomentumWeightDecay_gbf16_pf16(Chunk c, RmspropStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0];
+        final MemorySegment as = c.state[k.gradAvg], bs = c.state[k.momentumBuffer], xs = c.state[c.state.length - 1];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector alpha = FloatVector.broadcast(SPECIES, k.alpha);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusAlpha);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            FloatVector sa0 = FloatVector.fromMemorySegment(SPECIES, ss, o4, ORDER);
+            FloatVector ga0 = FloatVector.fromMemorySegment(SPECIES, as, o4, ORDER);
+            FloatVector b0 = FloatVector.fromMemorySegment(SPECIES, bs, o4, ORDER);
+            g = p.fma(wd, g);
+            FloatVector sa = sa0.fma(alpha, g.mul(c1).mul(g));
+            FloatVector ga = ga0.fma(alpha, g.mul(c1));
+            FloatVector d = b0.fma(mom, g.div(sa.sub(ga.mul(ga)).lanewise(VectorOperators.SQRT).add(eps)));
+            sa.intoMemorySegment(ss, o4, ORDER);
+            ga.intoMemorySegment(as, o4, ORDER);
+            d.intoMemorySegment(bs, o4, ORDER);
+            FloatVector pNew = d.fma(negLr, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewNF = pNew.reinterpretAsInts();
+            IntVector pNewNS = pNewNF.and(0x80000000);
+            IntVector pNewNA = pNewNF.and(0x7FFFFFFF);
+            IntVector pNewNBig = IntVector.broadcast(INTS, 0x7C00).blend(0x7E00, pNewNA.compare(VectorOperators.GT, 0x7F800000));
+            IntVector pNewNSub = pNewNA.reinterpretAsFloats().add(0.5f).reinterpretAsInts().sub(0x3F000000);
+            IntVector pNewN = pNewNA.add(((15 - 127) << 23) + 0xFFF).add(pNewNA.lanewise(VectorOperators.LSHR, 13).and(1))
+                    .lanewise(VectorOperators.LSHR, 13)
+                    .blend(pNewNSub, pNewNA.compare(VectorOperators.LT, 113 << 23))
+                    .blend(pNewNBig, pNewNA.compare(VectorOperators.GE, 143 << 23))
+                    .or(pNewNS.lanewise(VectorOperators.LSHR, 16));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void rmspropCenteredMomentumWeightDecay_gbf16_pbf16sr(Chunk c, RmspropStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0];
+        final MemorySegment as = c.state[k.gradAvg], bs = c.state[k.momentumBuffer];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector alpha = FloatVector.broadcast(SPECIES, k.alpha);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusAlpha);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int key = k.roundingKey;
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            FloatVector sa0 = FloatVector.fromMemorySegment(SPECIES, ss, o4, ORDER);
+            FloatVector ga0 = FloatVector.fromMemorySegment(SPECIES, as, o4, ORDER);
+            FloatVector b0 = FloatVector.fromMemorySegment(SPECIES, bs, o4, ORDER);
+            g = p.fma(wd, g);
+            FloatVector sa = sa0.fma(alpha, g.mul(c1).mul(g));
+            FloatVector ga = ga0.fma(alpha, g.mul(c1));
+            FloatVector d = b0.fma(mom, g.div(sa.sub(ga.mul(ga)).lanewise(VectorOperators.SQRT).add(eps)));
+            sa.intoMemorySegment(ss, o4, ORDER);
+            ga.intoMemorySegment(as, o4, ORDER);
+            d.intoMemorySegment(bs, o4, ORDER);
+            FloatVector pNew = d.fma(negLr, p);
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
+            IntVector pNewRB = pNew.reinterpretAsInts();
+            IntVector pNewRN = pNewRB.and(0xFFFF0000)
+                    .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNewRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void rmspropCenteredMomentumWeightDecay_gf16_pf32(Chunk c, RmspropStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0];
+        final MemorySegment as = c.state[k.gradAvg], bs = c.state[k.momentumBuffer];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector alpha = FloatVector.broadcast(SPECIES, k.alpha);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusAlpha);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, o4, ORDER);
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            FloatVector sa0 = FloatVector.fromMemorySegment(SPECIES, ss, o4, ORDER);
+            FloatVector ga0 = FloatVector.fromMemorySegment(SPECIES, as, o4, ORDER);
+            FloatVector b0 = FloatVector.fromMemorySegment(SPECIES, bs, o4, ORDER);
+            g = p.fma(wd, g);
+            FloatVector sa = sa0.fma(alpha, g.mul(c1).mul(g));
+            FloatVector ga = ga0.fma(alpha, g.mul(c1));
+            FloatVector d = b0.fma(mom, g.div(sa.sub(ga.mul(ga)).lanewise(VectorOperators.SQRT).add(eps)));
+            sa.intoMemorySegment(ss, o4, ORDER);
+            ga.intoMemorySegment(as, o4, ORDER);
+            d.intoMemorySegment(bs, o4, ORDER);
+            FloatVector pNew = d.fma(negLr, p);
+            pNew.intoMemorySegment(ps, o4, ORDER);
+        }
+    }
+
+    private static void rmspropCenteredMomentumWeightDecay_gf16_pbf16(Chunk c, RmspropStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0];
+        final MemorySegment as = c.state[k.gradAvg], bs = c.state[k.momentumBuffer], xs = c.state[c.state.length - 1];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector alpha = FloatVector.broadcast(SPECIES, k.alpha);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusAlpha);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            FloatVector sa0 = FloatVector.fromMemorySegment(SPECIES, ss, o4, ORDER);
+            FloatVector ga0 = FloatVector.fromMemorySegment(SPECIES, as, o4, ORDER);
+            FloatVector b0 = FloatVector.fromMemorySegment(SPECIES, bs, o4, ORDER);
+            g = p.fma(wd, g);
+            FloatVector sa = sa0.fma(alpha, g.mul(c1).mul(g));
+            FloatVector ga = ga0.fma(alpha, g.mul(c1));
+            FloatVector d = b0.fma(mom, g.div(sa.sub(ga.mul(ga)).lanewise(VectorOperators.SQRT).add(eps)));
+            sa.intoMemorySegment(ss, o4, ORDER);
+            ga.intoMemorySegment(as, o4, ORDER);
+            d.intoMemorySegment(bs, o4, ORDER);
+            FloatVector pNew = d.fma(negLr, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewN = pNew.reinterpretAsInts();
+            pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNew.reinterpretAsInts().and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void rmspropCenteredMomentumWeightDecay_gf16_pf16(Chunk c, RmspropStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0];
+        final MemorySegment as = c.state[k.gradAvg], bs = c.state[k.momentumBuffer], xs = c.state[c.state.length - 1];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector alpha = FloatVector.broadcast(SPECIES, k.alpha);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusAlpha);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            FloatVector sa0 = FloatVector.fromMemorySegment(SPECIES, ss, o4, ORDER);
+            FloatVector ga0 = FloatVector.fromMemorySegment(SPECIES, as, o4, ORDER);
+            FloatVector b0 = FloatVector.fromMemorySegment(SPECIES, bs, o4, ORDER);
+            g = p.fma(wd, g);
+            FloatVector sa = sa0.fma(alpha, g.mul(c1).mul(g));
+            FloatVector ga = ga0.fma(alpha, g.mul(c1));
+            FloatVector d = b0.fma(mom, g.div(sa.sub(ga.mul(ga)).lanewise(VectorOperators.SQRT).add(eps)));
+            sa.intoMemorySegment(ss, o4, ORDER);
+            ga.intoMemorySegment(as, o4, ORDER);
+            d.intoMemorySegment(bs, o4, ORDER);
+            FloatVector pNew = d.fma(negLr, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewNF = pNew.reinterpretAsInts();
+            IntVector pNewNS = pNewNF.and(0x80000000);
+            IntVector pNewNA = pNewNF.and(0x7FFFFFFF);
+            IntVector pNewNBig = IntVector.broadcast(INTS, 0x7C00).blend(0x7E00, pNewNA.compare(VectorOperators.GT, 0x7F800000));
+            IntVector pNewNSub = pNewNA.reinterpretAsFloats().add(0.5f).reinterpretAsInts().sub(0x3F000000);
+            IntVector pNewN = pNewNA.add(((15 - 127) << 23) + 0xFFF).add(pNewNA.lanewise(VectorOperators.LSHR, 13).and(1))
+                    .lanewise(VectorOperators.LSHR, 13)
+                    .blend(pNewNSub, pNewNA.compare(VectorOperators.LT, 113 << 23))
+                    .blend(pNewNBig, pNewNA.compare(VectorOperators.GE, 143 << 23))
+                    .or(pNewNS.lanewise(VectorOperators.LSHR, 16));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void rmspropCenteredMomentumWeightDecay_gf16_pbf16sr(Chunk c, RmspropStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0];
+        final MemorySegment as = c.state[k.gradAvg], bs = c.state[k.momentumBuffer];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector alpha = FloatVector.broadcast(SPECIES, k.alpha);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusAlpha);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int key = k.roundingKey;
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            FloatVector sa0 = FloatVector.fromMemorySegment(SPECIES, ss, o4, ORDER);
+            FloatVector ga0 = FloatVector.fromMemorySegment(SPECIES, as, o4, ORDER);
+            FloatVector b0 = FloatVector.fromMemorySegment(SPECIES, bs, o4, ORDER);
+            g = p.fma(wd, g);
+            FloatVector sa = sa0.fma(alpha, g.mul(c1).mul(g));
+            FloatVector ga = ga0.fma(alpha, g.mul(c1));
+            FloatVector d = b0.fma(mom, g.div(sa.sub(ga.mul(ga)).lanewise(VectorOperators.SQRT).add(eps)));
+            sa.intoMemorySegment(ss, o4, ORDER);
+            ga.intoMemorySegment(as, o4, ORDER);
+            d.intoMemorySegment(bs, o4, ORDER);
+            FloatVector pNew = d.fma(negLr, p);
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
+            IntVector pNewRB = pNew.reinterpretAsInts();
+            IntVector pNewRN = pNewRB.and(0xFFFF0000)
+                    .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNewRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
         }
     }
 

@@ -16,6 +16,16 @@ final class MixedFormulas {
     private MixedFormulas() {
     }
 
+    /** The lists one after another. */
+    @SafeVarargs
+    static List<String> concat(List<String>... parts) {
+        List<String> all = new java.util.ArrayList<>();
+        for (List<String> p : parts) {
+            all.addAll(p);
+        }
+        return List.copyOf(all);
+    }
+
     /**
      * One loop of an optimizer: the method-name prefix, the state segments it declares (after {@code ps}, {@code gs}),
      * the loop-invariant set-up, and the body.
@@ -93,9 +103,49 @@ final class MixedFormulas {
                             "FloatVector std = sum.lanewise(VectorOperators.SQRT).add(eps);",
                             "FloatVector pNew = g.div(std).fma(negClr, p);"))));
 
-    /** RMSprop ({@code RmspropStep}): one loop, its variants loop-invariant flags, as the float32 loop. */
+    static final String RMSPROP_CENTERED_MOMENTUM_SEGMENTS = ", ss = c.state[0];\n"
+            + "        final MemorySegment as = c.state[k.gradAvg], bs = c.state[k.momentumBuffer]";
+
+    static final String RMSPROP_CENTERED_MOMENTUM_SETUP = """
+            final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+            final FloatVector alpha = FloatVector.broadcast(SPECIES, k.alpha);
+            final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusAlpha);
+            final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+            final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+            final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+            """;
+
+    /** RMSprop's centered-with-momentum body after the gradient (and its weight decay): every load first. */
+    static final List<String> RMSPROP_CENTERED_MOMENTUM_BODY = List.of(
+            "FloatVector sa = sa0.fma(alpha, g.mul(c1).mul(g));",
+            "FloatVector ga = ga0.fma(alpha, g.mul(c1));",
+            "FloatVector d = b0.fma(mom, g.div(sa.sub(ga.mul(ga)).lanewise(VectorOperators.SQRT).add(eps)));",
+            "sa.intoMemorySegment(ss, o4, ORDER);",
+            "ga.intoMemorySegment(as, o4, ORDER);",
+            "d.intoMemorySegment(bs, o4, ORDER);",
+            "FloatVector pNew = d.fma(negLr, p);");
+
+    static final List<String> RMSPROP_CENTERED_MOMENTUM_LOADS = List.of(
+            "FloatVector g = g0.mul(scale);",
+            "FloatVector sa0 = FloatVector.fromMemorySegment(SPECIES, ss, o4, ORDER);",
+            "FloatVector ga0 = FloatVector.fromMemorySegment(SPECIES, as, o4, ORDER);",
+            "FloatVector b0 = FloatVector.fromMemorySegment(SPECIES, bs, o4, ORDER);");
+
+    /**
+     * RMSprop ({@code RmspropStep}), as the float32 loops: centered with momentum in two loops of its own (without and
+     * with weight decay, every load first), the other variants in one loop whose variants are loop-invariant flags.
+     */
     static final Optimizer RMSPROP = new Optimizer("MixedRmspropPanama", "RmspropStep", "rmspropRange",
-            "RMSprop's", Collections.singletonList(null), List.of(
+            "RMSprop's", Arrays.asList("k.centered && k.useMomentum && !k.useWeightDecay",
+                    "k.centered && k.useMomentum", null), List.of(
+                    new Formula("rmspropCenteredMomentum", RMSPROP_CENTERED_MOMENTUM_SEGMENTS,
+                            RMSPROP_CENTERED_MOMENTUM_SETUP, concat(RMSPROP_CENTERED_MOMENTUM_LOADS,
+                                    RMSPROP_CENTERED_MOMENTUM_BODY)),
+                    new Formula("rmspropCenteredMomentumWeightDecay", RMSPROP_CENTERED_MOMENTUM_SEGMENTS,
+                            RMSPROP_CENTERED_MOMENTUM_SETUP
+                                    + "final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);\n",
+                            concat(RMSPROP_CENTERED_MOMENTUM_LOADS, List.of("g = p.fma(wd, g);"),
+                                    RMSPROP_CENTERED_MOMENTUM_BODY)),
                     new Formula("rmsprop", ", ss = c.state[0];\n"
                             + "        final MemorySegment as = k.centered ? c.state[k.gradAvg] : null;\n"
                             + "        final MemorySegment bs = k.useMomentum ? c.state[k.momentumBuffer] : null", """

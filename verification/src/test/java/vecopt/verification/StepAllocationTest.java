@@ -116,7 +116,9 @@ class StepAllocationTest {
             rig -> Lars.builder(rig.set).options(LarsOptions.DEFAULTS.withTrustRatio(false)).threads(1).build(),
             rig -> trained(ScheduleFreeAdamW.builder(rig.set).threads(1).build()),
             rig -> trained(ScheduleFreeAdamW.builder(rig.set).options(ScheduleFreeAdamWOptions.DEFAULTS
-                    .withWeightDecay(0.01).withWarmupSteps(10)).threads(1).build()));
+                    .withWeightDecay(0.01).withWarmupSteps(10)).threads(1).build()),
+            rig -> Rmsprop.builder(rig.set).options(RmspropOptions.DEFAULTS.withCentered(true).withMomentum(0.9)
+                    .withWeightDecay(0.01)).threads(1).build());
 
     /** A schedule-free optimizer switched to train mode, where it steps (it starts in eval mode, as the original). */
     private static ScheduleFreeAdamW trained(ScheduleFreeAdamW opt) {
