@@ -294,6 +294,29 @@ final class MixedScalar {
     }
 
     /**
+     * Rprop ({@link RpropStep}'s formula) over elements {@code [from, to)} of a chunk with 16-bit storage; {@code prev}
+     * keeps the float32 gradient (scaled, zeroed where the sign flipped), as the float32 step's.
+     */
+    static void rpropRange(Chunk c, RpropStep k, int from, int to) {
+        final MemorySegment prevs = c.state[0], sss = c.state[1];
+        final float etaMinus = k.etaMinus, etaPlus = k.etaPlus, lo = k.stepMin, hi = k.stepMax, lr = k.lr;
+        final float scale = k.gradScale;
+        final boolean first = k.firstStep;
+        for (int i = from; i < to; i++) {
+            final long off = (long) i * Float.BYTES;
+            float p = param(c, i);
+            float g = grad(c, i) * scale;
+            float s = g * prevs.get(F, off);
+            float f = s > 0 ? etaPlus : s < 0 ? etaMinus : 1f;
+            float ss = Math.min(Math.max((first ? lr : sss.get(F, off)) * f, lo), hi);
+            sss.set(F, off, ss);
+            g = s < 0 ? 0f : g;
+            storeParam(c, k.roundingKey, i, Math.fma(Math.signum(g), -ss, p));
+            prevs.set(F, off, g);
+        }
+    }
+
+    /**
      * Adam / AdamW with 8-bit block-quantized state ({@code Chunk.stateType} 2, see {@link BlockCodes}) over the
      * whole chunk, block by block, in two passes over the block (it stays in L1): the first decodes the moments and
      * computes the new ones only to find their largest magnitudes, the block's new scales (that of the square root

@@ -265,6 +265,8 @@ final class PanamaKernels implements Kernels {
             MixedRAdamPanama.run(c, k);
         } else if (step instanceof AsgdStep k) {
             MixedAsgdPanama.run(c, k);
+        } else if (step instanceof RpropStep k) {
+            MixedRpropPanama.run(c, k);
         } else {
             throw new IllegalArgumentException("no 16-bit loop for " + step);
         }

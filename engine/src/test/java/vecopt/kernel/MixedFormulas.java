@@ -227,6 +227,48 @@ final class MixedFormulas {
                             "    pNew.intoMemorySegment(as, o4, ORDER);",
                             "}"))));
 
+    static final String RPROP_SETUP = """
+            final FloatVector etaMinus = FloatVector.broadcast(SPECIES, k.etaMinus);
+            final FloatVector etaPlus = FloatVector.broadcast(SPECIES, k.etaPlus);
+            final IntVector lo = IntVector.broadcast(INTS, Float.floatToRawIntBits(k.stepMin));
+            final IntVector hi = IntVector.broadcast(INTS, Float.floatToRawIntBits(k.stepMax));
+            final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+            final FloatVector one = FloatVector.broadcast(SPECIES, 1f), minusOne = FloatVector.broadcast(SPECIES, -1f);
+            final FloatVector zero = FloatVector.zero(SPECIES);
+            """;
+
+    /**
+     * Rprop's body ({@code RpropPanama}'s, the clamp on the floats' bits as there) with {@code stepSizes} the
+     * expression of the old step sizes: the state's, or the lr on the first step.
+     */
+    static List<String> rpropBody(String stepSizes) {
+        return List.of(
+                "FloatVector g = g0.mul(scale);",
+                "FloatVector s = g.mul(FloatVector.fromMemorySegment(SPECIES, prevs, o4, ORDER));",
+                "var neg = s.compare(VectorOperators.LT, 0f);",
+                "FloatVector f = one.blend(etaPlus, s.compare(VectorOperators.GT, 0f)).blend(etaMinus, neg);",
+                "FloatVector x = " + stepSizes + ".mul(f);",
+                "FloatVector ss = x.reinterpretAsInts().max(lo).min(hi).reinterpretAsFloats()",
+                "        .blend(x, x.test(VectorOperators.IS_NAN));",
+                "ss.intoMemorySegment(sss, o4, ORDER);",
+                "g = g.blend(zero, neg);",
+                "FloatVector u = g.blend(one, g.compare(VectorOperators.GT, 0f))",
+                "        .blend(minusOne, g.compare(VectorOperators.LT, 0f));",
+                "FloatVector pNew = u.fma(ss.neg(), p);",
+                "g.intoMemorySegment(prevs, o4, ORDER);");
+    }
+
+    /**
+     * Rprop ({@code RpropStep}): the first step (the step sizes start at the lr, the state only written) and the
+     * later steps, a loop each as in the float32 kernel ({@code RpropPanama} says why).
+     */
+    static final Optimizer RPROP = new Optimizer("MixedRpropPanama", "RpropStep", "rpropRange", "Rprop's",
+            Arrays.asList("k.firstStep", null), List.of(
+                    new Formula("rpropFirst", ", prevs = c.state[0], sss = c.state[1]", RPROP_SETUP
+                            + "final FloatVector lr = FloatVector.broadcast(SPECIES, k.lr);\n", rpropBody("lr")),
+                    new Formula("rprop", ", prevs = c.state[0], sss = c.state[1]", RPROP_SETUP,
+                            rpropBody("FloatVector.fromMemorySegment(SPECIES, sss, o4, ORDER)"))));
+
     /** Every optimizer the generator writes a file for, in the order of the mixed-precision issue. */
-    static final List<Optimizer> ALL = List.of(SGD, ADAGRAD, RMSPROP, ADAMAX, NADAM, RADAM, ASGD);
+    static final List<Optimizer> ALL = List.of(SGD, ADAGRAD, RMSPROP, ADAMAX, NADAM, RADAM, ASGD, RPROP);
 }

@@ -25,6 +25,7 @@ import vecopt.optim.Optimizer;
 import vecopt.optim.RAdam;
 import vecopt.optim.RAdamOptions;
 import vecopt.optim.Rmsprop;
+import vecopt.optim.Rprop;
 import vecopt.optim.RmspropOptions;
 import vecopt.optim.Sgd;
 import vecopt.optim.SgdOptions;
@@ -56,7 +57,7 @@ class SixteenBitAllocationTest {
 
     /** The other elementwise optimizers, each in the variant with the most streams. */
     enum Other {
-        SGD_MOMENTUM_NESTEROV_L2, ADAGRAD, RMSPROP_CENTERED_MOMENTUM, ADAMAX, NADAM, RADAM, ASGD
+        SGD_MOMENTUM_NESTEROV_L2, ADAGRAD, RMSPROP_CENTERED_MOMENTUM, ADAMAX, NADAM, RADAM, ASGD, RPROP
     }
 
     /** Storage of the parameters and gradients: bf16 gradients, bf16 parameters + master, bf16 stochastic rounding. */
@@ -94,6 +95,7 @@ class SixteenBitAllocationTest {
             case NADAM -> common(NAdam.builder(set).options(NAdamOptions.DEFAULTS.withWeightDecay(0.01)), st).build();
             case RADAM -> common(RAdam.builder(set).options(RAdamOptions.DEFAULTS.withWeightDecay(0.01)), st).build();
             case ASGD -> common(Asgd.builder(set).options(AsgdOptions.DEFAULTS.withT0(10)), st).build();
+            case RPROP -> common(Rprop.builder(set), st).build();
         };
     }
 

@@ -25,6 +25,7 @@ import vecopt.optim.AdagradOptions;
 import vecopt.optim.Adam;
 import vecopt.optim.AdamOptions;
 import vecopt.optim.AdamW;
+import vecopt.optim.Adafactor;
 import vecopt.optim.Adamax;
 import vecopt.optim.AdamaxOptions;
 import vecopt.optim.Asgd;
@@ -38,6 +39,7 @@ import vecopt.optim.RAdamOptions;
 import vecopt.optim.Rmsprop;
 import vecopt.optim.RmspropOptions;
 import vecopt.optim.Rprop;
+import vecopt.optim.RpropOptions;
 import vecopt.optim.Sgd;
 import vecopt.optim.SgdOptions;
 import vecopt.optim.StepReport;
@@ -71,11 +73,12 @@ class MixedPrecisionProperties {
     /**
      * The optimizers and loop variants held here: each names a variant with a loop (or a loop's flag) of its own in
      * the generated code. {@code variant} in a {@link Case} is AMSGrad for Adam and AdamW, decoupled weight decay for
-     * NAdam and RAdam, centered for RMSprop's momentum kind; the others ignore it.
+     * NAdam and RAdam, centered for RMSprop's momentum kind, a narrow step-size range for Rprop (its clamp then
+     * binds); the others ignore it.
      */
     enum Kind {
         ADAMW, ADAM, SGD, SGD_MOMENTUM, SGD_NESTEROV, SGD_DAMPENING, ADAGRAD, RMSPROP, RMSPROP_CENTERED,
-        RMSPROP_MOMENTUM, ADAMAX, NADAM, RADAM, ASGD
+        RMSPROP_MOMENTUM, ADAMAX, NADAM, RADAM, ASGD, RPROP
     }
 
     record Case(Kind kind, Dtype gradType, Dtype paramType, boolean stochastic, boolean variant, boolean maximize,
@@ -235,7 +238,7 @@ class MixedPrecisionProperties {
         Storage p = Storage.of(new short[8], Dtype.BFLOAT16);
         Storage g = Storage.of(new float[8]);
         ParamSet set = ParamSet.builder().add("emb", p, g, 0, 8).build();
-        var e = assertThrows(IllegalArgumentException.class, () -> Rprop.builder(set).build());
+        var e = assertThrows(IllegalArgumentException.class, () -> Adafactor.builder(set).build());
         assertTrue(e.getMessage().contains("'emb'") && e.getMessage().contains("bfloat16"), e.getMessage());
         var t = assertThrows(IllegalArgumentException.class, () -> AdamW.builder(set).trackNorms(true).build());
         assertTrue(t.getMessage().contains("trackNorms") && t.getMessage().contains("'emb'"), t.getMessage());
@@ -285,6 +288,10 @@ class MixedPrecisionProperties {
                     .withDecoupledWeightDecay(k.variant()).withMaximize(max)), set, k, threads, vectorized).build();
             // t0 = 0: mu = 1 / (step - t0) is below 1 from the second step, so the third step averages
             case ASGD -> common(Asgd.builder(set).options(AsgdOptions.DEFAULTS.withT0(0).withWeightDecay(wd)
+                    .withMaximize(max)), set, k, threads, vectorized).build();
+            // the variant: step sizes clamped to [lr / 2, 1.5 lr], so both bounds are met within three steps
+            case RPROP -> common(Rprop.builder(set).options((k.variant()
+                    ? RpropOptions.DEFAULTS.withStepSizes(k.lr() / 2, 1.5 * k.lr()) : RpropOptions.DEFAULTS)
                     .withMaximize(max)), set, k, threads, vectorized).build();
         };
     }
@@ -349,8 +356,9 @@ class MixedPrecisionProperties {
                 lr, Arbitraries.integers().between(-30, 8), Arbitraries.longs())
                 .as((a, b, r, e, seed) -> {
                     Kind kind = Kind.values()[(int) Math.floorMod(seed >>> 8, (long) Kind.values().length)];
-                    // RAdam's rectified update starts at step 6 (rho_t > 5): its cases run past it
-                    int steps = kind == Kind.RADAM ? b.get6() + 5 : b.get6();
+                    // RAdam's rectified update starts at step 6 (rho_t > 5): its cases run past it; Rprop's first step
+                    // has a loop of its own: its cases run the later steps' loop too
+                    int steps = kind == Kind.RADAM ? b.get6() + 5 : kind == Kind.RPROP ? b.get6() + 1 : b.get6();
                     return new Case(kind, a.get1().get1(), a.get1().get2(),
                             a.get1().get2() == Dtype.BFLOAT16 && (seed & 3) == 0, // stochastic rounding: a quarter of bf16
                             a.get2(), a.get3(), a.get4(), a.get5(), b.get1(), b.get2(), b.get3(), b.get4(), b.get5(),

@@ -42,6 +42,8 @@ import vecopt.optim.RAdam;
 import vecopt.optim.RAdamOptions;
 import vecopt.optim.Rmsprop;
 import vecopt.optim.RmspropOptions;
+import vecopt.optim.Rprop;
+import vecopt.optim.RpropOptions;
 import vecopt.optim.Sgd;
 import vecopt.optim.SgdOptions;
 import vecopt.optim.StepReport;
@@ -141,6 +143,11 @@ class MixedPrecisionCheckpointTest {
             new Case("Asgd bf16 params + fp32 master", Dtype.BFLOAT16, false, (set, threads) ->
                     Asgd.builder(set).options(AsgdOptions.DEFAULTS.withT0(2).withWeightDecay(1e-3))
                             .group("no_decay", AsgdOptions.DEFAULTS.withT0(2).withLrScale(0.5), Setup::noDecay)
+                            .clipGradNorm(1.0).threads(threads).build()),
+            // the first step's loop before the checkpoint, the later steps' after it
+            new Case("Rprop fp16 params + fp32 master", Dtype.FLOAT16, false, (set, threads) ->
+                    Rprop.builder(set).options(RpropOptions.DEFAULTS.withStepSizes(1e-4, 0.5))
+                            .group("no_decay", RpropOptions.DEFAULTS.withLrScale(0.5), Setup::noDecay)
                             .clipGradNorm(1.0).threads(threads).build()),
             new Case("Lamb", Dtype.FLOAT32, false, (set, threads) -> Lamb.builder(set).options(LAMB)
                     .group("no_decay", LAMB.withWeightDecay(0).withLrScale(0.5).withMaxWeightNorm(10), Setup::noDecay)
