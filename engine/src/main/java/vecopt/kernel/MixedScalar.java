@@ -316,6 +316,47 @@ final class MixedScalar {
         }
     }
 
+    /** Adadelta ({@link AdadeltaStep}'s formula) over elements {@code [from, to)} of a chunk with 16-bit storage. */
+    static void adadeltaRange(Chunk c, AdadeltaStep k, int from, int to) {
+        final MemorySegment ss = c.state[0], as = c.state[1];
+        final float negLr = k.negLr, rho = k.rho, c1 = k.oneMinusRho, eps = k.eps, wd = k.weightDecay;
+        final float scale = k.gradScale;
+        final boolean useWd = k.useWeightDecay;
+        for (int i = from; i < to; i++) {
+            final long off = (long) i * Float.BYTES;
+            float p = param(c, i);
+            float g = grad(c, i) * scale;
+            if (useWd) {
+                g = Math.fma(p, wd, g);
+            }
+            float sa = Math.fma(ss.get(F, off), rho, (g * c1) * g);
+            ss.set(F, off, sa);
+            float ad = as.get(F, off);
+            float d = (float) Math.sqrt(ad + eps) / (float) Math.sqrt(sa + eps) * g;
+            as.set(F, off, Math.fma(ad, rho, (d * c1) * d));
+            storeParam(c, k.roundingKey, i, Math.fma(d, negLr, p));
+        }
+    }
+
+    /**
+     * Lion ({@link LionStep}'s formula) over elements {@code [from, to)} of a chunk with 16-bit storage; the decoupled
+     * decay multiplies the master copy (or the stochastically rounded parameter), not a 16-bit rounding of it.
+     */
+    static void lionRange(Chunk c, LionStep k, int from, int to) {
+        final MemorySegment ms = c.state[0];
+        final float negLr = k.negLr, decay = k.decay, b1 = k.beta1, c1 = k.oneMinusBeta1, b2 = k.beta2;
+        final float c2 = k.oneMinusBeta2, scale = k.gradScale;
+        for (int i = from; i < to; i++) {
+            final long off = (long) i * Float.BYTES;
+            float p = param(c, i);
+            float g = grad(c, i) * scale;
+            float m = ms.get(F, off);
+            float u = Math.signum(Math.fma(m, b1, g * c1));
+            storeParam(c, k.roundingKey, i, Math.fma(u, negLr, p * decay));
+            ms.set(F, off, Math.fma(m, b2, g * c2));
+        }
+    }
+
     /**
      * Adam / AdamW with 8-bit block-quantized state ({@code Chunk.stateType} 2, see {@link BlockCodes}) over the
      * whole chunk, block by block, in two passes over the block (it stays in L1): the first decodes the moments and

@@ -267,6 +267,10 @@ final class PanamaKernels implements Kernels {
             MixedAsgdPanama.run(c, k);
         } else if (step instanceof RpropStep k) {
             MixedRpropPanama.run(c, k);
+        } else if (step instanceof AdadeltaStep k) {
+            MixedAdadeltaPanama.run(c, k);
+        } else if (step instanceof LionStep k) {
+            MixedLionPanama.run(c, k);
         } else {
             throw new IllegalArgumentException("no 16-bit loop for " + step);
         }

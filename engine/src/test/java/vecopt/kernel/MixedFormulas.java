@@ -269,6 +269,58 @@ final class MixedFormulas {
                     new Formula("rprop", ", prevs = c.state[0], sss = c.state[1]", RPROP_SETUP,
                             rpropBody("FloatVector.fromMemorySegment(SPECIES, sss, o4, ORDER)"))));
 
+    /**
+     * Adadelta ({@code AdadeltaStep}): every load before the first store, as {@code AdadeltaPanama} orders them (its
+     * note says why).
+     */
+    static final Optimizer ADADELTA = new Optimizer("MixedAdadeltaPanama", "AdadeltaStep", "adadeltaRange",
+            "Adadelta's", Collections.singletonList(null), List.of(
+                    new Formula("adadelta", ", ss = c.state[0], as = c.state[1]", """
+                            final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+                            final FloatVector rho = FloatVector.broadcast(SPECIES, k.rho);
+                            final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusRho);
+                            final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+                            final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+                            final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+                            final boolean useWd = k.useWeightDecay;
+                            """, List.of(
+                            "FloatVector ad = FloatVector.fromMemorySegment(SPECIES, as, o4, ORDER);",
+                            "FloatVector sa0 = FloatVector.fromMemorySegment(SPECIES, ss, o4, ORDER);",
+                            "FloatVector g = g0.mul(scale);",
+                            "if (useWd) {",
+                            "    g = p.fma(wd, g);",
+                            "}",
+                            "FloatVector sa = sa0.fma(rho, g.mul(c1).mul(g));",
+                            "FloatVector d = ad.add(eps).lanewise(VectorOperators.SQRT)",
+                            "        .div(sa.add(eps).lanewise(VectorOperators.SQRT)).mul(g);",
+                            "sa.intoMemorySegment(ss, o4, ORDER);",
+                            "ad.fma(rho, d.mul(c1).mul(d)).intoMemorySegment(as, o4, ORDER);",
+                            "FloatVector pNew = d.fma(negLr, p);"))));
+
+    /**
+     * Lion ({@code LionStep}), from the float32 loop of {@code LionPanama} as it stands ({@code Math.signum} per lane
+     * as two compares and two blends).
+     */
+    static final Optimizer LION = new Optimizer("MixedLionPanama", "LionStep", "lionRange", "Lion's",
+            Collections.singletonList(null), List.of(
+                    new Formula("lion", ", ms = c.state[0]", """
+                            final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+                            final FloatVector decay = FloatVector.broadcast(SPECIES, k.decay);
+                            final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
+                            final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+                            final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+                            final FloatVector c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+                            final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+                            final FloatVector one = FloatVector.broadcast(SPECIES, 1f), minusOne = FloatVector.broadcast(SPECIES, -1f);
+                            """, List.of(
+                            "FloatVector g = g0.mul(scale);",
+                            "FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER);",
+                            "FloatVector u = m.fma(b1, g.mul(c1));",
+                            "u = u.blend(one, u.compare(VectorOperators.GT, 0f)).blend(minusOne, u.compare(VectorOperators.LT, 0f));",
+                            "FloatVector pNew = u.fma(negLr, p.mul(decay));",
+                            "m.fma(b2, g.mul(c2)).intoMemorySegment(ms, o4, ORDER);"))));
+
     /** Every optimizer the generator writes a file for, in the order of the mixed-precision issue. */
-    static final List<Optimizer> ALL = List.of(SGD, ADAGRAD, RMSPROP, ADAMAX, NADAM, RADAM, ASGD, RPROP);
+    static final List<Optimizer> ALL = List.of(SGD, ADAGRAD, RMSPROP, ADAMAX, NADAM, RADAM, ASGD, RPROP, ADADELTA,
+            LION);
 }

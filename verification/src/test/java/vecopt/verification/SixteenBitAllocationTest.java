@@ -10,6 +10,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import vecopt.memory.Dtype;
 import vecopt.memory.Storage;
+import vecopt.optim.Adadelta;
+import vecopt.optim.AdadeltaOptions;
 import vecopt.optim.Adagrad;
 import vecopt.optim.AdagradOptions;
 import vecopt.optim.AdamOptions;
@@ -19,14 +21,16 @@ import vecopt.optim.AdamaxOptions;
 import vecopt.optim.Asgd;
 import vecopt.optim.AsgdOptions;
 import vecopt.optim.GroupOptions;
+import vecopt.optim.Lion;
+import vecopt.optim.LionOptions;
 import vecopt.optim.NAdam;
 import vecopt.optim.NAdamOptions;
 import vecopt.optim.Optimizer;
 import vecopt.optim.RAdam;
 import vecopt.optim.RAdamOptions;
 import vecopt.optim.Rmsprop;
-import vecopt.optim.Rprop;
 import vecopt.optim.RmspropOptions;
+import vecopt.optim.Rprop;
 import vecopt.optim.Sgd;
 import vecopt.optim.SgdOptions;
 import vecopt.param.ParamSet;
@@ -57,7 +61,8 @@ class SixteenBitAllocationTest {
 
     /** The other elementwise optimizers, each in the variant with the most streams. */
     enum Other {
-        SGD_MOMENTUM_NESTEROV_L2, ADAGRAD, RMSPROP_CENTERED_MOMENTUM, ADAMAX, NADAM, RADAM, ASGD, RPROP
+        SGD_MOMENTUM_NESTEROV_L2, ADAGRAD, RMSPROP_CENTERED_MOMENTUM, ADAMAX, NADAM, RADAM, ASGD, RPROP,
+        ADADELTA_L2, LION_DECAY
     }
 
     /** Storage of the parameters and gradients: bf16 gradients, bf16 parameters + master, bf16 stochastic rounding. */
@@ -96,6 +101,9 @@ class SixteenBitAllocationTest {
             case RADAM -> common(RAdam.builder(set).options(RAdamOptions.DEFAULTS.withWeightDecay(0.01)), st).build();
             case ASGD -> common(Asgd.builder(set).options(AsgdOptions.DEFAULTS.withT0(10)), st).build();
             case RPROP -> common(Rprop.builder(set), st).build();
+            case ADADELTA_L2 -> common(Adadelta.builder(set).options(AdadeltaOptions.DEFAULTS.withWeightDecay(1e-4)), st)
+                    .build();
+            case LION_DECAY -> common(Lion.builder(set).options(LionOptions.DEFAULTS.withWeightDecay(0.1)), st).build();
         };
     }
 

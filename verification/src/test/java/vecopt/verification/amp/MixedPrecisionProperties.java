@@ -25,12 +25,16 @@ import vecopt.optim.AdagradOptions;
 import vecopt.optim.Adam;
 import vecopt.optim.AdamOptions;
 import vecopt.optim.AdamW;
+import vecopt.optim.Adadelta;
+import vecopt.optim.AdadeltaOptions;
 import vecopt.optim.Adafactor;
 import vecopt.optim.Adamax;
 import vecopt.optim.AdamaxOptions;
 import vecopt.optim.Asgd;
 import vecopt.optim.AsgdOptions;
 import vecopt.optim.GroupOptions;
+import vecopt.optim.Lion;
+import vecopt.optim.LionOptions;
 import vecopt.optim.NAdam;
 import vecopt.optim.NAdamOptions;
 import vecopt.optim.Optimizer;
@@ -78,7 +82,8 @@ class MixedPrecisionProperties {
      */
     enum Kind {
         ADAMW, ADAM, SGD, SGD_MOMENTUM, SGD_NESTEROV, SGD_DAMPENING, ADAGRAD, RMSPROP, RMSPROP_CENTERED,
-        RMSPROP_MOMENTUM, ADAMAX, NADAM, RADAM, ASGD, RPROP
+        RMSPROP_MOMENTUM, ADAMAX, NADAM, RADAM, ASGD, RPROP, ADADELTA,
+        LION
     }
 
     record Case(Kind kind, Dtype gradType, Dtype paramType, boolean stochastic, boolean variant, boolean maximize,
@@ -293,6 +298,10 @@ class MixedPrecisionProperties {
             case RPROP -> common(Rprop.builder(set).options((k.variant()
                     ? RpropOptions.DEFAULTS.withStepSizes(k.lr() / 2, 1.5 * k.lr()) : RpropOptions.DEFAULTS)
                     .withMaximize(max)), set, k, threads, vectorized).build();
+            case ADADELTA -> common(Adadelta.builder(set).options(AdadeltaOptions.DEFAULTS.withWeightDecay(wd)
+                    .withMaximize(max)), set, k, threads, vectorized).build();
+            case LION -> common(Lion.builder(set).options(LionOptions.DEFAULTS.withWeightDecay(wd).withMaximize(max)),
+                    set, k, threads, vectorized).build();
         };
     }
 
