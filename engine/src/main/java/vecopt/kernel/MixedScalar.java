@@ -358,6 +358,50 @@ final class MixedScalar {
     }
 
     /**
+     * Schedule-free AdamW ({@link ScheduleFreeStep}'s step or train/eval switch) over elements {@code [from, to)} of
+     * a chunk with 16-bit storage. The parameter read is y in train mode, x in eval mode: the master copy where there
+     * is one, so that the switch moves the master exactly as it moves float32 parameters and the 16-bit parameters
+     * are its rounding (the round trip eval(), train() is the float32 one on the master; no 16-bit rounding enters
+     * it); without a master the widened bfloat16 parameter, and the result is rounded stochastically with the key
+     * {@code ScheduleFreeAdamW} sets for the step or the switch.
+     */
+    static void scheduleFreeRange(Chunk c, ScheduleFreeStep k, int from, int to) {
+        final MemorySegment zs = c.state[0];
+        final float lc = k.lerpCoef;
+        final boolean fromEnd = k.lerpFromEnd;
+        final int key = k.roundingKey;
+        if (k.switching) {
+            if (!k.moves) {
+                return; // a group that has not stepped has no z: its parameters stay
+            }
+            for (int i = from; i < to; i++) {
+                float p = param(c, i), z = zs.get(F, (long) i * Float.BYTES);
+                storeParam(c, key, i, Math.fma(z - p, lc, fromEnd ? z : p));
+            }
+            return;
+        }
+        final MemorySegment vs = c.state[1];
+        final float b2 = k.beta2, c2 = k.oneMinusBeta2, bc2 = k.bc2, eps = k.eps, wd = k.weightDecay;
+        final float yc = k.yCoef, negLr = k.negLr, scale = k.gradScale;
+        final boolean useWd = k.useWeightDecay, first = k.first;
+        for (int i = from; i < to; i++) {
+            final long off = (long) i * Float.BYTES;
+            float y = param(c, i);
+            float g = grad(c, i) * scale;
+            float z = first ? y : zs.get(F, off); // the first step's z is y
+            float v = Math.fma(vs.get(F, off), b2, (g * c2) * g);
+            float u = g / ((float) Math.sqrt(v / bc2) + eps);
+            if (useWd) {
+                u = Math.fma(y, wd, u);
+            }
+            float yl = Math.fma(z - y, lc, fromEnd ? z : y);
+            storeParam(c, key, i, Math.fma(u, yc, yl));
+            zs.set(F, off, Math.fma(u, negLr, z));
+            vs.set(F, off, v);
+        }
+    }
+
+    /**
      * Adam / AdamW with 8-bit block-quantized state ({@code Chunk.stateType} 2, see {@link BlockCodes}) over the
      * whole chunk, block by block, in two passes over the block (it stays in L1): the first decodes the moments and
      * computes the new ones only to find their largest magnitudes, the block's new scales (that of the square root
@@ -465,7 +509,11 @@ final class MixedScalar {
         return mixKey(seed, t);
     }
 
-    /** The rounding key of state variable {@code variable} (0 exp_avg, 1 exp_avg_sq, 2 max_exp_avg_sq) at step t. */
+    /**
+     * The rounding key of state variable {@code variable} (0 exp_avg, 1 exp_avg_sq, 2 max_exp_avg_sq) at step t; also
+     * of schedule-free AdamW's parameter moves without a master copy (3 the switch to eval, 4 to train, {@code t} the
+     * group's steps so far), so that a switch never draws a step's numbers.
+     */
     static int stateKey(long seed, long t, int variable) {
         return mixKey(seed + 0x5851F42D4C957F2DL * (variable + 1), t);
     }

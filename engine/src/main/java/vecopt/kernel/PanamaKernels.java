@@ -271,6 +271,8 @@ final class PanamaKernels implements Kernels {
             MixedAdadeltaPanama.run(c, k);
         } else if (step instanceof LionStep k) {
             MixedLionPanama.run(c, k);
+        } else if (step instanceof ScheduleFreeStep k) {
+            MixedScheduleFreePanama.run(c, k);
         } else {
             throw new IllegalArgumentException("no 16-bit loop for " + step);
         }

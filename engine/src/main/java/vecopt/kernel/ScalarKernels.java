@@ -92,6 +92,8 @@ final class ScalarKernels implements Kernels {
             MixedScalar.adadeltaRange(c, k, 0, c.length);
         } else if (step instanceof LionStep k) {
             MixedScalar.lionRange(c, k, 0, c.length);
+        } else if (step instanceof ScheduleFreeStep k) {
+            MixedScalar.scheduleFreeRange(c, k, 0, c.length);
         } else {
             throw new IllegalArgumentException("no 16-bit scalar loop for " + step);
         }

@@ -18,9 +18,13 @@ final class MixedFormulas {
 
     /**
      * One loop of an optimizer: the method-name prefix, the state segments it declares (after {@code ps}, {@code gs}),
-     * the loop-invariant set-up, and the body.
+     * the loop-invariant set-up, the body, and whether the body reads the gradient {@code g0} (false for a pass that
+     * only moves the parameters, as schedule-free AdamW's train/eval switch: its gradient is not loaded).
      */
-    record Formula(String name, String segments, String setup, List<String> body) {
+    record Formula(String name, String segments, String setup, List<String> body, boolean readsGradient) {
+        Formula(String name, String segments, String setup, List<String> body) {
+            this(name, segments, setup, body, true);
+        }
     }
 
     /**
@@ -320,7 +324,50 @@ final class MixedFormulas {
                             "FloatVector pNew = u.fma(negLr, p.mul(decay));",
                             "m.fma(b2, g.mul(c2)).intoMemorySegment(ms, o4, ORDER);"))));
 
+    /**
+     * Schedule-free AdamW ({@code ScheduleFreeStep}): the train/eval switch and the step, from
+     * {@code ScheduleFreePanama}'s loops (weight decay and the lerp's branch as loop-invariant masks, as there). The
+     * parameter the body reads is y in train mode (the master copy where there is one); the first step's
+     * {@code z = y} is a blend of the parameter into the lanes of z (the state is 0 then), as the float32 loop's read
+     * of z from the parameters. The switch, {@code p = lerp(p, z, w)}, reads no gradient, and does nothing for a
+     * group that has not stepped (no z yet): its loop returns before it starts, as the scalar twin does.
+     */
+    static final Optimizer SCHEDULE_FREE = new Optimizer("MixedScheduleFreePanama", "ScheduleFreeStep",
+            "scheduleFreeRange", "Schedule-free AdamW's", Arrays.asList("k.switching", null), List.of(
+                    new Formula("scheduleFreeSwitch", ", zs = c.state[0]", """
+                            if (!k.moves) {
+                                return;
+                            }
+                            final FloatVector lc = FloatVector.broadcast(SPECIES, k.lerpCoef);
+                            final var fromEnd = SPECIES.maskAll(k.lerpFromEnd);
+                            """, List.of(
+                            "FloatVector z = FloatVector.fromMemorySegment(SPECIES, zs, o4, ORDER);",
+                            "FloatVector pNew = z.sub(p).fma(lc, p.blend(z, fromEnd));"), false),
+                    new Formula("scheduleFree", ", zs = c.state[0], vs = c.state[1]", """
+                            final var first = SPECIES.maskAll(k.first);
+                            final var fromEnd = SPECIES.maskAll(k.lerpFromEnd);
+                            final var decay = SPECIES.maskAll(k.useWeightDecay);
+                            final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+                            final FloatVector c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+                            final FloatVector bc2 = FloatVector.broadcast(SPECIES, k.bc2);
+                            final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+                            final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+                            final FloatVector lc = FloatVector.broadcast(SPECIES, k.lerpCoef);
+                            final FloatVector yc = FloatVector.broadcast(SPECIES, k.yCoef);
+                            final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+                            final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+                            """, List.of(
+                            "FloatVector g = g0.mul(scale);",
+                            "FloatVector z = FloatVector.fromMemorySegment(SPECIES, zs, o4, ORDER).blend(p, first);",
+                            "FloatVector v = FloatVector.fromMemorySegment(SPECIES, vs, o4, ORDER).fma(b2, g.mul(c2).mul(g));",
+                            "FloatVector u = g.div(v.div(bc2).lanewise(VectorOperators.SQRT).add(eps));",
+                            "u = u.blend(p.fma(wd, u), decay);",
+                            "FloatVector yl = z.sub(p).fma(lc, p.blend(z, fromEnd));",
+                            "FloatVector pNew = u.fma(yc, yl);",
+                            "u.fma(negLr, z).intoMemorySegment(zs, o4, ORDER);",
+                            "v.intoMemorySegment(vs, o4, ORDER);"))));
+
     /** Every optimizer the generator writes a file for, in the order of the mixed-precision issue. */
     static final List<Optimizer> ALL = List.of(SGD, ADAGRAD, RMSPROP, ADAMAX, NADAM, RADAM, ASGD, RPROP, ADADELTA,
-            LION);
+            LION, SCHEDULE_FREE);
 }

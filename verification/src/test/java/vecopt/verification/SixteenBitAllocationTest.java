@@ -1,6 +1,9 @@
 package vecopt.verification;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import java.lang.foreign.Arena;
+import java.lang.management.ManagementFactory;
 import java.util.SplittableRandom;
 import java.util.function.Function;
 import java.util.function.UnaryOperator;
@@ -31,6 +34,8 @@ import vecopt.optim.RAdamOptions;
 import vecopt.optim.Rmsprop;
 import vecopt.optim.RmspropOptions;
 import vecopt.optim.Rprop;
+import vecopt.optim.ScheduleFreeAdamW;
+import vecopt.optim.ScheduleFreeAdamWOptions;
 import vecopt.optim.Sgd;
 import vecopt.optim.SgdOptions;
 import vecopt.param.ParamSet;
@@ -62,7 +67,7 @@ class SixteenBitAllocationTest {
     /** The other elementwise optimizers, each in the variant with the most streams. */
     enum Other {
         SGD_MOMENTUM_NESTEROV_L2, ADAGRAD, RMSPROP_CENTERED_MOMENTUM, ADAMAX, NADAM, RADAM, ASGD, RPROP,
-        ADADELTA_L2, LION_DECAY
+        ADADELTA_L2, LION_DECAY, SCHEDULE_FREE_DECAY
     }
 
     /** Storage of the parameters and gradients: bf16 gradients, bf16 parameters + master, bf16 stochastic rounding. */
@@ -104,6 +109,12 @@ class SixteenBitAllocationTest {
             case ADADELTA_L2 -> common(Adadelta.builder(set).options(AdadeltaOptions.DEFAULTS.withWeightDecay(1e-4)), st)
                     .build();
             case LION_DECAY -> common(Lion.builder(set).options(LionOptions.DEFAULTS.withWeightDecay(0.1)), st).build();
+            case SCHEDULE_FREE_DECAY -> {
+                ScheduleFreeAdamW opt = common(ScheduleFreeAdamW.builder(set).options(ScheduleFreeAdamWOptions.DEFAULTS
+                        .withWeightDecay(0.01).withWarmupSteps(100)), st).build();
+                opt.train(); // it steps in train mode only
+                yield opt;
+            }
         };
     }
 
@@ -163,6 +174,37 @@ class SixteenBitAllocationTest {
     @EnumSource(Other.class)
     void otherOptimizersOnBFloat16ParametersWithStochasticRounding(Other o) {
         run(o, Storage16.BF16_STOCHASTIC, true);
+    }
+
+    /**
+     * Schedule-free AdamW's eval() and train() switches on 16-bit storage (the generated switch loops) allocate
+     * nothing either: after the steps, rounds of 200 eval()/train() pairs until one allocates nothing, bounded by
+     * 120 s, as {@code StepAllocationTest.scheduleFreeAdamWAndItsSwitch} holds the float32 ones.
+     */
+    @ParameterizedTest
+    @EnumSource(Storage16.class)
+    void scheduleFreeSwitchOnSixteenBitStorage(Storage16 st) {
+        run(st.paramType, st.gradType, set -> {
+            ScheduleFreeAdamW opt = (ScheduleFreeAdamW) build(Other.SCHEDULE_FREE_DECAY, set, st);
+            StepAllocationTest.allocatedBySteps(opt, 100); // a z to move to
+            var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+            long tid = Thread.currentThread().threadId();
+            for (int i = 0; i < 2000; i++) { // warm-up of the switch's loops
+                opt.eval();
+                opt.train();
+            }
+            long deadline = System.nanoTime() + 120_000_000_000L, bytes;
+            do {
+                long before = threads.getThreadAllocatedBytes(tid);
+                for (int i = 0; i < 200; i++) {
+                    opt.eval();
+                    opt.train();
+                }
+                bytes = threads.getThreadAllocatedBytes(tid) - before;
+            } while (bytes != 0 && System.nanoTime() < deadline);
+            assertEquals(0, bytes, "bytes allocated by the last round of 200 eval()/train() pairs, " + st);
+            return opt;
+        }, false);
     }
 
     @Test
