@@ -294,6 +294,114 @@ final class MixedScalar {
     }
 
     /**
+     * Rprop ({@link RpropStep}'s formula) over elements {@code [from, to)} of a chunk with 16-bit storage; {@code prev}
+     * keeps the float32 gradient (scaled, zeroed where the sign flipped), as the float32 step's.
+     */
+    static void rpropRange(Chunk c, RpropStep k, int from, int to) {
+        final MemorySegment prevs = c.state[0], sss = c.state[1];
+        final float etaMinus = k.etaMinus, etaPlus = k.etaPlus, lo = k.stepMin, hi = k.stepMax, lr = k.lr;
+        final float scale = k.gradScale;
+        final boolean first = k.firstStep;
+        for (int i = from; i < to; i++) {
+            final long off = (long) i * Float.BYTES;
+            float p = param(c, i);
+            float g = grad(c, i) * scale;
+            float s = g * prevs.get(F, off);
+            float f = s > 0 ? etaPlus : s < 0 ? etaMinus : 1f;
+            float ss = Math.min(Math.max((first ? lr : sss.get(F, off)) * f, lo), hi);
+            sss.set(F, off, ss);
+            g = s < 0 ? 0f : g;
+            storeParam(c, k.roundingKey, i, Math.fma(Math.signum(g), -ss, p));
+            prevs.set(F, off, g);
+        }
+    }
+
+    /** Adadelta ({@link AdadeltaStep}'s formula) over elements {@code [from, to)} of a chunk with 16-bit storage. */
+    static void adadeltaRange(Chunk c, AdadeltaStep k, int from, int to) {
+        final MemorySegment ss = c.state[0], as = c.state[1];
+        final float negLr = k.negLr, rho = k.rho, c1 = k.oneMinusRho, eps = k.eps, wd = k.weightDecay;
+        final float scale = k.gradScale;
+        final boolean useWd = k.useWeightDecay;
+        for (int i = from; i < to; i++) {
+            final long off = (long) i * Float.BYTES;
+            float p = param(c, i);
+            float g = grad(c, i) * scale;
+            if (useWd) {
+                g = Math.fma(p, wd, g);
+            }
+            float sa = Math.fma(ss.get(F, off), rho, (g * c1) * g);
+            ss.set(F, off, sa);
+            float ad = as.get(F, off);
+            float d = (float) Math.sqrt(ad + eps) / (float) Math.sqrt(sa + eps) * g;
+            as.set(F, off, Math.fma(ad, rho, (d * c1) * d));
+            storeParam(c, k.roundingKey, i, Math.fma(d, negLr, p));
+        }
+    }
+
+    /**
+     * Lion ({@link LionStep}'s formula) over elements {@code [from, to)} of a chunk with 16-bit storage; the decoupled
+     * decay multiplies the master copy (or the stochastically rounded parameter), not a 16-bit rounding of it.
+     */
+    static void lionRange(Chunk c, LionStep k, int from, int to) {
+        final MemorySegment ms = c.state[0];
+        final float negLr = k.negLr, decay = k.decay, b1 = k.beta1, c1 = k.oneMinusBeta1, b2 = k.beta2;
+        final float c2 = k.oneMinusBeta2, scale = k.gradScale;
+        for (int i = from; i < to; i++) {
+            final long off = (long) i * Float.BYTES;
+            float p = param(c, i);
+            float g = grad(c, i) * scale;
+            float m = ms.get(F, off);
+            float u = Math.signum(Math.fma(m, b1, g * c1));
+            storeParam(c, k.roundingKey, i, Math.fma(u, negLr, p * decay));
+            ms.set(F, off, Math.fma(m, b2, g * c2));
+        }
+    }
+
+    /**
+     * Schedule-free AdamW ({@link ScheduleFreeStep}'s step or train/eval switch) over elements {@code [from, to)} of
+     * a chunk with 16-bit storage. The parameter read is y in train mode, x in eval mode: the master copy where there
+     * is one, so that the switch moves the master exactly as it moves float32 parameters and the 16-bit parameters
+     * are its rounding (the round trip eval(), train() is the float32 one on the master; no 16-bit rounding enters
+     * it); without a master the widened bfloat16 parameter, and the result is rounded stochastically with the key
+     * {@code ScheduleFreeAdamW} sets for the step or the switch.
+     */
+    static void scheduleFreeRange(Chunk c, ScheduleFreeStep k, int from, int to) {
+        final MemorySegment zs = c.state[0];
+        final float lc = k.lerpCoef;
+        final boolean fromEnd = k.lerpFromEnd;
+        final int key = k.roundingKey;
+        if (k.switching) {
+            if (!k.moves) {
+                return; // a group that has not stepped has no z: its parameters stay
+            }
+            for (int i = from; i < to; i++) {
+                float p = param(c, i), z = zs.get(F, (long) i * Float.BYTES);
+                storeParam(c, key, i, Math.fma(z - p, lc, fromEnd ? z : p));
+            }
+            return;
+        }
+        final MemorySegment vs = c.state[1];
+        final float b2 = k.beta2, c2 = k.oneMinusBeta2, bc2 = k.bc2, eps = k.eps, wd = k.weightDecay;
+        final float yc = k.yCoef, negLr = k.negLr, scale = k.gradScale;
+        final boolean useWd = k.useWeightDecay, first = k.first;
+        for (int i = from; i < to; i++) {
+            final long off = (long) i * Float.BYTES;
+            float y = param(c, i);
+            float g = grad(c, i) * scale;
+            float z = first ? y : zs.get(F, off); // the first step's z is y
+            float v = Math.fma(vs.get(F, off), b2, (g * c2) * g);
+            float u = g / ((float) Math.sqrt(v / bc2) + eps);
+            if (useWd) {
+                u = Math.fma(y, wd, u);
+            }
+            float yl = Math.fma(z - y, lc, fromEnd ? z : y);
+            storeParam(c, key, i, Math.fma(u, yc, yl));
+            zs.set(F, off, Math.fma(u, negLr, z));
+            vs.set(F, off, v);
+        }
+    }
+
+    /**
      * Adam / AdamW with 8-bit block-quantized state ({@code Chunk.stateType} 2, see {@link BlockCodes}) over the
      * whole chunk, block by block, in one pass over the state: the block's new scales are bounds known before the
      * step ({@link #nextScales}, from its largest codes and its largest gradient), so each element is decoded,
@@ -447,7 +555,11 @@ final class MixedScalar {
         return mixKey(seed, t);
     }
 
-    /** The rounding key of state variable {@code variable} (0 exp_avg, 1 exp_avg_sq, 2 max_exp_avg_sq) at step t. */
+    /**
+     * The rounding key of state variable {@code variable} (0 exp_avg, 1 exp_avg_sq, 2 max_exp_avg_sq) at step t; also
+     * of schedule-free AdamW's parameter moves without a master copy (3 the switch to eval, 4 to train, {@code t} the
+     * group's steps so far), so that a switch never draws a step's numbers.
+     */
     static int stateKey(long seed, long t, int variable) {
         return mixKey(seed + 0x5851F42D4C957F2DL * (variable + 1), t);
     }

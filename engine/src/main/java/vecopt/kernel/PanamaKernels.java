@@ -265,6 +265,14 @@ final class PanamaKernels implements Kernels {
             MixedRAdamPanama.run(c, k);
         } else if (step instanceof AsgdStep k) {
             MixedAsgdPanama.run(c, k);
+        } else if (step instanceof RpropStep k) {
+            MixedRpropPanama.run(c, k);
+        } else if (step instanceof AdadeltaStep k) {
+            MixedAdadeltaPanama.run(c, k);
+        } else if (step instanceof LionStep k) {
+            MixedLionPanama.run(c, k);
+        } else if (step instanceof ScheduleFreeStep k) {
+            MixedScheduleFreePanama.run(c, k);
         } else {
             throw new IllegalArgumentException("no 16-bit loop for " + step);
         }

@@ -32,6 +32,14 @@ public final class RpropStep implements UpdateStep {
     float lr;
     boolean firstStep;
     float gradScale = 1f;
+    /** The stochastic rounding's key for this step (bfloat16 parameters without a master copy). */
+    int roundingKey;
+
+    /** Sets the stochastic rounding's key for step {@code t} of a run seeded with {@code seed}. */
+    public RpropStep roundingKey(long seed, long t) {
+        this.roundingKey = MixedScalar.roundingKey(seed, t);
+        return this;
+    }
 
     /**
      * Prepares update number {@code t} (1 for the first: the step sizes start at {@code lr}) of a group.

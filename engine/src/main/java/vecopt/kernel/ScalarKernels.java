@@ -86,6 +86,14 @@ final class ScalarKernels implements Kernels {
             MixedScalar.radamRange(c, k, 0, c.length);
         } else if (step instanceof AsgdStep k) {
             MixedScalar.asgdRange(c, k, 0, c.length);
+        } else if (step instanceof RpropStep k) {
+            MixedScalar.rpropRange(c, k, 0, c.length);
+        } else if (step instanceof AdadeltaStep k) {
+            MixedScalar.adadeltaRange(c, k, 0, c.length);
+        } else if (step instanceof LionStep k) {
+            MixedScalar.lionRange(c, k, 0, c.length);
+        } else if (step instanceof ScheduleFreeStep k) {
+            MixedScalar.scheduleFreeRange(c, k, 0, c.length);
         } else {
             throw new IllegalArgumentException("no 16-bit scalar loop for " + step);
         }

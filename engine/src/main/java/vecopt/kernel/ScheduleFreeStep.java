@@ -54,6 +54,8 @@ public final class ScheduleFreeStep implements UpdateStep {
     float yCoef;
     float negLr;
     float gradScale = 1f;
+    /** The stochastic rounding's key for this step or switch (bfloat16 parameters without a master copy). */
+    int roundingKey;
     boolean first;
     /** True while this holds a train/eval switch rather than a step. */
     boolean switching;
@@ -64,6 +66,22 @@ public final class ScheduleFreeStep implements UpdateStep {
     private double weightSum;
     private double scheduledLr;
     private double ckp1;
+
+    /** Sets the stochastic rounding's key for step {@code t} of a run seeded with {@code seed}. */
+    public ScheduleFreeStep roundingKey(long seed, long t) {
+        this.roundingKey = MixedScalar.roundingKey(seed, t);
+        return this;
+    }
+
+    /**
+     * Sets the stochastic rounding's key for a switch to train ({@code train}) or eval mode after {@code t} steps of
+     * the group, in a run seeded with {@code seed}: numbers of their own, not a step's (see
+     * {@code MixedScalar.stateKey}).
+     */
+    public ScheduleFreeStep switchRoundingKey(long seed, long t, boolean train) {
+        this.roundingKey = MixedScalar.stateKey(seed, t, train ? 4 : 3);
+        return this;
+    }
 
     /** The original's group scalar {@code lr_max}: the largest warmed-up lr so far; -1 before the first step. */
     public double lrMax() {

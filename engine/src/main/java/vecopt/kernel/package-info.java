@@ -45,10 +45,11 @@
  * (decoupled decay, L2, AMSGrad) with a gradient stage (float32, bfloat16, float16) and a parameter stage (float32;
  * bfloat16 or float16 with a float32 master; bfloat16 with stochastic rounding) into the 33 loops of
  * {@link vecopt.kernel.MixedPanama}, committed and checked against the generator by a test. SGD, Adagrad, RMSprop,
- * Adamax, NAdam, RAdam and ASGD follow the same way: their float32 vector loop bodies are templates
- * ({@code MixedFormulas}, the p and g loads and the p store left to the stages), expanded with the same stages into
- * one class per optimizer ({@code MixedSgdPanama}, ...; 99 loops), a formula variant per loop where the float32
- * code has one (SGD's plain, first momentum step, momentum) and loop-invariant flags where it has them. Their scalar
+ * Adamax, NAdam, RAdam, ASGD, Rprop, Adadelta, Lion and schedule-free AdamW follow the same way: their float32 vector
+ * loop bodies are templates ({@code MixedFormulas}, the p and g loads and the p store left to the stages), expanded
+ * with the same stages into one class per optimizer ({@code MixedSgdPanama}, ...; 165 loops), a formula variant per
+ * loop where the float32 code has one (SGD's plain, first momentum step, momentum; Rprop's first step; schedule-free
+ * AdamW's train/eval switch, a template that reads no gradient) and loop-invariant flags where it has them. Their scalar
  * twin, {@link vecopt.kernel.MixedScalar}, is written once per optimizer with the conversions as per-element switches
  * (it runs where the Vector API is off, on chunks shorter than a vector, and on the 16-bit loops' tails). The
  * float32 loops below stay hand-written:

@@ -49,8 +49,16 @@ public final class Adadelta extends Optimizer<AdadeltaOptions> {
     }
 
     @Override
+    boolean supports16Bit() {
+        return true;
+    }
+
+    @Override
     void prepare(int group, AdadeltaOptions o, double lr, long t, double gradScale) {
         steps[group].prepare(lr, o.rho(), o.eps(), o.weightDecay(), gradScale);
+        if (stochastic) {
+            steps[group].roundingKey(roundingSeed, t);
+        }
     }
 
     @Override

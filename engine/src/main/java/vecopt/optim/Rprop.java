@@ -51,8 +51,16 @@ public final class Rprop extends Optimizer<RpropOptions> {
     }
 
     @Override
+    boolean supports16Bit() {
+        return true;
+    }
+
+    @Override
     void prepare(int group, RpropOptions o, double lr, long t, double gradScale) {
         steps[group].prepare(lr, o.etaMinus(), o.etaPlus(), o.stepSizeMin(), o.stepSizeMax(), t, gradScale);
+        if (stochastic) {
+            steps[group].roundingKey(roundingSeed, t);
+        }
     }
 
     @Override

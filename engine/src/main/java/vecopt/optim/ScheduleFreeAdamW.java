@@ -42,6 +42,19 @@ import vecopt.param.ParamSet;
  * recomputes y from x and z. A resumed run is bitwise the uninterrupted run that made the same {@code eval()} and
  * {@code train()} calls (a run that never left train mode differs from it by the round trip's roundings).
  *
+ * <p><b>16-bit parameters.</b> On bfloat16 or float16 parameters with a float32 master copy ({@code master_param}, the
+ * last state variable) the master holds what float32 parameters would: y in train mode, x in eval mode. The step
+ * and both switches read and write the master and store its value rounded to nearest even into the parameters,
+ * which they never read; so the master is bitwise the float32 optimizer's parameters through any sequence of steps,
+ * {@code eval()} and {@code train()} calls, and the round trip {@code eval(); train()} is on the master exactly the
+ * float32 one (no 16-bit rounding enters it: the parameters are x or y rounded, never the start of the next move).
+ * A checkpoint, saved in eval mode, holds x in the master and x rounded in the parameters. Without a master copy
+ * ({@code stochasticRounding(seed)}, bfloat16 parameters) each step and each switch reads the parameters and rounds
+ * its result stochastically, the switches with numbers of their own (keyed by seed, the group's steps and the
+ * direction); there every switch is a rounding, so a round trip moves the parameters by up to a bfloat16 unit per
+ * switch, unbiased. 16-bit gradients are widened exactly: the step is the float32 step on the
+ * widened values.
+ *
  * <p>Not carried over: the original's {@code inner_momentum} (a later option, off by default) and {@code foreach}
  * (an implementation choice). Added: {@code maximize}, as PyTorch's optimizers have it. {@code trackNorms(true)} is
  * refused: no tracked loop yet.
@@ -110,6 +123,9 @@ public final class ScheduleFreeAdamW extends Optimizer<ScheduleFreeAdamWOptions>
                 ParamGroup<ScheduleFreeAdamWOptions> group = groups().get(g);
                 double beta1 = group.options().beta1();
                 steps[g].prepareSwitch(train ? 1 - beta1 : 1 - 1 / beta1, group.steps > 0);
+                if (stochastic) {
+                    steps[g].switchRoundingKey(roundingSeed, group.steps, train);
+                }
             }
             runPass();
             trainMode = train;
@@ -170,9 +186,17 @@ public final class ScheduleFreeAdamW extends Optimizer<ScheduleFreeAdamWOptions>
     }
 
     @Override
+    boolean supports16Bit() {
+        return true;
+    }
+
+    @Override
     void prepare(int group, ScheduleFreeAdamWOptions o, double lr, long t, double gradScale) {
         steps[group].prepare(lr, o.beta1(), o.beta2(), o.eps(), o.weightDecay(), o.warmupSteps(), o.r(),
                 o.weightLrPower(), t - 1, gradScale);
+        if (stochastic) {
+            steps[group].roundingKey(roundingSeed, t);
+        }
     }
 
     @Override

@@ -28,9 +28,13 @@ final class MixedFormulas {
 
     /**
      * One loop of an optimizer: the method-name prefix, the state segments it declares (after {@code ps}, {@code gs}),
-     * the loop-invariant set-up, and the body.
+     * the loop-invariant set-up, the body, and whether the body reads the gradient {@code g0} (false for a pass that
+     * only moves the parameters, as schedule-free AdamW's train/eval switch: its gradient is not loaded).
      */
-    record Formula(String name, String segments, String setup, List<String> body) {
+    record Formula(String name, String segments, String setup, List<String> body, boolean readsGradient) {
+        Formula(String name, String segments, String setup, List<String> body) {
+            this(name, segments, setup, body, true);
+        }
     }
 
     /**
@@ -277,6 +281,143 @@ final class MixedFormulas {
                             "    pNew.intoMemorySegment(as, o4, ORDER);",
                             "}"))));
 
+    static final String RPROP_SETUP = """
+            final FloatVector etaMinus = FloatVector.broadcast(SPECIES, k.etaMinus);
+            final FloatVector etaPlus = FloatVector.broadcast(SPECIES, k.etaPlus);
+            final IntVector lo = IntVector.broadcast(INTS, Float.floatToRawIntBits(k.stepMin));
+            final IntVector hi = IntVector.broadcast(INTS, Float.floatToRawIntBits(k.stepMax));
+            final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+            final FloatVector one = FloatVector.broadcast(SPECIES, 1f), minusOne = FloatVector.broadcast(SPECIES, -1f);
+            final FloatVector zero = FloatVector.zero(SPECIES);
+            """;
+
+    /**
+     * Rprop's body ({@code RpropPanama}'s, the clamp on the floats' bits as there) with {@code stepSizes} the
+     * expression of the old step sizes: the state's, or the lr on the first step.
+     */
+    static List<String> rpropBody(String stepSizes) {
+        return List.of(
+                "FloatVector g = g0.mul(scale);",
+                "FloatVector s = g.mul(FloatVector.fromMemorySegment(SPECIES, prevs, o4, ORDER));",
+                "var neg = s.compare(VectorOperators.LT, 0f);",
+                "FloatVector f = one.blend(etaPlus, s.compare(VectorOperators.GT, 0f)).blend(etaMinus, neg);",
+                "FloatVector x = " + stepSizes + ".mul(f);",
+                "FloatVector ss = x.reinterpretAsInts().max(lo).min(hi).reinterpretAsFloats()",
+                "        .blend(x, x.test(VectorOperators.IS_NAN));",
+                "ss.intoMemorySegment(sss, o4, ORDER);",
+                "g = g.blend(zero, neg);",
+                "FloatVector u = g.blend(one, g.compare(VectorOperators.GT, 0f))",
+                "        .blend(minusOne, g.compare(VectorOperators.LT, 0f));",
+                "FloatVector pNew = u.fma(ss.neg(), p);",
+                "g.intoMemorySegment(prevs, o4, ORDER);");
+    }
+
+    /**
+     * Rprop ({@code RpropStep}): the first step (the step sizes start at the lr, the state only written) and the
+     * later steps, a loop each as in the float32 kernel ({@code RpropPanama} says why).
+     */
+    static final Optimizer RPROP = new Optimizer("MixedRpropPanama", "RpropStep", "rpropRange", "Rprop's",
+            Arrays.asList("k.firstStep", null), List.of(
+                    new Formula("rpropFirst", ", prevs = c.state[0], sss = c.state[1]", RPROP_SETUP
+                            + "final FloatVector lr = FloatVector.broadcast(SPECIES, k.lr);\n", rpropBody("lr")),
+                    new Formula("rprop", ", prevs = c.state[0], sss = c.state[1]", RPROP_SETUP,
+                            rpropBody("FloatVector.fromMemorySegment(SPECIES, sss, o4, ORDER)"))));
+
+    /**
+     * Adadelta ({@code AdadeltaStep}): every load before the first store, as {@code AdadeltaPanama} orders them (its
+     * note says why).
+     */
+    static final Optimizer ADADELTA = new Optimizer("MixedAdadeltaPanama", "AdadeltaStep", "adadeltaRange",
+            "Adadelta's", Collections.singletonList(null), List.of(
+                    new Formula("adadelta", ", ss = c.state[0], as = c.state[1]", """
+                            final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+                            final FloatVector rho = FloatVector.broadcast(SPECIES, k.rho);
+                            final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusRho);
+                            final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+                            final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+                            final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+                            final boolean useWd = k.useWeightDecay;
+                            """, List.of(
+                            "FloatVector ad = FloatVector.fromMemorySegment(SPECIES, as, o4, ORDER);",
+                            "FloatVector sa0 = FloatVector.fromMemorySegment(SPECIES, ss, o4, ORDER);",
+                            "FloatVector g = g0.mul(scale);",
+                            "if (useWd) {",
+                            "    g = p.fma(wd, g);",
+                            "}",
+                            "FloatVector sa = sa0.fma(rho, g.mul(c1).mul(g));",
+                            "FloatVector d = ad.add(eps).lanewise(VectorOperators.SQRT)",
+                            "        .div(sa.add(eps).lanewise(VectorOperators.SQRT)).mul(g);",
+                            "sa.intoMemorySegment(ss, o4, ORDER);",
+                            "ad.fma(rho, d.mul(c1).mul(d)).intoMemorySegment(as, o4, ORDER);",
+                            "FloatVector pNew = d.fma(negLr, p);"))));
+
+    /**
+     * Lion ({@code LionStep}), from the float32 loop of {@code LionPanama} as it stands ({@code Math.signum} per lane
+     * as two compares and two blends).
+     */
+    static final Optimizer LION = new Optimizer("MixedLionPanama", "LionStep", "lionRange", "Lion's",
+            Collections.singletonList(null), List.of(
+                    new Formula("lion", ", ms = c.state[0]", """
+                            final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+                            final FloatVector decay = FloatVector.broadcast(SPECIES, k.decay);
+                            final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
+                            final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+                            final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+                            final FloatVector c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+                            final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+                            final FloatVector one = FloatVector.broadcast(SPECIES, 1f), minusOne = FloatVector.broadcast(SPECIES, -1f);
+                            """, List.of(
+                            "FloatVector g = g0.mul(scale);",
+                            "FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER);",
+                            "FloatVector u = m.fma(b1, g.mul(c1));",
+                            "u = u.blend(one, u.compare(VectorOperators.GT, 0f)).blend(minusOne, u.compare(VectorOperators.LT, 0f));",
+                            "FloatVector pNew = u.fma(negLr, p.mul(decay));",
+                            "m.fma(b2, g.mul(c2)).intoMemorySegment(ms, o4, ORDER);"))));
+
+    /**
+     * Schedule-free AdamW ({@code ScheduleFreeStep}): the train/eval switch and the step, from
+     * {@code ScheduleFreePanama}'s loops (weight decay and the lerp's branch as loop-invariant masks, as there). The
+     * parameter the body reads is y in train mode (the master copy where there is one); the first step's
+     * {@code z = y} is a blend of the parameter into the lanes of z (the state is 0 then), as the float32 loop's read
+     * of z from the parameters. The switch, {@code p = lerp(p, z, w)}, reads no gradient, and does nothing for a
+     * group that has not stepped (no z yet): its loop returns before it starts, as the scalar twin does.
+     */
+    static final Optimizer SCHEDULE_FREE = new Optimizer("MixedScheduleFreePanama", "ScheduleFreeStep",
+            "scheduleFreeRange", "Schedule-free AdamW's", Arrays.asList("k.switching", null), List.of(
+                    new Formula("scheduleFreeSwitch", ", zs = c.state[0]", """
+                            if (!k.moves) {
+                                return;
+                            }
+                            final FloatVector lc = FloatVector.broadcast(SPECIES, k.lerpCoef);
+                            final var fromEnd = SPECIES.maskAll(k.lerpFromEnd);
+                            """, List.of(
+                            "FloatVector z = FloatVector.fromMemorySegment(SPECIES, zs, o4, ORDER);",
+                            "FloatVector pNew = z.sub(p).fma(lc, p.blend(z, fromEnd));"), false),
+                    new Formula("scheduleFree", ", zs = c.state[0], vs = c.state[1]", """
+                            final var first = SPECIES.maskAll(k.first);
+                            final var fromEnd = SPECIES.maskAll(k.lerpFromEnd);
+                            final var decay = SPECIES.maskAll(k.useWeightDecay);
+                            final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+                            final FloatVector c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+                            final FloatVector bc2 = FloatVector.broadcast(SPECIES, k.bc2);
+                            final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+                            final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+                            final FloatVector lc = FloatVector.broadcast(SPECIES, k.lerpCoef);
+                            final FloatVector yc = FloatVector.broadcast(SPECIES, k.yCoef);
+                            final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+                            final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+                            """, List.of(
+                            "FloatVector g = g0.mul(scale);",
+                            "FloatVector z = FloatVector.fromMemorySegment(SPECIES, zs, o4, ORDER).blend(p, first);",
+                            "FloatVector v = FloatVector.fromMemorySegment(SPECIES, vs, o4, ORDER).fma(b2, g.mul(c2).mul(g));",
+                            "FloatVector u = g.div(v.div(bc2).lanewise(VectorOperators.SQRT).add(eps));",
+                            "u = u.blend(p.fma(wd, u), decay);",
+                            "FloatVector yl = z.sub(p).fma(lc, p.blend(z, fromEnd));",
+                            "FloatVector pNew = u.fma(yc, yl);",
+                            "u.fma(negLr, z).intoMemorySegment(zs, o4, ORDER);",
+                            "v.intoMemorySegment(vs, o4, ORDER);"))));
+
     /** Every optimizer the generator writes a file for, in the order of the mixed-precision issue. */
-    static final List<Optimizer> ALL = List.of(SGD, ADAGRAD, RMSPROP, ADAMAX, NADAM, RADAM, ASGD);
+    static final List<Optimizer> ALL = List.of(SGD, ADAGRAD, RMSPROP, ADAMAX, NADAM, RADAM, ASGD, RPROP, ADADELTA,
+            LION, SCHEDULE_FREE);
 }

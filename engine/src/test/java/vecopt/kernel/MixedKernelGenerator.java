@@ -775,7 +775,9 @@ public final class MixedKernelGenerator {
         } else {
             s.add("FloatVector p = FloatVector.fromMemorySegment(SPECIES, " + (p == 0 ? "ps" : "xs") + ", o4, ORDER);");
         }
-        s.addAll(load(g, "g0", "gs", "i", "INTS", "SHORTS", "SPECIES"));
+        if (f.readsGradient()) {
+            s.addAll(load(g, "g0", "gs", "i", "INTS", "SHORTS", "SPECIES"));
+        }
         s.addAll(f.body());
         if (p == 0) {
             s.add("pNew.intoMemorySegment(ps, o4, ORDER);");

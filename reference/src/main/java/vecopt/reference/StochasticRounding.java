@@ -29,6 +29,8 @@ public final class StochasticRounding {
     /**
      * The key of state variable {@code variable} (0 exp_avg, 1 exp_avg_sq, 2 max_exp_avg_sq) at step {@code t}: the
      * key of the seed moved by {@code (variable + 1) * 0x5851F42D4C957F2D}, so each variable draws its own numbers.
+     * Schedule-free AdamW's moves of bfloat16 parameters between y and x draw theirs as variables 3 (to eval) and 4
+     * (to train), {@code t} the group's steps so far.
      */
     public static int stateKey(long seed, long t, int variable) {
         return key(seed + 0x5851F42D4C957F2DL * (variable + 1), t);

@@ -1,6 +1,9 @@
 package vecopt.verification;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import java.lang.foreign.Arena;
+import java.lang.management.ManagementFactory;
 import java.util.SplittableRandom;
 import java.util.function.Function;
 import java.util.function.UnaryOperator;
@@ -10,6 +13,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import vecopt.memory.Dtype;
 import vecopt.memory.Storage;
+import vecopt.optim.Adadelta;
+import vecopt.optim.AdadeltaOptions;
 import vecopt.optim.Adagrad;
 import vecopt.optim.AdagradOptions;
 import vecopt.optim.AdamOptions;
@@ -19,6 +24,8 @@ import vecopt.optim.AdamaxOptions;
 import vecopt.optim.Asgd;
 import vecopt.optim.AsgdOptions;
 import vecopt.optim.GroupOptions;
+import vecopt.optim.Lion;
+import vecopt.optim.LionOptions;
 import vecopt.optim.NAdam;
 import vecopt.optim.NAdamOptions;
 import vecopt.optim.Optimizer;
@@ -26,6 +33,9 @@ import vecopt.optim.RAdam;
 import vecopt.optim.RAdamOptions;
 import vecopt.optim.Rmsprop;
 import vecopt.optim.RmspropOptions;
+import vecopt.optim.Rprop;
+import vecopt.optim.ScheduleFreeAdamW;
+import vecopt.optim.ScheduleFreeAdamWOptions;
 import vecopt.optim.Sgd;
 import vecopt.optim.SgdOptions;
 import vecopt.param.ParamSet;
@@ -56,7 +66,8 @@ class SixteenBitAllocationTest {
 
     /** The other elementwise optimizers, each in the variant with the most streams. */
     enum Other {
-        SGD_MOMENTUM_NESTEROV_L2, ADAGRAD, RMSPROP_CENTERED_MOMENTUM, ADAMAX, NADAM, RADAM, ASGD
+        SGD_MOMENTUM_NESTEROV_L2, ADAGRAD, RMSPROP_CENTERED_MOMENTUM, ADAMAX, NADAM, RADAM, ASGD, RPROP,
+        ADADELTA_L2, LION_DECAY, SCHEDULE_FREE_DECAY
     }
 
     /** Storage of the parameters and gradients: bf16 gradients, bf16 parameters + master, bf16 stochastic rounding. */
@@ -94,6 +105,16 @@ class SixteenBitAllocationTest {
             case NADAM -> common(NAdam.builder(set).options(NAdamOptions.DEFAULTS.withWeightDecay(0.01)), st).build();
             case RADAM -> common(RAdam.builder(set).options(RAdamOptions.DEFAULTS.withWeightDecay(0.01)), st).build();
             case ASGD -> common(Asgd.builder(set).options(AsgdOptions.DEFAULTS.withT0(10)), st).build();
+            case RPROP -> common(Rprop.builder(set), st).build();
+            case ADADELTA_L2 -> common(Adadelta.builder(set).options(AdadeltaOptions.DEFAULTS.withWeightDecay(1e-4)), st)
+                    .build();
+            case LION_DECAY -> common(Lion.builder(set).options(LionOptions.DEFAULTS.withWeightDecay(0.1)), st).build();
+            case SCHEDULE_FREE_DECAY -> {
+                ScheduleFreeAdamW opt = common(ScheduleFreeAdamW.builder(set).options(ScheduleFreeAdamWOptions.DEFAULTS
+                        .withWeightDecay(0.01).withWarmupSteps(100)), st).build();
+                opt.train(); // it steps in train mode only
+                yield opt;
+            }
         };
     }
 
@@ -153,6 +174,37 @@ class SixteenBitAllocationTest {
     @EnumSource(Other.class)
     void otherOptimizersOnBFloat16ParametersWithStochasticRounding(Other o) {
         run(o, Storage16.BF16_STOCHASTIC, true);
+    }
+
+    /**
+     * Schedule-free AdamW's eval() and train() switches on 16-bit storage (the generated switch loops) allocate
+     * nothing either: after the steps, rounds of 200 eval()/train() pairs until one allocates nothing, bounded by
+     * 120 s, as {@code StepAllocationTest.scheduleFreeAdamWAndItsSwitch} holds the float32 ones.
+     */
+    @ParameterizedTest
+    @EnumSource(Storage16.class)
+    void scheduleFreeSwitchOnSixteenBitStorage(Storage16 st) {
+        run(st.paramType, st.gradType, set -> {
+            ScheduleFreeAdamW opt = (ScheduleFreeAdamW) build(Other.SCHEDULE_FREE_DECAY, set, st);
+            StepAllocationTest.allocatedBySteps(opt, 100); // a z to move to
+            var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+            long tid = Thread.currentThread().threadId();
+            for (int i = 0; i < 2000; i++) { // warm-up of the switch's loops
+                opt.eval();
+                opt.train();
+            }
+            long deadline = System.nanoTime() + 120_000_000_000L, bytes;
+            do {
+                long before = threads.getThreadAllocatedBytes(tid);
+                for (int i = 0; i < 200; i++) {
+                    opt.eval();
+                    opt.train();
+                }
+                bytes = threads.getThreadAllocatedBytes(tid) - before;
+            } while (bytes != 0 && System.nanoTime() < deadline);
+            assertEquals(0, bytes, "bytes allocated by the last round of 200 eval()/train() pairs, " + st);
+            return opt;
+        }, false);
     }
 
     @Test

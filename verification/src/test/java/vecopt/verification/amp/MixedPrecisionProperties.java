@@ -20,6 +20,9 @@ import vecopt.kernel.KernelProvider;
 import vecopt.memory.BFloat16;
 import vecopt.memory.Dtype;
 import vecopt.memory.Storage;
+import vecopt.optim.Adadelta;
+import vecopt.optim.AdadeltaOptions;
+import vecopt.optim.Adafactor;
 import vecopt.optim.Adagrad;
 import vecopt.optim.AdagradOptions;
 import vecopt.optim.Adam;
@@ -30,6 +33,8 @@ import vecopt.optim.AdamaxOptions;
 import vecopt.optim.Asgd;
 import vecopt.optim.AsgdOptions;
 import vecopt.optim.GroupOptions;
+import vecopt.optim.Lion;
+import vecopt.optim.LionOptions;
 import vecopt.optim.NAdam;
 import vecopt.optim.NAdamOptions;
 import vecopt.optim.Optimizer;
@@ -38,6 +43,9 @@ import vecopt.optim.RAdamOptions;
 import vecopt.optim.Rmsprop;
 import vecopt.optim.RmspropOptions;
 import vecopt.optim.Rprop;
+import vecopt.optim.RpropOptions;
+import vecopt.optim.ScheduleFreeAdamW;
+import vecopt.optim.ScheduleFreeAdamWOptions;
 import vecopt.optim.Sgd;
 import vecopt.optim.SgdOptions;
 import vecopt.optim.StepReport;
@@ -57,7 +65,9 @@ import vecopt.reference.StochasticRounding;
  *       the same values widened, rounded by the reference's {@link StochasticRounding} with the step's key and each
  *       element's index in its buffer;</li>
  * </ul>
- * for every storage mix, every optimizer that takes 16-bit storage in each of its loop variants ({@link Kind}),
+ * for every storage mix, every optimizer that takes 16-bit storage in each of its loop variants ({@link Kind}; for
+ * schedule-free AdamW after each step also its eval() and train() switches, the master then x and y as the float32
+ * twin's parameters, and without a master the switch rounded stochastically with its own key),
  * clipping, maximize, heap and off-heap, 1 to 3 threads, SIMD and scalar kernels,
  * lengths around the vector width and across chunks (the twin runs the same kernels, SIMD or scalar: their
  * reductions agree to rounding, not to the bit, and the norm decides the clipping). The gradients are never written, and guard elements around the
@@ -71,11 +81,13 @@ class MixedPrecisionProperties {
     /**
      * The optimizers and loop variants held here: each names a variant with a loop (or a loop's flag) of its own in
      * the generated code. {@code variant} in a {@link Case} is AMSGrad for Adam and AdamW, decoupled weight decay for
-     * NAdam and RAdam, centered for RMSprop's momentum kind; the others ignore it.
+     * NAdam and RAdam, centered for RMSprop's momentum kind, a narrow step-size range for Rprop (its clamp then
+     * binds), beta1 0.4 for schedule-free AdamW (its switches' lerp then runs from the end); the others ignore it.
      */
     enum Kind {
         ADAMW, ADAM, SGD, SGD_MOMENTUM, SGD_NESTEROV, SGD_DAMPENING, ADAGRAD, RMSPROP, RMSPROP_CENTERED,
-        RMSPROP_MOMENTUM, ADAMAX, NADAM, RADAM, ASGD
+        RMSPROP_MOMENTUM, ADAMAX, NADAM, RADAM, ASGD, RPROP, ADADELTA,
+        LION, SCHEDULE_FREE
     }
 
     record Case(Kind kind, Dtype gradType, Dtype paramType, boolean stochastic, boolean variant, boolean maximize,
@@ -119,24 +131,19 @@ class MixedPrecisionProperties {
                     assertEquals(rb.gradNorm(), ra.gradNorm(), 0.0, "gradNorm, " + at);
                     assertEquals(rb.clipCoef(), ra.clipCoef(), 0.0, "clipCoef, " + at);
                     assertEquals(rb.skipped(), ra.skipped(), "skipped, " + at);
-                    for (String name : b.stateNames()) {
-                        assertBits(name, at, raw(b.state("w", name)), raw(a.state("w", name)));
-                    }
-                    float[] expected = p32.toArray(k.offset(), k.length());
-                    if (k.stochastic()) {
-                        int key = StochasticRounding.key(k.seed(), t);
-                        for (int i = 0; i < expected.length; i++) {
-                            int r = StochasticRounding.random(key, k.offset() + i);
-                            expected[i] = BFloat16.widen((short) StochasticRounding.bfloat16(expected[i], r));
-                        }
-                        assertEquals(b.stateNames(), a.stateNames(), "no master copy, " + at);
-                    } else if (k.paramType() != Dtype.FLOAT32) {
-                        assertBits(Optimizer.MASTER, at, expected, raw(a.state("w", Optimizer.MASTER)));
-                        for (int i = 0; i < expected.length; i++) {
-                            expected[i] = k.paramType().roundTrip(expected[i]);
+                    assertTwin(a, b, k, p16, p32, StochasticRounding.key(k.seed(), t), at);
+                    if (k.kind() == Kind.SCHEDULE_FREE) { // y to x and back: the master moves as the twin's floats
+                        for (boolean train : new boolean[] {false, true}) {
+                            for (int i = 0; i < total && k.stochastic(); i++) { // the twin moves the rounded values
+                                p32.set(i, p16.get(i));
+                            }
+                            switchMode(a, train);
+                            switchMode(b, train);
+                            // the switch's own numbers: variable 3 (eval) or 4 (train) after t steps (none skipped)
+                            assertTwin(a, b, k, p16, p32, StochasticRounding.stateKey(k.seed(), t, train ? 4 : 3),
+                                    at + (train ? ", then train()" : ", then eval()"));
                         }
                     }
-                    assertBits("params", at, expected, p16.toArray(k.offset(), k.length()));
                     assertBits("grads (unchanged)", at, gradsBefore, raw(g16));
                     for (int i = 0; i < total; i++) {
                         if (i < k.offset() || i >= k.offset() + k.length()) {
@@ -184,8 +191,53 @@ class MixedPrecisionProperties {
                         assertBits(name, at, raw(b.state("w", name)), raw(a.state("w", name)));
                     }
                     assertBits("params", at, raw(ps), raw(pv));
+                    if (k.kind() == Kind.SCHEDULE_FREE) { // the switch's loops too
+                        for (boolean train : new boolean[] {false, true}) {
+                            switchMode(a, train);
+                            switchMode(b, train);
+                            String in = at + (train ? ", then train()" : ", then eval()");
+                            for (String name : b.stateNames()) {
+                                assertBits(name, in, raw(b.state("w", name)), raw(a.state("w", name)));
+                            }
+                            assertBits("params", in, raw(ps), raw(pv));
+                        }
+                    }
                 }
             }
+        }
+    }
+
+    /**
+     * {@code a} on 16-bit storage against its float32 twin {@code b} after the same step or switch: the state bit for
+     * bit, and the parameters the twin's (float32 parameters), the master the twin's and the parameters its rounding
+     * to nearest even (16-bit with a master), or the twin's rounded stochastically with {@code key} (no master).
+     */
+    private static void assertTwin(Optimizer<?> a, Optimizer<?> b, Case k, Storage p16, Storage p32, int key,
+                                   String at) {
+        for (String name : b.stateNames()) {
+            assertBits(name, at, raw(b.state("w", name)), raw(a.state("w", name)));
+        }
+        float[] expected = p32.toArray(k.offset(), k.length());
+        if (k.stochastic()) {
+            for (int i = 0; i < expected.length; i++) {
+                int r = StochasticRounding.random(key, k.offset() + i);
+                expected[i] = BFloat16.widen((short) StochasticRounding.bfloat16(expected[i], r));
+            }
+            assertEquals(b.stateNames(), a.stateNames(), "no master copy, " + at);
+        } else if (k.paramType() != Dtype.FLOAT32) {
+            assertBits(Optimizer.MASTER, at, expected, raw(a.state("w", Optimizer.MASTER)));
+            for (int i = 0; i < expected.length; i++) {
+                expected[i] = k.paramType().roundTrip(expected[i]);
+            }
+        }
+        assertBits("params", at, expected, p16.toArray(k.offset(), k.length()));
+    }
+
+    private static void switchMode(Optimizer<?> o, boolean train) {
+        if (train) {
+            ((ScheduleFreeAdamW) o).train();
+        } else {
+            ((ScheduleFreeAdamW) o).eval();
         }
     }
 
@@ -235,7 +287,7 @@ class MixedPrecisionProperties {
         Storage p = Storage.of(new short[8], Dtype.BFLOAT16);
         Storage g = Storage.of(new float[8]);
         ParamSet set = ParamSet.builder().add("emb", p, g, 0, 8).build();
-        var e = assertThrows(IllegalArgumentException.class, () -> Rprop.builder(set).build());
+        var e = assertThrows(IllegalArgumentException.class, () -> Adafactor.builder(set).build());
         assertTrue(e.getMessage().contains("'emb'") && e.getMessage().contains("bfloat16"), e.getMessage());
         var t = assertThrows(IllegalArgumentException.class, () -> AdamW.builder(set).trackNorms(true).build());
         assertTrue(t.getMessage().contains("trackNorms") && t.getMessage().contains("'emb'"), t.getMessage());
@@ -286,6 +338,24 @@ class MixedPrecisionProperties {
             // t0 = 0: mu = 1 / (step - t0) is below 1 from the second step, so the third step averages
             case ASGD -> common(Asgd.builder(set).options(AsgdOptions.DEFAULTS.withT0(0).withWeightDecay(wd)
                     .withMaximize(max)), set, k, threads, vectorized).build();
+            // the variant: step sizes clamped to [lr / 2, 1.5 lr], so both bounds are met within three steps
+            case RPROP -> common(Rprop.builder(set).options((k.variant()
+                    ? RpropOptions.DEFAULTS.withStepSizes(k.lr() / 2, 1.5 * k.lr()) : RpropOptions.DEFAULTS)
+                    .withMaximize(max)), set, k, threads, vectorized).build();
+            case ADADELTA -> common(Adadelta.builder(set).options(AdadeltaOptions.DEFAULTS.withWeightDecay(wd)
+                    .withMaximize(max)), set, k, threads, vectorized).build();
+            case LION -> common(Lion.builder(set).options(LionOptions.DEFAULTS.withWeightDecay(wd).withMaximize(max)),
+                    set, k, threads, vectorized).build();
+            // r = 0, warmup 2: ckp1 is 1, 0.8, 0.44, ... so the step's lerp runs from the end, then (step 3) from the
+            // start; the switches' weights, 1 - 1/beta1 and 1 - beta1, from the start at beta1 0.9 and from the end
+            // at the variant's 0.4 (|weight| >= 0.5)
+            case SCHEDULE_FREE -> {
+                ScheduleFreeAdamW o = common(ScheduleFreeAdamW.builder(set).options(ScheduleFreeAdamWOptions.DEFAULTS
+                        .withBetas(k.variant() ? 0.4 : 0.9, 0.999).withWeightDecay(wd).withWarmupSteps(2)
+                        .withMaximize(max)), set, k, threads, vectorized).build();
+                o.train(); // it steps in train mode only; before a step nothing moves (no z yet)
+                yield o;
+            }
         };
     }
 
@@ -349,8 +419,10 @@ class MixedPrecisionProperties {
                 lr, Arbitraries.integers().between(-30, 8), Arbitraries.longs())
                 .as((a, b, r, e, seed) -> {
                     Kind kind = Kind.values()[(int) Math.floorMod(seed >>> 8, (long) Kind.values().length)];
-                    // RAdam's rectified update starts at step 6 (rho_t > 5): its cases run past it
-                    int steps = kind == Kind.RADAM ? b.get6() + 5 : b.get6();
+                    // RAdam's rectified update starts at step 6 (rho_t > 5): its cases run past it; Rprop's and
+                    // schedule-free AdamW's first steps differ from the later ones: their cases run a later one too
+                    int steps = kind == Kind.RADAM ? b.get6() + 5 : kind == Kind.RPROP || kind == Kind.SCHEDULE_FREE
+                            ? b.get6() + 1 : b.get6();
                     return new Case(kind, a.get1().get1(), a.get1().get2(),
                             a.get1().get2() == Dtype.BFLOAT16 && (seed & 3) == 0, // stochastic rounding: a quarter of bf16
                             a.get2(), a.get3(), a.get4(), a.get5(), b.get1(), b.get2(), b.get3(), b.get4(), b.get5(),

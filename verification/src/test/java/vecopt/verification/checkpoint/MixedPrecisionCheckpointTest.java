@@ -22,6 +22,8 @@ import vecopt.checkpoint.Restored;
 import vecopt.checkpoint.SafetensorsFile;
 import vecopt.checkpoint.TensorEntry;
 import vecopt.memory.Dtype;
+import vecopt.optim.Adadelta;
+import vecopt.optim.AdadeltaOptions;
 import vecopt.optim.Adagrad;
 import vecopt.optim.AdagradOptions;
 import vecopt.optim.Adam;
@@ -35,6 +37,8 @@ import vecopt.optim.Lamb;
 import vecopt.optim.LambOptions;
 import vecopt.optim.Lars;
 import vecopt.optim.LarsOptions;
+import vecopt.optim.Lion;
+import vecopt.optim.LionOptions;
 import vecopt.optim.NAdam;
 import vecopt.optim.NAdamOptions;
 import vecopt.optim.Optimizer;
@@ -42,6 +46,8 @@ import vecopt.optim.RAdam;
 import vecopt.optim.RAdamOptions;
 import vecopt.optim.Rmsprop;
 import vecopt.optim.RmspropOptions;
+import vecopt.optim.Rprop;
+import vecopt.optim.RpropOptions;
 import vecopt.optim.Sgd;
 import vecopt.optim.SgdOptions;
 import vecopt.optim.StepReport;
@@ -141,6 +147,19 @@ class MixedPrecisionCheckpointTest {
             new Case("Asgd bf16 params + fp32 master", Dtype.BFLOAT16, false, (set, threads) ->
                     Asgd.builder(set).options(AsgdOptions.DEFAULTS.withT0(2).withWeightDecay(1e-3))
                             .group("no_decay", AsgdOptions.DEFAULTS.withT0(2).withLrScale(0.5), Setup::noDecay)
+                            .clipGradNorm(1.0).threads(threads).build()),
+            // the first step's loop before the checkpoint, the later steps' after it
+            new Case("Rprop fp16 params + fp32 master", Dtype.FLOAT16, false, (set, threads) ->
+                    Rprop.builder(set).options(RpropOptions.DEFAULTS.withStepSizes(1e-4, 0.5))
+                            .group("no_decay", RpropOptions.DEFAULTS.withLrScale(0.5), Setup::noDecay)
+                            .clipGradNorm(1.0).threads(threads).build()),
+            new Case("Adadelta bf16 params, stochastic rounding", Dtype.BFLOAT16, false, (set, threads) ->
+                    Adadelta.builder(set).options(AdadeltaOptions.DEFAULTS.withWeightDecay(1e-3))
+                            .group("no_decay", AdadeltaOptions.DEFAULTS.withLrScale(0.5), Setup::noDecay)
+                            .stochasticRounding(13).clipGradNorm(1.0).threads(threads).build()),
+            new Case("Lion bf16 params + fp32 master + GradScaler", Dtype.BFLOAT16, true, (set, threads) ->
+                    Lion.builder(set).options(LionOptions.DEFAULTS.withWeightDecay(0.1))
+                            .group("no_decay", LionOptions.DEFAULTS.withLrScale(0.5), Setup::noDecay)
                             .clipGradNorm(1.0).threads(threads).build()),
             new Case("Lamb", Dtype.FLOAT32, false, (set, threads) -> Lamb.builder(set).options(LAMB)
                     .group("no_decay", LAMB.withWeightDecay(0).withLrScale(0.5).withMaxWeightNorm(10), Setup::noDecay)

@@ -15,6 +15,8 @@ import vecopt.checkpoint.BackgroundSave;
 import vecopt.checkpoint.Checkpoint;
 import vecopt.checkpoint.CheckpointException;
 import vecopt.checkpoint.CheckpointFiles;
+import vecopt.memory.Dtype;
+import vecopt.optim.Optimizer;
 import vecopt.optim.ScheduleFreeAdamW;
 import vecopt.optim.ScheduleFreeAdamWOptions;
 
@@ -22,7 +24,8 @@ import vecopt.optim.ScheduleFreeAdamWOptions;
  * Checkpoints of schedule-free AdamW: saved in eval mode only (the parameters are then x, as the original advises),
  * with z, exp_avg_sq and the group scalars k, lr_max, weight_sum and train_mode; a resumed run is bitwise the
  * uninterrupted run that made the same eval() and train() calls, heap or off-heap, on one thread or two; a file that
- * claims train mode, or whose k is not its group's steps, is refused.
+ * claims train mode, or whose k is not its group's steps, is refused. The same resume on 16-bit parameters: bfloat16
+ * and float16 with a float32 master copy (saved holding x), and bfloat16 with stochastic rounding.
  */
 class ScheduleFreeAdamWCheckpointTest {
     static final ScheduleFreeAdamWOptions OPTIONS = ScheduleFreeAdamWOptions.DEFAULTS.withWarmupSteps(4)
@@ -93,6 +96,45 @@ class ScheduleFreeAdamWCheckpointTest {
                 assertEquals(weightSum, opt.weightSum("default"));
             }
         }
+    }
+
+    /**
+     * A resumed run on 16-bit parameters and gradients is bitwise the uninterrupted one: parameters, master copy (x
+     * when saved), z, exp_avg_sq, counters and group scalars; the load and train() recompute y from the loaded
+     * master (or, without one, from the bfloat16 parameters, rounded with the switch's own key) as the uninterrupted
+     * run's train() did.
+     */
+    @Test
+    void resumesBitForBitOnSixteenBitParameters() throws IOException {
+        for (Dtype dtype : new Dtype[] {Dtype.BFLOAT16, Dtype.FLOAT16}) {
+            for (boolean stochastic : dtype == Dtype.BFLOAT16 ? new boolean[] {false, true} : new boolean[] {false}) {
+                for (boolean offHeap : new boolean[] {false, true}) {
+                    String name = dtype.torchName() + (stochastic ? " stochastic rounding" : " + master") + ", offHeap "
+                            + offHeap;
+                    Path file = dir.resolve("sf16-" + name.hashCode() + ".safetensors");
+                    Model.Image uninterrupted;
+                    try (Model m = new Model(offHeap, 3, dtype, 2); ScheduleFreeAdamW opt = build16(m, 1, stochastic)) {
+                        run(opt, m, 0, 6);
+                        assertEquals(!stochastic, opt.stateNames().contains(Optimizer.MASTER), name);
+                        Checkpoint.save(file, opt, 6);
+                        run(opt, m, 6, 12);
+                        uninterrupted = Model.image(opt);
+                    }
+                    try (Model m = new Model(!offHeap, 99, dtype, 2); ScheduleFreeAdamW opt = build16(m, 2, stochastic)) {
+                        Checkpoint.load(file, opt);
+                        run(opt, m, 6, 12);
+                        Model.image(opt).assertSameAs(uninterrupted, "resumed, " + name);
+                    }
+                }
+            }
+        }
+    }
+
+    static ScheduleFreeAdamW build16(Model m, int threads, boolean stochastic) {
+        ScheduleFreeAdamW.Builder b = ScheduleFreeAdamW.builder(m.set).options(OPTIONS)
+                .group("no_decay", OPTIONS.withWeightDecay(0).withLrScale(0.5), Setup::noDecay)
+                .clipGradNorm(1.0).threads(threads);
+        return (stochastic ? b.stochasticRounding(17) : b).build();
     }
 
     @Test
