@@ -173,11 +173,14 @@ class SimdMatchesScalarTest {
     void rmspropBitwise() {
         for (int variant = 0; variant < 8; variant++) { // weight decay x centered x momentum
             boolean wd = (variant & 1) != 0, centered = (variant & 2) != 0, momentum = (variant & 4) != 0;
-            // state: square_avg, momentum_buffer, grad_avg (grad_avg small enough that the variance stays >= 0)
-            updateBitwise("rmsprop variant " + variant, 5 + variant,
-                    new RmspropStep().prepare(0.01, 0.9, 1e-8, wd ? 0.01 : 0, momentum ? 0.9 : 0, centered, 2, 1,
-                            variant % 3 == 0 ? -0.5 : 1), new double[] {1, 0.1, 0.01}, new boolean[] {true, false,
-                            false});
+            // every variant (each centered-with-momentum one has a loop of its own) with and without a gradient
+            // scale, negative as under maximize: where the scale is applied against the weight decay matters
+            for (double scale : new double[] {1, -0.5}) {
+                // state: square_avg, momentum_buffer, grad_avg (grad_avg small enough that the variance stays >= 0)
+                updateBitwise("rmsprop variant " + variant + " scale=" + scale, 5 + variant,
+                        new RmspropStep().prepare(0.01, 0.9, 1e-8, wd ? 0.01 : 0, momentum ? 0.9 : 0, centered, 2, 1,
+                                scale), new double[] {1, 0.1, 0.01}, new boolean[] {true, false, false});
+            }
         }
     }
 
