@@ -421,24 +421,19 @@ public final class Checkpoint {
                         meta.get("optimizer.check_params")));
                 b.append(String.format(Locale.ROOT, "  stochastic rounding of parameters %s, bfloat16 state %s%n",
                         seedText(meta.get(TrainingState.SR_SEED)), seedText(meta.get(TrainingState.STATE_SEED))));
-                if (meta.containsKey(EightBitFormat.MIN_SIZE)
-                        && EightBitFormat.DYNAMIC_SIGNED_CODE.equals(meta.get(EightBitFormat.codeKey("exp_avg")))) {
-                    b.append(String.format(Locale.ROOT, "  8-bit block-quantized moments in bitsandbytes' dynamic maps"
-                                    + " (tensors of >= %s elements; the others F32): <tensor>/exp_avg U8 = index of"
-                                    + " exp_avg / scale in %s, <tensor>/exp_avg_sq U8 = index of exp_avg_sq / scale in"
-                                    + " %s, <name>.scale F32 = one scale per block of %s elements from the tensor's"
-                                    + " start%n",
-                            meta.get(EightBitFormat.MIN_SIZE), meta.get(EightBitFormat.codeKey("exp_avg")),
-                            meta.get(EightBitFormat.codeKey("exp_avg_sq")),
-                            meta.get(EightBitFormat.blockKey("exp_avg"))));
-                } else if (meta.containsKey(EightBitFormat.MIN_SIZE)) {
-                    b.append(String.format(Locale.ROOT, "  8-bit block-quantized moments (tensors of >= %s elements;"
-                                    + " the others F32): <tensor>/exp_avg I8 = exp_avg / scale as %s codes,"
-                                    + " <tensor>/sqrt_exp_avg_sq U8 = sqrt(exp_avg_sq) / scale as %s codes,"
-                                    + " <name>.scale F32 = one scale per block of %s elements from the tensor's start%n",
-                            meta.get(EightBitFormat.MIN_SIZE), meta.get(EightBitFormat.codeKey("exp_avg")),
-                            meta.get(EightBitFormat.codeKey("exp_avg_sq")),
-                            meta.get(EightBitFormat.blockKey("exp_avg"))));
+                if (meta.containsKey(EightBitFormat.MIN_SIZE)) {
+                    String m = meta.get(EightBitFormat.codeKey("exp_avg"));
+                    String v = meta.get(EightBitFormat.codeKey("exp_avg_sq"));
+                    boolean dynamic = EightBitFormat.DYNAMIC_SIGNED_CODE.equals(m);
+                    String codes = dynamic
+                            ? "<tensor>/exp_avg U8 = index of exp_avg / scale in " + m + ", <tensor>/exp_avg_sq U8 = index"
+                                    + " of exp_avg_sq / scale in " + v
+                            : "<tensor>/exp_avg I8 = exp_avg / scale as " + m + " codes, <tensor>/sqrt_exp_avg_sq U8 ="
+                                    + " sqrt(exp_avg_sq) / scale as " + v + " codes";
+                    b.append(String.format(Locale.ROOT, "  8-bit block-quantized moments%s (tensors of >= %s elements;"
+                                    + " the others F32): %s, <name>.scale F32 = one scale per block of %s elements from"
+                                    + " the tensor's start%n", dynamic ? " in bitsandbytes' dynamic maps" : "",
+                            meta.get(EightBitFormat.MIN_SIZE), codes, meta.get(EightBitFormat.blockKey("exp_avg"))));
                 }
                 if (TrainingState.hasScaler(meta)) {
                     String amp = TrainingState.AMP;
