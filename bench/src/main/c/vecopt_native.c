@@ -234,6 +234,27 @@ void vo_adamw_traffic(float *p, const float *g, float *m, float *v, int64_t n) {
     SPLIT(n, traffic_range(p + lo, g + lo, m + lo, v + lo, hi - lo));
 }
 
+static void update_traffic_range(float *restrict p, const float *restrict g, float *restrict s0,
+                                 float *restrict s1, float *restrict s2, int64_t n, int states) {
+    if (states == 0) {
+        for (int64_t i = 0; i < n; i++) p[i] += g[i];
+    } else if (states == 1) {
+        for (int64_t i = 0; i < n; i++) { float x = g[i]; p[i] += x; s0[i] += x; }
+    } else if (states == 2) {
+        for (int64_t i = 0; i < n; i++) { float x = g[i]; p[i] += x; s0[i] += x; s1[i] += x; }
+    } else {
+        for (int64_t i = 0; i < n; i++) { float x = g[i]; p[i] += x; s0[i] += x; s1[i] += x; s2[i] += x; }
+    }
+}
+
+/* An elementwise optimizer's traffic with next to no arithmetic, the streams of its peer's signature: read p, g and
+ * `states` state arrays (0-3), write p and the states: 12 + 8 * states bytes per element (2 states: AdamW's traffic).
+ * The ceiling each optimizer is read against in StepBench: its own mix of reads and writes. */
+void vo_update_traffic(float *p, const float *g, float *s0, float *s1, float *s2, int64_t n, int states) {
+    SPLIT(n, update_traffic_range(p + lo, g + lo, s0 ? s0 + lo : 0, s1 ? s1 + lo : 0, s2 ? s2 + lo : 0, hi - lo,
+                                  states));
+}
+
 static float read_range(const float *restrict a, int64_t n) {
     float acc[64] = {0}; /* 64 partial sums: eight 8-float vectors, eight independent add chains */
     int64_t i = 0;

@@ -281,13 +281,14 @@ public final class BenchMain {
                     new String[][]{{"adam", "adamw"}, {"memory", "offheap"}, {"size", S1M}}));
             runs.add(new Run(nat ? "SgdBench\\.(engine|reference|nativeC)$" : "SgdBench\\.(engine|reference)$",
                     new String[][]{{"sgd", "momentum"}, {"memory", "offheap"}, {"size", S16M}}));
-            runs.add(new Run(nat ? "StepBench\\.(step|nativeC)$" : "StepBench\\.step$",
+            runs.add(new Run(nat ? "StepBench\\.(step|nativeC|traffic)$" : "StepBench\\.step$",
                     new String[][]{{"optimizer", "adamw"}, {"memory", "offheap"}, {"size", S16M}, {"threads", "1", "2"}}));
-            runs.add(new Run(nat ? "StepBench\\.(step|nativeC)$" : "StepBench\\.step$",
+            runs.add(new Run(nat ? "StepBench\\.(step|nativeC|traffic)$" : "StepBench\\.step$",
                     new String[][]{{"optimizer", "adagrad", "rmsprop", "rmsprop_centered_momentum", "lion", "adamax",
                             "nadam", "radam", "adadelta", "rprop", "asgd"}, {"memory", "offheap"}, {"size", S16M}, {"threads", "1"}}));
             // the multi-pass ones, read against their own passes' ceilings (no native peer)
-            runs.add(new Run("StepBench\\.step$", new String[][]{{"optimizer", "lamb", "lars", "adafactor", "sfadamw"},
+            runs.add(new Run(nat ? "StepBench\\.(step|traffic)$" : "StepBench\\.step$",
+                    new String[][]{{"optimizer", "lamb", "lars", "adafactor", "sfadamw"},
                     {"memory", "offheap"}, {"size", S16M}, {"threads", "1"}}));
             runs.add(new Run(nat ? "ClipBench\\.(norm|nativeNorm|fusedClipAdamW|clipThenAdamW|nativeC)$"
                     : "ClipBench\\.(norm|fusedClipAdamW|clipThenAdamW)$",
@@ -295,7 +296,7 @@ public final class BenchMain {
             if (nat) {
                 runs.add(new Run("CeilingBench\\.adamwTraffic$", new String[][]{{"size", S32K, S1M, S16M}, {"threads", "1"}}));
                 runs.add(new Run("CeilingBench\\.(adamwTraffic|read)$", new String[][]{{"size", S16M}, {"threads", "2"}}));
-                runs.add(new Run("CeilingBench\\.(read|larsTraffic|lambTraffic|adafactorTraffic)$",
+                runs.add(new Run("CeilingBench\\.read$",
                         new String[][]{{"size", S16M}, {"threads", "1"}}));
             }
             runs.add(new Run(nat ? "MixedBench\\.(step|traffic)$" : "MixedBench\\.step$",
@@ -318,12 +319,15 @@ public final class BenchMain {
                     new String[][]{{"adam", "adam_l2", "amsgrad"}, {"memory", "offheap"}, {"size", S64M}}));
             runs.add(new Run("SgdBench\\." + peers + "$",
                     new String[][]{{"sgd", "momentum", "nesterov"}, {"memory", "offheap"}, {"size", S64M}}));
-            runs.add(new Run(nat ? "StepBench\\.(step|nativeC)$" : "StepBench\\.step$",
+            runs.add(new Run(nat ? "StepBench\\.(step|nativeC|traffic)$" : "StepBench\\.step$",
                     new String[][]{{"optimizer", "adamw", "amsgrad", "momentum"}, {"memory", "offheap"},
                             {"size", S32K, S64M}, {"threads", "1", "2"}}));
-            runs.add(new Run(nat ? "StepBench\\.(step|nativeC)$" : "StepBench\\.step$", // each with its native peer
+            runs.add(new Run(nat ? "StepBench\\.(step|nativeC|traffic)$" : "StepBench\\.step$", // each with its native peer
                     new String[][]{{"optimizer", "adagrad", "rmsprop", "rmsprop_centered_momentum", "lion", "adamax",
                             "nadam", "radam", "adadelta", "rprop", "asgd"}, {"memory", "offheap"}, {"size", S32K, S64M}, {"threads", "1", "2"}}));
+            runs.add(new Run(nat ? "StepBench\\.(step|traffic)$" : "StepBench\\.step$", // against their passes' traffic
+                    new String[][]{{"optimizer", "lamb", "lars", "adafactor", "sfadamw"}, {"memory", "offheap"},
+                            {"size", S64M}, {"threads", "1", "2"}}));
             runs.add(new Run("ClipBench\\.", new String[][]{{"size", S32K, S64M}, {"threads", "1", "2"}}));
             runs.add(new Run(nat ? "LayoutBench\\.(step|nativeC)$" : "LayoutBench\\.step$",
                     new String[][]{{"layout", "flat", "gpt2", "10k", "100k"}, {"placement", "separate"},
@@ -351,7 +355,7 @@ public final class BenchMain {
                     new String[][]{{"adam", "adam_l2", "amsgrad"}, {"memory", "offheap"}, sizes}));
             runs.add(new Run("SgdBench\\.(engine|nativeC|reference)$",
                     new String[][]{{"sgd", "momentum", "nesterov"}, {"memory", "offheap"}, sizes}));
-            runs.add(new Run("StepBench\\.(step|nativeC)$",
+            runs.add(new Run("StepBench\\.(step|nativeC|traffic)$",
                     new String[][]{{"optimizer", "adamw", "amsgrad", "momentum"}, {"memory", "offheap"}, sizes, {"threads", "1", "2"}}));
             runs.add(new Run("ClipBench\\.", new String[][]{sizes, {"threads", "1", "2"}}));
             runs.add(new Run("CeilingBench\\.", new String[][]{sizes, {"threads", "1", "2"}}));

@@ -25,6 +25,9 @@ import java.util.Optional;
  *   <li>fused clip + AdamW: norm pass 4 + AdamW 28: 32; clip then AdamW: 12 + 28 = 40</li>
  *   <li>ceilings: triad 12, AdamW traffic 28, read 4</li>
  * </ul>
+ * An optimizer's whole step ({@code StepBench.step}) is read against its own streams' traffic in C, measured with it
+ * on the same parameters ({@code StepBench.traffic}: the bytes above, next to no arithmetic); the kernel-level rows
+ * against the AdamW traffic ceiling.
  */
 final class Catalog {
     /**
@@ -45,6 +48,12 @@ final class Catalog {
     static final String LARS_TRAFFIC = "CeilingBench.larsTraffic";
     static final String LAMB_TRAFFIC = "CeilingBench.lambTraffic";
     static final String ADAFACTOR_TRAFFIC = "CeilingBench.adafactorTraffic";
+    /**
+     * An optimizer step's own ceiling: its streams in C ({@code StepBench.traffic}) on the same parameters (size,
+     * memory, threads, optimizer), where the CeilingBench ceilings are looked up by size and threads alone.
+     */
+    static final String OWN_TRAFFIC_METHOD = "traffic";
+    static final String OWN_TRAFFIC = "StepBench." + OWN_TRAFFIC_METHOD;
 
     /** Names of the implementations that are peers of the engine, as the methods are called. */
     static final String NATIVE = "nativeC";
@@ -74,9 +83,14 @@ final class Catalog {
                 yield Optional.of(new Entry(v.equals("nesterov") ? "nesterov" : "sgd_momentum", impl, 20, TRAFFIC));
             }
             case "StepBench" -> {
-                // Named apart from AdamBench's kernel-level rows: these run through the optimizer and its pool.
-                String who = r.method().equals(NATIVE) ? "native C omp" : "engine step";
-                yield switch (r.param("optimizer", "adamw")) {
+                // Named apart from AdamBench's kernel-level rows: these run through the optimizer and its pool. Each
+                // is read against its own traffic (StepBench.traffic, same parameters), which is itself a row.
+                String who = switch (r.method()) {
+                    case NATIVE -> "native C omp";
+                    case OWN_TRAFFIC_METHOD -> "native C traffic";
+                    default -> "engine step";
+                };
+                Optional<Entry> e = switch (r.param("optimizer", "adamw")) {
                     case "adamw" -> Optional.of(new Entry("adamw", who, 28, TRAFFIC));
                     case "amsgrad" -> Optional.of(new Entry("amsgrad", who, 36, TRAFFIC));
                     case "momentum" -> Optional.of(new Entry("sgd_momentum", who, 20, TRAFFIC));
@@ -107,6 +121,9 @@ final class Catalog {
                     case "sfadamw" -> Optional.of(new Entry("sfadamw", who, 28, TRAFFIC));
                     default -> Optional.empty();
                 };
+                yield e.map(x -> r.method().equals(OWN_TRAFFIC_METHOD)
+                        ? new Entry(x.kernel(), who, x.bytesPerParam(), null, OWN_TRAFFIC_METHOD)
+                        : new Entry(x.kernel(), who, x.bytesPerParam(), OWN_TRAFFIC, x.nativePeer()));
             }
             // A whole AdamW step over a model's layout, against the native multi-tensor loop over the same pieces;
             // the single-shot construction time is not a throughput.
@@ -194,6 +211,9 @@ final class Catalog {
     static Optional<Result> ceiling(Result r, String ceiling, List<Result> all) {
         if (ceiling == null) {
             return Optional.empty();
+        }
+        if (ceiling.equals(OWN_TRAFFIC)) {
+            return peer(r, OWN_TRAFFIC_METHOD, all);
         }
         String size = r.param("size", "");
         String threads = r.param("threads", "1");

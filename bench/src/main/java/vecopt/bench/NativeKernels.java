@@ -36,7 +36,7 @@ final class NativeKernels {
     private static final String REASON;
     private static final String LIBRARY;
     private static final MethodHandle SET_THREADS, ADAM, AMSGRAD, SGD_MOMENTUM, SUM_SQUARES, SCALE, TRIAD, TRAFFIC, READ,
-            ADAM_PIECES, PASS_TRAFFIC;
+            ADAM_PIECES, PASS_TRAFFIC, UPDATE_TRAFFIC;
 
     static {
         String reason = null;
@@ -46,7 +46,7 @@ final class NativeKernels {
         } catch (IllegalStateException e) {
             reason = e.getMessage();
         }
-        MethodHandle[] h = new MethodHandle[11];
+        MethodHandle[] h = new MethodHandle[12];
         if (lib != null) {
             try {
                 SymbolLookup lookup = SymbolLookup.libraryLookup(lib, Arena.global());
@@ -79,6 +79,8 @@ final class NativeKernels {
                         JAVA_FLOAT, JAVA_FLOAT, JAVA_FLOAT, JAVA_FLOAT, JAVA_FLOAT, JAVA_FLOAT, JAVA_FLOAT), critical);
                 h[10] = linker.downcallHandle(lookup.findOrThrow("vo_pass_traffic"), FunctionDescriptor.of(JAVA_FLOAT,
                         ADDRESS, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT), critical);
+                h[11] = linker.downcallHandle(lookup.findOrThrow("vo_update_traffic"), FunctionDescriptor.ofVoid(
+                        ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT), critical);
             } catch (RuntimeException e) {
                 reason = "native peer " + lib + " could not be loaded: " + e;
                 Arrays.fill(h, null);
@@ -97,6 +99,7 @@ final class NativeKernels {
         READ = h[8];
         ADAM_PIECES = h[9];
         PASS_TRAFFIC = h[10];
+        UPDATE_TRAFFIC = h[11];
     }
 
     private NativeKernels() {
@@ -249,6 +252,19 @@ final class NativeKernels {
                              int writes) {
         try {
             return (float) PASS_TRAFFIC.invokeExact(a0, a1, a2, a3, n, reads, writes);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /**
+     * An elementwise optimizer's streams with next to no arithmetic ({@code vo_update_traffic}): reads p, g and the
+     * first {@code states} of s0..s2, writes p and those states (12 + 8 * states bytes per element).
+     */
+    static void updateTraffic(MemorySegment p, MemorySegment g, MemorySegment s0, MemorySegment s1, MemorySegment s2,
+                              long n, int states) {
+        try {
+            UPDATE_TRAFFIC.invokeExact(p, g, s0, s1, s2, n, states);
         } catch (Throwable t) {
             throw rethrow(t);
         }

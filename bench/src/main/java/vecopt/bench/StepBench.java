@@ -95,6 +95,7 @@ public class StepBench {
     private String peer; // the native update peer of the optimizers after AdamW and SGD, or null
     private int peerStates;
     private MemorySegment peerScalars;
+    private int trafficStates; // the state arrays traffic() moves, -1 for a layer-wise optimizer's passes
 
     @Setup(Level.Trial)
     public void setUp(BenchmarkParams params) {
@@ -109,12 +110,23 @@ public class StepBench {
         };
         adam = AdamScalars.of(optimizer.equals("amsgrad") ? "amsgrad" : "adamw", 1000);
         sgd = SgdScalars.of("momentum");
-        if (params.getBenchmark().endsWith(".nativeC")) {
+        boolean traffic = params.getBenchmark().endsWith(".traffic");
+        if (traffic || params.getBenchmark().endsWith(".nativeC")) {
             NativeKernels.require();
             buffers = Buffers.allocate(memory, "staggered", size, 5)
                     .fill(0, -0.05f, 0.05f, 1).fill(1, -0.01f, 0.01f, 2).fill(2, -0.001f, 0.001f, 3)
                     .fill(3, 1e-6f, 1e-4f, 4).fill(4, 1e-6f, 1e-4f, 5);
             NativeKernels.setThreads(threads);
+            if (traffic) {
+                trafficStates = switch (optimizer) {
+                    case "lamb", "lars", "adafactor" -> -1; // their passes, as CeilingBench's
+                    case "momentum" -> 1;
+                    case "adamw", "sfadamw" -> 2;
+                    case "amsgrad" -> 3;
+                    default -> UpdatePeers.stateCount(optimizer);
+                };
+                return;
+            }
             if (!isAdam && !optimizer.equals("momentum")) { // the engine's steady-state constants, read from its step
                 buffers.fill(2, 1e-6f, 1e-4f, 3); // every first state positive, as sums and averages of squares are
                 peer = UpdatePeers.peerOf(optimizer);
@@ -198,6 +210,29 @@ public class StepBench {
     @Benchmark
     public StepReport step() {
         return opt.step(3e-4);
+    }
+
+    /**
+     * The optimizer's own traffic ceiling, which {@code step}'s "x ceiling" is read against: its streams moved in C
+     * with next to no arithmetic on as many OpenMP threads, over the native peer's staggered buffers. An elementwise
+     * optimizer reads p, g and its state arrays and writes p and the states in one pass (12 + 8 bytes per state array,
+     * the bytes {@link Catalog} gives it: RMSprop's 3 arrays and AdamW's 4 do not move bytes at the same rate, so
+     * each mix is measured, not scaled from AdamW's); LAMB, LARS and Adafactor run their passes' traffic as
+     * {@link CeilingBench} does. Returns a sum of what the read-only passes read, so none is dead code.
+     */
+    @Benchmark
+    public float traffic() {
+        MemorySegment p = buffers.segment(0), g = buffers.segment(1);
+        return switch (optimizer) {
+            case "lamb" -> CeilingBench.lambPasses(p, g, buffers.segment(2), buffers.segment(3), size);
+            case "lars" -> CeilingBench.larsPasses(p, g, buffers.segment(2), size);
+            case "adafactor" -> CeilingBench.adafactorPasses(p, g, size);
+            default -> {
+                NativeKernels.updateTraffic(p, g, buffers.segment(2), buffers.segment(3), buffers.segment(4), size,
+                        trafficStates);
+                yield 0f;
+            }
+        };
     }
 
     @Benchmark

@@ -74,7 +74,8 @@ final class ThroughputChart {
         // Ceilings: the ones this kernel's rows are read against, plus the triad, per thread count.
         TreeSet<String> wanted = new TreeSet<>();
         rows.forEach(f -> {
-            if (f.entry().ceiling() != null) {
+            // an own-traffic ceiling is a row of the same kernel, drawn as its own line already
+            if (f.entry().ceiling() != null && !f.entry().ceiling().equals(Catalog.OWN_TRAFFIC)) {
                 wanted.add(f.entry().ceiling());
             }
         });

@@ -47,6 +47,39 @@ class FiguresTest {
     }
 
     @Test
+    void anOptimizerStepIsReadAgainstItsOwnTrafficOnTheSameParameters() {
+        String lion = "\"memory\" : \"offheap\", \"optimizer\" : \"lion\", \"size\" : \"67108864\", \"threads\" : \"1\"";
+        List<Result> all = Result.parse(new JmhJson()
+                // another optimizer's traffic and the AdamW traffic ceiling at the same size and threads come first:
+                // the match must be by every parameter, optimizer included, and not fall back to CeilingBench
+                .run("StepBench.traffic", lion.replace("lion", "adagrad"), 1, 1)
+                .run("CeilingBench.adamwTraffic", "\"size\" : \"67108864\", \"threads\" : \"1\"", 1, 1)
+                .run("StepBench.traffic", lion.replace("\"1\"", "\"2\""), 1, 1)
+                .run("StepBench.step", lion, 30, 1)
+                .run("StepBench.nativeC", lion, 32, 1)
+                .run("StepBench.traffic", lion, 40, 1).build(), "t");
+        Figures step = Figures.of(all).stream().filter(f -> f.result().benchmark().equals("StepBench.step"))
+                .findFirst().orElseThrow();
+        assertEquals(75.0, step.percentOfCeiling(), REL * 75); // 30 / 40, both 20 bytes per parameter
+        assertEquals(30.0 / 32, step.xNative(), REL);
+        Figures traffic = Figures.of(all).stream().filter(f -> f.result().benchmark().equals("StepBench.traffic")
+                && f.result().param("optimizer", "").equals("lion") && f.result().param("threads", "").equals("1"))
+                .findFirst().orElseThrow();
+        // the ceiling itself has neither a ceiling nor a native peer
+        assertTrue(Double.isNaN(traffic.percentOfCeiling()) && Double.isNaN(traffic.xNative()), traffic.toString());
+        assertEquals(20, traffic.entry().bytesPerParam());
+        List<Comparison.Figure> ratios = Comparison.ratios(all);
+        Comparison.Figure x = ratios.stream().filter(r -> r.key().startsWith("StepBench.step")
+                && r.key().endsWith("| x ceiling")).findFirst().orElseThrow();
+        assertEquals(0.75, x.value(), REL);
+        // the peer is read against the same traffic; the traffic rows themselves have no ratios
+        Comparison.Figure peer = ratios.stream().filter(r -> r.key().startsWith("StepBench.nativeC")
+                && r.key().endsWith("| x ceiling")).findFirst().orElseThrow();
+        assertEquals(0.8, peer.value(), REL);
+        assertEquals(3, ratios.size(), ratios.toString());
+    }
+
+    @Test
     void tableHasOneLinePerKnownBenchmarkWithItsFigures() {
         String table = Figures.table(Figures.of(results(true)));
         assertEquals(1 + 6, table.lines().count(), table);

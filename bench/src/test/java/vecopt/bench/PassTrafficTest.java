@@ -77,4 +77,53 @@ class PassTrafficTest {
             assertEquals(writes == 0 ? (float) sum : 0f, returned, "the pass's sum, " + threads + " threads");
         }
     }
+
+    /**
+     * {@code vo_update_traffic}, an elementwise optimizer's own ceiling in {@code StepBench.traffic}: p and each of
+     * the first {@code states} state arrays take g in (read and written), g is read, the other arrays are untouched.
+     */
+    @ParameterizedTest
+    @CsvSource({"0", "1", "2", "3"})
+    void theUpdateTrafficReadsAndWritesPGAndItsStates(int states) {
+        if (!NativeKernels.available()) {
+            assertNotNull(NativeKernels.unavailableReason());
+            return;
+        }
+        for (int threads : new int[] {1, 2}) {
+            float[][] a = new float[5][N];
+            for (int i = 0; i < N; i++) {
+                for (int s = 0; s < 5; s++) {
+                    a[s][i] = (i + s) % (3 + s);
+                }
+            }
+            float[][] want = new float[5][];
+            for (int s = 0; s < 5; s++) {
+                want[s] = a[s].clone();
+            }
+            for (int i = 0; i < N; i++) {
+                want[0][i] += a[1][i];
+                for (int s = 0; s < states; s++) {
+                    want[2 + s][i] += a[1][i];
+                }
+            }
+            float[][] got = new float[5][];
+            NativeKernels.setThreads(threads);
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment[] seg = new MemorySegment[5];
+                for (int s = 0; s < 5; s++) {
+                    seg[s] = arena.allocate(4L * N, 64);
+                    MemorySegment.copy(a[s], 0, seg[s], ValueLayout.JAVA_FLOAT, 0, N);
+                }
+                NativeKernels.updateTraffic(seg[0], seg[1], seg[2], seg[3], seg[4], N, states);
+                for (int s = 0; s < 5; s++) {
+                    got[s] = seg[s].toArray(ValueLayout.JAVA_FLOAT);
+                }
+            } finally {
+                NativeKernels.setThreads(1);
+            }
+            for (int s = 0; s < 5; s++) {
+                assertArrayEquals(want[s], got[s], "stream " + s + ", states " + states + ", " + threads + " threads");
+            }
+        }
+    }
 }
