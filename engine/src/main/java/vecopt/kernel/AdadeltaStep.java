@@ -36,6 +36,15 @@ public final class AdadeltaStep implements UpdateStep {
         return this;
     }
 
+    /** The keys of bfloat16 state's stochastic rounding for this step, one per state variable ({@code c.state[j]}). */
+    final int[] stateKeys = new int[3];
+
+    /** Sets the keys of bfloat16 state's stochastic rounding for step {@code t} of a run seeded with {@code seed}. */
+    public AdadeltaStep stateRoundingKeys(long seed, long t) {
+        MixedScalar.stateKeys(stateKeys, seed, t);
+        return this;
+    }
+
     /**
      * Prepares a step of a group.
      *

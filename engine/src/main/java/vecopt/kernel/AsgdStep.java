@@ -48,6 +48,15 @@ public final class AsgdStep implements UpdateStep {
         this.roundingKey = MixedScalar.roundingKey(seed, t);
         return this;
     }
+
+    /** The keys of bfloat16 state's stochastic rounding for this step, one per state variable ({@code c.state[j]}). */
+    final int[] stateKeys = new int[3];
+
+    /** Sets the keys of bfloat16 state's stochastic rounding for step {@code t} of a run seeded with {@code seed}. */
+    public AsgdStep stateRoundingKeys(long seed, long t) {
+        MixedScalar.stateKeys(stateKeys, seed, t);
+        return this;
+    }
     private float eta;
     private float nextMu = 1f;
 

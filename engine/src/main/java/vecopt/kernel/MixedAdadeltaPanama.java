@@ -15,36 +15,103 @@ import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 
 /**
- * Adadelta's vector loops for 16-bit gradients or parameters (generated: see
+ * Adadelta's vector loops for 16-bit gradients or parameters and for bfloat16 state (generated: see
  * {@code MixedKernelGenerator} and {@code MixedFormulas}): the float32 loop of {@link AdadeltaStep}'s formula with
  * the gradient and parameter loads and the parameter store replaced by a storage type's stage, as
  * {@link MixedPanama}'s. Where the parameters are 16-bit with a master copy the loops read and write the
  * float32 master (the last state buffer) and store its rounded value into the parameters, which they
- * never read. Bitwise {@link MixedScalar#adadeltaRange}, which also runs each chunk's last elements.
+ * never read. With bfloat16 state ({@code _sbf16} loops) each state load is widened and each state store
+ * rounded stochastically with the step's key for that buffer; the formula in between is the float32
+ * one, so the update uses the new state before its rounding. Bitwise {@link MixedScalar#adadeltaRange}, which
+ * also runs each chunk's last elements.
  */
 final class MixedAdadeltaPanama {
     private MixedAdadeltaPanama() {
     }
 
-    /** One step on a chunk of at least one vector with 16-bit gradients or parameters. */
+    /** One step on a chunk of at least one vector with 16-bit gradients or parameters or bfloat16 state. */
     static void run(Chunk c, AdadeltaStep k) {
-        final int n = c.length, bound = SPECIES.loopBound(n), mix = c.gradType * 4 + c.paramType;
+        final int n = c.length, bound = SPECIES.loopBound(n);
+        final int mix = (c.gradType * 4 + c.paramType) * 2 + c.stateType;
         switch (mix) {
-            case 1 -> adadelta_gf32_pbf16(c, k, bound);
-            case 2 -> adadelta_gf32_pf16(c, k, bound);
-            case 3 -> adadelta_gf32_pbf16sr(c, k, bound);
-            case 4 -> adadelta_gbf16_pf32(c, k, bound);
-            case 5 -> adadelta_gbf16_pbf16(c, k, bound);
-            case 6 -> adadelta_gbf16_pf16(c, k, bound);
-            case 7 -> adadelta_gbf16_pbf16sr(c, k, bound);
-            case 8 -> adadelta_gf16_pf32(c, k, bound);
-            case 9 -> adadelta_gf16_pbf16(c, k, bound);
-            case 10 -> adadelta_gf16_pf16(c, k, bound);
-            case 11 -> adadelta_gf16_pbf16sr(c, k, bound);
+            case 1 -> adadelta_gf32_pf32_sbf16(c, k, bound);
+            case 2 -> adadelta_gf32_pbf16(c, k, bound);
+            case 3 -> adadelta_gf32_pbf16_sbf16(c, k, bound);
+            case 4 -> adadelta_gf32_pf16(c, k, bound);
+            case 5 -> adadelta_gf32_pf16_sbf16(c, k, bound);
+            case 6 -> adadelta_gf32_pbf16sr(c, k, bound);
+            case 7 -> adadelta_gf32_pbf16sr_sbf16(c, k, bound);
+            case 8 -> adadelta_gbf16_pf32(c, k, bound);
+            case 9 -> adadelta_gbf16_pf32_sbf16(c, k, bound);
+            case 10 -> adadelta_gbf16_pbf16(c, k, bound);
+            case 11 -> adadelta_gbf16_pbf16_sbf16(c, k, bound);
+            case 12 -> adadelta_gbf16_pf16(c, k, bound);
+            case 13 -> adadelta_gbf16_pf16_sbf16(c, k, bound);
+            case 14 -> adadelta_gbf16_pbf16sr(c, k, bound);
+            case 15 -> adadelta_gbf16_pbf16sr_sbf16(c, k, bound);
+            case 16 -> adadelta_gf16_pf32(c, k, bound);
+            case 17 -> adadelta_gf16_pf32_sbf16(c, k, bound);
+            case 18 -> adadelta_gf16_pbf16(c, k, bound);
+            case 19 -> adadelta_gf16_pbf16_sbf16(c, k, bound);
+            case 20 -> adadelta_gf16_pf16(c, k, bound);
+            case 21 -> adadelta_gf16_pf16_sbf16(c, k, bound);
+            case 22 -> adadelta_gf16_pbf16sr(c, k, bound);
+            case 23 -> adadelta_gf16_pbf16sr_sbf16(c, k, bound);
             default -> throw new IllegalStateException("no loop for storage mix " + mix);
         }
         if (bound < n) { // the tail: the scalar loop (a masked 16-bit store allocated: see MixedPanama.adam)
             MixedScalar.adadeltaRange(c, k, bound, n);
+        }
+    }
+
+    private static void adadelta_gf32_pf32_sbf16(Chunk c, AdadeltaStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0], as = c.state[1];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector rho = FloatVector.broadcast(SPECIES, k.rho);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusRho);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final boolean useWd = k.useWeightDecay;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keySs = k.stateKeys[0];
+        final int keyAs = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, o4, ORDER);
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
+            FloatVector asW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, as, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector ad = asW0;
+            FloatVector ssW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ss, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector sa0 = ssW1;
+            FloatVector g = g0.mul(scale);
+            if (useWd) {
+                g = p.fma(wd, g);
+            }
+            FloatVector sa = sa0.fma(rho, g.mul(c1).mul(g));
+            FloatVector d = ad.add(eps).lanewise(VectorOperators.SQRT)
+                    .div(sa.add(eps).lanewise(VectorOperators.SQRT)).mul(g);
+            FloatVector ssS2 = sa;
+            IntVector ssS2RH = lane.add(i).mul(0x9E3779B9).add(keySs).lanewise(VectorOperators.LSHR, 16);
+            IntVector ssS2RB = ssS2.reinterpretAsInts();
+            IntVector ssS2RN = ssS2RB.and(0xFFFF0000)
+                    .add(0x10000, ssS2RH.compare(VectorOperators.LT, ssS2RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, ssS2RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) ssS2RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ss, (long) (i) * 2, ORDER);
+            FloatVector asS3 = ad.fma(rho, d.mul(c1).mul(d));
+            IntVector asS3RH = lane.add(i).mul(0x9E3779B9).add(keyAs).lanewise(VectorOperators.LSHR, 16);
+            IntVector asS3RB = asS3.reinterpretAsInts();
+            IntVector asS3RN = asS3RB.and(0xFFFF0000)
+                    .add(0x10000, asS3RH.compare(VectorOperators.LT, asS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, asS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) asS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(as, (long) (i) * 2, ORDER);
+            FloatVector pNew = d.fma(negLr, p);
+            pNew.intoMemorySegment(ps, o4, ORDER);
         }
     }
 
@@ -82,6 +149,61 @@ final class MixedAdadeltaPanama {
         }
     }
 
+    private static void adadelta_gf32_pbf16_sbf16(Chunk c, AdadeltaStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0], as = c.state[1], xs = c.state[c.state.length - 1];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector rho = FloatVector.broadcast(SPECIES, k.rho);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusRho);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final boolean useWd = k.useWeightDecay;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keySs = k.stateKeys[0];
+        final int keyAs = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
+            FloatVector asW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, as, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector ad = asW0;
+            FloatVector ssW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ss, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector sa0 = ssW1;
+            FloatVector g = g0.mul(scale);
+            if (useWd) {
+                g = p.fma(wd, g);
+            }
+            FloatVector sa = sa0.fma(rho, g.mul(c1).mul(g));
+            FloatVector d = ad.add(eps).lanewise(VectorOperators.SQRT)
+                    .div(sa.add(eps).lanewise(VectorOperators.SQRT)).mul(g);
+            FloatVector ssS2 = sa;
+            IntVector ssS2RH = lane.add(i).mul(0x9E3779B9).add(keySs).lanewise(VectorOperators.LSHR, 16);
+            IntVector ssS2RB = ssS2.reinterpretAsInts();
+            IntVector ssS2RN = ssS2RB.and(0xFFFF0000)
+                    .add(0x10000, ssS2RH.compare(VectorOperators.LT, ssS2RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, ssS2RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) ssS2RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ss, (long) (i) * 2, ORDER);
+            FloatVector asS3 = ad.fma(rho, d.mul(c1).mul(d));
+            IntVector asS3RH = lane.add(i).mul(0x9E3779B9).add(keyAs).lanewise(VectorOperators.LSHR, 16);
+            IntVector asS3RB = asS3.reinterpretAsInts();
+            IntVector asS3RN = asS3RB.and(0xFFFF0000)
+                    .add(0x10000, asS3RH.compare(VectorOperators.LT, asS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, asS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) asS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(as, (long) (i) * 2, ORDER);
+            FloatVector pNew = d.fma(negLr, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewN = pNew.reinterpretAsInts();
+            pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNew.reinterpretAsInts().and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
     private static void adadelta_gf32_pf16(Chunk c, AdadeltaStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0], as = c.state[1], xs = c.state[c.state.length - 1];
         final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
@@ -107,6 +229,68 @@ final class MixedAdadeltaPanama {
                     .div(sa.add(eps).lanewise(VectorOperators.SQRT)).mul(g);
             sa.intoMemorySegment(ss, o4, ORDER);
             ad.fma(rho, d.mul(c1).mul(d)).intoMemorySegment(as, o4, ORDER);
+            FloatVector pNew = d.fma(negLr, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewNF = pNew.reinterpretAsInts();
+            IntVector pNewNS = pNewNF.and(0x80000000);
+            IntVector pNewNA = pNewNF.and(0x7FFFFFFF);
+            IntVector pNewNBig = IntVector.broadcast(INTS, 0x7C00).blend(0x7E00, pNewNA.compare(VectorOperators.GT, 0x7F800000));
+            IntVector pNewNSub = pNewNA.reinterpretAsFloats().add(0.5f).reinterpretAsInts().sub(0x3F000000);
+            IntVector pNewN = pNewNA.add(((15 - 127) << 23) + 0xFFF).add(pNewNA.lanewise(VectorOperators.LSHR, 13).and(1))
+                    .lanewise(VectorOperators.LSHR, 13)
+                    .blend(pNewNSub, pNewNA.compare(VectorOperators.LT, 113 << 23))
+                    .blend(pNewNBig, pNewNA.compare(VectorOperators.GE, 143 << 23))
+                    .or(pNewNS.lanewise(VectorOperators.LSHR, 16));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void adadelta_gf32_pf16_sbf16(Chunk c, AdadeltaStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0], as = c.state[1], xs = c.state[c.state.length - 1];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector rho = FloatVector.broadcast(SPECIES, k.rho);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusRho);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final boolean useWd = k.useWeightDecay;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keySs = k.stateKeys[0];
+        final int keyAs = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
+            FloatVector asW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, as, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector ad = asW0;
+            FloatVector ssW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ss, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector sa0 = ssW1;
+            FloatVector g = g0.mul(scale);
+            if (useWd) {
+                g = p.fma(wd, g);
+            }
+            FloatVector sa = sa0.fma(rho, g.mul(c1).mul(g));
+            FloatVector d = ad.add(eps).lanewise(VectorOperators.SQRT)
+                    .div(sa.add(eps).lanewise(VectorOperators.SQRT)).mul(g);
+            FloatVector ssS2 = sa;
+            IntVector ssS2RH = lane.add(i).mul(0x9E3779B9).add(keySs).lanewise(VectorOperators.LSHR, 16);
+            IntVector ssS2RB = ssS2.reinterpretAsInts();
+            IntVector ssS2RN = ssS2RB.and(0xFFFF0000)
+                    .add(0x10000, ssS2RH.compare(VectorOperators.LT, ssS2RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, ssS2RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) ssS2RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ss, (long) (i) * 2, ORDER);
+            FloatVector asS3 = ad.fma(rho, d.mul(c1).mul(d));
+            IntVector asS3RH = lane.add(i).mul(0x9E3779B9).add(keyAs).lanewise(VectorOperators.LSHR, 16);
+            IntVector asS3RB = asS3.reinterpretAsInts();
+            IntVector asS3RN = asS3RB.and(0xFFFF0000)
+                    .add(0x10000, asS3RH.compare(VectorOperators.LT, asS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, asS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) asS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(as, (long) (i) * 2, ORDER);
             FloatVector pNew = d.fma(negLr, p);
             pNew.intoMemorySegment(xs, o4, ORDER);
             IntVector pNewNF = pNew.reinterpretAsInts();
@@ -162,6 +346,65 @@ final class MixedAdadeltaPanama {
         }
     }
 
+    private static void adadelta_gf32_pbf16sr_sbf16(Chunk c, AdadeltaStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0], as = c.state[1];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector rho = FloatVector.broadcast(SPECIES, k.rho);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusRho);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final boolean useWd = k.useWeightDecay;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int key = k.roundingKey;
+        final int keySs = k.stateKeys[0];
+        final int keyAs = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
+            FloatVector asW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, as, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector ad = asW0;
+            FloatVector ssW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ss, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector sa0 = ssW1;
+            FloatVector g = g0.mul(scale);
+            if (useWd) {
+                g = p.fma(wd, g);
+            }
+            FloatVector sa = sa0.fma(rho, g.mul(c1).mul(g));
+            FloatVector d = ad.add(eps).lanewise(VectorOperators.SQRT)
+                    .div(sa.add(eps).lanewise(VectorOperators.SQRT)).mul(g);
+            FloatVector ssS2 = sa;
+            IntVector ssS2RH = lane.add(i).mul(0x9E3779B9).add(keySs).lanewise(VectorOperators.LSHR, 16);
+            IntVector ssS2RB = ssS2.reinterpretAsInts();
+            IntVector ssS2RN = ssS2RB.and(0xFFFF0000)
+                    .add(0x10000, ssS2RH.compare(VectorOperators.LT, ssS2RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, ssS2RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) ssS2RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ss, (long) (i) * 2, ORDER);
+            FloatVector asS3 = ad.fma(rho, d.mul(c1).mul(d));
+            IntVector asS3RH = lane.add(i).mul(0x9E3779B9).add(keyAs).lanewise(VectorOperators.LSHR, 16);
+            IntVector asS3RB = asS3.reinterpretAsInts();
+            IntVector asS3RN = asS3RB.and(0xFFFF0000)
+                    .add(0x10000, asS3RH.compare(VectorOperators.LT, asS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, asS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) asS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(as, (long) (i) * 2, ORDER);
+            FloatVector pNew = d.fma(negLr, p);
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
+            IntVector pNewRB = pNew.reinterpretAsInts();
+            IntVector pNewRN = pNewRB.and(0xFFFF0000)
+                    .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNewRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
     private static void adadelta_gbf16_pf32(Chunk c, AdadeltaStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0], as = c.state[1];
         final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
@@ -188,6 +431,58 @@ final class MixedAdadeltaPanama {
                     .div(sa.add(eps).lanewise(VectorOperators.SQRT)).mul(g);
             sa.intoMemorySegment(ss, o4, ORDER);
             ad.fma(rho, d.mul(c1).mul(d)).intoMemorySegment(as, o4, ORDER);
+            FloatVector pNew = d.fma(negLr, p);
+            pNew.intoMemorySegment(ps, o4, ORDER);
+        }
+    }
+
+    private static void adadelta_gbf16_pf32_sbf16(Chunk c, AdadeltaStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0], as = c.state[1];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector rho = FloatVector.broadcast(SPECIES, k.rho);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusRho);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final boolean useWd = k.useWeightDecay;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keySs = k.stateKeys[0];
+        final int keyAs = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, o4, ORDER);
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector asW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, as, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector ad = asW0;
+            FloatVector ssW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ss, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector sa0 = ssW1;
+            FloatVector g = g0.mul(scale);
+            if (useWd) {
+                g = p.fma(wd, g);
+            }
+            FloatVector sa = sa0.fma(rho, g.mul(c1).mul(g));
+            FloatVector d = ad.add(eps).lanewise(VectorOperators.SQRT)
+                    .div(sa.add(eps).lanewise(VectorOperators.SQRT)).mul(g);
+            FloatVector ssS2 = sa;
+            IntVector ssS2RH = lane.add(i).mul(0x9E3779B9).add(keySs).lanewise(VectorOperators.LSHR, 16);
+            IntVector ssS2RB = ssS2.reinterpretAsInts();
+            IntVector ssS2RN = ssS2RB.and(0xFFFF0000)
+                    .add(0x10000, ssS2RH.compare(VectorOperators.LT, ssS2RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, ssS2RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) ssS2RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ss, (long) (i) * 2, ORDER);
+            FloatVector asS3 = ad.fma(rho, d.mul(c1).mul(d));
+            IntVector asS3RH = lane.add(i).mul(0x9E3779B9).add(keyAs).lanewise(VectorOperators.LSHR, 16);
+            IntVector asS3RB = asS3.reinterpretAsInts();
+            IntVector asS3RN = asS3RB.and(0xFFFF0000)
+                    .add(0x10000, asS3RH.compare(VectorOperators.LT, asS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, asS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) asS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(as, (long) (i) * 2, ORDER);
             FloatVector pNew = d.fma(negLr, p);
             pNew.intoMemorySegment(ps, o4, ORDER);
         }
@@ -228,6 +523,62 @@ final class MixedAdadeltaPanama {
         }
     }
 
+    private static void adadelta_gbf16_pbf16_sbf16(Chunk c, AdadeltaStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0], as = c.state[1], xs = c.state[c.state.length - 1];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector rho = FloatVector.broadcast(SPECIES, k.rho);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusRho);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final boolean useWd = k.useWeightDecay;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keySs = k.stateKeys[0];
+        final int keyAs = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector asW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, as, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector ad = asW0;
+            FloatVector ssW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ss, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector sa0 = ssW1;
+            FloatVector g = g0.mul(scale);
+            if (useWd) {
+                g = p.fma(wd, g);
+            }
+            FloatVector sa = sa0.fma(rho, g.mul(c1).mul(g));
+            FloatVector d = ad.add(eps).lanewise(VectorOperators.SQRT)
+                    .div(sa.add(eps).lanewise(VectorOperators.SQRT)).mul(g);
+            FloatVector ssS2 = sa;
+            IntVector ssS2RH = lane.add(i).mul(0x9E3779B9).add(keySs).lanewise(VectorOperators.LSHR, 16);
+            IntVector ssS2RB = ssS2.reinterpretAsInts();
+            IntVector ssS2RN = ssS2RB.and(0xFFFF0000)
+                    .add(0x10000, ssS2RH.compare(VectorOperators.LT, ssS2RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, ssS2RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) ssS2RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ss, (long) (i) * 2, ORDER);
+            FloatVector asS3 = ad.fma(rho, d.mul(c1).mul(d));
+            IntVector asS3RH = lane.add(i).mul(0x9E3779B9).add(keyAs).lanewise(VectorOperators.LSHR, 16);
+            IntVector asS3RB = asS3.reinterpretAsInts();
+            IntVector asS3RN = asS3RB.and(0xFFFF0000)
+                    .add(0x10000, asS3RH.compare(VectorOperators.LT, asS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, asS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) asS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(as, (long) (i) * 2, ORDER);
+            FloatVector pNew = d.fma(negLr, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewN = pNew.reinterpretAsInts();
+            pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNew.reinterpretAsInts().and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
     private static void adadelta_gbf16_pf16(Chunk c, AdadeltaStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0], as = c.state[1], xs = c.state[c.state.length - 1];
         final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
@@ -254,6 +605,69 @@ final class MixedAdadeltaPanama {
                     .div(sa.add(eps).lanewise(VectorOperators.SQRT)).mul(g);
             sa.intoMemorySegment(ss, o4, ORDER);
             ad.fma(rho, d.mul(c1).mul(d)).intoMemorySegment(as, o4, ORDER);
+            FloatVector pNew = d.fma(negLr, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewNF = pNew.reinterpretAsInts();
+            IntVector pNewNS = pNewNF.and(0x80000000);
+            IntVector pNewNA = pNewNF.and(0x7FFFFFFF);
+            IntVector pNewNBig = IntVector.broadcast(INTS, 0x7C00).blend(0x7E00, pNewNA.compare(VectorOperators.GT, 0x7F800000));
+            IntVector pNewNSub = pNewNA.reinterpretAsFloats().add(0.5f).reinterpretAsInts().sub(0x3F000000);
+            IntVector pNewN = pNewNA.add(((15 - 127) << 23) + 0xFFF).add(pNewNA.lanewise(VectorOperators.LSHR, 13).and(1))
+                    .lanewise(VectorOperators.LSHR, 13)
+                    .blend(pNewNSub, pNewNA.compare(VectorOperators.LT, 113 << 23))
+                    .blend(pNewNBig, pNewNA.compare(VectorOperators.GE, 143 << 23))
+                    .or(pNewNS.lanewise(VectorOperators.LSHR, 16));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void adadelta_gbf16_pf16_sbf16(Chunk c, AdadeltaStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0], as = c.state[1], xs = c.state[c.state.length - 1];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector rho = FloatVector.broadcast(SPECIES, k.rho);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusRho);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final boolean useWd = k.useWeightDecay;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keySs = k.stateKeys[0];
+        final int keyAs = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector asW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, as, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector ad = asW0;
+            FloatVector ssW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ss, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector sa0 = ssW1;
+            FloatVector g = g0.mul(scale);
+            if (useWd) {
+                g = p.fma(wd, g);
+            }
+            FloatVector sa = sa0.fma(rho, g.mul(c1).mul(g));
+            FloatVector d = ad.add(eps).lanewise(VectorOperators.SQRT)
+                    .div(sa.add(eps).lanewise(VectorOperators.SQRT)).mul(g);
+            FloatVector ssS2 = sa;
+            IntVector ssS2RH = lane.add(i).mul(0x9E3779B9).add(keySs).lanewise(VectorOperators.LSHR, 16);
+            IntVector ssS2RB = ssS2.reinterpretAsInts();
+            IntVector ssS2RN = ssS2RB.and(0xFFFF0000)
+                    .add(0x10000, ssS2RH.compare(VectorOperators.LT, ssS2RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, ssS2RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) ssS2RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ss, (long) (i) * 2, ORDER);
+            FloatVector asS3 = ad.fma(rho, d.mul(c1).mul(d));
+            IntVector asS3RH = lane.add(i).mul(0x9E3779B9).add(keyAs).lanewise(VectorOperators.LSHR, 16);
+            IntVector asS3RB = asS3.reinterpretAsInts();
+            IntVector asS3RN = asS3RB.and(0xFFFF0000)
+                    .add(0x10000, asS3RH.compare(VectorOperators.LT, asS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, asS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) asS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(as, (long) (i) * 2, ORDER);
             FloatVector pNew = d.fma(negLr, p);
             pNew.intoMemorySegment(xs, o4, ORDER);
             IntVector pNewNF = pNew.reinterpretAsInts();
@@ -310,6 +724,66 @@ final class MixedAdadeltaPanama {
         }
     }
 
+    private static void adadelta_gbf16_pbf16sr_sbf16(Chunk c, AdadeltaStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0], as = c.state[1];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector rho = FloatVector.broadcast(SPECIES, k.rho);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusRho);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final boolean useWd = k.useWeightDecay;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int key = k.roundingKey;
+        final int keySs = k.stateKeys[0];
+        final int keyAs = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector asW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, as, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector ad = asW0;
+            FloatVector ssW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ss, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector sa0 = ssW1;
+            FloatVector g = g0.mul(scale);
+            if (useWd) {
+                g = p.fma(wd, g);
+            }
+            FloatVector sa = sa0.fma(rho, g.mul(c1).mul(g));
+            FloatVector d = ad.add(eps).lanewise(VectorOperators.SQRT)
+                    .div(sa.add(eps).lanewise(VectorOperators.SQRT)).mul(g);
+            FloatVector ssS2 = sa;
+            IntVector ssS2RH = lane.add(i).mul(0x9E3779B9).add(keySs).lanewise(VectorOperators.LSHR, 16);
+            IntVector ssS2RB = ssS2.reinterpretAsInts();
+            IntVector ssS2RN = ssS2RB.and(0xFFFF0000)
+                    .add(0x10000, ssS2RH.compare(VectorOperators.LT, ssS2RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, ssS2RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) ssS2RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ss, (long) (i) * 2, ORDER);
+            FloatVector asS3 = ad.fma(rho, d.mul(c1).mul(d));
+            IntVector asS3RH = lane.add(i).mul(0x9E3779B9).add(keyAs).lanewise(VectorOperators.LSHR, 16);
+            IntVector asS3RB = asS3.reinterpretAsInts();
+            IntVector asS3RN = asS3RB.and(0xFFFF0000)
+                    .add(0x10000, asS3RH.compare(VectorOperators.LT, asS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, asS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) asS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(as, (long) (i) * 2, ORDER);
+            FloatVector pNew = d.fma(negLr, p);
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
+            IntVector pNewRB = pNew.reinterpretAsInts();
+            IntVector pNewRN = pNewRB.and(0xFFFF0000)
+                    .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNewRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
     private static void adadelta_gf16_pf32(Chunk c, AdadeltaStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0], as = c.state[1];
         final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
@@ -346,6 +820,63 @@ final class MixedAdadeltaPanama {
         }
     }
 
+    private static void adadelta_gf16_pf32_sbf16(Chunk c, AdadeltaStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0], as = c.state[1];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector rho = FloatVector.broadcast(SPECIES, k.rho);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusRho);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final boolean useWd = k.useWeightDecay;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keySs = k.stateKeys[0];
+        final int keyAs = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, o4, ORDER);
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector asW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, as, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector ad = asW0;
+            FloatVector ssW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ss, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector sa0 = ssW1;
+            FloatVector g = g0.mul(scale);
+            if (useWd) {
+                g = p.fma(wd, g);
+            }
+            FloatVector sa = sa0.fma(rho, g.mul(c1).mul(g));
+            FloatVector d = ad.add(eps).lanewise(VectorOperators.SQRT)
+                    .div(sa.add(eps).lanewise(VectorOperators.SQRT)).mul(g);
+            FloatVector ssS2 = sa;
+            IntVector ssS2RH = lane.add(i).mul(0x9E3779B9).add(keySs).lanewise(VectorOperators.LSHR, 16);
+            IntVector ssS2RB = ssS2.reinterpretAsInts();
+            IntVector ssS2RN = ssS2RB.and(0xFFFF0000)
+                    .add(0x10000, ssS2RH.compare(VectorOperators.LT, ssS2RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, ssS2RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) ssS2RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ss, (long) (i) * 2, ORDER);
+            FloatVector asS3 = ad.fma(rho, d.mul(c1).mul(d));
+            IntVector asS3RH = lane.add(i).mul(0x9E3779B9).add(keyAs).lanewise(VectorOperators.LSHR, 16);
+            IntVector asS3RB = asS3.reinterpretAsInts();
+            IntVector asS3RN = asS3RB.and(0xFFFF0000)
+                    .add(0x10000, asS3RH.compare(VectorOperators.LT, asS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, asS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) asS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(as, (long) (i) * 2, ORDER);
+            FloatVector pNew = d.fma(negLr, p);
+            pNew.intoMemorySegment(ps, o4, ORDER);
+        }
+    }
+
     private static void adadelta_gf16_pbf16(Chunk c, AdadeltaStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0], as = c.state[1], xs = c.state[c.state.length - 1];
         final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
@@ -377,6 +908,67 @@ final class MixedAdadeltaPanama {
                     .div(sa.add(eps).lanewise(VectorOperators.SQRT)).mul(g);
             sa.intoMemorySegment(ss, o4, ORDER);
             ad.fma(rho, d.mul(c1).mul(d)).intoMemorySegment(as, o4, ORDER);
+            FloatVector pNew = d.fma(negLr, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewN = pNew.reinterpretAsInts();
+            pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNew.reinterpretAsInts().and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void adadelta_gf16_pbf16_sbf16(Chunk c, AdadeltaStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0], as = c.state[1], xs = c.state[c.state.length - 1];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector rho = FloatVector.broadcast(SPECIES, k.rho);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusRho);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final boolean useWd = k.useWeightDecay;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keySs = k.stateKeys[0];
+        final int keyAs = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector asW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, as, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector ad = asW0;
+            FloatVector ssW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ss, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector sa0 = ssW1;
+            FloatVector g = g0.mul(scale);
+            if (useWd) {
+                g = p.fma(wd, g);
+            }
+            FloatVector sa = sa0.fma(rho, g.mul(c1).mul(g));
+            FloatVector d = ad.add(eps).lanewise(VectorOperators.SQRT)
+                    .div(sa.add(eps).lanewise(VectorOperators.SQRT)).mul(g);
+            FloatVector ssS2 = sa;
+            IntVector ssS2RH = lane.add(i).mul(0x9E3779B9).add(keySs).lanewise(VectorOperators.LSHR, 16);
+            IntVector ssS2RB = ssS2.reinterpretAsInts();
+            IntVector ssS2RN = ssS2RB.and(0xFFFF0000)
+                    .add(0x10000, ssS2RH.compare(VectorOperators.LT, ssS2RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, ssS2RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) ssS2RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ss, (long) (i) * 2, ORDER);
+            FloatVector asS3 = ad.fma(rho, d.mul(c1).mul(d));
+            IntVector asS3RH = lane.add(i).mul(0x9E3779B9).add(keyAs).lanewise(VectorOperators.LSHR, 16);
+            IntVector asS3RB = asS3.reinterpretAsInts();
+            IntVector asS3RN = asS3RB.and(0xFFFF0000)
+                    .add(0x10000, asS3RH.compare(VectorOperators.LT, asS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, asS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) asS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(as, (long) (i) * 2, ORDER);
             FloatVector pNew = d.fma(negLr, p);
             pNew.intoMemorySegment(xs, o4, ORDER);
             IntVector pNewN = pNew.reinterpretAsInts();
@@ -433,6 +1025,74 @@ final class MixedAdadeltaPanama {
         }
     }
 
+    private static void adadelta_gf16_pf16_sbf16(Chunk c, AdadeltaStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0], as = c.state[1], xs = c.state[c.state.length - 1];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector rho = FloatVector.broadcast(SPECIES, k.rho);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusRho);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final boolean useWd = k.useWeightDecay;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keySs = k.stateKeys[0];
+        final int keyAs = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector asW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, as, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector ad = asW0;
+            FloatVector ssW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ss, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector sa0 = ssW1;
+            FloatVector g = g0.mul(scale);
+            if (useWd) {
+                g = p.fma(wd, g);
+            }
+            FloatVector sa = sa0.fma(rho, g.mul(c1).mul(g));
+            FloatVector d = ad.add(eps).lanewise(VectorOperators.SQRT)
+                    .div(sa.add(eps).lanewise(VectorOperators.SQRT)).mul(g);
+            FloatVector ssS2 = sa;
+            IntVector ssS2RH = lane.add(i).mul(0x9E3779B9).add(keySs).lanewise(VectorOperators.LSHR, 16);
+            IntVector ssS2RB = ssS2.reinterpretAsInts();
+            IntVector ssS2RN = ssS2RB.and(0xFFFF0000)
+                    .add(0x10000, ssS2RH.compare(VectorOperators.LT, ssS2RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, ssS2RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) ssS2RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ss, (long) (i) * 2, ORDER);
+            FloatVector asS3 = ad.fma(rho, d.mul(c1).mul(d));
+            IntVector asS3RH = lane.add(i).mul(0x9E3779B9).add(keyAs).lanewise(VectorOperators.LSHR, 16);
+            IntVector asS3RB = asS3.reinterpretAsInts();
+            IntVector asS3RN = asS3RB.and(0xFFFF0000)
+                    .add(0x10000, asS3RH.compare(VectorOperators.LT, asS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, asS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) asS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(as, (long) (i) * 2, ORDER);
+            FloatVector pNew = d.fma(negLr, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewNF = pNew.reinterpretAsInts();
+            IntVector pNewNS = pNewNF.and(0x80000000);
+            IntVector pNewNA = pNewNF.and(0x7FFFFFFF);
+            IntVector pNewNBig = IntVector.broadcast(INTS, 0x7C00).blend(0x7E00, pNewNA.compare(VectorOperators.GT, 0x7F800000));
+            IntVector pNewNSub = pNewNA.reinterpretAsFloats().add(0.5f).reinterpretAsInts().sub(0x3F000000);
+            IntVector pNewN = pNewNA.add(((15 - 127) << 23) + 0xFFF).add(pNewNA.lanewise(VectorOperators.LSHR, 13).and(1))
+                    .lanewise(VectorOperators.LSHR, 13)
+                    .blend(pNewNSub, pNewNA.compare(VectorOperators.LT, 113 << 23))
+                    .blend(pNewNBig, pNewNA.compare(VectorOperators.GE, 143 << 23))
+                    .or(pNewNS.lanewise(VectorOperators.LSHR, 16));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
     private static void adadelta_gf16_pbf16sr(Chunk c, AdadeltaStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0], as = c.state[1];
         final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
@@ -467,6 +1127,71 @@ final class MixedAdadeltaPanama {
                     .div(sa.add(eps).lanewise(VectorOperators.SQRT)).mul(g);
             sa.intoMemorySegment(ss, o4, ORDER);
             ad.fma(rho, d.mul(c1).mul(d)).intoMemorySegment(as, o4, ORDER);
+            FloatVector pNew = d.fma(negLr, p);
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
+            IntVector pNewRB = pNew.reinterpretAsInts();
+            IntVector pNewRN = pNewRB.and(0xFFFF0000)
+                    .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNewRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void adadelta_gf16_pbf16sr_sbf16(Chunk c, AdadeltaStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0], as = c.state[1];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector rho = FloatVector.broadcast(SPECIES, k.rho);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusRho);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final boolean useWd = k.useWeightDecay;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int key = k.roundingKey;
+        final int keySs = k.stateKeys[0];
+        final int keyAs = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector asW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, as, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector ad = asW0;
+            FloatVector ssW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ss, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector sa0 = ssW1;
+            FloatVector g = g0.mul(scale);
+            if (useWd) {
+                g = p.fma(wd, g);
+            }
+            FloatVector sa = sa0.fma(rho, g.mul(c1).mul(g));
+            FloatVector d = ad.add(eps).lanewise(VectorOperators.SQRT)
+                    .div(sa.add(eps).lanewise(VectorOperators.SQRT)).mul(g);
+            FloatVector ssS2 = sa;
+            IntVector ssS2RH = lane.add(i).mul(0x9E3779B9).add(keySs).lanewise(VectorOperators.LSHR, 16);
+            IntVector ssS2RB = ssS2.reinterpretAsInts();
+            IntVector ssS2RN = ssS2RB.and(0xFFFF0000)
+                    .add(0x10000, ssS2RH.compare(VectorOperators.LT, ssS2RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, ssS2RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) ssS2RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ss, (long) (i) * 2, ORDER);
+            FloatVector asS3 = ad.fma(rho, d.mul(c1).mul(d));
+            IntVector asS3RH = lane.add(i).mul(0x9E3779B9).add(keyAs).lanewise(VectorOperators.LSHR, 16);
+            IntVector asS3RB = asS3.reinterpretAsInts();
+            IntVector asS3RN = asS3RB.and(0xFFFF0000)
+                    .add(0x10000, asS3RH.compare(VectorOperators.LT, asS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, asS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) asS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(as, (long) (i) * 2, ORDER);
             FloatVector pNew = d.fma(negLr, p);
             IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
             IntVector pNewRB = pNew.reinterpretAsInts();

@@ -15,36 +15,87 @@ import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 
 /**
- * Adagrad's vector loops for 16-bit gradients or parameters (generated: see
+ * Adagrad's vector loops for 16-bit gradients or parameters and for bfloat16 state (generated: see
  * {@code MixedKernelGenerator} and {@code MixedFormulas}): the float32 loop of {@link AdagradStep}'s formula with
  * the gradient and parameter loads and the parameter store replaced by a storage type's stage, as
  * {@link MixedPanama}'s. Where the parameters are 16-bit with a master copy the loops read and write the
  * float32 master (the last state buffer) and store its rounded value into the parameters, which they
- * never read. Bitwise {@link MixedScalar#adagradRange}, which also runs each chunk's last elements.
+ * never read. With bfloat16 state ({@code _sbf16} loops) each state load is widened and each state store
+ * rounded stochastically with the step's key for that buffer; the formula in between is the float32
+ * one, so the update uses the new state before its rounding. Bitwise {@link MixedScalar#adagradRange}, which
+ * also runs each chunk's last elements.
  */
 final class MixedAdagradPanama {
     private MixedAdagradPanama() {
     }
 
-    /** One step on a chunk of at least one vector with 16-bit gradients or parameters. */
+    /** One step on a chunk of at least one vector with 16-bit gradients or parameters or bfloat16 state. */
     static void run(Chunk c, AdagradStep k) {
-        final int n = c.length, bound = SPECIES.loopBound(n), mix = c.gradType * 4 + c.paramType;
+        final int n = c.length, bound = SPECIES.loopBound(n);
+        final int mix = (c.gradType * 4 + c.paramType) * 2 + c.stateType;
         switch (mix) {
-            case 1 -> adagrad_gf32_pbf16(c, k, bound);
-            case 2 -> adagrad_gf32_pf16(c, k, bound);
-            case 3 -> adagrad_gf32_pbf16sr(c, k, bound);
-            case 4 -> adagrad_gbf16_pf32(c, k, bound);
-            case 5 -> adagrad_gbf16_pbf16(c, k, bound);
-            case 6 -> adagrad_gbf16_pf16(c, k, bound);
-            case 7 -> adagrad_gbf16_pbf16sr(c, k, bound);
-            case 8 -> adagrad_gf16_pf32(c, k, bound);
-            case 9 -> adagrad_gf16_pbf16(c, k, bound);
-            case 10 -> adagrad_gf16_pf16(c, k, bound);
-            case 11 -> adagrad_gf16_pbf16sr(c, k, bound);
+            case 1 -> adagrad_gf32_pf32_sbf16(c, k, bound);
+            case 2 -> adagrad_gf32_pbf16(c, k, bound);
+            case 3 -> adagrad_gf32_pbf16_sbf16(c, k, bound);
+            case 4 -> adagrad_gf32_pf16(c, k, bound);
+            case 5 -> adagrad_gf32_pf16_sbf16(c, k, bound);
+            case 6 -> adagrad_gf32_pbf16sr(c, k, bound);
+            case 7 -> adagrad_gf32_pbf16sr_sbf16(c, k, bound);
+            case 8 -> adagrad_gbf16_pf32(c, k, bound);
+            case 9 -> adagrad_gbf16_pf32_sbf16(c, k, bound);
+            case 10 -> adagrad_gbf16_pbf16(c, k, bound);
+            case 11 -> adagrad_gbf16_pbf16_sbf16(c, k, bound);
+            case 12 -> adagrad_gbf16_pf16(c, k, bound);
+            case 13 -> adagrad_gbf16_pf16_sbf16(c, k, bound);
+            case 14 -> adagrad_gbf16_pbf16sr(c, k, bound);
+            case 15 -> adagrad_gbf16_pbf16sr_sbf16(c, k, bound);
+            case 16 -> adagrad_gf16_pf32(c, k, bound);
+            case 17 -> adagrad_gf16_pf32_sbf16(c, k, bound);
+            case 18 -> adagrad_gf16_pbf16(c, k, bound);
+            case 19 -> adagrad_gf16_pbf16_sbf16(c, k, bound);
+            case 20 -> adagrad_gf16_pf16(c, k, bound);
+            case 21 -> adagrad_gf16_pf16_sbf16(c, k, bound);
+            case 22 -> adagrad_gf16_pbf16sr(c, k, bound);
+            case 23 -> adagrad_gf16_pbf16sr_sbf16(c, k, bound);
             default -> throw new IllegalStateException("no loop for storage mix " + mix);
         }
         if (bound < n) { // the tail: the scalar loop (a masked 16-bit store allocated: see MixedPanama.adam)
             MixedScalar.adagradRange(c, k, bound, n);
+        }
+    }
+
+    private static void adagrad_gf32_pf32_sbf16(Chunk c, AdagradStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0];
+        final FloatVector negClr = FloatVector.broadcast(SPECIES, k.negClr);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final boolean useWd = k.useWeightDecay;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keySs = k.stateKeys[0];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, o4, ORDER);
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
+            FloatVector g = g0.mul(scale);
+            if (useWd) {
+                g = p.fma(wd, g);
+            }
+            FloatVector ssW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ss, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector sum = g.fma(g, ssW0);
+            FloatVector ssS1 = sum;
+            IntVector ssS1RH = lane.add(i).mul(0x9E3779B9).add(keySs).lanewise(VectorOperators.LSHR, 16);
+            IntVector ssS1RB = ssS1.reinterpretAsInts();
+            IntVector ssS1RN = ssS1RB.and(0xFFFF0000)
+                    .add(0x10000, ssS1RH.compare(VectorOperators.LT, ssS1RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, ssS1RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) ssS1RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ss, (long) (i) * 2, ORDER);
+            FloatVector std = sum.lanewise(VectorOperators.SQRT).add(eps);
+            FloatVector pNew = g.div(std).fma(negClr, p);
+            pNew.intoMemorySegment(ps, o4, ORDER);
         }
     }
 
@@ -76,6 +127,45 @@ final class MixedAdagradPanama {
         }
     }
 
+    private static void adagrad_gf32_pbf16_sbf16(Chunk c, AdagradStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0], xs = c.state[c.state.length - 1];
+        final FloatVector negClr = FloatVector.broadcast(SPECIES, k.negClr);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final boolean useWd = k.useWeightDecay;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keySs = k.stateKeys[0];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
+            FloatVector g = g0.mul(scale);
+            if (useWd) {
+                g = p.fma(wd, g);
+            }
+            FloatVector ssW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ss, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector sum = g.fma(g, ssW0);
+            FloatVector ssS1 = sum;
+            IntVector ssS1RH = lane.add(i).mul(0x9E3779B9).add(keySs).lanewise(VectorOperators.LSHR, 16);
+            IntVector ssS1RB = ssS1.reinterpretAsInts();
+            IntVector ssS1RN = ssS1RB.and(0xFFFF0000)
+                    .add(0x10000, ssS1RH.compare(VectorOperators.LT, ssS1RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, ssS1RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) ssS1RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ss, (long) (i) * 2, ORDER);
+            FloatVector std = sum.lanewise(VectorOperators.SQRT).add(eps);
+            FloatVector pNew = g.div(std).fma(negClr, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewN = pNew.reinterpretAsInts();
+            pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNew.reinterpretAsInts().and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
     private static void adagrad_gf32_pf16(Chunk c, AdagradStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0], xs = c.state[c.state.length - 1];
         final FloatVector negClr = FloatVector.broadcast(SPECIES, k.negClr);
@@ -94,6 +184,52 @@ final class MixedAdagradPanama {
             }
             FloatVector sum = g.fma(g, FloatVector.fromMemorySegment(SPECIES, ss, o4, ORDER));
             sum.intoMemorySegment(ss, o4, ORDER);
+            FloatVector std = sum.lanewise(VectorOperators.SQRT).add(eps);
+            FloatVector pNew = g.div(std).fma(negClr, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewNF = pNew.reinterpretAsInts();
+            IntVector pNewNS = pNewNF.and(0x80000000);
+            IntVector pNewNA = pNewNF.and(0x7FFFFFFF);
+            IntVector pNewNBig = IntVector.broadcast(INTS, 0x7C00).blend(0x7E00, pNewNA.compare(VectorOperators.GT, 0x7F800000));
+            IntVector pNewNSub = pNewNA.reinterpretAsFloats().add(0.5f).reinterpretAsInts().sub(0x3F000000);
+            IntVector pNewN = pNewNA.add(((15 - 127) << 23) + 0xFFF).add(pNewNA.lanewise(VectorOperators.LSHR, 13).and(1))
+                    .lanewise(VectorOperators.LSHR, 13)
+                    .blend(pNewNSub, pNewNA.compare(VectorOperators.LT, 113 << 23))
+                    .blend(pNewNBig, pNewNA.compare(VectorOperators.GE, 143 << 23))
+                    .or(pNewNS.lanewise(VectorOperators.LSHR, 16));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void adagrad_gf32_pf16_sbf16(Chunk c, AdagradStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0], xs = c.state[c.state.length - 1];
+        final FloatVector negClr = FloatVector.broadcast(SPECIES, k.negClr);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final boolean useWd = k.useWeightDecay;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keySs = k.stateKeys[0];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
+            FloatVector g = g0.mul(scale);
+            if (useWd) {
+                g = p.fma(wd, g);
+            }
+            FloatVector ssW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ss, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector sum = g.fma(g, ssW0);
+            FloatVector ssS1 = sum;
+            IntVector ssS1RH = lane.add(i).mul(0x9E3779B9).add(keySs).lanewise(VectorOperators.LSHR, 16);
+            IntVector ssS1RB = ssS1.reinterpretAsInts();
+            IntVector ssS1RN = ssS1RB.and(0xFFFF0000)
+                    .add(0x10000, ssS1RH.compare(VectorOperators.LT, ssS1RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, ssS1RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) ssS1RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ss, (long) (i) * 2, ORDER);
             FloatVector std = sum.lanewise(VectorOperators.SQRT).add(eps);
             FloatVector pNew = g.div(std).fma(negClr, p);
             pNew.intoMemorySegment(xs, o4, ORDER);
@@ -144,6 +280,49 @@ final class MixedAdagradPanama {
         }
     }
 
+    private static void adagrad_gf32_pbf16sr_sbf16(Chunk c, AdagradStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0];
+        final FloatVector negClr = FloatVector.broadcast(SPECIES, k.negClr);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final boolean useWd = k.useWeightDecay;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int key = k.roundingKey;
+        final int keySs = k.stateKeys[0];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
+            FloatVector g = g0.mul(scale);
+            if (useWd) {
+                g = p.fma(wd, g);
+            }
+            FloatVector ssW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ss, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector sum = g.fma(g, ssW0);
+            FloatVector ssS1 = sum;
+            IntVector ssS1RH = lane.add(i).mul(0x9E3779B9).add(keySs).lanewise(VectorOperators.LSHR, 16);
+            IntVector ssS1RB = ssS1.reinterpretAsInts();
+            IntVector ssS1RN = ssS1RB.and(0xFFFF0000)
+                    .add(0x10000, ssS1RH.compare(VectorOperators.LT, ssS1RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, ssS1RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) ssS1RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ss, (long) (i) * 2, ORDER);
+            FloatVector std = sum.lanewise(VectorOperators.SQRT).add(eps);
+            FloatVector pNew = g.div(std).fma(negClr, p);
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
+            IntVector pNewRB = pNew.reinterpretAsInts();
+            IntVector pNewRN = pNewRB.and(0xFFFF0000)
+                    .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNewRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
     private static void adagrad_gbf16_pf32(Chunk c, AdagradStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0];
         final FloatVector negClr = FloatVector.broadcast(SPECIES, k.negClr);
@@ -163,6 +342,42 @@ final class MixedAdagradPanama {
             }
             FloatVector sum = g.fma(g, FloatVector.fromMemorySegment(SPECIES, ss, o4, ORDER));
             sum.intoMemorySegment(ss, o4, ORDER);
+            FloatVector std = sum.lanewise(VectorOperators.SQRT).add(eps);
+            FloatVector pNew = g.div(std).fma(negClr, p);
+            pNew.intoMemorySegment(ps, o4, ORDER);
+        }
+    }
+
+    private static void adagrad_gbf16_pf32_sbf16(Chunk c, AdagradStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0];
+        final FloatVector negClr = FloatVector.broadcast(SPECIES, k.negClr);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final boolean useWd = k.useWeightDecay;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keySs = k.stateKeys[0];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, o4, ORDER);
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            if (useWd) {
+                g = p.fma(wd, g);
+            }
+            FloatVector ssW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ss, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector sum = g.fma(g, ssW0);
+            FloatVector ssS1 = sum;
+            IntVector ssS1RH = lane.add(i).mul(0x9E3779B9).add(keySs).lanewise(VectorOperators.LSHR, 16);
+            IntVector ssS1RB = ssS1.reinterpretAsInts();
+            IntVector ssS1RN = ssS1RB.and(0xFFFF0000)
+                    .add(0x10000, ssS1RH.compare(VectorOperators.LT, ssS1RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, ssS1RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) ssS1RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ss, (long) (i) * 2, ORDER);
             FloatVector std = sum.lanewise(VectorOperators.SQRT).add(eps);
             FloatVector pNew = g.div(std).fma(negClr, p);
             pNew.intoMemorySegment(ps, o4, ORDER);
@@ -198,6 +413,46 @@ final class MixedAdagradPanama {
         }
     }
 
+    private static void adagrad_gbf16_pbf16_sbf16(Chunk c, AdagradStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0], xs = c.state[c.state.length - 1];
+        final FloatVector negClr = FloatVector.broadcast(SPECIES, k.negClr);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final boolean useWd = k.useWeightDecay;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keySs = k.stateKeys[0];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            if (useWd) {
+                g = p.fma(wd, g);
+            }
+            FloatVector ssW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ss, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector sum = g.fma(g, ssW0);
+            FloatVector ssS1 = sum;
+            IntVector ssS1RH = lane.add(i).mul(0x9E3779B9).add(keySs).lanewise(VectorOperators.LSHR, 16);
+            IntVector ssS1RB = ssS1.reinterpretAsInts();
+            IntVector ssS1RN = ssS1RB.and(0xFFFF0000)
+                    .add(0x10000, ssS1RH.compare(VectorOperators.LT, ssS1RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, ssS1RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) ssS1RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ss, (long) (i) * 2, ORDER);
+            FloatVector std = sum.lanewise(VectorOperators.SQRT).add(eps);
+            FloatVector pNew = g.div(std).fma(negClr, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewN = pNew.reinterpretAsInts();
+            pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNew.reinterpretAsInts().and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
     private static void adagrad_gbf16_pf16(Chunk c, AdagradStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0], xs = c.state[c.state.length - 1];
         final FloatVector negClr = FloatVector.broadcast(SPECIES, k.negClr);
@@ -217,6 +472,53 @@ final class MixedAdagradPanama {
             }
             FloatVector sum = g.fma(g, FloatVector.fromMemorySegment(SPECIES, ss, o4, ORDER));
             sum.intoMemorySegment(ss, o4, ORDER);
+            FloatVector std = sum.lanewise(VectorOperators.SQRT).add(eps);
+            FloatVector pNew = g.div(std).fma(negClr, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewNF = pNew.reinterpretAsInts();
+            IntVector pNewNS = pNewNF.and(0x80000000);
+            IntVector pNewNA = pNewNF.and(0x7FFFFFFF);
+            IntVector pNewNBig = IntVector.broadcast(INTS, 0x7C00).blend(0x7E00, pNewNA.compare(VectorOperators.GT, 0x7F800000));
+            IntVector pNewNSub = pNewNA.reinterpretAsFloats().add(0.5f).reinterpretAsInts().sub(0x3F000000);
+            IntVector pNewN = pNewNA.add(((15 - 127) << 23) + 0xFFF).add(pNewNA.lanewise(VectorOperators.LSHR, 13).and(1))
+                    .lanewise(VectorOperators.LSHR, 13)
+                    .blend(pNewNSub, pNewNA.compare(VectorOperators.LT, 113 << 23))
+                    .blend(pNewNBig, pNewNA.compare(VectorOperators.GE, 143 << 23))
+                    .or(pNewNS.lanewise(VectorOperators.LSHR, 16));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void adagrad_gbf16_pf16_sbf16(Chunk c, AdagradStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0], xs = c.state[c.state.length - 1];
+        final FloatVector negClr = FloatVector.broadcast(SPECIES, k.negClr);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final boolean useWd = k.useWeightDecay;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keySs = k.stateKeys[0];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            if (useWd) {
+                g = p.fma(wd, g);
+            }
+            FloatVector ssW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ss, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector sum = g.fma(g, ssW0);
+            FloatVector ssS1 = sum;
+            IntVector ssS1RH = lane.add(i).mul(0x9E3779B9).add(keySs).lanewise(VectorOperators.LSHR, 16);
+            IntVector ssS1RB = ssS1.reinterpretAsInts();
+            IntVector ssS1RN = ssS1RB.and(0xFFFF0000)
+                    .add(0x10000, ssS1RH.compare(VectorOperators.LT, ssS1RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, ssS1RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) ssS1RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ss, (long) (i) * 2, ORDER);
             FloatVector std = sum.lanewise(VectorOperators.SQRT).add(eps);
             FloatVector pNew = g.div(std).fma(negClr, p);
             pNew.intoMemorySegment(xs, o4, ORDER);
@@ -268,6 +570,50 @@ final class MixedAdagradPanama {
         }
     }
 
+    private static void adagrad_gbf16_pbf16sr_sbf16(Chunk c, AdagradStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0];
+        final FloatVector negClr = FloatVector.broadcast(SPECIES, k.negClr);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final boolean useWd = k.useWeightDecay;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int key = k.roundingKey;
+        final int keySs = k.stateKeys[0];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            if (useWd) {
+                g = p.fma(wd, g);
+            }
+            FloatVector ssW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ss, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector sum = g.fma(g, ssW0);
+            FloatVector ssS1 = sum;
+            IntVector ssS1RH = lane.add(i).mul(0x9E3779B9).add(keySs).lanewise(VectorOperators.LSHR, 16);
+            IntVector ssS1RB = ssS1.reinterpretAsInts();
+            IntVector ssS1RN = ssS1RB.and(0xFFFF0000)
+                    .add(0x10000, ssS1RH.compare(VectorOperators.LT, ssS1RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, ssS1RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) ssS1RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ss, (long) (i) * 2, ORDER);
+            FloatVector std = sum.lanewise(VectorOperators.SQRT).add(eps);
+            FloatVector pNew = g.div(std).fma(negClr, p);
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
+            IntVector pNewRB = pNew.reinterpretAsInts();
+            IntVector pNewRN = pNewRB.and(0xFFFF0000)
+                    .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNewRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
     private static void adagrad_gf16_pf32(Chunk c, AdagradStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0];
         final FloatVector negClr = FloatVector.broadcast(SPECIES, k.negClr);
@@ -298,6 +644,47 @@ final class MixedAdagradPanama {
         }
     }
 
+    private static void adagrad_gf16_pf32_sbf16(Chunk c, AdagradStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0];
+        final FloatVector negClr = FloatVector.broadcast(SPECIES, k.negClr);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final boolean useWd = k.useWeightDecay;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keySs = k.stateKeys[0];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, o4, ORDER);
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            if (useWd) {
+                g = p.fma(wd, g);
+            }
+            FloatVector ssW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ss, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector sum = g.fma(g, ssW0);
+            FloatVector ssS1 = sum;
+            IntVector ssS1RH = lane.add(i).mul(0x9E3779B9).add(keySs).lanewise(VectorOperators.LSHR, 16);
+            IntVector ssS1RB = ssS1.reinterpretAsInts();
+            IntVector ssS1RN = ssS1RB.and(0xFFFF0000)
+                    .add(0x10000, ssS1RH.compare(VectorOperators.LT, ssS1RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, ssS1RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) ssS1RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ss, (long) (i) * 2, ORDER);
+            FloatVector std = sum.lanewise(VectorOperators.SQRT).add(eps);
+            FloatVector pNew = g.div(std).fma(negClr, p);
+            pNew.intoMemorySegment(ps, o4, ORDER);
+        }
+    }
+
     private static void adagrad_gf16_pbf16(Chunk c, AdagradStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0], xs = c.state[c.state.length - 1];
         final FloatVector negClr = FloatVector.broadcast(SPECIES, k.negClr);
@@ -322,6 +709,51 @@ final class MixedAdagradPanama {
             }
             FloatVector sum = g.fma(g, FloatVector.fromMemorySegment(SPECIES, ss, o4, ORDER));
             sum.intoMemorySegment(ss, o4, ORDER);
+            FloatVector std = sum.lanewise(VectorOperators.SQRT).add(eps);
+            FloatVector pNew = g.div(std).fma(negClr, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewN = pNew.reinterpretAsInts();
+            pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNew.reinterpretAsInts().and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void adagrad_gf16_pbf16_sbf16(Chunk c, AdagradStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0], xs = c.state[c.state.length - 1];
+        final FloatVector negClr = FloatVector.broadcast(SPECIES, k.negClr);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final boolean useWd = k.useWeightDecay;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keySs = k.stateKeys[0];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            if (useWd) {
+                g = p.fma(wd, g);
+            }
+            FloatVector ssW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ss, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector sum = g.fma(g, ssW0);
+            FloatVector ssS1 = sum;
+            IntVector ssS1RH = lane.add(i).mul(0x9E3779B9).add(keySs).lanewise(VectorOperators.LSHR, 16);
+            IntVector ssS1RB = ssS1.reinterpretAsInts();
+            IntVector ssS1RN = ssS1RB.and(0xFFFF0000)
+                    .add(0x10000, ssS1RH.compare(VectorOperators.LT, ssS1RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, ssS1RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) ssS1RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ss, (long) (i) * 2, ORDER);
             FloatVector std = sum.lanewise(VectorOperators.SQRT).add(eps);
             FloatVector pNew = g.div(std).fma(negClr, p);
             pNew.intoMemorySegment(xs, o4, ORDER);
@@ -373,6 +805,58 @@ final class MixedAdagradPanama {
         }
     }
 
+    private static void adagrad_gf16_pf16_sbf16(Chunk c, AdagradStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0], xs = c.state[c.state.length - 1];
+        final FloatVector negClr = FloatVector.broadcast(SPECIES, k.negClr);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final boolean useWd = k.useWeightDecay;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keySs = k.stateKeys[0];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            if (useWd) {
+                g = p.fma(wd, g);
+            }
+            FloatVector ssW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ss, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector sum = g.fma(g, ssW0);
+            FloatVector ssS1 = sum;
+            IntVector ssS1RH = lane.add(i).mul(0x9E3779B9).add(keySs).lanewise(VectorOperators.LSHR, 16);
+            IntVector ssS1RB = ssS1.reinterpretAsInts();
+            IntVector ssS1RN = ssS1RB.and(0xFFFF0000)
+                    .add(0x10000, ssS1RH.compare(VectorOperators.LT, ssS1RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, ssS1RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) ssS1RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ss, (long) (i) * 2, ORDER);
+            FloatVector std = sum.lanewise(VectorOperators.SQRT).add(eps);
+            FloatVector pNew = g.div(std).fma(negClr, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewNF = pNew.reinterpretAsInts();
+            IntVector pNewNS = pNewNF.and(0x80000000);
+            IntVector pNewNA = pNewNF.and(0x7FFFFFFF);
+            IntVector pNewNBig = IntVector.broadcast(INTS, 0x7C00).blend(0x7E00, pNewNA.compare(VectorOperators.GT, 0x7F800000));
+            IntVector pNewNSub = pNewNA.reinterpretAsFloats().add(0.5f).reinterpretAsInts().sub(0x3F000000);
+            IntVector pNewN = pNewNA.add(((15 - 127) << 23) + 0xFFF).add(pNewNA.lanewise(VectorOperators.LSHR, 13).and(1))
+                    .lanewise(VectorOperators.LSHR, 13)
+                    .blend(pNewNSub, pNewNA.compare(VectorOperators.LT, 113 << 23))
+                    .blend(pNewNBig, pNewNA.compare(VectorOperators.GE, 143 << 23))
+                    .or(pNewNS.lanewise(VectorOperators.LSHR, 16));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
     private static void adagrad_gf16_pbf16sr(Chunk c, AdagradStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0];
         final FloatVector negClr = FloatVector.broadcast(SPECIES, k.negClr);
@@ -400,6 +884,55 @@ final class MixedAdagradPanama {
             }
             FloatVector sum = g.fma(g, FloatVector.fromMemorySegment(SPECIES, ss, o4, ORDER));
             sum.intoMemorySegment(ss, o4, ORDER);
+            FloatVector std = sum.lanewise(VectorOperators.SQRT).add(eps);
+            FloatVector pNew = g.div(std).fma(negClr, p);
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
+            IntVector pNewRB = pNew.reinterpretAsInts();
+            IntVector pNewRN = pNewRB.and(0xFFFF0000)
+                    .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNewRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void adagrad_gf16_pbf16sr_sbf16(Chunk c, AdagradStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0];
+        final FloatVector negClr = FloatVector.broadcast(SPECIES, k.negClr);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final boolean useWd = k.useWeightDecay;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int key = k.roundingKey;
+        final int keySs = k.stateKeys[0];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            if (useWd) {
+                g = p.fma(wd, g);
+            }
+            FloatVector ssW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ss, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector sum = g.fma(g, ssW0);
+            FloatVector ssS1 = sum;
+            IntVector ssS1RH = lane.add(i).mul(0x9E3779B9).add(keySs).lanewise(VectorOperators.LSHR, 16);
+            IntVector ssS1RB = ssS1.reinterpretAsInts();
+            IntVector ssS1RN = ssS1RB.and(0xFFFF0000)
+                    .add(0x10000, ssS1RH.compare(VectorOperators.LT, ssS1RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, ssS1RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) ssS1RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ss, (long) (i) * 2, ORDER);
             FloatVector std = sum.lanewise(VectorOperators.SQRT).add(eps);
             FloatVector pNew = g.div(std).fma(negClr, p);
             IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);

@@ -15,36 +15,101 @@ import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 
 /**
- * Adamax's vector loops for 16-bit gradients or parameters (generated: see
+ * Adamax's vector loops for 16-bit gradients or parameters and for bfloat16 state (generated: see
  * {@code MixedKernelGenerator} and {@code MixedFormulas}): the float32 loop of {@link AdamaxStep}'s formula with
  * the gradient and parameter loads and the parameter store replaced by a storage type's stage, as
  * {@link MixedPanama}'s. Where the parameters are 16-bit with a master copy the loops read and write the
  * float32 master (the last state buffer) and store its rounded value into the parameters, which they
- * never read. Bitwise {@link MixedScalar#adamaxRange}, which also runs each chunk's last elements.
+ * never read. With bfloat16 state ({@code _sbf16} loops) each state load is widened and each state store
+ * rounded stochastically with the step's key for that buffer; the formula in between is the float32
+ * one, so the update uses the new state before its rounding. Bitwise {@link MixedScalar#adamaxRange}, which
+ * also runs each chunk's last elements.
  */
 final class MixedAdamaxPanama {
     private MixedAdamaxPanama() {
     }
 
-    /** One step on a chunk of at least one vector with 16-bit gradients or parameters. */
+    /** One step on a chunk of at least one vector with 16-bit gradients or parameters or bfloat16 state. */
     static void run(Chunk c, AdamaxStep k) {
-        final int n = c.length, bound = SPECIES.loopBound(n), mix = c.gradType * 4 + c.paramType;
+        final int n = c.length, bound = SPECIES.loopBound(n);
+        final int mix = (c.gradType * 4 + c.paramType) * 2 + c.stateType;
         switch (mix) {
-            case 1 -> adamax_gf32_pbf16(c, k, bound);
-            case 2 -> adamax_gf32_pf16(c, k, bound);
-            case 3 -> adamax_gf32_pbf16sr(c, k, bound);
-            case 4 -> adamax_gbf16_pf32(c, k, bound);
-            case 5 -> adamax_gbf16_pbf16(c, k, bound);
-            case 6 -> adamax_gbf16_pf16(c, k, bound);
-            case 7 -> adamax_gbf16_pbf16sr(c, k, bound);
-            case 8 -> adamax_gf16_pf32(c, k, bound);
-            case 9 -> adamax_gf16_pbf16(c, k, bound);
-            case 10 -> adamax_gf16_pf16(c, k, bound);
-            case 11 -> adamax_gf16_pbf16sr(c, k, bound);
+            case 1 -> adamax_gf32_pf32_sbf16(c, k, bound);
+            case 2 -> adamax_gf32_pbf16(c, k, bound);
+            case 3 -> adamax_gf32_pbf16_sbf16(c, k, bound);
+            case 4 -> adamax_gf32_pf16(c, k, bound);
+            case 5 -> adamax_gf32_pf16_sbf16(c, k, bound);
+            case 6 -> adamax_gf32_pbf16sr(c, k, bound);
+            case 7 -> adamax_gf32_pbf16sr_sbf16(c, k, bound);
+            case 8 -> adamax_gbf16_pf32(c, k, bound);
+            case 9 -> adamax_gbf16_pf32_sbf16(c, k, bound);
+            case 10 -> adamax_gbf16_pbf16(c, k, bound);
+            case 11 -> adamax_gbf16_pbf16_sbf16(c, k, bound);
+            case 12 -> adamax_gbf16_pf16(c, k, bound);
+            case 13 -> adamax_gbf16_pf16_sbf16(c, k, bound);
+            case 14 -> adamax_gbf16_pbf16sr(c, k, bound);
+            case 15 -> adamax_gbf16_pbf16sr_sbf16(c, k, bound);
+            case 16 -> adamax_gf16_pf32(c, k, bound);
+            case 17 -> adamax_gf16_pf32_sbf16(c, k, bound);
+            case 18 -> adamax_gf16_pbf16(c, k, bound);
+            case 19 -> adamax_gf16_pbf16_sbf16(c, k, bound);
+            case 20 -> adamax_gf16_pf16(c, k, bound);
+            case 21 -> adamax_gf16_pf16_sbf16(c, k, bound);
+            case 22 -> adamax_gf16_pbf16sr(c, k, bound);
+            case 23 -> adamax_gf16_pbf16sr_sbf16(c, k, bound);
             default -> throw new IllegalStateException("no loop for storage mix " + mix);
         }
         if (bound < n) { // the tail: the scalar loop (a masked 16-bit store allocated: see MixedPanama.adam)
             MixedScalar.adamaxRange(c, k, bound, n);
+        }
+    }
+
+    private static void adamax_gf32_pf32_sbf16(Chunk c, AdamaxStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], us = c.state[1];
+        final FloatVector negClr = FloatVector.broadcast(SPECIES, k.negClr);
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final boolean useWd = k.useWeightDecay;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyMs = k.stateKeys[0];
+        final int keyUs = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, o4, ORDER);
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
+            FloatVector g = g0.mul(scale);
+            if (useWd) {
+                g = p.fma(wd, g);
+            }
+            FloatVector msW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector m = msW0.fma(b1, g.mul(c1));
+            FloatVector usW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, us, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector u = usW1.mul(b2).max(g.abs().add(eps));
+            FloatVector msS2 = m;
+            IntVector msS2RH = lane.add(i).mul(0x9E3779B9).add(keyMs).lanewise(VectorOperators.LSHR, 16);
+            IntVector msS2RB = msS2.reinterpretAsInts();
+            IntVector msS2RN = msS2RB.and(0xFFFF0000)
+                    .add(0x10000, msS2RH.compare(VectorOperators.LT, msS2RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, msS2RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) msS2RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            FloatVector usS3 = u;
+            IntVector usS3RH = lane.add(i).mul(0x9E3779B9).add(keyUs).lanewise(VectorOperators.LSHR, 16);
+            IntVector usS3RB = usS3.reinterpretAsInts();
+            IntVector usS3RN = usS3RB.and(0xFFFF0000)
+                    .add(0x10000, usS3RH.compare(VectorOperators.LT, usS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, usS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) usS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(us, (long) (i) * 2, ORDER);
+            FloatVector pNew = m.div(u).fma(negClr, p);
+            pNew.intoMemorySegment(ps, o4, ORDER);
         }
     }
 
@@ -80,6 +145,59 @@ final class MixedAdamaxPanama {
         }
     }
 
+    private static void adamax_gf32_pbf16_sbf16(Chunk c, AdamaxStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], us = c.state[1], xs = c.state[c.state.length - 1];
+        final FloatVector negClr = FloatVector.broadcast(SPECIES, k.negClr);
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final boolean useWd = k.useWeightDecay;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyMs = k.stateKeys[0];
+        final int keyUs = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
+            FloatVector g = g0.mul(scale);
+            if (useWd) {
+                g = p.fma(wd, g);
+            }
+            FloatVector msW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector m = msW0.fma(b1, g.mul(c1));
+            FloatVector usW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, us, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector u = usW1.mul(b2).max(g.abs().add(eps));
+            FloatVector msS2 = m;
+            IntVector msS2RH = lane.add(i).mul(0x9E3779B9).add(keyMs).lanewise(VectorOperators.LSHR, 16);
+            IntVector msS2RB = msS2.reinterpretAsInts();
+            IntVector msS2RN = msS2RB.and(0xFFFF0000)
+                    .add(0x10000, msS2RH.compare(VectorOperators.LT, msS2RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, msS2RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) msS2RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            FloatVector usS3 = u;
+            IntVector usS3RH = lane.add(i).mul(0x9E3779B9).add(keyUs).lanewise(VectorOperators.LSHR, 16);
+            IntVector usS3RB = usS3.reinterpretAsInts();
+            IntVector usS3RN = usS3RB.and(0xFFFF0000)
+                    .add(0x10000, usS3RH.compare(VectorOperators.LT, usS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, usS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) usS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(us, (long) (i) * 2, ORDER);
+            FloatVector pNew = m.div(u).fma(negClr, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewN = pNew.reinterpretAsInts();
+            pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNew.reinterpretAsInts().and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
     private static void adamax_gf32_pf16(Chunk c, AdamaxStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], us = c.state[1], xs = c.state[c.state.length - 1];
         final FloatVector negClr = FloatVector.broadcast(SPECIES, k.negClr);
@@ -103,6 +221,66 @@ final class MixedAdamaxPanama {
             FloatVector u = FloatVector.fromMemorySegment(SPECIES, us, o4, ORDER).mul(b2).max(g.abs().add(eps));
             m.intoMemorySegment(ms, o4, ORDER);
             u.intoMemorySegment(us, o4, ORDER);
+            FloatVector pNew = m.div(u).fma(negClr, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewNF = pNew.reinterpretAsInts();
+            IntVector pNewNS = pNewNF.and(0x80000000);
+            IntVector pNewNA = pNewNF.and(0x7FFFFFFF);
+            IntVector pNewNBig = IntVector.broadcast(INTS, 0x7C00).blend(0x7E00, pNewNA.compare(VectorOperators.GT, 0x7F800000));
+            IntVector pNewNSub = pNewNA.reinterpretAsFloats().add(0.5f).reinterpretAsInts().sub(0x3F000000);
+            IntVector pNewN = pNewNA.add(((15 - 127) << 23) + 0xFFF).add(pNewNA.lanewise(VectorOperators.LSHR, 13).and(1))
+                    .lanewise(VectorOperators.LSHR, 13)
+                    .blend(pNewNSub, pNewNA.compare(VectorOperators.LT, 113 << 23))
+                    .blend(pNewNBig, pNewNA.compare(VectorOperators.GE, 143 << 23))
+                    .or(pNewNS.lanewise(VectorOperators.LSHR, 16));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void adamax_gf32_pf16_sbf16(Chunk c, AdamaxStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], us = c.state[1], xs = c.state[c.state.length - 1];
+        final FloatVector negClr = FloatVector.broadcast(SPECIES, k.negClr);
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final boolean useWd = k.useWeightDecay;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyMs = k.stateKeys[0];
+        final int keyUs = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
+            FloatVector g = g0.mul(scale);
+            if (useWd) {
+                g = p.fma(wd, g);
+            }
+            FloatVector msW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector m = msW0.fma(b1, g.mul(c1));
+            FloatVector usW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, us, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector u = usW1.mul(b2).max(g.abs().add(eps));
+            FloatVector msS2 = m;
+            IntVector msS2RH = lane.add(i).mul(0x9E3779B9).add(keyMs).lanewise(VectorOperators.LSHR, 16);
+            IntVector msS2RB = msS2.reinterpretAsInts();
+            IntVector msS2RN = msS2RB.and(0xFFFF0000)
+                    .add(0x10000, msS2RH.compare(VectorOperators.LT, msS2RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, msS2RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) msS2RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            FloatVector usS3 = u;
+            IntVector usS3RH = lane.add(i).mul(0x9E3779B9).add(keyUs).lanewise(VectorOperators.LSHR, 16);
+            IntVector usS3RB = usS3.reinterpretAsInts();
+            IntVector usS3RN = usS3RB.and(0xFFFF0000)
+                    .add(0x10000, usS3RH.compare(VectorOperators.LT, usS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, usS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) usS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(us, (long) (i) * 2, ORDER);
             FloatVector pNew = m.div(u).fma(negClr, p);
             pNew.intoMemorySegment(xs, o4, ORDER);
             IntVector pNewNF = pNew.reinterpretAsInts();
@@ -156,6 +334,63 @@ final class MixedAdamaxPanama {
         }
     }
 
+    private static void adamax_gf32_pbf16sr_sbf16(Chunk c, AdamaxStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], us = c.state[1];
+        final FloatVector negClr = FloatVector.broadcast(SPECIES, k.negClr);
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final boolean useWd = k.useWeightDecay;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int key = k.roundingKey;
+        final int keyMs = k.stateKeys[0];
+        final int keyUs = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
+            FloatVector g = g0.mul(scale);
+            if (useWd) {
+                g = p.fma(wd, g);
+            }
+            FloatVector msW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector m = msW0.fma(b1, g.mul(c1));
+            FloatVector usW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, us, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector u = usW1.mul(b2).max(g.abs().add(eps));
+            FloatVector msS2 = m;
+            IntVector msS2RH = lane.add(i).mul(0x9E3779B9).add(keyMs).lanewise(VectorOperators.LSHR, 16);
+            IntVector msS2RB = msS2.reinterpretAsInts();
+            IntVector msS2RN = msS2RB.and(0xFFFF0000)
+                    .add(0x10000, msS2RH.compare(VectorOperators.LT, msS2RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, msS2RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) msS2RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            FloatVector usS3 = u;
+            IntVector usS3RH = lane.add(i).mul(0x9E3779B9).add(keyUs).lanewise(VectorOperators.LSHR, 16);
+            IntVector usS3RB = usS3.reinterpretAsInts();
+            IntVector usS3RN = usS3RB.and(0xFFFF0000)
+                    .add(0x10000, usS3RH.compare(VectorOperators.LT, usS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, usS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) usS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(us, (long) (i) * 2, ORDER);
+            FloatVector pNew = m.div(u).fma(negClr, p);
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
+            IntVector pNewRB = pNew.reinterpretAsInts();
+            IntVector pNewRN = pNewRB.and(0xFFFF0000)
+                    .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNewRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
     private static void adamax_gbf16_pf32(Chunk c, AdamaxStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], us = c.state[1];
         final FloatVector negClr = FloatVector.broadcast(SPECIES, k.negClr);
@@ -180,6 +415,56 @@ final class MixedAdamaxPanama {
             FloatVector u = FloatVector.fromMemorySegment(SPECIES, us, o4, ORDER).mul(b2).max(g.abs().add(eps));
             m.intoMemorySegment(ms, o4, ORDER);
             u.intoMemorySegment(us, o4, ORDER);
+            FloatVector pNew = m.div(u).fma(negClr, p);
+            pNew.intoMemorySegment(ps, o4, ORDER);
+        }
+    }
+
+    private static void adamax_gbf16_pf32_sbf16(Chunk c, AdamaxStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], us = c.state[1];
+        final FloatVector negClr = FloatVector.broadcast(SPECIES, k.negClr);
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final boolean useWd = k.useWeightDecay;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyMs = k.stateKeys[0];
+        final int keyUs = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, o4, ORDER);
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            if (useWd) {
+                g = p.fma(wd, g);
+            }
+            FloatVector msW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector m = msW0.fma(b1, g.mul(c1));
+            FloatVector usW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, us, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector u = usW1.mul(b2).max(g.abs().add(eps));
+            FloatVector msS2 = m;
+            IntVector msS2RH = lane.add(i).mul(0x9E3779B9).add(keyMs).lanewise(VectorOperators.LSHR, 16);
+            IntVector msS2RB = msS2.reinterpretAsInts();
+            IntVector msS2RN = msS2RB.and(0xFFFF0000)
+                    .add(0x10000, msS2RH.compare(VectorOperators.LT, msS2RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, msS2RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) msS2RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            FloatVector usS3 = u;
+            IntVector usS3RH = lane.add(i).mul(0x9E3779B9).add(keyUs).lanewise(VectorOperators.LSHR, 16);
+            IntVector usS3RB = usS3.reinterpretAsInts();
+            IntVector usS3RN = usS3RB.and(0xFFFF0000)
+                    .add(0x10000, usS3RH.compare(VectorOperators.LT, usS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, usS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) usS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(us, (long) (i) * 2, ORDER);
             FloatVector pNew = m.div(u).fma(negClr, p);
             pNew.intoMemorySegment(ps, o4, ORDER);
         }
@@ -218,6 +503,60 @@ final class MixedAdamaxPanama {
         }
     }
 
+    private static void adamax_gbf16_pbf16_sbf16(Chunk c, AdamaxStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], us = c.state[1], xs = c.state[c.state.length - 1];
+        final FloatVector negClr = FloatVector.broadcast(SPECIES, k.negClr);
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final boolean useWd = k.useWeightDecay;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyMs = k.stateKeys[0];
+        final int keyUs = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            if (useWd) {
+                g = p.fma(wd, g);
+            }
+            FloatVector msW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector m = msW0.fma(b1, g.mul(c1));
+            FloatVector usW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, us, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector u = usW1.mul(b2).max(g.abs().add(eps));
+            FloatVector msS2 = m;
+            IntVector msS2RH = lane.add(i).mul(0x9E3779B9).add(keyMs).lanewise(VectorOperators.LSHR, 16);
+            IntVector msS2RB = msS2.reinterpretAsInts();
+            IntVector msS2RN = msS2RB.and(0xFFFF0000)
+                    .add(0x10000, msS2RH.compare(VectorOperators.LT, msS2RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, msS2RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) msS2RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            FloatVector usS3 = u;
+            IntVector usS3RH = lane.add(i).mul(0x9E3779B9).add(keyUs).lanewise(VectorOperators.LSHR, 16);
+            IntVector usS3RB = usS3.reinterpretAsInts();
+            IntVector usS3RN = usS3RB.and(0xFFFF0000)
+                    .add(0x10000, usS3RH.compare(VectorOperators.LT, usS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, usS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) usS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(us, (long) (i) * 2, ORDER);
+            FloatVector pNew = m.div(u).fma(negClr, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewN = pNew.reinterpretAsInts();
+            pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNew.reinterpretAsInts().and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
     private static void adamax_gbf16_pf16(Chunk c, AdamaxStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], us = c.state[1], xs = c.state[c.state.length - 1];
         final FloatVector negClr = FloatVector.broadcast(SPECIES, k.negClr);
@@ -242,6 +581,67 @@ final class MixedAdamaxPanama {
             FloatVector u = FloatVector.fromMemorySegment(SPECIES, us, o4, ORDER).mul(b2).max(g.abs().add(eps));
             m.intoMemorySegment(ms, o4, ORDER);
             u.intoMemorySegment(us, o4, ORDER);
+            FloatVector pNew = m.div(u).fma(negClr, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewNF = pNew.reinterpretAsInts();
+            IntVector pNewNS = pNewNF.and(0x80000000);
+            IntVector pNewNA = pNewNF.and(0x7FFFFFFF);
+            IntVector pNewNBig = IntVector.broadcast(INTS, 0x7C00).blend(0x7E00, pNewNA.compare(VectorOperators.GT, 0x7F800000));
+            IntVector pNewNSub = pNewNA.reinterpretAsFloats().add(0.5f).reinterpretAsInts().sub(0x3F000000);
+            IntVector pNewN = pNewNA.add(((15 - 127) << 23) + 0xFFF).add(pNewNA.lanewise(VectorOperators.LSHR, 13).and(1))
+                    .lanewise(VectorOperators.LSHR, 13)
+                    .blend(pNewNSub, pNewNA.compare(VectorOperators.LT, 113 << 23))
+                    .blend(pNewNBig, pNewNA.compare(VectorOperators.GE, 143 << 23))
+                    .or(pNewNS.lanewise(VectorOperators.LSHR, 16));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void adamax_gbf16_pf16_sbf16(Chunk c, AdamaxStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], us = c.state[1], xs = c.state[c.state.length - 1];
+        final FloatVector negClr = FloatVector.broadcast(SPECIES, k.negClr);
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final boolean useWd = k.useWeightDecay;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyMs = k.stateKeys[0];
+        final int keyUs = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            if (useWd) {
+                g = p.fma(wd, g);
+            }
+            FloatVector msW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector m = msW0.fma(b1, g.mul(c1));
+            FloatVector usW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, us, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector u = usW1.mul(b2).max(g.abs().add(eps));
+            FloatVector msS2 = m;
+            IntVector msS2RH = lane.add(i).mul(0x9E3779B9).add(keyMs).lanewise(VectorOperators.LSHR, 16);
+            IntVector msS2RB = msS2.reinterpretAsInts();
+            IntVector msS2RN = msS2RB.and(0xFFFF0000)
+                    .add(0x10000, msS2RH.compare(VectorOperators.LT, msS2RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, msS2RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) msS2RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            FloatVector usS3 = u;
+            IntVector usS3RH = lane.add(i).mul(0x9E3779B9).add(keyUs).lanewise(VectorOperators.LSHR, 16);
+            IntVector usS3RB = usS3.reinterpretAsInts();
+            IntVector usS3RN = usS3RB.and(0xFFFF0000)
+                    .add(0x10000, usS3RH.compare(VectorOperators.LT, usS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, usS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) usS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(us, (long) (i) * 2, ORDER);
             FloatVector pNew = m.div(u).fma(negClr, p);
             pNew.intoMemorySegment(xs, o4, ORDER);
             IntVector pNewNF = pNew.reinterpretAsInts();
@@ -296,6 +696,64 @@ final class MixedAdamaxPanama {
         }
     }
 
+    private static void adamax_gbf16_pbf16sr_sbf16(Chunk c, AdamaxStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], us = c.state[1];
+        final FloatVector negClr = FloatVector.broadcast(SPECIES, k.negClr);
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final boolean useWd = k.useWeightDecay;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int key = k.roundingKey;
+        final int keyMs = k.stateKeys[0];
+        final int keyUs = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            if (useWd) {
+                g = p.fma(wd, g);
+            }
+            FloatVector msW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector m = msW0.fma(b1, g.mul(c1));
+            FloatVector usW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, us, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector u = usW1.mul(b2).max(g.abs().add(eps));
+            FloatVector msS2 = m;
+            IntVector msS2RH = lane.add(i).mul(0x9E3779B9).add(keyMs).lanewise(VectorOperators.LSHR, 16);
+            IntVector msS2RB = msS2.reinterpretAsInts();
+            IntVector msS2RN = msS2RB.and(0xFFFF0000)
+                    .add(0x10000, msS2RH.compare(VectorOperators.LT, msS2RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, msS2RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) msS2RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            FloatVector usS3 = u;
+            IntVector usS3RH = lane.add(i).mul(0x9E3779B9).add(keyUs).lanewise(VectorOperators.LSHR, 16);
+            IntVector usS3RB = usS3.reinterpretAsInts();
+            IntVector usS3RN = usS3RB.and(0xFFFF0000)
+                    .add(0x10000, usS3RH.compare(VectorOperators.LT, usS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, usS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) usS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(us, (long) (i) * 2, ORDER);
+            FloatVector pNew = m.div(u).fma(negClr, p);
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
+            IntVector pNewRB = pNew.reinterpretAsInts();
+            IntVector pNewRN = pNewRB.and(0xFFFF0000)
+                    .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNewRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
     private static void adamax_gf16_pf32(Chunk c, AdamaxStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], us = c.state[1];
         final FloatVector negClr = FloatVector.broadcast(SPECIES, k.negClr);
@@ -330,6 +788,61 @@ final class MixedAdamaxPanama {
         }
     }
 
+    private static void adamax_gf16_pf32_sbf16(Chunk c, AdamaxStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], us = c.state[1];
+        final FloatVector negClr = FloatVector.broadcast(SPECIES, k.negClr);
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final boolean useWd = k.useWeightDecay;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyMs = k.stateKeys[0];
+        final int keyUs = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, o4, ORDER);
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            if (useWd) {
+                g = p.fma(wd, g);
+            }
+            FloatVector msW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector m = msW0.fma(b1, g.mul(c1));
+            FloatVector usW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, us, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector u = usW1.mul(b2).max(g.abs().add(eps));
+            FloatVector msS2 = m;
+            IntVector msS2RH = lane.add(i).mul(0x9E3779B9).add(keyMs).lanewise(VectorOperators.LSHR, 16);
+            IntVector msS2RB = msS2.reinterpretAsInts();
+            IntVector msS2RN = msS2RB.and(0xFFFF0000)
+                    .add(0x10000, msS2RH.compare(VectorOperators.LT, msS2RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, msS2RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) msS2RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            FloatVector usS3 = u;
+            IntVector usS3RH = lane.add(i).mul(0x9E3779B9).add(keyUs).lanewise(VectorOperators.LSHR, 16);
+            IntVector usS3RB = usS3.reinterpretAsInts();
+            IntVector usS3RN = usS3RB.and(0xFFFF0000)
+                    .add(0x10000, usS3RH.compare(VectorOperators.LT, usS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, usS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) usS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(us, (long) (i) * 2, ORDER);
+            FloatVector pNew = m.div(u).fma(negClr, p);
+            pNew.intoMemorySegment(ps, o4, ORDER);
+        }
+    }
+
     private static void adamax_gf16_pbf16(Chunk c, AdamaxStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], us = c.state[1], xs = c.state[c.state.length - 1];
         final FloatVector negClr = FloatVector.broadcast(SPECIES, k.negClr);
@@ -359,6 +872,65 @@ final class MixedAdamaxPanama {
             FloatVector u = FloatVector.fromMemorySegment(SPECIES, us, o4, ORDER).mul(b2).max(g.abs().add(eps));
             m.intoMemorySegment(ms, o4, ORDER);
             u.intoMemorySegment(us, o4, ORDER);
+            FloatVector pNew = m.div(u).fma(negClr, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewN = pNew.reinterpretAsInts();
+            pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNew.reinterpretAsInts().and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void adamax_gf16_pbf16_sbf16(Chunk c, AdamaxStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], us = c.state[1], xs = c.state[c.state.length - 1];
+        final FloatVector negClr = FloatVector.broadcast(SPECIES, k.negClr);
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final boolean useWd = k.useWeightDecay;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyMs = k.stateKeys[0];
+        final int keyUs = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            if (useWd) {
+                g = p.fma(wd, g);
+            }
+            FloatVector msW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector m = msW0.fma(b1, g.mul(c1));
+            FloatVector usW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, us, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector u = usW1.mul(b2).max(g.abs().add(eps));
+            FloatVector msS2 = m;
+            IntVector msS2RH = lane.add(i).mul(0x9E3779B9).add(keyMs).lanewise(VectorOperators.LSHR, 16);
+            IntVector msS2RB = msS2.reinterpretAsInts();
+            IntVector msS2RN = msS2RB.and(0xFFFF0000)
+                    .add(0x10000, msS2RH.compare(VectorOperators.LT, msS2RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, msS2RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) msS2RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            FloatVector usS3 = u;
+            IntVector usS3RH = lane.add(i).mul(0x9E3779B9).add(keyUs).lanewise(VectorOperators.LSHR, 16);
+            IntVector usS3RB = usS3.reinterpretAsInts();
+            IntVector usS3RN = usS3RB.and(0xFFFF0000)
+                    .add(0x10000, usS3RH.compare(VectorOperators.LT, usS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, usS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) usS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(us, (long) (i) * 2, ORDER);
             FloatVector pNew = m.div(u).fma(negClr, p);
             pNew.intoMemorySegment(xs, o4, ORDER);
             IntVector pNewN = pNew.reinterpretAsInts();
@@ -413,6 +985,72 @@ final class MixedAdamaxPanama {
         }
     }
 
+    private static void adamax_gf16_pf16_sbf16(Chunk c, AdamaxStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], us = c.state[1], xs = c.state[c.state.length - 1];
+        final FloatVector negClr = FloatVector.broadcast(SPECIES, k.negClr);
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final boolean useWd = k.useWeightDecay;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyMs = k.stateKeys[0];
+        final int keyUs = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            if (useWd) {
+                g = p.fma(wd, g);
+            }
+            FloatVector msW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector m = msW0.fma(b1, g.mul(c1));
+            FloatVector usW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, us, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector u = usW1.mul(b2).max(g.abs().add(eps));
+            FloatVector msS2 = m;
+            IntVector msS2RH = lane.add(i).mul(0x9E3779B9).add(keyMs).lanewise(VectorOperators.LSHR, 16);
+            IntVector msS2RB = msS2.reinterpretAsInts();
+            IntVector msS2RN = msS2RB.and(0xFFFF0000)
+                    .add(0x10000, msS2RH.compare(VectorOperators.LT, msS2RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, msS2RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) msS2RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            FloatVector usS3 = u;
+            IntVector usS3RH = lane.add(i).mul(0x9E3779B9).add(keyUs).lanewise(VectorOperators.LSHR, 16);
+            IntVector usS3RB = usS3.reinterpretAsInts();
+            IntVector usS3RN = usS3RB.and(0xFFFF0000)
+                    .add(0x10000, usS3RH.compare(VectorOperators.LT, usS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, usS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) usS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(us, (long) (i) * 2, ORDER);
+            FloatVector pNew = m.div(u).fma(negClr, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewNF = pNew.reinterpretAsInts();
+            IntVector pNewNS = pNewNF.and(0x80000000);
+            IntVector pNewNA = pNewNF.and(0x7FFFFFFF);
+            IntVector pNewNBig = IntVector.broadcast(INTS, 0x7C00).blend(0x7E00, pNewNA.compare(VectorOperators.GT, 0x7F800000));
+            IntVector pNewNSub = pNewNA.reinterpretAsFloats().add(0.5f).reinterpretAsInts().sub(0x3F000000);
+            IntVector pNewN = pNewNA.add(((15 - 127) << 23) + 0xFFF).add(pNewNA.lanewise(VectorOperators.LSHR, 13).and(1))
+                    .lanewise(VectorOperators.LSHR, 13)
+                    .blend(pNewNSub, pNewNA.compare(VectorOperators.LT, 113 << 23))
+                    .blend(pNewNBig, pNewNA.compare(VectorOperators.GE, 143 << 23))
+                    .or(pNewNS.lanewise(VectorOperators.LSHR, 16));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
     private static void adamax_gf16_pbf16sr(Chunk c, AdamaxStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], us = c.state[1];
         final FloatVector negClr = FloatVector.broadcast(SPECIES, k.negClr);
@@ -445,6 +1083,69 @@ final class MixedAdamaxPanama {
             FloatVector u = FloatVector.fromMemorySegment(SPECIES, us, o4, ORDER).mul(b2).max(g.abs().add(eps));
             m.intoMemorySegment(ms, o4, ORDER);
             u.intoMemorySegment(us, o4, ORDER);
+            FloatVector pNew = m.div(u).fma(negClr, p);
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
+            IntVector pNewRB = pNew.reinterpretAsInts();
+            IntVector pNewRN = pNewRB.and(0xFFFF0000)
+                    .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNewRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void adamax_gf16_pbf16sr_sbf16(Chunk c, AdamaxStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], us = c.state[1];
+        final FloatVector negClr = FloatVector.broadcast(SPECIES, k.negClr);
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final boolean useWd = k.useWeightDecay;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int key = k.roundingKey;
+        final int keyMs = k.stateKeys[0];
+        final int keyUs = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            if (useWd) {
+                g = p.fma(wd, g);
+            }
+            FloatVector msW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector m = msW0.fma(b1, g.mul(c1));
+            FloatVector usW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, us, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector u = usW1.mul(b2).max(g.abs().add(eps));
+            FloatVector msS2 = m;
+            IntVector msS2RH = lane.add(i).mul(0x9E3779B9).add(keyMs).lanewise(VectorOperators.LSHR, 16);
+            IntVector msS2RB = msS2.reinterpretAsInts();
+            IntVector msS2RN = msS2RB.and(0xFFFF0000)
+                    .add(0x10000, msS2RH.compare(VectorOperators.LT, msS2RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, msS2RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) msS2RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            FloatVector usS3 = u;
+            IntVector usS3RH = lane.add(i).mul(0x9E3779B9).add(keyUs).lanewise(VectorOperators.LSHR, 16);
+            IntVector usS3RB = usS3.reinterpretAsInts();
+            IntVector usS3RN = usS3RB.and(0xFFFF0000)
+                    .add(0x10000, usS3RH.compare(VectorOperators.LT, usS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, usS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) usS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(us, (long) (i) * 2, ORDER);
             FloatVector pNew = m.div(u).fma(negClr, p);
             IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
             IntVector pNewRB = pNew.reinterpretAsInts();

@@ -15,36 +15,88 @@ import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 
 /**
- * Lion's vector loops for 16-bit gradients or parameters (generated: see
+ * Lion's vector loops for 16-bit gradients or parameters and for bfloat16 state (generated: see
  * {@code MixedKernelGenerator} and {@code MixedFormulas}): the float32 loop of {@link LionStep}'s formula with
  * the gradient and parameter loads and the parameter store replaced by a storage type's stage, as
  * {@link MixedPanama}'s. Where the parameters are 16-bit with a master copy the loops read and write the
  * float32 master (the last state buffer) and store its rounded value into the parameters, which they
- * never read. Bitwise {@link MixedScalar#lionRange}, which also runs each chunk's last elements.
+ * never read. With bfloat16 state ({@code _sbf16} loops) each state load is widened and each state store
+ * rounded stochastically with the step's key for that buffer; the formula in between is the float32
+ * one, so the update uses the new state before its rounding. Bitwise {@link MixedScalar#lionRange}, which
+ * also runs each chunk's last elements.
  */
 final class MixedLionPanama {
     private MixedLionPanama() {
     }
 
-    /** One step on a chunk of at least one vector with 16-bit gradients or parameters. */
+    /** One step on a chunk of at least one vector with 16-bit gradients or parameters or bfloat16 state. */
     static void run(Chunk c, LionStep k) {
-        final int n = c.length, bound = SPECIES.loopBound(n), mix = c.gradType * 4 + c.paramType;
+        final int n = c.length, bound = SPECIES.loopBound(n);
+        final int mix = (c.gradType * 4 + c.paramType) * 2 + c.stateType;
         switch (mix) {
-            case 1 -> lion_gf32_pbf16(c, k, bound);
-            case 2 -> lion_gf32_pf16(c, k, bound);
-            case 3 -> lion_gf32_pbf16sr(c, k, bound);
-            case 4 -> lion_gbf16_pf32(c, k, bound);
-            case 5 -> lion_gbf16_pbf16(c, k, bound);
-            case 6 -> lion_gbf16_pf16(c, k, bound);
-            case 7 -> lion_gbf16_pbf16sr(c, k, bound);
-            case 8 -> lion_gf16_pf32(c, k, bound);
-            case 9 -> lion_gf16_pbf16(c, k, bound);
-            case 10 -> lion_gf16_pf16(c, k, bound);
-            case 11 -> lion_gf16_pbf16sr(c, k, bound);
+            case 1 -> lion_gf32_pf32_sbf16(c, k, bound);
+            case 2 -> lion_gf32_pbf16(c, k, bound);
+            case 3 -> lion_gf32_pbf16_sbf16(c, k, bound);
+            case 4 -> lion_gf32_pf16(c, k, bound);
+            case 5 -> lion_gf32_pf16_sbf16(c, k, bound);
+            case 6 -> lion_gf32_pbf16sr(c, k, bound);
+            case 7 -> lion_gf32_pbf16sr_sbf16(c, k, bound);
+            case 8 -> lion_gbf16_pf32(c, k, bound);
+            case 9 -> lion_gbf16_pf32_sbf16(c, k, bound);
+            case 10 -> lion_gbf16_pbf16(c, k, bound);
+            case 11 -> lion_gbf16_pbf16_sbf16(c, k, bound);
+            case 12 -> lion_gbf16_pf16(c, k, bound);
+            case 13 -> lion_gbf16_pf16_sbf16(c, k, bound);
+            case 14 -> lion_gbf16_pbf16sr(c, k, bound);
+            case 15 -> lion_gbf16_pbf16sr_sbf16(c, k, bound);
+            case 16 -> lion_gf16_pf32(c, k, bound);
+            case 17 -> lion_gf16_pf32_sbf16(c, k, bound);
+            case 18 -> lion_gf16_pbf16(c, k, bound);
+            case 19 -> lion_gf16_pbf16_sbf16(c, k, bound);
+            case 20 -> lion_gf16_pf16(c, k, bound);
+            case 21 -> lion_gf16_pf16_sbf16(c, k, bound);
+            case 22 -> lion_gf16_pbf16sr(c, k, bound);
+            case 23 -> lion_gf16_pbf16sr_sbf16(c, k, bound);
             default -> throw new IllegalStateException("no loop for storage mix " + mix);
         }
         if (bound < n) { // the tail: the scalar loop (a masked 16-bit store allocated: see MixedPanama.adam)
             MixedScalar.lionRange(c, k, bound, n);
+        }
+    }
+
+    private static void lion_gf32_pf32_sbf16(Chunk c, LionStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector decay = FloatVector.broadcast(SPECIES, k.decay);
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector one = FloatVector.broadcast(SPECIES, 1f), minusOne = FloatVector.broadcast(SPECIES, -1f);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyMs = k.stateKeys[0];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, o4, ORDER);
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
+            FloatVector g = g0.mul(scale);
+            FloatVector msW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector m = msW0;
+            FloatVector u = m.fma(b1, g.mul(c1));
+            u = u.blend(one, u.compare(VectorOperators.GT, 0f)).blend(minusOne, u.compare(VectorOperators.LT, 0f));
+            FloatVector pNew = u.fma(negLr, p.mul(decay));
+            FloatVector msS1 = m.fma(b2, g.mul(c2));
+            IntVector msS1RH = lane.add(i).mul(0x9E3779B9).add(keyMs).lanewise(VectorOperators.LSHR, 16);
+            IntVector msS1RB = msS1.reinterpretAsInts();
+            IntVector msS1RN = msS1RB.and(0xFFFF0000)
+                    .add(0x10000, msS1RH.compare(VectorOperators.LT, msS1RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, msS1RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) msS1RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            pNew.intoMemorySegment(ps, o4, ORDER);
         }
     }
 
@@ -77,6 +129,46 @@ final class MixedLionPanama {
         }
     }
 
+    private static void lion_gf32_pbf16_sbf16(Chunk c, LionStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], xs = c.state[c.state.length - 1];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector decay = FloatVector.broadcast(SPECIES, k.decay);
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector one = FloatVector.broadcast(SPECIES, 1f), minusOne = FloatVector.broadcast(SPECIES, -1f);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyMs = k.stateKeys[0];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
+            FloatVector g = g0.mul(scale);
+            FloatVector msW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector m = msW0;
+            FloatVector u = m.fma(b1, g.mul(c1));
+            u = u.blend(one, u.compare(VectorOperators.GT, 0f)).blend(minusOne, u.compare(VectorOperators.LT, 0f));
+            FloatVector pNew = u.fma(negLr, p.mul(decay));
+            FloatVector msS1 = m.fma(b2, g.mul(c2));
+            IntVector msS1RH = lane.add(i).mul(0x9E3779B9).add(keyMs).lanewise(VectorOperators.LSHR, 16);
+            IntVector msS1RB = msS1.reinterpretAsInts();
+            IntVector msS1RN = msS1RB.and(0xFFFF0000)
+                    .add(0x10000, msS1RH.compare(VectorOperators.LT, msS1RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, msS1RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) msS1RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewN = pNew.reinterpretAsInts();
+            pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNew.reinterpretAsInts().and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
     private static void lion_gf32_pf16(Chunk c, LionStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], xs = c.state[c.state.length - 1];
         final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
@@ -98,6 +190,53 @@ final class MixedLionPanama {
             u = u.blend(one, u.compare(VectorOperators.GT, 0f)).blend(minusOne, u.compare(VectorOperators.LT, 0f));
             FloatVector pNew = u.fma(negLr, p.mul(decay));
             m.fma(b2, g.mul(c2)).intoMemorySegment(ms, o4, ORDER);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewNF = pNew.reinterpretAsInts();
+            IntVector pNewNS = pNewNF.and(0x80000000);
+            IntVector pNewNA = pNewNF.and(0x7FFFFFFF);
+            IntVector pNewNBig = IntVector.broadcast(INTS, 0x7C00).blend(0x7E00, pNewNA.compare(VectorOperators.GT, 0x7F800000));
+            IntVector pNewNSub = pNewNA.reinterpretAsFloats().add(0.5f).reinterpretAsInts().sub(0x3F000000);
+            IntVector pNewN = pNewNA.add(((15 - 127) << 23) + 0xFFF).add(pNewNA.lanewise(VectorOperators.LSHR, 13).and(1))
+                    .lanewise(VectorOperators.LSHR, 13)
+                    .blend(pNewNSub, pNewNA.compare(VectorOperators.LT, 113 << 23))
+                    .blend(pNewNBig, pNewNA.compare(VectorOperators.GE, 143 << 23))
+                    .or(pNewNS.lanewise(VectorOperators.LSHR, 16));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void lion_gf32_pf16_sbf16(Chunk c, LionStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], xs = c.state[c.state.length - 1];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector decay = FloatVector.broadcast(SPECIES, k.decay);
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector one = FloatVector.broadcast(SPECIES, 1f), minusOne = FloatVector.broadcast(SPECIES, -1f);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyMs = k.stateKeys[0];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
+            FloatVector g = g0.mul(scale);
+            FloatVector msW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector m = msW0;
+            FloatVector u = m.fma(b1, g.mul(c1));
+            u = u.blend(one, u.compare(VectorOperators.GT, 0f)).blend(minusOne, u.compare(VectorOperators.LT, 0f));
+            FloatVector pNew = u.fma(negLr, p.mul(decay));
+            FloatVector msS1 = m.fma(b2, g.mul(c2));
+            IntVector msS1RH = lane.add(i).mul(0x9E3779B9).add(keyMs).lanewise(VectorOperators.LSHR, 16);
+            IntVector msS1RB = msS1.reinterpretAsInts();
+            IntVector msS1RN = msS1RB.and(0xFFFF0000)
+                    .add(0x10000, msS1RH.compare(VectorOperators.LT, msS1RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, msS1RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) msS1RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
             pNew.intoMemorySegment(xs, o4, ORDER);
             IntVector pNewNF = pNew.reinterpretAsInts();
             IntVector pNewNS = pNewNF.and(0x80000000);
@@ -147,6 +286,50 @@ final class MixedLionPanama {
         }
     }
 
+    private static void lion_gf32_pbf16sr_sbf16(Chunk c, LionStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector decay = FloatVector.broadcast(SPECIES, k.decay);
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector one = FloatVector.broadcast(SPECIES, 1f), minusOne = FloatVector.broadcast(SPECIES, -1f);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int key = k.roundingKey;
+        final int keyMs = k.stateKeys[0];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
+            FloatVector g = g0.mul(scale);
+            FloatVector msW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector m = msW0;
+            FloatVector u = m.fma(b1, g.mul(c1));
+            u = u.blend(one, u.compare(VectorOperators.GT, 0f)).blend(minusOne, u.compare(VectorOperators.LT, 0f));
+            FloatVector pNew = u.fma(negLr, p.mul(decay));
+            FloatVector msS1 = m.fma(b2, g.mul(c2));
+            IntVector msS1RH = lane.add(i).mul(0x9E3779B9).add(keyMs).lanewise(VectorOperators.LSHR, 16);
+            IntVector msS1RB = msS1.reinterpretAsInts();
+            IntVector msS1RN = msS1RB.and(0xFFFF0000)
+                    .add(0x10000, msS1RH.compare(VectorOperators.LT, msS1RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, msS1RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) msS1RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
+            IntVector pNewRB = pNew.reinterpretAsInts();
+            IntVector pNewRN = pNewRB.and(0xFFFF0000)
+                    .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNewRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
     private static void lion_gbf16_pf32(Chunk c, LionStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0];
         final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
@@ -169,6 +352,43 @@ final class MixedLionPanama {
             u = u.blend(one, u.compare(VectorOperators.GT, 0f)).blend(minusOne, u.compare(VectorOperators.LT, 0f));
             FloatVector pNew = u.fma(negLr, p.mul(decay));
             m.fma(b2, g.mul(c2)).intoMemorySegment(ms, o4, ORDER);
+            pNew.intoMemorySegment(ps, o4, ORDER);
+        }
+    }
+
+    private static void lion_gbf16_pf32_sbf16(Chunk c, LionStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector decay = FloatVector.broadcast(SPECIES, k.decay);
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector one = FloatVector.broadcast(SPECIES, 1f), minusOne = FloatVector.broadcast(SPECIES, -1f);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyMs = k.stateKeys[0];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, o4, ORDER);
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            FloatVector msW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector m = msW0;
+            FloatVector u = m.fma(b1, g.mul(c1));
+            u = u.blend(one, u.compare(VectorOperators.GT, 0f)).blend(minusOne, u.compare(VectorOperators.LT, 0f));
+            FloatVector pNew = u.fma(negLr, p.mul(decay));
+            FloatVector msS1 = m.fma(b2, g.mul(c2));
+            IntVector msS1RH = lane.add(i).mul(0x9E3779B9).add(keyMs).lanewise(VectorOperators.LSHR, 16);
+            IntVector msS1RB = msS1.reinterpretAsInts();
+            IntVector msS1RN = msS1RB.and(0xFFFF0000)
+                    .add(0x10000, msS1RH.compare(VectorOperators.LT, msS1RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, msS1RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) msS1RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
             pNew.intoMemorySegment(ps, o4, ORDER);
         }
     }
@@ -203,6 +423,47 @@ final class MixedLionPanama {
         }
     }
 
+    private static void lion_gbf16_pbf16_sbf16(Chunk c, LionStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], xs = c.state[c.state.length - 1];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector decay = FloatVector.broadcast(SPECIES, k.decay);
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector one = FloatVector.broadcast(SPECIES, 1f), minusOne = FloatVector.broadcast(SPECIES, -1f);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyMs = k.stateKeys[0];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            FloatVector msW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector m = msW0;
+            FloatVector u = m.fma(b1, g.mul(c1));
+            u = u.blend(one, u.compare(VectorOperators.GT, 0f)).blend(minusOne, u.compare(VectorOperators.LT, 0f));
+            FloatVector pNew = u.fma(negLr, p.mul(decay));
+            FloatVector msS1 = m.fma(b2, g.mul(c2));
+            IntVector msS1RH = lane.add(i).mul(0x9E3779B9).add(keyMs).lanewise(VectorOperators.LSHR, 16);
+            IntVector msS1RB = msS1.reinterpretAsInts();
+            IntVector msS1RN = msS1RB.and(0xFFFF0000)
+                    .add(0x10000, msS1RH.compare(VectorOperators.LT, msS1RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, msS1RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) msS1RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewN = pNew.reinterpretAsInts();
+            pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNew.reinterpretAsInts().and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
     private static void lion_gbf16_pf16(Chunk c, LionStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], xs = c.state[c.state.length - 1];
         final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
@@ -225,6 +486,54 @@ final class MixedLionPanama {
             u = u.blend(one, u.compare(VectorOperators.GT, 0f)).blend(minusOne, u.compare(VectorOperators.LT, 0f));
             FloatVector pNew = u.fma(negLr, p.mul(decay));
             m.fma(b2, g.mul(c2)).intoMemorySegment(ms, o4, ORDER);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewNF = pNew.reinterpretAsInts();
+            IntVector pNewNS = pNewNF.and(0x80000000);
+            IntVector pNewNA = pNewNF.and(0x7FFFFFFF);
+            IntVector pNewNBig = IntVector.broadcast(INTS, 0x7C00).blend(0x7E00, pNewNA.compare(VectorOperators.GT, 0x7F800000));
+            IntVector pNewNSub = pNewNA.reinterpretAsFloats().add(0.5f).reinterpretAsInts().sub(0x3F000000);
+            IntVector pNewN = pNewNA.add(((15 - 127) << 23) + 0xFFF).add(pNewNA.lanewise(VectorOperators.LSHR, 13).and(1))
+                    .lanewise(VectorOperators.LSHR, 13)
+                    .blend(pNewNSub, pNewNA.compare(VectorOperators.LT, 113 << 23))
+                    .blend(pNewNBig, pNewNA.compare(VectorOperators.GE, 143 << 23))
+                    .or(pNewNS.lanewise(VectorOperators.LSHR, 16));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void lion_gbf16_pf16_sbf16(Chunk c, LionStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], xs = c.state[c.state.length - 1];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector decay = FloatVector.broadcast(SPECIES, k.decay);
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector one = FloatVector.broadcast(SPECIES, 1f), minusOne = FloatVector.broadcast(SPECIES, -1f);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyMs = k.stateKeys[0];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            FloatVector msW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector m = msW0;
+            FloatVector u = m.fma(b1, g.mul(c1));
+            u = u.blend(one, u.compare(VectorOperators.GT, 0f)).blend(minusOne, u.compare(VectorOperators.LT, 0f));
+            FloatVector pNew = u.fma(negLr, p.mul(decay));
+            FloatVector msS1 = m.fma(b2, g.mul(c2));
+            IntVector msS1RH = lane.add(i).mul(0x9E3779B9).add(keyMs).lanewise(VectorOperators.LSHR, 16);
+            IntVector msS1RB = msS1.reinterpretAsInts();
+            IntVector msS1RN = msS1RB.and(0xFFFF0000)
+                    .add(0x10000, msS1RH.compare(VectorOperators.LT, msS1RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, msS1RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) msS1RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
             pNew.intoMemorySegment(xs, o4, ORDER);
             IntVector pNewNF = pNew.reinterpretAsInts();
             IntVector pNewNS = pNewNF.and(0x80000000);
@@ -275,6 +584,51 @@ final class MixedLionPanama {
         }
     }
 
+    private static void lion_gbf16_pbf16sr_sbf16(Chunk c, LionStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector decay = FloatVector.broadcast(SPECIES, k.decay);
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector one = FloatVector.broadcast(SPECIES, 1f), minusOne = FloatVector.broadcast(SPECIES, -1f);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int key = k.roundingKey;
+        final int keyMs = k.stateKeys[0];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            FloatVector msW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector m = msW0;
+            FloatVector u = m.fma(b1, g.mul(c1));
+            u = u.blend(one, u.compare(VectorOperators.GT, 0f)).blend(minusOne, u.compare(VectorOperators.LT, 0f));
+            FloatVector pNew = u.fma(negLr, p.mul(decay));
+            FloatVector msS1 = m.fma(b2, g.mul(c2));
+            IntVector msS1RH = lane.add(i).mul(0x9E3779B9).add(keyMs).lanewise(VectorOperators.LSHR, 16);
+            IntVector msS1RB = msS1.reinterpretAsInts();
+            IntVector msS1RN = msS1RB.and(0xFFFF0000)
+                    .add(0x10000, msS1RH.compare(VectorOperators.LT, msS1RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, msS1RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) msS1RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
+            IntVector pNewRB = pNew.reinterpretAsInts();
+            IntVector pNewRN = pNewRB.and(0xFFFF0000)
+                    .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNewRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
     private static void lion_gf16_pf32(Chunk c, LionStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0];
         final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
@@ -306,6 +660,48 @@ final class MixedLionPanama {
         }
     }
 
+    private static void lion_gf16_pf32_sbf16(Chunk c, LionStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector decay = FloatVector.broadcast(SPECIES, k.decay);
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector one = FloatVector.broadcast(SPECIES, 1f), minusOne = FloatVector.broadcast(SPECIES, -1f);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyMs = k.stateKeys[0];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, o4, ORDER);
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            FloatVector msW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector m = msW0;
+            FloatVector u = m.fma(b1, g.mul(c1));
+            u = u.blend(one, u.compare(VectorOperators.GT, 0f)).blend(minusOne, u.compare(VectorOperators.LT, 0f));
+            FloatVector pNew = u.fma(negLr, p.mul(decay));
+            FloatVector msS1 = m.fma(b2, g.mul(c2));
+            IntVector msS1RH = lane.add(i).mul(0x9E3779B9).add(keyMs).lanewise(VectorOperators.LSHR, 16);
+            IntVector msS1RB = msS1.reinterpretAsInts();
+            IntVector msS1RN = msS1RB.and(0xFFFF0000)
+                    .add(0x10000, msS1RH.compare(VectorOperators.LT, msS1RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, msS1RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) msS1RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            pNew.intoMemorySegment(ps, o4, ORDER);
+        }
+    }
+
     private static void lion_gf16_pbf16(Chunk c, LionStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], xs = c.state[c.state.length - 1];
         final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
@@ -333,6 +729,52 @@ final class MixedLionPanama {
             u = u.blend(one, u.compare(VectorOperators.GT, 0f)).blend(minusOne, u.compare(VectorOperators.LT, 0f));
             FloatVector pNew = u.fma(negLr, p.mul(decay));
             m.fma(b2, g.mul(c2)).intoMemorySegment(ms, o4, ORDER);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewN = pNew.reinterpretAsInts();
+            pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNew.reinterpretAsInts().and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void lion_gf16_pbf16_sbf16(Chunk c, LionStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], xs = c.state[c.state.length - 1];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector decay = FloatVector.broadcast(SPECIES, k.decay);
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector one = FloatVector.broadcast(SPECIES, 1f), minusOne = FloatVector.broadcast(SPECIES, -1f);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyMs = k.stateKeys[0];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            FloatVector msW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector m = msW0;
+            FloatVector u = m.fma(b1, g.mul(c1));
+            u = u.blend(one, u.compare(VectorOperators.GT, 0f)).blend(minusOne, u.compare(VectorOperators.LT, 0f));
+            FloatVector pNew = u.fma(negLr, p.mul(decay));
+            FloatVector msS1 = m.fma(b2, g.mul(c2));
+            IntVector msS1RH = lane.add(i).mul(0x9E3779B9).add(keyMs).lanewise(VectorOperators.LSHR, 16);
+            IntVector msS1RB = msS1.reinterpretAsInts();
+            IntVector msS1RN = msS1RB.and(0xFFFF0000)
+                    .add(0x10000, msS1RH.compare(VectorOperators.LT, msS1RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, msS1RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) msS1RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
             pNew.intoMemorySegment(xs, o4, ORDER);
             IntVector pNewN = pNew.reinterpretAsInts();
             pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
@@ -383,6 +825,59 @@ final class MixedLionPanama {
         }
     }
 
+    private static void lion_gf16_pf16_sbf16(Chunk c, LionStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], xs = c.state[c.state.length - 1];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector decay = FloatVector.broadcast(SPECIES, k.decay);
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector one = FloatVector.broadcast(SPECIES, 1f), minusOne = FloatVector.broadcast(SPECIES, -1f);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyMs = k.stateKeys[0];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            FloatVector msW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector m = msW0;
+            FloatVector u = m.fma(b1, g.mul(c1));
+            u = u.blend(one, u.compare(VectorOperators.GT, 0f)).blend(minusOne, u.compare(VectorOperators.LT, 0f));
+            FloatVector pNew = u.fma(negLr, p.mul(decay));
+            FloatVector msS1 = m.fma(b2, g.mul(c2));
+            IntVector msS1RH = lane.add(i).mul(0x9E3779B9).add(keyMs).lanewise(VectorOperators.LSHR, 16);
+            IntVector msS1RB = msS1.reinterpretAsInts();
+            IntVector msS1RN = msS1RB.and(0xFFFF0000)
+                    .add(0x10000, msS1RH.compare(VectorOperators.LT, msS1RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, msS1RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) msS1RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewNF = pNew.reinterpretAsInts();
+            IntVector pNewNS = pNewNF.and(0x80000000);
+            IntVector pNewNA = pNewNF.and(0x7FFFFFFF);
+            IntVector pNewNBig = IntVector.broadcast(INTS, 0x7C00).blend(0x7E00, pNewNA.compare(VectorOperators.GT, 0x7F800000));
+            IntVector pNewNSub = pNewNA.reinterpretAsFloats().add(0.5f).reinterpretAsInts().sub(0x3F000000);
+            IntVector pNewN = pNewNA.add(((15 - 127) << 23) + 0xFFF).add(pNewNA.lanewise(VectorOperators.LSHR, 13).and(1))
+                    .lanewise(VectorOperators.LSHR, 13)
+                    .blend(pNewNSub, pNewNA.compare(VectorOperators.LT, 113 << 23))
+                    .blend(pNewNBig, pNewNA.compare(VectorOperators.GE, 143 << 23))
+                    .or(pNewNS.lanewise(VectorOperators.LSHR, 16));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
     private static void lion_gf16_pbf16sr(Chunk c, LionStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0];
         final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
@@ -413,6 +908,56 @@ final class MixedLionPanama {
             u = u.blend(one, u.compare(VectorOperators.GT, 0f)).blend(minusOne, u.compare(VectorOperators.LT, 0f));
             FloatVector pNew = u.fma(negLr, p.mul(decay));
             m.fma(b2, g.mul(c2)).intoMemorySegment(ms, o4, ORDER);
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
+            IntVector pNewRB = pNew.reinterpretAsInts();
+            IntVector pNewRN = pNewRB.and(0xFFFF0000)
+                    .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNewRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void lion_gf16_pbf16sr_sbf16(Chunk c, LionStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector decay = FloatVector.broadcast(SPECIES, k.decay);
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector one = FloatVector.broadcast(SPECIES, 1f), minusOne = FloatVector.broadcast(SPECIES, -1f);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int key = k.roundingKey;
+        final int keyMs = k.stateKeys[0];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            FloatVector msW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector m = msW0;
+            FloatVector u = m.fma(b1, g.mul(c1));
+            u = u.blend(one, u.compare(VectorOperators.GT, 0f)).blend(minusOne, u.compare(VectorOperators.LT, 0f));
+            FloatVector pNew = u.fma(negLr, p.mul(decay));
+            FloatVector msS1 = m.fma(b2, g.mul(c2));
+            IntVector msS1RH = lane.add(i).mul(0x9E3779B9).add(keyMs).lanewise(VectorOperators.LSHR, 16);
+            IntVector msS1RB = msS1.reinterpretAsInts();
+            IntVector msS1RN = msS1RB.and(0xFFFF0000)
+                    .add(0x10000, msS1RH.compare(VectorOperators.LT, msS1RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, msS1RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) msS1RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
             IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
             IntVector pNewRB = pNew.reinterpretAsInts();
             IntVector pNewRN = pNewRB.and(0xFFFF0000)

@@ -15,36 +15,105 @@ import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 
 /**
- * RAdam's vector loops for 16-bit gradients or parameters (generated: see
+ * RAdam's vector loops for 16-bit gradients or parameters and for bfloat16 state (generated: see
  * {@code MixedKernelGenerator} and {@code MixedFormulas}): the float32 loop of {@link RAdamStep}'s formula with
  * the gradient and parameter loads and the parameter store replaced by a storage type's stage, as
  * {@link MixedPanama}'s. Where the parameters are 16-bit with a master copy the loops read and write the
  * float32 master (the last state buffer) and store its rounded value into the parameters, which they
- * never read. Bitwise {@link MixedScalar#radamRange}, which also runs each chunk's last elements.
+ * never read. With bfloat16 state ({@code _sbf16} loops) each state load is widened and each state store
+ * rounded stochastically with the step's key for that buffer; the formula in between is the float32
+ * one, so the update uses the new state before its rounding. Bitwise {@link MixedScalar#radamRange}, which
+ * also runs each chunk's last elements.
  */
 final class MixedRAdamPanama {
     private MixedRAdamPanama() {
     }
 
-    /** One step on a chunk of at least one vector with 16-bit gradients or parameters. */
+    /** One step on a chunk of at least one vector with 16-bit gradients or parameters or bfloat16 state. */
     static void run(Chunk c, RAdamStep k) {
-        final int n = c.length, bound = SPECIES.loopBound(n), mix = c.gradType * 4 + c.paramType;
+        final int n = c.length, bound = SPECIES.loopBound(n);
+        final int mix = (c.gradType * 4 + c.paramType) * 2 + c.stateType;
         switch (mix) {
-            case 1 -> radam_gf32_pbf16(c, k, bound);
-            case 2 -> radam_gf32_pf16(c, k, bound);
-            case 3 -> radam_gf32_pbf16sr(c, k, bound);
-            case 4 -> radam_gbf16_pf32(c, k, bound);
-            case 5 -> radam_gbf16_pbf16(c, k, bound);
-            case 6 -> radam_gbf16_pf16(c, k, bound);
-            case 7 -> radam_gbf16_pbf16sr(c, k, bound);
-            case 8 -> radam_gf16_pf32(c, k, bound);
-            case 9 -> radam_gf16_pbf16(c, k, bound);
-            case 10 -> radam_gf16_pf16(c, k, bound);
-            case 11 -> radam_gf16_pbf16sr(c, k, bound);
+            case 1 -> radam_gf32_pf32_sbf16(c, k, bound);
+            case 2 -> radam_gf32_pbf16(c, k, bound);
+            case 3 -> radam_gf32_pbf16_sbf16(c, k, bound);
+            case 4 -> radam_gf32_pf16(c, k, bound);
+            case 5 -> radam_gf32_pf16_sbf16(c, k, bound);
+            case 6 -> radam_gf32_pbf16sr(c, k, bound);
+            case 7 -> radam_gf32_pbf16sr_sbf16(c, k, bound);
+            case 8 -> radam_gbf16_pf32(c, k, bound);
+            case 9 -> radam_gbf16_pf32_sbf16(c, k, bound);
+            case 10 -> radam_gbf16_pbf16(c, k, bound);
+            case 11 -> radam_gbf16_pbf16_sbf16(c, k, bound);
+            case 12 -> radam_gbf16_pf16(c, k, bound);
+            case 13 -> radam_gbf16_pf16_sbf16(c, k, bound);
+            case 14 -> radam_gbf16_pbf16sr(c, k, bound);
+            case 15 -> radam_gbf16_pbf16sr_sbf16(c, k, bound);
+            case 16 -> radam_gf16_pf32(c, k, bound);
+            case 17 -> radam_gf16_pf32_sbf16(c, k, bound);
+            case 18 -> radam_gf16_pbf16(c, k, bound);
+            case 19 -> radam_gf16_pbf16_sbf16(c, k, bound);
+            case 20 -> radam_gf16_pf16(c, k, bound);
+            case 21 -> radam_gf16_pf16_sbf16(c, k, bound);
+            case 22 -> radam_gf16_pbf16sr(c, k, bound);
+            case 23 -> radam_gf16_pbf16sr_sbf16(c, k, bound);
             default -> throw new IllegalStateException("no loop for storage mix " + mix);
         }
         if (bound < n) { // the tail: the scalar loop (a masked 16-bit store allocated: see MixedPanama.adam)
             MixedScalar.radamRange(c, k, bound, n);
+        }
+    }
+
+    private static void radam_gf32_pf32_sbf16(Chunk c, RAdamStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1];
+        final FloatVector decay = FloatVector.broadcast(SPECIES, k.decay);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
+        final FloatVector o1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector o2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector negK = FloatVector.broadcast(SPECIES, k.negK);
+        final boolean useL2 = k.useL2, rectified = k.rectified;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyMs = k.stateKeys[0];
+        final int keyVs = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, o4, ORDER);
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
+            FloatVector g = g0.mul(scale);
+            if (useL2) {
+                g = p.fma(wd, g);
+            }
+            p = p.mul(decay);
+            FloatVector msW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector m = msW0.fma(b1, g.mul(o1));
+            FloatVector vsW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, vs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = vsW1.fma(b2, g.mul(o2).mul(g));
+            FloatVector msS2 = m;
+            IntVector msS2RH = lane.add(i).mul(0x9E3779B9).add(keyMs).lanewise(VectorOperators.LSHR, 16);
+            IntVector msS2RB = msS2.reinterpretAsInts();
+            IntVector msS2RN = msS2RB.and(0xFFFF0000)
+                    .add(0x10000, msS2RH.compare(VectorOperators.LT, msS2RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, msS2RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) msS2RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            FloatVector vsS3 = v;
+            IntVector vsS3RH = lane.add(i).mul(0x9E3779B9).add(keyVs).lanewise(VectorOperators.LSHR, 16);
+            IntVector vsS3RB = vsS3.reinterpretAsInts();
+            IntVector vsS3RN = vsS3RB.and(0xFFFF0000)
+                    .add(0x10000, vsS3RH.compare(VectorOperators.LT, vsS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, vsS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) vsS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(vs, (long) (i) * 2, ORDER);
+            FloatVector d = rectified ? m.div(v.lanewise(VectorOperators.SQRT).add(eps)) : m;
+            FloatVector pNew = d.fma(negK, p);
+            pNew.intoMemorySegment(ps, o4, ORDER);
         }
     }
 
@@ -84,6 +153,63 @@ final class MixedRAdamPanama {
         }
     }
 
+    private static void radam_gf32_pbf16_sbf16(Chunk c, RAdamStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1], xs = c.state[c.state.length - 1];
+        final FloatVector decay = FloatVector.broadcast(SPECIES, k.decay);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
+        final FloatVector o1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector o2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector negK = FloatVector.broadcast(SPECIES, k.negK);
+        final boolean useL2 = k.useL2, rectified = k.rectified;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyMs = k.stateKeys[0];
+        final int keyVs = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
+            FloatVector g = g0.mul(scale);
+            if (useL2) {
+                g = p.fma(wd, g);
+            }
+            p = p.mul(decay);
+            FloatVector msW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector m = msW0.fma(b1, g.mul(o1));
+            FloatVector vsW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, vs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = vsW1.fma(b2, g.mul(o2).mul(g));
+            FloatVector msS2 = m;
+            IntVector msS2RH = lane.add(i).mul(0x9E3779B9).add(keyMs).lanewise(VectorOperators.LSHR, 16);
+            IntVector msS2RB = msS2.reinterpretAsInts();
+            IntVector msS2RN = msS2RB.and(0xFFFF0000)
+                    .add(0x10000, msS2RH.compare(VectorOperators.LT, msS2RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, msS2RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) msS2RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            FloatVector vsS3 = v;
+            IntVector vsS3RH = lane.add(i).mul(0x9E3779B9).add(keyVs).lanewise(VectorOperators.LSHR, 16);
+            IntVector vsS3RB = vsS3.reinterpretAsInts();
+            IntVector vsS3RN = vsS3RB.and(0xFFFF0000)
+                    .add(0x10000, vsS3RH.compare(VectorOperators.LT, vsS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, vsS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) vsS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(vs, (long) (i) * 2, ORDER);
+            FloatVector d = rectified ? m.div(v.lanewise(VectorOperators.SQRT).add(eps)) : m;
+            FloatVector pNew = d.fma(negK, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewN = pNew.reinterpretAsInts();
+            pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNew.reinterpretAsInts().and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
     private static void radam_gf32_pf16(Chunk c, RAdamStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1], xs = c.state[c.state.length - 1];
         final FloatVector decay = FloatVector.broadcast(SPECIES, k.decay);
@@ -110,6 +236,70 @@ final class MixedRAdamPanama {
             FloatVector v = FloatVector.fromMemorySegment(SPECIES, vs, o4, ORDER).fma(b2, g.mul(o2).mul(g));
             m.intoMemorySegment(ms, o4, ORDER);
             v.intoMemorySegment(vs, o4, ORDER);
+            FloatVector d = rectified ? m.div(v.lanewise(VectorOperators.SQRT).add(eps)) : m;
+            FloatVector pNew = d.fma(negK, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewNF = pNew.reinterpretAsInts();
+            IntVector pNewNS = pNewNF.and(0x80000000);
+            IntVector pNewNA = pNewNF.and(0x7FFFFFFF);
+            IntVector pNewNBig = IntVector.broadcast(INTS, 0x7C00).blend(0x7E00, pNewNA.compare(VectorOperators.GT, 0x7F800000));
+            IntVector pNewNSub = pNewNA.reinterpretAsFloats().add(0.5f).reinterpretAsInts().sub(0x3F000000);
+            IntVector pNewN = pNewNA.add(((15 - 127) << 23) + 0xFFF).add(pNewNA.lanewise(VectorOperators.LSHR, 13).and(1))
+                    .lanewise(VectorOperators.LSHR, 13)
+                    .blend(pNewNSub, pNewNA.compare(VectorOperators.LT, 113 << 23))
+                    .blend(pNewNBig, pNewNA.compare(VectorOperators.GE, 143 << 23))
+                    .or(pNewNS.lanewise(VectorOperators.LSHR, 16));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void radam_gf32_pf16_sbf16(Chunk c, RAdamStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1], xs = c.state[c.state.length - 1];
+        final FloatVector decay = FloatVector.broadcast(SPECIES, k.decay);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
+        final FloatVector o1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector o2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector negK = FloatVector.broadcast(SPECIES, k.negK);
+        final boolean useL2 = k.useL2, rectified = k.rectified;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyMs = k.stateKeys[0];
+        final int keyVs = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
+            FloatVector g = g0.mul(scale);
+            if (useL2) {
+                g = p.fma(wd, g);
+            }
+            p = p.mul(decay);
+            FloatVector msW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector m = msW0.fma(b1, g.mul(o1));
+            FloatVector vsW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, vs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = vsW1.fma(b2, g.mul(o2).mul(g));
+            FloatVector msS2 = m;
+            IntVector msS2RH = lane.add(i).mul(0x9E3779B9).add(keyMs).lanewise(VectorOperators.LSHR, 16);
+            IntVector msS2RB = msS2.reinterpretAsInts();
+            IntVector msS2RN = msS2RB.and(0xFFFF0000)
+                    .add(0x10000, msS2RH.compare(VectorOperators.LT, msS2RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, msS2RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) msS2RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            FloatVector vsS3 = v;
+            IntVector vsS3RH = lane.add(i).mul(0x9E3779B9).add(keyVs).lanewise(VectorOperators.LSHR, 16);
+            IntVector vsS3RB = vsS3.reinterpretAsInts();
+            IntVector vsS3RN = vsS3RB.and(0xFFFF0000)
+                    .add(0x10000, vsS3RH.compare(VectorOperators.LT, vsS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, vsS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) vsS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(vs, (long) (i) * 2, ORDER);
             FloatVector d = rectified ? m.div(v.lanewise(VectorOperators.SQRT).add(eps)) : m;
             FloatVector pNew = d.fma(negK, p);
             pNew.intoMemorySegment(xs, o4, ORDER);
@@ -168,6 +358,67 @@ final class MixedRAdamPanama {
         }
     }
 
+    private static void radam_gf32_pbf16sr_sbf16(Chunk c, RAdamStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1];
+        final FloatVector decay = FloatVector.broadcast(SPECIES, k.decay);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
+        final FloatVector o1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector o2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector negK = FloatVector.broadcast(SPECIES, k.negK);
+        final boolean useL2 = k.useL2, rectified = k.rectified;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int key = k.roundingKey;
+        final int keyMs = k.stateKeys[0];
+        final int keyVs = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
+            FloatVector g = g0.mul(scale);
+            if (useL2) {
+                g = p.fma(wd, g);
+            }
+            p = p.mul(decay);
+            FloatVector msW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector m = msW0.fma(b1, g.mul(o1));
+            FloatVector vsW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, vs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = vsW1.fma(b2, g.mul(o2).mul(g));
+            FloatVector msS2 = m;
+            IntVector msS2RH = lane.add(i).mul(0x9E3779B9).add(keyMs).lanewise(VectorOperators.LSHR, 16);
+            IntVector msS2RB = msS2.reinterpretAsInts();
+            IntVector msS2RN = msS2RB.and(0xFFFF0000)
+                    .add(0x10000, msS2RH.compare(VectorOperators.LT, msS2RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, msS2RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) msS2RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            FloatVector vsS3 = v;
+            IntVector vsS3RH = lane.add(i).mul(0x9E3779B9).add(keyVs).lanewise(VectorOperators.LSHR, 16);
+            IntVector vsS3RB = vsS3.reinterpretAsInts();
+            IntVector vsS3RN = vsS3RB.and(0xFFFF0000)
+                    .add(0x10000, vsS3RH.compare(VectorOperators.LT, vsS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, vsS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) vsS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(vs, (long) (i) * 2, ORDER);
+            FloatVector d = rectified ? m.div(v.lanewise(VectorOperators.SQRT).add(eps)) : m;
+            FloatVector pNew = d.fma(negK, p);
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
+            IntVector pNewRB = pNew.reinterpretAsInts();
+            IntVector pNewRN = pNewRB.and(0xFFFF0000)
+                    .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNewRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
     private static void radam_gbf16_pf32(Chunk c, RAdamStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1];
         final FloatVector decay = FloatVector.broadcast(SPECIES, k.decay);
@@ -195,6 +446,60 @@ final class MixedRAdamPanama {
             FloatVector v = FloatVector.fromMemorySegment(SPECIES, vs, o4, ORDER).fma(b2, g.mul(o2).mul(g));
             m.intoMemorySegment(ms, o4, ORDER);
             v.intoMemorySegment(vs, o4, ORDER);
+            FloatVector d = rectified ? m.div(v.lanewise(VectorOperators.SQRT).add(eps)) : m;
+            FloatVector pNew = d.fma(negK, p);
+            pNew.intoMemorySegment(ps, o4, ORDER);
+        }
+    }
+
+    private static void radam_gbf16_pf32_sbf16(Chunk c, RAdamStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1];
+        final FloatVector decay = FloatVector.broadcast(SPECIES, k.decay);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
+        final FloatVector o1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector o2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector negK = FloatVector.broadcast(SPECIES, k.negK);
+        final boolean useL2 = k.useL2, rectified = k.rectified;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyMs = k.stateKeys[0];
+        final int keyVs = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, o4, ORDER);
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            if (useL2) {
+                g = p.fma(wd, g);
+            }
+            p = p.mul(decay);
+            FloatVector msW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector m = msW0.fma(b1, g.mul(o1));
+            FloatVector vsW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, vs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = vsW1.fma(b2, g.mul(o2).mul(g));
+            FloatVector msS2 = m;
+            IntVector msS2RH = lane.add(i).mul(0x9E3779B9).add(keyMs).lanewise(VectorOperators.LSHR, 16);
+            IntVector msS2RB = msS2.reinterpretAsInts();
+            IntVector msS2RN = msS2RB.and(0xFFFF0000)
+                    .add(0x10000, msS2RH.compare(VectorOperators.LT, msS2RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, msS2RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) msS2RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            FloatVector vsS3 = v;
+            IntVector vsS3RH = lane.add(i).mul(0x9E3779B9).add(keyVs).lanewise(VectorOperators.LSHR, 16);
+            IntVector vsS3RB = vsS3.reinterpretAsInts();
+            IntVector vsS3RN = vsS3RB.and(0xFFFF0000)
+                    .add(0x10000, vsS3RH.compare(VectorOperators.LT, vsS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, vsS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) vsS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(vs, (long) (i) * 2, ORDER);
             FloatVector d = rectified ? m.div(v.lanewise(VectorOperators.SQRT).add(eps)) : m;
             FloatVector pNew = d.fma(negK, p);
             pNew.intoMemorySegment(ps, o4, ORDER);
@@ -238,6 +543,64 @@ final class MixedRAdamPanama {
         }
     }
 
+    private static void radam_gbf16_pbf16_sbf16(Chunk c, RAdamStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1], xs = c.state[c.state.length - 1];
+        final FloatVector decay = FloatVector.broadcast(SPECIES, k.decay);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
+        final FloatVector o1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector o2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector negK = FloatVector.broadcast(SPECIES, k.negK);
+        final boolean useL2 = k.useL2, rectified = k.rectified;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyMs = k.stateKeys[0];
+        final int keyVs = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            if (useL2) {
+                g = p.fma(wd, g);
+            }
+            p = p.mul(decay);
+            FloatVector msW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector m = msW0.fma(b1, g.mul(o1));
+            FloatVector vsW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, vs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = vsW1.fma(b2, g.mul(o2).mul(g));
+            FloatVector msS2 = m;
+            IntVector msS2RH = lane.add(i).mul(0x9E3779B9).add(keyMs).lanewise(VectorOperators.LSHR, 16);
+            IntVector msS2RB = msS2.reinterpretAsInts();
+            IntVector msS2RN = msS2RB.and(0xFFFF0000)
+                    .add(0x10000, msS2RH.compare(VectorOperators.LT, msS2RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, msS2RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) msS2RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            FloatVector vsS3 = v;
+            IntVector vsS3RH = lane.add(i).mul(0x9E3779B9).add(keyVs).lanewise(VectorOperators.LSHR, 16);
+            IntVector vsS3RB = vsS3.reinterpretAsInts();
+            IntVector vsS3RN = vsS3RB.and(0xFFFF0000)
+                    .add(0x10000, vsS3RH.compare(VectorOperators.LT, vsS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, vsS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) vsS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(vs, (long) (i) * 2, ORDER);
+            FloatVector d = rectified ? m.div(v.lanewise(VectorOperators.SQRT).add(eps)) : m;
+            FloatVector pNew = d.fma(negK, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewN = pNew.reinterpretAsInts();
+            pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNew.reinterpretAsInts().and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
     private static void radam_gbf16_pf16(Chunk c, RAdamStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1], xs = c.state[c.state.length - 1];
         final FloatVector decay = FloatVector.broadcast(SPECIES, k.decay);
@@ -265,6 +628,71 @@ final class MixedRAdamPanama {
             FloatVector v = FloatVector.fromMemorySegment(SPECIES, vs, o4, ORDER).fma(b2, g.mul(o2).mul(g));
             m.intoMemorySegment(ms, o4, ORDER);
             v.intoMemorySegment(vs, o4, ORDER);
+            FloatVector d = rectified ? m.div(v.lanewise(VectorOperators.SQRT).add(eps)) : m;
+            FloatVector pNew = d.fma(negK, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewNF = pNew.reinterpretAsInts();
+            IntVector pNewNS = pNewNF.and(0x80000000);
+            IntVector pNewNA = pNewNF.and(0x7FFFFFFF);
+            IntVector pNewNBig = IntVector.broadcast(INTS, 0x7C00).blend(0x7E00, pNewNA.compare(VectorOperators.GT, 0x7F800000));
+            IntVector pNewNSub = pNewNA.reinterpretAsFloats().add(0.5f).reinterpretAsInts().sub(0x3F000000);
+            IntVector pNewN = pNewNA.add(((15 - 127) << 23) + 0xFFF).add(pNewNA.lanewise(VectorOperators.LSHR, 13).and(1))
+                    .lanewise(VectorOperators.LSHR, 13)
+                    .blend(pNewNSub, pNewNA.compare(VectorOperators.LT, 113 << 23))
+                    .blend(pNewNBig, pNewNA.compare(VectorOperators.GE, 143 << 23))
+                    .or(pNewNS.lanewise(VectorOperators.LSHR, 16));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void radam_gbf16_pf16_sbf16(Chunk c, RAdamStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1], xs = c.state[c.state.length - 1];
+        final FloatVector decay = FloatVector.broadcast(SPECIES, k.decay);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
+        final FloatVector o1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector o2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector negK = FloatVector.broadcast(SPECIES, k.negK);
+        final boolean useL2 = k.useL2, rectified = k.rectified;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyMs = k.stateKeys[0];
+        final int keyVs = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            if (useL2) {
+                g = p.fma(wd, g);
+            }
+            p = p.mul(decay);
+            FloatVector msW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector m = msW0.fma(b1, g.mul(o1));
+            FloatVector vsW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, vs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = vsW1.fma(b2, g.mul(o2).mul(g));
+            FloatVector msS2 = m;
+            IntVector msS2RH = lane.add(i).mul(0x9E3779B9).add(keyMs).lanewise(VectorOperators.LSHR, 16);
+            IntVector msS2RB = msS2.reinterpretAsInts();
+            IntVector msS2RN = msS2RB.and(0xFFFF0000)
+                    .add(0x10000, msS2RH.compare(VectorOperators.LT, msS2RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, msS2RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) msS2RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            FloatVector vsS3 = v;
+            IntVector vsS3RH = lane.add(i).mul(0x9E3779B9).add(keyVs).lanewise(VectorOperators.LSHR, 16);
+            IntVector vsS3RB = vsS3.reinterpretAsInts();
+            IntVector vsS3RN = vsS3RB.and(0xFFFF0000)
+                    .add(0x10000, vsS3RH.compare(VectorOperators.LT, vsS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, vsS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) vsS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(vs, (long) (i) * 2, ORDER);
             FloatVector d = rectified ? m.div(v.lanewise(VectorOperators.SQRT).add(eps)) : m;
             FloatVector pNew = d.fma(negK, p);
             pNew.intoMemorySegment(xs, o4, ORDER);
@@ -324,6 +752,68 @@ final class MixedRAdamPanama {
         }
     }
 
+    private static void radam_gbf16_pbf16sr_sbf16(Chunk c, RAdamStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1];
+        final FloatVector decay = FloatVector.broadcast(SPECIES, k.decay);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
+        final FloatVector o1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector o2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector negK = FloatVector.broadcast(SPECIES, k.negK);
+        final boolean useL2 = k.useL2, rectified = k.rectified;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int key = k.roundingKey;
+        final int keyMs = k.stateKeys[0];
+        final int keyVs = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            if (useL2) {
+                g = p.fma(wd, g);
+            }
+            p = p.mul(decay);
+            FloatVector msW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector m = msW0.fma(b1, g.mul(o1));
+            FloatVector vsW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, vs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = vsW1.fma(b2, g.mul(o2).mul(g));
+            FloatVector msS2 = m;
+            IntVector msS2RH = lane.add(i).mul(0x9E3779B9).add(keyMs).lanewise(VectorOperators.LSHR, 16);
+            IntVector msS2RB = msS2.reinterpretAsInts();
+            IntVector msS2RN = msS2RB.and(0xFFFF0000)
+                    .add(0x10000, msS2RH.compare(VectorOperators.LT, msS2RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, msS2RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) msS2RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            FloatVector vsS3 = v;
+            IntVector vsS3RH = lane.add(i).mul(0x9E3779B9).add(keyVs).lanewise(VectorOperators.LSHR, 16);
+            IntVector vsS3RB = vsS3.reinterpretAsInts();
+            IntVector vsS3RN = vsS3RB.and(0xFFFF0000)
+                    .add(0x10000, vsS3RH.compare(VectorOperators.LT, vsS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, vsS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) vsS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(vs, (long) (i) * 2, ORDER);
+            FloatVector d = rectified ? m.div(v.lanewise(VectorOperators.SQRT).add(eps)) : m;
+            FloatVector pNew = d.fma(negK, p);
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
+            IntVector pNewRB = pNew.reinterpretAsInts();
+            IntVector pNewRN = pNewRB.and(0xFFFF0000)
+                    .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNewRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
     private static void radam_gf16_pf32(Chunk c, RAdamStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1];
         final FloatVector decay = FloatVector.broadcast(SPECIES, k.decay);
@@ -362,6 +852,65 @@ final class MixedRAdamPanama {
         }
     }
 
+    private static void radam_gf16_pf32_sbf16(Chunk c, RAdamStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1];
+        final FloatVector decay = FloatVector.broadcast(SPECIES, k.decay);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
+        final FloatVector o1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector o2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector negK = FloatVector.broadcast(SPECIES, k.negK);
+        final boolean useL2 = k.useL2, rectified = k.rectified;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyMs = k.stateKeys[0];
+        final int keyVs = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, o4, ORDER);
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            if (useL2) {
+                g = p.fma(wd, g);
+            }
+            p = p.mul(decay);
+            FloatVector msW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector m = msW0.fma(b1, g.mul(o1));
+            FloatVector vsW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, vs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = vsW1.fma(b2, g.mul(o2).mul(g));
+            FloatVector msS2 = m;
+            IntVector msS2RH = lane.add(i).mul(0x9E3779B9).add(keyMs).lanewise(VectorOperators.LSHR, 16);
+            IntVector msS2RB = msS2.reinterpretAsInts();
+            IntVector msS2RN = msS2RB.and(0xFFFF0000)
+                    .add(0x10000, msS2RH.compare(VectorOperators.LT, msS2RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, msS2RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) msS2RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            FloatVector vsS3 = v;
+            IntVector vsS3RH = lane.add(i).mul(0x9E3779B9).add(keyVs).lanewise(VectorOperators.LSHR, 16);
+            IntVector vsS3RB = vsS3.reinterpretAsInts();
+            IntVector vsS3RN = vsS3RB.and(0xFFFF0000)
+                    .add(0x10000, vsS3RH.compare(VectorOperators.LT, vsS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, vsS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) vsS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(vs, (long) (i) * 2, ORDER);
+            FloatVector d = rectified ? m.div(v.lanewise(VectorOperators.SQRT).add(eps)) : m;
+            FloatVector pNew = d.fma(negK, p);
+            pNew.intoMemorySegment(ps, o4, ORDER);
+        }
+    }
+
     private static void radam_gf16_pbf16(Chunk c, RAdamStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1], xs = c.state[c.state.length - 1];
         final FloatVector decay = FloatVector.broadcast(SPECIES, k.decay);
@@ -394,6 +943,69 @@ final class MixedRAdamPanama {
             FloatVector v = FloatVector.fromMemorySegment(SPECIES, vs, o4, ORDER).fma(b2, g.mul(o2).mul(g));
             m.intoMemorySegment(ms, o4, ORDER);
             v.intoMemorySegment(vs, o4, ORDER);
+            FloatVector d = rectified ? m.div(v.lanewise(VectorOperators.SQRT).add(eps)) : m;
+            FloatVector pNew = d.fma(negK, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewN = pNew.reinterpretAsInts();
+            pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNew.reinterpretAsInts().and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void radam_gf16_pbf16_sbf16(Chunk c, RAdamStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1], xs = c.state[c.state.length - 1];
+        final FloatVector decay = FloatVector.broadcast(SPECIES, k.decay);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
+        final FloatVector o1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector o2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector negK = FloatVector.broadcast(SPECIES, k.negK);
+        final boolean useL2 = k.useL2, rectified = k.rectified;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyMs = k.stateKeys[0];
+        final int keyVs = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            if (useL2) {
+                g = p.fma(wd, g);
+            }
+            p = p.mul(decay);
+            FloatVector msW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector m = msW0.fma(b1, g.mul(o1));
+            FloatVector vsW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, vs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = vsW1.fma(b2, g.mul(o2).mul(g));
+            FloatVector msS2 = m;
+            IntVector msS2RH = lane.add(i).mul(0x9E3779B9).add(keyMs).lanewise(VectorOperators.LSHR, 16);
+            IntVector msS2RB = msS2.reinterpretAsInts();
+            IntVector msS2RN = msS2RB.and(0xFFFF0000)
+                    .add(0x10000, msS2RH.compare(VectorOperators.LT, msS2RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, msS2RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) msS2RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            FloatVector vsS3 = v;
+            IntVector vsS3RH = lane.add(i).mul(0x9E3779B9).add(keyVs).lanewise(VectorOperators.LSHR, 16);
+            IntVector vsS3RB = vsS3.reinterpretAsInts();
+            IntVector vsS3RN = vsS3RB.and(0xFFFF0000)
+                    .add(0x10000, vsS3RH.compare(VectorOperators.LT, vsS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, vsS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) vsS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(vs, (long) (i) * 2, ORDER);
             FloatVector d = rectified ? m.div(v.lanewise(VectorOperators.SQRT).add(eps)) : m;
             FloatVector pNew = d.fma(negK, p);
             pNew.intoMemorySegment(xs, o4, ORDER);
@@ -453,6 +1065,76 @@ final class MixedRAdamPanama {
         }
     }
 
+    private static void radam_gf16_pf16_sbf16(Chunk c, RAdamStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1], xs = c.state[c.state.length - 1];
+        final FloatVector decay = FloatVector.broadcast(SPECIES, k.decay);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
+        final FloatVector o1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector o2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector negK = FloatVector.broadcast(SPECIES, k.negK);
+        final boolean useL2 = k.useL2, rectified = k.rectified;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyMs = k.stateKeys[0];
+        final int keyVs = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            if (useL2) {
+                g = p.fma(wd, g);
+            }
+            p = p.mul(decay);
+            FloatVector msW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector m = msW0.fma(b1, g.mul(o1));
+            FloatVector vsW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, vs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = vsW1.fma(b2, g.mul(o2).mul(g));
+            FloatVector msS2 = m;
+            IntVector msS2RH = lane.add(i).mul(0x9E3779B9).add(keyMs).lanewise(VectorOperators.LSHR, 16);
+            IntVector msS2RB = msS2.reinterpretAsInts();
+            IntVector msS2RN = msS2RB.and(0xFFFF0000)
+                    .add(0x10000, msS2RH.compare(VectorOperators.LT, msS2RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, msS2RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) msS2RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            FloatVector vsS3 = v;
+            IntVector vsS3RH = lane.add(i).mul(0x9E3779B9).add(keyVs).lanewise(VectorOperators.LSHR, 16);
+            IntVector vsS3RB = vsS3.reinterpretAsInts();
+            IntVector vsS3RN = vsS3RB.and(0xFFFF0000)
+                    .add(0x10000, vsS3RH.compare(VectorOperators.LT, vsS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, vsS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) vsS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(vs, (long) (i) * 2, ORDER);
+            FloatVector d = rectified ? m.div(v.lanewise(VectorOperators.SQRT).add(eps)) : m;
+            FloatVector pNew = d.fma(negK, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewNF = pNew.reinterpretAsInts();
+            IntVector pNewNS = pNewNF.and(0x80000000);
+            IntVector pNewNA = pNewNF.and(0x7FFFFFFF);
+            IntVector pNewNBig = IntVector.broadcast(INTS, 0x7C00).blend(0x7E00, pNewNA.compare(VectorOperators.GT, 0x7F800000));
+            IntVector pNewNSub = pNewNA.reinterpretAsFloats().add(0.5f).reinterpretAsInts().sub(0x3F000000);
+            IntVector pNewN = pNewNA.add(((15 - 127) << 23) + 0xFFF).add(pNewNA.lanewise(VectorOperators.LSHR, 13).and(1))
+                    .lanewise(VectorOperators.LSHR, 13)
+                    .blend(pNewNSub, pNewNA.compare(VectorOperators.LT, 113 << 23))
+                    .blend(pNewNBig, pNewNA.compare(VectorOperators.GE, 143 << 23))
+                    .or(pNewNS.lanewise(VectorOperators.LSHR, 16));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
     private static void radam_gf16_pbf16sr(Chunk c, RAdamStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1];
         final FloatVector decay = FloatVector.broadcast(SPECIES, k.decay);
@@ -488,6 +1170,73 @@ final class MixedRAdamPanama {
             FloatVector v = FloatVector.fromMemorySegment(SPECIES, vs, o4, ORDER).fma(b2, g.mul(o2).mul(g));
             m.intoMemorySegment(ms, o4, ORDER);
             v.intoMemorySegment(vs, o4, ORDER);
+            FloatVector d = rectified ? m.div(v.lanewise(VectorOperators.SQRT).add(eps)) : m;
+            FloatVector pNew = d.fma(negK, p);
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
+            IntVector pNewRB = pNew.reinterpretAsInts();
+            IntVector pNewRN = pNewRB.and(0xFFFF0000)
+                    .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNewRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void radam_gf16_pbf16sr_sbf16(Chunk c, RAdamStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1];
+        final FloatVector decay = FloatVector.broadcast(SPECIES, k.decay);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
+        final FloatVector o1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector o2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector negK = FloatVector.broadcast(SPECIES, k.negK);
+        final boolean useL2 = k.useL2, rectified = k.rectified;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int key = k.roundingKey;
+        final int keyMs = k.stateKeys[0];
+        final int keyVs = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            if (useL2) {
+                g = p.fma(wd, g);
+            }
+            p = p.mul(decay);
+            FloatVector msW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector m = msW0.fma(b1, g.mul(o1));
+            FloatVector vsW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, vs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = vsW1.fma(b2, g.mul(o2).mul(g));
+            FloatVector msS2 = m;
+            IntVector msS2RH = lane.add(i).mul(0x9E3779B9).add(keyMs).lanewise(VectorOperators.LSHR, 16);
+            IntVector msS2RB = msS2.reinterpretAsInts();
+            IntVector msS2RN = msS2RB.and(0xFFFF0000)
+                    .add(0x10000, msS2RH.compare(VectorOperators.LT, msS2RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, msS2RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) msS2RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            FloatVector vsS3 = v;
+            IntVector vsS3RH = lane.add(i).mul(0x9E3779B9).add(keyVs).lanewise(VectorOperators.LSHR, 16);
+            IntVector vsS3RB = vsS3.reinterpretAsInts();
+            IntVector vsS3RN = vsS3RB.and(0xFFFF0000)
+                    .add(0x10000, vsS3RH.compare(VectorOperators.LT, vsS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, vsS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) vsS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(vs, (long) (i) * 2, ORDER);
             FloatVector d = rectified ? m.div(v.lanewise(VectorOperators.SQRT).add(eps)) : m;
             FloatVector pNew = d.fma(negK, p);
             IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);

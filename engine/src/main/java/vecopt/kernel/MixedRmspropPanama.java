@@ -15,68 +15,168 @@ import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 
 /**
- * RMSprop's vector loops for 16-bit gradients or parameters (generated: see
+ * RMSprop's vector loops for 16-bit gradients or parameters and for bfloat16 state (generated: see
  * {@code MixedKernelGenerator} and {@code MixedFormulas}): the float32 loop of {@link RmspropStep}'s formula with
  * the gradient and parameter loads and the parameter store replaced by a storage type's stage, as
  * {@link MixedPanama}'s. Where the parameters are 16-bit with a master copy the loops read and write the
  * float32 master (the last state buffer) and store its rounded value into the parameters, which they
- * never read. Bitwise {@link MixedScalar#rmspropRange}, which also runs each chunk's last elements.
+ * never read. With bfloat16 state ({@code _sbf16} loops) each state load is widened and each state store
+ * rounded stochastically with the step's key for that buffer; the formula in between is the float32
+ * one, so the update uses the new state before its rounding. Bitwise {@link MixedScalar#rmspropRange}, which
+ * also runs each chunk's last elements.
  */
 final class MixedRmspropPanama {
     private MixedRmspropPanama() {
     }
 
-    /** One step on a chunk of at least one vector with 16-bit gradients or parameters. */
+    /** One step on a chunk of at least one vector with 16-bit gradients or parameters or bfloat16 state. */
     static void run(Chunk c, RmspropStep k) {
-        final int n = c.length, bound = SPECIES.loopBound(n), mix = c.gradType * 4 + c.paramType;
+        final int n = c.length, bound = SPECIES.loopBound(n);
+        final int mix = (c.gradType * 4 + c.paramType) * 2 + c.stateType;
         if (k.centered && k.useMomentum && !k.useWeightDecay) {
             switch (mix) {
-                case 1 -> rmspropCenteredMomentum_gf32_pbf16(c, k, bound);
-                case 2 -> rmspropCenteredMomentum_gf32_pf16(c, k, bound);
-                case 3 -> rmspropCenteredMomentum_gf32_pbf16sr(c, k, bound);
-                case 4 -> rmspropCenteredMomentum_gbf16_pf32(c, k, bound);
-                case 5 -> rmspropCenteredMomentum_gbf16_pbf16(c, k, bound);
-                case 6 -> rmspropCenteredMomentum_gbf16_pf16(c, k, bound);
-                case 7 -> rmspropCenteredMomentum_gbf16_pbf16sr(c, k, bound);
-                case 8 -> rmspropCenteredMomentum_gf16_pf32(c, k, bound);
-                case 9 -> rmspropCenteredMomentum_gf16_pbf16(c, k, bound);
-                case 10 -> rmspropCenteredMomentum_gf16_pf16(c, k, bound);
-                case 11 -> rmspropCenteredMomentum_gf16_pbf16sr(c, k, bound);
+                case 1 -> rmspropCenteredMomentum_gf32_pf32_sbf16(c, k, bound);
+                case 2 -> rmspropCenteredMomentum_gf32_pbf16(c, k, bound);
+                case 3 -> rmspropCenteredMomentum_gf32_pbf16_sbf16(c, k, bound);
+                case 4 -> rmspropCenteredMomentum_gf32_pf16(c, k, bound);
+                case 5 -> rmspropCenteredMomentum_gf32_pf16_sbf16(c, k, bound);
+                case 6 -> rmspropCenteredMomentum_gf32_pbf16sr(c, k, bound);
+                case 7 -> rmspropCenteredMomentum_gf32_pbf16sr_sbf16(c, k, bound);
+                case 8 -> rmspropCenteredMomentum_gbf16_pf32(c, k, bound);
+                case 9 -> rmspropCenteredMomentum_gbf16_pf32_sbf16(c, k, bound);
+                case 10 -> rmspropCenteredMomentum_gbf16_pbf16(c, k, bound);
+                case 11 -> rmspropCenteredMomentum_gbf16_pbf16_sbf16(c, k, bound);
+                case 12 -> rmspropCenteredMomentum_gbf16_pf16(c, k, bound);
+                case 13 -> rmspropCenteredMomentum_gbf16_pf16_sbf16(c, k, bound);
+                case 14 -> rmspropCenteredMomentum_gbf16_pbf16sr(c, k, bound);
+                case 15 -> rmspropCenteredMomentum_gbf16_pbf16sr_sbf16(c, k, bound);
+                case 16 -> rmspropCenteredMomentum_gf16_pf32(c, k, bound);
+                case 17 -> rmspropCenteredMomentum_gf16_pf32_sbf16(c, k, bound);
+                case 18 -> rmspropCenteredMomentum_gf16_pbf16(c, k, bound);
+                case 19 -> rmspropCenteredMomentum_gf16_pbf16_sbf16(c, k, bound);
+                case 20 -> rmspropCenteredMomentum_gf16_pf16(c, k, bound);
+                case 21 -> rmspropCenteredMomentum_gf16_pf16_sbf16(c, k, bound);
+                case 22 -> rmspropCenteredMomentum_gf16_pbf16sr(c, k, bound);
+                case 23 -> rmspropCenteredMomentum_gf16_pbf16sr_sbf16(c, k, bound);
                 default -> throw new IllegalStateException("no loop for storage mix " + mix);
             }
         } else if (k.centered && k.useMomentum) {
             switch (mix) {
-                case 1 -> rmspropCenteredMomentumWeightDecay_gf32_pbf16(c, k, bound);
-                case 2 -> rmspropCenteredMomentumWeightDecay_gf32_pf16(c, k, bound);
-                case 3 -> rmspropCenteredMomentumWeightDecay_gf32_pbf16sr(c, k, bound);
-                case 4 -> rmspropCenteredMomentumWeightDecay_gbf16_pf32(c, k, bound);
-                case 5 -> rmspropCenteredMomentumWeightDecay_gbf16_pbf16(c, k, bound);
-                case 6 -> rmspropCenteredMomentumWeightDecay_gbf16_pf16(c, k, bound);
-                case 7 -> rmspropCenteredMomentumWeightDecay_gbf16_pbf16sr(c, k, bound);
-                case 8 -> rmspropCenteredMomentumWeightDecay_gf16_pf32(c, k, bound);
-                case 9 -> rmspropCenteredMomentumWeightDecay_gf16_pbf16(c, k, bound);
-                case 10 -> rmspropCenteredMomentumWeightDecay_gf16_pf16(c, k, bound);
-                case 11 -> rmspropCenteredMomentumWeightDecay_gf16_pbf16sr(c, k, bound);
+                case 1 -> rmspropCenteredMomentumWeightDecay_gf32_pf32_sbf16(c, k, bound);
+                case 2 -> rmspropCenteredMomentumWeightDecay_gf32_pbf16(c, k, bound);
+                case 3 -> rmspropCenteredMomentumWeightDecay_gf32_pbf16_sbf16(c, k, bound);
+                case 4 -> rmspropCenteredMomentumWeightDecay_gf32_pf16(c, k, bound);
+                case 5 -> rmspropCenteredMomentumWeightDecay_gf32_pf16_sbf16(c, k, bound);
+                case 6 -> rmspropCenteredMomentumWeightDecay_gf32_pbf16sr(c, k, bound);
+                case 7 -> rmspropCenteredMomentumWeightDecay_gf32_pbf16sr_sbf16(c, k, bound);
+                case 8 -> rmspropCenteredMomentumWeightDecay_gbf16_pf32(c, k, bound);
+                case 9 -> rmspropCenteredMomentumWeightDecay_gbf16_pf32_sbf16(c, k, bound);
+                case 10 -> rmspropCenteredMomentumWeightDecay_gbf16_pbf16(c, k, bound);
+                case 11 -> rmspropCenteredMomentumWeightDecay_gbf16_pbf16_sbf16(c, k, bound);
+                case 12 -> rmspropCenteredMomentumWeightDecay_gbf16_pf16(c, k, bound);
+                case 13 -> rmspropCenteredMomentumWeightDecay_gbf16_pf16_sbf16(c, k, bound);
+                case 14 -> rmspropCenteredMomentumWeightDecay_gbf16_pbf16sr(c, k, bound);
+                case 15 -> rmspropCenteredMomentumWeightDecay_gbf16_pbf16sr_sbf16(c, k, bound);
+                case 16 -> rmspropCenteredMomentumWeightDecay_gf16_pf32(c, k, bound);
+                case 17 -> rmspropCenteredMomentumWeightDecay_gf16_pf32_sbf16(c, k, bound);
+                case 18 -> rmspropCenteredMomentumWeightDecay_gf16_pbf16(c, k, bound);
+                case 19 -> rmspropCenteredMomentumWeightDecay_gf16_pbf16_sbf16(c, k, bound);
+                case 20 -> rmspropCenteredMomentumWeightDecay_gf16_pf16(c, k, bound);
+                case 21 -> rmspropCenteredMomentumWeightDecay_gf16_pf16_sbf16(c, k, bound);
+                case 22 -> rmspropCenteredMomentumWeightDecay_gf16_pbf16sr(c, k, bound);
+                case 23 -> rmspropCenteredMomentumWeightDecay_gf16_pbf16sr_sbf16(c, k, bound);
                 default -> throw new IllegalStateException("no loop for storage mix " + mix);
             }
         } else {
             switch (mix) {
-                case 1 -> rmsprop_gf32_pbf16(c, k, bound);
-                case 2 -> rmsprop_gf32_pf16(c, k, bound);
-                case 3 -> rmsprop_gf32_pbf16sr(c, k, bound);
-                case 4 -> rmsprop_gbf16_pf32(c, k, bound);
-                case 5 -> rmsprop_gbf16_pbf16(c, k, bound);
-                case 6 -> rmsprop_gbf16_pf16(c, k, bound);
-                case 7 -> rmsprop_gbf16_pbf16sr(c, k, bound);
-                case 8 -> rmsprop_gf16_pf32(c, k, bound);
-                case 9 -> rmsprop_gf16_pbf16(c, k, bound);
-                case 10 -> rmsprop_gf16_pf16(c, k, bound);
-                case 11 -> rmsprop_gf16_pbf16sr(c, k, bound);
+                case 1 -> rmsprop_gf32_pf32_sbf16(c, k, bound);
+                case 2 -> rmsprop_gf32_pbf16(c, k, bound);
+                case 3 -> rmsprop_gf32_pbf16_sbf16(c, k, bound);
+                case 4 -> rmsprop_gf32_pf16(c, k, bound);
+                case 5 -> rmsprop_gf32_pf16_sbf16(c, k, bound);
+                case 6 -> rmsprop_gf32_pbf16sr(c, k, bound);
+                case 7 -> rmsprop_gf32_pbf16sr_sbf16(c, k, bound);
+                case 8 -> rmsprop_gbf16_pf32(c, k, bound);
+                case 9 -> rmsprop_gbf16_pf32_sbf16(c, k, bound);
+                case 10 -> rmsprop_gbf16_pbf16(c, k, bound);
+                case 11 -> rmsprop_gbf16_pbf16_sbf16(c, k, bound);
+                case 12 -> rmsprop_gbf16_pf16(c, k, bound);
+                case 13 -> rmsprop_gbf16_pf16_sbf16(c, k, bound);
+                case 14 -> rmsprop_gbf16_pbf16sr(c, k, bound);
+                case 15 -> rmsprop_gbf16_pbf16sr_sbf16(c, k, bound);
+                case 16 -> rmsprop_gf16_pf32(c, k, bound);
+                case 17 -> rmsprop_gf16_pf32_sbf16(c, k, bound);
+                case 18 -> rmsprop_gf16_pbf16(c, k, bound);
+                case 19 -> rmsprop_gf16_pbf16_sbf16(c, k, bound);
+                case 20 -> rmsprop_gf16_pf16(c, k, bound);
+                case 21 -> rmsprop_gf16_pf16_sbf16(c, k, bound);
+                case 22 -> rmsprop_gf16_pbf16sr(c, k, bound);
+                case 23 -> rmsprop_gf16_pbf16sr_sbf16(c, k, bound);
                 default -> throw new IllegalStateException("no loop for storage mix " + mix);
             }
         }
         if (bound < n) { // the tail: the scalar loop (a masked 16-bit store allocated: see MixedPanama.adam)
             MixedScalar.rmspropRange(c, k, bound, n);
+        }
+    }
+
+    private static void rmspropCenteredMomentum_gf32_pf32_sbf16(Chunk c, RmspropStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0];
+        final MemorySegment as = c.state[k.gradAvg], bs = c.state[k.momentumBuffer];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector alpha = FloatVector.broadcast(SPECIES, k.alpha);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusAlpha);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keySs = k.stateKeys[0];
+        final int keyAs = k.stateKeys[Math.max(0, k.gradAvg)];
+        final int keyBs = k.stateKeys[Math.max(0, k.momentumBuffer)];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, o4, ORDER);
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
+            FloatVector g = g0.mul(scale);
+            FloatVector ssW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ss, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector sa0 = ssW0;
+            FloatVector asW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, as, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector ga0 = asW1;
+            FloatVector bsW2 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, bs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector b0 = bsW2;
+            FloatVector sa = sa0.fma(alpha, g.mul(c1).mul(g));
+            FloatVector ga = ga0.fma(alpha, g.mul(c1));
+            FloatVector d = b0.fma(mom, g.div(sa.sub(ga.mul(ga)).lanewise(VectorOperators.SQRT).add(eps)));
+            FloatVector ssS3 = sa;
+            IntVector ssS3RH = lane.add(i).mul(0x9E3779B9).add(keySs).lanewise(VectorOperators.LSHR, 16);
+            IntVector ssS3RB = ssS3.reinterpretAsInts();
+            IntVector ssS3RN = ssS3RB.and(0xFFFF0000)
+                    .add(0x10000, ssS3RH.compare(VectorOperators.LT, ssS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, ssS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) ssS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ss, (long) (i) * 2, ORDER);
+            FloatVector asS4 = ga;
+            IntVector asS4RH = lane.add(i).mul(0x9E3779B9).add(keyAs).lanewise(VectorOperators.LSHR, 16);
+            IntVector asS4RB = asS4.reinterpretAsInts();
+            IntVector asS4RN = asS4RB.and(0xFFFF0000)
+                    .add(0x10000, asS4RH.compare(VectorOperators.LT, asS4RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, asS4RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) asS4RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(as, (long) (i) * 2, ORDER);
+            FloatVector bsS5 = d;
+            IntVector bsS5RH = lane.add(i).mul(0x9E3779B9).add(keyBs).lanewise(VectorOperators.LSHR, 16);
+            IntVector bsS5RB = bsS5.reinterpretAsInts();
+            IntVector bsS5RN = bsS5RB.and(0xFFFF0000)
+                    .add(0x10000, bsS5RH.compare(VectorOperators.LT, bsS5RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, bsS5RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) bsS5RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(bs, (long) (i) * 2, ORDER);
+            FloatVector pNew = d.fma(negLr, p);
+            pNew.intoMemorySegment(ps, o4, ORDER);
         }
     }
 
@@ -113,6 +213,70 @@ final class MixedRmspropPanama {
         }
     }
 
+    private static void rmspropCenteredMomentum_gf32_pbf16_sbf16(Chunk c, RmspropStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0];
+        final MemorySegment as = c.state[k.gradAvg], bs = c.state[k.momentumBuffer], xs = c.state[c.state.length - 1];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector alpha = FloatVector.broadcast(SPECIES, k.alpha);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusAlpha);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keySs = k.stateKeys[0];
+        final int keyAs = k.stateKeys[Math.max(0, k.gradAvg)];
+        final int keyBs = k.stateKeys[Math.max(0, k.momentumBuffer)];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
+            FloatVector g = g0.mul(scale);
+            FloatVector ssW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ss, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector sa0 = ssW0;
+            FloatVector asW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, as, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector ga0 = asW1;
+            FloatVector bsW2 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, bs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector b0 = bsW2;
+            FloatVector sa = sa0.fma(alpha, g.mul(c1).mul(g));
+            FloatVector ga = ga0.fma(alpha, g.mul(c1));
+            FloatVector d = b0.fma(mom, g.div(sa.sub(ga.mul(ga)).lanewise(VectorOperators.SQRT).add(eps)));
+            FloatVector ssS3 = sa;
+            IntVector ssS3RH = lane.add(i).mul(0x9E3779B9).add(keySs).lanewise(VectorOperators.LSHR, 16);
+            IntVector ssS3RB = ssS3.reinterpretAsInts();
+            IntVector ssS3RN = ssS3RB.and(0xFFFF0000)
+                    .add(0x10000, ssS3RH.compare(VectorOperators.LT, ssS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, ssS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) ssS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ss, (long) (i) * 2, ORDER);
+            FloatVector asS4 = ga;
+            IntVector asS4RH = lane.add(i).mul(0x9E3779B9).add(keyAs).lanewise(VectorOperators.LSHR, 16);
+            IntVector asS4RB = asS4.reinterpretAsInts();
+            IntVector asS4RN = asS4RB.and(0xFFFF0000)
+                    .add(0x10000, asS4RH.compare(VectorOperators.LT, asS4RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, asS4RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) asS4RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(as, (long) (i) * 2, ORDER);
+            FloatVector bsS5 = d;
+            IntVector bsS5RH = lane.add(i).mul(0x9E3779B9).add(keyBs).lanewise(VectorOperators.LSHR, 16);
+            IntVector bsS5RB = bsS5.reinterpretAsInts();
+            IntVector bsS5RN = bsS5RB.and(0xFFFF0000)
+                    .add(0x10000, bsS5RH.compare(VectorOperators.LT, bsS5RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, bsS5RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) bsS5RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(bs, (long) (i) * 2, ORDER);
+            FloatVector pNew = d.fma(negLr, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewN = pNew.reinterpretAsInts();
+            pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNew.reinterpretAsInts().and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
     private static void rmspropCenteredMomentum_gf32_pf16(Chunk c, RmspropStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0];
         final MemorySegment as = c.state[k.gradAvg], bs = c.state[k.momentumBuffer], xs = c.state[c.state.length - 1];
@@ -137,6 +301,77 @@ final class MixedRmspropPanama {
             sa.intoMemorySegment(ss, o4, ORDER);
             ga.intoMemorySegment(as, o4, ORDER);
             d.intoMemorySegment(bs, o4, ORDER);
+            FloatVector pNew = d.fma(negLr, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewNF = pNew.reinterpretAsInts();
+            IntVector pNewNS = pNewNF.and(0x80000000);
+            IntVector pNewNA = pNewNF.and(0x7FFFFFFF);
+            IntVector pNewNBig = IntVector.broadcast(INTS, 0x7C00).blend(0x7E00, pNewNA.compare(VectorOperators.GT, 0x7F800000));
+            IntVector pNewNSub = pNewNA.reinterpretAsFloats().add(0.5f).reinterpretAsInts().sub(0x3F000000);
+            IntVector pNewN = pNewNA.add(((15 - 127) << 23) + 0xFFF).add(pNewNA.lanewise(VectorOperators.LSHR, 13).and(1))
+                    .lanewise(VectorOperators.LSHR, 13)
+                    .blend(pNewNSub, pNewNA.compare(VectorOperators.LT, 113 << 23))
+                    .blend(pNewNBig, pNewNA.compare(VectorOperators.GE, 143 << 23))
+                    .or(pNewNS.lanewise(VectorOperators.LSHR, 16));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void rmspropCenteredMomentum_gf32_pf16_sbf16(Chunk c, RmspropStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0];
+        final MemorySegment as = c.state[k.gradAvg], bs = c.state[k.momentumBuffer], xs = c.state[c.state.length - 1];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector alpha = FloatVector.broadcast(SPECIES, k.alpha);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusAlpha);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keySs = k.stateKeys[0];
+        final int keyAs = k.stateKeys[Math.max(0, k.gradAvg)];
+        final int keyBs = k.stateKeys[Math.max(0, k.momentumBuffer)];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
+            FloatVector g = g0.mul(scale);
+            FloatVector ssW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ss, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector sa0 = ssW0;
+            FloatVector asW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, as, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector ga0 = asW1;
+            FloatVector bsW2 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, bs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector b0 = bsW2;
+            FloatVector sa = sa0.fma(alpha, g.mul(c1).mul(g));
+            FloatVector ga = ga0.fma(alpha, g.mul(c1));
+            FloatVector d = b0.fma(mom, g.div(sa.sub(ga.mul(ga)).lanewise(VectorOperators.SQRT).add(eps)));
+            FloatVector ssS3 = sa;
+            IntVector ssS3RH = lane.add(i).mul(0x9E3779B9).add(keySs).lanewise(VectorOperators.LSHR, 16);
+            IntVector ssS3RB = ssS3.reinterpretAsInts();
+            IntVector ssS3RN = ssS3RB.and(0xFFFF0000)
+                    .add(0x10000, ssS3RH.compare(VectorOperators.LT, ssS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, ssS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) ssS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ss, (long) (i) * 2, ORDER);
+            FloatVector asS4 = ga;
+            IntVector asS4RH = lane.add(i).mul(0x9E3779B9).add(keyAs).lanewise(VectorOperators.LSHR, 16);
+            IntVector asS4RB = asS4.reinterpretAsInts();
+            IntVector asS4RN = asS4RB.and(0xFFFF0000)
+                    .add(0x10000, asS4RH.compare(VectorOperators.LT, asS4RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, asS4RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) asS4RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(as, (long) (i) * 2, ORDER);
+            FloatVector bsS5 = d;
+            IntVector bsS5RH = lane.add(i).mul(0x9E3779B9).add(keyBs).lanewise(VectorOperators.LSHR, 16);
+            IntVector bsS5RB = bsS5.reinterpretAsInts();
+            IntVector bsS5RN = bsS5RB.and(0xFFFF0000)
+                    .add(0x10000, bsS5RH.compare(VectorOperators.LT, bsS5RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, bsS5RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) bsS5RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(bs, (long) (i) * 2, ORDER);
             FloatVector pNew = d.fma(negLr, p);
             pNew.intoMemorySegment(xs, o4, ORDER);
             IntVector pNewNF = pNew.reinterpretAsInts();
@@ -191,6 +426,74 @@ final class MixedRmspropPanama {
         }
     }
 
+    private static void rmspropCenteredMomentum_gf32_pbf16sr_sbf16(Chunk c, RmspropStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0];
+        final MemorySegment as = c.state[k.gradAvg], bs = c.state[k.momentumBuffer];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector alpha = FloatVector.broadcast(SPECIES, k.alpha);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusAlpha);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int key = k.roundingKey;
+        final int keySs = k.stateKeys[0];
+        final int keyAs = k.stateKeys[Math.max(0, k.gradAvg)];
+        final int keyBs = k.stateKeys[Math.max(0, k.momentumBuffer)];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
+            FloatVector g = g0.mul(scale);
+            FloatVector ssW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ss, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector sa0 = ssW0;
+            FloatVector asW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, as, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector ga0 = asW1;
+            FloatVector bsW2 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, bs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector b0 = bsW2;
+            FloatVector sa = sa0.fma(alpha, g.mul(c1).mul(g));
+            FloatVector ga = ga0.fma(alpha, g.mul(c1));
+            FloatVector d = b0.fma(mom, g.div(sa.sub(ga.mul(ga)).lanewise(VectorOperators.SQRT).add(eps)));
+            FloatVector ssS3 = sa;
+            IntVector ssS3RH = lane.add(i).mul(0x9E3779B9).add(keySs).lanewise(VectorOperators.LSHR, 16);
+            IntVector ssS3RB = ssS3.reinterpretAsInts();
+            IntVector ssS3RN = ssS3RB.and(0xFFFF0000)
+                    .add(0x10000, ssS3RH.compare(VectorOperators.LT, ssS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, ssS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) ssS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ss, (long) (i) * 2, ORDER);
+            FloatVector asS4 = ga;
+            IntVector asS4RH = lane.add(i).mul(0x9E3779B9).add(keyAs).lanewise(VectorOperators.LSHR, 16);
+            IntVector asS4RB = asS4.reinterpretAsInts();
+            IntVector asS4RN = asS4RB.and(0xFFFF0000)
+                    .add(0x10000, asS4RH.compare(VectorOperators.LT, asS4RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, asS4RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) asS4RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(as, (long) (i) * 2, ORDER);
+            FloatVector bsS5 = d;
+            IntVector bsS5RH = lane.add(i).mul(0x9E3779B9).add(keyBs).lanewise(VectorOperators.LSHR, 16);
+            IntVector bsS5RB = bsS5.reinterpretAsInts();
+            IntVector bsS5RN = bsS5RB.and(0xFFFF0000)
+                    .add(0x10000, bsS5RH.compare(VectorOperators.LT, bsS5RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, bsS5RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) bsS5RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(bs, (long) (i) * 2, ORDER);
+            FloatVector pNew = d.fma(negLr, p);
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
+            IntVector pNewRB = pNew.reinterpretAsInts();
+            IntVector pNewRN = pNewRB.and(0xFFFF0000)
+                    .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNewRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
     private static void rmspropCenteredMomentum_gbf16_pf32(Chunk c, RmspropStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0];
         final MemorySegment as = c.state[k.gradAvg], bs = c.state[k.momentumBuffer];
@@ -216,6 +519,67 @@ final class MixedRmspropPanama {
             sa.intoMemorySegment(ss, o4, ORDER);
             ga.intoMemorySegment(as, o4, ORDER);
             d.intoMemorySegment(bs, o4, ORDER);
+            FloatVector pNew = d.fma(negLr, p);
+            pNew.intoMemorySegment(ps, o4, ORDER);
+        }
+    }
+
+    private static void rmspropCenteredMomentum_gbf16_pf32_sbf16(Chunk c, RmspropStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0];
+        final MemorySegment as = c.state[k.gradAvg], bs = c.state[k.momentumBuffer];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector alpha = FloatVector.broadcast(SPECIES, k.alpha);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusAlpha);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keySs = k.stateKeys[0];
+        final int keyAs = k.stateKeys[Math.max(0, k.gradAvg)];
+        final int keyBs = k.stateKeys[Math.max(0, k.momentumBuffer)];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, o4, ORDER);
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            FloatVector ssW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ss, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector sa0 = ssW0;
+            FloatVector asW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, as, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector ga0 = asW1;
+            FloatVector bsW2 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, bs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector b0 = bsW2;
+            FloatVector sa = sa0.fma(alpha, g.mul(c1).mul(g));
+            FloatVector ga = ga0.fma(alpha, g.mul(c1));
+            FloatVector d = b0.fma(mom, g.div(sa.sub(ga.mul(ga)).lanewise(VectorOperators.SQRT).add(eps)));
+            FloatVector ssS3 = sa;
+            IntVector ssS3RH = lane.add(i).mul(0x9E3779B9).add(keySs).lanewise(VectorOperators.LSHR, 16);
+            IntVector ssS3RB = ssS3.reinterpretAsInts();
+            IntVector ssS3RN = ssS3RB.and(0xFFFF0000)
+                    .add(0x10000, ssS3RH.compare(VectorOperators.LT, ssS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, ssS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) ssS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ss, (long) (i) * 2, ORDER);
+            FloatVector asS4 = ga;
+            IntVector asS4RH = lane.add(i).mul(0x9E3779B9).add(keyAs).lanewise(VectorOperators.LSHR, 16);
+            IntVector asS4RB = asS4.reinterpretAsInts();
+            IntVector asS4RN = asS4RB.and(0xFFFF0000)
+                    .add(0x10000, asS4RH.compare(VectorOperators.LT, asS4RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, asS4RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) asS4RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(as, (long) (i) * 2, ORDER);
+            FloatVector bsS5 = d;
+            IntVector bsS5RH = lane.add(i).mul(0x9E3779B9).add(keyBs).lanewise(VectorOperators.LSHR, 16);
+            IntVector bsS5RB = bsS5.reinterpretAsInts();
+            IntVector bsS5RN = bsS5RB.and(0xFFFF0000)
+                    .add(0x10000, bsS5RH.compare(VectorOperators.LT, bsS5RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, bsS5RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) bsS5RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(bs, (long) (i) * 2, ORDER);
             FloatVector pNew = d.fma(negLr, p);
             pNew.intoMemorySegment(ps, o4, ORDER);
         }
@@ -255,6 +619,71 @@ final class MixedRmspropPanama {
         }
     }
 
+    private static void rmspropCenteredMomentum_gbf16_pbf16_sbf16(Chunk c, RmspropStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0];
+        final MemorySegment as = c.state[k.gradAvg], bs = c.state[k.momentumBuffer], xs = c.state[c.state.length - 1];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector alpha = FloatVector.broadcast(SPECIES, k.alpha);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusAlpha);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keySs = k.stateKeys[0];
+        final int keyAs = k.stateKeys[Math.max(0, k.gradAvg)];
+        final int keyBs = k.stateKeys[Math.max(0, k.momentumBuffer)];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            FloatVector ssW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ss, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector sa0 = ssW0;
+            FloatVector asW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, as, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector ga0 = asW1;
+            FloatVector bsW2 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, bs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector b0 = bsW2;
+            FloatVector sa = sa0.fma(alpha, g.mul(c1).mul(g));
+            FloatVector ga = ga0.fma(alpha, g.mul(c1));
+            FloatVector d = b0.fma(mom, g.div(sa.sub(ga.mul(ga)).lanewise(VectorOperators.SQRT).add(eps)));
+            FloatVector ssS3 = sa;
+            IntVector ssS3RH = lane.add(i).mul(0x9E3779B9).add(keySs).lanewise(VectorOperators.LSHR, 16);
+            IntVector ssS3RB = ssS3.reinterpretAsInts();
+            IntVector ssS3RN = ssS3RB.and(0xFFFF0000)
+                    .add(0x10000, ssS3RH.compare(VectorOperators.LT, ssS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, ssS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) ssS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ss, (long) (i) * 2, ORDER);
+            FloatVector asS4 = ga;
+            IntVector asS4RH = lane.add(i).mul(0x9E3779B9).add(keyAs).lanewise(VectorOperators.LSHR, 16);
+            IntVector asS4RB = asS4.reinterpretAsInts();
+            IntVector asS4RN = asS4RB.and(0xFFFF0000)
+                    .add(0x10000, asS4RH.compare(VectorOperators.LT, asS4RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, asS4RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) asS4RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(as, (long) (i) * 2, ORDER);
+            FloatVector bsS5 = d;
+            IntVector bsS5RH = lane.add(i).mul(0x9E3779B9).add(keyBs).lanewise(VectorOperators.LSHR, 16);
+            IntVector bsS5RB = bsS5.reinterpretAsInts();
+            IntVector bsS5RN = bsS5RB.and(0xFFFF0000)
+                    .add(0x10000, bsS5RH.compare(VectorOperators.LT, bsS5RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, bsS5RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) bsS5RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(bs, (long) (i) * 2, ORDER);
+            FloatVector pNew = d.fma(negLr, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewN = pNew.reinterpretAsInts();
+            pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNew.reinterpretAsInts().and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
     private static void rmspropCenteredMomentum_gbf16_pf16(Chunk c, RmspropStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0];
         final MemorySegment as = c.state[k.gradAvg], bs = c.state[k.momentumBuffer], xs = c.state[c.state.length - 1];
@@ -280,6 +709,78 @@ final class MixedRmspropPanama {
             sa.intoMemorySegment(ss, o4, ORDER);
             ga.intoMemorySegment(as, o4, ORDER);
             d.intoMemorySegment(bs, o4, ORDER);
+            FloatVector pNew = d.fma(negLr, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewNF = pNew.reinterpretAsInts();
+            IntVector pNewNS = pNewNF.and(0x80000000);
+            IntVector pNewNA = pNewNF.and(0x7FFFFFFF);
+            IntVector pNewNBig = IntVector.broadcast(INTS, 0x7C00).blend(0x7E00, pNewNA.compare(VectorOperators.GT, 0x7F800000));
+            IntVector pNewNSub = pNewNA.reinterpretAsFloats().add(0.5f).reinterpretAsInts().sub(0x3F000000);
+            IntVector pNewN = pNewNA.add(((15 - 127) << 23) + 0xFFF).add(pNewNA.lanewise(VectorOperators.LSHR, 13).and(1))
+                    .lanewise(VectorOperators.LSHR, 13)
+                    .blend(pNewNSub, pNewNA.compare(VectorOperators.LT, 113 << 23))
+                    .blend(pNewNBig, pNewNA.compare(VectorOperators.GE, 143 << 23))
+                    .or(pNewNS.lanewise(VectorOperators.LSHR, 16));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void rmspropCenteredMomentum_gbf16_pf16_sbf16(Chunk c, RmspropStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0];
+        final MemorySegment as = c.state[k.gradAvg], bs = c.state[k.momentumBuffer], xs = c.state[c.state.length - 1];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector alpha = FloatVector.broadcast(SPECIES, k.alpha);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusAlpha);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keySs = k.stateKeys[0];
+        final int keyAs = k.stateKeys[Math.max(0, k.gradAvg)];
+        final int keyBs = k.stateKeys[Math.max(0, k.momentumBuffer)];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            FloatVector ssW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ss, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector sa0 = ssW0;
+            FloatVector asW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, as, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector ga0 = asW1;
+            FloatVector bsW2 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, bs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector b0 = bsW2;
+            FloatVector sa = sa0.fma(alpha, g.mul(c1).mul(g));
+            FloatVector ga = ga0.fma(alpha, g.mul(c1));
+            FloatVector d = b0.fma(mom, g.div(sa.sub(ga.mul(ga)).lanewise(VectorOperators.SQRT).add(eps)));
+            FloatVector ssS3 = sa;
+            IntVector ssS3RH = lane.add(i).mul(0x9E3779B9).add(keySs).lanewise(VectorOperators.LSHR, 16);
+            IntVector ssS3RB = ssS3.reinterpretAsInts();
+            IntVector ssS3RN = ssS3RB.and(0xFFFF0000)
+                    .add(0x10000, ssS3RH.compare(VectorOperators.LT, ssS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, ssS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) ssS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ss, (long) (i) * 2, ORDER);
+            FloatVector asS4 = ga;
+            IntVector asS4RH = lane.add(i).mul(0x9E3779B9).add(keyAs).lanewise(VectorOperators.LSHR, 16);
+            IntVector asS4RB = asS4.reinterpretAsInts();
+            IntVector asS4RN = asS4RB.and(0xFFFF0000)
+                    .add(0x10000, asS4RH.compare(VectorOperators.LT, asS4RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, asS4RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) asS4RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(as, (long) (i) * 2, ORDER);
+            FloatVector bsS5 = d;
+            IntVector bsS5RH = lane.add(i).mul(0x9E3779B9).add(keyBs).lanewise(VectorOperators.LSHR, 16);
+            IntVector bsS5RB = bsS5.reinterpretAsInts();
+            IntVector bsS5RN = bsS5RB.and(0xFFFF0000)
+                    .add(0x10000, bsS5RH.compare(VectorOperators.LT, bsS5RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, bsS5RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) bsS5RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(bs, (long) (i) * 2, ORDER);
             FloatVector pNew = d.fma(negLr, p);
             pNew.intoMemorySegment(xs, o4, ORDER);
             IntVector pNewNF = pNew.reinterpretAsInts();
@@ -335,6 +836,75 @@ final class MixedRmspropPanama {
         }
     }
 
+    private static void rmspropCenteredMomentum_gbf16_pbf16sr_sbf16(Chunk c, RmspropStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0];
+        final MemorySegment as = c.state[k.gradAvg], bs = c.state[k.momentumBuffer];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector alpha = FloatVector.broadcast(SPECIES, k.alpha);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusAlpha);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int key = k.roundingKey;
+        final int keySs = k.stateKeys[0];
+        final int keyAs = k.stateKeys[Math.max(0, k.gradAvg)];
+        final int keyBs = k.stateKeys[Math.max(0, k.momentumBuffer)];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            FloatVector ssW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ss, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector sa0 = ssW0;
+            FloatVector asW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, as, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector ga0 = asW1;
+            FloatVector bsW2 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, bs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector b0 = bsW2;
+            FloatVector sa = sa0.fma(alpha, g.mul(c1).mul(g));
+            FloatVector ga = ga0.fma(alpha, g.mul(c1));
+            FloatVector d = b0.fma(mom, g.div(sa.sub(ga.mul(ga)).lanewise(VectorOperators.SQRT).add(eps)));
+            FloatVector ssS3 = sa;
+            IntVector ssS3RH = lane.add(i).mul(0x9E3779B9).add(keySs).lanewise(VectorOperators.LSHR, 16);
+            IntVector ssS3RB = ssS3.reinterpretAsInts();
+            IntVector ssS3RN = ssS3RB.and(0xFFFF0000)
+                    .add(0x10000, ssS3RH.compare(VectorOperators.LT, ssS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, ssS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) ssS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ss, (long) (i) * 2, ORDER);
+            FloatVector asS4 = ga;
+            IntVector asS4RH = lane.add(i).mul(0x9E3779B9).add(keyAs).lanewise(VectorOperators.LSHR, 16);
+            IntVector asS4RB = asS4.reinterpretAsInts();
+            IntVector asS4RN = asS4RB.and(0xFFFF0000)
+                    .add(0x10000, asS4RH.compare(VectorOperators.LT, asS4RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, asS4RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) asS4RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(as, (long) (i) * 2, ORDER);
+            FloatVector bsS5 = d;
+            IntVector bsS5RH = lane.add(i).mul(0x9E3779B9).add(keyBs).lanewise(VectorOperators.LSHR, 16);
+            IntVector bsS5RB = bsS5.reinterpretAsInts();
+            IntVector bsS5RN = bsS5RB.and(0xFFFF0000)
+                    .add(0x10000, bsS5RH.compare(VectorOperators.LT, bsS5RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, bsS5RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) bsS5RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(bs, (long) (i) * 2, ORDER);
+            FloatVector pNew = d.fma(negLr, p);
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
+            IntVector pNewRB = pNew.reinterpretAsInts();
+            IntVector pNewRN = pNewRB.and(0xFFFF0000)
+                    .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNewRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
     private static void rmspropCenteredMomentum_gf16_pf32(Chunk c, RmspropStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0];
         final MemorySegment as = c.state[k.gradAvg], bs = c.state[k.momentumBuffer];
@@ -365,6 +935,72 @@ final class MixedRmspropPanama {
             sa.intoMemorySegment(ss, o4, ORDER);
             ga.intoMemorySegment(as, o4, ORDER);
             d.intoMemorySegment(bs, o4, ORDER);
+            FloatVector pNew = d.fma(negLr, p);
+            pNew.intoMemorySegment(ps, o4, ORDER);
+        }
+    }
+
+    private static void rmspropCenteredMomentum_gf16_pf32_sbf16(Chunk c, RmspropStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0];
+        final MemorySegment as = c.state[k.gradAvg], bs = c.state[k.momentumBuffer];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector alpha = FloatVector.broadcast(SPECIES, k.alpha);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusAlpha);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keySs = k.stateKeys[0];
+        final int keyAs = k.stateKeys[Math.max(0, k.gradAvg)];
+        final int keyBs = k.stateKeys[Math.max(0, k.momentumBuffer)];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, o4, ORDER);
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            FloatVector ssW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ss, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector sa0 = ssW0;
+            FloatVector asW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, as, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector ga0 = asW1;
+            FloatVector bsW2 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, bs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector b0 = bsW2;
+            FloatVector sa = sa0.fma(alpha, g.mul(c1).mul(g));
+            FloatVector ga = ga0.fma(alpha, g.mul(c1));
+            FloatVector d = b0.fma(mom, g.div(sa.sub(ga.mul(ga)).lanewise(VectorOperators.SQRT).add(eps)));
+            FloatVector ssS3 = sa;
+            IntVector ssS3RH = lane.add(i).mul(0x9E3779B9).add(keySs).lanewise(VectorOperators.LSHR, 16);
+            IntVector ssS3RB = ssS3.reinterpretAsInts();
+            IntVector ssS3RN = ssS3RB.and(0xFFFF0000)
+                    .add(0x10000, ssS3RH.compare(VectorOperators.LT, ssS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, ssS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) ssS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ss, (long) (i) * 2, ORDER);
+            FloatVector asS4 = ga;
+            IntVector asS4RH = lane.add(i).mul(0x9E3779B9).add(keyAs).lanewise(VectorOperators.LSHR, 16);
+            IntVector asS4RB = asS4.reinterpretAsInts();
+            IntVector asS4RN = asS4RB.and(0xFFFF0000)
+                    .add(0x10000, asS4RH.compare(VectorOperators.LT, asS4RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, asS4RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) asS4RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(as, (long) (i) * 2, ORDER);
+            FloatVector bsS5 = d;
+            IntVector bsS5RH = lane.add(i).mul(0x9E3779B9).add(keyBs).lanewise(VectorOperators.LSHR, 16);
+            IntVector bsS5RB = bsS5.reinterpretAsInts();
+            IntVector bsS5RN = bsS5RB.and(0xFFFF0000)
+                    .add(0x10000, bsS5RH.compare(VectorOperators.LT, bsS5RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, bsS5RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) bsS5RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(bs, (long) (i) * 2, ORDER);
             FloatVector pNew = d.fma(negLr, p);
             pNew.intoMemorySegment(ps, o4, ORDER);
         }
@@ -409,6 +1045,76 @@ final class MixedRmspropPanama {
         }
     }
 
+    private static void rmspropCenteredMomentum_gf16_pbf16_sbf16(Chunk c, RmspropStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0];
+        final MemorySegment as = c.state[k.gradAvg], bs = c.state[k.momentumBuffer], xs = c.state[c.state.length - 1];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector alpha = FloatVector.broadcast(SPECIES, k.alpha);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusAlpha);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keySs = k.stateKeys[0];
+        final int keyAs = k.stateKeys[Math.max(0, k.gradAvg)];
+        final int keyBs = k.stateKeys[Math.max(0, k.momentumBuffer)];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            FloatVector ssW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ss, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector sa0 = ssW0;
+            FloatVector asW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, as, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector ga0 = asW1;
+            FloatVector bsW2 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, bs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector b0 = bsW2;
+            FloatVector sa = sa0.fma(alpha, g.mul(c1).mul(g));
+            FloatVector ga = ga0.fma(alpha, g.mul(c1));
+            FloatVector d = b0.fma(mom, g.div(sa.sub(ga.mul(ga)).lanewise(VectorOperators.SQRT).add(eps)));
+            FloatVector ssS3 = sa;
+            IntVector ssS3RH = lane.add(i).mul(0x9E3779B9).add(keySs).lanewise(VectorOperators.LSHR, 16);
+            IntVector ssS3RB = ssS3.reinterpretAsInts();
+            IntVector ssS3RN = ssS3RB.and(0xFFFF0000)
+                    .add(0x10000, ssS3RH.compare(VectorOperators.LT, ssS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, ssS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) ssS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ss, (long) (i) * 2, ORDER);
+            FloatVector asS4 = ga;
+            IntVector asS4RH = lane.add(i).mul(0x9E3779B9).add(keyAs).lanewise(VectorOperators.LSHR, 16);
+            IntVector asS4RB = asS4.reinterpretAsInts();
+            IntVector asS4RN = asS4RB.and(0xFFFF0000)
+                    .add(0x10000, asS4RH.compare(VectorOperators.LT, asS4RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, asS4RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) asS4RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(as, (long) (i) * 2, ORDER);
+            FloatVector bsS5 = d;
+            IntVector bsS5RH = lane.add(i).mul(0x9E3779B9).add(keyBs).lanewise(VectorOperators.LSHR, 16);
+            IntVector bsS5RB = bsS5.reinterpretAsInts();
+            IntVector bsS5RN = bsS5RB.and(0xFFFF0000)
+                    .add(0x10000, bsS5RH.compare(VectorOperators.LT, bsS5RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, bsS5RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) bsS5RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(bs, (long) (i) * 2, ORDER);
+            FloatVector pNew = d.fma(negLr, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewN = pNew.reinterpretAsInts();
+            pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNew.reinterpretAsInts().and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
     private static void rmspropCenteredMomentum_gf16_pf16(Chunk c, RmspropStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0];
         final MemorySegment as = c.state[k.gradAvg], bs = c.state[k.momentumBuffer], xs = c.state[c.state.length - 1];
@@ -439,6 +1145,83 @@ final class MixedRmspropPanama {
             sa.intoMemorySegment(ss, o4, ORDER);
             ga.intoMemorySegment(as, o4, ORDER);
             d.intoMemorySegment(bs, o4, ORDER);
+            FloatVector pNew = d.fma(negLr, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewNF = pNew.reinterpretAsInts();
+            IntVector pNewNS = pNewNF.and(0x80000000);
+            IntVector pNewNA = pNewNF.and(0x7FFFFFFF);
+            IntVector pNewNBig = IntVector.broadcast(INTS, 0x7C00).blend(0x7E00, pNewNA.compare(VectorOperators.GT, 0x7F800000));
+            IntVector pNewNSub = pNewNA.reinterpretAsFloats().add(0.5f).reinterpretAsInts().sub(0x3F000000);
+            IntVector pNewN = pNewNA.add(((15 - 127) << 23) + 0xFFF).add(pNewNA.lanewise(VectorOperators.LSHR, 13).and(1))
+                    .lanewise(VectorOperators.LSHR, 13)
+                    .blend(pNewNSub, pNewNA.compare(VectorOperators.LT, 113 << 23))
+                    .blend(pNewNBig, pNewNA.compare(VectorOperators.GE, 143 << 23))
+                    .or(pNewNS.lanewise(VectorOperators.LSHR, 16));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void rmspropCenteredMomentum_gf16_pf16_sbf16(Chunk c, RmspropStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0];
+        final MemorySegment as = c.state[k.gradAvg], bs = c.state[k.momentumBuffer], xs = c.state[c.state.length - 1];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector alpha = FloatVector.broadcast(SPECIES, k.alpha);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusAlpha);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keySs = k.stateKeys[0];
+        final int keyAs = k.stateKeys[Math.max(0, k.gradAvg)];
+        final int keyBs = k.stateKeys[Math.max(0, k.momentumBuffer)];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            FloatVector ssW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ss, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector sa0 = ssW0;
+            FloatVector asW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, as, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector ga0 = asW1;
+            FloatVector bsW2 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, bs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector b0 = bsW2;
+            FloatVector sa = sa0.fma(alpha, g.mul(c1).mul(g));
+            FloatVector ga = ga0.fma(alpha, g.mul(c1));
+            FloatVector d = b0.fma(mom, g.div(sa.sub(ga.mul(ga)).lanewise(VectorOperators.SQRT).add(eps)));
+            FloatVector ssS3 = sa;
+            IntVector ssS3RH = lane.add(i).mul(0x9E3779B9).add(keySs).lanewise(VectorOperators.LSHR, 16);
+            IntVector ssS3RB = ssS3.reinterpretAsInts();
+            IntVector ssS3RN = ssS3RB.and(0xFFFF0000)
+                    .add(0x10000, ssS3RH.compare(VectorOperators.LT, ssS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, ssS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) ssS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ss, (long) (i) * 2, ORDER);
+            FloatVector asS4 = ga;
+            IntVector asS4RH = lane.add(i).mul(0x9E3779B9).add(keyAs).lanewise(VectorOperators.LSHR, 16);
+            IntVector asS4RB = asS4.reinterpretAsInts();
+            IntVector asS4RN = asS4RB.and(0xFFFF0000)
+                    .add(0x10000, asS4RH.compare(VectorOperators.LT, asS4RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, asS4RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) asS4RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(as, (long) (i) * 2, ORDER);
+            FloatVector bsS5 = d;
+            IntVector bsS5RH = lane.add(i).mul(0x9E3779B9).add(keyBs).lanewise(VectorOperators.LSHR, 16);
+            IntVector bsS5RB = bsS5.reinterpretAsInts();
+            IntVector bsS5RN = bsS5RB.and(0xFFFF0000)
+                    .add(0x10000, bsS5RH.compare(VectorOperators.LT, bsS5RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, bsS5RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) bsS5RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(bs, (long) (i) * 2, ORDER);
             FloatVector pNew = d.fma(negLr, p);
             pNew.intoMemorySegment(xs, o4, ORDER);
             IntVector pNewNF = pNew.reinterpretAsInts();
@@ -499,6 +1282,142 @@ final class MixedRmspropPanama {
         }
     }
 
+    private static void rmspropCenteredMomentum_gf16_pbf16sr_sbf16(Chunk c, RmspropStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0];
+        final MemorySegment as = c.state[k.gradAvg], bs = c.state[k.momentumBuffer];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector alpha = FloatVector.broadcast(SPECIES, k.alpha);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusAlpha);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int key = k.roundingKey;
+        final int keySs = k.stateKeys[0];
+        final int keyAs = k.stateKeys[Math.max(0, k.gradAvg)];
+        final int keyBs = k.stateKeys[Math.max(0, k.momentumBuffer)];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            FloatVector ssW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ss, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector sa0 = ssW0;
+            FloatVector asW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, as, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector ga0 = asW1;
+            FloatVector bsW2 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, bs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector b0 = bsW2;
+            FloatVector sa = sa0.fma(alpha, g.mul(c1).mul(g));
+            FloatVector ga = ga0.fma(alpha, g.mul(c1));
+            FloatVector d = b0.fma(mom, g.div(sa.sub(ga.mul(ga)).lanewise(VectorOperators.SQRT).add(eps)));
+            FloatVector ssS3 = sa;
+            IntVector ssS3RH = lane.add(i).mul(0x9E3779B9).add(keySs).lanewise(VectorOperators.LSHR, 16);
+            IntVector ssS3RB = ssS3.reinterpretAsInts();
+            IntVector ssS3RN = ssS3RB.and(0xFFFF0000)
+                    .add(0x10000, ssS3RH.compare(VectorOperators.LT, ssS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, ssS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) ssS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ss, (long) (i) * 2, ORDER);
+            FloatVector asS4 = ga;
+            IntVector asS4RH = lane.add(i).mul(0x9E3779B9).add(keyAs).lanewise(VectorOperators.LSHR, 16);
+            IntVector asS4RB = asS4.reinterpretAsInts();
+            IntVector asS4RN = asS4RB.and(0xFFFF0000)
+                    .add(0x10000, asS4RH.compare(VectorOperators.LT, asS4RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, asS4RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) asS4RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(as, (long) (i) * 2, ORDER);
+            FloatVector bsS5 = d;
+            IntVector bsS5RH = lane.add(i).mul(0x9E3779B9).add(keyBs).lanewise(VectorOperators.LSHR, 16);
+            IntVector bsS5RB = bsS5.reinterpretAsInts();
+            IntVector bsS5RN = bsS5RB.and(0xFFFF0000)
+                    .add(0x10000, bsS5RH.compare(VectorOperators.LT, bsS5RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, bsS5RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) bsS5RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(bs, (long) (i) * 2, ORDER);
+            FloatVector pNew = d.fma(negLr, p);
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
+            IntVector pNewRB = pNew.reinterpretAsInts();
+            IntVector pNewRN = pNewRB.and(0xFFFF0000)
+                    .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNewRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void rmspropCenteredMomentumWeightDecay_gf32_pf32_sbf16(Chunk c, RmspropStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0];
+        final MemorySegment as = c.state[k.gradAvg], bs = c.state[k.momentumBuffer];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector alpha = FloatVector.broadcast(SPECIES, k.alpha);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusAlpha);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keySs = k.stateKeys[0];
+        final int keyAs = k.stateKeys[Math.max(0, k.gradAvg)];
+        final int keyBs = k.stateKeys[Math.max(0, k.momentumBuffer)];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, o4, ORDER);
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
+            FloatVector g = g0.mul(scale);
+            FloatVector ssW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ss, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector sa0 = ssW0;
+            FloatVector asW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, as, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector ga0 = asW1;
+            FloatVector bsW2 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, bs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector b0 = bsW2;
+            g = p.fma(wd, g);
+            FloatVector sa = sa0.fma(alpha, g.mul(c1).mul(g));
+            FloatVector ga = ga0.fma(alpha, g.mul(c1));
+            FloatVector d = b0.fma(mom, g.div(sa.sub(ga.mul(ga)).lanewise(VectorOperators.SQRT).add(eps)));
+            FloatVector ssS3 = sa;
+            IntVector ssS3RH = lane.add(i).mul(0x9E3779B9).add(keySs).lanewise(VectorOperators.LSHR, 16);
+            IntVector ssS3RB = ssS3.reinterpretAsInts();
+            IntVector ssS3RN = ssS3RB.and(0xFFFF0000)
+                    .add(0x10000, ssS3RH.compare(VectorOperators.LT, ssS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, ssS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) ssS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ss, (long) (i) * 2, ORDER);
+            FloatVector asS4 = ga;
+            IntVector asS4RH = lane.add(i).mul(0x9E3779B9).add(keyAs).lanewise(VectorOperators.LSHR, 16);
+            IntVector asS4RB = asS4.reinterpretAsInts();
+            IntVector asS4RN = asS4RB.and(0xFFFF0000)
+                    .add(0x10000, asS4RH.compare(VectorOperators.LT, asS4RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, asS4RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) asS4RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(as, (long) (i) * 2, ORDER);
+            FloatVector bsS5 = d;
+            IntVector bsS5RH = lane.add(i).mul(0x9E3779B9).add(keyBs).lanewise(VectorOperators.LSHR, 16);
+            IntVector bsS5RB = bsS5.reinterpretAsInts();
+            IntVector bsS5RN = bsS5RB.and(0xFFFF0000)
+                    .add(0x10000, bsS5RH.compare(VectorOperators.LT, bsS5RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, bsS5RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) bsS5RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(bs, (long) (i) * 2, ORDER);
+            FloatVector pNew = d.fma(negLr, p);
+            pNew.intoMemorySegment(ps, o4, ORDER);
+        }
+    }
+
     private static void rmspropCenteredMomentumWeightDecay_gf32_pbf16(Chunk c, RmspropStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0];
         final MemorySegment as = c.state[k.gradAvg], bs = c.state[k.momentumBuffer], xs = c.state[c.state.length - 1];
@@ -534,6 +1453,72 @@ final class MixedRmspropPanama {
         }
     }
 
+    private static void rmspropCenteredMomentumWeightDecay_gf32_pbf16_sbf16(Chunk c, RmspropStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0];
+        final MemorySegment as = c.state[k.gradAvg], bs = c.state[k.momentumBuffer], xs = c.state[c.state.length - 1];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector alpha = FloatVector.broadcast(SPECIES, k.alpha);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusAlpha);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keySs = k.stateKeys[0];
+        final int keyAs = k.stateKeys[Math.max(0, k.gradAvg)];
+        final int keyBs = k.stateKeys[Math.max(0, k.momentumBuffer)];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
+            FloatVector g = g0.mul(scale);
+            FloatVector ssW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ss, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector sa0 = ssW0;
+            FloatVector asW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, as, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector ga0 = asW1;
+            FloatVector bsW2 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, bs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector b0 = bsW2;
+            g = p.fma(wd, g);
+            FloatVector sa = sa0.fma(alpha, g.mul(c1).mul(g));
+            FloatVector ga = ga0.fma(alpha, g.mul(c1));
+            FloatVector d = b0.fma(mom, g.div(sa.sub(ga.mul(ga)).lanewise(VectorOperators.SQRT).add(eps)));
+            FloatVector ssS3 = sa;
+            IntVector ssS3RH = lane.add(i).mul(0x9E3779B9).add(keySs).lanewise(VectorOperators.LSHR, 16);
+            IntVector ssS3RB = ssS3.reinterpretAsInts();
+            IntVector ssS3RN = ssS3RB.and(0xFFFF0000)
+                    .add(0x10000, ssS3RH.compare(VectorOperators.LT, ssS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, ssS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) ssS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ss, (long) (i) * 2, ORDER);
+            FloatVector asS4 = ga;
+            IntVector asS4RH = lane.add(i).mul(0x9E3779B9).add(keyAs).lanewise(VectorOperators.LSHR, 16);
+            IntVector asS4RB = asS4.reinterpretAsInts();
+            IntVector asS4RN = asS4RB.and(0xFFFF0000)
+                    .add(0x10000, asS4RH.compare(VectorOperators.LT, asS4RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, asS4RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) asS4RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(as, (long) (i) * 2, ORDER);
+            FloatVector bsS5 = d;
+            IntVector bsS5RH = lane.add(i).mul(0x9E3779B9).add(keyBs).lanewise(VectorOperators.LSHR, 16);
+            IntVector bsS5RB = bsS5.reinterpretAsInts();
+            IntVector bsS5RN = bsS5RB.and(0xFFFF0000)
+                    .add(0x10000, bsS5RH.compare(VectorOperators.LT, bsS5RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, bsS5RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) bsS5RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(bs, (long) (i) * 2, ORDER);
+            FloatVector pNew = d.fma(negLr, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewN = pNew.reinterpretAsInts();
+            pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNew.reinterpretAsInts().and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
     private static void rmspropCenteredMomentumWeightDecay_gf32_pf16(Chunk c, RmspropStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0];
         final MemorySegment as = c.state[k.gradAvg], bs = c.state[k.momentumBuffer], xs = c.state[c.state.length - 1];
@@ -560,6 +1545,79 @@ final class MixedRmspropPanama {
             sa.intoMemorySegment(ss, o4, ORDER);
             ga.intoMemorySegment(as, o4, ORDER);
             d.intoMemorySegment(bs, o4, ORDER);
+            FloatVector pNew = d.fma(negLr, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewNF = pNew.reinterpretAsInts();
+            IntVector pNewNS = pNewNF.and(0x80000000);
+            IntVector pNewNA = pNewNF.and(0x7FFFFFFF);
+            IntVector pNewNBig = IntVector.broadcast(INTS, 0x7C00).blend(0x7E00, pNewNA.compare(VectorOperators.GT, 0x7F800000));
+            IntVector pNewNSub = pNewNA.reinterpretAsFloats().add(0.5f).reinterpretAsInts().sub(0x3F000000);
+            IntVector pNewN = pNewNA.add(((15 - 127) << 23) + 0xFFF).add(pNewNA.lanewise(VectorOperators.LSHR, 13).and(1))
+                    .lanewise(VectorOperators.LSHR, 13)
+                    .blend(pNewNSub, pNewNA.compare(VectorOperators.LT, 113 << 23))
+                    .blend(pNewNBig, pNewNA.compare(VectorOperators.GE, 143 << 23))
+                    .or(pNewNS.lanewise(VectorOperators.LSHR, 16));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void rmspropCenteredMomentumWeightDecay_gf32_pf16_sbf16(Chunk c, RmspropStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0];
+        final MemorySegment as = c.state[k.gradAvg], bs = c.state[k.momentumBuffer], xs = c.state[c.state.length - 1];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector alpha = FloatVector.broadcast(SPECIES, k.alpha);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusAlpha);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keySs = k.stateKeys[0];
+        final int keyAs = k.stateKeys[Math.max(0, k.gradAvg)];
+        final int keyBs = k.stateKeys[Math.max(0, k.momentumBuffer)];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
+            FloatVector g = g0.mul(scale);
+            FloatVector ssW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ss, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector sa0 = ssW0;
+            FloatVector asW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, as, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector ga0 = asW1;
+            FloatVector bsW2 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, bs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector b0 = bsW2;
+            g = p.fma(wd, g);
+            FloatVector sa = sa0.fma(alpha, g.mul(c1).mul(g));
+            FloatVector ga = ga0.fma(alpha, g.mul(c1));
+            FloatVector d = b0.fma(mom, g.div(sa.sub(ga.mul(ga)).lanewise(VectorOperators.SQRT).add(eps)));
+            FloatVector ssS3 = sa;
+            IntVector ssS3RH = lane.add(i).mul(0x9E3779B9).add(keySs).lanewise(VectorOperators.LSHR, 16);
+            IntVector ssS3RB = ssS3.reinterpretAsInts();
+            IntVector ssS3RN = ssS3RB.and(0xFFFF0000)
+                    .add(0x10000, ssS3RH.compare(VectorOperators.LT, ssS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, ssS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) ssS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ss, (long) (i) * 2, ORDER);
+            FloatVector asS4 = ga;
+            IntVector asS4RH = lane.add(i).mul(0x9E3779B9).add(keyAs).lanewise(VectorOperators.LSHR, 16);
+            IntVector asS4RB = asS4.reinterpretAsInts();
+            IntVector asS4RN = asS4RB.and(0xFFFF0000)
+                    .add(0x10000, asS4RH.compare(VectorOperators.LT, asS4RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, asS4RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) asS4RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(as, (long) (i) * 2, ORDER);
+            FloatVector bsS5 = d;
+            IntVector bsS5RH = lane.add(i).mul(0x9E3779B9).add(keyBs).lanewise(VectorOperators.LSHR, 16);
+            IntVector bsS5RB = bsS5.reinterpretAsInts();
+            IntVector bsS5RN = bsS5RB.and(0xFFFF0000)
+                    .add(0x10000, bsS5RH.compare(VectorOperators.LT, bsS5RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, bsS5RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) bsS5RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(bs, (long) (i) * 2, ORDER);
             FloatVector pNew = d.fma(negLr, p);
             pNew.intoMemorySegment(xs, o4, ORDER);
             IntVector pNewNF = pNew.reinterpretAsInts();
@@ -616,6 +1674,76 @@ final class MixedRmspropPanama {
         }
     }
 
+    private static void rmspropCenteredMomentumWeightDecay_gf32_pbf16sr_sbf16(Chunk c, RmspropStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0];
+        final MemorySegment as = c.state[k.gradAvg], bs = c.state[k.momentumBuffer];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector alpha = FloatVector.broadcast(SPECIES, k.alpha);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusAlpha);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int key = k.roundingKey;
+        final int keySs = k.stateKeys[0];
+        final int keyAs = k.stateKeys[Math.max(0, k.gradAvg)];
+        final int keyBs = k.stateKeys[Math.max(0, k.momentumBuffer)];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
+            FloatVector g = g0.mul(scale);
+            FloatVector ssW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ss, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector sa0 = ssW0;
+            FloatVector asW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, as, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector ga0 = asW1;
+            FloatVector bsW2 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, bs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector b0 = bsW2;
+            g = p.fma(wd, g);
+            FloatVector sa = sa0.fma(alpha, g.mul(c1).mul(g));
+            FloatVector ga = ga0.fma(alpha, g.mul(c1));
+            FloatVector d = b0.fma(mom, g.div(sa.sub(ga.mul(ga)).lanewise(VectorOperators.SQRT).add(eps)));
+            FloatVector ssS3 = sa;
+            IntVector ssS3RH = lane.add(i).mul(0x9E3779B9).add(keySs).lanewise(VectorOperators.LSHR, 16);
+            IntVector ssS3RB = ssS3.reinterpretAsInts();
+            IntVector ssS3RN = ssS3RB.and(0xFFFF0000)
+                    .add(0x10000, ssS3RH.compare(VectorOperators.LT, ssS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, ssS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) ssS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ss, (long) (i) * 2, ORDER);
+            FloatVector asS4 = ga;
+            IntVector asS4RH = lane.add(i).mul(0x9E3779B9).add(keyAs).lanewise(VectorOperators.LSHR, 16);
+            IntVector asS4RB = asS4.reinterpretAsInts();
+            IntVector asS4RN = asS4RB.and(0xFFFF0000)
+                    .add(0x10000, asS4RH.compare(VectorOperators.LT, asS4RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, asS4RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) asS4RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(as, (long) (i) * 2, ORDER);
+            FloatVector bsS5 = d;
+            IntVector bsS5RH = lane.add(i).mul(0x9E3779B9).add(keyBs).lanewise(VectorOperators.LSHR, 16);
+            IntVector bsS5RB = bsS5.reinterpretAsInts();
+            IntVector bsS5RN = bsS5RB.and(0xFFFF0000)
+                    .add(0x10000, bsS5RH.compare(VectorOperators.LT, bsS5RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, bsS5RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) bsS5RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(bs, (long) (i) * 2, ORDER);
+            FloatVector pNew = d.fma(negLr, p);
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
+            IntVector pNewRB = pNew.reinterpretAsInts();
+            IntVector pNewRN = pNewRB.and(0xFFFF0000)
+                    .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNewRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
     private static void rmspropCenteredMomentumWeightDecay_gbf16_pf32(Chunk c, RmspropStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0];
         final MemorySegment as = c.state[k.gradAvg], bs = c.state[k.momentumBuffer];
@@ -643,6 +1771,69 @@ final class MixedRmspropPanama {
             sa.intoMemorySegment(ss, o4, ORDER);
             ga.intoMemorySegment(as, o4, ORDER);
             d.intoMemorySegment(bs, o4, ORDER);
+            FloatVector pNew = d.fma(negLr, p);
+            pNew.intoMemorySegment(ps, o4, ORDER);
+        }
+    }
+
+    private static void rmspropCenteredMomentumWeightDecay_gbf16_pf32_sbf16(Chunk c, RmspropStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0];
+        final MemorySegment as = c.state[k.gradAvg], bs = c.state[k.momentumBuffer];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector alpha = FloatVector.broadcast(SPECIES, k.alpha);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusAlpha);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keySs = k.stateKeys[0];
+        final int keyAs = k.stateKeys[Math.max(0, k.gradAvg)];
+        final int keyBs = k.stateKeys[Math.max(0, k.momentumBuffer)];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, o4, ORDER);
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            FloatVector ssW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ss, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector sa0 = ssW0;
+            FloatVector asW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, as, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector ga0 = asW1;
+            FloatVector bsW2 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, bs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector b0 = bsW2;
+            g = p.fma(wd, g);
+            FloatVector sa = sa0.fma(alpha, g.mul(c1).mul(g));
+            FloatVector ga = ga0.fma(alpha, g.mul(c1));
+            FloatVector d = b0.fma(mom, g.div(sa.sub(ga.mul(ga)).lanewise(VectorOperators.SQRT).add(eps)));
+            FloatVector ssS3 = sa;
+            IntVector ssS3RH = lane.add(i).mul(0x9E3779B9).add(keySs).lanewise(VectorOperators.LSHR, 16);
+            IntVector ssS3RB = ssS3.reinterpretAsInts();
+            IntVector ssS3RN = ssS3RB.and(0xFFFF0000)
+                    .add(0x10000, ssS3RH.compare(VectorOperators.LT, ssS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, ssS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) ssS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ss, (long) (i) * 2, ORDER);
+            FloatVector asS4 = ga;
+            IntVector asS4RH = lane.add(i).mul(0x9E3779B9).add(keyAs).lanewise(VectorOperators.LSHR, 16);
+            IntVector asS4RB = asS4.reinterpretAsInts();
+            IntVector asS4RN = asS4RB.and(0xFFFF0000)
+                    .add(0x10000, asS4RH.compare(VectorOperators.LT, asS4RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, asS4RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) asS4RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(as, (long) (i) * 2, ORDER);
+            FloatVector bsS5 = d;
+            IntVector bsS5RH = lane.add(i).mul(0x9E3779B9).add(keyBs).lanewise(VectorOperators.LSHR, 16);
+            IntVector bsS5RB = bsS5.reinterpretAsInts();
+            IntVector bsS5RN = bsS5RB.and(0xFFFF0000)
+                    .add(0x10000, bsS5RH.compare(VectorOperators.LT, bsS5RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, bsS5RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) bsS5RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(bs, (long) (i) * 2, ORDER);
             FloatVector pNew = d.fma(negLr, p);
             pNew.intoMemorySegment(ps, o4, ORDER);
         }
@@ -684,6 +1875,73 @@ final class MixedRmspropPanama {
         }
     }
 
+    private static void rmspropCenteredMomentumWeightDecay_gbf16_pbf16_sbf16(Chunk c, RmspropStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0];
+        final MemorySegment as = c.state[k.gradAvg], bs = c.state[k.momentumBuffer], xs = c.state[c.state.length - 1];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector alpha = FloatVector.broadcast(SPECIES, k.alpha);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusAlpha);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keySs = k.stateKeys[0];
+        final int keyAs = k.stateKeys[Math.max(0, k.gradAvg)];
+        final int keyBs = k.stateKeys[Math.max(0, k.momentumBuffer)];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            FloatVector ssW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ss, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector sa0 = ssW0;
+            FloatVector asW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, as, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector ga0 = asW1;
+            FloatVector bsW2 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, bs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector b0 = bsW2;
+            g = p.fma(wd, g);
+            FloatVector sa = sa0.fma(alpha, g.mul(c1).mul(g));
+            FloatVector ga = ga0.fma(alpha, g.mul(c1));
+            FloatVector d = b0.fma(mom, g.div(sa.sub(ga.mul(ga)).lanewise(VectorOperators.SQRT).add(eps)));
+            FloatVector ssS3 = sa;
+            IntVector ssS3RH = lane.add(i).mul(0x9E3779B9).add(keySs).lanewise(VectorOperators.LSHR, 16);
+            IntVector ssS3RB = ssS3.reinterpretAsInts();
+            IntVector ssS3RN = ssS3RB.and(0xFFFF0000)
+                    .add(0x10000, ssS3RH.compare(VectorOperators.LT, ssS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, ssS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) ssS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ss, (long) (i) * 2, ORDER);
+            FloatVector asS4 = ga;
+            IntVector asS4RH = lane.add(i).mul(0x9E3779B9).add(keyAs).lanewise(VectorOperators.LSHR, 16);
+            IntVector asS4RB = asS4.reinterpretAsInts();
+            IntVector asS4RN = asS4RB.and(0xFFFF0000)
+                    .add(0x10000, asS4RH.compare(VectorOperators.LT, asS4RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, asS4RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) asS4RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(as, (long) (i) * 2, ORDER);
+            FloatVector bsS5 = d;
+            IntVector bsS5RH = lane.add(i).mul(0x9E3779B9).add(keyBs).lanewise(VectorOperators.LSHR, 16);
+            IntVector bsS5RB = bsS5.reinterpretAsInts();
+            IntVector bsS5RN = bsS5RB.and(0xFFFF0000)
+                    .add(0x10000, bsS5RH.compare(VectorOperators.LT, bsS5RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, bsS5RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) bsS5RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(bs, (long) (i) * 2, ORDER);
+            FloatVector pNew = d.fma(negLr, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewN = pNew.reinterpretAsInts();
+            pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNew.reinterpretAsInts().and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
     private static void rmspropCenteredMomentumWeightDecay_gbf16_pf16(Chunk c, RmspropStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0];
         final MemorySegment as = c.state[k.gradAvg], bs = c.state[k.momentumBuffer], xs = c.state[c.state.length - 1];
@@ -711,6 +1969,80 @@ final class MixedRmspropPanama {
             sa.intoMemorySegment(ss, o4, ORDER);
             ga.intoMemorySegment(as, o4, ORDER);
             d.intoMemorySegment(bs, o4, ORDER);
+            FloatVector pNew = d.fma(negLr, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewNF = pNew.reinterpretAsInts();
+            IntVector pNewNS = pNewNF.and(0x80000000);
+            IntVector pNewNA = pNewNF.and(0x7FFFFFFF);
+            IntVector pNewNBig = IntVector.broadcast(INTS, 0x7C00).blend(0x7E00, pNewNA.compare(VectorOperators.GT, 0x7F800000));
+            IntVector pNewNSub = pNewNA.reinterpretAsFloats().add(0.5f).reinterpretAsInts().sub(0x3F000000);
+            IntVector pNewN = pNewNA.add(((15 - 127) << 23) + 0xFFF).add(pNewNA.lanewise(VectorOperators.LSHR, 13).and(1))
+                    .lanewise(VectorOperators.LSHR, 13)
+                    .blend(pNewNSub, pNewNA.compare(VectorOperators.LT, 113 << 23))
+                    .blend(pNewNBig, pNewNA.compare(VectorOperators.GE, 143 << 23))
+                    .or(pNewNS.lanewise(VectorOperators.LSHR, 16));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void rmspropCenteredMomentumWeightDecay_gbf16_pf16_sbf16(Chunk c, RmspropStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0];
+        final MemorySegment as = c.state[k.gradAvg], bs = c.state[k.momentumBuffer], xs = c.state[c.state.length - 1];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector alpha = FloatVector.broadcast(SPECIES, k.alpha);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusAlpha);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keySs = k.stateKeys[0];
+        final int keyAs = k.stateKeys[Math.max(0, k.gradAvg)];
+        final int keyBs = k.stateKeys[Math.max(0, k.momentumBuffer)];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            FloatVector ssW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ss, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector sa0 = ssW0;
+            FloatVector asW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, as, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector ga0 = asW1;
+            FloatVector bsW2 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, bs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector b0 = bsW2;
+            g = p.fma(wd, g);
+            FloatVector sa = sa0.fma(alpha, g.mul(c1).mul(g));
+            FloatVector ga = ga0.fma(alpha, g.mul(c1));
+            FloatVector d = b0.fma(mom, g.div(sa.sub(ga.mul(ga)).lanewise(VectorOperators.SQRT).add(eps)));
+            FloatVector ssS3 = sa;
+            IntVector ssS3RH = lane.add(i).mul(0x9E3779B9).add(keySs).lanewise(VectorOperators.LSHR, 16);
+            IntVector ssS3RB = ssS3.reinterpretAsInts();
+            IntVector ssS3RN = ssS3RB.and(0xFFFF0000)
+                    .add(0x10000, ssS3RH.compare(VectorOperators.LT, ssS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, ssS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) ssS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ss, (long) (i) * 2, ORDER);
+            FloatVector asS4 = ga;
+            IntVector asS4RH = lane.add(i).mul(0x9E3779B9).add(keyAs).lanewise(VectorOperators.LSHR, 16);
+            IntVector asS4RB = asS4.reinterpretAsInts();
+            IntVector asS4RN = asS4RB.and(0xFFFF0000)
+                    .add(0x10000, asS4RH.compare(VectorOperators.LT, asS4RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, asS4RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) asS4RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(as, (long) (i) * 2, ORDER);
+            FloatVector bsS5 = d;
+            IntVector bsS5RH = lane.add(i).mul(0x9E3779B9).add(keyBs).lanewise(VectorOperators.LSHR, 16);
+            IntVector bsS5RB = bsS5.reinterpretAsInts();
+            IntVector bsS5RN = bsS5RB.and(0xFFFF0000)
+                    .add(0x10000, bsS5RH.compare(VectorOperators.LT, bsS5RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, bsS5RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) bsS5RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(bs, (long) (i) * 2, ORDER);
             FloatVector pNew = d.fma(negLr, p);
             pNew.intoMemorySegment(xs, o4, ORDER);
             IntVector pNewNF = pNew.reinterpretAsInts();
@@ -768,6 +2100,77 @@ final class MixedRmspropPanama {
         }
     }
 
+    private static void rmspropCenteredMomentumWeightDecay_gbf16_pbf16sr_sbf16(Chunk c, RmspropStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0];
+        final MemorySegment as = c.state[k.gradAvg], bs = c.state[k.momentumBuffer];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector alpha = FloatVector.broadcast(SPECIES, k.alpha);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusAlpha);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int key = k.roundingKey;
+        final int keySs = k.stateKeys[0];
+        final int keyAs = k.stateKeys[Math.max(0, k.gradAvg)];
+        final int keyBs = k.stateKeys[Math.max(0, k.momentumBuffer)];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            FloatVector ssW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ss, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector sa0 = ssW0;
+            FloatVector asW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, as, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector ga0 = asW1;
+            FloatVector bsW2 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, bs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector b0 = bsW2;
+            g = p.fma(wd, g);
+            FloatVector sa = sa0.fma(alpha, g.mul(c1).mul(g));
+            FloatVector ga = ga0.fma(alpha, g.mul(c1));
+            FloatVector d = b0.fma(mom, g.div(sa.sub(ga.mul(ga)).lanewise(VectorOperators.SQRT).add(eps)));
+            FloatVector ssS3 = sa;
+            IntVector ssS3RH = lane.add(i).mul(0x9E3779B9).add(keySs).lanewise(VectorOperators.LSHR, 16);
+            IntVector ssS3RB = ssS3.reinterpretAsInts();
+            IntVector ssS3RN = ssS3RB.and(0xFFFF0000)
+                    .add(0x10000, ssS3RH.compare(VectorOperators.LT, ssS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, ssS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) ssS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ss, (long) (i) * 2, ORDER);
+            FloatVector asS4 = ga;
+            IntVector asS4RH = lane.add(i).mul(0x9E3779B9).add(keyAs).lanewise(VectorOperators.LSHR, 16);
+            IntVector asS4RB = asS4.reinterpretAsInts();
+            IntVector asS4RN = asS4RB.and(0xFFFF0000)
+                    .add(0x10000, asS4RH.compare(VectorOperators.LT, asS4RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, asS4RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) asS4RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(as, (long) (i) * 2, ORDER);
+            FloatVector bsS5 = d;
+            IntVector bsS5RH = lane.add(i).mul(0x9E3779B9).add(keyBs).lanewise(VectorOperators.LSHR, 16);
+            IntVector bsS5RB = bsS5.reinterpretAsInts();
+            IntVector bsS5RN = bsS5RB.and(0xFFFF0000)
+                    .add(0x10000, bsS5RH.compare(VectorOperators.LT, bsS5RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, bsS5RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) bsS5RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(bs, (long) (i) * 2, ORDER);
+            FloatVector pNew = d.fma(negLr, p);
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
+            IntVector pNewRB = pNew.reinterpretAsInts();
+            IntVector pNewRN = pNewRB.and(0xFFFF0000)
+                    .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNewRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
     private static void rmspropCenteredMomentumWeightDecay_gf16_pf32(Chunk c, RmspropStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0];
         final MemorySegment as = c.state[k.gradAvg], bs = c.state[k.momentumBuffer];
@@ -800,6 +2203,74 @@ final class MixedRmspropPanama {
             sa.intoMemorySegment(ss, o4, ORDER);
             ga.intoMemorySegment(as, o4, ORDER);
             d.intoMemorySegment(bs, o4, ORDER);
+            FloatVector pNew = d.fma(negLr, p);
+            pNew.intoMemorySegment(ps, o4, ORDER);
+        }
+    }
+
+    private static void rmspropCenteredMomentumWeightDecay_gf16_pf32_sbf16(Chunk c, RmspropStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0];
+        final MemorySegment as = c.state[k.gradAvg], bs = c.state[k.momentumBuffer];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector alpha = FloatVector.broadcast(SPECIES, k.alpha);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusAlpha);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keySs = k.stateKeys[0];
+        final int keyAs = k.stateKeys[Math.max(0, k.gradAvg)];
+        final int keyBs = k.stateKeys[Math.max(0, k.momentumBuffer)];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, o4, ORDER);
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            FloatVector ssW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ss, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector sa0 = ssW0;
+            FloatVector asW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, as, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector ga0 = asW1;
+            FloatVector bsW2 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, bs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector b0 = bsW2;
+            g = p.fma(wd, g);
+            FloatVector sa = sa0.fma(alpha, g.mul(c1).mul(g));
+            FloatVector ga = ga0.fma(alpha, g.mul(c1));
+            FloatVector d = b0.fma(mom, g.div(sa.sub(ga.mul(ga)).lanewise(VectorOperators.SQRT).add(eps)));
+            FloatVector ssS3 = sa;
+            IntVector ssS3RH = lane.add(i).mul(0x9E3779B9).add(keySs).lanewise(VectorOperators.LSHR, 16);
+            IntVector ssS3RB = ssS3.reinterpretAsInts();
+            IntVector ssS3RN = ssS3RB.and(0xFFFF0000)
+                    .add(0x10000, ssS3RH.compare(VectorOperators.LT, ssS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, ssS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) ssS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ss, (long) (i) * 2, ORDER);
+            FloatVector asS4 = ga;
+            IntVector asS4RH = lane.add(i).mul(0x9E3779B9).add(keyAs).lanewise(VectorOperators.LSHR, 16);
+            IntVector asS4RB = asS4.reinterpretAsInts();
+            IntVector asS4RN = asS4RB.and(0xFFFF0000)
+                    .add(0x10000, asS4RH.compare(VectorOperators.LT, asS4RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, asS4RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) asS4RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(as, (long) (i) * 2, ORDER);
+            FloatVector bsS5 = d;
+            IntVector bsS5RH = lane.add(i).mul(0x9E3779B9).add(keyBs).lanewise(VectorOperators.LSHR, 16);
+            IntVector bsS5RB = bsS5.reinterpretAsInts();
+            IntVector bsS5RN = bsS5RB.and(0xFFFF0000)
+                    .add(0x10000, bsS5RH.compare(VectorOperators.LT, bsS5RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, bsS5RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) bsS5RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(bs, (long) (i) * 2, ORDER);
             FloatVector pNew = d.fma(negLr, p);
             pNew.intoMemorySegment(ps, o4, ORDER);
         }
@@ -846,6 +2317,78 @@ final class MixedRmspropPanama {
         }
     }
 
+    private static void rmspropCenteredMomentumWeightDecay_gf16_pbf16_sbf16(Chunk c, RmspropStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0];
+        final MemorySegment as = c.state[k.gradAvg], bs = c.state[k.momentumBuffer], xs = c.state[c.state.length - 1];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector alpha = FloatVector.broadcast(SPECIES, k.alpha);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusAlpha);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keySs = k.stateKeys[0];
+        final int keyAs = k.stateKeys[Math.max(0, k.gradAvg)];
+        final int keyBs = k.stateKeys[Math.max(0, k.momentumBuffer)];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            FloatVector ssW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ss, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector sa0 = ssW0;
+            FloatVector asW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, as, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector ga0 = asW1;
+            FloatVector bsW2 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, bs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector b0 = bsW2;
+            g = p.fma(wd, g);
+            FloatVector sa = sa0.fma(alpha, g.mul(c1).mul(g));
+            FloatVector ga = ga0.fma(alpha, g.mul(c1));
+            FloatVector d = b0.fma(mom, g.div(sa.sub(ga.mul(ga)).lanewise(VectorOperators.SQRT).add(eps)));
+            FloatVector ssS3 = sa;
+            IntVector ssS3RH = lane.add(i).mul(0x9E3779B9).add(keySs).lanewise(VectorOperators.LSHR, 16);
+            IntVector ssS3RB = ssS3.reinterpretAsInts();
+            IntVector ssS3RN = ssS3RB.and(0xFFFF0000)
+                    .add(0x10000, ssS3RH.compare(VectorOperators.LT, ssS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, ssS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) ssS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ss, (long) (i) * 2, ORDER);
+            FloatVector asS4 = ga;
+            IntVector asS4RH = lane.add(i).mul(0x9E3779B9).add(keyAs).lanewise(VectorOperators.LSHR, 16);
+            IntVector asS4RB = asS4.reinterpretAsInts();
+            IntVector asS4RN = asS4RB.and(0xFFFF0000)
+                    .add(0x10000, asS4RH.compare(VectorOperators.LT, asS4RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, asS4RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) asS4RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(as, (long) (i) * 2, ORDER);
+            FloatVector bsS5 = d;
+            IntVector bsS5RH = lane.add(i).mul(0x9E3779B9).add(keyBs).lanewise(VectorOperators.LSHR, 16);
+            IntVector bsS5RB = bsS5.reinterpretAsInts();
+            IntVector bsS5RN = bsS5RB.and(0xFFFF0000)
+                    .add(0x10000, bsS5RH.compare(VectorOperators.LT, bsS5RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, bsS5RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) bsS5RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(bs, (long) (i) * 2, ORDER);
+            FloatVector pNew = d.fma(negLr, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewN = pNew.reinterpretAsInts();
+            pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNew.reinterpretAsInts().and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
     private static void rmspropCenteredMomentumWeightDecay_gf16_pf16(Chunk c, RmspropStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0];
         final MemorySegment as = c.state[k.gradAvg], bs = c.state[k.momentumBuffer], xs = c.state[c.state.length - 1];
@@ -878,6 +2421,85 @@ final class MixedRmspropPanama {
             sa.intoMemorySegment(ss, o4, ORDER);
             ga.intoMemorySegment(as, o4, ORDER);
             d.intoMemorySegment(bs, o4, ORDER);
+            FloatVector pNew = d.fma(negLr, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewNF = pNew.reinterpretAsInts();
+            IntVector pNewNS = pNewNF.and(0x80000000);
+            IntVector pNewNA = pNewNF.and(0x7FFFFFFF);
+            IntVector pNewNBig = IntVector.broadcast(INTS, 0x7C00).blend(0x7E00, pNewNA.compare(VectorOperators.GT, 0x7F800000));
+            IntVector pNewNSub = pNewNA.reinterpretAsFloats().add(0.5f).reinterpretAsInts().sub(0x3F000000);
+            IntVector pNewN = pNewNA.add(((15 - 127) << 23) + 0xFFF).add(pNewNA.lanewise(VectorOperators.LSHR, 13).and(1))
+                    .lanewise(VectorOperators.LSHR, 13)
+                    .blend(pNewNSub, pNewNA.compare(VectorOperators.LT, 113 << 23))
+                    .blend(pNewNBig, pNewNA.compare(VectorOperators.GE, 143 << 23))
+                    .or(pNewNS.lanewise(VectorOperators.LSHR, 16));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void rmspropCenteredMomentumWeightDecay_gf16_pf16_sbf16(Chunk c, RmspropStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0];
+        final MemorySegment as = c.state[k.gradAvg], bs = c.state[k.momentumBuffer], xs = c.state[c.state.length - 1];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector alpha = FloatVector.broadcast(SPECIES, k.alpha);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusAlpha);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keySs = k.stateKeys[0];
+        final int keyAs = k.stateKeys[Math.max(0, k.gradAvg)];
+        final int keyBs = k.stateKeys[Math.max(0, k.momentumBuffer)];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            FloatVector ssW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ss, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector sa0 = ssW0;
+            FloatVector asW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, as, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector ga0 = asW1;
+            FloatVector bsW2 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, bs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector b0 = bsW2;
+            g = p.fma(wd, g);
+            FloatVector sa = sa0.fma(alpha, g.mul(c1).mul(g));
+            FloatVector ga = ga0.fma(alpha, g.mul(c1));
+            FloatVector d = b0.fma(mom, g.div(sa.sub(ga.mul(ga)).lanewise(VectorOperators.SQRT).add(eps)));
+            FloatVector ssS3 = sa;
+            IntVector ssS3RH = lane.add(i).mul(0x9E3779B9).add(keySs).lanewise(VectorOperators.LSHR, 16);
+            IntVector ssS3RB = ssS3.reinterpretAsInts();
+            IntVector ssS3RN = ssS3RB.and(0xFFFF0000)
+                    .add(0x10000, ssS3RH.compare(VectorOperators.LT, ssS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, ssS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) ssS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ss, (long) (i) * 2, ORDER);
+            FloatVector asS4 = ga;
+            IntVector asS4RH = lane.add(i).mul(0x9E3779B9).add(keyAs).lanewise(VectorOperators.LSHR, 16);
+            IntVector asS4RB = asS4.reinterpretAsInts();
+            IntVector asS4RN = asS4RB.and(0xFFFF0000)
+                    .add(0x10000, asS4RH.compare(VectorOperators.LT, asS4RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, asS4RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) asS4RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(as, (long) (i) * 2, ORDER);
+            FloatVector bsS5 = d;
+            IntVector bsS5RH = lane.add(i).mul(0x9E3779B9).add(keyBs).lanewise(VectorOperators.LSHR, 16);
+            IntVector bsS5RB = bsS5.reinterpretAsInts();
+            IntVector bsS5RN = bsS5RB.and(0xFFFF0000)
+                    .add(0x10000, bsS5RH.compare(VectorOperators.LT, bsS5RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, bsS5RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) bsS5RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(bs, (long) (i) * 2, ORDER);
             FloatVector pNew = d.fma(negLr, p);
             pNew.intoMemorySegment(xs, o4, ORDER);
             IntVector pNewNF = pNew.reinterpretAsInts();
@@ -940,6 +2562,152 @@ final class MixedRmspropPanama {
         }
     }
 
+    private static void rmspropCenteredMomentumWeightDecay_gf16_pbf16sr_sbf16(Chunk c, RmspropStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0];
+        final MemorySegment as = c.state[k.gradAvg], bs = c.state[k.momentumBuffer];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector alpha = FloatVector.broadcast(SPECIES, k.alpha);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusAlpha);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int key = k.roundingKey;
+        final int keySs = k.stateKeys[0];
+        final int keyAs = k.stateKeys[Math.max(0, k.gradAvg)];
+        final int keyBs = k.stateKeys[Math.max(0, k.momentumBuffer)];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            FloatVector ssW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ss, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector sa0 = ssW0;
+            FloatVector asW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, as, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector ga0 = asW1;
+            FloatVector bsW2 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, bs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector b0 = bsW2;
+            g = p.fma(wd, g);
+            FloatVector sa = sa0.fma(alpha, g.mul(c1).mul(g));
+            FloatVector ga = ga0.fma(alpha, g.mul(c1));
+            FloatVector d = b0.fma(mom, g.div(sa.sub(ga.mul(ga)).lanewise(VectorOperators.SQRT).add(eps)));
+            FloatVector ssS3 = sa;
+            IntVector ssS3RH = lane.add(i).mul(0x9E3779B9).add(keySs).lanewise(VectorOperators.LSHR, 16);
+            IntVector ssS3RB = ssS3.reinterpretAsInts();
+            IntVector ssS3RN = ssS3RB.and(0xFFFF0000)
+                    .add(0x10000, ssS3RH.compare(VectorOperators.LT, ssS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, ssS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) ssS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ss, (long) (i) * 2, ORDER);
+            FloatVector asS4 = ga;
+            IntVector asS4RH = lane.add(i).mul(0x9E3779B9).add(keyAs).lanewise(VectorOperators.LSHR, 16);
+            IntVector asS4RB = asS4.reinterpretAsInts();
+            IntVector asS4RN = asS4RB.and(0xFFFF0000)
+                    .add(0x10000, asS4RH.compare(VectorOperators.LT, asS4RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, asS4RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) asS4RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(as, (long) (i) * 2, ORDER);
+            FloatVector bsS5 = d;
+            IntVector bsS5RH = lane.add(i).mul(0x9E3779B9).add(keyBs).lanewise(VectorOperators.LSHR, 16);
+            IntVector bsS5RB = bsS5.reinterpretAsInts();
+            IntVector bsS5RN = bsS5RB.and(0xFFFF0000)
+                    .add(0x10000, bsS5RH.compare(VectorOperators.LT, bsS5RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, bsS5RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) bsS5RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(bs, (long) (i) * 2, ORDER);
+            FloatVector pNew = d.fma(negLr, p);
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
+            IntVector pNewRB = pNew.reinterpretAsInts();
+            IntVector pNewRN = pNewRB.and(0xFFFF0000)
+                    .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNewRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void rmsprop_gf32_pf32_sbf16(Chunk c, RmspropStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0];
+        final MemorySegment as = k.centered ? c.state[k.gradAvg] : null;
+        final MemorySegment bs = k.useMomentum ? c.state[k.momentumBuffer] : null;
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector alpha = FloatVector.broadcast(SPECIES, k.alpha);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusAlpha);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final boolean useWd = k.useWeightDecay, centered = k.centered, useMom = k.useMomentum;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keySs = k.stateKeys[0];
+        final int keyAs = k.stateKeys[Math.max(0, k.gradAvg)];
+        final int keyBs = k.stateKeys[Math.max(0, k.momentumBuffer)];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, o4, ORDER);
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
+            FloatVector g = g0.mul(scale);
+            if (useWd) {
+                g = p.fma(wd, g);
+            }
+            FloatVector ssW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ss, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector sa = ssW0.fma(alpha, g.mul(c1).mul(g));
+            FloatVector ssS1 = sa;
+            IntVector ssS1RH = lane.add(i).mul(0x9E3779B9).add(keySs).lanewise(VectorOperators.LSHR, 16);
+            IntVector ssS1RB = ssS1.reinterpretAsInts();
+            IntVector ssS1RN = ssS1RB.and(0xFFFF0000)
+                    .add(0x10000, ssS1RH.compare(VectorOperators.LT, ssS1RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, ssS1RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) ssS1RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ss, (long) (i) * 2, ORDER);
+            FloatVector var = sa;
+            if (centered) {
+                FloatVector asW2 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, as, (long) (i) * 2, ORDER)
+                        .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+                FloatVector ga = asW2.fma(alpha, g.mul(c1));
+                FloatVector asS3 = ga;
+                IntVector asS3RH = lane.add(i).mul(0x9E3779B9).add(keyAs).lanewise(VectorOperators.LSHR, 16);
+                IntVector asS3RB = asS3.reinterpretAsInts();
+                IntVector asS3RN = asS3RB.and(0xFFFF0000)
+                        .add(0x10000, asS3RH.compare(VectorOperators.LT, asS3RB.and(0xFFFF)))
+                        .lanewise(VectorOperators.LSHR, 16)
+                        .blend(0x7FC0, asS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+                ((ShortVector) asS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(as, (long) (i) * 2, ORDER);
+                var = sa.sub(ga.mul(ga));
+            }
+            FloatVector d = g.div(var.lanewise(VectorOperators.SQRT).add(eps));
+            if (useMom) {
+                FloatVector bsW4 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, bs, (long) (i) * 2, ORDER)
+                        .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+                d = bsW4.fma(mom, d);
+                FloatVector bsS5 = d;
+                IntVector bsS5RH = lane.add(i).mul(0x9E3779B9).add(keyBs).lanewise(VectorOperators.LSHR, 16);
+                IntVector bsS5RB = bsS5.reinterpretAsInts();
+                IntVector bsS5RN = bsS5RB.and(0xFFFF0000)
+                        .add(0x10000, bsS5RH.compare(VectorOperators.LT, bsS5RB.and(0xFFFF)))
+                        .lanewise(VectorOperators.LSHR, 16)
+                        .blend(0x7FC0, bsS5RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+                ((ShortVector) bsS5RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(bs, (long) (i) * 2, ORDER);
+            }
+            FloatVector pNew = d.fma(negLr, p);
+            pNew.intoMemorySegment(ps, o4, ORDER);
+        }
+    }
+
     private static void rmsprop_gf32_pbf16(Chunk c, RmspropStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0];
         final MemorySegment as = k.centered ? c.state[k.gradAvg] : null;
@@ -983,6 +2751,80 @@ final class MixedRmspropPanama {
         }
     }
 
+    private static void rmsprop_gf32_pbf16_sbf16(Chunk c, RmspropStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0];
+        final MemorySegment as = k.centered ? c.state[k.gradAvg] : null;
+        final MemorySegment bs = k.useMomentum ? c.state[k.momentumBuffer] : null, xs = c.state[c.state.length - 1];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector alpha = FloatVector.broadcast(SPECIES, k.alpha);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusAlpha);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final boolean useWd = k.useWeightDecay, centered = k.centered, useMom = k.useMomentum;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keySs = k.stateKeys[0];
+        final int keyAs = k.stateKeys[Math.max(0, k.gradAvg)];
+        final int keyBs = k.stateKeys[Math.max(0, k.momentumBuffer)];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
+            FloatVector g = g0.mul(scale);
+            if (useWd) {
+                g = p.fma(wd, g);
+            }
+            FloatVector ssW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ss, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector sa = ssW0.fma(alpha, g.mul(c1).mul(g));
+            FloatVector ssS1 = sa;
+            IntVector ssS1RH = lane.add(i).mul(0x9E3779B9).add(keySs).lanewise(VectorOperators.LSHR, 16);
+            IntVector ssS1RB = ssS1.reinterpretAsInts();
+            IntVector ssS1RN = ssS1RB.and(0xFFFF0000)
+                    .add(0x10000, ssS1RH.compare(VectorOperators.LT, ssS1RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, ssS1RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) ssS1RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ss, (long) (i) * 2, ORDER);
+            FloatVector var = sa;
+            if (centered) {
+                FloatVector asW2 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, as, (long) (i) * 2, ORDER)
+                        .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+                FloatVector ga = asW2.fma(alpha, g.mul(c1));
+                FloatVector asS3 = ga;
+                IntVector asS3RH = lane.add(i).mul(0x9E3779B9).add(keyAs).lanewise(VectorOperators.LSHR, 16);
+                IntVector asS3RB = asS3.reinterpretAsInts();
+                IntVector asS3RN = asS3RB.and(0xFFFF0000)
+                        .add(0x10000, asS3RH.compare(VectorOperators.LT, asS3RB.and(0xFFFF)))
+                        .lanewise(VectorOperators.LSHR, 16)
+                        .blend(0x7FC0, asS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+                ((ShortVector) asS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(as, (long) (i) * 2, ORDER);
+                var = sa.sub(ga.mul(ga));
+            }
+            FloatVector d = g.div(var.lanewise(VectorOperators.SQRT).add(eps));
+            if (useMom) {
+                FloatVector bsW4 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, bs, (long) (i) * 2, ORDER)
+                        .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+                d = bsW4.fma(mom, d);
+                FloatVector bsS5 = d;
+                IntVector bsS5RH = lane.add(i).mul(0x9E3779B9).add(keyBs).lanewise(VectorOperators.LSHR, 16);
+                IntVector bsS5RB = bsS5.reinterpretAsInts();
+                IntVector bsS5RN = bsS5RB.and(0xFFFF0000)
+                        .add(0x10000, bsS5RH.compare(VectorOperators.LT, bsS5RB.and(0xFFFF)))
+                        .lanewise(VectorOperators.LSHR, 16)
+                        .blend(0x7FC0, bsS5RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+                ((ShortVector) bsS5RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(bs, (long) (i) * 2, ORDER);
+            }
+            FloatVector pNew = d.fma(negLr, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewN = pNew.reinterpretAsInts();
+            pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNew.reinterpretAsInts().and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
     private static void rmsprop_gf32_pf16(Chunk c, RmspropStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0];
         final MemorySegment as = k.centered ? c.state[k.gradAvg] : null;
@@ -1016,6 +2858,87 @@ final class MixedRmspropPanama {
             if (useMom) {
                 d = FloatVector.fromMemorySegment(SPECIES, bs, o4, ORDER).fma(mom, d);
                 d.intoMemorySegment(bs, o4, ORDER);
+            }
+            FloatVector pNew = d.fma(negLr, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewNF = pNew.reinterpretAsInts();
+            IntVector pNewNS = pNewNF.and(0x80000000);
+            IntVector pNewNA = pNewNF.and(0x7FFFFFFF);
+            IntVector pNewNBig = IntVector.broadcast(INTS, 0x7C00).blend(0x7E00, pNewNA.compare(VectorOperators.GT, 0x7F800000));
+            IntVector pNewNSub = pNewNA.reinterpretAsFloats().add(0.5f).reinterpretAsInts().sub(0x3F000000);
+            IntVector pNewN = pNewNA.add(((15 - 127) << 23) + 0xFFF).add(pNewNA.lanewise(VectorOperators.LSHR, 13).and(1))
+                    .lanewise(VectorOperators.LSHR, 13)
+                    .blend(pNewNSub, pNewNA.compare(VectorOperators.LT, 113 << 23))
+                    .blend(pNewNBig, pNewNA.compare(VectorOperators.GE, 143 << 23))
+                    .or(pNewNS.lanewise(VectorOperators.LSHR, 16));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void rmsprop_gf32_pf16_sbf16(Chunk c, RmspropStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0];
+        final MemorySegment as = k.centered ? c.state[k.gradAvg] : null;
+        final MemorySegment bs = k.useMomentum ? c.state[k.momentumBuffer] : null, xs = c.state[c.state.length - 1];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector alpha = FloatVector.broadcast(SPECIES, k.alpha);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusAlpha);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final boolean useWd = k.useWeightDecay, centered = k.centered, useMom = k.useMomentum;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keySs = k.stateKeys[0];
+        final int keyAs = k.stateKeys[Math.max(0, k.gradAvg)];
+        final int keyBs = k.stateKeys[Math.max(0, k.momentumBuffer)];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
+            FloatVector g = g0.mul(scale);
+            if (useWd) {
+                g = p.fma(wd, g);
+            }
+            FloatVector ssW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ss, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector sa = ssW0.fma(alpha, g.mul(c1).mul(g));
+            FloatVector ssS1 = sa;
+            IntVector ssS1RH = lane.add(i).mul(0x9E3779B9).add(keySs).lanewise(VectorOperators.LSHR, 16);
+            IntVector ssS1RB = ssS1.reinterpretAsInts();
+            IntVector ssS1RN = ssS1RB.and(0xFFFF0000)
+                    .add(0x10000, ssS1RH.compare(VectorOperators.LT, ssS1RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, ssS1RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) ssS1RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ss, (long) (i) * 2, ORDER);
+            FloatVector var = sa;
+            if (centered) {
+                FloatVector asW2 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, as, (long) (i) * 2, ORDER)
+                        .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+                FloatVector ga = asW2.fma(alpha, g.mul(c1));
+                FloatVector asS3 = ga;
+                IntVector asS3RH = lane.add(i).mul(0x9E3779B9).add(keyAs).lanewise(VectorOperators.LSHR, 16);
+                IntVector asS3RB = asS3.reinterpretAsInts();
+                IntVector asS3RN = asS3RB.and(0xFFFF0000)
+                        .add(0x10000, asS3RH.compare(VectorOperators.LT, asS3RB.and(0xFFFF)))
+                        .lanewise(VectorOperators.LSHR, 16)
+                        .blend(0x7FC0, asS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+                ((ShortVector) asS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(as, (long) (i) * 2, ORDER);
+                var = sa.sub(ga.mul(ga));
+            }
+            FloatVector d = g.div(var.lanewise(VectorOperators.SQRT).add(eps));
+            if (useMom) {
+                FloatVector bsW4 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, bs, (long) (i) * 2, ORDER)
+                        .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+                d = bsW4.fma(mom, d);
+                FloatVector bsS5 = d;
+                IntVector bsS5RH = lane.add(i).mul(0x9E3779B9).add(keyBs).lanewise(VectorOperators.LSHR, 16);
+                IntVector bsS5RB = bsS5.reinterpretAsInts();
+                IntVector bsS5RN = bsS5RB.and(0xFFFF0000)
+                        .add(0x10000, bsS5RH.compare(VectorOperators.LT, bsS5RB.and(0xFFFF)))
+                        .lanewise(VectorOperators.LSHR, 16)
+                        .blend(0x7FC0, bsS5RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+                ((ShortVector) bsS5RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(bs, (long) (i) * 2, ORDER);
             }
             FloatVector pNew = d.fma(negLr, p);
             pNew.intoMemorySegment(xs, o4, ORDER);
@@ -1081,6 +3004,84 @@ final class MixedRmspropPanama {
         }
     }
 
+    private static void rmsprop_gf32_pbf16sr_sbf16(Chunk c, RmspropStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0];
+        final MemorySegment as = k.centered ? c.state[k.gradAvg] : null;
+        final MemorySegment bs = k.useMomentum ? c.state[k.momentumBuffer] : null;
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector alpha = FloatVector.broadcast(SPECIES, k.alpha);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusAlpha);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final boolean useWd = k.useWeightDecay, centered = k.centered, useMom = k.useMomentum;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int key = k.roundingKey;
+        final int keySs = k.stateKeys[0];
+        final int keyAs = k.stateKeys[Math.max(0, k.gradAvg)];
+        final int keyBs = k.stateKeys[Math.max(0, k.momentumBuffer)];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
+            FloatVector g = g0.mul(scale);
+            if (useWd) {
+                g = p.fma(wd, g);
+            }
+            FloatVector ssW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ss, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector sa = ssW0.fma(alpha, g.mul(c1).mul(g));
+            FloatVector ssS1 = sa;
+            IntVector ssS1RH = lane.add(i).mul(0x9E3779B9).add(keySs).lanewise(VectorOperators.LSHR, 16);
+            IntVector ssS1RB = ssS1.reinterpretAsInts();
+            IntVector ssS1RN = ssS1RB.and(0xFFFF0000)
+                    .add(0x10000, ssS1RH.compare(VectorOperators.LT, ssS1RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, ssS1RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) ssS1RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ss, (long) (i) * 2, ORDER);
+            FloatVector var = sa;
+            if (centered) {
+                FloatVector asW2 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, as, (long) (i) * 2, ORDER)
+                        .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+                FloatVector ga = asW2.fma(alpha, g.mul(c1));
+                FloatVector asS3 = ga;
+                IntVector asS3RH = lane.add(i).mul(0x9E3779B9).add(keyAs).lanewise(VectorOperators.LSHR, 16);
+                IntVector asS3RB = asS3.reinterpretAsInts();
+                IntVector asS3RN = asS3RB.and(0xFFFF0000)
+                        .add(0x10000, asS3RH.compare(VectorOperators.LT, asS3RB.and(0xFFFF)))
+                        .lanewise(VectorOperators.LSHR, 16)
+                        .blend(0x7FC0, asS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+                ((ShortVector) asS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(as, (long) (i) * 2, ORDER);
+                var = sa.sub(ga.mul(ga));
+            }
+            FloatVector d = g.div(var.lanewise(VectorOperators.SQRT).add(eps));
+            if (useMom) {
+                FloatVector bsW4 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, bs, (long) (i) * 2, ORDER)
+                        .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+                d = bsW4.fma(mom, d);
+                FloatVector bsS5 = d;
+                IntVector bsS5RH = lane.add(i).mul(0x9E3779B9).add(keyBs).lanewise(VectorOperators.LSHR, 16);
+                IntVector bsS5RB = bsS5.reinterpretAsInts();
+                IntVector bsS5RN = bsS5RB.and(0xFFFF0000)
+                        .add(0x10000, bsS5RH.compare(VectorOperators.LT, bsS5RB.and(0xFFFF)))
+                        .lanewise(VectorOperators.LSHR, 16)
+                        .blend(0x7FC0, bsS5RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+                ((ShortVector) bsS5RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(bs, (long) (i) * 2, ORDER);
+            }
+            FloatVector pNew = d.fma(negLr, p);
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
+            IntVector pNewRB = pNew.reinterpretAsInts();
+            IntVector pNewRN = pNewRB.and(0xFFFF0000)
+                    .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNewRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
     private static void rmsprop_gbf16_pf32(Chunk c, RmspropStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0];
         final MemorySegment as = k.centered ? c.state[k.gradAvg] : null;
@@ -1115,6 +3116,77 @@ final class MixedRmspropPanama {
             if (useMom) {
                 d = FloatVector.fromMemorySegment(SPECIES, bs, o4, ORDER).fma(mom, d);
                 d.intoMemorySegment(bs, o4, ORDER);
+            }
+            FloatVector pNew = d.fma(negLr, p);
+            pNew.intoMemorySegment(ps, o4, ORDER);
+        }
+    }
+
+    private static void rmsprop_gbf16_pf32_sbf16(Chunk c, RmspropStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0];
+        final MemorySegment as = k.centered ? c.state[k.gradAvg] : null;
+        final MemorySegment bs = k.useMomentum ? c.state[k.momentumBuffer] : null;
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector alpha = FloatVector.broadcast(SPECIES, k.alpha);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusAlpha);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final boolean useWd = k.useWeightDecay, centered = k.centered, useMom = k.useMomentum;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keySs = k.stateKeys[0];
+        final int keyAs = k.stateKeys[Math.max(0, k.gradAvg)];
+        final int keyBs = k.stateKeys[Math.max(0, k.momentumBuffer)];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, o4, ORDER);
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            if (useWd) {
+                g = p.fma(wd, g);
+            }
+            FloatVector ssW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ss, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector sa = ssW0.fma(alpha, g.mul(c1).mul(g));
+            FloatVector ssS1 = sa;
+            IntVector ssS1RH = lane.add(i).mul(0x9E3779B9).add(keySs).lanewise(VectorOperators.LSHR, 16);
+            IntVector ssS1RB = ssS1.reinterpretAsInts();
+            IntVector ssS1RN = ssS1RB.and(0xFFFF0000)
+                    .add(0x10000, ssS1RH.compare(VectorOperators.LT, ssS1RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, ssS1RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) ssS1RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ss, (long) (i) * 2, ORDER);
+            FloatVector var = sa;
+            if (centered) {
+                FloatVector asW2 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, as, (long) (i) * 2, ORDER)
+                        .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+                FloatVector ga = asW2.fma(alpha, g.mul(c1));
+                FloatVector asS3 = ga;
+                IntVector asS3RH = lane.add(i).mul(0x9E3779B9).add(keyAs).lanewise(VectorOperators.LSHR, 16);
+                IntVector asS3RB = asS3.reinterpretAsInts();
+                IntVector asS3RN = asS3RB.and(0xFFFF0000)
+                        .add(0x10000, asS3RH.compare(VectorOperators.LT, asS3RB.and(0xFFFF)))
+                        .lanewise(VectorOperators.LSHR, 16)
+                        .blend(0x7FC0, asS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+                ((ShortVector) asS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(as, (long) (i) * 2, ORDER);
+                var = sa.sub(ga.mul(ga));
+            }
+            FloatVector d = g.div(var.lanewise(VectorOperators.SQRT).add(eps));
+            if (useMom) {
+                FloatVector bsW4 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, bs, (long) (i) * 2, ORDER)
+                        .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+                d = bsW4.fma(mom, d);
+                FloatVector bsS5 = d;
+                IntVector bsS5RH = lane.add(i).mul(0x9E3779B9).add(keyBs).lanewise(VectorOperators.LSHR, 16);
+                IntVector bsS5RB = bsS5.reinterpretAsInts();
+                IntVector bsS5RN = bsS5RB.and(0xFFFF0000)
+                        .add(0x10000, bsS5RH.compare(VectorOperators.LT, bsS5RB.and(0xFFFF)))
+                        .lanewise(VectorOperators.LSHR, 16)
+                        .blend(0x7FC0, bsS5RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+                ((ShortVector) bsS5RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(bs, (long) (i) * 2, ORDER);
             }
             FloatVector pNew = d.fma(negLr, p);
             pNew.intoMemorySegment(ps, o4, ORDER);
@@ -1165,6 +3237,81 @@ final class MixedRmspropPanama {
         }
     }
 
+    private static void rmsprop_gbf16_pbf16_sbf16(Chunk c, RmspropStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0];
+        final MemorySegment as = k.centered ? c.state[k.gradAvg] : null;
+        final MemorySegment bs = k.useMomentum ? c.state[k.momentumBuffer] : null, xs = c.state[c.state.length - 1];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector alpha = FloatVector.broadcast(SPECIES, k.alpha);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusAlpha);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final boolean useWd = k.useWeightDecay, centered = k.centered, useMom = k.useMomentum;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keySs = k.stateKeys[0];
+        final int keyAs = k.stateKeys[Math.max(0, k.gradAvg)];
+        final int keyBs = k.stateKeys[Math.max(0, k.momentumBuffer)];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            if (useWd) {
+                g = p.fma(wd, g);
+            }
+            FloatVector ssW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ss, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector sa = ssW0.fma(alpha, g.mul(c1).mul(g));
+            FloatVector ssS1 = sa;
+            IntVector ssS1RH = lane.add(i).mul(0x9E3779B9).add(keySs).lanewise(VectorOperators.LSHR, 16);
+            IntVector ssS1RB = ssS1.reinterpretAsInts();
+            IntVector ssS1RN = ssS1RB.and(0xFFFF0000)
+                    .add(0x10000, ssS1RH.compare(VectorOperators.LT, ssS1RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, ssS1RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) ssS1RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ss, (long) (i) * 2, ORDER);
+            FloatVector var = sa;
+            if (centered) {
+                FloatVector asW2 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, as, (long) (i) * 2, ORDER)
+                        .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+                FloatVector ga = asW2.fma(alpha, g.mul(c1));
+                FloatVector asS3 = ga;
+                IntVector asS3RH = lane.add(i).mul(0x9E3779B9).add(keyAs).lanewise(VectorOperators.LSHR, 16);
+                IntVector asS3RB = asS3.reinterpretAsInts();
+                IntVector asS3RN = asS3RB.and(0xFFFF0000)
+                        .add(0x10000, asS3RH.compare(VectorOperators.LT, asS3RB.and(0xFFFF)))
+                        .lanewise(VectorOperators.LSHR, 16)
+                        .blend(0x7FC0, asS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+                ((ShortVector) asS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(as, (long) (i) * 2, ORDER);
+                var = sa.sub(ga.mul(ga));
+            }
+            FloatVector d = g.div(var.lanewise(VectorOperators.SQRT).add(eps));
+            if (useMom) {
+                FloatVector bsW4 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, bs, (long) (i) * 2, ORDER)
+                        .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+                d = bsW4.fma(mom, d);
+                FloatVector bsS5 = d;
+                IntVector bsS5RH = lane.add(i).mul(0x9E3779B9).add(keyBs).lanewise(VectorOperators.LSHR, 16);
+                IntVector bsS5RB = bsS5.reinterpretAsInts();
+                IntVector bsS5RN = bsS5RB.and(0xFFFF0000)
+                        .add(0x10000, bsS5RH.compare(VectorOperators.LT, bsS5RB.and(0xFFFF)))
+                        .lanewise(VectorOperators.LSHR, 16)
+                        .blend(0x7FC0, bsS5RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+                ((ShortVector) bsS5RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(bs, (long) (i) * 2, ORDER);
+            }
+            FloatVector pNew = d.fma(negLr, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewN = pNew.reinterpretAsInts();
+            pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNew.reinterpretAsInts().and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
     private static void rmsprop_gbf16_pf16(Chunk c, RmspropStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0];
         final MemorySegment as = k.centered ? c.state[k.gradAvg] : null;
@@ -1199,6 +3346,88 @@ final class MixedRmspropPanama {
             if (useMom) {
                 d = FloatVector.fromMemorySegment(SPECIES, bs, o4, ORDER).fma(mom, d);
                 d.intoMemorySegment(bs, o4, ORDER);
+            }
+            FloatVector pNew = d.fma(negLr, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewNF = pNew.reinterpretAsInts();
+            IntVector pNewNS = pNewNF.and(0x80000000);
+            IntVector pNewNA = pNewNF.and(0x7FFFFFFF);
+            IntVector pNewNBig = IntVector.broadcast(INTS, 0x7C00).blend(0x7E00, pNewNA.compare(VectorOperators.GT, 0x7F800000));
+            IntVector pNewNSub = pNewNA.reinterpretAsFloats().add(0.5f).reinterpretAsInts().sub(0x3F000000);
+            IntVector pNewN = pNewNA.add(((15 - 127) << 23) + 0xFFF).add(pNewNA.lanewise(VectorOperators.LSHR, 13).and(1))
+                    .lanewise(VectorOperators.LSHR, 13)
+                    .blend(pNewNSub, pNewNA.compare(VectorOperators.LT, 113 << 23))
+                    .blend(pNewNBig, pNewNA.compare(VectorOperators.GE, 143 << 23))
+                    .or(pNewNS.lanewise(VectorOperators.LSHR, 16));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void rmsprop_gbf16_pf16_sbf16(Chunk c, RmspropStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0];
+        final MemorySegment as = k.centered ? c.state[k.gradAvg] : null;
+        final MemorySegment bs = k.useMomentum ? c.state[k.momentumBuffer] : null, xs = c.state[c.state.length - 1];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector alpha = FloatVector.broadcast(SPECIES, k.alpha);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusAlpha);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final boolean useWd = k.useWeightDecay, centered = k.centered, useMom = k.useMomentum;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keySs = k.stateKeys[0];
+        final int keyAs = k.stateKeys[Math.max(0, k.gradAvg)];
+        final int keyBs = k.stateKeys[Math.max(0, k.momentumBuffer)];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            if (useWd) {
+                g = p.fma(wd, g);
+            }
+            FloatVector ssW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ss, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector sa = ssW0.fma(alpha, g.mul(c1).mul(g));
+            FloatVector ssS1 = sa;
+            IntVector ssS1RH = lane.add(i).mul(0x9E3779B9).add(keySs).lanewise(VectorOperators.LSHR, 16);
+            IntVector ssS1RB = ssS1.reinterpretAsInts();
+            IntVector ssS1RN = ssS1RB.and(0xFFFF0000)
+                    .add(0x10000, ssS1RH.compare(VectorOperators.LT, ssS1RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, ssS1RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) ssS1RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ss, (long) (i) * 2, ORDER);
+            FloatVector var = sa;
+            if (centered) {
+                FloatVector asW2 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, as, (long) (i) * 2, ORDER)
+                        .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+                FloatVector ga = asW2.fma(alpha, g.mul(c1));
+                FloatVector asS3 = ga;
+                IntVector asS3RH = lane.add(i).mul(0x9E3779B9).add(keyAs).lanewise(VectorOperators.LSHR, 16);
+                IntVector asS3RB = asS3.reinterpretAsInts();
+                IntVector asS3RN = asS3RB.and(0xFFFF0000)
+                        .add(0x10000, asS3RH.compare(VectorOperators.LT, asS3RB.and(0xFFFF)))
+                        .lanewise(VectorOperators.LSHR, 16)
+                        .blend(0x7FC0, asS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+                ((ShortVector) asS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(as, (long) (i) * 2, ORDER);
+                var = sa.sub(ga.mul(ga));
+            }
+            FloatVector d = g.div(var.lanewise(VectorOperators.SQRT).add(eps));
+            if (useMom) {
+                FloatVector bsW4 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, bs, (long) (i) * 2, ORDER)
+                        .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+                d = bsW4.fma(mom, d);
+                FloatVector bsS5 = d;
+                IntVector bsS5RH = lane.add(i).mul(0x9E3779B9).add(keyBs).lanewise(VectorOperators.LSHR, 16);
+                IntVector bsS5RB = bsS5.reinterpretAsInts();
+                IntVector bsS5RN = bsS5RB.and(0xFFFF0000)
+                        .add(0x10000, bsS5RH.compare(VectorOperators.LT, bsS5RB.and(0xFFFF)))
+                        .lanewise(VectorOperators.LSHR, 16)
+                        .blend(0x7FC0, bsS5RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+                ((ShortVector) bsS5RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(bs, (long) (i) * 2, ORDER);
             }
             FloatVector pNew = d.fma(negLr, p);
             pNew.intoMemorySegment(xs, o4, ORDER);
@@ -1265,6 +3494,85 @@ final class MixedRmspropPanama {
         }
     }
 
+    private static void rmsprop_gbf16_pbf16sr_sbf16(Chunk c, RmspropStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0];
+        final MemorySegment as = k.centered ? c.state[k.gradAvg] : null;
+        final MemorySegment bs = k.useMomentum ? c.state[k.momentumBuffer] : null;
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector alpha = FloatVector.broadcast(SPECIES, k.alpha);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusAlpha);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final boolean useWd = k.useWeightDecay, centered = k.centered, useMom = k.useMomentum;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int key = k.roundingKey;
+        final int keySs = k.stateKeys[0];
+        final int keyAs = k.stateKeys[Math.max(0, k.gradAvg)];
+        final int keyBs = k.stateKeys[Math.max(0, k.momentumBuffer)];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            if (useWd) {
+                g = p.fma(wd, g);
+            }
+            FloatVector ssW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ss, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector sa = ssW0.fma(alpha, g.mul(c1).mul(g));
+            FloatVector ssS1 = sa;
+            IntVector ssS1RH = lane.add(i).mul(0x9E3779B9).add(keySs).lanewise(VectorOperators.LSHR, 16);
+            IntVector ssS1RB = ssS1.reinterpretAsInts();
+            IntVector ssS1RN = ssS1RB.and(0xFFFF0000)
+                    .add(0x10000, ssS1RH.compare(VectorOperators.LT, ssS1RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, ssS1RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) ssS1RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ss, (long) (i) * 2, ORDER);
+            FloatVector var = sa;
+            if (centered) {
+                FloatVector asW2 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, as, (long) (i) * 2, ORDER)
+                        .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+                FloatVector ga = asW2.fma(alpha, g.mul(c1));
+                FloatVector asS3 = ga;
+                IntVector asS3RH = lane.add(i).mul(0x9E3779B9).add(keyAs).lanewise(VectorOperators.LSHR, 16);
+                IntVector asS3RB = asS3.reinterpretAsInts();
+                IntVector asS3RN = asS3RB.and(0xFFFF0000)
+                        .add(0x10000, asS3RH.compare(VectorOperators.LT, asS3RB.and(0xFFFF)))
+                        .lanewise(VectorOperators.LSHR, 16)
+                        .blend(0x7FC0, asS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+                ((ShortVector) asS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(as, (long) (i) * 2, ORDER);
+                var = sa.sub(ga.mul(ga));
+            }
+            FloatVector d = g.div(var.lanewise(VectorOperators.SQRT).add(eps));
+            if (useMom) {
+                FloatVector bsW4 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, bs, (long) (i) * 2, ORDER)
+                        .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+                d = bsW4.fma(mom, d);
+                FloatVector bsS5 = d;
+                IntVector bsS5RH = lane.add(i).mul(0x9E3779B9).add(keyBs).lanewise(VectorOperators.LSHR, 16);
+                IntVector bsS5RB = bsS5.reinterpretAsInts();
+                IntVector bsS5RN = bsS5RB.and(0xFFFF0000)
+                        .add(0x10000, bsS5RH.compare(VectorOperators.LT, bsS5RB.and(0xFFFF)))
+                        .lanewise(VectorOperators.LSHR, 16)
+                        .blend(0x7FC0, bsS5RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+                ((ShortVector) bsS5RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(bs, (long) (i) * 2, ORDER);
+            }
+            FloatVector pNew = d.fma(negLr, p);
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
+            IntVector pNewRB = pNew.reinterpretAsInts();
+            IntVector pNewRN = pNewRB.and(0xFFFF0000)
+                    .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNewRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
     private static void rmsprop_gf16_pf32(Chunk c, RmspropStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0];
         final MemorySegment as = k.centered ? c.state[k.gradAvg] : null;
@@ -1310,6 +3618,82 @@ final class MixedRmspropPanama {
         }
     }
 
+    private static void rmsprop_gf16_pf32_sbf16(Chunk c, RmspropStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0];
+        final MemorySegment as = k.centered ? c.state[k.gradAvg] : null;
+        final MemorySegment bs = k.useMomentum ? c.state[k.momentumBuffer] : null;
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector alpha = FloatVector.broadcast(SPECIES, k.alpha);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusAlpha);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final boolean useWd = k.useWeightDecay, centered = k.centered, useMom = k.useMomentum;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keySs = k.stateKeys[0];
+        final int keyAs = k.stateKeys[Math.max(0, k.gradAvg)];
+        final int keyBs = k.stateKeys[Math.max(0, k.momentumBuffer)];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, o4, ORDER);
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            if (useWd) {
+                g = p.fma(wd, g);
+            }
+            FloatVector ssW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ss, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector sa = ssW0.fma(alpha, g.mul(c1).mul(g));
+            FloatVector ssS1 = sa;
+            IntVector ssS1RH = lane.add(i).mul(0x9E3779B9).add(keySs).lanewise(VectorOperators.LSHR, 16);
+            IntVector ssS1RB = ssS1.reinterpretAsInts();
+            IntVector ssS1RN = ssS1RB.and(0xFFFF0000)
+                    .add(0x10000, ssS1RH.compare(VectorOperators.LT, ssS1RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, ssS1RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) ssS1RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ss, (long) (i) * 2, ORDER);
+            FloatVector var = sa;
+            if (centered) {
+                FloatVector asW2 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, as, (long) (i) * 2, ORDER)
+                        .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+                FloatVector ga = asW2.fma(alpha, g.mul(c1));
+                FloatVector asS3 = ga;
+                IntVector asS3RH = lane.add(i).mul(0x9E3779B9).add(keyAs).lanewise(VectorOperators.LSHR, 16);
+                IntVector asS3RB = asS3.reinterpretAsInts();
+                IntVector asS3RN = asS3RB.and(0xFFFF0000)
+                        .add(0x10000, asS3RH.compare(VectorOperators.LT, asS3RB.and(0xFFFF)))
+                        .lanewise(VectorOperators.LSHR, 16)
+                        .blend(0x7FC0, asS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+                ((ShortVector) asS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(as, (long) (i) * 2, ORDER);
+                var = sa.sub(ga.mul(ga));
+            }
+            FloatVector d = g.div(var.lanewise(VectorOperators.SQRT).add(eps));
+            if (useMom) {
+                FloatVector bsW4 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, bs, (long) (i) * 2, ORDER)
+                        .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+                d = bsW4.fma(mom, d);
+                FloatVector bsS5 = d;
+                IntVector bsS5RH = lane.add(i).mul(0x9E3779B9).add(keyBs).lanewise(VectorOperators.LSHR, 16);
+                IntVector bsS5RB = bsS5.reinterpretAsInts();
+                IntVector bsS5RN = bsS5RB.and(0xFFFF0000)
+                        .add(0x10000, bsS5RH.compare(VectorOperators.LT, bsS5RB.and(0xFFFF)))
+                        .lanewise(VectorOperators.LSHR, 16)
+                        .blend(0x7FC0, bsS5RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+                ((ShortVector) bsS5RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(bs, (long) (i) * 2, ORDER);
+            }
+            FloatVector pNew = d.fma(negLr, p);
+            pNew.intoMemorySegment(ps, o4, ORDER);
+        }
+    }
+
     private static void rmsprop_gf16_pbf16(Chunk c, RmspropStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0];
         final MemorySegment as = k.centered ? c.state[k.gradAvg] : null;
@@ -1349,6 +3733,86 @@ final class MixedRmspropPanama {
             if (useMom) {
                 d = FloatVector.fromMemorySegment(SPECIES, bs, o4, ORDER).fma(mom, d);
                 d.intoMemorySegment(bs, o4, ORDER);
+            }
+            FloatVector pNew = d.fma(negLr, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewN = pNew.reinterpretAsInts();
+            pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNew.reinterpretAsInts().and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void rmsprop_gf16_pbf16_sbf16(Chunk c, RmspropStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0];
+        final MemorySegment as = k.centered ? c.state[k.gradAvg] : null;
+        final MemorySegment bs = k.useMomentum ? c.state[k.momentumBuffer] : null, xs = c.state[c.state.length - 1];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector alpha = FloatVector.broadcast(SPECIES, k.alpha);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusAlpha);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final boolean useWd = k.useWeightDecay, centered = k.centered, useMom = k.useMomentum;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keySs = k.stateKeys[0];
+        final int keyAs = k.stateKeys[Math.max(0, k.gradAvg)];
+        final int keyBs = k.stateKeys[Math.max(0, k.momentumBuffer)];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            if (useWd) {
+                g = p.fma(wd, g);
+            }
+            FloatVector ssW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ss, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector sa = ssW0.fma(alpha, g.mul(c1).mul(g));
+            FloatVector ssS1 = sa;
+            IntVector ssS1RH = lane.add(i).mul(0x9E3779B9).add(keySs).lanewise(VectorOperators.LSHR, 16);
+            IntVector ssS1RB = ssS1.reinterpretAsInts();
+            IntVector ssS1RN = ssS1RB.and(0xFFFF0000)
+                    .add(0x10000, ssS1RH.compare(VectorOperators.LT, ssS1RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, ssS1RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) ssS1RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ss, (long) (i) * 2, ORDER);
+            FloatVector var = sa;
+            if (centered) {
+                FloatVector asW2 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, as, (long) (i) * 2, ORDER)
+                        .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+                FloatVector ga = asW2.fma(alpha, g.mul(c1));
+                FloatVector asS3 = ga;
+                IntVector asS3RH = lane.add(i).mul(0x9E3779B9).add(keyAs).lanewise(VectorOperators.LSHR, 16);
+                IntVector asS3RB = asS3.reinterpretAsInts();
+                IntVector asS3RN = asS3RB.and(0xFFFF0000)
+                        .add(0x10000, asS3RH.compare(VectorOperators.LT, asS3RB.and(0xFFFF)))
+                        .lanewise(VectorOperators.LSHR, 16)
+                        .blend(0x7FC0, asS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+                ((ShortVector) asS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(as, (long) (i) * 2, ORDER);
+                var = sa.sub(ga.mul(ga));
+            }
+            FloatVector d = g.div(var.lanewise(VectorOperators.SQRT).add(eps));
+            if (useMom) {
+                FloatVector bsW4 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, bs, (long) (i) * 2, ORDER)
+                        .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+                d = bsW4.fma(mom, d);
+                FloatVector bsS5 = d;
+                IntVector bsS5RH = lane.add(i).mul(0x9E3779B9).add(keyBs).lanewise(VectorOperators.LSHR, 16);
+                IntVector bsS5RB = bsS5.reinterpretAsInts();
+                IntVector bsS5RN = bsS5RB.and(0xFFFF0000)
+                        .add(0x10000, bsS5RH.compare(VectorOperators.LT, bsS5RB.and(0xFFFF)))
+                        .lanewise(VectorOperators.LSHR, 16)
+                        .blend(0x7FC0, bsS5RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+                ((ShortVector) bsS5RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(bs, (long) (i) * 2, ORDER);
             }
             FloatVector pNew = d.fma(negLr, p);
             pNew.intoMemorySegment(xs, o4, ORDER);
@@ -1415,6 +3879,93 @@ final class MixedRmspropPanama {
         }
     }
 
+    private static void rmsprop_gf16_pf16_sbf16(Chunk c, RmspropStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0];
+        final MemorySegment as = k.centered ? c.state[k.gradAvg] : null;
+        final MemorySegment bs = k.useMomentum ? c.state[k.momentumBuffer] : null, xs = c.state[c.state.length - 1];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector alpha = FloatVector.broadcast(SPECIES, k.alpha);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusAlpha);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final boolean useWd = k.useWeightDecay, centered = k.centered, useMom = k.useMomentum;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keySs = k.stateKeys[0];
+        final int keyAs = k.stateKeys[Math.max(0, k.gradAvg)];
+        final int keyBs = k.stateKeys[Math.max(0, k.momentumBuffer)];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            if (useWd) {
+                g = p.fma(wd, g);
+            }
+            FloatVector ssW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ss, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector sa = ssW0.fma(alpha, g.mul(c1).mul(g));
+            FloatVector ssS1 = sa;
+            IntVector ssS1RH = lane.add(i).mul(0x9E3779B9).add(keySs).lanewise(VectorOperators.LSHR, 16);
+            IntVector ssS1RB = ssS1.reinterpretAsInts();
+            IntVector ssS1RN = ssS1RB.and(0xFFFF0000)
+                    .add(0x10000, ssS1RH.compare(VectorOperators.LT, ssS1RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, ssS1RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) ssS1RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ss, (long) (i) * 2, ORDER);
+            FloatVector var = sa;
+            if (centered) {
+                FloatVector asW2 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, as, (long) (i) * 2, ORDER)
+                        .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+                FloatVector ga = asW2.fma(alpha, g.mul(c1));
+                FloatVector asS3 = ga;
+                IntVector asS3RH = lane.add(i).mul(0x9E3779B9).add(keyAs).lanewise(VectorOperators.LSHR, 16);
+                IntVector asS3RB = asS3.reinterpretAsInts();
+                IntVector asS3RN = asS3RB.and(0xFFFF0000)
+                        .add(0x10000, asS3RH.compare(VectorOperators.LT, asS3RB.and(0xFFFF)))
+                        .lanewise(VectorOperators.LSHR, 16)
+                        .blend(0x7FC0, asS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+                ((ShortVector) asS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(as, (long) (i) * 2, ORDER);
+                var = sa.sub(ga.mul(ga));
+            }
+            FloatVector d = g.div(var.lanewise(VectorOperators.SQRT).add(eps));
+            if (useMom) {
+                FloatVector bsW4 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, bs, (long) (i) * 2, ORDER)
+                        .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+                d = bsW4.fma(mom, d);
+                FloatVector bsS5 = d;
+                IntVector bsS5RH = lane.add(i).mul(0x9E3779B9).add(keyBs).lanewise(VectorOperators.LSHR, 16);
+                IntVector bsS5RB = bsS5.reinterpretAsInts();
+                IntVector bsS5RN = bsS5RB.and(0xFFFF0000)
+                        .add(0x10000, bsS5RH.compare(VectorOperators.LT, bsS5RB.and(0xFFFF)))
+                        .lanewise(VectorOperators.LSHR, 16)
+                        .blend(0x7FC0, bsS5RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+                ((ShortVector) bsS5RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(bs, (long) (i) * 2, ORDER);
+            }
+            FloatVector pNew = d.fma(negLr, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewNF = pNew.reinterpretAsInts();
+            IntVector pNewNS = pNewNF.and(0x80000000);
+            IntVector pNewNA = pNewNF.and(0x7FFFFFFF);
+            IntVector pNewNBig = IntVector.broadcast(INTS, 0x7C00).blend(0x7E00, pNewNA.compare(VectorOperators.GT, 0x7F800000));
+            IntVector pNewNSub = pNewNA.reinterpretAsFloats().add(0.5f).reinterpretAsInts().sub(0x3F000000);
+            IntVector pNewN = pNewNA.add(((15 - 127) << 23) + 0xFFF).add(pNewNA.lanewise(VectorOperators.LSHR, 13).and(1))
+                    .lanewise(VectorOperators.LSHR, 13)
+                    .blend(pNewNSub, pNewNA.compare(VectorOperators.LT, 113 << 23))
+                    .blend(pNewNBig, pNewNA.compare(VectorOperators.GE, 143 << 23))
+                    .or(pNewNS.lanewise(VectorOperators.LSHR, 16));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
     private static void rmsprop_gf16_pbf16sr(Chunk c, RmspropStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0];
         final MemorySegment as = k.centered ? c.state[k.gradAvg] : null;
@@ -1457,6 +4008,90 @@ final class MixedRmspropPanama {
             if (useMom) {
                 d = FloatVector.fromMemorySegment(SPECIES, bs, o4, ORDER).fma(mom, d);
                 d.intoMemorySegment(bs, o4, ORDER);
+            }
+            FloatVector pNew = d.fma(negLr, p);
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
+            IntVector pNewRB = pNew.reinterpretAsInts();
+            IntVector pNewRN = pNewRB.and(0xFFFF0000)
+                    .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNewRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void rmsprop_gf16_pbf16sr_sbf16(Chunk c, RmspropStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ss = c.state[0];
+        final MemorySegment as = k.centered ? c.state[k.gradAvg] : null;
+        final MemorySegment bs = k.useMomentum ? c.state[k.momentumBuffer] : null;
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector alpha = FloatVector.broadcast(SPECIES, k.alpha);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusAlpha);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final boolean useWd = k.useWeightDecay, centered = k.centered, useMom = k.useMomentum;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int key = k.roundingKey;
+        final int keySs = k.stateKeys[0];
+        final int keyAs = k.stateKeys[Math.max(0, k.gradAvg)];
+        final int keyBs = k.stateKeys[Math.max(0, k.momentumBuffer)];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            if (useWd) {
+                g = p.fma(wd, g);
+            }
+            FloatVector ssW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ss, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector sa = ssW0.fma(alpha, g.mul(c1).mul(g));
+            FloatVector ssS1 = sa;
+            IntVector ssS1RH = lane.add(i).mul(0x9E3779B9).add(keySs).lanewise(VectorOperators.LSHR, 16);
+            IntVector ssS1RB = ssS1.reinterpretAsInts();
+            IntVector ssS1RN = ssS1RB.and(0xFFFF0000)
+                    .add(0x10000, ssS1RH.compare(VectorOperators.LT, ssS1RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, ssS1RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) ssS1RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ss, (long) (i) * 2, ORDER);
+            FloatVector var = sa;
+            if (centered) {
+                FloatVector asW2 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, as, (long) (i) * 2, ORDER)
+                        .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+                FloatVector ga = asW2.fma(alpha, g.mul(c1));
+                FloatVector asS3 = ga;
+                IntVector asS3RH = lane.add(i).mul(0x9E3779B9).add(keyAs).lanewise(VectorOperators.LSHR, 16);
+                IntVector asS3RB = asS3.reinterpretAsInts();
+                IntVector asS3RN = asS3RB.and(0xFFFF0000)
+                        .add(0x10000, asS3RH.compare(VectorOperators.LT, asS3RB.and(0xFFFF)))
+                        .lanewise(VectorOperators.LSHR, 16)
+                        .blend(0x7FC0, asS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+                ((ShortVector) asS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(as, (long) (i) * 2, ORDER);
+                var = sa.sub(ga.mul(ga));
+            }
+            FloatVector d = g.div(var.lanewise(VectorOperators.SQRT).add(eps));
+            if (useMom) {
+                FloatVector bsW4 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, bs, (long) (i) * 2, ORDER)
+                        .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+                d = bsW4.fma(mom, d);
+                FloatVector bsS5 = d;
+                IntVector bsS5RH = lane.add(i).mul(0x9E3779B9).add(keyBs).lanewise(VectorOperators.LSHR, 16);
+                IntVector bsS5RB = bsS5.reinterpretAsInts();
+                IntVector bsS5RN = bsS5RB.and(0xFFFF0000)
+                        .add(0x10000, bsS5RH.compare(VectorOperators.LT, bsS5RB.and(0xFFFF)))
+                        .lanewise(VectorOperators.LSHR, 16)
+                        .blend(0x7FC0, bsS5RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+                ((ShortVector) bsS5RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(bs, (long) (i) * 2, ORDER);
             }
             FloatVector pNew = d.fma(negLr, p);
             IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);

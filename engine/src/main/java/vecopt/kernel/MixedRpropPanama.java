@@ -15,53 +15,132 @@ import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 
 /**
- * Rprop's vector loops for 16-bit gradients or parameters (generated: see
+ * Rprop's vector loops for 16-bit gradients or parameters and for bfloat16 state (generated: see
  * {@code MixedKernelGenerator} and {@code MixedFormulas}): the float32 loop of {@link RpropStep}'s formula with
  * the gradient and parameter loads and the parameter store replaced by a storage type's stage, as
  * {@link MixedPanama}'s. Where the parameters are 16-bit with a master copy the loops read and write the
  * float32 master (the last state buffer) and store its rounded value into the parameters, which they
- * never read. Bitwise {@link MixedScalar#rpropRange}, which also runs each chunk's last elements.
+ * never read. With bfloat16 state ({@code _sbf16} loops) each state load is widened and each state store
+ * rounded stochastically with the step's key for that buffer; the formula in between is the float32
+ * one, so the update uses the new state before its rounding. Bitwise {@link MixedScalar#rpropRange}, which
+ * also runs each chunk's last elements.
  */
 final class MixedRpropPanama {
     private MixedRpropPanama() {
     }
 
-    /** One step on a chunk of at least one vector with 16-bit gradients or parameters. */
+    /** One step on a chunk of at least one vector with 16-bit gradients or parameters or bfloat16 state. */
     static void run(Chunk c, RpropStep k) {
-        final int n = c.length, bound = SPECIES.loopBound(n), mix = c.gradType * 4 + c.paramType;
+        final int n = c.length, bound = SPECIES.loopBound(n);
+        final int mix = (c.gradType * 4 + c.paramType) * 2 + c.stateType;
         if (k.firstStep) {
             switch (mix) {
-                case 1 -> rpropFirst_gf32_pbf16(c, k, bound);
-                case 2 -> rpropFirst_gf32_pf16(c, k, bound);
-                case 3 -> rpropFirst_gf32_pbf16sr(c, k, bound);
-                case 4 -> rpropFirst_gbf16_pf32(c, k, bound);
-                case 5 -> rpropFirst_gbf16_pbf16(c, k, bound);
-                case 6 -> rpropFirst_gbf16_pf16(c, k, bound);
-                case 7 -> rpropFirst_gbf16_pbf16sr(c, k, bound);
-                case 8 -> rpropFirst_gf16_pf32(c, k, bound);
-                case 9 -> rpropFirst_gf16_pbf16(c, k, bound);
-                case 10 -> rpropFirst_gf16_pf16(c, k, bound);
-                case 11 -> rpropFirst_gf16_pbf16sr(c, k, bound);
+                case 1 -> rpropFirst_gf32_pf32_sbf16(c, k, bound);
+                case 2 -> rpropFirst_gf32_pbf16(c, k, bound);
+                case 3 -> rpropFirst_gf32_pbf16_sbf16(c, k, bound);
+                case 4 -> rpropFirst_gf32_pf16(c, k, bound);
+                case 5 -> rpropFirst_gf32_pf16_sbf16(c, k, bound);
+                case 6 -> rpropFirst_gf32_pbf16sr(c, k, bound);
+                case 7 -> rpropFirst_gf32_pbf16sr_sbf16(c, k, bound);
+                case 8 -> rpropFirst_gbf16_pf32(c, k, bound);
+                case 9 -> rpropFirst_gbf16_pf32_sbf16(c, k, bound);
+                case 10 -> rpropFirst_gbf16_pbf16(c, k, bound);
+                case 11 -> rpropFirst_gbf16_pbf16_sbf16(c, k, bound);
+                case 12 -> rpropFirst_gbf16_pf16(c, k, bound);
+                case 13 -> rpropFirst_gbf16_pf16_sbf16(c, k, bound);
+                case 14 -> rpropFirst_gbf16_pbf16sr(c, k, bound);
+                case 15 -> rpropFirst_gbf16_pbf16sr_sbf16(c, k, bound);
+                case 16 -> rpropFirst_gf16_pf32(c, k, bound);
+                case 17 -> rpropFirst_gf16_pf32_sbf16(c, k, bound);
+                case 18 -> rpropFirst_gf16_pbf16(c, k, bound);
+                case 19 -> rpropFirst_gf16_pbf16_sbf16(c, k, bound);
+                case 20 -> rpropFirst_gf16_pf16(c, k, bound);
+                case 21 -> rpropFirst_gf16_pf16_sbf16(c, k, bound);
+                case 22 -> rpropFirst_gf16_pbf16sr(c, k, bound);
+                case 23 -> rpropFirst_gf16_pbf16sr_sbf16(c, k, bound);
                 default -> throw new IllegalStateException("no loop for storage mix " + mix);
             }
         } else {
             switch (mix) {
-                case 1 -> rprop_gf32_pbf16(c, k, bound);
-                case 2 -> rprop_gf32_pf16(c, k, bound);
-                case 3 -> rprop_gf32_pbf16sr(c, k, bound);
-                case 4 -> rprop_gbf16_pf32(c, k, bound);
-                case 5 -> rprop_gbf16_pbf16(c, k, bound);
-                case 6 -> rprop_gbf16_pf16(c, k, bound);
-                case 7 -> rprop_gbf16_pbf16sr(c, k, bound);
-                case 8 -> rprop_gf16_pf32(c, k, bound);
-                case 9 -> rprop_gf16_pbf16(c, k, bound);
-                case 10 -> rprop_gf16_pf16(c, k, bound);
-                case 11 -> rprop_gf16_pbf16sr(c, k, bound);
+                case 1 -> rprop_gf32_pf32_sbf16(c, k, bound);
+                case 2 -> rprop_gf32_pbf16(c, k, bound);
+                case 3 -> rprop_gf32_pbf16_sbf16(c, k, bound);
+                case 4 -> rprop_gf32_pf16(c, k, bound);
+                case 5 -> rprop_gf32_pf16_sbf16(c, k, bound);
+                case 6 -> rprop_gf32_pbf16sr(c, k, bound);
+                case 7 -> rprop_gf32_pbf16sr_sbf16(c, k, bound);
+                case 8 -> rprop_gbf16_pf32(c, k, bound);
+                case 9 -> rprop_gbf16_pf32_sbf16(c, k, bound);
+                case 10 -> rprop_gbf16_pbf16(c, k, bound);
+                case 11 -> rprop_gbf16_pbf16_sbf16(c, k, bound);
+                case 12 -> rprop_gbf16_pf16(c, k, bound);
+                case 13 -> rprop_gbf16_pf16_sbf16(c, k, bound);
+                case 14 -> rprop_gbf16_pbf16sr(c, k, bound);
+                case 15 -> rprop_gbf16_pbf16sr_sbf16(c, k, bound);
+                case 16 -> rprop_gf16_pf32(c, k, bound);
+                case 17 -> rprop_gf16_pf32_sbf16(c, k, bound);
+                case 18 -> rprop_gf16_pbf16(c, k, bound);
+                case 19 -> rprop_gf16_pbf16_sbf16(c, k, bound);
+                case 20 -> rprop_gf16_pf16(c, k, bound);
+                case 21 -> rprop_gf16_pf16_sbf16(c, k, bound);
+                case 22 -> rprop_gf16_pbf16sr(c, k, bound);
+                case 23 -> rprop_gf16_pbf16sr_sbf16(c, k, bound);
                 default -> throw new IllegalStateException("no loop for storage mix " + mix);
             }
         }
         if (bound < n) { // the tail: the scalar loop (a masked 16-bit store allocated: see MixedPanama.adam)
             MixedScalar.rpropRange(c, k, bound, n);
+        }
+    }
+
+    private static void rpropFirst_gf32_pf32_sbf16(Chunk c, RpropStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, prevs = c.state[0], sss = c.state[1];
+        final FloatVector etaMinus = FloatVector.broadcast(SPECIES, k.etaMinus);
+        final FloatVector etaPlus = FloatVector.broadcast(SPECIES, k.etaPlus);
+        final IntVector lo = IntVector.broadcast(INTS, Float.floatToRawIntBits(k.stepMin));
+        final IntVector hi = IntVector.broadcast(INTS, Float.floatToRawIntBits(k.stepMax));
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector one = FloatVector.broadcast(SPECIES, 1f), minusOne = FloatVector.broadcast(SPECIES, -1f);
+        final FloatVector zero = FloatVector.zero(SPECIES);
+        final FloatVector lr = FloatVector.broadcast(SPECIES, k.lr);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyPrevs = k.stateKeys[0];
+        final int keySss = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, o4, ORDER);
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
+            FloatVector g = g0.mul(scale);
+            FloatVector prevsW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, prevs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector s = g.mul(prevsW0);
+            var neg = s.compare(VectorOperators.LT, 0f);
+            FloatVector f = one.blend(etaPlus, s.compare(VectorOperators.GT, 0f)).blend(etaMinus, neg);
+            FloatVector x = lr.mul(f);
+            FloatVector ss = x.reinterpretAsInts().max(lo).min(hi).reinterpretAsFloats()
+                    .blend(x, x.test(VectorOperators.IS_NAN));
+            FloatVector sssS1 = ss;
+            IntVector sssS1RH = lane.add(i).mul(0x9E3779B9).add(keySss).lanewise(VectorOperators.LSHR, 16);
+            IntVector sssS1RB = sssS1.reinterpretAsInts();
+            IntVector sssS1RN = sssS1RB.and(0xFFFF0000)
+                    .add(0x10000, sssS1RH.compare(VectorOperators.LT, sssS1RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, sssS1RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) sssS1RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(sss, (long) (i) * 2, ORDER);
+            g = g.blend(zero, neg);
+            FloatVector u = g.blend(one, g.compare(VectorOperators.GT, 0f))
+                    .blend(minusOne, g.compare(VectorOperators.LT, 0f));
+            FloatVector pNew = u.fma(ss.neg(), p);
+            FloatVector prevsS2 = g;
+            IntVector prevsS2RH = lane.add(i).mul(0x9E3779B9).add(keyPrevs).lanewise(VectorOperators.LSHR, 16);
+            IntVector prevsS2RB = prevsS2.reinterpretAsInts();
+            IntVector prevsS2RN = prevsS2RB.and(0xFFFF0000)
+                    .add(0x10000, prevsS2RH.compare(VectorOperators.LT, prevsS2RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, prevsS2RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) prevsS2RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(prevs, (long) (i) * 2, ORDER);
+            pNew.intoMemorySegment(ps, o4, ORDER);
         }
     }
 
@@ -101,6 +180,61 @@ final class MixedRpropPanama {
         }
     }
 
+    private static void rpropFirst_gf32_pbf16_sbf16(Chunk c, RpropStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, prevs = c.state[0], sss = c.state[1], xs = c.state[c.state.length - 1];
+        final FloatVector etaMinus = FloatVector.broadcast(SPECIES, k.etaMinus);
+        final FloatVector etaPlus = FloatVector.broadcast(SPECIES, k.etaPlus);
+        final IntVector lo = IntVector.broadcast(INTS, Float.floatToRawIntBits(k.stepMin));
+        final IntVector hi = IntVector.broadcast(INTS, Float.floatToRawIntBits(k.stepMax));
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector one = FloatVector.broadcast(SPECIES, 1f), minusOne = FloatVector.broadcast(SPECIES, -1f);
+        final FloatVector zero = FloatVector.zero(SPECIES);
+        final FloatVector lr = FloatVector.broadcast(SPECIES, k.lr);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyPrevs = k.stateKeys[0];
+        final int keySss = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
+            FloatVector g = g0.mul(scale);
+            FloatVector prevsW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, prevs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector s = g.mul(prevsW0);
+            var neg = s.compare(VectorOperators.LT, 0f);
+            FloatVector f = one.blend(etaPlus, s.compare(VectorOperators.GT, 0f)).blend(etaMinus, neg);
+            FloatVector x = lr.mul(f);
+            FloatVector ss = x.reinterpretAsInts().max(lo).min(hi).reinterpretAsFloats()
+                    .blend(x, x.test(VectorOperators.IS_NAN));
+            FloatVector sssS1 = ss;
+            IntVector sssS1RH = lane.add(i).mul(0x9E3779B9).add(keySss).lanewise(VectorOperators.LSHR, 16);
+            IntVector sssS1RB = sssS1.reinterpretAsInts();
+            IntVector sssS1RN = sssS1RB.and(0xFFFF0000)
+                    .add(0x10000, sssS1RH.compare(VectorOperators.LT, sssS1RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, sssS1RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) sssS1RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(sss, (long) (i) * 2, ORDER);
+            g = g.blend(zero, neg);
+            FloatVector u = g.blend(one, g.compare(VectorOperators.GT, 0f))
+                    .blend(minusOne, g.compare(VectorOperators.LT, 0f));
+            FloatVector pNew = u.fma(ss.neg(), p);
+            FloatVector prevsS2 = g;
+            IntVector prevsS2RH = lane.add(i).mul(0x9E3779B9).add(keyPrevs).lanewise(VectorOperators.LSHR, 16);
+            IntVector prevsS2RB = prevsS2.reinterpretAsInts();
+            IntVector prevsS2RN = prevsS2RB.and(0xFFFF0000)
+                    .add(0x10000, prevsS2RH.compare(VectorOperators.LT, prevsS2RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, prevsS2RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) prevsS2RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(prevs, (long) (i) * 2, ORDER);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewN = pNew.reinterpretAsInts();
+            pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNew.reinterpretAsInts().and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
     private static void rpropFirst_gf32_pf16(Chunk c, RpropStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, prevs = c.state[0], sss = c.state[1], xs = c.state[c.state.length - 1];
         final FloatVector etaMinus = FloatVector.broadcast(SPECIES, k.etaMinus);
@@ -129,6 +263,68 @@ final class MixedRpropPanama {
                     .blend(minusOne, g.compare(VectorOperators.LT, 0f));
             FloatVector pNew = u.fma(ss.neg(), p);
             g.intoMemorySegment(prevs, o4, ORDER);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewNF = pNew.reinterpretAsInts();
+            IntVector pNewNS = pNewNF.and(0x80000000);
+            IntVector pNewNA = pNewNF.and(0x7FFFFFFF);
+            IntVector pNewNBig = IntVector.broadcast(INTS, 0x7C00).blend(0x7E00, pNewNA.compare(VectorOperators.GT, 0x7F800000));
+            IntVector pNewNSub = pNewNA.reinterpretAsFloats().add(0.5f).reinterpretAsInts().sub(0x3F000000);
+            IntVector pNewN = pNewNA.add(((15 - 127) << 23) + 0xFFF).add(pNewNA.lanewise(VectorOperators.LSHR, 13).and(1))
+                    .lanewise(VectorOperators.LSHR, 13)
+                    .blend(pNewNSub, pNewNA.compare(VectorOperators.LT, 113 << 23))
+                    .blend(pNewNBig, pNewNA.compare(VectorOperators.GE, 143 << 23))
+                    .or(pNewNS.lanewise(VectorOperators.LSHR, 16));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void rpropFirst_gf32_pf16_sbf16(Chunk c, RpropStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, prevs = c.state[0], sss = c.state[1], xs = c.state[c.state.length - 1];
+        final FloatVector etaMinus = FloatVector.broadcast(SPECIES, k.etaMinus);
+        final FloatVector etaPlus = FloatVector.broadcast(SPECIES, k.etaPlus);
+        final IntVector lo = IntVector.broadcast(INTS, Float.floatToRawIntBits(k.stepMin));
+        final IntVector hi = IntVector.broadcast(INTS, Float.floatToRawIntBits(k.stepMax));
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector one = FloatVector.broadcast(SPECIES, 1f), minusOne = FloatVector.broadcast(SPECIES, -1f);
+        final FloatVector zero = FloatVector.zero(SPECIES);
+        final FloatVector lr = FloatVector.broadcast(SPECIES, k.lr);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyPrevs = k.stateKeys[0];
+        final int keySss = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
+            FloatVector g = g0.mul(scale);
+            FloatVector prevsW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, prevs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector s = g.mul(prevsW0);
+            var neg = s.compare(VectorOperators.LT, 0f);
+            FloatVector f = one.blend(etaPlus, s.compare(VectorOperators.GT, 0f)).blend(etaMinus, neg);
+            FloatVector x = lr.mul(f);
+            FloatVector ss = x.reinterpretAsInts().max(lo).min(hi).reinterpretAsFloats()
+                    .blend(x, x.test(VectorOperators.IS_NAN));
+            FloatVector sssS1 = ss;
+            IntVector sssS1RH = lane.add(i).mul(0x9E3779B9).add(keySss).lanewise(VectorOperators.LSHR, 16);
+            IntVector sssS1RB = sssS1.reinterpretAsInts();
+            IntVector sssS1RN = sssS1RB.and(0xFFFF0000)
+                    .add(0x10000, sssS1RH.compare(VectorOperators.LT, sssS1RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, sssS1RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) sssS1RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(sss, (long) (i) * 2, ORDER);
+            g = g.blend(zero, neg);
+            FloatVector u = g.blend(one, g.compare(VectorOperators.GT, 0f))
+                    .blend(minusOne, g.compare(VectorOperators.LT, 0f));
+            FloatVector pNew = u.fma(ss.neg(), p);
+            FloatVector prevsS2 = g;
+            IntVector prevsS2RH = lane.add(i).mul(0x9E3779B9).add(keyPrevs).lanewise(VectorOperators.LSHR, 16);
+            IntVector prevsS2RB = prevsS2.reinterpretAsInts();
+            IntVector prevsS2RN = prevsS2RB.and(0xFFFF0000)
+                    .add(0x10000, prevsS2RH.compare(VectorOperators.LT, prevsS2RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, prevsS2RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) prevsS2RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(prevs, (long) (i) * 2, ORDER);
             pNew.intoMemorySegment(xs, o4, ORDER);
             IntVector pNewNF = pNew.reinterpretAsInts();
             IntVector pNewNS = pNewNF.and(0x80000000);
@@ -185,6 +381,65 @@ final class MixedRpropPanama {
         }
     }
 
+    private static void rpropFirst_gf32_pbf16sr_sbf16(Chunk c, RpropStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, prevs = c.state[0], sss = c.state[1];
+        final FloatVector etaMinus = FloatVector.broadcast(SPECIES, k.etaMinus);
+        final FloatVector etaPlus = FloatVector.broadcast(SPECIES, k.etaPlus);
+        final IntVector lo = IntVector.broadcast(INTS, Float.floatToRawIntBits(k.stepMin));
+        final IntVector hi = IntVector.broadcast(INTS, Float.floatToRawIntBits(k.stepMax));
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector one = FloatVector.broadcast(SPECIES, 1f), minusOne = FloatVector.broadcast(SPECIES, -1f);
+        final FloatVector zero = FloatVector.zero(SPECIES);
+        final FloatVector lr = FloatVector.broadcast(SPECIES, k.lr);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int key = k.roundingKey;
+        final int keyPrevs = k.stateKeys[0];
+        final int keySss = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
+            FloatVector g = g0.mul(scale);
+            FloatVector prevsW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, prevs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector s = g.mul(prevsW0);
+            var neg = s.compare(VectorOperators.LT, 0f);
+            FloatVector f = one.blend(etaPlus, s.compare(VectorOperators.GT, 0f)).blend(etaMinus, neg);
+            FloatVector x = lr.mul(f);
+            FloatVector ss = x.reinterpretAsInts().max(lo).min(hi).reinterpretAsFloats()
+                    .blend(x, x.test(VectorOperators.IS_NAN));
+            FloatVector sssS1 = ss;
+            IntVector sssS1RH = lane.add(i).mul(0x9E3779B9).add(keySss).lanewise(VectorOperators.LSHR, 16);
+            IntVector sssS1RB = sssS1.reinterpretAsInts();
+            IntVector sssS1RN = sssS1RB.and(0xFFFF0000)
+                    .add(0x10000, sssS1RH.compare(VectorOperators.LT, sssS1RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, sssS1RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) sssS1RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(sss, (long) (i) * 2, ORDER);
+            g = g.blend(zero, neg);
+            FloatVector u = g.blend(one, g.compare(VectorOperators.GT, 0f))
+                    .blend(minusOne, g.compare(VectorOperators.LT, 0f));
+            FloatVector pNew = u.fma(ss.neg(), p);
+            FloatVector prevsS2 = g;
+            IntVector prevsS2RH = lane.add(i).mul(0x9E3779B9).add(keyPrevs).lanewise(VectorOperators.LSHR, 16);
+            IntVector prevsS2RB = prevsS2.reinterpretAsInts();
+            IntVector prevsS2RN = prevsS2RB.and(0xFFFF0000)
+                    .add(0x10000, prevsS2RH.compare(VectorOperators.LT, prevsS2RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, prevsS2RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) prevsS2RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(prevs, (long) (i) * 2, ORDER);
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
+            IntVector pNewRB = pNew.reinterpretAsInts();
+            IntVector pNewRN = pNewRB.and(0xFFFF0000)
+                    .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNewRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
     private static void rpropFirst_gbf16_pf32(Chunk c, RpropStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, prevs = c.state[0], sss = c.state[1];
         final FloatVector etaMinus = FloatVector.broadcast(SPECIES, k.etaMinus);
@@ -214,6 +469,58 @@ final class MixedRpropPanama {
                     .blend(minusOne, g.compare(VectorOperators.LT, 0f));
             FloatVector pNew = u.fma(ss.neg(), p);
             g.intoMemorySegment(prevs, o4, ORDER);
+            pNew.intoMemorySegment(ps, o4, ORDER);
+        }
+    }
+
+    private static void rpropFirst_gbf16_pf32_sbf16(Chunk c, RpropStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, prevs = c.state[0], sss = c.state[1];
+        final FloatVector etaMinus = FloatVector.broadcast(SPECIES, k.etaMinus);
+        final FloatVector etaPlus = FloatVector.broadcast(SPECIES, k.etaPlus);
+        final IntVector lo = IntVector.broadcast(INTS, Float.floatToRawIntBits(k.stepMin));
+        final IntVector hi = IntVector.broadcast(INTS, Float.floatToRawIntBits(k.stepMax));
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector one = FloatVector.broadcast(SPECIES, 1f), minusOne = FloatVector.broadcast(SPECIES, -1f);
+        final FloatVector zero = FloatVector.zero(SPECIES);
+        final FloatVector lr = FloatVector.broadcast(SPECIES, k.lr);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyPrevs = k.stateKeys[0];
+        final int keySss = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, o4, ORDER);
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            FloatVector prevsW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, prevs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector s = g.mul(prevsW0);
+            var neg = s.compare(VectorOperators.LT, 0f);
+            FloatVector f = one.blend(etaPlus, s.compare(VectorOperators.GT, 0f)).blend(etaMinus, neg);
+            FloatVector x = lr.mul(f);
+            FloatVector ss = x.reinterpretAsInts().max(lo).min(hi).reinterpretAsFloats()
+                    .blend(x, x.test(VectorOperators.IS_NAN));
+            FloatVector sssS1 = ss;
+            IntVector sssS1RH = lane.add(i).mul(0x9E3779B9).add(keySss).lanewise(VectorOperators.LSHR, 16);
+            IntVector sssS1RB = sssS1.reinterpretAsInts();
+            IntVector sssS1RN = sssS1RB.and(0xFFFF0000)
+                    .add(0x10000, sssS1RH.compare(VectorOperators.LT, sssS1RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, sssS1RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) sssS1RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(sss, (long) (i) * 2, ORDER);
+            g = g.blend(zero, neg);
+            FloatVector u = g.blend(one, g.compare(VectorOperators.GT, 0f))
+                    .blend(minusOne, g.compare(VectorOperators.LT, 0f));
+            FloatVector pNew = u.fma(ss.neg(), p);
+            FloatVector prevsS2 = g;
+            IntVector prevsS2RH = lane.add(i).mul(0x9E3779B9).add(keyPrevs).lanewise(VectorOperators.LSHR, 16);
+            IntVector prevsS2RB = prevsS2.reinterpretAsInts();
+            IntVector prevsS2RN = prevsS2RB.and(0xFFFF0000)
+                    .add(0x10000, prevsS2RH.compare(VectorOperators.LT, prevsS2RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, prevsS2RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) prevsS2RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(prevs, (long) (i) * 2, ORDER);
             pNew.intoMemorySegment(ps, o4, ORDER);
         }
     }
@@ -255,6 +562,62 @@ final class MixedRpropPanama {
         }
     }
 
+    private static void rpropFirst_gbf16_pbf16_sbf16(Chunk c, RpropStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, prevs = c.state[0], sss = c.state[1], xs = c.state[c.state.length - 1];
+        final FloatVector etaMinus = FloatVector.broadcast(SPECIES, k.etaMinus);
+        final FloatVector etaPlus = FloatVector.broadcast(SPECIES, k.etaPlus);
+        final IntVector lo = IntVector.broadcast(INTS, Float.floatToRawIntBits(k.stepMin));
+        final IntVector hi = IntVector.broadcast(INTS, Float.floatToRawIntBits(k.stepMax));
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector one = FloatVector.broadcast(SPECIES, 1f), minusOne = FloatVector.broadcast(SPECIES, -1f);
+        final FloatVector zero = FloatVector.zero(SPECIES);
+        final FloatVector lr = FloatVector.broadcast(SPECIES, k.lr);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyPrevs = k.stateKeys[0];
+        final int keySss = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            FloatVector prevsW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, prevs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector s = g.mul(prevsW0);
+            var neg = s.compare(VectorOperators.LT, 0f);
+            FloatVector f = one.blend(etaPlus, s.compare(VectorOperators.GT, 0f)).blend(etaMinus, neg);
+            FloatVector x = lr.mul(f);
+            FloatVector ss = x.reinterpretAsInts().max(lo).min(hi).reinterpretAsFloats()
+                    .blend(x, x.test(VectorOperators.IS_NAN));
+            FloatVector sssS1 = ss;
+            IntVector sssS1RH = lane.add(i).mul(0x9E3779B9).add(keySss).lanewise(VectorOperators.LSHR, 16);
+            IntVector sssS1RB = sssS1.reinterpretAsInts();
+            IntVector sssS1RN = sssS1RB.and(0xFFFF0000)
+                    .add(0x10000, sssS1RH.compare(VectorOperators.LT, sssS1RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, sssS1RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) sssS1RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(sss, (long) (i) * 2, ORDER);
+            g = g.blend(zero, neg);
+            FloatVector u = g.blend(one, g.compare(VectorOperators.GT, 0f))
+                    .blend(minusOne, g.compare(VectorOperators.LT, 0f));
+            FloatVector pNew = u.fma(ss.neg(), p);
+            FloatVector prevsS2 = g;
+            IntVector prevsS2RH = lane.add(i).mul(0x9E3779B9).add(keyPrevs).lanewise(VectorOperators.LSHR, 16);
+            IntVector prevsS2RB = prevsS2.reinterpretAsInts();
+            IntVector prevsS2RN = prevsS2RB.and(0xFFFF0000)
+                    .add(0x10000, prevsS2RH.compare(VectorOperators.LT, prevsS2RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, prevsS2RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) prevsS2RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(prevs, (long) (i) * 2, ORDER);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewN = pNew.reinterpretAsInts();
+            pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNew.reinterpretAsInts().and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
     private static void rpropFirst_gbf16_pf16(Chunk c, RpropStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, prevs = c.state[0], sss = c.state[1], xs = c.state[c.state.length - 1];
         final FloatVector etaMinus = FloatVector.broadcast(SPECIES, k.etaMinus);
@@ -284,6 +647,69 @@ final class MixedRpropPanama {
                     .blend(minusOne, g.compare(VectorOperators.LT, 0f));
             FloatVector pNew = u.fma(ss.neg(), p);
             g.intoMemorySegment(prevs, o4, ORDER);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewNF = pNew.reinterpretAsInts();
+            IntVector pNewNS = pNewNF.and(0x80000000);
+            IntVector pNewNA = pNewNF.and(0x7FFFFFFF);
+            IntVector pNewNBig = IntVector.broadcast(INTS, 0x7C00).blend(0x7E00, pNewNA.compare(VectorOperators.GT, 0x7F800000));
+            IntVector pNewNSub = pNewNA.reinterpretAsFloats().add(0.5f).reinterpretAsInts().sub(0x3F000000);
+            IntVector pNewN = pNewNA.add(((15 - 127) << 23) + 0xFFF).add(pNewNA.lanewise(VectorOperators.LSHR, 13).and(1))
+                    .lanewise(VectorOperators.LSHR, 13)
+                    .blend(pNewNSub, pNewNA.compare(VectorOperators.LT, 113 << 23))
+                    .blend(pNewNBig, pNewNA.compare(VectorOperators.GE, 143 << 23))
+                    .or(pNewNS.lanewise(VectorOperators.LSHR, 16));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void rpropFirst_gbf16_pf16_sbf16(Chunk c, RpropStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, prevs = c.state[0], sss = c.state[1], xs = c.state[c.state.length - 1];
+        final FloatVector etaMinus = FloatVector.broadcast(SPECIES, k.etaMinus);
+        final FloatVector etaPlus = FloatVector.broadcast(SPECIES, k.etaPlus);
+        final IntVector lo = IntVector.broadcast(INTS, Float.floatToRawIntBits(k.stepMin));
+        final IntVector hi = IntVector.broadcast(INTS, Float.floatToRawIntBits(k.stepMax));
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector one = FloatVector.broadcast(SPECIES, 1f), minusOne = FloatVector.broadcast(SPECIES, -1f);
+        final FloatVector zero = FloatVector.zero(SPECIES);
+        final FloatVector lr = FloatVector.broadcast(SPECIES, k.lr);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyPrevs = k.stateKeys[0];
+        final int keySss = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            FloatVector prevsW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, prevs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector s = g.mul(prevsW0);
+            var neg = s.compare(VectorOperators.LT, 0f);
+            FloatVector f = one.blend(etaPlus, s.compare(VectorOperators.GT, 0f)).blend(etaMinus, neg);
+            FloatVector x = lr.mul(f);
+            FloatVector ss = x.reinterpretAsInts().max(lo).min(hi).reinterpretAsFloats()
+                    .blend(x, x.test(VectorOperators.IS_NAN));
+            FloatVector sssS1 = ss;
+            IntVector sssS1RH = lane.add(i).mul(0x9E3779B9).add(keySss).lanewise(VectorOperators.LSHR, 16);
+            IntVector sssS1RB = sssS1.reinterpretAsInts();
+            IntVector sssS1RN = sssS1RB.and(0xFFFF0000)
+                    .add(0x10000, sssS1RH.compare(VectorOperators.LT, sssS1RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, sssS1RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) sssS1RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(sss, (long) (i) * 2, ORDER);
+            g = g.blend(zero, neg);
+            FloatVector u = g.blend(one, g.compare(VectorOperators.GT, 0f))
+                    .blend(minusOne, g.compare(VectorOperators.LT, 0f));
+            FloatVector pNew = u.fma(ss.neg(), p);
+            FloatVector prevsS2 = g;
+            IntVector prevsS2RH = lane.add(i).mul(0x9E3779B9).add(keyPrevs).lanewise(VectorOperators.LSHR, 16);
+            IntVector prevsS2RB = prevsS2.reinterpretAsInts();
+            IntVector prevsS2RN = prevsS2RB.and(0xFFFF0000)
+                    .add(0x10000, prevsS2RH.compare(VectorOperators.LT, prevsS2RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, prevsS2RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) prevsS2RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(prevs, (long) (i) * 2, ORDER);
             pNew.intoMemorySegment(xs, o4, ORDER);
             IntVector pNewNF = pNew.reinterpretAsInts();
             IntVector pNewNS = pNewNF.and(0x80000000);
@@ -341,6 +767,66 @@ final class MixedRpropPanama {
         }
     }
 
+    private static void rpropFirst_gbf16_pbf16sr_sbf16(Chunk c, RpropStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, prevs = c.state[0], sss = c.state[1];
+        final FloatVector etaMinus = FloatVector.broadcast(SPECIES, k.etaMinus);
+        final FloatVector etaPlus = FloatVector.broadcast(SPECIES, k.etaPlus);
+        final IntVector lo = IntVector.broadcast(INTS, Float.floatToRawIntBits(k.stepMin));
+        final IntVector hi = IntVector.broadcast(INTS, Float.floatToRawIntBits(k.stepMax));
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector one = FloatVector.broadcast(SPECIES, 1f), minusOne = FloatVector.broadcast(SPECIES, -1f);
+        final FloatVector zero = FloatVector.zero(SPECIES);
+        final FloatVector lr = FloatVector.broadcast(SPECIES, k.lr);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int key = k.roundingKey;
+        final int keyPrevs = k.stateKeys[0];
+        final int keySss = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            FloatVector prevsW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, prevs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector s = g.mul(prevsW0);
+            var neg = s.compare(VectorOperators.LT, 0f);
+            FloatVector f = one.blend(etaPlus, s.compare(VectorOperators.GT, 0f)).blend(etaMinus, neg);
+            FloatVector x = lr.mul(f);
+            FloatVector ss = x.reinterpretAsInts().max(lo).min(hi).reinterpretAsFloats()
+                    .blend(x, x.test(VectorOperators.IS_NAN));
+            FloatVector sssS1 = ss;
+            IntVector sssS1RH = lane.add(i).mul(0x9E3779B9).add(keySss).lanewise(VectorOperators.LSHR, 16);
+            IntVector sssS1RB = sssS1.reinterpretAsInts();
+            IntVector sssS1RN = sssS1RB.and(0xFFFF0000)
+                    .add(0x10000, sssS1RH.compare(VectorOperators.LT, sssS1RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, sssS1RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) sssS1RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(sss, (long) (i) * 2, ORDER);
+            g = g.blend(zero, neg);
+            FloatVector u = g.blend(one, g.compare(VectorOperators.GT, 0f))
+                    .blend(minusOne, g.compare(VectorOperators.LT, 0f));
+            FloatVector pNew = u.fma(ss.neg(), p);
+            FloatVector prevsS2 = g;
+            IntVector prevsS2RH = lane.add(i).mul(0x9E3779B9).add(keyPrevs).lanewise(VectorOperators.LSHR, 16);
+            IntVector prevsS2RB = prevsS2.reinterpretAsInts();
+            IntVector prevsS2RN = prevsS2RB.and(0xFFFF0000)
+                    .add(0x10000, prevsS2RH.compare(VectorOperators.LT, prevsS2RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, prevsS2RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) prevsS2RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(prevs, (long) (i) * 2, ORDER);
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
+            IntVector pNewRB = pNew.reinterpretAsInts();
+            IntVector pNewRN = pNewRB.and(0xFFFF0000)
+                    .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNewRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
     private static void rpropFirst_gf16_pf32(Chunk c, RpropStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, prevs = c.state[0], sss = c.state[1];
         final FloatVector etaMinus = FloatVector.broadcast(SPECIES, k.etaMinus);
@@ -375,6 +861,63 @@ final class MixedRpropPanama {
                     .blend(minusOne, g.compare(VectorOperators.LT, 0f));
             FloatVector pNew = u.fma(ss.neg(), p);
             g.intoMemorySegment(prevs, o4, ORDER);
+            pNew.intoMemorySegment(ps, o4, ORDER);
+        }
+    }
+
+    private static void rpropFirst_gf16_pf32_sbf16(Chunk c, RpropStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, prevs = c.state[0], sss = c.state[1];
+        final FloatVector etaMinus = FloatVector.broadcast(SPECIES, k.etaMinus);
+        final FloatVector etaPlus = FloatVector.broadcast(SPECIES, k.etaPlus);
+        final IntVector lo = IntVector.broadcast(INTS, Float.floatToRawIntBits(k.stepMin));
+        final IntVector hi = IntVector.broadcast(INTS, Float.floatToRawIntBits(k.stepMax));
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector one = FloatVector.broadcast(SPECIES, 1f), minusOne = FloatVector.broadcast(SPECIES, -1f);
+        final FloatVector zero = FloatVector.zero(SPECIES);
+        final FloatVector lr = FloatVector.broadcast(SPECIES, k.lr);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyPrevs = k.stateKeys[0];
+        final int keySss = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, o4, ORDER);
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            FloatVector prevsW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, prevs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector s = g.mul(prevsW0);
+            var neg = s.compare(VectorOperators.LT, 0f);
+            FloatVector f = one.blend(etaPlus, s.compare(VectorOperators.GT, 0f)).blend(etaMinus, neg);
+            FloatVector x = lr.mul(f);
+            FloatVector ss = x.reinterpretAsInts().max(lo).min(hi).reinterpretAsFloats()
+                    .blend(x, x.test(VectorOperators.IS_NAN));
+            FloatVector sssS1 = ss;
+            IntVector sssS1RH = lane.add(i).mul(0x9E3779B9).add(keySss).lanewise(VectorOperators.LSHR, 16);
+            IntVector sssS1RB = sssS1.reinterpretAsInts();
+            IntVector sssS1RN = sssS1RB.and(0xFFFF0000)
+                    .add(0x10000, sssS1RH.compare(VectorOperators.LT, sssS1RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, sssS1RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) sssS1RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(sss, (long) (i) * 2, ORDER);
+            g = g.blend(zero, neg);
+            FloatVector u = g.blend(one, g.compare(VectorOperators.GT, 0f))
+                    .blend(minusOne, g.compare(VectorOperators.LT, 0f));
+            FloatVector pNew = u.fma(ss.neg(), p);
+            FloatVector prevsS2 = g;
+            IntVector prevsS2RH = lane.add(i).mul(0x9E3779B9).add(keyPrevs).lanewise(VectorOperators.LSHR, 16);
+            IntVector prevsS2RB = prevsS2.reinterpretAsInts();
+            IntVector prevsS2RN = prevsS2RB.and(0xFFFF0000)
+                    .add(0x10000, prevsS2RH.compare(VectorOperators.LT, prevsS2RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, prevsS2RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) prevsS2RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(prevs, (long) (i) * 2, ORDER);
             pNew.intoMemorySegment(ps, o4, ORDER);
         }
     }
@@ -421,6 +964,67 @@ final class MixedRpropPanama {
         }
     }
 
+    private static void rpropFirst_gf16_pbf16_sbf16(Chunk c, RpropStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, prevs = c.state[0], sss = c.state[1], xs = c.state[c.state.length - 1];
+        final FloatVector etaMinus = FloatVector.broadcast(SPECIES, k.etaMinus);
+        final FloatVector etaPlus = FloatVector.broadcast(SPECIES, k.etaPlus);
+        final IntVector lo = IntVector.broadcast(INTS, Float.floatToRawIntBits(k.stepMin));
+        final IntVector hi = IntVector.broadcast(INTS, Float.floatToRawIntBits(k.stepMax));
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector one = FloatVector.broadcast(SPECIES, 1f), minusOne = FloatVector.broadcast(SPECIES, -1f);
+        final FloatVector zero = FloatVector.zero(SPECIES);
+        final FloatVector lr = FloatVector.broadcast(SPECIES, k.lr);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyPrevs = k.stateKeys[0];
+        final int keySss = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            FloatVector prevsW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, prevs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector s = g.mul(prevsW0);
+            var neg = s.compare(VectorOperators.LT, 0f);
+            FloatVector f = one.blend(etaPlus, s.compare(VectorOperators.GT, 0f)).blend(etaMinus, neg);
+            FloatVector x = lr.mul(f);
+            FloatVector ss = x.reinterpretAsInts().max(lo).min(hi).reinterpretAsFloats()
+                    .blend(x, x.test(VectorOperators.IS_NAN));
+            FloatVector sssS1 = ss;
+            IntVector sssS1RH = lane.add(i).mul(0x9E3779B9).add(keySss).lanewise(VectorOperators.LSHR, 16);
+            IntVector sssS1RB = sssS1.reinterpretAsInts();
+            IntVector sssS1RN = sssS1RB.and(0xFFFF0000)
+                    .add(0x10000, sssS1RH.compare(VectorOperators.LT, sssS1RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, sssS1RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) sssS1RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(sss, (long) (i) * 2, ORDER);
+            g = g.blend(zero, neg);
+            FloatVector u = g.blend(one, g.compare(VectorOperators.GT, 0f))
+                    .blend(minusOne, g.compare(VectorOperators.LT, 0f));
+            FloatVector pNew = u.fma(ss.neg(), p);
+            FloatVector prevsS2 = g;
+            IntVector prevsS2RH = lane.add(i).mul(0x9E3779B9).add(keyPrevs).lanewise(VectorOperators.LSHR, 16);
+            IntVector prevsS2RB = prevsS2.reinterpretAsInts();
+            IntVector prevsS2RN = prevsS2RB.and(0xFFFF0000)
+                    .add(0x10000, prevsS2RH.compare(VectorOperators.LT, prevsS2RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, prevsS2RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) prevsS2RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(prevs, (long) (i) * 2, ORDER);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewN = pNew.reinterpretAsInts();
+            pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNew.reinterpretAsInts().and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
     private static void rpropFirst_gf16_pf16(Chunk c, RpropStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, prevs = c.state[0], sss = c.state[1], xs = c.state[c.state.length - 1];
         final FloatVector etaMinus = FloatVector.broadcast(SPECIES, k.etaMinus);
@@ -455,6 +1059,74 @@ final class MixedRpropPanama {
                     .blend(minusOne, g.compare(VectorOperators.LT, 0f));
             FloatVector pNew = u.fma(ss.neg(), p);
             g.intoMemorySegment(prevs, o4, ORDER);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewNF = pNew.reinterpretAsInts();
+            IntVector pNewNS = pNewNF.and(0x80000000);
+            IntVector pNewNA = pNewNF.and(0x7FFFFFFF);
+            IntVector pNewNBig = IntVector.broadcast(INTS, 0x7C00).blend(0x7E00, pNewNA.compare(VectorOperators.GT, 0x7F800000));
+            IntVector pNewNSub = pNewNA.reinterpretAsFloats().add(0.5f).reinterpretAsInts().sub(0x3F000000);
+            IntVector pNewN = pNewNA.add(((15 - 127) << 23) + 0xFFF).add(pNewNA.lanewise(VectorOperators.LSHR, 13).and(1))
+                    .lanewise(VectorOperators.LSHR, 13)
+                    .blend(pNewNSub, pNewNA.compare(VectorOperators.LT, 113 << 23))
+                    .blend(pNewNBig, pNewNA.compare(VectorOperators.GE, 143 << 23))
+                    .or(pNewNS.lanewise(VectorOperators.LSHR, 16));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void rpropFirst_gf16_pf16_sbf16(Chunk c, RpropStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, prevs = c.state[0], sss = c.state[1], xs = c.state[c.state.length - 1];
+        final FloatVector etaMinus = FloatVector.broadcast(SPECIES, k.etaMinus);
+        final FloatVector etaPlus = FloatVector.broadcast(SPECIES, k.etaPlus);
+        final IntVector lo = IntVector.broadcast(INTS, Float.floatToRawIntBits(k.stepMin));
+        final IntVector hi = IntVector.broadcast(INTS, Float.floatToRawIntBits(k.stepMax));
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector one = FloatVector.broadcast(SPECIES, 1f), minusOne = FloatVector.broadcast(SPECIES, -1f);
+        final FloatVector zero = FloatVector.zero(SPECIES);
+        final FloatVector lr = FloatVector.broadcast(SPECIES, k.lr);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyPrevs = k.stateKeys[0];
+        final int keySss = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            FloatVector prevsW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, prevs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector s = g.mul(prevsW0);
+            var neg = s.compare(VectorOperators.LT, 0f);
+            FloatVector f = one.blend(etaPlus, s.compare(VectorOperators.GT, 0f)).blend(etaMinus, neg);
+            FloatVector x = lr.mul(f);
+            FloatVector ss = x.reinterpretAsInts().max(lo).min(hi).reinterpretAsFloats()
+                    .blend(x, x.test(VectorOperators.IS_NAN));
+            FloatVector sssS1 = ss;
+            IntVector sssS1RH = lane.add(i).mul(0x9E3779B9).add(keySss).lanewise(VectorOperators.LSHR, 16);
+            IntVector sssS1RB = sssS1.reinterpretAsInts();
+            IntVector sssS1RN = sssS1RB.and(0xFFFF0000)
+                    .add(0x10000, sssS1RH.compare(VectorOperators.LT, sssS1RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, sssS1RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) sssS1RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(sss, (long) (i) * 2, ORDER);
+            g = g.blend(zero, neg);
+            FloatVector u = g.blend(one, g.compare(VectorOperators.GT, 0f))
+                    .blend(minusOne, g.compare(VectorOperators.LT, 0f));
+            FloatVector pNew = u.fma(ss.neg(), p);
+            FloatVector prevsS2 = g;
+            IntVector prevsS2RH = lane.add(i).mul(0x9E3779B9).add(keyPrevs).lanewise(VectorOperators.LSHR, 16);
+            IntVector prevsS2RB = prevsS2.reinterpretAsInts();
+            IntVector prevsS2RN = prevsS2RB.and(0xFFFF0000)
+                    .add(0x10000, prevsS2RH.compare(VectorOperators.LT, prevsS2RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, prevsS2RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) prevsS2RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(prevs, (long) (i) * 2, ORDER);
             pNew.intoMemorySegment(xs, o4, ORDER);
             IntVector pNewNF = pNew.reinterpretAsInts();
             IntVector pNewNS = pNewNF.and(0x80000000);
@@ -517,6 +1189,123 @@ final class MixedRpropPanama {
         }
     }
 
+    private static void rpropFirst_gf16_pbf16sr_sbf16(Chunk c, RpropStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, prevs = c.state[0], sss = c.state[1];
+        final FloatVector etaMinus = FloatVector.broadcast(SPECIES, k.etaMinus);
+        final FloatVector etaPlus = FloatVector.broadcast(SPECIES, k.etaPlus);
+        final IntVector lo = IntVector.broadcast(INTS, Float.floatToRawIntBits(k.stepMin));
+        final IntVector hi = IntVector.broadcast(INTS, Float.floatToRawIntBits(k.stepMax));
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector one = FloatVector.broadcast(SPECIES, 1f), minusOne = FloatVector.broadcast(SPECIES, -1f);
+        final FloatVector zero = FloatVector.zero(SPECIES);
+        final FloatVector lr = FloatVector.broadcast(SPECIES, k.lr);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int key = k.roundingKey;
+        final int keyPrevs = k.stateKeys[0];
+        final int keySss = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            FloatVector prevsW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, prevs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector s = g.mul(prevsW0);
+            var neg = s.compare(VectorOperators.LT, 0f);
+            FloatVector f = one.blend(etaPlus, s.compare(VectorOperators.GT, 0f)).blend(etaMinus, neg);
+            FloatVector x = lr.mul(f);
+            FloatVector ss = x.reinterpretAsInts().max(lo).min(hi).reinterpretAsFloats()
+                    .blend(x, x.test(VectorOperators.IS_NAN));
+            FloatVector sssS1 = ss;
+            IntVector sssS1RH = lane.add(i).mul(0x9E3779B9).add(keySss).lanewise(VectorOperators.LSHR, 16);
+            IntVector sssS1RB = sssS1.reinterpretAsInts();
+            IntVector sssS1RN = sssS1RB.and(0xFFFF0000)
+                    .add(0x10000, sssS1RH.compare(VectorOperators.LT, sssS1RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, sssS1RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) sssS1RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(sss, (long) (i) * 2, ORDER);
+            g = g.blend(zero, neg);
+            FloatVector u = g.blend(one, g.compare(VectorOperators.GT, 0f))
+                    .blend(minusOne, g.compare(VectorOperators.LT, 0f));
+            FloatVector pNew = u.fma(ss.neg(), p);
+            FloatVector prevsS2 = g;
+            IntVector prevsS2RH = lane.add(i).mul(0x9E3779B9).add(keyPrevs).lanewise(VectorOperators.LSHR, 16);
+            IntVector prevsS2RB = prevsS2.reinterpretAsInts();
+            IntVector prevsS2RN = prevsS2RB.and(0xFFFF0000)
+                    .add(0x10000, prevsS2RH.compare(VectorOperators.LT, prevsS2RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, prevsS2RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) prevsS2RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(prevs, (long) (i) * 2, ORDER);
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
+            IntVector pNewRB = pNew.reinterpretAsInts();
+            IntVector pNewRN = pNewRB.and(0xFFFF0000)
+                    .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNewRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void rprop_gf32_pf32_sbf16(Chunk c, RpropStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, prevs = c.state[0], sss = c.state[1];
+        final FloatVector etaMinus = FloatVector.broadcast(SPECIES, k.etaMinus);
+        final FloatVector etaPlus = FloatVector.broadcast(SPECIES, k.etaPlus);
+        final IntVector lo = IntVector.broadcast(INTS, Float.floatToRawIntBits(k.stepMin));
+        final IntVector hi = IntVector.broadcast(INTS, Float.floatToRawIntBits(k.stepMax));
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector one = FloatVector.broadcast(SPECIES, 1f), minusOne = FloatVector.broadcast(SPECIES, -1f);
+        final FloatVector zero = FloatVector.zero(SPECIES);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyPrevs = k.stateKeys[0];
+        final int keySss = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, o4, ORDER);
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
+            FloatVector g = g0.mul(scale);
+            FloatVector prevsW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, prevs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector s = g.mul(prevsW0);
+            var neg = s.compare(VectorOperators.LT, 0f);
+            FloatVector f = one.blend(etaPlus, s.compare(VectorOperators.GT, 0f)).blend(etaMinus, neg);
+            FloatVector sssW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, sss, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector x = sssW1.mul(f);
+            FloatVector ss = x.reinterpretAsInts().max(lo).min(hi).reinterpretAsFloats()
+                    .blend(x, x.test(VectorOperators.IS_NAN));
+            FloatVector sssS2 = ss;
+            IntVector sssS2RH = lane.add(i).mul(0x9E3779B9).add(keySss).lanewise(VectorOperators.LSHR, 16);
+            IntVector sssS2RB = sssS2.reinterpretAsInts();
+            IntVector sssS2RN = sssS2RB.and(0xFFFF0000)
+                    .add(0x10000, sssS2RH.compare(VectorOperators.LT, sssS2RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, sssS2RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) sssS2RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(sss, (long) (i) * 2, ORDER);
+            g = g.blend(zero, neg);
+            FloatVector u = g.blend(one, g.compare(VectorOperators.GT, 0f))
+                    .blend(minusOne, g.compare(VectorOperators.LT, 0f));
+            FloatVector pNew = u.fma(ss.neg(), p);
+            FloatVector prevsS3 = g;
+            IntVector prevsS3RH = lane.add(i).mul(0x9E3779B9).add(keyPrevs).lanewise(VectorOperators.LSHR, 16);
+            IntVector prevsS3RB = prevsS3.reinterpretAsInts();
+            IntVector prevsS3RN = prevsS3RB.and(0xFFFF0000)
+                    .add(0x10000, prevsS3RH.compare(VectorOperators.LT, prevsS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, prevsS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) prevsS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(prevs, (long) (i) * 2, ORDER);
+            pNew.intoMemorySegment(ps, o4, ORDER);
+        }
+    }
+
     private static void rprop_gf32_pbf16(Chunk c, RpropStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, prevs = c.state[0], sss = c.state[1], xs = c.state[c.state.length - 1];
         final FloatVector etaMinus = FloatVector.broadcast(SPECIES, k.etaMinus);
@@ -552,6 +1341,62 @@ final class MixedRpropPanama {
         }
     }
 
+    private static void rprop_gf32_pbf16_sbf16(Chunk c, RpropStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, prevs = c.state[0], sss = c.state[1], xs = c.state[c.state.length - 1];
+        final FloatVector etaMinus = FloatVector.broadcast(SPECIES, k.etaMinus);
+        final FloatVector etaPlus = FloatVector.broadcast(SPECIES, k.etaPlus);
+        final IntVector lo = IntVector.broadcast(INTS, Float.floatToRawIntBits(k.stepMin));
+        final IntVector hi = IntVector.broadcast(INTS, Float.floatToRawIntBits(k.stepMax));
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector one = FloatVector.broadcast(SPECIES, 1f), minusOne = FloatVector.broadcast(SPECIES, -1f);
+        final FloatVector zero = FloatVector.zero(SPECIES);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyPrevs = k.stateKeys[0];
+        final int keySss = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
+            FloatVector g = g0.mul(scale);
+            FloatVector prevsW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, prevs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector s = g.mul(prevsW0);
+            var neg = s.compare(VectorOperators.LT, 0f);
+            FloatVector f = one.blend(etaPlus, s.compare(VectorOperators.GT, 0f)).blend(etaMinus, neg);
+            FloatVector sssW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, sss, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector x = sssW1.mul(f);
+            FloatVector ss = x.reinterpretAsInts().max(lo).min(hi).reinterpretAsFloats()
+                    .blend(x, x.test(VectorOperators.IS_NAN));
+            FloatVector sssS2 = ss;
+            IntVector sssS2RH = lane.add(i).mul(0x9E3779B9).add(keySss).lanewise(VectorOperators.LSHR, 16);
+            IntVector sssS2RB = sssS2.reinterpretAsInts();
+            IntVector sssS2RN = sssS2RB.and(0xFFFF0000)
+                    .add(0x10000, sssS2RH.compare(VectorOperators.LT, sssS2RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, sssS2RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) sssS2RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(sss, (long) (i) * 2, ORDER);
+            g = g.blend(zero, neg);
+            FloatVector u = g.blend(one, g.compare(VectorOperators.GT, 0f))
+                    .blend(minusOne, g.compare(VectorOperators.LT, 0f));
+            FloatVector pNew = u.fma(ss.neg(), p);
+            FloatVector prevsS3 = g;
+            IntVector prevsS3RH = lane.add(i).mul(0x9E3779B9).add(keyPrevs).lanewise(VectorOperators.LSHR, 16);
+            IntVector prevsS3RB = prevsS3.reinterpretAsInts();
+            IntVector prevsS3RN = prevsS3RB.and(0xFFFF0000)
+                    .add(0x10000, prevsS3RH.compare(VectorOperators.LT, prevsS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, prevsS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) prevsS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(prevs, (long) (i) * 2, ORDER);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewN = pNew.reinterpretAsInts();
+            pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNew.reinterpretAsInts().and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
     private static void rprop_gf32_pf16(Chunk c, RpropStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, prevs = c.state[0], sss = c.state[1], xs = c.state[c.state.length - 1];
         final FloatVector etaMinus = FloatVector.broadcast(SPECIES, k.etaMinus);
@@ -579,6 +1424,69 @@ final class MixedRpropPanama {
                     .blend(minusOne, g.compare(VectorOperators.LT, 0f));
             FloatVector pNew = u.fma(ss.neg(), p);
             g.intoMemorySegment(prevs, o4, ORDER);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewNF = pNew.reinterpretAsInts();
+            IntVector pNewNS = pNewNF.and(0x80000000);
+            IntVector pNewNA = pNewNF.and(0x7FFFFFFF);
+            IntVector pNewNBig = IntVector.broadcast(INTS, 0x7C00).blend(0x7E00, pNewNA.compare(VectorOperators.GT, 0x7F800000));
+            IntVector pNewNSub = pNewNA.reinterpretAsFloats().add(0.5f).reinterpretAsInts().sub(0x3F000000);
+            IntVector pNewN = pNewNA.add(((15 - 127) << 23) + 0xFFF).add(pNewNA.lanewise(VectorOperators.LSHR, 13).and(1))
+                    .lanewise(VectorOperators.LSHR, 13)
+                    .blend(pNewNSub, pNewNA.compare(VectorOperators.LT, 113 << 23))
+                    .blend(pNewNBig, pNewNA.compare(VectorOperators.GE, 143 << 23))
+                    .or(pNewNS.lanewise(VectorOperators.LSHR, 16));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void rprop_gf32_pf16_sbf16(Chunk c, RpropStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, prevs = c.state[0], sss = c.state[1], xs = c.state[c.state.length - 1];
+        final FloatVector etaMinus = FloatVector.broadcast(SPECIES, k.etaMinus);
+        final FloatVector etaPlus = FloatVector.broadcast(SPECIES, k.etaPlus);
+        final IntVector lo = IntVector.broadcast(INTS, Float.floatToRawIntBits(k.stepMin));
+        final IntVector hi = IntVector.broadcast(INTS, Float.floatToRawIntBits(k.stepMax));
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector one = FloatVector.broadcast(SPECIES, 1f), minusOne = FloatVector.broadcast(SPECIES, -1f);
+        final FloatVector zero = FloatVector.zero(SPECIES);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyPrevs = k.stateKeys[0];
+        final int keySss = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
+            FloatVector g = g0.mul(scale);
+            FloatVector prevsW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, prevs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector s = g.mul(prevsW0);
+            var neg = s.compare(VectorOperators.LT, 0f);
+            FloatVector f = one.blend(etaPlus, s.compare(VectorOperators.GT, 0f)).blend(etaMinus, neg);
+            FloatVector sssW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, sss, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector x = sssW1.mul(f);
+            FloatVector ss = x.reinterpretAsInts().max(lo).min(hi).reinterpretAsFloats()
+                    .blend(x, x.test(VectorOperators.IS_NAN));
+            FloatVector sssS2 = ss;
+            IntVector sssS2RH = lane.add(i).mul(0x9E3779B9).add(keySss).lanewise(VectorOperators.LSHR, 16);
+            IntVector sssS2RB = sssS2.reinterpretAsInts();
+            IntVector sssS2RN = sssS2RB.and(0xFFFF0000)
+                    .add(0x10000, sssS2RH.compare(VectorOperators.LT, sssS2RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, sssS2RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) sssS2RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(sss, (long) (i) * 2, ORDER);
+            g = g.blend(zero, neg);
+            FloatVector u = g.blend(one, g.compare(VectorOperators.GT, 0f))
+                    .blend(minusOne, g.compare(VectorOperators.LT, 0f));
+            FloatVector pNew = u.fma(ss.neg(), p);
+            FloatVector prevsS3 = g;
+            IntVector prevsS3RH = lane.add(i).mul(0x9E3779B9).add(keyPrevs).lanewise(VectorOperators.LSHR, 16);
+            IntVector prevsS3RB = prevsS3.reinterpretAsInts();
+            IntVector prevsS3RN = prevsS3RB.and(0xFFFF0000)
+                    .add(0x10000, prevsS3RH.compare(VectorOperators.LT, prevsS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, prevsS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) prevsS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(prevs, (long) (i) * 2, ORDER);
             pNew.intoMemorySegment(xs, o4, ORDER);
             IntVector pNewNF = pNew.reinterpretAsInts();
             IntVector pNewNS = pNewNF.and(0x80000000);
@@ -634,6 +1542,66 @@ final class MixedRpropPanama {
         }
     }
 
+    private static void rprop_gf32_pbf16sr_sbf16(Chunk c, RpropStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, prevs = c.state[0], sss = c.state[1];
+        final FloatVector etaMinus = FloatVector.broadcast(SPECIES, k.etaMinus);
+        final FloatVector etaPlus = FloatVector.broadcast(SPECIES, k.etaPlus);
+        final IntVector lo = IntVector.broadcast(INTS, Float.floatToRawIntBits(k.stepMin));
+        final IntVector hi = IntVector.broadcast(INTS, Float.floatToRawIntBits(k.stepMax));
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector one = FloatVector.broadcast(SPECIES, 1f), minusOne = FloatVector.broadcast(SPECIES, -1f);
+        final FloatVector zero = FloatVector.zero(SPECIES);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int key = k.roundingKey;
+        final int keyPrevs = k.stateKeys[0];
+        final int keySss = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
+            FloatVector g = g0.mul(scale);
+            FloatVector prevsW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, prevs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector s = g.mul(prevsW0);
+            var neg = s.compare(VectorOperators.LT, 0f);
+            FloatVector f = one.blend(etaPlus, s.compare(VectorOperators.GT, 0f)).blend(etaMinus, neg);
+            FloatVector sssW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, sss, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector x = sssW1.mul(f);
+            FloatVector ss = x.reinterpretAsInts().max(lo).min(hi).reinterpretAsFloats()
+                    .blend(x, x.test(VectorOperators.IS_NAN));
+            FloatVector sssS2 = ss;
+            IntVector sssS2RH = lane.add(i).mul(0x9E3779B9).add(keySss).lanewise(VectorOperators.LSHR, 16);
+            IntVector sssS2RB = sssS2.reinterpretAsInts();
+            IntVector sssS2RN = sssS2RB.and(0xFFFF0000)
+                    .add(0x10000, sssS2RH.compare(VectorOperators.LT, sssS2RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, sssS2RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) sssS2RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(sss, (long) (i) * 2, ORDER);
+            g = g.blend(zero, neg);
+            FloatVector u = g.blend(one, g.compare(VectorOperators.GT, 0f))
+                    .blend(minusOne, g.compare(VectorOperators.LT, 0f));
+            FloatVector pNew = u.fma(ss.neg(), p);
+            FloatVector prevsS3 = g;
+            IntVector prevsS3RH = lane.add(i).mul(0x9E3779B9).add(keyPrevs).lanewise(VectorOperators.LSHR, 16);
+            IntVector prevsS3RB = prevsS3.reinterpretAsInts();
+            IntVector prevsS3RN = prevsS3RB.and(0xFFFF0000)
+                    .add(0x10000, prevsS3RH.compare(VectorOperators.LT, prevsS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, prevsS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) prevsS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(prevs, (long) (i) * 2, ORDER);
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
+            IntVector pNewRB = pNew.reinterpretAsInts();
+            IntVector pNewRN = pNewRB.and(0xFFFF0000)
+                    .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNewRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
     private static void rprop_gbf16_pf32(Chunk c, RpropStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, prevs = c.state[0], sss = c.state[1];
         final FloatVector etaMinus = FloatVector.broadcast(SPECIES, k.etaMinus);
@@ -662,6 +1630,59 @@ final class MixedRpropPanama {
                     .blend(minusOne, g.compare(VectorOperators.LT, 0f));
             FloatVector pNew = u.fma(ss.neg(), p);
             g.intoMemorySegment(prevs, o4, ORDER);
+            pNew.intoMemorySegment(ps, o4, ORDER);
+        }
+    }
+
+    private static void rprop_gbf16_pf32_sbf16(Chunk c, RpropStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, prevs = c.state[0], sss = c.state[1];
+        final FloatVector etaMinus = FloatVector.broadcast(SPECIES, k.etaMinus);
+        final FloatVector etaPlus = FloatVector.broadcast(SPECIES, k.etaPlus);
+        final IntVector lo = IntVector.broadcast(INTS, Float.floatToRawIntBits(k.stepMin));
+        final IntVector hi = IntVector.broadcast(INTS, Float.floatToRawIntBits(k.stepMax));
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector one = FloatVector.broadcast(SPECIES, 1f), minusOne = FloatVector.broadcast(SPECIES, -1f);
+        final FloatVector zero = FloatVector.zero(SPECIES);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyPrevs = k.stateKeys[0];
+        final int keySss = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, o4, ORDER);
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            FloatVector prevsW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, prevs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector s = g.mul(prevsW0);
+            var neg = s.compare(VectorOperators.LT, 0f);
+            FloatVector f = one.blend(etaPlus, s.compare(VectorOperators.GT, 0f)).blend(etaMinus, neg);
+            FloatVector sssW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, sss, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector x = sssW1.mul(f);
+            FloatVector ss = x.reinterpretAsInts().max(lo).min(hi).reinterpretAsFloats()
+                    .blend(x, x.test(VectorOperators.IS_NAN));
+            FloatVector sssS2 = ss;
+            IntVector sssS2RH = lane.add(i).mul(0x9E3779B9).add(keySss).lanewise(VectorOperators.LSHR, 16);
+            IntVector sssS2RB = sssS2.reinterpretAsInts();
+            IntVector sssS2RN = sssS2RB.and(0xFFFF0000)
+                    .add(0x10000, sssS2RH.compare(VectorOperators.LT, sssS2RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, sssS2RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) sssS2RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(sss, (long) (i) * 2, ORDER);
+            g = g.blend(zero, neg);
+            FloatVector u = g.blend(one, g.compare(VectorOperators.GT, 0f))
+                    .blend(minusOne, g.compare(VectorOperators.LT, 0f));
+            FloatVector pNew = u.fma(ss.neg(), p);
+            FloatVector prevsS3 = g;
+            IntVector prevsS3RH = lane.add(i).mul(0x9E3779B9).add(keyPrevs).lanewise(VectorOperators.LSHR, 16);
+            IntVector prevsS3RB = prevsS3.reinterpretAsInts();
+            IntVector prevsS3RN = prevsS3RB.and(0xFFFF0000)
+                    .add(0x10000, prevsS3RH.compare(VectorOperators.LT, prevsS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, prevsS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) prevsS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(prevs, (long) (i) * 2, ORDER);
             pNew.intoMemorySegment(ps, o4, ORDER);
         }
     }
@@ -702,6 +1723,63 @@ final class MixedRpropPanama {
         }
     }
 
+    private static void rprop_gbf16_pbf16_sbf16(Chunk c, RpropStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, prevs = c.state[0], sss = c.state[1], xs = c.state[c.state.length - 1];
+        final FloatVector etaMinus = FloatVector.broadcast(SPECIES, k.etaMinus);
+        final FloatVector etaPlus = FloatVector.broadcast(SPECIES, k.etaPlus);
+        final IntVector lo = IntVector.broadcast(INTS, Float.floatToRawIntBits(k.stepMin));
+        final IntVector hi = IntVector.broadcast(INTS, Float.floatToRawIntBits(k.stepMax));
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector one = FloatVector.broadcast(SPECIES, 1f), minusOne = FloatVector.broadcast(SPECIES, -1f);
+        final FloatVector zero = FloatVector.zero(SPECIES);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyPrevs = k.stateKeys[0];
+        final int keySss = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            FloatVector prevsW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, prevs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector s = g.mul(prevsW0);
+            var neg = s.compare(VectorOperators.LT, 0f);
+            FloatVector f = one.blend(etaPlus, s.compare(VectorOperators.GT, 0f)).blend(etaMinus, neg);
+            FloatVector sssW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, sss, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector x = sssW1.mul(f);
+            FloatVector ss = x.reinterpretAsInts().max(lo).min(hi).reinterpretAsFloats()
+                    .blend(x, x.test(VectorOperators.IS_NAN));
+            FloatVector sssS2 = ss;
+            IntVector sssS2RH = lane.add(i).mul(0x9E3779B9).add(keySss).lanewise(VectorOperators.LSHR, 16);
+            IntVector sssS2RB = sssS2.reinterpretAsInts();
+            IntVector sssS2RN = sssS2RB.and(0xFFFF0000)
+                    .add(0x10000, sssS2RH.compare(VectorOperators.LT, sssS2RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, sssS2RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) sssS2RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(sss, (long) (i) * 2, ORDER);
+            g = g.blend(zero, neg);
+            FloatVector u = g.blend(one, g.compare(VectorOperators.GT, 0f))
+                    .blend(minusOne, g.compare(VectorOperators.LT, 0f));
+            FloatVector pNew = u.fma(ss.neg(), p);
+            FloatVector prevsS3 = g;
+            IntVector prevsS3RH = lane.add(i).mul(0x9E3779B9).add(keyPrevs).lanewise(VectorOperators.LSHR, 16);
+            IntVector prevsS3RB = prevsS3.reinterpretAsInts();
+            IntVector prevsS3RN = prevsS3RB.and(0xFFFF0000)
+                    .add(0x10000, prevsS3RH.compare(VectorOperators.LT, prevsS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, prevsS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) prevsS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(prevs, (long) (i) * 2, ORDER);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewN = pNew.reinterpretAsInts();
+            pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNew.reinterpretAsInts().and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
     private static void rprop_gbf16_pf16(Chunk c, RpropStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, prevs = c.state[0], sss = c.state[1], xs = c.state[c.state.length - 1];
         final FloatVector etaMinus = FloatVector.broadcast(SPECIES, k.etaMinus);
@@ -730,6 +1808,70 @@ final class MixedRpropPanama {
                     .blend(minusOne, g.compare(VectorOperators.LT, 0f));
             FloatVector pNew = u.fma(ss.neg(), p);
             g.intoMemorySegment(prevs, o4, ORDER);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewNF = pNew.reinterpretAsInts();
+            IntVector pNewNS = pNewNF.and(0x80000000);
+            IntVector pNewNA = pNewNF.and(0x7FFFFFFF);
+            IntVector pNewNBig = IntVector.broadcast(INTS, 0x7C00).blend(0x7E00, pNewNA.compare(VectorOperators.GT, 0x7F800000));
+            IntVector pNewNSub = pNewNA.reinterpretAsFloats().add(0.5f).reinterpretAsInts().sub(0x3F000000);
+            IntVector pNewN = pNewNA.add(((15 - 127) << 23) + 0xFFF).add(pNewNA.lanewise(VectorOperators.LSHR, 13).and(1))
+                    .lanewise(VectorOperators.LSHR, 13)
+                    .blend(pNewNSub, pNewNA.compare(VectorOperators.LT, 113 << 23))
+                    .blend(pNewNBig, pNewNA.compare(VectorOperators.GE, 143 << 23))
+                    .or(pNewNS.lanewise(VectorOperators.LSHR, 16));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void rprop_gbf16_pf16_sbf16(Chunk c, RpropStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, prevs = c.state[0], sss = c.state[1], xs = c.state[c.state.length - 1];
+        final FloatVector etaMinus = FloatVector.broadcast(SPECIES, k.etaMinus);
+        final FloatVector etaPlus = FloatVector.broadcast(SPECIES, k.etaPlus);
+        final IntVector lo = IntVector.broadcast(INTS, Float.floatToRawIntBits(k.stepMin));
+        final IntVector hi = IntVector.broadcast(INTS, Float.floatToRawIntBits(k.stepMax));
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector one = FloatVector.broadcast(SPECIES, 1f), minusOne = FloatVector.broadcast(SPECIES, -1f);
+        final FloatVector zero = FloatVector.zero(SPECIES);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyPrevs = k.stateKeys[0];
+        final int keySss = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            FloatVector prevsW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, prevs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector s = g.mul(prevsW0);
+            var neg = s.compare(VectorOperators.LT, 0f);
+            FloatVector f = one.blend(etaPlus, s.compare(VectorOperators.GT, 0f)).blend(etaMinus, neg);
+            FloatVector sssW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, sss, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector x = sssW1.mul(f);
+            FloatVector ss = x.reinterpretAsInts().max(lo).min(hi).reinterpretAsFloats()
+                    .blend(x, x.test(VectorOperators.IS_NAN));
+            FloatVector sssS2 = ss;
+            IntVector sssS2RH = lane.add(i).mul(0x9E3779B9).add(keySss).lanewise(VectorOperators.LSHR, 16);
+            IntVector sssS2RB = sssS2.reinterpretAsInts();
+            IntVector sssS2RN = sssS2RB.and(0xFFFF0000)
+                    .add(0x10000, sssS2RH.compare(VectorOperators.LT, sssS2RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, sssS2RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) sssS2RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(sss, (long) (i) * 2, ORDER);
+            g = g.blend(zero, neg);
+            FloatVector u = g.blend(one, g.compare(VectorOperators.GT, 0f))
+                    .blend(minusOne, g.compare(VectorOperators.LT, 0f));
+            FloatVector pNew = u.fma(ss.neg(), p);
+            FloatVector prevsS3 = g;
+            IntVector prevsS3RH = lane.add(i).mul(0x9E3779B9).add(keyPrevs).lanewise(VectorOperators.LSHR, 16);
+            IntVector prevsS3RB = prevsS3.reinterpretAsInts();
+            IntVector prevsS3RN = prevsS3RB.and(0xFFFF0000)
+                    .add(0x10000, prevsS3RH.compare(VectorOperators.LT, prevsS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, prevsS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) prevsS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(prevs, (long) (i) * 2, ORDER);
             pNew.intoMemorySegment(xs, o4, ORDER);
             IntVector pNewNF = pNew.reinterpretAsInts();
             IntVector pNewNS = pNewNF.and(0x80000000);
@@ -786,6 +1928,67 @@ final class MixedRpropPanama {
         }
     }
 
+    private static void rprop_gbf16_pbf16sr_sbf16(Chunk c, RpropStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, prevs = c.state[0], sss = c.state[1];
+        final FloatVector etaMinus = FloatVector.broadcast(SPECIES, k.etaMinus);
+        final FloatVector etaPlus = FloatVector.broadcast(SPECIES, k.etaPlus);
+        final IntVector lo = IntVector.broadcast(INTS, Float.floatToRawIntBits(k.stepMin));
+        final IntVector hi = IntVector.broadcast(INTS, Float.floatToRawIntBits(k.stepMax));
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector one = FloatVector.broadcast(SPECIES, 1f), minusOne = FloatVector.broadcast(SPECIES, -1f);
+        final FloatVector zero = FloatVector.zero(SPECIES);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int key = k.roundingKey;
+        final int keyPrevs = k.stateKeys[0];
+        final int keySss = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            FloatVector prevsW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, prevs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector s = g.mul(prevsW0);
+            var neg = s.compare(VectorOperators.LT, 0f);
+            FloatVector f = one.blend(etaPlus, s.compare(VectorOperators.GT, 0f)).blend(etaMinus, neg);
+            FloatVector sssW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, sss, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector x = sssW1.mul(f);
+            FloatVector ss = x.reinterpretAsInts().max(lo).min(hi).reinterpretAsFloats()
+                    .blend(x, x.test(VectorOperators.IS_NAN));
+            FloatVector sssS2 = ss;
+            IntVector sssS2RH = lane.add(i).mul(0x9E3779B9).add(keySss).lanewise(VectorOperators.LSHR, 16);
+            IntVector sssS2RB = sssS2.reinterpretAsInts();
+            IntVector sssS2RN = sssS2RB.and(0xFFFF0000)
+                    .add(0x10000, sssS2RH.compare(VectorOperators.LT, sssS2RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, sssS2RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) sssS2RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(sss, (long) (i) * 2, ORDER);
+            g = g.blend(zero, neg);
+            FloatVector u = g.blend(one, g.compare(VectorOperators.GT, 0f))
+                    .blend(minusOne, g.compare(VectorOperators.LT, 0f));
+            FloatVector pNew = u.fma(ss.neg(), p);
+            FloatVector prevsS3 = g;
+            IntVector prevsS3RH = lane.add(i).mul(0x9E3779B9).add(keyPrevs).lanewise(VectorOperators.LSHR, 16);
+            IntVector prevsS3RB = prevsS3.reinterpretAsInts();
+            IntVector prevsS3RN = prevsS3RB.and(0xFFFF0000)
+                    .add(0x10000, prevsS3RH.compare(VectorOperators.LT, prevsS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, prevsS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) prevsS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(prevs, (long) (i) * 2, ORDER);
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
+            IntVector pNewRB = pNew.reinterpretAsInts();
+            IntVector pNewRN = pNewRB.and(0xFFFF0000)
+                    .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNewRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
     private static void rprop_gf16_pf32(Chunk c, RpropStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, prevs = c.state[0], sss = c.state[1];
         final FloatVector etaMinus = FloatVector.broadcast(SPECIES, k.etaMinus);
@@ -823,6 +2026,64 @@ final class MixedRpropPanama {
         }
     }
 
+    private static void rprop_gf16_pf32_sbf16(Chunk c, RpropStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, prevs = c.state[0], sss = c.state[1];
+        final FloatVector etaMinus = FloatVector.broadcast(SPECIES, k.etaMinus);
+        final FloatVector etaPlus = FloatVector.broadcast(SPECIES, k.etaPlus);
+        final IntVector lo = IntVector.broadcast(INTS, Float.floatToRawIntBits(k.stepMin));
+        final IntVector hi = IntVector.broadcast(INTS, Float.floatToRawIntBits(k.stepMax));
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector one = FloatVector.broadcast(SPECIES, 1f), minusOne = FloatVector.broadcast(SPECIES, -1f);
+        final FloatVector zero = FloatVector.zero(SPECIES);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyPrevs = k.stateKeys[0];
+        final int keySss = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, o4, ORDER);
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            FloatVector prevsW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, prevs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector s = g.mul(prevsW0);
+            var neg = s.compare(VectorOperators.LT, 0f);
+            FloatVector f = one.blend(etaPlus, s.compare(VectorOperators.GT, 0f)).blend(etaMinus, neg);
+            FloatVector sssW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, sss, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector x = sssW1.mul(f);
+            FloatVector ss = x.reinterpretAsInts().max(lo).min(hi).reinterpretAsFloats()
+                    .blend(x, x.test(VectorOperators.IS_NAN));
+            FloatVector sssS2 = ss;
+            IntVector sssS2RH = lane.add(i).mul(0x9E3779B9).add(keySss).lanewise(VectorOperators.LSHR, 16);
+            IntVector sssS2RB = sssS2.reinterpretAsInts();
+            IntVector sssS2RN = sssS2RB.and(0xFFFF0000)
+                    .add(0x10000, sssS2RH.compare(VectorOperators.LT, sssS2RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, sssS2RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) sssS2RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(sss, (long) (i) * 2, ORDER);
+            g = g.blend(zero, neg);
+            FloatVector u = g.blend(one, g.compare(VectorOperators.GT, 0f))
+                    .blend(minusOne, g.compare(VectorOperators.LT, 0f));
+            FloatVector pNew = u.fma(ss.neg(), p);
+            FloatVector prevsS3 = g;
+            IntVector prevsS3RH = lane.add(i).mul(0x9E3779B9).add(keyPrevs).lanewise(VectorOperators.LSHR, 16);
+            IntVector prevsS3RB = prevsS3.reinterpretAsInts();
+            IntVector prevsS3RN = prevsS3RB.and(0xFFFF0000)
+                    .add(0x10000, prevsS3RH.compare(VectorOperators.LT, prevsS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, prevsS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) prevsS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(prevs, (long) (i) * 2, ORDER);
+            pNew.intoMemorySegment(ps, o4, ORDER);
+        }
+    }
+
     private static void rprop_gf16_pbf16(Chunk c, RpropStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, prevs = c.state[0], sss = c.state[1], xs = c.state[c.state.length - 1];
         final FloatVector etaMinus = FloatVector.broadcast(SPECIES, k.etaMinus);
@@ -856,6 +2117,68 @@ final class MixedRpropPanama {
                     .blend(minusOne, g.compare(VectorOperators.LT, 0f));
             FloatVector pNew = u.fma(ss.neg(), p);
             g.intoMemorySegment(prevs, o4, ORDER);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewN = pNew.reinterpretAsInts();
+            pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNew.reinterpretAsInts().and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void rprop_gf16_pbf16_sbf16(Chunk c, RpropStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, prevs = c.state[0], sss = c.state[1], xs = c.state[c.state.length - 1];
+        final FloatVector etaMinus = FloatVector.broadcast(SPECIES, k.etaMinus);
+        final FloatVector etaPlus = FloatVector.broadcast(SPECIES, k.etaPlus);
+        final IntVector lo = IntVector.broadcast(INTS, Float.floatToRawIntBits(k.stepMin));
+        final IntVector hi = IntVector.broadcast(INTS, Float.floatToRawIntBits(k.stepMax));
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector one = FloatVector.broadcast(SPECIES, 1f), minusOne = FloatVector.broadcast(SPECIES, -1f);
+        final FloatVector zero = FloatVector.zero(SPECIES);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyPrevs = k.stateKeys[0];
+        final int keySss = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            FloatVector prevsW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, prevs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector s = g.mul(prevsW0);
+            var neg = s.compare(VectorOperators.LT, 0f);
+            FloatVector f = one.blend(etaPlus, s.compare(VectorOperators.GT, 0f)).blend(etaMinus, neg);
+            FloatVector sssW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, sss, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector x = sssW1.mul(f);
+            FloatVector ss = x.reinterpretAsInts().max(lo).min(hi).reinterpretAsFloats()
+                    .blend(x, x.test(VectorOperators.IS_NAN));
+            FloatVector sssS2 = ss;
+            IntVector sssS2RH = lane.add(i).mul(0x9E3779B9).add(keySss).lanewise(VectorOperators.LSHR, 16);
+            IntVector sssS2RB = sssS2.reinterpretAsInts();
+            IntVector sssS2RN = sssS2RB.and(0xFFFF0000)
+                    .add(0x10000, sssS2RH.compare(VectorOperators.LT, sssS2RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, sssS2RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) sssS2RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(sss, (long) (i) * 2, ORDER);
+            g = g.blend(zero, neg);
+            FloatVector u = g.blend(one, g.compare(VectorOperators.GT, 0f))
+                    .blend(minusOne, g.compare(VectorOperators.LT, 0f));
+            FloatVector pNew = u.fma(ss.neg(), p);
+            FloatVector prevsS3 = g;
+            IntVector prevsS3RH = lane.add(i).mul(0x9E3779B9).add(keyPrevs).lanewise(VectorOperators.LSHR, 16);
+            IntVector prevsS3RB = prevsS3.reinterpretAsInts();
+            IntVector prevsS3RN = prevsS3RB.and(0xFFFF0000)
+                    .add(0x10000, prevsS3RH.compare(VectorOperators.LT, prevsS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, prevsS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) prevsS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(prevs, (long) (i) * 2, ORDER);
             pNew.intoMemorySegment(xs, o4, ORDER);
             IntVector pNewN = pNew.reinterpretAsInts();
             pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
@@ -912,6 +2235,75 @@ final class MixedRpropPanama {
         }
     }
 
+    private static void rprop_gf16_pf16_sbf16(Chunk c, RpropStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, prevs = c.state[0], sss = c.state[1], xs = c.state[c.state.length - 1];
+        final FloatVector etaMinus = FloatVector.broadcast(SPECIES, k.etaMinus);
+        final FloatVector etaPlus = FloatVector.broadcast(SPECIES, k.etaPlus);
+        final IntVector lo = IntVector.broadcast(INTS, Float.floatToRawIntBits(k.stepMin));
+        final IntVector hi = IntVector.broadcast(INTS, Float.floatToRawIntBits(k.stepMax));
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector one = FloatVector.broadcast(SPECIES, 1f), minusOne = FloatVector.broadcast(SPECIES, -1f);
+        final FloatVector zero = FloatVector.zero(SPECIES);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyPrevs = k.stateKeys[0];
+        final int keySss = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            FloatVector prevsW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, prevs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector s = g.mul(prevsW0);
+            var neg = s.compare(VectorOperators.LT, 0f);
+            FloatVector f = one.blend(etaPlus, s.compare(VectorOperators.GT, 0f)).blend(etaMinus, neg);
+            FloatVector sssW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, sss, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector x = sssW1.mul(f);
+            FloatVector ss = x.reinterpretAsInts().max(lo).min(hi).reinterpretAsFloats()
+                    .blend(x, x.test(VectorOperators.IS_NAN));
+            FloatVector sssS2 = ss;
+            IntVector sssS2RH = lane.add(i).mul(0x9E3779B9).add(keySss).lanewise(VectorOperators.LSHR, 16);
+            IntVector sssS2RB = sssS2.reinterpretAsInts();
+            IntVector sssS2RN = sssS2RB.and(0xFFFF0000)
+                    .add(0x10000, sssS2RH.compare(VectorOperators.LT, sssS2RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, sssS2RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) sssS2RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(sss, (long) (i) * 2, ORDER);
+            g = g.blend(zero, neg);
+            FloatVector u = g.blend(one, g.compare(VectorOperators.GT, 0f))
+                    .blend(minusOne, g.compare(VectorOperators.LT, 0f));
+            FloatVector pNew = u.fma(ss.neg(), p);
+            FloatVector prevsS3 = g;
+            IntVector prevsS3RH = lane.add(i).mul(0x9E3779B9).add(keyPrevs).lanewise(VectorOperators.LSHR, 16);
+            IntVector prevsS3RB = prevsS3.reinterpretAsInts();
+            IntVector prevsS3RN = prevsS3RB.and(0xFFFF0000)
+                    .add(0x10000, prevsS3RH.compare(VectorOperators.LT, prevsS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, prevsS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) prevsS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(prevs, (long) (i) * 2, ORDER);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewNF = pNew.reinterpretAsInts();
+            IntVector pNewNS = pNewNF.and(0x80000000);
+            IntVector pNewNA = pNewNF.and(0x7FFFFFFF);
+            IntVector pNewNBig = IntVector.broadcast(INTS, 0x7C00).blend(0x7E00, pNewNA.compare(VectorOperators.GT, 0x7F800000));
+            IntVector pNewNSub = pNewNA.reinterpretAsFloats().add(0.5f).reinterpretAsInts().sub(0x3F000000);
+            IntVector pNewN = pNewNA.add(((15 - 127) << 23) + 0xFFF).add(pNewNA.lanewise(VectorOperators.LSHR, 13).and(1))
+                    .lanewise(VectorOperators.LSHR, 13)
+                    .blend(pNewNSub, pNewNA.compare(VectorOperators.LT, 113 << 23))
+                    .blend(pNewNBig, pNewNA.compare(VectorOperators.GE, 143 << 23))
+                    .or(pNewNS.lanewise(VectorOperators.LSHR, 16));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
     private static void rprop_gf16_pbf16sr(Chunk c, RpropStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, prevs = c.state[0], sss = c.state[1];
         final FloatVector etaMinus = FloatVector.broadcast(SPECIES, k.etaMinus);
@@ -948,6 +2340,72 @@ final class MixedRpropPanama {
                     .blend(minusOne, g.compare(VectorOperators.LT, 0f));
             FloatVector pNew = u.fma(ss.neg(), p);
             g.intoMemorySegment(prevs, o4, ORDER);
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
+            IntVector pNewRB = pNew.reinterpretAsInts();
+            IntVector pNewRN = pNewRB.and(0xFFFF0000)
+                    .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNewRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void rprop_gf16_pbf16sr_sbf16(Chunk c, RpropStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, prevs = c.state[0], sss = c.state[1];
+        final FloatVector etaMinus = FloatVector.broadcast(SPECIES, k.etaMinus);
+        final FloatVector etaPlus = FloatVector.broadcast(SPECIES, k.etaPlus);
+        final IntVector lo = IntVector.broadcast(INTS, Float.floatToRawIntBits(k.stepMin));
+        final IntVector hi = IntVector.broadcast(INTS, Float.floatToRawIntBits(k.stepMax));
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector one = FloatVector.broadcast(SPECIES, 1f), minusOne = FloatVector.broadcast(SPECIES, -1f);
+        final FloatVector zero = FloatVector.zero(SPECIES);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int key = k.roundingKey;
+        final int keyPrevs = k.stateKeys[0];
+        final int keySss = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            FloatVector prevsW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, prevs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector s = g.mul(prevsW0);
+            var neg = s.compare(VectorOperators.LT, 0f);
+            FloatVector f = one.blend(etaPlus, s.compare(VectorOperators.GT, 0f)).blend(etaMinus, neg);
+            FloatVector sssW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, sss, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector x = sssW1.mul(f);
+            FloatVector ss = x.reinterpretAsInts().max(lo).min(hi).reinterpretAsFloats()
+                    .blend(x, x.test(VectorOperators.IS_NAN));
+            FloatVector sssS2 = ss;
+            IntVector sssS2RH = lane.add(i).mul(0x9E3779B9).add(keySss).lanewise(VectorOperators.LSHR, 16);
+            IntVector sssS2RB = sssS2.reinterpretAsInts();
+            IntVector sssS2RN = sssS2RB.and(0xFFFF0000)
+                    .add(0x10000, sssS2RH.compare(VectorOperators.LT, sssS2RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, sssS2RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) sssS2RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(sss, (long) (i) * 2, ORDER);
+            g = g.blend(zero, neg);
+            FloatVector u = g.blend(one, g.compare(VectorOperators.GT, 0f))
+                    .blend(minusOne, g.compare(VectorOperators.LT, 0f));
+            FloatVector pNew = u.fma(ss.neg(), p);
+            FloatVector prevsS3 = g;
+            IntVector prevsS3RH = lane.add(i).mul(0x9E3779B9).add(keyPrevs).lanewise(VectorOperators.LSHR, 16);
+            IntVector prevsS3RB = prevsS3.reinterpretAsInts();
+            IntVector prevsS3RN = prevsS3RB.and(0xFFFF0000)
+                    .add(0x10000, prevsS3RH.compare(VectorOperators.LT, prevsS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, prevsS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) prevsS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(prevs, (long) (i) * 2, ORDER);
             IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
             IntVector pNewRB = pNew.reinterpretAsInts();
             IntVector pNewRN = pNewRB.and(0xFFFF0000)

@@ -125,14 +125,31 @@ final class MixedScalar {
         }
     }
 
+    /** Element {@code i} of state buffer {@code j}: float32, or bfloat16 widened ({@code Chunk.stateType} 1). */
+    static float state(Chunk c, int j, int i) {
+        return c.stateType == 1 ? BFloat16.widen(c.state[j].get(S, (long) i * Short.BYTES))
+                : c.state[j].get(F, (long) i * Float.BYTES);
+    }
+
+    /**
+     * Stores element {@code i} of state buffer {@code j}: float32, or bfloat16 rounded stochastically with the step's
+     * key for that buffer, {@code keys[j]} ({@code Chunk.stateType} 1). The step uses the value it computed, not its
+     * rounding (as with 8-bit state).
+     */
+    static void storeState(Chunk c, int[] keys, int j, int i, float value) {
+        if (c.stateType == 1) {
+            c.state[j].set(S, (long) i * Short.BYTES, roundStochastically(value, keys[j], (int) c.start + i));
+        } else {
+            c.state[j].set(F, (long) i * Float.BYTES, value);
+        }
+    }
+
     /** SGD ({@link SgdStep}'s formula) over elements {@code [from, to)} of a chunk with 16-bit storage. */
     static void sgdRange(Chunk c, SgdStep k, int from, int to) {
-        final MemorySegment bs = k.useMomentum ? c.state[0] : null;
         final float negLr = k.negLr, mom = k.momentum, damp1 = k.oneMinusDampening, wd = k.weightDecay;
         final float scale = k.gradScale;
         final boolean useWd = k.useWeightDecay, useMom = k.useMomentum, nesterov = k.nesterov, first = k.firstStep;
         for (int i = from; i < to; i++) {
-            final long off = (long) i * Float.BYTES;
             float p = param(c, i);
             float g = grad(c, i) * scale;
             if (useWd) {
@@ -140,8 +157,8 @@ final class MixedScalar {
             }
             float d = g;
             if (useMom) {
-                float buf = first ? g : Math.fma(bs.get(F, off), mom, g * damp1);
-                bs.set(F, off, buf);
+                float buf = first ? g : Math.fma(state(c, 0, i), mom, g * damp1);
+                storeState(c, k.stateKeys, 0, i, buf);
                 d = nesterov ? Math.fma(buf, mom, g) : buf;
             }
             storeParam(c, k.roundingKey, i, Math.fma(d, negLr, p));
@@ -150,18 +167,16 @@ final class MixedScalar {
 
     /** Adagrad ({@link AdagradStep}'s formula) over elements {@code [from, to)} of a chunk with 16-bit storage. */
     static void adagradRange(Chunk c, AdagradStep k, int from, int to) {
-        final MemorySegment ss = c.state[0];
         final float negClr = k.negClr, eps = k.eps, wd = k.weightDecay, scale = k.gradScale;
         final boolean useWd = k.useWeightDecay;
         for (int i = from; i < to; i++) {
-            final long off = (long) i * Float.BYTES;
             float p = param(c, i);
             float g = grad(c, i) * scale;
             if (useWd) {
                 g = Math.fma(p, wd, g);
             }
-            float sum = Math.fma(g, g, ss.get(F, off));
-            ss.set(F, off, sum);
+            float sum = Math.fma(g, g, state(c, 0, i));
+            storeState(c, k.stateKeys, 0, i, sum);
             float std = (float) Math.sqrt(sum) + eps;
             storeParam(c, k.roundingKey, i, Math.fma(g / std, negClr, p));
         }
@@ -169,31 +184,27 @@ final class MixedScalar {
 
     /** RMSprop ({@link RmspropStep}'s formula) over elements {@code [from, to)} of a chunk with 16-bit storage. */
     static void rmspropRange(Chunk c, RmspropStep k, int from, int to) {
-        final MemorySegment ss = c.state[0];
-        final MemorySegment as = k.centered ? c.state[k.gradAvg] : null;
-        final MemorySegment bs = k.useMomentum ? c.state[k.momentumBuffer] : null;
         final float negLr = k.negLr, alpha = k.alpha, c1 = k.oneMinusAlpha, eps = k.eps, mom = k.momentum;
         final float wd = k.weightDecay, scale = k.gradScale;
         final boolean useWd = k.useWeightDecay, centered = k.centered, useMom = k.useMomentum;
         for (int i = from; i < to; i++) {
-            final long off = (long) i * Float.BYTES;
             float p = param(c, i);
             float g = grad(c, i) * scale;
             if (useWd) {
                 g = Math.fma(p, wd, g);
             }
-            float sa = Math.fma(ss.get(F, off), alpha, (g * c1) * g);
-            ss.set(F, off, sa);
+            float sa = Math.fma(state(c, 0, i), alpha, (g * c1) * g);
+            storeState(c, k.stateKeys, 0, i, sa);
             float var = sa;
             if (centered) {
-                float ga = Math.fma(as.get(F, off), alpha, g * c1);
-                as.set(F, off, ga);
+                float ga = Math.fma(state(c, k.gradAvg, i), alpha, g * c1);
+                storeState(c, k.stateKeys, k.gradAvg, i, ga);
                 var = sa - ga * ga;
             }
             float d = g / ((float) Math.sqrt(var) + eps);
             if (useMom) {
-                d = Math.fma(bs.get(F, off), mom, d);
-                bs.set(F, off, d);
+                d = Math.fma(state(c, k.momentumBuffer, i), mom, d);
+                storeState(c, k.stateKeys, k.momentumBuffer, i, d);
             }
             storeParam(c, k.roundingKey, i, Math.fma(d, negLr, p));
         }
@@ -201,43 +212,39 @@ final class MixedScalar {
 
     /** Adamax ({@link AdamaxStep}'s formula) over elements {@code [from, to)} of a chunk with 16-bit storage. */
     static void adamaxRange(Chunk c, AdamaxStep k, int from, int to) {
-        final MemorySegment ms = c.state[0], us = c.state[1];
         final float negClr = k.negClr, b1 = k.beta1, c1 = k.oneMinusBeta1, b2 = k.beta2, eps = k.eps;
         final float wd = k.weightDecay, scale = k.gradScale;
         final boolean useWd = k.useWeightDecay;
         for (int i = from; i < to; i++) {
-            final long off = (long) i * Float.BYTES;
             float p = param(c, i);
             float g = grad(c, i) * scale;
             if (useWd) {
                 g = Math.fma(p, wd, g);
             }
-            float m = Math.fma(ms.get(F, off), b1, g * c1);
-            float u = Math.max(us.get(F, off) * b2, Math.abs(g) + eps);
-            ms.set(F, off, m);
-            us.set(F, off, u);
+            float m = Math.fma(state(c, 0, i), b1, g * c1);
+            float u = Math.max(state(c, 1, i) * b2, Math.abs(g) + eps);
+            storeState(c, k.stateKeys, 0, i, m);
+            storeState(c, k.stateKeys, 1, i, u);
             storeParam(c, k.roundingKey, i, Math.fma(m / u, negClr, p));
         }
     }
 
     /** NAdam ({@link NAdamStep}'s formula) over elements {@code [from, to)} of a chunk with 16-bit storage. */
     static void nadamRange(Chunk c, NAdamStep k, int from, int to) {
-        final MemorySegment ms = c.state[0], vs = c.state[1];
         final float decay = k.decay, wd = k.weightDecay, b1 = k.beta1, o1 = k.oneMinusBeta1, b2 = k.beta2;
         final float o2 = k.oneMinusBeta2, bc2 = k.bc2, eps = k.eps, c1 = k.c1, c2 = k.c2, scale = k.gradScale;
         final boolean useL2 = k.useL2;
         for (int i = from; i < to; i++) {
-            final long off = (long) i * Float.BYTES;
             float p = param(c, i);
             float g = grad(c, i) * scale;
             if (useL2) {
                 g = Math.fma(p, wd, g);
             }
             p = p * decay;
-            float m = Math.fma(ms.get(F, off), b1, g * o1);
-            float v = Math.fma(vs.get(F, off), b2, (g * o2) * g);
-            ms.set(F, off, m);
-            vs.set(F, off, v);
+            float m = Math.fma(state(c, 0, i), b1, g * o1);
+            float v = Math.fma(state(c, 1, i), b2, (g * o2) * g);
+            storeState(c, k.stateKeys, 0, i, m);
+            storeState(c, k.stateKeys, 1, i, v);
             float d = (float) Math.sqrt(v / bc2) + eps;
             p = Math.fma(g / d, c1, p);
             storeParam(c, k.roundingKey, i, Math.fma(m / d, c2, p));
@@ -246,22 +253,20 @@ final class MixedScalar {
 
     /** RAdam ({@link RAdamStep}'s formula) over elements {@code [from, to)} of a chunk with 16-bit storage. */
     static void radamRange(Chunk c, RAdamStep k, int from, int to) {
-        final MemorySegment ms = c.state[0], vs = c.state[1];
         final float decay = k.decay, wd = k.weightDecay, b1 = k.beta1, o1 = k.oneMinusBeta1, b2 = k.beta2;
         final float o2 = k.oneMinusBeta2, eps = k.eps, negK = k.negK, scale = k.gradScale;
         final boolean useL2 = k.useL2, rectified = k.rectified;
         for (int i = from; i < to; i++) {
-            final long off = (long) i * Float.BYTES;
             float p = param(c, i);
             float g = grad(c, i) * scale;
             if (useL2) {
                 g = Math.fma(p, wd, g);
             }
             p = p * decay;
-            float m = Math.fma(ms.get(F, off), b1, g * o1);
-            float v = Math.fma(vs.get(F, off), b2, (g * o2) * g);
-            ms.set(F, off, m);
-            vs.set(F, off, v);
+            float m = Math.fma(state(c, 0, i), b1, g * o1);
+            float v = Math.fma(state(c, 1, i), b2, (g * o2) * g);
+            storeState(c, k.stateKeys, 0, i, m);
+            storeState(c, k.stateKeys, 1, i, v);
             float d = rectified ? m / ((float) Math.sqrt(v) + eps) : m;
             storeParam(c, k.roundingKey, i, Math.fma(d, negK, p));
         }
@@ -276,7 +281,6 @@ final class MixedScalar {
         final float decay = k.decay, negEta = k.negEta, mu = k.mu, wd = k.weightDecay, scale = k.gradScale;
         final boolean useWd = k.useWeightDecay, average = k.average;
         for (int i = from; i < to; i++) {
-            final long off = (long) i * Float.BYTES;
             float p = param(c, i);
             float g = grad(c, i) * scale;
             if (useWd) {
@@ -285,10 +289,10 @@ final class MixedScalar {
             p = Math.fma(g, negEta, p * decay);
             storeParam(c, k.roundingKey, i, p);
             if (average) {
-                float ax = as.get(F, off);
-                as.set(F, off, ax + (p - ax) * mu);
+                float ax = state(c, 0, i);
+                storeState(c, k.stateKeys, 0, i, ax + (p - ax) * mu);
             } else {
-                as.set(F, off, p);
+                storeState(c, k.stateKeys, 0, i, p);
             }
         }
     }
@@ -298,42 +302,38 @@ final class MixedScalar {
      * keeps the float32 gradient (scaled, zeroed where the sign flipped), as the float32 step's.
      */
     static void rpropRange(Chunk c, RpropStep k, int from, int to) {
-        final MemorySegment prevs = c.state[0], sss = c.state[1];
         final float etaMinus = k.etaMinus, etaPlus = k.etaPlus, lo = k.stepMin, hi = k.stepMax, lr = k.lr;
         final float scale = k.gradScale;
         final boolean first = k.firstStep;
         for (int i = from; i < to; i++) {
-            final long off = (long) i * Float.BYTES;
             float p = param(c, i);
             float g = grad(c, i) * scale;
-            float s = g * prevs.get(F, off);
+            float s = g * state(c, 0, i);
             float f = s > 0 ? etaPlus : s < 0 ? etaMinus : 1f;
-            float ss = Math.min(Math.max((first ? lr : sss.get(F, off)) * f, lo), hi);
-            sss.set(F, off, ss);
+            float ss = Math.min(Math.max((first ? lr : state(c, 1, i)) * f, lo), hi);
+            storeState(c, k.stateKeys, 1, i, ss);
             g = s < 0 ? 0f : g;
             storeParam(c, k.roundingKey, i, Math.fma(Math.signum(g), -ss, p));
-            prevs.set(F, off, g);
+            storeState(c, k.stateKeys, 0, i, g);
         }
     }
 
     /** Adadelta ({@link AdadeltaStep}'s formula) over elements {@code [from, to)} of a chunk with 16-bit storage. */
     static void adadeltaRange(Chunk c, AdadeltaStep k, int from, int to) {
-        final MemorySegment ss = c.state[0], as = c.state[1];
         final float negLr = k.negLr, rho = k.rho, c1 = k.oneMinusRho, eps = k.eps, wd = k.weightDecay;
         final float scale = k.gradScale;
         final boolean useWd = k.useWeightDecay;
         for (int i = from; i < to; i++) {
-            final long off = (long) i * Float.BYTES;
             float p = param(c, i);
             float g = grad(c, i) * scale;
             if (useWd) {
                 g = Math.fma(p, wd, g);
             }
-            float sa = Math.fma(ss.get(F, off), rho, (g * c1) * g);
-            ss.set(F, off, sa);
-            float ad = as.get(F, off);
+            float sa = Math.fma(state(c, 0, i), rho, (g * c1) * g);
+            storeState(c, k.stateKeys, 0, i, sa);
+            float ad = state(c, 1, i);
             float d = (float) Math.sqrt(ad + eps) / (float) Math.sqrt(sa + eps) * g;
-            as.set(F, off, Math.fma(ad, rho, (d * c1) * d));
+            storeState(c, k.stateKeys, 1, i, Math.fma(ad, rho, (d * c1) * d));
             storeParam(c, k.roundingKey, i, Math.fma(d, negLr, p));
         }
     }
@@ -343,17 +343,15 @@ final class MixedScalar {
      * decay multiplies the master copy (or the stochastically rounded parameter), not a 16-bit rounding of it.
      */
     static void lionRange(Chunk c, LionStep k, int from, int to) {
-        final MemorySegment ms = c.state[0];
         final float negLr = k.negLr, decay = k.decay, b1 = k.beta1, c1 = k.oneMinusBeta1, b2 = k.beta2;
         final float c2 = k.oneMinusBeta2, scale = k.gradScale;
         for (int i = from; i < to; i++) {
-            final long off = (long) i * Float.BYTES;
             float p = param(c, i);
             float g = grad(c, i) * scale;
-            float m = ms.get(F, off);
+            float m = state(c, 0, i);
             float u = Math.signum(Math.fma(m, b1, g * c1));
             storeParam(c, k.roundingKey, i, Math.fma(u, negLr, p * decay));
-            ms.set(F, off, Math.fma(m, b2, g * c2));
+            storeState(c, k.stateKeys, 0, i, Math.fma(m, b2, g * c2));
         }
     }
 
@@ -366,7 +364,6 @@ final class MixedScalar {
      * {@code ScheduleFreeAdamW} sets for the step or the switch.
      */
     static void scheduleFreeRange(Chunk c, ScheduleFreeStep k, int from, int to) {
-        final MemorySegment zs = c.state[0];
         final float lc = k.lerpCoef;
         final boolean fromEnd = k.lerpFromEnd;
         final int key = k.roundingKey;
@@ -375,29 +372,27 @@ final class MixedScalar {
                 return; // a group that has not stepped has no z: its parameters stay
             }
             for (int i = from; i < to; i++) {
-                float p = param(c, i), z = zs.get(F, (long) i * Float.BYTES);
+                float p = param(c, i), z = state(c, 0, i);
                 storeParam(c, key, i, Math.fma(z - p, lc, fromEnd ? z : p));
             }
             return;
         }
-        final MemorySegment vs = c.state[1];
         final float b2 = k.beta2, c2 = k.oneMinusBeta2, bc2 = k.bc2, eps = k.eps, wd = k.weightDecay;
         final float yc = k.yCoef, negLr = k.negLr, scale = k.gradScale;
         final boolean useWd = k.useWeightDecay, first = k.first;
         for (int i = from; i < to; i++) {
-            final long off = (long) i * Float.BYTES;
             float y = param(c, i);
             float g = grad(c, i) * scale;
-            float z = first ? y : zs.get(F, off); // the first step's z is y
-            float v = Math.fma(vs.get(F, off), b2, (g * c2) * g);
+            float z = first ? y : state(c, 0, i); // the first step's z is y
+            float v = Math.fma(state(c, 1, i), b2, (g * c2) * g);
             float u = g / ((float) Math.sqrt(v / bc2) + eps);
             if (useWd) {
                 u = Math.fma(y, wd, u);
             }
             float yl = Math.fma(z - y, lc, fromEnd ? z : y);
             storeParam(c, key, i, Math.fma(u, yc, yl));
-            zs.set(F, off, Math.fma(u, negLr, z));
-            vs.set(F, off, v);
+            storeState(c, k.stateKeys, 0, i, Math.fma(u, negLr, z));
+            storeState(c, k.stateKeys, 1, i, v);
         }
     }
 
@@ -555,8 +550,16 @@ final class MixedScalar {
         return mixKey(seed, t);
     }
 
+    /** Fills {@code keys[j]} with the key of state variable j for step {@code t} (see {@link #stateKey}). */
+    static void stateKeys(int[] keys, long seed, long t) {
+        for (int j = 0; j < keys.length; j++) {
+            keys[j] = stateKey(seed, t, j);
+        }
+    }
+
     /**
-     * The rounding key of state variable {@code variable} (0 exp_avg, 1 exp_avg_sq, 2 max_exp_avg_sq) at step t; also
+     * The rounding key of state variable {@code variable} (the index of its buffer, {@code c.state[variable]}: Adam's
+     * 0 exp_avg, 1 exp_avg_sq, 2 max_exp_avg_sq; RMSprop's 0 square_avg, 1 momentum_buffer, 2 grad_avg) at step t; also
      * of schedule-free AdamW's parameter moves without a master copy (3 the switch to eval, 4 to train, {@code t} the
      * group's steps so far), so that a switch never draws a step's numbers.
      */

@@ -15,53 +15,102 @@ import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 
 /**
- * Schedule-free AdamW's vector loops for 16-bit gradients or parameters (generated: see
+ * Schedule-free AdamW's vector loops for 16-bit gradients or parameters and for bfloat16 state (generated: see
  * {@code MixedKernelGenerator} and {@code MixedFormulas}): the float32 loop of {@link ScheduleFreeStep}'s formula with
  * the gradient and parameter loads and the parameter store replaced by a storage type's stage, as
  * {@link MixedPanama}'s. Where the parameters are 16-bit with a master copy the loops read and write the
  * float32 master (the last state buffer) and store its rounded value into the parameters, which they
- * never read. Bitwise {@link MixedScalar#scheduleFreeRange}, which also runs each chunk's last elements.
+ * never read. With bfloat16 state ({@code _sbf16} loops) each state load is widened and each state store
+ * rounded stochastically with the step's key for that buffer; the formula in between is the float32
+ * one, so the update uses the new state before its rounding. Bitwise {@link MixedScalar#scheduleFreeRange}, which
+ * also runs each chunk's last elements.
  */
 final class MixedScheduleFreePanama {
     private MixedScheduleFreePanama() {
     }
 
-    /** One step on a chunk of at least one vector with 16-bit gradients or parameters. */
+    /** One step on a chunk of at least one vector with 16-bit gradients or parameters or bfloat16 state. */
     static void run(Chunk c, ScheduleFreeStep k) {
-        final int n = c.length, bound = SPECIES.loopBound(n), mix = c.gradType * 4 + c.paramType;
+        final int n = c.length, bound = SPECIES.loopBound(n);
+        final int mix = (c.gradType * 4 + c.paramType) * 2 + c.stateType;
         if (k.switching) {
             switch (mix) {
-                case 1 -> scheduleFreeSwitch_gf32_pbf16(c, k, bound);
-                case 2 -> scheduleFreeSwitch_gf32_pf16(c, k, bound);
-                case 3 -> scheduleFreeSwitch_gf32_pbf16sr(c, k, bound);
-                case 4 -> scheduleFreeSwitch_gbf16_pf32(c, k, bound);
-                case 5 -> scheduleFreeSwitch_gbf16_pbf16(c, k, bound);
-                case 6 -> scheduleFreeSwitch_gbf16_pf16(c, k, bound);
-                case 7 -> scheduleFreeSwitch_gbf16_pbf16sr(c, k, bound);
-                case 8 -> scheduleFreeSwitch_gf16_pf32(c, k, bound);
-                case 9 -> scheduleFreeSwitch_gf16_pbf16(c, k, bound);
-                case 10 -> scheduleFreeSwitch_gf16_pf16(c, k, bound);
-                case 11 -> scheduleFreeSwitch_gf16_pbf16sr(c, k, bound);
+                case 1 -> scheduleFreeSwitch_gf32_pf32_sbf16(c, k, bound);
+                case 2 -> scheduleFreeSwitch_gf32_pbf16(c, k, bound);
+                case 3 -> scheduleFreeSwitch_gf32_pbf16_sbf16(c, k, bound);
+                case 4 -> scheduleFreeSwitch_gf32_pf16(c, k, bound);
+                case 5 -> scheduleFreeSwitch_gf32_pf16_sbf16(c, k, bound);
+                case 6 -> scheduleFreeSwitch_gf32_pbf16sr(c, k, bound);
+                case 7 -> scheduleFreeSwitch_gf32_pbf16sr_sbf16(c, k, bound);
+                case 8 -> scheduleFreeSwitch_gbf16_pf32(c, k, bound);
+                case 9 -> scheduleFreeSwitch_gbf16_pf32_sbf16(c, k, bound);
+                case 10 -> scheduleFreeSwitch_gbf16_pbf16(c, k, bound);
+                case 11 -> scheduleFreeSwitch_gbf16_pbf16_sbf16(c, k, bound);
+                case 12 -> scheduleFreeSwitch_gbf16_pf16(c, k, bound);
+                case 13 -> scheduleFreeSwitch_gbf16_pf16_sbf16(c, k, bound);
+                case 14 -> scheduleFreeSwitch_gbf16_pbf16sr(c, k, bound);
+                case 15 -> scheduleFreeSwitch_gbf16_pbf16sr_sbf16(c, k, bound);
+                case 16 -> scheduleFreeSwitch_gf16_pf32(c, k, bound);
+                case 17 -> scheduleFreeSwitch_gf16_pf32_sbf16(c, k, bound);
+                case 18 -> scheduleFreeSwitch_gf16_pbf16(c, k, bound);
+                case 19 -> scheduleFreeSwitch_gf16_pbf16_sbf16(c, k, bound);
+                case 20 -> scheduleFreeSwitch_gf16_pf16(c, k, bound);
+                case 21 -> scheduleFreeSwitch_gf16_pf16_sbf16(c, k, bound);
+                case 22 -> scheduleFreeSwitch_gf16_pbf16sr(c, k, bound);
+                case 23 -> scheduleFreeSwitch_gf16_pbf16sr_sbf16(c, k, bound);
                 default -> throw new IllegalStateException("no loop for storage mix " + mix);
             }
         } else {
             switch (mix) {
-                case 1 -> scheduleFree_gf32_pbf16(c, k, bound);
-                case 2 -> scheduleFree_gf32_pf16(c, k, bound);
-                case 3 -> scheduleFree_gf32_pbf16sr(c, k, bound);
-                case 4 -> scheduleFree_gbf16_pf32(c, k, bound);
-                case 5 -> scheduleFree_gbf16_pbf16(c, k, bound);
-                case 6 -> scheduleFree_gbf16_pf16(c, k, bound);
-                case 7 -> scheduleFree_gbf16_pbf16sr(c, k, bound);
-                case 8 -> scheduleFree_gf16_pf32(c, k, bound);
-                case 9 -> scheduleFree_gf16_pbf16(c, k, bound);
-                case 10 -> scheduleFree_gf16_pf16(c, k, bound);
-                case 11 -> scheduleFree_gf16_pbf16sr(c, k, bound);
+                case 1 -> scheduleFree_gf32_pf32_sbf16(c, k, bound);
+                case 2 -> scheduleFree_gf32_pbf16(c, k, bound);
+                case 3 -> scheduleFree_gf32_pbf16_sbf16(c, k, bound);
+                case 4 -> scheduleFree_gf32_pf16(c, k, bound);
+                case 5 -> scheduleFree_gf32_pf16_sbf16(c, k, bound);
+                case 6 -> scheduleFree_gf32_pbf16sr(c, k, bound);
+                case 7 -> scheduleFree_gf32_pbf16sr_sbf16(c, k, bound);
+                case 8 -> scheduleFree_gbf16_pf32(c, k, bound);
+                case 9 -> scheduleFree_gbf16_pf32_sbf16(c, k, bound);
+                case 10 -> scheduleFree_gbf16_pbf16(c, k, bound);
+                case 11 -> scheduleFree_gbf16_pbf16_sbf16(c, k, bound);
+                case 12 -> scheduleFree_gbf16_pf16(c, k, bound);
+                case 13 -> scheduleFree_gbf16_pf16_sbf16(c, k, bound);
+                case 14 -> scheduleFree_gbf16_pbf16sr(c, k, bound);
+                case 15 -> scheduleFree_gbf16_pbf16sr_sbf16(c, k, bound);
+                case 16 -> scheduleFree_gf16_pf32(c, k, bound);
+                case 17 -> scheduleFree_gf16_pf32_sbf16(c, k, bound);
+                case 18 -> scheduleFree_gf16_pbf16(c, k, bound);
+                case 19 -> scheduleFree_gf16_pbf16_sbf16(c, k, bound);
+                case 20 -> scheduleFree_gf16_pf16(c, k, bound);
+                case 21 -> scheduleFree_gf16_pf16_sbf16(c, k, bound);
+                case 22 -> scheduleFree_gf16_pbf16sr(c, k, bound);
+                case 23 -> scheduleFree_gf16_pbf16sr_sbf16(c, k, bound);
                 default -> throw new IllegalStateException("no loop for storage mix " + mix);
             }
         }
         if (bound < n) { // the tail: the scalar loop (a masked 16-bit store allocated: see MixedPanama.adam)
             MixedScalar.scheduleFreeRange(c, k, bound, n);
+        }
+    }
+
+    private static void scheduleFreeSwitch_gf32_pf32_sbf16(Chunk c, ScheduleFreeStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, zs = c.state[0];
+        if (!k.moves) {
+            return;
+        }
+        final FloatVector lc = FloatVector.broadcast(SPECIES, k.lerpCoef);
+        final var fromEnd = SPECIES.maskAll(k.lerpFromEnd);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyZs = k.stateKeys[0];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, o4, ORDER);
+            FloatVector zsW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, zs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector z = zsW0;
+            FloatVector pNew = z.sub(p).fma(lc, p.blend(z, fromEnd));
+            pNew.intoMemorySegment(ps, o4, ORDER);
         }
     }
 
@@ -86,6 +135,31 @@ final class MixedScheduleFreePanama {
         }
     }
 
+    private static void scheduleFreeSwitch_gf32_pbf16_sbf16(Chunk c, ScheduleFreeStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, zs = c.state[0], xs = c.state[c.state.length - 1];
+        if (!k.moves) {
+            return;
+        }
+        final FloatVector lc = FloatVector.broadcast(SPECIES, k.lerpCoef);
+        final var fromEnd = SPECIES.maskAll(k.lerpFromEnd);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyZs = k.stateKeys[0];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector zsW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, zs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector z = zsW0;
+            FloatVector pNew = z.sub(p).fma(lc, p.blend(z, fromEnd));
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewN = pNew.reinterpretAsInts();
+            pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNew.reinterpretAsInts().and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
     private static void scheduleFreeSwitch_gf32_pf16(Chunk c, ScheduleFreeStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, zs = c.state[0], xs = c.state[c.state.length - 1];
         if (!k.moves) {
@@ -98,6 +172,38 @@ final class MixedScheduleFreePanama {
             final long o4 = (long) i * 4;
             FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
             FloatVector z = FloatVector.fromMemorySegment(SPECIES, zs, o4, ORDER);
+            FloatVector pNew = z.sub(p).fma(lc, p.blend(z, fromEnd));
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewNF = pNew.reinterpretAsInts();
+            IntVector pNewNS = pNewNF.and(0x80000000);
+            IntVector pNewNA = pNewNF.and(0x7FFFFFFF);
+            IntVector pNewNBig = IntVector.broadcast(INTS, 0x7C00).blend(0x7E00, pNewNA.compare(VectorOperators.GT, 0x7F800000));
+            IntVector pNewNSub = pNewNA.reinterpretAsFloats().add(0.5f).reinterpretAsInts().sub(0x3F000000);
+            IntVector pNewN = pNewNA.add(((15 - 127) << 23) + 0xFFF).add(pNewNA.lanewise(VectorOperators.LSHR, 13).and(1))
+                    .lanewise(VectorOperators.LSHR, 13)
+                    .blend(pNewNSub, pNewNA.compare(VectorOperators.LT, 113 << 23))
+                    .blend(pNewNBig, pNewNA.compare(VectorOperators.GE, 143 << 23))
+                    .or(pNewNS.lanewise(VectorOperators.LSHR, 16));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void scheduleFreeSwitch_gf32_pf16_sbf16(Chunk c, ScheduleFreeStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, zs = c.state[0], xs = c.state[c.state.length - 1];
+        if (!k.moves) {
+            return;
+        }
+        final FloatVector lc = FloatVector.broadcast(SPECIES, k.lerpCoef);
+        final var fromEnd = SPECIES.maskAll(k.lerpFromEnd);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyZs = k.stateKeys[0];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector zsW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, zs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector z = zsW0;
             FloatVector pNew = z.sub(p).fma(lc, p.blend(z, fromEnd));
             pNew.intoMemorySegment(xs, o4, ORDER);
             IntVector pNewNF = pNew.reinterpretAsInts();
@@ -140,6 +246,35 @@ final class MixedScheduleFreePanama {
         }
     }
 
+    private static void scheduleFreeSwitch_gf32_pbf16sr_sbf16(Chunk c, ScheduleFreeStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, zs = c.state[0];
+        if (!k.moves) {
+            return;
+        }
+        final FloatVector lc = FloatVector.broadcast(SPECIES, k.lerpCoef);
+        final var fromEnd = SPECIES.maskAll(k.lerpFromEnd);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int key = k.roundingKey;
+        final int keyZs = k.stateKeys[0];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector zsW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, zs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector z = zsW0;
+            FloatVector pNew = z.sub(p).fma(lc, p.blend(z, fromEnd));
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
+            IntVector pNewRB = pNew.reinterpretAsInts();
+            IntVector pNewRN = pNewRB.and(0xFFFF0000)
+                    .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNewRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
     private static void scheduleFreeSwitch_gbf16_pf32(Chunk c, ScheduleFreeStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, zs = c.state[0];
         if (!k.moves) {
@@ -152,6 +287,27 @@ final class MixedScheduleFreePanama {
             final long o4 = (long) i * 4;
             FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, o4, ORDER);
             FloatVector z = FloatVector.fromMemorySegment(SPECIES, zs, o4, ORDER);
+            FloatVector pNew = z.sub(p).fma(lc, p.blend(z, fromEnd));
+            pNew.intoMemorySegment(ps, o4, ORDER);
+        }
+    }
+
+    private static void scheduleFreeSwitch_gbf16_pf32_sbf16(Chunk c, ScheduleFreeStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, zs = c.state[0];
+        if (!k.moves) {
+            return;
+        }
+        final FloatVector lc = FloatVector.broadcast(SPECIES, k.lerpCoef);
+        final var fromEnd = SPECIES.maskAll(k.lerpFromEnd);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyZs = k.stateKeys[0];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, o4, ORDER);
+            FloatVector zsW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, zs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector z = zsW0;
             FloatVector pNew = z.sub(p).fma(lc, p.blend(z, fromEnd));
             pNew.intoMemorySegment(ps, o4, ORDER);
         }
@@ -178,6 +334,31 @@ final class MixedScheduleFreePanama {
         }
     }
 
+    private static void scheduleFreeSwitch_gbf16_pbf16_sbf16(Chunk c, ScheduleFreeStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, zs = c.state[0], xs = c.state[c.state.length - 1];
+        if (!k.moves) {
+            return;
+        }
+        final FloatVector lc = FloatVector.broadcast(SPECIES, k.lerpCoef);
+        final var fromEnd = SPECIES.maskAll(k.lerpFromEnd);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyZs = k.stateKeys[0];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector zsW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, zs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector z = zsW0;
+            FloatVector pNew = z.sub(p).fma(lc, p.blend(z, fromEnd));
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewN = pNew.reinterpretAsInts();
+            pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNew.reinterpretAsInts().and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
     private static void scheduleFreeSwitch_gbf16_pf16(Chunk c, ScheduleFreeStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, zs = c.state[0], xs = c.state[c.state.length - 1];
         if (!k.moves) {
@@ -190,6 +371,38 @@ final class MixedScheduleFreePanama {
             final long o4 = (long) i * 4;
             FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
             FloatVector z = FloatVector.fromMemorySegment(SPECIES, zs, o4, ORDER);
+            FloatVector pNew = z.sub(p).fma(lc, p.blend(z, fromEnd));
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewNF = pNew.reinterpretAsInts();
+            IntVector pNewNS = pNewNF.and(0x80000000);
+            IntVector pNewNA = pNewNF.and(0x7FFFFFFF);
+            IntVector pNewNBig = IntVector.broadcast(INTS, 0x7C00).blend(0x7E00, pNewNA.compare(VectorOperators.GT, 0x7F800000));
+            IntVector pNewNSub = pNewNA.reinterpretAsFloats().add(0.5f).reinterpretAsInts().sub(0x3F000000);
+            IntVector pNewN = pNewNA.add(((15 - 127) << 23) + 0xFFF).add(pNewNA.lanewise(VectorOperators.LSHR, 13).and(1))
+                    .lanewise(VectorOperators.LSHR, 13)
+                    .blend(pNewNSub, pNewNA.compare(VectorOperators.LT, 113 << 23))
+                    .blend(pNewNBig, pNewNA.compare(VectorOperators.GE, 143 << 23))
+                    .or(pNewNS.lanewise(VectorOperators.LSHR, 16));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void scheduleFreeSwitch_gbf16_pf16_sbf16(Chunk c, ScheduleFreeStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, zs = c.state[0], xs = c.state[c.state.length - 1];
+        if (!k.moves) {
+            return;
+        }
+        final FloatVector lc = FloatVector.broadcast(SPECIES, k.lerpCoef);
+        final var fromEnd = SPECIES.maskAll(k.lerpFromEnd);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyZs = k.stateKeys[0];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector zsW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, zs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector z = zsW0;
             FloatVector pNew = z.sub(p).fma(lc, p.blend(z, fromEnd));
             pNew.intoMemorySegment(xs, o4, ORDER);
             IntVector pNewNF = pNew.reinterpretAsInts();
@@ -232,6 +445,35 @@ final class MixedScheduleFreePanama {
         }
     }
 
+    private static void scheduleFreeSwitch_gbf16_pbf16sr_sbf16(Chunk c, ScheduleFreeStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, zs = c.state[0];
+        if (!k.moves) {
+            return;
+        }
+        final FloatVector lc = FloatVector.broadcast(SPECIES, k.lerpCoef);
+        final var fromEnd = SPECIES.maskAll(k.lerpFromEnd);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int key = k.roundingKey;
+        final int keyZs = k.stateKeys[0];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector zsW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, zs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector z = zsW0;
+            FloatVector pNew = z.sub(p).fma(lc, p.blend(z, fromEnd));
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
+            IntVector pNewRB = pNew.reinterpretAsInts();
+            IntVector pNewRN = pNewRB.and(0xFFFF0000)
+                    .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNewRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
     private static void scheduleFreeSwitch_gf16_pf32(Chunk c, ScheduleFreeStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, zs = c.state[0];
         if (!k.moves) {
@@ -244,6 +486,27 @@ final class MixedScheduleFreePanama {
             final long o4 = (long) i * 4;
             FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, o4, ORDER);
             FloatVector z = FloatVector.fromMemorySegment(SPECIES, zs, o4, ORDER);
+            FloatVector pNew = z.sub(p).fma(lc, p.blend(z, fromEnd));
+            pNew.intoMemorySegment(ps, o4, ORDER);
+        }
+    }
+
+    private static void scheduleFreeSwitch_gf16_pf32_sbf16(Chunk c, ScheduleFreeStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, zs = c.state[0];
+        if (!k.moves) {
+            return;
+        }
+        final FloatVector lc = FloatVector.broadcast(SPECIES, k.lerpCoef);
+        final var fromEnd = SPECIES.maskAll(k.lerpFromEnd);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyZs = k.stateKeys[0];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, o4, ORDER);
+            FloatVector zsW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, zs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector z = zsW0;
             FloatVector pNew = z.sub(p).fma(lc, p.blend(z, fromEnd));
             pNew.intoMemorySegment(ps, o4, ORDER);
         }
@@ -270,6 +533,31 @@ final class MixedScheduleFreePanama {
         }
     }
 
+    private static void scheduleFreeSwitch_gf16_pbf16_sbf16(Chunk c, ScheduleFreeStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, zs = c.state[0], xs = c.state[c.state.length - 1];
+        if (!k.moves) {
+            return;
+        }
+        final FloatVector lc = FloatVector.broadcast(SPECIES, k.lerpCoef);
+        final var fromEnd = SPECIES.maskAll(k.lerpFromEnd);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyZs = k.stateKeys[0];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector zsW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, zs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector z = zsW0;
+            FloatVector pNew = z.sub(p).fma(lc, p.blend(z, fromEnd));
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewN = pNew.reinterpretAsInts();
+            pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNew.reinterpretAsInts().and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
     private static void scheduleFreeSwitch_gf16_pf16(Chunk c, ScheduleFreeStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, zs = c.state[0], xs = c.state[c.state.length - 1];
         if (!k.moves) {
@@ -282,6 +570,38 @@ final class MixedScheduleFreePanama {
             final long o4 = (long) i * 4;
             FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
             FloatVector z = FloatVector.fromMemorySegment(SPECIES, zs, o4, ORDER);
+            FloatVector pNew = z.sub(p).fma(lc, p.blend(z, fromEnd));
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewNF = pNew.reinterpretAsInts();
+            IntVector pNewNS = pNewNF.and(0x80000000);
+            IntVector pNewNA = pNewNF.and(0x7FFFFFFF);
+            IntVector pNewNBig = IntVector.broadcast(INTS, 0x7C00).blend(0x7E00, pNewNA.compare(VectorOperators.GT, 0x7F800000));
+            IntVector pNewNSub = pNewNA.reinterpretAsFloats().add(0.5f).reinterpretAsInts().sub(0x3F000000);
+            IntVector pNewN = pNewNA.add(((15 - 127) << 23) + 0xFFF).add(pNewNA.lanewise(VectorOperators.LSHR, 13).and(1))
+                    .lanewise(VectorOperators.LSHR, 13)
+                    .blend(pNewNSub, pNewNA.compare(VectorOperators.LT, 113 << 23))
+                    .blend(pNewNBig, pNewNA.compare(VectorOperators.GE, 143 << 23))
+                    .or(pNewNS.lanewise(VectorOperators.LSHR, 16));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void scheduleFreeSwitch_gf16_pf16_sbf16(Chunk c, ScheduleFreeStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, zs = c.state[0], xs = c.state[c.state.length - 1];
+        if (!k.moves) {
+            return;
+        }
+        final FloatVector lc = FloatVector.broadcast(SPECIES, k.lerpCoef);
+        final var fromEnd = SPECIES.maskAll(k.lerpFromEnd);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyZs = k.stateKeys[0];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector zsW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, zs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector z = zsW0;
             FloatVector pNew = z.sub(p).fma(lc, p.blend(z, fromEnd));
             pNew.intoMemorySegment(xs, o4, ORDER);
             IntVector pNewNF = pNew.reinterpretAsInts();
@@ -324,6 +644,88 @@ final class MixedScheduleFreePanama {
         }
     }
 
+    private static void scheduleFreeSwitch_gf16_pbf16sr_sbf16(Chunk c, ScheduleFreeStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, zs = c.state[0];
+        if (!k.moves) {
+            return;
+        }
+        final FloatVector lc = FloatVector.broadcast(SPECIES, k.lerpCoef);
+        final var fromEnd = SPECIES.maskAll(k.lerpFromEnd);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int key = k.roundingKey;
+        final int keyZs = k.stateKeys[0];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector zsW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, zs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector z = zsW0;
+            FloatVector pNew = z.sub(p).fma(lc, p.blend(z, fromEnd));
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
+            IntVector pNewRB = pNew.reinterpretAsInts();
+            IntVector pNewRN = pNewRB.and(0xFFFF0000)
+                    .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNewRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void scheduleFree_gf32_pf32_sbf16(Chunk c, ScheduleFreeStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, zs = c.state[0], vs = c.state[1];
+        final var first = SPECIES.maskAll(k.first);
+        final var fromEnd = SPECIES.maskAll(k.lerpFromEnd);
+        final var decay = SPECIES.maskAll(k.useWeightDecay);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector bc2 = FloatVector.broadcast(SPECIES, k.bc2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector lc = FloatVector.broadcast(SPECIES, k.lerpCoef);
+        final FloatVector yc = FloatVector.broadcast(SPECIES, k.yCoef);
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyZs = k.stateKeys[0];
+        final int keyVs = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, o4, ORDER);
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
+            FloatVector g = g0.mul(scale);
+            FloatVector zsW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, zs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector z = zsW0.blend(p, first);
+            FloatVector vsW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, vs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = vsW1.fma(b2, g.mul(c2).mul(g));
+            FloatVector u = g.div(v.div(bc2).lanewise(VectorOperators.SQRT).add(eps));
+            u = u.blend(p.fma(wd, u), decay);
+            FloatVector yl = z.sub(p).fma(lc, p.blend(z, fromEnd));
+            FloatVector pNew = u.fma(yc, yl);
+            FloatVector zsS2 = u.fma(negLr, z);
+            IntVector zsS2RH = lane.add(i).mul(0x9E3779B9).add(keyZs).lanewise(VectorOperators.LSHR, 16);
+            IntVector zsS2RB = zsS2.reinterpretAsInts();
+            IntVector zsS2RN = zsS2RB.and(0xFFFF0000)
+                    .add(0x10000, zsS2RH.compare(VectorOperators.LT, zsS2RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, zsS2RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) zsS2RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(zs, (long) (i) * 2, ORDER);
+            FloatVector vsS3 = v;
+            IntVector vsS3RH = lane.add(i).mul(0x9E3779B9).add(keyVs).lanewise(VectorOperators.LSHR, 16);
+            IntVector vsS3RB = vsS3.reinterpretAsInts();
+            IntVector vsS3RN = vsS3RB.and(0xFFFF0000)
+                    .add(0x10000, vsS3RH.compare(VectorOperators.LT, vsS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, vsS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) vsS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(vs, (long) (i) * 2, ORDER);
+            pNew.intoMemorySegment(ps, o4, ORDER);
+        }
+    }
+
     private static void scheduleFree_gf32_pbf16(Chunk c, ScheduleFreeStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, zs = c.state[0], vs = c.state[1], xs = c.state[c.state.length - 1];
         final var first = SPECIES.maskAll(k.first);
@@ -360,6 +762,63 @@ final class MixedScheduleFreePanama {
         }
     }
 
+    private static void scheduleFree_gf32_pbf16_sbf16(Chunk c, ScheduleFreeStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, zs = c.state[0], vs = c.state[1], xs = c.state[c.state.length - 1];
+        final var first = SPECIES.maskAll(k.first);
+        final var fromEnd = SPECIES.maskAll(k.lerpFromEnd);
+        final var decay = SPECIES.maskAll(k.useWeightDecay);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector bc2 = FloatVector.broadcast(SPECIES, k.bc2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector lc = FloatVector.broadcast(SPECIES, k.lerpCoef);
+        final FloatVector yc = FloatVector.broadcast(SPECIES, k.yCoef);
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyZs = k.stateKeys[0];
+        final int keyVs = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
+            FloatVector g = g0.mul(scale);
+            FloatVector zsW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, zs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector z = zsW0.blend(p, first);
+            FloatVector vsW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, vs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = vsW1.fma(b2, g.mul(c2).mul(g));
+            FloatVector u = g.div(v.div(bc2).lanewise(VectorOperators.SQRT).add(eps));
+            u = u.blend(p.fma(wd, u), decay);
+            FloatVector yl = z.sub(p).fma(lc, p.blend(z, fromEnd));
+            FloatVector pNew = u.fma(yc, yl);
+            FloatVector zsS2 = u.fma(negLr, z);
+            IntVector zsS2RH = lane.add(i).mul(0x9E3779B9).add(keyZs).lanewise(VectorOperators.LSHR, 16);
+            IntVector zsS2RB = zsS2.reinterpretAsInts();
+            IntVector zsS2RN = zsS2RB.and(0xFFFF0000)
+                    .add(0x10000, zsS2RH.compare(VectorOperators.LT, zsS2RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, zsS2RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) zsS2RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(zs, (long) (i) * 2, ORDER);
+            FloatVector vsS3 = v;
+            IntVector vsS3RH = lane.add(i).mul(0x9E3779B9).add(keyVs).lanewise(VectorOperators.LSHR, 16);
+            IntVector vsS3RB = vsS3.reinterpretAsInts();
+            IntVector vsS3RN = vsS3RB.and(0xFFFF0000)
+                    .add(0x10000, vsS3RH.compare(VectorOperators.LT, vsS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, vsS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) vsS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(vs, (long) (i) * 2, ORDER);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewN = pNew.reinterpretAsInts();
+            pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNew.reinterpretAsInts().and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
     private static void scheduleFree_gf32_pf16(Chunk c, ScheduleFreeStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, zs = c.state[0], vs = c.state[1], xs = c.state[c.state.length - 1];
         final var first = SPECIES.maskAll(k.first);
@@ -388,6 +847,70 @@ final class MixedScheduleFreePanama {
             FloatVector pNew = u.fma(yc, yl);
             u.fma(negLr, z).intoMemorySegment(zs, o4, ORDER);
             v.intoMemorySegment(vs, o4, ORDER);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewNF = pNew.reinterpretAsInts();
+            IntVector pNewNS = pNewNF.and(0x80000000);
+            IntVector pNewNA = pNewNF.and(0x7FFFFFFF);
+            IntVector pNewNBig = IntVector.broadcast(INTS, 0x7C00).blend(0x7E00, pNewNA.compare(VectorOperators.GT, 0x7F800000));
+            IntVector pNewNSub = pNewNA.reinterpretAsFloats().add(0.5f).reinterpretAsInts().sub(0x3F000000);
+            IntVector pNewN = pNewNA.add(((15 - 127) << 23) + 0xFFF).add(pNewNA.lanewise(VectorOperators.LSHR, 13).and(1))
+                    .lanewise(VectorOperators.LSHR, 13)
+                    .blend(pNewNSub, pNewNA.compare(VectorOperators.LT, 113 << 23))
+                    .blend(pNewNBig, pNewNA.compare(VectorOperators.GE, 143 << 23))
+                    .or(pNewNS.lanewise(VectorOperators.LSHR, 16));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void scheduleFree_gf32_pf16_sbf16(Chunk c, ScheduleFreeStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, zs = c.state[0], vs = c.state[1], xs = c.state[c.state.length - 1];
+        final var first = SPECIES.maskAll(k.first);
+        final var fromEnd = SPECIES.maskAll(k.lerpFromEnd);
+        final var decay = SPECIES.maskAll(k.useWeightDecay);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector bc2 = FloatVector.broadcast(SPECIES, k.bc2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector lc = FloatVector.broadcast(SPECIES, k.lerpCoef);
+        final FloatVector yc = FloatVector.broadcast(SPECIES, k.yCoef);
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyZs = k.stateKeys[0];
+        final int keyVs = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
+            FloatVector g = g0.mul(scale);
+            FloatVector zsW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, zs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector z = zsW0.blend(p, first);
+            FloatVector vsW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, vs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = vsW1.fma(b2, g.mul(c2).mul(g));
+            FloatVector u = g.div(v.div(bc2).lanewise(VectorOperators.SQRT).add(eps));
+            u = u.blend(p.fma(wd, u), decay);
+            FloatVector yl = z.sub(p).fma(lc, p.blend(z, fromEnd));
+            FloatVector pNew = u.fma(yc, yl);
+            FloatVector zsS2 = u.fma(negLr, z);
+            IntVector zsS2RH = lane.add(i).mul(0x9E3779B9).add(keyZs).lanewise(VectorOperators.LSHR, 16);
+            IntVector zsS2RB = zsS2.reinterpretAsInts();
+            IntVector zsS2RN = zsS2RB.and(0xFFFF0000)
+                    .add(0x10000, zsS2RH.compare(VectorOperators.LT, zsS2RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, zsS2RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) zsS2RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(zs, (long) (i) * 2, ORDER);
+            FloatVector vsS3 = v;
+            IntVector vsS3RH = lane.add(i).mul(0x9E3779B9).add(keyVs).lanewise(VectorOperators.LSHR, 16);
+            IntVector vsS3RB = vsS3.reinterpretAsInts();
+            IntVector vsS3RN = vsS3RB.and(0xFFFF0000)
+                    .add(0x10000, vsS3RH.compare(VectorOperators.LT, vsS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, vsS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) vsS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(vs, (long) (i) * 2, ORDER);
             pNew.intoMemorySegment(xs, o4, ORDER);
             IntVector pNewNF = pNew.reinterpretAsInts();
             IntVector pNewNS = pNewNF.and(0x80000000);
@@ -444,6 +967,67 @@ final class MixedScheduleFreePanama {
         }
     }
 
+    private static void scheduleFree_gf32_pbf16sr_sbf16(Chunk c, ScheduleFreeStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, zs = c.state[0], vs = c.state[1];
+        final var first = SPECIES.maskAll(k.first);
+        final var fromEnd = SPECIES.maskAll(k.lerpFromEnd);
+        final var decay = SPECIES.maskAll(k.useWeightDecay);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector bc2 = FloatVector.broadcast(SPECIES, k.bc2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector lc = FloatVector.broadcast(SPECIES, k.lerpCoef);
+        final FloatVector yc = FloatVector.broadcast(SPECIES, k.yCoef);
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int key = k.roundingKey;
+        final int keyZs = k.stateKeys[0];
+        final int keyVs = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
+            FloatVector g = g0.mul(scale);
+            FloatVector zsW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, zs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector z = zsW0.blend(p, first);
+            FloatVector vsW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, vs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = vsW1.fma(b2, g.mul(c2).mul(g));
+            FloatVector u = g.div(v.div(bc2).lanewise(VectorOperators.SQRT).add(eps));
+            u = u.blend(p.fma(wd, u), decay);
+            FloatVector yl = z.sub(p).fma(lc, p.blend(z, fromEnd));
+            FloatVector pNew = u.fma(yc, yl);
+            FloatVector zsS2 = u.fma(negLr, z);
+            IntVector zsS2RH = lane.add(i).mul(0x9E3779B9).add(keyZs).lanewise(VectorOperators.LSHR, 16);
+            IntVector zsS2RB = zsS2.reinterpretAsInts();
+            IntVector zsS2RN = zsS2RB.and(0xFFFF0000)
+                    .add(0x10000, zsS2RH.compare(VectorOperators.LT, zsS2RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, zsS2RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) zsS2RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(zs, (long) (i) * 2, ORDER);
+            FloatVector vsS3 = v;
+            IntVector vsS3RH = lane.add(i).mul(0x9E3779B9).add(keyVs).lanewise(VectorOperators.LSHR, 16);
+            IntVector vsS3RB = vsS3.reinterpretAsInts();
+            IntVector vsS3RN = vsS3RB.and(0xFFFF0000)
+                    .add(0x10000, vsS3RH.compare(VectorOperators.LT, vsS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, vsS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) vsS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(vs, (long) (i) * 2, ORDER);
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
+            IntVector pNewRB = pNew.reinterpretAsInts();
+            IntVector pNewRN = pNewRB.and(0xFFFF0000)
+                    .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNewRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
     private static void scheduleFree_gbf16_pf32(Chunk c, ScheduleFreeStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, zs = c.state[0], vs = c.state[1];
         final var first = SPECIES.maskAll(k.first);
@@ -473,6 +1057,60 @@ final class MixedScheduleFreePanama {
             FloatVector pNew = u.fma(yc, yl);
             u.fma(negLr, z).intoMemorySegment(zs, o4, ORDER);
             v.intoMemorySegment(vs, o4, ORDER);
+            pNew.intoMemorySegment(ps, o4, ORDER);
+        }
+    }
+
+    private static void scheduleFree_gbf16_pf32_sbf16(Chunk c, ScheduleFreeStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, zs = c.state[0], vs = c.state[1];
+        final var first = SPECIES.maskAll(k.first);
+        final var fromEnd = SPECIES.maskAll(k.lerpFromEnd);
+        final var decay = SPECIES.maskAll(k.useWeightDecay);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector bc2 = FloatVector.broadcast(SPECIES, k.bc2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector lc = FloatVector.broadcast(SPECIES, k.lerpCoef);
+        final FloatVector yc = FloatVector.broadcast(SPECIES, k.yCoef);
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyZs = k.stateKeys[0];
+        final int keyVs = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, o4, ORDER);
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            FloatVector zsW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, zs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector z = zsW0.blend(p, first);
+            FloatVector vsW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, vs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = vsW1.fma(b2, g.mul(c2).mul(g));
+            FloatVector u = g.div(v.div(bc2).lanewise(VectorOperators.SQRT).add(eps));
+            u = u.blend(p.fma(wd, u), decay);
+            FloatVector yl = z.sub(p).fma(lc, p.blend(z, fromEnd));
+            FloatVector pNew = u.fma(yc, yl);
+            FloatVector zsS2 = u.fma(negLr, z);
+            IntVector zsS2RH = lane.add(i).mul(0x9E3779B9).add(keyZs).lanewise(VectorOperators.LSHR, 16);
+            IntVector zsS2RB = zsS2.reinterpretAsInts();
+            IntVector zsS2RN = zsS2RB.and(0xFFFF0000)
+                    .add(0x10000, zsS2RH.compare(VectorOperators.LT, zsS2RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, zsS2RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) zsS2RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(zs, (long) (i) * 2, ORDER);
+            FloatVector vsS3 = v;
+            IntVector vsS3RH = lane.add(i).mul(0x9E3779B9).add(keyVs).lanewise(VectorOperators.LSHR, 16);
+            IntVector vsS3RB = vsS3.reinterpretAsInts();
+            IntVector vsS3RN = vsS3RB.and(0xFFFF0000)
+                    .add(0x10000, vsS3RH.compare(VectorOperators.LT, vsS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, vsS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) vsS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(vs, (long) (i) * 2, ORDER);
             pNew.intoMemorySegment(ps, o4, ORDER);
         }
     }
@@ -514,6 +1152,64 @@ final class MixedScheduleFreePanama {
         }
     }
 
+    private static void scheduleFree_gbf16_pbf16_sbf16(Chunk c, ScheduleFreeStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, zs = c.state[0], vs = c.state[1], xs = c.state[c.state.length - 1];
+        final var first = SPECIES.maskAll(k.first);
+        final var fromEnd = SPECIES.maskAll(k.lerpFromEnd);
+        final var decay = SPECIES.maskAll(k.useWeightDecay);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector bc2 = FloatVector.broadcast(SPECIES, k.bc2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector lc = FloatVector.broadcast(SPECIES, k.lerpCoef);
+        final FloatVector yc = FloatVector.broadcast(SPECIES, k.yCoef);
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyZs = k.stateKeys[0];
+        final int keyVs = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            FloatVector zsW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, zs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector z = zsW0.blend(p, first);
+            FloatVector vsW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, vs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = vsW1.fma(b2, g.mul(c2).mul(g));
+            FloatVector u = g.div(v.div(bc2).lanewise(VectorOperators.SQRT).add(eps));
+            u = u.blend(p.fma(wd, u), decay);
+            FloatVector yl = z.sub(p).fma(lc, p.blend(z, fromEnd));
+            FloatVector pNew = u.fma(yc, yl);
+            FloatVector zsS2 = u.fma(negLr, z);
+            IntVector zsS2RH = lane.add(i).mul(0x9E3779B9).add(keyZs).lanewise(VectorOperators.LSHR, 16);
+            IntVector zsS2RB = zsS2.reinterpretAsInts();
+            IntVector zsS2RN = zsS2RB.and(0xFFFF0000)
+                    .add(0x10000, zsS2RH.compare(VectorOperators.LT, zsS2RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, zsS2RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) zsS2RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(zs, (long) (i) * 2, ORDER);
+            FloatVector vsS3 = v;
+            IntVector vsS3RH = lane.add(i).mul(0x9E3779B9).add(keyVs).lanewise(VectorOperators.LSHR, 16);
+            IntVector vsS3RB = vsS3.reinterpretAsInts();
+            IntVector vsS3RN = vsS3RB.and(0xFFFF0000)
+                    .add(0x10000, vsS3RH.compare(VectorOperators.LT, vsS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, vsS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) vsS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(vs, (long) (i) * 2, ORDER);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewN = pNew.reinterpretAsInts();
+            pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNew.reinterpretAsInts().and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
     private static void scheduleFree_gbf16_pf16(Chunk c, ScheduleFreeStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, zs = c.state[0], vs = c.state[1], xs = c.state[c.state.length - 1];
         final var first = SPECIES.maskAll(k.first);
@@ -543,6 +1239,71 @@ final class MixedScheduleFreePanama {
             FloatVector pNew = u.fma(yc, yl);
             u.fma(negLr, z).intoMemorySegment(zs, o4, ORDER);
             v.intoMemorySegment(vs, o4, ORDER);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewNF = pNew.reinterpretAsInts();
+            IntVector pNewNS = pNewNF.and(0x80000000);
+            IntVector pNewNA = pNewNF.and(0x7FFFFFFF);
+            IntVector pNewNBig = IntVector.broadcast(INTS, 0x7C00).blend(0x7E00, pNewNA.compare(VectorOperators.GT, 0x7F800000));
+            IntVector pNewNSub = pNewNA.reinterpretAsFloats().add(0.5f).reinterpretAsInts().sub(0x3F000000);
+            IntVector pNewN = pNewNA.add(((15 - 127) << 23) + 0xFFF).add(pNewNA.lanewise(VectorOperators.LSHR, 13).and(1))
+                    .lanewise(VectorOperators.LSHR, 13)
+                    .blend(pNewNSub, pNewNA.compare(VectorOperators.LT, 113 << 23))
+                    .blend(pNewNBig, pNewNA.compare(VectorOperators.GE, 143 << 23))
+                    .or(pNewNS.lanewise(VectorOperators.LSHR, 16));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void scheduleFree_gbf16_pf16_sbf16(Chunk c, ScheduleFreeStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, zs = c.state[0], vs = c.state[1], xs = c.state[c.state.length - 1];
+        final var first = SPECIES.maskAll(k.first);
+        final var fromEnd = SPECIES.maskAll(k.lerpFromEnd);
+        final var decay = SPECIES.maskAll(k.useWeightDecay);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector bc2 = FloatVector.broadcast(SPECIES, k.bc2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector lc = FloatVector.broadcast(SPECIES, k.lerpCoef);
+        final FloatVector yc = FloatVector.broadcast(SPECIES, k.yCoef);
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyZs = k.stateKeys[0];
+        final int keyVs = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            FloatVector zsW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, zs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector z = zsW0.blend(p, first);
+            FloatVector vsW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, vs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = vsW1.fma(b2, g.mul(c2).mul(g));
+            FloatVector u = g.div(v.div(bc2).lanewise(VectorOperators.SQRT).add(eps));
+            u = u.blend(p.fma(wd, u), decay);
+            FloatVector yl = z.sub(p).fma(lc, p.blend(z, fromEnd));
+            FloatVector pNew = u.fma(yc, yl);
+            FloatVector zsS2 = u.fma(negLr, z);
+            IntVector zsS2RH = lane.add(i).mul(0x9E3779B9).add(keyZs).lanewise(VectorOperators.LSHR, 16);
+            IntVector zsS2RB = zsS2.reinterpretAsInts();
+            IntVector zsS2RN = zsS2RB.and(0xFFFF0000)
+                    .add(0x10000, zsS2RH.compare(VectorOperators.LT, zsS2RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, zsS2RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) zsS2RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(zs, (long) (i) * 2, ORDER);
+            FloatVector vsS3 = v;
+            IntVector vsS3RH = lane.add(i).mul(0x9E3779B9).add(keyVs).lanewise(VectorOperators.LSHR, 16);
+            IntVector vsS3RB = vsS3.reinterpretAsInts();
+            IntVector vsS3RN = vsS3RB.and(0xFFFF0000)
+                    .add(0x10000, vsS3RH.compare(VectorOperators.LT, vsS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, vsS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) vsS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(vs, (long) (i) * 2, ORDER);
             pNew.intoMemorySegment(xs, o4, ORDER);
             IntVector pNewNF = pNew.reinterpretAsInts();
             IntVector pNewNS = pNewNF.and(0x80000000);
@@ -600,6 +1361,68 @@ final class MixedScheduleFreePanama {
         }
     }
 
+    private static void scheduleFree_gbf16_pbf16sr_sbf16(Chunk c, ScheduleFreeStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, zs = c.state[0], vs = c.state[1];
+        final var first = SPECIES.maskAll(k.first);
+        final var fromEnd = SPECIES.maskAll(k.lerpFromEnd);
+        final var decay = SPECIES.maskAll(k.useWeightDecay);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector bc2 = FloatVector.broadcast(SPECIES, k.bc2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector lc = FloatVector.broadcast(SPECIES, k.lerpCoef);
+        final FloatVector yc = FloatVector.broadcast(SPECIES, k.yCoef);
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int key = k.roundingKey;
+        final int keyZs = k.stateKeys[0];
+        final int keyVs = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            FloatVector zsW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, zs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector z = zsW0.blend(p, first);
+            FloatVector vsW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, vs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = vsW1.fma(b2, g.mul(c2).mul(g));
+            FloatVector u = g.div(v.div(bc2).lanewise(VectorOperators.SQRT).add(eps));
+            u = u.blend(p.fma(wd, u), decay);
+            FloatVector yl = z.sub(p).fma(lc, p.blend(z, fromEnd));
+            FloatVector pNew = u.fma(yc, yl);
+            FloatVector zsS2 = u.fma(negLr, z);
+            IntVector zsS2RH = lane.add(i).mul(0x9E3779B9).add(keyZs).lanewise(VectorOperators.LSHR, 16);
+            IntVector zsS2RB = zsS2.reinterpretAsInts();
+            IntVector zsS2RN = zsS2RB.and(0xFFFF0000)
+                    .add(0x10000, zsS2RH.compare(VectorOperators.LT, zsS2RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, zsS2RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) zsS2RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(zs, (long) (i) * 2, ORDER);
+            FloatVector vsS3 = v;
+            IntVector vsS3RH = lane.add(i).mul(0x9E3779B9).add(keyVs).lanewise(VectorOperators.LSHR, 16);
+            IntVector vsS3RB = vsS3.reinterpretAsInts();
+            IntVector vsS3RN = vsS3RB.and(0xFFFF0000)
+                    .add(0x10000, vsS3RH.compare(VectorOperators.LT, vsS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, vsS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) vsS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(vs, (long) (i) * 2, ORDER);
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
+            IntVector pNewRB = pNew.reinterpretAsInts();
+            IntVector pNewRN = pNewRB.and(0xFFFF0000)
+                    .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNewRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
     private static void scheduleFree_gf16_pf32(Chunk c, ScheduleFreeStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, zs = c.state[0], vs = c.state[1];
         final var first = SPECIES.maskAll(k.first);
@@ -638,6 +1461,65 @@ final class MixedScheduleFreePanama {
         }
     }
 
+    private static void scheduleFree_gf16_pf32_sbf16(Chunk c, ScheduleFreeStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, zs = c.state[0], vs = c.state[1];
+        final var first = SPECIES.maskAll(k.first);
+        final var fromEnd = SPECIES.maskAll(k.lerpFromEnd);
+        final var decay = SPECIES.maskAll(k.useWeightDecay);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector bc2 = FloatVector.broadcast(SPECIES, k.bc2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector lc = FloatVector.broadcast(SPECIES, k.lerpCoef);
+        final FloatVector yc = FloatVector.broadcast(SPECIES, k.yCoef);
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyZs = k.stateKeys[0];
+        final int keyVs = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, o4, ORDER);
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            FloatVector zsW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, zs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector z = zsW0.blend(p, first);
+            FloatVector vsW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, vs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = vsW1.fma(b2, g.mul(c2).mul(g));
+            FloatVector u = g.div(v.div(bc2).lanewise(VectorOperators.SQRT).add(eps));
+            u = u.blend(p.fma(wd, u), decay);
+            FloatVector yl = z.sub(p).fma(lc, p.blend(z, fromEnd));
+            FloatVector pNew = u.fma(yc, yl);
+            FloatVector zsS2 = u.fma(negLr, z);
+            IntVector zsS2RH = lane.add(i).mul(0x9E3779B9).add(keyZs).lanewise(VectorOperators.LSHR, 16);
+            IntVector zsS2RB = zsS2.reinterpretAsInts();
+            IntVector zsS2RN = zsS2RB.and(0xFFFF0000)
+                    .add(0x10000, zsS2RH.compare(VectorOperators.LT, zsS2RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, zsS2RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) zsS2RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(zs, (long) (i) * 2, ORDER);
+            FloatVector vsS3 = v;
+            IntVector vsS3RH = lane.add(i).mul(0x9E3779B9).add(keyVs).lanewise(VectorOperators.LSHR, 16);
+            IntVector vsS3RB = vsS3.reinterpretAsInts();
+            IntVector vsS3RN = vsS3RB.and(0xFFFF0000)
+                    .add(0x10000, vsS3RH.compare(VectorOperators.LT, vsS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, vsS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) vsS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(vs, (long) (i) * 2, ORDER);
+            pNew.intoMemorySegment(ps, o4, ORDER);
+        }
+    }
+
     private static void scheduleFree_gf16_pbf16(Chunk c, ScheduleFreeStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, zs = c.state[0], vs = c.state[1], xs = c.state[c.state.length - 1];
         final var first = SPECIES.maskAll(k.first);
@@ -672,6 +1554,69 @@ final class MixedScheduleFreePanama {
             FloatVector pNew = u.fma(yc, yl);
             u.fma(negLr, z).intoMemorySegment(zs, o4, ORDER);
             v.intoMemorySegment(vs, o4, ORDER);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewN = pNew.reinterpretAsInts();
+            pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNew.reinterpretAsInts().and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void scheduleFree_gf16_pbf16_sbf16(Chunk c, ScheduleFreeStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, zs = c.state[0], vs = c.state[1], xs = c.state[c.state.length - 1];
+        final var first = SPECIES.maskAll(k.first);
+        final var fromEnd = SPECIES.maskAll(k.lerpFromEnd);
+        final var decay = SPECIES.maskAll(k.useWeightDecay);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector bc2 = FloatVector.broadcast(SPECIES, k.bc2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector lc = FloatVector.broadcast(SPECIES, k.lerpCoef);
+        final FloatVector yc = FloatVector.broadcast(SPECIES, k.yCoef);
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyZs = k.stateKeys[0];
+        final int keyVs = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            FloatVector zsW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, zs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector z = zsW0.blend(p, first);
+            FloatVector vsW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, vs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = vsW1.fma(b2, g.mul(c2).mul(g));
+            FloatVector u = g.div(v.div(bc2).lanewise(VectorOperators.SQRT).add(eps));
+            u = u.blend(p.fma(wd, u), decay);
+            FloatVector yl = z.sub(p).fma(lc, p.blend(z, fromEnd));
+            FloatVector pNew = u.fma(yc, yl);
+            FloatVector zsS2 = u.fma(negLr, z);
+            IntVector zsS2RH = lane.add(i).mul(0x9E3779B9).add(keyZs).lanewise(VectorOperators.LSHR, 16);
+            IntVector zsS2RB = zsS2.reinterpretAsInts();
+            IntVector zsS2RN = zsS2RB.and(0xFFFF0000)
+                    .add(0x10000, zsS2RH.compare(VectorOperators.LT, zsS2RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, zsS2RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) zsS2RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(zs, (long) (i) * 2, ORDER);
+            FloatVector vsS3 = v;
+            IntVector vsS3RH = lane.add(i).mul(0x9E3779B9).add(keyVs).lanewise(VectorOperators.LSHR, 16);
+            IntVector vsS3RB = vsS3.reinterpretAsInts();
+            IntVector vsS3RN = vsS3RB.and(0xFFFF0000)
+                    .add(0x10000, vsS3RH.compare(VectorOperators.LT, vsS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, vsS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) vsS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(vs, (long) (i) * 2, ORDER);
             pNew.intoMemorySegment(xs, o4, ORDER);
             IntVector pNewN = pNew.reinterpretAsInts();
             pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
@@ -729,6 +1674,76 @@ final class MixedScheduleFreePanama {
         }
     }
 
+    private static void scheduleFree_gf16_pf16_sbf16(Chunk c, ScheduleFreeStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, zs = c.state[0], vs = c.state[1], xs = c.state[c.state.length - 1];
+        final var first = SPECIES.maskAll(k.first);
+        final var fromEnd = SPECIES.maskAll(k.lerpFromEnd);
+        final var decay = SPECIES.maskAll(k.useWeightDecay);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector bc2 = FloatVector.broadcast(SPECIES, k.bc2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector lc = FloatVector.broadcast(SPECIES, k.lerpCoef);
+        final FloatVector yc = FloatVector.broadcast(SPECIES, k.yCoef);
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyZs = k.stateKeys[0];
+        final int keyVs = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            FloatVector zsW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, zs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector z = zsW0.blend(p, first);
+            FloatVector vsW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, vs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = vsW1.fma(b2, g.mul(c2).mul(g));
+            FloatVector u = g.div(v.div(bc2).lanewise(VectorOperators.SQRT).add(eps));
+            u = u.blend(p.fma(wd, u), decay);
+            FloatVector yl = z.sub(p).fma(lc, p.blend(z, fromEnd));
+            FloatVector pNew = u.fma(yc, yl);
+            FloatVector zsS2 = u.fma(negLr, z);
+            IntVector zsS2RH = lane.add(i).mul(0x9E3779B9).add(keyZs).lanewise(VectorOperators.LSHR, 16);
+            IntVector zsS2RB = zsS2.reinterpretAsInts();
+            IntVector zsS2RN = zsS2RB.and(0xFFFF0000)
+                    .add(0x10000, zsS2RH.compare(VectorOperators.LT, zsS2RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, zsS2RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) zsS2RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(zs, (long) (i) * 2, ORDER);
+            FloatVector vsS3 = v;
+            IntVector vsS3RH = lane.add(i).mul(0x9E3779B9).add(keyVs).lanewise(VectorOperators.LSHR, 16);
+            IntVector vsS3RB = vsS3.reinterpretAsInts();
+            IntVector vsS3RN = vsS3RB.and(0xFFFF0000)
+                    .add(0x10000, vsS3RH.compare(VectorOperators.LT, vsS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, vsS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) vsS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(vs, (long) (i) * 2, ORDER);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewNF = pNew.reinterpretAsInts();
+            IntVector pNewNS = pNewNF.and(0x80000000);
+            IntVector pNewNA = pNewNF.and(0x7FFFFFFF);
+            IntVector pNewNBig = IntVector.broadcast(INTS, 0x7C00).blend(0x7E00, pNewNA.compare(VectorOperators.GT, 0x7F800000));
+            IntVector pNewNSub = pNewNA.reinterpretAsFloats().add(0.5f).reinterpretAsInts().sub(0x3F000000);
+            IntVector pNewN = pNewNA.add(((15 - 127) << 23) + 0xFFF).add(pNewNA.lanewise(VectorOperators.LSHR, 13).and(1))
+                    .lanewise(VectorOperators.LSHR, 13)
+                    .blend(pNewNSub, pNewNA.compare(VectorOperators.LT, 113 << 23))
+                    .blend(pNewNBig, pNewNA.compare(VectorOperators.GE, 143 << 23))
+                    .or(pNewNS.lanewise(VectorOperators.LSHR, 16));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
     private static void scheduleFree_gf16_pbf16sr(Chunk c, ScheduleFreeStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, zs = c.state[0], vs = c.state[1];
         final var first = SPECIES.maskAll(k.first);
@@ -766,6 +1781,73 @@ final class MixedScheduleFreePanama {
             FloatVector pNew = u.fma(yc, yl);
             u.fma(negLr, z).intoMemorySegment(zs, o4, ORDER);
             v.intoMemorySegment(vs, o4, ORDER);
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
+            IntVector pNewRB = pNew.reinterpretAsInts();
+            IntVector pNewRN = pNewRB.and(0xFFFF0000)
+                    .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNewRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void scheduleFree_gf16_pbf16sr_sbf16(Chunk c, ScheduleFreeStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, zs = c.state[0], vs = c.state[1];
+        final var first = SPECIES.maskAll(k.first);
+        final var fromEnd = SPECIES.maskAll(k.lerpFromEnd);
+        final var decay = SPECIES.maskAll(k.useWeightDecay);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector bc2 = FloatVector.broadcast(SPECIES, k.bc2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector lc = FloatVector.broadcast(SPECIES, k.lerpCoef);
+        final FloatVector yc = FloatVector.broadcast(SPECIES, k.yCoef);
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int key = k.roundingKey;
+        final int keyZs = k.stateKeys[0];
+        final int keyVs = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            FloatVector zsW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, zs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector z = zsW0.blend(p, first);
+            FloatVector vsW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, vs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = vsW1.fma(b2, g.mul(c2).mul(g));
+            FloatVector u = g.div(v.div(bc2).lanewise(VectorOperators.SQRT).add(eps));
+            u = u.blend(p.fma(wd, u), decay);
+            FloatVector yl = z.sub(p).fma(lc, p.blend(z, fromEnd));
+            FloatVector pNew = u.fma(yc, yl);
+            FloatVector zsS2 = u.fma(negLr, z);
+            IntVector zsS2RH = lane.add(i).mul(0x9E3779B9).add(keyZs).lanewise(VectorOperators.LSHR, 16);
+            IntVector zsS2RB = zsS2.reinterpretAsInts();
+            IntVector zsS2RN = zsS2RB.and(0xFFFF0000)
+                    .add(0x10000, zsS2RH.compare(VectorOperators.LT, zsS2RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, zsS2RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) zsS2RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(zs, (long) (i) * 2, ORDER);
+            FloatVector vsS3 = v;
+            IntVector vsS3RH = lane.add(i).mul(0x9E3779B9).add(keyVs).lanewise(VectorOperators.LSHR, 16);
+            IntVector vsS3RB = vsS3.reinterpretAsInts();
+            IntVector vsS3RN = vsS3RB.and(0xFFFF0000)
+                    .add(0x10000, vsS3RH.compare(VectorOperators.LT, vsS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, vsS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) vsS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(vs, (long) (i) * 2, ORDER);
             IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
             IntVector pNewRB = pNew.reinterpretAsInts();
             IntVector pNewRN = pNewRB.and(0xFFFF0000)

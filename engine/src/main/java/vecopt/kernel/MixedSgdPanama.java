@@ -15,68 +15,128 @@ import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 
 /**
- * SGD's vector loops for 16-bit gradients or parameters (generated: see
+ * SGD's vector loops for 16-bit gradients or parameters and for bfloat16 state (generated: see
  * {@code MixedKernelGenerator} and {@code MixedFormulas}): the float32 loop of {@link SgdStep}'s formula with
  * the gradient and parameter loads and the parameter store replaced by a storage type's stage, as
  * {@link MixedPanama}'s. Where the parameters are 16-bit with a master copy the loops read and write the
  * float32 master (the last state buffer) and store its rounded value into the parameters, which they
- * never read. Bitwise {@link MixedScalar#sgdRange}, which also runs each chunk's last elements.
+ * never read. With bfloat16 state ({@code _sbf16} loops) each state load is widened and each state store
+ * rounded stochastically with the step's key for that buffer; the formula in between is the float32
+ * one, so the update uses the new state before its rounding. Bitwise {@link MixedScalar#sgdRange}, which
+ * also runs each chunk's last elements.
  */
 final class MixedSgdPanama {
     private MixedSgdPanama() {
     }
 
-    /** One step on a chunk of at least one vector with 16-bit gradients or parameters. */
+    /** One step on a chunk of at least one vector with 16-bit gradients or parameters or bfloat16 state. */
     static void run(Chunk c, SgdStep k) {
-        final int n = c.length, bound = SPECIES.loopBound(n), mix = c.gradType * 4 + c.paramType;
+        final int n = c.length, bound = SPECIES.loopBound(n);
+        final int mix = (c.gradType * 4 + c.paramType) * 2 + c.stateType;
         if (!k.useMomentum) {
             switch (mix) {
-                case 1 -> sgdPlain_gf32_pbf16(c, k, bound);
-                case 2 -> sgdPlain_gf32_pf16(c, k, bound);
-                case 3 -> sgdPlain_gf32_pbf16sr(c, k, bound);
-                case 4 -> sgdPlain_gbf16_pf32(c, k, bound);
-                case 5 -> sgdPlain_gbf16_pbf16(c, k, bound);
-                case 6 -> sgdPlain_gbf16_pf16(c, k, bound);
-                case 7 -> sgdPlain_gbf16_pbf16sr(c, k, bound);
-                case 8 -> sgdPlain_gf16_pf32(c, k, bound);
-                case 9 -> sgdPlain_gf16_pbf16(c, k, bound);
-                case 10 -> sgdPlain_gf16_pf16(c, k, bound);
-                case 11 -> sgdPlain_gf16_pbf16sr(c, k, bound);
+                case 1 -> sgdPlain_gf32_pf32(c, k, bound);
+                case 2 -> sgdPlain_gf32_pbf16(c, k, bound);
+                case 3 -> sgdPlain_gf32_pbf16(c, k, bound);
+                case 4 -> sgdPlain_gf32_pf16(c, k, bound);
+                case 5 -> sgdPlain_gf32_pf16(c, k, bound);
+                case 6 -> sgdPlain_gf32_pbf16sr(c, k, bound);
+                case 7 -> sgdPlain_gf32_pbf16sr(c, k, bound);
+                case 8 -> sgdPlain_gbf16_pf32(c, k, bound);
+                case 9 -> sgdPlain_gbf16_pf32(c, k, bound);
+                case 10 -> sgdPlain_gbf16_pbf16(c, k, bound);
+                case 11 -> sgdPlain_gbf16_pbf16(c, k, bound);
+                case 12 -> sgdPlain_gbf16_pf16(c, k, bound);
+                case 13 -> sgdPlain_gbf16_pf16(c, k, bound);
+                case 14 -> sgdPlain_gbf16_pbf16sr(c, k, bound);
+                case 15 -> sgdPlain_gbf16_pbf16sr(c, k, bound);
+                case 16 -> sgdPlain_gf16_pf32(c, k, bound);
+                case 17 -> sgdPlain_gf16_pf32(c, k, bound);
+                case 18 -> sgdPlain_gf16_pbf16(c, k, bound);
+                case 19 -> sgdPlain_gf16_pbf16(c, k, bound);
+                case 20 -> sgdPlain_gf16_pf16(c, k, bound);
+                case 21 -> sgdPlain_gf16_pf16(c, k, bound);
+                case 22 -> sgdPlain_gf16_pbf16sr(c, k, bound);
+                case 23 -> sgdPlain_gf16_pbf16sr(c, k, bound);
                 default -> throw new IllegalStateException("no loop for storage mix " + mix);
             }
         } else if (k.firstStep) {
             switch (mix) {
-                case 1 -> sgdMomentumFirst_gf32_pbf16(c, k, bound);
-                case 2 -> sgdMomentumFirst_gf32_pf16(c, k, bound);
-                case 3 -> sgdMomentumFirst_gf32_pbf16sr(c, k, bound);
-                case 4 -> sgdMomentumFirst_gbf16_pf32(c, k, bound);
-                case 5 -> sgdMomentumFirst_gbf16_pbf16(c, k, bound);
-                case 6 -> sgdMomentumFirst_gbf16_pf16(c, k, bound);
-                case 7 -> sgdMomentumFirst_gbf16_pbf16sr(c, k, bound);
-                case 8 -> sgdMomentumFirst_gf16_pf32(c, k, bound);
-                case 9 -> sgdMomentumFirst_gf16_pbf16(c, k, bound);
-                case 10 -> sgdMomentumFirst_gf16_pf16(c, k, bound);
-                case 11 -> sgdMomentumFirst_gf16_pbf16sr(c, k, bound);
+                case 1 -> sgdMomentumFirst_gf32_pf32_sbf16(c, k, bound);
+                case 2 -> sgdMomentumFirst_gf32_pbf16(c, k, bound);
+                case 3 -> sgdMomentumFirst_gf32_pbf16_sbf16(c, k, bound);
+                case 4 -> sgdMomentumFirst_gf32_pf16(c, k, bound);
+                case 5 -> sgdMomentumFirst_gf32_pf16_sbf16(c, k, bound);
+                case 6 -> sgdMomentumFirst_gf32_pbf16sr(c, k, bound);
+                case 7 -> sgdMomentumFirst_gf32_pbf16sr_sbf16(c, k, bound);
+                case 8 -> sgdMomentumFirst_gbf16_pf32(c, k, bound);
+                case 9 -> sgdMomentumFirst_gbf16_pf32_sbf16(c, k, bound);
+                case 10 -> sgdMomentumFirst_gbf16_pbf16(c, k, bound);
+                case 11 -> sgdMomentumFirst_gbf16_pbf16_sbf16(c, k, bound);
+                case 12 -> sgdMomentumFirst_gbf16_pf16(c, k, bound);
+                case 13 -> sgdMomentumFirst_gbf16_pf16_sbf16(c, k, bound);
+                case 14 -> sgdMomentumFirst_gbf16_pbf16sr(c, k, bound);
+                case 15 -> sgdMomentumFirst_gbf16_pbf16sr_sbf16(c, k, bound);
+                case 16 -> sgdMomentumFirst_gf16_pf32(c, k, bound);
+                case 17 -> sgdMomentumFirst_gf16_pf32_sbf16(c, k, bound);
+                case 18 -> sgdMomentumFirst_gf16_pbf16(c, k, bound);
+                case 19 -> sgdMomentumFirst_gf16_pbf16_sbf16(c, k, bound);
+                case 20 -> sgdMomentumFirst_gf16_pf16(c, k, bound);
+                case 21 -> sgdMomentumFirst_gf16_pf16_sbf16(c, k, bound);
+                case 22 -> sgdMomentumFirst_gf16_pbf16sr(c, k, bound);
+                case 23 -> sgdMomentumFirst_gf16_pbf16sr_sbf16(c, k, bound);
                 default -> throw new IllegalStateException("no loop for storage mix " + mix);
             }
         } else {
             switch (mix) {
-                case 1 -> sgdMomentum_gf32_pbf16(c, k, bound);
-                case 2 -> sgdMomentum_gf32_pf16(c, k, bound);
-                case 3 -> sgdMomentum_gf32_pbf16sr(c, k, bound);
-                case 4 -> sgdMomentum_gbf16_pf32(c, k, bound);
-                case 5 -> sgdMomentum_gbf16_pbf16(c, k, bound);
-                case 6 -> sgdMomentum_gbf16_pf16(c, k, bound);
-                case 7 -> sgdMomentum_gbf16_pbf16sr(c, k, bound);
-                case 8 -> sgdMomentum_gf16_pf32(c, k, bound);
-                case 9 -> sgdMomentum_gf16_pbf16(c, k, bound);
-                case 10 -> sgdMomentum_gf16_pf16(c, k, bound);
-                case 11 -> sgdMomentum_gf16_pbf16sr(c, k, bound);
+                case 1 -> sgdMomentum_gf32_pf32_sbf16(c, k, bound);
+                case 2 -> sgdMomentum_gf32_pbf16(c, k, bound);
+                case 3 -> sgdMomentum_gf32_pbf16_sbf16(c, k, bound);
+                case 4 -> sgdMomentum_gf32_pf16(c, k, bound);
+                case 5 -> sgdMomentum_gf32_pf16_sbf16(c, k, bound);
+                case 6 -> sgdMomentum_gf32_pbf16sr(c, k, bound);
+                case 7 -> sgdMomentum_gf32_pbf16sr_sbf16(c, k, bound);
+                case 8 -> sgdMomentum_gbf16_pf32(c, k, bound);
+                case 9 -> sgdMomentum_gbf16_pf32_sbf16(c, k, bound);
+                case 10 -> sgdMomentum_gbf16_pbf16(c, k, bound);
+                case 11 -> sgdMomentum_gbf16_pbf16_sbf16(c, k, bound);
+                case 12 -> sgdMomentum_gbf16_pf16(c, k, bound);
+                case 13 -> sgdMomentum_gbf16_pf16_sbf16(c, k, bound);
+                case 14 -> sgdMomentum_gbf16_pbf16sr(c, k, bound);
+                case 15 -> sgdMomentum_gbf16_pbf16sr_sbf16(c, k, bound);
+                case 16 -> sgdMomentum_gf16_pf32(c, k, bound);
+                case 17 -> sgdMomentum_gf16_pf32_sbf16(c, k, bound);
+                case 18 -> sgdMomentum_gf16_pbf16(c, k, bound);
+                case 19 -> sgdMomentum_gf16_pbf16_sbf16(c, k, bound);
+                case 20 -> sgdMomentum_gf16_pf16(c, k, bound);
+                case 21 -> sgdMomentum_gf16_pf16_sbf16(c, k, bound);
+                case 22 -> sgdMomentum_gf16_pbf16sr(c, k, bound);
+                case 23 -> sgdMomentum_gf16_pbf16sr_sbf16(c, k, bound);
                 default -> throw new IllegalStateException("no loop for storage mix " + mix);
             }
         }
         if (bound < n) { // the tail: the scalar loop (a masked 16-bit store allocated: see MixedPanama.adam)
             MixedScalar.sgdRange(c, k, bound, n);
+        }
+    }
+
+    private static void sgdPlain_gf32_pf32(Chunk c, SgdStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads;
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final boolean useWd = k.useWeightDecay;
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, o4, ORDER);
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
+            FloatVector g = g0.mul(scale);
+            if (useWd) {
+                g = p.fma(wd, g);
+            }
+            FloatVector pNew = g.fma(negLr, p);
+            pNew.intoMemorySegment(ps, o4, ORDER);
         }
     }
 
@@ -400,6 +460,41 @@ final class MixedSgdPanama {
         }
     }
 
+    private static void sgdMomentumFirst_gf32_pf32_sbf16(Chunk c, SgdStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, bs = c.state[0];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final boolean useWd = k.useWeightDecay;
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector damp1 = FloatVector.broadcast(SPECIES, k.oneMinusDampening);
+        final boolean nesterov = k.nesterov;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyBs = k.stateKeys[0];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, o4, ORDER);
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
+            FloatVector g = g0.mul(scale);
+            if (useWd) {
+                g = p.fma(wd, g);
+            }
+            FloatVector buf = g; // PyTorch: the first step sets the buffer to the gradient
+            FloatVector bsS0 = buf;
+            IntVector bsS0RH = lane.add(i).mul(0x9E3779B9).add(keyBs).lanewise(VectorOperators.LSHR, 16);
+            IntVector bsS0RB = bsS0.reinterpretAsInts();
+            IntVector bsS0RN = bsS0RB.and(0xFFFF0000)
+                    .add(0x10000, bsS0RH.compare(VectorOperators.LT, bsS0RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, bsS0RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) bsS0RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(bs, (long) (i) * 2, ORDER);
+            FloatVector d = nesterov ? buf.fma(mom, g) : buf;
+            FloatVector pNew = d.fma(negLr, p);
+            pNew.intoMemorySegment(ps, o4, ORDER);
+        }
+    }
+
     private static void sgdMomentumFirst_gf32_pbf16(Chunk c, SgdStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, bs = c.state[0], xs = c.state[c.state.length - 1];
         final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
@@ -430,6 +525,45 @@ final class MixedSgdPanama {
         }
     }
 
+    private static void sgdMomentumFirst_gf32_pbf16_sbf16(Chunk c, SgdStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, bs = c.state[0], xs = c.state[c.state.length - 1];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final boolean useWd = k.useWeightDecay;
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector damp1 = FloatVector.broadcast(SPECIES, k.oneMinusDampening);
+        final boolean nesterov = k.nesterov;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyBs = k.stateKeys[0];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
+            FloatVector g = g0.mul(scale);
+            if (useWd) {
+                g = p.fma(wd, g);
+            }
+            FloatVector buf = g; // PyTorch: the first step sets the buffer to the gradient
+            FloatVector bsS0 = buf;
+            IntVector bsS0RH = lane.add(i).mul(0x9E3779B9).add(keyBs).lanewise(VectorOperators.LSHR, 16);
+            IntVector bsS0RB = bsS0.reinterpretAsInts();
+            IntVector bsS0RN = bsS0RB.and(0xFFFF0000)
+                    .add(0x10000, bsS0RH.compare(VectorOperators.LT, bsS0RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, bsS0RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) bsS0RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(bs, (long) (i) * 2, ORDER);
+            FloatVector d = nesterov ? buf.fma(mom, g) : buf;
+            FloatVector pNew = d.fma(negLr, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewN = pNew.reinterpretAsInts();
+            pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNew.reinterpretAsInts().and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
     private static void sgdMomentumFirst_gf32_pf16(Chunk c, SgdStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, bs = c.state[0], xs = c.state[c.state.length - 1];
         final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
@@ -450,6 +584,52 @@ final class MixedSgdPanama {
             }
             FloatVector buf = g; // PyTorch: the first step sets the buffer to the gradient
             buf.intoMemorySegment(bs, o4, ORDER);
+            FloatVector d = nesterov ? buf.fma(mom, g) : buf;
+            FloatVector pNew = d.fma(negLr, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewNF = pNew.reinterpretAsInts();
+            IntVector pNewNS = pNewNF.and(0x80000000);
+            IntVector pNewNA = pNewNF.and(0x7FFFFFFF);
+            IntVector pNewNBig = IntVector.broadcast(INTS, 0x7C00).blend(0x7E00, pNewNA.compare(VectorOperators.GT, 0x7F800000));
+            IntVector pNewNSub = pNewNA.reinterpretAsFloats().add(0.5f).reinterpretAsInts().sub(0x3F000000);
+            IntVector pNewN = pNewNA.add(((15 - 127) << 23) + 0xFFF).add(pNewNA.lanewise(VectorOperators.LSHR, 13).and(1))
+                    .lanewise(VectorOperators.LSHR, 13)
+                    .blend(pNewNSub, pNewNA.compare(VectorOperators.LT, 113 << 23))
+                    .blend(pNewNBig, pNewNA.compare(VectorOperators.GE, 143 << 23))
+                    .or(pNewNS.lanewise(VectorOperators.LSHR, 16));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void sgdMomentumFirst_gf32_pf16_sbf16(Chunk c, SgdStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, bs = c.state[0], xs = c.state[c.state.length - 1];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final boolean useWd = k.useWeightDecay;
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector damp1 = FloatVector.broadcast(SPECIES, k.oneMinusDampening);
+        final boolean nesterov = k.nesterov;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyBs = k.stateKeys[0];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
+            FloatVector g = g0.mul(scale);
+            if (useWd) {
+                g = p.fma(wd, g);
+            }
+            FloatVector buf = g; // PyTorch: the first step sets the buffer to the gradient
+            FloatVector bsS0 = buf;
+            IntVector bsS0RH = lane.add(i).mul(0x9E3779B9).add(keyBs).lanewise(VectorOperators.LSHR, 16);
+            IntVector bsS0RB = bsS0.reinterpretAsInts();
+            IntVector bsS0RN = bsS0RB.and(0xFFFF0000)
+                    .add(0x10000, bsS0RH.compare(VectorOperators.LT, bsS0RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, bsS0RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) bsS0RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(bs, (long) (i) * 2, ORDER);
             FloatVector d = nesterov ? buf.fma(mom, g) : buf;
             FloatVector pNew = d.fma(negLr, p);
             pNew.intoMemorySegment(xs, o4, ORDER);
@@ -502,6 +682,49 @@ final class MixedSgdPanama {
         }
     }
 
+    private static void sgdMomentumFirst_gf32_pbf16sr_sbf16(Chunk c, SgdStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, bs = c.state[0];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final boolean useWd = k.useWeightDecay;
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector damp1 = FloatVector.broadcast(SPECIES, k.oneMinusDampening);
+        final boolean nesterov = k.nesterov;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int key = k.roundingKey;
+        final int keyBs = k.stateKeys[0];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
+            FloatVector g = g0.mul(scale);
+            if (useWd) {
+                g = p.fma(wd, g);
+            }
+            FloatVector buf = g; // PyTorch: the first step sets the buffer to the gradient
+            FloatVector bsS0 = buf;
+            IntVector bsS0RH = lane.add(i).mul(0x9E3779B9).add(keyBs).lanewise(VectorOperators.LSHR, 16);
+            IntVector bsS0RB = bsS0.reinterpretAsInts();
+            IntVector bsS0RN = bsS0RB.and(0xFFFF0000)
+                    .add(0x10000, bsS0RH.compare(VectorOperators.LT, bsS0RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, bsS0RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) bsS0RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(bs, (long) (i) * 2, ORDER);
+            FloatVector d = nesterov ? buf.fma(mom, g) : buf;
+            FloatVector pNew = d.fma(negLr, p);
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
+            IntVector pNewRB = pNew.reinterpretAsInts();
+            IntVector pNewRN = pNewRB.and(0xFFFF0000)
+                    .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNewRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
     private static void sgdMomentumFirst_gbf16_pf32(Chunk c, SgdStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, bs = c.state[0];
         final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
@@ -523,6 +746,42 @@ final class MixedSgdPanama {
             }
             FloatVector buf = g; // PyTorch: the first step sets the buffer to the gradient
             buf.intoMemorySegment(bs, o4, ORDER);
+            FloatVector d = nesterov ? buf.fma(mom, g) : buf;
+            FloatVector pNew = d.fma(negLr, p);
+            pNew.intoMemorySegment(ps, o4, ORDER);
+        }
+    }
+
+    private static void sgdMomentumFirst_gbf16_pf32_sbf16(Chunk c, SgdStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, bs = c.state[0];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final boolean useWd = k.useWeightDecay;
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector damp1 = FloatVector.broadcast(SPECIES, k.oneMinusDampening);
+        final boolean nesterov = k.nesterov;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyBs = k.stateKeys[0];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, o4, ORDER);
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            if (useWd) {
+                g = p.fma(wd, g);
+            }
+            FloatVector buf = g; // PyTorch: the first step sets the buffer to the gradient
+            FloatVector bsS0 = buf;
+            IntVector bsS0RH = lane.add(i).mul(0x9E3779B9).add(keyBs).lanewise(VectorOperators.LSHR, 16);
+            IntVector bsS0RB = bsS0.reinterpretAsInts();
+            IntVector bsS0RN = bsS0RB.and(0xFFFF0000)
+                    .add(0x10000, bsS0RH.compare(VectorOperators.LT, bsS0RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, bsS0RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) bsS0RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(bs, (long) (i) * 2, ORDER);
             FloatVector d = nesterov ? buf.fma(mom, g) : buf;
             FloatVector pNew = d.fma(negLr, p);
             pNew.intoMemorySegment(ps, o4, ORDER);
@@ -560,6 +819,46 @@ final class MixedSgdPanama {
         }
     }
 
+    private static void sgdMomentumFirst_gbf16_pbf16_sbf16(Chunk c, SgdStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, bs = c.state[0], xs = c.state[c.state.length - 1];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final boolean useWd = k.useWeightDecay;
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector damp1 = FloatVector.broadcast(SPECIES, k.oneMinusDampening);
+        final boolean nesterov = k.nesterov;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyBs = k.stateKeys[0];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            if (useWd) {
+                g = p.fma(wd, g);
+            }
+            FloatVector buf = g; // PyTorch: the first step sets the buffer to the gradient
+            FloatVector bsS0 = buf;
+            IntVector bsS0RH = lane.add(i).mul(0x9E3779B9).add(keyBs).lanewise(VectorOperators.LSHR, 16);
+            IntVector bsS0RB = bsS0.reinterpretAsInts();
+            IntVector bsS0RN = bsS0RB.and(0xFFFF0000)
+                    .add(0x10000, bsS0RH.compare(VectorOperators.LT, bsS0RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, bsS0RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) bsS0RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(bs, (long) (i) * 2, ORDER);
+            FloatVector d = nesterov ? buf.fma(mom, g) : buf;
+            FloatVector pNew = d.fma(negLr, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewN = pNew.reinterpretAsInts();
+            pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNew.reinterpretAsInts().and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
     private static void sgdMomentumFirst_gbf16_pf16(Chunk c, SgdStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, bs = c.state[0], xs = c.state[c.state.length - 1];
         final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
@@ -581,6 +880,53 @@ final class MixedSgdPanama {
             }
             FloatVector buf = g; // PyTorch: the first step sets the buffer to the gradient
             buf.intoMemorySegment(bs, o4, ORDER);
+            FloatVector d = nesterov ? buf.fma(mom, g) : buf;
+            FloatVector pNew = d.fma(negLr, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewNF = pNew.reinterpretAsInts();
+            IntVector pNewNS = pNewNF.and(0x80000000);
+            IntVector pNewNA = pNewNF.and(0x7FFFFFFF);
+            IntVector pNewNBig = IntVector.broadcast(INTS, 0x7C00).blend(0x7E00, pNewNA.compare(VectorOperators.GT, 0x7F800000));
+            IntVector pNewNSub = pNewNA.reinterpretAsFloats().add(0.5f).reinterpretAsInts().sub(0x3F000000);
+            IntVector pNewN = pNewNA.add(((15 - 127) << 23) + 0xFFF).add(pNewNA.lanewise(VectorOperators.LSHR, 13).and(1))
+                    .lanewise(VectorOperators.LSHR, 13)
+                    .blend(pNewNSub, pNewNA.compare(VectorOperators.LT, 113 << 23))
+                    .blend(pNewNBig, pNewNA.compare(VectorOperators.GE, 143 << 23))
+                    .or(pNewNS.lanewise(VectorOperators.LSHR, 16));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void sgdMomentumFirst_gbf16_pf16_sbf16(Chunk c, SgdStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, bs = c.state[0], xs = c.state[c.state.length - 1];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final boolean useWd = k.useWeightDecay;
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector damp1 = FloatVector.broadcast(SPECIES, k.oneMinusDampening);
+        final boolean nesterov = k.nesterov;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyBs = k.stateKeys[0];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            if (useWd) {
+                g = p.fma(wd, g);
+            }
+            FloatVector buf = g; // PyTorch: the first step sets the buffer to the gradient
+            FloatVector bsS0 = buf;
+            IntVector bsS0RH = lane.add(i).mul(0x9E3779B9).add(keyBs).lanewise(VectorOperators.LSHR, 16);
+            IntVector bsS0RB = bsS0.reinterpretAsInts();
+            IntVector bsS0RN = bsS0RB.and(0xFFFF0000)
+                    .add(0x10000, bsS0RH.compare(VectorOperators.LT, bsS0RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, bsS0RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) bsS0RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(bs, (long) (i) * 2, ORDER);
             FloatVector d = nesterov ? buf.fma(mom, g) : buf;
             FloatVector pNew = d.fma(negLr, p);
             pNew.intoMemorySegment(xs, o4, ORDER);
@@ -634,6 +980,50 @@ final class MixedSgdPanama {
         }
     }
 
+    private static void sgdMomentumFirst_gbf16_pbf16sr_sbf16(Chunk c, SgdStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, bs = c.state[0];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final boolean useWd = k.useWeightDecay;
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector damp1 = FloatVector.broadcast(SPECIES, k.oneMinusDampening);
+        final boolean nesterov = k.nesterov;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int key = k.roundingKey;
+        final int keyBs = k.stateKeys[0];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            if (useWd) {
+                g = p.fma(wd, g);
+            }
+            FloatVector buf = g; // PyTorch: the first step sets the buffer to the gradient
+            FloatVector bsS0 = buf;
+            IntVector bsS0RH = lane.add(i).mul(0x9E3779B9).add(keyBs).lanewise(VectorOperators.LSHR, 16);
+            IntVector bsS0RB = bsS0.reinterpretAsInts();
+            IntVector bsS0RN = bsS0RB.and(0xFFFF0000)
+                    .add(0x10000, bsS0RH.compare(VectorOperators.LT, bsS0RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, bsS0RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) bsS0RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(bs, (long) (i) * 2, ORDER);
+            FloatVector d = nesterov ? buf.fma(mom, g) : buf;
+            FloatVector pNew = d.fma(negLr, p);
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
+            IntVector pNewRB = pNew.reinterpretAsInts();
+            IntVector pNewRN = pNewRB.and(0xFFFF0000)
+                    .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNewRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
     private static void sgdMomentumFirst_gf16_pf32(Chunk c, SgdStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, bs = c.state[0];
         final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
@@ -660,6 +1050,47 @@ final class MixedSgdPanama {
             }
             FloatVector buf = g; // PyTorch: the first step sets the buffer to the gradient
             buf.intoMemorySegment(bs, o4, ORDER);
+            FloatVector d = nesterov ? buf.fma(mom, g) : buf;
+            FloatVector pNew = d.fma(negLr, p);
+            pNew.intoMemorySegment(ps, o4, ORDER);
+        }
+    }
+
+    private static void sgdMomentumFirst_gf16_pf32_sbf16(Chunk c, SgdStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, bs = c.state[0];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final boolean useWd = k.useWeightDecay;
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector damp1 = FloatVector.broadcast(SPECIES, k.oneMinusDampening);
+        final boolean nesterov = k.nesterov;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyBs = k.stateKeys[0];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, o4, ORDER);
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            if (useWd) {
+                g = p.fma(wd, g);
+            }
+            FloatVector buf = g; // PyTorch: the first step sets the buffer to the gradient
+            FloatVector bsS0 = buf;
+            IntVector bsS0RH = lane.add(i).mul(0x9E3779B9).add(keyBs).lanewise(VectorOperators.LSHR, 16);
+            IntVector bsS0RB = bsS0.reinterpretAsInts();
+            IntVector bsS0RN = bsS0RB.and(0xFFFF0000)
+                    .add(0x10000, bsS0RH.compare(VectorOperators.LT, bsS0RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, bsS0RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) bsS0RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(bs, (long) (i) * 2, ORDER);
             FloatVector d = nesterov ? buf.fma(mom, g) : buf;
             FloatVector pNew = d.fma(negLr, p);
             pNew.intoMemorySegment(ps, o4, ORDER);
@@ -702,6 +1133,51 @@ final class MixedSgdPanama {
         }
     }
 
+    private static void sgdMomentumFirst_gf16_pbf16_sbf16(Chunk c, SgdStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, bs = c.state[0], xs = c.state[c.state.length - 1];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final boolean useWd = k.useWeightDecay;
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector damp1 = FloatVector.broadcast(SPECIES, k.oneMinusDampening);
+        final boolean nesterov = k.nesterov;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyBs = k.stateKeys[0];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            if (useWd) {
+                g = p.fma(wd, g);
+            }
+            FloatVector buf = g; // PyTorch: the first step sets the buffer to the gradient
+            FloatVector bsS0 = buf;
+            IntVector bsS0RH = lane.add(i).mul(0x9E3779B9).add(keyBs).lanewise(VectorOperators.LSHR, 16);
+            IntVector bsS0RB = bsS0.reinterpretAsInts();
+            IntVector bsS0RN = bsS0RB.and(0xFFFF0000)
+                    .add(0x10000, bsS0RH.compare(VectorOperators.LT, bsS0RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, bsS0RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) bsS0RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(bs, (long) (i) * 2, ORDER);
+            FloatVector d = nesterov ? buf.fma(mom, g) : buf;
+            FloatVector pNew = d.fma(negLr, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewN = pNew.reinterpretAsInts();
+            pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNew.reinterpretAsInts().and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
     private static void sgdMomentumFirst_gf16_pf16(Chunk c, SgdStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, bs = c.state[0], xs = c.state[c.state.length - 1];
         final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
@@ -728,6 +1204,58 @@ final class MixedSgdPanama {
             }
             FloatVector buf = g; // PyTorch: the first step sets the buffer to the gradient
             buf.intoMemorySegment(bs, o4, ORDER);
+            FloatVector d = nesterov ? buf.fma(mom, g) : buf;
+            FloatVector pNew = d.fma(negLr, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewNF = pNew.reinterpretAsInts();
+            IntVector pNewNS = pNewNF.and(0x80000000);
+            IntVector pNewNA = pNewNF.and(0x7FFFFFFF);
+            IntVector pNewNBig = IntVector.broadcast(INTS, 0x7C00).blend(0x7E00, pNewNA.compare(VectorOperators.GT, 0x7F800000));
+            IntVector pNewNSub = pNewNA.reinterpretAsFloats().add(0.5f).reinterpretAsInts().sub(0x3F000000);
+            IntVector pNewN = pNewNA.add(((15 - 127) << 23) + 0xFFF).add(pNewNA.lanewise(VectorOperators.LSHR, 13).and(1))
+                    .lanewise(VectorOperators.LSHR, 13)
+                    .blend(pNewNSub, pNewNA.compare(VectorOperators.LT, 113 << 23))
+                    .blend(pNewNBig, pNewNA.compare(VectorOperators.GE, 143 << 23))
+                    .or(pNewNS.lanewise(VectorOperators.LSHR, 16));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void sgdMomentumFirst_gf16_pf16_sbf16(Chunk c, SgdStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, bs = c.state[0], xs = c.state[c.state.length - 1];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final boolean useWd = k.useWeightDecay;
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector damp1 = FloatVector.broadcast(SPECIES, k.oneMinusDampening);
+        final boolean nesterov = k.nesterov;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyBs = k.stateKeys[0];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            if (useWd) {
+                g = p.fma(wd, g);
+            }
+            FloatVector buf = g; // PyTorch: the first step sets the buffer to the gradient
+            FloatVector bsS0 = buf;
+            IntVector bsS0RH = lane.add(i).mul(0x9E3779B9).add(keyBs).lanewise(VectorOperators.LSHR, 16);
+            IntVector bsS0RB = bsS0.reinterpretAsInts();
+            IntVector bsS0RN = bsS0RB.and(0xFFFF0000)
+                    .add(0x10000, bsS0RH.compare(VectorOperators.LT, bsS0RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, bsS0RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) bsS0RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(bs, (long) (i) * 2, ORDER);
             FloatVector d = nesterov ? buf.fma(mom, g) : buf;
             FloatVector pNew = d.fma(negLr, p);
             pNew.intoMemorySegment(xs, o4, ORDER);
@@ -786,6 +1314,92 @@ final class MixedSgdPanama {
         }
     }
 
+    private static void sgdMomentumFirst_gf16_pbf16sr_sbf16(Chunk c, SgdStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, bs = c.state[0];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final boolean useWd = k.useWeightDecay;
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector damp1 = FloatVector.broadcast(SPECIES, k.oneMinusDampening);
+        final boolean nesterov = k.nesterov;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int key = k.roundingKey;
+        final int keyBs = k.stateKeys[0];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            if (useWd) {
+                g = p.fma(wd, g);
+            }
+            FloatVector buf = g; // PyTorch: the first step sets the buffer to the gradient
+            FloatVector bsS0 = buf;
+            IntVector bsS0RH = lane.add(i).mul(0x9E3779B9).add(keyBs).lanewise(VectorOperators.LSHR, 16);
+            IntVector bsS0RB = bsS0.reinterpretAsInts();
+            IntVector bsS0RN = bsS0RB.and(0xFFFF0000)
+                    .add(0x10000, bsS0RH.compare(VectorOperators.LT, bsS0RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, bsS0RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) bsS0RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(bs, (long) (i) * 2, ORDER);
+            FloatVector d = nesterov ? buf.fma(mom, g) : buf;
+            FloatVector pNew = d.fma(negLr, p);
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
+            IntVector pNewRB = pNew.reinterpretAsInts();
+            IntVector pNewRN = pNewRB.and(0xFFFF0000)
+                    .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNewRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void sgdMomentum_gf32_pf32_sbf16(Chunk c, SgdStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, bs = c.state[0];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final boolean useWd = k.useWeightDecay;
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector damp1 = FloatVector.broadcast(SPECIES, k.oneMinusDampening);
+        final boolean nesterov = k.nesterov;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyBs = k.stateKeys[0];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, o4, ORDER);
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
+            FloatVector g = g0.mul(scale);
+            if (useWd) {
+                g = p.fma(wd, g);
+            }
+            FloatVector bsW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, bs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector buf = bsW0.fma(mom, g.mul(damp1));
+            FloatVector bsS1 = buf;
+            IntVector bsS1RH = lane.add(i).mul(0x9E3779B9).add(keyBs).lanewise(VectorOperators.LSHR, 16);
+            IntVector bsS1RB = bsS1.reinterpretAsInts();
+            IntVector bsS1RN = bsS1RB.and(0xFFFF0000)
+                    .add(0x10000, bsS1RH.compare(VectorOperators.LT, bsS1RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, bsS1RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) bsS1RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(bs, (long) (i) * 2, ORDER);
+            FloatVector d = nesterov ? buf.fma(mom, g) : buf;
+            FloatVector pNew = d.fma(negLr, p);
+            pNew.intoMemorySegment(ps, o4, ORDER);
+        }
+    }
+
     private static void sgdMomentum_gf32_pbf16(Chunk c, SgdStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, bs = c.state[0], xs = c.state[c.state.length - 1];
         final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
@@ -816,6 +1430,47 @@ final class MixedSgdPanama {
         }
     }
 
+    private static void sgdMomentum_gf32_pbf16_sbf16(Chunk c, SgdStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, bs = c.state[0], xs = c.state[c.state.length - 1];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final boolean useWd = k.useWeightDecay;
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector damp1 = FloatVector.broadcast(SPECIES, k.oneMinusDampening);
+        final boolean nesterov = k.nesterov;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyBs = k.stateKeys[0];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
+            FloatVector g = g0.mul(scale);
+            if (useWd) {
+                g = p.fma(wd, g);
+            }
+            FloatVector bsW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, bs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector buf = bsW0.fma(mom, g.mul(damp1));
+            FloatVector bsS1 = buf;
+            IntVector bsS1RH = lane.add(i).mul(0x9E3779B9).add(keyBs).lanewise(VectorOperators.LSHR, 16);
+            IntVector bsS1RB = bsS1.reinterpretAsInts();
+            IntVector bsS1RN = bsS1RB.and(0xFFFF0000)
+                    .add(0x10000, bsS1RH.compare(VectorOperators.LT, bsS1RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, bsS1RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) bsS1RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(bs, (long) (i) * 2, ORDER);
+            FloatVector d = nesterov ? buf.fma(mom, g) : buf;
+            FloatVector pNew = d.fma(negLr, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewN = pNew.reinterpretAsInts();
+            pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNew.reinterpretAsInts().and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
     private static void sgdMomentum_gf32_pf16(Chunk c, SgdStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, bs = c.state[0], xs = c.state[c.state.length - 1];
         final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
@@ -836,6 +1491,54 @@ final class MixedSgdPanama {
             }
             FloatVector buf = FloatVector.fromMemorySegment(SPECIES, bs, o4, ORDER).fma(mom, g.mul(damp1));
             buf.intoMemorySegment(bs, o4, ORDER);
+            FloatVector d = nesterov ? buf.fma(mom, g) : buf;
+            FloatVector pNew = d.fma(negLr, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewNF = pNew.reinterpretAsInts();
+            IntVector pNewNS = pNewNF.and(0x80000000);
+            IntVector pNewNA = pNewNF.and(0x7FFFFFFF);
+            IntVector pNewNBig = IntVector.broadcast(INTS, 0x7C00).blend(0x7E00, pNewNA.compare(VectorOperators.GT, 0x7F800000));
+            IntVector pNewNSub = pNewNA.reinterpretAsFloats().add(0.5f).reinterpretAsInts().sub(0x3F000000);
+            IntVector pNewN = pNewNA.add(((15 - 127) << 23) + 0xFFF).add(pNewNA.lanewise(VectorOperators.LSHR, 13).and(1))
+                    .lanewise(VectorOperators.LSHR, 13)
+                    .blend(pNewNSub, pNewNA.compare(VectorOperators.LT, 113 << 23))
+                    .blend(pNewNBig, pNewNA.compare(VectorOperators.GE, 143 << 23))
+                    .or(pNewNS.lanewise(VectorOperators.LSHR, 16));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void sgdMomentum_gf32_pf16_sbf16(Chunk c, SgdStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, bs = c.state[0], xs = c.state[c.state.length - 1];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final boolean useWd = k.useWeightDecay;
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector damp1 = FloatVector.broadcast(SPECIES, k.oneMinusDampening);
+        final boolean nesterov = k.nesterov;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyBs = k.stateKeys[0];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
+            FloatVector g = g0.mul(scale);
+            if (useWd) {
+                g = p.fma(wd, g);
+            }
+            FloatVector bsW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, bs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector buf = bsW0.fma(mom, g.mul(damp1));
+            FloatVector bsS1 = buf;
+            IntVector bsS1RH = lane.add(i).mul(0x9E3779B9).add(keyBs).lanewise(VectorOperators.LSHR, 16);
+            IntVector bsS1RB = bsS1.reinterpretAsInts();
+            IntVector bsS1RN = bsS1RB.and(0xFFFF0000)
+                    .add(0x10000, bsS1RH.compare(VectorOperators.LT, bsS1RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, bsS1RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) bsS1RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(bs, (long) (i) * 2, ORDER);
             FloatVector d = nesterov ? buf.fma(mom, g) : buf;
             FloatVector pNew = d.fma(negLr, p);
             pNew.intoMemorySegment(xs, o4, ORDER);
@@ -888,6 +1591,51 @@ final class MixedSgdPanama {
         }
     }
 
+    private static void sgdMomentum_gf32_pbf16sr_sbf16(Chunk c, SgdStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, bs = c.state[0];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final boolean useWd = k.useWeightDecay;
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector damp1 = FloatVector.broadcast(SPECIES, k.oneMinusDampening);
+        final boolean nesterov = k.nesterov;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int key = k.roundingKey;
+        final int keyBs = k.stateKeys[0];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
+            FloatVector g = g0.mul(scale);
+            if (useWd) {
+                g = p.fma(wd, g);
+            }
+            FloatVector bsW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, bs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector buf = bsW0.fma(mom, g.mul(damp1));
+            FloatVector bsS1 = buf;
+            IntVector bsS1RH = lane.add(i).mul(0x9E3779B9).add(keyBs).lanewise(VectorOperators.LSHR, 16);
+            IntVector bsS1RB = bsS1.reinterpretAsInts();
+            IntVector bsS1RN = bsS1RB.and(0xFFFF0000)
+                    .add(0x10000, bsS1RH.compare(VectorOperators.LT, bsS1RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, bsS1RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) bsS1RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(bs, (long) (i) * 2, ORDER);
+            FloatVector d = nesterov ? buf.fma(mom, g) : buf;
+            FloatVector pNew = d.fma(negLr, p);
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
+            IntVector pNewRB = pNew.reinterpretAsInts();
+            IntVector pNewRN = pNewRB.and(0xFFFF0000)
+                    .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNewRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
     private static void sgdMomentum_gbf16_pf32(Chunk c, SgdStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, bs = c.state[0];
         final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
@@ -909,6 +1657,44 @@ final class MixedSgdPanama {
             }
             FloatVector buf = FloatVector.fromMemorySegment(SPECIES, bs, o4, ORDER).fma(mom, g.mul(damp1));
             buf.intoMemorySegment(bs, o4, ORDER);
+            FloatVector d = nesterov ? buf.fma(mom, g) : buf;
+            FloatVector pNew = d.fma(negLr, p);
+            pNew.intoMemorySegment(ps, o4, ORDER);
+        }
+    }
+
+    private static void sgdMomentum_gbf16_pf32_sbf16(Chunk c, SgdStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, bs = c.state[0];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final boolean useWd = k.useWeightDecay;
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector damp1 = FloatVector.broadcast(SPECIES, k.oneMinusDampening);
+        final boolean nesterov = k.nesterov;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyBs = k.stateKeys[0];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, o4, ORDER);
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            if (useWd) {
+                g = p.fma(wd, g);
+            }
+            FloatVector bsW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, bs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector buf = bsW0.fma(mom, g.mul(damp1));
+            FloatVector bsS1 = buf;
+            IntVector bsS1RH = lane.add(i).mul(0x9E3779B9).add(keyBs).lanewise(VectorOperators.LSHR, 16);
+            IntVector bsS1RB = bsS1.reinterpretAsInts();
+            IntVector bsS1RN = bsS1RB.and(0xFFFF0000)
+                    .add(0x10000, bsS1RH.compare(VectorOperators.LT, bsS1RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, bsS1RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) bsS1RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(bs, (long) (i) * 2, ORDER);
             FloatVector d = nesterov ? buf.fma(mom, g) : buf;
             FloatVector pNew = d.fma(negLr, p);
             pNew.intoMemorySegment(ps, o4, ORDER);
@@ -946,6 +1732,48 @@ final class MixedSgdPanama {
         }
     }
 
+    private static void sgdMomentum_gbf16_pbf16_sbf16(Chunk c, SgdStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, bs = c.state[0], xs = c.state[c.state.length - 1];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final boolean useWd = k.useWeightDecay;
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector damp1 = FloatVector.broadcast(SPECIES, k.oneMinusDampening);
+        final boolean nesterov = k.nesterov;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyBs = k.stateKeys[0];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            if (useWd) {
+                g = p.fma(wd, g);
+            }
+            FloatVector bsW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, bs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector buf = bsW0.fma(mom, g.mul(damp1));
+            FloatVector bsS1 = buf;
+            IntVector bsS1RH = lane.add(i).mul(0x9E3779B9).add(keyBs).lanewise(VectorOperators.LSHR, 16);
+            IntVector bsS1RB = bsS1.reinterpretAsInts();
+            IntVector bsS1RN = bsS1RB.and(0xFFFF0000)
+                    .add(0x10000, bsS1RH.compare(VectorOperators.LT, bsS1RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, bsS1RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) bsS1RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(bs, (long) (i) * 2, ORDER);
+            FloatVector d = nesterov ? buf.fma(mom, g) : buf;
+            FloatVector pNew = d.fma(negLr, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewN = pNew.reinterpretAsInts();
+            pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNew.reinterpretAsInts().and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
     private static void sgdMomentum_gbf16_pf16(Chunk c, SgdStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, bs = c.state[0], xs = c.state[c.state.length - 1];
         final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
@@ -967,6 +1795,55 @@ final class MixedSgdPanama {
             }
             FloatVector buf = FloatVector.fromMemorySegment(SPECIES, bs, o4, ORDER).fma(mom, g.mul(damp1));
             buf.intoMemorySegment(bs, o4, ORDER);
+            FloatVector d = nesterov ? buf.fma(mom, g) : buf;
+            FloatVector pNew = d.fma(negLr, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewNF = pNew.reinterpretAsInts();
+            IntVector pNewNS = pNewNF.and(0x80000000);
+            IntVector pNewNA = pNewNF.and(0x7FFFFFFF);
+            IntVector pNewNBig = IntVector.broadcast(INTS, 0x7C00).blend(0x7E00, pNewNA.compare(VectorOperators.GT, 0x7F800000));
+            IntVector pNewNSub = pNewNA.reinterpretAsFloats().add(0.5f).reinterpretAsInts().sub(0x3F000000);
+            IntVector pNewN = pNewNA.add(((15 - 127) << 23) + 0xFFF).add(pNewNA.lanewise(VectorOperators.LSHR, 13).and(1))
+                    .lanewise(VectorOperators.LSHR, 13)
+                    .blend(pNewNSub, pNewNA.compare(VectorOperators.LT, 113 << 23))
+                    .blend(pNewNBig, pNewNA.compare(VectorOperators.GE, 143 << 23))
+                    .or(pNewNS.lanewise(VectorOperators.LSHR, 16));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void sgdMomentum_gbf16_pf16_sbf16(Chunk c, SgdStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, bs = c.state[0], xs = c.state[c.state.length - 1];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final boolean useWd = k.useWeightDecay;
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector damp1 = FloatVector.broadcast(SPECIES, k.oneMinusDampening);
+        final boolean nesterov = k.nesterov;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyBs = k.stateKeys[0];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            if (useWd) {
+                g = p.fma(wd, g);
+            }
+            FloatVector bsW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, bs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector buf = bsW0.fma(mom, g.mul(damp1));
+            FloatVector bsS1 = buf;
+            IntVector bsS1RH = lane.add(i).mul(0x9E3779B9).add(keyBs).lanewise(VectorOperators.LSHR, 16);
+            IntVector bsS1RB = bsS1.reinterpretAsInts();
+            IntVector bsS1RN = bsS1RB.and(0xFFFF0000)
+                    .add(0x10000, bsS1RH.compare(VectorOperators.LT, bsS1RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, bsS1RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) bsS1RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(bs, (long) (i) * 2, ORDER);
             FloatVector d = nesterov ? buf.fma(mom, g) : buf;
             FloatVector pNew = d.fma(negLr, p);
             pNew.intoMemorySegment(xs, o4, ORDER);
@@ -1020,6 +1897,52 @@ final class MixedSgdPanama {
         }
     }
 
+    private static void sgdMomentum_gbf16_pbf16sr_sbf16(Chunk c, SgdStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, bs = c.state[0];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final boolean useWd = k.useWeightDecay;
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector damp1 = FloatVector.broadcast(SPECIES, k.oneMinusDampening);
+        final boolean nesterov = k.nesterov;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int key = k.roundingKey;
+        final int keyBs = k.stateKeys[0];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            if (useWd) {
+                g = p.fma(wd, g);
+            }
+            FloatVector bsW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, bs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector buf = bsW0.fma(mom, g.mul(damp1));
+            FloatVector bsS1 = buf;
+            IntVector bsS1RH = lane.add(i).mul(0x9E3779B9).add(keyBs).lanewise(VectorOperators.LSHR, 16);
+            IntVector bsS1RB = bsS1.reinterpretAsInts();
+            IntVector bsS1RN = bsS1RB.and(0xFFFF0000)
+                    .add(0x10000, bsS1RH.compare(VectorOperators.LT, bsS1RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, bsS1RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) bsS1RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(bs, (long) (i) * 2, ORDER);
+            FloatVector d = nesterov ? buf.fma(mom, g) : buf;
+            FloatVector pNew = d.fma(negLr, p);
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
+            IntVector pNewRB = pNew.reinterpretAsInts();
+            IntVector pNewRN = pNewRB.and(0xFFFF0000)
+                    .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNewRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
     private static void sgdMomentum_gf16_pf32(Chunk c, SgdStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, bs = c.state[0];
         final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
@@ -1052,6 +1975,49 @@ final class MixedSgdPanama {
         }
     }
 
+    private static void sgdMomentum_gf16_pf32_sbf16(Chunk c, SgdStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, bs = c.state[0];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final boolean useWd = k.useWeightDecay;
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector damp1 = FloatVector.broadcast(SPECIES, k.oneMinusDampening);
+        final boolean nesterov = k.nesterov;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyBs = k.stateKeys[0];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, o4, ORDER);
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            if (useWd) {
+                g = p.fma(wd, g);
+            }
+            FloatVector bsW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, bs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector buf = bsW0.fma(mom, g.mul(damp1));
+            FloatVector bsS1 = buf;
+            IntVector bsS1RH = lane.add(i).mul(0x9E3779B9).add(keyBs).lanewise(VectorOperators.LSHR, 16);
+            IntVector bsS1RB = bsS1.reinterpretAsInts();
+            IntVector bsS1RN = bsS1RB.and(0xFFFF0000)
+                    .add(0x10000, bsS1RH.compare(VectorOperators.LT, bsS1RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, bsS1RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) bsS1RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(bs, (long) (i) * 2, ORDER);
+            FloatVector d = nesterov ? buf.fma(mom, g) : buf;
+            FloatVector pNew = d.fma(negLr, p);
+            pNew.intoMemorySegment(ps, o4, ORDER);
+        }
+    }
+
     private static void sgdMomentum_gf16_pbf16(Chunk c, SgdStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, bs = c.state[0], xs = c.state[c.state.length - 1];
         final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
@@ -1078,6 +2044,53 @@ final class MixedSgdPanama {
             }
             FloatVector buf = FloatVector.fromMemorySegment(SPECIES, bs, o4, ORDER).fma(mom, g.mul(damp1));
             buf.intoMemorySegment(bs, o4, ORDER);
+            FloatVector d = nesterov ? buf.fma(mom, g) : buf;
+            FloatVector pNew = d.fma(negLr, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewN = pNew.reinterpretAsInts();
+            pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNew.reinterpretAsInts().and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void sgdMomentum_gf16_pbf16_sbf16(Chunk c, SgdStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, bs = c.state[0], xs = c.state[c.state.length - 1];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final boolean useWd = k.useWeightDecay;
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector damp1 = FloatVector.broadcast(SPECIES, k.oneMinusDampening);
+        final boolean nesterov = k.nesterov;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyBs = k.stateKeys[0];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            if (useWd) {
+                g = p.fma(wd, g);
+            }
+            FloatVector bsW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, bs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector buf = bsW0.fma(mom, g.mul(damp1));
+            FloatVector bsS1 = buf;
+            IntVector bsS1RH = lane.add(i).mul(0x9E3779B9).add(keyBs).lanewise(VectorOperators.LSHR, 16);
+            IntVector bsS1RB = bsS1.reinterpretAsInts();
+            IntVector bsS1RN = bsS1RB.and(0xFFFF0000)
+                    .add(0x10000, bsS1RH.compare(VectorOperators.LT, bsS1RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, bsS1RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) bsS1RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(bs, (long) (i) * 2, ORDER);
             FloatVector d = nesterov ? buf.fma(mom, g) : buf;
             FloatVector pNew = d.fma(negLr, p);
             pNew.intoMemorySegment(xs, o4, ORDER);
@@ -1131,6 +2144,60 @@ final class MixedSgdPanama {
         }
     }
 
+    private static void sgdMomentum_gf16_pf16_sbf16(Chunk c, SgdStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, bs = c.state[0], xs = c.state[c.state.length - 1];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final boolean useWd = k.useWeightDecay;
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector damp1 = FloatVector.broadcast(SPECIES, k.oneMinusDampening);
+        final boolean nesterov = k.nesterov;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyBs = k.stateKeys[0];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            if (useWd) {
+                g = p.fma(wd, g);
+            }
+            FloatVector bsW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, bs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector buf = bsW0.fma(mom, g.mul(damp1));
+            FloatVector bsS1 = buf;
+            IntVector bsS1RH = lane.add(i).mul(0x9E3779B9).add(keyBs).lanewise(VectorOperators.LSHR, 16);
+            IntVector bsS1RB = bsS1.reinterpretAsInts();
+            IntVector bsS1RN = bsS1RB.and(0xFFFF0000)
+                    .add(0x10000, bsS1RH.compare(VectorOperators.LT, bsS1RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, bsS1RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) bsS1RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(bs, (long) (i) * 2, ORDER);
+            FloatVector d = nesterov ? buf.fma(mom, g) : buf;
+            FloatVector pNew = d.fma(negLr, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewNF = pNew.reinterpretAsInts();
+            IntVector pNewNS = pNewNF.and(0x80000000);
+            IntVector pNewNA = pNewNF.and(0x7FFFFFFF);
+            IntVector pNewNBig = IntVector.broadcast(INTS, 0x7C00).blend(0x7E00, pNewNA.compare(VectorOperators.GT, 0x7F800000));
+            IntVector pNewNSub = pNewNA.reinterpretAsFloats().add(0.5f).reinterpretAsInts().sub(0x3F000000);
+            IntVector pNewN = pNewNA.add(((15 - 127) << 23) + 0xFFF).add(pNewNA.lanewise(VectorOperators.LSHR, 13).and(1))
+                    .lanewise(VectorOperators.LSHR, 13)
+                    .blend(pNewNSub, pNewNA.compare(VectorOperators.LT, 113 << 23))
+                    .blend(pNewNBig, pNewNA.compare(VectorOperators.GE, 143 << 23))
+                    .or(pNewNS.lanewise(VectorOperators.LSHR, 16));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
     private static void sgdMomentum_gf16_pbf16sr(Chunk c, SgdStep k, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, bs = c.state[0];
         final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
@@ -1160,6 +2227,57 @@ final class MixedSgdPanama {
             }
             FloatVector buf = FloatVector.fromMemorySegment(SPECIES, bs, o4, ORDER).fma(mom, g.mul(damp1));
             buf.intoMemorySegment(bs, o4, ORDER);
+            FloatVector d = nesterov ? buf.fma(mom, g) : buf;
+            FloatVector pNew = d.fma(negLr, p);
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
+            IntVector pNewRB = pNew.reinterpretAsInts();
+            IntVector pNewRN = pNewRB.and(0xFFFF0000)
+                    .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNewRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void sgdMomentum_gf16_pbf16sr_sbf16(Chunk c, SgdStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, bs = c.state[0];
+        final FloatVector negLr = FloatVector.broadcast(SPECIES, k.negLr);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final boolean useWd = k.useWeightDecay;
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector damp1 = FloatVector.broadcast(SPECIES, k.oneMinusDampening);
+        final boolean nesterov = k.nesterov;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int key = k.roundingKey;
+        final int keyBs = k.stateKeys[0];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            if (useWd) {
+                g = p.fma(wd, g);
+            }
+            FloatVector bsW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, bs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector buf = bsW0.fma(mom, g.mul(damp1));
+            FloatVector bsS1 = buf;
+            IntVector bsS1RH = lane.add(i).mul(0x9E3779B9).add(keyBs).lanewise(VectorOperators.LSHR, 16);
+            IntVector bsS1RB = bsS1.reinterpretAsInts();
+            IntVector bsS1RN = bsS1RB.and(0xFFFF0000)
+                    .add(0x10000, bsS1RH.compare(VectorOperators.LT, bsS1RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, bsS1RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) bsS1RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(bs, (long) (i) * 2, ORDER);
             FloatVector d = nesterov ? buf.fma(mom, g) : buf;
             FloatVector pNew = d.fma(negLr, p);
             IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);

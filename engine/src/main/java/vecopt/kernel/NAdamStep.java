@@ -46,6 +46,15 @@ public final class NAdamStep implements UpdateStep {
         this.roundingKey = MixedScalar.roundingKey(seed, t);
         return this;
     }
+
+    /** The keys of bfloat16 state's stochastic rounding for this step, one per state variable ({@code c.state[j]}). */
+    final int[] stateKeys = new int[3];
+
+    /** Sets the keys of bfloat16 state's stochastic rounding for step {@code t} of a run seeded with {@code seed}. */
+    public NAdamStep stateRoundingKeys(long seed, long t) {
+        MixedScalar.stateKeys(stateKeys, seed, t);
+        return this;
+    }
     private float muProduct = 1f;
 
     /** The running product of mu over the group's steps so far (PyTorch's {@code mu_product}; 1 before any). */

@@ -46,6 +46,15 @@ public final class RAdamStep implements UpdateStep {
         return this;
     }
 
+    /** The keys of bfloat16 state's stochastic rounding for this step, one per state variable ({@code c.state[j]}). */
+    final int[] stateKeys = new int[3];
+
+    /** Sets the keys of bfloat16 state's stochastic rounding for step {@code t} of a run seeded with {@code seed}. */
+    public RAdamStep stateRoundingKeys(long seed, long t) {
+        MixedScalar.stateKeys(stateKeys, seed, t);
+        return this;
+    }
+
     /** Whether the step prepared last uses the adaptive, rectified update ({@code rho_t > 5}). */
     public boolean rectified() {
         return rectified;

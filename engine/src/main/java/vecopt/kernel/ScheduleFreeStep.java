@@ -73,6 +73,15 @@ public final class ScheduleFreeStep implements UpdateStep {
         return this;
     }
 
+    /** The keys of bfloat16 state's stochastic rounding for this step, one per state variable ({@code c.state[j]}). */
+    final int[] stateKeys = new int[3];
+
+    /** Sets the keys of bfloat16 state's stochastic rounding for step {@code t} of a run seeded with {@code seed}. */
+    public ScheduleFreeStep stateRoundingKeys(long seed, long t) {
+        MixedScalar.stateKeys(stateKeys, seed, t);
+        return this;
+    }
+
     /**
      * Sets the stochastic rounding's key for a switch to train ({@code train}) or eval mode after {@code t} steps of
      * the group, in a run seeded with {@code seed}: numbers of their own, not a step's (see

@@ -35,6 +35,15 @@ public final class SgdStep {
         return this;
     }
 
+    /** The keys of bfloat16 state's stochastic rounding for this step, one per state variable ({@code c.state[j]}). */
+    final int[] stateKeys = new int[3];
+
+    /** Sets the keys of bfloat16 state's stochastic rounding for step {@code t} of a run seeded with {@code seed}. */
+    public SgdStep stateRoundingKeys(long seed, long t) {
+        MixedScalar.stateKeys(stateKeys, seed, t);
+        return this;
+    }
+
     /** Prepares update number {@code t} (1 for the first: the buffer is set to the gradient) with {@code lr}. */
     public SgdStep prepare(Hyper h, double lr, long t, double gradScale) {
         this.negLr = (float) -lr;

@@ -47,9 +47,12 @@
  * {@link vecopt.kernel.MixedPanama}, committed and checked against the generator by a test. SGD, Adagrad, RMSprop,
  * Adamax, NAdam, RAdam, ASGD, Rprop, Adadelta, Lion and schedule-free AdamW follow the same way: their float32 vector
  * loop bodies are templates ({@code MixedFormulas}, the p and g loads and the p store left to the stages), expanded
- * with the same stages into one class per optimizer ({@code MixedSgdPanama}, ...; 165 loops), a formula variant per
+ * with the same stages into one class per optimizer ({@code MixedSgdPanama}, ...), a formula variant per
  * loop where the float32 code has one (SGD's plain, first momentum step, momentum; Rprop's first step; schedule-free
- * AdamW's train/eval switch, a template that reads no gradient) and loop-invariant flags where it has them. Their scalar
+ * AdamW's train/eval switch, a template that reads no gradient) and loop-invariant flags where it has them. A state
+ * stage doubles them (380 loops): float32 state, or bfloat16 state, where the generator rewrites each of the
+ * template's state loads into a widening load and each state store into a stochastically rounded one (a loop that
+ * keeps no state, SGD's plain one, is shared by both). Their scalar
  * twin, {@link vecopt.kernel.MixedScalar}, is written once per optimizer with the conversions as per-element switches
  * (it runs where the Vector API is off, on chunks shorter than a vector, and on the 16-bit loops' tails). The
  * float32 loops below stay hand-written:

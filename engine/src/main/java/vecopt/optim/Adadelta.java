@@ -54,10 +54,18 @@ public final class Adadelta extends Optimizer<AdadeltaOptions> {
     }
 
     @Override
+    boolean supports16BitState() {
+        return true;
+    }
+
+    @Override
     void prepare(int group, AdadeltaOptions o, double lr, long t, double gradScale) {
         steps[group].prepare(lr, o.rho(), o.eps(), o.weightDecay(), gradScale);
         if (stochastic) {
             steps[group].roundingKey(roundingSeed, t);
+        }
+        if (stateType == vecopt.memory.Dtype.BFLOAT16) {
+            steps[group].stateRoundingKeys(stateSeed, t);
         }
     }
 

@@ -55,10 +55,18 @@ public final class Adamax extends Optimizer<AdamaxOptions> {
     }
 
     @Override
+    boolean supports16BitState() {
+        return true;
+    }
+
+    @Override
     void prepare(int group, AdamaxOptions o, double lr, long t, double gradScale) {
         steps[group].prepare(lr, o.beta1(), o.beta2(), o.eps(), o.weightDecay(), t, gradScale);
         if (stochastic) {
             steps[group].roundingKey(roundingSeed, t);
+        }
+        if (stateType == vecopt.memory.Dtype.BFLOAT16) {
+            steps[group].stateRoundingKeys(stateSeed, t);
         }
     }
 

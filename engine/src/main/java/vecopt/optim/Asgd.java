@@ -93,10 +93,18 @@ public final class Asgd extends Optimizer<AsgdOptions> {
     }
 
     @Override
+    boolean supports16BitState() {
+        return true;
+    }
+
+    @Override
     void prepare(int group, AsgdOptions o, double lr, long t, double gradScale) {
         steps[group].prepare(lr, o.lambd(), o.alpha(), o.t0(), o.weightDecay(), t, gradScale);
         if (stochastic) {
             steps[group].roundingKey(roundingSeed, t);
+        }
+        if (stateType == vecopt.memory.Dtype.BFLOAT16) {
+            steps[group].stateRoundingKeys(stateSeed, t);
         }
     }
 

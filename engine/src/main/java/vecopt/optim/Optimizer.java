@@ -116,7 +116,7 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
         }
         if (b.bf16State && !supports16BitState()) {
             throw new IllegalArgumentException("bfloat16State: " + getClass().getSimpleName() + " keeps float32 state"
-                    + " only so far (AdamW and Adam take bfloat16 state)");
+                    + " only so far (the elementwise optimizers and schedule-free AdamW take bfloat16 state)");
         }
         if (b.bf16State && b.trackNorms) {
             throw new IllegalArgumentException("trackNorms(true) is not supported with bfloat16 state yet");
@@ -263,9 +263,9 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
 
     /** Refuses what 8-bit state does not support, naming it. */
     private void checkEightBit(Builder<O, ?> b) {
-        if (!supports16BitState()) {
-            throw new IllegalArgumentException("eightBitState: " + getClass().getSimpleName() + " keeps float32 state"
-                    + " only so far (AdamW and Adam take 8-bit state)");
+        if (!supportsEightBitState()) {
+            throw new IllegalArgumentException("eightBitState: " + getClass().getSimpleName() + " keeps float32 or"
+                    + " bfloat16 state only so far (AdamW and Adam take 8-bit state)");
         }
         if (b.bf16State) {
             throw new IllegalArgumentException("eightBitState and bfloat16State: choose one state type");
@@ -359,8 +359,13 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
         return false;
     }
 
-    /** True for optimizers whose kernels take bfloat16 or 8-bit state (AdamW and Adam). */
+    /** True for optimizers whose kernels take bfloat16 state (the elementwise ones and schedule-free AdamW). */
     boolean supports16BitState() {
+        return false;
+    }
+
+    /** True for optimizers whose kernels take 8-bit block-quantized state (AdamW and Adam). */
+    boolean supportsEightBitState() {
         return false;
     }
 
@@ -887,6 +892,7 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
      * blocks are counted from its own first element, so they line up wherever it sits in its buffer); from 8-bit
      * into float32 state they are decoded, exactly the values the 8-bit step computes from them; from float32 (or
      * bfloat16) into 8-bit state, which would quantize, and into bfloat16 state, which would round, it is refused.
+     * bfloat16 state ({@link Builder#bfloat16State}) carries into float32 state widened, exactly.
      *
      * <p>Everything is checked before anything is copied: {@code previous} must be of the same class, open, with the
      * same state variables and a group for each of this optimizer's group names, each shared tensor of the same
@@ -935,7 +941,10 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
                             + " fewer than " + quantized.minSize() + " elements in float32, previous fewer than "
                             + previous.quantized.minSize() + " (a tensor between would change kind)");
                 }
-                if (decode ? stateType != Dtype.FLOAT32 : stateType != previous.stateType) {
+                // bfloat16 into float32 state is widened, exactly (a checkpoint's bfloat16 state loads so too)
+                boolean widen = previous.quantized == null && quantized == null
+                        && previous.stateType == Dtype.BFLOAT16 && stateType == Dtype.FLOAT32;
+                if (decode || widen ? stateType != Dtype.FLOAT32 : stateType != previous.stateType) {
                     throw new IllegalArgumentException("state types differ: this optimizer keeps "
                             + stateType.torchName() + " state, previous keeps " + (previous.quantized != null
                             ? "8-bit block-quantized" : previous.stateType.torchName()) + " state" + (decode
@@ -976,6 +985,14 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
                             float[] values = previous.quantized.values(before, previous.stateNames.indexOf(name));
                             MemorySegment.copy(values, 0, to[i].segment(), ValueLayout.JAVA_FLOAT_UNALIGNED,
                                     t.offset() * Float.BYTES, values.length);
+                            continue;
+                        }
+                        if (widen && !name.equals(MASTER)) {
+                            MemorySegment from = previous.state.view(before, name);
+                            for (long e = 0; e < t.length(); e++) {
+                                to[i].segment().set(ValueLayout.JAVA_FLOAT_UNALIGNED, (t.offset() + e) * Float.BYTES,
+                                        vecopt.memory.BFloat16.widen(from.getAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, e)));
+                            }
                             continue;
                         }
                         final int size = to[i].dtype().bytes();
@@ -1168,12 +1185,16 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
          * Keeps the optimizer state (the moments; not a master copy) as bfloat16, 2 bytes per value instead of 4,
          * rounded stochastically each step so that it stays unbiased: with round-to-nearest, an {@code exp_avg_sq}
          * decaying by {@code beta2 = 0.999} changes by less than half a bfloat16 unit and would not change at all.
-         * The update uses the stored (rounded) values, as PyTorch's does when its state is bfloat16. The random
+         * AdamW and Adam update with the stored (rounded) moments, as PyTorch's does when its state is bfloat16;
+         * the other optimizers (SGD, Adagrad, RMSprop, Adamax, NAdam, RAdam, ASGD, Rprop, Adadelta, Lion,
+         * schedule-free AdamW) update with the new state as computed in float32 and store it rounded, as 8-bit
+         * optimizers do, so that their step is bit for bit the float32 step on the state they read. The random
          * numbers are a hash of {@code seed}, the step, the variable and the element's index: reproducible bit for
-         * bit for any thread count and for heap or off-heap memory.
+         * bit for any thread count and for heap or off-heap memory. LAMB, LARS and Adafactor refuse it.
          *
          * <pre>{@code
          * AdamW opt = AdamW.builder(params).bfloat16State(7).build();   // 4 bytes of state per parameter
+         * Lion lion = Lion.builder(params).bfloat16State(7).build();    // 2 bytes of state per parameter
          * }</pre>
          */
         public B bfloat16State(long seed) {

@@ -69,11 +69,19 @@ public final class Rmsprop extends Optimizer<RmspropOptions> {
     }
 
     @Override
+    boolean supports16BitState() {
+        return true;
+    }
+
+    @Override
     void prepare(int group, RmspropOptions o, double lr, long t, double gradScale) {
         steps[group].prepare(lr, o.alpha(), o.eps(), o.weightDecay(), o.momentum(), o.centered(), gradAvg,
                 momentumBuffer, gradScale);
         if (stochastic) {
             steps[group].roundingKey(roundingSeed, t);
+        }
+        if (stateType == vecopt.memory.Dtype.BFLOAT16) {
+            steps[group].stateRoundingKeys(stateSeed, t);
         }
     }
 

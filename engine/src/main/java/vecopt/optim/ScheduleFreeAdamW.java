@@ -191,11 +191,19 @@ public final class ScheduleFreeAdamW extends Optimizer<ScheduleFreeAdamWOptions>
     }
 
     @Override
+    boolean supports16BitState() {
+        return true;
+    }
+
+    @Override
     void prepare(int group, ScheduleFreeAdamWOptions o, double lr, long t, double gradScale) {
         steps[group].prepare(lr, o.beta1(), o.beta2(), o.eps(), o.weightDecay(), o.warmupSteps(), o.r(),
                 o.weightLrPower(), t - 1, gradScale);
         if (stochastic) {
             steps[group].roundingKey(roundingSeed, t);
+        }
+        if (stateType == vecopt.memory.Dtype.BFLOAT16) {
+            steps[group].stateRoundingKeys(stateSeed, t);
         }
     }
 

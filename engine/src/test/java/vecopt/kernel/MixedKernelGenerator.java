@@ -688,20 +688,24 @@ public final class MixedKernelGenerator {
                 import jdk.incubator.vector.VectorOperators;
 
                 /**
-                 * DESCRIPTION vector loops for 16-bit gradients or parameters (generated: see
+                 * DESCRIPTION vector loops for 16-bit gradients or parameters and for bfloat16 state (generated: see
                  * {@code MixedKernelGenerator} and {@code MixedFormulas}): the float32 loop of {@link STEP}'s formula with
                  * the gradient and parameter loads and the parameter store replaced by a storage type's stage, as
                  * {@link MixedPanama}'s. Where the parameters are 16-bit with a master copy the loops read and write the
                  * float32 master (the last state buffer) and store its rounded value into the parameters, which they
-                 * never read. Bitwise {@link MixedScalar#SCALAR}, which also runs each chunk's last elements.
+                 * never read. With bfloat16 state ({@code _sbf16} loops) each state load is widened and each state store
+                 * rounded stochastically with the step's key for that buffer; the formula in between is the float32
+                 * one, so the update uses the new state before its rounding. Bitwise {@link MixedScalar#SCALAR}, which
+                 * also runs each chunk's last elements.
                  */
                 final class CLASS {
                     private CLASS() {
                     }
 
-                    /** One step on a chunk of at least one vector with 16-bit gradients or parameters. */
+                    /** One step on a chunk of at least one vector with 16-bit gradients or parameters or bfloat16 state. */
                     static void run(Chunk c, STEP k) {
-                        final int n = c.length, bound = SPECIES.loopBound(n), mix = c.gradType * 4 + c.paramType;
+                        final int n = c.length, bound = SPECIES.loopBound(n);
+                        final int mix = (c.gradType * 4 + c.paramType) * 2 + c.stateType;
                 """.replace("DESCRIPTION", o.description()).replace("CLASS", o.className()).replace("STEP", o.stepClass())
                 .replace("SCALAR", o.scalarRange()));
         List<String> conditions = o.conditions();
@@ -713,11 +717,14 @@ public final class MixedKernelGenerator {
             }
             String indent = o.loops().size() > 1 ? "            " : "        ";
             out.append(indent).append("switch (mix) {\n");
+            MixedFormulas.Formula f = o.loops().get(v);
             for (int g = 0; g < 3; g++) {
                 for (int p = 0; p < 4; p++) {
-                    if (g != 0 || p != 0) {
-                        out.append(indent).append("    case ").append(g * 4 + p).append(" -> ")
-                                .append(elementwiseName(o.loops().get(v), g, p)).append("(c, k, bound);\n");
+                    for (int st = 0; st < 2; st++) {
+                        if (g != 0 || p != 0 || st != 0) {
+                            out.append(indent).append("    case ").append((g * 4 + p) * 2 + st).append(" -> ")
+                                    .append(elementwiseName(f, g, p, st)).append("(c, k, bound);\n");
+                        }
                     }
                 }
             }
@@ -737,8 +744,13 @@ public final class MixedKernelGenerator {
         for (MixedFormulas.Formula f : o.loops()) {
             for (int g = 0; g < 3; g++) {
                 for (int p = 0; p < 4; p++) {
-                    if (g != 0 || p != 0) {
-                        elementwiseLoop(out, o, f, g, p);
+                    for (int st = 0; st < 2; st++) {
+                        // a loop that keeps no state has one loop for both state types (the float32 one's name)
+                        boolean own = stateSegments(f).isEmpty() ? st == 0 && (g != 0 || p != 0) || g == 0 && p == 0 && st == 1
+                                : g != 0 || p != 0 || st != 0;
+                        if (own) {
+                            elementwiseLoop(out, o, f, g, p, st);
+                        }
                     }
                 }
             }
@@ -748,21 +760,103 @@ public final class MixedKernelGenerator {
         return out.toString();
     }
 
-    static String elementwiseName(MixedFormulas.Formula f, int g, int p) {
-        return f.name() + "_g" + TYPES[g] + "_p" + PARAMS[p];
+    /**
+     * A loop's name: formula, gradient and parameter stages, and "_sbf16" for bfloat16 state; a formula that keeps no
+     * state has no bfloat16-state loops of its own (except where both 16-bit stages are float32: that loop is
+     * written under the float32 name, the float32 kernels' own loop being elsewhere).
+     */
+    static String elementwiseName(MixedFormulas.Formula f, int g, int p, int st) {
+        boolean narrowState = st == 1 && !stateSegments(f).isEmpty();
+        return f.name() + "_g" + TYPES[g] + "_p" + PARAMS[p] + (narrowState ? "_sbf16" : "");
     }
 
-    static void elementwiseLoop(StringBuilder out, MixedFormulas.Optimizer o, MixedFormulas.Formula f, int g, int p) {
-        out.append("    private static void ").append(elementwiseName(f, g, p)).append("(Chunk c, ")
+    /**
+     * The state buffers a formula declares ({@code ", ms = c.state[0], vs = c.state[1]"}, or {@code as = k.centered ?
+     * c.state[k.gradAvg] : null}): name to the expression of its index.
+     */
+    static Map<String, String> stateSegments(MixedFormulas.Formula f) {
+        Map<String, String> m = new LinkedHashMap<>();
+        java.util.regex.Matcher x = java.util.regex.Pattern.compile("(\\w+) = (?:[\\w.]+ \\? )?c\\.state\\[([\\w.]+)]")
+                .matcher(f.segments());
+        while (x.find()) {
+            m.put(x.group(1), x.group(2));
+        }
+        return m;
+    }
+
+    /** The variable holding the stochastic rounding key of state buffer {@code seg}. */
+    static String keyOf(String seg) {
+        return "key" + Character.toUpperCase(seg.charAt(0)) + seg.substring(1);
+    }
+
+    private static final java.util.regex.Pattern STATE_LOAD =
+            java.util.regex.Pattern.compile("FloatVector\\.fromMemorySegment\\(SPECIES, (\\w+), o4, ORDER\\)");
+    private static final java.util.regex.Pattern STATE_STORE =
+            java.util.regex.Pattern.compile("^(\\s*)(.+)\\.intoMemorySegment\\((\\w+), o4, ORDER\\);(.*)$");
+
+    /**
+     * A float32 body with its state loads and stores on bfloat16 state: each load of a state buffer becomes a
+     * widening load into a variable declared just before the statement, each store a stochastically rounded store
+     * with the state buffer's key ({@code keyMs}, {@code keyVs}, ...) of the value the float32 body stored. The body's
+     * arithmetic is untouched: the update uses the new state as computed in float32, before its rounding.
+     */
+    static List<String> withBfloat16State(List<String> body, Map<String, String> state) {
+        List<String> out = new ArrayList<>();
+        int n = 0;
+        for (String line : body) {
+            String indent = line.substring(0, line.length() - line.stripLeading().length());
+            java.util.regex.Matcher load = STATE_LOAD.matcher(line);
+            StringBuilder rest = new StringBuilder();
+            while (load.find()) {
+                if (!state.containsKey(load.group(1))) {
+                    continue;
+                }
+                String v = load.group(1) + "W" + n++;
+                for (String l : load(1, v, load.group(1), "i", "INTS", "SHORTS", "SPECIES")) {
+                    out.add(indent + l);
+                }
+                load.appendReplacement(rest, v);
+            }
+            load.appendTail(rest);
+            line = rest.toString();
+            java.util.regex.Matcher store = STATE_STORE.matcher(line);
+            if (store.matches() && state.containsKey(store.group(3))) {
+                String v = store.group(3) + "S" + n++;
+                out.add(indent + "FloatVector " + v + " = " + store.group(2).stripLeading() + ";" + store.group(4));
+                for (String l : stochasticStore(v, store.group(3), "i", "", keyOf(store.group(3)))) {
+                    out.add(indent + l);
+                }
+            } else {
+                out.add(line);
+            }
+        }
+        return out;
+    }
+
+    static void elementwiseLoop(StringBuilder out, MixedFormulas.Optimizer o, MixedFormulas.Formula f, int g, int p,
+                                int st) {
+        Map<String, String> state = stateSegments(f);
+        boolean narrowState = st == 1 && !state.isEmpty();
+        out.append("    private static void ").append(elementwiseName(f, g, p, st)).append("(Chunk c, ")
                 .append(o.stepClass()).append(" k, int bound) {\n");
         out.append("        final MemorySegment ps = c.params, gs = c.grads").append(f.segments())
                 .append(p == 1 || p == 2 ? ", xs = c.state[c.state.length - 1]" : "").append(";\n");
         for (String line : f.setup().split("\n")) {
             out.append("        ").append(line).append('\n');
         }
-        if (p == 3) {
+        if (p == 3 || narrowState) {
             out.append("        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);\n");
+        }
+        if (p == 3) {
             out.append("        final int key = k.roundingKey;\n");
+        }
+        if (narrowState) {
+            // an index that is a field is -1 where its buffer is not kept (the loop then never stores it)
+            for (Map.Entry<String, String> e : state.entrySet()) {
+                String index = e.getValue().matches("\\d+") ? e.getValue() : "Math.max(0, " + e.getValue() + ")";
+                out.append("        final int ").append(keyOf(e.getKey())).append(" = k.stateKeys[").append(index)
+                        .append("];\n");
+            }
         }
         out.append("""
                         final int step = SPECIES.length();
@@ -778,7 +872,7 @@ public final class MixedKernelGenerator {
         if (f.readsGradient()) {
             s.addAll(load(g, "g0", "gs", "i", "INTS", "SHORTS", "SPECIES"));
         }
-        s.addAll(f.body());
+        s.addAll(narrowState ? withBfloat16State(f.body(), state) : f.body());
         if (p == 0) {
             s.add("pNew.intoMemorySegment(ps, o4, ORDER);");
         } else if (p == 3) {

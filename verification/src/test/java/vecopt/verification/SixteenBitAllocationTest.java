@@ -46,7 +46,8 @@ import vecopt.param.ParamSet;
  * float32 ones left the float32 kernels boxing every vector (80 bytes per vector iteration, measured), the history a
  * training JVM, which runs one configuration, does not have. Each configuration runs once first, as there. The other
  * elementwise optimizers' generated loops ({@code MixedSgdPanama}, ...) are measured too: each on bfloat16 gradients
- * with float32 parameters, on bfloat16 parameters with a master copy, and with stochastic rounding.
+ * with float32 parameters, on bfloat16 parameters with a master copy, with stochastic rounding, and with bfloat16
+ * state on float32 and on bfloat16 storage.
  */
 class SixteenBitAllocationTest {
     @BeforeAll
@@ -70,26 +71,34 @@ class SixteenBitAllocationTest {
         ADADELTA_L2, LION_DECAY, SCHEDULE_FREE_DECAY
     }
 
-    /** Storage of the parameters and gradients: bf16 gradients, bf16 parameters + master, bf16 stochastic rounding. */
+    /**
+     * Storage of the parameters, gradients and state: bf16 gradients, bf16 parameters + master, bf16 stochastic
+     * rounding; bf16 state with float32 parameters and gradients, and with everything bf16.
+     */
     enum Storage16 {
-        BF16_GRADS(Dtype.FLOAT32, Dtype.BFLOAT16, false),
-        BF16_PARAMS_MASTER(Dtype.BFLOAT16, Dtype.BFLOAT16, false),
-        FP16_PARAMS_MASTER(Dtype.FLOAT16, Dtype.FLOAT16, false),
-        BF16_STOCHASTIC(Dtype.BFLOAT16, Dtype.BFLOAT16, true);
+        BF16_GRADS(Dtype.FLOAT32, Dtype.BFLOAT16, false, false),
+        BF16_PARAMS_MASTER(Dtype.BFLOAT16, Dtype.BFLOAT16, false, false),
+        FP16_PARAMS_MASTER(Dtype.FLOAT16, Dtype.FLOAT16, false, false),
+        BF16_STOCHASTIC(Dtype.BFLOAT16, Dtype.BFLOAT16, true, false),
+        BF16_STATE(Dtype.FLOAT32, Dtype.FLOAT32, false, true),
+        BF16_EVERYTHING(Dtype.BFLOAT16, Dtype.BFLOAT16, true, true);
 
         final Dtype paramType;
         final Dtype gradType;
         final boolean stochastic;
+        final boolean bf16State;
 
-        Storage16(Dtype paramType, Dtype gradType, boolean stochastic) {
+        Storage16(Dtype paramType, Dtype gradType, boolean stochastic, boolean bf16State) {
             this.paramType = paramType;
             this.gradType = gradType;
             this.stochastic = stochastic;
+            this.bf16State = bf16State;
         }
     }
 
     private static <O extends GroupOptions, B extends Optimizer.Builder<O, B>> B common(B b, Storage16 st) {
         b = b.clipGradNorm(1.0).threads(1);
+        b = st.bf16State ? b.bfloat16State(11) : b;
         return st.stochastic ? b.stochasticRounding(7) : b;
     }
 
@@ -174,6 +183,18 @@ class SixteenBitAllocationTest {
     @EnumSource(Other.class)
     void otherOptimizersOnBFloat16ParametersWithStochasticRounding(Other o) {
         run(o, Storage16.BF16_STOCHASTIC, true);
+    }
+
+    @ParameterizedTest
+    @EnumSource(Other.class)
+    void otherOptimizersWithBFloat16StateOnFloat32Storage(Other o) {
+        run(o, Storage16.BF16_STATE, true);
+    }
+
+    @ParameterizedTest
+    @EnumSource(Other.class)
+    void otherOptimizersWithBFloat16StateOnBFloat16Storage(Other o) {
+        run(o, Storage16.BF16_EVERYTHING, true);
     }
 
     /**

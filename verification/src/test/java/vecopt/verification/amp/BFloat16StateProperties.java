@@ -1,8 +1,6 @@
 package vecopt.verification.amp;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -11,7 +9,6 @@ import java.util.SplittableRandom;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
-import net.jqwik.api.Example;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
@@ -20,7 +17,6 @@ import vecopt.kernel.KernelProvider;
 import vecopt.memory.BFloat16;
 import vecopt.memory.Dtype;
 import vecopt.memory.Storage;
-import vecopt.optim.Adagrad;
 import vecopt.optim.AdamOptions;
 import vecopt.optim.AdamW;
 import vecopt.param.ParamSet;
@@ -103,13 +99,6 @@ class BFloat16StateProperties {
                 }
             }
         }
-    }
-
-    @Example
-    void onlyTheAdamFamilyKeepsBFloat16State() {
-        ParamSet set = ParamSet.builder().add("w", Storage.of(new float[8]), Storage.of(new float[8]), 0, 8).build();
-        var e = assertThrows(IllegalArgumentException.class, () -> Adagrad.builder(set).bfloat16State(1).build());
-        assertTrue(e.getMessage().contains("bfloat16State") && e.getMessage().contains("Adagrad"), e.getMessage());
     }
 
     private static short[] bits(MemorySegment s) {

@@ -305,54 +305,59 @@ class MixedPrecisionProperties {
     }
 
     static Optimizer<?> build(ParamSet set, Case k, int threads, boolean vectorized) {
+        return build(set, k, threads, vectorized, null);
+    }
+
+    /** As {@link #build(ParamSet, Case, int, boolean)}, with bfloat16 state of seed {@code stateSeed} unless null. */
+    static Optimizer<?> build(ParamSet set, Case k, int threads, boolean vectorized, Long stateSeed) {
         double wd = k.weightDecay();
         boolean max = k.maximize();
         AdamOptions adam = new AdamOptions(0.9, 0.999, 1e-8, wd, k.variant(), 1.0, max);
         RmspropOptions rmsprop = RmspropOptions.DEFAULTS.withWeightDecay(wd).withMaximize(max);
         SgdOptions sgd = SgdOptions.PLAIN.withWeightDecay(wd).withMaximize(max);
         return switch (k.kind()) {
-            case ADAMW -> common(AdamW.builder(set).options(adam), set, k, threads, vectorized).build();
-            case ADAM -> common(Adam.builder(set).options(adam), set, k, threads, vectorized).build();
-            case SGD -> common(Sgd.builder(set).options(sgd), set, k, threads, vectorized).build();
-            case SGD_MOMENTUM -> common(Sgd.builder(set).options(sgd.withMomentum(0.9)), set, k, threads, vectorized)
+            case ADAMW -> common(AdamW.builder(set).options(adam), set, k, threads, vectorized, stateSeed).build();
+            case ADAM -> common(Adam.builder(set).options(adam), set, k, threads, vectorized, stateSeed).build();
+            case SGD -> common(Sgd.builder(set).options(sgd), set, k, threads, vectorized, stateSeed).build();
+            case SGD_MOMENTUM -> common(Sgd.builder(set).options(sgd.withMomentum(0.9)), set, k, threads, vectorized, stateSeed)
                     .build();
             case SGD_NESTEROV -> common(Sgd.builder(set).options(sgd.withMomentum(0.9).withNesterov(true)), set, k,
-                    threads, vectorized).build();
+                    threads, vectorized, stateSeed).build();
             case SGD_DAMPENING -> common(Sgd.builder(set).options(sgd.withMomentum(0.8).withDampening(0.3)), set, k,
-                    threads, vectorized).build();
+                    threads, vectorized, stateSeed).build();
             // a non-zero initial accumulator: the master copy must not be filled with it
             case ADAGRAD -> common(Adagrad.builder(set).options(AdagradOptions.DEFAULTS.withWeightDecay(wd)
                     .withLrDecay(0.01).withInitialAccumulatorValue(0.1).withMaximize(max)), set, k, threads,
-                    vectorized).build();
-            case RMSPROP -> common(Rmsprop.builder(set).options(rmsprop), set, k, threads, vectorized).build();
+                    vectorized, stateSeed).build();
+            case RMSPROP -> common(Rmsprop.builder(set).options(rmsprop), set, k, threads, vectorized, stateSeed).build();
             case RMSPROP_CENTERED -> common(Rmsprop.builder(set).options(rmsprop.withCentered(true)), set, k, threads,
-                    vectorized).build();
+                    vectorized, stateSeed).build();
             case RMSPROP_MOMENTUM -> common(Rmsprop.builder(set).options(rmsprop.withMomentum(0.9)
-                    .withCentered(k.variant())), set, k, threads, vectorized).build();
+                    .withCentered(k.variant())), set, k, threads, vectorized, stateSeed).build();
             case ADAMAX -> common(Adamax.builder(set).options(AdamaxOptions.DEFAULTS.withWeightDecay(wd)
-                    .withMaximize(max)), set, k, threads, vectorized).build();
+                    .withMaximize(max)), set, k, threads, vectorized, stateSeed).build();
             case NADAM -> common(NAdam.builder(set).options(NAdamOptions.DEFAULTS.withWeightDecay(wd)
-                    .withDecoupledWeightDecay(k.variant()).withMaximize(max)), set, k, threads, vectorized).build();
+                    .withDecoupledWeightDecay(k.variant()).withMaximize(max)), set, k, threads, vectorized, stateSeed).build();
             case RADAM -> common(RAdam.builder(set).options(RAdamOptions.DEFAULTS.withWeightDecay(wd)
-                    .withDecoupledWeightDecay(k.variant()).withMaximize(max)), set, k, threads, vectorized).build();
+                    .withDecoupledWeightDecay(k.variant()).withMaximize(max)), set, k, threads, vectorized, stateSeed).build();
             // t0 = 0: mu = 1 / (step - t0) is below 1 from the second step, so the third step averages
             case ASGD -> common(Asgd.builder(set).options(AsgdOptions.DEFAULTS.withT0(0).withWeightDecay(wd)
-                    .withMaximize(max)), set, k, threads, vectorized).build();
+                    .withMaximize(max)), set, k, threads, vectorized, stateSeed).build();
             // the variant: step sizes clamped to [lr / 2, 1.5 lr], so both bounds are met within three steps
             case RPROP -> common(Rprop.builder(set).options((k.variant()
                     ? RpropOptions.DEFAULTS.withStepSizes(k.lr() / 2, 1.5 * k.lr()) : RpropOptions.DEFAULTS)
-                    .withMaximize(max)), set, k, threads, vectorized).build();
+                    .withMaximize(max)), set, k, threads, vectorized, stateSeed).build();
             case ADADELTA -> common(Adadelta.builder(set).options(AdadeltaOptions.DEFAULTS.withWeightDecay(wd)
-                    .withMaximize(max)), set, k, threads, vectorized).build();
+                    .withMaximize(max)), set, k, threads, vectorized, stateSeed).build();
             case LION -> common(Lion.builder(set).options(LionOptions.DEFAULTS.withWeightDecay(wd).withMaximize(max)),
-                    set, k, threads, vectorized).build();
+                    set, k, threads, vectorized, stateSeed).build();
             // r = 0, warmup 2: ckp1 is 1, 0.8, 0.44, ... so the step's lerp runs from the end, then (step 3) from the
             // start; the switches' weights, 1 - 1/beta1 and 1 - beta1, from the start at beta1 0.9 and from the end
             // at the variant's 0.4 (|weight| >= 0.5)
             case SCHEDULE_FREE -> {
                 ScheduleFreeAdamW o = common(ScheduleFreeAdamW.builder(set).options(ScheduleFreeAdamWOptions.DEFAULTS
                         .withBetas(k.variant() ? 0.4 : 0.9, 0.999).withWeightDecay(wd).withWarmupSteps(2)
-                        .withMaximize(max)), set, k, threads, vectorized).build();
+                        .withMaximize(max)), set, k, threads, vectorized, stateSeed).build();
                 o.train(); // it steps in train mode only; before a step nothing moves (no z yet)
                 yield o;
             }
@@ -361,12 +366,14 @@ class MixedPrecisionProperties {
 
     /** Threads, kernels, clipping and (for bfloat16 parameters of a stochastic case) stochastic rounding. */
     private static <O extends GroupOptions, B extends Optimizer.Builder<O, B>> B common(B b, ParamSet set, Case k,
-                                                                                      int threads, boolean vectorized) {
+                                                                                      int threads, boolean vectorized,
+                                                                                      Long stateSeed) {
         // clipping at half the expected norm of the gaussian gradients: most steps clip
         double maxNorm = k.clip() ? 0.5 * Math.scalb(1.0, k.gradExp()) * Math.sqrt(Math.max(1, k.length())) : 0;
         boolean sr = k.stochastic() && set.tensors().get(0).params().dtype() == Dtype.BFLOAT16;
         b = b.threads(threads).vectorized(vectorized);
         b = k.clip() ? b.clipGradNorm(maxNorm) : b;
+        b = stateSeed != null ? b.bfloat16State(stateSeed) : b;
         return sr ? b.stochasticRounding(k.seed()) : b;
     }
 

@@ -56,7 +56,8 @@ import vecopt.param.Tensor;
 
 /**
  * Bitwise resume of what format version 2 added: 16-bit parameters (bfloat16 and float16) with their float32 master
- * copy, bfloat16 parameters with stochastic rounding (no master), bfloat16 optimizer state, a GradScaler's state,
+ * copy, bfloat16 parameters with stochastic rounding (no master), bfloat16 optimizer state (AdamW's and, spread over
+ * the cases, SGD's, RMSprop's, ASGD's, Rprop's and Lion's), a GradScaler's state,
  * LAMB and LARS, and each other optimizer that takes 16-bit parameters (one case per optimizer, the storage
  * options spread over them). As {@link CheckpointRoundTripTest}: N steps uninterrupted against K steps, a save, a new model
  * whose parameters start elsewhere, a new optimizer (and scaler), the load, N - K more steps; parameters (their
@@ -116,19 +117,19 @@ class MixedPrecisionCheckpointTest {
                             .group("no_decay", AdamOptions.ADAM_DEFAULTS.withAmsgrad(true).withLrScale(0.5),
                                     Setup::noDecay)
                             .bfloat16State(11).clipGradNorm(1.0).threads(threads).build()),
-            new Case("Sgd Nesterov bf16 params + fp32 master", Dtype.BFLOAT16, false, (set, threads) ->
+            new Case("Sgd Nesterov bf16 params + fp32 master + bf16 state", Dtype.BFLOAT16, false, (set, threads) ->
                     Sgd.builder(set).options(SgdOptions.MOMENTUM.withNesterov(true).withWeightDecay(1e-3))
                             .group("no_decay", SgdOptions.MOMENTUM.withDampening(0.1).withLrScale(0.5), Setup::noDecay)
-                            .clipGradNorm(1.0).threads(threads).build()),
+                            .bfloat16State(31).clipGradNorm(1.0).threads(threads).build()),
             new Case("Adagrad fp16 params + fp32 master", Dtype.FLOAT16, false, (set, threads) ->
                     Adagrad.builder(set).options(AdagradOptions.DEFAULTS.withInitialAccumulatorValue(0.1))
                             .group("no_decay", AdagradOptions.DEFAULTS.withLrScale(0.5), Setup::noDecay)
                             .clipGradNorm(1.0).threads(threads).build()),
-            new Case("Rmsprop centered momentum bf16 params, stochastic rounding", Dtype.BFLOAT16, false,
+            new Case("Rmsprop centered momentum bf16 params, stochastic rounding, bf16 state", Dtype.BFLOAT16, false,
                     (set, threads) -> Rmsprop.builder(set).options(RmspropOptions.DEFAULTS.withCentered(true)
                                     .withMomentum(0.9))
                             .group("no_decay", RmspropOptions.DEFAULTS.withLrScale(0.5), Setup::noDecay)
-                            .stochasticRounding(5).clipGradNorm(1.0).threads(threads).build()),
+                            .stochasticRounding(5).bfloat16State(17).clipGradNorm(1.0).threads(threads).build()),
             new Case("Adamax bf16 params + fp32 master + GradScaler", Dtype.BFLOAT16, true, (set, threads) ->
                     Adamax.builder(set).options(AdamaxOptions.DEFAULTS.withWeightDecay(0.01))
                             .group("no_decay", AdamaxOptions.DEFAULTS.withLrScale(0.5), Setup::noDecay)
@@ -144,23 +145,23 @@ class MixedPrecisionCheckpointTest {
                             .group("no_decay", RAdamOptions.DEFAULTS.withLrScale(0.5), Setup::noDecay)
                             .stochasticRounding(9).clipGradNorm(1.0).threads(threads).build()),
             // t0 = 2: averaging starts at step 4, before the checkpoint
-            new Case("Asgd bf16 params + fp32 master", Dtype.BFLOAT16, false, (set, threads) ->
+            new Case("Asgd bf16 params + fp32 master + bf16 state", Dtype.BFLOAT16, false, (set, threads) ->
                     Asgd.builder(set).options(AsgdOptions.DEFAULTS.withT0(2).withWeightDecay(1e-3))
                             .group("no_decay", AsgdOptions.DEFAULTS.withT0(2).withLrScale(0.5), Setup::noDecay)
-                            .clipGradNorm(1.0).threads(threads).build()),
+                            .bfloat16State(19).clipGradNorm(1.0).threads(threads).build()),
             // the first step's loop before the checkpoint, the later steps' after it
-            new Case("Rprop fp16 params + fp32 master", Dtype.FLOAT16, false, (set, threads) ->
+            new Case("Rprop fp16 params + fp32 master + bf16 state", Dtype.FLOAT16, false, (set, threads) ->
                     Rprop.builder(set).options(RpropOptions.DEFAULTS.withStepSizes(1e-4, 0.5))
                             .group("no_decay", RpropOptions.DEFAULTS.withLrScale(0.5), Setup::noDecay)
-                            .clipGradNorm(1.0).threads(threads).build()),
+                            .bfloat16State(23).clipGradNorm(1.0).threads(threads).build()),
             new Case("Adadelta bf16 params, stochastic rounding", Dtype.BFLOAT16, false, (set, threads) ->
                     Adadelta.builder(set).options(AdadeltaOptions.DEFAULTS.withWeightDecay(1e-3))
                             .group("no_decay", AdadeltaOptions.DEFAULTS.withLrScale(0.5), Setup::noDecay)
                             .stochasticRounding(13).clipGradNorm(1.0).threads(threads).build()),
-            new Case("Lion bf16 params + fp32 master + GradScaler", Dtype.BFLOAT16, true, (set, threads) ->
+            new Case("Lion bf16 params + fp32 master + GradScaler + bf16 state", Dtype.BFLOAT16, true, (set, threads) ->
                     Lion.builder(set).options(LionOptions.DEFAULTS.withWeightDecay(0.1))
                             .group("no_decay", LionOptions.DEFAULTS.withLrScale(0.5), Setup::noDecay)
-                            .clipGradNorm(1.0).threads(threads).build()),
+                            .bfloat16State(29).clipGradNorm(1.0).threads(threads).build()),
             new Case("Lamb", Dtype.FLOAT32, false, (set, threads) -> Lamb.builder(set).options(LAMB)
                     .group("no_decay", LAMB.withWeightDecay(0).withLrScale(0.5).withMaxWeightNorm(10), Setup::noDecay)
                     .clipGradNorm(1.0).threads(threads).build()),
