@@ -3,20 +3,21 @@ package vecopt.verification.amp;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static vecopt.verification.amp.MixedPrecisionProperties.assertBits;
+import static vecopt.verification.amp.MixedPrecisionProperties.raw;
+import static vecopt.verification.amp.MixedPrecisionProperties.storage;
+import static vecopt.verification.amp.MixedPrecisionProperties.switchMode;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.List;
 import java.util.SplittableRandom;
-import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
 import net.jqwik.api.Example;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
-import net.jqwik.api.Tuple;
 import vecopt.memory.Dtype;
 import vecopt.memory.Storage;
 import vecopt.optim.Adafactor;
@@ -168,14 +169,6 @@ class ElementwiseBFloat16StateProperties {
         }
     }
 
-    private static void switchMode(Optimizer<?> o, boolean train) {
-        if (train) {
-            ((ScheduleFreeAdamW) o).train();
-        } else {
-            ((ScheduleFreeAdamW) o).eval();
-        }
-    }
-
     private static short[][] stateBits(Optimizer<?> a) {
         List<String> names = a.stateNames();
         short[][] out = new short[names.size()][];
@@ -186,59 +179,10 @@ class ElementwiseBFloat16StateProperties {
         return out;
     }
 
-    private static Storage storage(Arena arena, boolean offHeap, Dtype type, int n) {
-        if (offHeap) {
-            return Storage.allocate(arena, n, type);
-        }
-        return type == Dtype.FLOAT32 ? Storage.of(new float[n]) : Storage.of(new short[n], type);
-    }
-
-    private static float[] raw(Storage s) {
-        return s.toArray(0, (int) s.length());
-    }
-
-    private static float[] raw(MemorySegment s) {
-        return s.toArray(ValueLayout.JAVA_FLOAT);
-    }
-
-    private static void assertBits(String what, String at, float[] expected, float[] actual) {
-        assertEquals(expected.length, actual.length, what + " length, " + at);
-        for (int i = 0; i < expected.length; i++) {
-            if (Float.floatToRawIntBits(expected[i]) != Float.floatToRawIntBits(actual[i])) {
-                throw new AssertionError(what + " element " + i + ": expected " + expected[i] + ", got " + actual[i]
-                        + ", " + at);
-            }
-        }
-    }
-
     /** The 16-bit property's cases over every kind but Adam's (held by {@code BFloat16StateProperties}), any mix. */
     @Provide
     Arbitrary<Case> cases() {
-        Arbitrary<Dtype> types = Arbitraries.of(Dtype.values());
-        Arbitrary<Integer> lengths = Arbitraries.frequencyOf(
-                Tuple.of(2, Arbitraries.of(0, 1, MixedPrecisionProperties.LANES - 1, MixedPrecisionProperties.LANES,
-                        MixedPrecisionProperties.LANES + 1, 2 * MixedPrecisionProperties.LANES + 3, 1021)),
-                Tuple.of(2, Arbitraries.integers().between(0, 3000)),
-                Tuple.of(1, Arbitraries.integers().between(40_000, 70_000))); // several chunks of the grid
-        Arbitrary<Double> wd = Arbitraries.frequencyOf(Tuple.of(1, Arbitraries.just(0.0)),
-                Tuple.of(2, Arbitraries.doubles().between(1e-4, 0.3).ofScale(6)));
-        Arbitrary<Double> lr = Arbitraries.doubles().between(-5, -1).ofScale(4).map(e -> Math.pow(10, e));
-        List<Kind> kinds = java.util.Arrays.stream(Kind.values()).filter(x -> x != Kind.ADAMW && x != Kind.ADAM).toList();
-        return Combinators.combine(
-                Combinators.combine(types, types, Arbitraries.of(true, false), Arbitraries.of(false, true), wd,
-                        Arbitraries.of(false, true)).as(Tuple::of),
-                Combinators.combine(lengths, Arbitraries.integers().between(0, 9), Arbitraries.of(false, true),
-                        Arbitraries.integers().between(1, 3), Arbitraries.frequencyOf(Tuple.of(3, Arbitraries.just(true)),
-                                Tuple.of(1, Arbitraries.just(false))), Arbitraries.integers().between(1, 3))
-                        .as(Tuple::of),
-                lr, Arbitraries.integers().between(-30, 8), Arbitraries.of(kinds), Arbitraries.longs())
-                .as((a, b, r, e, kind, seed) -> {
-                    // RAdam's rectified update starts at step 6; Rprop's and schedule-free AdamW's first steps differ
-                    int steps = kind == Kind.RADAM ? b.get6() + 5 : kind == Kind.RPROP || kind == Kind.SCHEDULE_FREE
-                            ? b.get6() + 1 : b.get6();
-                    return new Case(kind, a.get1(), a.get2(), a.get2() == Dtype.BFLOAT16 && (seed & 3) == 0,
-                            a.get3(), a.get4(), a.get5(), a.get6(), b.get1(), b.get2(), b.get3(), b.get4(), b.get5(),
-                            steps, r, e, seed);
-                });
+        return MixedPrecisionProperties.cases(java.util.Arrays.stream(Kind.values())
+                .filter(x -> x != Kind.ADAMW && x != Kind.ADAM).toList(), true);
     }
 }

@@ -233,7 +233,7 @@ class MixedPrecisionProperties {
         assertBits("params", at, expected, p16.toArray(k.offset(), k.length()));
     }
 
-    private static void switchMode(Optimizer<?> o, boolean train) {
+    static void switchMode(Optimizer<?> o, boolean train) {
         if (train) {
             ((ScheduleFreeAdamW) o).train();
         } else {
@@ -377,7 +377,7 @@ class MixedPrecisionProperties {
         return sr ? b.stochasticRounding(k.seed()) : b;
     }
 
-    private static Storage storage(Arena arena, boolean offHeap, Dtype type, int n) {
+    static Storage storage(Arena arena, boolean offHeap, Dtype type, int n) {
         if (offHeap) {
             return Storage.allocate(arena, n, type);
         }
@@ -385,15 +385,15 @@ class MixedPrecisionProperties {
     }
 
     /** Every element of a buffer as float32 values (16-bit ones widened, exactly). */
-    private static float[] raw(Storage s) {
+    static float[] raw(Storage s) {
         return s.toArray(0, (int) s.length());
     }
 
-    private static float[] raw(MemorySegment s) {
+    static float[] raw(MemorySegment s) {
         return s.toArray(ValueLayout.JAVA_FLOAT);
     }
 
-    private static void assertBits(String what, String at, float[] expected, float[] actual) {
+    static void assertBits(String what, String at, float[] expected, float[] actual) {
         assertEquals(expected.length, actual.length, what + " length, " + at);
         for (int i = 0; i < expected.length; i++) {
             if (Float.floatToRawIntBits(expected[i]) != Float.floatToRawIntBits(actual[i])) {
@@ -406,9 +406,17 @@ class MixedPrecisionProperties {
 
     @Provide
     Arbitrary<Case> cases() {
+        return cases(java.util.Arrays.asList(Kind.values()), false);
+    }
+
+    /**
+     * Cases of the given kinds over every storage mix of parameters and gradients (float32 with float32 only when
+     * {@code float32Mix}: a 16-bit state is then what is narrow).
+     */
+    static Arbitrary<Case> cases(java.util.List<Kind> kinds, boolean float32Mix) {
         Arbitrary<Dtype> types = Arbitraries.of(TYPES);
         Arbitrary<Tuple.Tuple2<Dtype, Dtype>> mix = Combinators.combine(types, types).as(Tuple::of)
-                .filter(t -> t.get1() != Dtype.FLOAT32 || t.get2() != Dtype.FLOAT32);
+                .filter(t -> float32Mix || t.get1() != Dtype.FLOAT32 || t.get2() != Dtype.FLOAT32);
         Arbitrary<Integer> lengths = Arbitraries.frequencyOf(
                 Tuple.of(2, Arbitraries.of(0, 1, LANES - 1, LANES, LANES + 1, 2 * LANES + 3, 1021)),
                 Tuple.of(2, Arbitraries.integers().between(0, 3000)),
@@ -425,7 +433,7 @@ class MixedPrecisionProperties {
                         .as(Tuple::of),
                 lr, Arbitraries.integers().between(-30, 8), Arbitraries.longs())
                 .as((a, b, r, e, seed) -> {
-                    Kind kind = Kind.values()[(int) Math.floorMod(seed >>> 8, (long) Kind.values().length)];
+                    Kind kind = kinds.get((int) Math.floorMod(seed >>> 8, (long) kinds.size()));
                     // RAdam's rectified update starts at step 6 (rho_t > 5): its cases run past it; Rprop's and
                     // schedule-free AdamW's first steps differ from the later ones: their cases run a later one too
                     int steps = kind == Kind.RADAM ? b.get6() + 5 : kind == Kind.RPROP || kind == Kind.SCHEDULE_FREE
