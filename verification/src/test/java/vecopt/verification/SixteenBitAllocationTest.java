@@ -24,6 +24,8 @@ import vecopt.optim.AdamaxOptions;
 import vecopt.optim.Asgd;
 import vecopt.optim.AsgdOptions;
 import vecopt.optim.GroupOptions;
+import vecopt.optim.Lamb;
+import vecopt.optim.LambOptions;
 import vecopt.optim.Lion;
 import vecopt.optim.LionOptions;
 import vecopt.optim.NAdam;
@@ -45,7 +47,7 @@ import vecopt.param.ParamSet;
  * own (a third Surefire execution): run in the float32 test's JVM, the switches between these configurations and the
  * float32 ones left the float32 kernels boxing every vector (80 bytes per vector iteration, measured), the history a
  * training JVM, which runs one configuration, does not have. Each configuration runs once first, as there. The other
- * elementwise optimizers' generated loops ({@code MixedSgdPanama}, ...) are measured too: each on bfloat16 gradients
+ * elementwise optimizers' generated loops ({@code MixedSgdPanama}, ...) and LAMB's two passes are measured too: each on bfloat16 gradients
  * with float32 parameters, on bfloat16 parameters with a master copy, and with stochastic rounding.
  */
 class SixteenBitAllocationTest {
@@ -67,7 +69,7 @@ class SixteenBitAllocationTest {
     /** The other elementwise optimizers, each in the variant with the most streams. */
     enum Other {
         SGD_MOMENTUM_NESTEROV_L2, ADAGRAD, RMSPROP_CENTERED_MOMENTUM, ADAMAX, NADAM, RADAM, ASGD, RPROP,
-        ADADELTA_L2, LION_DECAY, SCHEDULE_FREE_DECAY
+        ADADELTA_L2, LION_DECAY, SCHEDULE_FREE_DECAY, LAMB_DECAY
     }
 
     /** Storage of the parameters and gradients: bf16 gradients, bf16 parameters + master, bf16 stochastic rounding. */
@@ -115,6 +117,7 @@ class SixteenBitAllocationTest {
                 opt.train(); // it steps in train mode only
                 yield opt;
             }
+            case LAMB_DECAY -> common(Lamb.builder(set).options(LambOptions.DEFAULTS.withWeightDecay(0.01)), st).build();
         };
     }
 
