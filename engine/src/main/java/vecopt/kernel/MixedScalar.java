@@ -447,6 +447,39 @@ final class MixedScalar {
     }
 
     /**
+     * LARS's pass 1 ({@link LarsStep#norms}'s float operations and summation order) over elements {@code [from, to)}
+     * of a chunk with 16-bit storage.
+     */
+    static void larsNorms(Chunk c, LarsStep k, int from, int to, double[] sums, int slot) {
+        final float wd = k.weightDecay, scale = k.gradScale;
+        double su = 0, sp = 0;
+        for (int i = from; i < to; i++) {
+            float p = param(c, i);
+            float u = Math.fma(p, wd, grad(c, i) * scale);
+            su = Math.fma(u, (double) u, su);
+            sp = Math.fma(p, (double) p, sp);
+        }
+        sums[Kernels.NORM_SLOTS * slot] += su;
+        sums[Kernels.NORM_SLOTS * slot + Kernels.NORM_SLOTS / 2] += sp;
+    }
+
+    /** LARS's pass 2 ({@link LarsStep#apply}) over elements {@code [from, to)} of a chunk with 16-bit storage. */
+    static void larsApply(Chunk c, LarsStep k, int from, int to, float factor) {
+        final MemorySegment ts = c.state[0];
+        final float wd = k.weightDecay, scale = k.gradScale, mom = k.momentum;
+        final boolean nesterov = k.nesterov;
+        final int key = k.roundingKey;
+        for (int i = from; i < to; i++) {
+            final long off = (long) i * Float.BYTES;
+            float p = param(c, i);
+            float u = Math.fma(p, wd, grad(c, i) * scale) * factor;
+            float t = Math.fma(ts.get(F, off), mom, u);
+            ts.set(F, off, t);
+            storeParam(c, key, i, p + (nesterov ? Math.fma(t, mom, u) : t));
+        }
+    }
+
+    /**
      * Adam / AdamW with 8-bit block-quantized state ({@code Chunk.stateType} 2, see {@link BlockCodes}) over the
      * whole chunk, block by block, in one pass over the state: the block's new scales are bounds known before the
      * step ({@link #nextScales}, from its largest codes and its largest gradient), so each element is decoded,

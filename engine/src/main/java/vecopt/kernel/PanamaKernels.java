@@ -315,6 +315,8 @@ final class PanamaKernels implements Kernels {
     private static void mixedTrustNorms(Chunk c, TrustRatioStep step, double[] sums, int slot) {
         if (step instanceof LambStep k) {
             MixedLambPanama.norms(c, k, sums, slot);
+        } else if (step instanceof LarsStep k) {
+            MixedLarsPanama.norms(c, k, sums, slot);
         } else {
             throw new IllegalArgumentException("no 16-bit loop for " + step);
         }
@@ -324,6 +326,8 @@ final class PanamaKernels implements Kernels {
     private static void mixedTrustApply(Chunk c, TrustRatioStep step, float factor) {
         if (step instanceof LambStep k) {
             MixedLambPanama.apply(c, k, factor);
+        } else if (step instanceof LarsStep k) {
+            MixedLarsPanama.apply(c, k, factor);
         } else {
             throw new IllegalArgumentException("no 16-bit loop for " + step);
         }

@@ -128,6 +128,8 @@ final class ScalarKernels implements Kernels {
     private static void mixedTrustNorms(Chunk c, TrustRatioStep step, double[] sums, int slot) {
         if (step instanceof LambStep k) {
             MixedScalar.lambNorms(c, k, 0, c.length, sums, slot);
+        } else if (step instanceof LarsStep k) {
+            MixedScalar.larsNorms(c, k, 0, c.length, sums, slot);
         } else {
             throw new IllegalArgumentException("no 16-bit scalar loop for " + step);
         }
@@ -136,6 +138,8 @@ final class ScalarKernels implements Kernels {
     private static void mixedTrustApply(Chunk c, TrustRatioStep step, float factor) {
         if (step instanceof LambStep k) {
             MixedScalar.lambApply(c, k, 0, c.length, factor);
+        } else if (step instanceof LarsStep k) {
+            MixedScalar.larsApply(c, k, 0, c.length, factor);
         } else {
             throw new IllegalArgumentException("no 16-bit scalar loop for " + step);
         }

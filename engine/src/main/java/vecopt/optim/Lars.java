@@ -77,8 +77,16 @@ public final class Lars extends Layerwise<LarsOptions> {
     }
 
     @Override
+    boolean supports16Bit() {
+        return true;
+    }
+
+    @Override
     void prepareStep(int group, LarsOptions o, long t, double gradScale) {
         steps[group].prepare(o.weightDecay(), o.momentum(), o.nesterov(), gradScale);
+        if (stochastic) {
+            steps[group].roundingKey(roundingSeed, t);
+        }
     }
 
     public static final class Builder extends Optimizer.Builder<LarsOptions, Builder> {

@@ -475,10 +475,32 @@ final class MixedFormulas {
                     "FloatVector u = p.fma(wd, m.mul(ib1).div(v.mul(ib2).add(epsRoot).lanewise(VectorOperators.SQRT).add(eps)));",
                     "FloatVector pNew = u.fma(f, p);"), false));
 
+    /**
+     * LARS ({@code LarsStep}), from {@code LarsPanama}'s two loops: pass 1 on half vectors in eight accumulator
+     * chains per sum (the note there says why), pass 2 the update with the trace.
+     */
+    static final Layerwise LARS = new Layerwise("MixedLarsPanama", "LarsStep", "larsNorms", "larsApply", "LARS's",
+            new Reduction("larsNorms", "", """
+                    final FloatVector wd = FloatVector.broadcast(HALF, k.weightDecay);
+                    final FloatVector scale = FloatVector.broadcast(HALF, k.gradScale);
+                    """, List.of(
+                    "FloatVector u# = p#.fma(wd, g0#.mul(scale));"), true),
+            new Formula("larsApply", ", ts = c.state[0]", """
+                    final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+                    final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+                    final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+                    final FloatVector f = FloatVector.broadcast(SPECIES, factor);
+                    final boolean nesterov = k.nesterov;
+                    """, List.of(
+                    "FloatVector u = p.fma(wd, g0.mul(scale)).mul(f);",
+                    "FloatVector t = FloatVector.fromMemorySegment(SPECIES, ts, o4, ORDER).fma(mom, u);",
+                    "t.intoMemorySegment(ts, o4, ORDER);",
+                    "FloatVector pNew = p.add(nesterov ? t.fma(mom, u) : t);")));
+
     /** Every optimizer the generator writes a file for, in the order of the mixed-precision issue. */
     static final List<Optimizer> ALL = List.of(SGD, ADAGRAD, RMSPROP, ADAMAX, NADAM, RADAM, ASGD, RPROP, ADADELTA,
             LION, SCHEDULE_FREE);
 
     /** Every layer-wise optimizer the generator writes a file for. */
-    static final List<Layerwise> LAYERWISE = List.of(LAMB);
+    static final List<Layerwise> LAYERWISE = List.of(LAMB, LARS);
 }

@@ -928,7 +928,9 @@ public final class MixedKernelGenerator {
         boolean half = r.half();
         String floats = half ? "HALF" : "SPECIES", ints = half ? "DINTS" : "INTS", shorts = half ? "DSHORTS" : "SHORTS";
         List<String> s = new ArrayList<>();
-        s.add("final long o4" + sfx + " = (long) (" + e + ") * 4;");
+        if (p != 3 || String.join("\n", r.body()).contains("o4#")) { // the float32 buffers' offset, where read
+            s.add("final long o4" + sfx + " = (long) (" + e + ") * 4;");
+        }
         if (p == 3) {
             s.addAll(load(1, "p" + sfx, "ps", e, ints, shorts, floats));
         } else {

@@ -223,4 +223,14 @@ class TrustRatioSimdTest {
             }
         }
     }
+
+    @Test
+    void larsSixteenBitBitwise() {
+        for (double wd : new double[] {0, 1e-4}) {
+            for (boolean nesterov : new boolean[] {false, true}) {
+                LarsStep k = new LarsStep().prepare(wd, 0.9, nesterov, nesterov ? -0.5 : 1);
+                bothPassesMixed("LARS wd " + wd + " nesterov " + nesterov, k.roundingKey(6, 4), 1, 37);
+            }
+        }
+    }
 }

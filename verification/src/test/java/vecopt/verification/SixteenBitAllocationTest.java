@@ -26,6 +26,8 @@ import vecopt.optim.AsgdOptions;
 import vecopt.optim.GroupOptions;
 import vecopt.optim.Lamb;
 import vecopt.optim.LambOptions;
+import vecopt.optim.Lars;
+import vecopt.optim.LarsOptions;
 import vecopt.optim.Lion;
 import vecopt.optim.LionOptions;
 import vecopt.optim.NAdam;
@@ -47,7 +49,7 @@ import vecopt.param.ParamSet;
  * own (a third Surefire execution): run in the float32 test's JVM, the switches between these configurations and the
  * float32 ones left the float32 kernels boxing every vector (80 bytes per vector iteration, measured), the history a
  * training JVM, which runs one configuration, does not have. Each configuration runs once first, as there. The other
- * elementwise optimizers' generated loops ({@code MixedSgdPanama}, ...) and LAMB's two passes are measured too: each on bfloat16 gradients
+ * elementwise optimizers' generated loops ({@code MixedSgdPanama}, ...) and LAMB's and LARS's two passes are measured too: each on bfloat16 gradients
  * with float32 parameters, on bfloat16 parameters with a master copy, and with stochastic rounding.
  */
 class SixteenBitAllocationTest {
@@ -69,7 +71,7 @@ class SixteenBitAllocationTest {
     /** The other elementwise optimizers, each in the variant with the most streams. */
     enum Other {
         SGD_MOMENTUM_NESTEROV_L2, ADAGRAD, RMSPROP_CENTERED_MOMENTUM, ADAMAX, NADAM, RADAM, ASGD, RPROP,
-        ADADELTA_L2, LION_DECAY, SCHEDULE_FREE_DECAY, LAMB_DECAY
+        ADADELTA_L2, LION_DECAY, SCHEDULE_FREE_DECAY, LAMB_DECAY, LARS_NESTEROV_DECAY
     }
 
     /** Storage of the parameters and gradients: bf16 gradients, bf16 parameters + master, bf16 stochastic rounding. */
@@ -118,6 +120,8 @@ class SixteenBitAllocationTest {
                 yield opt;
             }
             case LAMB_DECAY -> common(Lamb.builder(set).options(LambOptions.DEFAULTS.withWeightDecay(0.01)), st).build();
+            case LARS_NESTEROV_DECAY -> common(Lars.builder(set).options(LarsOptions.DEFAULTS.withMomentum(0.9)
+                    .withNesterov(true).withWeightDecay(1e-4)), st).build();
         };
     }
 

@@ -36,6 +36,8 @@ import vecopt.optim.AsgdOptions;
 import vecopt.optim.GroupOptions;
 import vecopt.optim.Lamb;
 import vecopt.optim.LambOptions;
+import vecopt.optim.Lars;
+import vecopt.optim.LarsOptions;
 import vecopt.optim.Lion;
 import vecopt.optim.LionOptions;
 import vecopt.optim.NAdam;
@@ -84,14 +86,15 @@ class MixedPrecisionProperties {
     /**
      * The optimizers and loop variants held here: each names a variant with a loop (or a loop's flag) of its own in
      * the generated code. {@code variant} in a {@link Case} is AMSGrad for Adam and AdamW,
-     * epsRoot 1e-12 and a max weight norm of 0.25 (the clamp of the ratio's numerator binds) for LAMB, decoupled weight decay for
+     * epsRoot 1e-12 and a max weight norm of 0.25 (the clamp of the ratio's numerator binds) for LAMB, Nesterov for
+     * LARS (whose cases without weight decay also run without the trust ratio: pass 1 skipped, as optax's mask), decoupled weight decay for
      * NAdam and RAdam, centered for RMSprop's momentum kind, a narrow step-size range for Rprop (its clamp then
      * binds), beta1 0.4 for schedule-free AdamW (its switches' lerp then runs from the end); the others ignore it.
      */
     enum Kind {
         ADAMW, ADAM, SGD, SGD_MOMENTUM, SGD_NESTEROV, SGD_DAMPENING, ADAGRAD, RMSPROP, RMSPROP_CENTERED,
         RMSPROP_MOMENTUM, ADAMAX, NADAM, RADAM, ASGD, RPROP, ADADELTA,
-        LION, SCHEDULE_FREE, LAMB
+        LION, SCHEDULE_FREE, LAMB, LARS
     }
 
     /**
@@ -100,7 +103,7 @@ class MixedPrecisionProperties {
      * bitwise to the scalar ones pass by pass (the same factor given to both).
      */
     static boolean layerwise(Kind kind) {
-        return kind == Kind.LAMB;
+        return kind == Kind.LAMB || kind == Kind.LARS;
     }
 
     record Case(Kind kind, Dtype gradType, Dtype paramType, boolean stochastic, boolean variant, boolean maximize,
@@ -374,6 +377,10 @@ class MixedPrecisionProperties {
             case LAMB -> common(Lamb.builder(set).options((k.variant()
                     ? LambOptions.DEFAULTS.withEpsRoot(1e-12).withMaxWeightNorm(0.25) : LambOptions.DEFAULTS)
                     .withWeightDecay(wd).withMaximize(max)), set, k, threads, vectorized).build();
+            // no decay, no trust ratio: the usual split of LARS's groups (biases and norms), optax's trust_ratio_mask
+            case LARS -> common(Lars.builder(set).options(LarsOptions.DEFAULTS.withMomentum(0.9)
+                    .withNesterov(k.variant()).withTrustCoefficient(0.02).withTrustRatio(wd != 0).withWeightDecay(wd)
+                    .withMaximize(max)), set, k, threads, vectorized).build();
         };
     }
 
