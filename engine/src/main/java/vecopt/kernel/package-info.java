@@ -49,7 +49,12 @@
  * loop bodies are templates ({@code MixedFormulas}, the p and g loads and the p store left to the stages), expanded
  * with the same stages into one class per optimizer ({@code MixedSgdPanama}, ...; 165 loops), a formula variant per
  * loop where the float32 code has one (SGD's plain, first momentum step, momentum; Rprop's first step; schedule-free
- * AdamW's train/eval switch, a template that reads no gradient) and loop-invariant flags where it has them. Their scalar
+ * AdamW's train/eval switch, a template that reads no gradient) and loop-invariant flags where it has them. LAMB and
+ * LARS ({@code MixedLambPanama}, {@code MixedLarsPanama}) add a second template form, a pass that reduces
+ * ({@code MixedFormulas.Reduction}: the update and the sums of its squares and the parameters' in the float32 loop's
+ * accumulator chains, in their order, so the 16-bit sums are bitwise the float32 kernel's on the same values), beside
+ * the update pass, which also takes the tensor's factor; the norm pass reads the master copy, never the 16-bit
+ * parameters. Their scalar
  * twin, {@link vecopt.kernel.MixedScalar}, is written once per optimizer with the conversions as per-element switches
  * (it runs where the Vector API is off, on chunks shorter than a vector, and on the 16-bit loops' tails). The
  * float32 loops below stay hand-written:
