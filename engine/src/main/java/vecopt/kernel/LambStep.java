@@ -40,6 +40,14 @@ public final class LambStep implements TrustRatioStep {
     float epsRoot;
     float weightDecay;
     float gradScale = 1f;
+    /** The stochastic rounding's key for this step (bfloat16 parameters without a master copy; pass 2 stores). */
+    int roundingKey;
+
+    /** Sets the stochastic rounding's key for step {@code t} of a run seeded with {@code seed}. */
+    public LambStep roundingKey(long seed, long t) {
+        this.roundingKey = MixedScalar.roundingKey(seed, t);
+        return this;
+    }
 
     /**
      * Prepares update number {@code t} (1 for the first) of a group.

@@ -27,6 +27,14 @@ public final class LarsStep implements TrustRatioStep {
     float momentum;
     boolean nesterov;
     float gradScale = 1f;
+    /** The stochastic rounding's key for this step (bfloat16 parameters without a master copy; pass 2 stores). */
+    int roundingKey;
+
+    /** Sets the stochastic rounding's key for step {@code t} of a run seeded with {@code seed}. */
+    public LarsStep roundingKey(long seed, long t) {
+        this.roundingKey = MixedScalar.roundingKey(seed, t);
+        return this;
+    }
 
     /**
      * Prepares a step of a group.

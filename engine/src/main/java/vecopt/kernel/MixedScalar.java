@@ -396,6 +396,84 @@ final class MixedScalar {
         }
     }
 
+    // ---- the layer-wise optimizers (LAMB, LARS): both passes of each *Step's scalar loops with the storage stages.
+    // ---- The norm pass reads the parameter as the update does (the master copy where there is one, else the
+    // ---- bfloat16 parameters themselves: never 16-bit parameters that have a master, which are only written).
+
+    /**
+     * LAMB's pass 1 ({@link LambStep#norms}'s float operations and summation order) over elements {@code [from, to)}
+     * of a chunk with 16-bit storage: the moments updated, the sums of {@code u^2} and {@code p^2} added to the
+     * chunk's slots as there.
+     */
+    static void lambNorms(Chunk c, LambStep k, int from, int to, double[] sums, int slot) {
+        final MemorySegment ms = c.state[0], vs = c.state[1];
+        final float b1 = k.beta1, c1 = k.oneMinusBeta1, b2 = k.beta2, c2 = k.oneMinusBeta2;
+        final float ib1 = k.invBc1, ib2 = k.invBc2;
+        final float eps = k.eps, epsRoot = k.epsRoot, wd = k.weightDecay, scale = k.gradScale;
+        double su = 0, sp = 0;
+        for (int i = from; i < to; i++) {
+            final long off = (long) i * Float.BYTES;
+            float p = param(c, i);
+            float g = grad(c, i) * scale;
+            float m = Math.fma(ms.get(F, off), b1, g * c1);
+            float v = Math.fma(vs.get(F, off), b2, g * c2 * g);
+            ms.set(F, off, m);
+            vs.set(F, off, v);
+            float u = Math.fma(p, wd, (m * ib1) / ((float) Math.sqrt(v * ib2 + epsRoot) + eps));
+            su = Math.fma(u, (double) u, su);
+            sp = Math.fma(p, (double) p, sp);
+        }
+        sums[Kernels.NORM_SLOTS * slot] += su;
+        sums[Kernels.NORM_SLOTS * slot + Kernels.NORM_SLOTS / 2] += sp;
+    }
+
+    /** LAMB's pass 2 ({@link LambStep#apply}) over elements {@code [from, to)} of a chunk with 16-bit storage. */
+    static void lambApply(Chunk c, LambStep k, int from, int to, float factor) {
+        final MemorySegment ms = c.state[0], vs = c.state[1];
+        final float ib1 = k.invBc1, ib2 = k.invBc2, eps = k.eps, epsRoot = k.epsRoot, wd = k.weightDecay;
+        final int key = k.roundingKey;
+        for (int i = from; i < to; i++) {
+            final long off = (long) i * Float.BYTES;
+            float p = param(c, i);
+            float m = ms.get(F, off), v = vs.get(F, off);
+            float u = Math.fma(p, wd, (m * ib1) / ((float) Math.sqrt(v * ib2 + epsRoot) + eps));
+            storeParam(c, key, i, Math.fma(u, factor, p));
+        }
+    }
+
+    /**
+     * LARS's pass 1 ({@link LarsStep#norms}'s float operations and summation order) over elements {@code [from, to)}
+     * of a chunk with 16-bit storage.
+     */
+    static void larsNorms(Chunk c, LarsStep k, int from, int to, double[] sums, int slot) {
+        final float wd = k.weightDecay, scale = k.gradScale;
+        double su = 0, sp = 0;
+        for (int i = from; i < to; i++) {
+            float p = param(c, i);
+            float u = Math.fma(p, wd, grad(c, i) * scale);
+            su = Math.fma(u, (double) u, su);
+            sp = Math.fma(p, (double) p, sp);
+        }
+        sums[Kernels.NORM_SLOTS * slot] += su;
+        sums[Kernels.NORM_SLOTS * slot + Kernels.NORM_SLOTS / 2] += sp;
+    }
+
+    /** LARS's pass 2 ({@link LarsStep#apply}) over elements {@code [from, to)} of a chunk with 16-bit storage. */
+    static void larsApply(Chunk c, LarsStep k, int from, int to, float factor) {
+        final MemorySegment ts = c.state[0];
+        final float wd = k.weightDecay, scale = k.gradScale, mom = k.momentum;
+        final boolean nesterov = k.nesterov;
+        final int key = k.roundingKey;
+        for (int i = from; i < to; i++) {
+            final long off = (long) i * Float.BYTES;
+            float p = param(c, i);
+            float u = Math.fma(p, wd, grad(c, i) * scale) * factor;
+            float t = Math.fma(ts.get(F, off), mom, u);
+            ts.set(F, off, t);
+            storeParam(c, key, i, p + (nesterov ? Math.fma(t, mom, u) : t));
+        }
+    }
+
     /**
      * Adam / AdamW with 8-bit block-quantized state ({@code Chunk.stateType} 2, see {@link BlockCodes}) over the
      * whole chunk, block by block, in one pass over the state: the block's new scales are bounds known before the

@@ -282,6 +282,8 @@ final class PanamaKernels implements Kernels {
     public void trustNorms(Chunk c, TrustRatioStep step, double[] sums, int slot) {
         if (c.length < SPECIES.length()) { // shorter than a vector: the scalar loop
             ScalarKernels.SCALAR.trustNorms(c, step, sums, slot);
+        } else if (c.mixed) { // 16-bit parameters or gradients: the generated loops, their scalar tail included
+            mixedTrustNorms(c, step, sums, slot);
         } else if (step instanceof LambStep k) {
             // The vector loop, then the scalar tail, called from here as the tracked loops' tails are.
             LambPanama.norms(c, k, sums, slot);
@@ -298,12 +300,36 @@ final class PanamaKernels implements Kernels {
     public void trustApply(Chunk c, TrustRatioStep step, float factor) {
         if (c.length < SPECIES.length()) { // shorter than a vector: the scalar loop
             ScalarKernels.SCALAR.trustApply(c, step, factor);
+        } else if (c.mixed) {
+            mixedTrustApply(c, step, factor);
         } else if (step instanceof LambStep k) {
             LambPanama.apply(c, k, factor);
         } else if (step instanceof LarsStep k) {
             LarsPanama.apply(c, k, factor);
         } else {
             throw new IllegalArgumentException("no vector loop for " + step);
+        }
+    }
+
+    /** Pass 1 of {@code step}'s optimizer on a chunk with 16-bit parameters or gradients. */
+    private static void mixedTrustNorms(Chunk c, TrustRatioStep step, double[] sums, int slot) {
+        if (step instanceof LambStep k) {
+            MixedLambPanama.norms(c, k, sums, slot);
+        } else if (step instanceof LarsStep k) {
+            MixedLarsPanama.norms(c, k, sums, slot);
+        } else {
+            throw new IllegalArgumentException("no 16-bit loop for " + step);
+        }
+    }
+
+    /** Pass 2 of {@code step}'s optimizer on a chunk with 16-bit parameters or gradients. */
+    private static void mixedTrustApply(Chunk c, TrustRatioStep step, float factor) {
+        if (step instanceof LambStep k) {
+            MixedLambPanama.apply(c, k, factor);
+        } else if (step instanceof LarsStep k) {
+            MixedLarsPanama.apply(c, k, factor);
+        } else {
+            throw new IllegalArgumentException("no 16-bit loop for " + step);
         }
     }
 

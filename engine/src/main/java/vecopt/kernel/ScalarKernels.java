@@ -101,7 +101,9 @@ final class ScalarKernels implements Kernels {
 
     @Override
     public void trustNorms(Chunk c, TrustRatioStep step, double[] sums, int slot) {
-        if (step instanceof LambStep k) {
+        if (c.mixed) { // 16-bit parameters or gradients
+            mixedTrustNorms(c, step, sums, slot);
+        } else if (step instanceof LambStep k) {
             LambStep.norms(c, k, 0, c.length, sums, slot);
         } else if (step instanceof LarsStep k) {
             LarsStep.norms(c, k, 0, c.length, sums, slot);
@@ -112,12 +114,34 @@ final class ScalarKernels implements Kernels {
 
     @Override
     public void trustApply(Chunk c, TrustRatioStep step, float factor) {
-        if (step instanceof LambStep k) {
+        if (c.mixed) {
+            mixedTrustApply(c, step, factor);
+        } else if (step instanceof LambStep k) {
             LambStep.apply(c, k, 0, c.length, factor);
         } else if (step instanceof LarsStep k) {
             LarsStep.apply(c, k, 0, c.length, factor);
         } else {
             throw new IllegalArgumentException("no scalar loop for " + step);
+        }
+    }
+
+    private static void mixedTrustNorms(Chunk c, TrustRatioStep step, double[] sums, int slot) {
+        if (step instanceof LambStep k) {
+            MixedScalar.lambNorms(c, k, 0, c.length, sums, slot);
+        } else if (step instanceof LarsStep k) {
+            MixedScalar.larsNorms(c, k, 0, c.length, sums, slot);
+        } else {
+            throw new IllegalArgumentException("no 16-bit scalar loop for " + step);
+        }
+    }
+
+    private static void mixedTrustApply(Chunk c, TrustRatioStep step, float factor) {
+        if (step instanceof LambStep k) {
+            MixedScalar.lambApply(c, k, 0, c.length, factor);
+        } else if (step instanceof LarsStep k) {
+            MixedScalar.larsApply(c, k, 0, c.length, factor);
+        } else {
+            throw new IllegalArgumentException("no 16-bit scalar loop for " + step);
         }
     }
 

@@ -50,9 +50,14 @@
  * with the same stages into one class per optimizer ({@code MixedSgdPanama}, ...), a formula variant per
  * loop where the float32 code has one (SGD's plain, first momentum step, momentum; Rprop's first step; schedule-free
  * AdamW's train/eval switch, a template that reads no gradient) and loop-invariant flags where it has them. A state
- * stage doubles them (380 loops): float32 state, or bfloat16 state, where the generator rewrites each of the
- * template's state loads into a widening load and each state store into a stochastically rounded one (a loop that
- * keeps no state, SGD's plain one, is shared by both). Their scalar
+ * stage doubles them: float32 state, or bfloat16 state, where the generator rewrites each of the template's state
+ * loads into a widening load and each state store into a stochastically rounded one (a loop that keeps no state,
+ * SGD's plain one, is shared by both). LAMB and
+ * LARS ({@code MixedLambPanama}, {@code MixedLarsPanama}) add a second template form, a pass that reduces
+ * ({@code MixedFormulas.Reduction}: the update and the sums of its squares and the parameters' in the float32 loop's
+ * accumulator chains, in their order, so the 16-bit sums are bitwise the float32 kernel's on the same values), beside
+ * the update pass, which also takes the tensor's factor; the norm pass reads the master copy, never the 16-bit
+ * parameters. Their scalar
  * twin, {@link vecopt.kernel.MixedScalar}, is written once per optimizer with the conversions as per-element switches
  * (it runs where the Vector API is off, on chunks shorter than a vector, and on the 16-bit loops' tails). The
  * float32 loops below stay hand-written:

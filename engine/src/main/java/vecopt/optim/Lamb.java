@@ -29,6 +29,8 @@ import vecopt.param.ParamSet;
  * update's ratio and norms per tensor are {@link #trustRatio(String)}, {@link #updateNorm(String)},
  * {@link #paramNorm(String)} (the report's norms are those of the applied change and the new parameters, which the
  * two passes do not compute). Checkpoints hold it: {@code mu}, {@code nu} and the options under optax's names.
+ * Parameters and gradients may be bfloat16 or float16 (a float32 master copy, {@code master_param}, which both
+ * passes read) or bfloat16 with {@code stochasticRounding(seed)}, as for the elementwise optimizers.
  *
  * <pre>{@code
  * try (Lamb opt = Lamb.builder(params)
@@ -78,8 +80,16 @@ public final class Lamb extends Layerwise<LambOptions> {
     }
 
     @Override
+    boolean supports16Bit() {
+        return true;
+    }
+
+    @Override
     void prepareStep(int group, LambOptions o, long t, double gradScale) {
         steps[group].prepare(o.b1(), o.b2(), o.eps(), o.epsRoot(), o.weightDecay(), t, gradScale);
+        if (stochastic) {
+            steps[group].roundingKey(roundingSeed, t);
+        }
     }
 
     public static final class Builder extends Optimizer.Builder<LambOptions, Builder> {

@@ -27,7 +27,9 @@ import vecopt.param.ParamSet;
  * and {@code lrScale}. State: {@code trace} (optax's name), kept for every group (optax keeps it at momentum 0
  * too). {@code trackNorms(true)} is refused; the last update's ratio and norms per tensor are
  * {@link #trustRatio(String)}, {@link #updateNorm(String)}, {@link #paramNorm(String)}. Checkpoints hold it:
- * {@code trace} and the options under optax's names.
+ * {@code trace} and the options under optax's names. Parameters and gradients may be bfloat16 or float16 (a float32
+ * master copy, {@code master_param}, which both passes read) or bfloat16 with {@code stochasticRounding(seed)}, as
+ * for the elementwise optimizers.
  *
  * <pre>{@code
  * LarsOptions o = LarsOptions.DEFAULTS.withWeightDecay(1e-4);
@@ -77,8 +79,16 @@ public final class Lars extends Layerwise<LarsOptions> {
     }
 
     @Override
+    boolean supports16Bit() {
+        return true;
+    }
+
+    @Override
     void prepareStep(int group, LarsOptions o, long t, double gradScale) {
         steps[group].prepare(o.weightDecay(), o.momentum(), o.nesterov(), gradScale);
+        if (stochastic) {
+            steps[group].roundingKey(roundingSeed, t);
+        }
     }
 
     public static final class Builder extends Optimizer.Builder<LarsOptions, Builder> {

@@ -343,8 +343,8 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
             if ((p != Dtype.FLOAT32 || g != Dtype.FLOAT32) && !supports16Bit()) {
                 throw new IllegalArgumentException(getClass().getSimpleName() + " runs on float32 parameters and"
                         + " gradients only so far (AdamW, Adam, Sgd, Adagrad, Rmsprop, Adamax, NAdam, RAdam, Asgd,"
-                        + " Rprop, Adadelta, Lion and ScheduleFreeAdamW take bfloat16 and float16 too): tensor '" + t.name()
-                        + "' has " + p.torchName() + " parameters and " + g.torchName() + " gradients");
+                        + " Rprop, Adadelta, Lion, ScheduleFreeAdamW, Lamb and Lars take bfloat16 and float16 too):"
+                        + " tensor '" + t.name() + "' has " + p.torchName() + " parameters and " + g.torchName() + " gradients");
             }
             if ((p != Dtype.FLOAT32 || g != Dtype.FLOAT32) && trackNorms) {
                 throw new IllegalArgumentException("trackNorms(true) is not supported with 16-bit storage yet: tensor '"

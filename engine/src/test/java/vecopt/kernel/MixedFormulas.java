@@ -417,7 +417,90 @@ final class MixedFormulas {
                             "u.fma(negLr, z).intoMemorySegment(zs, o4, ORDER);",
                             "v.intoMemorySegment(vs, o4, ORDER);"))));
 
+    /**
+     * A pass that reduces: per element the update {@code u} (as the loop's formula computes it, leaving it in
+     * {@code u#}) and the sums of {@code u^2} and {@code p^2} in double, added to the chunk's two halves of its norm
+     * slot. The body reads {@code p#} (the parameter: the master copy where there is one, else the stored
+     * parameters, widened), {@code g0#} (the gradient, widened, unscaled) at byte offset {@code o4#} of the float32
+     * state buffers; the generator replaces {@code #} by the copy's suffix, as the wide loop repeats the body once per
+     * accumulator chain. {@code half}: the body runs on {@code PanamaKernels.HALF} vectors (one double vector's lanes)
+     * in blocks of 8, one chain per half vector, then half vector by half vector into chain 0 ({@code LarsPanama}'s
+     * shape); else on whole float vectors, each widened in two halves into two chains ({@code LambPanama}'s). Either
+     * way the chains are added in the float32 loop's order, so the sums are bitwise the float32 kernel's on the same
+     * values.
+     */
+    record Reduction(String name, String segments, String setup, List<String> body, boolean half) {
+    }
+
+    /**
+     * A layer-wise optimizer's generated class: pass 1, a {@link Reduction}, and pass 2, a {@link Formula} whose loop
+     * also takes the tensor's factor ({@code float factor}), with the scalar twins of both passes in
+     * {@link MixedScalar}.
+     */
+    record Layerwise(String className, String stepClass, String normsScalar, String applyScalar, String description,
+                     Reduction norms, Formula apply) {
+    }
+
+    /** LAMB ({@code LambStep}), from {@code LambPanama}'s two loops. */
+    static final Layerwise LAMB = new Layerwise("MixedLambPanama", "LambStep", "lambNorms", "lambApply", "LAMB's",
+            new Reduction("lambNorms", ", ms = c.state[0], vs = c.state[1]", """
+                    final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
+                    final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+                    final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+                    final FloatVector c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+                    final FloatVector ib1 = FloatVector.broadcast(SPECIES, k.invBc1);
+                    final FloatVector ib2 = FloatVector.broadcast(SPECIES, k.invBc2);
+                    final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+                    final FloatVector epsRoot = FloatVector.broadcast(SPECIES, k.epsRoot);
+                    final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+                    final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+                    """, List.of(
+                    "FloatVector g# = g0#.mul(scale);",
+                    "FloatVector m# = FloatVector.fromMemorySegment(SPECIES, ms, o4#, ORDER).fma(b1, g#.mul(c1));",
+                    "FloatVector v# = FloatVector.fromMemorySegment(SPECIES, vs, o4#, ORDER).fma(b2, g#.mul(c2).mul(g#));",
+                    "m#.intoMemorySegment(ms, o4#, ORDER);",
+                    "v#.intoMemorySegment(vs, o4#, ORDER);",
+                    "FloatVector u# = p#.fma(wd, m#.mul(ib1).div(v#.mul(ib2).add(epsRoot).lanewise(VectorOperators.SQRT).add(eps)));"),
+                    false),
+            new Formula("lambApply", ", ms = c.state[0], vs = c.state[1]", """
+                    final FloatVector ib1 = FloatVector.broadcast(SPECIES, k.invBc1);
+                    final FloatVector ib2 = FloatVector.broadcast(SPECIES, k.invBc2);
+                    final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+                    final FloatVector epsRoot = FloatVector.broadcast(SPECIES, k.epsRoot);
+                    final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+                    final FloatVector f = FloatVector.broadcast(SPECIES, factor);
+                    """, List.of(
+                    "FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER);",
+                    "FloatVector v = FloatVector.fromMemorySegment(SPECIES, vs, o4, ORDER);",
+                    "FloatVector u = p.fma(wd, m.mul(ib1).div(v.mul(ib2).add(epsRoot).lanewise(VectorOperators.SQRT).add(eps)));",
+                    "FloatVector pNew = u.fma(f, p);"), false));
+
+    /**
+     * LARS ({@code LarsStep}), from {@code LarsPanama}'s two loops: pass 1 on half vectors in eight accumulator
+     * chains per sum (the note there says why), pass 2 the update with the trace.
+     */
+    static final Layerwise LARS = new Layerwise("MixedLarsPanama", "LarsStep", "larsNorms", "larsApply", "LARS's",
+            new Reduction("larsNorms", "", """
+                    final FloatVector wd = FloatVector.broadcast(HALF, k.weightDecay);
+                    final FloatVector scale = FloatVector.broadcast(HALF, k.gradScale);
+                    """, List.of(
+                    "FloatVector u# = p#.fma(wd, g0#.mul(scale));"), true),
+            new Formula("larsApply", ", ts = c.state[0]", """
+                    final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+                    final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+                    final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+                    final FloatVector f = FloatVector.broadcast(SPECIES, factor);
+                    final boolean nesterov = k.nesterov;
+                    """, List.of(
+                    "FloatVector u = p.fma(wd, g0.mul(scale)).mul(f);",
+                    "FloatVector t = FloatVector.fromMemorySegment(SPECIES, ts, o4, ORDER).fma(mom, u);",
+                    "t.intoMemorySegment(ts, o4, ORDER);",
+                    "FloatVector pNew = p.add(nesterov ? t.fma(mom, u) : t);")));
+
     /** Every optimizer the generator writes a file for, in the order of the mixed-precision issue. */
     static final List<Optimizer> ALL = List.of(SGD, ADAGRAD, RMSPROP, ADAMAX, NADAM, RADAM, ASGD, RPROP, ADADELTA,
             LION, SCHEDULE_FREE);
+
+    /** Every layer-wise optimizer the generator writes a file for. */
+    static final List<Layerwise> LAYERWISE = List.of(LAMB, LARS);
 }

@@ -167,7 +167,22 @@ class MixedPrecisionCheckpointTest {
                     .clipGradNorm(1.0).threads(threads).build()),
             new Case("Lars", Dtype.FLOAT32, false, (set, threads) -> Lars.builder(set).options(LARS)
                     .group("no_adapt", LARS.withWeightDecay(0).withTrustRatio(false).withLrScale(0.5), Setup::noDecay)
-                    .clipGradNorm(1.0).threads(threads).build()));
+                    .clipGradNorm(1.0).threads(threads).build()),
+            new Case("Lamb fp16 params + fp32 master", Dtype.FLOAT16, false, (set, threads) -> Lamb.builder(set)
+                    .options(LAMB).group("no_decay", LAMB.withWeightDecay(0).withLrScale(0.5).withMaxWeightNorm(10),
+                            Setup::noDecay)
+                    .clipGradNorm(1.0).threads(threads).build()),
+            new Case("Lamb bf16 params, stochastic rounding", Dtype.BFLOAT16, false, (set, threads) -> Lamb.builder(set)
+                    .options(LAMB).group("no_decay", LAMB.withWeightDecay(0).withLrScale(0.5), Setup::noDecay)
+                    .stochasticRounding(17).clipGradNorm(1.0).threads(threads).build()),
+            new Case("Lars bf16 params + fp32 master + GradScaler", Dtype.BFLOAT16, true, (set, threads) -> Lars
+                    .builder(set).options(LARS).group("no_adapt", LARS.withWeightDecay(0).withTrustRatio(false)
+                            .withLrScale(0.5), Setup::noDecay)
+                    .clipGradNorm(1.0).threads(threads).build()),
+            new Case("Lars bf16 params, stochastic rounding", Dtype.BFLOAT16, false, (set, threads) -> Lars
+                    .builder(set).options(LARS).group("no_adapt", LARS.withWeightDecay(0).withTrustRatio(false)
+                            .withLrScale(0.5), Setup::noDecay)
+                    .stochasticRounding(19).clipGradNorm(1.0).threads(threads).build()));
 
     static Stream<Arguments> cases() {
         List<Arguments> out = new ArrayList<>();
