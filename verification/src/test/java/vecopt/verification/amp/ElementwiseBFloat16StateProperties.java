@@ -179,10 +179,13 @@ class ElementwiseBFloat16StateProperties {
         return out;
     }
 
-    /** The 16-bit property's cases over every kind but Adam's (held by {@code BFloat16StateProperties}), any mix. */
+    /**
+     * The 16-bit property's cases over every kind but Adam's (held by {@code BFloat16StateProperties}) and LAMB's and
+     * LARS's (float32 state only), any mix.
+     */
     @Provide
     Arbitrary<Case> cases() {
         return MixedPrecisionProperties.cases(java.util.Arrays.stream(Kind.values())
-                .filter(x -> x != Kind.ADAMW && x != Kind.ADAM).toList(), true);
+                .filter(x -> x != Kind.ADAMW && x != Kind.ADAM && x != Kind.LAMB && x != Kind.LARS).toList(), true);
     }
 }

@@ -381,11 +381,11 @@ class MixedPrecisionProperties {
             // the variant: the clamp min(||p||, 0.25) binds for most tensors (|p| up to 4, so ||p|| mostly above it)
             case LAMB -> common(Lamb.builder(set).options((k.variant()
                     ? LambOptions.DEFAULTS.withEpsRoot(1e-12).withMaxWeightNorm(0.25) : LambOptions.DEFAULTS)
-                    .withWeightDecay(wd).withMaximize(max)), set, k, threads, vectorized).build();
+                    .withWeightDecay(wd).withMaximize(max)), set, k, threads, vectorized, stateSeed).build();
             // no decay, no trust ratio: the usual split of LARS's groups (biases and norms), optax's trust_ratio_mask
             case LARS -> common(Lars.builder(set).options(LarsOptions.DEFAULTS.withMomentum(0.9)
                     .withNesterov(k.variant()).withTrustCoefficient(0.02).withTrustRatio(wd != 0).withWeightDecay(wd)
-                    .withMaximize(max)), set, k, threads, vectorized).build();
+                    .withMaximize(max)), set, k, threads, vectorized, stateSeed).build();
         };
     }
 
