@@ -29,19 +29,36 @@ final class MixedAdamaxPanama {
     /** One step on a chunk of at least one vector with 16-bit gradients or parameters. */
     static void run(Chunk c, AdamaxStep k) {
         final int n = c.length, bound = SPECIES.loopBound(n), mix = c.gradType * 4 + c.paramType;
-        switch (mix) {
-            case 1 -> adamax_gf32_pbf16(c, k, bound);
-            case 2 -> adamax_gf32_pf16(c, k, bound);
-            case 3 -> adamax_gf32_pbf16sr(c, k, bound);
-            case 4 -> adamax_gbf16_pf32(c, k, bound);
-            case 5 -> adamax_gbf16_pbf16(c, k, bound);
-            case 6 -> adamax_gbf16_pf16(c, k, bound);
-            case 7 -> adamax_gbf16_pbf16sr(c, k, bound);
-            case 8 -> adamax_gf16_pf32(c, k, bound);
-            case 9 -> adamax_gf16_pbf16(c, k, bound);
-            case 10 -> adamax_gf16_pf16(c, k, bound);
-            case 11 -> adamax_gf16_pbf16sr(c, k, bound);
-            default -> throw new IllegalStateException("no loop for storage mix " + mix);
+        if (!k.useWeightDecay) {
+            switch (mix) {
+                case 1 -> adamax_gf32_pbf16(c, k, bound);
+                case 2 -> adamax_gf32_pf16(c, k, bound);
+                case 3 -> adamax_gf32_pbf16sr(c, k, bound);
+                case 4 -> adamax_gbf16_pf32(c, k, bound);
+                case 5 -> adamax_gbf16_pbf16(c, k, bound);
+                case 6 -> adamax_gbf16_pf16(c, k, bound);
+                case 7 -> adamax_gbf16_pbf16sr(c, k, bound);
+                case 8 -> adamax_gf16_pf32(c, k, bound);
+                case 9 -> adamax_gf16_pbf16(c, k, bound);
+                case 10 -> adamax_gf16_pf16(c, k, bound);
+                case 11 -> adamax_gf16_pbf16sr(c, k, bound);
+                default -> throw new IllegalStateException("no loop for storage mix " + mix);
+            }
+        } else {
+            switch (mix) {
+                case 1 -> adamaxWeightDecay_gf32_pbf16(c, k, bound);
+                case 2 -> adamaxWeightDecay_gf32_pf16(c, k, bound);
+                case 3 -> adamaxWeightDecay_gf32_pbf16sr(c, k, bound);
+                case 4 -> adamaxWeightDecay_gbf16_pf32(c, k, bound);
+                case 5 -> adamaxWeightDecay_gbf16_pbf16(c, k, bound);
+                case 6 -> adamaxWeightDecay_gbf16_pf16(c, k, bound);
+                case 7 -> adamaxWeightDecay_gbf16_pbf16sr(c, k, bound);
+                case 8 -> adamaxWeightDecay_gf16_pf32(c, k, bound);
+                case 9 -> adamaxWeightDecay_gf16_pbf16(c, k, bound);
+                case 10 -> adamaxWeightDecay_gf16_pf16(c, k, bound);
+                case 11 -> adamaxWeightDecay_gf16_pbf16sr(c, k, bound);
+                default -> throw new IllegalStateException("no loop for storage mix " + mix);
+            }
         }
         if (bound < n) { // the tail: the scalar loop (a masked 16-bit store allocated: see MixedPanama.adam)
             MixedScalar.adamaxRange(c, k, bound, n);
@@ -55,18 +72,13 @@ final class MixedAdamaxPanama {
         final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
         final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
         final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
-        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
         final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
-        final boolean useWd = k.useWeightDecay;
         final int step = SPECIES.length();
         for (int i = 0; i < bound; i += step) {
             final long o4 = (long) i * 4;
             FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
             FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
             FloatVector g = g0.mul(scale);
-            if (useWd) {
-                g = p.fma(wd, g);
-            }
             FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
             FloatVector u = FloatVector.fromMemorySegment(SPECIES, us, o4, ORDER).mul(b2).max(g.abs().add(eps));
             m.intoMemorySegment(ms, o4, ORDER);
@@ -87,18 +99,13 @@ final class MixedAdamaxPanama {
         final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
         final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
         final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
-        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
         final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
-        final boolean useWd = k.useWeightDecay;
         final int step = SPECIES.length();
         for (int i = 0; i < bound; i += step) {
             final long o4 = (long) i * 4;
             FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
             FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
             FloatVector g = g0.mul(scale);
-            if (useWd) {
-                g = p.fma(wd, g);
-            }
             FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
             FloatVector u = FloatVector.fromMemorySegment(SPECIES, us, o4, ORDER).mul(b2).max(g.abs().add(eps));
             m.intoMemorySegment(ms, o4, ORDER);
@@ -126,9 +133,7 @@ final class MixedAdamaxPanama {
         final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
         final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
         final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
-        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
         final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
-        final boolean useWd = k.useWeightDecay;
         final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
         final int key = k.roundingKey;
         final int step = SPECIES.length();
@@ -138,9 +143,6 @@ final class MixedAdamaxPanama {
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
             FloatVector g = g0.mul(scale);
-            if (useWd) {
-                g = p.fma(wd, g);
-            }
             FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
             FloatVector u = FloatVector.fromMemorySegment(SPECIES, us, o4, ORDER).mul(b2).max(g.abs().add(eps));
             m.intoMemorySegment(ms, o4, ORDER);
@@ -163,9 +165,7 @@ final class MixedAdamaxPanama {
         final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
         final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
         final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
-        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
         final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
-        final boolean useWd = k.useWeightDecay;
         final int step = SPECIES.length();
         for (int i = 0; i < bound; i += step) {
             final long o4 = (long) i * 4;
@@ -173,9 +173,6 @@ final class MixedAdamaxPanama {
             FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector g = g0.mul(scale);
-            if (useWd) {
-                g = p.fma(wd, g);
-            }
             FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
             FloatVector u = FloatVector.fromMemorySegment(SPECIES, us, o4, ORDER).mul(b2).max(g.abs().add(eps));
             m.intoMemorySegment(ms, o4, ORDER);
@@ -192,9 +189,7 @@ final class MixedAdamaxPanama {
         final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
         final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
         final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
-        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
         final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
-        final boolean useWd = k.useWeightDecay;
         final int step = SPECIES.length();
         for (int i = 0; i < bound; i += step) {
             final long o4 = (long) i * 4;
@@ -202,9 +197,6 @@ final class MixedAdamaxPanama {
             FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector g = g0.mul(scale);
-            if (useWd) {
-                g = p.fma(wd, g);
-            }
             FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
             FloatVector u = FloatVector.fromMemorySegment(SPECIES, us, o4, ORDER).mul(b2).max(g.abs().add(eps));
             m.intoMemorySegment(ms, o4, ORDER);
@@ -225,9 +217,7 @@ final class MixedAdamaxPanama {
         final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
         final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
         final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
-        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
         final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
-        final boolean useWd = k.useWeightDecay;
         final int step = SPECIES.length();
         for (int i = 0; i < bound; i += step) {
             final long o4 = (long) i * 4;
@@ -235,9 +225,6 @@ final class MixedAdamaxPanama {
             FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector g = g0.mul(scale);
-            if (useWd) {
-                g = p.fma(wd, g);
-            }
             FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
             FloatVector u = FloatVector.fromMemorySegment(SPECIES, us, o4, ORDER).mul(b2).max(g.abs().add(eps));
             m.intoMemorySegment(ms, o4, ORDER);
@@ -265,9 +252,7 @@ final class MixedAdamaxPanama {
         final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
         final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
         final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
-        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
         final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
-        final boolean useWd = k.useWeightDecay;
         final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
         final int key = k.roundingKey;
         final int step = SPECIES.length();
@@ -278,9 +263,6 @@ final class MixedAdamaxPanama {
             FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector g = g0.mul(scale);
-            if (useWd) {
-                g = p.fma(wd, g);
-            }
             FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
             FloatVector u = FloatVector.fromMemorySegment(SPECIES, us, o4, ORDER).mul(b2).max(g.abs().add(eps));
             m.intoMemorySegment(ms, o4, ORDER);
@@ -303,9 +285,7 @@ final class MixedAdamaxPanama {
         final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
         final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
         final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
-        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
         final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
-        final boolean useWd = k.useWeightDecay;
         final int step = SPECIES.length();
         for (int i = 0; i < bound; i += step) {
             final long o4 = (long) i * 4;
@@ -318,9 +298,6 @@ final class MixedAdamaxPanama {
                     .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
                     .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
             FloatVector g = g0.mul(scale);
-            if (useWd) {
-                g = p.fma(wd, g);
-            }
             FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
             FloatVector u = FloatVector.fromMemorySegment(SPECIES, us, o4, ORDER).mul(b2).max(g.abs().add(eps));
             m.intoMemorySegment(ms, o4, ORDER);
@@ -337,9 +314,7 @@ final class MixedAdamaxPanama {
         final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
         final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
         final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
-        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
         final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
-        final boolean useWd = k.useWeightDecay;
         final int step = SPECIES.length();
         for (int i = 0; i < bound; i += step) {
             final long o4 = (long) i * 4;
@@ -352,9 +327,6 @@ final class MixedAdamaxPanama {
                     .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
                     .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
             FloatVector g = g0.mul(scale);
-            if (useWd) {
-                g = p.fma(wd, g);
-            }
             FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
             FloatVector u = FloatVector.fromMemorySegment(SPECIES, us, o4, ORDER).mul(b2).max(g.abs().add(eps));
             m.intoMemorySegment(ms, o4, ORDER);
@@ -375,9 +347,7 @@ final class MixedAdamaxPanama {
         final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
         final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
         final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
-        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
         final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
-        final boolean useWd = k.useWeightDecay;
         final int step = SPECIES.length();
         for (int i = 0; i < bound; i += step) {
             final long o4 = (long) i * 4;
@@ -390,9 +360,6 @@ final class MixedAdamaxPanama {
                     .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
                     .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
             FloatVector g = g0.mul(scale);
-            if (useWd) {
-                g = p.fma(wd, g);
-            }
             FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
             FloatVector u = FloatVector.fromMemorySegment(SPECIES, us, o4, ORDER).mul(b2).max(g.abs().add(eps));
             m.intoMemorySegment(ms, o4, ORDER);
@@ -420,9 +387,7 @@ final class MixedAdamaxPanama {
         final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
         final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
         final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
-        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
         final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
-        final boolean useWd = k.useWeightDecay;
         final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
         final int key = k.roundingKey;
         final int step = SPECIES.length();
@@ -438,9 +403,370 @@ final class MixedAdamaxPanama {
                     .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
                     .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
             FloatVector g = g0.mul(scale);
-            if (useWd) {
-                g = p.fma(wd, g);
-            }
+            FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
+            FloatVector u = FloatVector.fromMemorySegment(SPECIES, us, o4, ORDER).mul(b2).max(g.abs().add(eps));
+            m.intoMemorySegment(ms, o4, ORDER);
+            u.intoMemorySegment(us, o4, ORDER);
+            FloatVector pNew = m.div(u).fma(negClr, p);
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
+            IntVector pNewRB = pNew.reinterpretAsInts();
+            IntVector pNewRN = pNewRB.and(0xFFFF0000)
+                    .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNewRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void adamaxWeightDecay_gf32_pbf16(Chunk c, AdamaxStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], us = c.state[1], xs = c.state[c.state.length - 1];
+        final FloatVector negClr = FloatVector.broadcast(SPECIES, k.negClr);
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
+            FloatVector g = p.fma(wd, g0.mul(scale));
+            FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
+            FloatVector u = FloatVector.fromMemorySegment(SPECIES, us, o4, ORDER).mul(b2).max(g.abs().add(eps));
+            m.intoMemorySegment(ms, o4, ORDER);
+            u.intoMemorySegment(us, o4, ORDER);
+            FloatVector pNew = m.div(u).fma(negClr, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewN = pNew.reinterpretAsInts();
+            pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNew.reinterpretAsInts().and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void adamaxWeightDecay_gf32_pf16(Chunk c, AdamaxStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], us = c.state[1], xs = c.state[c.state.length - 1];
+        final FloatVector negClr = FloatVector.broadcast(SPECIES, k.negClr);
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
+            FloatVector g = p.fma(wd, g0.mul(scale));
+            FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
+            FloatVector u = FloatVector.fromMemorySegment(SPECIES, us, o4, ORDER).mul(b2).max(g.abs().add(eps));
+            m.intoMemorySegment(ms, o4, ORDER);
+            u.intoMemorySegment(us, o4, ORDER);
+            FloatVector pNew = m.div(u).fma(negClr, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewNF = pNew.reinterpretAsInts();
+            IntVector pNewNS = pNewNF.and(0x80000000);
+            IntVector pNewNA = pNewNF.and(0x7FFFFFFF);
+            IntVector pNewNBig = IntVector.broadcast(INTS, 0x7C00).blend(0x7E00, pNewNA.compare(VectorOperators.GT, 0x7F800000));
+            IntVector pNewNSub = pNewNA.reinterpretAsFloats().add(0.5f).reinterpretAsInts().sub(0x3F000000);
+            IntVector pNewN = pNewNA.add(((15 - 127) << 23) + 0xFFF).add(pNewNA.lanewise(VectorOperators.LSHR, 13).and(1))
+                    .lanewise(VectorOperators.LSHR, 13)
+                    .blend(pNewNSub, pNewNA.compare(VectorOperators.LT, 113 << 23))
+                    .blend(pNewNBig, pNewNA.compare(VectorOperators.GE, 143 << 23))
+                    .or(pNewNS.lanewise(VectorOperators.LSHR, 16));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void adamaxWeightDecay_gf32_pbf16sr(Chunk c, AdamaxStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], us = c.state[1];
+        final FloatVector negClr = FloatVector.broadcast(SPECIES, k.negClr);
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int key = k.roundingKey;
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
+            FloatVector g = p.fma(wd, g0.mul(scale));
+            FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
+            FloatVector u = FloatVector.fromMemorySegment(SPECIES, us, o4, ORDER).mul(b2).max(g.abs().add(eps));
+            m.intoMemorySegment(ms, o4, ORDER);
+            u.intoMemorySegment(us, o4, ORDER);
+            FloatVector pNew = m.div(u).fma(negClr, p);
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
+            IntVector pNewRB = pNew.reinterpretAsInts();
+            IntVector pNewRN = pNewRB.and(0xFFFF0000)
+                    .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNewRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void adamaxWeightDecay_gbf16_pf32(Chunk c, AdamaxStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], us = c.state[1];
+        final FloatVector negClr = FloatVector.broadcast(SPECIES, k.negClr);
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, o4, ORDER);
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g = p.fma(wd, g0.mul(scale));
+            FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
+            FloatVector u = FloatVector.fromMemorySegment(SPECIES, us, o4, ORDER).mul(b2).max(g.abs().add(eps));
+            m.intoMemorySegment(ms, o4, ORDER);
+            u.intoMemorySegment(us, o4, ORDER);
+            FloatVector pNew = m.div(u).fma(negClr, p);
+            pNew.intoMemorySegment(ps, o4, ORDER);
+        }
+    }
+
+    private static void adamaxWeightDecay_gbf16_pbf16(Chunk c, AdamaxStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], us = c.state[1], xs = c.state[c.state.length - 1];
+        final FloatVector negClr = FloatVector.broadcast(SPECIES, k.negClr);
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g = p.fma(wd, g0.mul(scale));
+            FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
+            FloatVector u = FloatVector.fromMemorySegment(SPECIES, us, o4, ORDER).mul(b2).max(g.abs().add(eps));
+            m.intoMemorySegment(ms, o4, ORDER);
+            u.intoMemorySegment(us, o4, ORDER);
+            FloatVector pNew = m.div(u).fma(negClr, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewN = pNew.reinterpretAsInts();
+            pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNew.reinterpretAsInts().and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void adamaxWeightDecay_gbf16_pf16(Chunk c, AdamaxStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], us = c.state[1], xs = c.state[c.state.length - 1];
+        final FloatVector negClr = FloatVector.broadcast(SPECIES, k.negClr);
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g = p.fma(wd, g0.mul(scale));
+            FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
+            FloatVector u = FloatVector.fromMemorySegment(SPECIES, us, o4, ORDER).mul(b2).max(g.abs().add(eps));
+            m.intoMemorySegment(ms, o4, ORDER);
+            u.intoMemorySegment(us, o4, ORDER);
+            FloatVector pNew = m.div(u).fma(negClr, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewNF = pNew.reinterpretAsInts();
+            IntVector pNewNS = pNewNF.and(0x80000000);
+            IntVector pNewNA = pNewNF.and(0x7FFFFFFF);
+            IntVector pNewNBig = IntVector.broadcast(INTS, 0x7C00).blend(0x7E00, pNewNA.compare(VectorOperators.GT, 0x7F800000));
+            IntVector pNewNSub = pNewNA.reinterpretAsFloats().add(0.5f).reinterpretAsInts().sub(0x3F000000);
+            IntVector pNewN = pNewNA.add(((15 - 127) << 23) + 0xFFF).add(pNewNA.lanewise(VectorOperators.LSHR, 13).and(1))
+                    .lanewise(VectorOperators.LSHR, 13)
+                    .blend(pNewNSub, pNewNA.compare(VectorOperators.LT, 113 << 23))
+                    .blend(pNewNBig, pNewNA.compare(VectorOperators.GE, 143 << 23))
+                    .or(pNewNS.lanewise(VectorOperators.LSHR, 16));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void adamaxWeightDecay_gbf16_pbf16sr(Chunk c, AdamaxStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], us = c.state[1];
+        final FloatVector negClr = FloatVector.broadcast(SPECIES, k.negClr);
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int key = k.roundingKey;
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g = p.fma(wd, g0.mul(scale));
+            FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
+            FloatVector u = FloatVector.fromMemorySegment(SPECIES, us, o4, ORDER).mul(b2).max(g.abs().add(eps));
+            m.intoMemorySegment(ms, o4, ORDER);
+            u.intoMemorySegment(us, o4, ORDER);
+            FloatVector pNew = m.div(u).fma(negClr, p);
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
+            IntVector pNewRB = pNew.reinterpretAsInts();
+            IntVector pNewRN = pNewRB.and(0xFFFF0000)
+                    .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNewRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void adamaxWeightDecay_gf16_pf32(Chunk c, AdamaxStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], us = c.state[1];
+        final FloatVector negClr = FloatVector.broadcast(SPECIES, k.negClr);
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, o4, ORDER);
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g = p.fma(wd, g0.mul(scale));
+            FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
+            FloatVector u = FloatVector.fromMemorySegment(SPECIES, us, o4, ORDER).mul(b2).max(g.abs().add(eps));
+            m.intoMemorySegment(ms, o4, ORDER);
+            u.intoMemorySegment(us, o4, ORDER);
+            FloatVector pNew = m.div(u).fma(negClr, p);
+            pNew.intoMemorySegment(ps, o4, ORDER);
+        }
+    }
+
+    private static void adamaxWeightDecay_gf16_pbf16(Chunk c, AdamaxStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], us = c.state[1], xs = c.state[c.state.length - 1];
+        final FloatVector negClr = FloatVector.broadcast(SPECIES, k.negClr);
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g = p.fma(wd, g0.mul(scale));
+            FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
+            FloatVector u = FloatVector.fromMemorySegment(SPECIES, us, o4, ORDER).mul(b2).max(g.abs().add(eps));
+            m.intoMemorySegment(ms, o4, ORDER);
+            u.intoMemorySegment(us, o4, ORDER);
+            FloatVector pNew = m.div(u).fma(negClr, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewN = pNew.reinterpretAsInts();
+            pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNew.reinterpretAsInts().and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void adamaxWeightDecay_gf16_pf16(Chunk c, AdamaxStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], us = c.state[1], xs = c.state[c.state.length - 1];
+        final FloatVector negClr = FloatVector.broadcast(SPECIES, k.negClr);
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g = p.fma(wd, g0.mul(scale));
+            FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
+            FloatVector u = FloatVector.fromMemorySegment(SPECIES, us, o4, ORDER).mul(b2).max(g.abs().add(eps));
+            m.intoMemorySegment(ms, o4, ORDER);
+            u.intoMemorySegment(us, o4, ORDER);
+            FloatVector pNew = m.div(u).fma(negClr, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewNF = pNew.reinterpretAsInts();
+            IntVector pNewNS = pNewNF.and(0x80000000);
+            IntVector pNewNA = pNewNF.and(0x7FFFFFFF);
+            IntVector pNewNBig = IntVector.broadcast(INTS, 0x7C00).blend(0x7E00, pNewNA.compare(VectorOperators.GT, 0x7F800000));
+            IntVector pNewNSub = pNewNA.reinterpretAsFloats().add(0.5f).reinterpretAsInts().sub(0x3F000000);
+            IntVector pNewN = pNewNA.add(((15 - 127) << 23) + 0xFFF).add(pNewNA.lanewise(VectorOperators.LSHR, 13).and(1))
+                    .lanewise(VectorOperators.LSHR, 13)
+                    .blend(pNewNSub, pNewNA.compare(VectorOperators.LT, 113 << 23))
+                    .blend(pNewNBig, pNewNA.compare(VectorOperators.GE, 143 << 23))
+                    .or(pNewNS.lanewise(VectorOperators.LSHR, 16));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void adamaxWeightDecay_gf16_pbf16sr(Chunk c, AdamaxStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], us = c.state[1];
+        final FloatVector negClr = FloatVector.broadcast(SPECIES, k.negClr);
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int key = k.roundingKey;
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g = p.fma(wd, g0.mul(scale));
             FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
             FloatVector u = FloatVector.fromMemorySegment(SPECIES, us, o4, ORDER).mul(b2).max(g.abs().add(eps));
             m.intoMemorySegment(ms, o4, ORDER);
