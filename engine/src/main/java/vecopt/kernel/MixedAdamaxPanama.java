@@ -33,31 +33,60 @@ final class MixedAdamaxPanama {
     static void run(Chunk c, AdamaxStep k) {
         final int n = c.length, bound = SPECIES.loopBound(n);
         final int mix = (c.gradType * 4 + c.paramType) * 2 + c.stateType;
-        switch (mix) {
-            case 1 -> adamax_gf32_pf32_sbf16(c, k, bound);
-            case 2 -> adamax_gf32_pbf16(c, k, bound);
-            case 3 -> adamax_gf32_pbf16_sbf16(c, k, bound);
-            case 4 -> adamax_gf32_pf16(c, k, bound);
-            case 5 -> adamax_gf32_pf16_sbf16(c, k, bound);
-            case 6 -> adamax_gf32_pbf16sr(c, k, bound);
-            case 7 -> adamax_gf32_pbf16sr_sbf16(c, k, bound);
-            case 8 -> adamax_gbf16_pf32(c, k, bound);
-            case 9 -> adamax_gbf16_pf32_sbf16(c, k, bound);
-            case 10 -> adamax_gbf16_pbf16(c, k, bound);
-            case 11 -> adamax_gbf16_pbf16_sbf16(c, k, bound);
-            case 12 -> adamax_gbf16_pf16(c, k, bound);
-            case 13 -> adamax_gbf16_pf16_sbf16(c, k, bound);
-            case 14 -> adamax_gbf16_pbf16sr(c, k, bound);
-            case 15 -> adamax_gbf16_pbf16sr_sbf16(c, k, bound);
-            case 16 -> adamax_gf16_pf32(c, k, bound);
-            case 17 -> adamax_gf16_pf32_sbf16(c, k, bound);
-            case 18 -> adamax_gf16_pbf16(c, k, bound);
-            case 19 -> adamax_gf16_pbf16_sbf16(c, k, bound);
-            case 20 -> adamax_gf16_pf16(c, k, bound);
-            case 21 -> adamax_gf16_pf16_sbf16(c, k, bound);
-            case 22 -> adamax_gf16_pbf16sr(c, k, bound);
-            case 23 -> adamax_gf16_pbf16sr_sbf16(c, k, bound);
-            default -> throw new IllegalStateException("no loop for storage mix " + mix);
+        if (!k.useWeightDecay) {
+            switch (mix) {
+                case 1 -> adamax_gf32_pf32_sbf16(c, k, bound);
+                case 2 -> adamax_gf32_pbf16(c, k, bound);
+                case 3 -> adamax_gf32_pbf16_sbf16(c, k, bound);
+                case 4 -> adamax_gf32_pf16(c, k, bound);
+                case 5 -> adamax_gf32_pf16_sbf16(c, k, bound);
+                case 6 -> adamax_gf32_pbf16sr(c, k, bound);
+                case 7 -> adamax_gf32_pbf16sr_sbf16(c, k, bound);
+                case 8 -> adamax_gbf16_pf32(c, k, bound);
+                case 9 -> adamax_gbf16_pf32_sbf16(c, k, bound);
+                case 10 -> adamax_gbf16_pbf16(c, k, bound);
+                case 11 -> adamax_gbf16_pbf16_sbf16(c, k, bound);
+                case 12 -> adamax_gbf16_pf16(c, k, bound);
+                case 13 -> adamax_gbf16_pf16_sbf16(c, k, bound);
+                case 14 -> adamax_gbf16_pbf16sr(c, k, bound);
+                case 15 -> adamax_gbf16_pbf16sr_sbf16(c, k, bound);
+                case 16 -> adamax_gf16_pf32(c, k, bound);
+                case 17 -> adamax_gf16_pf32_sbf16(c, k, bound);
+                case 18 -> adamax_gf16_pbf16(c, k, bound);
+                case 19 -> adamax_gf16_pbf16_sbf16(c, k, bound);
+                case 20 -> adamax_gf16_pf16(c, k, bound);
+                case 21 -> adamax_gf16_pf16_sbf16(c, k, bound);
+                case 22 -> adamax_gf16_pbf16sr(c, k, bound);
+                case 23 -> adamax_gf16_pbf16sr_sbf16(c, k, bound);
+                default -> throw new IllegalStateException("no loop for storage mix " + mix);
+            }
+        } else {
+            switch (mix) {
+                case 1 -> adamaxWeightDecay_gf32_pf32_sbf16(c, k, bound);
+                case 2 -> adamaxWeightDecay_gf32_pbf16(c, k, bound);
+                case 3 -> adamaxWeightDecay_gf32_pbf16_sbf16(c, k, bound);
+                case 4 -> adamaxWeightDecay_gf32_pf16(c, k, bound);
+                case 5 -> adamaxWeightDecay_gf32_pf16_sbf16(c, k, bound);
+                case 6 -> adamaxWeightDecay_gf32_pbf16sr(c, k, bound);
+                case 7 -> adamaxWeightDecay_gf32_pbf16sr_sbf16(c, k, bound);
+                case 8 -> adamaxWeightDecay_gbf16_pf32(c, k, bound);
+                case 9 -> adamaxWeightDecay_gbf16_pf32_sbf16(c, k, bound);
+                case 10 -> adamaxWeightDecay_gbf16_pbf16(c, k, bound);
+                case 11 -> adamaxWeightDecay_gbf16_pbf16_sbf16(c, k, bound);
+                case 12 -> adamaxWeightDecay_gbf16_pf16(c, k, bound);
+                case 13 -> adamaxWeightDecay_gbf16_pf16_sbf16(c, k, bound);
+                case 14 -> adamaxWeightDecay_gbf16_pbf16sr(c, k, bound);
+                case 15 -> adamaxWeightDecay_gbf16_pbf16sr_sbf16(c, k, bound);
+                case 16 -> adamaxWeightDecay_gf16_pf32(c, k, bound);
+                case 17 -> adamaxWeightDecay_gf16_pf32_sbf16(c, k, bound);
+                case 18 -> adamaxWeightDecay_gf16_pbf16(c, k, bound);
+                case 19 -> adamaxWeightDecay_gf16_pbf16_sbf16(c, k, bound);
+                case 20 -> adamaxWeightDecay_gf16_pf16(c, k, bound);
+                case 21 -> adamaxWeightDecay_gf16_pf16_sbf16(c, k, bound);
+                case 22 -> adamaxWeightDecay_gf16_pbf16sr(c, k, bound);
+                case 23 -> adamaxWeightDecay_gf16_pbf16sr_sbf16(c, k, bound);
+                default -> throw new IllegalStateException("no loop for storage mix " + mix);
+            }
         }
         if (bound < n) { // the tail: the scalar loop (a masked 16-bit store allocated: see MixedPanama.adam)
             MixedScalar.adamaxRange(c, k, bound, n);
@@ -71,9 +100,7 @@ final class MixedAdamaxPanama {
         final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
         final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
         final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
-        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
         final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
-        final boolean useWd = k.useWeightDecay;
         final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
         final int keyMs = k.stateKeys[0];
         final int keyUs = k.stateKeys[1];
@@ -83,9 +110,6 @@ final class MixedAdamaxPanama {
             FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, o4, ORDER);
             FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
             FloatVector g = g0.mul(scale);
-            if (useWd) {
-                g = p.fma(wd, g);
-            }
             FloatVector msW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector m = msW0.fma(b1, g.mul(c1));
@@ -120,18 +144,13 @@ final class MixedAdamaxPanama {
         final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
         final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
         final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
-        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
         final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
-        final boolean useWd = k.useWeightDecay;
         final int step = SPECIES.length();
         for (int i = 0; i < bound; i += step) {
             final long o4 = (long) i * 4;
             FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
             FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
             FloatVector g = g0.mul(scale);
-            if (useWd) {
-                g = p.fma(wd, g);
-            }
             FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
             FloatVector u = FloatVector.fromMemorySegment(SPECIES, us, o4, ORDER).mul(b2).max(g.abs().add(eps));
             m.intoMemorySegment(ms, o4, ORDER);
@@ -152,9 +171,7 @@ final class MixedAdamaxPanama {
         final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
         final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
         final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
-        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
         final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
-        final boolean useWd = k.useWeightDecay;
         final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
         final int keyMs = k.stateKeys[0];
         final int keyUs = k.stateKeys[1];
@@ -164,9 +181,6 @@ final class MixedAdamaxPanama {
             FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
             FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
             FloatVector g = g0.mul(scale);
-            if (useWd) {
-                g = p.fma(wd, g);
-            }
             FloatVector msW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector m = msW0.fma(b1, g.mul(c1));
@@ -205,18 +219,13 @@ final class MixedAdamaxPanama {
         final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
         final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
         final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
-        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
         final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
-        final boolean useWd = k.useWeightDecay;
         final int step = SPECIES.length();
         for (int i = 0; i < bound; i += step) {
             final long o4 = (long) i * 4;
             FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
             FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
             FloatVector g = g0.mul(scale);
-            if (useWd) {
-                g = p.fma(wd, g);
-            }
             FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
             FloatVector u = FloatVector.fromMemorySegment(SPECIES, us, o4, ORDER).mul(b2).max(g.abs().add(eps));
             m.intoMemorySegment(ms, o4, ORDER);
@@ -244,9 +253,7 @@ final class MixedAdamaxPanama {
         final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
         final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
         final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
-        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
         final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
-        final boolean useWd = k.useWeightDecay;
         final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
         final int keyMs = k.stateKeys[0];
         final int keyUs = k.stateKeys[1];
@@ -256,9 +263,6 @@ final class MixedAdamaxPanama {
             FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
             FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
             FloatVector g = g0.mul(scale);
-            if (useWd) {
-                g = p.fma(wd, g);
-            }
             FloatVector msW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector m = msW0.fma(b1, g.mul(c1));
@@ -304,9 +308,7 @@ final class MixedAdamaxPanama {
         final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
         final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
         final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
-        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
         final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
-        final boolean useWd = k.useWeightDecay;
         final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
         final int key = k.roundingKey;
         final int step = SPECIES.length();
@@ -316,9 +318,6 @@ final class MixedAdamaxPanama {
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
             FloatVector g = g0.mul(scale);
-            if (useWd) {
-                g = p.fma(wd, g);
-            }
             FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
             FloatVector u = FloatVector.fromMemorySegment(SPECIES, us, o4, ORDER).mul(b2).max(g.abs().add(eps));
             m.intoMemorySegment(ms, o4, ORDER);
@@ -341,9 +340,7 @@ final class MixedAdamaxPanama {
         final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
         final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
         final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
-        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
         final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
-        final boolean useWd = k.useWeightDecay;
         final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
         final int key = k.roundingKey;
         final int keyMs = k.stateKeys[0];
@@ -355,9 +352,6 @@ final class MixedAdamaxPanama {
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
             FloatVector g = g0.mul(scale);
-            if (useWd) {
-                g = p.fma(wd, g);
-            }
             FloatVector msW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector m = msW0.fma(b1, g.mul(c1));
@@ -398,9 +392,7 @@ final class MixedAdamaxPanama {
         final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
         final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
         final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
-        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
         final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
-        final boolean useWd = k.useWeightDecay;
         final int step = SPECIES.length();
         for (int i = 0; i < bound; i += step) {
             final long o4 = (long) i * 4;
@@ -408,9 +400,6 @@ final class MixedAdamaxPanama {
             FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector g = g0.mul(scale);
-            if (useWd) {
-                g = p.fma(wd, g);
-            }
             FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
             FloatVector u = FloatVector.fromMemorySegment(SPECIES, us, o4, ORDER).mul(b2).max(g.abs().add(eps));
             m.intoMemorySegment(ms, o4, ORDER);
@@ -427,9 +416,7 @@ final class MixedAdamaxPanama {
         final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
         final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
         final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
-        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
         final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
-        final boolean useWd = k.useWeightDecay;
         final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
         final int keyMs = k.stateKeys[0];
         final int keyUs = k.stateKeys[1];
@@ -440,9 +427,6 @@ final class MixedAdamaxPanama {
             FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector g = g0.mul(scale);
-            if (useWd) {
-                g = p.fma(wd, g);
-            }
             FloatVector msW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector m = msW0.fma(b1, g.mul(c1));
@@ -477,9 +461,7 @@ final class MixedAdamaxPanama {
         final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
         final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
         final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
-        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
         final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
-        final boolean useWd = k.useWeightDecay;
         final int step = SPECIES.length();
         for (int i = 0; i < bound; i += step) {
             final long o4 = (long) i * 4;
@@ -487,9 +469,6 @@ final class MixedAdamaxPanama {
             FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector g = g0.mul(scale);
-            if (useWd) {
-                g = p.fma(wd, g);
-            }
             FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
             FloatVector u = FloatVector.fromMemorySegment(SPECIES, us, o4, ORDER).mul(b2).max(g.abs().add(eps));
             m.intoMemorySegment(ms, o4, ORDER);
@@ -510,9 +489,7 @@ final class MixedAdamaxPanama {
         final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
         final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
         final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
-        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
         final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
-        final boolean useWd = k.useWeightDecay;
         final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
         final int keyMs = k.stateKeys[0];
         final int keyUs = k.stateKeys[1];
@@ -523,9 +500,6 @@ final class MixedAdamaxPanama {
             FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector g = g0.mul(scale);
-            if (useWd) {
-                g = p.fma(wd, g);
-            }
             FloatVector msW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector m = msW0.fma(b1, g.mul(c1));
@@ -564,9 +538,7 @@ final class MixedAdamaxPanama {
         final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
         final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
         final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
-        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
         final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
-        final boolean useWd = k.useWeightDecay;
         final int step = SPECIES.length();
         for (int i = 0; i < bound; i += step) {
             final long o4 = (long) i * 4;
@@ -574,9 +546,6 @@ final class MixedAdamaxPanama {
             FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector g = g0.mul(scale);
-            if (useWd) {
-                g = p.fma(wd, g);
-            }
             FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
             FloatVector u = FloatVector.fromMemorySegment(SPECIES, us, o4, ORDER).mul(b2).max(g.abs().add(eps));
             m.intoMemorySegment(ms, o4, ORDER);
@@ -604,9 +573,7 @@ final class MixedAdamaxPanama {
         final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
         final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
         final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
-        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
         final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
-        final boolean useWd = k.useWeightDecay;
         final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
         final int keyMs = k.stateKeys[0];
         final int keyUs = k.stateKeys[1];
@@ -617,9 +584,6 @@ final class MixedAdamaxPanama {
             FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector g = g0.mul(scale);
-            if (useWd) {
-                g = p.fma(wd, g);
-            }
             FloatVector msW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector m = msW0.fma(b1, g.mul(c1));
@@ -665,9 +629,7 @@ final class MixedAdamaxPanama {
         final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
         final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
         final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
-        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
         final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
-        final boolean useWd = k.useWeightDecay;
         final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
         final int key = k.roundingKey;
         final int step = SPECIES.length();
@@ -678,9 +640,6 @@ final class MixedAdamaxPanama {
             FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector g = g0.mul(scale);
-            if (useWd) {
-                g = p.fma(wd, g);
-            }
             FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
             FloatVector u = FloatVector.fromMemorySegment(SPECIES, us, o4, ORDER).mul(b2).max(g.abs().add(eps));
             m.intoMemorySegment(ms, o4, ORDER);
@@ -703,9 +662,7 @@ final class MixedAdamaxPanama {
         final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
         final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
         final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
-        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
         final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
-        final boolean useWd = k.useWeightDecay;
         final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
         final int key = k.roundingKey;
         final int keyMs = k.stateKeys[0];
@@ -718,9 +675,6 @@ final class MixedAdamaxPanama {
             FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector g = g0.mul(scale);
-            if (useWd) {
-                g = p.fma(wd, g);
-            }
             FloatVector msW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector m = msW0.fma(b1, g.mul(c1));
@@ -761,9 +715,7 @@ final class MixedAdamaxPanama {
         final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
         final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
         final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
-        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
         final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
-        final boolean useWd = k.useWeightDecay;
         final int step = SPECIES.length();
         for (int i = 0; i < bound; i += step) {
             final long o4 = (long) i * 4;
@@ -776,9 +728,6 @@ final class MixedAdamaxPanama {
                     .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
                     .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
             FloatVector g = g0.mul(scale);
-            if (useWd) {
-                g = p.fma(wd, g);
-            }
             FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
             FloatVector u = FloatVector.fromMemorySegment(SPECIES, us, o4, ORDER).mul(b2).max(g.abs().add(eps));
             m.intoMemorySegment(ms, o4, ORDER);
@@ -795,9 +744,7 @@ final class MixedAdamaxPanama {
         final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
         final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
         final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
-        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
         final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
-        final boolean useWd = k.useWeightDecay;
         final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
         final int keyMs = k.stateKeys[0];
         final int keyUs = k.stateKeys[1];
@@ -813,9 +760,6 @@ final class MixedAdamaxPanama {
                     .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
                     .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
             FloatVector g = g0.mul(scale);
-            if (useWd) {
-                g = p.fma(wd, g);
-            }
             FloatVector msW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector m = msW0.fma(b1, g.mul(c1));
@@ -850,9 +794,7 @@ final class MixedAdamaxPanama {
         final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
         final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
         final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
-        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
         final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
-        final boolean useWd = k.useWeightDecay;
         final int step = SPECIES.length();
         for (int i = 0; i < bound; i += step) {
             final long o4 = (long) i * 4;
@@ -865,9 +807,6 @@ final class MixedAdamaxPanama {
                     .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
                     .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
             FloatVector g = g0.mul(scale);
-            if (useWd) {
-                g = p.fma(wd, g);
-            }
             FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
             FloatVector u = FloatVector.fromMemorySegment(SPECIES, us, o4, ORDER).mul(b2).max(g.abs().add(eps));
             m.intoMemorySegment(ms, o4, ORDER);
@@ -888,9 +827,7 @@ final class MixedAdamaxPanama {
         final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
         final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
         final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
-        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
         final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
-        final boolean useWd = k.useWeightDecay;
         final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
         final int keyMs = k.stateKeys[0];
         final int keyUs = k.stateKeys[1];
@@ -906,9 +843,6 @@ final class MixedAdamaxPanama {
                     .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
                     .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
             FloatVector g = g0.mul(scale);
-            if (useWd) {
-                g = p.fma(wd, g);
-            }
             FloatVector msW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector m = msW0.fma(b1, g.mul(c1));
@@ -947,9 +881,7 @@ final class MixedAdamaxPanama {
         final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
         final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
         final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
-        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
         final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
-        final boolean useWd = k.useWeightDecay;
         final int step = SPECIES.length();
         for (int i = 0; i < bound; i += step) {
             final long o4 = (long) i * 4;
@@ -962,9 +894,6 @@ final class MixedAdamaxPanama {
                     .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
                     .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
             FloatVector g = g0.mul(scale);
-            if (useWd) {
-                g = p.fma(wd, g);
-            }
             FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
             FloatVector u = FloatVector.fromMemorySegment(SPECIES, us, o4, ORDER).mul(b2).max(g.abs().add(eps));
             m.intoMemorySegment(ms, o4, ORDER);
@@ -992,9 +921,7 @@ final class MixedAdamaxPanama {
         final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
         final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
         final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
-        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
         final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
-        final boolean useWd = k.useWeightDecay;
         final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
         final int keyMs = k.stateKeys[0];
         final int keyUs = k.stateKeys[1];
@@ -1010,9 +937,6 @@ final class MixedAdamaxPanama {
                     .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
                     .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
             FloatVector g = g0.mul(scale);
-            if (useWd) {
-                g = p.fma(wd, g);
-            }
             FloatVector msW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector m = msW0.fma(b1, g.mul(c1));
@@ -1058,9 +982,7 @@ final class MixedAdamaxPanama {
         final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
         final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
         final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
-        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
         final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
-        final boolean useWd = k.useWeightDecay;
         final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
         final int key = k.roundingKey;
         final int step = SPECIES.length();
@@ -1076,9 +998,6 @@ final class MixedAdamaxPanama {
                     .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
                     .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
             FloatVector g = g0.mul(scale);
-            if (useWd) {
-                g = p.fma(wd, g);
-            }
             FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
             FloatVector u = FloatVector.fromMemorySegment(SPECIES, us, o4, ORDER).mul(b2).max(g.abs().add(eps));
             m.intoMemorySegment(ms, o4, ORDER);
@@ -1101,9 +1020,7 @@ final class MixedAdamaxPanama {
         final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
         final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
         final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
-        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
         final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
-        final boolean useWd = k.useWeightDecay;
         final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
         final int key = k.roundingKey;
         final int keyMs = k.stateKeys[0];
@@ -1121,9 +1038,1007 @@ final class MixedAdamaxPanama {
                     .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
                     .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
             FloatVector g = g0.mul(scale);
-            if (useWd) {
-                g = p.fma(wd, g);
-            }
+            FloatVector msW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector m = msW0.fma(b1, g.mul(c1));
+            FloatVector usW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, us, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector u = usW1.mul(b2).max(g.abs().add(eps));
+            FloatVector msS2 = m;
+            IntVector msS2RH = lane.add(i).mul(0x9E3779B9).add(keyMs).lanewise(VectorOperators.LSHR, 16);
+            IntVector msS2RB = msS2.reinterpretAsInts();
+            IntVector msS2RN = msS2RB.and(0xFFFF0000)
+                    .add(0x10000, msS2RH.compare(VectorOperators.LT, msS2RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, msS2RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) msS2RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            FloatVector usS3 = u;
+            IntVector usS3RH = lane.add(i).mul(0x9E3779B9).add(keyUs).lanewise(VectorOperators.LSHR, 16);
+            IntVector usS3RB = usS3.reinterpretAsInts();
+            IntVector usS3RN = usS3RB.and(0xFFFF0000)
+                    .add(0x10000, usS3RH.compare(VectorOperators.LT, usS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, usS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) usS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(us, (long) (i) * 2, ORDER);
+            FloatVector pNew = m.div(u).fma(negClr, p);
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
+            IntVector pNewRB = pNew.reinterpretAsInts();
+            IntVector pNewRN = pNewRB.and(0xFFFF0000)
+                    .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNewRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void adamaxWeightDecay_gf32_pf32_sbf16(Chunk c, AdamaxStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], us = c.state[1];
+        final FloatVector negClr = FloatVector.broadcast(SPECIES, k.negClr);
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyMs = k.stateKeys[0];
+        final int keyUs = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, o4, ORDER);
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
+            FloatVector g = p.fma(wd, g0.mul(scale));
+            FloatVector msW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector m = msW0.fma(b1, g.mul(c1));
+            FloatVector usW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, us, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector u = usW1.mul(b2).max(g.abs().add(eps));
+            FloatVector msS2 = m;
+            IntVector msS2RH = lane.add(i).mul(0x9E3779B9).add(keyMs).lanewise(VectorOperators.LSHR, 16);
+            IntVector msS2RB = msS2.reinterpretAsInts();
+            IntVector msS2RN = msS2RB.and(0xFFFF0000)
+                    .add(0x10000, msS2RH.compare(VectorOperators.LT, msS2RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, msS2RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) msS2RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            FloatVector usS3 = u;
+            IntVector usS3RH = lane.add(i).mul(0x9E3779B9).add(keyUs).lanewise(VectorOperators.LSHR, 16);
+            IntVector usS3RB = usS3.reinterpretAsInts();
+            IntVector usS3RN = usS3RB.and(0xFFFF0000)
+                    .add(0x10000, usS3RH.compare(VectorOperators.LT, usS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, usS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) usS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(us, (long) (i) * 2, ORDER);
+            FloatVector pNew = m.div(u).fma(negClr, p);
+            pNew.intoMemorySegment(ps, o4, ORDER);
+        }
+    }
+
+    private static void adamaxWeightDecay_gf32_pbf16(Chunk c, AdamaxStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], us = c.state[1], xs = c.state[c.state.length - 1];
+        final FloatVector negClr = FloatVector.broadcast(SPECIES, k.negClr);
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
+            FloatVector g = p.fma(wd, g0.mul(scale));
+            FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
+            FloatVector u = FloatVector.fromMemorySegment(SPECIES, us, o4, ORDER).mul(b2).max(g.abs().add(eps));
+            m.intoMemorySegment(ms, o4, ORDER);
+            u.intoMemorySegment(us, o4, ORDER);
+            FloatVector pNew = m.div(u).fma(negClr, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewN = pNew.reinterpretAsInts();
+            pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNew.reinterpretAsInts().and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void adamaxWeightDecay_gf32_pbf16_sbf16(Chunk c, AdamaxStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], us = c.state[1], xs = c.state[c.state.length - 1];
+        final FloatVector negClr = FloatVector.broadcast(SPECIES, k.negClr);
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyMs = k.stateKeys[0];
+        final int keyUs = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
+            FloatVector g = p.fma(wd, g0.mul(scale));
+            FloatVector msW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector m = msW0.fma(b1, g.mul(c1));
+            FloatVector usW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, us, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector u = usW1.mul(b2).max(g.abs().add(eps));
+            FloatVector msS2 = m;
+            IntVector msS2RH = lane.add(i).mul(0x9E3779B9).add(keyMs).lanewise(VectorOperators.LSHR, 16);
+            IntVector msS2RB = msS2.reinterpretAsInts();
+            IntVector msS2RN = msS2RB.and(0xFFFF0000)
+                    .add(0x10000, msS2RH.compare(VectorOperators.LT, msS2RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, msS2RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) msS2RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            FloatVector usS3 = u;
+            IntVector usS3RH = lane.add(i).mul(0x9E3779B9).add(keyUs).lanewise(VectorOperators.LSHR, 16);
+            IntVector usS3RB = usS3.reinterpretAsInts();
+            IntVector usS3RN = usS3RB.and(0xFFFF0000)
+                    .add(0x10000, usS3RH.compare(VectorOperators.LT, usS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, usS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) usS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(us, (long) (i) * 2, ORDER);
+            FloatVector pNew = m.div(u).fma(negClr, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewN = pNew.reinterpretAsInts();
+            pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNew.reinterpretAsInts().and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void adamaxWeightDecay_gf32_pf16(Chunk c, AdamaxStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], us = c.state[1], xs = c.state[c.state.length - 1];
+        final FloatVector negClr = FloatVector.broadcast(SPECIES, k.negClr);
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
+            FloatVector g = p.fma(wd, g0.mul(scale));
+            FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
+            FloatVector u = FloatVector.fromMemorySegment(SPECIES, us, o4, ORDER).mul(b2).max(g.abs().add(eps));
+            m.intoMemorySegment(ms, o4, ORDER);
+            u.intoMemorySegment(us, o4, ORDER);
+            FloatVector pNew = m.div(u).fma(negClr, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewNF = pNew.reinterpretAsInts();
+            IntVector pNewNS = pNewNF.and(0x80000000);
+            IntVector pNewNA = pNewNF.and(0x7FFFFFFF);
+            IntVector pNewNBig = IntVector.broadcast(INTS, 0x7C00).blend(0x7E00, pNewNA.compare(VectorOperators.GT, 0x7F800000));
+            IntVector pNewNSub = pNewNA.reinterpretAsFloats().add(0.5f).reinterpretAsInts().sub(0x3F000000);
+            IntVector pNewN = pNewNA.add(((15 - 127) << 23) + 0xFFF).add(pNewNA.lanewise(VectorOperators.LSHR, 13).and(1))
+                    .lanewise(VectorOperators.LSHR, 13)
+                    .blend(pNewNSub, pNewNA.compare(VectorOperators.LT, 113 << 23))
+                    .blend(pNewNBig, pNewNA.compare(VectorOperators.GE, 143 << 23))
+                    .or(pNewNS.lanewise(VectorOperators.LSHR, 16));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void adamaxWeightDecay_gf32_pf16_sbf16(Chunk c, AdamaxStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], us = c.state[1], xs = c.state[c.state.length - 1];
+        final FloatVector negClr = FloatVector.broadcast(SPECIES, k.negClr);
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyMs = k.stateKeys[0];
+        final int keyUs = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
+            FloatVector g = p.fma(wd, g0.mul(scale));
+            FloatVector msW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector m = msW0.fma(b1, g.mul(c1));
+            FloatVector usW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, us, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector u = usW1.mul(b2).max(g.abs().add(eps));
+            FloatVector msS2 = m;
+            IntVector msS2RH = lane.add(i).mul(0x9E3779B9).add(keyMs).lanewise(VectorOperators.LSHR, 16);
+            IntVector msS2RB = msS2.reinterpretAsInts();
+            IntVector msS2RN = msS2RB.and(0xFFFF0000)
+                    .add(0x10000, msS2RH.compare(VectorOperators.LT, msS2RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, msS2RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) msS2RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            FloatVector usS3 = u;
+            IntVector usS3RH = lane.add(i).mul(0x9E3779B9).add(keyUs).lanewise(VectorOperators.LSHR, 16);
+            IntVector usS3RB = usS3.reinterpretAsInts();
+            IntVector usS3RN = usS3RB.and(0xFFFF0000)
+                    .add(0x10000, usS3RH.compare(VectorOperators.LT, usS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, usS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) usS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(us, (long) (i) * 2, ORDER);
+            FloatVector pNew = m.div(u).fma(negClr, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewNF = pNew.reinterpretAsInts();
+            IntVector pNewNS = pNewNF.and(0x80000000);
+            IntVector pNewNA = pNewNF.and(0x7FFFFFFF);
+            IntVector pNewNBig = IntVector.broadcast(INTS, 0x7C00).blend(0x7E00, pNewNA.compare(VectorOperators.GT, 0x7F800000));
+            IntVector pNewNSub = pNewNA.reinterpretAsFloats().add(0.5f).reinterpretAsInts().sub(0x3F000000);
+            IntVector pNewN = pNewNA.add(((15 - 127) << 23) + 0xFFF).add(pNewNA.lanewise(VectorOperators.LSHR, 13).and(1))
+                    .lanewise(VectorOperators.LSHR, 13)
+                    .blend(pNewNSub, pNewNA.compare(VectorOperators.LT, 113 << 23))
+                    .blend(pNewNBig, pNewNA.compare(VectorOperators.GE, 143 << 23))
+                    .or(pNewNS.lanewise(VectorOperators.LSHR, 16));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void adamaxWeightDecay_gf32_pbf16sr(Chunk c, AdamaxStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], us = c.state[1];
+        final FloatVector negClr = FloatVector.broadcast(SPECIES, k.negClr);
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int key = k.roundingKey;
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
+            FloatVector g = p.fma(wd, g0.mul(scale));
+            FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
+            FloatVector u = FloatVector.fromMemorySegment(SPECIES, us, o4, ORDER).mul(b2).max(g.abs().add(eps));
+            m.intoMemorySegment(ms, o4, ORDER);
+            u.intoMemorySegment(us, o4, ORDER);
+            FloatVector pNew = m.div(u).fma(negClr, p);
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
+            IntVector pNewRB = pNew.reinterpretAsInts();
+            IntVector pNewRN = pNewRB.and(0xFFFF0000)
+                    .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNewRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void adamaxWeightDecay_gf32_pbf16sr_sbf16(Chunk c, AdamaxStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], us = c.state[1];
+        final FloatVector negClr = FloatVector.broadcast(SPECIES, k.negClr);
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int key = k.roundingKey;
+        final int keyMs = k.stateKeys[0];
+        final int keyUs = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
+            FloatVector g = p.fma(wd, g0.mul(scale));
+            FloatVector msW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector m = msW0.fma(b1, g.mul(c1));
+            FloatVector usW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, us, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector u = usW1.mul(b2).max(g.abs().add(eps));
+            FloatVector msS2 = m;
+            IntVector msS2RH = lane.add(i).mul(0x9E3779B9).add(keyMs).lanewise(VectorOperators.LSHR, 16);
+            IntVector msS2RB = msS2.reinterpretAsInts();
+            IntVector msS2RN = msS2RB.and(0xFFFF0000)
+                    .add(0x10000, msS2RH.compare(VectorOperators.LT, msS2RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, msS2RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) msS2RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            FloatVector usS3 = u;
+            IntVector usS3RH = lane.add(i).mul(0x9E3779B9).add(keyUs).lanewise(VectorOperators.LSHR, 16);
+            IntVector usS3RB = usS3.reinterpretAsInts();
+            IntVector usS3RN = usS3RB.and(0xFFFF0000)
+                    .add(0x10000, usS3RH.compare(VectorOperators.LT, usS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, usS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) usS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(us, (long) (i) * 2, ORDER);
+            FloatVector pNew = m.div(u).fma(negClr, p);
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
+            IntVector pNewRB = pNew.reinterpretAsInts();
+            IntVector pNewRN = pNewRB.and(0xFFFF0000)
+                    .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNewRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void adamaxWeightDecay_gbf16_pf32(Chunk c, AdamaxStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], us = c.state[1];
+        final FloatVector negClr = FloatVector.broadcast(SPECIES, k.negClr);
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, o4, ORDER);
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g = p.fma(wd, g0.mul(scale));
+            FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
+            FloatVector u = FloatVector.fromMemorySegment(SPECIES, us, o4, ORDER).mul(b2).max(g.abs().add(eps));
+            m.intoMemorySegment(ms, o4, ORDER);
+            u.intoMemorySegment(us, o4, ORDER);
+            FloatVector pNew = m.div(u).fma(negClr, p);
+            pNew.intoMemorySegment(ps, o4, ORDER);
+        }
+    }
+
+    private static void adamaxWeightDecay_gbf16_pf32_sbf16(Chunk c, AdamaxStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], us = c.state[1];
+        final FloatVector negClr = FloatVector.broadcast(SPECIES, k.negClr);
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyMs = k.stateKeys[0];
+        final int keyUs = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, o4, ORDER);
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g = p.fma(wd, g0.mul(scale));
+            FloatVector msW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector m = msW0.fma(b1, g.mul(c1));
+            FloatVector usW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, us, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector u = usW1.mul(b2).max(g.abs().add(eps));
+            FloatVector msS2 = m;
+            IntVector msS2RH = lane.add(i).mul(0x9E3779B9).add(keyMs).lanewise(VectorOperators.LSHR, 16);
+            IntVector msS2RB = msS2.reinterpretAsInts();
+            IntVector msS2RN = msS2RB.and(0xFFFF0000)
+                    .add(0x10000, msS2RH.compare(VectorOperators.LT, msS2RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, msS2RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) msS2RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            FloatVector usS3 = u;
+            IntVector usS3RH = lane.add(i).mul(0x9E3779B9).add(keyUs).lanewise(VectorOperators.LSHR, 16);
+            IntVector usS3RB = usS3.reinterpretAsInts();
+            IntVector usS3RN = usS3RB.and(0xFFFF0000)
+                    .add(0x10000, usS3RH.compare(VectorOperators.LT, usS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, usS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) usS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(us, (long) (i) * 2, ORDER);
+            FloatVector pNew = m.div(u).fma(negClr, p);
+            pNew.intoMemorySegment(ps, o4, ORDER);
+        }
+    }
+
+    private static void adamaxWeightDecay_gbf16_pbf16(Chunk c, AdamaxStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], us = c.state[1], xs = c.state[c.state.length - 1];
+        final FloatVector negClr = FloatVector.broadcast(SPECIES, k.negClr);
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g = p.fma(wd, g0.mul(scale));
+            FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
+            FloatVector u = FloatVector.fromMemorySegment(SPECIES, us, o4, ORDER).mul(b2).max(g.abs().add(eps));
+            m.intoMemorySegment(ms, o4, ORDER);
+            u.intoMemorySegment(us, o4, ORDER);
+            FloatVector pNew = m.div(u).fma(negClr, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewN = pNew.reinterpretAsInts();
+            pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNew.reinterpretAsInts().and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void adamaxWeightDecay_gbf16_pbf16_sbf16(Chunk c, AdamaxStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], us = c.state[1], xs = c.state[c.state.length - 1];
+        final FloatVector negClr = FloatVector.broadcast(SPECIES, k.negClr);
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyMs = k.stateKeys[0];
+        final int keyUs = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g = p.fma(wd, g0.mul(scale));
+            FloatVector msW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector m = msW0.fma(b1, g.mul(c1));
+            FloatVector usW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, us, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector u = usW1.mul(b2).max(g.abs().add(eps));
+            FloatVector msS2 = m;
+            IntVector msS2RH = lane.add(i).mul(0x9E3779B9).add(keyMs).lanewise(VectorOperators.LSHR, 16);
+            IntVector msS2RB = msS2.reinterpretAsInts();
+            IntVector msS2RN = msS2RB.and(0xFFFF0000)
+                    .add(0x10000, msS2RH.compare(VectorOperators.LT, msS2RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, msS2RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) msS2RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            FloatVector usS3 = u;
+            IntVector usS3RH = lane.add(i).mul(0x9E3779B9).add(keyUs).lanewise(VectorOperators.LSHR, 16);
+            IntVector usS3RB = usS3.reinterpretAsInts();
+            IntVector usS3RN = usS3RB.and(0xFFFF0000)
+                    .add(0x10000, usS3RH.compare(VectorOperators.LT, usS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, usS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) usS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(us, (long) (i) * 2, ORDER);
+            FloatVector pNew = m.div(u).fma(negClr, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewN = pNew.reinterpretAsInts();
+            pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNew.reinterpretAsInts().and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void adamaxWeightDecay_gbf16_pf16(Chunk c, AdamaxStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], us = c.state[1], xs = c.state[c.state.length - 1];
+        final FloatVector negClr = FloatVector.broadcast(SPECIES, k.negClr);
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g = p.fma(wd, g0.mul(scale));
+            FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
+            FloatVector u = FloatVector.fromMemorySegment(SPECIES, us, o4, ORDER).mul(b2).max(g.abs().add(eps));
+            m.intoMemorySegment(ms, o4, ORDER);
+            u.intoMemorySegment(us, o4, ORDER);
+            FloatVector pNew = m.div(u).fma(negClr, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewNF = pNew.reinterpretAsInts();
+            IntVector pNewNS = pNewNF.and(0x80000000);
+            IntVector pNewNA = pNewNF.and(0x7FFFFFFF);
+            IntVector pNewNBig = IntVector.broadcast(INTS, 0x7C00).blend(0x7E00, pNewNA.compare(VectorOperators.GT, 0x7F800000));
+            IntVector pNewNSub = pNewNA.reinterpretAsFloats().add(0.5f).reinterpretAsInts().sub(0x3F000000);
+            IntVector pNewN = pNewNA.add(((15 - 127) << 23) + 0xFFF).add(pNewNA.lanewise(VectorOperators.LSHR, 13).and(1))
+                    .lanewise(VectorOperators.LSHR, 13)
+                    .blend(pNewNSub, pNewNA.compare(VectorOperators.LT, 113 << 23))
+                    .blend(pNewNBig, pNewNA.compare(VectorOperators.GE, 143 << 23))
+                    .or(pNewNS.lanewise(VectorOperators.LSHR, 16));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void adamaxWeightDecay_gbf16_pf16_sbf16(Chunk c, AdamaxStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], us = c.state[1], xs = c.state[c.state.length - 1];
+        final FloatVector negClr = FloatVector.broadcast(SPECIES, k.negClr);
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyMs = k.stateKeys[0];
+        final int keyUs = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g = p.fma(wd, g0.mul(scale));
+            FloatVector msW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector m = msW0.fma(b1, g.mul(c1));
+            FloatVector usW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, us, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector u = usW1.mul(b2).max(g.abs().add(eps));
+            FloatVector msS2 = m;
+            IntVector msS2RH = lane.add(i).mul(0x9E3779B9).add(keyMs).lanewise(VectorOperators.LSHR, 16);
+            IntVector msS2RB = msS2.reinterpretAsInts();
+            IntVector msS2RN = msS2RB.and(0xFFFF0000)
+                    .add(0x10000, msS2RH.compare(VectorOperators.LT, msS2RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, msS2RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) msS2RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            FloatVector usS3 = u;
+            IntVector usS3RH = lane.add(i).mul(0x9E3779B9).add(keyUs).lanewise(VectorOperators.LSHR, 16);
+            IntVector usS3RB = usS3.reinterpretAsInts();
+            IntVector usS3RN = usS3RB.and(0xFFFF0000)
+                    .add(0x10000, usS3RH.compare(VectorOperators.LT, usS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, usS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) usS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(us, (long) (i) * 2, ORDER);
+            FloatVector pNew = m.div(u).fma(negClr, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewNF = pNew.reinterpretAsInts();
+            IntVector pNewNS = pNewNF.and(0x80000000);
+            IntVector pNewNA = pNewNF.and(0x7FFFFFFF);
+            IntVector pNewNBig = IntVector.broadcast(INTS, 0x7C00).blend(0x7E00, pNewNA.compare(VectorOperators.GT, 0x7F800000));
+            IntVector pNewNSub = pNewNA.reinterpretAsFloats().add(0.5f).reinterpretAsInts().sub(0x3F000000);
+            IntVector pNewN = pNewNA.add(((15 - 127) << 23) + 0xFFF).add(pNewNA.lanewise(VectorOperators.LSHR, 13).and(1))
+                    .lanewise(VectorOperators.LSHR, 13)
+                    .blend(pNewNSub, pNewNA.compare(VectorOperators.LT, 113 << 23))
+                    .blend(pNewNBig, pNewNA.compare(VectorOperators.GE, 143 << 23))
+                    .or(pNewNS.lanewise(VectorOperators.LSHR, 16));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void adamaxWeightDecay_gbf16_pbf16sr(Chunk c, AdamaxStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], us = c.state[1];
+        final FloatVector negClr = FloatVector.broadcast(SPECIES, k.negClr);
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int key = k.roundingKey;
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g = p.fma(wd, g0.mul(scale));
+            FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
+            FloatVector u = FloatVector.fromMemorySegment(SPECIES, us, o4, ORDER).mul(b2).max(g.abs().add(eps));
+            m.intoMemorySegment(ms, o4, ORDER);
+            u.intoMemorySegment(us, o4, ORDER);
+            FloatVector pNew = m.div(u).fma(negClr, p);
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
+            IntVector pNewRB = pNew.reinterpretAsInts();
+            IntVector pNewRN = pNewRB.and(0xFFFF0000)
+                    .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNewRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void adamaxWeightDecay_gbf16_pbf16sr_sbf16(Chunk c, AdamaxStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], us = c.state[1];
+        final FloatVector negClr = FloatVector.broadcast(SPECIES, k.negClr);
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int key = k.roundingKey;
+        final int keyMs = k.stateKeys[0];
+        final int keyUs = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g = p.fma(wd, g0.mul(scale));
+            FloatVector msW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector m = msW0.fma(b1, g.mul(c1));
+            FloatVector usW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, us, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector u = usW1.mul(b2).max(g.abs().add(eps));
+            FloatVector msS2 = m;
+            IntVector msS2RH = lane.add(i).mul(0x9E3779B9).add(keyMs).lanewise(VectorOperators.LSHR, 16);
+            IntVector msS2RB = msS2.reinterpretAsInts();
+            IntVector msS2RN = msS2RB.and(0xFFFF0000)
+                    .add(0x10000, msS2RH.compare(VectorOperators.LT, msS2RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, msS2RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) msS2RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            FloatVector usS3 = u;
+            IntVector usS3RH = lane.add(i).mul(0x9E3779B9).add(keyUs).lanewise(VectorOperators.LSHR, 16);
+            IntVector usS3RB = usS3.reinterpretAsInts();
+            IntVector usS3RN = usS3RB.and(0xFFFF0000)
+                    .add(0x10000, usS3RH.compare(VectorOperators.LT, usS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, usS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) usS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(us, (long) (i) * 2, ORDER);
+            FloatVector pNew = m.div(u).fma(negClr, p);
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
+            IntVector pNewRB = pNew.reinterpretAsInts();
+            IntVector pNewRN = pNewRB.and(0xFFFF0000)
+                    .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNewRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void adamaxWeightDecay_gf16_pf32(Chunk c, AdamaxStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], us = c.state[1];
+        final FloatVector negClr = FloatVector.broadcast(SPECIES, k.negClr);
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, o4, ORDER);
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g = p.fma(wd, g0.mul(scale));
+            FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
+            FloatVector u = FloatVector.fromMemorySegment(SPECIES, us, o4, ORDER).mul(b2).max(g.abs().add(eps));
+            m.intoMemorySegment(ms, o4, ORDER);
+            u.intoMemorySegment(us, o4, ORDER);
+            FloatVector pNew = m.div(u).fma(negClr, p);
+            pNew.intoMemorySegment(ps, o4, ORDER);
+        }
+    }
+
+    private static void adamaxWeightDecay_gf16_pf32_sbf16(Chunk c, AdamaxStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], us = c.state[1];
+        final FloatVector negClr = FloatVector.broadcast(SPECIES, k.negClr);
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyMs = k.stateKeys[0];
+        final int keyUs = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, o4, ORDER);
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g = p.fma(wd, g0.mul(scale));
+            FloatVector msW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector m = msW0.fma(b1, g.mul(c1));
+            FloatVector usW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, us, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector u = usW1.mul(b2).max(g.abs().add(eps));
+            FloatVector msS2 = m;
+            IntVector msS2RH = lane.add(i).mul(0x9E3779B9).add(keyMs).lanewise(VectorOperators.LSHR, 16);
+            IntVector msS2RB = msS2.reinterpretAsInts();
+            IntVector msS2RN = msS2RB.and(0xFFFF0000)
+                    .add(0x10000, msS2RH.compare(VectorOperators.LT, msS2RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, msS2RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) msS2RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            FloatVector usS3 = u;
+            IntVector usS3RH = lane.add(i).mul(0x9E3779B9).add(keyUs).lanewise(VectorOperators.LSHR, 16);
+            IntVector usS3RB = usS3.reinterpretAsInts();
+            IntVector usS3RN = usS3RB.and(0xFFFF0000)
+                    .add(0x10000, usS3RH.compare(VectorOperators.LT, usS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, usS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) usS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(us, (long) (i) * 2, ORDER);
+            FloatVector pNew = m.div(u).fma(negClr, p);
+            pNew.intoMemorySegment(ps, o4, ORDER);
+        }
+    }
+
+    private static void adamaxWeightDecay_gf16_pbf16(Chunk c, AdamaxStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], us = c.state[1], xs = c.state[c.state.length - 1];
+        final FloatVector negClr = FloatVector.broadcast(SPECIES, k.negClr);
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g = p.fma(wd, g0.mul(scale));
+            FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
+            FloatVector u = FloatVector.fromMemorySegment(SPECIES, us, o4, ORDER).mul(b2).max(g.abs().add(eps));
+            m.intoMemorySegment(ms, o4, ORDER);
+            u.intoMemorySegment(us, o4, ORDER);
+            FloatVector pNew = m.div(u).fma(negClr, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewN = pNew.reinterpretAsInts();
+            pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNew.reinterpretAsInts().and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void adamaxWeightDecay_gf16_pbf16_sbf16(Chunk c, AdamaxStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], us = c.state[1], xs = c.state[c.state.length - 1];
+        final FloatVector negClr = FloatVector.broadcast(SPECIES, k.negClr);
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyMs = k.stateKeys[0];
+        final int keyUs = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g = p.fma(wd, g0.mul(scale));
+            FloatVector msW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector m = msW0.fma(b1, g.mul(c1));
+            FloatVector usW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, us, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector u = usW1.mul(b2).max(g.abs().add(eps));
+            FloatVector msS2 = m;
+            IntVector msS2RH = lane.add(i).mul(0x9E3779B9).add(keyMs).lanewise(VectorOperators.LSHR, 16);
+            IntVector msS2RB = msS2.reinterpretAsInts();
+            IntVector msS2RN = msS2RB.and(0xFFFF0000)
+                    .add(0x10000, msS2RH.compare(VectorOperators.LT, msS2RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, msS2RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) msS2RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            FloatVector usS3 = u;
+            IntVector usS3RH = lane.add(i).mul(0x9E3779B9).add(keyUs).lanewise(VectorOperators.LSHR, 16);
+            IntVector usS3RB = usS3.reinterpretAsInts();
+            IntVector usS3RN = usS3RB.and(0xFFFF0000)
+                    .add(0x10000, usS3RH.compare(VectorOperators.LT, usS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, usS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) usS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(us, (long) (i) * 2, ORDER);
+            FloatVector pNew = m.div(u).fma(negClr, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewN = pNew.reinterpretAsInts();
+            pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNew.reinterpretAsInts().and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void adamaxWeightDecay_gf16_pf16(Chunk c, AdamaxStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], us = c.state[1], xs = c.state[c.state.length - 1];
+        final FloatVector negClr = FloatVector.broadcast(SPECIES, k.negClr);
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g = p.fma(wd, g0.mul(scale));
+            FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
+            FloatVector u = FloatVector.fromMemorySegment(SPECIES, us, o4, ORDER).mul(b2).max(g.abs().add(eps));
+            m.intoMemorySegment(ms, o4, ORDER);
+            u.intoMemorySegment(us, o4, ORDER);
+            FloatVector pNew = m.div(u).fma(negClr, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewNF = pNew.reinterpretAsInts();
+            IntVector pNewNS = pNewNF.and(0x80000000);
+            IntVector pNewNA = pNewNF.and(0x7FFFFFFF);
+            IntVector pNewNBig = IntVector.broadcast(INTS, 0x7C00).blend(0x7E00, pNewNA.compare(VectorOperators.GT, 0x7F800000));
+            IntVector pNewNSub = pNewNA.reinterpretAsFloats().add(0.5f).reinterpretAsInts().sub(0x3F000000);
+            IntVector pNewN = pNewNA.add(((15 - 127) << 23) + 0xFFF).add(pNewNA.lanewise(VectorOperators.LSHR, 13).and(1))
+                    .lanewise(VectorOperators.LSHR, 13)
+                    .blend(pNewNSub, pNewNA.compare(VectorOperators.LT, 113 << 23))
+                    .blend(pNewNBig, pNewNA.compare(VectorOperators.GE, 143 << 23))
+                    .or(pNewNS.lanewise(VectorOperators.LSHR, 16));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void adamaxWeightDecay_gf16_pf16_sbf16(Chunk c, AdamaxStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], us = c.state[1], xs = c.state[c.state.length - 1];
+        final FloatVector negClr = FloatVector.broadcast(SPECIES, k.negClr);
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyMs = k.stateKeys[0];
+        final int keyUs = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g = p.fma(wd, g0.mul(scale));
+            FloatVector msW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector m = msW0.fma(b1, g.mul(c1));
+            FloatVector usW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, us, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector u = usW1.mul(b2).max(g.abs().add(eps));
+            FloatVector msS2 = m;
+            IntVector msS2RH = lane.add(i).mul(0x9E3779B9).add(keyMs).lanewise(VectorOperators.LSHR, 16);
+            IntVector msS2RB = msS2.reinterpretAsInts();
+            IntVector msS2RN = msS2RB.and(0xFFFF0000)
+                    .add(0x10000, msS2RH.compare(VectorOperators.LT, msS2RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, msS2RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) msS2RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            FloatVector usS3 = u;
+            IntVector usS3RH = lane.add(i).mul(0x9E3779B9).add(keyUs).lanewise(VectorOperators.LSHR, 16);
+            IntVector usS3RB = usS3.reinterpretAsInts();
+            IntVector usS3RN = usS3RB.and(0xFFFF0000)
+                    .add(0x10000, usS3RH.compare(VectorOperators.LT, usS3RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, usS3RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) usS3RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(us, (long) (i) * 2, ORDER);
+            FloatVector pNew = m.div(u).fma(negClr, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewNF = pNew.reinterpretAsInts();
+            IntVector pNewNS = pNewNF.and(0x80000000);
+            IntVector pNewNA = pNewNF.and(0x7FFFFFFF);
+            IntVector pNewNBig = IntVector.broadcast(INTS, 0x7C00).blend(0x7E00, pNewNA.compare(VectorOperators.GT, 0x7F800000));
+            IntVector pNewNSub = pNewNA.reinterpretAsFloats().add(0.5f).reinterpretAsInts().sub(0x3F000000);
+            IntVector pNewN = pNewNA.add(((15 - 127) << 23) + 0xFFF).add(pNewNA.lanewise(VectorOperators.LSHR, 13).and(1))
+                    .lanewise(VectorOperators.LSHR, 13)
+                    .blend(pNewNSub, pNewNA.compare(VectorOperators.LT, 113 << 23))
+                    .blend(pNewNBig, pNewNA.compare(VectorOperators.GE, 143 << 23))
+                    .or(pNewNS.lanewise(VectorOperators.LSHR, 16));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void adamaxWeightDecay_gf16_pbf16sr(Chunk c, AdamaxStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], us = c.state[1];
+        final FloatVector negClr = FloatVector.broadcast(SPECIES, k.negClr);
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int key = k.roundingKey;
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g = p.fma(wd, g0.mul(scale));
+            FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));
+            FloatVector u = FloatVector.fromMemorySegment(SPECIES, us, o4, ORDER).mul(b2).max(g.abs().add(eps));
+            m.intoMemorySegment(ms, o4, ORDER);
+            u.intoMemorySegment(us, o4, ORDER);
+            FloatVector pNew = m.div(u).fma(negClr, p);
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
+            IntVector pNewRB = pNew.reinterpretAsInts();
+            IntVector pNewRN = pNewRB.and(0xFFFF0000)
+                    .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNewRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void adamaxWeightDecay_gf16_pbf16sr_sbf16(Chunk c, AdamaxStep k, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], us = c.state[1];
+        final FloatVector negClr = FloatVector.broadcast(SPECIES, k.negClr);
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int key = k.roundingKey;
+        final int keyMs = k.stateKeys[0];
+        final int keyUs = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g = p.fma(wd, g0.mul(scale));
             FloatVector msW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector m = msW0.fma(b1, g.mul(c1));

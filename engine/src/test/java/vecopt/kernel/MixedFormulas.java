@@ -181,28 +181,31 @@ final class MixedFormulas {
                             "}",
                             "FloatVector pNew = d.fma(negLr, p);"))));
 
-    /** Adamax ({@code AdamaxStep}). */
+    static final String ADAMAX_SETUP = """
+            final FloatVector negClr = FloatVector.broadcast(SPECIES, k.negClr);
+            final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
+            final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+            final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+            final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+            final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+            """;
+
+    /** Adamax's body after the gradient (and its weight decay). */
+    static final List<String> ADAMAX_BODY = List.of(
+            "FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));",
+            "FloatVector u = FloatVector.fromMemorySegment(SPECIES, us, o4, ORDER).mul(b2).max(g.abs().add(eps));",
+            "m.intoMemorySegment(ms, o4, ORDER);",
+            "u.intoMemorySegment(us, o4, ORDER);",
+            "FloatVector pNew = m.div(u).fma(negClr, p);");
+
+    /** Adamax ({@code AdamaxStep}), as the float32 loops: without and with weight decay, one loop each. */
     static final Optimizer ADAMAX = new Optimizer("MixedAdamaxPanama", "AdamaxStep", "adamaxRange", "Adamax's",
-            Collections.singletonList(null), List.of(
-                    new Formula("adamax", ", ms = c.state[0], us = c.state[1]", """
-                            final FloatVector negClr = FloatVector.broadcast(SPECIES, k.negClr);
-                            final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
-                            final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
-                            final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
-                            final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
-                            final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
-                            final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
-                            final boolean useWd = k.useWeightDecay;
-                            """, List.of(
-                            "FloatVector g = g0.mul(scale);",
-                            "if (useWd) {",
-                            "    g = p.fma(wd, g);",
-                            "}",
-                            "FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER).fma(b1, g.mul(c1));",
-                            "FloatVector u = FloatVector.fromMemorySegment(SPECIES, us, o4, ORDER).mul(b2).max(g.abs().add(eps));",
-                            "m.intoMemorySegment(ms, o4, ORDER);",
-                            "u.intoMemorySegment(us, o4, ORDER);",
-                            "FloatVector pNew = m.div(u).fma(negClr, p);"))));
+            Arrays.asList("!k.useWeightDecay", null), List.of(
+                    new Formula("adamax", ", ms = c.state[0], us = c.state[1]", ADAMAX_SETUP,
+                            concat(List.of("FloatVector g = g0.mul(scale);"), ADAMAX_BODY)),
+                    new Formula("adamaxWeightDecay", ", ms = c.state[0], us = c.state[1]", ADAMAX_SETUP
+                            + "final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);\n",
+                            concat(List.of("FloatVector g = p.fma(wd, g0.mul(scale));"), ADAMAX_BODY))));
 
     static final String ADAM_LIKE_SETUP = """
             final FloatVector decay = FloatVector.broadcast(SPECIES, k.decay);
