@@ -38,6 +38,9 @@ public final class AdafactorStep {
     static final int P = AdafactorChunk.PARTIALS;
     static final int U = AdafactorChunk.PARTIALS;      // offset of the update^2 partials
     static final int ROW = 2 * AdafactorChunk.PARTIALS; // offset of the current row's partials
+    /** Whole rows of one matrix that pass 1 takes together (a group), and the partials each of its rows keeps. */
+    static final int GROUP = 4;
+    static final int GP = AdafactorChunk.PARTIALS / GROUP;
     float gradScale = 1f;
     float eps1;
     float beta2t;
@@ -89,17 +92,43 @@ public final class AdafactorStep {
         }
         w.clear(0, 3 * P);
         java.util.Arrays.fill(w.colSums, 0.0);
-        final int n = c.length, C = w.cols, R = w.rows;
+        final int n = c.length, C = w.cols;
         for (int i = 0; i < n; ) {
             final long pos = w.first + i, gr = pos / C;
             final int col = (int) (pos - gr * C), len = Math.min(C - col, n - i);
             final int colK = colSlot(w, gr, col);
-            rowSums(c, k, w, i, len, colK, 0);
+            if (group(w, n, i, gr, col)) {
+                for (int r = 0; r < GROUP; r++) {
+                    rowSums(c, k, w, i + r * C, C, colK, 0, ROW + r * GP, GP - 1, r * GP, GP - 1);
+                }
+                groupTotals(w, gr);
+                i += GROUP * C;
+                continue;
+            }
+            rowSums(c, k, w, i, len, colK, 0, ROW, P - 1, 0, P - 1);
             w.rowSums[(int) (gr - w.rowFirst)] = w.total(ROW);
             w.clear(ROW, P);
             i += len;
         }
         w.paramSquares = w.total(0);
+    }
+
+    /**
+     * Whether the row segment at chunk element {@code i} (global row {@code gr}, column {@code col}) starts a group:
+     * {@link #GROUP} whole rows of one matrix, all in the chunk. Every kernel walks a chunk's segments the same way
+     * and takes the same groups, so the partials below are every kernel's.
+     */
+    static boolean group(AdafactorChunk w, int n, int i, long gr, int col) {
+        return col == 0 && (long) GROUP * w.cols <= n - i && gr / w.rows == (gr + GROUP - 1) / w.rows;
+    }
+
+    /** The group's row totals from its rows' {@link #GP} partials each, then the row partials cleared. */
+    static void groupTotals(AdafactorChunk w, long gr) {
+        final int r0 = (int) (gr - w.rowFirst);
+        for (int r = 0; r < GROUP; r++) {
+            w.rowSums[r0 + r] = w.total(ROW + r * GP, GP);
+        }
+        w.clear(ROW, P);
     }
 
     /** Where column {@code col} of global row {@code gr} sums in the chunk's {@code colSums}. */
@@ -110,19 +139,23 @@ public final class AdafactorStep {
         return (int) ((gr / w.rows - w.batchFirst) * w.cols + col);
     }
 
-    /** Pass 1 over elements {@code [from, len)} of the row segment at chunk element {@code start}. */
-    static void rowSums(Chunk c, AdafactorStep k, AdafactorChunk w, int start, int len, int colK, int from) {
+    /**
+     * Pass 1 over elements {@code [from, len)} of the row segment at chunk element {@code start}: element {@code j}
+     * adds to row partial {@code rowAt + (j & rowMask)} and p^2 partial {@code pAt + (j & pMask)}.
+     */
+    static void rowSums(Chunk c, AdafactorStep k, AdafactorChunk w, int start, int len, int colK, int from,
+                        int rowAt, int rowMask, int pAt, int pMask) {
         final MemorySegment ps = c.params, gs = c.grads;
         final double[] acc = w.acc, cols = w.colSums;
         final float scale = k.gradScale, eps1 = k.eps1;
         for (int j = from; j < len; j++) {
             final long off = (long) (start + j) * Float.BYTES;
-            final int q = j & (P - 1);
             float p = ps.get(F, off);
             float g = gs.get(F, off) * scale;
             float sq = g * g + eps1;
-            acc[ROW + q] += sq;
+            acc[rowAt + (j & rowMask)] += sq;
             cols[colK + j] += sq;
+            final int q = pAt + (j & pMask);
             acc[q] = Math.fma(p, (double) p, acc[q]);
         }
     }
