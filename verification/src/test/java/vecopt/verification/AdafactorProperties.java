@@ -30,7 +30,6 @@ import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import net.jqwik.api.Tuple;
-import vecopt.exec.ChunkGrid;
 import vecopt.optim.Adafactor;
 import vecopt.optim.AdafactorOptions;
 import vecopt.reference.AdafactorReference;
@@ -326,7 +325,7 @@ class AdafactorProperties {
      * missing a row: each moves a sum by a whole element's share or more, far beyond the bound (a few float
      * roundings), which the summation order alone cannot. Shapes: the generated sets (groups of 4 whole rows with
      * vector and scalar columns, rank 3 with rows per matrix not a multiple of 4, chunks crossing rows) and the
-     * bench's geometry in small (8192 wide: a chunk of 8 whole rows, then a chunk of one).
+     * bench's geometry in small.
      */
     @Property(tries = 30)
     void rowColumnSumsAndRmsMatchExactSums(@ForAll("configs") Config c, @ForAll("sumShapeSets") long[][] shapes,
@@ -416,11 +415,15 @@ class AdafactorProperties {
      */
     private static final double RMS_REL = 6 * 0x1p-24;
 
-    /** The generated sets, and the bench's geometry in small: 8192 wide, a chunk of 8 whole rows and one of 1. */
+    /**
+     * The generated sets, and the bench's geometry in small (8192 wide: a chunk of 32 whole rows, then a chunk of
+     * one), and rows crossing a chunk boundary with groups on both sides (1000 wide).
+     */
     @Provide
     Arbitrary<long[][]> sumShapeSets() {
-        Arbitrary<long[]> grouped = Arbitraries.of(new long[] {9, 8192}, new long[] {2, 6, 17},
-                new long[] {3, 5, LANES + 3}, new long[] {70, 1000}, new long[] {13, 2 * LANES});
+        Arbitrary<long[]> grouped = Arbitraries.of(new long[] {Adafactor.CHUNK / 8192 + 1, 8192},
+                new long[] {2, 6, 17}, new long[] {3, 5, LANES + 3}, new long[] {Adafactor.CHUNK / 1000 + 8, 1000},
+                new long[] {13, 2 * LANES});
         return Arbitraries.frequencyOf(Tuple.of(2, anyShapeSets()), Tuple.of(1, Combinators.combine(shapeSets(),
                 grouped).as((s, l) -> {
                     long[][] out = Arrays.copyOf(s, s.length + 1);
@@ -683,11 +686,12 @@ class AdafactorProperties {
     }
 
     /**
-     * A small set and a tensor larger than a chunk, cut so that rows cross chunk boundaries: a row longer than a
-     * chunk (1 x N), a column longer than a chunk (N x 1), rows of odd lengths, a rank-3 batch, a 1-D tensor.
+     * A small set and a tensor larger than a chunk of Adafactor's grid, cut so that rows cross chunk boundaries: a
+     * row longer than a chunk (1 x N), a column longer than a chunk (N x 1), rows of odd lengths, a rank-3 batch, a
+     * 1-D tensor.
      */
     private Arbitrary<long[][]> largeShapeSets() {
-        int k = ChunkGrid.CHUNK;
+        int k = Adafactor.CHUNK;
         Arbitrary<long[]> large = Arbitraries.of(new long[] {1, k + 2 * LANES + 3}, new long[] {k + 5, 1},
                 new long[] {3, k / 2 + 7}, new long[] {k / 100 + 1, 101}, new long[] {2, 3, k / 5 + 1},
                 new long[] {k + LANES + 1}, new long[] {LANES + 1, k / LANES + 3});
