@@ -23,7 +23,10 @@ import jdk.incubator.vector.VectorOperators;
  * 512-bit vectors the factored passes' sums run whole blocks of 64 elements with each sum's 64 partials in 8
  * registers ({@code rowSumBlocks}, {@code updateSumBlocks}); the rest of a segment, and every loop at narrower
  * widths, keeps the partials in the chunk's {@code acc} array. Row segments shorter than a vector (tensors with
- * fewer than 16 columns at 512 bits) run entirely in the scalar loop.
+ * fewer than 16 columns at 512 bits) run entirely in the scalar loop. A group of 4 whole rows
+ * ({@link AdafactorStep#group}) runs its 4 rows in one loop at 512 bits ({@code groupSums}, {@code groupUpdateSums},
+ * {@code groupApply}: a column's sum or factor loaded once for the 4 rows, 16 partials per row and sum in 2
+ * registers), its remaining columns in the scalar loop.
  */
 final class AdafactorPanama {
     private static final int L = SPECIES.length();
@@ -70,7 +73,9 @@ final class AdafactorPanama {
                 }
                 for (int r = 0; r < GROUP; r++) {
                     final int row = i + r * C;
-                    rowSums(c, k, w, row, from, bound, colK, ROW + r * GP, GP - 1, r * GP, GP - 1);
+                    if (from < bound) {
+                        rowSums(c, k, w, row, from, bound, colK, ROW + r * GP, GP - 1, r * GP, GP - 1);
+                    }
                     AdafactorStep.rowSums(c, k, w, row, C, colK, bound, ROW + r * GP, GP - 1, r * GP, GP - 1);
                 }
                 AdafactorStep.groupTotals(w, gr);
@@ -83,7 +88,9 @@ final class AdafactorPanama {
                 from = bound & -P;
                 rowSumBlocks(c, k, w, i, from, colK);
             }
-            rowSums(c, k, w, i, from, bound, colK, ROW, P - 1, 0, P - 1);
+            if (from < bound) {
+                rowSums(c, k, w, i, from, bound, colK, ROW, P - 1, 0, P - 1);
+            }
             AdafactorStep.rowSums(c, k, w, i, len, colK, bound, ROW, P - 1, 0, P - 1);
             w.rowSums[(int) (gr - w.rowFirst)] = w.total(ROW);
             w.clear(ROW, P);
@@ -381,7 +388,9 @@ final class AdafactorPanama {
                 }
                 for (int r = 0; r < GROUP; r++) {
                     final float rf = w.rowFactor[(int) gr + r];
-                    rowUpdateSums(c, k, w, i + r * C, from, bound, rf, cf0, U + r * GP, GP - 1);
+                    if (from < bound) {
+                        rowUpdateSums(c, k, w, i + r * C, from, bound, rf, cf0, U + r * GP, GP - 1);
+                    }
                     AdafactorStep.rowUpdateSums(c, k, w, i + r * C, C, rf, cf0, bound, U + r * GP, GP - 1);
                 }
                 i += GROUP * C;
@@ -394,7 +403,9 @@ final class AdafactorPanama {
                 from = bound & -P;
                 updateSumBlocks(c, k, w, i, from, rf, cf0);
             }
-            rowUpdateSums(c, k, w, i, from, bound, rf, cf0, U, P - 1);
+            if (from < bound) {
+                rowUpdateSums(c, k, w, i, from, bound, rf, cf0, U, P - 1);
+            }
             AdafactorStep.rowUpdateSums(c, k, w, i, len, rf, cf0, bound, U, P - 1);
             i += len;
         }
