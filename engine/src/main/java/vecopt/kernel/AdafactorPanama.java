@@ -568,15 +568,6 @@ final class AdafactorPanama {
         for (int i = 0; i < n; ) {
             final long pos = w.first + i, gr = pos / C;
             final int col = (int) (pos - gr * C), len = Math.min(C - col, n - i);
-            if (BLOCKS && AdafactorStep.group(w, n, i, gr, col)) {
-                final int cf0 = (int) ((gr / R) * C), bound = SPECIES.loopBound(C);
-                groupApply(c, k, w, i, bound, (int) gr, cf0);
-                for (int r = 0; r < GROUP; r++) {
-                    AdafactorStep.rowApply(c, k, w, i + r * C, C, w.rowFactor[(int) gr + r], cf0, bound);
-                }
-                i += GROUP * C;
-                continue;
-            }
             final float rf = w.rowFactor[(int) gr];
             final int cf0 = (int) ((gr / R) * C + col), bound = SPECIES.loopBound(len);
             rowApply(c, k, w, i, bound, rf, cf0);
@@ -610,42 +601,6 @@ final class AdafactorPanama {
                 p = p.fma(decay, p);
             }
             p.sub(u).intoMemorySegment(ps, off, ORDER);
-        }
-    }
-
-    /**
-     * Pass 3 over the whole vectors {@code [0, end)} of a group's 4 rows (global rows {@code gr..gr+3}, the first at
-     * chunk element {@code start}): the column factors loaded once per 16 columns for the 4 rows, as in pass 2. No
-     * sums here: every element's update is the row loop's, bit for bit. The rows are an inner loop (a helper per
-     * row, taking vectors, was not always inlined: StepAllocationTest saw its vectors boxed).
-     */
-    private static void groupApply(Chunk c, AdafactorStep k, AdafactorChunk w, int start, int end, int gr, int cf0) {
-        final MemorySegment ps = c.params, gs = c.grads, ms = k.firstMoment ? c.state[0] : null;
-        final float[] cf = w.colFactor, rf = w.rowFactor;
-        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
-        final FloatVector d = FloatVector.broadcast(SPECIES, w.clipDivisor);
-        final FloatVector lr = FloatVector.broadcast(SPECIES, w.lr);
-        final FloatVector decay = FloatVector.broadcast(SPECIES, w.decay);
-        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
-        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
-        final boolean first = k.firstMoment, decays = k.decay;
-        final long rb = (long) w.cols * Float.BYTES;
-        for (int j = 0; j < end; j += L) {
-            final FloatVector cfv = FloatVector.fromArray(SPECIES, cf, cf0 + j);
-            for (int r = 0; r < GROUP; r++) {
-                final long off = (long) (start + j) * Float.BYTES + r * rb;
-                FloatVector g = FloatVector.fromMemorySegment(SPECIES, gs, off, ORDER).mul(scale);
-                FloatVector u = FloatVector.broadcast(SPECIES, rf[gr + r]).mul(cfv).mul(g).div(d).mul(lr);
-                if (first) {
-                    u = u.fma(c1, FloatVector.fromMemorySegment(SPECIES, ms, off, ORDER).mul(b1));
-                    u.intoMemorySegment(ms, off, ORDER);
-                }
-                FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, off, ORDER);
-                if (decays) {
-                    p = p.fma(decay, p);
-                }
-                p.sub(u).intoMemorySegment(ps, off, ORDER);
-            }
         }
     }
 
