@@ -24,8 +24,8 @@ import jdk.incubator.vector.VectorOperators;
  * registers ({@code rowSumBlocks}, {@code updateSumBlocks}); the rest of a segment, and every loop at narrower
  * widths, keeps the partials in the chunk's {@code acc} array. Row segments shorter than a vector (tensors with
  * fewer than 16 columns at 512 bits) run entirely in the scalar loop. A group of 4 whole rows
- * ({@link AdafactorStep#group}) runs its 4 rows in one loop at 512 bits ({@code groupSums}, {@code groupUpdateSums},
- * {@code groupApply}: a column's sum or factor loaded once for the 4 rows, 16 partials per row and sum in 2
+ * ({@link AdafactorStep#group}) runs its 4 rows in one loop at 512 bits in passes 1 and 2 ({@code groupSums},
+ * {@code groupUpdateSums}: a column's sum or factor loaded once for the 4 rows, 16 partials per row and sum in 2
  * registers), its remaining columns in the scalar loop.
  */
 final class AdafactorPanama {
