@@ -159,8 +159,13 @@ public final class AdafactorChunk {
 
     /** The {@link #PARTIALS} partials from {@code from}, added in order: the one summation order of every kernel. */
     double total(int from) {
+        return total(from, PARTIALS);
+    }
+
+    /** The {@code n} partials from {@code from}, added in order. */
+    double total(int from, int n) {
         double s = 0;
-        for (int i = from; i < from + PARTIALS; i++) {
+        for (int i = from; i < from + n; i++) {
             s += acc[i];
         }
         return s;

@@ -32,12 +32,23 @@ import java.lang.foreign.ValueLayout;
  * order as the scalar loop: sums, state and parameters are bitwise the scalar kernels'. 64, not 16: at 512 bits
  * a sum of 16 partials is two chains of vector adds, and out of cache the adds waiting on them held back the
  * loads (pass 1 at half the speed of a C pass over the same streams); 64 partials are 8 independent chains.
+ *
+ * <p>Groups: where a chunk holds {@link #GROUP} (4) whole rows of one matrix from the current row on, passes 1 and 2
+ * take them together ({@link #group}), so that a column's double sum (pass 1) or factor (pass 2) is loaded once for
+ * the 4 rows; every kernel takes the same groups. Row {@code r} of a group keeps 16 partials per sum instead of 64:
+ * its element {@code j} goes to row partial {@code 16 r + j mod 16}, p^2 partial {@code 16 r + j mod 16} and
+ * update^2 partial {@code 16 r + j mod 16}, so each partial still sees one row's elements in element order (the
+ * vector loops' 4 rows x 2 registers are 8 independent chains per sum); its row total is its 16 partials added in
+ * order. A column's sum gets the group's rows in row order, as row by row: column sums have the same bits either way.
  */
 public final class AdafactorStep {
     static final ValueLayout.OfFloat F = JAVA_FLOAT_UNALIGNED;
     static final int P = AdafactorChunk.PARTIALS;
     static final int U = AdafactorChunk.PARTIALS;      // offset of the update^2 partials
     static final int ROW = 2 * AdafactorChunk.PARTIALS; // offset of the current row's partials
+    /** Whole rows of one matrix that pass 1 takes together (a group), and the partials each of its rows keeps. */
+    static final int GROUP = 4;
+    static final int GP = AdafactorChunk.PARTIALS / GROUP;
     float gradScale = 1f;
     float eps1;
     float beta2t;
@@ -89,17 +100,43 @@ public final class AdafactorStep {
         }
         w.clear(0, 3 * P);
         java.util.Arrays.fill(w.colSums, 0.0);
-        final int n = c.length, C = w.cols, R = w.rows;
+        final int n = c.length, C = w.cols;
         for (int i = 0; i < n; ) {
             final long pos = w.first + i, gr = pos / C;
             final int col = (int) (pos - gr * C), len = Math.min(C - col, n - i);
             final int colK = colSlot(w, gr, col);
-            rowSums(c, k, w, i, len, colK, 0);
+            if (group(w, n, i, gr, col)) {
+                for (int r = 0; r < GROUP; r++) {
+                    rowSums(c, k, w, i + r * C, C, colK, 0, ROW + r * GP, GP - 1, r * GP, GP - 1);
+                }
+                groupTotals(w, gr);
+                i += GROUP * C;
+                continue;
+            }
+            rowSums(c, k, w, i, len, colK, 0, ROW, P - 1, 0, P - 1);
             w.rowSums[(int) (gr - w.rowFirst)] = w.total(ROW);
             w.clear(ROW, P);
             i += len;
         }
         w.paramSquares = w.total(0);
+    }
+
+    /**
+     * Whether the row segment at chunk element {@code i} (global row {@code gr}, column {@code col}) starts a group:
+     * {@link #GROUP} whole rows of one matrix, all in the chunk. Every kernel walks a chunk's segments the same way
+     * and takes the same groups, so the partials below are every kernel's.
+     */
+    static boolean group(AdafactorChunk w, int n, int i, long gr, int col) {
+        return col == 0 && (long) GROUP * w.cols <= n - i && gr / w.rows == (gr + GROUP - 1) / w.rows;
+    }
+
+    /** The group's row totals from its rows' {@link #GP} partials each, then the row partials cleared. */
+    static void groupTotals(AdafactorChunk w, long gr) {
+        final int r0 = (int) (gr - w.rowFirst);
+        for (int r = 0; r < GROUP; r++) {
+            w.rowSums[r0 + r] = w.total(ROW + r * GP, GP);
+        }
+        w.clear(ROW, P);
     }
 
     /** Where column {@code col} of global row {@code gr} sums in the chunk's {@code colSums}. */
@@ -110,19 +147,23 @@ public final class AdafactorStep {
         return (int) ((gr / w.rows - w.batchFirst) * w.cols + col);
     }
 
-    /** Pass 1 over elements {@code [from, len)} of the row segment at chunk element {@code start}. */
-    static void rowSums(Chunk c, AdafactorStep k, AdafactorChunk w, int start, int len, int colK, int from) {
+    /**
+     * Pass 1 over elements {@code [from, len)} of the row segment at chunk element {@code start}: element {@code j}
+     * adds to row partial {@code rowAt + (j & rowMask)} and p^2 partial {@code pAt + (j & pMask)}.
+     */
+    static void rowSums(Chunk c, AdafactorStep k, AdafactorChunk w, int start, int len, int colK, int from,
+                        int rowAt, int rowMask, int pAt, int pMask) {
         final MemorySegment ps = c.params, gs = c.grads;
         final double[] acc = w.acc, cols = w.colSums;
         final float scale = k.gradScale, eps1 = k.eps1;
         for (int j = from; j < len; j++) {
             final long off = (long) (start + j) * Float.BYTES;
-            final int q = j & (P - 1);
             float p = ps.get(F, off);
             float g = gs.get(F, off) * scale;
             float sq = g * g + eps1;
-            acc[ROW + q] += sq;
+            acc[rowAt + (j & rowMask)] += sq;
             cols[colK + j] += sq;
+            final int q = pAt + (j & pMask);
             acc[q] = Math.fma(p, (double) p, acc[q]);
         }
     }
@@ -145,31 +186,45 @@ public final class AdafactorStep {
         }
     }
 
-    /** Pass 2 of a chunk of a factored tensor, scalar: the sum of update^2. */
+    /**
+     * Pass 2 of a chunk of a factored tensor, scalar: the sum of update^2, in 64 partials ({@code j mod 64}) for a
+     * row segment taken alone and in 16 per row ({@code 16 r + j mod 16}) for a {@link #group} of rows, as pass 1.
+     */
     static void updateSums(Chunk c, AdafactorStep k, AdafactorChunk w) {
         w.clear(U, P);
         final int n = c.length, C = w.cols, R = w.rows;
         for (int i = 0; i < n; ) {
             final long pos = w.first + i, gr = pos / C;
             final int col = (int) (pos - gr * C), len = Math.min(C - col, n - i);
-            rowUpdateSums(c, k, w, i, len, w.rowFactor[(int) gr], (int) ((gr / R) * C + col), 0);
+            final int cf0 = (int) ((gr / R) * C + col);
+            if (group(w, n, i, gr, col)) {
+                for (int r = 0; r < GROUP; r++) {
+                    rowUpdateSums(c, k, w, i + r * C, C, w.rowFactor[(int) gr + r], cf0, 0, U + r * GP, GP - 1);
+                }
+                i += GROUP * C;
+                continue;
+            }
+            rowUpdateSums(c, k, w, i, len, w.rowFactor[(int) gr], cf0, 0, U, P - 1);
             i += len;
         }
         w.updateSquares = w.total(U);
     }
 
-    /** Pass 2 over elements {@code [from, len)} of a row segment; {@code cf0} its first column's factor index. */
+    /**
+     * Pass 2 over elements {@code [from, len)} of a row segment; {@code cf0} its first column's factor index; element
+     * {@code j} adds to partial {@code at + (j & mask)}.
+     */
     static void rowUpdateSums(Chunk c, AdafactorStep k, AdafactorChunk w, int start, int len, float rf, int cf0,
-                              int from) {
+                              int from, int at, int mask) {
         final MemorySegment gs = c.grads;
         final double[] acc = w.acc;
         final float[] cf = w.colFactor;
         final float scale = k.gradScale;
         for (int j = from; j < len; j++) {
-            final int q = j & (P - 1);
+            final int q = at + (j & mask);
             float g = gs.get(F, (long) (start + j) * Float.BYTES) * scale;
             float u = (rf * cf[cf0 + j]) * g;
-            acc[U + q] = Math.fma(u, (double) u, acc[U + q]);
+            acc[q] = Math.fma(u, (double) u, acc[q]);
         }
     }
 

@@ -197,7 +197,7 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
         List<Integer> groupOf = new ArrayList<>();
         for (int g = 0; g < groups.size(); g++) {
             List<ChunkGrid.Range> cut = quantized != null ? ChunkGrid.cutTensors(groups.get(g).tensors(), ChunkGrid.CHUNK)
-                    : ChunkGrid.cut(groups.get(g).tensors(), ChunkGrid.CHUNK, !chunksPerTensor());
+                    : ChunkGrid.cut(groups.get(g).tensors(), chunkElements(), !chunksPerTensor());
             for (ChunkGrid.Range r : cut) {
                 ranges.add(r);
                 groupOf.add(g);
@@ -431,6 +431,15 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
         for (Chunk c : item) {
             run(kernels, c, norms);
         }
+    }
+
+    /**
+     * Elements per chunk of this optimizer's grid: {@link ChunkGrid#CHUNK}, or a multiple of it for an optimizer whose
+     * partial sums cost per chunk (Adafactor's column sums). Like the grid, independent of the thread count. Called
+     * while the optimizer is being built: it may read nothing of the subclass.
+     */
+    int chunkElements() {
+        return ChunkGrid.CHUNK;
     }
 
     /**

@@ -16,6 +16,8 @@ import static vecopt.verification.Traced.mul;
 import static vecopt.verification.Traced.sqrt;
 import static vecopt.verification.Traced.sub;
 
+import java.math.BigDecimal;
+import java.math.MathContext;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -28,7 +30,6 @@ import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import net.jqwik.api.Tuple;
-import vecopt.exec.ChunkGrid;
 import vecopt.optim.Adafactor;
 import vecopt.optim.AdafactorOptions;
 import vecopt.reference.AdafactorReference;
@@ -37,8 +38,8 @@ import vecopt.reference.AdafactorReference;
  * Adafactor against Hugging Face's {@code Adafactor.step} ({@link AdafactorReference}) on sets of shaped tensors
  * (1 x N, N x 1, M x N around the vector width and around the chunk size, rank 3, 1-D), each step from the
  * engine's own state before it, every parameter, moment and row/column state within the bound {@link #bound}
- * derives; SIMD against scalar, thread counts and heap/off-heap bitwise; a hand-computed two-step example; bad
- * options refused by name.
+ * derives; the row and column sums and RMS(p) against exact sums; SIMD against scalar, thread counts and
+ * heap/off-heap bitwise; a hand-computed two-step example; bad options refused by name.
  */
 class AdafactorProperties {
     record Config(AdafactorOptions options, double lrFactor, double gradScale, boolean maximize) {
@@ -313,6 +314,124 @@ class AdafactorProperties {
         return x;
     }
 
+    // ---- the sums behind the factored state and RMS, against exact sums ----
+
+    /**
+     * The engine's row and column sums and RMS(p) after a first step, against exact sums: at step 1 {@code beta2t =
+     * 1 - 1^decayRate = 0}, so {@code exp_avg_sq_row = fma(mean, 1, 0 * 0)} is exactly the engine's row mean of
+     * {@code w = g*g + eps1} rounded to float (columns alike), and {@code rms(name)} is RMS(p). The oracle sums the
+     * same float {@code w} (computed here as the kernels do: {@code fl(fl(g * scale)^2) + eps1} in float) exactly
+     * in {@link BigDecimal}. A partial dropped or added twice, a row summed into its neighbour's total, a column
+     * missing a row: each moves a sum by a whole element's share or more, far beyond the bound (a few float
+     * roundings), which the summation order alone cannot. Shapes: the generated sets (groups of 4 whole rows with
+     * vector and scalar columns, rank 3 with rows per matrix not a multiple of 4, chunks crossing rows) and the
+     * bench's geometry in small.
+     */
+    @Property(tries = 30)
+    void rowColumnSumsAndRmsMatchExactSums(@ForAll("configs") Config c, @ForAll("sumShapeSets") long[][] shapes,
+                                          @ForAll boolean vectorized,
+                                          @ForAll @net.jqwik.api.constraints.IntRange(min = 1, max = 3) int threads,
+                                          @ForAll boolean offHeap, @ForAll long seed) {
+        int[] gaps = new int[shapes.length];
+        Arrays.fill(gaps, 3);
+        SplittableRandom rnd = new SplittableRandom(seed);
+        try (ShapedRig rig = new ShapedRig(shapes, gaps, offHeap);
+             Adafactor opt = Adafactor.builder(rig.set).options(c.options()).vectorized(vectorized).threads(threads)
+                     .build()) {
+            rig.randomize(rnd, rnd.nextInt(-8, 3), rnd.nextInt(-20, 4));
+            float[][] p0 = new float[rig.count()][], g = new float[rig.count()][];
+            for (int i = 0; i < rig.count(); i++) {
+                p0[i] = rig.params(i);
+                g[i] = rig.grads(i);
+            }
+            if (c.gradScale() != 1) {
+                opt.step(c.lrFactor(), c.gradScale());
+            } else {
+                opt.step(c.lrFactor());
+            }
+            final float scale = (float) c.signedScale(), eps1 = (float) c.options().eps1();
+            for (int i = 0; i < rig.count(); i++) {
+                String where = "tensor t" + i + " " + Arrays.toString(shapes[i]) + " ("
+                        + (vectorized ? "SIMD" : "scalar") + ", " + threads + " threads)";
+                int n = p0[i].length;
+                BigDecimal pp = BigDecimal.ZERO;
+                for (float x : p0[i]) {
+                    pp = pp.add(new BigDecimal(x).multiply(new BigDecimal(x)));
+                }
+                double rms = pp.divide(BigDecimal.valueOf(n), MC).sqrt(MC).doubleValue();
+                Check.within("RMS(p)", where, opt.rms("t" + i), (float) rms, rms * RMS_REL);
+                if (shapes[i].length < 2) {
+                    continue;
+                }
+                int cols = (int) shapes[i][shapes[i].length - 1], rows = (int) shapes[i][shapes[i].length - 2];
+                BigDecimal[] rowSum = new BigDecimal[n / cols], colSum = new BigDecimal[n / rows];
+                Arrays.fill(rowSum, BigDecimal.ZERO);
+                Arrays.fill(colSum, BigDecimal.ZERO);
+                for (int e = 0; e < n; e++) {
+                    float gs = g[i][e] * scale;
+                    BigDecimal w = new BigDecimal(gs * gs + eps1);
+                    int r = e / cols, col = (r / rows) * cols + e % cols;
+                    rowSum[r] = rowSum[r].add(w);
+                    colSum[col] = colSum[col].add(w);
+                }
+                float[] rowState = Rig.toArray(opt.state("t" + i, "exp_avg_sq_row"));
+                float[] colState = Rig.toArray(opt.state("t" + i, "exp_avg_sq_col"));
+                for (int r = 0; r < rowSum.length; r++) {
+                    double mean = rowSum[r].divide(BigDecimal.valueOf(cols), MC).doubleValue();
+                    Check.within("row mean (exp_avg_sq_row at step 1)", where + ", row " + r, rowState[r],
+                            (float) mean, mean * meanRel(cols));
+                }
+                for (int k = 0; k < colSum.length; k++) {
+                    double mean = colSum[k].divide(BigDecimal.valueOf(rows), MC).doubleValue();
+                    Check.within("column mean (exp_avg_sq_col at step 1)", where + ", column " + k, colState[k],
+                            (float) mean, mean * meanRel(rows));
+                }
+            }
+        }
+    }
+
+    private static final MathContext MC = new MathContext(40);
+
+    /**
+     * Relative bound of a mean of {@code n} positive terms as the engine computes it against the exact mean y: the
+     * double sum in any order (every partial, chunk total and tensor total is one node of a tree over the n terms)
+     * is within gamma_(n-1) = (n-1) u / (1 - (n-1) u) of the exact sum (Higham, Accuracy and Stability of Numerical
+     * Algorithms, 4.2; positive terms, so relative to the sum itself), u = 2^-53; the division by n one more u;
+     * the rounding to float at most 2^-24 of the result (normal: every w >= eps1 >= 1e-38 here). The float oracle
+     * value (float) y is itself within 2^-24 y of y, so engine - (float) y is within y (g + 2^-24 (1 + g) + 2^-24)
+     * with g = (1 + gamma)(1 + u) - 1; doubled for slack in the products' second-order terms.
+     */
+    private static double meanRel(int n) {
+        double u = 0x1p-53, gamma = (n - 1) * u / (1 - (n - 1) * u), g = (1 + gamma) * (1 + u) - 1;
+        return 2 * (g + 0x1p-24 * (1 + g) + 0x1p-24);
+    }
+
+    /**
+     * RMS(p) = fl(fl(sqrt(s)) / fl(sqrt(n))) with s the double sum of the exact p^2 (exact in double: 48-bit
+     * products) within gamma_(n-1) of the exact S (sqrt halves that), each sqrt one double rounding then one float
+     * rounding, the division one float rounding: (1 + gamma / 2)(1 + 2^-53)^2 (1 + 2^-24)^3 / (1 - 2^-24) - 1
+     * relative, plus 2^-24 for the oracle's own rounding to float; gamma for up to 2^27 terms is below 2^-26, so
+     * 6 * 2^-24 covers it all with room.
+     */
+    private static final double RMS_REL = 6 * 0x1p-24;
+
+    /**
+     * The generated sets, and the bench's geometry in small (8192 wide: a chunk of 32 whole rows, then a chunk of
+     * one), and rows crossing a chunk boundary with groups on both sides (1000 wide).
+     */
+    @Provide
+    Arbitrary<long[][]> sumShapeSets() {
+        Arbitrary<long[]> grouped = Arbitraries.of(new long[] {Adafactor.CHUNK / 8192 + 1, 8192},
+                new long[] {2, 6, 17}, new long[] {3, 5, LANES + 3}, new long[] {Adafactor.CHUNK / 1000 + 8, 1000},
+                new long[] {13, 2 * LANES});
+        return Arbitraries.frequencyOf(Tuple.of(2, anyShapeSets()), Tuple.of(1, Combinators.combine(shapeSets(),
+                grouped).as((s, l) -> {
+                    long[][] out = Arrays.copyOf(s, s.length + 1);
+                    out[s.length] = l;
+                    return out;
+                })));
+    }
+
     // ---- bitwise: SIMD against scalar, 1/2/3 threads, heap and off-heap ----
 
     @Property(tries = 25)
@@ -567,11 +686,12 @@ class AdafactorProperties {
     }
 
     /**
-     * A small set and a tensor larger than a chunk, cut so that rows cross chunk boundaries: a row longer than a
-     * chunk (1 x N), a column longer than a chunk (N x 1), rows of odd lengths, a rank-3 batch, a 1-D tensor.
+     * A small set and a tensor larger than a chunk of Adafactor's grid, cut so that rows cross chunk boundaries: a
+     * row longer than a chunk (1 x N), a column longer than a chunk (N x 1), rows of odd lengths, a rank-3 batch, a
+     * 1-D tensor.
      */
     private Arbitrary<long[][]> largeShapeSets() {
-        int k = ChunkGrid.CHUNK;
+        int k = Adafactor.CHUNK;
         Arbitrary<long[]> large = Arbitraries.of(new long[] {1, k + 2 * LANES + 3}, new long[] {k + 5, 1},
                 new long[] {3, k / 2 + 7}, new long[] {k / 100 + 1, 101}, new long[] {2, 3, k / 5 + 1},
                 new long[] {k + LANES + 1}, new long[] {LANES + 1, k / LANES + 3});
