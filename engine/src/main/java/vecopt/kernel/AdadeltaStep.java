@@ -19,7 +19,7 @@ import java.lang.foreign.MemorySegment;
  * </pre>
  * eps is added inside both roots, as PyTorch does.
  */
-public final class AdadeltaStep implements UpdateStep {
+public final class AdadeltaStep extends KeyedStep implements UpdateStep {
     float negLr;
     float rho;
     float oneMinusRho;
@@ -27,23 +27,6 @@ public final class AdadeltaStep implements UpdateStep {
     float weightDecay;
     boolean useWeightDecay;
     float gradScale = 1f;
-    /** The stochastic rounding's key for this step (bfloat16 parameters without a master copy). */
-    int roundingKey;
-
-    /** Sets the stochastic rounding's key for step {@code t} of a run seeded with {@code seed}. */
-    public AdadeltaStep roundingKey(long seed, long t) {
-        this.roundingKey = MixedScalar.roundingKey(seed, t);
-        return this;
-    }
-
-    /** The keys of bfloat16 state's stochastic rounding for this step, one per state variable ({@code c.state[j]}). */
-    final int[] stateKeys = new int[3];
-
-    /** Sets the keys of bfloat16 state's stochastic rounding for step {@code t} of a run seeded with {@code seed}. */
-    public AdadeltaStep stateRoundingKeys(long seed, long t) {
-        MixedScalar.stateKeys(stateKeys, seed, t);
-        return this;
-    }
 
     /**
      * Prepares a step of a group.

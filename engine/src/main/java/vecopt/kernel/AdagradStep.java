@@ -18,29 +18,12 @@ import java.lang.foreign.MemorySegment;
  * with {@code clr = lr / (1 + (t - 1) * lr_decay)} computed once per step in double (PyTorch computes it from the
  * Python float of the step) and rounded to float, as the float kernel of {@code addcdiv_} receives it.
  */
-public final class AdagradStep implements UpdateStep {
+public final class AdagradStep extends KeyedStep implements UpdateStep {
     float negClr;
     float eps;
     float weightDecay;
     boolean useWeightDecay;
     float gradScale = 1f;
-    /** The stochastic rounding's key for this step (bfloat16 parameters without a master copy). */
-    int roundingKey;
-
-    /** Sets the stochastic rounding's key for step {@code t} of a run seeded with {@code seed}. */
-    public AdagradStep roundingKey(long seed, long t) {
-        this.roundingKey = MixedScalar.roundingKey(seed, t);
-        return this;
-    }
-
-    /** The keys of bfloat16 state's stochastic rounding for this step, one per state variable ({@code c.state[j]}). */
-    final int[] stateKeys = new int[3];
-
-    /** Sets the keys of bfloat16 state's stochastic rounding for step {@code t} of a run seeded with {@code seed}. */
-    public AdagradStep stateRoundingKeys(long seed, long t) {
-        MixedScalar.stateKeys(stateKeys, seed, t);
-        return this;
-    }
 
     /**
      * Prepares update number {@code t} (1 for the first) of a group.

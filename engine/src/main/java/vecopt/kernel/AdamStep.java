@@ -17,7 +17,7 @@ package vecopt.kernel;
  * which is PyTorch's {@code torch.optim.AdamW}/{@code Adam} (eps added after {@code sqrt(v) / sqrt(bc2)}), with the
  * divisions by the bias corrections hoisted into two per-step constants.
  */
-public final class AdamStep {
+public final class AdamStep extends KeyedStep {
     /**
      * A group's constant hyperparameters, as the kernel needs them.
      *
@@ -40,24 +40,6 @@ public final class AdamStep {
     float negStepSize;
     float invSqrtBc2;
     float gradScale = 1f;
-    /** The stochastic rounding's key for this step (bfloat16 parameters without a master copy). */
-    int roundingKey;
-    /** The keys of bfloat16 state's stochastic rounding for this step: exp_avg, exp_avg_sq, max_exp_avg_sq. */
-    final int[] stateKeys = new int[3];
-
-    /** Sets the keys of bfloat16 state's stochastic rounding for step {@code t} of a run seeded with {@code seed}. */
-    public AdamStep stateRoundingKeys(long seed, long t) {
-        for (int i = 0; i < stateKeys.length; i++) {
-            stateKeys[i] = MixedScalar.stateKey(seed, t, i);
-        }
-        return this;
-    }
-
-    /** Sets the stochastic rounding's key for step {@code t} of a run seeded with {@code seed}. */
-    public AdamStep roundingKey(long seed, long t) {
-        this.roundingKey = MixedScalar.roundingKey(seed, t);
-        return this;
-    }
 
     /** Prepares update number {@code t} (1 for the first) with learning rate {@code lr}; returns this. */
     public AdamStep prepare(Hyper h, double lr, long t, double gradScale) {

@@ -18,7 +18,7 @@ import java.lang.foreign.MemorySegment;
  * with {@code clr = lr / (1 - beta1^t)} computed once per step in double (PyTorch's Python float) and rounded to
  * float as {@code addcdiv_}'s float kernel receives it. {@code max} propagates NaN, as {@code torch.maximum} does.
  */
-public final class AdamaxStep implements UpdateStep {
+public final class AdamaxStep extends KeyedStep implements UpdateStep {
     float negClr;
     float beta1;
     float oneMinusBeta1;
@@ -27,23 +27,6 @@ public final class AdamaxStep implements UpdateStep {
     float weightDecay;
     boolean useWeightDecay;
     float gradScale = 1f;
-    /** The stochastic rounding's key for this step (bfloat16 parameters without a master copy). */
-    int roundingKey;
-
-    /** Sets the stochastic rounding's key for step {@code t} of a run seeded with {@code seed}. */
-    public AdamaxStep roundingKey(long seed, long t) {
-        this.roundingKey = MixedScalar.roundingKey(seed, t);
-        return this;
-    }
-
-    /** The keys of bfloat16 state's stochastic rounding for this step, one per state variable ({@code c.state[j]}). */
-    final int[] stateKeys = new int[3];
-
-    /** Sets the keys of bfloat16 state's stochastic rounding for step {@code t} of a run seeded with {@code seed}. */
-    public AdamaxStep stateRoundingKeys(long seed, long t) {
-        MixedScalar.stateKeys(stateKeys, seed, t);
-        return this;
-    }
 
     /**
      * Prepares update number {@code t} (1 for the first) of a group.

@@ -29,7 +29,7 @@ import java.lang.foreign.MemorySegment;
  * {@code step} is a float32 tensor incremented by 1, which stops growing at 2^24 (2^24 + 1 rounds back to 2^24);
  * {@code step} here is {@code min(t, 2^24)} to match it.
  */
-public final class AsgdStep implements UpdateStep {
+public final class AsgdStep extends KeyedStep implements UpdateStep {
     /** The largest value PyTorch's float32 step counter reaches: 2^24 + 1 rounds to 2^24. */
     static final long FLOAT_STEP_LIMIT = 1L << 24;
 
@@ -40,23 +40,7 @@ public final class AsgdStep implements UpdateStep {
     float weightDecay;
     boolean useWeightDecay;
     float gradScale = 1f;
-    /** The stochastic rounding's key for this step (bfloat16 parameters without a master copy). */
-    int roundingKey;
 
-    /** Sets the stochastic rounding's key for step {@code t} of a run seeded with {@code seed}. */
-    public AsgdStep roundingKey(long seed, long t) {
-        this.roundingKey = MixedScalar.roundingKey(seed, t);
-        return this;
-    }
-
-    /** The keys of bfloat16 state's stochastic rounding for this step, one per state variable ({@code c.state[j]}). */
-    final int[] stateKeys = new int[3];
-
-    /** Sets the keys of bfloat16 state's stochastic rounding for step {@code t} of a run seeded with {@code seed}. */
-    public AsgdStep stateRoundingKeys(long seed, long t) {
-        MixedScalar.stateKeys(stateKeys, seed, t);
-        return this;
-    }
     private float eta;
     private float nextMu = 1f;
 

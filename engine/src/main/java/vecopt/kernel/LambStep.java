@@ -29,7 +29,7 @@ import java.lang.foreign.MemorySegment;
  * update by the ratio, then by {@code -lr}, in float32). 40 bytes per parameter over both passes: pass 1 24,
  * pass 2 16.
  */
-public final class LambStep implements TrustRatioStep {
+public final class LambStep extends KeyedStep implements TrustRatioStep {
     float beta1;
     float oneMinusBeta1;
     float beta2;
@@ -40,14 +40,6 @@ public final class LambStep implements TrustRatioStep {
     float epsRoot;
     float weightDecay;
     float gradScale = 1f;
-    /** The stochastic rounding's key for this step (bfloat16 parameters without a master copy; pass 2 stores). */
-    int roundingKey;
-
-    /** Sets the stochastic rounding's key for step {@code t} of a run seeded with {@code seed}. */
-    public LambStep roundingKey(long seed, long t) {
-        this.roundingKey = MixedScalar.roundingKey(seed, t);
-        return this;
-    }
 
     /**
      * Prepares update number {@code t} (1 for the first) of a group.

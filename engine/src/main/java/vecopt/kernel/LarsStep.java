@@ -22,19 +22,11 @@ import java.lang.foreign.MemorySegment;
  * trust ratio are one factor computed in double and rounded once (optax multiplies by the ratio, then by
  * {@code -lr}, in float32). 28 bytes per parameter over both passes: pass 1 8, pass 2 20.
  */
-public final class LarsStep implements TrustRatioStep {
+public final class LarsStep extends KeyedStep implements TrustRatioStep {
     float weightDecay;
     float momentum;
     boolean nesterov;
     float gradScale = 1f;
-    /** The stochastic rounding's key for this step (bfloat16 parameters without a master copy; pass 2 stores). */
-    int roundingKey;
-
-    /** Sets the stochastic rounding's key for step {@code t} of a run seeded with {@code seed}. */
-    public LarsStep roundingKey(long seed, long t) {
-        this.roundingKey = MixedScalar.roundingKey(seed, t);
-        return this;
-    }
 
     /**
      * Prepares a step of a group.

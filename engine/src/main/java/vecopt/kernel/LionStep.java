@@ -18,7 +18,7 @@ import java.lang.foreign.MemorySegment;
  * </pre>
  * The update's size is lr (plus the decay) whatever the gradient's: only its sign reaches the parameter.
  */
-public final class LionStep implements UpdateStep {
+public final class LionStep extends KeyedStep implements UpdateStep {
     float negLr;
     float decay = 1f;
     float beta1;
@@ -26,23 +26,6 @@ public final class LionStep implements UpdateStep {
     float beta2;
     float oneMinusBeta2;
     float gradScale = 1f;
-    /** The stochastic rounding's key for this step (bfloat16 parameters without a master copy). */
-    int roundingKey;
-
-    /** Sets the stochastic rounding's key for step {@code t} of a run seeded with {@code seed}. */
-    public LionStep roundingKey(long seed, long t) {
-        this.roundingKey = MixedScalar.roundingKey(seed, t);
-        return this;
-    }
-
-    /** The keys of bfloat16 state's stochastic rounding for this step, one per state variable ({@code c.state[j]}). */
-    final int[] stateKeys = new int[3];
-
-    /** Sets the keys of bfloat16 state's stochastic rounding for step {@code t} of a run seeded with {@code seed}. */
-    public LionStep stateRoundingKeys(long seed, long t) {
-        MixedScalar.stateKeys(stateKeys, seed, t);
-        return this;
-    }
 
     /**
      * Prepares a step of a group.

@@ -25,7 +25,7 @@ import java.lang.foreign.MemorySegment;
  * {@code mu_product *= mu}), so it is kept here as a float, multiplied in float by {@code (float) mu}, and read back
  * as a double for {@code c1} and {@code c2}, as {@code _get_value(mu_product)} reads it.
  */
-public final class NAdamStep implements UpdateStep {
+public final class NAdamStep extends KeyedStep implements UpdateStep {
     float decay = 1f;
     float weightDecay;
     boolean useL2;
@@ -38,23 +38,7 @@ public final class NAdamStep implements UpdateStep {
     float c1;
     float c2;
     float gradScale = 1f;
-    /** The stochastic rounding's key for this step (bfloat16 parameters without a master copy). */
-    int roundingKey;
 
-    /** Sets the stochastic rounding's key for step {@code t} of a run seeded with {@code seed}. */
-    public NAdamStep roundingKey(long seed, long t) {
-        this.roundingKey = MixedScalar.roundingKey(seed, t);
-        return this;
-    }
-
-    /** The keys of bfloat16 state's stochastic rounding for this step, one per state variable ({@code c.state[j]}). */
-    final int[] stateKeys = new int[3];
-
-    /** Sets the keys of bfloat16 state's stochastic rounding for step {@code t} of a run seeded with {@code seed}. */
-    public NAdamStep stateRoundingKeys(long seed, long t) {
-        MixedScalar.stateKeys(stateKeys, seed, t);
-        return this;
-    }
     private float muProduct = 1f;
 
     /** The running product of mu over the group's steps so far (PyTorch's {@code mu_product}; 1 before any). */

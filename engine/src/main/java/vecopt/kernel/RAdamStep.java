@@ -25,7 +25,7 @@ import java.lang.foreign.MemorySegment;
  * scalars are folded into one float {@code k} per step (the same formula; the last bit may differ from PyTorch's
  * float kernels).
  */
-public final class RAdamStep implements UpdateStep {
+public final class RAdamStep extends KeyedStep implements UpdateStep {
     float decay = 1f;
     float weightDecay;
     boolean useL2;
@@ -37,23 +37,6 @@ public final class RAdamStep implements UpdateStep {
     float negK;
     boolean rectified;
     float gradScale = 1f;
-    /** The stochastic rounding's key for this step (bfloat16 parameters without a master copy). */
-    int roundingKey;
-
-    /** Sets the stochastic rounding's key for step {@code t} of a run seeded with {@code seed}. */
-    public RAdamStep roundingKey(long seed, long t) {
-        this.roundingKey = MixedScalar.roundingKey(seed, t);
-        return this;
-    }
-
-    /** The keys of bfloat16 state's stochastic rounding for this step, one per state variable ({@code c.state[j]}). */
-    final int[] stateKeys = new int[3];
-
-    /** Sets the keys of bfloat16 state's stochastic rounding for step {@code t} of a run seeded with {@code seed}. */
-    public RAdamStep stateRoundingKeys(long seed, long t) {
-        MixedScalar.stateKeys(stateKeys, seed, t);
-        return this;
-    }
 
     /** Whether the step prepared last uses the adaptive, rectified update ({@code rho_t > 5}). */
     public boolean rectified() {

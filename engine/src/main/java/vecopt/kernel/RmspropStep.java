@@ -24,7 +24,7 @@ import java.lang.foreign.MemorySegment;
  * </pre>
  * The momentum buffer starts at 0 (PyTorch's {@code zeros_like}), so there is no first-step special case.
  */
-public final class RmspropStep implements UpdateStep {
+public final class RmspropStep extends KeyedStep implements UpdateStep {
     float negLr;
     float alpha;
     float oneMinusAlpha;
@@ -37,23 +37,6 @@ public final class RmspropStep implements UpdateStep {
     int gradAvg;
     int momentumBuffer;
     float gradScale = 1f;
-    /** The stochastic rounding's key for this step (bfloat16 parameters without a master copy). */
-    int roundingKey;
-
-    /** Sets the stochastic rounding's key for step {@code t} of a run seeded with {@code seed}. */
-    public RmspropStep roundingKey(long seed, long t) {
-        this.roundingKey = MixedScalar.roundingKey(seed, t);
-        return this;
-    }
-
-    /** The keys of bfloat16 state's stochastic rounding for this step, one per state variable ({@code c.state[j]}). */
-    final int[] stateKeys = new int[3];
-
-    /** Sets the keys of bfloat16 state's stochastic rounding for step {@code t} of a run seeded with {@code seed}. */
-    public RmspropStep stateRoundingKeys(long seed, long t) {
-        MixedScalar.stateKeys(stateKeys, seed, t);
-        return this;
-    }
 
     /**
      * Prepares a step of a group.

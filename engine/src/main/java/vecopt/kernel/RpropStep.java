@@ -24,7 +24,7 @@ import java.lang.foreign.MemorySegment;
  * step size of -0.0 can tell apart: {@code Math.max(-0.0f, +0.0f)} is +0.0). A NaN product leaves the factor NaN
  * in PyTorch ({@code sign} of NaN is NaN and none of the three masks match); here it takes the "else 1" branch.
  */
-public final class RpropStep implements UpdateStep {
+public final class RpropStep extends KeyedStep implements UpdateStep {
     float etaMinus;
     float etaPlus;
     float stepMin;
@@ -32,23 +32,6 @@ public final class RpropStep implements UpdateStep {
     float lr;
     boolean firstStep;
     float gradScale = 1f;
-    /** The stochastic rounding's key for this step (bfloat16 parameters without a master copy). */
-    int roundingKey;
-
-    /** Sets the stochastic rounding's key for step {@code t} of a run seeded with {@code seed}. */
-    public RpropStep roundingKey(long seed, long t) {
-        this.roundingKey = MixedScalar.roundingKey(seed, t);
-        return this;
-    }
-
-    /** The keys of bfloat16 state's stochastic rounding for this step, one per state variable ({@code c.state[j]}). */
-    final int[] stateKeys = new int[3];
-
-    /** Sets the keys of bfloat16 state's stochastic rounding for step {@code t} of a run seeded with {@code seed}. */
-    public RpropStep stateRoundingKeys(long seed, long t) {
-        MixedScalar.stateKeys(stateKeys, seed, t);
-        return this;
-    }
 
     /**
      * Prepares update number {@code t} (1 for the first: the step sizes start at {@code lr}) of a group.

@@ -42,7 +42,7 @@ import java.lang.foreign.MemorySegment;
  * {@code w = 1 - beta1} (train: x to y), for groups that have stepped (the original moves only parameters with a
  * {@code z}).
  */
-public final class ScheduleFreeStep implements UpdateStep {
+public final class ScheduleFreeStep extends KeyedStep implements UpdateStep {
     float beta2;
     float oneMinusBeta2;
     float bc2;
@@ -54,8 +54,6 @@ public final class ScheduleFreeStep implements UpdateStep {
     float yCoef;
     float negLr;
     float gradScale = 1f;
-    /** The stochastic rounding's key for this step or switch (bfloat16 parameters without a master copy). */
-    int roundingKey;
     boolean first;
     /** True while this holds a train/eval switch rather than a step. */
     boolean switching;
@@ -66,21 +64,6 @@ public final class ScheduleFreeStep implements UpdateStep {
     private double weightSum;
     private double scheduledLr;
     private double ckp1;
-
-    /** Sets the stochastic rounding's key for step {@code t} of a run seeded with {@code seed}. */
-    public ScheduleFreeStep roundingKey(long seed, long t) {
-        this.roundingKey = MixedScalar.roundingKey(seed, t);
-        return this;
-    }
-
-    /** The keys of bfloat16 state's stochastic rounding for this step, one per state variable ({@code c.state[j]}). */
-    final int[] stateKeys = new int[3];
-
-    /** Sets the keys of bfloat16 state's stochastic rounding for step {@code t} of a run seeded with {@code seed}. */
-    public ScheduleFreeStep stateRoundingKeys(long seed, long t) {
-        MixedScalar.stateKeys(stateKeys, seed, t);
-        return this;
-    }
 
     /**
      * Sets the stochastic rounding's key for a switch to train ({@code train}) or eval mode after {@code t} steps of

@@ -12,7 +12,7 @@ package vecopt.kernel;
  *   p   = fma(d, -lr, p)
  * </pre>
  */
-public final class SgdStep {
+public final class SgdStep extends KeyedStep {
     /** A group's constant hyperparameters, as the kernel needs them. */
     public record Hyper(double momentum, double dampening, double weightDecay, boolean nesterov) {
     }
@@ -26,23 +26,6 @@ public final class SgdStep {
     boolean nesterov;
     boolean firstStep;
     float gradScale = 1f;
-    /** The stochastic rounding's key for this step (bfloat16 parameters without a master copy). */
-    int roundingKey;
-
-    /** Sets the stochastic rounding's key for step {@code t} of a run seeded with {@code seed}. */
-    public SgdStep roundingKey(long seed, long t) {
-        this.roundingKey = MixedScalar.roundingKey(seed, t);
-        return this;
-    }
-
-    /** The keys of bfloat16 state's stochastic rounding for this step, one per state variable ({@code c.state[j]}). */
-    final int[] stateKeys = new int[3];
-
-    /** Sets the keys of bfloat16 state's stochastic rounding for step {@code t} of a run seeded with {@code seed}. */
-    public SgdStep stateRoundingKeys(long seed, long t) {
-        MixedScalar.stateKeys(stateKeys, seed, t);
-        return this;
-    }
 
     /** Prepares update number {@code t} (1 for the first: the buffer is set to the gradient) with {@code lr}. */
     public SgdStep prepare(Hyper h, double lr, long t, double gradScale) {

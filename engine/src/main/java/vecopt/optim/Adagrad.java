@@ -67,12 +67,7 @@ public final class Adagrad extends Optimizer<AdagradOptions> {
     @Override
     void prepare(int group, AdagradOptions o, double lr, long t, double gradScale) {
         steps[group].prepare(lr, o.lrDecay(), o.weightDecay(), o.eps(), t, gradScale);
-        if (stochastic) {
-            steps[group].roundingKey(roundingSeed, t);
-        }
-        if (stateType == vecopt.memory.Dtype.BFLOAT16) {
-            steps[group].stateRoundingKeys(stateSeed, t);
-        }
+        roundingKeys(steps[group], t);
     }
 
     @Override

@@ -46,12 +46,7 @@ abstract sealed class AdamFamily extends Optimizer<AdamOptions> permits AdamW, A
     @Override
     void prepare(int group, AdamOptions o, double lr, long t, double gradScale) {
         steps[group].prepare(hyper[group], lr, t, gradScale);
-        if (stochastic) {
-            steps[group].roundingKey(roundingSeed, t);
-        }
-        if (stateType == vecopt.memory.Dtype.BFLOAT16) {
-            steps[group].stateRoundingKeys(stateSeed, t);
-        }
+        roundingKeys(steps[group], t);
     }
 
     @Override

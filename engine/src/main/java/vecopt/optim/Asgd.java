@@ -100,12 +100,7 @@ public final class Asgd extends Optimizer<AsgdOptions> {
     @Override
     void prepare(int group, AsgdOptions o, double lr, long t, double gradScale) {
         steps[group].prepare(lr, o.lambd(), o.alpha(), o.t0(), o.weightDecay(), t, gradScale);
-        if (stochastic) {
-            steps[group].roundingKey(roundingSeed, t);
-        }
-        if (stateType == vecopt.memory.Dtype.BFLOAT16) {
-            steps[group].stateRoundingKeys(stateSeed, t);
-        }
+        roundingKeys(steps[group], t);
     }
 
     @Override

@@ -87,9 +87,7 @@ public final class Lamb extends Layerwise<LambOptions> {
     @Override
     void prepareStep(int group, LambOptions o, long t, double gradScale) {
         steps[group].prepare(o.b1(), o.b2(), o.eps(), o.epsRoot(), o.weightDecay(), t, gradScale);
-        if (stochastic) {
-            steps[group].roundingKey(roundingSeed, t);
-        }
+        roundingKeys(steps[group], t);
     }
 
     public static final class Builder extends Optimizer.Builder<LambOptions, Builder> {

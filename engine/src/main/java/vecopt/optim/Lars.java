@@ -86,9 +86,7 @@ public final class Lars extends Layerwise<LarsOptions> {
     @Override
     void prepareStep(int group, LarsOptions o, long t, double gradScale) {
         steps[group].prepare(o.weightDecay(), o.momentum(), o.nesterov(), gradScale);
-        if (stochastic) {
-            steps[group].roundingKey(roundingSeed, t);
-        }
+        roundingKeys(steps[group], t);
     }
 
     public static final class Builder extends Optimizer.Builder<LarsOptions, Builder> {

@@ -63,12 +63,7 @@ public final class Lion extends Optimizer<LionOptions> {
     @Override
     void prepare(int group, LionOptions o, double lr, long t, double gradScale) {
         steps[group].prepare(lr, o.beta1(), o.beta2(), o.weightDecay(), gradScale);
-        if (stochastic) {
-            steps[group].roundingKey(roundingSeed, t);
-        }
-        if (stateType == vecopt.memory.Dtype.BFLOAT16) {
-            steps[group].stateRoundingKeys(stateSeed, t);
-        }
+        roundingKeys(steps[group], t);
     }
 
     @Override

@@ -88,12 +88,7 @@ public final class NAdam extends Optimizer<NAdamOptions> {
     void prepare(int group, NAdamOptions o, double lr, long t, double gradScale) {
         steps[group].prepare(lr, o.beta1(), o.beta2(), o.eps(), o.weightDecay(), o.momentumDecay(),
                 o.decoupledWeightDecay(), t, gradScale);
-        if (stochastic) {
-            steps[group].roundingKey(roundingSeed, t);
-        }
-        if (stateType == vecopt.memory.Dtype.BFLOAT16) {
-            steps[group].stateRoundingKeys(stateSeed, t);
-        }
+        roundingKeys(steps[group], t);
     }
 
     @Override

@@ -25,6 +25,7 @@ import vecopt.exec.WorkerPool;
 import vecopt.kernel.BlockCodes;
 import vecopt.kernel.Chunk;
 import vecopt.kernel.KernelProvider;
+import vecopt.kernel.KeyedStep;
 import vecopt.kernel.Kernels;
 import vecopt.memory.Dtype;
 import vecopt.memory.Storage;
@@ -362,6 +363,15 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
     /** True for optimizers whose kernels take bfloat16 state (the elementwise ones and schedule-free AdamW). */
     boolean supports16BitState() {
         return false;
+    }
+
+    /**
+     * Sets {@code step}'s stochastic-rounding keys for update {@code t}: the parameters' with bfloat16 parameters kept
+     * without a master copy, the state variables' with bfloat16 state. Every optimizer whose steps round calls it
+     * when it prepares a group's step.
+     */
+    final void roundingKeys(KeyedStep step, long t) {
+        step.roundingKeys(roundingSeed, stateSeed, t, stochastic, stateType == Dtype.BFLOAT16);
     }
 
     /** True for optimizers whose kernels take 8-bit block-quantized state (AdamW and Adam). */

@@ -77,12 +77,7 @@ public final class Rmsprop extends Optimizer<RmspropOptions> {
     void prepare(int group, RmspropOptions o, double lr, long t, double gradScale) {
         steps[group].prepare(lr, o.alpha(), o.eps(), o.weightDecay(), o.momentum(), o.centered(), gradAvg,
                 momentumBuffer, gradScale);
-        if (stochastic) {
-            steps[group].roundingKey(roundingSeed, t);
-        }
-        if (stateType == vecopt.memory.Dtype.BFLOAT16) {
-            steps[group].stateRoundingKeys(stateSeed, t);
-        }
+        roundingKeys(steps[group], t);
     }
 
     @Override

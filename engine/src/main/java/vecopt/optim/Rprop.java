@@ -63,12 +63,7 @@ public final class Rprop extends Optimizer<RpropOptions> {
     @Override
     void prepare(int group, RpropOptions o, double lr, long t, double gradScale) {
         steps[group].prepare(lr, o.etaMinus(), o.etaPlus(), o.stepSizeMin(), o.stepSizeMax(), t, gradScale);
-        if (stochastic) {
-            steps[group].roundingKey(roundingSeed, t);
-        }
-        if (stateType == vecopt.memory.Dtype.BFLOAT16) {
-            steps[group].stateRoundingKeys(stateSeed, t);
-        }
+        roundingKeys(steps[group], t);
     }
 
     @Override

@@ -199,12 +199,7 @@ public final class ScheduleFreeAdamW extends Optimizer<ScheduleFreeAdamWOptions>
     void prepare(int group, ScheduleFreeAdamWOptions o, double lr, long t, double gradScale) {
         steps[group].prepare(lr, o.beta1(), o.beta2(), o.eps(), o.weightDecay(), o.warmupSteps(), o.r(),
                 o.weightLrPower(), t - 1, gradScale);
-        if (stochastic) {
-            steps[group].roundingKey(roundingSeed, t);
-        }
-        if (stateType == vecopt.memory.Dtype.BFLOAT16) {
-            steps[group].stateRoundingKeys(stateSeed, t);
-        }
+        roundingKeys(steps[group], t);
     }
 
     @Override

@@ -56,12 +56,7 @@ public final class Sgd extends Optimizer<SgdOptions> {
     @Override
     void prepare(int group, SgdOptions o, double lr, long t, double gradScale) {
         steps[group].prepare(hyper[group], lr, t, gradScale);
-        if (stochastic) {
-            steps[group].roundingKey(roundingSeed, t);
-        }
-        if (stateType == vecopt.memory.Dtype.BFLOAT16) {
-            steps[group].stateRoundingKeys(stateSeed, t);
-        }
+        roundingKeys(steps[group], t);
     }
 
     @Override
