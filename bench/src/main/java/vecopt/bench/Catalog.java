@@ -119,6 +119,9 @@ final class Catalog {
                     case "adafactor" -> Optional.of(new Entry("adafactor", who, 24, ADAFACTOR_TRAFFIC));
                     // read p, g, z, exp_avg_sq; write p, z, exp_avg_sq (as AdamW)
                     case "sfadamw" -> Optional.of(new Entry("sfadamw", who, 28, TRAFFIC));
+                    // LAMB with bfloat16 mu, nu: read p, g, mu, nu, write mu, nu (16); read p, mu, nu, write p (12)
+                    // (no ceiling of its own: the float32 passes' traffic, 40 bytes, is not its traffic)
+                    case "lamb_bf16state" -> Optional.of(new Entry("lamb bf16 state", who, 28, null));
                     default -> Optional.empty();
                 };
                 yield e.map(x -> r.method().equals(OWN_TRAFFIC_METHOD)

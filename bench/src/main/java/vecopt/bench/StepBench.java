@@ -79,11 +79,12 @@ public class StepBench {
      * "asgd" (averaging, t0 0); or the layer-wise "lamb" (40 bytes in two passes) and "lars" (28 in two passes),
      * which have no native peer yet (their {@code nativeC} refuses to run); "adafactor" (HF's defaults, the tensor a
      * 2^k x size / 2^k matrix, 24 bytes in three passes; no native peer yet); "sfadamw", schedule-free AdamW (28, in
-     * train mode; no native peer yet); bytes per parameter in {@link Catalog}.
+     * train mode; no native peer yet); "lamb_bf16state", LAMB with {@code bfloat16State} (28 bytes in two passes;
+     * step only: no traffic or native peer); bytes per parameter in {@link Catalog}.
      */
     @Param({"adamw", "amsgrad", "momentum", "adagrad", "rmsprop", "rmsprop_centered_momentum", "lion", "adamax",
             "nadam", "radam", "adadelta", "rprop", "asgd", "lamb", "lars", "adafactor",
-            "sfadamw"})
+            "sfadamw", "lamb_bf16state"})
     public String optimizer;
 
     private Buffers buffers;
@@ -102,15 +103,18 @@ public class StepBench {
         isAdam = switch (optimizer) {
             case "adamw", "amsgrad" -> true;
             case "momentum", "adagrad", "rmsprop", "rmsprop_centered_momentum", "lion", "adamax", "nadam", "radam",
-                 "adadelta", "rprop", "asgd", "lamb", "lars", "adafactor", "sfadamw" ->
+                 "adadelta", "rprop", "asgd", "lamb", "lars", "adafactor", "sfadamw", "lamb_bf16state" ->
                     false;
             default -> throw new IllegalArgumentException("optimizer must be adamw, amsgrad, momentum, adagrad,"
                     + " rmsprop, rmsprop_centered_momentum, lion, adamax, nadam, radam, adadelta, rprop, asgd, lamb,"
-                    + " lars, adafactor or sfadamw, got '" + optimizer + "'");
+                    + " lars, adafactor, sfadamw or lamb_bf16state, got '" + optimizer + "'");
         };
         adam = AdamScalars.of(optimizer.equals("amsgrad") ? "amsgrad" : "adamw", 1000);
         sgd = SgdScalars.of("momentum");
         boolean traffic = params.getBenchmark().endsWith(".traffic");
+        if (optimizer.equals("lamb_bf16state") && !params.getBenchmark().endsWith(".step")) {
+            throw new IllegalArgumentException("lamb_bf16state: step only (no traffic loop or native peer)");
+        }
         if (traffic || params.getBenchmark().endsWith(".nativeC")) {
             NativeKernels.require();
             buffers = Buffers.allocate(memory, "staggered", size, 5)
@@ -175,6 +179,8 @@ public class StepBench {
                     .onNonFinite(NonFinite.PROCEED).build();
             case "lamb" -> Lamb.builder(set).options(LambOptions.DEFAULTS.withWeightDecay(0.01))
                     .threads(threads).onNonFinite(NonFinite.PROCEED).build();
+            case "lamb_bf16state" -> Lamb.builder(set).options(LambOptions.DEFAULTS.withWeightDecay(0.01))
+                    .bfloat16State(1).threads(threads).onNonFinite(NonFinite.PROCEED).build();
             case "lars" -> Lars.builder(set).options(LarsOptions.DEFAULTS.withWeightDecay(1e-4))
                     .threads(threads).onNonFinite(NonFinite.PROCEED).build();
             // HF's defaults (relative step, scale_parameter, no beta1): the step's lr is a factor of HF's lr

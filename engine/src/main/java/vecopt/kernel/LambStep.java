@@ -28,6 +28,14 @@ import java.lang.foreign.MemorySegment;
  * the learning rate and the trust ratio are one factor computed in double and rounded once (optax multiplies the
  * update by the ratio, then by {@code -lr}, in float32). 40 bytes per parameter over both passes: pass 1 24,
  * pass 2 16.
+ *
+ * <p>With bfloat16 state ({@code bfloat16State(seed)}, {@code Chunk.stateType} 1) pass 1 stores each new moment
+ * rounded stochastically with its variable's key ({@link KeyedStep#roundingKeys}: 0 {@code mu}, 1 {@code nu}) and
+ * computes {@code u} from the stored values, widened: the update takes the moments as stored, as AdamW's does and as
+ * PyTorch's does when its state is bfloat16. Pass 2 reads them back, so its {@code u} is bitwise pass 1's, the update
+ * whose norm the trust ratio holds. (Updating with the unrounded moments would need pass 2 to recompute them from the
+ * old state and the gradient, pass 1 writing none: the gradient read twice.) 28 bytes per parameter with float32
+ * parameters and gradients: pass 1 16, pass 2 12.
  */
 public final class LambStep extends KeyedStep implements TrustRatioStep {
     float beta1;

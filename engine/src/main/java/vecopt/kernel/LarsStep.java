@@ -21,6 +21,11 @@ import java.lang.foreign.MemorySegment;
  * Differences from optax, each at most a rounding: the decay is a fused multiply-add, and the learning rate and the
  * trust ratio are one factor computed in double and rounded once (optax multiplies by the ratio, then by
  * {@code -lr}, in float32). 28 bytes per parameter over both passes: pass 1 8, pass 2 20.
+ *
+ * <p>With bfloat16 state ({@code bfloat16State(seed)}, {@code Chunk.stateType} 1) pass 2 stores the new trace rounded
+ * stochastically with its key ({@link KeyedStep#roundingKeys}, variable 0) and moves the parameters by the trace as
+ * computed in float32, before its rounding, as SGD's momentum buffer does: the step is bit for bit the float32 step on
+ * the trace it read. Pass 1 reads no state. 24 bytes per parameter: pass 1 8, pass 2 16.
  */
 public final class LarsStep extends KeyedStep implements TrustRatioStep {
     float weightDecay;

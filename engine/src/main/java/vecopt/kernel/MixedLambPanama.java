@@ -17,61 +17,153 @@ import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 
 /**
- * LAMB's vector loops for 16-bit gradients or parameters (generated: see {@code MixedKernelGenerator}
- * and {@code MixedFormulas}): the float32 loops of {@link LambStep}'s two passes with the gradient and
- * parameter loads and the parameter store replaced by a storage type's stage, as {@link MixedPanama}'s.
- * Pass 1 reads the parameters as pass 2 does: where they are 16-bit with a master copy, the float32 master
- * (the last state buffer), never the 16-bit parameters, which pass 2 only writes (the master's rounded
- * value); its sums of squares keep the float32 loop's accumulator chains and their order, so they are
- * bitwise the float32 kernel's on the same values. Bitwise {@link MixedScalar#lambNorms} and
- * {@link MixedScalar#lambApply} element by element (the sums to rounding: another order), which also run
- * each chunk's last elements.
+ * LAMB's vector loops for 16-bit gradients or parameters and for bfloat16 state (generated: see
+ * {@code MixedKernelGenerator} and {@code MixedFormulas}): the float32 loops of {@link LambStep}'s two passes
+ * with the gradient and parameter loads and the parameter store replaced by a storage type's stage, as
+ * {@link MixedPanama}'s. Pass 1 reads the parameters as pass 2 does: where they are 16-bit with a master
+ * copy, the float32 master (the last state buffer), never the 16-bit parameters, which pass 2 only writes
+ * (the master's rounded value); its sums of squares keep the float32 loop's accumulator chains and their
+ * order, so they are bitwise the float32 kernel's on the same values. With bfloat16 state ({@code _sbf16}
+ * loops) each state load is widened and each state store rounded stochastically with the step's key for
+ * that buffer: pass 1's update takes the moments as stored (their rounding,
+ * widened), as AdamW's does, so pass 2 reads them back and recomputes it bit for bit.
+ * Bitwise {@link MixedScalar#lambNorms} and {@link MixedScalar#lambApply} element by element (the sums to
+ * rounding: another order), which also run each chunk's last elements.
  */
 final class MixedLambPanama {
     private MixedLambPanama() {
     }
 
-    /** Pass 1 on a chunk of at least one vector with 16-bit gradients or parameters, its scalar tail included. */
+    /**
+     * Pass 1 on a chunk of at least one vector with 16-bit gradients or parameters or bfloat16 state, its
+     * scalar tail included.
+     */
     static void norms(Chunk c, LambStep k, double[] sums, int slot) {
-        final int n = c.length, bound = SPECIES.loopBound(n), mix = c.gradType * 4 + c.paramType;
+        final int n = c.length, bound = SPECIES.loopBound(n);
+        final int mix = (c.gradType * 4 + c.paramType) * 2 + c.stateType;
         switch (mix) {
-            case 1 -> lambNorms_gf32_pbf16(c, k, sums, slot, bound);
-            case 2 -> lambNorms_gf32_pf16(c, k, sums, slot, bound);
-            case 3 -> lambNorms_gf32_pbf16sr(c, k, sums, slot, bound);
-            case 4 -> lambNorms_gbf16_pf32(c, k, sums, slot, bound);
-            case 5 -> lambNorms_gbf16_pbf16(c, k, sums, slot, bound);
-            case 6 -> lambNorms_gbf16_pf16(c, k, sums, slot, bound);
-            case 7 -> lambNorms_gbf16_pbf16sr(c, k, sums, slot, bound);
-            case 8 -> lambNorms_gf16_pf32(c, k, sums, slot, bound);
-            case 9 -> lambNorms_gf16_pbf16(c, k, sums, slot, bound);
-            case 10 -> lambNorms_gf16_pf16(c, k, sums, slot, bound);
-            case 11 -> lambNorms_gf16_pbf16sr(c, k, sums, slot, bound);
+            case 1 -> lambNorms_gf32_pf32_sbf16(c, k, sums, slot, bound);
+            case 2 -> lambNorms_gf32_pbf16(c, k, sums, slot, bound);
+            case 3 -> lambNorms_gf32_pbf16_sbf16(c, k, sums, slot, bound);
+            case 4 -> lambNorms_gf32_pf16(c, k, sums, slot, bound);
+            case 5 -> lambNorms_gf32_pf16_sbf16(c, k, sums, slot, bound);
+            case 6 -> lambNorms_gf32_pbf16sr(c, k, sums, slot, bound);
+            case 7 -> lambNorms_gf32_pbf16sr_sbf16(c, k, sums, slot, bound);
+            case 8 -> lambNorms_gbf16_pf32(c, k, sums, slot, bound);
+            case 9 -> lambNorms_gbf16_pf32_sbf16(c, k, sums, slot, bound);
+            case 10 -> lambNorms_gbf16_pbf16(c, k, sums, slot, bound);
+            case 11 -> lambNorms_gbf16_pbf16_sbf16(c, k, sums, slot, bound);
+            case 12 -> lambNorms_gbf16_pf16(c, k, sums, slot, bound);
+            case 13 -> lambNorms_gbf16_pf16_sbf16(c, k, sums, slot, bound);
+            case 14 -> lambNorms_gbf16_pbf16sr(c, k, sums, slot, bound);
+            case 15 -> lambNorms_gbf16_pbf16sr_sbf16(c, k, sums, slot, bound);
+            case 16 -> lambNorms_gf16_pf32(c, k, sums, slot, bound);
+            case 17 -> lambNorms_gf16_pf32_sbf16(c, k, sums, slot, bound);
+            case 18 -> lambNorms_gf16_pbf16(c, k, sums, slot, bound);
+            case 19 -> lambNorms_gf16_pbf16_sbf16(c, k, sums, slot, bound);
+            case 20 -> lambNorms_gf16_pf16(c, k, sums, slot, bound);
+            case 21 -> lambNorms_gf16_pf16_sbf16(c, k, sums, slot, bound);
+            case 22 -> lambNorms_gf16_pbf16sr(c, k, sums, slot, bound);
+            case 23 -> lambNorms_gf16_pbf16sr_sbf16(c, k, sums, slot, bound);
             default -> throw new IllegalStateException("no loop for storage mix " + mix);
         }
         // the tail after the vector sums, as the float32 kernel adds it (each element counted once)
         MixedScalar.lambNorms(c, k, bound, n, sums, slot);
     }
 
-    /** Pass 2 on a chunk of at least one vector with 16-bit gradients or parameters. */
+    /** Pass 2 on a chunk of at least one vector with 16-bit gradients or parameters or bfloat16 state. */
     static void apply(Chunk c, LambStep k, float factor) {
-        final int n = c.length, bound = SPECIES.loopBound(n), mix = c.gradType * 4 + c.paramType;
+        final int n = c.length, bound = SPECIES.loopBound(n);
+        final int mix = (c.gradType * 4 + c.paramType) * 2 + c.stateType;
         switch (mix) {
-            case 1 -> lambApply_gf32_pbf16(c, k, factor, bound);
-            case 2 -> lambApply_gf32_pf16(c, k, factor, bound);
-            case 3 -> lambApply_gf32_pbf16sr(c, k, factor, bound);
-            case 4 -> lambApply_gbf16_pf32(c, k, factor, bound);
-            case 5 -> lambApply_gbf16_pbf16(c, k, factor, bound);
-            case 6 -> lambApply_gbf16_pf16(c, k, factor, bound);
-            case 7 -> lambApply_gbf16_pbf16sr(c, k, factor, bound);
-            case 8 -> lambApply_gf16_pf32(c, k, factor, bound);
-            case 9 -> lambApply_gf16_pbf16(c, k, factor, bound);
-            case 10 -> lambApply_gf16_pf16(c, k, factor, bound);
-            case 11 -> lambApply_gf16_pbf16sr(c, k, factor, bound);
+            case 1 -> lambApply_gf32_pf32_sbf16(c, k, factor, bound);
+            case 2 -> lambApply_gf32_pbf16(c, k, factor, bound);
+            case 3 -> lambApply_gf32_pbf16_sbf16(c, k, factor, bound);
+            case 4 -> lambApply_gf32_pf16(c, k, factor, bound);
+            case 5 -> lambApply_gf32_pf16_sbf16(c, k, factor, bound);
+            case 6 -> lambApply_gf32_pbf16sr(c, k, factor, bound);
+            case 7 -> lambApply_gf32_pbf16sr_sbf16(c, k, factor, bound);
+            case 8 -> lambApply_gbf16_pf32(c, k, factor, bound);
+            case 9 -> lambApply_gbf16_pf32_sbf16(c, k, factor, bound);
+            case 10 -> lambApply_gbf16_pbf16(c, k, factor, bound);
+            case 11 -> lambApply_gbf16_pbf16_sbf16(c, k, factor, bound);
+            case 12 -> lambApply_gbf16_pf16(c, k, factor, bound);
+            case 13 -> lambApply_gbf16_pf16_sbf16(c, k, factor, bound);
+            case 14 -> lambApply_gbf16_pbf16sr(c, k, factor, bound);
+            case 15 -> lambApply_gbf16_pbf16sr_sbf16(c, k, factor, bound);
+            case 16 -> lambApply_gf16_pf32(c, k, factor, bound);
+            case 17 -> lambApply_gf16_pf32_sbf16(c, k, factor, bound);
+            case 18 -> lambApply_gf16_pbf16(c, k, factor, bound);
+            case 19 -> lambApply_gf16_pbf16_sbf16(c, k, factor, bound);
+            case 20 -> lambApply_gf16_pf16(c, k, factor, bound);
+            case 21 -> lambApply_gf16_pf16_sbf16(c, k, factor, bound);
+            case 22 -> lambApply_gf16_pbf16sr(c, k, factor, bound);
+            case 23 -> lambApply_gf16_pbf16sr_sbf16(c, k, factor, bound);
             default -> throw new IllegalStateException("no loop for storage mix " + mix);
         }
         if (bound < n) { // the tail: the scalar loop (a masked 16-bit store allocated: see MixedPanama.adam)
             MixedScalar.lambApply(c, k, bound, n, factor);
         }
+    }
+
+    private static void lambNorms_gf32_pf32_sbf16(Chunk c, LambStep k, double[] sums, int slot, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1];
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector ib1 = FloatVector.broadcast(SPECIES, k.invBc1);
+        final FloatVector ib2 = FloatVector.broadcast(SPECIES, k.invBc2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector epsRoot = FloatVector.broadcast(SPECIES, k.epsRoot);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyMs = k.stateKeys[0];
+        final int keyVs = k.stateKeys[1];
+        final int step = SPECIES.length();
+        DoubleVector su0 = DoubleVector.zero(DSPECIES), su1 = su0, sp0 = su0, sp1 = su0;
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) (i) * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, o4, ORDER);
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
+            FloatVector g = g0.mul(scale);
+            FloatVector msW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector m = msW0.fma(b1, g.mul(c1));
+            FloatVector vsW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, vs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = vsW1.fma(b2, g.mul(c2).mul(g));
+            IntVector mRH = lane.add(i).mul(0x9E3779B9).add(keyMs).lanewise(VectorOperators.LSHR, 16);
+            IntVector mRB = m.reinterpretAsInts();
+            IntVector mRN = mRB.and(0xFFFF0000)
+                    .add(0x10000, mRH.compare(VectorOperators.LT, mRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, mRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) mRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            m = mRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(); // as stored
+            IntVector vRH = lane.add(i).mul(0x9E3779B9).add(keyVs).lanewise(VectorOperators.LSHR, 16);
+            IntVector vRB = v.reinterpretAsInts();
+            IntVector vRN = vRB.and(0xFFFF0000)
+                    .add(0x10000, vRH.compare(VectorOperators.LT, vRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, vRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) vRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(vs, (long) (i) * 2, ORDER);
+            v = vRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(); // as stored
+            FloatVector u = p.fma(wd, m.mul(ib1).div(v.mul(ib2).add(epsRoot).lanewise(VectorOperators.SQRT).add(eps)));
+            DoubleVector du0 = (DoubleVector) u.convertShape(VectorOperators.F2D, DSPECIES, 0);
+            DoubleVector du1 = (DoubleVector) u.convertShape(VectorOperators.F2D, DSPECIES, 1);
+            DoubleVector dp0 = (DoubleVector) p.convertShape(VectorOperators.F2D, DSPECIES, 0);
+            DoubleVector dp1 = (DoubleVector) p.convertShape(VectorOperators.F2D, DSPECIES, 1);
+            su0 = du0.fma(du0, su0);
+            su1 = du1.fma(du1, su1);
+            sp0 = dp0.fma(dp0, sp0);
+            sp1 = dp1.fma(dp1, sp1);
+        }
+        final int at = Kernels.NORM_SLOTS * slot;
+        DoubleVector.fromArray(DSPECIES, sums, at).add(su0.add(su1)).intoArray(sums, at);
+        DoubleVector.fromArray(DSPECIES, sums, at + Kernels.NORM_SLOTS / 2).add(sp0.add(sp1))
+                .intoArray(sums, at + Kernels.NORM_SLOTS / 2);
     }
 
     private static void lambNorms_gf32_pbf16(Chunk c, LambStep k, double[] sums, int slot, int bound) {
@@ -113,6 +205,66 @@ final class MixedLambPanama {
                 .intoArray(sums, at + Kernels.NORM_SLOTS / 2);
     }
 
+    private static void lambNorms_gf32_pbf16_sbf16(Chunk c, LambStep k, double[] sums, int slot, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1], xs = c.state[c.state.length - 1];
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector ib1 = FloatVector.broadcast(SPECIES, k.invBc1);
+        final FloatVector ib2 = FloatVector.broadcast(SPECIES, k.invBc2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector epsRoot = FloatVector.broadcast(SPECIES, k.epsRoot);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyMs = k.stateKeys[0];
+        final int keyVs = k.stateKeys[1];
+        final int step = SPECIES.length();
+        DoubleVector su0 = DoubleVector.zero(DSPECIES), su1 = su0, sp0 = su0, sp1 = su0;
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) (i) * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
+            FloatVector g = g0.mul(scale);
+            FloatVector msW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector m = msW0.fma(b1, g.mul(c1));
+            FloatVector vsW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, vs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = vsW1.fma(b2, g.mul(c2).mul(g));
+            IntVector mRH = lane.add(i).mul(0x9E3779B9).add(keyMs).lanewise(VectorOperators.LSHR, 16);
+            IntVector mRB = m.reinterpretAsInts();
+            IntVector mRN = mRB.and(0xFFFF0000)
+                    .add(0x10000, mRH.compare(VectorOperators.LT, mRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, mRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) mRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            m = mRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(); // as stored
+            IntVector vRH = lane.add(i).mul(0x9E3779B9).add(keyVs).lanewise(VectorOperators.LSHR, 16);
+            IntVector vRB = v.reinterpretAsInts();
+            IntVector vRN = vRB.and(0xFFFF0000)
+                    .add(0x10000, vRH.compare(VectorOperators.LT, vRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, vRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) vRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(vs, (long) (i) * 2, ORDER);
+            v = vRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(); // as stored
+            FloatVector u = p.fma(wd, m.mul(ib1).div(v.mul(ib2).add(epsRoot).lanewise(VectorOperators.SQRT).add(eps)));
+            DoubleVector du0 = (DoubleVector) u.convertShape(VectorOperators.F2D, DSPECIES, 0);
+            DoubleVector du1 = (DoubleVector) u.convertShape(VectorOperators.F2D, DSPECIES, 1);
+            DoubleVector dp0 = (DoubleVector) p.convertShape(VectorOperators.F2D, DSPECIES, 0);
+            DoubleVector dp1 = (DoubleVector) p.convertShape(VectorOperators.F2D, DSPECIES, 1);
+            su0 = du0.fma(du0, su0);
+            su1 = du1.fma(du1, su1);
+            sp0 = dp0.fma(dp0, sp0);
+            sp1 = dp1.fma(dp1, sp1);
+        }
+        final int at = Kernels.NORM_SLOTS * slot;
+        DoubleVector.fromArray(DSPECIES, sums, at).add(su0.add(su1)).intoArray(sums, at);
+        DoubleVector.fromArray(DSPECIES, sums, at + Kernels.NORM_SLOTS / 2).add(sp0.add(sp1))
+                .intoArray(sums, at + Kernels.NORM_SLOTS / 2);
+    }
+
     private static void lambNorms_gf32_pf16(Chunk c, LambStep k, double[] sums, int slot, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1], xs = c.state[c.state.length - 1];
         final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
@@ -136,6 +288,66 @@ final class MixedLambPanama {
             FloatVector v = FloatVector.fromMemorySegment(SPECIES, vs, o4, ORDER).fma(b2, g.mul(c2).mul(g));
             m.intoMemorySegment(ms, o4, ORDER);
             v.intoMemorySegment(vs, o4, ORDER);
+            FloatVector u = p.fma(wd, m.mul(ib1).div(v.mul(ib2).add(epsRoot).lanewise(VectorOperators.SQRT).add(eps)));
+            DoubleVector du0 = (DoubleVector) u.convertShape(VectorOperators.F2D, DSPECIES, 0);
+            DoubleVector du1 = (DoubleVector) u.convertShape(VectorOperators.F2D, DSPECIES, 1);
+            DoubleVector dp0 = (DoubleVector) p.convertShape(VectorOperators.F2D, DSPECIES, 0);
+            DoubleVector dp1 = (DoubleVector) p.convertShape(VectorOperators.F2D, DSPECIES, 1);
+            su0 = du0.fma(du0, su0);
+            su1 = du1.fma(du1, su1);
+            sp0 = dp0.fma(dp0, sp0);
+            sp1 = dp1.fma(dp1, sp1);
+        }
+        final int at = Kernels.NORM_SLOTS * slot;
+        DoubleVector.fromArray(DSPECIES, sums, at).add(su0.add(su1)).intoArray(sums, at);
+        DoubleVector.fromArray(DSPECIES, sums, at + Kernels.NORM_SLOTS / 2).add(sp0.add(sp1))
+                .intoArray(sums, at + Kernels.NORM_SLOTS / 2);
+    }
+
+    private static void lambNorms_gf32_pf16_sbf16(Chunk c, LambStep k, double[] sums, int slot, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1], xs = c.state[c.state.length - 1];
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector ib1 = FloatVector.broadcast(SPECIES, k.invBc1);
+        final FloatVector ib2 = FloatVector.broadcast(SPECIES, k.invBc2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector epsRoot = FloatVector.broadcast(SPECIES, k.epsRoot);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyMs = k.stateKeys[0];
+        final int keyVs = k.stateKeys[1];
+        final int step = SPECIES.length();
+        DoubleVector su0 = DoubleVector.zero(DSPECIES), su1 = su0, sp0 = su0, sp1 = su0;
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) (i) * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
+            FloatVector g = g0.mul(scale);
+            FloatVector msW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector m = msW0.fma(b1, g.mul(c1));
+            FloatVector vsW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, vs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = vsW1.fma(b2, g.mul(c2).mul(g));
+            IntVector mRH = lane.add(i).mul(0x9E3779B9).add(keyMs).lanewise(VectorOperators.LSHR, 16);
+            IntVector mRB = m.reinterpretAsInts();
+            IntVector mRN = mRB.and(0xFFFF0000)
+                    .add(0x10000, mRH.compare(VectorOperators.LT, mRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, mRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) mRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            m = mRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(); // as stored
+            IntVector vRH = lane.add(i).mul(0x9E3779B9).add(keyVs).lanewise(VectorOperators.LSHR, 16);
+            IntVector vRB = v.reinterpretAsInts();
+            IntVector vRN = vRB.and(0xFFFF0000)
+                    .add(0x10000, vRH.compare(VectorOperators.LT, vRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, vRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) vRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(vs, (long) (i) * 2, ORDER);
+            v = vRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(); // as stored
             FloatVector u = p.fma(wd, m.mul(ib1).div(v.mul(ib2).add(epsRoot).lanewise(VectorOperators.SQRT).add(eps)));
             DoubleVector du0 = (DoubleVector) u.convertShape(VectorOperators.F2D, DSPECIES, 0);
             DoubleVector du1 = (DoubleVector) u.convertShape(VectorOperators.F2D, DSPECIES, 1);
@@ -192,6 +404,66 @@ final class MixedLambPanama {
                 .intoArray(sums, at + Kernels.NORM_SLOTS / 2);
     }
 
+    private static void lambNorms_gf32_pbf16sr_sbf16(Chunk c, LambStep k, double[] sums, int slot, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1];
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector ib1 = FloatVector.broadcast(SPECIES, k.invBc1);
+        final FloatVector ib2 = FloatVector.broadcast(SPECIES, k.invBc2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector epsRoot = FloatVector.broadcast(SPECIES, k.epsRoot);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyMs = k.stateKeys[0];
+        final int keyVs = k.stateKeys[1];
+        final int step = SPECIES.length();
+        DoubleVector su0 = DoubleVector.zero(DSPECIES), su1 = su0, sp0 = su0, sp1 = su0;
+        for (int i = 0; i < bound; i += step) {
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
+            FloatVector g = g0.mul(scale);
+            FloatVector msW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector m = msW0.fma(b1, g.mul(c1));
+            FloatVector vsW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, vs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = vsW1.fma(b2, g.mul(c2).mul(g));
+            IntVector mRH = lane.add(i).mul(0x9E3779B9).add(keyMs).lanewise(VectorOperators.LSHR, 16);
+            IntVector mRB = m.reinterpretAsInts();
+            IntVector mRN = mRB.and(0xFFFF0000)
+                    .add(0x10000, mRH.compare(VectorOperators.LT, mRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, mRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) mRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            m = mRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(); // as stored
+            IntVector vRH = lane.add(i).mul(0x9E3779B9).add(keyVs).lanewise(VectorOperators.LSHR, 16);
+            IntVector vRB = v.reinterpretAsInts();
+            IntVector vRN = vRB.and(0xFFFF0000)
+                    .add(0x10000, vRH.compare(VectorOperators.LT, vRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, vRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) vRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(vs, (long) (i) * 2, ORDER);
+            v = vRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(); // as stored
+            FloatVector u = p.fma(wd, m.mul(ib1).div(v.mul(ib2).add(epsRoot).lanewise(VectorOperators.SQRT).add(eps)));
+            DoubleVector du0 = (DoubleVector) u.convertShape(VectorOperators.F2D, DSPECIES, 0);
+            DoubleVector du1 = (DoubleVector) u.convertShape(VectorOperators.F2D, DSPECIES, 1);
+            DoubleVector dp0 = (DoubleVector) p.convertShape(VectorOperators.F2D, DSPECIES, 0);
+            DoubleVector dp1 = (DoubleVector) p.convertShape(VectorOperators.F2D, DSPECIES, 1);
+            su0 = du0.fma(du0, su0);
+            su1 = du1.fma(du1, su1);
+            sp0 = dp0.fma(dp0, sp0);
+            sp1 = dp1.fma(dp1, sp1);
+        }
+        final int at = Kernels.NORM_SLOTS * slot;
+        DoubleVector.fromArray(DSPECIES, sums, at).add(su0.add(su1)).intoArray(sums, at);
+        DoubleVector.fromArray(DSPECIES, sums, at + Kernels.NORM_SLOTS / 2).add(sp0.add(sp1))
+                .intoArray(sums, at + Kernels.NORM_SLOTS / 2);
+    }
+
     private static void lambNorms_gbf16_pf32(Chunk c, LambStep k, double[] sums, int slot, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1];
         final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
@@ -216,6 +488,67 @@ final class MixedLambPanama {
             FloatVector v = FloatVector.fromMemorySegment(SPECIES, vs, o4, ORDER).fma(b2, g.mul(c2).mul(g));
             m.intoMemorySegment(ms, o4, ORDER);
             v.intoMemorySegment(vs, o4, ORDER);
+            FloatVector u = p.fma(wd, m.mul(ib1).div(v.mul(ib2).add(epsRoot).lanewise(VectorOperators.SQRT).add(eps)));
+            DoubleVector du0 = (DoubleVector) u.convertShape(VectorOperators.F2D, DSPECIES, 0);
+            DoubleVector du1 = (DoubleVector) u.convertShape(VectorOperators.F2D, DSPECIES, 1);
+            DoubleVector dp0 = (DoubleVector) p.convertShape(VectorOperators.F2D, DSPECIES, 0);
+            DoubleVector dp1 = (DoubleVector) p.convertShape(VectorOperators.F2D, DSPECIES, 1);
+            su0 = du0.fma(du0, su0);
+            su1 = du1.fma(du1, su1);
+            sp0 = dp0.fma(dp0, sp0);
+            sp1 = dp1.fma(dp1, sp1);
+        }
+        final int at = Kernels.NORM_SLOTS * slot;
+        DoubleVector.fromArray(DSPECIES, sums, at).add(su0.add(su1)).intoArray(sums, at);
+        DoubleVector.fromArray(DSPECIES, sums, at + Kernels.NORM_SLOTS / 2).add(sp0.add(sp1))
+                .intoArray(sums, at + Kernels.NORM_SLOTS / 2);
+    }
+
+    private static void lambNorms_gbf16_pf32_sbf16(Chunk c, LambStep k, double[] sums, int slot, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1];
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector ib1 = FloatVector.broadcast(SPECIES, k.invBc1);
+        final FloatVector ib2 = FloatVector.broadcast(SPECIES, k.invBc2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector epsRoot = FloatVector.broadcast(SPECIES, k.epsRoot);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyMs = k.stateKeys[0];
+        final int keyVs = k.stateKeys[1];
+        final int step = SPECIES.length();
+        DoubleVector su0 = DoubleVector.zero(DSPECIES), su1 = su0, sp0 = su0, sp1 = su0;
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) (i) * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, o4, ORDER);
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            FloatVector msW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector m = msW0.fma(b1, g.mul(c1));
+            FloatVector vsW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, vs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = vsW1.fma(b2, g.mul(c2).mul(g));
+            IntVector mRH = lane.add(i).mul(0x9E3779B9).add(keyMs).lanewise(VectorOperators.LSHR, 16);
+            IntVector mRB = m.reinterpretAsInts();
+            IntVector mRN = mRB.and(0xFFFF0000)
+                    .add(0x10000, mRH.compare(VectorOperators.LT, mRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, mRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) mRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            m = mRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(); // as stored
+            IntVector vRH = lane.add(i).mul(0x9E3779B9).add(keyVs).lanewise(VectorOperators.LSHR, 16);
+            IntVector vRB = v.reinterpretAsInts();
+            IntVector vRN = vRB.and(0xFFFF0000)
+                    .add(0x10000, vRH.compare(VectorOperators.LT, vRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, vRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) vRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(vs, (long) (i) * 2, ORDER);
+            v = vRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(); // as stored
             FloatVector u = p.fma(wd, m.mul(ib1).div(v.mul(ib2).add(epsRoot).lanewise(VectorOperators.SQRT).add(eps)));
             DoubleVector du0 = (DoubleVector) u.convertShape(VectorOperators.F2D, DSPECIES, 0);
             DoubleVector du1 = (DoubleVector) u.convertShape(VectorOperators.F2D, DSPECIES, 1);
@@ -272,6 +605,67 @@ final class MixedLambPanama {
                 .intoArray(sums, at + Kernels.NORM_SLOTS / 2);
     }
 
+    private static void lambNorms_gbf16_pbf16_sbf16(Chunk c, LambStep k, double[] sums, int slot, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1], xs = c.state[c.state.length - 1];
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector ib1 = FloatVector.broadcast(SPECIES, k.invBc1);
+        final FloatVector ib2 = FloatVector.broadcast(SPECIES, k.invBc2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector epsRoot = FloatVector.broadcast(SPECIES, k.epsRoot);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyMs = k.stateKeys[0];
+        final int keyVs = k.stateKeys[1];
+        final int step = SPECIES.length();
+        DoubleVector su0 = DoubleVector.zero(DSPECIES), su1 = su0, sp0 = su0, sp1 = su0;
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) (i) * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            FloatVector msW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector m = msW0.fma(b1, g.mul(c1));
+            FloatVector vsW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, vs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = vsW1.fma(b2, g.mul(c2).mul(g));
+            IntVector mRH = lane.add(i).mul(0x9E3779B9).add(keyMs).lanewise(VectorOperators.LSHR, 16);
+            IntVector mRB = m.reinterpretAsInts();
+            IntVector mRN = mRB.and(0xFFFF0000)
+                    .add(0x10000, mRH.compare(VectorOperators.LT, mRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, mRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) mRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            m = mRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(); // as stored
+            IntVector vRH = lane.add(i).mul(0x9E3779B9).add(keyVs).lanewise(VectorOperators.LSHR, 16);
+            IntVector vRB = v.reinterpretAsInts();
+            IntVector vRN = vRB.and(0xFFFF0000)
+                    .add(0x10000, vRH.compare(VectorOperators.LT, vRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, vRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) vRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(vs, (long) (i) * 2, ORDER);
+            v = vRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(); // as stored
+            FloatVector u = p.fma(wd, m.mul(ib1).div(v.mul(ib2).add(epsRoot).lanewise(VectorOperators.SQRT).add(eps)));
+            DoubleVector du0 = (DoubleVector) u.convertShape(VectorOperators.F2D, DSPECIES, 0);
+            DoubleVector du1 = (DoubleVector) u.convertShape(VectorOperators.F2D, DSPECIES, 1);
+            DoubleVector dp0 = (DoubleVector) p.convertShape(VectorOperators.F2D, DSPECIES, 0);
+            DoubleVector dp1 = (DoubleVector) p.convertShape(VectorOperators.F2D, DSPECIES, 1);
+            su0 = du0.fma(du0, su0);
+            su1 = du1.fma(du1, su1);
+            sp0 = dp0.fma(dp0, sp0);
+            sp1 = dp1.fma(dp1, sp1);
+        }
+        final int at = Kernels.NORM_SLOTS * slot;
+        DoubleVector.fromArray(DSPECIES, sums, at).add(su0.add(su1)).intoArray(sums, at);
+        DoubleVector.fromArray(DSPECIES, sums, at + Kernels.NORM_SLOTS / 2).add(sp0.add(sp1))
+                .intoArray(sums, at + Kernels.NORM_SLOTS / 2);
+    }
+
     private static void lambNorms_gbf16_pf16(Chunk c, LambStep k, double[] sums, int slot, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1], xs = c.state[c.state.length - 1];
         final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
@@ -296,6 +690,67 @@ final class MixedLambPanama {
             FloatVector v = FloatVector.fromMemorySegment(SPECIES, vs, o4, ORDER).fma(b2, g.mul(c2).mul(g));
             m.intoMemorySegment(ms, o4, ORDER);
             v.intoMemorySegment(vs, o4, ORDER);
+            FloatVector u = p.fma(wd, m.mul(ib1).div(v.mul(ib2).add(epsRoot).lanewise(VectorOperators.SQRT).add(eps)));
+            DoubleVector du0 = (DoubleVector) u.convertShape(VectorOperators.F2D, DSPECIES, 0);
+            DoubleVector du1 = (DoubleVector) u.convertShape(VectorOperators.F2D, DSPECIES, 1);
+            DoubleVector dp0 = (DoubleVector) p.convertShape(VectorOperators.F2D, DSPECIES, 0);
+            DoubleVector dp1 = (DoubleVector) p.convertShape(VectorOperators.F2D, DSPECIES, 1);
+            su0 = du0.fma(du0, su0);
+            su1 = du1.fma(du1, su1);
+            sp0 = dp0.fma(dp0, sp0);
+            sp1 = dp1.fma(dp1, sp1);
+        }
+        final int at = Kernels.NORM_SLOTS * slot;
+        DoubleVector.fromArray(DSPECIES, sums, at).add(su0.add(su1)).intoArray(sums, at);
+        DoubleVector.fromArray(DSPECIES, sums, at + Kernels.NORM_SLOTS / 2).add(sp0.add(sp1))
+                .intoArray(sums, at + Kernels.NORM_SLOTS / 2);
+    }
+
+    private static void lambNorms_gbf16_pf16_sbf16(Chunk c, LambStep k, double[] sums, int slot, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1], xs = c.state[c.state.length - 1];
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector ib1 = FloatVector.broadcast(SPECIES, k.invBc1);
+        final FloatVector ib2 = FloatVector.broadcast(SPECIES, k.invBc2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector epsRoot = FloatVector.broadcast(SPECIES, k.epsRoot);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyMs = k.stateKeys[0];
+        final int keyVs = k.stateKeys[1];
+        final int step = SPECIES.length();
+        DoubleVector su0 = DoubleVector.zero(DSPECIES), su1 = su0, sp0 = su0, sp1 = su0;
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) (i) * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            FloatVector msW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector m = msW0.fma(b1, g.mul(c1));
+            FloatVector vsW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, vs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = vsW1.fma(b2, g.mul(c2).mul(g));
+            IntVector mRH = lane.add(i).mul(0x9E3779B9).add(keyMs).lanewise(VectorOperators.LSHR, 16);
+            IntVector mRB = m.reinterpretAsInts();
+            IntVector mRN = mRB.and(0xFFFF0000)
+                    .add(0x10000, mRH.compare(VectorOperators.LT, mRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, mRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) mRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            m = mRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(); // as stored
+            IntVector vRH = lane.add(i).mul(0x9E3779B9).add(keyVs).lanewise(VectorOperators.LSHR, 16);
+            IntVector vRB = v.reinterpretAsInts();
+            IntVector vRN = vRB.and(0xFFFF0000)
+                    .add(0x10000, vRH.compare(VectorOperators.LT, vRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, vRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) vRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(vs, (long) (i) * 2, ORDER);
+            v = vRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(); // as stored
             FloatVector u = p.fma(wd, m.mul(ib1).div(v.mul(ib2).add(epsRoot).lanewise(VectorOperators.SQRT).add(eps)));
             DoubleVector du0 = (DoubleVector) u.convertShape(VectorOperators.F2D, DSPECIES, 0);
             DoubleVector du1 = (DoubleVector) u.convertShape(VectorOperators.F2D, DSPECIES, 1);
@@ -337,6 +792,67 @@ final class MixedLambPanama {
             FloatVector v = FloatVector.fromMemorySegment(SPECIES, vs, o4, ORDER).fma(b2, g.mul(c2).mul(g));
             m.intoMemorySegment(ms, o4, ORDER);
             v.intoMemorySegment(vs, o4, ORDER);
+            FloatVector u = p.fma(wd, m.mul(ib1).div(v.mul(ib2).add(epsRoot).lanewise(VectorOperators.SQRT).add(eps)));
+            DoubleVector du0 = (DoubleVector) u.convertShape(VectorOperators.F2D, DSPECIES, 0);
+            DoubleVector du1 = (DoubleVector) u.convertShape(VectorOperators.F2D, DSPECIES, 1);
+            DoubleVector dp0 = (DoubleVector) p.convertShape(VectorOperators.F2D, DSPECIES, 0);
+            DoubleVector dp1 = (DoubleVector) p.convertShape(VectorOperators.F2D, DSPECIES, 1);
+            su0 = du0.fma(du0, su0);
+            su1 = du1.fma(du1, su1);
+            sp0 = dp0.fma(dp0, sp0);
+            sp1 = dp1.fma(dp1, sp1);
+        }
+        final int at = Kernels.NORM_SLOTS * slot;
+        DoubleVector.fromArray(DSPECIES, sums, at).add(su0.add(su1)).intoArray(sums, at);
+        DoubleVector.fromArray(DSPECIES, sums, at + Kernels.NORM_SLOTS / 2).add(sp0.add(sp1))
+                .intoArray(sums, at + Kernels.NORM_SLOTS / 2);
+    }
+
+    private static void lambNorms_gbf16_pbf16sr_sbf16(Chunk c, LambStep k, double[] sums, int slot, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1];
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector ib1 = FloatVector.broadcast(SPECIES, k.invBc1);
+        final FloatVector ib2 = FloatVector.broadcast(SPECIES, k.invBc2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector epsRoot = FloatVector.broadcast(SPECIES, k.epsRoot);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyMs = k.stateKeys[0];
+        final int keyVs = k.stateKeys[1];
+        final int step = SPECIES.length();
+        DoubleVector su0 = DoubleVector.zero(DSPECIES), su1 = su0, sp0 = su0, sp1 = su0;
+        for (int i = 0; i < bound; i += step) {
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            FloatVector msW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector m = msW0.fma(b1, g.mul(c1));
+            FloatVector vsW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, vs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = vsW1.fma(b2, g.mul(c2).mul(g));
+            IntVector mRH = lane.add(i).mul(0x9E3779B9).add(keyMs).lanewise(VectorOperators.LSHR, 16);
+            IntVector mRB = m.reinterpretAsInts();
+            IntVector mRN = mRB.and(0xFFFF0000)
+                    .add(0x10000, mRH.compare(VectorOperators.LT, mRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, mRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) mRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            m = mRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(); // as stored
+            IntVector vRH = lane.add(i).mul(0x9E3779B9).add(keyVs).lanewise(VectorOperators.LSHR, 16);
+            IntVector vRB = v.reinterpretAsInts();
+            IntVector vRN = vRB.and(0xFFFF0000)
+                    .add(0x10000, vRH.compare(VectorOperators.LT, vRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, vRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) vRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(vs, (long) (i) * 2, ORDER);
+            v = vRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(); // as stored
             FloatVector u = p.fma(wd, m.mul(ib1).div(v.mul(ib2).add(epsRoot).lanewise(VectorOperators.SQRT).add(eps)));
             DoubleVector du0 = (DoubleVector) u.convertShape(VectorOperators.F2D, DSPECIES, 0);
             DoubleVector du1 = (DoubleVector) u.convertShape(VectorOperators.F2D, DSPECIES, 1);
@@ -398,6 +914,72 @@ final class MixedLambPanama {
                 .intoArray(sums, at + Kernels.NORM_SLOTS / 2);
     }
 
+    private static void lambNorms_gf16_pf32_sbf16(Chunk c, LambStep k, double[] sums, int slot, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1];
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector ib1 = FloatVector.broadcast(SPECIES, k.invBc1);
+        final FloatVector ib2 = FloatVector.broadcast(SPECIES, k.invBc2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector epsRoot = FloatVector.broadcast(SPECIES, k.epsRoot);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyMs = k.stateKeys[0];
+        final int keyVs = k.stateKeys[1];
+        final int step = SPECIES.length();
+        DoubleVector su0 = DoubleVector.zero(DSPECIES), su1 = su0, sp0 = su0, sp1 = su0;
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) (i) * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, o4, ORDER);
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            FloatVector msW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector m = msW0.fma(b1, g.mul(c1));
+            FloatVector vsW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, vs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = vsW1.fma(b2, g.mul(c2).mul(g));
+            IntVector mRH = lane.add(i).mul(0x9E3779B9).add(keyMs).lanewise(VectorOperators.LSHR, 16);
+            IntVector mRB = m.reinterpretAsInts();
+            IntVector mRN = mRB.and(0xFFFF0000)
+                    .add(0x10000, mRH.compare(VectorOperators.LT, mRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, mRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) mRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            m = mRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(); // as stored
+            IntVector vRH = lane.add(i).mul(0x9E3779B9).add(keyVs).lanewise(VectorOperators.LSHR, 16);
+            IntVector vRB = v.reinterpretAsInts();
+            IntVector vRN = vRB.and(0xFFFF0000)
+                    .add(0x10000, vRH.compare(VectorOperators.LT, vRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, vRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) vRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(vs, (long) (i) * 2, ORDER);
+            v = vRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(); // as stored
+            FloatVector u = p.fma(wd, m.mul(ib1).div(v.mul(ib2).add(epsRoot).lanewise(VectorOperators.SQRT).add(eps)));
+            DoubleVector du0 = (DoubleVector) u.convertShape(VectorOperators.F2D, DSPECIES, 0);
+            DoubleVector du1 = (DoubleVector) u.convertShape(VectorOperators.F2D, DSPECIES, 1);
+            DoubleVector dp0 = (DoubleVector) p.convertShape(VectorOperators.F2D, DSPECIES, 0);
+            DoubleVector dp1 = (DoubleVector) p.convertShape(VectorOperators.F2D, DSPECIES, 1);
+            su0 = du0.fma(du0, su0);
+            su1 = du1.fma(du1, su1);
+            sp0 = dp0.fma(dp0, sp0);
+            sp1 = dp1.fma(dp1, sp1);
+        }
+        final int at = Kernels.NORM_SLOTS * slot;
+        DoubleVector.fromArray(DSPECIES, sums, at).add(su0.add(su1)).intoArray(sums, at);
+        DoubleVector.fromArray(DSPECIES, sums, at + Kernels.NORM_SLOTS / 2).add(sp0.add(sp1))
+                .intoArray(sums, at + Kernels.NORM_SLOTS / 2);
+    }
+
     private static void lambNorms_gf16_pbf16(Chunk c, LambStep k, double[] sums, int slot, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1], xs = c.state[c.state.length - 1];
         final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
@@ -443,6 +1025,72 @@ final class MixedLambPanama {
                 .intoArray(sums, at + Kernels.NORM_SLOTS / 2);
     }
 
+    private static void lambNorms_gf16_pbf16_sbf16(Chunk c, LambStep k, double[] sums, int slot, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1], xs = c.state[c.state.length - 1];
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector ib1 = FloatVector.broadcast(SPECIES, k.invBc1);
+        final FloatVector ib2 = FloatVector.broadcast(SPECIES, k.invBc2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector epsRoot = FloatVector.broadcast(SPECIES, k.epsRoot);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyMs = k.stateKeys[0];
+        final int keyVs = k.stateKeys[1];
+        final int step = SPECIES.length();
+        DoubleVector su0 = DoubleVector.zero(DSPECIES), su1 = su0, sp0 = su0, sp1 = su0;
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) (i) * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            FloatVector msW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector m = msW0.fma(b1, g.mul(c1));
+            FloatVector vsW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, vs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = vsW1.fma(b2, g.mul(c2).mul(g));
+            IntVector mRH = lane.add(i).mul(0x9E3779B9).add(keyMs).lanewise(VectorOperators.LSHR, 16);
+            IntVector mRB = m.reinterpretAsInts();
+            IntVector mRN = mRB.and(0xFFFF0000)
+                    .add(0x10000, mRH.compare(VectorOperators.LT, mRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, mRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) mRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            m = mRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(); // as stored
+            IntVector vRH = lane.add(i).mul(0x9E3779B9).add(keyVs).lanewise(VectorOperators.LSHR, 16);
+            IntVector vRB = v.reinterpretAsInts();
+            IntVector vRN = vRB.and(0xFFFF0000)
+                    .add(0x10000, vRH.compare(VectorOperators.LT, vRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, vRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) vRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(vs, (long) (i) * 2, ORDER);
+            v = vRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(); // as stored
+            FloatVector u = p.fma(wd, m.mul(ib1).div(v.mul(ib2).add(epsRoot).lanewise(VectorOperators.SQRT).add(eps)));
+            DoubleVector du0 = (DoubleVector) u.convertShape(VectorOperators.F2D, DSPECIES, 0);
+            DoubleVector du1 = (DoubleVector) u.convertShape(VectorOperators.F2D, DSPECIES, 1);
+            DoubleVector dp0 = (DoubleVector) p.convertShape(VectorOperators.F2D, DSPECIES, 0);
+            DoubleVector dp1 = (DoubleVector) p.convertShape(VectorOperators.F2D, DSPECIES, 1);
+            su0 = du0.fma(du0, su0);
+            su1 = du1.fma(du1, su1);
+            sp0 = dp0.fma(dp0, sp0);
+            sp1 = dp1.fma(dp1, sp1);
+        }
+        final int at = Kernels.NORM_SLOTS * slot;
+        DoubleVector.fromArray(DSPECIES, sums, at).add(su0.add(su1)).intoArray(sums, at);
+        DoubleVector.fromArray(DSPECIES, sums, at + Kernels.NORM_SLOTS / 2).add(sp0.add(sp1))
+                .intoArray(sums, at + Kernels.NORM_SLOTS / 2);
+    }
+
     private static void lambNorms_gf16_pf16(Chunk c, LambStep k, double[] sums, int slot, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1], xs = c.state[c.state.length - 1];
         final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
@@ -472,6 +1120,72 @@ final class MixedLambPanama {
             FloatVector v = FloatVector.fromMemorySegment(SPECIES, vs, o4, ORDER).fma(b2, g.mul(c2).mul(g));
             m.intoMemorySegment(ms, o4, ORDER);
             v.intoMemorySegment(vs, o4, ORDER);
+            FloatVector u = p.fma(wd, m.mul(ib1).div(v.mul(ib2).add(epsRoot).lanewise(VectorOperators.SQRT).add(eps)));
+            DoubleVector du0 = (DoubleVector) u.convertShape(VectorOperators.F2D, DSPECIES, 0);
+            DoubleVector du1 = (DoubleVector) u.convertShape(VectorOperators.F2D, DSPECIES, 1);
+            DoubleVector dp0 = (DoubleVector) p.convertShape(VectorOperators.F2D, DSPECIES, 0);
+            DoubleVector dp1 = (DoubleVector) p.convertShape(VectorOperators.F2D, DSPECIES, 1);
+            su0 = du0.fma(du0, su0);
+            su1 = du1.fma(du1, su1);
+            sp0 = dp0.fma(dp0, sp0);
+            sp1 = dp1.fma(dp1, sp1);
+        }
+        final int at = Kernels.NORM_SLOTS * slot;
+        DoubleVector.fromArray(DSPECIES, sums, at).add(su0.add(su1)).intoArray(sums, at);
+        DoubleVector.fromArray(DSPECIES, sums, at + Kernels.NORM_SLOTS / 2).add(sp0.add(sp1))
+                .intoArray(sums, at + Kernels.NORM_SLOTS / 2);
+    }
+
+    private static void lambNorms_gf16_pf16_sbf16(Chunk c, LambStep k, double[] sums, int slot, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1], xs = c.state[c.state.length - 1];
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector ib1 = FloatVector.broadcast(SPECIES, k.invBc1);
+        final FloatVector ib2 = FloatVector.broadcast(SPECIES, k.invBc2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector epsRoot = FloatVector.broadcast(SPECIES, k.epsRoot);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyMs = k.stateKeys[0];
+        final int keyVs = k.stateKeys[1];
+        final int step = SPECIES.length();
+        DoubleVector su0 = DoubleVector.zero(DSPECIES), su1 = su0, sp0 = su0, sp1 = su0;
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) (i) * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            FloatVector msW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector m = msW0.fma(b1, g.mul(c1));
+            FloatVector vsW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, vs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = vsW1.fma(b2, g.mul(c2).mul(g));
+            IntVector mRH = lane.add(i).mul(0x9E3779B9).add(keyMs).lanewise(VectorOperators.LSHR, 16);
+            IntVector mRB = m.reinterpretAsInts();
+            IntVector mRN = mRB.and(0xFFFF0000)
+                    .add(0x10000, mRH.compare(VectorOperators.LT, mRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, mRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) mRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            m = mRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(); // as stored
+            IntVector vRH = lane.add(i).mul(0x9E3779B9).add(keyVs).lanewise(VectorOperators.LSHR, 16);
+            IntVector vRB = v.reinterpretAsInts();
+            IntVector vRN = vRB.and(0xFFFF0000)
+                    .add(0x10000, vRH.compare(VectorOperators.LT, vRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, vRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) vRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(vs, (long) (i) * 2, ORDER);
+            v = vRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(); // as stored
             FloatVector u = p.fma(wd, m.mul(ib1).div(v.mul(ib2).add(epsRoot).lanewise(VectorOperators.SQRT).add(eps)));
             DoubleVector du0 = (DoubleVector) u.convertShape(VectorOperators.F2D, DSPECIES, 0);
             DoubleVector du1 = (DoubleVector) u.convertShape(VectorOperators.F2D, DSPECIES, 1);
@@ -534,6 +1248,99 @@ final class MixedLambPanama {
                 .intoArray(sums, at + Kernels.NORM_SLOTS / 2);
     }
 
+    private static void lambNorms_gf16_pbf16sr_sbf16(Chunk c, LambStep k, double[] sums, int slot, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1];
+        final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
+        final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
+        final FloatVector b2 = FloatVector.broadcast(SPECIES, k.beta2);
+        final FloatVector c2 = FloatVector.broadcast(SPECIES, k.oneMinusBeta2);
+        final FloatVector ib1 = FloatVector.broadcast(SPECIES, k.invBc1);
+        final FloatVector ib2 = FloatVector.broadcast(SPECIES, k.invBc2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector epsRoot = FloatVector.broadcast(SPECIES, k.epsRoot);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyMs = k.stateKeys[0];
+        final int keyVs = k.stateKeys[1];
+        final int step = SPECIES.length();
+        DoubleVector su0 = DoubleVector.zero(DSPECIES), su1 = su0, sp0 = su0, sp1 = su0;
+        for (int i = 0; i < bound; i += step) {
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector g = g0.mul(scale);
+            FloatVector msW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector m = msW0.fma(b1, g.mul(c1));
+            FloatVector vsW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, vs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = vsW1.fma(b2, g.mul(c2).mul(g));
+            IntVector mRH = lane.add(i).mul(0x9E3779B9).add(keyMs).lanewise(VectorOperators.LSHR, 16);
+            IntVector mRB = m.reinterpretAsInts();
+            IntVector mRN = mRB.and(0xFFFF0000)
+                    .add(0x10000, mRH.compare(VectorOperators.LT, mRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, mRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) mRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ms, (long) (i) * 2, ORDER);
+            m = mRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(); // as stored
+            IntVector vRH = lane.add(i).mul(0x9E3779B9).add(keyVs).lanewise(VectorOperators.LSHR, 16);
+            IntVector vRB = v.reinterpretAsInts();
+            IntVector vRN = vRB.and(0xFFFF0000)
+                    .add(0x10000, vRH.compare(VectorOperators.LT, vRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, vRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) vRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(vs, (long) (i) * 2, ORDER);
+            v = vRN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(); // as stored
+            FloatVector u = p.fma(wd, m.mul(ib1).div(v.mul(ib2).add(epsRoot).lanewise(VectorOperators.SQRT).add(eps)));
+            DoubleVector du0 = (DoubleVector) u.convertShape(VectorOperators.F2D, DSPECIES, 0);
+            DoubleVector du1 = (DoubleVector) u.convertShape(VectorOperators.F2D, DSPECIES, 1);
+            DoubleVector dp0 = (DoubleVector) p.convertShape(VectorOperators.F2D, DSPECIES, 0);
+            DoubleVector dp1 = (DoubleVector) p.convertShape(VectorOperators.F2D, DSPECIES, 1);
+            su0 = du0.fma(du0, su0);
+            su1 = du1.fma(du1, su1);
+            sp0 = dp0.fma(dp0, sp0);
+            sp1 = dp1.fma(dp1, sp1);
+        }
+        final int at = Kernels.NORM_SLOTS * slot;
+        DoubleVector.fromArray(DSPECIES, sums, at).add(su0.add(su1)).intoArray(sums, at);
+        DoubleVector.fromArray(DSPECIES, sums, at + Kernels.NORM_SLOTS / 2).add(sp0.add(sp1))
+                .intoArray(sums, at + Kernels.NORM_SLOTS / 2);
+    }
+
+    private static void lambApply_gf32_pf32_sbf16(Chunk c, LambStep k, float factor, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1];
+        final FloatVector ib1 = FloatVector.broadcast(SPECIES, k.invBc1);
+        final FloatVector ib2 = FloatVector.broadcast(SPECIES, k.invBc2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector epsRoot = FloatVector.broadcast(SPECIES, k.epsRoot);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector f = FloatVector.broadcast(SPECIES, factor);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyMs = k.stateKeys[0];
+        final int keyVs = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, o4, ORDER);
+            FloatVector msW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector m = msW0;
+            FloatVector vsW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, vs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = vsW1;
+            FloatVector u = p.fma(wd, m.mul(ib1).div(v.mul(ib2).add(epsRoot).lanewise(VectorOperators.SQRT).add(eps)));
+            FloatVector pNew = u.fma(f, p);
+            pNew.intoMemorySegment(ps, o4, ORDER);
+        }
+    }
+
     private static void lambApply_gf32_pbf16(Chunk c, LambStep k, float factor, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1], xs = c.state[c.state.length - 1];
         final FloatVector ib1 = FloatVector.broadcast(SPECIES, k.invBc1);
@@ -558,6 +1365,37 @@ final class MixedLambPanama {
         }
     }
 
+    private static void lambApply_gf32_pbf16_sbf16(Chunk c, LambStep k, float factor, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1], xs = c.state[c.state.length - 1];
+        final FloatVector ib1 = FloatVector.broadcast(SPECIES, k.invBc1);
+        final FloatVector ib2 = FloatVector.broadcast(SPECIES, k.invBc2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector epsRoot = FloatVector.broadcast(SPECIES, k.epsRoot);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector f = FloatVector.broadcast(SPECIES, factor);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyMs = k.stateKeys[0];
+        final int keyVs = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector msW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector m = msW0;
+            FloatVector vsW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, vs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = vsW1;
+            FloatVector u = p.fma(wd, m.mul(ib1).div(v.mul(ib2).add(epsRoot).lanewise(VectorOperators.SQRT).add(eps)));
+            FloatVector pNew = u.fma(f, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewN = pNew.reinterpretAsInts();
+            pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNew.reinterpretAsInts().and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
     private static void lambApply_gf32_pf16(Chunk c, LambStep k, float factor, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1], xs = c.state[c.state.length - 1];
         final FloatVector ib1 = FloatVector.broadcast(SPECIES, k.invBc1);
@@ -572,6 +1410,44 @@ final class MixedLambPanama {
             FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
             FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER);
             FloatVector v = FloatVector.fromMemorySegment(SPECIES, vs, o4, ORDER);
+            FloatVector u = p.fma(wd, m.mul(ib1).div(v.mul(ib2).add(epsRoot).lanewise(VectorOperators.SQRT).add(eps)));
+            FloatVector pNew = u.fma(f, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewNF = pNew.reinterpretAsInts();
+            IntVector pNewNS = pNewNF.and(0x80000000);
+            IntVector pNewNA = pNewNF.and(0x7FFFFFFF);
+            IntVector pNewNBig = IntVector.broadcast(INTS, 0x7C00).blend(0x7E00, pNewNA.compare(VectorOperators.GT, 0x7F800000));
+            IntVector pNewNSub = pNewNA.reinterpretAsFloats().add(0.5f).reinterpretAsInts().sub(0x3F000000);
+            IntVector pNewN = pNewNA.add(((15 - 127) << 23) + 0xFFF).add(pNewNA.lanewise(VectorOperators.LSHR, 13).and(1))
+                    .lanewise(VectorOperators.LSHR, 13)
+                    .blend(pNewNSub, pNewNA.compare(VectorOperators.LT, 113 << 23))
+                    .blend(pNewNBig, pNewNA.compare(VectorOperators.GE, 143 << 23))
+                    .or(pNewNS.lanewise(VectorOperators.LSHR, 16));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void lambApply_gf32_pf16_sbf16(Chunk c, LambStep k, float factor, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1], xs = c.state[c.state.length - 1];
+        final FloatVector ib1 = FloatVector.broadcast(SPECIES, k.invBc1);
+        final FloatVector ib2 = FloatVector.broadcast(SPECIES, k.invBc2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector epsRoot = FloatVector.broadcast(SPECIES, k.epsRoot);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector f = FloatVector.broadcast(SPECIES, factor);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyMs = k.stateKeys[0];
+        final int keyVs = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector msW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector m = msW0;
+            FloatVector vsW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, vs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = vsW1;
             FloatVector u = p.fma(wd, m.mul(ib1).div(v.mul(ib2).add(epsRoot).lanewise(VectorOperators.SQRT).add(eps)));
             FloatVector pNew = u.fma(f, p);
             pNew.intoMemorySegment(xs, o4, ORDER);
@@ -618,6 +1494,41 @@ final class MixedLambPanama {
         }
     }
 
+    private static void lambApply_gf32_pbf16sr_sbf16(Chunk c, LambStep k, float factor, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1];
+        final FloatVector ib1 = FloatVector.broadcast(SPECIES, k.invBc1);
+        final FloatVector ib2 = FloatVector.broadcast(SPECIES, k.invBc2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector epsRoot = FloatVector.broadcast(SPECIES, k.epsRoot);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector f = FloatVector.broadcast(SPECIES, factor);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int key = k.roundingKey;
+        final int keyMs = k.stateKeys[0];
+        final int keyVs = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector msW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector m = msW0;
+            FloatVector vsW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, vs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = vsW1;
+            FloatVector u = p.fma(wd, m.mul(ib1).div(v.mul(ib2).add(epsRoot).lanewise(VectorOperators.SQRT).add(eps)));
+            FloatVector pNew = u.fma(f, p);
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
+            IntVector pNewRB = pNew.reinterpretAsInts();
+            IntVector pNewRN = pNewRB.and(0xFFFF0000)
+                    .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNewRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
     private static void lambApply_gbf16_pf32(Chunk c, LambStep k, float factor, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1];
         final FloatVector ib1 = FloatVector.broadcast(SPECIES, k.invBc1);
@@ -632,6 +1543,33 @@ final class MixedLambPanama {
             FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, o4, ORDER);
             FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER);
             FloatVector v = FloatVector.fromMemorySegment(SPECIES, vs, o4, ORDER);
+            FloatVector u = p.fma(wd, m.mul(ib1).div(v.mul(ib2).add(epsRoot).lanewise(VectorOperators.SQRT).add(eps)));
+            FloatVector pNew = u.fma(f, p);
+            pNew.intoMemorySegment(ps, o4, ORDER);
+        }
+    }
+
+    private static void lambApply_gbf16_pf32_sbf16(Chunk c, LambStep k, float factor, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1];
+        final FloatVector ib1 = FloatVector.broadcast(SPECIES, k.invBc1);
+        final FloatVector ib2 = FloatVector.broadcast(SPECIES, k.invBc2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector epsRoot = FloatVector.broadcast(SPECIES, k.epsRoot);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector f = FloatVector.broadcast(SPECIES, factor);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyMs = k.stateKeys[0];
+        final int keyVs = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, o4, ORDER);
+            FloatVector msW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector m = msW0;
+            FloatVector vsW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, vs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = vsW1;
             FloatVector u = p.fma(wd, m.mul(ib1).div(v.mul(ib2).add(epsRoot).lanewise(VectorOperators.SQRT).add(eps)));
             FloatVector pNew = u.fma(f, p);
             pNew.intoMemorySegment(ps, o4, ORDER);
@@ -662,6 +1600,37 @@ final class MixedLambPanama {
         }
     }
 
+    private static void lambApply_gbf16_pbf16_sbf16(Chunk c, LambStep k, float factor, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1], xs = c.state[c.state.length - 1];
+        final FloatVector ib1 = FloatVector.broadcast(SPECIES, k.invBc1);
+        final FloatVector ib2 = FloatVector.broadcast(SPECIES, k.invBc2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector epsRoot = FloatVector.broadcast(SPECIES, k.epsRoot);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector f = FloatVector.broadcast(SPECIES, factor);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyMs = k.stateKeys[0];
+        final int keyVs = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector msW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector m = msW0;
+            FloatVector vsW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, vs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = vsW1;
+            FloatVector u = p.fma(wd, m.mul(ib1).div(v.mul(ib2).add(epsRoot).lanewise(VectorOperators.SQRT).add(eps)));
+            FloatVector pNew = u.fma(f, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewN = pNew.reinterpretAsInts();
+            pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNew.reinterpretAsInts().and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
     private static void lambApply_gbf16_pf16(Chunk c, LambStep k, float factor, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1], xs = c.state[c.state.length - 1];
         final FloatVector ib1 = FloatVector.broadcast(SPECIES, k.invBc1);
@@ -676,6 +1645,44 @@ final class MixedLambPanama {
             FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
             FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER);
             FloatVector v = FloatVector.fromMemorySegment(SPECIES, vs, o4, ORDER);
+            FloatVector u = p.fma(wd, m.mul(ib1).div(v.mul(ib2).add(epsRoot).lanewise(VectorOperators.SQRT).add(eps)));
+            FloatVector pNew = u.fma(f, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewNF = pNew.reinterpretAsInts();
+            IntVector pNewNS = pNewNF.and(0x80000000);
+            IntVector pNewNA = pNewNF.and(0x7FFFFFFF);
+            IntVector pNewNBig = IntVector.broadcast(INTS, 0x7C00).blend(0x7E00, pNewNA.compare(VectorOperators.GT, 0x7F800000));
+            IntVector pNewNSub = pNewNA.reinterpretAsFloats().add(0.5f).reinterpretAsInts().sub(0x3F000000);
+            IntVector pNewN = pNewNA.add(((15 - 127) << 23) + 0xFFF).add(pNewNA.lanewise(VectorOperators.LSHR, 13).and(1))
+                    .lanewise(VectorOperators.LSHR, 13)
+                    .blend(pNewNSub, pNewNA.compare(VectorOperators.LT, 113 << 23))
+                    .blend(pNewNBig, pNewNA.compare(VectorOperators.GE, 143 << 23))
+                    .or(pNewNS.lanewise(VectorOperators.LSHR, 16));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void lambApply_gbf16_pf16_sbf16(Chunk c, LambStep k, float factor, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1], xs = c.state[c.state.length - 1];
+        final FloatVector ib1 = FloatVector.broadcast(SPECIES, k.invBc1);
+        final FloatVector ib2 = FloatVector.broadcast(SPECIES, k.invBc2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector epsRoot = FloatVector.broadcast(SPECIES, k.epsRoot);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector f = FloatVector.broadcast(SPECIES, factor);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyMs = k.stateKeys[0];
+        final int keyVs = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector msW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector m = msW0;
+            FloatVector vsW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, vs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = vsW1;
             FloatVector u = p.fma(wd, m.mul(ib1).div(v.mul(ib2).add(epsRoot).lanewise(VectorOperators.SQRT).add(eps)));
             FloatVector pNew = u.fma(f, p);
             pNew.intoMemorySegment(xs, o4, ORDER);
@@ -722,6 +1729,41 @@ final class MixedLambPanama {
         }
     }
 
+    private static void lambApply_gbf16_pbf16sr_sbf16(Chunk c, LambStep k, float factor, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1];
+        final FloatVector ib1 = FloatVector.broadcast(SPECIES, k.invBc1);
+        final FloatVector ib2 = FloatVector.broadcast(SPECIES, k.invBc2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector epsRoot = FloatVector.broadcast(SPECIES, k.epsRoot);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector f = FloatVector.broadcast(SPECIES, factor);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int key = k.roundingKey;
+        final int keyMs = k.stateKeys[0];
+        final int keyVs = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector msW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector m = msW0;
+            FloatVector vsW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, vs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = vsW1;
+            FloatVector u = p.fma(wd, m.mul(ib1).div(v.mul(ib2).add(epsRoot).lanewise(VectorOperators.SQRT).add(eps)));
+            FloatVector pNew = u.fma(f, p);
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
+            IntVector pNewRB = pNew.reinterpretAsInts();
+            IntVector pNewRN = pNewRB.and(0xFFFF0000)
+                    .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNewRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
     private static void lambApply_gf16_pf32(Chunk c, LambStep k, float factor, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1];
         final FloatVector ib1 = FloatVector.broadcast(SPECIES, k.invBc1);
@@ -742,6 +1784,33 @@ final class MixedLambPanama {
         }
     }
 
+    private static void lambApply_gf16_pf32_sbf16(Chunk c, LambStep k, float factor, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1];
+        final FloatVector ib1 = FloatVector.broadcast(SPECIES, k.invBc1);
+        final FloatVector ib2 = FloatVector.broadcast(SPECIES, k.invBc2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector epsRoot = FloatVector.broadcast(SPECIES, k.epsRoot);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector f = FloatVector.broadcast(SPECIES, factor);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyMs = k.stateKeys[0];
+        final int keyVs = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, o4, ORDER);
+            FloatVector msW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector m = msW0;
+            FloatVector vsW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, vs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = vsW1;
+            FloatVector u = p.fma(wd, m.mul(ib1).div(v.mul(ib2).add(epsRoot).lanewise(VectorOperators.SQRT).add(eps)));
+            FloatVector pNew = u.fma(f, p);
+            pNew.intoMemorySegment(ps, o4, ORDER);
+        }
+    }
+
     private static void lambApply_gf16_pbf16(Chunk c, LambStep k, float factor, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1], xs = c.state[c.state.length - 1];
         final FloatVector ib1 = FloatVector.broadcast(SPECIES, k.invBc1);
@@ -756,6 +1825,37 @@ final class MixedLambPanama {
             FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
             FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER);
             FloatVector v = FloatVector.fromMemorySegment(SPECIES, vs, o4, ORDER);
+            FloatVector u = p.fma(wd, m.mul(ib1).div(v.mul(ib2).add(epsRoot).lanewise(VectorOperators.SQRT).add(eps)));
+            FloatVector pNew = u.fma(f, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewN = pNew.reinterpretAsInts();
+            pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNew.reinterpretAsInts().and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void lambApply_gf16_pbf16_sbf16(Chunk c, LambStep k, float factor, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1], xs = c.state[c.state.length - 1];
+        final FloatVector ib1 = FloatVector.broadcast(SPECIES, k.invBc1);
+        final FloatVector ib2 = FloatVector.broadcast(SPECIES, k.invBc2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector epsRoot = FloatVector.broadcast(SPECIES, k.epsRoot);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector f = FloatVector.broadcast(SPECIES, factor);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyMs = k.stateKeys[0];
+        final int keyVs = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector msW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector m = msW0;
+            FloatVector vsW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, vs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = vsW1;
             FloatVector u = p.fma(wd, m.mul(ib1).div(v.mul(ib2).add(epsRoot).lanewise(VectorOperators.SQRT).add(eps)));
             FloatVector pNew = u.fma(f, p);
             pNew.intoMemorySegment(xs, o4, ORDER);
@@ -797,6 +1897,44 @@ final class MixedLambPanama {
         }
     }
 
+    private static void lambApply_gf16_pf16_sbf16(Chunk c, LambStep k, float factor, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1], xs = c.state[c.state.length - 1];
+        final FloatVector ib1 = FloatVector.broadcast(SPECIES, k.invBc1);
+        final FloatVector ib2 = FloatVector.broadcast(SPECIES, k.invBc2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector epsRoot = FloatVector.broadcast(SPECIES, k.epsRoot);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector f = FloatVector.broadcast(SPECIES, factor);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyMs = k.stateKeys[0];
+        final int keyVs = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector msW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector m = msW0;
+            FloatVector vsW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, vs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = vsW1;
+            FloatVector u = p.fma(wd, m.mul(ib1).div(v.mul(ib2).add(epsRoot).lanewise(VectorOperators.SQRT).add(eps)));
+            FloatVector pNew = u.fma(f, p);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewNF = pNew.reinterpretAsInts();
+            IntVector pNewNS = pNewNF.and(0x80000000);
+            IntVector pNewNA = pNewNF.and(0x7FFFFFFF);
+            IntVector pNewNBig = IntVector.broadcast(INTS, 0x7C00).blend(0x7E00, pNewNA.compare(VectorOperators.GT, 0x7F800000));
+            IntVector pNewNSub = pNewNA.reinterpretAsFloats().add(0.5f).reinterpretAsInts().sub(0x3F000000);
+            IntVector pNewN = pNewNA.add(((15 - 127) << 23) + 0xFFF).add(pNewNA.lanewise(VectorOperators.LSHR, 13).and(1))
+                    .lanewise(VectorOperators.LSHR, 13)
+                    .blend(pNewNSub, pNewNA.compare(VectorOperators.LT, 113 << 23))
+                    .blend(pNewNBig, pNewNA.compare(VectorOperators.GE, 143 << 23))
+                    .or(pNewNS.lanewise(VectorOperators.LSHR, 16));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
     private static void lambApply_gf16_pbf16sr(Chunk c, LambStep k, float factor, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1];
         final FloatVector ib1 = FloatVector.broadcast(SPECIES, k.invBc1);
@@ -814,6 +1952,41 @@ final class MixedLambPanama {
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER);
             FloatVector v = FloatVector.fromMemorySegment(SPECIES, vs, o4, ORDER);
+            FloatVector u = p.fma(wd, m.mul(ib1).div(v.mul(ib2).add(epsRoot).lanewise(VectorOperators.SQRT).add(eps)));
+            FloatVector pNew = u.fma(f, p);
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
+            IntVector pNewRB = pNew.reinterpretAsInts();
+            IntVector pNewRN = pNewRB.and(0xFFFF0000)
+                    .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNewRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void lambApply_gf16_pbf16sr_sbf16(Chunk c, LambStep k, float factor, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0], vs = c.state[1];
+        final FloatVector ib1 = FloatVector.broadcast(SPECIES, k.invBc1);
+        final FloatVector ib2 = FloatVector.broadcast(SPECIES, k.invBc2);
+        final FloatVector eps = FloatVector.broadcast(SPECIES, k.eps);
+        final FloatVector epsRoot = FloatVector.broadcast(SPECIES, k.epsRoot);
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector f = FloatVector.broadcast(SPECIES, factor);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int key = k.roundingKey;
+        final int keyMs = k.stateKeys[0];
+        final int keyVs = k.stateKeys[1];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector msW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ms, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector m = msW0;
+            FloatVector vsW1 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, vs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = vsW1;
             FloatVector u = p.fma(wd, m.mul(ib1).div(v.mul(ib2).add(epsRoot).lanewise(VectorOperators.SQRT).add(eps)));
             FloatVector pNew = u.fma(f, p);
             IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);

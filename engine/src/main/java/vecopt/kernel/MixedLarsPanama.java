@@ -20,65 +20,189 @@ import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 
 /**
- * LARS's vector loops for 16-bit gradients or parameters (generated: see {@code MixedKernelGenerator}
- * and {@code MixedFormulas}): the float32 loops of {@link LarsStep}'s two passes with the gradient and
- * parameter loads and the parameter store replaced by a storage type's stage, as {@link MixedPanama}'s.
- * Pass 1 reads the parameters as pass 2 does: where they are 16-bit with a master copy, the float32 master
- * (the last state buffer), never the 16-bit parameters, which pass 2 only writes (the master's rounded
- * value); its sums of squares keep the float32 loop's accumulator chains and their order, so they are
- * bitwise the float32 kernel's on the same values. Bitwise {@link MixedScalar#larsNorms} and
- * {@link MixedScalar#larsApply} element by element (the sums to rounding: another order), which also run
- * each chunk's last elements.
+ * LARS's vector loops for 16-bit gradients or parameters and for bfloat16 state (generated: see
+ * {@code MixedKernelGenerator} and {@code MixedFormulas}): the float32 loops of {@link LarsStep}'s two passes
+ * with the gradient and parameter loads and the parameter store replaced by a storage type's stage, as
+ * {@link MixedPanama}'s. Pass 1 reads the parameters as pass 2 does: where they are 16-bit with a master
+ * copy, the float32 master (the last state buffer), never the 16-bit parameters, which pass 2 only writes
+ * (the master's rounded value); its sums of squares keep the float32 loop's accumulator chains and their
+ * order, so they are bitwise the float32 kernel's on the same values. With bfloat16 state ({@code _sbf16}
+ * loops) each state load is widened and each state store rounded stochastically with the step's key for
+ * that buffer: the parameters move by the new trace as computed in float32,
+ * before its rounding, as SGD's by its momentum buffer (pass 1 reads no state).
+ * Bitwise {@link MixedScalar#larsNorms} and {@link MixedScalar#larsApply} element by element (the sums to
+ * rounding: another order), which also run each chunk's last elements.
  */
 final class MixedLarsPanama {
     private MixedLarsPanama() {
     }
 
-    /** Pass 1 on a chunk of at least one vector with 16-bit gradients or parameters, its scalar tail included. */
+    /**
+     * Pass 1 on a chunk of at least one vector with 16-bit gradients or parameters or bfloat16 state, its
+     * scalar tail included.
+     */
     static void norms(Chunk c, LarsStep k, double[] sums, int slot) {
-        final int n = c.length, bound = SPECIES.loopBound(n), mix = c.gradType * 4 + c.paramType;
+        final int n = c.length, bound = SPECIES.loopBound(n);
+        final int mix = (c.gradType * 4 + c.paramType) * 2 + c.stateType;
         if (DSPECIES.length() < 4) { // 128-bit vectors: no 32-bit short vector to widen from
             MixedScalar.larsNorms(c, k, 0, n, sums, slot);
             return;
         }
         switch (mix) {
-            case 1 -> larsNorms_gf32_pbf16(c, k, sums, slot, bound);
-            case 2 -> larsNorms_gf32_pf16(c, k, sums, slot, bound);
-            case 3 -> larsNorms_gf32_pbf16sr(c, k, sums, slot, bound);
-            case 4 -> larsNorms_gbf16_pf32(c, k, sums, slot, bound);
-            case 5 -> larsNorms_gbf16_pbf16(c, k, sums, slot, bound);
-            case 6 -> larsNorms_gbf16_pf16(c, k, sums, slot, bound);
-            case 7 -> larsNorms_gbf16_pbf16sr(c, k, sums, slot, bound);
-            case 8 -> larsNorms_gf16_pf32(c, k, sums, slot, bound);
-            case 9 -> larsNorms_gf16_pbf16(c, k, sums, slot, bound);
-            case 10 -> larsNorms_gf16_pf16(c, k, sums, slot, bound);
-            case 11 -> larsNorms_gf16_pbf16sr(c, k, sums, slot, bound);
+            case 1 -> larsNorms_gf32_pf32(c, k, sums, slot, bound);
+            case 2 -> larsNorms_gf32_pbf16(c, k, sums, slot, bound);
+            case 3 -> larsNorms_gf32_pbf16(c, k, sums, slot, bound);
+            case 4 -> larsNorms_gf32_pf16(c, k, sums, slot, bound);
+            case 5 -> larsNorms_gf32_pf16(c, k, sums, slot, bound);
+            case 6 -> larsNorms_gf32_pbf16sr(c, k, sums, slot, bound);
+            case 7 -> larsNorms_gf32_pbf16sr(c, k, sums, slot, bound);
+            case 8 -> larsNorms_gbf16_pf32(c, k, sums, slot, bound);
+            case 9 -> larsNorms_gbf16_pf32(c, k, sums, slot, bound);
+            case 10 -> larsNorms_gbf16_pbf16(c, k, sums, slot, bound);
+            case 11 -> larsNorms_gbf16_pbf16(c, k, sums, slot, bound);
+            case 12 -> larsNorms_gbf16_pf16(c, k, sums, slot, bound);
+            case 13 -> larsNorms_gbf16_pf16(c, k, sums, slot, bound);
+            case 14 -> larsNorms_gbf16_pbf16sr(c, k, sums, slot, bound);
+            case 15 -> larsNorms_gbf16_pbf16sr(c, k, sums, slot, bound);
+            case 16 -> larsNorms_gf16_pf32(c, k, sums, slot, bound);
+            case 17 -> larsNorms_gf16_pf32(c, k, sums, slot, bound);
+            case 18 -> larsNorms_gf16_pbf16(c, k, sums, slot, bound);
+            case 19 -> larsNorms_gf16_pbf16(c, k, sums, slot, bound);
+            case 20 -> larsNorms_gf16_pf16(c, k, sums, slot, bound);
+            case 21 -> larsNorms_gf16_pf16(c, k, sums, slot, bound);
+            case 22 -> larsNorms_gf16_pbf16sr(c, k, sums, slot, bound);
+            case 23 -> larsNorms_gf16_pbf16sr(c, k, sums, slot, bound);
             default -> throw new IllegalStateException("no loop for storage mix " + mix);
         }
         // the tail after the vector sums, as the float32 kernel adds it (each element counted once)
         MixedScalar.larsNorms(c, k, bound, n, sums, slot);
     }
 
-    /** Pass 2 on a chunk of at least one vector with 16-bit gradients or parameters. */
+    /** Pass 2 on a chunk of at least one vector with 16-bit gradients or parameters or bfloat16 state. */
     static void apply(Chunk c, LarsStep k, float factor) {
-        final int n = c.length, bound = SPECIES.loopBound(n), mix = c.gradType * 4 + c.paramType;
+        final int n = c.length, bound = SPECIES.loopBound(n);
+        final int mix = (c.gradType * 4 + c.paramType) * 2 + c.stateType;
         switch (mix) {
-            case 1 -> larsApply_gf32_pbf16(c, k, factor, bound);
-            case 2 -> larsApply_gf32_pf16(c, k, factor, bound);
-            case 3 -> larsApply_gf32_pbf16sr(c, k, factor, bound);
-            case 4 -> larsApply_gbf16_pf32(c, k, factor, bound);
-            case 5 -> larsApply_gbf16_pbf16(c, k, factor, bound);
-            case 6 -> larsApply_gbf16_pf16(c, k, factor, bound);
-            case 7 -> larsApply_gbf16_pbf16sr(c, k, factor, bound);
-            case 8 -> larsApply_gf16_pf32(c, k, factor, bound);
-            case 9 -> larsApply_gf16_pbf16(c, k, factor, bound);
-            case 10 -> larsApply_gf16_pf16(c, k, factor, bound);
-            case 11 -> larsApply_gf16_pbf16sr(c, k, factor, bound);
+            case 1 -> larsApply_gf32_pf32_sbf16(c, k, factor, bound);
+            case 2 -> larsApply_gf32_pbf16(c, k, factor, bound);
+            case 3 -> larsApply_gf32_pbf16_sbf16(c, k, factor, bound);
+            case 4 -> larsApply_gf32_pf16(c, k, factor, bound);
+            case 5 -> larsApply_gf32_pf16_sbf16(c, k, factor, bound);
+            case 6 -> larsApply_gf32_pbf16sr(c, k, factor, bound);
+            case 7 -> larsApply_gf32_pbf16sr_sbf16(c, k, factor, bound);
+            case 8 -> larsApply_gbf16_pf32(c, k, factor, bound);
+            case 9 -> larsApply_gbf16_pf32_sbf16(c, k, factor, bound);
+            case 10 -> larsApply_gbf16_pbf16(c, k, factor, bound);
+            case 11 -> larsApply_gbf16_pbf16_sbf16(c, k, factor, bound);
+            case 12 -> larsApply_gbf16_pf16(c, k, factor, bound);
+            case 13 -> larsApply_gbf16_pf16_sbf16(c, k, factor, bound);
+            case 14 -> larsApply_gbf16_pbf16sr(c, k, factor, bound);
+            case 15 -> larsApply_gbf16_pbf16sr_sbf16(c, k, factor, bound);
+            case 16 -> larsApply_gf16_pf32(c, k, factor, bound);
+            case 17 -> larsApply_gf16_pf32_sbf16(c, k, factor, bound);
+            case 18 -> larsApply_gf16_pbf16(c, k, factor, bound);
+            case 19 -> larsApply_gf16_pbf16_sbf16(c, k, factor, bound);
+            case 20 -> larsApply_gf16_pf16(c, k, factor, bound);
+            case 21 -> larsApply_gf16_pf16_sbf16(c, k, factor, bound);
+            case 22 -> larsApply_gf16_pbf16sr(c, k, factor, bound);
+            case 23 -> larsApply_gf16_pbf16sr_sbf16(c, k, factor, bound);
             default -> throw new IllegalStateException("no loop for storage mix " + mix);
         }
         if (bound < n) { // the tail: the scalar loop (a masked 16-bit store allocated: see MixedPanama.adam)
             MixedScalar.larsApply(c, k, bound, n, factor);
         }
+    }
+
+    private static void larsNorms_gf32_pf32(Chunk c, LarsStep k, double[] sums, int slot, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads;
+        final FloatVector wd = FloatVector.broadcast(HALF, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(HALF, k.gradScale);
+        final int h = DSPECIES.length(), blocks = c.length & -(8 * h);
+        DoubleVector su0 = DoubleVector.zero(DSPECIES), su1 = su0, su2 = su0, su3 = su0, su4 = su0, su5 = su0, su6 = su0, su7 = su0;
+        DoubleVector sp0 = su0, sp1 = su0, sp2 = su0, sp3 = su0, sp4 = su0, sp5 = su0, sp6 = su0, sp7 = su0;
+        int i = 0;
+        for (; i < blocks; i += 8 * h) {
+            final long o4_0 = (long) (i) * 4;
+            FloatVector p_0 = FloatVector.fromMemorySegment(HALF, ps, o4_0, ORDER);
+            FloatVector g0_0 = FloatVector.fromMemorySegment(HALF, gs, (long) (i) * 4, ORDER);
+            FloatVector u_0 = p_0.fma(wd, g0_0.mul(scale));
+            DoubleVector du_0 = (DoubleVector) u_0.convertShape(VectorOperators.F2D, DSPECIES, 0);
+            DoubleVector dp_0 = (DoubleVector) p_0.convertShape(VectorOperators.F2D, DSPECIES, 0);
+            su0 = du_0.fma(du_0, su0);
+            sp0 = dp_0.fma(dp_0, sp0);
+            final long o4_1 = (long) (i + 1 * h) * 4;
+            FloatVector p_1 = FloatVector.fromMemorySegment(HALF, ps, o4_1, ORDER);
+            FloatVector g0_1 = FloatVector.fromMemorySegment(HALF, gs, (long) (i + 1 * h) * 4, ORDER);
+            FloatVector u_1 = p_1.fma(wd, g0_1.mul(scale));
+            DoubleVector du_1 = (DoubleVector) u_1.convertShape(VectorOperators.F2D, DSPECIES, 0);
+            DoubleVector dp_1 = (DoubleVector) p_1.convertShape(VectorOperators.F2D, DSPECIES, 0);
+            su1 = du_1.fma(du_1, su1);
+            sp1 = dp_1.fma(dp_1, sp1);
+            final long o4_2 = (long) (i + 2 * h) * 4;
+            FloatVector p_2 = FloatVector.fromMemorySegment(HALF, ps, o4_2, ORDER);
+            FloatVector g0_2 = FloatVector.fromMemorySegment(HALF, gs, (long) (i + 2 * h) * 4, ORDER);
+            FloatVector u_2 = p_2.fma(wd, g0_2.mul(scale));
+            DoubleVector du_2 = (DoubleVector) u_2.convertShape(VectorOperators.F2D, DSPECIES, 0);
+            DoubleVector dp_2 = (DoubleVector) p_2.convertShape(VectorOperators.F2D, DSPECIES, 0);
+            su2 = du_2.fma(du_2, su2);
+            sp2 = dp_2.fma(dp_2, sp2);
+            final long o4_3 = (long) (i + 3 * h) * 4;
+            FloatVector p_3 = FloatVector.fromMemorySegment(HALF, ps, o4_3, ORDER);
+            FloatVector g0_3 = FloatVector.fromMemorySegment(HALF, gs, (long) (i + 3 * h) * 4, ORDER);
+            FloatVector u_3 = p_3.fma(wd, g0_3.mul(scale));
+            DoubleVector du_3 = (DoubleVector) u_3.convertShape(VectorOperators.F2D, DSPECIES, 0);
+            DoubleVector dp_3 = (DoubleVector) p_3.convertShape(VectorOperators.F2D, DSPECIES, 0);
+            su3 = du_3.fma(du_3, su3);
+            sp3 = dp_3.fma(dp_3, sp3);
+            final long o4_4 = (long) (i + 4 * h) * 4;
+            FloatVector p_4 = FloatVector.fromMemorySegment(HALF, ps, o4_4, ORDER);
+            FloatVector g0_4 = FloatVector.fromMemorySegment(HALF, gs, (long) (i + 4 * h) * 4, ORDER);
+            FloatVector u_4 = p_4.fma(wd, g0_4.mul(scale));
+            DoubleVector du_4 = (DoubleVector) u_4.convertShape(VectorOperators.F2D, DSPECIES, 0);
+            DoubleVector dp_4 = (DoubleVector) p_4.convertShape(VectorOperators.F2D, DSPECIES, 0);
+            su4 = du_4.fma(du_4, su4);
+            sp4 = dp_4.fma(dp_4, sp4);
+            final long o4_5 = (long) (i + 5 * h) * 4;
+            FloatVector p_5 = FloatVector.fromMemorySegment(HALF, ps, o4_5, ORDER);
+            FloatVector g0_5 = FloatVector.fromMemorySegment(HALF, gs, (long) (i + 5 * h) * 4, ORDER);
+            FloatVector u_5 = p_5.fma(wd, g0_5.mul(scale));
+            DoubleVector du_5 = (DoubleVector) u_5.convertShape(VectorOperators.F2D, DSPECIES, 0);
+            DoubleVector dp_5 = (DoubleVector) p_5.convertShape(VectorOperators.F2D, DSPECIES, 0);
+            su5 = du_5.fma(du_5, su5);
+            sp5 = dp_5.fma(dp_5, sp5);
+            final long o4_6 = (long) (i + 6 * h) * 4;
+            FloatVector p_6 = FloatVector.fromMemorySegment(HALF, ps, o4_6, ORDER);
+            FloatVector g0_6 = FloatVector.fromMemorySegment(HALF, gs, (long) (i + 6 * h) * 4, ORDER);
+            FloatVector u_6 = p_6.fma(wd, g0_6.mul(scale));
+            DoubleVector du_6 = (DoubleVector) u_6.convertShape(VectorOperators.F2D, DSPECIES, 0);
+            DoubleVector dp_6 = (DoubleVector) p_6.convertShape(VectorOperators.F2D, DSPECIES, 0);
+            su6 = du_6.fma(du_6, su6);
+            sp6 = dp_6.fma(dp_6, sp6);
+            final long o4_7 = (long) (i + 7 * h) * 4;
+            FloatVector p_7 = FloatVector.fromMemorySegment(HALF, ps, o4_7, ORDER);
+            FloatVector g0_7 = FloatVector.fromMemorySegment(HALF, gs, (long) (i + 7 * h) * 4, ORDER);
+            FloatVector u_7 = p_7.fma(wd, g0_7.mul(scale));
+            DoubleVector du_7 = (DoubleVector) u_7.convertShape(VectorOperators.F2D, DSPECIES, 0);
+            DoubleVector dp_7 = (DoubleVector) p_7.convertShape(VectorOperators.F2D, DSPECIES, 0);
+            su7 = du_7.fma(du_7, su7);
+            sp7 = dp_7.fma(dp_7, sp7);
+        }
+        for (; i < bound; i += h) {
+            final long o4 = (long) (i) * 4;
+            FloatVector p = FloatVector.fromMemorySegment(HALF, ps, o4, ORDER);
+            FloatVector g0 = FloatVector.fromMemorySegment(HALF, gs, (long) (i) * 4, ORDER);
+            FloatVector u = p.fma(wd, g0.mul(scale));
+            DoubleVector du = (DoubleVector) u.convertShape(VectorOperators.F2D, DSPECIES, 0);
+            DoubleVector dp = (DoubleVector) p.convertShape(VectorOperators.F2D, DSPECIES, 0);
+            su0 = du.fma(du, su0);
+            sp0 = dp.fma(dp, sp0);
+        }
+        final int at = Kernels.NORM_SLOTS * slot;
+        DoubleVector.fromArray(DSPECIES, sums, at)
+                .add(su0.add(su1).add(su2.add(su3)).add(su4.add(su5).add(su6.add(su7)))).intoArray(sums, at);
+        DoubleVector.fromArray(DSPECIES, sums, at + Kernels.NORM_SLOTS / 2)
+                .add(sp0.add(sp1).add(sp2.add(sp3)).add(sp4.add(sp5).add(sp6.add(sp7))))
+                .intoArray(sums, at + Kernels.NORM_SLOTS / 2);
     }
 
     private static void larsNorms_gf32_pbf16(Chunk c, LarsStep k, double[] sums, int slot, int bound) {
@@ -1345,6 +1469,37 @@ final class MixedLarsPanama {
                 .intoArray(sums, at + Kernels.NORM_SLOTS / 2);
     }
 
+    private static void larsApply_gf32_pf32_sbf16(Chunk c, LarsStep k, float factor, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ts = c.state[0];
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector f = FloatVector.broadcast(SPECIES, factor);
+        final boolean nesterov = k.nesterov;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyTs = k.stateKeys[0];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, o4, ORDER);
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
+            FloatVector u = p.fma(wd, g0.mul(scale)).mul(f);
+            FloatVector tsW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ts, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector t = tsW0.fma(mom, u);
+            FloatVector tsS1 = t;
+            IntVector tsS1RH = lane.add(i).mul(0x9E3779B9).add(keyTs).lanewise(VectorOperators.LSHR, 16);
+            IntVector tsS1RB = tsS1.reinterpretAsInts();
+            IntVector tsS1RN = tsS1RB.and(0xFFFF0000)
+                    .add(0x10000, tsS1RH.compare(VectorOperators.LT, tsS1RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, tsS1RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) tsS1RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ts, (long) (i) * 2, ORDER);
+            FloatVector pNew = p.add(nesterov ? t.fma(mom, u) : t);
+            pNew.intoMemorySegment(ps, o4, ORDER);
+        }
+    }
+
     private static void larsApply_gf32_pbf16(Chunk c, LarsStep k, float factor, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ts = c.state[0], xs = c.state[c.state.length - 1];
         final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
@@ -1369,6 +1524,41 @@ final class MixedLarsPanama {
         }
     }
 
+    private static void larsApply_gf32_pbf16_sbf16(Chunk c, LarsStep k, float factor, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ts = c.state[0], xs = c.state[c.state.length - 1];
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector f = FloatVector.broadcast(SPECIES, factor);
+        final boolean nesterov = k.nesterov;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyTs = k.stateKeys[0];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
+            FloatVector u = p.fma(wd, g0.mul(scale)).mul(f);
+            FloatVector tsW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ts, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector t = tsW0.fma(mom, u);
+            FloatVector tsS1 = t;
+            IntVector tsS1RH = lane.add(i).mul(0x9E3779B9).add(keyTs).lanewise(VectorOperators.LSHR, 16);
+            IntVector tsS1RB = tsS1.reinterpretAsInts();
+            IntVector tsS1RN = tsS1RB.and(0xFFFF0000)
+                    .add(0x10000, tsS1RH.compare(VectorOperators.LT, tsS1RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, tsS1RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) tsS1RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ts, (long) (i) * 2, ORDER);
+            FloatVector pNew = p.add(nesterov ? t.fma(mom, u) : t);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewN = pNew.reinterpretAsInts();
+            pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNew.reinterpretAsInts().and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
     private static void larsApply_gf32_pf16(Chunk c, LarsStep k, float factor, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ts = c.state[0], xs = c.state[c.state.length - 1];
         final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
@@ -1384,6 +1574,48 @@ final class MixedLarsPanama {
             FloatVector u = p.fma(wd, g0.mul(scale)).mul(f);
             FloatVector t = FloatVector.fromMemorySegment(SPECIES, ts, o4, ORDER).fma(mom, u);
             t.intoMemorySegment(ts, o4, ORDER);
+            FloatVector pNew = p.add(nesterov ? t.fma(mom, u) : t);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewNF = pNew.reinterpretAsInts();
+            IntVector pNewNS = pNewNF.and(0x80000000);
+            IntVector pNewNA = pNewNF.and(0x7FFFFFFF);
+            IntVector pNewNBig = IntVector.broadcast(INTS, 0x7C00).blend(0x7E00, pNewNA.compare(VectorOperators.GT, 0x7F800000));
+            IntVector pNewNSub = pNewNA.reinterpretAsFloats().add(0.5f).reinterpretAsInts().sub(0x3F000000);
+            IntVector pNewN = pNewNA.add(((15 - 127) << 23) + 0xFFF).add(pNewNA.lanewise(VectorOperators.LSHR, 13).and(1))
+                    .lanewise(VectorOperators.LSHR, 13)
+                    .blend(pNewNSub, pNewNA.compare(VectorOperators.LT, 113 << 23))
+                    .blend(pNewNBig, pNewNA.compare(VectorOperators.GE, 143 << 23))
+                    .or(pNewNS.lanewise(VectorOperators.LSHR, 16));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void larsApply_gf32_pf16_sbf16(Chunk c, LarsStep k, float factor, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ts = c.state[0], xs = c.state[c.state.length - 1];
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector f = FloatVector.broadcast(SPECIES, factor);
+        final boolean nesterov = k.nesterov;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyTs = k.stateKeys[0];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
+            FloatVector u = p.fma(wd, g0.mul(scale)).mul(f);
+            FloatVector tsW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ts, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector t = tsW0.fma(mom, u);
+            FloatVector tsS1 = t;
+            IntVector tsS1RH = lane.add(i).mul(0x9E3779B9).add(keyTs).lanewise(VectorOperators.LSHR, 16);
+            IntVector tsS1RB = tsS1.reinterpretAsInts();
+            IntVector tsS1RN = tsS1RB.and(0xFFFF0000)
+                    .add(0x10000, tsS1RH.compare(VectorOperators.LT, tsS1RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, tsS1RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) tsS1RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ts, (long) (i) * 2, ORDER);
             FloatVector pNew = p.add(nesterov ? t.fma(mom, u) : t);
             pNew.intoMemorySegment(xs, o4, ORDER);
             IntVector pNewNF = pNew.reinterpretAsInts();
@@ -1429,6 +1661,45 @@ final class MixedLarsPanama {
         }
     }
 
+    private static void larsApply_gf32_pbf16sr_sbf16(Chunk c, LarsStep k, float factor, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ts = c.state[0];
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector f = FloatVector.broadcast(SPECIES, factor);
+        final boolean nesterov = k.nesterov;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int key = k.roundingKey;
+        final int keyTs = k.stateKeys[0];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g0 = FloatVector.fromMemorySegment(SPECIES, gs, (long) (i) * 4, ORDER);
+            FloatVector u = p.fma(wd, g0.mul(scale)).mul(f);
+            FloatVector tsW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ts, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector t = tsW0.fma(mom, u);
+            FloatVector tsS1 = t;
+            IntVector tsS1RH = lane.add(i).mul(0x9E3779B9).add(keyTs).lanewise(VectorOperators.LSHR, 16);
+            IntVector tsS1RB = tsS1.reinterpretAsInts();
+            IntVector tsS1RN = tsS1RB.and(0xFFFF0000)
+                    .add(0x10000, tsS1RH.compare(VectorOperators.LT, tsS1RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, tsS1RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) tsS1RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ts, (long) (i) * 2, ORDER);
+            FloatVector pNew = p.add(nesterov ? t.fma(mom, u) : t);
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
+            IntVector pNewRB = pNew.reinterpretAsInts();
+            IntVector pNewRN = pNewRB.and(0xFFFF0000)
+                    .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNewRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
     private static void larsApply_gbf16_pf32(Chunk c, LarsStep k, float factor, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ts = c.state[0];
         final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
@@ -1445,6 +1716,38 @@ final class MixedLarsPanama {
             FloatVector u = p.fma(wd, g0.mul(scale)).mul(f);
             FloatVector t = FloatVector.fromMemorySegment(SPECIES, ts, o4, ORDER).fma(mom, u);
             t.intoMemorySegment(ts, o4, ORDER);
+            FloatVector pNew = p.add(nesterov ? t.fma(mom, u) : t);
+            pNew.intoMemorySegment(ps, o4, ORDER);
+        }
+    }
+
+    private static void larsApply_gbf16_pf32_sbf16(Chunk c, LarsStep k, float factor, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ts = c.state[0];
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector f = FloatVector.broadcast(SPECIES, factor);
+        final boolean nesterov = k.nesterov;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyTs = k.stateKeys[0];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, o4, ORDER);
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector u = p.fma(wd, g0.mul(scale)).mul(f);
+            FloatVector tsW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ts, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector t = tsW0.fma(mom, u);
+            FloatVector tsS1 = t;
+            IntVector tsS1RH = lane.add(i).mul(0x9E3779B9).add(keyTs).lanewise(VectorOperators.LSHR, 16);
+            IntVector tsS1RB = tsS1.reinterpretAsInts();
+            IntVector tsS1RN = tsS1RB.and(0xFFFF0000)
+                    .add(0x10000, tsS1RH.compare(VectorOperators.LT, tsS1RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, tsS1RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) tsS1RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ts, (long) (i) * 2, ORDER);
             FloatVector pNew = p.add(nesterov ? t.fma(mom, u) : t);
             pNew.intoMemorySegment(ps, o4, ORDER);
         }
@@ -1475,6 +1778,42 @@ final class MixedLarsPanama {
         }
     }
 
+    private static void larsApply_gbf16_pbf16_sbf16(Chunk c, LarsStep k, float factor, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ts = c.state[0], xs = c.state[c.state.length - 1];
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector f = FloatVector.broadcast(SPECIES, factor);
+        final boolean nesterov = k.nesterov;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyTs = k.stateKeys[0];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector u = p.fma(wd, g0.mul(scale)).mul(f);
+            FloatVector tsW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ts, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector t = tsW0.fma(mom, u);
+            FloatVector tsS1 = t;
+            IntVector tsS1RH = lane.add(i).mul(0x9E3779B9).add(keyTs).lanewise(VectorOperators.LSHR, 16);
+            IntVector tsS1RB = tsS1.reinterpretAsInts();
+            IntVector tsS1RN = tsS1RB.and(0xFFFF0000)
+                    .add(0x10000, tsS1RH.compare(VectorOperators.LT, tsS1RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, tsS1RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) tsS1RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ts, (long) (i) * 2, ORDER);
+            FloatVector pNew = p.add(nesterov ? t.fma(mom, u) : t);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewN = pNew.reinterpretAsInts();
+            pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNew.reinterpretAsInts().and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
     private static void larsApply_gbf16_pf16(Chunk c, LarsStep k, float factor, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ts = c.state[0], xs = c.state[c.state.length - 1];
         final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
@@ -1491,6 +1830,49 @@ final class MixedLarsPanama {
             FloatVector u = p.fma(wd, g0.mul(scale)).mul(f);
             FloatVector t = FloatVector.fromMemorySegment(SPECIES, ts, o4, ORDER).fma(mom, u);
             t.intoMemorySegment(ts, o4, ORDER);
+            FloatVector pNew = p.add(nesterov ? t.fma(mom, u) : t);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewNF = pNew.reinterpretAsInts();
+            IntVector pNewNS = pNewNF.and(0x80000000);
+            IntVector pNewNA = pNewNF.and(0x7FFFFFFF);
+            IntVector pNewNBig = IntVector.broadcast(INTS, 0x7C00).blend(0x7E00, pNewNA.compare(VectorOperators.GT, 0x7F800000));
+            IntVector pNewNSub = pNewNA.reinterpretAsFloats().add(0.5f).reinterpretAsInts().sub(0x3F000000);
+            IntVector pNewN = pNewNA.add(((15 - 127) << 23) + 0xFFF).add(pNewNA.lanewise(VectorOperators.LSHR, 13).and(1))
+                    .lanewise(VectorOperators.LSHR, 13)
+                    .blend(pNewNSub, pNewNA.compare(VectorOperators.LT, 113 << 23))
+                    .blend(pNewNBig, pNewNA.compare(VectorOperators.GE, 143 << 23))
+                    .or(pNewNS.lanewise(VectorOperators.LSHR, 16));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void larsApply_gbf16_pf16_sbf16(Chunk c, LarsStep k, float factor, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ts = c.state[0], xs = c.state[c.state.length - 1];
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector f = FloatVector.broadcast(SPECIES, factor);
+        final boolean nesterov = k.nesterov;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyTs = k.stateKeys[0];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector u = p.fma(wd, g0.mul(scale)).mul(f);
+            FloatVector tsW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ts, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector t = tsW0.fma(mom, u);
+            FloatVector tsS1 = t;
+            IntVector tsS1RH = lane.add(i).mul(0x9E3779B9).add(keyTs).lanewise(VectorOperators.LSHR, 16);
+            IntVector tsS1RB = tsS1.reinterpretAsInts();
+            IntVector tsS1RN = tsS1RB.and(0xFFFF0000)
+                    .add(0x10000, tsS1RH.compare(VectorOperators.LT, tsS1RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, tsS1RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) tsS1RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ts, (long) (i) * 2, ORDER);
             FloatVector pNew = p.add(nesterov ? t.fma(mom, u) : t);
             pNew.intoMemorySegment(xs, o4, ORDER);
             IntVector pNewNF = pNew.reinterpretAsInts();
@@ -1537,6 +1919,46 @@ final class MixedLarsPanama {
         }
     }
 
+    private static void larsApply_gbf16_pbf16sr_sbf16(Chunk c, LarsStep k, float factor, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ts = c.state[0];
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector f = FloatVector.broadcast(SPECIES, factor);
+        final boolean nesterov = k.nesterov;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int key = k.roundingKey;
+        final int keyTs = k.stateKeys[0];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector g0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector u = p.fma(wd, g0.mul(scale)).mul(f);
+            FloatVector tsW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ts, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector t = tsW0.fma(mom, u);
+            FloatVector tsS1 = t;
+            IntVector tsS1RH = lane.add(i).mul(0x9E3779B9).add(keyTs).lanewise(VectorOperators.LSHR, 16);
+            IntVector tsS1RB = tsS1.reinterpretAsInts();
+            IntVector tsS1RN = tsS1RB.and(0xFFFF0000)
+                    .add(0x10000, tsS1RH.compare(VectorOperators.LT, tsS1RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, tsS1RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) tsS1RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ts, (long) (i) * 2, ORDER);
+            FloatVector pNew = p.add(nesterov ? t.fma(mom, u) : t);
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
+            IntVector pNewRB = pNew.reinterpretAsInts();
+            IntVector pNewRN = pNewRB.and(0xFFFF0000)
+                    .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNewRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
     private static void larsApply_gf16_pf32(Chunk c, LarsStep k, float factor, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ts = c.state[0];
         final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
@@ -1563,6 +1985,43 @@ final class MixedLarsPanama {
         }
     }
 
+    private static void larsApply_gf16_pf32_sbf16(Chunk c, LarsStep k, float factor, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ts = c.state[0];
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector f = FloatVector.broadcast(SPECIES, factor);
+        final boolean nesterov = k.nesterov;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyTs = k.stateKeys[0];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, o4, ORDER);
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector u = p.fma(wd, g0.mul(scale)).mul(f);
+            FloatVector tsW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ts, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector t = tsW0.fma(mom, u);
+            FloatVector tsS1 = t;
+            IntVector tsS1RH = lane.add(i).mul(0x9E3779B9).add(keyTs).lanewise(VectorOperators.LSHR, 16);
+            IntVector tsS1RB = tsS1.reinterpretAsInts();
+            IntVector tsS1RN = tsS1RB.and(0xFFFF0000)
+                    .add(0x10000, tsS1RH.compare(VectorOperators.LT, tsS1RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, tsS1RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) tsS1RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ts, (long) (i) * 2, ORDER);
+            FloatVector pNew = p.add(nesterov ? t.fma(mom, u) : t);
+            pNew.intoMemorySegment(ps, o4, ORDER);
+        }
+    }
+
     private static void larsApply_gf16_pbf16(Chunk c, LarsStep k, float factor, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ts = c.state[0], xs = c.state[c.state.length - 1];
         final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
@@ -1584,6 +2043,47 @@ final class MixedLarsPanama {
             FloatVector u = p.fma(wd, g0.mul(scale)).mul(f);
             FloatVector t = FloatVector.fromMemorySegment(SPECIES, ts, o4, ORDER).fma(mom, u);
             t.intoMemorySegment(ts, o4, ORDER);
+            FloatVector pNew = p.add(nesterov ? t.fma(mom, u) : t);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewN = pNew.reinterpretAsInts();
+            pNewN = pNewN.add(pNewN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNew.reinterpretAsInts().and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void larsApply_gf16_pbf16_sbf16(Chunk c, LarsStep k, float factor, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ts = c.state[0], xs = c.state[c.state.length - 1];
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector f = FloatVector.broadcast(SPECIES, factor);
+        final boolean nesterov = k.nesterov;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyTs = k.stateKeys[0];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector u = p.fma(wd, g0.mul(scale)).mul(f);
+            FloatVector tsW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ts, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector t = tsW0.fma(mom, u);
+            FloatVector tsS1 = t;
+            IntVector tsS1RH = lane.add(i).mul(0x9E3779B9).add(keyTs).lanewise(VectorOperators.LSHR, 16);
+            IntVector tsS1RB = tsS1.reinterpretAsInts();
+            IntVector tsS1RN = tsS1RB.and(0xFFFF0000)
+                    .add(0x10000, tsS1RH.compare(VectorOperators.LT, tsS1RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, tsS1RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) tsS1RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ts, (long) (i) * 2, ORDER);
             FloatVector pNew = p.add(nesterov ? t.fma(mom, u) : t);
             pNew.intoMemorySegment(xs, o4, ORDER);
             IntVector pNewN = pNew.reinterpretAsInts();
@@ -1630,6 +2130,54 @@ final class MixedLarsPanama {
         }
     }
 
+    private static void larsApply_gf16_pf16_sbf16(Chunk c, LarsStep k, float factor, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ts = c.state[0], xs = c.state[c.state.length - 1];
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector f = FloatVector.broadcast(SPECIES, factor);
+        final boolean nesterov = k.nesterov;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int keyTs = k.stateKeys[0];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, xs, o4, ORDER);
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector u = p.fma(wd, g0.mul(scale)).mul(f);
+            FloatVector tsW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ts, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector t = tsW0.fma(mom, u);
+            FloatVector tsS1 = t;
+            IntVector tsS1RH = lane.add(i).mul(0x9E3779B9).add(keyTs).lanewise(VectorOperators.LSHR, 16);
+            IntVector tsS1RB = tsS1.reinterpretAsInts();
+            IntVector tsS1RN = tsS1RB.and(0xFFFF0000)
+                    .add(0x10000, tsS1RH.compare(VectorOperators.LT, tsS1RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, tsS1RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) tsS1RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ts, (long) (i) * 2, ORDER);
+            FloatVector pNew = p.add(nesterov ? t.fma(mom, u) : t);
+            pNew.intoMemorySegment(xs, o4, ORDER);
+            IntVector pNewNF = pNew.reinterpretAsInts();
+            IntVector pNewNS = pNewNF.and(0x80000000);
+            IntVector pNewNA = pNewNF.and(0x7FFFFFFF);
+            IntVector pNewNBig = IntVector.broadcast(INTS, 0x7C00).blend(0x7E00, pNewNA.compare(VectorOperators.GT, 0x7F800000));
+            IntVector pNewNSub = pNewNA.reinterpretAsFloats().add(0.5f).reinterpretAsInts().sub(0x3F000000);
+            IntVector pNewN = pNewNA.add(((15 - 127) << 23) + 0xFFF).add(pNewNA.lanewise(VectorOperators.LSHR, 13).and(1))
+                    .lanewise(VectorOperators.LSHR, 13)
+                    .blend(pNewNSub, pNewNA.compare(VectorOperators.LT, 113 << 23))
+                    .blend(pNewNBig, pNewNA.compare(VectorOperators.GE, 143 << 23))
+                    .or(pNewNS.lanewise(VectorOperators.LSHR, 16));
+            ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
     private static void larsApply_gf16_pbf16sr(Chunk c, LarsStep k, float factor, int bound) {
         final MemorySegment ps = c.params, gs = c.grads, ts = c.state[0];
         final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
@@ -1654,6 +2202,51 @@ final class MixedLarsPanama {
             FloatVector u = p.fma(wd, g0.mul(scale)).mul(f);
             FloatVector t = FloatVector.fromMemorySegment(SPECIES, ts, o4, ORDER).fma(mom, u);
             t.intoMemorySegment(ts, o4, ORDER);
+            FloatVector pNew = p.add(nesterov ? t.fma(mom, u) : t);
+            IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
+            IntVector pNewRB = pNew.reinterpretAsInts();
+            IntVector pNewRN = pNewRB.and(0xFFFF0000)
+                    .add(0x10000, pNewRH.compare(VectorOperators.LT, pNewRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, pNewRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) pNewRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
+        }
+    }
+
+    private static void larsApply_gf16_pbf16sr_sbf16(Chunk c, LarsStep k, float factor, int bound) {
+        final MemorySegment ps = c.params, gs = c.grads, ts = c.state[0];
+        final FloatVector wd = FloatVector.broadcast(SPECIES, k.weightDecay);
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector mom = FloatVector.broadcast(SPECIES, k.momentum);
+        final FloatVector f = FloatVector.broadcast(SPECIES, factor);
+        final boolean nesterov = k.nesterov;
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);
+        final int key = k.roundingKey;
+        final int keyTs = k.stateKeys[0];
+        final int step = SPECIES.length();
+        for (int i = 0; i < bound; i += step) {
+            final long o4 = (long) i * 4;
+            FloatVector p = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ps, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            IntVector g0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector g0E = g0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector g0 = g0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(g0E.or(0x7F800000), g0E.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(g0E.or(0x7FC00000), g0E.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(g0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector u = p.fma(wd, g0.mul(scale)).mul(f);
+            FloatVector tsW0 = ((IntVector) ShortVector.fromMemorySegment(SHORTS, ts, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector t = tsW0.fma(mom, u);
+            FloatVector tsS1 = t;
+            IntVector tsS1RH = lane.add(i).mul(0x9E3779B9).add(keyTs).lanewise(VectorOperators.LSHR, 16);
+            IntVector tsS1RB = tsS1.reinterpretAsInts();
+            IntVector tsS1RN = tsS1RB.and(0xFFFF0000)
+                    .add(0x10000, tsS1RH.compare(VectorOperators.LT, tsS1RB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, tsS1RB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) tsS1RN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ts, (long) (i) * 2, ORDER);
             FloatVector pNew = p.add(nesterov ? t.fma(mom, u) : t);
             IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
             IntVector pNewRB = pNew.reinterpretAsInts();

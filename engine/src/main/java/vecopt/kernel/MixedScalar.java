@@ -401,24 +401,36 @@ final class MixedScalar {
     // ---- bfloat16 parameters themselves: never 16-bit parameters that have a master, which are only written).
 
     /**
+     * As {@link #storeState}, returning the value as stored: bfloat16 state's rounding, widened (LAMB's update takes
+     * its moments as stored, as AdamW's does), else {@code value}.
+     */
+    static float storeStoredState(Chunk c, int[] keys, int j, int i, float value) {
+        if (c.stateType == 1) {
+            short b = roundStochastically(value, keys[j], (int) c.start + i);
+            c.state[j].set(S, (long) i * Short.BYTES, b);
+            return BFloat16.widen(b);
+        }
+        c.state[j].set(F, (long) i * Float.BYTES, value);
+        return value;
+    }
+
+    /**
      * LAMB's pass 1 ({@link LambStep#norms}'s float operations and summation order) over elements {@code [from, to)}
-     * of a chunk with 16-bit storage: the moments updated, the sums of {@code u^2} and {@code p^2} added to the
-     * chunk's slots as there.
+     * of a chunk with 16-bit storage or bfloat16 state: the moments updated, the sums of {@code u^2} and {@code p^2}
+     * added to the chunk's slots as there. With bfloat16 state {@code u} takes the moments as stored (rounded
+     * stochastically, widened), which pass 2 reads back.
      */
     static void lambNorms(Chunk c, LambStep k, int from, int to, double[] sums, int slot) {
-        final MemorySegment ms = c.state[0], vs = c.state[1];
+        final int[] keys = k.stateKeys;
         final float b1 = k.beta1, c1 = k.oneMinusBeta1, b2 = k.beta2, c2 = k.oneMinusBeta2;
         final float ib1 = k.invBc1, ib2 = k.invBc2;
         final float eps = k.eps, epsRoot = k.epsRoot, wd = k.weightDecay, scale = k.gradScale;
         double su = 0, sp = 0;
         for (int i = from; i < to; i++) {
-            final long off = (long) i * Float.BYTES;
             float p = param(c, i);
             float g = grad(c, i) * scale;
-            float m = Math.fma(ms.get(F, off), b1, g * c1);
-            float v = Math.fma(vs.get(F, off), b2, g * c2 * g);
-            ms.set(F, off, m);
-            vs.set(F, off, v);
+            float m = storeStoredState(c, keys, 0, i, Math.fma(state(c, 0, i), b1, g * c1));
+            float v = storeStoredState(c, keys, 1, i, Math.fma(state(c, 1, i), b2, g * c2 * g));
             float u = Math.fma(p, wd, (m * ib1) / ((float) Math.sqrt(v * ib2 + epsRoot) + eps));
             su = Math.fma(u, (double) u, su);
             sp = Math.fma(p, (double) p, sp);
@@ -427,15 +439,16 @@ final class MixedScalar {
         sums[Kernels.NORM_SLOTS * slot + Kernels.NORM_SLOTS / 2] += sp;
     }
 
-    /** LAMB's pass 2 ({@link LambStep#apply}) over elements {@code [from, to)} of a chunk with 16-bit storage. */
+    /**
+     * LAMB's pass 2 ({@link LambStep#apply}) over elements {@code [from, to)} of a chunk with 16-bit storage or
+     * bfloat16 state (the moments pass 1 stored, widened).
+     */
     static void lambApply(Chunk c, LambStep k, int from, int to, float factor) {
-        final MemorySegment ms = c.state[0], vs = c.state[1];
         final float ib1 = k.invBc1, ib2 = k.invBc2, eps = k.eps, epsRoot = k.epsRoot, wd = k.weightDecay;
         final int key = k.roundingKey;
         for (int i = from; i < to; i++) {
-            final long off = (long) i * Float.BYTES;
             float p = param(c, i);
-            float m = ms.get(F, off), v = vs.get(F, off);
+            float m = state(c, 0, i), v = state(c, 1, i);
             float u = Math.fma(p, wd, (m * ib1) / ((float) Math.sqrt(v * ib2 + epsRoot) + eps));
             storeParam(c, key, i, Math.fma(u, factor, p));
         }
@@ -458,18 +471,19 @@ final class MixedScalar {
         sums[Kernels.NORM_SLOTS * slot + Kernels.NORM_SLOTS / 2] += sp;
     }
 
-    /** LARS's pass 2 ({@link LarsStep#apply}) over elements {@code [from, to)} of a chunk with 16-bit storage. */
+    /**
+     * LARS's pass 2 ({@link LarsStep#apply}) over elements {@code [from, to)} of a chunk with 16-bit storage or
+     * bfloat16 state (the new trace stored rounded; the parameters move by it as computed).
+     */
     static void larsApply(Chunk c, LarsStep k, int from, int to, float factor) {
-        final MemorySegment ts = c.state[0];
         final float wd = k.weightDecay, scale = k.gradScale, mom = k.momentum;
         final boolean nesterov = k.nesterov;
         final int key = k.roundingKey;
         for (int i = from; i < to; i++) {
-            final long off = (long) i * Float.BYTES;
             float p = param(c, i);
             float u = Math.fma(p, wd, grad(c, i) * scale) * factor;
-            float t = Math.fma(ts.get(F, off), mom, u);
-            ts.set(F, off, t);
+            float t = Math.fma(state(c, 0, i), mom, u);
+            storeState(c, k.stateKeys, 0, i, t); // the parameters move by t as computed, before its rounding
             storeParam(c, key, i, p + (nesterov ? Math.fma(t, mom, u) : t));
         }
     }

@@ -30,7 +30,12 @@ import vecopt.param.ParamSet;
  * {@link #paramNorm(String)} (the report's norms are those of the applied change and the new parameters, which the
  * two passes do not compute). Checkpoints hold it: {@code mu}, {@code nu} and the options under optax's names.
  * Parameters and gradients may be bfloat16 or float16 (a float32 master copy, {@code master_param}, which both
- * passes read) or bfloat16 with {@code stochasticRounding(seed)}, as for the elementwise optimizers.
+ * passes read) or bfloat16 with {@code stochasticRounding(seed)}, as for the elementwise optimizers. With
+ * {@code bfloat16State(seed)} {@code mu} and {@code nu} are stored as bfloat16, rounded stochastically, and the update
+ * takes them as stored, as AdamW's does (and PyTorch's when its state is bfloat16): pass 1 computes {@code u} from the
+ * rounded moments it stores, pass 2 reads them back, so the update applied is bitwise the one whose norm the trust
+ * ratio holds (28 bytes per parameter with float32 parameters and gradients). Taking the unrounded moments, as the
+ * other optimizers do with bfloat16 state, would need pass 2 to recompute them from the gradient and the old state.
  *
  * <pre>{@code
  * try (Lamb opt = Lamb.builder(params)
@@ -39,6 +44,7 @@ import vecopt.param.ParamSet;
  *         .build()) {
  *     opt.step(schedule.lr(step));
  * }
+ * Lamb lean = Lamb.builder(params).bfloat16State(7).build();   // mu and nu in 2 bytes each
  * }</pre>
  */
 public final class Lamb extends Layerwise<LambOptions> {
@@ -81,6 +87,11 @@ public final class Lamb extends Layerwise<LambOptions> {
 
     @Override
     boolean supports16Bit() {
+        return true;
+    }
+
+    @Override
+    boolean supports16BitState() {
         return true;
     }
 

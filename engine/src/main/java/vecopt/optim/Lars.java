@@ -29,7 +29,9 @@ import vecopt.param.ParamSet;
  * {@link #trustRatio(String)}, {@link #updateNorm(String)}, {@link #paramNorm(String)}. Checkpoints hold it:
  * {@code trace} and the options under optax's names. Parameters and gradients may be bfloat16 or float16 (a float32
  * master copy, {@code master_param}, which both passes read) or bfloat16 with {@code stochasticRounding(seed)}, as
- * for the elementwise optimizers.
+ * for the elementwise optimizers. With {@code bfloat16State(seed)} {@code trace} is stored as bfloat16, rounded
+ * stochastically, and the parameters move by the new trace as computed in float32, as SGD's by its momentum buffer
+ * (pass 1 reads no state): the step is bit for bit the float32 step on the trace it read (24 bytes per parameter).
  *
  * <pre>{@code
  * LarsOptions o = LarsOptions.DEFAULTS.withWeightDecay(1e-4);
@@ -80,6 +82,11 @@ public final class Lars extends Layerwise<LarsOptions> {
 
     @Override
     boolean supports16Bit() {
+        return true;
+    }
+
+    @Override
+    boolean supports16BitState() {
         return true;
     }
 

@@ -117,7 +117,8 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
         }
         if (b.bf16State && !supports16BitState()) {
             throw new IllegalArgumentException("bfloat16State: " + getClass().getSimpleName() + " keeps float32 state"
-                    + " only so far (the elementwise optimizers and schedule-free AdamW take bfloat16 state)");
+                    + " only so far (the elementwise optimizers, schedule-free AdamW, LAMB and LARS take bfloat16"
+                    + " state)");
         }
         if (b.bf16State && b.trackNorms) {
             throw new IllegalArgumentException("trackNorms(true) is not supported with bfloat16 state yet");
@@ -360,7 +361,7 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
         return false;
     }
 
-    /** True for optimizers whose kernels take bfloat16 state (the elementwise ones and schedule-free AdamW). */
+    /** True for optimizers whose kernels take bfloat16 state (every one but Adafactor). */
     boolean supports16BitState() {
         return false;
     }
@@ -1204,12 +1205,13 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
          * Keeps the optimizer state (the moments; not a master copy) as bfloat16, 2 bytes per value instead of 4,
          * rounded stochastically each step so that it stays unbiased: with round-to-nearest, an {@code exp_avg_sq}
          * decaying by {@code beta2 = 0.999} changes by less than half a bfloat16 unit and would not change at all.
-         * AdamW and Adam update with the stored (rounded) moments, as PyTorch's does when its state is bfloat16;
-         * the other optimizers (SGD, Adagrad, RMSprop, Adamax, NAdam, RAdam, ASGD, Rprop, Adadelta, Lion,
-         * schedule-free AdamW) update with the new state as computed in float32 and store it rounded, as 8-bit
+         * AdamW, Adam and LAMB update with the stored (rounded) moments, as PyTorch's does when its state is
+         * bfloat16 (LAMB's second pass recomputes the update from the stored moments, so its norm pass takes them as
+         * stored too); the other optimizers (SGD, Adagrad, RMSprop, Adamax, NAdam, RAdam, ASGD, Rprop, Adadelta, Lion,
+         * schedule-free AdamW, LARS) update with the new state as computed in float32 and store it rounded, as 8-bit
          * optimizers do, so that their step is bit for bit the float32 step on the state they read. The random
          * numbers are a hash of {@code seed}, the step, the variable and the element's index: reproducible bit for
-         * bit for any thread count and for heap or off-heap memory. LAMB, LARS and Adafactor refuse it.
+         * bit for any thread count and for heap or off-heap memory. Adafactor refuses it.
          *
          * <pre>{@code
          * AdamW opt = AdamW.builder(params).bfloat16State(7).build();   // 4 bytes of state per parameter

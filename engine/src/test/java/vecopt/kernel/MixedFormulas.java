@@ -438,10 +438,13 @@ final class MixedFormulas {
     /**
      * A layer-wise optimizer's generated class: pass 1, a {@link Reduction}, and pass 2, a {@link Formula} whose loop
      * also takes the tensor's factor ({@code float factor}), with the scalar twins of both passes in
-     * {@link MixedScalar}.
+     * {@link MixedScalar}; {@code stateNote} says in its Javadoc which state value the update takes with bfloat16
+     * state. A reduction's state stores are rounded and the update then takes the stored values (so that pass 2,
+     * reading them back, recomputes the update whose norm pass 1 summed); pass 2's state stores, as an elementwise
+     * formula's, are rounded while the update takes the value as computed.
      */
     record Layerwise(String className, String stepClass, String normsScalar, String applyScalar, String description,
-                     Reduction norms, Formula apply) {
+                     Reduction norms, Formula apply, String stateNote) {
     }
 
     /** LAMB ({@code LambStep}), from {@code LambPanama}'s two loops. */
@@ -476,7 +479,9 @@ final class MixedFormulas {
                     "FloatVector m = FloatVector.fromMemorySegment(SPECIES, ms, o4, ORDER);",
                     "FloatVector v = FloatVector.fromMemorySegment(SPECIES, vs, o4, ORDER);",
                     "FloatVector u = p.fma(wd, m.mul(ib1).div(v.mul(ib2).add(epsRoot).lanewise(VectorOperators.SQRT).add(eps)));",
-                    "FloatVector pNew = u.fma(f, p);"), false));
+                    "FloatVector pNew = u.fma(f, p);"), false),
+            "pass 1's update takes the moments as stored (their rounding,\n"
+                    + " * widened), as AdamW's does, so pass 2 reads them back and recomputes it bit for bit.");
 
     /**
      * LARS ({@code LarsStep}), from {@code LarsPanama}'s two loops: pass 1 on half vectors in eight accumulator
@@ -498,7 +503,9 @@ final class MixedFormulas {
                     "FloatVector u = p.fma(wd, g0.mul(scale)).mul(f);",
                     "FloatVector t = FloatVector.fromMemorySegment(SPECIES, ts, o4, ORDER).fma(mom, u);",
                     "t.intoMemorySegment(ts, o4, ORDER);",
-                    "FloatVector pNew = p.add(nesterov ? t.fma(mom, u) : t);")));
+                    "FloatVector pNew = p.add(nesterov ? t.fma(mom, u) : t);")),
+            "the parameters move by the new trace as computed in float32,\n"
+                    + " * before its rounding, as SGD's by its momentum buffer (pass 1 reads no state).");
 
     /** Every optimizer the generator writes a file for, in the order of the mixed-precision issue. */
     static final List<Optimizer> ALL = List.of(SGD, ADAGRAD, RMSPROP, ADAMAX, NADAM, RADAM, ASGD, RPROP, ADADELTA,

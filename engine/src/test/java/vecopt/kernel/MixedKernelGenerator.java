@@ -901,20 +901,37 @@ public final class MixedKernelGenerator {
 
     // ---- the layer-wise optimizers (LAMB, LARS): a reducing pass and an update pass, from MixedFormulas ----------
 
-    /** The 11 storage mixes (all but float32 gradients with float32 parameters) as {@code gradType * 4 + paramType}. */
-    static void mixSwitch(StringBuilder out, String indent, String name, String args) {
+    /**
+     * The 23 storage mixes (all but float32 gradients, parameters and state) as {@code (gradType * 4 + paramType) * 2
+     * + stateType}; {@code stateful}: the loops keep state, so bfloat16 state has loops of its own ({@code _sbf16}),
+     * else a mix with bfloat16 state runs its float32-state loop (float32 gradients and parameters: the loop under
+     * that name, written here, the float32 kernels' own loop being elsewhere).
+     */
+    static void mixSwitch(StringBuilder out, String indent, String name, boolean stateful, String args) {
         out.append(indent).append("switch (mix) {\n");
         for (int g = 0; g < 3; g++) {
             for (int p = 0; p < 4; p++) {
-                if (g != 0 || p != 0) {
-                    out.append(indent).append("    case ").append(g * 4 + p).append(" -> ").append(name)
-                            .append("_g").append(TYPES[g]).append("_p").append(PARAMS[p]).append("(").append(args)
-                            .append(");\n");
+                for (int st = 0; st < 2; st++) {
+                    if (g != 0 || p != 0 || st != 0) {
+                        out.append(indent).append("    case ").append((g * 4 + p) * 2 + st).append(" -> ").append(name)
+                                .append("_g").append(TYPES[g]).append("_p").append(PARAMS[p])
+                                .append(st == 1 && stateful ? "_sbf16" : "").append("(").append(args).append(");\n");
+                    }
                 }
             }
         }
         out.append(indent).append("    default -> throw new IllegalStateException(\"no loop for storage mix \" + mix);\n");
         out.append(indent).append("}\n");
+    }
+
+    /** Whether a loop of storage mix (g, p, st) is written: every mix but all-float32, once per name (see mixSwitch). */
+    static boolean ownLoop(boolean stateful, int g, int p, int st) {
+        return stateful ? g != 0 || p != 0 || st != 0 : st == 0 && (g != 0 || p != 0) || g == 0 && p == 0 && st == 1;
+    }
+
+    /** The state buffers a reduction declares (see {@link #stateSegments}). */
+    static Map<String, String> reductionState(MixedFormulas.Reduction r) {
+        return stateSegments(new MixedFormulas.Formula(r.name(), r.segments(), r.setup(), r.body()));
     }
 
     /**
@@ -952,25 +969,32 @@ public final class MixedKernelGenerator {
                 import jdk.incubator.vector.VectorOperators;
 
                 /**
-                 * DESCRIPTION vector loops for 16-bit gradients or parameters (generated: see {@code MixedKernelGenerator}
-                 * and {@code MixedFormulas}): the float32 loops of {@link STEP}'s two passes with the gradient and
-                 * parameter loads and the parameter store replaced by a storage type's stage, as {@link MixedPanama}'s.
-                 * Pass 1 reads the parameters as pass 2 does: where they are 16-bit with a master copy, the float32 master
-                 * (the last state buffer), never the 16-bit parameters, which pass 2 only writes (the master's rounded
-                 * value); its sums of squares keep the float32 loop's accumulator chains and their order, so they are
-                 * bitwise the float32 kernel's on the same values. Bitwise {@link MixedScalar#NORMS} and
-                 * {@link MixedScalar#APPLY} element by element (the sums to rounding: another order), which also run
-                 * each chunk's last elements.
+                 * DESCRIPTION vector loops for 16-bit gradients or parameters and for bfloat16 state (generated: see
+                 * {@code MixedKernelGenerator} and {@code MixedFormulas}): the float32 loops of {@link STEP}'s two passes
+                 * with the gradient and parameter loads and the parameter store replaced by a storage type's stage, as
+                 * {@link MixedPanama}'s. Pass 1 reads the parameters as pass 2 does: where they are 16-bit with a master
+                 * copy, the float32 master (the last state buffer), never the 16-bit parameters, which pass 2 only writes
+                 * (the master's rounded value); its sums of squares keep the float32 loop's accumulator chains and their
+                 * order, so they are bitwise the float32 kernel's on the same values. With bfloat16 state ({@code _sbf16}
+                 * loops) each state load is widened and each state store rounded stochastically with the step's key for
+                 * that buffer: STATENOTE
+                 * Bitwise {@link MixedScalar#NORMS} and {@link MixedScalar#APPLY} element by element (the sums to
+                 * rounding: another order), which also run each chunk's last elements.
                  */
                 final class CLASS {
                     private CLASS() {
                     }
 
-                    /** Pass 1 on a chunk of at least one vector with 16-bit gradients or parameters, its scalar tail included. */
+                    /**
+                     * Pass 1 on a chunk of at least one vector with 16-bit gradients or parameters or bfloat16 state, its
+                     * scalar tail included.
+                     */
                     static void norms(Chunk c, STEP k, double[] sums, int slot) {
-                        final int n = c.length, bound = SPECIES.loopBound(n), mix = c.gradType * 4 + c.paramType;
+                        final int n = c.length, bound = SPECIES.loopBound(n);
+                        final int mix = (c.gradType * 4 + c.paramType) * 2 + c.stateType;
                 """.replace("DESCRIPTION", o.description()).replace("CLASS", o.className()).replace("STEP", o.stepClass())
-                .replace("NORMS", o.normsScalar()).replace("APPLY", o.applyScalar()));
+                .replace("NORMS", o.normsScalar()).replace("APPLY", o.applyScalar())
+                .replace("STATENOTE", o.stateNote()));
         if (half) {
             out.append("""
                             if (DSPECIES.length() < 4) { // 128-bit vectors: no 32-bit short vector to widen from
@@ -979,17 +1003,20 @@ public final class MixedKernelGenerator {
                             }
                     """.replace("NORMS", o.normsScalar()));
         }
-        mixSwitch(out, "        ", o.norms().name(), "c, k, sums, slot, bound");
+        boolean normsState = !reductionState(o.norms()).isEmpty();
+        mixSwitch(out, "        ", o.norms().name(), normsState, "c, k, sums, slot, bound");
         out.append("""
                         // the tail after the vector sums, as the float32 kernel adds it (each element counted once)
                         MixedScalar.NORMS(c, k, bound, n, sums, slot);
                     }
 
-                    /** Pass 2 on a chunk of at least one vector with 16-bit gradients or parameters. */
+                    /** Pass 2 on a chunk of at least one vector with 16-bit gradients or parameters or bfloat16 state. */
                     static void apply(Chunk c, STEP k, float factor) {
-                        final int n = c.length, bound = SPECIES.loopBound(n), mix = c.gradType * 4 + c.paramType;
+                        final int n = c.length, bound = SPECIES.loopBound(n);
+                        final int mix = (c.gradType * 4 + c.paramType) * 2 + c.stateType;
                 """.replace("NORMS", o.normsScalar()).replace("STEP", o.stepClass()));
-        mixSwitch(out, "        ", o.apply().name(), "c, k, factor, bound");
+        boolean applyState = !stateSegments(o.apply()).isEmpty();
+        mixSwitch(out, "        ", o.apply().name(), applyState, "c, k, factor, bound");
         out.append("""
                         if (bound < n) { // the tail: the scalar loop (a masked 16-bit store allocated: see MixedPanama.adam)
                             MixedScalar.APPLY(c, k, bound, n, factor);
@@ -999,15 +1026,19 @@ public final class MixedKernelGenerator {
                 """.replace("APPLY", o.applyScalar()));
         for (int g = 0; g < 3; g++) {
             for (int p = 0; p < 4; p++) {
-                if (g != 0 || p != 0) {
-                    reductionLoop(out, o, g, p);
+                for (int st = 0; st < 2; st++) {
+                    if (ownLoop(normsState, g, p, st)) {
+                        reductionLoop(out, o, g, p, st);
+                    }
                 }
             }
         }
         for (int g = 0; g < 3; g++) {
             for (int p = 0; p < 4; p++) {
-                if (g != 0 || p != 0) {
-                    elementwiseLoop(out, o.stepClass(), ", float factor", o.apply(), g, p, 0);
+                for (int st = 0; st < 2; st++) {
+                    if (ownLoop(applyState, g, p, st)) {
+                        elementwiseLoop(out, o.stepClass(), ", float factor", o.apply(), g, p, st);
+                    }
                 }
             }
         }
@@ -1021,11 +1052,18 @@ public final class MixedKernelGenerator {
      * {@code e} on the loop's species, the body, the update and the parameter widened into chains {@code chainU} /
      * {@code chainP} (part {@code part} of a whole float vector, or the half vector itself).
      */
-    static List<String> reductionCopy(MixedFormulas.Reduction r, int g, int p, String sfx, String e) {
+    static List<String> reductionCopy(MixedFormulas.Reduction r, int g, int p, int st, String sfx, String e) {
         boolean half = r.half();
         String floats = half ? "HALF" : "SPECIES", ints = half ? "DINTS" : "INTS", shorts = half ? "DSHORTS" : "SHORTS";
+        List<String> body = new ArrayList<>();
+        for (String line : r.body()) {
+            body.add(line.replace("#", sfx));
+        }
+        if (st == 1) {
+            body = withStoredBfloat16State(body, reductionState(r), e);
+        }
         List<String> s = new ArrayList<>();
-        if (p != 3 || String.join("\n", r.body()).contains("o4#")) { // the float32 buffers' offset, where read
+        if (p != 3 || String.join("\n", body).contains("o4" + sfx)) { // the float32 buffers' offset, where read
             s.add("final long o4" + sfx + " = (long) (" + e + ") * 4;");
         }
         if (p == 3) {
@@ -1035,22 +1073,69 @@ public final class MixedKernelGenerator {
                     + ", o4" + sfx + ", ORDER);");
         }
         s.addAll(load(g, "g0" + sfx, "gs", e, ints, shorts, floats));
-        for (String line : r.body()) {
-            s.add(line.replace("#", sfx));
-        }
+        s.addAll(body);
         return s;
     }
 
-    static void reductionLoop(StringBuilder out, MixedFormulas.Layerwise o, int g, int p) {
+    /**
+     * A reduction's body on bfloat16 state, the update taking the state as stored: each state load widened, each
+     * state store rounded stochastically with the buffer's key, and the stored variable then set to that rounding,
+     * widened, so that the update and its norm use the values pass 2 reads back (LAMB: the moments, as AdamW's
+     * update uses the stored moments). Whole-vector reductions only, whose body stores named variables.
+     */
+    static List<String> withStoredBfloat16State(List<String> body, Map<String, String> state, String e) {
+        List<String> out = new ArrayList<>();
+        int n = 0;
+        for (String line : body) {
+            java.util.regex.Matcher load = STATE_LOAD.matcher(line);
+            StringBuilder rest = new StringBuilder();
+            while (load.find()) {
+                if (state.containsKey(load.group(1))) {
+                    String v = load.group(1) + "W" + n++;
+                    out.addAll(load(1, v, load.group(1), e, "INTS", "SHORTS", "SPECIES"));
+                    load.appendReplacement(rest, v);
+                }
+            }
+            load.appendTail(rest);
+            line = rest.toString();
+            java.util.regex.Matcher store = STATE_STORE.matcher(line);
+            if (store.matches() && state.containsKey(store.group(3))) {
+                String v = store.group(2).strip();
+                if (!v.matches("\\w+")) {
+                    throw new IllegalArgumentException("a reduction's state store must store a variable: " + line);
+                }
+                out.addAll(stochasticStore(v, store.group(3), e, "", keyOf(store.group(3))));
+                out.add(v + " = " + v + "RN.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(); // as stored");
+            } else {
+                out.add(line);
+            }
+        }
+        return out;
+    }
+
+    static void reductionLoop(StringBuilder out, MixedFormulas.Layerwise o, int g, int p, int st) {
         MixedFormulas.Reduction r = o.norms();
+        Map<String, String> state = reductionState(r);
+        boolean narrowState = st == 1 && !state.isEmpty();
+        if (narrowState && r.half()) {
+            throw new IllegalArgumentException(r.name() + ": bfloat16 state in a half-vector reduction");
+        }
         out.append("    private static void ").append(r.name()).append("_g").append(TYPES[g]).append("_p")
-                .append(PARAMS[p]).append("(Chunk c, ").append(o.stepClass())
+                .append(PARAMS[p]).append(narrowState ? "_sbf16" : "").append("(Chunk c, ").append(o.stepClass())
                 .append(" k, double[] sums, int slot, int bound) {\n");
         out.append("        final MemorySegment ps = c.params, gs = c.grads").append(r.segments())
                 .append(p == 1 || p == 2 ? ", xs = c.state[c.state.length - 1]" : "").append(";\n");
         for (String line : r.setup().split("\n")) {
             out.append("        ").append(line).append('\n');
         }
+        if (narrowState) {
+            out.append("        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) c.start);\n");
+            for (Map.Entry<String, String> e : state.entrySet()) {
+                out.append("        final int ").append(keyOf(e.getKey())).append(" = k.stateKeys[").append(e.getValue())
+                        .append("];\n");
+            }
+        }
+        int stage = narrowState ? 1 : 0;
         List<String> s = new ArrayList<>();
         if (r.half()) {
             out.append("""
@@ -1062,7 +1147,7 @@ public final class MixedKernelGenerator {
                     """);
             for (int j = 0; j < 8; j++) {
                 String sfx = "_" + j;
-                s.addAll(reductionCopy(r, g, p, sfx, j == 0 ? "i" : "i + " + j + " * h"));
+                s.addAll(reductionCopy(r, g, p, stage, sfx, j == 0 ? "i" : "i + " + j + " * h"));
                 s.add("DoubleVector du" + sfx + " = (DoubleVector) u" + sfx
                         + ".convertShape(VectorOperators.F2D, DSPECIES, 0);");
                 s.add("DoubleVector dp" + sfx + " = (DoubleVector) p" + sfx
@@ -1075,7 +1160,7 @@ public final class MixedKernelGenerator {
             }
             out.append("        }\n        for (; i < bound; i += h) {\n");
             s.clear();
-            s.addAll(reductionCopy(r, g, p, "", "i"));
+            s.addAll(reductionCopy(r, g, p, stage, "", "i"));
             s.add("DoubleVector du = (DoubleVector) u.convertShape(VectorOperators.F2D, DSPECIES, 0);");
             s.add("DoubleVector dp = (DoubleVector) p.convertShape(VectorOperators.F2D, DSPECIES, 0);");
             s.add("su0 = du.fma(du, su0);");
@@ -1100,7 +1185,7 @@ public final class MixedKernelGenerator {
                             DoubleVector su0 = DoubleVector.zero(DSPECIES), su1 = su0, sp0 = su0, sp1 = su0;
                             for (int i = 0; i < bound; i += step) {
                     """);
-            s.addAll(reductionCopy(r, g, p, "", "i"));
+            s.addAll(reductionCopy(r, g, p, stage, "", "i"));
             for (int part = 0; part < 2; part++) {
                 s.add("DoubleVector du" + part + " = (DoubleVector) u.convertShape(VectorOperators.F2D, DSPECIES, "
                         + part + ");");

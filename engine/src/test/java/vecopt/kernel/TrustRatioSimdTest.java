@@ -13,7 +13,8 @@ import vecopt.memory.Dtype;
  * in another order). Lengths around the vector width, non-zero offsets, with and without weight decay, Nesterov,
  * a negative gradient factor (maximize). The same for the generated 16-bit loops ({@code MixedLambPanama}, ...)
  * against their scalar twins in {@code MixedScalar}, for every storage mix of gradients (float32, bfloat16, float16)
- * and parameters (float32, bfloat16 or float16 with a master copy, bfloat16 with stochastic rounding).
+ * and parameters (float32, bfloat16 or float16 with a master copy, bfloat16 with stochastic rounding), and with
+ * bfloat16 state ({@code _sbf16} loops) for every mix, float32 gradients and parameters too.
  */
 class TrustRatioSimdTest {
     private static final Kernels SIMD = KernelProvider.kernels();
@@ -123,14 +124,16 @@ class TrustRatioSimdTest {
     private static final Dtype[] TYPES = {Dtype.FLOAT32, Dtype.BFLOAT16, Dtype.FLOAT16};
 
     /** Arrays of a 16-bit case: parameters and gradients as floats or shorts, then the state (the master last). */
-    private static Object[] mixedArrays(SplittableRandom r, int size, int grad, int param, int states) {
+    private static Object[] mixedArrays(SplittableRandom r, int size, int grad, int param, int states,
+                                        boolean narrowState) {
         boolean master = param == 1 || param == 2;
         Object[] a = new Object[2 + states + (master ? 1 : 0)];
         float[] p = random(r, size, 1, false);
         a[0] = stored(p, TYPES[param == 3 ? 1 : param]);
         a[1] = stored(random(r, size, 1, false), TYPES[grad]);
         for (int i = 0; i < states; i++) {
-            a[2 + i] = i == 0 ? random(r, size, 0.1, false) : random(r, size, 0.01, true);
+            float[] x = i == 0 ? random(r, size, 0.1, false) : random(r, size, 0.01, true);
+            a[2 + i] = narrowState ? stored(x, Dtype.BFLOAT16) : x;
         }
         if (master) {
             a[2 + states] = p; // the parameters are its rounding
@@ -157,13 +160,13 @@ class TrustRatioSimdTest {
         return a instanceof float[] f ? f.clone() : ((short[]) a).clone();
     }
 
-    private static Chunk mixedChunk(Object[] a, int grad, int param, int off, int n) {
+    private static Chunk mixedChunk(Object[] a, int grad, int param, boolean narrowState, int off, int n) {
         MemorySegment[] state = new MemorySegment[a.length - 2];
         for (int i = 0; i < state.length; i++) {
             state[i] = segment(a[2 + i]);
         }
-        return new Chunk(segment(a[0]), TYPES[param == 3 ? 1 : param], param == 3, segment(a[1]), TYPES[grad], state,
-                off, n, 0, 0);
+        return new Chunk(segment(a[0]), TYPES[param == 3 ? 1 : param], param == 3, segment(a[1]), TYPES[grad],
+                narrowState ? Dtype.BFLOAT16 : Dtype.FLOAT32, state, off, n, 0, 0);
     }
 
     private static void assertSame(Object a, Object b, String what) {
@@ -178,34 +181,37 @@ class TrustRatioSimdTest {
         }
     }
 
-    /** {@link #bothPasses} on every 16-bit storage mix: the generated loops against their scalar twins. */
-    private static void bothPassesMixed(String name, TrustRatioStep step, int states, long seed) {
+    /**
+     * {@link #bothPasses} on every 16-bit storage mix (with {@code narrowState}: every mix, float32 parameters and
+     * gradients too, with bfloat16 state): the generated loops against their scalar twins.
+     */
+    private static void bothPassesMixed(String name, TrustRatioStep step, int states, boolean narrowState, long seed) {
         SplittableRandom r = new SplittableRandom(seed);
         for (int grad = 0; grad < 3; grad++) {
             for (int param = 0; param < 4; param++) {
-                if (grad == 0 && param == 0) {
+                if (grad == 0 && param == 0 && !narrowState) {
                     continue;
                 }
                 for (int n : lengths()) {
                     int off = r.nextInt(0, 9);
-                    Object[] a = mixedArrays(r, off + n + 5, grad, param, states);
+                    Object[] a = mixedArrays(r, off + n + 5, grad, param, states, narrowState);
                     Object[] b = new Object[a.length];
                     for (int i = 0; i < a.length; i++) {
                         b[i] = copy(a[i]);
                     }
                     String at = name + ", grads " + TYPES[grad] + ", params " + (param == 3 ? "bfloat16 stochastic"
-                            : TYPES[param]) + ", n=" + n;
+                            : TYPES[param]) + (narrowState ? ", bfloat16 state" : "") + ", n=" + n;
                     double[] sa = new double[2 * Kernels.NORM_SLOTS], sb = new double[2 * Kernels.NORM_SLOTS];
                     sa[0] = sb[0] = Double.NaN;
-                    SIMD.trustNorms(mixedChunk(a, grad, param, off, n), step, sa, 1);
-                    SCALAR.trustNorms(mixedChunk(b, grad, param, off, n), step, sb, 1);
+                    SIMD.trustNorms(mixedChunk(a, grad, param, narrowState, off, n), step, sa, 1);
+                    SCALAR.trustNorms(mixedChunk(b, grad, param, narrowState, off, n), step, sb, 1);
                     for (int i = 0; i < a.length; i++) {
                         assertSame(a[i], b[i], at + " pass 1, array " + i);
                     }
                     assertEquals(Double.NaN, sa[0]); // slot 0 untouched
                     assertSums(halves(sa), halves(sb), n, at);
-                    SIMD.trustApply(mixedChunk(a, grad, param, off, n), step, -1.5e-3f);
-                    SCALAR.trustApply(mixedChunk(b, grad, param, off, n), step, -1.5e-3f);
+                    SIMD.trustApply(mixedChunk(a, grad, param, narrowState, off, n), step, -1.5e-3f);
+                    SCALAR.trustApply(mixedChunk(b, grad, param, narrowState, off, n), step, -1.5e-3f);
                     for (int i = 0; i < a.length; i++) {
                         assertSame(a[i], b[i], at + " pass 2, array " + i);
                     }
@@ -219,8 +225,18 @@ class TrustRatioSimdTest {
         for (double wd : new double[] {0, 0.01}) {
             for (double scale : new double[] {1, -0.75}) {
                 LambStep k = new LambStep().prepare(0.9, 0.999, 1e-6, wd == 0 ? 0 : 1e-12, wd, 3, scale);
-                k.roundingKeys(5, 0, 3, true, false);
-                bothPassesMixed("LAMB wd " + wd + " scale " + scale, k, 2, 31);
+                bothPassesMixed("LAMB wd " + wd + " scale " + scale, keyed(k, 5, 0, 3), 2, false, 31);
+            }
+        }
+    }
+
+    @Test
+    void lambBFloat16StateBitwise() {
+        for (double wd : new double[] {0, 0.01}) {
+            for (double scale : new double[] {1, -0.75}) {
+                LambStep k = new LambStep().prepare(0.9, 0.999, 1e-6, wd == 0 ? 0 : 1e-12, wd, 3, scale);
+                bothPassesMixed("LAMB wd " + wd + " scale " + scale, keyed(k, 5, 8, 3), 2,
+                        true, 41);
             }
         }
     }
@@ -230,9 +246,25 @@ class TrustRatioSimdTest {
         for (double wd : new double[] {0, 1e-4}) {
             for (boolean nesterov : new boolean[] {false, true}) {
                 LarsStep k = new LarsStep().prepare(wd, 0.9, nesterov, nesterov ? -0.5 : 1);
-                k.roundingKeys(6, 0, 4, true, false);
-                bothPassesMixed("LARS wd " + wd + " nesterov " + nesterov, k, 1, 37);
+                bothPassesMixed("LARS wd " + wd + " nesterov " + nesterov, keyed(k, 6, 0, 4), 1, false, 37);
             }
         }
+    }
+
+    @Test
+    void larsBFloat16StateBitwise() {
+        for (double wd : new double[] {0, 1e-4}) {
+            for (boolean nesterov : new boolean[] {false, true}) {
+                LarsStep k = new LarsStep().prepare(wd, 0.9, nesterov, nesterov ? -0.5 : 1);
+                bothPassesMixed("LARS wd " + wd + " nesterov " + nesterov, keyed(k, 6, 9, 4),
+                        1, true, 43);
+            }
+        }
+    }
+
+    /** {@code k} with the stochastic roundings' keys of step {@code t}: parameters from seed {@code p}, state from {@code s}. */
+    private static <K extends KeyedStep> K keyed(K k, long p, long s, long t) {
+        k.roundingKeys(p, s, t, true, true);
+        return k;
     }
 }

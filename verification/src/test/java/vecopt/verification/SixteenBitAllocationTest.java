@@ -51,7 +51,7 @@ import vecopt.param.ParamSet;
  * training JVM, which runs one configuration, does not have. Each configuration runs once first, as there. The other
  * elementwise optimizers' generated loops ({@code MixedSgdPanama}, ...) and LAMB's and LARS's two passes are measured
  * too: each on bfloat16 gradients with float32 parameters, on bfloat16 parameters with a master copy, with stochastic
- * rounding, and (all but LAMB and LARS) with bfloat16 state on float32 and on bfloat16 storage.
+ * rounding, and with bfloat16 state on float32 and on bfloat16 storage.
  */
 class SixteenBitAllocationTest {
     @BeforeAll
@@ -64,9 +64,7 @@ class SixteenBitAllocationTest {
         run(Dtype.BFLOAT16, Dtype.BFLOAT16, true, true, false);
         for (Other o : Other.values()) {
             for (Storage16 st : Storage16.values()) {
-                if (!st.bf16State || o.takesBFloat16State()) {
-                    run(o, st, false);
-                }
+                run(o, st, false);
             }
         }
     }
@@ -74,12 +72,7 @@ class SixteenBitAllocationTest {
     /** The other elementwise optimizers, each in the variant with the most streams. */
     enum Other {
         SGD_MOMENTUM_NESTEROV_L2, ADAGRAD, RMSPROP_CENTERED_MOMENTUM, ADAMAX, NADAM, RADAM, ASGD, RPROP,
-        ADADELTA_L2, LION_DECAY, SCHEDULE_FREE_DECAY, LAMB_DECAY, LARS_NESTEROV_DECAY;
-
-        /** LAMB and LARS keep float32 state (they refuse bfloat16State). */
-        boolean takesBFloat16State() {
-            return this != LAMB_DECAY && this != LARS_NESTEROV_DECAY;
-        }
+        ADADELTA_L2, LION_DECAY, SCHEDULE_FREE_DECAY, LAMB_DECAY, LARS_NESTEROV_DECAY
     }
 
     /**
@@ -200,13 +193,13 @@ class SixteenBitAllocationTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = Other.class, names = {"LAMB_DECAY", "LARS_NESTEROV_DECAY"}, mode = EnumSource.Mode.EXCLUDE)
+    @EnumSource(Other.class)
     void otherOptimizersWithBFloat16StateOnFloat32Storage(Other o) {
         run(o, Storage16.BF16_STATE, true);
     }
 
     @ParameterizedTest
-    @EnumSource(value = Other.class, names = {"LAMB_DECAY", "LARS_NESTEROV_DECAY"}, mode = EnumSource.Mode.EXCLUDE)
+    @EnumSource(Other.class)
     void otherOptimizersWithBFloat16StateOnBFloat16Storage(Other o) {
         run(o, Storage16.BF16_EVERYTHING, true);
     }

@@ -57,7 +57,7 @@ import vecopt.param.Tensor;
 /**
  * Bitwise resume of what format version 2 added: 16-bit parameters (bfloat16 and float16) with their float32 master
  * copy, bfloat16 parameters with stochastic rounding (no master), bfloat16 optimizer state (AdamW's and, spread over
- * the cases, SGD's, RMSprop's, ASGD's, Rprop's and Lion's), a GradScaler's state,
+ * the cases, SGD's, RMSprop's, ASGD's, Rprop's, Lion's, LAMB's and LARS's), a GradScaler's state,
  * LAMB and LARS, and each other optimizer that takes 16-bit parameters (one case per optimizer, the storage
  * options spread over them). As {@link CheckpointRoundTripTest}: N steps uninterrupted against K steps, a save, a new model
  * whose parameters start elsewhere, a new optimizer (and scaler), the load, N - K more steps; parameters (their
@@ -182,7 +182,19 @@ class MixedPrecisionCheckpointTest {
             new Case("Lars bf16 params, stochastic rounding", Dtype.BFLOAT16, false, (set, threads) -> Lars
                     .builder(set).options(LARS).group("no_adapt", LARS.withWeightDecay(0).withTrustRatio(false)
                             .withLrScale(0.5), Setup::noDecay)
-                    .stochasticRounding(19).clipGradNorm(1.0).threads(threads).build()));
+                    .stochasticRounding(19).clipGradNorm(1.0).threads(threads).build()),
+            new Case("Lamb fp32 params, bf16 state", Dtype.FLOAT32, false, (set, threads) -> Lamb.builder(set)
+                    .options(LAMB).group("no_decay", LAMB.withWeightDecay(0).withLrScale(0.5).withMaxWeightNorm(10),
+                            Setup::noDecay)
+                    .bfloat16State(37).clipGradNorm(1.0).threads(threads).build()),
+            new Case("Lamb bf16 params + fp32 master + GradScaler + bf16 state", Dtype.BFLOAT16, true, (set, threads) ->
+                    Lamb.builder(set).options(LAMB).group("no_decay", LAMB.withWeightDecay(0).withLrScale(0.5),
+                                    Setup::noDecay)
+                            .bfloat16State(41).clipGradNorm(1.0).threads(threads).build()),
+            new Case("Lars bf16 params, stochastic rounding, bf16 state", Dtype.BFLOAT16, false, (set, threads) -> Lars
+                    .builder(set).options(LARS).group("no_adapt", LARS.withWeightDecay(0).withTrustRatio(false)
+                            .withLrScale(0.5), Setup::noDecay)
+                    .stochasticRounding(43).bfloat16State(47).clipGradNorm(1.0).threads(threads).build()));
 
     static Stream<Arguments> cases() {
         List<Arguments> out = new ArrayList<>();
