@@ -1275,10 +1275,15 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
          * block of 256 elements of a tensor, about 2.03 bytes of state per parameter instead of 8. Each step decodes
          * the moments, updates them and the parameters in float32, and codes the new moments against their block's
          * new largest magnitude, in the same pass. Tensors of fewer than 4096 elements (bitsandbytes'
-         * {@code min_8bit_size}) keep float32 moments. AdamW and Adam, without AMSGrad.
+         * {@code min_8bit_size}) keep float32 moments. AdamW and Adam, without AMSGrad. Also SGD with momentum
+         * ({@code momentum_buffer}), Lion ({@code exp_avg}), RMSprop without momentum ({@code square_avg} as its
+         * square root, centered's {@code grad_avg}) and Adagrad ({@code sum} as its square root), each block's
+         * scale a bound on its new values known before the step; the other optimizers and variants are refused by
+         * name.
          *
          * <pre>{@code
          * AdamW opt = AdamW.builder(params).eightBitState().build();   // 2 bytes of state per parameter
+         * Sgd sgd = Sgd.builder(params).options(SgdOptions.MOMENTUM).eightBitState().build();   // 1 byte
          * }</pre>
          */
         public B eightBitState() {
