@@ -39,10 +39,16 @@ public interface OptimizerAccess {
     /** With 8-bit block-quantized moments, the size threshold (bitsandbytes' {@code min_8bit_size}); else 0. */
     int eightBitMinSize(Optimizer<?> optimizer);
 
+    /** With 8-bit state, its variables in state order (every state variable but a master copy); else empty. */
+    java.util.List<String> eightBitVariables(Optimizer<?> optimizer);
+
+    /** With 8-bit state, per variable of {@link #eightBitVariables} whether it is coded as its square root. */
+    boolean[] eightBitRoots(Optimizer<?> optimizer);
+
     /**
-     * With 8-bit moments, tensor {@code t}'s exp_avg (index 0) and exp_avg_sq (1), live: the codes (one byte per
-     * element; exp_avg_sq as codes of its square root) and their block scales (one float each), or for a tensor
-     * below the threshold the float32 values and no scales.
+     * With 8-bit state, tensor {@code t}'s variables (in {@link #eightBitVariables} order), live: the codes (one byte
+     * per element; a variable coded as its square root as codes of that) and their block scales (one float each),
+     * or for a tensor below the threshold the float32 values and no scales.
      */
     EightBit eightBit(Optimizer<?> optimizer, Tensor t);
 

@@ -238,7 +238,7 @@ public final class Checkpoint {
                             + " no scaler given to load");
                 }
                 List<TrainingState.Part> parts = TrainingState.parts(opt);
-                EightBitFormat.Saved eightBitFile = EightBitFormat.check(name, meta);
+                EightBitFormat.Saved eightBitFile = EightBitFormat.check(name, meta, opt.stateNames());
                 Set<String> widened = new LinkedHashSet<>();
                 List<Fill> fills = new ArrayList<>(parts.size());
                 Set<String> expected = new HashSet<>();
@@ -249,8 +249,8 @@ public final class Checkpoint {
                         expected.add(fill.scales().name());
                         widened.add("state '" + p.variable() + "' 8-bit block-quantized -> float32 (decoded exactly:"
                                 + " each element its code's value times its block's scale"
-                                + (p.variable().equals("exp_avg_sq")
-                                && eightBitFile.layout() == EightBitFormat.FLOAT_CODES ? ", squared" : "")
+                                + (!eightBitFile.layout().dynamic() && eightBitFile.layout().roots()[
+                                eightBitFile.layout().variables().indexOf(p.variable())] ? ", squared" : "")
                                 + " (" + eightBitFile.layout().code() + "), as the 8-bit step"
                                 + " decodes it)");
                         fills.add(fill);
@@ -425,11 +425,21 @@ public final class Checkpoint {
                     String m = meta.get(EightBitFormat.codeKey("exp_avg"));
                     String v = meta.get(EightBitFormat.codeKey("exp_avg_sq"));
                     boolean dynamic = EightBitFormat.DYNAMIC_SIGNED_CODE.equals(m);
+                    StringBuilder coded = new StringBuilder();
+                    for (Map.Entry<String, String> e : new java.util.TreeMap<>(meta).entrySet()) {
+                        String k = e.getKey();
+                        if (!dynamic && k.startsWith("state.") && k.endsWith(".code")) {
+                            String x = k.substring("state.".length(), k.length() - ".code".length());
+                            boolean root = EightBitFormat.SQRT_CODE.equals(e.getValue());
+                            coded.append(coded.isEmpty() ? "" : ", ").append(root ? "<tensor>/sqrt_" + x + " U8 = sqrt("
+                                    + x + ")" : "<tensor>/" + x + " I8 = " + x).append(" / scale as ")
+                                    .append(e.getValue()).append(" codes");
+                        }
+                    }
                     String codes = dynamic
                             ? "<tensor>/exp_avg U8 = index of exp_avg / scale in " + m + ", <tensor>/exp_avg_sq U8 = index"
                                     + " of exp_avg_sq / scale in " + v
-                            : "<tensor>/exp_avg I8 = exp_avg / scale as " + m + " codes, <tensor>/sqrt_exp_avg_sq U8 ="
-                                    + " sqrt(exp_avg_sq) / scale as " + v + " codes";
+                            : coded.toString();
                     b.append(String.format(Locale.ROOT, "  8-bit block-quantized moments%s (tensors of >= %s elements;"
                                     + " the others F32): %s, <name>.scale F32 = one scale per block of %s elements from"
                                     + " the tensor's start%n", dynamic ? " in bitsandbytes' dynamic maps" : "",

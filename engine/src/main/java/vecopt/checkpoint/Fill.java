@@ -17,7 +17,7 @@ record Fill(TrainingState.Part part, TensorEntry entry, TensorEntry scales, Eigh
         if (scales != null) {
             float[] s = new float[Math.toIntExact(scales.elements())];
             f.copyFloats(scales, MemorySegment.ofArray(s), 0);
-            EightBitFormat.decode(layout, EightBitFormat.VARIABLES.indexOf(p.variable()), f.bytes(entry), s,
+            EightBitFormat.decode(layout, layout.variables().indexOf(p.variable()), f.bytes(entry), s,
                     p.length(), p.segment());
         } else if (p.memory() == null) { // 8-bit codes: bytes as they are
             MemorySegment.copy(f.bytes(entry), 0, p.segment(), 0, p.segment().byteSize());
@@ -27,18 +27,18 @@ record Fill(TrainingState.Part part, TensorEntry entry, TensorEntry scales, Eigh
     }
 
     /**
-     * For a float32 moment {@code p} (exp_avg, exp_avg_sq) of a file with 8-bit state: its decoding from the file's
+     * For a float32 state variable {@code p} (exp_avg, momentum_buffer, ...) of a file with 8-bit state: its decoding from the file's
      * codes and scales when the file holds codes for it, else null (a tensor below the threshold there: F32).
      */
     static Fill decoding(String file, SafetensorsFile f, TrainingState.Part p, EightBitFormat.Layout layout)
             throws CheckpointException {
-        int v = EightBitFormat.VARIABLES.indexOf(p.variable());
+        int v = layout.variables().indexOf(p.variable());
         if (!p.name().startsWith(TrainingState.STATE) || v < 0 || p.memory() == null) {
             return null;
         }
-        String base = p.name().substring(0, p.name().lastIndexOf('/') + 1) + layout.codeNames().get(v);
+        String base = p.name().substring(0, p.name().lastIndexOf('/') + 1) + layout.codeName(v);
         TensorEntry codes = f.tensor(base);
-        if (codes == null || codes.dtype() != layout.dtypes().get(v)) {
+        if (codes == null || codes.dtype() != layout.dtype(v)) {
             return null; // F32 in the file (or another dtype, which the ordinary checks refuse naming it)
         }
         if (p.memory() != vecopt.memory.Dtype.FLOAT32) {
@@ -79,12 +79,13 @@ record Fill(TrainingState.Part part, TensorEntry entry, TensorEntry scales, Eigh
         String dir = p.name().substring(0, p.name().lastIndexOf('/') + 1);
         String v = p.variable();
         String other = switch (v) {
-            case "sqrt_exp_avg_sq" -> "exp_avg_sq";
-            case "exp_avg.scale" -> "exp_avg";
-            case "sqrt_exp_avg_sq.scale", "exp_avg_sq.scale" -> "exp_avg_sq";
             case "exp_avg_sq_row", "exp_avg_sq_col" -> "exp_avg_sq";
             case "exp_avg_sq" -> "exp_avg_sq_row";
-            default -> null;
+            default -> { // 8-bit codes or scales: the variable itself, stored as floats there
+                String base = v.endsWith(EightBitFormat.SCALE) ? v.substring(0, v.length() - EightBitFormat.SCALE.length()) : v;
+                base = base.startsWith(EightBitFormat.SQRT) ? base.substring(EightBitFormat.SQRT.length()) : base;
+                yield base.equals(v) ? null : base;
+            }
         };
         TensorEntry e = other == null ? null : f.tensor(dir + other);
         if (e == null) {

@@ -89,6 +89,11 @@ final class TrainingState {
         return s.segment().asSlice(t.offset() * size, t.length() * size);
     }
 
+    /** The layout of {@code opt}'s 8-bit state (it has some). */
+    static EightBitFormat.Layout layout(Optimizer<?> opt) {
+        return EightBitFormat.of(opt.eightBitCode(), ACCESS.eightBitVariables(opt), ACCESS.eightBitRoots(opt));
+    }
+
     /**
      * Every parameter tensor, then per tensor its state: 8-bit codes and scales (or float32 moments below the
      * threshold), Adafactor's factored state and RMS, and the per-element state buffers, in the parameter set's order.
@@ -101,19 +106,19 @@ final class TrainingState {
         }
         List<String> names = ACCESS.bufferStateNames(opt);
         boolean eightBit = ACCESS.eightBitMinSize(opt) > 0;
-        EightBitFormat.Layout layout = eightBit ? EightBitFormat.of(opt.eightBitCode()) : null;
+        EightBitFormat.Layout layout = eightBit ? layout(opt) : null;
         for (Tensor t : opt.params().tensors()) {
             long[] dims = t.shape().dims();
             if (eightBit) {
                 OptimizerAccess.EightBit e = ACCESS.eightBit(opt, t);
-                for (int v = 0; v < EightBitFormat.VARIABLES.size(); v++) {
+                for (int v = 0; v < layout.variables().size(); v++) {
                     if (e.quantized()) {
-                        String codes = stateName(t, layout.codeNames().get(v));
-                        out.add(new Part(codes, layout.dtypes().get(v), dims, e.values()[v], true));
+                        String codes = stateName(t, layout.codeName(v));
+                        out.add(new Part(codes, layout.dtype(v), dims, e.values()[v], true));
                         out.add(new Part(codes + EightBitFormat.SCALE, vecopt.checkpoint.Dtype.F32,
                                 new long[] {EightBitFormat.blocks(t.length())}, e.scales()[v], false));
                     } else {
-                        out.add(new Part(stateName(t, EightBitFormat.VARIABLES.get(v)), vecopt.checkpoint.Dtype.F32,
+                        out.add(new Part(stateName(t, layout.variables().get(v)), vecopt.checkpoint.Dtype.F32,
                                 dims, e.values()[v], true));
                     }
                 }
@@ -222,7 +227,7 @@ final class TrainingState {
         m.put("optimizer.on_non_finite", ACCESS.nonFinite(opt).name());
         m.put("optimizer.check_params", Boolean.toString(ACCESS.checkParams(opt)));
         if (ACCESS.eightBitMinSize(opt) > 0) {
-            EightBitFormat.metadata(m, ACCESS.eightBitMinSize(opt), opt.eightBitCode());
+            EightBitFormat.metadata(m, ACCESS.eightBitMinSize(opt), layout(opt));
         }
         // The stochastic roundings' keys are a hash of the seed, the group's update number (restored with the group's
         // step count) and the variable; the random number also takes the element's index in its buffer (its offset).
@@ -462,11 +467,11 @@ final class TrainingState {
                     + (masterThere ? "checkpoint has" : "optimizer here has") + " one"
                     : "AMSGrad, momentum or centered switched on or off") + ")");
         }
-        EightBitFormat.Saved saved8 = EightBitFormat.check(file, meta);
+        EightBitFormat.Saved saved8 = EightBitFormat.check(file, meta, state);
         int eightBit = saved8 == null ? 0 : saved8.minSize(), eightBitHere = ACCESS.eightBitMinSize(opt);
         if (saved8 != null && eightBitHere > 0 && saved8.layout().code() != opt.eightBitCode()) {
             throw new CheckpointException(file + ": 8-bit state is in " + saved8.layout().code() + " in the checkpoint ('"
-                    + EightBitFormat.codeKey("exp_avg") + "' '" + saved8.layout().codes().get(0) + "') but in "
+                    + EightBitFormat.codeKey(saved8.layout().variables().get(0)) + "' '" + saved8.layout().codeOf(0) + "') but in "
                     + opt.eightBitCode() + " here: the bytes of one code are other values in the other (load it into"
                     + " an optimizer of its code or with float32 state, which decodes it exactly)");
         }

@@ -40,6 +40,18 @@ public final class Chunk {
      * per quantized variable (exp_avg, then sqrt of exp_avg_sq); else null.
      */
     final MemorySegment[] scales;
+    /**
+     * With 8-bit state: per quantized variable, whether it is coded as the square root of a non-negative value
+     * (the unsigned code) rather than as the value (the signed code); else null.
+     */
+    final boolean[] root;
+    /**
+     * With 8-bit state, the block being stepped: per quantized variable its scale before the step (the loads decode
+     * against it) and the reciprocal of its new scale (the stores code against it), set by the block driver before
+     * each block's loop. A chunk is run by one thread at a time, so these are its own; else null.
+     */
+    final float[] blockScale;
+    final float[] blockInverse;
     private final Dtype gradDtype;
     private final Dtype paramDtype;
 
@@ -107,11 +119,14 @@ public final class Chunk {
         this.group = group;
         this.index = index;
         this.scales = null;
+        this.root = null;
+        this.blockScale = null;
+        this.blockInverse = null;
     }
 
     private Chunk(MemorySegment params, Dtype paramType, boolean stochastic, MemorySegment grads, Dtype gradType,
-                  int stateType, MemorySegment[] state, MemorySegment[] scales, long start, int length, int group,
-                  int index) {
+                  int stateType, MemorySegment[] state, MemorySegment[] scales, boolean[] root, long start, int length,
+                  int group, int index) {
         this.start = start;
         this.params = params.asSlice(start * paramType.bytes(), (long) length * paramType.bytes());
         this.grads = grads.asSlice(start * gradType.bytes(), (long) length * gradType.bytes());
@@ -123,6 +138,9 @@ public final class Chunk {
         this.mixed = paramType != Dtype.FLOAT32 || gradType != Dtype.FLOAT32 || stateType != 0;
         this.state = state;
         this.scales = scales;
+        this.root = root;
+        this.blockScale = scales == null ? null : new float[scales.length];
+        this.blockInverse = scales == null ? null : new float[scales.length];
         this.length = length;
         this.group = group;
         this.index = index;
@@ -151,12 +169,33 @@ public final class Chunk {
     public static Chunk quantized(MemorySegment params, Dtype paramType, boolean stochastic, MemorySegment grads,
                                   Dtype gradType, MemorySegment[] codes, MemorySegment[] scales, MemorySegment master,
                                   long start, int length, int group, int index, boolean dynamicMap) {
+        return quantized(params, paramType, stochastic, grads, gradType, codes, scales, new boolean[] {false, true},
+                master, start, length, group, index, dynamicMap);
+    }
+
+    /**
+     * A chunk of any optimizer with 8-bit block-quantized state in {@link BlockCodes}' float codes: as above, with
+     * one code and scale segment per quantized state variable (in the optimizer's state order) and
+     * {@code root[j]} true where variable j is coded as its square root (the unsigned code: RMSprop's square_avg,
+     * Adagrad's sum), false where as itself (the signed code: a momentum buffer, Lion's exp_avg).
+     */
+    public static Chunk quantized(MemorySegment params, Dtype paramType, boolean stochastic, MemorySegment grads,
+                                  Dtype gradType, MemorySegment[] codes, MemorySegment[] scales, boolean[] root,
+                                  MemorySegment master, long start, int length, int group, int index,
+                                  boolean dynamicMap) {
         if (stochastic && paramType != Dtype.BFLOAT16) {
             throw new IllegalArgumentException("stochastic rounding is for bfloat16 parameters, got " + paramType);
         }
-        MemorySegment[] state = master == null ? codes.clone() : new MemorySegment[] {codes[0], codes[1], master};
+        if (root.length != codes.length || scales.length != codes.length) {
+            throw new IllegalArgumentException("codes, scales and root: one per quantized variable, got "
+                    + codes.length + ", " + scales.length + " and " + root.length);
+        }
+        MemorySegment[] state = java.util.Arrays.copyOf(codes, codes.length + (master == null ? 0 : 1));
+        if (master != null) {
+            state[codes.length] = master;
+        }
         return new Chunk(params, paramType, stochastic, grads, gradType, dynamicMap ? 3 : 2, state, scales.clone(),
-                start, length, group, index);
+                root.clone(), start, length, group, index);
     }
 
     /**
@@ -169,8 +208,8 @@ public final class Chunk {
         if (stochastic && paramType != Dtype.BFLOAT16) {
             throw new IllegalArgumentException("stochastic rounding is for bfloat16 parameters, got " + paramType);
         }
-        return new Chunk(params, paramType, stochastic, grads, gradType, 0, state.clone(), null, start, length, group,
-                index);
+        return new Chunk(params, paramType, stochastic, grads, gradType, 0, state.clone(), null, null, start, length,
+                group, index);
     }
 
     public int index() {

@@ -125,10 +125,13 @@ final class MixedScalar {
         }
     }
 
-    /** Element {@code i} of state buffer {@code j}: float32, or bfloat16 widened ({@code Chunk.stateType} 1). */
+    /**
+     * Element {@code i} of state buffer {@code j}: float32, bfloat16 widened ({@code Chunk.stateType} 1), or 8-bit
+     * decoded against its block's scale before the step ({@code Chunk.stateType} 2: see {@link #decoded}).
+     */
     static float state(Chunk c, int j, int i) {
         return c.stateType == 1 ? BFloat16.widen(c.state[j].get(S, (long) i * Short.BYTES))
-                : c.state[j].get(F, (long) i * Float.BYTES);
+                : c.stateType == 2 ? decoded(c, j, i) : c.state[j].get(F, (long) i * Float.BYTES);
     }
 
     /**
@@ -139,6 +142,8 @@ final class MixedScalar {
     static void storeState(Chunk c, int[] keys, int j, int i, float value) {
         if (c.stateType == 1) {
             c.state[j].set(S, (long) i * Short.BYTES, roundStochastically(value, keys[j], (int) c.start + i));
+        } else if (c.stateType == 2) {
+            c.state[j].set(B, i, coded(c, j, value));
         } else {
             c.state[j].set(F, (long) i * Float.BYTES, value);
         }
@@ -612,6 +617,162 @@ final class MixedScalar {
             storeParam(c, key, i, pNew);
             ms.set(B, i, (byte) BlockCodes.encodeSigned(m * invM));
             rs.set(B, i, (byte) BlockCodes.encodeUnsigned(r * invR));
+        }
+    }
+
+    // ---- 8-bit block-quantized state of the elementwise optimizers (Chunk.stateType 2): any list of variables, each
+    // ---- coded as itself (signed code) or as its square root (unsigned code); the generated EightBit<Optimizer>Panama
+    // ---- loops are bitwise these, element by element.
+
+    /**
+     * Element {@code i} of 8-bit state variable {@code j}, decoded against its block's scale before the step
+     * ({@code c.blockScale[j]}): the signed code's value times the scale, or for a variable coded as its square root
+     * that value squared (the float operations of the vector loops' decode).
+     */
+    static float decoded(Chunk c, int j, int i) {
+        int code = c.state[j].get(B, i);
+        if (c.root[j]) {
+            float r = BlockCodes.decodeUnsigned(code) * c.blockScale[j];
+            return r * r;
+        }
+        return BlockCodes.decodeSigned(code) * c.blockScale[j];
+    }
+
+    /**
+     * The code of new value {@code value} of 8-bit state variable {@code j} against its block's new scale (times
+     * the reciprocal {@code c.blockInverse[j]}): signed, or the unsigned code of its square root.
+     */
+    static byte coded(Chunk c, int j, float value) {
+        return (byte) (c.root[j] ? BlockCodes.encodeUnsigned((float) Math.sqrt(value) * c.blockInverse[j])
+                : BlockCodes.encodeSigned(value * c.blockInverse[j]));
+    }
+
+    /** The largest code of variable {@code j} among elements {@code [from, to)}: its magnitude code if signed. */
+    static int largestCode(Chunk c, int j, int from, int to) {
+        return c.root[j] ? largestUnsignedCode(c.state[j], from, to) : largestSignedCode(c.state[j], from, to);
+    }
+
+    /**
+     * Block {@code b}'s largest decoded value of variable {@code j} before the step (its square root's, for a
+     * variable coded so), from its largest code: the code's value times the scale (a float product is monotone in
+     * its factor, so no element decodes above it).
+     */
+    static float largestDecoded(Chunk c, int j, int b, int code) {
+        float scale = c.scales[j].get(F, b * 4L);
+        return (c.root[j] ? BlockCodes.decodeUnsigned(code) : BlockCodes.decodeSigned(code)) * scale;
+    }
+
+    /**
+     * Moves block {@code b} of variable {@code j} to its new scale {@code next}: the old one kept for the loads
+     * ({@code c.blockScale[j]}), the new one stored and its reciprocal kept for the stores.
+     */
+    static void nextScale(Chunk c, int j, int b, float next) {
+        c.blockScale[j] = c.scales[j].get(F, b * 4L);
+        c.scales[j].set(F, b * 4L, next);
+        c.blockInverse[j] = BlockCodes.inverse(next);
+    }
+
+    /**
+     * A bound on a block's largest {@code |g|} as the step forms it: {@code largestG} (the largest stored
+     * {@code |gradient|}) times {@code |gradScale|} (the clipping multiplier and the loss scale's reciprocal, with
+     * maximize's sign), plus, where weight decay enters the gradient ({@code g + wd p}), {@code |wd|} times the
+     * largest {@code |p|}, in double (the triangle inequality).
+     */
+    static double gradientBound(float gradScale, boolean l2, float wd, float largestG, float largestP) {
+        double g = largestG * (double) Math.abs(gradScale);
+        return l2 ? g + Math.abs(wd) * (double) largestP : g;
+    }
+
+    /**
+     * SGD's block scale of {@code momentum_buffer}: {@code |momentum| * B + |1 - dampening| * G} (B the block's
+     * largest decoded buffer, G {@link #gradientBound}), and {@code G} on the first step, where the buffer is the
+     * gradient; in double, rounded to float.
+     */
+    static void sgdScales(Chunk c, SgdStep k, int b, int code, float largestG, float largestP) {
+        double g = gradientBound(k.gradScale, k.useWeightDecay, k.weightDecay, largestG, largestP);
+        nextScale(c, 0, b, k.firstStep ? (float) g
+                : (float) (Math.abs(k.momentum) * (double) largestDecoded(c, 0, b, code) + Math.abs(k.oneMinusDampening) * g));
+    }
+
+    /** Lion's block scale of {@code exp_avg} (stored as {@code beta2 m + (1 - beta2) g}): {@code beta2 M + (1 - beta2) G}. */
+    static void lionScales(Chunk c, LionStep k, int b, int code, float largestG, float largestP) {
+        double g = gradientBound(k.gradScale, false, 0f, largestG, largestP);
+        nextScale(c, 0, b, BlockCodes.nextScaleSigned(largestDecoded(c, 0, b, code), g, k.beta2, k.oneMinusBeta2));
+    }
+
+    /**
+     * RMSprop's block scales (no momentum): {@code square_avg} coded as its square root,
+     * {@code sqrt(alpha R^2 + (1 - alpha) G^2)}; centered, {@code grad_avg} as itself, {@code alpha A + (1 - alpha) G}.
+     */
+    static void rmspropScales(Chunk c, RmspropStep k, int b, int codeSq, int codeGa, float largestG, float largestP) {
+        double g = gradientBound(k.gradScale, k.useWeightDecay, k.weightDecay, largestG, largestP);
+        nextScale(c, 0, b, BlockCodes.nextScaleUnsigned(largestDecoded(c, 0, b, codeSq), g, k.alpha, k.oneMinusAlpha));
+        if (k.centered) {
+            nextScale(c, k.gradAvg, b, BlockCodes.nextScaleSigned(largestDecoded(c, k.gradAvg, b, codeGa), g, k.alpha,
+                    k.oneMinusAlpha));
+        }
+    }
+
+    /** Adagrad's block scale of {@code sum}, coded as its square root: {@code sqrt(R^2 + G^2)}. */
+    static void adagradScales(Chunk c, AdagradStep k, int b, int code, float largestG, float largestP) {
+        double g = gradientBound(k.gradScale, k.useWeightDecay, k.weightDecay, largestG, largestP);
+        nextScale(c, 0, b, BlockCodes.nextScaleUnsigned(largestDecoded(c, 0, b, code), g, 1f, 1f));
+    }
+
+    /**
+     * SGD with momentum on a chunk with 8-bit state, block by block: the block's new scale (a bound known before the
+     * step, {@link #sgdScales}), then {@link #sgdRange} over the block, which decodes, updates and codes each
+     * element in one visit (the update uses the new buffer before it is coded).
+     */
+    static void sgdQuantized(Chunk c, SgdStep k) {
+        for (int b = 0, from = 0; from < c.length; b++, from += BlockCodes.BLOCK) {
+            final int to = Math.min(c.length, from + BlockCodes.BLOCK);
+            sgdScales(c, k, b, largestCode(c, 0, from, to), largestMagnitude(c.grads, c.gradType, from, to),
+                    k.useWeightDecay ? largestMagnitude(paramSource(c), paramSourceType(c), from, to) : 0f);
+            sgdRange(c, k, from, to);
+        }
+    }
+
+    /** Lion on a chunk with 8-bit state, block by block ({@link #lionScales}, then {@link #lionRange}). */
+    static void lionQuantized(Chunk c, LionStep k) {
+        for (int b = 0, from = 0; from < c.length; b++, from += BlockCodes.BLOCK) {
+            final int to = Math.min(c.length, from + BlockCodes.BLOCK);
+            lionScales(c, k, b, largestCode(c, 0, from, to), largestMagnitude(c.grads, c.gradType, from, to), 0f);
+            lionRange(c, k, from, to);
+        }
+    }
+
+    /** RMSprop (no momentum) on a chunk with 8-bit state ({@link #rmspropScales}, then {@link #rmspropRange}). */
+    static void rmspropQuantized(Chunk c, RmspropStep k) {
+        for (int b = 0, from = 0; from < c.length; b++, from += BlockCodes.BLOCK) {
+            final int to = Math.min(c.length, from + BlockCodes.BLOCK);
+            rmspropScales(c, k, b, largestCode(c, 0, from, to), k.centered ? largestCode(c, k.gradAvg, from, to) : 0,
+                    largestMagnitude(c.grads, c.gradType, from, to),
+                    k.useWeightDecay ? largestMagnitude(paramSource(c), paramSourceType(c), from, to) : 0f);
+            rmspropRange(c, k, from, to);
+        }
+    }
+
+    /** Adagrad on a chunk with 8-bit state ({@link #adagradScales}, then {@link #adagradRange}). */
+    static void adagradQuantized(Chunk c, AdagradStep k) {
+        for (int b = 0, from = 0; from < c.length; b++, from += BlockCodes.BLOCK) {
+            final int to = Math.min(c.length, from + BlockCodes.BLOCK);
+            adagradScales(c, k, b, largestCode(c, 0, from, to), largestMagnitude(c.grads, c.gradType, from, to),
+                    k.useWeightDecay ? largestMagnitude(paramSource(c), paramSourceType(c), from, to) : 0f);
+            adagradRange(c, k, from, to);
+        }
+    }
+
+    /** The scalar loop of {@code step}'s optimizer on a chunk with 8-bit state (the elementwise optimizers'). */
+    static void quantized(Chunk c, UpdateStep step) {
+        if (step instanceof AdagradStep k) {
+            adagradQuantized(c, k);
+        } else if (step instanceof RmspropStep k) {
+            rmspropQuantized(c, k);
+        } else if (step instanceof LionStep k) {
+            lionQuantized(c, k);
+        } else {
+            throw new IllegalArgumentException("no 8-bit state loop for " + step);
         }
     }
 

@@ -218,6 +218,10 @@ final class PanamaKernels implements Kernels {
 
     @Override
     public void update(Chunk c, UpdateStep step) {
+        if (c.stateType == 2) { // 8-bit state: block by block, each block's last elements in the scalar twin
+            eightBitUpdate(c, step);
+            return;
+        }
         if (c.length < SPECIES.length()) { // shorter than a vector: the scalar loop (see the note above tailMask)
             ScalarKernels.run(c, step);
             return;
@@ -248,6 +252,19 @@ final class PanamaKernels implements Kernels {
             ScheduleFreePanama.run(c, k);
         } else {
             throw new IllegalArgumentException("no vector loop for " + step);
+        }
+    }
+
+    /** The generated loops for 8-bit state of {@code step}'s optimizer. */
+    private static void eightBitUpdate(Chunk c, UpdateStep step) {
+        if (step instanceof AdagradStep k) {
+            EightBitAdagradPanama.run(c, k);
+        } else if (step instanceof RmspropStep k) {
+            EightBitRmspropPanama.run(c, k);
+        } else if (step instanceof LionStep k) {
+            EightBitLionPanama.run(c, k);
+        } else {
+            throw new IllegalArgumentException("no 8-bit state loop for " + step);
         }
     }
 
@@ -347,7 +364,9 @@ final class PanamaKernels implements Kernels {
         final int n = c.length;
         final int bound = SPECIES.loopBound(n);
         if (c.mixed) { // 16-bit parameters or gradients (never tracked: the optimizer refuses that combination)
-            if (n < SPECIES.length()) {
+            if (c.stateType == 2) { // 8-bit state: block by block, each block's last elements in the scalar twin
+                EightBitSgdPanama.run(c, k);
+            } else if (n < SPECIES.length()) {
                 MixedScalar.sgdRange(c, k, 0, n);
             } else {
                 MixedSgdPanama.run(c, k);

@@ -28,7 +28,9 @@ final class ScalarKernels implements Kernels {
 
     @Override
     public void sgd(Chunk c, SgdStep k, double[] norms) {
-        if (c.mixed) {
+        if (c.stateType == 2) {
+            MixedScalar.sgdQuantized(c, k);
+        } else if (c.mixed) {
             MixedScalar.sgdRange(c, k, 0, c.length);
         } else {
             sgdRange(c, k, 0, c.length, norms);
@@ -42,6 +44,10 @@ final class ScalarKernels implements Kernels {
 
     /** The scalar loop of {@code step}'s optimizer over the whole chunk (also the SIMD kernels' short-chunk path). */
     static void run(Chunk c, UpdateStep step) {
+        if (c.stateType == 2) { // 8-bit state
+            MixedScalar.quantized(c, step);
+            return;
+        }
         if (c.mixed) { // 16-bit parameters or gradients
             mixed(c, step);
             return;

@@ -52,7 +52,12 @@
  * AdamW's train/eval switch, a template that reads no gradient) and loop-invariant flags where it has them. A state
  * stage doubles them: float32 state, or bfloat16 state, where the generator rewrites each of the template's state
  * loads into a widening load and each state store into a stochastically rounded one (a loop that keeps no state,
- * SGD's plain one, is shared by both). LAMB and
+ * SGD's plain one, is shared by both). An 8-bit state stage ({@code EightBitSgdPanama}, {@code EightBitLionPanama},
+ * {@code EightBitRmspropPanama}, {@code EightBitAdagradPanama}) rewrites the same templates once more: each state load
+ * into a decode against the block's scale before the step (squared, for a variable coded as its square root), each
+ * store into a code against the block's new scale, a bound known before the step that a small driver sets per block
+ * (the optimizer's bound from the block's largest codes and gradient, {@code MixedScalar}'s {@code *Scales}); Adam's
+ * 8-bit loops in {@link vecopt.kernel.MixedPanama} keep their own section. LAMB and
  * LARS ({@code MixedLambPanama}, {@code MixedLarsPanama}) add a second template form, a pass that reduces
  * ({@code MixedFormulas.Reduction}: the update and the sums of its squares and the parameters' in the float32 loop's
  * accumulator chains, in their order, so the 16-bit sums are bitwise the float32 kernel's on the same values), beside

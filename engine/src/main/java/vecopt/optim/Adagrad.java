@@ -65,6 +65,16 @@ public final class Adagrad extends Optimizer<AdagradOptions> {
     }
 
     @Override
+    boolean supportsEightBitState() {
+        return true;
+    }
+
+    @Override
+    boolean eightBitRoot(String stateName) {
+        return true; // sum, non-negative
+    }
+
+    @Override
     void prepare(int group, AdagradOptions o, double lr, long t, double gradScale) {
         steps[group].prepare(lr, o.lrDecay(), o.weightDecay(), o.eps(), t, gradScale);
         roundingKeys(steps[group], t);

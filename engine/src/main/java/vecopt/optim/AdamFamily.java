@@ -44,6 +44,11 @@ abstract sealed class AdamFamily extends Optimizer<AdamOptions> permits AdamW, A
     }
 
     @Override
+    boolean eightBitRoot(String stateName) {
+        return stateName.equals("exp_avg_sq");
+    }
+
+    @Override
     void prepare(int group, AdamOptions o, double lr, long t, double gradScale) {
         steps[group].prepare(hyper[group], lr, t, gradScale);
         roundingKeys(steps[group], t);

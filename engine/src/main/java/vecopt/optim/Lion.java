@@ -61,6 +61,11 @@ public final class Lion extends Optimizer<LionOptions> {
     }
 
     @Override
+    boolean supportsEightBitState() {
+        return true;
+    }
+
+    @Override
     void prepare(int group, LionOptions o, double lr, long t, double gradScale) {
         steps[group].prepare(lr, o.beta1(), o.beta2(), o.weightDecay(), gradScale);
         roundingKeys(steps[group], t);

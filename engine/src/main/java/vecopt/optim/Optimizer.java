@@ -139,7 +139,12 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
         QuantizedState q = null;
         if (b.eightBit) {
             try {
-                q = new QuantizedState(params, b.eightBitMinSize, b.eightBitCode, b.stateArena);
+                List<String> coded = stateNames.stream().filter(n -> !n.equals(MASTER)).toList();
+                boolean[] root = new boolean[coded.size()];
+                for (int v = 0; v < root.length; v++) {
+                    root[v] = eightBitRoot(coded.get(v));
+                }
+                q = new QuantizedState(params, coded, root, b.eightBitMinSize, b.eightBitCode, b.stateArena);
             } catch (RuntimeException | Error e) {
                 state.close();
                 throw e;
@@ -155,6 +160,16 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
             }
         }
         for (ParamGroup<O> group : groups) { // state that does not start at 0 (Adagrad's initial_accumulator_value)
+            if (quantized != null) { // 8-bit: coded as any state is (a block's scale the value, each code 1)
+                for (int v = 0; v < quantized.variables().size(); v++) {
+                    float value = initialState(quantized.variables().get(v), group.options());
+                    if (value != 0f) {
+                        for (Tensor t : group.tensors()) {
+                            quantized.fill(t, v, value);
+                        }
+                    }
+                }
+            }
             for (String name : state.names()) {
                 if (name.equals(MASTER)) {
                     continue; // it starts at the parameters, widened, above
@@ -267,7 +282,18 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
     private void checkEightBit(Builder<O, ?> b) {
         if (!supportsEightBitState()) {
             throw new IllegalArgumentException("eightBitState: " + getClass().getSimpleName() + " keeps float32 or"
-                    + " bfloat16 state only so far (AdamW and Adam take 8-bit state)");
+                    + " bfloat16 state only so far (AdamW, Adam, Sgd with momentum, Lion, Rmsprop without momentum and"
+                    + " Adagrad take 8-bit state)");
+        }
+        if (b.eightBitCode == EightBitCode.BITSANDBYTES_DYNAMIC && !(this instanceof AdamFamily)) {
+            throw new IllegalArgumentException("eightBitState: bitsandbytes' dynamic maps are for AdamW and Adam's"
+                    + " moments; " + getClass().getSimpleName() + " takes EightBitCode.FLOAT_CODES");
+        }
+        for (ParamGroup<O> g : groups) {
+            String refusal = g.tensors().isEmpty() ? null : eightBitRefusal(g.options());
+            if (refusal != null) {
+                throw new IllegalArgumentException("eightBitState: " + refusal + ": group '" + g.name() + "'");
+            }
         }
         if (b.bf16State) {
             throw new IllegalArgumentException("eightBitState and bfloat16State: choose one state type");
@@ -295,26 +321,27 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
         Storage[] s = state.of(t.params());
         MemorySegment master = s.length == 0 ? null
                 : s[0].segment().asSlice(r.start() * Float.BYTES, (long) r.length() * Float.BYTES);
+        final int vars = slot.values().length;
         if (!slot.quantized()) {
-            MemorySegment[] f = new MemorySegment[master == null ? 2 : 3];
-            for (int v = 0; v < 2; v++) {
+            MemorySegment[] f = new MemorySegment[master == null ? vars : vars + 1];
+            for (int v = 0; v < vars; v++) {
                 f[v] = slot.values()[v].asSlice(at * Float.BYTES, (long) r.length() * Float.BYTES);
             }
             if (master != null) {
-                f[2] = master;
+                f[vars] = master;
             }
             return Chunk.presliced(t.params().segment(), t.params().dtype(), stochastic, t.grads().segment(),
                     t.grads().dtype(), f, r.start(), r.length(), group, item);
         }
-        MemorySegment[] codes = new MemorySegment[2];
-        MemorySegment[] scales = new MemorySegment[2];
+        MemorySegment[] codes = new MemorySegment[vars];
+        MemorySegment[] scales = new MemorySegment[vars];
         long firstBlock = at / BlockCodes.BLOCK;
-        for (int v = 0; v < 2; v++) {
+        for (int v = 0; v < vars; v++) {
             codes[v] = slot.values()[v].asSlice(at, r.length());
             scales[v] = slot.scales()[v].asSlice(firstBlock * Float.BYTES, QuantizedState.blocks(r.length()) * Float.BYTES);
         }
         return Chunk.quantized(t.params().segment(), t.params().dtype(), stochastic, t.grads().segment(),
-                t.grads().dtype(), codes, scales, master, r.start(), r.length(), group, item,
+                t.grads().dtype(), codes, scales, quantized.roots(), master, r.start(), r.length(), group, item,
                 quantized.code() == EightBitCode.BITSANDBYTES_DYNAMIC);
     }
 
@@ -375,9 +402,29 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
         step.roundingKeys(roundingSeed, stateSeed, t, stochastic, stateType == Dtype.BFLOAT16);
     }
 
-    /** True for optimizers whose kernels take 8-bit block-quantized state (AdamW and Adam). */
+    /**
+     * True for optimizers whose kernels take 8-bit block-quantized state (AdamW, Adam, SGD, Lion, RMSprop, Adagrad:
+     * {@link #eightBitRefusal} names the variants that do not).
+     */
     boolean supportsEightBitState() {
         return false;
+    }
+
+    /**
+     * Whether 8-bit state variable {@code stateName} is coded as its square root (the unsigned code of
+     * {@code vecopt.kernel.BlockCodes}: a non-negative variable such as exp_avg_sq) rather than as itself (the signed
+     * code).
+     */
+    boolean eightBitRoot(String stateName) {
+        return false;
+    }
+
+    /**
+     * Why a group with these options cannot keep 8-bit state (the start of the message: "RMSprop with momentum keeps
+     * ..."), or null where it can: a variant whose state has no bound known before the step.
+     */
+    String eightBitRefusal(O options) {
+        return null;
     }
 
     /** PyTorch's names of the state variables these groups need, in buffer order. */
@@ -855,6 +902,16 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
         return quantized == null ? 0 : quantized.minSize();
     }
 
+    /** The 8-bit state's variables, in state order; empty without 8-bit state. */
+    List<String> eightBitVariables() {
+        return quantized == null ? List.of() : quantized.variables();
+    }
+
+    /** Per 8-bit variable, whether it is coded as its square root; empty without 8-bit state. */
+    boolean[] eightBitRoots() {
+        return quantized == null ? new boolean[0] : quantized.roots();
+    }
+
     /** Tensor {@code t}'s 8-bit moments (codes and scales, or floats below the threshold); 8-bit state only. */
     QuantizedState.Slot eightBitSlot(Tensor t) {
         if (quantized == null) {
@@ -1230,10 +1287,15 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
          * block of 256 elements of a tensor, about 2.03 bytes of state per parameter instead of 8. Each step decodes
          * the moments, updates them and the parameters in float32, and codes the new moments against their block's
          * new largest magnitude, in the same pass. Tensors of fewer than 4096 elements (bitsandbytes'
-         * {@code min_8bit_size}) keep float32 moments. AdamW and Adam, without AMSGrad.
+         * {@code min_8bit_size}) keep float32 moments. AdamW and Adam, without AMSGrad. Also SGD with momentum
+         * ({@code momentum_buffer}), Lion ({@code exp_avg}), RMSprop without momentum ({@code square_avg} as its
+         * square root, centered's {@code grad_avg}) and Adagrad ({@code sum} as its square root), each block's
+         * scale a bound on its new values known before the step; the other optimizers and variants are refused by
+         * name.
          *
          * <pre>{@code
          * AdamW opt = AdamW.builder(params).eightBitState().build();   // 2 bytes of state per parameter
+         * Sgd sgd = Sgd.builder(params).options(SgdOptions.MOMENTUM).eightBitState().build();   // 1 byte
          * }</pre>
          */
         public B eightBitState() {

@@ -48,6 +48,16 @@ final class OptimizerInternals implements OptimizerAccess {
     }
 
     @Override
+    public java.util.List<String> eightBitVariables(Optimizer<?> o) {
+        return o.eightBitVariables();
+    }
+
+    @Override
+    public boolean[] eightBitRoots(Optimizer<?> o) {
+        return o.eightBitRoots();
+    }
+
+    @Override
     public EightBit eightBit(Optimizer<?> o, vecopt.param.Tensor t) {
         QuantizedState.Slot s = o.eightBitSlot(t);
         return new EightBit(s.quantized(), s.values().clone(), s.quantized() ? s.scales().clone() : null);

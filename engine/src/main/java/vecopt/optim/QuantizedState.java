@@ -12,17 +12,17 @@ import vecopt.param.ParamSet;
 import vecopt.param.Tensor;
 
 /**
- * 8-bit block-quantized Adam state (exp_avg and the square root of exp_avg_sq, {@link BlockCodes}), kept per tensor
- * as bitsandbytes keeps it: a tensor of at least {@code minSize} elements has one byte per element and variable plus
- * one float32 scale per block of 256 of its elements, counted from its first element; a smaller tensor keeps its two
- * variables in float32 (bitsandbytes' {@code min_8bit_size}, 4096 by default: biases and norms are few bytes and the
- * most sensitive). Heap for heap parameters, 64-byte aligned off-heap for off-heap ones, from the given arena or from
- * one this object owns and frees in {@link #close()}.
+ * 8-bit block-quantized optimizer state ({@link BlockCodes}), kept per tensor as bitsandbytes keeps it: a tensor of
+ * at least {@code minSize} elements has one byte per element and variable plus one float32 scale per block of 256 of
+ * its elements, counted from its first element; a smaller tensor keeps its variables in float32 (bitsandbytes'
+ * {@code min_8bit_size}, 4096 by default: biases and norms are few bytes and the most sensitive). Each variable is
+ * coded as itself (the signed code: exp_avg, a momentum buffer) or as its square root (the unsigned code: exp_avg_sq,
+ * square_avg, Adagrad's sum). Heap for heap parameters, 64-byte aligned off-heap for off-heap ones, from the given
+ * arena or from one this object owns and frees in {@link #close()}.
  */
 final class QuantizedState implements AutoCloseable {
     /** bitsandbytes' default {@code min_8bit_size}. */
     static final int DEFAULT_MIN_SIZE = 4096;
-    private static final int VARIABLES = 2;
 
     /**
      * One tensor's state: {@code values[v]} the codes (bytes) of variable v, or its floats for a small tensor;
@@ -37,21 +37,31 @@ final class QuantizedState implements AutoCloseable {
     private final boolean offHeap;
     private final int minSize;
     private final EightBitCode code;
+    private final List<String> variables;
+    private final boolean[] roots;
     private long bytes;
 
-    QuantizedState(ParamSet params, int minSize, EightBitCode code, Arena given) {
+    /**
+     * @param variables the quantized state variables, in the optimizer's state order
+     * @param roots     per variable, whether it is coded as its square root
+     */
+    QuantizedState(ParamSet params, List<String> variables, boolean[] roots, int minSize, EightBitCode code,
+                   Arena given) {
         this.minSize = minSize;
         this.code = code;
+        this.variables = List.copyOf(variables);
+        this.roots = roots.clone();
         this.slots = new IdentityHashMap<>(params.tensors().size());
         this.offHeap = params.tensors().stream().anyMatch(t -> t.params().isNative());
         this.owned = given == null && offHeap ? Arena.ofShared() : null;
         this.arena = given != null ? given : owned;
+        final int count = variables.size();
         try {
             for (Tensor t : params.tensors()) {
                 boolean q = t.length() >= minSize;
-                MemorySegment[] values = new MemorySegment[VARIABLES];
-                MemorySegment[] scales = q ? new MemorySegment[VARIABLES] : null;
-                for (int v = 0; v < VARIABLES; v++) {
+                MemorySegment[] values = new MemorySegment[count];
+                MemorySegment[] scales = q ? new MemorySegment[count] : null;
+                for (int v = 0; v < count; v++) {
                     values[v] = q ? bytes(t.length()) : floats(t.length());
                     if (q) {
                         scales[v] = floats(blocks(t.length()));
@@ -92,6 +102,38 @@ final class QuantizedState implements AutoCloseable {
         return slots.get(t);
     }
 
+    /** The quantized variables' names, in state order. */
+    List<String> variables() {
+        return variables;
+    }
+
+    /** Per variable, whether it is coded as its square root. */
+    boolean[] roots() {
+        return roots.clone();
+    }
+
+    /**
+     * Sets variable {@code v} of tensor {@code t} to {@code value} everywhere (a state that does not start at 0:
+     * Adagrad's initial_accumulator_value): a small tensor's floats, or each block's scale the value (its square root,
+     * for a variable coded so) and every code 1.0's, so that the step decodes exactly what any later state decodes
+     * to (1.0 times the scale; squared for a root). Before the first step only.
+     */
+    void fill(Tensor t, int v, float value) {
+        Slot s = slots.get(t);
+        if (!s.quantized()) {
+            for (long i = 0; i < t.length(); i++) {
+                s.values()[v].set(ValueLayout.JAVA_FLOAT_UNALIGNED, i * 4, value);
+            }
+            return;
+        }
+        float scale = roots[v] ? (float) Math.sqrt(value) : Math.abs(value);
+        byte one = (byte) (roots[v] ? BlockCodes.encodeUnsigned(1f) : BlockCodes.encodeSigned(Math.signum(value)));
+        s.values()[v].fill(one);
+        for (long b = 0; b < blocks(t.length()); b++) {
+            s.scales()[v].set(ValueLayout.JAVA_FLOAT_UNALIGNED, b * 4, scale);
+        }
+    }
+
     int minSize() {
         return minSize;
     }
@@ -111,8 +153,8 @@ final class QuantizedState implements AutoCloseable {
     }
 
     /**
-     * Variable {@code v} (0 exp_avg, 1 exp_avg_sq) of tensor {@code t} as floats: decoded (under the float codes,
-     * exp_avg_sq as the square of the decoded square root), or copied for a small tensor.
+     * Variable {@code v} of tensor {@code t} as floats: decoded (under the float codes, a variable coded as its
+     * square root as the square of the decoded root), or copied for a small tensor.
      */
     float[] values(Tensor t, int v) {
         Slot s = slots.get(t);
@@ -125,8 +167,8 @@ final class QuantizedState implements AutoCloseable {
                     out[i] = (v == 0 ? DynamicMap.decodeSigned(code) : DynamicMap.decodeUnsigned(code)) * scale;
                     continue;
                 }
-                float r = (v == 0 ? BlockCodes.decodeSigned(code) : BlockCodes.decodeUnsigned(code)) * scale;
-                out[i] = v == 0 ? r : r * r;
+                float r = (roots[v] ? BlockCodes.decodeUnsigned(code) : BlockCodes.decodeSigned(code)) * scale;
+                out[i] = roots[v] ? r * r : r;
             } else {
                 out[i] = s.values()[v].get(ValueLayout.JAVA_FLOAT_UNALIGNED, (long) i * 4);
             }

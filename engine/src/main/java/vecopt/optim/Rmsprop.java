@@ -74,6 +74,25 @@ public final class Rmsprop extends Optimizer<RmspropOptions> {
     }
 
     @Override
+    boolean supportsEightBitState() {
+        return true;
+    }
+
+    @Override
+    boolean eightBitRoot(String stateName) {
+        return stateName.equals("square_avg");
+    }
+
+    @Override
+    String eightBitRefusal(RmspropOptions o) {
+        // the buffer accumulates g / (sqrt(v) + eps), whose block bound needs each element's own denominator, not
+        // the block's largest values
+        return o.momentum() != 0 ? "RMSprop with momentum keeps momentum_buffer += g / (sqrt(square_avg) + eps),"
+                + " whose block has no bound known before the step (momentum is " + o.momentum() + "; 8-bit state"
+                + " takes RMSprop without momentum, centered or not)" : null;
+    }
+
+    @Override
     void prepare(int group, RmspropOptions o, double lr, long t, double gradScale) {
         steps[group].prepare(lr, o.alpha(), o.eps(), o.weightDecay(), o.momentum(), o.centered(), gradAvg,
                 momentumBuffer, gradScale);

@@ -54,6 +54,17 @@ public final class Sgd extends Optimizer<SgdOptions> {
     }
 
     @Override
+    boolean supportsEightBitState() {
+        return true;
+    }
+
+    @Override
+    String eightBitRefusal(SgdOptions o) {
+        return o.momentum() == 0 ? "SGD without momentum keeps no state to quantize (momentum is " + o.momentum()
+                + "; bitsandbytes' SGD8bit refuses it too)" : null;
+    }
+
+    @Override
     void prepare(int group, SgdOptions o, double lr, long t, double gradScale) {
         steps[group].prepare(hyper[group], lr, t, gradScale);
         roundingKeys(steps[group], t);

@@ -507,6 +507,74 @@ final class MixedFormulas {
             "the parameters move by the new trace as computed in float32,\n"
                     + " * before its rounding, as SGD's by its momentum buffer (pass 1 reads no state).");
 
+    // ---- 8-bit block-quantized state: the same templates, their state loads and stores made the 8-bit stage's ------
+
+    /**
+     * A state variable of an optimizer's 8-bit loops: the template's segment name ({@code bs}), the expression of its
+     * index in {@code c.state}, whether it is coded as its square root (the unsigned code, for a non-negative
+     * variable) rather than as itself (the signed code), and the condition (on {@code k}) under which a group keeps
+     * it, or null for always.
+     */
+    record Coded(String segment, String index, boolean root, String when) {
+    }
+
+    /**
+     * An optimizer's 8-bit state class: its name, step class, the scalar twins in {@link MixedScalar} (the range, run
+     * on each block's last elements, and the block's scales from its largest codes and gradient), the condition
+     * under which the bound takes the parameters ({@code g + wd p}; null where it never does), its coded variables
+     * in state order, and its loops (templates of {@link #ALL}'s), each under the condition that selects it.
+     */
+    record EightBit(String className, String stepClass, String scalarRange, String scales, String description,
+                    String l2, List<Coded> variables, List<String> conditions, List<Formula> loops) {
+    }
+
+    /**
+     * {@code body} without the block that starts with the line {@code opening} (through its closing brace at the
+     * same indentation): a variant the 8-bit state refuses (RMSprop's momentum) left out of the template it shares.
+     */
+    static List<String> without(List<String> body, String opening) {
+        List<String> out = new java.util.ArrayList<>();
+        boolean skipping = false;
+        for (String line : body) {
+            if (line.equals(opening)) {
+                skipping = true;
+            } else if (skipping && line.equals("}")) {
+                skipping = false;
+            } else if (!skipping) {
+                out.add(line);
+            }
+        }
+        return List.copyOf(out);
+    }
+
+    /** SGD with momentum: the first step's loop and the later steps' (momentum 0 keeps no state: refused). */
+    static final EightBit SGD_8BIT = new EightBit("EightBitSgdPanama", "SgdStep", "sgdRange", "sgdScales", "SGD's",
+            "k.useWeightDecay", List.of(new Coded("bs", "0", false, null)), Arrays.asList("k.firstStep", null),
+            SGD.loops().subList(1, 3));
+
+    /** Lion: exp_avg, stored as {@code beta2 m + (1 - beta2) g}. */
+    static final EightBit LION_8BIT = new EightBit("EightBitLionPanama", "LionStep", "lionRange", "lionScales",
+            "Lion's", null, List.of(new Coded("ms", "0", false, null)), Collections.singletonList(null), LION.loops());
+
+    /**
+     * RMSprop without momentum (its loop with the momentum block left out; the optimizer refuses momentum with 8-bit
+     * state): square_avg coded as its square root, centered's grad_avg as itself.
+     */
+    static final EightBit RMSPROP_8BIT = new EightBit("EightBitRmspropPanama", "RmspropStep", "rmspropRange",
+            "rmspropScales", "RMSprop's", "k.useWeightDecay", List.of(new Coded("ss", "0", true, null),
+                    new Coded("as", "k.gradAvg", false, "k.centered")), Collections.singletonList(null),
+            List.of(new Formula("rmsprop", ", ss = c.state[0];\n"
+                    + "        final MemorySegment as = k.centered ? c.state[k.gradAvg] : null", RMSPROP.loops().get(2).setup(),
+                    without(RMSPROP.loops().get(2).body(), "if (useMom) {"))));
+
+    /** Adagrad: sum coded as its square root. */
+    static final EightBit ADAGRAD_8BIT = new EightBit("EightBitAdagradPanama", "AdagradStep", "adagradRange",
+            "adagradScales", "Adagrad's", "k.useWeightDecay", List.of(new Coded("ss", "0", true, null)),
+            Collections.singletonList(null), ADAGRAD.loops());
+
+    /** Every optimizer the generator writes an 8-bit state class for. */
+    static final List<EightBit> EIGHT_BIT = List.of(SGD_8BIT, LION_8BIT, RMSPROP_8BIT, ADAGRAD_8BIT);
+
     /** Every optimizer the generator writes a file for, in the order of the mixed-precision issue. */
     static final List<Optimizer> ALL = List.of(SGD, ADAGRAD, RMSPROP, ADAMAX, NADAM, RADAM, ASGD, RPROP, ADADELTA,
             LION, SCHEDULE_FREE);

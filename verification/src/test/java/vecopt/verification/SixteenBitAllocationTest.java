@@ -157,7 +157,7 @@ class SixteenBitAllocationTest {
     }
 
     /** The optimizer {@code build} makes on 16-bit storage, {@code n} elements from fixed seeds: warm, then measured. */
-    private static void run(Dtype paramType, Dtype gradType, Function<ParamSet, Optimizer<?>> build, boolean measure) {
+    static void run(Dtype paramType, Dtype gradType, Function<ParamSet, Optimizer<?>> build, boolean measure) {
         final int n = 4099;
         try (Arena arena = Arena.ofShared()) {
             Storage p = Storage.allocate(arena, n, paramType), g = Storage.allocate(arena, n, gradType);

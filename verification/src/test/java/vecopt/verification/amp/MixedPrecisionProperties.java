@@ -327,78 +327,87 @@ class MixedPrecisionProperties {
 
     /** As {@link #build(ParamSet, Case, int, boolean)}, with bfloat16 state of seed {@code stateSeed} unless null. */
     static Optimizer<?> build(ParamSet set, Case k, int threads, boolean vectorized, Long stateSeed) {
+        return build(set, k, threads, vectorized, stateSeed, 0);
+    }
+
+    /**
+     * As {@link #build(ParamSet, Case, int, boolean, Long)}, with 8-bit state ({@code eightBitState(eightBit)}: tensors
+     * of fewer elements keep float32 state) unless {@code eightBit} is 0.
+     */
+    static Optimizer<?> build(ParamSet set, Case k, int threads, boolean vectorized, Long stateSeed, int eightBit) {
         double wd = k.weightDecay();
         boolean max = k.maximize();
         AdamOptions adam = new AdamOptions(0.9, 0.999, 1e-8, wd, k.variant(), 1.0, max);
         RmspropOptions rmsprop = RmspropOptions.DEFAULTS.withWeightDecay(wd).withMaximize(max);
         SgdOptions sgd = SgdOptions.PLAIN.withWeightDecay(wd).withMaximize(max);
         return switch (k.kind()) {
-            case ADAMW -> common(AdamW.builder(set).options(adam), set, k, threads, vectorized, stateSeed).build();
-            case ADAM -> common(Adam.builder(set).options(adam), set, k, threads, vectorized, stateSeed).build();
-            case SGD -> common(Sgd.builder(set).options(sgd), set, k, threads, vectorized, stateSeed).build();
-            case SGD_MOMENTUM -> common(Sgd.builder(set).options(sgd.withMomentum(0.9)), set, k, threads, vectorized, stateSeed)
+            case ADAMW -> common(AdamW.builder(set).options(adam), set, k, threads, vectorized, stateSeed, eightBit).build();
+            case ADAM -> common(Adam.builder(set).options(adam), set, k, threads, vectorized, stateSeed, eightBit).build();
+            case SGD -> common(Sgd.builder(set).options(sgd), set, k, threads, vectorized, stateSeed, eightBit).build();
+            case SGD_MOMENTUM -> common(Sgd.builder(set).options(sgd.withMomentum(0.9)), set, k, threads, vectorized, stateSeed, eightBit)
                     .build();
             case SGD_NESTEROV -> common(Sgd.builder(set).options(sgd.withMomentum(0.9).withNesterov(true)), set, k,
-                    threads, vectorized, stateSeed).build();
+                    threads, vectorized, stateSeed, eightBit).build();
             case SGD_DAMPENING -> common(Sgd.builder(set).options(sgd.withMomentum(0.8).withDampening(0.3)), set, k,
-                    threads, vectorized, stateSeed).build();
+                    threads, vectorized, stateSeed, eightBit).build();
             // a non-zero initial accumulator: the master copy must not be filled with it
             case ADAGRAD -> common(Adagrad.builder(set).options(AdagradOptions.DEFAULTS.withWeightDecay(wd)
                     .withLrDecay(0.01).withInitialAccumulatorValue(0.1).withMaximize(max)), set, k, threads,
-                    vectorized, stateSeed).build();
-            case RMSPROP -> common(Rmsprop.builder(set).options(rmsprop), set, k, threads, vectorized, stateSeed).build();
+                    vectorized, stateSeed, eightBit).build();
+            case RMSPROP -> common(Rmsprop.builder(set).options(rmsprop), set, k, threads, vectorized, stateSeed, eightBit).build();
             case RMSPROP_CENTERED -> common(Rmsprop.builder(set).options(rmsprop.withCentered(true)), set, k, threads,
-                    vectorized, stateSeed).build();
+                    vectorized, stateSeed, eightBit).build();
             case RMSPROP_MOMENTUM -> common(Rmsprop.builder(set).options(rmsprop.withMomentum(0.9)
-                    .withCentered(k.variant())), set, k, threads, vectorized, stateSeed).build();
+                    .withCentered(k.variant())), set, k, threads, vectorized, stateSeed, eightBit).build();
             case ADAMAX -> common(Adamax.builder(set).options(AdamaxOptions.DEFAULTS.withWeightDecay(wd)
-                    .withMaximize(max)), set, k, threads, vectorized, stateSeed).build();
+                    .withMaximize(max)), set, k, threads, vectorized, stateSeed, eightBit).build();
             case NADAM -> common(NAdam.builder(set).options(NAdamOptions.DEFAULTS.withWeightDecay(wd)
-                    .withDecoupledWeightDecay(k.variant()).withMaximize(max)), set, k, threads, vectorized, stateSeed).build();
+                    .withDecoupledWeightDecay(k.variant()).withMaximize(max)), set, k, threads, vectorized, stateSeed, eightBit).build();
             case RADAM -> common(RAdam.builder(set).options(RAdamOptions.DEFAULTS.withWeightDecay(wd)
-                    .withDecoupledWeightDecay(k.variant()).withMaximize(max)), set, k, threads, vectorized, stateSeed).build();
+                    .withDecoupledWeightDecay(k.variant()).withMaximize(max)), set, k, threads, vectorized, stateSeed, eightBit).build();
             // t0 = 0: mu = 1 / (step - t0) is below 1 from the second step, so the third step averages
             case ASGD -> common(Asgd.builder(set).options(AsgdOptions.DEFAULTS.withT0(0).withWeightDecay(wd)
-                    .withMaximize(max)), set, k, threads, vectorized, stateSeed).build();
+                    .withMaximize(max)), set, k, threads, vectorized, stateSeed, eightBit).build();
             // the variant: step sizes clamped to [lr / 2, 1.5 lr], so both bounds are met within three steps
             case RPROP -> common(Rprop.builder(set).options((k.variant()
                     ? RpropOptions.DEFAULTS.withStepSizes(k.lr() / 2, 1.5 * k.lr()) : RpropOptions.DEFAULTS)
-                    .withMaximize(max)), set, k, threads, vectorized, stateSeed).build();
+                    .withMaximize(max)), set, k, threads, vectorized, stateSeed, eightBit).build();
             case ADADELTA -> common(Adadelta.builder(set).options(AdadeltaOptions.DEFAULTS.withWeightDecay(wd)
-                    .withMaximize(max)), set, k, threads, vectorized, stateSeed).build();
+                    .withMaximize(max)), set, k, threads, vectorized, stateSeed, eightBit).build();
             case LION -> common(Lion.builder(set).options(LionOptions.DEFAULTS.withWeightDecay(wd).withMaximize(max)),
-                    set, k, threads, vectorized, stateSeed).build();
+                    set, k, threads, vectorized, stateSeed, eightBit).build();
             // r = 0, warmup 2: ckp1 is 1, 0.8, 0.44, ... so the step's lerp runs from the end, then (step 3) from the
             // start; the switches' weights, 1 - 1/beta1 and 1 - beta1, from the start at beta1 0.9 and from the end
             // at the variant's 0.4 (|weight| >= 0.5)
             case SCHEDULE_FREE -> {
                 ScheduleFreeAdamW o = common(ScheduleFreeAdamW.builder(set).options(ScheduleFreeAdamWOptions.DEFAULTS
                         .withBetas(k.variant() ? 0.4 : 0.9, 0.999).withWeightDecay(wd).withWarmupSteps(2)
-                        .withMaximize(max)), set, k, threads, vectorized, stateSeed).build();
+                        .withMaximize(max)), set, k, threads, vectorized, stateSeed, eightBit).build();
                 o.train(); // it steps in train mode only; before a step nothing moves (no z yet)
                 yield o;
             }
             // the variant: the clamp min(||p||, 0.25) binds for most tensors (|p| up to 4, so ||p|| mostly above it)
             case LAMB -> common(Lamb.builder(set).options((k.variant()
                     ? LambOptions.DEFAULTS.withEpsRoot(1e-12).withMaxWeightNorm(0.25) : LambOptions.DEFAULTS)
-                    .withWeightDecay(wd).withMaximize(max)), set, k, threads, vectorized, stateSeed).build();
+                    .withWeightDecay(wd).withMaximize(max)), set, k, threads, vectorized, stateSeed, eightBit).build();
             // no decay, no trust ratio: the usual split of LARS's groups (biases and norms), optax's trust_ratio_mask
             case LARS -> common(Lars.builder(set).options(LarsOptions.DEFAULTS.withMomentum(0.9)
                     .withNesterov(k.variant()).withTrustCoefficient(0.02).withTrustRatio(wd != 0).withWeightDecay(wd)
-                    .withMaximize(max)), set, k, threads, vectorized, stateSeed).build();
+                    .withMaximize(max)), set, k, threads, vectorized, stateSeed, eightBit).build();
         };
     }
 
     /** Threads, kernels, clipping and (for bfloat16 parameters of a stochastic case) stochastic rounding. */
     private static <O extends GroupOptions, B extends Optimizer.Builder<O, B>> B common(B b, ParamSet set, Case k,
                                                                                       int threads, boolean vectorized,
-                                                                                      Long stateSeed) {
+                                                                                      Long stateSeed, int eightBit) {
         // clipping at half the expected norm of the gaussian gradients: most steps clip
         double maxNorm = k.clip() ? 0.5 * Math.scalb(1.0, k.gradExp()) * Math.sqrt(Math.max(1, k.length())) : 0;
         boolean sr = k.stochastic() && set.tensors().get(0).params().dtype() == Dtype.BFLOAT16;
         b = b.threads(threads).vectorized(vectorized);
         b = k.clip() ? b.clipGradNorm(maxNorm) : b;
         b = stateSeed != null ? b.bfloat16State(stateSeed) : b;
+        b = eightBit > 0 ? b.eightBitState(eightBit) : b;
         return sr ? b.stochasticRounding(k.seed()) : b;
     }
 

@@ -41,7 +41,8 @@ import vecopt.optim.ParamGroup;
 import vecopt.param.Tensor;
 
 /**
- * Checkpoints and {@code continueFrom} of 8-bit block-quantized Adam state (format version 3): a resume is bitwise
+ * Checkpoints and {@code continueFrom} of 8-bit block-quantized Adam state (format version 3; SGD's, Lion's, RMSprop's
+ * and Adagrad's in {@link Other}'s cases): a resume is bitwise
  * the uninterrupted run (the same codes and block scales, on heap and off-heap memory, 1 and 2 threads, resuming on
  * the other kind and count); the file holds each quantized tensor's codes and one scale per block of 256 of its
  * elements, which decode to what the optimizer decodes; an 8-bit file decodes exactly into float32 state (reported);
@@ -460,6 +461,177 @@ class EightBitCheckpointTest {
             run(m, opt, 0, 2);
             refused(damaged, opt, "tensor 'state/fc.weight/sqrt_exp_avg_sq.scale' is corrupted");
         }
+    }
+
+    // ---- the other optimizers with 8-bit state: SGD with momentum, Lion, RMSprop without momentum, Adagrad ----------
+
+    /**
+     * An optimizer other than Adam with 8-bit state (each variable I8 as itself or U8 as its square root, named
+     * {@code sqrt_<variable>}), on the {@link Model}'s parameters of {@code dtype}; {@code build(model, threads,
+     * eightBit)} makes it with the "no_decay" group, with 8-bit state of threshold {@code minSize} or float32 state.
+     */
+    record Other(String name, Dtype dtype, int minSize, Map<String, Boolean> roots, OtherBuild build) {
+        @Override
+        public String toString() {
+            return name;
+        }
+    }
+
+    interface OtherBuild {
+        Optimizer<?> build(Model m, int threads, boolean eightBit, int minSize);
+    }
+
+    static <O extends vecopt.optim.GroupOptions, B extends Optimizer.Builder<O, B>> B eightBit(B b, int threads,
+                                                                                              boolean eightBit,
+                                                                                              int minSize) {
+        b = b.clipGradNorm(1.0).threads(threads);
+        return eightBit ? b.eightBitState(minSize) : b;
+    }
+
+    static final vecopt.optim.SgdOptions SGD = vecopt.optim.SgdOptions.MOMENTUM.withNesterov(true).withWeightDecay(1e-3);
+    static final vecopt.optim.RmspropOptions RMSPROP = vecopt.optim.RmspropOptions.DEFAULTS.withCentered(true)
+            .withWeightDecay(1e-3);
+
+    static final List<Other> OTHERS = List.of(
+            new Other("Sgd, momentum and Nesterov, threshold 2000", Dtype.FLOAT32, 2000, Map.of("momentum_buffer", false),
+                    (m, threads, q, min) -> eightBit(vecopt.optim.Sgd.builder(m.set).options(SGD).group("no_decay",
+                            SGD.withWeightDecay(0).withLrScale(0.5), Setup::noDecay), threads, q, min).build()),
+            new Other("Lion, bf16 params + fp32 master, threshold 2000", Dtype.BFLOAT16, 2000, Map.of("exp_avg", false),
+                    (m, threads, q, min) -> eightBit(vecopt.optim.Lion.builder(m.set).options(Setup.LION).group("no_decay",
+                            Setup.LION.withWeightDecay(0).withLrScale(0.5), Setup::noDecay), threads, q, min).build()),
+            new Other("Rmsprop, centered, threshold 2000", Dtype.FLOAT32, 2000,
+                    Map.of("square_avg", true, "grad_avg", false),
+                    (m, threads, q, min) -> eightBit(vecopt.optim.Rmsprop.builder(m.set).options(RMSPROP).group(
+                            "no_decay", RMSPROP.withWeightDecay(0).withLrScale(0.5), Setup::noDecay), threads, q, min)
+                            .build()),
+            new Other("Adagrad, initial accumulator 0.1, bf16 params with stochastic rounding, threshold 4096",
+                    Dtype.BFLOAT16, 4096, Map.of("sum", true),
+                    (m, threads, q, min) -> eightBit(vecopt.optim.Adagrad.builder(m.set).options(Setup.ADAGRAD).group(
+                            "no_decay", Setup.ADAGRAD.withWeightDecay(0).withLrScale(0.5), Setup::noDecay), threads, q,
+                            min).stochasticRounding(5).build()));
+
+    static Stream<Arguments> others() {
+        List<Arguments> out = new ArrayList<>();
+        for (Other c : OTHERS) {
+            for (boolean offHeap : new boolean[] {false, true}) {
+                out.add(Arguments.of(c, offHeap, offHeap ? 2 : 1));
+            }
+        }
+        return out.stream();
+    }
+
+    @ParameterizedTest(name = "{0}, offHeap={1}, threads={2}")
+    @MethodSource("others")
+    void otherOptimizersResumeBitwiseTheUninterruptedRun(Other c, boolean offHeap, int threads) throws IOException {
+        Model.Image expected;
+        Map<String, byte[]> expectedRaw;
+        try (Model m = new Model(offHeap, 7, c.dtype(), NAN_STEPS); Optimizer<?> opt = c.build().build(m, threads, true, c.minSize())) {
+            run(m, opt, 0, N);
+            expected = image(opt);
+            expectedRaw = raw(opt, "uninterrupted");
+        }
+        Path file = dir.resolve("other.safetensors");
+        Model.Image atK;
+        try (Model m = new Model(offHeap, 7, c.dtype(), NAN_STEPS); Optimizer<?> opt = c.build().build(m, threads, true, c.minSize())) {
+            run(m, opt, 0, K);
+            atK = image(opt);
+            Checkpoint.save(file, opt, K);
+            assertLayoutOf(file, opt, c.minSize(), c.roots());
+        }
+        try (Model m = new Model(!offHeap, 99, c.dtype(), NAN_STEPS);
+             Optimizer<?> opt = c.build().build(m, 3 - threads, true, c.minSize())) {
+            Restored r = Checkpoint.load(file, opt);
+            assertTrue(r.differences().isEmpty(), r.differences().toString());
+            image(opt).assertSameAs(atK, "just after the load");
+            run(m, opt, r.globalStep(), N);
+            image(opt).assertSameAs(expected, "after resuming");
+            assertSameTensors(expectedRaw, raw(opt, "resumed"), "codes and scales after resuming");
+        }
+    }
+
+    /**
+     * The file's state tensors against the rule: a tensor of at least {@code minSize} elements has, per variable, I8
+     * {@code <variable>} codes (coded as itself) or U8 {@code sqrt_<variable>} (as its square root) of its shape and
+     * an F32 {@code .scale} tensor of ceil(length / 256) blocks, element i decoding with scale i / 256 to exactly
+     * the float the optimizer decodes (a root squared); a smaller tensor has F32 {@code <variable>}.
+     */
+    static void assertLayoutOf(Path file, Optimizer<?> opt, int minSize, Map<String, Boolean> roots) throws IOException {
+        try (SafetensorsFile f = SafetensorsFile.open(file)) {
+            assertEquals(Integer.toString(minSize), f.metadata().get("optimizer.min_8bit_size"));
+            for (Map.Entry<String, Boolean> v : roots.entrySet()) {
+                assertEquals("256", f.metadata().get("state." + v.getKey() + ".block"));
+                assertEquals(v.getValue() ? "vecopt-e4m4-unsigned-sqrt" : "vecopt-e4m3-signed",
+                        f.metadata().get("state." + v.getKey() + ".code"));
+            }
+            for (Tensor t : opt.params().tensors()) {
+                String s = "state/" + t.name() + "/";
+                for (Map.Entry<String, Boolean> v : roots.entrySet()) {
+                    String codes = (v.getValue() ? "sqrt_" : "") + v.getKey();
+                    if (t.length() < minSize) {
+                        assertEquals("F32", f.tensor(s + v.getKey()).dtype().name(), s + v.getKey());
+                        assertEquals(null, f.tensor(s + v.getKey() + ".scale"), "no scales for a small tensor");
+                        continue;
+                    }
+                    if (v.getValue()) {
+                        assertEquals(null, f.tensor(s + v.getKey()), "a root is held as its codes only");
+                    }
+                    TensorEntry e = f.tensor(s + codes), sc = f.tensor(s + codes + ".scale");
+                    assertEquals(v.getValue() ? "U8" : "I8", e.dtype().name(), s + codes);
+                    assertArrayEquals(new long[] {t.length()}, e.shape(), s + codes);
+                    assertArrayEquals(new long[] {(t.length() + 255) / 256}, sc.shape(), s + codes + ".scale");
+                    MemorySegment code = f.bytes(e), scale = f.bytes(sc);
+                    float[] decoded = opt.stateValues(t.name(), v.getKey());
+                    for (int i = 0; i < t.length(); i++) {
+                        float sf = scale.get(ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN),
+                                (long) (i / 256) * 4);
+                        int k = code.get(ValueLayout.JAVA_BYTE, i);
+                        float r = (v.getValue() ? BlockCodes.decodeUnsigned(k) : BlockCodes.decodeSigned(k)) * sf;
+                        float value = v.getValue() ? r * r : r;
+                        if (Float.floatToRawIntBits(value) != Float.floatToRawIntBits(decoded[i])) {
+                            throw new AssertionError(s + codes + " element " + i + " decodes to " + value
+                                    + " but the optimizer holds " + decoded[i]);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("otherList")
+    void otherOptimizersDecodeIntoFloat32StateAndRefuseToQuantize(Other c) throws IOException {
+        Path eight = dir.resolve("eight-other.safetensors"), plain = dir.resolve("plain-other.safetensors");
+        Model.Image saved;
+        try (Model m = new Model(true, 7, c.dtype(), NAN_STEPS); Optimizer<?> opt = c.build().build(m, 2, true, c.minSize())) {
+            run(m, opt, 0, K);
+            saved = image(opt);
+            Checkpoint.save(eight, opt, K);
+        }
+        try (Model m = new Model(false, 7, c.dtype(), NAN_STEPS); Optimizer<?> opt = c.build().build(m, 1, false, 0)) {
+            run(m, opt, 0, K);
+            Checkpoint.save(plain, opt, K);
+        }
+        try (Model m = new Model(false, 5, c.dtype(), NAN_STEPS); Optimizer<?> f32 = c.build().build(m, 1, false, 0)) {
+            Restored r = Checkpoint.load(eight, f32);
+            for (Map.Entry<String, Boolean> v : c.roots().entrySet()) {
+                assertTrue(r.differences().contains("state '" + v.getKey() + "' 8-bit block-quantized -> float32"
+                        + " (decoded exactly: each element its code's value times its block's scale"
+                        + (v.getValue() ? ", squared" : "") + " (FLOAT_CODES), as the 8-bit step decodes it)"),
+                        r.differences().toString());
+            }
+            image(f32).assertSameAs(saved, "8-bit file loaded into float32 state");
+        }
+        try (Model m = new Model(true, 5, c.dtype(), NAN_STEPS); Optimizer<?> opt = c.build().build(m, 2, true, c.minSize())) {
+            run(m, opt, 0, 2); // state that is not zero: a refused load must leave it
+            String first = opt.stateNames().get(0); // the first state tensor the load checks
+            refused(plain, opt, "tensor 'state/emb.weight/" + (c.roots().get(first) ? "sqrt_" : "") + first + "' is "
+                    + (c.roots().get(first) ? "missing" : "F32 in the checkpoint but I8 (8-bit block-quantized codes)"
+                    + " here: loading would quantize it"));
+        }
+    }
+
+    static Stream<Other> otherList() {
+        return OTHERS.stream();
     }
 
     /** The file with {@code edit} applied to its header text (sized and padded anew), data unchanged. */
