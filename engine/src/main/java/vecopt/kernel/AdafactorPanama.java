@@ -26,9 +26,9 @@ import jdk.incubator.vector.VectorOperators;
  * fewer than 16 columns at 512 bits) run entirely in the scalar loop. A group of 4 whole rows
  * ({@link AdafactorStep#group}) runs its 4 rows in one loop at 512 bits in passes 1 and 2 ({@code groupSums},
  * {@code groupUpdateSums}: a column's sum or factor loaded once for the 4 rows, 16 partials per row and sum in 2
- * registers), its remaining columns in the scalar loop. Pass 3 takes the same groups at every width
+ * registers), its remaining columns in the scalar loop. Pass 3 without beta1 takes the same groups at every width
  * ({@code rowsApply}: one loop for a group's rows and for a row segment taken alone, so no vector loop of the pass
- * runs rarely; it sums nothing, so its bits do not depend on the grouping).
+ * runs rarely; it sums nothing, so its bits do not depend on the grouping); with beta1 it runs row by row.
  */
 final class AdafactorPanama {
     private static final int L = SPECIES.length();
@@ -570,10 +570,10 @@ final class AdafactorPanama {
         for (int i = 0; i < n; ) {
             final long pos = w.first + i, gr = pos / C;
             final int col = (int) (pos - gr * C), len = Math.min(C - col, n - i);
-            final int rows = AdafactorStep.group(w, n, i, gr, col) ? GROUP : 1;
+            final int rows = !k.firstMoment && AdafactorStep.group(w, n, i, gr, col) ? GROUP : 1;
             final int cf0 = (int) ((gr / R) * C + col), bound = SPECIES.loopBound(len);
             if (k.firstMoment) {
-                rowsApplyMoment(c, k, w, i, rows, bound, (int) gr, cf0);
+                rowApplyMoment(c, k, w, i, bound, w.rowFactor[(int) gr], cf0);
             } else {
                 rowsApply(c, k, w, i, rows, bound, (int) gr, cf0);
             }
@@ -640,35 +640,34 @@ final class AdafactorPanama {
     }
 
     /**
-     * {@link #rowsApply} with a first moment ({@code exp_avg}, beta1 given), the rows a loop: with the rows written
-     * out, as there, the method outgrew what C2 inlines at parse time, and a vector made before the loop was boxed
-     * once per call (80 bytes: {@code StepAllocationTest}, every run). Every row segment of a tensor with beta1 runs
-     * this one.
+     * Pass 3 with a first moment ({@code exp_avg}, beta1 given) over the whole vectors {@code [0, bound)} of one row
+     * segment, row by row as before the groups. Grouped, as {@link #rowsApply} (the rows written out, or a loop over
+     * them), the loop allocated in some runs: a vector made before the loop boxed once per call, 800 bytes a step in
+     * {@code StepAllocationTest} (every run with the rows written out, 1 run in 5 with the loop).
      */
-    private static void rowsApplyMoment(Chunk c, AdafactorStep k, AdafactorChunk w, int start, int rows, int bound,
-                                        int gr, int cf0) {
+    private static void rowApplyMoment(Chunk c, AdafactorStep k, AdafactorChunk w, int start, int bound, float rf,
+                                       int cf0) {
         final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0];
-        final float[] cf = w.colFactor, rf = w.rowFactor;
-        final boolean decays = k.decay;
+        final float[] cf = w.colFactor;
         final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector rfv = FloatVector.broadcast(SPECIES, rf);
         final FloatVector d = FloatVector.broadcast(SPECIES, w.clipDivisor);
         final FloatVector lr = FloatVector.broadcast(SPECIES, w.lr);
         final FloatVector decay = FloatVector.broadcast(SPECIES, w.decay);
         final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
         final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
-        final long rb = (long) w.cols * Float.BYTES;
+        final boolean decays = k.decay;
         for (int j = 0; j < bound; j += L) {
-            final FloatVector cfv = FloatVector.fromArray(SPECIES, cf, cf0 + j);
-            long o = (long) (start + j) * Float.BYTES;
-            for (int r = 0; r < rows; r++, o += rb) {
-                FloatVector g = FloatVector.fromMemorySegment(SPECIES, gs, o, ORDER).mul(scale);
-                FloatVector u = FloatVector.broadcast(SPECIES, rf[gr + r]).mul(cfv).mul(g).div(d).mul(lr);
-                u = u.fma(c1, FloatVector.fromMemorySegment(SPECIES, ms, o, ORDER).mul(b1));
-                u.intoMemorySegment(ms, o, ORDER);
-                FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, o, ORDER);
-                p = decays ? p.fma(decay, p) : p;
-                p.sub(u).intoMemorySegment(ps, o, ORDER);
+            final long off = (long) (start + j) * Float.BYTES;
+            FloatVector g = FloatVector.fromMemorySegment(SPECIES, gs, off, ORDER).mul(scale);
+            FloatVector u = rfv.mul(FloatVector.fromArray(SPECIES, cf, cf0 + j)).mul(g).div(d).mul(lr);
+            u = u.fma(c1, FloatVector.fromMemorySegment(SPECIES, ms, off, ORDER).mul(b1));
+            u.intoMemorySegment(ms, off, ORDER);
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, off, ORDER);
+            if (decays) {
+                p = p.fma(decay, p);
             }
+            p.sub(u).intoMemorySegment(ps, off, ORDER);
         }
     }
 
