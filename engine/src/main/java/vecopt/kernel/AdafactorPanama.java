@@ -26,7 +26,9 @@ import jdk.incubator.vector.VectorOperators;
  * fewer than 16 columns at 512 bits) run entirely in the scalar loop. A group of 4 whole rows
  * ({@link AdafactorStep#group}) runs its 4 rows in one loop at 512 bits in passes 1 and 2 ({@code groupSums},
  * {@code groupUpdateSums}: a column's sum or factor loaded once for the 4 rows, 16 partials per row and sum in 2
- * registers), its remaining columns in the scalar loop.
+ * registers), its remaining columns in the scalar loop. Pass 3 without beta1 takes the same groups at every width
+ * ({@code rowsApply}: one loop for a group's rows and for a row segment taken alone, so no vector loop of the pass
+ * runs rarely; it sums nothing, so its bits do not depend on the grouping); with beta1 it runs row by row.
  */
 final class AdafactorPanama {
     private static final int L = SPECIES.length();
@@ -568,17 +570,84 @@ final class AdafactorPanama {
         for (int i = 0; i < n; ) {
             final long pos = w.first + i, gr = pos / C;
             final int col = (int) (pos - gr * C), len = Math.min(C - col, n - i);
-            final float rf = w.rowFactor[(int) gr];
+            final int rows = !k.firstMoment && AdafactorStep.group(w, n, i, gr, col) ? GROUP : 1;
             final int cf0 = (int) ((gr / R) * C + col), bound = SPECIES.loopBound(len);
-            rowApply(c, k, w, i, bound, rf, cf0);
-            AdafactorStep.rowApply(c, k, w, i, len, rf, cf0, bound);
-            i += len;
+            if (k.firstMoment) {
+                rowApplyMoment(c, k, w, i, bound, w.rowFactor[(int) gr], cf0);
+            } else {
+                rowsApply(c, k, w, i, rows, bound, (int) gr, cf0);
+            }
+            for (int r = 0; r < rows; r++) {
+                AdafactorStep.rowApply(c, k, w, i + r * C, len, w.rowFactor[(int) gr + r], cf0, bound);
+            }
+            i += rows * len;
         }
     }
 
-    private static void rowApply(Chunk c, AdafactorStep k, AdafactorChunk w, int start, int bound, float rf,
-                                 int cf0) {
-        final MemorySegment ps = c.params, gs = c.grads, ms = k.firstMoment ? c.state[0] : null;
+    /**
+     * Pass 3 without a first moment over the whole vectors {@code [0, bound)} of {@code rows} row segments of one
+     * matrix, {@code C} apart, the first at chunk element {@code start} (global row {@code gr}, its first column's
+     * factor at {@code cf0}): a group's {@link AdafactorStep#GROUP} whole rows, or (rows 1) one row segment. Per
+     * vector of columns the column factors are loaded once for the rows (at 8192 columns they are 32 KB, pushed out
+     * of L1 by the streams, as in pass 2). One method for both, so that every row segment runs it and C2 compiles it
+     * early and whole: with a separate loop for the row left over after a matrix's groups (called once a step), that
+     * loop ran in code whose vector operations were not intrinsified and allocated ({@code StepAllocationTest}, 3 runs
+     * in 5). The group's rows are written out, not a loop over {@code rows}: with such a loop the pass ran at 0.76x
+     * its C pass instead of 0.80-0.85x (thread CPU time per element at 64M, 8192 wide). No sums here: every
+     * element's update is the scalar loop's, bit for bit.
+     */
+    private static void rowsApply(Chunk c, AdafactorStep k, AdafactorChunk w, int start, int rows, int bound, int gr,
+                                  int cf0) {
+        final MemorySegment ps = c.params, gs = c.grads;
+        final float[] cf = w.colFactor, rf = w.rowFactor;
+        final boolean group = rows == GROUP, decays = k.decay;
+        final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
+        final FloatVector d = FloatVector.broadcast(SPECIES, w.clipDivisor);
+        final FloatVector lr = FloatVector.broadcast(SPECIES, w.lr);
+        final FloatVector decay = FloatVector.broadcast(SPECIES, w.decay);
+        final FloatVector f0 = FloatVector.broadcast(SPECIES, rf[gr]);
+        final FloatVector f1 = FloatVector.broadcast(SPECIES, rf[group ? gr + 1 : gr]);
+        final FloatVector f2 = FloatVector.broadcast(SPECIES, rf[group ? gr + 2 : gr]);
+        final FloatVector f3 = FloatVector.broadcast(SPECIES, rf[group ? gr + 3 : gr]);
+        final long rb = (long) w.cols * Float.BYTES;
+        for (int j = 0; j < bound; j += L) {
+            final FloatVector cfv = FloatVector.fromArray(SPECIES, cf, cf0 + j);
+            long o = (long) (start + j) * Float.BYTES;
+            FloatVector u = f0.mul(cfv).mul(FloatVector.fromMemorySegment(SPECIES, gs, o, ORDER).mul(scale))
+                    .div(d).mul(lr);
+            FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, o, ORDER);
+            p = decays ? p.fma(decay, p) : p;
+            p.sub(u).intoMemorySegment(ps, o, ORDER);
+            if (!group) {
+                continue;
+            }
+            o += rb;
+            u = f1.mul(cfv).mul(FloatVector.fromMemorySegment(SPECIES, gs, o, ORDER).mul(scale)).div(d).mul(lr);
+            p = FloatVector.fromMemorySegment(SPECIES, ps, o, ORDER);
+            p = decays ? p.fma(decay, p) : p;
+            p.sub(u).intoMemorySegment(ps, o, ORDER);
+            o += rb;
+            u = f2.mul(cfv).mul(FloatVector.fromMemorySegment(SPECIES, gs, o, ORDER).mul(scale)).div(d).mul(lr);
+            p = FloatVector.fromMemorySegment(SPECIES, ps, o, ORDER);
+            p = decays ? p.fma(decay, p) : p;
+            p.sub(u).intoMemorySegment(ps, o, ORDER);
+            o += rb;
+            u = f3.mul(cfv).mul(FloatVector.fromMemorySegment(SPECIES, gs, o, ORDER).mul(scale)).div(d).mul(lr);
+            p = FloatVector.fromMemorySegment(SPECIES, ps, o, ORDER);
+            p = decays ? p.fma(decay, p) : p;
+            p.sub(u).intoMemorySegment(ps, o, ORDER);
+        }
+    }
+
+    /**
+     * Pass 3 with a first moment ({@code exp_avg}, beta1 given) over the whole vectors {@code [0, bound)} of one row
+     * segment, row by row as before the groups. Grouped, as {@link #rowsApply} (the rows written out, or a loop over
+     * them), the loop allocated in some runs: a vector made before the loop boxed once per call, 800 bytes a step in
+     * {@code StepAllocationTest} (every run with the rows written out, 1 run in 5 with the loop).
+     */
+    private static void rowApplyMoment(Chunk c, AdafactorStep k, AdafactorChunk w, int start, int bound, float rf,
+                                       int cf0) {
+        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0];
         final float[] cf = w.colFactor;
         final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
         final FloatVector rfv = FloatVector.broadcast(SPECIES, rf);
@@ -587,15 +656,13 @@ final class AdafactorPanama {
         final FloatVector decay = FloatVector.broadcast(SPECIES, w.decay);
         final FloatVector b1 = FloatVector.broadcast(SPECIES, k.beta1);
         final FloatVector c1 = FloatVector.broadcast(SPECIES, k.oneMinusBeta1);
-        final boolean first = k.firstMoment, decays = k.decay;
+        final boolean decays = k.decay;
         for (int j = 0; j < bound; j += L) {
             final long off = (long) (start + j) * Float.BYTES;
             FloatVector g = FloatVector.fromMemorySegment(SPECIES, gs, off, ORDER).mul(scale);
             FloatVector u = rfv.mul(FloatVector.fromArray(SPECIES, cf, cf0 + j)).mul(g).div(d).mul(lr);
-            if (first) {
-                u = u.fma(c1, FloatVector.fromMemorySegment(SPECIES, ms, off, ORDER).mul(b1));
-                u.intoMemorySegment(ms, off, ORDER);
-            }
+            u = u.fma(c1, FloatVector.fromMemorySegment(SPECIES, ms, off, ORDER).mul(b1));
+            u.intoMemorySegment(ms, off, ORDER);
             FloatVector p = FloatVector.fromMemorySegment(SPECIES, ps, off, ORDER);
             if (decays) {
                 p = p.fma(decay, p);

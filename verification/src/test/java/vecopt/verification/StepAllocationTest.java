@@ -400,4 +400,24 @@ class StepAllocationTest {
             warmThenMeasure(opt, null);
         }
     }
+
+    /**
+     * Without beta1 pass 3 takes groups of 4 whole rows (AdafactorPanama.rowsApply): 37 rows are 9 groups and a row
+     * left over, which runs the same loop, so that no loop of the pass runs only once a step.
+     */
+    @Test
+    void adafactorFactoredAndVectorWithoutBeta1() {
+        int rows = 37, cols = 111, bias = 515, n = rows * cols + bias;
+        vecopt.memory.Storage p = vecopt.memory.Storage.of(Rig.values(new SplittableRandom(1), n, -2, 2));
+        vecopt.memory.Storage g = vecopt.memory.Storage.of(Rig.values(new SplittableRandom(2), n, -6, 2));
+        vecopt.param.ParamSet set = vecopt.param.ParamSet.builder()
+                .add("w", p, g, 0, rows * cols, vecopt.param.Shape.of(rows, cols))
+                .add("b", p, g, rows * cols, bias)
+                .build();
+        try (vecopt.optim.Adafactor opt = vecopt.optim.Adafactor.builder(set)
+                .options(vecopt.optim.AdafactorOptions.DEFAULTS.withWeightDecay(0.01))
+                .clipGradNorm(1.0).threads(2).build()) {
+            warmThenMeasure(opt, null);
+        }
+    }
 }
