@@ -1285,8 +1285,8 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
          * Keeps the moments as 8-bit block-quantized codes (see {@code vecopt.kernel.BlockCodes}): exp_avg in a
          * signed 8-bit float code and the square root of exp_avg_sq in an unsigned one, each with a float32 scale per
          * block of 256 elements of a tensor, about 2.03 bytes of state per parameter instead of 8. Each step decodes
-         * the moments, updates them and the parameters in float32, and codes the new moments against their block's
-         * new largest magnitude, in the same pass. Tensors of fewer than 4096 elements (bitsandbytes'
+         * the moments, updates them and the parameters in float32, and codes the new moments against a bound on their
+         * block's new largest magnitude known before the step, in the same pass. Tensors of fewer than 4096 elements (bitsandbytes'
          * {@code min_8bit_size}) keep float32 moments. AdamW and Adam, without AMSGrad. Also SGD with momentum
          * ({@code momentum_buffer}), Lion ({@code exp_avg}), RMSprop without momentum ({@code square_avg} as its
          * square root, centered's {@code grad_avg}) and Adagrad ({@code sum} as its square root), each block's
