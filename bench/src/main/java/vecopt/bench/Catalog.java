@@ -122,6 +122,10 @@ final class Catalog {
                     // LAMB with bfloat16 mu, nu: read p, g, mu, nu, write mu, nu (16); read p, mu, nu, write p (12)
                     // (no ceiling of its own: the float32 passes' traffic, 40 bytes, is not its traffic)
                     case "lamb_bf16state" -> Optional.of(new Entry("lamb bf16 state", who, 28, null));
+                    // 8-bit state: read p, g, the state's codes; write p, the codes (14, and 8 bytes of scales per
+                    // 256 elements); no ceiling of its own
+                    case "momentum_q8" -> Optional.of(new Entry("momentum 8-bit state", who, 14, null));
+                    case "lion_q8" -> Optional.of(new Entry("lion 8-bit state", who, 14, null));
                     default -> Optional.empty();
                 };
                 yield e.map(x -> r.method().equals(OWN_TRAFFIC_METHOD)

@@ -80,11 +80,13 @@ public class StepBench {
      * which have no native peer yet (their {@code nativeC} refuses to run); "adafactor" (HF's defaults, the tensor a
      * 2^k x size / 2^k matrix, 24 bytes in three passes; no native peer yet); "sfadamw", schedule-free AdamW (28, in
      * train mode; no native peer yet); "lamb_bf16state", LAMB with {@code bfloat16State} (28 bytes in two passes;
-     * step only: no traffic or native peer); bytes per parameter in {@link Catalog}.
+     * step only: no traffic or native peer); "momentum_q8" and "lion_q8", SGD with momentum and Lion (as "momentum"
+     * and "lion") with {@code eightBitState()} (14 bytes: the state one byte read and written, plus its block scales;
+     * step only, read against the float32-state step of the same run); bytes per parameter in {@link Catalog}.
      */
     @Param({"adamw", "amsgrad", "momentum", "adagrad", "rmsprop", "rmsprop_centered_momentum", "lion", "adamax",
             "nadam", "radam", "adadelta", "rprop", "asgd", "lamb", "lars", "adafactor",
-            "sfadamw", "lamb_bf16state"})
+            "sfadamw", "lamb_bf16state", "momentum_q8", "lion_q8"})
     public String optimizer;
 
     private Buffers buffers;
@@ -103,17 +105,18 @@ public class StepBench {
         isAdam = switch (optimizer) {
             case "adamw", "amsgrad" -> true;
             case "momentum", "adagrad", "rmsprop", "rmsprop_centered_momentum", "lion", "adamax", "nadam", "radam",
-                 "adadelta", "rprop", "asgd", "lamb", "lars", "adafactor", "sfadamw", "lamb_bf16state" ->
+                 "adadelta", "rprop", "asgd", "lamb", "lars", "adafactor", "sfadamw", "lamb_bf16state", "momentum_q8",
+                 "lion_q8" ->
                     false;
             default -> throw new IllegalArgumentException("optimizer must be adamw, amsgrad, momentum, adagrad,"
                     + " rmsprop, rmsprop_centered_momentum, lion, adamax, nadam, radam, adadelta, rprop, asgd, lamb,"
-                    + " lars, adafactor, sfadamw or lamb_bf16state, got '" + optimizer + "'");
+                    + " lars, adafactor, sfadamw, lamb_bf16state, momentum_q8 or lion_q8, got '" + optimizer + "'");
         };
         adam = AdamScalars.of(optimizer.equals("amsgrad") ? "amsgrad" : "adamw", 1000);
         sgd = SgdScalars.of("momentum");
         boolean traffic = params.getBenchmark().endsWith(".traffic");
-        if (optimizer.equals("lamb_bf16state") && !params.getBenchmark().endsWith(".step")) {
-            throw new IllegalArgumentException("lamb_bf16state: step only (no traffic loop or native peer)");
+        if (optimizer.matches("lamb_bf16state|momentum_q8|lion_q8") && !params.getBenchmark().endsWith(".step")) {
+            throw new IllegalArgumentException(optimizer + ": step only (no traffic loop or native peer)");
         }
         if (traffic || params.getBenchmark().endsWith(".nativeC")) {
             NativeKernels.require();
@@ -178,6 +181,10 @@ public class StepBench {
             case "asgd" -> Asgd.builder(set).options(AsgdOptions.DEFAULTS.withT0(0)).threads(threads)
                     .onNonFinite(NonFinite.PROCEED).build();
             case "lamb" -> Lamb.builder(set).options(LambOptions.DEFAULTS.withWeightDecay(0.01))
+                    .threads(threads).onNonFinite(NonFinite.PROCEED).build();
+            case "lion_q8" -> Lion.builder(set).options(LionOptions.DEFAULTS.withWeightDecay(1.0)).eightBitState()
+                    .threads(threads).onNonFinite(NonFinite.PROCEED).build();
+            case "momentum_q8" -> Sgd.builder(set).options(SgdOptions.MOMENTUM.withWeightDecay(1e-4)).eightBitState()
                     .threads(threads).onNonFinite(NonFinite.PROCEED).build();
             case "lamb_bf16state" -> Lamb.builder(set).options(LambOptions.DEFAULTS.withWeightDecay(0.01))
                     .bfloat16State(1).threads(threads).onNonFinite(NonFinite.PROCEED).build();
