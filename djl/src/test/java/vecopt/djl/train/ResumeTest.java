@@ -33,6 +33,10 @@ class ResumeTest {
         RunLog whole = TrainingRun.run(cfg, recipe, data, TrainingRun.Listener.SILENT);
         RunLog saving = TrainingRun.run(cfg, recipe, data, TrainingRun.Listener.SILENT,
                 new RunCheckpoints(10, dir, null));
+        // the inputs and the parameters before each step first, then the losses: a difference then says whether it
+        // entered through the batches, the parameters (the optimizer and the bridge) or the model's forward pass
+        assertArrayEquals(whole.batchHash, saving.batchHash, "saving in the background changes no batch");
+        assertArrayEquals(whole.paramHash, saving.paramHash, "saving in the background changes no parameter");
         assertArrayEquals(whole.trainLoss(), saving.trainLoss(), "saving in the background changes nothing");
         Path at20 = dir.resolve(recipe.name()).resolve("checkpoint-000000000020.safetensors");
         assertTrue(Files.exists(at20), "checkpoint at step 20 was written");
