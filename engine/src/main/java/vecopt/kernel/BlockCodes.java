@@ -11,13 +11,13 @@ package vecopt.kernel;
  * <ul>
  *   <li><b>Signed code</b> (exp_avg): sign bit, 4 exponent bits, 3 fraction bits, fp8 E4M3's layout (as torchao's
  *       float8 optimizer state), but without subnormals and without NaN: magnitude code {@code k} in 1..127 is
- *       {@code (1 + ((k - 1) & 7) / 8) * 2^(((k - 1) >> 3) - 15)} (2^-15 to 1.75), code 0 is zero. A normalized value {@code |x| <= 2^-16}
- *       codes 0, any other the nearest magnitude (ties to an even fraction), at most 127; NaN and infinity code 127
+ *       {@code (1 + ((k - 1) & 7) / 8) * 2^(((k - 1) >> 3) - 15)} (2^-15 to 1.75), code 0 is zero. A normalized value {@code |x| < 2^-16}
+ *       codes 0, any other the nearest magnitude (ties away from zero), at most 127; NaN and infinity code 127
  *       (their block's scale is then NaN or infinite and carries them). Relative error at most 2^-4 over
  *       [2^-15, 1] (of the block's largest magnitude).</li>
  *   <li><b>Unsigned code</b> (the square root of exp_avg_sq): 4 exponent bits, 4 fraction bits: code {@code k} in
  *       1..255 is {@code (1 + ((k - 1) & 15) / 16) * 2^(((k - 1) >> 4) - 15)} (2^-15 to 1.875), code 0 is zero. Zero codes 0; any other value
- *       the nearest code (ties to an even fraction) and never 0: values below the smallest code round up to it. Storing
+ *       the nearest code (ties away from zero) and never 0: values below the smallest code round up to it. Storing
  *       {@code sqrt(v)} halves the range the code must span (2^-15 of the block's largest {@code sqrt(v)} is
  *       2^-30 of its largest {@code v}), and rounding a positive value up, never to 0, keeps the update's
  *       denominator at or above what the float32 state would give, where rounding {@code v} to 0 would leave
@@ -26,8 +26,10 @@ package vecopt.kernel;
  *
  * Neither format has subnormals, so decoding never hands the CPU a subnormal float (on some x86 cores an operation
  * on one takes a microcode assist): decoding is the code shifted into a float's exponent and fraction fields,
- * rebiased by an integer add. Encoding is the round-to-nearest-even of F. Giesen's float-to-half conversion, in
- * integers. {@code reference}'s {@code BlockQuantization} defines both by search over the code values, and the
+ * rebiased by an integer add. Encoding is the same in reverse: the magnitude's bits rebiased and half a code step
+ * added by one integer add, then shifted (round to nearest, ties away from zero: a tie is a value exactly halfway
+ * between two codes, which the step's arithmetic rarely produces; rounding it to the even code, as F. Giesen's
+ * float-to-half conversion does, took three more operations per code), then clamped. {@code reference}'s {@code BlockQuantization} defines both by search over the code values, and the
  * verification suite holds these to it on every code and on every float of the range.
  */
 public final class BlockCodes {
@@ -39,10 +41,13 @@ public final class BlockCodes {
     static final int SIGNED_BASE = BIAS - (1 << 20);
     /** Added to an unsigned code shifted into place: its float bits. */
     static final int UNSIGNED_BASE = BIAS - (1 << 19);
-    /** Added to a float's bits before the shift that keeps 3 fraction bits: rebias and round half up. */
-    static final int SIGNED_ROUND = 0x7FFFF - BIAS + (1 << 20);
+    /**
+     * Added to a magnitude's bits before the shift that keeps 3 fraction bits: rebias and add half a code step, so
+     * the shift rounds to nearest with ties away from zero (a tie carries into the kept bits).
+     */
+    static final int SIGNED_ROUND = (1 << 19) - BIAS + (1 << 20);
     /** As {@link #SIGNED_ROUND}, keeping 4 fraction bits. */
-    static final int UNSIGNED_ROUND = 0x3FFFF - BIAS + (1 << 19);
+    static final int UNSIGNED_ROUND = (1 << 18) - BIAS + (1 << 19);
 
     private BlockCodes() {
     }
@@ -58,8 +63,8 @@ public final class BlockCodes {
     public static int encodeSigned(float x) {
         int bits = Float.floatToRawIntBits(x);
         int a = bits & 0x7FFFFFFF;
-        int t = (a + SIGNED_ROUND + ((a >>> 20) & 1)) >> 20; // round to nearest even, then the code
-        int k = a <= (111 << 23) ? 0 : Math.min(Math.max(t, 1), 127);
+        int t = (a + SIGNED_ROUND) >> 20; // round to nearest, ties away from zero, then the code
+        int k = a < (111 << 23) ? 0 : Math.min(Math.max(t, 1), 127);
         return k | ((bits >>> 24) & 0x80);
     }
 
@@ -72,7 +77,7 @@ public final class BlockCodes {
     /** The unsigned code of {@code |x|}, in 0..255: 0 only for zero. */
     public static int encodeUnsigned(float x) {
         int a = Float.floatToRawIntBits(x) & 0x7FFFFFFF;
-        int t = (a + UNSIGNED_ROUND + ((a >>> 19) & 1)) >> 19;
+        int t = (a + UNSIGNED_ROUND) >> 19;
         return a == 0 ? 0 : Math.min(Math.max(t, 1), 255);
     }
 

@@ -92,9 +92,8 @@ final class EightBitAdagradPanama {
             FloatVector sum = g.fma(g, ssD0);
             FloatVector ssQ1 = sum;
             IntVector ssQ1A = ssQ1.lanewise(VectorOperators.SQRT).mul(ssInv).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector ssQ1Q = ssQ1A.add(BlockCodes.UNSIGNED_ROUND).add(ssQ1A.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, ssQ1A.compare(VectorOperators.EQ, 0));
+            IntVector ssQ1Q = ssQ1A.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19)
+                    .max(1).min(255).min(ssQ1A);
             ((ByteVector) ssQ1Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ss, (long) i, ORDER);
             FloatVector std = sum.lanewise(VectorOperators.SQRT).add(eps);
             FloatVector pNew = g.div(std).fma(negClr, p);
@@ -128,9 +127,8 @@ final class EightBitAdagradPanama {
             FloatVector sum = g.fma(g, ssD0);
             FloatVector ssQ1 = sum;
             IntVector ssQ1A = ssQ1.lanewise(VectorOperators.SQRT).mul(ssInv).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector ssQ1Q = ssQ1A.add(BlockCodes.UNSIGNED_ROUND).add(ssQ1A.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, ssQ1A.compare(VectorOperators.EQ, 0));
+            IntVector ssQ1Q = ssQ1A.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19)
+                    .max(1).min(255).min(ssQ1A);
             ((ByteVector) ssQ1Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ss, (long) i, ORDER);
             FloatVector std = sum.lanewise(VectorOperators.SQRT).add(eps);
             FloatVector pNew = g.div(std).fma(negClr, p);
@@ -168,9 +166,8 @@ final class EightBitAdagradPanama {
             FloatVector sum = g.fma(g, ssD0);
             FloatVector ssQ1 = sum;
             IntVector ssQ1A = ssQ1.lanewise(VectorOperators.SQRT).mul(ssInv).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector ssQ1Q = ssQ1A.add(BlockCodes.UNSIGNED_ROUND).add(ssQ1A.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, ssQ1A.compare(VectorOperators.EQ, 0));
+            IntVector ssQ1Q = ssQ1A.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19)
+                    .max(1).min(255).min(ssQ1A);
             ((ByteVector) ssQ1Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ss, (long) i, ORDER);
             FloatVector std = sum.lanewise(VectorOperators.SQRT).add(eps);
             FloatVector pNew = g.div(std).fma(negClr, p);
@@ -218,9 +215,8 @@ final class EightBitAdagradPanama {
             FloatVector sum = g.fma(g, ssD0);
             FloatVector ssQ1 = sum;
             IntVector ssQ1A = ssQ1.lanewise(VectorOperators.SQRT).mul(ssInv).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector ssQ1Q = ssQ1A.add(BlockCodes.UNSIGNED_ROUND).add(ssQ1A.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, ssQ1A.compare(VectorOperators.EQ, 0));
+            IntVector ssQ1Q = ssQ1A.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19)
+                    .max(1).min(255).min(ssQ1A);
             ((ByteVector) ssQ1Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ss, (long) i, ORDER);
             FloatVector std = sum.lanewise(VectorOperators.SQRT).add(eps);
             FloatVector pNew = g.div(std).fma(negClr, p);
@@ -261,9 +257,8 @@ final class EightBitAdagradPanama {
             FloatVector sum = g.fma(g, ssD0);
             FloatVector ssQ1 = sum;
             IntVector ssQ1A = ssQ1.lanewise(VectorOperators.SQRT).mul(ssInv).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector ssQ1Q = ssQ1A.add(BlockCodes.UNSIGNED_ROUND).add(ssQ1A.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, ssQ1A.compare(VectorOperators.EQ, 0));
+            IntVector ssQ1Q = ssQ1A.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19)
+                    .max(1).min(255).min(ssQ1A);
             ((ByteVector) ssQ1Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ss, (long) i, ORDER);
             FloatVector std = sum.lanewise(VectorOperators.SQRT).add(eps);
             FloatVector pNew = g.div(std).fma(negClr, p);
@@ -298,9 +293,8 @@ final class EightBitAdagradPanama {
             FloatVector sum = g.fma(g, ssD0);
             FloatVector ssQ1 = sum;
             IntVector ssQ1A = ssQ1.lanewise(VectorOperators.SQRT).mul(ssInv).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector ssQ1Q = ssQ1A.add(BlockCodes.UNSIGNED_ROUND).add(ssQ1A.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, ssQ1A.compare(VectorOperators.EQ, 0));
+            IntVector ssQ1Q = ssQ1A.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19)
+                    .max(1).min(255).min(ssQ1A);
             ((ByteVector) ssQ1Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ss, (long) i, ORDER);
             FloatVector std = sum.lanewise(VectorOperators.SQRT).add(eps);
             FloatVector pNew = g.div(std).fma(negClr, p);
@@ -339,9 +333,8 @@ final class EightBitAdagradPanama {
             FloatVector sum = g.fma(g, ssD0);
             FloatVector ssQ1 = sum;
             IntVector ssQ1A = ssQ1.lanewise(VectorOperators.SQRT).mul(ssInv).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector ssQ1Q = ssQ1A.add(BlockCodes.UNSIGNED_ROUND).add(ssQ1A.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, ssQ1A.compare(VectorOperators.EQ, 0));
+            IntVector ssQ1Q = ssQ1A.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19)
+                    .max(1).min(255).min(ssQ1A);
             ((ByteVector) ssQ1Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ss, (long) i, ORDER);
             FloatVector std = sum.lanewise(VectorOperators.SQRT).add(eps);
             FloatVector pNew = g.div(std).fma(negClr, p);
@@ -390,9 +383,8 @@ final class EightBitAdagradPanama {
             FloatVector sum = g.fma(g, ssD0);
             FloatVector ssQ1 = sum;
             IntVector ssQ1A = ssQ1.lanewise(VectorOperators.SQRT).mul(ssInv).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector ssQ1Q = ssQ1A.add(BlockCodes.UNSIGNED_ROUND).add(ssQ1A.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, ssQ1A.compare(VectorOperators.EQ, 0));
+            IntVector ssQ1Q = ssQ1A.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19)
+                    .max(1).min(255).min(ssQ1A);
             ((ByteVector) ssQ1Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ss, (long) i, ORDER);
             FloatVector std = sum.lanewise(VectorOperators.SQRT).add(eps);
             FloatVector pNew = g.div(std).fma(negClr, p);
@@ -438,9 +430,8 @@ final class EightBitAdagradPanama {
             FloatVector sum = g.fma(g, ssD0);
             FloatVector ssQ1 = sum;
             IntVector ssQ1A = ssQ1.lanewise(VectorOperators.SQRT).mul(ssInv).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector ssQ1Q = ssQ1A.add(BlockCodes.UNSIGNED_ROUND).add(ssQ1A.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, ssQ1A.compare(VectorOperators.EQ, 0));
+            IntVector ssQ1Q = ssQ1A.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19)
+                    .max(1).min(255).min(ssQ1A);
             ((ByteVector) ssQ1Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ss, (long) i, ORDER);
             FloatVector std = sum.lanewise(VectorOperators.SQRT).add(eps);
             FloatVector pNew = g.div(std).fma(negClr, p);
@@ -480,9 +471,8 @@ final class EightBitAdagradPanama {
             FloatVector sum = g.fma(g, ssD0);
             FloatVector ssQ1 = sum;
             IntVector ssQ1A = ssQ1.lanewise(VectorOperators.SQRT).mul(ssInv).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector ssQ1Q = ssQ1A.add(BlockCodes.UNSIGNED_ROUND).add(ssQ1A.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, ssQ1A.compare(VectorOperators.EQ, 0));
+            IntVector ssQ1Q = ssQ1A.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19)
+                    .max(1).min(255).min(ssQ1A);
             ((ByteVector) ssQ1Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ss, (long) i, ORDER);
             FloatVector std = sum.lanewise(VectorOperators.SQRT).add(eps);
             FloatVector pNew = g.div(std).fma(negClr, p);
@@ -526,9 +516,8 @@ final class EightBitAdagradPanama {
             FloatVector sum = g.fma(g, ssD0);
             FloatVector ssQ1 = sum;
             IntVector ssQ1A = ssQ1.lanewise(VectorOperators.SQRT).mul(ssInv).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector ssQ1Q = ssQ1A.add(BlockCodes.UNSIGNED_ROUND).add(ssQ1A.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, ssQ1A.compare(VectorOperators.EQ, 0));
+            IntVector ssQ1Q = ssQ1A.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19)
+                    .max(1).min(255).min(ssQ1A);
             ((ByteVector) ssQ1Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ss, (long) i, ORDER);
             FloatVector std = sum.lanewise(VectorOperators.SQRT).add(eps);
             FloatVector pNew = g.div(std).fma(negClr, p);
@@ -582,9 +571,8 @@ final class EightBitAdagradPanama {
             FloatVector sum = g.fma(g, ssD0);
             FloatVector ssQ1 = sum;
             IntVector ssQ1A = ssQ1.lanewise(VectorOperators.SQRT).mul(ssInv).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector ssQ1Q = ssQ1A.add(BlockCodes.UNSIGNED_ROUND).add(ssQ1A.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, ssQ1A.compare(VectorOperators.EQ, 0));
+            IntVector ssQ1Q = ssQ1A.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19)
+                    .max(1).min(255).min(ssQ1A);
             ((ByteVector) ssQ1Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ss, (long) i, ORDER);
             FloatVector std = sum.lanewise(VectorOperators.SQRT).add(eps);
             FloatVector pNew = g.div(std).fma(negClr, p);

@@ -96,9 +96,8 @@ final class EightBitLionPanama {
             FloatVector msQ1 = m.fma(b2, g.mul(c2));
             IntVector msQ1B = msQ1.mul(msInv).reinterpretAsInts();
             IntVector msQ1A = msQ1B.and(0x7FFFFFFF);
-            IntVector msQ1Q = msQ1A.add(BlockCodes.SIGNED_ROUND).add(msQ1A.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, msQ1A.compare(VectorOperators.LE, 111 << 23))
+            IntVector msQ1Q = msQ1A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                    .max(1).min(127).blend(0, msQ1A.compare(VectorOperators.LT, 111 << 23))
                     .or(msQ1B.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) msQ1Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);
             pNew.intoMemorySegment(ps, o4, ORDER);
@@ -135,9 +134,8 @@ final class EightBitLionPanama {
             FloatVector msQ1 = m.fma(b2, g.mul(c2));
             IntVector msQ1B = msQ1.mul(msInv).reinterpretAsInts();
             IntVector msQ1A = msQ1B.and(0x7FFFFFFF);
-            IntVector msQ1Q = msQ1A.add(BlockCodes.SIGNED_ROUND).add(msQ1A.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, msQ1A.compare(VectorOperators.LE, 111 << 23))
+            IntVector msQ1Q = msQ1A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                    .max(1).min(127).blend(0, msQ1A.compare(VectorOperators.LT, 111 << 23))
                     .or(msQ1B.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) msQ1Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);
             pNew.intoMemorySegment(xs, o4, ORDER);
@@ -178,9 +176,8 @@ final class EightBitLionPanama {
             FloatVector msQ1 = m.fma(b2, g.mul(c2));
             IntVector msQ1B = msQ1.mul(msInv).reinterpretAsInts();
             IntVector msQ1A = msQ1B.and(0x7FFFFFFF);
-            IntVector msQ1Q = msQ1A.add(BlockCodes.SIGNED_ROUND).add(msQ1A.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, msQ1A.compare(VectorOperators.LE, 111 << 23))
+            IntVector msQ1Q = msQ1A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                    .max(1).min(127).blend(0, msQ1A.compare(VectorOperators.LT, 111 << 23))
                     .or(msQ1B.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) msQ1Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);
             pNew.intoMemorySegment(xs, o4, ORDER);
@@ -231,9 +228,8 @@ final class EightBitLionPanama {
             FloatVector msQ1 = m.fma(b2, g.mul(c2));
             IntVector msQ1B = msQ1.mul(msInv).reinterpretAsInts();
             IntVector msQ1A = msQ1B.and(0x7FFFFFFF);
-            IntVector msQ1Q = msQ1A.add(BlockCodes.SIGNED_ROUND).add(msQ1A.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, msQ1A.compare(VectorOperators.LE, 111 << 23))
+            IntVector msQ1Q = msQ1A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                    .max(1).min(127).blend(0, msQ1A.compare(VectorOperators.LT, 111 << 23))
                     .or(msQ1B.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) msQ1Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);
             IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
@@ -277,9 +273,8 @@ final class EightBitLionPanama {
             FloatVector msQ1 = m.fma(b2, g.mul(c2));
             IntVector msQ1B = msQ1.mul(msInv).reinterpretAsInts();
             IntVector msQ1A = msQ1B.and(0x7FFFFFFF);
-            IntVector msQ1Q = msQ1A.add(BlockCodes.SIGNED_ROUND).add(msQ1A.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, msQ1A.compare(VectorOperators.LE, 111 << 23))
+            IntVector msQ1Q = msQ1A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                    .max(1).min(127).blend(0, msQ1A.compare(VectorOperators.LT, 111 << 23))
                     .or(msQ1B.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) msQ1Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);
             pNew.intoMemorySegment(ps, o4, ORDER);
@@ -317,9 +312,8 @@ final class EightBitLionPanama {
             FloatVector msQ1 = m.fma(b2, g.mul(c2));
             IntVector msQ1B = msQ1.mul(msInv).reinterpretAsInts();
             IntVector msQ1A = msQ1B.and(0x7FFFFFFF);
-            IntVector msQ1Q = msQ1A.add(BlockCodes.SIGNED_ROUND).add(msQ1A.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, msQ1A.compare(VectorOperators.LE, 111 << 23))
+            IntVector msQ1Q = msQ1A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                    .max(1).min(127).blend(0, msQ1A.compare(VectorOperators.LT, 111 << 23))
                     .or(msQ1B.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) msQ1Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);
             pNew.intoMemorySegment(xs, o4, ORDER);
@@ -361,9 +355,8 @@ final class EightBitLionPanama {
             FloatVector msQ1 = m.fma(b2, g.mul(c2));
             IntVector msQ1B = msQ1.mul(msInv).reinterpretAsInts();
             IntVector msQ1A = msQ1B.and(0x7FFFFFFF);
-            IntVector msQ1Q = msQ1A.add(BlockCodes.SIGNED_ROUND).add(msQ1A.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, msQ1A.compare(VectorOperators.LE, 111 << 23))
+            IntVector msQ1Q = msQ1A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                    .max(1).min(127).blend(0, msQ1A.compare(VectorOperators.LT, 111 << 23))
                     .or(msQ1B.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) msQ1Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);
             pNew.intoMemorySegment(xs, o4, ORDER);
@@ -415,9 +408,8 @@ final class EightBitLionPanama {
             FloatVector msQ1 = m.fma(b2, g.mul(c2));
             IntVector msQ1B = msQ1.mul(msInv).reinterpretAsInts();
             IntVector msQ1A = msQ1B.and(0x7FFFFFFF);
-            IntVector msQ1Q = msQ1A.add(BlockCodes.SIGNED_ROUND).add(msQ1A.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, msQ1A.compare(VectorOperators.LE, 111 << 23))
+            IntVector msQ1Q = msQ1A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                    .max(1).min(127).blend(0, msQ1A.compare(VectorOperators.LT, 111 << 23))
                     .or(msQ1B.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) msQ1Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);
             IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
@@ -466,9 +458,8 @@ final class EightBitLionPanama {
             FloatVector msQ1 = m.fma(b2, g.mul(c2));
             IntVector msQ1B = msQ1.mul(msInv).reinterpretAsInts();
             IntVector msQ1A = msQ1B.and(0x7FFFFFFF);
-            IntVector msQ1Q = msQ1A.add(BlockCodes.SIGNED_ROUND).add(msQ1A.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, msQ1A.compare(VectorOperators.LE, 111 << 23))
+            IntVector msQ1Q = msQ1A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                    .max(1).min(127).blend(0, msQ1A.compare(VectorOperators.LT, 111 << 23))
                     .or(msQ1B.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) msQ1Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);
             pNew.intoMemorySegment(ps, o4, ORDER);
@@ -511,9 +502,8 @@ final class EightBitLionPanama {
             FloatVector msQ1 = m.fma(b2, g.mul(c2));
             IntVector msQ1B = msQ1.mul(msInv).reinterpretAsInts();
             IntVector msQ1A = msQ1B.and(0x7FFFFFFF);
-            IntVector msQ1Q = msQ1A.add(BlockCodes.SIGNED_ROUND).add(msQ1A.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, msQ1A.compare(VectorOperators.LE, 111 << 23))
+            IntVector msQ1Q = msQ1A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                    .max(1).min(127).blend(0, msQ1A.compare(VectorOperators.LT, 111 << 23))
                     .or(msQ1B.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) msQ1Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);
             pNew.intoMemorySegment(xs, o4, ORDER);
@@ -560,9 +550,8 @@ final class EightBitLionPanama {
             FloatVector msQ1 = m.fma(b2, g.mul(c2));
             IntVector msQ1B = msQ1.mul(msInv).reinterpretAsInts();
             IntVector msQ1A = msQ1B.and(0x7FFFFFFF);
-            IntVector msQ1Q = msQ1A.add(BlockCodes.SIGNED_ROUND).add(msQ1A.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, msQ1A.compare(VectorOperators.LE, 111 << 23))
+            IntVector msQ1Q = msQ1A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                    .max(1).min(127).blend(0, msQ1A.compare(VectorOperators.LT, 111 << 23))
                     .or(msQ1B.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) msQ1Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);
             pNew.intoMemorySegment(xs, o4, ORDER);
@@ -619,9 +608,8 @@ final class EightBitLionPanama {
             FloatVector msQ1 = m.fma(b2, g.mul(c2));
             IntVector msQ1B = msQ1.mul(msInv).reinterpretAsInts();
             IntVector msQ1A = msQ1B.and(0x7FFFFFFF);
-            IntVector msQ1Q = msQ1A.add(BlockCodes.SIGNED_ROUND).add(msQ1A.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, msQ1A.compare(VectorOperators.LE, 111 << 23))
+            IntVector msQ1Q = msQ1A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                    .max(1).min(127).blend(0, msQ1A.compare(VectorOperators.LT, 111 << 23))
                     .or(msQ1B.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) msQ1Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);
             IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);

@@ -98,9 +98,8 @@ final class EightBitRmspropPanama {
             FloatVector sa = ssD0.fma(alpha, g.mul(c1).mul(g));
             FloatVector ssQ1 = sa;
             IntVector ssQ1A = ssQ1.lanewise(VectorOperators.SQRT).mul(ssInv).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector ssQ1Q = ssQ1A.add(BlockCodes.UNSIGNED_ROUND).add(ssQ1A.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, ssQ1A.compare(VectorOperators.EQ, 0));
+            IntVector ssQ1Q = ssQ1A.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19)
+                    .max(1).min(255).min(ssQ1A);
             ((ByteVector) ssQ1Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ss, (long) i, ORDER);
             FloatVector var = sa;
             if (centered) {
@@ -113,9 +112,8 @@ final class EightBitRmspropPanama {
                 FloatVector asQ3 = ga;
                 IntVector asQ3B = asQ3.mul(asInv).reinterpretAsInts();
                 IntVector asQ3A = asQ3B.and(0x7FFFFFFF);
-                IntVector asQ3Q = asQ3A.add(BlockCodes.SIGNED_ROUND).add(asQ3A.lanewise(VectorOperators.LSHR, 20).and(1))
-                        .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                        .blend(0, asQ3A.compare(VectorOperators.LE, 111 << 23))
+                IntVector asQ3Q = asQ3A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                        .max(1).min(127).blend(0, asQ3A.compare(VectorOperators.LT, 111 << 23))
                         .or(asQ3B.lanewise(VectorOperators.LSHR, 24).and(0x80));
                 ((ByteVector) asQ3Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(as, (long) i, ORDER);
                 var = sa.sub(ga.mul(ga));
@@ -158,9 +156,8 @@ final class EightBitRmspropPanama {
             FloatVector sa = ssD0.fma(alpha, g.mul(c1).mul(g));
             FloatVector ssQ1 = sa;
             IntVector ssQ1A = ssQ1.lanewise(VectorOperators.SQRT).mul(ssInv).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector ssQ1Q = ssQ1A.add(BlockCodes.UNSIGNED_ROUND).add(ssQ1A.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, ssQ1A.compare(VectorOperators.EQ, 0));
+            IntVector ssQ1Q = ssQ1A.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19)
+                    .max(1).min(255).min(ssQ1A);
             ((ByteVector) ssQ1Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ss, (long) i, ORDER);
             FloatVector var = sa;
             if (centered) {
@@ -173,9 +170,8 @@ final class EightBitRmspropPanama {
                 FloatVector asQ3 = ga;
                 IntVector asQ3B = asQ3.mul(asInv).reinterpretAsInts();
                 IntVector asQ3A = asQ3B.and(0x7FFFFFFF);
-                IntVector asQ3Q = asQ3A.add(BlockCodes.SIGNED_ROUND).add(asQ3A.lanewise(VectorOperators.LSHR, 20).and(1))
-                        .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                        .blend(0, asQ3A.compare(VectorOperators.LE, 111 << 23))
+                IntVector asQ3Q = asQ3A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                        .max(1).min(127).blend(0, asQ3A.compare(VectorOperators.LT, 111 << 23))
                         .or(asQ3B.lanewise(VectorOperators.LSHR, 24).and(0x80));
                 ((ByteVector) asQ3Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(as, (long) i, ORDER);
                 var = sa.sub(ga.mul(ga));
@@ -222,9 +218,8 @@ final class EightBitRmspropPanama {
             FloatVector sa = ssD0.fma(alpha, g.mul(c1).mul(g));
             FloatVector ssQ1 = sa;
             IntVector ssQ1A = ssQ1.lanewise(VectorOperators.SQRT).mul(ssInv).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector ssQ1Q = ssQ1A.add(BlockCodes.UNSIGNED_ROUND).add(ssQ1A.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, ssQ1A.compare(VectorOperators.EQ, 0));
+            IntVector ssQ1Q = ssQ1A.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19)
+                    .max(1).min(255).min(ssQ1A);
             ((ByteVector) ssQ1Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ss, (long) i, ORDER);
             FloatVector var = sa;
             if (centered) {
@@ -237,9 +232,8 @@ final class EightBitRmspropPanama {
                 FloatVector asQ3 = ga;
                 IntVector asQ3B = asQ3.mul(asInv).reinterpretAsInts();
                 IntVector asQ3A = asQ3B.and(0x7FFFFFFF);
-                IntVector asQ3Q = asQ3A.add(BlockCodes.SIGNED_ROUND).add(asQ3A.lanewise(VectorOperators.LSHR, 20).and(1))
-                        .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                        .blend(0, asQ3A.compare(VectorOperators.LE, 111 << 23))
+                IntVector asQ3Q = asQ3A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                        .max(1).min(127).blend(0, asQ3A.compare(VectorOperators.LT, 111 << 23))
                         .or(asQ3B.lanewise(VectorOperators.LSHR, 24).and(0x80));
                 ((ByteVector) asQ3Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(as, (long) i, ORDER);
                 var = sa.sub(ga.mul(ga));
@@ -296,9 +290,8 @@ final class EightBitRmspropPanama {
             FloatVector sa = ssD0.fma(alpha, g.mul(c1).mul(g));
             FloatVector ssQ1 = sa;
             IntVector ssQ1A = ssQ1.lanewise(VectorOperators.SQRT).mul(ssInv).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector ssQ1Q = ssQ1A.add(BlockCodes.UNSIGNED_ROUND).add(ssQ1A.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, ssQ1A.compare(VectorOperators.EQ, 0));
+            IntVector ssQ1Q = ssQ1A.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19)
+                    .max(1).min(255).min(ssQ1A);
             ((ByteVector) ssQ1Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ss, (long) i, ORDER);
             FloatVector var = sa;
             if (centered) {
@@ -311,9 +304,8 @@ final class EightBitRmspropPanama {
                 FloatVector asQ3 = ga;
                 IntVector asQ3B = asQ3.mul(asInv).reinterpretAsInts();
                 IntVector asQ3A = asQ3B.and(0x7FFFFFFF);
-                IntVector asQ3Q = asQ3A.add(BlockCodes.SIGNED_ROUND).add(asQ3A.lanewise(VectorOperators.LSHR, 20).and(1))
-                        .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                        .blend(0, asQ3A.compare(VectorOperators.LE, 111 << 23))
+                IntVector asQ3Q = asQ3A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                        .max(1).min(127).blend(0, asQ3A.compare(VectorOperators.LT, 111 << 23))
                         .or(asQ3B.lanewise(VectorOperators.LSHR, 24).and(0x80));
                 ((ByteVector) asQ3Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(as, (long) i, ORDER);
                 var = sa.sub(ga.mul(ga));
@@ -363,9 +355,8 @@ final class EightBitRmspropPanama {
             FloatVector sa = ssD0.fma(alpha, g.mul(c1).mul(g));
             FloatVector ssQ1 = sa;
             IntVector ssQ1A = ssQ1.lanewise(VectorOperators.SQRT).mul(ssInv).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector ssQ1Q = ssQ1A.add(BlockCodes.UNSIGNED_ROUND).add(ssQ1A.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, ssQ1A.compare(VectorOperators.EQ, 0));
+            IntVector ssQ1Q = ssQ1A.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19)
+                    .max(1).min(255).min(ssQ1A);
             ((ByteVector) ssQ1Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ss, (long) i, ORDER);
             FloatVector var = sa;
             if (centered) {
@@ -378,9 +369,8 @@ final class EightBitRmspropPanama {
                 FloatVector asQ3 = ga;
                 IntVector asQ3B = asQ3.mul(asInv).reinterpretAsInts();
                 IntVector asQ3A = asQ3B.and(0x7FFFFFFF);
-                IntVector asQ3Q = asQ3A.add(BlockCodes.SIGNED_ROUND).add(asQ3A.lanewise(VectorOperators.LSHR, 20).and(1))
-                        .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                        .blend(0, asQ3A.compare(VectorOperators.LE, 111 << 23))
+                IntVector asQ3Q = asQ3A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                        .max(1).min(127).blend(0, asQ3A.compare(VectorOperators.LT, 111 << 23))
                         .or(asQ3B.lanewise(VectorOperators.LSHR, 24).and(0x80));
                 ((ByteVector) asQ3Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(as, (long) i, ORDER);
                 var = sa.sub(ga.mul(ga));
@@ -424,9 +414,8 @@ final class EightBitRmspropPanama {
             FloatVector sa = ssD0.fma(alpha, g.mul(c1).mul(g));
             FloatVector ssQ1 = sa;
             IntVector ssQ1A = ssQ1.lanewise(VectorOperators.SQRT).mul(ssInv).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector ssQ1Q = ssQ1A.add(BlockCodes.UNSIGNED_ROUND).add(ssQ1A.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, ssQ1A.compare(VectorOperators.EQ, 0));
+            IntVector ssQ1Q = ssQ1A.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19)
+                    .max(1).min(255).min(ssQ1A);
             ((ByteVector) ssQ1Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ss, (long) i, ORDER);
             FloatVector var = sa;
             if (centered) {
@@ -439,9 +428,8 @@ final class EightBitRmspropPanama {
                 FloatVector asQ3 = ga;
                 IntVector asQ3B = asQ3.mul(asInv).reinterpretAsInts();
                 IntVector asQ3A = asQ3B.and(0x7FFFFFFF);
-                IntVector asQ3Q = asQ3A.add(BlockCodes.SIGNED_ROUND).add(asQ3A.lanewise(VectorOperators.LSHR, 20).and(1))
-                        .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                        .blend(0, asQ3A.compare(VectorOperators.LE, 111 << 23))
+                IntVector asQ3Q = asQ3A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                        .max(1).min(127).blend(0, asQ3A.compare(VectorOperators.LT, 111 << 23))
                         .or(asQ3B.lanewise(VectorOperators.LSHR, 24).and(0x80));
                 ((ByteVector) asQ3Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(as, (long) i, ORDER);
                 var = sa.sub(ga.mul(ga));
@@ -489,9 +477,8 @@ final class EightBitRmspropPanama {
             FloatVector sa = ssD0.fma(alpha, g.mul(c1).mul(g));
             FloatVector ssQ1 = sa;
             IntVector ssQ1A = ssQ1.lanewise(VectorOperators.SQRT).mul(ssInv).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector ssQ1Q = ssQ1A.add(BlockCodes.UNSIGNED_ROUND).add(ssQ1A.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, ssQ1A.compare(VectorOperators.EQ, 0));
+            IntVector ssQ1Q = ssQ1A.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19)
+                    .max(1).min(255).min(ssQ1A);
             ((ByteVector) ssQ1Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ss, (long) i, ORDER);
             FloatVector var = sa;
             if (centered) {
@@ -504,9 +491,8 @@ final class EightBitRmspropPanama {
                 FloatVector asQ3 = ga;
                 IntVector asQ3B = asQ3.mul(asInv).reinterpretAsInts();
                 IntVector asQ3A = asQ3B.and(0x7FFFFFFF);
-                IntVector asQ3Q = asQ3A.add(BlockCodes.SIGNED_ROUND).add(asQ3A.lanewise(VectorOperators.LSHR, 20).and(1))
-                        .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                        .blend(0, asQ3A.compare(VectorOperators.LE, 111 << 23))
+                IntVector asQ3Q = asQ3A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                        .max(1).min(127).blend(0, asQ3A.compare(VectorOperators.LT, 111 << 23))
                         .or(asQ3B.lanewise(VectorOperators.LSHR, 24).and(0x80));
                 ((ByteVector) asQ3Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(as, (long) i, ORDER);
                 var = sa.sub(ga.mul(ga));
@@ -564,9 +550,8 @@ final class EightBitRmspropPanama {
             FloatVector sa = ssD0.fma(alpha, g.mul(c1).mul(g));
             FloatVector ssQ1 = sa;
             IntVector ssQ1A = ssQ1.lanewise(VectorOperators.SQRT).mul(ssInv).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector ssQ1Q = ssQ1A.add(BlockCodes.UNSIGNED_ROUND).add(ssQ1A.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, ssQ1A.compare(VectorOperators.EQ, 0));
+            IntVector ssQ1Q = ssQ1A.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19)
+                    .max(1).min(255).min(ssQ1A);
             ((ByteVector) ssQ1Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ss, (long) i, ORDER);
             FloatVector var = sa;
             if (centered) {
@@ -579,9 +564,8 @@ final class EightBitRmspropPanama {
                 FloatVector asQ3 = ga;
                 IntVector asQ3B = asQ3.mul(asInv).reinterpretAsInts();
                 IntVector asQ3A = asQ3B.and(0x7FFFFFFF);
-                IntVector asQ3Q = asQ3A.add(BlockCodes.SIGNED_ROUND).add(asQ3A.lanewise(VectorOperators.LSHR, 20).and(1))
-                        .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                        .blend(0, asQ3A.compare(VectorOperators.LE, 111 << 23))
+                IntVector asQ3Q = asQ3A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                        .max(1).min(127).blend(0, asQ3A.compare(VectorOperators.LT, 111 << 23))
                         .or(asQ3B.lanewise(VectorOperators.LSHR, 24).and(0x80));
                 ((ByteVector) asQ3Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(as, (long) i, ORDER);
                 var = sa.sub(ga.mul(ga));
@@ -636,9 +620,8 @@ final class EightBitRmspropPanama {
             FloatVector sa = ssD0.fma(alpha, g.mul(c1).mul(g));
             FloatVector ssQ1 = sa;
             IntVector ssQ1A = ssQ1.lanewise(VectorOperators.SQRT).mul(ssInv).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector ssQ1Q = ssQ1A.add(BlockCodes.UNSIGNED_ROUND).add(ssQ1A.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, ssQ1A.compare(VectorOperators.EQ, 0));
+            IntVector ssQ1Q = ssQ1A.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19)
+                    .max(1).min(255).min(ssQ1A);
             ((ByteVector) ssQ1Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ss, (long) i, ORDER);
             FloatVector var = sa;
             if (centered) {
@@ -651,9 +634,8 @@ final class EightBitRmspropPanama {
                 FloatVector asQ3 = ga;
                 IntVector asQ3B = asQ3.mul(asInv).reinterpretAsInts();
                 IntVector asQ3A = asQ3B.and(0x7FFFFFFF);
-                IntVector asQ3Q = asQ3A.add(BlockCodes.SIGNED_ROUND).add(asQ3A.lanewise(VectorOperators.LSHR, 20).and(1))
-                        .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                        .blend(0, asQ3A.compare(VectorOperators.LE, 111 << 23))
+                IntVector asQ3Q = asQ3A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                        .max(1).min(127).blend(0, asQ3A.compare(VectorOperators.LT, 111 << 23))
                         .or(asQ3B.lanewise(VectorOperators.LSHR, 24).and(0x80));
                 ((ByteVector) asQ3Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(as, (long) i, ORDER);
                 var = sa.sub(ga.mul(ga));
@@ -702,9 +684,8 @@ final class EightBitRmspropPanama {
             FloatVector sa = ssD0.fma(alpha, g.mul(c1).mul(g));
             FloatVector ssQ1 = sa;
             IntVector ssQ1A = ssQ1.lanewise(VectorOperators.SQRT).mul(ssInv).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector ssQ1Q = ssQ1A.add(BlockCodes.UNSIGNED_ROUND).add(ssQ1A.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, ssQ1A.compare(VectorOperators.EQ, 0));
+            IntVector ssQ1Q = ssQ1A.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19)
+                    .max(1).min(255).min(ssQ1A);
             ((ByteVector) ssQ1Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ss, (long) i, ORDER);
             FloatVector var = sa;
             if (centered) {
@@ -717,9 +698,8 @@ final class EightBitRmspropPanama {
                 FloatVector asQ3 = ga;
                 IntVector asQ3B = asQ3.mul(asInv).reinterpretAsInts();
                 IntVector asQ3A = asQ3B.and(0x7FFFFFFF);
-                IntVector asQ3Q = asQ3A.add(BlockCodes.SIGNED_ROUND).add(asQ3A.lanewise(VectorOperators.LSHR, 20).and(1))
-                        .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                        .blend(0, asQ3A.compare(VectorOperators.LE, 111 << 23))
+                IntVector asQ3Q = asQ3A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                        .max(1).min(127).blend(0, asQ3A.compare(VectorOperators.LT, 111 << 23))
                         .or(asQ3B.lanewise(VectorOperators.LSHR, 24).and(0x80));
                 ((ByteVector) asQ3Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(as, (long) i, ORDER);
                 var = sa.sub(ga.mul(ga));
@@ -772,9 +752,8 @@ final class EightBitRmspropPanama {
             FloatVector sa = ssD0.fma(alpha, g.mul(c1).mul(g));
             FloatVector ssQ1 = sa;
             IntVector ssQ1A = ssQ1.lanewise(VectorOperators.SQRT).mul(ssInv).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector ssQ1Q = ssQ1A.add(BlockCodes.UNSIGNED_ROUND).add(ssQ1A.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, ssQ1A.compare(VectorOperators.EQ, 0));
+            IntVector ssQ1Q = ssQ1A.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19)
+                    .max(1).min(255).min(ssQ1A);
             ((ByteVector) ssQ1Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ss, (long) i, ORDER);
             FloatVector var = sa;
             if (centered) {
@@ -787,9 +766,8 @@ final class EightBitRmspropPanama {
                 FloatVector asQ3 = ga;
                 IntVector asQ3B = asQ3.mul(asInv).reinterpretAsInts();
                 IntVector asQ3A = asQ3B.and(0x7FFFFFFF);
-                IntVector asQ3Q = asQ3A.add(BlockCodes.SIGNED_ROUND).add(asQ3A.lanewise(VectorOperators.LSHR, 20).and(1))
-                        .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                        .blend(0, asQ3A.compare(VectorOperators.LE, 111 << 23))
+                IntVector asQ3Q = asQ3A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                        .max(1).min(127).blend(0, asQ3A.compare(VectorOperators.LT, 111 << 23))
                         .or(asQ3B.lanewise(VectorOperators.LSHR, 24).and(0x80));
                 ((ByteVector) asQ3Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(as, (long) i, ORDER);
                 var = sa.sub(ga.mul(ga));
@@ -852,9 +830,8 @@ final class EightBitRmspropPanama {
             FloatVector sa = ssD0.fma(alpha, g.mul(c1).mul(g));
             FloatVector ssQ1 = sa;
             IntVector ssQ1A = ssQ1.lanewise(VectorOperators.SQRT).mul(ssInv).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector ssQ1Q = ssQ1A.add(BlockCodes.UNSIGNED_ROUND).add(ssQ1A.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, ssQ1A.compare(VectorOperators.EQ, 0));
+            IntVector ssQ1Q = ssQ1A.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19)
+                    .max(1).min(255).min(ssQ1A);
             ((ByteVector) ssQ1Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ss, (long) i, ORDER);
             FloatVector var = sa;
             if (centered) {
@@ -867,9 +844,8 @@ final class EightBitRmspropPanama {
                 FloatVector asQ3 = ga;
                 IntVector asQ3B = asQ3.mul(asInv).reinterpretAsInts();
                 IntVector asQ3A = asQ3B.and(0x7FFFFFFF);
-                IntVector asQ3Q = asQ3A.add(BlockCodes.SIGNED_ROUND).add(asQ3A.lanewise(VectorOperators.LSHR, 20).and(1))
-                        .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                        .blend(0, asQ3A.compare(VectorOperators.LE, 111 << 23))
+                IntVector asQ3Q = asQ3A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                        .max(1).min(127).blend(0, asQ3A.compare(VectorOperators.LT, 111 << 23))
                         .or(asQ3B.lanewise(VectorOperators.LSHR, 24).and(0x80));
                 ((ByteVector) asQ3Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(as, (long) i, ORDER);
                 var = sa.sub(ga.mul(ga));

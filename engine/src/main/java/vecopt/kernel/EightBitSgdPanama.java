@@ -108,9 +108,8 @@ final class EightBitSgdPanama {
             FloatVector bsQ0 = buf;
             IntVector bsQ0B = bsQ0.mul(bsInv).reinterpretAsInts();
             IntVector bsQ0A = bsQ0B.and(0x7FFFFFFF);
-            IntVector bsQ0Q = bsQ0A.add(BlockCodes.SIGNED_ROUND).add(bsQ0A.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, bsQ0A.compare(VectorOperators.LE, 111 << 23))
+            IntVector bsQ0Q = bsQ0A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                    .max(1).min(127).blend(0, bsQ0A.compare(VectorOperators.LT, 111 << 23))
                     .or(bsQ0B.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) bsQ0Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(bs, (long) i, ORDER);
             FloatVector d = nesterov ? buf.fma(mom, g) : buf;
@@ -143,9 +142,8 @@ final class EightBitSgdPanama {
             FloatVector bsQ0 = buf;
             IntVector bsQ0B = bsQ0.mul(bsInv).reinterpretAsInts();
             IntVector bsQ0A = bsQ0B.and(0x7FFFFFFF);
-            IntVector bsQ0Q = bsQ0A.add(BlockCodes.SIGNED_ROUND).add(bsQ0A.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, bsQ0A.compare(VectorOperators.LE, 111 << 23))
+            IntVector bsQ0Q = bsQ0A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                    .max(1).min(127).blend(0, bsQ0A.compare(VectorOperators.LT, 111 << 23))
                     .or(bsQ0B.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) bsQ0Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(bs, (long) i, ORDER);
             FloatVector d = nesterov ? buf.fma(mom, g) : buf;
@@ -182,9 +180,8 @@ final class EightBitSgdPanama {
             FloatVector bsQ0 = buf;
             IntVector bsQ0B = bsQ0.mul(bsInv).reinterpretAsInts();
             IntVector bsQ0A = bsQ0B.and(0x7FFFFFFF);
-            IntVector bsQ0Q = bsQ0A.add(BlockCodes.SIGNED_ROUND).add(bsQ0A.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, bsQ0A.compare(VectorOperators.LE, 111 << 23))
+            IntVector bsQ0Q = bsQ0A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                    .max(1).min(127).blend(0, bsQ0A.compare(VectorOperators.LT, 111 << 23))
                     .or(bsQ0B.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) bsQ0Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(bs, (long) i, ORDER);
             FloatVector d = nesterov ? buf.fma(mom, g) : buf;
@@ -231,9 +228,8 @@ final class EightBitSgdPanama {
             FloatVector bsQ0 = buf;
             IntVector bsQ0B = bsQ0.mul(bsInv).reinterpretAsInts();
             IntVector bsQ0A = bsQ0B.and(0x7FFFFFFF);
-            IntVector bsQ0Q = bsQ0A.add(BlockCodes.SIGNED_ROUND).add(bsQ0A.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, bsQ0A.compare(VectorOperators.LE, 111 << 23))
+            IntVector bsQ0Q = bsQ0A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                    .max(1).min(127).blend(0, bsQ0A.compare(VectorOperators.LT, 111 << 23))
                     .or(bsQ0B.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) bsQ0Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(bs, (long) i, ORDER);
             FloatVector d = nesterov ? buf.fma(mom, g) : buf;
@@ -273,9 +269,8 @@ final class EightBitSgdPanama {
             FloatVector bsQ0 = buf;
             IntVector bsQ0B = bsQ0.mul(bsInv).reinterpretAsInts();
             IntVector bsQ0A = bsQ0B.and(0x7FFFFFFF);
-            IntVector bsQ0Q = bsQ0A.add(BlockCodes.SIGNED_ROUND).add(bsQ0A.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, bsQ0A.compare(VectorOperators.LE, 111 << 23))
+            IntVector bsQ0Q = bsQ0A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                    .max(1).min(127).blend(0, bsQ0A.compare(VectorOperators.LT, 111 << 23))
                     .or(bsQ0B.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) bsQ0Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(bs, (long) i, ORDER);
             FloatVector d = nesterov ? buf.fma(mom, g) : buf;
@@ -309,9 +304,8 @@ final class EightBitSgdPanama {
             FloatVector bsQ0 = buf;
             IntVector bsQ0B = bsQ0.mul(bsInv).reinterpretAsInts();
             IntVector bsQ0A = bsQ0B.and(0x7FFFFFFF);
-            IntVector bsQ0Q = bsQ0A.add(BlockCodes.SIGNED_ROUND).add(bsQ0A.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, bsQ0A.compare(VectorOperators.LE, 111 << 23))
+            IntVector bsQ0Q = bsQ0A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                    .max(1).min(127).blend(0, bsQ0A.compare(VectorOperators.LT, 111 << 23))
                     .or(bsQ0B.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) bsQ0Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(bs, (long) i, ORDER);
             FloatVector d = nesterov ? buf.fma(mom, g) : buf;
@@ -349,9 +343,8 @@ final class EightBitSgdPanama {
             FloatVector bsQ0 = buf;
             IntVector bsQ0B = bsQ0.mul(bsInv).reinterpretAsInts();
             IntVector bsQ0A = bsQ0B.and(0x7FFFFFFF);
-            IntVector bsQ0Q = bsQ0A.add(BlockCodes.SIGNED_ROUND).add(bsQ0A.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, bsQ0A.compare(VectorOperators.LE, 111 << 23))
+            IntVector bsQ0Q = bsQ0A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                    .max(1).min(127).blend(0, bsQ0A.compare(VectorOperators.LT, 111 << 23))
                     .or(bsQ0B.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) bsQ0Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(bs, (long) i, ORDER);
             FloatVector d = nesterov ? buf.fma(mom, g) : buf;
@@ -399,9 +392,8 @@ final class EightBitSgdPanama {
             FloatVector bsQ0 = buf;
             IntVector bsQ0B = bsQ0.mul(bsInv).reinterpretAsInts();
             IntVector bsQ0A = bsQ0B.and(0x7FFFFFFF);
-            IntVector bsQ0Q = bsQ0A.add(BlockCodes.SIGNED_ROUND).add(bsQ0A.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, bsQ0A.compare(VectorOperators.LE, 111 << 23))
+            IntVector bsQ0Q = bsQ0A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                    .max(1).min(127).blend(0, bsQ0A.compare(VectorOperators.LT, 111 << 23))
                     .or(bsQ0B.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) bsQ0Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(bs, (long) i, ORDER);
             FloatVector d = nesterov ? buf.fma(mom, g) : buf;
@@ -446,9 +438,8 @@ final class EightBitSgdPanama {
             FloatVector bsQ0 = buf;
             IntVector bsQ0B = bsQ0.mul(bsInv).reinterpretAsInts();
             IntVector bsQ0A = bsQ0B.and(0x7FFFFFFF);
-            IntVector bsQ0Q = bsQ0A.add(BlockCodes.SIGNED_ROUND).add(bsQ0A.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, bsQ0A.compare(VectorOperators.LE, 111 << 23))
+            IntVector bsQ0Q = bsQ0A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                    .max(1).min(127).blend(0, bsQ0A.compare(VectorOperators.LT, 111 << 23))
                     .or(bsQ0B.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) bsQ0Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(bs, (long) i, ORDER);
             FloatVector d = nesterov ? buf.fma(mom, g) : buf;
@@ -487,9 +478,8 @@ final class EightBitSgdPanama {
             FloatVector bsQ0 = buf;
             IntVector bsQ0B = bsQ0.mul(bsInv).reinterpretAsInts();
             IntVector bsQ0A = bsQ0B.and(0x7FFFFFFF);
-            IntVector bsQ0Q = bsQ0A.add(BlockCodes.SIGNED_ROUND).add(bsQ0A.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, bsQ0A.compare(VectorOperators.LE, 111 << 23))
+            IntVector bsQ0Q = bsQ0A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                    .max(1).min(127).blend(0, bsQ0A.compare(VectorOperators.LT, 111 << 23))
                     .or(bsQ0B.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) bsQ0Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(bs, (long) i, ORDER);
             FloatVector d = nesterov ? buf.fma(mom, g) : buf;
@@ -532,9 +522,8 @@ final class EightBitSgdPanama {
             FloatVector bsQ0 = buf;
             IntVector bsQ0B = bsQ0.mul(bsInv).reinterpretAsInts();
             IntVector bsQ0A = bsQ0B.and(0x7FFFFFFF);
-            IntVector bsQ0Q = bsQ0A.add(BlockCodes.SIGNED_ROUND).add(bsQ0A.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, bsQ0A.compare(VectorOperators.LE, 111 << 23))
+            IntVector bsQ0Q = bsQ0A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                    .max(1).min(127).blend(0, bsQ0A.compare(VectorOperators.LT, 111 << 23))
                     .or(bsQ0B.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) bsQ0Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(bs, (long) i, ORDER);
             FloatVector d = nesterov ? buf.fma(mom, g) : buf;
@@ -587,9 +576,8 @@ final class EightBitSgdPanama {
             FloatVector bsQ0 = buf;
             IntVector bsQ0B = bsQ0.mul(bsInv).reinterpretAsInts();
             IntVector bsQ0A = bsQ0B.and(0x7FFFFFFF);
-            IntVector bsQ0Q = bsQ0A.add(BlockCodes.SIGNED_ROUND).add(bsQ0A.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, bsQ0A.compare(VectorOperators.LE, 111 << 23))
+            IntVector bsQ0Q = bsQ0A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                    .max(1).min(127).blend(0, bsQ0A.compare(VectorOperators.LT, 111 << 23))
                     .or(bsQ0B.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) bsQ0Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(bs, (long) i, ORDER);
             FloatVector d = nesterov ? buf.fma(mom, g) : buf;
@@ -633,9 +621,8 @@ final class EightBitSgdPanama {
             FloatVector bsQ1 = buf;
             IntVector bsQ1B = bsQ1.mul(bsInv).reinterpretAsInts();
             IntVector bsQ1A = bsQ1B.and(0x7FFFFFFF);
-            IntVector bsQ1Q = bsQ1A.add(BlockCodes.SIGNED_ROUND).add(bsQ1A.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, bsQ1A.compare(VectorOperators.LE, 111 << 23))
+            IntVector bsQ1Q = bsQ1A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                    .max(1).min(127).blend(0, bsQ1A.compare(VectorOperators.LT, 111 << 23))
                     .or(bsQ1B.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) bsQ1Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(bs, (long) i, ORDER);
             FloatVector d = nesterov ? buf.fma(mom, g) : buf;
@@ -673,9 +660,8 @@ final class EightBitSgdPanama {
             FloatVector bsQ1 = buf;
             IntVector bsQ1B = bsQ1.mul(bsInv).reinterpretAsInts();
             IntVector bsQ1A = bsQ1B.and(0x7FFFFFFF);
-            IntVector bsQ1Q = bsQ1A.add(BlockCodes.SIGNED_ROUND).add(bsQ1A.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, bsQ1A.compare(VectorOperators.LE, 111 << 23))
+            IntVector bsQ1Q = bsQ1A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                    .max(1).min(127).blend(0, bsQ1A.compare(VectorOperators.LT, 111 << 23))
                     .or(bsQ1B.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) bsQ1Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(bs, (long) i, ORDER);
             FloatVector d = nesterov ? buf.fma(mom, g) : buf;
@@ -717,9 +703,8 @@ final class EightBitSgdPanama {
             FloatVector bsQ1 = buf;
             IntVector bsQ1B = bsQ1.mul(bsInv).reinterpretAsInts();
             IntVector bsQ1A = bsQ1B.and(0x7FFFFFFF);
-            IntVector bsQ1Q = bsQ1A.add(BlockCodes.SIGNED_ROUND).add(bsQ1A.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, bsQ1A.compare(VectorOperators.LE, 111 << 23))
+            IntVector bsQ1Q = bsQ1A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                    .max(1).min(127).blend(0, bsQ1A.compare(VectorOperators.LT, 111 << 23))
                     .or(bsQ1B.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) bsQ1Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(bs, (long) i, ORDER);
             FloatVector d = nesterov ? buf.fma(mom, g) : buf;
@@ -771,9 +756,8 @@ final class EightBitSgdPanama {
             FloatVector bsQ1 = buf;
             IntVector bsQ1B = bsQ1.mul(bsInv).reinterpretAsInts();
             IntVector bsQ1A = bsQ1B.and(0x7FFFFFFF);
-            IntVector bsQ1Q = bsQ1A.add(BlockCodes.SIGNED_ROUND).add(bsQ1A.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, bsQ1A.compare(VectorOperators.LE, 111 << 23))
+            IntVector bsQ1Q = bsQ1A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                    .max(1).min(127).blend(0, bsQ1A.compare(VectorOperators.LT, 111 << 23))
                     .or(bsQ1B.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) bsQ1Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(bs, (long) i, ORDER);
             FloatVector d = nesterov ? buf.fma(mom, g) : buf;
@@ -818,9 +802,8 @@ final class EightBitSgdPanama {
             FloatVector bsQ1 = buf;
             IntVector bsQ1B = bsQ1.mul(bsInv).reinterpretAsInts();
             IntVector bsQ1A = bsQ1B.and(0x7FFFFFFF);
-            IntVector bsQ1Q = bsQ1A.add(BlockCodes.SIGNED_ROUND).add(bsQ1A.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, bsQ1A.compare(VectorOperators.LE, 111 << 23))
+            IntVector bsQ1Q = bsQ1A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                    .max(1).min(127).blend(0, bsQ1A.compare(VectorOperators.LT, 111 << 23))
                     .or(bsQ1B.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) bsQ1Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(bs, (long) i, ORDER);
             FloatVector d = nesterov ? buf.fma(mom, g) : buf;
@@ -859,9 +842,8 @@ final class EightBitSgdPanama {
             FloatVector bsQ1 = buf;
             IntVector bsQ1B = bsQ1.mul(bsInv).reinterpretAsInts();
             IntVector bsQ1A = bsQ1B.and(0x7FFFFFFF);
-            IntVector bsQ1Q = bsQ1A.add(BlockCodes.SIGNED_ROUND).add(bsQ1A.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, bsQ1A.compare(VectorOperators.LE, 111 << 23))
+            IntVector bsQ1Q = bsQ1A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                    .max(1).min(127).blend(0, bsQ1A.compare(VectorOperators.LT, 111 << 23))
                     .or(bsQ1B.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) bsQ1Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(bs, (long) i, ORDER);
             FloatVector d = nesterov ? buf.fma(mom, g) : buf;
@@ -904,9 +886,8 @@ final class EightBitSgdPanama {
             FloatVector bsQ1 = buf;
             IntVector bsQ1B = bsQ1.mul(bsInv).reinterpretAsInts();
             IntVector bsQ1A = bsQ1B.and(0x7FFFFFFF);
-            IntVector bsQ1Q = bsQ1A.add(BlockCodes.SIGNED_ROUND).add(bsQ1A.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, bsQ1A.compare(VectorOperators.LE, 111 << 23))
+            IntVector bsQ1Q = bsQ1A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                    .max(1).min(127).blend(0, bsQ1A.compare(VectorOperators.LT, 111 << 23))
                     .or(bsQ1B.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) bsQ1Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(bs, (long) i, ORDER);
             FloatVector d = nesterov ? buf.fma(mom, g) : buf;
@@ -959,9 +940,8 @@ final class EightBitSgdPanama {
             FloatVector bsQ1 = buf;
             IntVector bsQ1B = bsQ1.mul(bsInv).reinterpretAsInts();
             IntVector bsQ1A = bsQ1B.and(0x7FFFFFFF);
-            IntVector bsQ1Q = bsQ1A.add(BlockCodes.SIGNED_ROUND).add(bsQ1A.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, bsQ1A.compare(VectorOperators.LE, 111 << 23))
+            IntVector bsQ1Q = bsQ1A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                    .max(1).min(127).blend(0, bsQ1A.compare(VectorOperators.LT, 111 << 23))
                     .or(bsQ1B.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) bsQ1Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(bs, (long) i, ORDER);
             FloatVector d = nesterov ? buf.fma(mom, g) : buf;
@@ -1011,9 +991,8 @@ final class EightBitSgdPanama {
             FloatVector bsQ1 = buf;
             IntVector bsQ1B = bsQ1.mul(bsInv).reinterpretAsInts();
             IntVector bsQ1A = bsQ1B.and(0x7FFFFFFF);
-            IntVector bsQ1Q = bsQ1A.add(BlockCodes.SIGNED_ROUND).add(bsQ1A.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, bsQ1A.compare(VectorOperators.LE, 111 << 23))
+            IntVector bsQ1Q = bsQ1A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                    .max(1).min(127).blend(0, bsQ1A.compare(VectorOperators.LT, 111 << 23))
                     .or(bsQ1B.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) bsQ1Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(bs, (long) i, ORDER);
             FloatVector d = nesterov ? buf.fma(mom, g) : buf;
@@ -1057,9 +1036,8 @@ final class EightBitSgdPanama {
             FloatVector bsQ1 = buf;
             IntVector bsQ1B = bsQ1.mul(bsInv).reinterpretAsInts();
             IntVector bsQ1A = bsQ1B.and(0x7FFFFFFF);
-            IntVector bsQ1Q = bsQ1A.add(BlockCodes.SIGNED_ROUND).add(bsQ1A.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, bsQ1A.compare(VectorOperators.LE, 111 << 23))
+            IntVector bsQ1Q = bsQ1A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                    .max(1).min(127).blend(0, bsQ1A.compare(VectorOperators.LT, 111 << 23))
                     .or(bsQ1B.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) bsQ1Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(bs, (long) i, ORDER);
             FloatVector d = nesterov ? buf.fma(mom, g) : buf;
@@ -1107,9 +1085,8 @@ final class EightBitSgdPanama {
             FloatVector bsQ1 = buf;
             IntVector bsQ1B = bsQ1.mul(bsInv).reinterpretAsInts();
             IntVector bsQ1A = bsQ1B.and(0x7FFFFFFF);
-            IntVector bsQ1Q = bsQ1A.add(BlockCodes.SIGNED_ROUND).add(bsQ1A.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, bsQ1A.compare(VectorOperators.LE, 111 << 23))
+            IntVector bsQ1Q = bsQ1A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                    .max(1).min(127).blend(0, bsQ1A.compare(VectorOperators.LT, 111 << 23))
                     .or(bsQ1B.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) bsQ1Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(bs, (long) i, ORDER);
             FloatVector d = nesterov ? buf.fma(mom, g) : buf;
@@ -1167,9 +1144,8 @@ final class EightBitSgdPanama {
             FloatVector bsQ1 = buf;
             IntVector bsQ1B = bsQ1.mul(bsInv).reinterpretAsInts();
             IntVector bsQ1A = bsQ1B.and(0x7FFFFFFF);
-            IntVector bsQ1Q = bsQ1A.add(BlockCodes.SIGNED_ROUND).add(bsQ1A.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, bsQ1A.compare(VectorOperators.LE, 111 << 23))
+            IntVector bsQ1Q = bsQ1A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                    .max(1).min(127).blend(0, bsQ1A.compare(VectorOperators.LT, 111 << 23))
                     .or(bsQ1B.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) bsQ1Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(bs, (long) i, ORDER);
             FloatVector d = nesterov ? buf.fma(mom, g) : buf;

@@ -3870,15 +3870,12 @@ final class MixedPanama {
             pNew.intoMemorySegment(ps, o4, ORDER);
             IntVector mb = m.mul(invM).reinterpretAsInts();
             IntVector ma = mb.and(0x7FFFFFFF);
-            IntVector mq = ma.add(BlockCodes.SIGNED_ROUND).add(ma.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, ma.compare(VectorOperators.LE, 111 << 23))
+            IntVector mq = ma.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20).max(1).min(127)
+                    .blend(0, ma.compare(VectorOperators.LT, 111 << 23))
                     .or(mb.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) mq.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);
             IntVector ra = r.mul(invR).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector rq = ra.add(BlockCodes.UNSIGNED_ROUND).add(ra.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, ra.compare(VectorOperators.EQ, 0));
+            IntVector rq = ra.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19).max(1).min(255).min(ra);
             ((ByteVector) rq.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(rs, (long) i, ORDER);
         }
     }
@@ -3919,15 +3916,12 @@ final class MixedPanama {
             ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
             IntVector mb = m.mul(invM).reinterpretAsInts();
             IntVector ma = mb.and(0x7FFFFFFF);
-            IntVector mq = ma.add(BlockCodes.SIGNED_ROUND).add(ma.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, ma.compare(VectorOperators.LE, 111 << 23))
+            IntVector mq = ma.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20).max(1).min(127)
+                    .blend(0, ma.compare(VectorOperators.LT, 111 << 23))
                     .or(mb.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) mq.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);
             IntVector ra = r.mul(invR).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector rq = ra.add(BlockCodes.UNSIGNED_ROUND).add(ra.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, ra.compare(VectorOperators.EQ, 0));
+            IntVector rq = ra.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19).max(1).min(255).min(ra);
             ((ByteVector) rq.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(rs, (long) i, ORDER);
         }
     }
@@ -3975,15 +3969,12 @@ final class MixedPanama {
             ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
             IntVector mb = m.mul(invM).reinterpretAsInts();
             IntVector ma = mb.and(0x7FFFFFFF);
-            IntVector mq = ma.add(BlockCodes.SIGNED_ROUND).add(ma.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, ma.compare(VectorOperators.LE, 111 << 23))
+            IntVector mq = ma.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20).max(1).min(127)
+                    .blend(0, ma.compare(VectorOperators.LT, 111 << 23))
                     .or(mb.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) mq.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);
             IntVector ra = r.mul(invR).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector rq = ra.add(BlockCodes.UNSIGNED_ROUND).add(ra.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, ra.compare(VectorOperators.EQ, 0));
+            IntVector rq = ra.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19).max(1).min(255).min(ra);
             ((ByteVector) rq.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(rs, (long) i, ORDER);
         }
     }
@@ -4029,15 +4020,12 @@ final class MixedPanama {
             ((ShortVector) pNewRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
             IntVector mb = m.mul(invM).reinterpretAsInts();
             IntVector ma = mb.and(0x7FFFFFFF);
-            IntVector mq = ma.add(BlockCodes.SIGNED_ROUND).add(ma.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, ma.compare(VectorOperators.LE, 111 << 23))
+            IntVector mq = ma.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20).max(1).min(127)
+                    .blend(0, ma.compare(VectorOperators.LT, 111 << 23))
                     .or(mb.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) mq.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);
             IntVector ra = r.mul(invR).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector rq = ra.add(BlockCodes.UNSIGNED_ROUND).add(ra.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, ra.compare(VectorOperators.EQ, 0));
+            IntVector rq = ra.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19).max(1).min(255).min(ra);
             ((ByteVector) rq.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(rs, (long) i, ORDER);
         }
     }
@@ -4075,15 +4063,12 @@ final class MixedPanama {
             pNew.intoMemorySegment(ps, o4, ORDER);
             IntVector mb = m.mul(invM).reinterpretAsInts();
             IntVector ma = mb.and(0x7FFFFFFF);
-            IntVector mq = ma.add(BlockCodes.SIGNED_ROUND).add(ma.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, ma.compare(VectorOperators.LE, 111 << 23))
+            IntVector mq = ma.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20).max(1).min(127)
+                    .blend(0, ma.compare(VectorOperators.LT, 111 << 23))
                     .or(mb.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) mq.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);
             IntVector ra = r.mul(invR).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector rq = ra.add(BlockCodes.UNSIGNED_ROUND).add(ra.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, ra.compare(VectorOperators.EQ, 0));
+            IntVector rq = ra.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19).max(1).min(255).min(ra);
             ((ByteVector) rq.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(rs, (long) i, ORDER);
         }
     }
@@ -4125,15 +4110,12 @@ final class MixedPanama {
             ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
             IntVector mb = m.mul(invM).reinterpretAsInts();
             IntVector ma = mb.and(0x7FFFFFFF);
-            IntVector mq = ma.add(BlockCodes.SIGNED_ROUND).add(ma.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, ma.compare(VectorOperators.LE, 111 << 23))
+            IntVector mq = ma.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20).max(1).min(127)
+                    .blend(0, ma.compare(VectorOperators.LT, 111 << 23))
                     .or(mb.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) mq.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);
             IntVector ra = r.mul(invR).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector rq = ra.add(BlockCodes.UNSIGNED_ROUND).add(ra.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, ra.compare(VectorOperators.EQ, 0));
+            IntVector rq = ra.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19).max(1).min(255).min(ra);
             ((ByteVector) rq.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(rs, (long) i, ORDER);
         }
     }
@@ -4182,15 +4164,12 @@ final class MixedPanama {
             ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
             IntVector mb = m.mul(invM).reinterpretAsInts();
             IntVector ma = mb.and(0x7FFFFFFF);
-            IntVector mq = ma.add(BlockCodes.SIGNED_ROUND).add(ma.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, ma.compare(VectorOperators.LE, 111 << 23))
+            IntVector mq = ma.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20).max(1).min(127)
+                    .blend(0, ma.compare(VectorOperators.LT, 111 << 23))
                     .or(mb.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) mq.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);
             IntVector ra = r.mul(invR).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector rq = ra.add(BlockCodes.UNSIGNED_ROUND).add(ra.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, ra.compare(VectorOperators.EQ, 0));
+            IntVector rq = ra.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19).max(1).min(255).min(ra);
             ((ByteVector) rq.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(rs, (long) i, ORDER);
         }
     }
@@ -4237,15 +4216,12 @@ final class MixedPanama {
             ((ShortVector) pNewRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
             IntVector mb = m.mul(invM).reinterpretAsInts();
             IntVector ma = mb.and(0x7FFFFFFF);
-            IntVector mq = ma.add(BlockCodes.SIGNED_ROUND).add(ma.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, ma.compare(VectorOperators.LE, 111 << 23))
+            IntVector mq = ma.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20).max(1).min(127)
+                    .blend(0, ma.compare(VectorOperators.LT, 111 << 23))
                     .or(mb.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) mq.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);
             IntVector ra = r.mul(invR).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector rq = ra.add(BlockCodes.UNSIGNED_ROUND).add(ra.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, ra.compare(VectorOperators.EQ, 0));
+            IntVector rq = ra.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19).max(1).min(255).min(ra);
             ((ByteVector) rq.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(rs, (long) i, ORDER);
         }
     }
@@ -4288,15 +4264,12 @@ final class MixedPanama {
             pNew.intoMemorySegment(ps, o4, ORDER);
             IntVector mb = m.mul(invM).reinterpretAsInts();
             IntVector ma = mb.and(0x7FFFFFFF);
-            IntVector mq = ma.add(BlockCodes.SIGNED_ROUND).add(ma.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, ma.compare(VectorOperators.LE, 111 << 23))
+            IntVector mq = ma.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20).max(1).min(127)
+                    .blend(0, ma.compare(VectorOperators.LT, 111 << 23))
                     .or(mb.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) mq.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);
             IntVector ra = r.mul(invR).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector rq = ra.add(BlockCodes.UNSIGNED_ROUND).add(ra.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, ra.compare(VectorOperators.EQ, 0));
+            IntVector rq = ra.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19).max(1).min(255).min(ra);
             ((ByteVector) rq.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(rs, (long) i, ORDER);
         }
     }
@@ -4343,15 +4316,12 @@ final class MixedPanama {
             ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
             IntVector mb = m.mul(invM).reinterpretAsInts();
             IntVector ma = mb.and(0x7FFFFFFF);
-            IntVector mq = ma.add(BlockCodes.SIGNED_ROUND).add(ma.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, ma.compare(VectorOperators.LE, 111 << 23))
+            IntVector mq = ma.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20).max(1).min(127)
+                    .blend(0, ma.compare(VectorOperators.LT, 111 << 23))
                     .or(mb.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) mq.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);
             IntVector ra = r.mul(invR).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector rq = ra.add(BlockCodes.UNSIGNED_ROUND).add(ra.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, ra.compare(VectorOperators.EQ, 0));
+            IntVector rq = ra.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19).max(1).min(255).min(ra);
             ((ByteVector) rq.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(rs, (long) i, ORDER);
         }
     }
@@ -4405,15 +4375,12 @@ final class MixedPanama {
             ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
             IntVector mb = m.mul(invM).reinterpretAsInts();
             IntVector ma = mb.and(0x7FFFFFFF);
-            IntVector mq = ma.add(BlockCodes.SIGNED_ROUND).add(ma.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, ma.compare(VectorOperators.LE, 111 << 23))
+            IntVector mq = ma.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20).max(1).min(127)
+                    .blend(0, ma.compare(VectorOperators.LT, 111 << 23))
                     .or(mb.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) mq.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);
             IntVector ra = r.mul(invR).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector rq = ra.add(BlockCodes.UNSIGNED_ROUND).add(ra.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, ra.compare(VectorOperators.EQ, 0));
+            IntVector rq = ra.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19).max(1).min(255).min(ra);
             ((ByteVector) rq.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(rs, (long) i, ORDER);
         }
     }
@@ -4465,15 +4432,12 @@ final class MixedPanama {
             ((ShortVector) pNewRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
             IntVector mb = m.mul(invM).reinterpretAsInts();
             IntVector ma = mb.and(0x7FFFFFFF);
-            IntVector mq = ma.add(BlockCodes.SIGNED_ROUND).add(ma.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, ma.compare(VectorOperators.LE, 111 << 23))
+            IntVector mq = ma.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20).max(1).min(127)
+                    .blend(0, ma.compare(VectorOperators.LT, 111 << 23))
                     .or(mb.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) mq.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);
             IntVector ra = r.mul(invR).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector rq = ra.add(BlockCodes.UNSIGNED_ROUND).add(ra.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, ra.compare(VectorOperators.EQ, 0));
+            IntVector rq = ra.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19).max(1).min(255).min(ra);
             ((ByteVector) rq.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(rs, (long) i, ORDER);
         }
     }
@@ -4511,15 +4475,12 @@ final class MixedPanama {
             pNew.intoMemorySegment(ps, o4, ORDER);
             IntVector mb = m.mul(invM).reinterpretAsInts();
             IntVector ma = mb.and(0x7FFFFFFF);
-            IntVector mq = ma.add(BlockCodes.SIGNED_ROUND).add(ma.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, ma.compare(VectorOperators.LE, 111 << 23))
+            IntVector mq = ma.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20).max(1).min(127)
+                    .blend(0, ma.compare(VectorOperators.LT, 111 << 23))
                     .or(mb.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) mq.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);
             IntVector ra = r.mul(invR).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector rq = ra.add(BlockCodes.UNSIGNED_ROUND).add(ra.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, ra.compare(VectorOperators.EQ, 0));
+            IntVector rq = ra.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19).max(1).min(255).min(ra);
             ((ByteVector) rq.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(rs, (long) i, ORDER);
         }
     }
@@ -4561,15 +4522,12 @@ final class MixedPanama {
             ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
             IntVector mb = m.mul(invM).reinterpretAsInts();
             IntVector ma = mb.and(0x7FFFFFFF);
-            IntVector mq = ma.add(BlockCodes.SIGNED_ROUND).add(ma.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, ma.compare(VectorOperators.LE, 111 << 23))
+            IntVector mq = ma.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20).max(1).min(127)
+                    .blend(0, ma.compare(VectorOperators.LT, 111 << 23))
                     .or(mb.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) mq.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);
             IntVector ra = r.mul(invR).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector rq = ra.add(BlockCodes.UNSIGNED_ROUND).add(ra.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, ra.compare(VectorOperators.EQ, 0));
+            IntVector rq = ra.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19).max(1).min(255).min(ra);
             ((ByteVector) rq.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(rs, (long) i, ORDER);
         }
     }
@@ -4618,15 +4576,12 @@ final class MixedPanama {
             ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
             IntVector mb = m.mul(invM).reinterpretAsInts();
             IntVector ma = mb.and(0x7FFFFFFF);
-            IntVector mq = ma.add(BlockCodes.SIGNED_ROUND).add(ma.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, ma.compare(VectorOperators.LE, 111 << 23))
+            IntVector mq = ma.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20).max(1).min(127)
+                    .blend(0, ma.compare(VectorOperators.LT, 111 << 23))
                     .or(mb.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) mq.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);
             IntVector ra = r.mul(invR).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector rq = ra.add(BlockCodes.UNSIGNED_ROUND).add(ra.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, ra.compare(VectorOperators.EQ, 0));
+            IntVector rq = ra.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19).max(1).min(255).min(ra);
             ((ByteVector) rq.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(rs, (long) i, ORDER);
         }
     }
@@ -4673,15 +4628,12 @@ final class MixedPanama {
             ((ShortVector) pNewRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
             IntVector mb = m.mul(invM).reinterpretAsInts();
             IntVector ma = mb.and(0x7FFFFFFF);
-            IntVector mq = ma.add(BlockCodes.SIGNED_ROUND).add(ma.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, ma.compare(VectorOperators.LE, 111 << 23))
+            IntVector mq = ma.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20).max(1).min(127)
+                    .blend(0, ma.compare(VectorOperators.LT, 111 << 23))
                     .or(mb.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) mq.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);
             IntVector ra = r.mul(invR).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector rq = ra.add(BlockCodes.UNSIGNED_ROUND).add(ra.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, ra.compare(VectorOperators.EQ, 0));
+            IntVector rq = ra.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19).max(1).min(255).min(ra);
             ((ByteVector) rq.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(rs, (long) i, ORDER);
         }
     }
@@ -4720,15 +4672,12 @@ final class MixedPanama {
             pNew.intoMemorySegment(ps, o4, ORDER);
             IntVector mb = m.mul(invM).reinterpretAsInts();
             IntVector ma = mb.and(0x7FFFFFFF);
-            IntVector mq = ma.add(BlockCodes.SIGNED_ROUND).add(ma.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, ma.compare(VectorOperators.LE, 111 << 23))
+            IntVector mq = ma.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20).max(1).min(127)
+                    .blend(0, ma.compare(VectorOperators.LT, 111 << 23))
                     .or(mb.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) mq.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);
             IntVector ra = r.mul(invR).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector rq = ra.add(BlockCodes.UNSIGNED_ROUND).add(ra.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, ra.compare(VectorOperators.EQ, 0));
+            IntVector rq = ra.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19).max(1).min(255).min(ra);
             ((ByteVector) rq.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(rs, (long) i, ORDER);
         }
     }
@@ -4771,15 +4720,12 @@ final class MixedPanama {
             ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
             IntVector mb = m.mul(invM).reinterpretAsInts();
             IntVector ma = mb.and(0x7FFFFFFF);
-            IntVector mq = ma.add(BlockCodes.SIGNED_ROUND).add(ma.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, ma.compare(VectorOperators.LE, 111 << 23))
+            IntVector mq = ma.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20).max(1).min(127)
+                    .blend(0, ma.compare(VectorOperators.LT, 111 << 23))
                     .or(mb.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) mq.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);
             IntVector ra = r.mul(invR).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector rq = ra.add(BlockCodes.UNSIGNED_ROUND).add(ra.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, ra.compare(VectorOperators.EQ, 0));
+            IntVector rq = ra.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19).max(1).min(255).min(ra);
             ((ByteVector) rq.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(rs, (long) i, ORDER);
         }
     }
@@ -4829,15 +4775,12 @@ final class MixedPanama {
             ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
             IntVector mb = m.mul(invM).reinterpretAsInts();
             IntVector ma = mb.and(0x7FFFFFFF);
-            IntVector mq = ma.add(BlockCodes.SIGNED_ROUND).add(ma.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, ma.compare(VectorOperators.LE, 111 << 23))
+            IntVector mq = ma.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20).max(1).min(127)
+                    .blend(0, ma.compare(VectorOperators.LT, 111 << 23))
                     .or(mb.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) mq.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);
             IntVector ra = r.mul(invR).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector rq = ra.add(BlockCodes.UNSIGNED_ROUND).add(ra.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, ra.compare(VectorOperators.EQ, 0));
+            IntVector rq = ra.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19).max(1).min(255).min(ra);
             ((ByteVector) rq.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(rs, (long) i, ORDER);
         }
     }
@@ -4885,15 +4828,12 @@ final class MixedPanama {
             ((ShortVector) pNewRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
             IntVector mb = m.mul(invM).reinterpretAsInts();
             IntVector ma = mb.and(0x7FFFFFFF);
-            IntVector mq = ma.add(BlockCodes.SIGNED_ROUND).add(ma.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, ma.compare(VectorOperators.LE, 111 << 23))
+            IntVector mq = ma.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20).max(1).min(127)
+                    .blend(0, ma.compare(VectorOperators.LT, 111 << 23))
                     .or(mb.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) mq.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);
             IntVector ra = r.mul(invR).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector rq = ra.add(BlockCodes.UNSIGNED_ROUND).add(ra.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, ra.compare(VectorOperators.EQ, 0));
+            IntVector rq = ra.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19).max(1).min(255).min(ra);
             ((ByteVector) rq.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(rs, (long) i, ORDER);
         }
     }
@@ -4937,15 +4877,12 @@ final class MixedPanama {
             pNew.intoMemorySegment(ps, o4, ORDER);
             IntVector mb = m.mul(invM).reinterpretAsInts();
             IntVector ma = mb.and(0x7FFFFFFF);
-            IntVector mq = ma.add(BlockCodes.SIGNED_ROUND).add(ma.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, ma.compare(VectorOperators.LE, 111 << 23))
+            IntVector mq = ma.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20).max(1).min(127)
+                    .blend(0, ma.compare(VectorOperators.LT, 111 << 23))
                     .or(mb.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) mq.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);
             IntVector ra = r.mul(invR).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector rq = ra.add(BlockCodes.UNSIGNED_ROUND).add(ra.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, ra.compare(VectorOperators.EQ, 0));
+            IntVector rq = ra.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19).max(1).min(255).min(ra);
             ((ByteVector) rq.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(rs, (long) i, ORDER);
         }
     }
@@ -4993,15 +4930,12 @@ final class MixedPanama {
             ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
             IntVector mb = m.mul(invM).reinterpretAsInts();
             IntVector ma = mb.and(0x7FFFFFFF);
-            IntVector mq = ma.add(BlockCodes.SIGNED_ROUND).add(ma.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, ma.compare(VectorOperators.LE, 111 << 23))
+            IntVector mq = ma.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20).max(1).min(127)
+                    .blend(0, ma.compare(VectorOperators.LT, 111 << 23))
                     .or(mb.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) mq.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);
             IntVector ra = r.mul(invR).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector rq = ra.add(BlockCodes.UNSIGNED_ROUND).add(ra.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, ra.compare(VectorOperators.EQ, 0));
+            IntVector rq = ra.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19).max(1).min(255).min(ra);
             ((ByteVector) rq.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(rs, (long) i, ORDER);
         }
     }
@@ -5056,15 +4990,12 @@ final class MixedPanama {
             ((ShortVector) pNewN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
             IntVector mb = m.mul(invM).reinterpretAsInts();
             IntVector ma = mb.and(0x7FFFFFFF);
-            IntVector mq = ma.add(BlockCodes.SIGNED_ROUND).add(ma.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, ma.compare(VectorOperators.LE, 111 << 23))
+            IntVector mq = ma.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20).max(1).min(127)
+                    .blend(0, ma.compare(VectorOperators.LT, 111 << 23))
                     .or(mb.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) mq.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);
             IntVector ra = r.mul(invR).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector rq = ra.add(BlockCodes.UNSIGNED_ROUND).add(ra.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, ra.compare(VectorOperators.EQ, 0));
+            IntVector rq = ra.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19).max(1).min(255).min(ra);
             ((ByteVector) rq.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(rs, (long) i, ORDER);
         }
     }
@@ -5117,15 +5048,12 @@ final class MixedPanama {
             ((ShortVector) pNewRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(ps, (long) (i) * 2, ORDER);
             IntVector mb = m.mul(invM).reinterpretAsInts();
             IntVector ma = mb.and(0x7FFFFFFF);
-            IntVector mq = ma.add(BlockCodes.SIGNED_ROUND).add(ma.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, ma.compare(VectorOperators.LE, 111 << 23))
+            IntVector mq = ma.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20).max(1).min(127)
+                    .blend(0, ma.compare(VectorOperators.LT, 111 << 23))
                     .or(mb.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) mq.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);
             IntVector ra = r.mul(invR).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector rq = ra.add(BlockCodes.UNSIGNED_ROUND).add(ra.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, ra.compare(VectorOperators.EQ, 0));
+            IntVector rq = ra.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19).max(1).min(255).min(ra);
             ((ByteVector) rq.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(rs, (long) i, ORDER);
         }
     }

@@ -528,15 +528,13 @@ public final class MixedKernelGenerator {
         // encode: BlockCodes.encodeSigned and encodeUnsigned, lane by lane
         s.add("IntVector mb = m.mul(invM).reinterpretAsInts();");
         s.add("IntVector ma = mb.and(0x7FFFFFFF);");
-        s.add("IntVector mq = ma.add(BlockCodes.SIGNED_ROUND).add(ma.lanewise(VectorOperators.LSHR, 20).and(1))");
-        s.add("        .lanewise(VectorOperators.ASHR, 20).max(1).min(127)");
-        s.add("        .blend(0, ma.compare(VectorOperators.LE, 111 << 23))");
+        s.add("IntVector mq = ma.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20).max(1).min(127)");
+        s.add("        .blend(0, ma.compare(VectorOperators.LT, 111 << 23))");
         s.add("        .or(mb.lanewise(VectorOperators.LSHR, 24).and(0x80));");
         s.add("((ByteVector) mq.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);");
         s.add("IntVector ra = r.mul(invR).reinterpretAsInts().and(0x7FFFFFFF);");
-        s.add("IntVector rq = ra.add(BlockCodes.UNSIGNED_ROUND).add(ra.lanewise(VectorOperators.LSHR, 19).and(1))");
-        s.add("        .lanewise(VectorOperators.ASHR, 19).max(1).min(255)");
-        s.add("        .blend(0, ra.compare(VectorOperators.EQ, 0));");
+        // .min(ra): 0 for 0, and any positive magnitude's bits are at least its code (below 2^-15 the code is 1)
+        s.add("IntVector rq = ra.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19).max(1).min(255).min(ra);");
         s.add("((ByteVector) rq.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(rs, (long) i, ORDER);");
         for (String line : s) {
             out.append("            ").append(line).append('\n');
@@ -1105,17 +1103,14 @@ public final class MixedKernelGenerator {
         if (c.root()) {
             s.add("IntVector " + v + "A = " + v + ".lanewise(VectorOperators.SQRT).mul(" + seg
                     + "Inv).reinterpretAsInts().and(0x7FFFFFFF);");
-            s.add("IntVector " + v + "Q = " + v + "A.add(BlockCodes.UNSIGNED_ROUND).add(" + v
-                    + "A.lanewise(VectorOperators.LSHR, 19).and(1))");
-            s.add("        .lanewise(VectorOperators.ASHR, 19).max(1).min(255)");
-            s.add("        .blend(0, " + v + "A.compare(VectorOperators.EQ, 0));");
+            // .min(A): 0 for 0, and any positive magnitude's bits are at least its code (below 2^-15 the code is 1)
+            s.add("IntVector " + v + "Q = " + v + "A.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19)");
+            s.add("        .max(1).min(255).min(" + v + "A);");
         } else {
             s.add("IntVector " + v + "B = " + v + ".mul(" + seg + "Inv).reinterpretAsInts();");
             s.add("IntVector " + v + "A = " + v + "B.and(0x7FFFFFFF);");
-            s.add("IntVector " + v + "Q = " + v + "A.add(BlockCodes.SIGNED_ROUND).add(" + v
-                    + "A.lanewise(VectorOperators.LSHR, 20).and(1))");
-            s.add("        .lanewise(VectorOperators.ASHR, 20).max(1).min(127)");
-            s.add("        .blend(0, " + v + "A.compare(VectorOperators.LE, 111 << 23))");
+            s.add("IntVector " + v + "Q = " + v + "A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)");
+            s.add("        .max(1).min(127).blend(0, " + v + "A.compare(VectorOperators.LT, 111 << 23))");
             s.add("        .or(" + v + "B.lanewise(VectorOperators.LSHR, 24).and(0x80));");
         }
         s.add("((ByteVector) " + v + "Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(" + seg

@@ -9,12 +9,13 @@ package vecopt.reference;
  *
  * <p><b>Signed code</b> (exp_avg): byte {@code s kkkkkkk}: {@code k = 0} is zero, {@code k} in 1..127 is
  * {@code (1 + ((k - 1) mod 8) / 8) * 2^(floor((k - 1) / 8) - 15)} (2^-15 to 1.75), negated when the sign bit {@code s} is set. Encoding {@code x}:
- * the sign bit of {@code x}; magnitude 0 when {@code |x| <= 2^-16}, else the code of the nearest of the 127 values
- * (on a tie the odd code, whose fraction bits {@code k - 1} are even: round half to even), 127 for NaN and infinity.
+ * the sign bit of {@code x}; magnitude 0 when {@code |x| < 2^-16}, else the code of the nearest of the 127 values
+ * (on a tie the larger: round half away from zero, so {@code 2^-16} itself, halfway between 0 and the smallest
+ * value, codes 1), 127 for NaN and infinity.
  *
  * <p><b>Unsigned code</b> (the square root of exp_avg_sq): {@code k = 0} is zero, {@code k} in 1..255 is
  * {@code (1 + ((k - 1) mod 16) / 16) * 2^(floor((k - 1) / 16) - 15)} (2^-15 to 1.875). Encoding {@code |x|}: 0 when it is zero, else the nearest of
- * the 255 values (on a tie the odd code, as above; a value below the smallest goes to it), 255 for NaN and infinity.
+ * the 255 values (on a tie the larger, as above; a value below the smallest goes to it), 255 for NaN and infinity.
  */
 public final class BlockQuantization {
     /** Elements per block. */
@@ -61,7 +62,7 @@ public final class BlockQuantization {
         if (Double.isNaN(a) || Double.isInfinite(a)) {
             return sign | 127;
         }
-        if (a <= Math.pow(2, -16)) {
+        if (a < Math.pow(2, -16)) {
             return sign;
         }
         return sign | nearest(a, 1, 127, false);
@@ -79,7 +80,7 @@ public final class BlockQuantization {
     }
 
     /**
-     * The code in [lo, hi] whose value is nearest {@code a}; ties to the odd code. The values grow with the code,
+     * The code in [lo, hi] whose value is nearest {@code a}; ties to the larger. The values grow with the code,
      * so a binary search finds the first code whose value is at least {@code a}; the answer is it or the one before.
      */
     private static int nearest(double a, int lo, int hi, boolean unsigned) {
@@ -106,7 +107,7 @@ public final class BlockQuantization {
         if (above < below) {
             return l;
         }
-        return l % 2 == 1 ? l : l - 1; // an odd code's fraction bits (k - 1) are even
+        return l; // a tie: half away from zero
     }
 
     /** The reciprocal codes are taken against: {@code 1 / scale} as a float, 0 for a zero scale. */

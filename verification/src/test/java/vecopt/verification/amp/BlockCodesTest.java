@@ -74,6 +74,26 @@ class BlockCodesTest {
     }
 
     @Test
+    void tiesRoundAwayFromZero() {
+        // the rule itself, by hand from the code values (signed k: (1 + ((k-1) & 7)/8) * 2^(((k-1) >> 3) - 15),
+        // unsigned k: (1 + ((k-1) & 15)/16) * 2^(((k-1) >> 4) - 15)), in the engine and in the reference alike
+        // 1.0625: halfway between signed 1 (k = 121) and 1.125 (122): 122, either sign; a float below it: 121 (and
+        // unsigned 242, 1.0625 itself, the nearest)
+        // 2^-16: halfway between signed 0 and 2^-15 (k = 1): 1; a float below it: 0
+        // 1.03125: halfway between unsigned 1 (k = 241) and 1.0625 (242): 242; a float below it: 241
+        // 1.875 + 1/32: halfway above the largest codes (signed 1.75 = 127 is below it; unsigned 1.875 = 255): clamped
+        float[][] cases = {{1.0625f, 122, 242}, {-1.0625f, 0x80 | 122, 242}, {Math.nextDown(1.0625f), 121, 242},
+                {0x1p-16f, 1, 1}, {-0x1p-16f, 0x81, 1}, {Math.nextDown(0x1p-16f), 0, 1},
+                {1.03125f, 121, 242}, {Math.nextDown(1.03125f), 121, 241}, {1.90625f, 127, 255}};
+        for (float[] c : cases) {
+            assertEquals((int) c[1], BlockCodes.encodeSigned(c[0]), "engine's signed code of " + c[0]);
+            assertEquals((int) c[1], BlockQuantization.encodeSigned(c[0]), "reference's signed code of " + c[0]);
+            assertEquals((int) c[2], BlockCodes.encodeUnsigned(c[0]), "engine's unsigned code of " + c[0]);
+            assertEquals((int) c[2], BlockQuantization.encodeUnsigned(c[0]), "reference's unsigned code of " + c[0]);
+        }
+    }
+
+    @Test
     void fourMillionFloatsEncodeAsDefined() {
         SplittableRandom rnd = new SplittableRandom(13);
         for (int i = 0; i < 4_000_000; i++) {
