@@ -282,8 +282,8 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
     private void checkEightBit(Builder<O, ?> b) {
         if (!supportsEightBitState()) {
             throw new IllegalArgumentException("eightBitState: " + getClass().getSimpleName() + " keeps float32 or"
-                    + " bfloat16 state only so far (AdamW, Adam, Sgd with momentum, Lion, Rmsprop without momentum and"
-                    + " Adagrad take 8-bit state)");
+                    + " bfloat16 state only so far (AdamW, Adam, Sgd with momentum, Lion, Rmsprop without momentum,"
+                    + " Adagrad, NAdam and RAdam take 8-bit state)");
         }
         if (b.eightBitCode == EightBitCode.BITSANDBYTES_DYNAMIC && !(this instanceof AdamFamily)) {
             throw new IllegalArgumentException("eightBitState: bitsandbytes' dynamic maps are for AdamW and Adam's"
@@ -403,8 +403,8 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
     }
 
     /**
-     * True for optimizers whose kernels take 8-bit block-quantized state (AdamW, Adam, SGD, Lion, RMSprop, Adagrad:
-     * {@link #eightBitRefusal} names the variants that do not).
+     * True for optimizers whose kernels take 8-bit block-quantized state (AdamW, Adam, SGD, Lion, RMSprop, Adagrad,
+     * NAdam, RAdam: {@link #eightBitRefusal} names the variants that do not).
      */
     boolean supportsEightBitState() {
         return false;
