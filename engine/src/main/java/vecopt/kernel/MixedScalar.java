@@ -745,6 +745,21 @@ final class MixedScalar {
     }
 
     /**
+     * Adamax's block scales: {@code exp_avg} coded as itself, Adam's {@code beta1 M + (1 - beta1) G}; {@code exp_inf}
+     * as its square root, {@code sqrt(max(beta2 R^2, G + eps))} (R the block's largest decoded root of exp_inf before
+     * the step, G {@link #gradientBound}, with {@code wd P}: Adamax's decay enters the gradient). Since
+     * {@code u <= R^2} and {@code |g| <= G}, each new {@code u = max(beta2 u, |g| + eps)} is at most
+     * {@code max(beta2 R^2, G + eps)}, and the square root is monotone; in double, rounded to float, so no new root
+     * exceeds the scale but by the float roundings of the step ({@code beta2 u} and {@code |g| + eps}).
+     */
+    static void adamaxScales(Chunk c, AdamaxStep k, int b, int codeM, int codeU, float largestG, float largestP) {
+        double g = gradientBound(k.gradScale, k.useWeightDecay, k.weightDecay, largestG, largestP);
+        nextScale(c, 0, b, BlockCodes.nextScaleSigned(largestDecoded(c, 0, b, codeM), g, k.beta1, k.oneMinusBeta1));
+        double r = largestDecoded(c, 1, b, codeU);
+        nextScale(c, 1, b, (float) Math.sqrt(Math.max(k.beta2 * (r * r), g + k.eps)));
+    }
+
+    /**
      * SGD with momentum on a chunk with 8-bit state, block by block: the block's new scale (a bound known before the
      * step, {@link #sgdScales}), then {@link #sgdRange} over the block, which decodes, updates and codes each
      * element in one visit (the update uses the new buffer before it is coded).
@@ -810,6 +825,17 @@ final class MixedScalar {
         }
     }
 
+    /** Adamax on a chunk with 8-bit state ({@link #adamaxScales}, then {@link #adamaxRange}). */
+    static void adamaxQuantized(Chunk c, AdamaxStep k) {
+        for (int b = 0, from = 0; from < c.length; b++, from += BlockCodes.BLOCK) {
+            final int to = Math.min(c.length, from + BlockCodes.BLOCK);
+            adamaxScales(c, k, b, largestCode(c, 0, from, to), largestCode(c, 1, from, to),
+                    largestMagnitude(c.grads, c.gradType, from, to),
+                    k.useWeightDecay ? largestMagnitude(paramSource(c), paramSourceType(c), from, to) : 0f);
+            adamaxRange(c, k, from, to);
+        }
+    }
+
     /** The scalar loop of {@code step}'s optimizer on a chunk with 8-bit state (the elementwise optimizers'). */
     static void quantized(Chunk c, UpdateStep step) {
         if (step instanceof AdagradStep k) {
@@ -822,6 +848,8 @@ final class MixedScalar {
             nadamQuantized(c, k);
         } else if (step instanceof RAdamStep k) {
             radamQuantized(c, k);
+        } else if (step instanceof AdamaxStep k) {
+            adamaxQuantized(c, k);
         } else {
             throw new IllegalArgumentException("no 8-bit state loop for " + step);
         }

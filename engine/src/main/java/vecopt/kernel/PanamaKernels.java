@@ -267,6 +267,8 @@ final class PanamaKernels implements Kernels {
             EightBitNAdamPanama.run(c, k);
         } else if (step instanceof RAdamStep k) {
             EightBitRAdamPanama.run(c, k);
+        } else if (step instanceof AdamaxStep k) {
+            EightBitAdamaxPanama.run(c, k);
         } else {
             throw new IllegalArgumentException("no 8-bit state loop for " + step);
         }
