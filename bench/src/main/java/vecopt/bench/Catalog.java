@@ -126,6 +126,9 @@ final class Catalog {
                     // 256 elements); no ceiling of its own
                     case "momentum_q8" -> Optional.of(new Entry("momentum 8-bit state", who, 14, null));
                     case "lion_q8" -> Optional.of(new Entry("lion 8-bit state", who, 14, null));
+                    // read p, g, exp_avg's and sqrt(exp_avg_sq)'s codes; write p and both (16, and 16 bytes of
+                    // scales per 256 elements)
+                    case "nadam_q8" -> Optional.of(new Entry("nadam 8-bit state", who, 16, null));
                     default -> Optional.empty();
                 };
                 yield e.map(x -> r.method().equals(OWN_TRAFFIC_METHOD)

@@ -82,11 +82,12 @@ public class StepBench {
      * train mode; no native peer yet); "lamb_bf16state", LAMB with {@code bfloat16State} (28 bytes in two passes;
      * step only: no traffic or native peer); "momentum_q8" and "lion_q8", SGD with momentum and Lion (as "momentum"
      * and "lion") with {@code eightBitState()} (14 bytes: the state one byte read and written, plus its block scales;
-     * step only, read against the float32-state step of the same run); bytes per parameter in {@link Catalog}.
+     * step only, read against the float32-state step of the same run); "nadam_q8", NAdam (as "nadam") with
+     * {@code eightBitState()} (16 bytes: two state bytes read and written); bytes per parameter in {@link Catalog}.
      */
     @Param({"adamw", "amsgrad", "momentum", "adagrad", "rmsprop", "rmsprop_centered_momentum", "lion", "adamax",
             "nadam", "radam", "adadelta", "rprop", "asgd", "lamb", "lars", "adafactor",
-            "sfadamw", "lamb_bf16state", "momentum_q8", "lion_q8"})
+            "sfadamw", "lamb_bf16state", "momentum_q8", "lion_q8", "nadam_q8"})
     public String optimizer;
 
     private Buffers buffers;
@@ -106,16 +107,16 @@ public class StepBench {
             case "adamw", "amsgrad" -> true;
             case "momentum", "adagrad", "rmsprop", "rmsprop_centered_momentum", "lion", "adamax", "nadam", "radam",
                  "adadelta", "rprop", "asgd", "lamb", "lars", "adafactor", "sfadamw", "lamb_bf16state", "momentum_q8",
-                 "lion_q8" ->
+                 "lion_q8", "nadam_q8" ->
                     false;
             default -> throw new IllegalArgumentException("optimizer must be adamw, amsgrad, momentum, adagrad,"
                     + " rmsprop, rmsprop_centered_momentum, lion, adamax, nadam, radam, adadelta, rprop, asgd, lamb,"
-                    + " lars, adafactor, sfadamw, lamb_bf16state, momentum_q8 or lion_q8, got '" + optimizer + "'");
+                    + " lars, adafactor, sfadamw, lamb_bf16state, momentum_q8, lion_q8 or nadam_q8, got '" + optimizer + "'");
         };
         adam = AdamScalars.of(optimizer.equals("amsgrad") ? "amsgrad" : "adamw", 1000);
         sgd = SgdScalars.of("momentum");
         boolean traffic = params.getBenchmark().endsWith(".traffic");
-        if (optimizer.matches("lamb_bf16state|momentum_q8|lion_q8") && !params.getBenchmark().endsWith(".step")) {
+        if (optimizer.matches("lamb_bf16state|momentum_q8|lion_q8|nadam_q8") && !params.getBenchmark().endsWith(".step")) {
             throw new IllegalArgumentException(optimizer + ": step only (no traffic loop or native peer)");
         }
         if (traffic || params.getBenchmark().endsWith(".nativeC")) {
@@ -186,6 +187,7 @@ public class StepBench {
                     .threads(threads).onNonFinite(NonFinite.PROCEED).build();
             case "momentum_q8" -> Sgd.builder(set).options(SgdOptions.MOMENTUM.withWeightDecay(1e-4)).eightBitState()
                     .threads(threads).onNonFinite(NonFinite.PROCEED).build();
+            case "nadam_q8" -> NAdam.builder(set).eightBitState().threads(threads).onNonFinite(NonFinite.PROCEED).build();
             case "lamb_bf16state" -> Lamb.builder(set).options(LambOptions.DEFAULTS.withWeightDecay(0.01))
                     .bfloat16State(1).threads(threads).onNonFinite(NonFinite.PROCEED).build();
             case "lars" -> Lars.builder(set).options(LarsOptions.DEFAULTS.withWeightDecay(1e-4))

@@ -720,6 +720,46 @@ final class MixedScalar {
     }
 
     /**
+     * NAdam's block scales, Adam's: {@code exp_avg} coded as itself, {@code beta1 M + (1 - beta1) G}, and
+     * {@code exp_avg_sq} as its square root, {@code sqrt(beta2 R^2 + (1 - beta2) G^2)} (M and R the block's largest
+     * decoded exp_avg and root of exp_avg_sq before the step, G {@link #gradientBound}: with the parameters where the
+     * decay enters the gradient, {@code g + wd p}, and without them for decoupled decay, which scales p and not g).
+     * By the triangle inequality {@code |beta1 m + (1 - beta1) g| <= beta1 M + (1 - beta1) G}, and since
+     * {@code v <= R^2}, {@code g^2 <= G^2}, {@code beta2 v + (1 - beta2) g^2 <= beta2 R^2 + (1 - beta2) G^2}: no new
+     * value exceeds its bound but by the float roundings of the step.
+     */
+    static void nadamScales(Chunk c, NAdamStep k, int b, int codeM, int codeV, float largestG, float largestP) {
+        double g = gradientBound(k.gradScale, k.useL2, k.weightDecay, largestG, largestP);
+        nextScale(c, 0, b, BlockCodes.nextScaleSigned(largestDecoded(c, 0, b, codeM), g, k.beta1, k.oneMinusBeta1));
+        nextScale(c, 1, b, BlockCodes.nextScaleUnsigned(largestDecoded(c, 1, b, codeV), g, k.beta2, k.oneMinusBeta2));
+    }
+
+    /**
+     * RAdam's block scales: its moments are NAdam's (and Adam's), so are the bounds ({@link #nadamScales}'s
+     * derivation); the rectified and the momentum-only branch update the same moments, so both take them.
+     */
+    static void radamScales(Chunk c, RAdamStep k, int b, int codeM, int codeV, float largestG, float largestP) {
+        double g = gradientBound(k.gradScale, k.useL2, k.weightDecay, largestG, largestP);
+        nextScale(c, 0, b, BlockCodes.nextScaleSigned(largestDecoded(c, 0, b, codeM), g, k.beta1, k.oneMinusBeta1));
+        nextScale(c, 1, b, BlockCodes.nextScaleUnsigned(largestDecoded(c, 1, b, codeV), g, k.beta2, k.oneMinusBeta2));
+    }
+
+    /**
+     * Adamax's block scales: {@code exp_avg} coded as itself, Adam's {@code beta1 M + (1 - beta1) G}; {@code exp_inf}
+     * as its square root, {@code sqrt(max(beta2 R^2, G + eps))} (R the block's largest decoded root of exp_inf before
+     * the step, G {@link #gradientBound}, with {@code wd P}: Adamax's decay enters the gradient). Since
+     * {@code u <= R^2} and {@code |g| <= G}, each new {@code u = max(beta2 u, |g| + eps)} is at most
+     * {@code max(beta2 R^2, G + eps)}, and the square root is monotone; in double, rounded to float, so no new root
+     * exceeds the scale but by the float roundings of the step ({@code beta2 u} and {@code |g| + eps}).
+     */
+    static void adamaxScales(Chunk c, AdamaxStep k, int b, int codeM, int codeU, float largestG, float largestP) {
+        double g = gradientBound(k.gradScale, k.useWeightDecay, k.weightDecay, largestG, largestP);
+        nextScale(c, 0, b, BlockCodes.nextScaleSigned(largestDecoded(c, 0, b, codeM), g, k.beta1, k.oneMinusBeta1));
+        double r = largestDecoded(c, 1, b, codeU);
+        nextScale(c, 1, b, (float) Math.sqrt(Math.max(k.beta2 * (r * r), g + k.eps)));
+    }
+
+    /**
      * SGD with momentum on a chunk with 8-bit state, block by block: the block's new scale (a bound known before the
      * step, {@link #sgdScales}), then {@link #sgdRange} over the block, which decodes, updates and codes each
      * element in one visit (the update uses the new buffer before it is coded).
@@ -763,6 +803,39 @@ final class MixedScalar {
         }
     }
 
+    /** NAdam on a chunk with 8-bit state ({@link #nadamScales}, then {@link #nadamRange}). */
+    static void nadamQuantized(Chunk c, NAdamStep k) {
+        for (int b = 0, from = 0; from < c.length; b++, from += BlockCodes.BLOCK) {
+            final int to = Math.min(c.length, from + BlockCodes.BLOCK);
+            nadamScales(c, k, b, largestCode(c, 0, from, to), largestCode(c, 1, from, to),
+                    largestMagnitude(c.grads, c.gradType, from, to),
+                    k.useL2 ? largestMagnitude(paramSource(c), paramSourceType(c), from, to) : 0f);
+            nadamRange(c, k, from, to);
+        }
+    }
+
+    /** RAdam on a chunk with 8-bit state ({@link #radamScales}, then {@link #radamRange}). */
+    static void radamQuantized(Chunk c, RAdamStep k) {
+        for (int b = 0, from = 0; from < c.length; b++, from += BlockCodes.BLOCK) {
+            final int to = Math.min(c.length, from + BlockCodes.BLOCK);
+            radamScales(c, k, b, largestCode(c, 0, from, to), largestCode(c, 1, from, to),
+                    largestMagnitude(c.grads, c.gradType, from, to),
+                    k.useL2 ? largestMagnitude(paramSource(c), paramSourceType(c), from, to) : 0f);
+            radamRange(c, k, from, to);
+        }
+    }
+
+    /** Adamax on a chunk with 8-bit state ({@link #adamaxScales}, then {@link #adamaxRange}). */
+    static void adamaxQuantized(Chunk c, AdamaxStep k) {
+        for (int b = 0, from = 0; from < c.length; b++, from += BlockCodes.BLOCK) {
+            final int to = Math.min(c.length, from + BlockCodes.BLOCK);
+            adamaxScales(c, k, b, largestCode(c, 0, from, to), largestCode(c, 1, from, to),
+                    largestMagnitude(c.grads, c.gradType, from, to),
+                    k.useWeightDecay ? largestMagnitude(paramSource(c), paramSourceType(c), from, to) : 0f);
+            adamaxRange(c, k, from, to);
+        }
+    }
+
     /** The scalar loop of {@code step}'s optimizer on a chunk with 8-bit state (the elementwise optimizers'). */
     static void quantized(Chunk c, UpdateStep step) {
         if (step instanceof AdagradStep k) {
@@ -771,6 +844,12 @@ final class MixedScalar {
             rmspropQuantized(c, k);
         } else if (step instanceof LionStep k) {
             lionQuantized(c, k);
+        } else if (step instanceof NAdamStep k) {
+            nadamQuantized(c, k);
+        } else if (step instanceof RAdamStep k) {
+            radamQuantized(c, k);
+        } else if (step instanceof AdamaxStep k) {
+            adamaxQuantized(c, k);
         } else {
             throw new IllegalArgumentException("no 8-bit state loop for " + step);
         }

@@ -263,6 +263,12 @@ final class PanamaKernels implements Kernels {
             EightBitRmspropPanama.run(c, k);
         } else if (step instanceof LionStep k) {
             EightBitLionPanama.run(c, k);
+        } else if (step instanceof NAdamStep k) {
+            EightBitNAdamPanama.run(c, k);
+        } else if (step instanceof RAdamStep k) {
+            EightBitRAdamPanama.run(c, k);
+        } else if (step instanceof AdamaxStep k) {
+            EightBitAdamaxPanama.run(c, k);
         } else {
             throw new IllegalArgumentException("no 8-bit state loop for " + step);
         }

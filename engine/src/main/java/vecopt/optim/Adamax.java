@@ -60,6 +60,18 @@ public final class Adamax extends Optimizer<AdamaxOptions> {
     }
 
     @Override
+    boolean supportsEightBitState() {
+        return true;
+    }
+
+    @Override
+    boolean eightBitRoot(String stateName) {
+        // exp_inf is non-negative: coded as its square root, as exp_avg_sq (a code of the value itself would halve its
+        // relative error but is a third code kind, not made yet)
+        return stateName.equals("exp_inf");
+    }
+
+    @Override
     void prepare(int group, AdamaxOptions o, double lr, long t, double gradScale) {
         steps[group].prepare(lr, o.beta1(), o.beta2(), o.eps(), o.weightDecay(), t, gradScale);
         roundingKeys(steps[group], t);

@@ -93,6 +93,12 @@ public final class Asgd extends Optimizer<AsgdOptions> {
     }
 
     @Override
+    String eightBitNever() {
+        return "ax is the average of the parameters, what ASGD returns: a block bound exists (max(|ax|, |new p|)),"
+                + " but 8 bits (3 of mantissa) would hold the averaged parameters to about 6% each";
+    }
+
+    @Override
     boolean supports16BitState() {
         return true;
     }

@@ -85,6 +85,16 @@ public final class NAdam extends Optimizer<NAdamOptions> {
     }
 
     @Override
+    boolean supportsEightBitState() {
+        return true;
+    }
+
+    @Override
+    boolean eightBitRoot(String stateName) {
+        return stateName.equals("exp_avg_sq"); // non-negative: coded as its square root, as Adam's
+    }
+
+    @Override
     void prepare(int group, NAdamOptions o, double lr, long t, double gradScale) {
         steps[group].prepare(lr, o.beta1(), o.beta2(), o.eps(), o.weightDecay(), o.momentumDecay(),
                 o.decoupledWeightDecay(), t, gradScale);

@@ -280,10 +280,14 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
 
     /** Refuses what 8-bit state does not support, naming it. */
     private void checkEightBit(Builder<O, ?> b) {
+        if (!supportsEightBitState() && eightBitNever() != null) {
+            throw new IllegalArgumentException("eightBitState: " + getClass().getSimpleName() + " keeps float32 or"
+                    + " bfloat16 state only: " + eightBitNever());
+        }
         if (!supportsEightBitState()) {
             throw new IllegalArgumentException("eightBitState: " + getClass().getSimpleName() + " keeps float32 or"
-                    + " bfloat16 state only so far (AdamW, Adam, Sgd with momentum, Lion, Rmsprop without momentum and"
-                    + " Adagrad take 8-bit state)");
+                    + " bfloat16 state only so far (AdamW, Adam, Sgd with momentum, Lion, Rmsprop without momentum,"
+                    + " Adagrad, NAdam, RAdam and Adamax take 8-bit state)");
         }
         if (b.eightBitCode == EightBitCode.BITSANDBYTES_DYNAMIC && !(this instanceof AdamFamily)) {
             throw new IllegalArgumentException("eightBitState: bitsandbytes' dynamic maps are for AdamW and Adam's"
@@ -403,11 +407,19 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
     }
 
     /**
-     * True for optimizers whose kernels take 8-bit block-quantized state (AdamW, Adam, SGD, Lion, RMSprop, Adagrad:
-     * {@link #eightBitRefusal} names the variants that do not).
+     * True for optimizers whose kernels take 8-bit block-quantized state (AdamW, Adam, SGD, Lion, RMSprop, Adagrad,
+     * NAdam, RAdam, Adamax: {@link #eightBitRefusal} names the variants that do not).
      */
     boolean supportsEightBitState() {
         return false;
+    }
+
+    /**
+     * Why this optimizer's state is not made 8-bit (one sentence: its state has no sound bound known before the step
+     * that is also useful), or null where it is, or may yet be.
+     */
+    String eightBitNever() {
+        return null;
     }
 
     /**
@@ -1289,13 +1301,14 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
          * block's new largest magnitude known before the step, in the same pass. Tensors of fewer than 4096 elements (bitsandbytes'
          * {@code min_8bit_size}) keep float32 moments. AdamW and Adam, without AMSGrad. Also SGD with momentum
          * ({@code momentum_buffer}), Lion ({@code exp_avg}), RMSprop without momentum ({@code square_avg} as its
-         * square root, centered's {@code grad_avg}) and Adagrad ({@code sum} as its square root), each block's
-         * scale a bound on its new values known before the step; the other optimizers and variants are refused by
-         * name.
+         * square root, centered's {@code grad_avg}), Adagrad ({@code sum} as its square root), NAdam and RAdam
+         * (Adam's moments) and Adamax ({@code exp_avg}, {@code exp_inf} as its square root), each block's scale a
+         * bound on its new values known before the step; the other optimizers and variants are refused by name.
          *
          * <pre>{@code
          * AdamW opt = AdamW.builder(params).eightBitState().build();   // 2 bytes of state per parameter
          * Sgd sgd = Sgd.builder(params).options(SgdOptions.MOMENTUM).eightBitState().build();   // 1 byte
+         * NAdam nadam = NAdam.builder(params).eightBitState().build();   // 2 bytes
          * }</pre>
          */
         public B eightBitState() {

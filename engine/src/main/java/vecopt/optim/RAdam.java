@@ -64,6 +64,16 @@ public final class RAdam extends Optimizer<RAdamOptions> {
     }
 
     @Override
+    boolean supportsEightBitState() {
+        return true;
+    }
+
+    @Override
+    boolean eightBitRoot(String stateName) {
+        return stateName.equals("exp_avg_sq"); // non-negative: coded as its square root, as Adam's
+    }
+
+    @Override
     void prepare(int group, RAdamOptions o, double lr, long t, double gradScale) {
         steps[group].prepare(lr, o.beta1(), o.beta2(), o.eps(), o.weightDecay(), o.decoupledWeightDecay(), t,
                 gradScale);

@@ -572,8 +572,33 @@ final class MixedFormulas {
             "adagradScales", "Adagrad's", "k.useWeightDecay", List.of(new Coded("ss", "0", true, null)),
             Collections.singletonList(null), ADAGRAD.loops());
 
+    /**
+     * NAdam: Adam's moments, exp_avg coded as itself and exp_avg_sq as its square root; the bound takes the
+     * parameters where the decay enters the gradient (L2), not for decoupled decay. The update uses the new moments as
+     * computed in float32, before they are coded: the generated loops' convention, and Adam's too (its hand-wired
+     * loop codes m and sqrt(v) after the update has read them), so the two conventions are one here.
+     */
+    static final EightBit NADAM_8BIT = new EightBit("EightBitNAdamPanama", "NAdamStep", "nadamRange", "nadamScales",
+            "NAdam's", "k.useL2", List.of(new Coded("ms", "0", false, null), new Coded("vs", "1", true, null)),
+            Collections.singletonList(null), NADAM.loops());
+
+    /** RAdam: NAdam's moments and bound; its one loop takes both branches (rectified or the momentum step). */
+    static final EightBit RADAM_8BIT = new EightBit("EightBitRAdamPanama", "RAdamStep", "radamRange", "radamScales",
+            "RAdam's", "k.useL2", List.of(new Coded("ms", "0", false, null), new Coded("vs", "1", true, null)),
+            Collections.singletonList(null), RADAM.loops());
+
+    /**
+     * Adamax: exp_avg coded as itself; exp_inf, non-negative, as its square root (the unsigned code of Adam's
+     * exp_avg_sq: never 0 for a positive value, so m / u never divides by a zero that was not there); its two loops
+     * (without and with weight decay) as the float32 kernel's.
+     */
+    static final EightBit ADAMAX_8BIT = new EightBit("EightBitAdamaxPanama", "AdamaxStep", "adamaxRange",
+            "adamaxScales", "Adamax's", "k.useWeightDecay", List.of(new Coded("ms", "0", false, null),
+                    new Coded("us", "1", true, null)), ADAMAX.conditions(), ADAMAX.loops());
+
     /** Every optimizer the generator writes an 8-bit state class for. */
-    static final List<EightBit> EIGHT_BIT = List.of(SGD_8BIT, LION_8BIT, RMSPROP_8BIT, ADAGRAD_8BIT);
+    static final List<EightBit> EIGHT_BIT = List.of(SGD_8BIT, LION_8BIT, RMSPROP_8BIT, ADAGRAD_8BIT, NADAM_8BIT,
+            RADAM_8BIT, ADAMAX_8BIT);
 
     /** Every optimizer the generator writes a file for, in the order of the mixed-precision issue. */
     static final List<Optimizer> ALL = List.of(SGD, ADAGRAD, RMSPROP, ADAMAX, NADAM, RADAM, ASGD, RPROP, ADADELTA,

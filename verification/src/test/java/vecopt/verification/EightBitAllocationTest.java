@@ -8,11 +8,17 @@ import vecopt.memory.Dtype;
 import vecopt.optim.Adagrad;
 import vecopt.optim.AdagradOptions;
 import vecopt.optim.AdamW;
+import vecopt.optim.Adamax;
+import vecopt.optim.AdamaxOptions;
 import vecopt.optim.EightBitCode;
 import vecopt.optim.GroupOptions;
 import vecopt.optim.Lion;
 import vecopt.optim.LionOptions;
+import vecopt.optim.NAdam;
+import vecopt.optim.NAdamOptions;
 import vecopt.optim.Optimizer;
+import vecopt.optim.RAdam;
+import vecopt.optim.RAdamOptions;
 import vecopt.optim.Rmsprop;
 import vecopt.optim.RmspropOptions;
 import vecopt.optim.Sgd;
@@ -23,7 +29,7 @@ import vecopt.optim.SgdOptions;
  * Surefire execution), for the reason {@link SixteenBitAllocationTest} gives: in a JVM that had run the 16-bit loops
  * first, the 8-bit loops boxed their vectors (61 MB per 500 steps of 4,099 elements, measured), which a training JVM,
  * running one configuration, does not see; run alone, each reaches zero. Each configuration runs once first. AdamW,
- * and the other optimizers that take 8-bit state (SGD with momentum, Lion, RMSprop, Adagrad).
+ * and the other optimizers that take 8-bit state (SGD with momentum, Lion, RMSprop, Adagrad, NAdam, RAdam, Adamax).
  */
 class EightBitAllocationTest {
     @BeforeAll
@@ -44,7 +50,7 @@ class EightBitAllocationTest {
      * streams and the bound's weight-decay term.
      */
     enum Other {
-        SGD_MOMENTUM_NESTEROV_L2, LION_DECAY, RMSPROP_CENTERED_L2, ADAGRAD_L2
+        SGD_MOMENTUM_NESTEROV_L2, LION_DECAY, RMSPROP_CENTERED_L2, ADAGRAD_L2, NADAM_L2, RADAM_L2, ADAMAX_L2
     }
 
     /**
@@ -63,6 +69,12 @@ class EightBitAllocationTest {
                         .withWeightDecay(1e-4)), storage).build();
                 case ADAGRAD_L2 -> common(Adagrad.builder(set).options(AdagradOptions.DEFAULTS.withWeightDecay(1e-4)
                         .withInitialAccumulatorValue(0.1)), storage).build();
+                case NADAM_L2 -> common(NAdam.builder(set).options(NAdamOptions.DEFAULTS.withWeightDecay(1e-4)), storage)
+                        .build();
+                case RADAM_L2 -> common(RAdam.builder(set).options(RAdamOptions.DEFAULTS.withWeightDecay(1e-4)), storage)
+                        .build();
+                case ADAMAX_L2 -> common(Adamax.builder(set).options(AdamaxOptions.DEFAULTS.withWeightDecay(1e-4)),
+                        storage).build();
             };
             return opt;
         }, measure);

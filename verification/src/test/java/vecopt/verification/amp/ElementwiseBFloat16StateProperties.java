@@ -23,12 +23,12 @@ import net.jqwik.api.Provide;
 import vecopt.memory.Dtype;
 import vecopt.memory.Storage;
 import vecopt.optim.Adafactor;
-import vecopt.optim.Adamax;
 import vecopt.optim.Lamb;
 import vecopt.optim.LambOptions;
 import vecopt.optim.Lars;
 import vecopt.optim.Lion;
 import vecopt.optim.Optimizer;
+import vecopt.optim.Rprop;
 import vecopt.optim.ScheduleFreeAdamW;
 import vecopt.param.ParamSet;
 import vecopt.reference.StochasticRounding;
@@ -319,14 +319,14 @@ class ElementwiseBFloat16StateProperties {
     }
 
     @Example
-    void adafactorRefusesBFloat16StateAndLambAndAdamaxEightBits() {
+    void adafactorRefusesBFloat16StateAndLambAndRpropEightBits() {
         ParamSet set = ParamSet.builder().add("w", Storage.of(new float[8]), Storage.of(new float[8]), 0, 8).build();
         var e = assertThrows(IllegalArgumentException.class, () -> Adafactor.builder(set).bfloat16State(1).build());
         assertTrue(e.getMessage().contains("bfloat16State") && e.getMessage().contains("Adafactor"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> Lamb.builder(set).eightBitState().build());
         assertTrue(e.getMessage().contains("eightBitState") && e.getMessage().contains("Lamb"), e.getMessage());
-        e = assertThrows(IllegalArgumentException.class, () -> Adamax.builder(set).eightBitState().build());
-        assertTrue(e.getMessage().contains("eightBitState") && e.getMessage().contains("Adamax"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> Rprop.builder(set).eightBitState().build());
+        assertTrue(e.getMessage().contains("eightBitState") && e.getMessage().contains("Rprop"), e.getMessage());
     }
 
     @Example

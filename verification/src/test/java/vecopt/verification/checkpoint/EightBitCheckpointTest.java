@@ -492,6 +492,12 @@ class EightBitCheckpointTest {
     static final vecopt.optim.RmspropOptions RMSPROP = vecopt.optim.RmspropOptions.DEFAULTS.withCentered(true)
             .withWeightDecay(1e-3);
 
+    static final vecopt.optim.NAdamOptions NADAM = vecopt.optim.NAdamOptions.DEFAULTS.withWeightDecay(1e-3);
+    static final vecopt.optim.RAdamOptions RADAM = vecopt.optim.RAdamOptions.DEFAULTS.withWeightDecay(1e-2)
+            .withDecoupledWeightDecay(true);
+
+    static final vecopt.optim.AdamaxOptions ADAMAX = vecopt.optim.AdamaxOptions.DEFAULTS.withWeightDecay(1e-3);
+
     static final List<Other> OTHERS = List.of(
             new Other("Sgd, momentum and Nesterov, threshold 2000", Dtype.FLOAT32, 2000, Map.of("momentum_buffer", false),
                     (m, threads, q, min) -> eightBit(vecopt.optim.Sgd.builder(m.set).options(SGD).group("no_decay",
@@ -508,7 +514,20 @@ class EightBitCheckpointTest {
                     Dtype.BFLOAT16, 4096, Map.of("sum", true),
                     (m, threads, q, min) -> eightBit(vecopt.optim.Adagrad.builder(m.set).options(Setup.ADAGRAD).group(
                             "no_decay", Setup.ADAGRAD.withWeightDecay(0).withLrScale(0.5), Setup::noDecay), threads, q,
-                            min).stochasticRounding(5).build()));
+                            min).stochasticRounding(5).build()),
+            new Other("NAdam, L2 weight decay, threshold 2000", Dtype.FLOAT32, 2000,
+                    Map.of("exp_avg", false, "exp_avg_sq", true),
+                    (m, threads, q, min) -> eightBit(vecopt.optim.NAdam.builder(m.set).options(NADAM).group("no_decay",
+                            NADAM.withWeightDecay(0).withLrScale(0.5), Setup::noDecay), threads, q, min).build()),
+            // decoupled decay; the run's N steps cross from RAdam's momentum step to its rectified one (rho_t > 5 from step 6)
+            new Other("RAdam, decoupled weight decay, bf16 params + fp32 master, threshold 2000", Dtype.BFLOAT16, 2000,
+                    Map.of("exp_avg", false, "exp_avg_sq", true),
+                    (m, threads, q, min) -> eightBit(vecopt.optim.RAdam.builder(m.set).options(RADAM).group("no_decay",
+                            RADAM.withWeightDecay(0).withLrScale(0.5), Setup::noDecay), threads, q, min).build()),
+            new Other("Adamax, weight decay, threshold 2000", Dtype.FLOAT32, 2000,
+                    Map.of("exp_avg", false, "exp_inf", true),
+                    (m, threads, q, min) -> eightBit(vecopt.optim.Adamax.builder(m.set).options(ADAMAX).group("no_decay",
+                            ADAMAX.withWeightDecay(0).withLrScale(0.5), Setup::noDecay), threads, q, min).build()));
 
     static Stream<Arguments> others() {
         List<Arguments> out = new ArrayList<>();
