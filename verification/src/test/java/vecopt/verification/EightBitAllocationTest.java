@@ -10,6 +10,10 @@ import vecopt.optim.AdagradOptions;
 import vecopt.optim.AdamW;
 import vecopt.optim.EightBitCode;
 import vecopt.optim.GroupOptions;
+import vecopt.optim.Lamb;
+import vecopt.optim.LambOptions;
+import vecopt.optim.Lars;
+import vecopt.optim.LarsOptions;
 import vecopt.optim.Lion;
 import vecopt.optim.LionOptions;
 import vecopt.optim.Optimizer;
@@ -23,7 +27,7 @@ import vecopt.optim.SgdOptions;
  * Surefire execution), for the reason {@link SixteenBitAllocationTest} gives: in a JVM that had run the 16-bit loops
  * first, the 8-bit loops boxed their vectors (61 MB per 500 steps of 4,099 elements, measured), which a training JVM,
  * running one configuration, does not see; run alone, each reaches zero. Each configuration runs once first. AdamW,
- * and the other optimizers that take 8-bit state (SGD with momentum, Lion, RMSprop, Adagrad).
+ * and the other optimizers that take 8-bit state (SGD with momentum, Lion, RMSprop, Adagrad, LAMB, LARS).
  */
 class EightBitAllocationTest {
     @BeforeAll
@@ -44,7 +48,7 @@ class EightBitAllocationTest {
      * streams and the bound's weight-decay term.
      */
     enum Other {
-        SGD_MOMENTUM_NESTEROV_L2, LION_DECAY, RMSPROP_CENTERED_L2, ADAGRAD_L2
+        SGD_MOMENTUM_NESTEROV_L2, LION_DECAY, RMSPROP_CENTERED_L2, ADAGRAD_L2, LAMB_DECAY, LARS_NESTEROV_DECAY
     }
 
     /**
@@ -63,6 +67,10 @@ class EightBitAllocationTest {
                         .withWeightDecay(1e-4)), storage).build();
                 case ADAGRAD_L2 -> common(Adagrad.builder(set).options(AdagradOptions.DEFAULTS.withWeightDecay(1e-4)
                         .withInitialAccumulatorValue(0.1)), storage).build();
+                case LAMB_DECAY -> common(Lamb.builder(set).options(LambOptions.DEFAULTS.withWeightDecay(0.01)), storage)
+                        .build();
+                case LARS_NESTEROV_DECAY -> common(Lars.builder(set).options(LarsOptions.DEFAULTS.withMomentum(0.9)
+                        .withNesterov(true).withWeightDecay(1e-4)), storage).build();
             };
             return opt;
         }, measure);
