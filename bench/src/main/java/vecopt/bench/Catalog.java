@@ -126,6 +126,9 @@ final class Catalog {
                     // 256 elements); no ceiling of its own
                     case "momentum_q8" -> Optional.of(new Entry("momentum 8-bit state", who, 14, null));
                     case "lion_q8" -> Optional.of(new Entry("lion 8-bit state", who, 14, null));
+                    // LAMB with 8-bit mu, nu: read p, g, the codes, write the codes (12); read p, the codes, write p
+                    // (10); and 16 bytes of scales per 256 elements in each pass; no ceiling of its own
+                    case "lamb_q8" -> Optional.of(new Entry("lamb 8-bit state", who, 22, null));
                     default -> Optional.empty();
                 };
                 yield e.map(x -> r.method().equals(OWN_TRAFFIC_METHOD)
