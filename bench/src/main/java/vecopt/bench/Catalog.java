@@ -129,6 +129,9 @@ final class Catalog {
                     // read p, g, exp_avg's and sqrt(exp_avg_sq)'s codes; write p and both (16, and 16 bytes of
                     // scales per 256 elements)
                     case "nadam_q8" -> Optional.of(new Entry("nadam 8-bit state", who, 16, null));
+                    // LAMB with 8-bit mu, nu: read p, g, the codes, write the codes (12); read p, the codes, write p
+                    // (10); and 16 bytes of scales per 256 elements in each pass; no ceiling of its own
+                    case "lamb_q8" -> Optional.of(new Entry("lamb 8-bit state", who, 22, null));
                     default -> Optional.empty();
                 };
                 yield e.map(x -> r.method().equals(OWN_TRAFFIC_METHOD)

@@ -83,11 +83,13 @@ public class StepBench {
      * step only: no traffic or native peer); "momentum_q8" and "lion_q8", SGD with momentum and Lion (as "momentum"
      * and "lion") with {@code eightBitState()} (14 bytes: the state one byte read and written, plus its block scales;
      * step only, read against the float32-state step of the same run); "nadam_q8", NAdam (as "nadam") with
-     * {@code eightBitState()} (16 bytes: two state bytes read and written); bytes per parameter in {@link Catalog}.
+     * {@code eightBitState()} (16 bytes: two state bytes read and written); "lamb_q8", LAMB (as "lamb") with
+     * {@code eightBitState()} (22 bytes in two passes: mu and nu one byte each in each pass; step only); bytes per
+     * parameter in {@link Catalog}.
      */
     @Param({"adamw", "amsgrad", "momentum", "adagrad", "rmsprop", "rmsprop_centered_momentum", "lion", "adamax",
             "nadam", "radam", "adadelta", "rprop", "asgd", "lamb", "lars", "adafactor",
-            "sfadamw", "lamb_bf16state", "momentum_q8", "lion_q8", "nadam_q8"})
+            "sfadamw", "lamb_bf16state", "momentum_q8", "lion_q8", "nadam_q8", "lamb_q8"})
     public String optimizer;
 
     private Buffers buffers;
@@ -107,16 +109,16 @@ public class StepBench {
             case "adamw", "amsgrad" -> true;
             case "momentum", "adagrad", "rmsprop", "rmsprop_centered_momentum", "lion", "adamax", "nadam", "radam",
                  "adadelta", "rprop", "asgd", "lamb", "lars", "adafactor", "sfadamw", "lamb_bf16state", "momentum_q8",
-                 "lion_q8", "nadam_q8" ->
+                 "lion_q8", "nadam_q8", "lamb_q8" ->
                     false;
             default -> throw new IllegalArgumentException("optimizer must be adamw, amsgrad, momentum, adagrad,"
                     + " rmsprop, rmsprop_centered_momentum, lion, adamax, nadam, radam, adadelta, rprop, asgd, lamb,"
-                    + " lars, adafactor, sfadamw, lamb_bf16state, momentum_q8, lion_q8 or nadam_q8, got '" + optimizer + "'");
+                    + " lars, adafactor, sfadamw, lamb_bf16state, momentum_q8, lion_q8, nadam_q8 or lamb_q8, got '" + optimizer + "'");
         };
         adam = AdamScalars.of(optimizer.equals("amsgrad") ? "amsgrad" : "adamw", 1000);
         sgd = SgdScalars.of("momentum");
         boolean traffic = params.getBenchmark().endsWith(".traffic");
-        if (optimizer.matches("lamb_bf16state|momentum_q8|lion_q8|nadam_q8") && !params.getBenchmark().endsWith(".step")) {
+        if (optimizer.matches("lamb_bf16state|momentum_q8|lion_q8|nadam_q8|lamb_q8") && !params.getBenchmark().endsWith(".step")) {
             throw new IllegalArgumentException(optimizer + ": step only (no traffic loop or native peer)");
         }
         if (traffic || params.getBenchmark().endsWith(".nativeC")) {
@@ -190,6 +192,8 @@ public class StepBench {
             case "nadam_q8" -> NAdam.builder(set).eightBitState().threads(threads).onNonFinite(NonFinite.PROCEED).build();
             case "lamb_bf16state" -> Lamb.builder(set).options(LambOptions.DEFAULTS.withWeightDecay(0.01))
                     .bfloat16State(1).threads(threads).onNonFinite(NonFinite.PROCEED).build();
+            case "lamb_q8" -> Lamb.builder(set).options(LambOptions.DEFAULTS.withWeightDecay(0.01)).eightBitState()
+                    .threads(threads).onNonFinite(NonFinite.PROCEED).build();
             case "lars" -> Lars.builder(set).options(LarsOptions.DEFAULTS.withWeightDecay(1e-4))
                     .threads(threads).onNonFinite(NonFinite.PROCEED).build();
             // HF's defaults (relative step, scale_parameter, no beta1): the step's lr is a factor of HF's lr

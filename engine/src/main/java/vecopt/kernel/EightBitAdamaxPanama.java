@@ -117,16 +117,14 @@ final class EightBitAdamaxPanama {
             FloatVector msQ2 = m;
             IntVector msQ2B = msQ2.mul(msInv).reinterpretAsInts();
             IntVector msQ2A = msQ2B.and(0x7FFFFFFF);
-            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).add(msQ2A.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, msQ2A.compare(VectorOperators.LE, 111 << 23))
+            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                    .max(1).min(127).blend(0, msQ2A.compare(VectorOperators.LT, 111 << 23))
                     .or(msQ2B.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) msQ2Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);
             FloatVector usQ3 = u;
             IntVector usQ3A = usQ3.lanewise(VectorOperators.SQRT).mul(usInv).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector usQ3Q = usQ3A.add(BlockCodes.UNSIGNED_ROUND).add(usQ3A.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, usQ3A.compare(VectorOperators.EQ, 0));
+            IntVector usQ3Q = usQ3A.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19)
+                    .max(1).min(255).min(usQ3A);
             ((ByteVector) usQ3Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(us, (long) i, ORDER);
             FloatVector pNew = m.div(u).fma(negClr, p);
             pNew.intoMemorySegment(ps, o4, ORDER);
@@ -166,16 +164,14 @@ final class EightBitAdamaxPanama {
             FloatVector msQ2 = m;
             IntVector msQ2B = msQ2.mul(msInv).reinterpretAsInts();
             IntVector msQ2A = msQ2B.and(0x7FFFFFFF);
-            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).add(msQ2A.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, msQ2A.compare(VectorOperators.LE, 111 << 23))
+            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                    .max(1).min(127).blend(0, msQ2A.compare(VectorOperators.LT, 111 << 23))
                     .or(msQ2B.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) msQ2Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);
             FloatVector usQ3 = u;
             IntVector usQ3A = usQ3.lanewise(VectorOperators.SQRT).mul(usInv).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector usQ3Q = usQ3A.add(BlockCodes.UNSIGNED_ROUND).add(usQ3A.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, usQ3A.compare(VectorOperators.EQ, 0));
+            IntVector usQ3Q = usQ3A.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19)
+                    .max(1).min(255).min(usQ3A);
             ((ByteVector) usQ3Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(us, (long) i, ORDER);
             FloatVector pNew = m.div(u).fma(negClr, p);
             pNew.intoMemorySegment(xs, o4, ORDER);
@@ -219,16 +215,14 @@ final class EightBitAdamaxPanama {
             FloatVector msQ2 = m;
             IntVector msQ2B = msQ2.mul(msInv).reinterpretAsInts();
             IntVector msQ2A = msQ2B.and(0x7FFFFFFF);
-            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).add(msQ2A.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, msQ2A.compare(VectorOperators.LE, 111 << 23))
+            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                    .max(1).min(127).blend(0, msQ2A.compare(VectorOperators.LT, 111 << 23))
                     .or(msQ2B.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) msQ2Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);
             FloatVector usQ3 = u;
             IntVector usQ3A = usQ3.lanewise(VectorOperators.SQRT).mul(usInv).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector usQ3Q = usQ3A.add(BlockCodes.UNSIGNED_ROUND).add(usQ3A.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, usQ3A.compare(VectorOperators.EQ, 0));
+            IntVector usQ3Q = usQ3A.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19)
+                    .max(1).min(255).min(usQ3A);
             ((ByteVector) usQ3Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(us, (long) i, ORDER);
             FloatVector pNew = m.div(u).fma(negClr, p);
             pNew.intoMemorySegment(xs, o4, ORDER);
@@ -282,16 +276,14 @@ final class EightBitAdamaxPanama {
             FloatVector msQ2 = m;
             IntVector msQ2B = msQ2.mul(msInv).reinterpretAsInts();
             IntVector msQ2A = msQ2B.and(0x7FFFFFFF);
-            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).add(msQ2A.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, msQ2A.compare(VectorOperators.LE, 111 << 23))
+            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                    .max(1).min(127).blend(0, msQ2A.compare(VectorOperators.LT, 111 << 23))
                     .or(msQ2B.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) msQ2Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);
             FloatVector usQ3 = u;
             IntVector usQ3A = usQ3.lanewise(VectorOperators.SQRT).mul(usInv).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector usQ3Q = usQ3A.add(BlockCodes.UNSIGNED_ROUND).add(usQ3A.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, usQ3A.compare(VectorOperators.EQ, 0));
+            IntVector usQ3Q = usQ3A.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19)
+                    .max(1).min(255).min(usQ3A);
             ((ByteVector) usQ3Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(us, (long) i, ORDER);
             FloatVector pNew = m.div(u).fma(negClr, p);
             IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
@@ -338,16 +330,14 @@ final class EightBitAdamaxPanama {
             FloatVector msQ2 = m;
             IntVector msQ2B = msQ2.mul(msInv).reinterpretAsInts();
             IntVector msQ2A = msQ2B.and(0x7FFFFFFF);
-            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).add(msQ2A.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, msQ2A.compare(VectorOperators.LE, 111 << 23))
+            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                    .max(1).min(127).blend(0, msQ2A.compare(VectorOperators.LT, 111 << 23))
                     .or(msQ2B.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) msQ2Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);
             FloatVector usQ3 = u;
             IntVector usQ3A = usQ3.lanewise(VectorOperators.SQRT).mul(usInv).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector usQ3Q = usQ3A.add(BlockCodes.UNSIGNED_ROUND).add(usQ3A.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, usQ3A.compare(VectorOperators.EQ, 0));
+            IntVector usQ3Q = usQ3A.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19)
+                    .max(1).min(255).min(usQ3A);
             ((ByteVector) usQ3Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(us, (long) i, ORDER);
             FloatVector pNew = m.div(u).fma(negClr, p);
             pNew.intoMemorySegment(ps, o4, ORDER);
@@ -388,16 +378,14 @@ final class EightBitAdamaxPanama {
             FloatVector msQ2 = m;
             IntVector msQ2B = msQ2.mul(msInv).reinterpretAsInts();
             IntVector msQ2A = msQ2B.and(0x7FFFFFFF);
-            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).add(msQ2A.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, msQ2A.compare(VectorOperators.LE, 111 << 23))
+            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                    .max(1).min(127).blend(0, msQ2A.compare(VectorOperators.LT, 111 << 23))
                     .or(msQ2B.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) msQ2Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);
             FloatVector usQ3 = u;
             IntVector usQ3A = usQ3.lanewise(VectorOperators.SQRT).mul(usInv).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector usQ3Q = usQ3A.add(BlockCodes.UNSIGNED_ROUND).add(usQ3A.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, usQ3A.compare(VectorOperators.EQ, 0));
+            IntVector usQ3Q = usQ3A.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19)
+                    .max(1).min(255).min(usQ3A);
             ((ByteVector) usQ3Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(us, (long) i, ORDER);
             FloatVector pNew = m.div(u).fma(negClr, p);
             pNew.intoMemorySegment(xs, o4, ORDER);
@@ -442,16 +430,14 @@ final class EightBitAdamaxPanama {
             FloatVector msQ2 = m;
             IntVector msQ2B = msQ2.mul(msInv).reinterpretAsInts();
             IntVector msQ2A = msQ2B.and(0x7FFFFFFF);
-            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).add(msQ2A.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, msQ2A.compare(VectorOperators.LE, 111 << 23))
+            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                    .max(1).min(127).blend(0, msQ2A.compare(VectorOperators.LT, 111 << 23))
                     .or(msQ2B.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) msQ2Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);
             FloatVector usQ3 = u;
             IntVector usQ3A = usQ3.lanewise(VectorOperators.SQRT).mul(usInv).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector usQ3Q = usQ3A.add(BlockCodes.UNSIGNED_ROUND).add(usQ3A.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, usQ3A.compare(VectorOperators.EQ, 0));
+            IntVector usQ3Q = usQ3A.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19)
+                    .max(1).min(255).min(usQ3A);
             ((ByteVector) usQ3Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(us, (long) i, ORDER);
             FloatVector pNew = m.div(u).fma(negClr, p);
             pNew.intoMemorySegment(xs, o4, ORDER);
@@ -506,16 +492,14 @@ final class EightBitAdamaxPanama {
             FloatVector msQ2 = m;
             IntVector msQ2B = msQ2.mul(msInv).reinterpretAsInts();
             IntVector msQ2A = msQ2B.and(0x7FFFFFFF);
-            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).add(msQ2A.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, msQ2A.compare(VectorOperators.LE, 111 << 23))
+            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                    .max(1).min(127).blend(0, msQ2A.compare(VectorOperators.LT, 111 << 23))
                     .or(msQ2B.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) msQ2Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);
             FloatVector usQ3 = u;
             IntVector usQ3A = usQ3.lanewise(VectorOperators.SQRT).mul(usInv).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector usQ3Q = usQ3A.add(BlockCodes.UNSIGNED_ROUND).add(usQ3A.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, usQ3A.compare(VectorOperators.EQ, 0));
+            IntVector usQ3Q = usQ3A.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19)
+                    .max(1).min(255).min(usQ3A);
             ((ByteVector) usQ3Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(us, (long) i, ORDER);
             FloatVector pNew = m.div(u).fma(negClr, p);
             IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
@@ -567,16 +551,14 @@ final class EightBitAdamaxPanama {
             FloatVector msQ2 = m;
             IntVector msQ2B = msQ2.mul(msInv).reinterpretAsInts();
             IntVector msQ2A = msQ2B.and(0x7FFFFFFF);
-            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).add(msQ2A.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, msQ2A.compare(VectorOperators.LE, 111 << 23))
+            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                    .max(1).min(127).blend(0, msQ2A.compare(VectorOperators.LT, 111 << 23))
                     .or(msQ2B.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) msQ2Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);
             FloatVector usQ3 = u;
             IntVector usQ3A = usQ3.lanewise(VectorOperators.SQRT).mul(usInv).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector usQ3Q = usQ3A.add(BlockCodes.UNSIGNED_ROUND).add(usQ3A.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, usQ3A.compare(VectorOperators.EQ, 0));
+            IntVector usQ3Q = usQ3A.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19)
+                    .max(1).min(255).min(usQ3A);
             ((ByteVector) usQ3Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(us, (long) i, ORDER);
             FloatVector pNew = m.div(u).fma(negClr, p);
             pNew.intoMemorySegment(ps, o4, ORDER);
@@ -622,16 +604,14 @@ final class EightBitAdamaxPanama {
             FloatVector msQ2 = m;
             IntVector msQ2B = msQ2.mul(msInv).reinterpretAsInts();
             IntVector msQ2A = msQ2B.and(0x7FFFFFFF);
-            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).add(msQ2A.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, msQ2A.compare(VectorOperators.LE, 111 << 23))
+            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                    .max(1).min(127).blend(0, msQ2A.compare(VectorOperators.LT, 111 << 23))
                     .or(msQ2B.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) msQ2Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);
             FloatVector usQ3 = u;
             IntVector usQ3A = usQ3.lanewise(VectorOperators.SQRT).mul(usInv).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector usQ3Q = usQ3A.add(BlockCodes.UNSIGNED_ROUND).add(usQ3A.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, usQ3A.compare(VectorOperators.EQ, 0));
+            IntVector usQ3Q = usQ3A.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19)
+                    .max(1).min(255).min(usQ3A);
             ((ByteVector) usQ3Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(us, (long) i, ORDER);
             FloatVector pNew = m.div(u).fma(negClr, p);
             pNew.intoMemorySegment(xs, o4, ORDER);
@@ -681,16 +661,14 @@ final class EightBitAdamaxPanama {
             FloatVector msQ2 = m;
             IntVector msQ2B = msQ2.mul(msInv).reinterpretAsInts();
             IntVector msQ2A = msQ2B.and(0x7FFFFFFF);
-            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).add(msQ2A.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, msQ2A.compare(VectorOperators.LE, 111 << 23))
+            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                    .max(1).min(127).blend(0, msQ2A.compare(VectorOperators.LT, 111 << 23))
                     .or(msQ2B.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) msQ2Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);
             FloatVector usQ3 = u;
             IntVector usQ3A = usQ3.lanewise(VectorOperators.SQRT).mul(usInv).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector usQ3Q = usQ3A.add(BlockCodes.UNSIGNED_ROUND).add(usQ3A.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, usQ3A.compare(VectorOperators.EQ, 0));
+            IntVector usQ3Q = usQ3A.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19)
+                    .max(1).min(255).min(usQ3A);
             ((ByteVector) usQ3Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(us, (long) i, ORDER);
             FloatVector pNew = m.div(u).fma(negClr, p);
             pNew.intoMemorySegment(xs, o4, ORDER);
@@ -750,16 +728,14 @@ final class EightBitAdamaxPanama {
             FloatVector msQ2 = m;
             IntVector msQ2B = msQ2.mul(msInv).reinterpretAsInts();
             IntVector msQ2A = msQ2B.and(0x7FFFFFFF);
-            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).add(msQ2A.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, msQ2A.compare(VectorOperators.LE, 111 << 23))
+            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                    .max(1).min(127).blend(0, msQ2A.compare(VectorOperators.LT, 111 << 23))
                     .or(msQ2B.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) msQ2Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);
             FloatVector usQ3 = u;
             IntVector usQ3A = usQ3.lanewise(VectorOperators.SQRT).mul(usInv).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector usQ3Q = usQ3A.add(BlockCodes.UNSIGNED_ROUND).add(usQ3A.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, usQ3A.compare(VectorOperators.EQ, 0));
+            IntVector usQ3Q = usQ3A.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19)
+                    .max(1).min(255).min(usQ3A);
             ((ByteVector) usQ3Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(us, (long) i, ORDER);
             FloatVector pNew = m.div(u).fma(negClr, p);
             IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
@@ -806,16 +782,14 @@ final class EightBitAdamaxPanama {
             FloatVector msQ2 = m;
             IntVector msQ2B = msQ2.mul(msInv).reinterpretAsInts();
             IntVector msQ2A = msQ2B.and(0x7FFFFFFF);
-            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).add(msQ2A.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, msQ2A.compare(VectorOperators.LE, 111 << 23))
+            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                    .max(1).min(127).blend(0, msQ2A.compare(VectorOperators.LT, 111 << 23))
                     .or(msQ2B.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) msQ2Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);
             FloatVector usQ3 = u;
             IntVector usQ3A = usQ3.lanewise(VectorOperators.SQRT).mul(usInv).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector usQ3Q = usQ3A.add(BlockCodes.UNSIGNED_ROUND).add(usQ3A.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, usQ3A.compare(VectorOperators.EQ, 0));
+            IntVector usQ3Q = usQ3A.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19)
+                    .max(1).min(255).min(usQ3A);
             ((ByteVector) usQ3Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(us, (long) i, ORDER);
             FloatVector pNew = m.div(u).fma(negClr, p);
             pNew.intoMemorySegment(ps, o4, ORDER);
@@ -856,16 +830,14 @@ final class EightBitAdamaxPanama {
             FloatVector msQ2 = m;
             IntVector msQ2B = msQ2.mul(msInv).reinterpretAsInts();
             IntVector msQ2A = msQ2B.and(0x7FFFFFFF);
-            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).add(msQ2A.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, msQ2A.compare(VectorOperators.LE, 111 << 23))
+            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                    .max(1).min(127).blend(0, msQ2A.compare(VectorOperators.LT, 111 << 23))
                     .or(msQ2B.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) msQ2Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);
             FloatVector usQ3 = u;
             IntVector usQ3A = usQ3.lanewise(VectorOperators.SQRT).mul(usInv).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector usQ3Q = usQ3A.add(BlockCodes.UNSIGNED_ROUND).add(usQ3A.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, usQ3A.compare(VectorOperators.EQ, 0));
+            IntVector usQ3Q = usQ3A.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19)
+                    .max(1).min(255).min(usQ3A);
             ((ByteVector) usQ3Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(us, (long) i, ORDER);
             FloatVector pNew = m.div(u).fma(negClr, p);
             pNew.intoMemorySegment(xs, o4, ORDER);
@@ -910,16 +882,14 @@ final class EightBitAdamaxPanama {
             FloatVector msQ2 = m;
             IntVector msQ2B = msQ2.mul(msInv).reinterpretAsInts();
             IntVector msQ2A = msQ2B.and(0x7FFFFFFF);
-            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).add(msQ2A.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, msQ2A.compare(VectorOperators.LE, 111 << 23))
+            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                    .max(1).min(127).blend(0, msQ2A.compare(VectorOperators.LT, 111 << 23))
                     .or(msQ2B.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) msQ2Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);
             FloatVector usQ3 = u;
             IntVector usQ3A = usQ3.lanewise(VectorOperators.SQRT).mul(usInv).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector usQ3Q = usQ3A.add(BlockCodes.UNSIGNED_ROUND).add(usQ3A.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, usQ3A.compare(VectorOperators.EQ, 0));
+            IntVector usQ3Q = usQ3A.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19)
+                    .max(1).min(255).min(usQ3A);
             ((ByteVector) usQ3Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(us, (long) i, ORDER);
             FloatVector pNew = m.div(u).fma(negClr, p);
             pNew.intoMemorySegment(xs, o4, ORDER);
@@ -974,16 +944,14 @@ final class EightBitAdamaxPanama {
             FloatVector msQ2 = m;
             IntVector msQ2B = msQ2.mul(msInv).reinterpretAsInts();
             IntVector msQ2A = msQ2B.and(0x7FFFFFFF);
-            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).add(msQ2A.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, msQ2A.compare(VectorOperators.LE, 111 << 23))
+            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                    .max(1).min(127).blend(0, msQ2A.compare(VectorOperators.LT, 111 << 23))
                     .or(msQ2B.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) msQ2Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);
             FloatVector usQ3 = u;
             IntVector usQ3A = usQ3.lanewise(VectorOperators.SQRT).mul(usInv).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector usQ3Q = usQ3A.add(BlockCodes.UNSIGNED_ROUND).add(usQ3A.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, usQ3A.compare(VectorOperators.EQ, 0));
+            IntVector usQ3Q = usQ3A.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19)
+                    .max(1).min(255).min(usQ3A);
             ((ByteVector) usQ3Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(us, (long) i, ORDER);
             FloatVector pNew = m.div(u).fma(negClr, p);
             IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
@@ -1031,16 +999,14 @@ final class EightBitAdamaxPanama {
             FloatVector msQ2 = m;
             IntVector msQ2B = msQ2.mul(msInv).reinterpretAsInts();
             IntVector msQ2A = msQ2B.and(0x7FFFFFFF);
-            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).add(msQ2A.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, msQ2A.compare(VectorOperators.LE, 111 << 23))
+            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                    .max(1).min(127).blend(0, msQ2A.compare(VectorOperators.LT, 111 << 23))
                     .or(msQ2B.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) msQ2Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);
             FloatVector usQ3 = u;
             IntVector usQ3A = usQ3.lanewise(VectorOperators.SQRT).mul(usInv).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector usQ3Q = usQ3A.add(BlockCodes.UNSIGNED_ROUND).add(usQ3A.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, usQ3A.compare(VectorOperators.EQ, 0));
+            IntVector usQ3Q = usQ3A.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19)
+                    .max(1).min(255).min(usQ3A);
             ((ByteVector) usQ3Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(us, (long) i, ORDER);
             FloatVector pNew = m.div(u).fma(negClr, p);
             pNew.intoMemorySegment(ps, o4, ORDER);
@@ -1082,16 +1048,14 @@ final class EightBitAdamaxPanama {
             FloatVector msQ2 = m;
             IntVector msQ2B = msQ2.mul(msInv).reinterpretAsInts();
             IntVector msQ2A = msQ2B.and(0x7FFFFFFF);
-            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).add(msQ2A.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, msQ2A.compare(VectorOperators.LE, 111 << 23))
+            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                    .max(1).min(127).blend(0, msQ2A.compare(VectorOperators.LT, 111 << 23))
                     .or(msQ2B.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) msQ2Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);
             FloatVector usQ3 = u;
             IntVector usQ3A = usQ3.lanewise(VectorOperators.SQRT).mul(usInv).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector usQ3Q = usQ3A.add(BlockCodes.UNSIGNED_ROUND).add(usQ3A.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, usQ3A.compare(VectorOperators.EQ, 0));
+            IntVector usQ3Q = usQ3A.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19)
+                    .max(1).min(255).min(usQ3A);
             ((ByteVector) usQ3Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(us, (long) i, ORDER);
             FloatVector pNew = m.div(u).fma(negClr, p);
             pNew.intoMemorySegment(xs, o4, ORDER);
@@ -1137,16 +1101,14 @@ final class EightBitAdamaxPanama {
             FloatVector msQ2 = m;
             IntVector msQ2B = msQ2.mul(msInv).reinterpretAsInts();
             IntVector msQ2A = msQ2B.and(0x7FFFFFFF);
-            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).add(msQ2A.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, msQ2A.compare(VectorOperators.LE, 111 << 23))
+            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                    .max(1).min(127).blend(0, msQ2A.compare(VectorOperators.LT, 111 << 23))
                     .or(msQ2B.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) msQ2Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);
             FloatVector usQ3 = u;
             IntVector usQ3A = usQ3.lanewise(VectorOperators.SQRT).mul(usInv).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector usQ3Q = usQ3A.add(BlockCodes.UNSIGNED_ROUND).add(usQ3A.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, usQ3A.compare(VectorOperators.EQ, 0));
+            IntVector usQ3Q = usQ3A.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19)
+                    .max(1).min(255).min(usQ3A);
             ((ByteVector) usQ3Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(us, (long) i, ORDER);
             FloatVector pNew = m.div(u).fma(negClr, p);
             pNew.intoMemorySegment(xs, o4, ORDER);
@@ -1202,16 +1164,14 @@ final class EightBitAdamaxPanama {
             FloatVector msQ2 = m;
             IntVector msQ2B = msQ2.mul(msInv).reinterpretAsInts();
             IntVector msQ2A = msQ2B.and(0x7FFFFFFF);
-            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).add(msQ2A.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, msQ2A.compare(VectorOperators.LE, 111 << 23))
+            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                    .max(1).min(127).blend(0, msQ2A.compare(VectorOperators.LT, 111 << 23))
                     .or(msQ2B.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) msQ2Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);
             FloatVector usQ3 = u;
             IntVector usQ3A = usQ3.lanewise(VectorOperators.SQRT).mul(usInv).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector usQ3Q = usQ3A.add(BlockCodes.UNSIGNED_ROUND).add(usQ3A.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, usQ3A.compare(VectorOperators.EQ, 0));
+            IntVector usQ3Q = usQ3A.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19)
+                    .max(1).min(255).min(usQ3A);
             ((ByteVector) usQ3Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(us, (long) i, ORDER);
             FloatVector pNew = m.div(u).fma(negClr, p);
             IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
@@ -1264,16 +1224,14 @@ final class EightBitAdamaxPanama {
             FloatVector msQ2 = m;
             IntVector msQ2B = msQ2.mul(msInv).reinterpretAsInts();
             IntVector msQ2A = msQ2B.and(0x7FFFFFFF);
-            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).add(msQ2A.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, msQ2A.compare(VectorOperators.LE, 111 << 23))
+            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                    .max(1).min(127).blend(0, msQ2A.compare(VectorOperators.LT, 111 << 23))
                     .or(msQ2B.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) msQ2Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);
             FloatVector usQ3 = u;
             IntVector usQ3A = usQ3.lanewise(VectorOperators.SQRT).mul(usInv).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector usQ3Q = usQ3A.add(BlockCodes.UNSIGNED_ROUND).add(usQ3A.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, usQ3A.compare(VectorOperators.EQ, 0));
+            IntVector usQ3Q = usQ3A.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19)
+                    .max(1).min(255).min(usQ3A);
             ((ByteVector) usQ3Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(us, (long) i, ORDER);
             FloatVector pNew = m.div(u).fma(negClr, p);
             pNew.intoMemorySegment(ps, o4, ORDER);
@@ -1320,16 +1278,14 @@ final class EightBitAdamaxPanama {
             FloatVector msQ2 = m;
             IntVector msQ2B = msQ2.mul(msInv).reinterpretAsInts();
             IntVector msQ2A = msQ2B.and(0x7FFFFFFF);
-            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).add(msQ2A.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, msQ2A.compare(VectorOperators.LE, 111 << 23))
+            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                    .max(1).min(127).blend(0, msQ2A.compare(VectorOperators.LT, 111 << 23))
                     .or(msQ2B.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) msQ2Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);
             FloatVector usQ3 = u;
             IntVector usQ3A = usQ3.lanewise(VectorOperators.SQRT).mul(usInv).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector usQ3Q = usQ3A.add(BlockCodes.UNSIGNED_ROUND).add(usQ3A.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, usQ3A.compare(VectorOperators.EQ, 0));
+            IntVector usQ3Q = usQ3A.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19)
+                    .max(1).min(255).min(usQ3A);
             ((ByteVector) usQ3Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(us, (long) i, ORDER);
             FloatVector pNew = m.div(u).fma(negClr, p);
             pNew.intoMemorySegment(xs, o4, ORDER);
@@ -1380,16 +1336,14 @@ final class EightBitAdamaxPanama {
             FloatVector msQ2 = m;
             IntVector msQ2B = msQ2.mul(msInv).reinterpretAsInts();
             IntVector msQ2A = msQ2B.and(0x7FFFFFFF);
-            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).add(msQ2A.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, msQ2A.compare(VectorOperators.LE, 111 << 23))
+            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                    .max(1).min(127).blend(0, msQ2A.compare(VectorOperators.LT, 111 << 23))
                     .or(msQ2B.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) msQ2Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);
             FloatVector usQ3 = u;
             IntVector usQ3A = usQ3.lanewise(VectorOperators.SQRT).mul(usInv).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector usQ3Q = usQ3A.add(BlockCodes.UNSIGNED_ROUND).add(usQ3A.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, usQ3A.compare(VectorOperators.EQ, 0));
+            IntVector usQ3Q = usQ3A.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19)
+                    .max(1).min(255).min(usQ3A);
             ((ByteVector) usQ3Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(us, (long) i, ORDER);
             FloatVector pNew = m.div(u).fma(negClr, p);
             pNew.intoMemorySegment(xs, o4, ORDER);
@@ -1450,16 +1404,14 @@ final class EightBitAdamaxPanama {
             FloatVector msQ2 = m;
             IntVector msQ2B = msQ2.mul(msInv).reinterpretAsInts();
             IntVector msQ2A = msQ2B.and(0x7FFFFFFF);
-            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).add(msQ2A.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, msQ2A.compare(VectorOperators.LE, 111 << 23))
+            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                    .max(1).min(127).blend(0, msQ2A.compare(VectorOperators.LT, 111 << 23))
                     .or(msQ2B.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) msQ2Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);
             FloatVector usQ3 = u;
             IntVector usQ3A = usQ3.lanewise(VectorOperators.SQRT).mul(usInv).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector usQ3Q = usQ3A.add(BlockCodes.UNSIGNED_ROUND).add(usQ3A.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, usQ3A.compare(VectorOperators.EQ, 0));
+            IntVector usQ3Q = usQ3A.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19)
+                    .max(1).min(255).min(usQ3A);
             ((ByteVector) usQ3Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(us, (long) i, ORDER);
             FloatVector pNew = m.div(u).fma(negClr, p);
             IntVector pNewRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);

@@ -109,16 +109,14 @@ final class EightBitNAdamPanama {
             FloatVector msQ2 = m;
             IntVector msQ2B = msQ2.mul(msInv).reinterpretAsInts();
             IntVector msQ2A = msQ2B.and(0x7FFFFFFF);
-            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).add(msQ2A.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, msQ2A.compare(VectorOperators.LE, 111 << 23))
+            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                    .max(1).min(127).blend(0, msQ2A.compare(VectorOperators.LT, 111 << 23))
                     .or(msQ2B.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) msQ2Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);
             FloatVector vsQ3 = v;
             IntVector vsQ3A = vsQ3.lanewise(VectorOperators.SQRT).mul(vsInv).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector vsQ3Q = vsQ3A.add(BlockCodes.UNSIGNED_ROUND).add(vsQ3A.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, vsQ3A.compare(VectorOperators.EQ, 0));
+            IntVector vsQ3Q = vsQ3A.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19)
+                    .max(1).min(255).min(vsQ3A);
             ((ByteVector) vsQ3Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(vs, (long) i, ORDER);
             FloatVector d = v.div(bc2).lanewise(VectorOperators.SQRT).add(eps);
             FloatVector pNew = m.div(d).fma(c2, g.div(d).fma(c1, p));
@@ -169,16 +167,14 @@ final class EightBitNAdamPanama {
             FloatVector msQ2 = m;
             IntVector msQ2B = msQ2.mul(msInv).reinterpretAsInts();
             IntVector msQ2A = msQ2B.and(0x7FFFFFFF);
-            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).add(msQ2A.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, msQ2A.compare(VectorOperators.LE, 111 << 23))
+            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                    .max(1).min(127).blend(0, msQ2A.compare(VectorOperators.LT, 111 << 23))
                     .or(msQ2B.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) msQ2Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);
             FloatVector vsQ3 = v;
             IntVector vsQ3A = vsQ3.lanewise(VectorOperators.SQRT).mul(vsInv).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector vsQ3Q = vsQ3A.add(BlockCodes.UNSIGNED_ROUND).add(vsQ3A.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, vsQ3A.compare(VectorOperators.EQ, 0));
+            IntVector vsQ3Q = vsQ3A.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19)
+                    .max(1).min(255).min(vsQ3A);
             ((ByteVector) vsQ3Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(vs, (long) i, ORDER);
             FloatVector d = v.div(bc2).lanewise(VectorOperators.SQRT).add(eps);
             FloatVector pNew = m.div(d).fma(c2, g.div(d).fma(c1, p));
@@ -233,16 +229,14 @@ final class EightBitNAdamPanama {
             FloatVector msQ2 = m;
             IntVector msQ2B = msQ2.mul(msInv).reinterpretAsInts();
             IntVector msQ2A = msQ2B.and(0x7FFFFFFF);
-            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).add(msQ2A.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, msQ2A.compare(VectorOperators.LE, 111 << 23))
+            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                    .max(1).min(127).blend(0, msQ2A.compare(VectorOperators.LT, 111 << 23))
                     .or(msQ2B.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) msQ2Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);
             FloatVector vsQ3 = v;
             IntVector vsQ3A = vsQ3.lanewise(VectorOperators.SQRT).mul(vsInv).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector vsQ3Q = vsQ3A.add(BlockCodes.UNSIGNED_ROUND).add(vsQ3A.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, vsQ3A.compare(VectorOperators.EQ, 0));
+            IntVector vsQ3Q = vsQ3A.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19)
+                    .max(1).min(255).min(vsQ3A);
             ((ByteVector) vsQ3Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(vs, (long) i, ORDER);
             FloatVector d = v.div(bc2).lanewise(VectorOperators.SQRT).add(eps);
             FloatVector pNew = m.div(d).fma(c2, g.div(d).fma(c1, p));
@@ -307,16 +301,14 @@ final class EightBitNAdamPanama {
             FloatVector msQ2 = m;
             IntVector msQ2B = msQ2.mul(msInv).reinterpretAsInts();
             IntVector msQ2A = msQ2B.and(0x7FFFFFFF);
-            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).add(msQ2A.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, msQ2A.compare(VectorOperators.LE, 111 << 23))
+            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                    .max(1).min(127).blend(0, msQ2A.compare(VectorOperators.LT, 111 << 23))
                     .or(msQ2B.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) msQ2Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);
             FloatVector vsQ3 = v;
             IntVector vsQ3A = vsQ3.lanewise(VectorOperators.SQRT).mul(vsInv).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector vsQ3Q = vsQ3A.add(BlockCodes.UNSIGNED_ROUND).add(vsQ3A.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, vsQ3A.compare(VectorOperators.EQ, 0));
+            IntVector vsQ3Q = vsQ3A.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19)
+                    .max(1).min(255).min(vsQ3A);
             ((ByteVector) vsQ3Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(vs, (long) i, ORDER);
             FloatVector d = v.div(bc2).lanewise(VectorOperators.SQRT).add(eps);
             FloatVector pNew = m.div(d).fma(c2, g.div(d).fma(c1, p));
@@ -374,16 +366,14 @@ final class EightBitNAdamPanama {
             FloatVector msQ2 = m;
             IntVector msQ2B = msQ2.mul(msInv).reinterpretAsInts();
             IntVector msQ2A = msQ2B.and(0x7FFFFFFF);
-            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).add(msQ2A.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, msQ2A.compare(VectorOperators.LE, 111 << 23))
+            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                    .max(1).min(127).blend(0, msQ2A.compare(VectorOperators.LT, 111 << 23))
                     .or(msQ2B.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) msQ2Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);
             FloatVector vsQ3 = v;
             IntVector vsQ3A = vsQ3.lanewise(VectorOperators.SQRT).mul(vsInv).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector vsQ3Q = vsQ3A.add(BlockCodes.UNSIGNED_ROUND).add(vsQ3A.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, vsQ3A.compare(VectorOperators.EQ, 0));
+            IntVector vsQ3Q = vsQ3A.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19)
+                    .max(1).min(255).min(vsQ3A);
             ((ByteVector) vsQ3Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(vs, (long) i, ORDER);
             FloatVector d = v.div(bc2).lanewise(VectorOperators.SQRT).add(eps);
             FloatVector pNew = m.div(d).fma(c2, g.div(d).fma(c1, p));
@@ -435,16 +425,14 @@ final class EightBitNAdamPanama {
             FloatVector msQ2 = m;
             IntVector msQ2B = msQ2.mul(msInv).reinterpretAsInts();
             IntVector msQ2A = msQ2B.and(0x7FFFFFFF);
-            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).add(msQ2A.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, msQ2A.compare(VectorOperators.LE, 111 << 23))
+            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                    .max(1).min(127).blend(0, msQ2A.compare(VectorOperators.LT, 111 << 23))
                     .or(msQ2B.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) msQ2Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);
             FloatVector vsQ3 = v;
             IntVector vsQ3A = vsQ3.lanewise(VectorOperators.SQRT).mul(vsInv).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector vsQ3Q = vsQ3A.add(BlockCodes.UNSIGNED_ROUND).add(vsQ3A.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, vsQ3A.compare(VectorOperators.EQ, 0));
+            IntVector vsQ3Q = vsQ3A.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19)
+                    .max(1).min(255).min(vsQ3A);
             ((ByteVector) vsQ3Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(vs, (long) i, ORDER);
             FloatVector d = v.div(bc2).lanewise(VectorOperators.SQRT).add(eps);
             FloatVector pNew = m.div(d).fma(c2, g.div(d).fma(c1, p));
@@ -500,16 +488,14 @@ final class EightBitNAdamPanama {
             FloatVector msQ2 = m;
             IntVector msQ2B = msQ2.mul(msInv).reinterpretAsInts();
             IntVector msQ2A = msQ2B.and(0x7FFFFFFF);
-            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).add(msQ2A.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, msQ2A.compare(VectorOperators.LE, 111 << 23))
+            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                    .max(1).min(127).blend(0, msQ2A.compare(VectorOperators.LT, 111 << 23))
                     .or(msQ2B.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) msQ2Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);
             FloatVector vsQ3 = v;
             IntVector vsQ3A = vsQ3.lanewise(VectorOperators.SQRT).mul(vsInv).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector vsQ3Q = vsQ3A.add(BlockCodes.UNSIGNED_ROUND).add(vsQ3A.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, vsQ3A.compare(VectorOperators.EQ, 0));
+            IntVector vsQ3Q = vsQ3A.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19)
+                    .max(1).min(255).min(vsQ3A);
             ((ByteVector) vsQ3Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(vs, (long) i, ORDER);
             FloatVector d = v.div(bc2).lanewise(VectorOperators.SQRT).add(eps);
             FloatVector pNew = m.div(d).fma(c2, g.div(d).fma(c1, p));
@@ -575,16 +561,14 @@ final class EightBitNAdamPanama {
             FloatVector msQ2 = m;
             IntVector msQ2B = msQ2.mul(msInv).reinterpretAsInts();
             IntVector msQ2A = msQ2B.and(0x7FFFFFFF);
-            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).add(msQ2A.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, msQ2A.compare(VectorOperators.LE, 111 << 23))
+            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                    .max(1).min(127).blend(0, msQ2A.compare(VectorOperators.LT, 111 << 23))
                     .or(msQ2B.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) msQ2Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);
             FloatVector vsQ3 = v;
             IntVector vsQ3A = vsQ3.lanewise(VectorOperators.SQRT).mul(vsInv).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector vsQ3Q = vsQ3A.add(BlockCodes.UNSIGNED_ROUND).add(vsQ3A.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, vsQ3A.compare(VectorOperators.EQ, 0));
+            IntVector vsQ3Q = vsQ3A.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19)
+                    .max(1).min(255).min(vsQ3A);
             ((ByteVector) vsQ3Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(vs, (long) i, ORDER);
             FloatVector d = v.div(bc2).lanewise(VectorOperators.SQRT).add(eps);
             FloatVector pNew = m.div(d).fma(c2, g.div(d).fma(c1, p));
@@ -647,16 +631,14 @@ final class EightBitNAdamPanama {
             FloatVector msQ2 = m;
             IntVector msQ2B = msQ2.mul(msInv).reinterpretAsInts();
             IntVector msQ2A = msQ2B.and(0x7FFFFFFF);
-            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).add(msQ2A.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, msQ2A.compare(VectorOperators.LE, 111 << 23))
+            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                    .max(1).min(127).blend(0, msQ2A.compare(VectorOperators.LT, 111 << 23))
                     .or(msQ2B.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) msQ2Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);
             FloatVector vsQ3 = v;
             IntVector vsQ3A = vsQ3.lanewise(VectorOperators.SQRT).mul(vsInv).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector vsQ3Q = vsQ3A.add(BlockCodes.UNSIGNED_ROUND).add(vsQ3A.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, vsQ3A.compare(VectorOperators.EQ, 0));
+            IntVector vsQ3Q = vsQ3A.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19)
+                    .max(1).min(255).min(vsQ3A);
             ((ByteVector) vsQ3Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(vs, (long) i, ORDER);
             FloatVector d = v.div(bc2).lanewise(VectorOperators.SQRT).add(eps);
             FloatVector pNew = m.div(d).fma(c2, g.div(d).fma(c1, p));
@@ -713,16 +695,14 @@ final class EightBitNAdamPanama {
             FloatVector msQ2 = m;
             IntVector msQ2B = msQ2.mul(msInv).reinterpretAsInts();
             IntVector msQ2A = msQ2B.and(0x7FFFFFFF);
-            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).add(msQ2A.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, msQ2A.compare(VectorOperators.LE, 111 << 23))
+            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                    .max(1).min(127).blend(0, msQ2A.compare(VectorOperators.LT, 111 << 23))
                     .or(msQ2B.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) msQ2Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);
             FloatVector vsQ3 = v;
             IntVector vsQ3A = vsQ3.lanewise(VectorOperators.SQRT).mul(vsInv).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector vsQ3Q = vsQ3A.add(BlockCodes.UNSIGNED_ROUND).add(vsQ3A.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, vsQ3A.compare(VectorOperators.EQ, 0));
+            IntVector vsQ3Q = vsQ3A.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19)
+                    .max(1).min(255).min(vsQ3A);
             ((ByteVector) vsQ3Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(vs, (long) i, ORDER);
             FloatVector d = v.div(bc2).lanewise(VectorOperators.SQRT).add(eps);
             FloatVector pNew = m.div(d).fma(c2, g.div(d).fma(c1, p));
@@ -783,16 +763,14 @@ final class EightBitNAdamPanama {
             FloatVector msQ2 = m;
             IntVector msQ2B = msQ2.mul(msInv).reinterpretAsInts();
             IntVector msQ2A = msQ2B.and(0x7FFFFFFF);
-            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).add(msQ2A.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, msQ2A.compare(VectorOperators.LE, 111 << 23))
+            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                    .max(1).min(127).blend(0, msQ2A.compare(VectorOperators.LT, 111 << 23))
                     .or(msQ2B.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) msQ2Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);
             FloatVector vsQ3 = v;
             IntVector vsQ3A = vsQ3.lanewise(VectorOperators.SQRT).mul(vsInv).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector vsQ3Q = vsQ3A.add(BlockCodes.UNSIGNED_ROUND).add(vsQ3A.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, vsQ3A.compare(VectorOperators.EQ, 0));
+            IntVector vsQ3Q = vsQ3A.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19)
+                    .max(1).min(255).min(vsQ3A);
             ((ByteVector) vsQ3Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(vs, (long) i, ORDER);
             FloatVector d = v.div(bc2).lanewise(VectorOperators.SQRT).add(eps);
             FloatVector pNew = m.div(d).fma(c2, g.div(d).fma(c1, p));
@@ -863,16 +841,14 @@ final class EightBitNAdamPanama {
             FloatVector msQ2 = m;
             IntVector msQ2B = msQ2.mul(msInv).reinterpretAsInts();
             IntVector msQ2A = msQ2B.and(0x7FFFFFFF);
-            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).add(msQ2A.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, msQ2A.compare(VectorOperators.LE, 111 << 23))
+            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                    .max(1).min(127).blend(0, msQ2A.compare(VectorOperators.LT, 111 << 23))
                     .or(msQ2B.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) msQ2Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);
             FloatVector vsQ3 = v;
             IntVector vsQ3A = vsQ3.lanewise(VectorOperators.SQRT).mul(vsInv).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector vsQ3Q = vsQ3A.add(BlockCodes.UNSIGNED_ROUND).add(vsQ3A.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, vsQ3A.compare(VectorOperators.EQ, 0));
+            IntVector vsQ3Q = vsQ3A.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19)
+                    .max(1).min(255).min(vsQ3A);
             ((ByteVector) vsQ3Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(vs, (long) i, ORDER);
             FloatVector d = v.div(bc2).lanewise(VectorOperators.SQRT).add(eps);
             FloatVector pNew = m.div(d).fma(c2, g.div(d).fma(c1, p));

@@ -107,16 +107,14 @@ final class EightBitRAdamPanama {
             FloatVector msQ2 = m;
             IntVector msQ2B = msQ2.mul(msInv).reinterpretAsInts();
             IntVector msQ2A = msQ2B.and(0x7FFFFFFF);
-            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).add(msQ2A.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, msQ2A.compare(VectorOperators.LE, 111 << 23))
+            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                    .max(1).min(127).blend(0, msQ2A.compare(VectorOperators.LT, 111 << 23))
                     .or(msQ2B.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) msQ2Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);
             FloatVector vsQ3 = v;
             IntVector vsQ3A = vsQ3.lanewise(VectorOperators.SQRT).mul(vsInv).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector vsQ3Q = vsQ3A.add(BlockCodes.UNSIGNED_ROUND).add(vsQ3A.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, vsQ3A.compare(VectorOperators.EQ, 0));
+            IntVector vsQ3Q = vsQ3A.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19)
+                    .max(1).min(255).min(vsQ3A);
             ((ByteVector) vsQ3Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(vs, (long) i, ORDER);
             FloatVector d = rectified ? m.div(v.lanewise(VectorOperators.SQRT).add(eps)) : m;
             FloatVector pNew = d.fma(negK, p);
@@ -165,16 +163,14 @@ final class EightBitRAdamPanama {
             FloatVector msQ2 = m;
             IntVector msQ2B = msQ2.mul(msInv).reinterpretAsInts();
             IntVector msQ2A = msQ2B.and(0x7FFFFFFF);
-            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).add(msQ2A.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, msQ2A.compare(VectorOperators.LE, 111 << 23))
+            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                    .max(1).min(127).blend(0, msQ2A.compare(VectorOperators.LT, 111 << 23))
                     .or(msQ2B.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) msQ2Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);
             FloatVector vsQ3 = v;
             IntVector vsQ3A = vsQ3.lanewise(VectorOperators.SQRT).mul(vsInv).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector vsQ3Q = vsQ3A.add(BlockCodes.UNSIGNED_ROUND).add(vsQ3A.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, vsQ3A.compare(VectorOperators.EQ, 0));
+            IntVector vsQ3Q = vsQ3A.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19)
+                    .max(1).min(255).min(vsQ3A);
             ((ByteVector) vsQ3Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(vs, (long) i, ORDER);
             FloatVector d = rectified ? m.div(v.lanewise(VectorOperators.SQRT).add(eps)) : m;
             FloatVector pNew = d.fma(negK, p);
@@ -227,16 +223,14 @@ final class EightBitRAdamPanama {
             FloatVector msQ2 = m;
             IntVector msQ2B = msQ2.mul(msInv).reinterpretAsInts();
             IntVector msQ2A = msQ2B.and(0x7FFFFFFF);
-            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).add(msQ2A.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, msQ2A.compare(VectorOperators.LE, 111 << 23))
+            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                    .max(1).min(127).blend(0, msQ2A.compare(VectorOperators.LT, 111 << 23))
                     .or(msQ2B.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) msQ2Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);
             FloatVector vsQ3 = v;
             IntVector vsQ3A = vsQ3.lanewise(VectorOperators.SQRT).mul(vsInv).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector vsQ3Q = vsQ3A.add(BlockCodes.UNSIGNED_ROUND).add(vsQ3A.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, vsQ3A.compare(VectorOperators.EQ, 0));
+            IntVector vsQ3Q = vsQ3A.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19)
+                    .max(1).min(255).min(vsQ3A);
             ((ByteVector) vsQ3Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(vs, (long) i, ORDER);
             FloatVector d = rectified ? m.div(v.lanewise(VectorOperators.SQRT).add(eps)) : m;
             FloatVector pNew = d.fma(negK, p);
@@ -299,16 +293,14 @@ final class EightBitRAdamPanama {
             FloatVector msQ2 = m;
             IntVector msQ2B = msQ2.mul(msInv).reinterpretAsInts();
             IntVector msQ2A = msQ2B.and(0x7FFFFFFF);
-            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).add(msQ2A.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, msQ2A.compare(VectorOperators.LE, 111 << 23))
+            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                    .max(1).min(127).blend(0, msQ2A.compare(VectorOperators.LT, 111 << 23))
                     .or(msQ2B.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) msQ2Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);
             FloatVector vsQ3 = v;
             IntVector vsQ3A = vsQ3.lanewise(VectorOperators.SQRT).mul(vsInv).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector vsQ3Q = vsQ3A.add(BlockCodes.UNSIGNED_ROUND).add(vsQ3A.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, vsQ3A.compare(VectorOperators.EQ, 0));
+            IntVector vsQ3Q = vsQ3A.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19)
+                    .max(1).min(255).min(vsQ3A);
             ((ByteVector) vsQ3Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(vs, (long) i, ORDER);
             FloatVector d = rectified ? m.div(v.lanewise(VectorOperators.SQRT).add(eps)) : m;
             FloatVector pNew = d.fma(negK, p);
@@ -364,16 +356,14 @@ final class EightBitRAdamPanama {
             FloatVector msQ2 = m;
             IntVector msQ2B = msQ2.mul(msInv).reinterpretAsInts();
             IntVector msQ2A = msQ2B.and(0x7FFFFFFF);
-            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).add(msQ2A.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, msQ2A.compare(VectorOperators.LE, 111 << 23))
+            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                    .max(1).min(127).blend(0, msQ2A.compare(VectorOperators.LT, 111 << 23))
                     .or(msQ2B.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) msQ2Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);
             FloatVector vsQ3 = v;
             IntVector vsQ3A = vsQ3.lanewise(VectorOperators.SQRT).mul(vsInv).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector vsQ3Q = vsQ3A.add(BlockCodes.UNSIGNED_ROUND).add(vsQ3A.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, vsQ3A.compare(VectorOperators.EQ, 0));
+            IntVector vsQ3Q = vsQ3A.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19)
+                    .max(1).min(255).min(vsQ3A);
             ((ByteVector) vsQ3Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(vs, (long) i, ORDER);
             FloatVector d = rectified ? m.div(v.lanewise(VectorOperators.SQRT).add(eps)) : m;
             FloatVector pNew = d.fma(negK, p);
@@ -423,16 +413,14 @@ final class EightBitRAdamPanama {
             FloatVector msQ2 = m;
             IntVector msQ2B = msQ2.mul(msInv).reinterpretAsInts();
             IntVector msQ2A = msQ2B.and(0x7FFFFFFF);
-            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).add(msQ2A.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, msQ2A.compare(VectorOperators.LE, 111 << 23))
+            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                    .max(1).min(127).blend(0, msQ2A.compare(VectorOperators.LT, 111 << 23))
                     .or(msQ2B.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) msQ2Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);
             FloatVector vsQ3 = v;
             IntVector vsQ3A = vsQ3.lanewise(VectorOperators.SQRT).mul(vsInv).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector vsQ3Q = vsQ3A.add(BlockCodes.UNSIGNED_ROUND).add(vsQ3A.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, vsQ3A.compare(VectorOperators.EQ, 0));
+            IntVector vsQ3Q = vsQ3A.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19)
+                    .max(1).min(255).min(vsQ3A);
             ((ByteVector) vsQ3Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(vs, (long) i, ORDER);
             FloatVector d = rectified ? m.div(v.lanewise(VectorOperators.SQRT).add(eps)) : m;
             FloatVector pNew = d.fma(negK, p);
@@ -486,16 +474,14 @@ final class EightBitRAdamPanama {
             FloatVector msQ2 = m;
             IntVector msQ2B = msQ2.mul(msInv).reinterpretAsInts();
             IntVector msQ2A = msQ2B.and(0x7FFFFFFF);
-            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).add(msQ2A.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, msQ2A.compare(VectorOperators.LE, 111 << 23))
+            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                    .max(1).min(127).blend(0, msQ2A.compare(VectorOperators.LT, 111 << 23))
                     .or(msQ2B.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) msQ2Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);
             FloatVector vsQ3 = v;
             IntVector vsQ3A = vsQ3.lanewise(VectorOperators.SQRT).mul(vsInv).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector vsQ3Q = vsQ3A.add(BlockCodes.UNSIGNED_ROUND).add(vsQ3A.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, vsQ3A.compare(VectorOperators.EQ, 0));
+            IntVector vsQ3Q = vsQ3A.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19)
+                    .max(1).min(255).min(vsQ3A);
             ((ByteVector) vsQ3Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(vs, (long) i, ORDER);
             FloatVector d = rectified ? m.div(v.lanewise(VectorOperators.SQRT).add(eps)) : m;
             FloatVector pNew = d.fma(negK, p);
@@ -559,16 +545,14 @@ final class EightBitRAdamPanama {
             FloatVector msQ2 = m;
             IntVector msQ2B = msQ2.mul(msInv).reinterpretAsInts();
             IntVector msQ2A = msQ2B.and(0x7FFFFFFF);
-            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).add(msQ2A.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, msQ2A.compare(VectorOperators.LE, 111 << 23))
+            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                    .max(1).min(127).blend(0, msQ2A.compare(VectorOperators.LT, 111 << 23))
                     .or(msQ2B.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) msQ2Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);
             FloatVector vsQ3 = v;
             IntVector vsQ3A = vsQ3.lanewise(VectorOperators.SQRT).mul(vsInv).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector vsQ3Q = vsQ3A.add(BlockCodes.UNSIGNED_ROUND).add(vsQ3A.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, vsQ3A.compare(VectorOperators.EQ, 0));
+            IntVector vsQ3Q = vsQ3A.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19)
+                    .max(1).min(255).min(vsQ3A);
             ((ByteVector) vsQ3Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(vs, (long) i, ORDER);
             FloatVector d = rectified ? m.div(v.lanewise(VectorOperators.SQRT).add(eps)) : m;
             FloatVector pNew = d.fma(negK, p);
@@ -629,16 +613,14 @@ final class EightBitRAdamPanama {
             FloatVector msQ2 = m;
             IntVector msQ2B = msQ2.mul(msInv).reinterpretAsInts();
             IntVector msQ2A = msQ2B.and(0x7FFFFFFF);
-            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).add(msQ2A.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, msQ2A.compare(VectorOperators.LE, 111 << 23))
+            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                    .max(1).min(127).blend(0, msQ2A.compare(VectorOperators.LT, 111 << 23))
                     .or(msQ2B.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) msQ2Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);
             FloatVector vsQ3 = v;
             IntVector vsQ3A = vsQ3.lanewise(VectorOperators.SQRT).mul(vsInv).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector vsQ3Q = vsQ3A.add(BlockCodes.UNSIGNED_ROUND).add(vsQ3A.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, vsQ3A.compare(VectorOperators.EQ, 0));
+            IntVector vsQ3Q = vsQ3A.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19)
+                    .max(1).min(255).min(vsQ3A);
             ((ByteVector) vsQ3Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(vs, (long) i, ORDER);
             FloatVector d = rectified ? m.div(v.lanewise(VectorOperators.SQRT).add(eps)) : m;
             FloatVector pNew = d.fma(negK, p);
@@ -693,16 +675,14 @@ final class EightBitRAdamPanama {
             FloatVector msQ2 = m;
             IntVector msQ2B = msQ2.mul(msInv).reinterpretAsInts();
             IntVector msQ2A = msQ2B.and(0x7FFFFFFF);
-            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).add(msQ2A.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, msQ2A.compare(VectorOperators.LE, 111 << 23))
+            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                    .max(1).min(127).blend(0, msQ2A.compare(VectorOperators.LT, 111 << 23))
                     .or(msQ2B.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) msQ2Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);
             FloatVector vsQ3 = v;
             IntVector vsQ3A = vsQ3.lanewise(VectorOperators.SQRT).mul(vsInv).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector vsQ3Q = vsQ3A.add(BlockCodes.UNSIGNED_ROUND).add(vsQ3A.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, vsQ3A.compare(VectorOperators.EQ, 0));
+            IntVector vsQ3Q = vsQ3A.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19)
+                    .max(1).min(255).min(vsQ3A);
             ((ByteVector) vsQ3Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(vs, (long) i, ORDER);
             FloatVector d = rectified ? m.div(v.lanewise(VectorOperators.SQRT).add(eps)) : m;
             FloatVector pNew = d.fma(negK, p);
@@ -761,16 +741,14 @@ final class EightBitRAdamPanama {
             FloatVector msQ2 = m;
             IntVector msQ2B = msQ2.mul(msInv).reinterpretAsInts();
             IntVector msQ2A = msQ2B.and(0x7FFFFFFF);
-            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).add(msQ2A.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, msQ2A.compare(VectorOperators.LE, 111 << 23))
+            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                    .max(1).min(127).blend(0, msQ2A.compare(VectorOperators.LT, 111 << 23))
                     .or(msQ2B.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) msQ2Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);
             FloatVector vsQ3 = v;
             IntVector vsQ3A = vsQ3.lanewise(VectorOperators.SQRT).mul(vsInv).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector vsQ3Q = vsQ3A.add(BlockCodes.UNSIGNED_ROUND).add(vsQ3A.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, vsQ3A.compare(VectorOperators.EQ, 0));
+            IntVector vsQ3Q = vsQ3A.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19)
+                    .max(1).min(255).min(vsQ3A);
             ((ByteVector) vsQ3Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(vs, (long) i, ORDER);
             FloatVector d = rectified ? m.div(v.lanewise(VectorOperators.SQRT).add(eps)) : m;
             FloatVector pNew = d.fma(negK, p);
@@ -839,16 +817,14 @@ final class EightBitRAdamPanama {
             FloatVector msQ2 = m;
             IntVector msQ2B = msQ2.mul(msInv).reinterpretAsInts();
             IntVector msQ2A = msQ2B.and(0x7FFFFFFF);
-            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).add(msQ2A.lanewise(VectorOperators.LSHR, 20).and(1))
-                    .lanewise(VectorOperators.ASHR, 20).max(1).min(127)
-                    .blend(0, msQ2A.compare(VectorOperators.LE, 111 << 23))
+            IntVector msQ2Q = msQ2A.add(BlockCodes.SIGNED_ROUND).lanewise(VectorOperators.ASHR, 20)
+                    .max(1).min(127).blend(0, msQ2A.compare(VectorOperators.LT, 111 << 23))
                     .or(msQ2B.lanewise(VectorOperators.LSHR, 24).and(0x80));
             ((ByteVector) msQ2Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(ms, (long) i, ORDER);
             FloatVector vsQ3 = v;
             IntVector vsQ3A = vsQ3.lanewise(VectorOperators.SQRT).mul(vsInv).reinterpretAsInts().and(0x7FFFFFFF);
-            IntVector vsQ3Q = vsQ3A.add(BlockCodes.UNSIGNED_ROUND).add(vsQ3A.lanewise(VectorOperators.LSHR, 19).and(1))
-                    .lanewise(VectorOperators.ASHR, 19).max(1).min(255)
-                    .blend(0, vsQ3A.compare(VectorOperators.EQ, 0));
+            IntVector vsQ3Q = vsQ3A.add(BlockCodes.UNSIGNED_ROUND).lanewise(VectorOperators.ASHR, 19)
+                    .max(1).min(255).min(vsQ3A);
             ((ByteVector) vsQ3Q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(vs, (long) i, ORDER);
             FloatVector d = rectified ? m.div(v.lanewise(VectorOperators.SQRT).add(eps)) : m;
             FloatVector pNew = d.fma(negK, p);

@@ -36,6 +36,14 @@ import java.lang.foreign.MemorySegment;
  * whose norm the trust ratio holds. (Updating with the unrounded moments would need pass 2 to recompute them from the
  * old state and the gradient, pass 1 writing none: the gradient read twice.) 28 bytes per parameter with float32
  * parameters and gradients: pass 1 16, pass 2 12.
+ *
+ * <p>With 8-bit block-quantized state ({@code eightBitState()}, {@code Chunk.stateType} 2: {@code mu} signed,
+ * {@code nu} as its square root, {@link BlockCodes}) pass 1 sets each block's scales before its first element, from
+ * Adam's bounds ({@code MixedScalar.lambScales}: the block's largest decoded moments and largest {@code |g|}), codes
+ * the new moments against them and computes {@code u} (and its norm) from the codes decoded against the new scales;
+ * pass 2 decodes the same codes against the same scales and recomputes {@code u} bit for bit, so the ratio is that of
+ * the update applied, as with bfloat16 state. 22 bytes per parameter with float32 parameters and gradients (each
+ * moment 1 byte in each pass; a float scale per 256 elements and moment besides): pass 1 12, pass 2 10.
  */
 public final class LambStep extends KeyedStep implements TrustRatioStep {
     float beta1;

@@ -26,6 +26,12 @@ import java.lang.foreign.MemorySegment;
  * stochastically with its key ({@link KeyedStep#roundingKeys}, variable 0) and moves the parameters by the trace as
  * computed in float32, before its rounding, as SGD's momentum buffer does: the step is bit for bit the float32 step on
  * the trace it read. Pass 1 reads no state. 24 bytes per parameter: pass 1 8, pass 2 16.
+ *
+ * <p>With 8-bit block-quantized state ({@code eightBitState()}, {@code Chunk.stateType} 2: {@code trace} signed,
+ * {@link BlockCodes}) pass 2 sets each block's scale just before the block, once the tensor's factor is known
+ * ({@code MixedScalar.larsScales}: {@code |momentum| T + |factor| (G + |wd| P)}, the derivation there), codes the new
+ * trace against it and moves the parameters by the trace as computed, before it is coded. Pass 1 reads no state.
+ * 22 bytes per parameter: pass 1 8, pass 2 14 (the trace 1 byte read, 1 written).
  */
 public final class LarsStep extends KeyedStep implements TrustRatioStep {
     float weightDecay;

@@ -43,7 +43,7 @@ final class MixedLarsPanama {
      */
     static void norms(Chunk c, LarsStep k, double[] sums, int slot) {
         final int n = c.length, bound = SPECIES.loopBound(n);
-        final int mix = (c.gradType * 4 + c.paramType) * 2 + c.stateType;
+        final int mix = (c.gradType * 4 + c.paramType) * 2 + Math.min(c.stateType, 1); // 8-bit: pass 1 reads no state
         if (DSPECIES.length() < 4) { // 128-bit vectors: no 32-bit short vector to widen from
             MixedScalar.larsNorms(c, k, 0, n, sums, slot);
             return;

@@ -407,9 +407,20 @@ final class MixedScalar {
 
     /**
      * As {@link #storeState}, returning the value as stored: bfloat16 state's rounding, widened (LAMB's update takes
-     * its moments as stored, as AdamW's does), else {@code value}.
+     * its moments as stored, as AdamW's does), 8-bit state's code decoded against the block's new scale (what pass 2
+     * decodes), else {@code value}.
      */
     static float storeStoredState(Chunk c, int[] keys, int j, int i, float value) {
+        if (c.stateType == 2) { // 8-bit: coded against the block's new scale, that code decoded against it
+            byte code = coded(c, j, value);
+            c.state[j].set(B, i, code);
+            float scale = newScale(c, j, i);
+            if (c.root[j]) {
+                float r = BlockCodes.decodeUnsigned(code) * scale;
+                return r * r;
+            }
+            return BlockCodes.decodeSigned(code) * scale;
+        }
         if (c.stateType == 1) {
             short b = roundStochastically(value, keys[j], (int) c.start + i);
             c.state[j].set(S, (long) i * Short.BYTES, b);
@@ -490,6 +501,84 @@ final class MixedScalar {
             float t = Math.fma(state(c, 0, i), mom, u);
             storeState(c, k.stateKeys, 0, i, t); // the parameters move by t as computed, before its rounding
             storeParam(c, key, i, p + (nesterov ? Math.fma(t, mom, u) : t));
+        }
+    }
+
+    // ---- LAMB and LARS with 8-bit block-quantized state (Chunk.stateType 2): the block drivers and scales of the
+    // ---- generated EightBitLambPanama / EightBitLarsPanama, which are bitwise these element by element.
+
+    /** The scale stored now for the block of element {@code i} of 8-bit variable {@code j}. */
+    static float newScale(Chunk c, int j, int i) {
+        return c.scales[j].get(F, (long) (i / BlockCodes.BLOCK) * Float.BYTES);
+    }
+
+    /** Block {@code b}'s loads decode against the scales stored (LAMB's pass 2: the scales pass 1 set). */
+    static void decodeScales(Chunk c, int b) {
+        for (int j = 0; j < c.scales.length; j++) {
+            c.blockScale[j] = c.scales[j].get(F, b * 4L);
+        }
+    }
+
+    /**
+     * LAMB's block scales before pass 1, Adam's bounds: {@code mu} (optax's exp_avg) {@code beta1 M + (1 - beta1) G},
+     * {@code nu} coded as its square root, {@code sqrt(beta2 R^2 + (1 - beta2) G^2)}, with M and R the block's largest
+     * decoded values and G its largest stored {@code |gradient|} times {@code |gradScale|} (LAMB's weight decay is
+     * added to the update, not to the gradient the moments take).
+     */
+    static void lambScales(Chunk c, LambStep k, int b, int codeM, int codeR, float largestG, float largestP) {
+        double g = gradientBound(k.gradScale, false, 0f, largestG, largestP);
+        nextScale(c, 0, b, BlockCodes.nextScaleSigned(largestDecoded(c, 0, b, codeM), g, k.beta1, k.oneMinusBeta1));
+        nextScale(c, 1, b, BlockCodes.nextScaleUnsigned(largestDecoded(c, 1, b, codeR), g, k.beta2, k.oneMinusBeta2));
+    }
+
+    /**
+     * LARS's block scale of {@code trace}, set in pass 2, once the tensor's factor {@code f = -lr * ratio} is known:
+     * the new trace is {@code momentum * t + f * (g + wd p)} ({@link LarsStep}), so by the triangle inequality
+     * {@code |t'| <= |momentum| T + |f| (G + |wd| P)} in exact arithmetic, with T the block's largest decoded trace
+     * before the step, G the largest stored {@code |gradient|} times {@code |gradScale|} and P the largest
+     * {@code |p|} (where {@code wd != 0}; found just before the block is updated, as its new values are not known
+     * before pass 2). Taken in double and rounded to float; the float operations of the step can exceed it by a few
+     * ulps, which the signed code's range up to 1.75 times the scale takes. Without the factor (the learning rate
+     * and the trust ratio) the bound would not hold: the ratio can be far above 1.
+     */
+    static void larsScales(Chunk c, LarsStep k, int b, float factor, int code, float largestG, float largestP) {
+        double u = gradientBound(k.gradScale, k.weightDecay != 0f, k.weightDecay, largestG, largestP);
+        nextScale(c, 0, b, (float) (Math.abs(k.momentum) * (double) largestDecoded(c, 0, b, code)
+                + Math.abs(factor) * u));
+    }
+
+    /**
+     * LAMB's pass 1 on a chunk with 8-bit state, block by block: the block's new scales ({@link #lambScales}), then
+     * {@link #lambNorms} over the block, which codes the new moments against them and takes the update (and its
+     * norm) from the codes decoded.
+     */
+    static void lambQuantizedNorms(Chunk c, LambStep k, double[] sums, int slot) {
+        for (int b = 0, from = 0; from < c.length; b++, from += BlockCodes.BLOCK) {
+            final int to = Math.min(c.length, from + BlockCodes.BLOCK);
+            lambScales(c, k, b, largestCode(c, 0, from, to), largestCode(c, 1, from, to),
+                    largestMagnitude(c.grads, c.gradType, from, to), 0f);
+            lambNorms(c, k, from, to, sums, slot);
+        }
+    }
+
+    /** LAMB's pass 2 on a chunk with 8-bit state: each block decoded against the scales pass 1 set. */
+    static void lambQuantizedApply(Chunk c, LambStep k, float factor) {
+        for (int b = 0, from = 0; from < c.length; b++, from += BlockCodes.BLOCK) {
+            decodeScales(c, b);
+            lambApply(c, k, from, Math.min(c.length, from + BlockCodes.BLOCK), factor);
+        }
+    }
+
+    /**
+     * LARS's pass 2 on a chunk with 8-bit state, block by block: the block's new scale ({@link #larsScales}), then
+     * {@link #larsApply} over the block (the parameters move by the new trace before it is coded).
+     */
+    static void larsQuantizedApply(Chunk c, LarsStep k, float factor) {
+        for (int b = 0, from = 0; from < c.length; b++, from += BlockCodes.BLOCK) {
+            final int to = Math.min(c.length, from + BlockCodes.BLOCK);
+            larsScales(c, k, b, factor, largestCode(c, 0, from, to), largestMagnitude(c.grads, c.gradType, from, to),
+                    k.weightDecay != 0f ? largestMagnitude(paramSource(c), paramSourceType(c), from, to) : 0f);
+            larsApply(c, k, from, to, factor);
         }
     }
 

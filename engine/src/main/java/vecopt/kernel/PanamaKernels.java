@@ -336,7 +336,9 @@ final class PanamaKernels implements Kernels {
 
     /** Pass 1 of {@code step}'s optimizer on a chunk with 16-bit parameters or gradients. */
     private static void mixedTrustNorms(Chunk c, TrustRatioStep step, double[] sums, int slot) {
-        if (step instanceof LambStep k) {
+        if (c.stateType == 2 && step instanceof LambStep k) { // 8-bit state (LARS's pass 1 reads none: below)
+            EightBitLambPanama.norms(c, k, sums, slot);
+        } else if (step instanceof LambStep k) {
             MixedLambPanama.norms(c, k, sums, slot);
         } else if (step instanceof LarsStep k) {
             MixedLarsPanama.norms(c, k, sums, slot);
@@ -347,7 +349,15 @@ final class PanamaKernels implements Kernels {
 
     /** Pass 2 of {@code step}'s optimizer on a chunk with 16-bit parameters or gradients. */
     private static void mixedTrustApply(Chunk c, TrustRatioStep step, float factor) {
-        if (step instanceof LambStep k) {
+        if (c.stateType == 2) { // 8-bit state: block by block, each block's last elements in the scalar twin
+            if (step instanceof LambStep k) {
+                EightBitLambPanama.apply(c, k, factor);
+            } else if (step instanceof LarsStep k) {
+                EightBitLarsPanama.apply(c, k, factor);
+            } else {
+                throw new IllegalArgumentException("no 8-bit loop for " + step);
+            }
+        } else if (step instanceof LambStep k) {
             MixedLambPanama.apply(c, k, factor);
         } else if (step instanceof LarsStep k) {
             MixedLarsPanama.apply(c, k, factor);

@@ -132,7 +132,9 @@ final class ScalarKernels implements Kernels {
     }
 
     private static void mixedTrustNorms(Chunk c, TrustRatioStep step, double[] sums, int slot) {
-        if (step instanceof LambStep k) {
+        if (c.stateType == 2 && step instanceof LambStep k) { // 8-bit state (LARS's pass 1 reads none)
+            MixedScalar.lambQuantizedNorms(c, k, sums, slot);
+        } else if (step instanceof LambStep k) {
             MixedScalar.lambNorms(c, k, 0, c.length, sums, slot);
         } else if (step instanceof LarsStep k) {
             MixedScalar.larsNorms(c, k, 0, c.length, sums, slot);
@@ -142,7 +144,11 @@ final class ScalarKernels implements Kernels {
     }
 
     private static void mixedTrustApply(Chunk c, TrustRatioStep step, float factor) {
-        if (step instanceof LambStep k) {
+        if (c.stateType == 2 && step instanceof LambStep k) { // 8-bit state, block by block
+            MixedScalar.lambQuantizedApply(c, k, factor);
+        } else if (c.stateType == 2 && step instanceof LarsStep k) {
+            MixedScalar.larsQuantizedApply(c, k, factor);
+        } else if (step instanceof LambStep k) {
             MixedScalar.lambApply(c, k, 0, c.length, factor);
         } else if (step instanceof LarsStep k) {
             MixedScalar.larsApply(c, k, 0, c.length, factor);

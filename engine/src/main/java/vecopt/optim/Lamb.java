@@ -36,6 +36,10 @@ import vecopt.param.ParamSet;
  * rounded moments it stores, pass 2 reads them back, so the update applied is bitwise the one whose norm the trust
  * ratio holds (28 bytes per parameter with float32 parameters and gradients). Taking the unrounded moments, as the
  * other optimizers do with bfloat16 state, would need pass 2 to recompute them from the gradient and the old state.
+ * With {@code eightBitState()} {@code mu} is coded in 8 bits as itself and {@code nu} as its square root, per block of
+ * 256 against a scale from Adam's bounds known before pass 1 (the checkpoint's {@code mu} and {@code sqrt_nu}); the
+ * update takes the moments as stored here too (the codes decoded), so the ratio is that of the update applied
+ * (22 bytes per parameter with float32 parameters and gradients, 40 with float32 state).
  *
  * <pre>{@code
  * try (Lamb opt = Lamb.builder(params)
@@ -45,6 +49,7 @@ import vecopt.param.ParamSet;
  *     opt.step(schedule.lr(step));
  * }
  * Lamb lean = Lamb.builder(params).bfloat16State(7).build();   // mu and nu in 2 bytes each
+ * Lamb leaner = Lamb.builder(params).eightBitState().build();   // mu and nu in 1 byte each (+ a scale per 256)
  * }</pre>
  */
 public final class Lamb extends Layerwise<LambOptions> {
@@ -93,6 +98,16 @@ public final class Lamb extends Layerwise<LambOptions> {
     @Override
     boolean supports16BitState() {
         return true;
+    }
+
+    @Override
+    boolean supportsEightBitState() {
+        return true;
+    }
+
+    @Override
+    boolean eightBitRoot(String stateName) {
+        return stateName.equals("nu"); // exp_avg_sq, non-negative: coded as its square root
     }
 
     @Override

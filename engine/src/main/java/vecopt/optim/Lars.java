@@ -32,6 +32,9 @@ import vecopt.param.ParamSet;
  * for the elementwise optimizers. With {@code bfloat16State(seed)} {@code trace} is stored as bfloat16, rounded
  * stochastically, and the parameters move by the new trace as computed in float32, as SGD's by its momentum buffer
  * (pass 1 reads no state): the step is bit for bit the float32 step on the trace it read (24 bytes per parameter).
+ * With {@code eightBitState()} {@code trace} is coded in 8 bits per block of 256 against a scale set in pass 2, once
+ * the trust ratio is known ({@code |momentum| T + |lr ratio| (G + |wd| P)}: the block's largest decoded trace,
+ * gradient and parameter), and the parameters move by the new trace as computed (22 bytes per parameter).
  *
  * <pre>{@code
  * LarsOptions o = LarsOptions.DEFAULTS.withWeightDecay(1e-4);
@@ -87,6 +90,11 @@ public final class Lars extends Layerwise<LarsOptions> {
 
     @Override
     boolean supports16BitState() {
+        return true;
+    }
+
+    @Override
+    boolean supportsEightBitState() {
         return true;
     }
 

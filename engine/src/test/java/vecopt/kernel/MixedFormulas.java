@@ -606,4 +606,31 @@ final class MixedFormulas {
 
     /** Every layer-wise optimizer the generator writes a file for. */
     static final List<Layerwise> LAYERWISE = List.of(LAMB, LARS);
+
+    // ---- 8-bit block-quantized state of the layer-wise optimizers: LAMB's and LARS's templates, 8-bit stage -------
+
+    /**
+     * A layer-wise optimizer's 8-bit state class: its name, its float32 templates ({@code base}), its coded variables
+     * in state order, and its scalar twins in {@link MixedScalar}: the block scales (a bound known before the pass
+     * that stores the state; {@code scalesTakeFactor}: they also take the tensor's factor, known only between the
+     * passes), the pass-1 block driver (null where pass 1 reads no state) and the pass-2 one. {@code l2}: the
+     * condition under which the bound takes the parameters' largest magnitude (null: never). The pass that stores
+     * the state sets the block's scales; where that is pass 1 (LAMB) pass 2 decodes against the scales pass 1 set.
+     */
+    record LayerwiseEightBit(String className, Layerwise base, List<Coded> variables, String scales,
+                             boolean scalesTakeFactor, String l2, String quantizedNorms, String quantizedApply) {
+    }
+
+    /** LAMB: {@code mu} as itself (signed), {@code nu} as its square root, Adam's bounds; pass 1 stores them. */
+    static final LayerwiseEightBit LAMB_8BIT = new LayerwiseEightBit("EightBitLambPanama", LAMB,
+            List.of(new Coded("ms", "0", false, null), new Coded("vs", "1", true, null)), "lambScales", false, null,
+            "lambQuantizedNorms", "lambQuantizedApply");
+
+    /** LARS: {@code trace} as itself (signed), its bound taking the factor; pass 2 stores it, pass 1 reads no state. */
+    static final LayerwiseEightBit LARS_8BIT = new LayerwiseEightBit("EightBitLarsPanama", LARS,
+            List.of(new Coded("ts", "0", false, null)), "larsScales", true, "k.weightDecay != 0f", null,
+            "larsQuantizedApply");
+
+    /** Every layer-wise optimizer the generator writes an 8-bit state class for. */
+    static final List<LayerwiseEightBit> LAYERWISE_EIGHT_BIT = List.of(LAMB_8BIT, LARS_8BIT);
 }

@@ -14,7 +14,8 @@ import vecopt.memory.Dtype;
  * a negative gradient factor (maximize). The same for the generated 16-bit loops ({@code MixedLambPanama}, ...)
  * against their scalar twins in {@code MixedScalar}, for every storage mix of gradients (float32, bfloat16, float16)
  * and parameters (float32, bfloat16 or float16 with a master copy, bfloat16 with stochastic rounding), and with
- * bfloat16 state ({@code _sbf16} loops) for every mix, float32 gradients and parameters too.
+ * bfloat16 state ({@code _sbf16} loops) for every mix, float32 gradients and parameters too, and with 8-bit
+ * block-quantized state ({@code EightBitLambPanama}, {@code EightBitLarsPanama}: codes and block scales) for every mix.
  */
 class TrustRatioSimdTest {
     private static final Kernels SIMD = KernelProvider.kernels();
@@ -258,6 +259,113 @@ class TrustRatioSimdTest {
                 LarsStep k = new LarsStep().prepare(wd, 0.9, nesterov, nesterov ? -0.5 : 1);
                 bothPassesMixed("LARS wd " + wd + " nesterov " + nesterov, keyed(k, 6, 9, 4),
                         1, true, 43);
+            }
+        }
+    }
+
+    /**
+     * Arrays of an 8-bit case: parameters and gradients as {@link #mixedArrays}, then per state variable its codes
+     * (random bytes: every sign, exponent and fraction; for a variable coded as its square root any unsigned code)
+     * and its blocks' scales (positive, of the size of the float32 state {@link #mixedArrays} draws), the master
+     * last.
+     */
+    private static Object[] eightBitArrays(SplittableRandom r, int size, int n, int grad, int param, int states) {
+        Object[] f = mixedArrays(r, size, grad, param, 0, false);
+        boolean master = f.length == 3;
+        Object[] a = new Object[2 + 2 * states + (master ? 1 : 0)];
+        a[0] = f[0];
+        a[1] = f[1];
+        for (int i = 0; i < states; i++) {
+            byte[] codes = new byte[n];
+            r.nextBytes(codes);
+            a[2 + i] = codes;
+            a[2 + states + i] = random(r, (n + BlockCodes.BLOCK - 1) / BlockCodes.BLOCK, i == 0 ? 0.1 : 0.01, true);
+        }
+        if (master) {
+            a[2 + 2 * states] = f[2];
+        }
+        return a;
+    }
+
+    private static Chunk eightBitChunk(Object[] a, int grad, int param, int states, boolean[] root, int off, int n) {
+        MemorySegment[] codes = new MemorySegment[states], scales = new MemorySegment[states];
+        for (int i = 0; i < states; i++) {
+            codes[i] = MemorySegment.ofArray((byte[]) a[2 + i]);
+            scales[i] = MemorySegment.ofArray((float[]) a[2 + states + i]);
+        }
+        MemorySegment master = a.length > 2 + 2 * states
+                ? MemorySegment.ofArray((float[]) a[2 + 2 * states]).asSlice((long) off * Float.BYTES, (long) n * Float.BYTES)
+                : null;
+        return Chunk.quantized(segment(a[0]), TYPES[param == 3 ? 1 : param], param == 3, segment(a[1]), TYPES[grad],
+                codes, scales, root, master, off, n, 0, 0, false);
+    }
+
+    /**
+     * {@link #bothPassesMixed} with 8-bit state on every storage mix, float32 gradients and parameters too: the
+     * generated block loops against their scalar twins, codes, scales, parameters and master bit for bit after each
+     * pass, the sums within their summation bound.
+     */
+    private static void bothPassesEightBit(String name, TrustRatioStep step, boolean[] root, long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        int states = root.length;
+        for (int grad = 0; grad < 3; grad++) {
+            for (int param = 0; param < 4; param++) {
+                for (int n : lengths()) {
+                    int off = r.nextInt(0, 9);
+                    Object[] a = eightBitArrays(r, off + n + 5, n, grad, param, states);
+                    Object[] b = new Object[a.length];
+                    for (int i = 0; i < a.length; i++) {
+                        b[i] = a[i] instanceof byte[] x ? x.clone() : copy(a[i]);
+                    }
+                    String at = name + ", grads " + TYPES[grad] + ", params " + (param == 3 ? "bfloat16 stochastic"
+                            : TYPES[param]) + ", 8-bit state, n=" + n;
+                    double[] sa = new double[2 * Kernels.NORM_SLOTS], sb = new double[2 * Kernels.NORM_SLOTS];
+                    sa[0] = sb[0] = Double.NaN;
+                    SIMD.trustNorms(eightBitChunk(a, grad, param, states, root, off, n), step, sa, 1);
+                    SCALAR.trustNorms(eightBitChunk(b, grad, param, states, root, off, n), step, sb, 1);
+                    assertAllSame(a, b, at + " pass 1");
+                    assertEquals(Double.NaN, sa[0]); // slot 0 untouched
+                    assertSums(halves(sa), halves(sb), n, at);
+                    SIMD.trustApply(eightBitChunk(a, grad, param, states, root, off, n), step, -1.5e-3f);
+                    SCALAR.trustApply(eightBitChunk(b, grad, param, states, root, off, n), step, -1.5e-3f);
+                    assertAllSame(a, b, at + " pass 2");
+                }
+            }
+        }
+    }
+
+    private static void assertAllSame(Object[] a, Object[] b, String what) {
+        for (int i = 0; i < a.length; i++) {
+            if (a[i] instanceof byte[] x) {
+                byte[] y = (byte[]) b[i];
+                for (int j = 0; j < x.length; j++) {
+                    final int at = j, arr = i;
+                    assertEquals(x[j], y[j], () -> what + ", codes " + arr + " differ at element " + at);
+                }
+            } else {
+                assertSame(a[i], b[i], what + ", array " + i);
+            }
+        }
+    }
+
+    @Test
+    void lambEightBitStateBitwise() {
+        for (double wd : new double[] {0, 0.01}) {
+            for (double scale : new double[] {1, -0.75}) {
+                LambStep k = new LambStep().prepare(0.9, 0.999, 1e-6, wd == 0 ? 0 : 1e-12, wd, 3, scale);
+                bothPassesEightBit("LAMB wd " + wd + " scale " + scale, keyed(k, 5, 0, 3), new boolean[] {false, true},
+                        47);
+            }
+        }
+    }
+
+    @Test
+    void larsEightBitStateBitwise() {
+        for (double wd : new double[] {0, 1e-4}) {
+            for (boolean nesterov : new boolean[] {false, true}) {
+                LarsStep k = new LarsStep().prepare(wd, 0.9, nesterov, nesterov ? -0.5 : 1);
+                bothPassesEightBit("LARS wd " + wd + " nesterov " + nesterov, keyed(k, 6, 0, 4), new boolean[] {false},
+                        53);
             }
         }
     }

@@ -12,6 +12,10 @@ import vecopt.optim.Adamax;
 import vecopt.optim.AdamaxOptions;
 import vecopt.optim.EightBitCode;
 import vecopt.optim.GroupOptions;
+import vecopt.optim.Lamb;
+import vecopt.optim.LambOptions;
+import vecopt.optim.Lars;
+import vecopt.optim.LarsOptions;
 import vecopt.optim.Lion;
 import vecopt.optim.LionOptions;
 import vecopt.optim.NAdam;
@@ -29,7 +33,8 @@ import vecopt.optim.SgdOptions;
  * Surefire execution), for the reason {@link SixteenBitAllocationTest} gives: in a JVM that had run the 16-bit loops
  * first, the 8-bit loops boxed their vectors (61 MB per 500 steps of 4,099 elements, measured), which a training JVM,
  * running one configuration, does not see; run alone, each reaches zero. Each configuration runs once first. AdamW,
- * and the other optimizers that take 8-bit state (SGD with momentum, Lion, RMSprop, Adagrad, NAdam, RAdam, Adamax).
+ * and the other optimizers that take 8-bit state (SGD with momentum, Lion, RMSprop, Adagrad, NAdam, RAdam, Adamax,
+ * LAMB, LARS).
  */
 class EightBitAllocationTest {
     @BeforeAll
@@ -50,7 +55,8 @@ class EightBitAllocationTest {
      * streams and the bound's weight-decay term.
      */
     enum Other {
-        SGD_MOMENTUM_NESTEROV_L2, LION_DECAY, RMSPROP_CENTERED_L2, ADAGRAD_L2, NADAM_L2, RADAM_L2, ADAMAX_L2
+        SGD_MOMENTUM_NESTEROV_L2, LION_DECAY, RMSPROP_CENTERED_L2, ADAGRAD_L2, NADAM_L2, RADAM_L2, ADAMAX_L2,
+        LAMB_DECAY, LARS_NESTEROV_DECAY
     }
 
     /**
@@ -75,6 +81,10 @@ class EightBitAllocationTest {
                         .build();
                 case ADAMAX_L2 -> common(Adamax.builder(set).options(AdamaxOptions.DEFAULTS.withWeightDecay(1e-4)),
                         storage).build();
+                case LAMB_DECAY -> common(Lamb.builder(set).options(LambOptions.DEFAULTS.withWeightDecay(0.01)), storage)
+                        .build();
+                case LARS_NESTEROV_DECAY -> common(Lars.builder(set).options(LarsOptions.DEFAULTS.withMomentum(0.9)
+                        .withNesterov(true).withWeightDecay(1e-4)), storage).build();
             };
             return opt;
         }, measure);

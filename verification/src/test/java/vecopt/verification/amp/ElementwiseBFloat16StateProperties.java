@@ -174,7 +174,8 @@ class ElementwiseBFloat16StateProperties {
                         if (a instanceof Lamb lamb) {
                             assertStateRounded(a, b, k, stateSeed, t, at);
                             assertSameDouble(norms(b)[2], lamb.paramNorm("w"), "paramNorm (the twin's), " + at);
-                            assertLambOnStoredState(lamb, before, pa, k, t, at);
+                            assertLambOnStoredState(lamb, before, widened(a.state("w", "mu")),
+                                    widened(a.state("w", "nu")), pa, k, t, at);
                         } else {
                             assertTwin(a, b, pa, pb, k, stateSeed, t, at);
                             assertNorms("the twin's", norms(b), norms(a), at);
@@ -186,43 +187,52 @@ class ElementwiseBFloat16StateProperties {
     }
 
     /** The trust ratio, update norm and parameter norm of tensor "w" in the last update. */
-    private static double[] norms(Optimizer<?> o) {
+    static double[] norms(Optimizer<?> o) {
         return o instanceof Lamb l ? new double[] {l.trustRatio("w"), l.updateNorm("w"), l.paramNorm("w")}
                 : new double[] {((Lars) o).trustRatio("w"), ((Lars) o).updateNorm("w"), ((Lars) o).paramNorm("w")};
     }
 
-    private static void assertNorms(String whose, double[] expected, double[] actual, String at) {
+    static void assertNorms(String whose, double[] expected, double[] actual, String at) {
         String[] what = {"trustRatio", "updateNorm", "paramNorm"};
         for (int i = 0; i < 3; i++) {
             assertSameDouble(expected[i], actual[i], what[i] + " (" + whose + "), " + at);
         }
     }
 
-    private static void assertSameDouble(double expected, double actual, String what) {
+    static void assertSameDouble(double expected, double actual, String what) {
         if (Double.doubleToLongBits(expected) != Double.doubleToLongBits(actual)) { // NaN (no norm) equals NaN
             throw new AssertionError(what + ": expected " + expected + ", got " + actual);
         }
     }
 
+    /** A bfloat16 state buffer's values, widened (exactly). */
+    private static float[] widened(MemorySegment s) {
+        short[] bits = s.toArray(ValueLayout.JAVA_SHORT);
+        float[] x = new float[bits.length];
+        for (int i = 0; i < bits.length; i++) {
+            x[i] = Float.intBitsToFloat(bits[i] << 16);
+        }
+        return x;
+    }
+
     /**
-     * LAMB's step on the moments it stored: {@code u} per element from them (widened) and the parameters read
-     * before the step, with {@code LambStep}'s float operations and per-step floats; the update norm against u's,
-     * the ratio LAMB's formula on the reported norms, the parameters {@code fma(u, factor, p)}, where the
-     * parameter type stores them.
+     * LAMB's step on the moments it stored ({@code mu}, {@code nu}: their values as stored, bfloat16 widened or 8-bit
+     * decoded): {@code u} per element from them and the parameters read before the step, with {@code LambStep}'s
+     * float operations and per-step floats; the update norm against u's, the ratio LAMB's formula on the reported
+     * norms, the parameters {@code fma(u, factor, p)}, where the parameter type stores them.
      */
-    private static void assertLambOnStoredState(Lamb a, float[] before, Storage pa, Case k, int t, String at) {
+    static void assertLambOnStoredState(Lamb a, float[] before, float[] mu, float[] nu, Storage pa, Case k, int t,
+                                        String at) {
         LambOptions o = a.groups().get(0).options();
         long step = a.groups().get(0).steps(); // t: the gradients are finite, no step is skipped
         assertEquals(t, step, "steps, " + at);
         float ib1 = (float) (1 / (1 - Math.pow(o.b1(), step))), ib2 = (float) (1 / (1 - Math.pow(o.b2(), step)));
         float eps = (float) o.eps(), epsRoot = (float) o.epsRoot(), wd = (float) o.weightDecay();
-        short[] mu = a.state("w", "mu").toArray(ValueLayout.JAVA_SHORT);
-        short[] nu = a.state("w", "nu").toArray(ValueLayout.JAVA_SHORT);
         int n = k.length();
         float[] u = new float[n];
         BigDecimal sum = BigDecimal.ZERO;
         for (int i = 0; i < n; i++) {
-            float m = Float.intBitsToFloat(mu[i] << 16), v = Float.intBitsToFloat(nu[i] << 16);
+            float m = mu[i], v = nu[i];
             u[i] = Math.fma(before[i], wd, (m * ib1) / ((float) Math.sqrt(v * ib2 + epsRoot) + eps));
             sum = sum.add(new BigDecimal((double) u[i] * u[i])); // a float's square is exact in double
         }
@@ -264,7 +274,7 @@ class ElementwiseBFloat16StateProperties {
      * 2^-53, the exact root's rounding to double another 2^-53: {@code gamma(n-1) + 2^-51} of sqrt(S) bounds all.
      * Using the unrounded moments for the norm moves each u by about 2^-9 of itself, far outside.
      */
-    private static void assertNorm(BigDecimal sum, int n, double updateNorm, String at) {
+    static void assertNorm(BigDecimal sum, int n, double updateNorm, String at) {
         double exact = sum.sqrt(MathContext.DECIMAL128).doubleValue();
         double m = (n - 1) * 0x1p-53;
         double bound = (m / (1 - m) + 0x1p-51) * exact;
@@ -319,12 +329,12 @@ class ElementwiseBFloat16StateProperties {
     }
 
     @Example
-    void adafactorRefusesBFloat16StateAndLambAndRpropEightBits() {
+    void adafactorRefusesBFloat16StateAndEightBitsAndRpropEightBits() {
         ParamSet set = ParamSet.builder().add("w", Storage.of(new float[8]), Storage.of(new float[8]), 0, 8).build();
         var e = assertThrows(IllegalArgumentException.class, () -> Adafactor.builder(set).bfloat16State(1).build());
         assertTrue(e.getMessage().contains("bfloat16State") && e.getMessage().contains("Adafactor"), e.getMessage());
-        e = assertThrows(IllegalArgumentException.class, () -> Lamb.builder(set).eightBitState().build());
-        assertTrue(e.getMessage().contains("eightBitState") && e.getMessage().contains("Lamb"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> Adafactor.builder(set).eightBitState().build());
+        assertTrue(e.getMessage().contains("eightBitState") && e.getMessage().contains("Adafactor"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> Rprop.builder(set).eightBitState().build());
         assertTrue(e.getMessage().contains("eightBitState") && e.getMessage().contains("Rprop"), e.getMessage());
     }

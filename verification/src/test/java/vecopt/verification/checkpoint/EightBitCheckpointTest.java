@@ -463,7 +463,7 @@ class EightBitCheckpointTest {
         }
     }
 
-    // ---- the other optimizers with 8-bit state: SGD with momentum, Lion, RMSprop without momentum, Adagrad ----------
+    // ---- the other optimizers with 8-bit state: SGD with momentum, Lion, RMSprop without momentum, Adagrad, LAMB, LARS
 
     /**
      * An optimizer other than Adam with 8-bit state (each variable I8 as itself or U8 as its square root, named
@@ -498,6 +498,10 @@ class EightBitCheckpointTest {
 
     static final vecopt.optim.AdamaxOptions ADAMAX = vecopt.optim.AdamaxOptions.DEFAULTS.withWeightDecay(1e-3);
 
+    static final vecopt.optim.LambOptions LAMB = vecopt.optim.LambOptions.DEFAULTS.withWeightDecay(1e-2);
+    static final vecopt.optim.LarsOptions LARS = vecopt.optim.LarsOptions.DEFAULTS.withMomentum(0.9).withNesterov(true)
+            .withWeightDecay(1e-4);
+
     static final List<Other> OTHERS = List.of(
             new Other("Sgd, momentum and Nesterov, threshold 2000", Dtype.FLOAT32, 2000, Map.of("momentum_buffer", false),
                     (m, threads, q, min) -> eightBit(vecopt.optim.Sgd.builder(m.set).options(SGD).group("no_decay",
@@ -527,7 +531,16 @@ class EightBitCheckpointTest {
             new Other("Adamax, weight decay, threshold 2000", Dtype.FLOAT32, 2000,
                     Map.of("exp_avg", false, "exp_inf", true),
                     (m, threads, q, min) -> eightBit(vecopt.optim.Adamax.builder(m.set).options(ADAMAX).group("no_decay",
-                            ADAMAX.withWeightDecay(0).withLrScale(0.5), Setup::noDecay), threads, q, min).build()));
+                            ADAMAX.withWeightDecay(0).withLrScale(0.5), Setup::noDecay), threads, q, min).build()),
+            new Other("Lamb, bf16 params + fp32 master, threshold 2000", Dtype.BFLOAT16, 2000,
+                    Map.of("mu", false, "nu", true),
+                    (m, threads, q, min) -> eightBit(vecopt.optim.Lamb.builder(m.set).options(LAMB).group("no_decay",
+                            LAMB.withWeightDecay(0).withLrScale(0.5), Setup::noDecay), threads, q, min).build()),
+            new Other("Lars, Nesterov, bf16 params with stochastic rounding, threshold 2000", Dtype.BFLOAT16, 2000,
+                    Map.of("trace", false),
+                    (m, threads, q, min) -> eightBit(vecopt.optim.Lars.builder(m.set).options(LARS).group("no_decay",
+                            LARS.withWeightDecay(0).withTrustRatio(false), Setup::noDecay), threads, q, min)
+                            .stochasticRounding(5).build()));
 
     static Stream<Arguments> others() {
         List<Arguments> out = new ArrayList<>();
