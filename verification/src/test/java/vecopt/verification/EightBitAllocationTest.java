@@ -21,6 +21,7 @@ import vecopt.optim.RAdam;
 import vecopt.optim.RAdamOptions;
 import vecopt.optim.Rmsprop;
 import vecopt.optim.RmspropOptions;
+import vecopt.optim.Rprop;
 import vecopt.optim.Sgd;
 import vecopt.optim.SgdOptions;
 
@@ -29,7 +30,7 @@ import vecopt.optim.SgdOptions;
  * Surefire execution), for the reason {@link SixteenBitAllocationTest} gives: in a JVM that had run the 16-bit loops
  * first, the 8-bit loops boxed their vectors (61 MB per 500 steps of 4,099 elements, measured), which a training JVM,
  * running one configuration, does not see; run alone, each reaches zero. Each configuration runs once first. AdamW,
- * and the other optimizers that take 8-bit state (SGD with momentum, Lion, RMSprop, Adagrad, NAdam, RAdam, Adamax).
+ * and the other optimizers that take 8-bit state (SGD with momentum, Lion, RMSprop, Adagrad, NAdam, RAdam, Adamax, Rprop).
  */
 class EightBitAllocationTest {
     @BeforeAll
@@ -50,7 +51,7 @@ class EightBitAllocationTest {
      * streams and the bound's weight-decay term.
      */
     enum Other {
-        SGD_MOMENTUM_NESTEROV_L2, LION_DECAY, RMSPROP_CENTERED_L2, ADAGRAD_L2, NADAM_L2, RADAM_L2, ADAMAX_L2
+        SGD_MOMENTUM_NESTEROV_L2, LION_DECAY, RMSPROP_CENTERED_L2, ADAGRAD_L2, NADAM_L2, RADAM_L2, ADAMAX_L2, RPROP
     }
 
     /**
@@ -75,6 +76,7 @@ class EightBitAllocationTest {
                         .build();
                 case ADAMAX_L2 -> common(Adamax.builder(set).options(AdamaxOptions.DEFAULTS.withWeightDecay(1e-4)),
                         storage).build();
+                case RPROP -> common(Rprop.builder(set), storage).build();
             };
             return opt;
         }, measure);

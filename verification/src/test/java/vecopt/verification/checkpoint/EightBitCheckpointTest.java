@@ -498,6 +498,8 @@ class EightBitCheckpointTest {
 
     static final vecopt.optim.AdamaxOptions ADAMAX = vecopt.optim.AdamaxOptions.DEFAULTS.withWeightDecay(1e-3);
 
+    static final vecopt.optim.RpropOptions RPROP = vecopt.optim.RpropOptions.DEFAULTS;
+
     static final List<Other> OTHERS = List.of(
             new Other("Sgd, momentum and Nesterov, threshold 2000", Dtype.FLOAT32, 2000, Map.of("momentum_buffer", false),
                     (m, threads, q, min) -> eightBit(vecopt.optim.Sgd.builder(m.set).options(SGD).group("no_decay",
@@ -527,7 +529,10 @@ class EightBitCheckpointTest {
             new Other("Adamax, weight decay, threshold 2000", Dtype.FLOAT32, 2000,
                     Map.of("exp_avg", false, "exp_inf", true),
                     (m, threads, q, min) -> eightBit(vecopt.optim.Adamax.builder(m.set).options(ADAMAX).group("no_decay",
-                            ADAMAX.withWeightDecay(0).withLrScale(0.5), Setup::noDecay), threads, q, min).build()));
+                            ADAMAX.withWeightDecay(0).withLrScale(0.5), Setup::noDecay), threads, q, min).build()),
+            new Other("Rprop, threshold 2000", Dtype.FLOAT32, 2000, Map.of("prev", false, "step_size", true),
+                    (m, threads, q, min) -> eightBit(vecopt.optim.Rprop.builder(m.set).options(RPROP).group("no_decay",
+                            RPROP.withLrScale(0.5), Setup::noDecay), threads, q, min).build()));
 
     static Stream<Arguments> others() {
         List<Arguments> out = new ArrayList<>();
