@@ -849,6 +849,22 @@ final class MixedScalar {
     }
 
     /**
+     * Rprop's block scales: {@code prev}, the gradient times its scale or 0, coded as itself: {@code G}; and
+     * {@code step_size} as its square root: {@code sqrt(min(max(S max(etaplus, 1), step_size_min), step_size_max))},
+     * S the block's largest decoded step size before the step (its largest root squared) or the lr on the first
+     * step, where the step sizes start at it. Each new step size is {@code clamp(s f)} with {@code s <= S} and f one
+     * of etaminus, 1, etaplus, and the clamp is monotone; in double, rounded to float, so no new value exceeds its
+     * bound but by the float roundings of the step (the decoded square and the product {@code s f}).
+     */
+    static void rpropScales(Chunk c, RpropStep k, int b, int codePrev, int codeSs, float largestG, float largestP) {
+        double g = gradientBound(k.gradScale, false, 0f, largestG, largestP);
+        nextScale(c, 0, b, (float) g);
+        double r = largestDecoded(c, 1, b, codeSs);
+        double s = (k.firstStep ? k.lr : r * r) * Math.max(k.etaPlus, 1f);
+        nextScale(c, 1, b, (float) Math.sqrt(Math.min(Math.max(s, k.stepMin), k.stepMax)));
+    }
+
+    /**
      * SGD with momentum on a chunk with 8-bit state, block by block: the block's new scale (a bound known before the
      * step, {@link #sgdScales}), then {@link #sgdRange} over the block, which decodes, updates and codes each
      * element in one visit (the update uses the new buffer before it is coded).
@@ -925,6 +941,16 @@ final class MixedScalar {
         }
     }
 
+    /** Rprop on a chunk with 8-bit state ({@link #rpropScales}, then {@link #rpropRange}). */
+    static void rpropQuantized(Chunk c, RpropStep k) {
+        for (int b = 0, from = 0; from < c.length; b++, from += BlockCodes.BLOCK) {
+            final int to = Math.min(c.length, from + BlockCodes.BLOCK);
+            rpropScales(c, k, b, largestCode(c, 0, from, to), largestCode(c, 1, from, to),
+                    largestMagnitude(c.grads, c.gradType, from, to), 0f);
+            rpropRange(c, k, from, to);
+        }
+    }
+
     /** The scalar loop of {@code step}'s optimizer on a chunk with 8-bit state (the elementwise optimizers'). */
     static void quantized(Chunk c, UpdateStep step) {
         if (step instanceof AdagradStep k) {
@@ -939,6 +965,8 @@ final class MixedScalar {
             radamQuantized(c, k);
         } else if (step instanceof AdamaxStep k) {
             adamaxQuantized(c, k);
+        } else if (step instanceof RpropStep k) {
+            rpropQuantized(c, k);
         } else {
             throw new IllegalArgumentException("no 8-bit state loop for " + step);
         }

@@ -269,6 +269,8 @@ final class PanamaKernels implements Kernels {
             EightBitRAdamPanama.run(c, k);
         } else if (step instanceof AdamaxStep k) {
             EightBitAdamaxPanama.run(c, k);
+        } else if (step instanceof RpropStep k) {
+            EightBitRpropPanama.run(c, k);
         } else {
             throw new IllegalArgumentException("no 8-bit state loop for " + step);
         }

@@ -287,7 +287,7 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
         if (!supportsEightBitState()) {
             throw new IllegalArgumentException("eightBitState: " + getClass().getSimpleName() + " keeps float32 or"
                     + " bfloat16 state only so far (AdamW, Adam, Sgd with momentum, Lion, Rmsprop without momentum,"
-                    + " Adagrad, NAdam, RAdam, Adamax, Lamb and Lars take 8-bit state)");
+                    + " Adagrad, NAdam, RAdam, Adamax, Rprop, Lamb and Lars take 8-bit state)");
         }
         if (b.eightBitCode == EightBitCode.BITSANDBYTES_DYNAMIC && !(this instanceof AdamFamily)) {
             throw new IllegalArgumentException("eightBitState: bitsandbytes' dynamic maps are for AdamW and Adam's"
@@ -408,7 +408,7 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
 
     /**
      * True for optimizers whose kernels take 8-bit block-quantized state (AdamW, Adam, SGD, Lion, RMSprop, Adagrad,
-     * NAdam, RAdam, Adamax: {@link #eightBitRefusal} names the variants that do not).
+     * NAdam, RAdam, Adamax, Rprop: {@link #eightBitRefusal} names the variants that do not).
      */
     boolean supportsEightBitState() {
         return false;
@@ -1302,10 +1302,11 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
          * {@code min_8bit_size}) keep float32 moments. AdamW and Adam, without AMSGrad. Also SGD with momentum
          * ({@code momentum_buffer}), Lion ({@code exp_avg}), RMSprop without momentum ({@code square_avg} as its
          * square root, centered's {@code grad_avg}), Adagrad ({@code sum} as its square root), NAdam and RAdam
-         * (Adam's moments) and Adamax ({@code exp_avg}, {@code exp_inf} as its square root), each block's scale a
-         * bound on its new values known before the step; LAMB ({@code mu}, {@code nu} as its square root:
-         * Adam's bounds, set in pass 1, whose update takes the moments as coded) and LARS ({@code trace}: its bound
-         * set in pass 2, once the trust ratio is known); the other optimizers and variants are refused by name.
+         * (Adam's moments), Adamax ({@code exp_avg}, {@code exp_inf} as its square root) and Rprop ({@code prev},
+         * {@code step_size} as its square root), each block's scale a bound on its new values known before the
+         * step; LAMB ({@code mu}, {@code nu} as its square root: Adam's bounds, set in pass 1, whose update takes
+         * the moments as coded) and LARS ({@code trace}: its bound set in pass 2, once the trust ratio is known);
+         * the other optimizers and variants are refused by name.
          *
          * <pre>{@code
          * AdamW opt = AdamW.builder(params).eightBitState().build();   // 2 bytes of state per parameter

@@ -61,6 +61,16 @@ public final class Rprop extends Optimizer<RpropOptions> {
     }
 
     @Override
+    boolean supportsEightBitState() {
+        return true;
+    }
+
+    @Override
+    boolean eightBitRoot(String stateName) {
+        return stateName.equals("step_size"); // positive: coded as its square root, never 0
+    }
+
+    @Override
     void prepare(int group, RpropOptions o, double lr, long t, double gradScale) {
         steps[group].prepare(lr, o.etaMinus(), o.etaPlus(), o.stepSizeMin(), o.stepSizeMax(), t, gradScale);
         roundingKeys(steps[group], t);

@@ -596,9 +596,18 @@ final class MixedFormulas {
             "adamaxScales", "Adamax's", "k.useWeightDecay", List.of(new Coded("ms", "0", false, null),
                     new Coded("us", "1", true, null)), ADAMAX.conditions(), ADAMAX.loops());
 
+    /**
+     * Rprop: prev (the scaled gradient, 0 where its sign flipped) coded as itself; step_size, positive, as its square
+     * root (the unsigned code never codes a positive value 0); the first step's loop and the later steps', as the
+     * float32 kernel's.
+     */
+    static final EightBit RPROP_8BIT = new EightBit("EightBitRpropPanama", "RpropStep", "rpropRange", "rpropScales",
+            "Rprop's", null, List.of(new Coded("prevs", "0", false, null), new Coded("sss", "1", true, null)),
+            RPROP.conditions(), RPROP.loops());
+
     /** Every optimizer the generator writes an 8-bit state class for. */
     static final List<EightBit> EIGHT_BIT = List.of(SGD_8BIT, LION_8BIT, RMSPROP_8BIT, ADAGRAD_8BIT, NADAM_8BIT,
-            RADAM_8BIT, ADAMAX_8BIT);
+            RADAM_8BIT, ADAMAX_8BIT, RPROP_8BIT);
 
     /** Every optimizer the generator writes a file for, in the order of the mixed-precision issue. */
     static final List<Optimizer> ALL = List.of(SGD, ADAGRAD, RMSPROP, ADAMAX, NADAM, RADAM, ASGD, RPROP, ADADELTA,

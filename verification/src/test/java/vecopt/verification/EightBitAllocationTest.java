@@ -25,6 +25,7 @@ import vecopt.optim.RAdam;
 import vecopt.optim.RAdamOptions;
 import vecopt.optim.Rmsprop;
 import vecopt.optim.RmspropOptions;
+import vecopt.optim.Rprop;
 import vecopt.optim.Sgd;
 import vecopt.optim.SgdOptions;
 
@@ -34,7 +35,7 @@ import vecopt.optim.SgdOptions;
  * first, the 8-bit loops boxed their vectors (61 MB per 500 steps of 4,099 elements, measured), which a training JVM,
  * running one configuration, does not see; run alone, each reaches zero. Each configuration runs once first. AdamW,
  * and the other optimizers that take 8-bit state (SGD with momentum, Lion, RMSprop, Adagrad, NAdam, RAdam, Adamax,
- * LAMB, LARS).
+ * Rprop, LAMB, LARS).
  */
 class EightBitAllocationTest {
     @BeforeAll
@@ -55,7 +56,7 @@ class EightBitAllocationTest {
      * streams and the bound's weight-decay term.
      */
     enum Other {
-        SGD_MOMENTUM_NESTEROV_L2, LION_DECAY, RMSPROP_CENTERED_L2, ADAGRAD_L2, NADAM_L2, RADAM_L2, ADAMAX_L2,
+        SGD_MOMENTUM_NESTEROV_L2, LION_DECAY, RMSPROP_CENTERED_L2, ADAGRAD_L2, NADAM_L2, RADAM_L2, ADAMAX_L2, RPROP,
         LAMB_DECAY, LARS_NESTEROV_DECAY
     }
 
@@ -85,6 +86,7 @@ class EightBitAllocationTest {
                         .build();
                 case LARS_NESTEROV_DECAY -> common(Lars.builder(set).options(LarsOptions.DEFAULTS.withMomentum(0.9)
                         .withNesterov(true).withWeightDecay(1e-4)), storage).build();
+                case RPROP -> common(Rprop.builder(set), storage).build();
             };
             return opt;
         }, measure);

@@ -27,7 +27,7 @@ import vecopt.optim.AdamOptions;
 import vecopt.optim.AdamW;
 import vecopt.optim.EightBitCode;
 import vecopt.optim.Optimizer;
-import vecopt.optim.Rprop;
+import vecopt.optim.ScheduleFreeAdamW;
 import vecopt.optim.StepReport;
 import vecopt.param.ParamSet;
 import vecopt.reference.BlockQuantization;
@@ -284,8 +284,8 @@ class EightBitStateProperties {
     @Example
     void refusalsNameWhatIsNotSupported() {
         ParamSet set = ParamSet.builder().add("w", Storage.of(new float[8]), Storage.of(new float[8]), 0, 8).build();
-        var e = assertThrows(IllegalArgumentException.class, () -> Rprop.builder(set).eightBitState().build());
-        assertTrue(e.getMessage().contains("eightBitState") && e.getMessage().contains("Rprop"), e.getMessage());
+        var e = assertThrows(IllegalArgumentException.class, () -> ScheduleFreeAdamW.builder(set).eightBitState().build());
+        assertTrue(e.getMessage().contains("eightBitState") && e.getMessage().contains("ScheduleFreeAdamW"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> AdamW.builder(set)
                 .options(new AdamOptions(0.9, 0.999, 1e-8, 0.01, true, 1.0, false)).eightBitState().build());
         assertTrue(e.getMessage().contains("AMSGrad") && e.getMessage().contains("default"), e.getMessage());

@@ -28,7 +28,6 @@ import vecopt.optim.LambOptions;
 import vecopt.optim.Lars;
 import vecopt.optim.Lion;
 import vecopt.optim.Optimizer;
-import vecopt.optim.Rprop;
 import vecopt.optim.ScheduleFreeAdamW;
 import vecopt.param.ParamSet;
 import vecopt.reference.StochasticRounding;
@@ -329,14 +328,14 @@ class ElementwiseBFloat16StateProperties {
     }
 
     @Example
-    void adafactorRefusesBFloat16StateAndEightBitsAndRpropEightBits() {
+    void adafactorRefusesBFloat16StateAndEightBitsAndScheduleFreeEightBits() {
         ParamSet set = ParamSet.builder().add("w", Storage.of(new float[8]), Storage.of(new float[8]), 0, 8).build();
         var e = assertThrows(IllegalArgumentException.class, () -> Adafactor.builder(set).bfloat16State(1).build());
         assertTrue(e.getMessage().contains("bfloat16State") && e.getMessage().contains("Adafactor"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> Adafactor.builder(set).eightBitState().build());
         assertTrue(e.getMessage().contains("eightBitState") && e.getMessage().contains("Adafactor"), e.getMessage());
-        e = assertThrows(IllegalArgumentException.class, () -> Rprop.builder(set).eightBitState().build());
-        assertTrue(e.getMessage().contains("eightBitState") && e.getMessage().contains("Rprop"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> ScheduleFreeAdamW.builder(set).eightBitState().build());
+        assertTrue(e.getMessage().contains("eightBitState") && e.getMessage().contains("ScheduleFreeAdamW"), e.getMessage());
     }
 
     @Example

@@ -32,6 +32,7 @@ import vecopt.optim.Optimizer;
 import vecopt.optim.RAdamOptions;
 import vecopt.optim.Rmsprop;
 import vecopt.optim.RmspropOptions;
+import vecopt.optim.RpropOptions;
 import vecopt.optim.Sgd;
 import vecopt.optim.SgdOptions;
 import vecopt.optim.StepReport;
@@ -61,7 +62,7 @@ class ElementwiseEightBitStateProperties {
     static final int LANES = MixedPrecisionProperties.LANES;
     /** The kinds that take 8-bit state (RMSprop with momentum is refused: {@link #refusalsNameTheVariant}). */
     static final List<Kind> KINDS = List.of(Kind.SGD_MOMENTUM, Kind.SGD_NESTEROV, Kind.SGD_DAMPENING, Kind.LION,
-            Kind.RMSPROP, Kind.RMSPROP_CENTERED, Kind.ADAGRAD, Kind.NADAM, Kind.RADAM, Kind.ADAMAX);
+            Kind.RMSPROP, Kind.RMSPROP_CENTERED, Kind.ADAGRAD, Kind.NADAM, Kind.RADAM, Kind.ADAMAX, Kind.RPROP);
 
     /** A 16-bit property's case (kind, storage, options, threads...) over tensors of these lengths, 8-bit from minSize. */
     record Case8(Case k, List<Integer> lengths, int minSize) {
@@ -148,7 +149,8 @@ class ElementwiseEightBitStateProperties {
 
     /** Whether the engine codes state variable {@code name} as its square root (non-negative: the unsigned code). */
     static boolean root(String name) {
-        return name.equals("square_avg") || name.equals("sum") || name.equals("exp_avg_sq") || name.equals("exp_inf");
+        return name.equals("square_avg") || name.equals("sum") || name.equals("exp_avg_sq") || name.equals("exp_inf")
+                || name.equals("step_size");
     }
 
     /**
@@ -189,6 +191,7 @@ class ElementwiseEightBitStateProperties {
                 yield name.equals("exp_inf") ? (float) Math.sqrt(Math.max((float) o.beta2() * ((double) largest * largest),
                         g + (float) o.eps())) : BlockQuantization.nextScaleOfExpAvg(largest, g, (float) o.beta1(), (float) (1 - o.beta1()));
             }
+            case RPROP -> throw new IllegalArgumentException("Rprop's scales take the case: rpropScale");
             default -> throw new IllegalArgumentException("no 8-bit state for " + kind);
         };
     }
@@ -198,7 +201,22 @@ class ElementwiseEightBitStateProperties {
      * and RAdam's variant (decoupled_weight_decay).
      */
     static boolean l2(Case k) {
-        return k.kind() != Kind.LION && !((k.kind() == Kind.NADAM || k.kind() == Kind.RADAM) && k.variant());
+        return k.kind() != Kind.LION && k.kind() != Kind.RPROP && !((k.kind() == Kind.NADAM || k.kind() == Kind.RADAM) && k.variant());
+    }
+
+    /**
+     * Rprop's scales: prev (the scaled gradient or 0) {@code G}; step_size, coded as its root, {@code sqrt(min(max(S
+     * etaplus, step_size_min), step_size_max))}, S its largest decoded value before the step ({@code largest}
+     * squared) or the lr on the first step; the case's step sizes (the variant's lr / 2 and 1.5 lr) in float, as the
+     * kernels take them.
+     */
+    static float rpropScale(Case k, String name, int t, float largest, double g) {
+        if (name.equals("prev")) {
+            return (float) g;
+        }
+        RpropOptions o = k.variant() ? RpropOptions.DEFAULTS.withStepSizes(k.lr() / 2, 1.5 * k.lr()) : RpropOptions.DEFAULTS;
+        double s = (t == 1 ? (float) k.lr() : (double) largest * largest) * (float) o.etaPlus();
+        return (float) Math.sqrt(Math.min(Math.max(s, (float) o.stepSizeMin()), (float) o.stepSizeMax()));
     }
 
     /** One variable of one tensor as the test keeps it: codes and block scales, or float32 values below minSize. */
@@ -274,7 +292,7 @@ class ElementwiseEightBitStateProperties {
                 }
                 double bound = maxG * (double) Math.abs(gs)
                         + (l2(k) && k.weightDecay() != 0 ? (double) Math.abs((float) k.weightDecay()) * maxP : 0);
-                scales[b] = scale(k.kind(), name, t, maxX, bound);
+                scales[b] = k.kind() == Kind.RPROP ? rpropScale(k, name, t, maxX, bound) : scale(k.kind(), name, t, maxX, bound);
                 // the headroom: each new value is at most a few float roundings (relative 2^-24 each: g times its
                 // scale, the decay's fma, the state's product and fma, for a root the square of the decoded root
                 // and the square root, halved by the root) above the exact bound, which the scale rounds to within

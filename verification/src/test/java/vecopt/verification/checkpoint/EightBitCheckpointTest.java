@@ -501,6 +501,7 @@ class EightBitCheckpointTest {
     static final vecopt.optim.LambOptions LAMB = vecopt.optim.LambOptions.DEFAULTS.withWeightDecay(1e-2);
     static final vecopt.optim.LarsOptions LARS = vecopt.optim.LarsOptions.DEFAULTS.withMomentum(0.9).withNesterov(true)
             .withWeightDecay(1e-4);
+    static final vecopt.optim.RpropOptions RPROP = vecopt.optim.RpropOptions.DEFAULTS;
 
     static final List<Other> OTHERS = List.of(
             new Other("Sgd, momentum and Nesterov, threshold 2000", Dtype.FLOAT32, 2000, Map.of("momentum_buffer", false),
@@ -540,7 +541,10 @@ class EightBitCheckpointTest {
                     Map.of("trace", false),
                     (m, threads, q, min) -> eightBit(vecopt.optim.Lars.builder(m.set).options(LARS).group("no_decay",
                             LARS.withWeightDecay(0).withTrustRatio(false), Setup::noDecay), threads, q, min)
-                            .stochasticRounding(5).build()));
+                            .stochasticRounding(5).build()),
+            new Other("Rprop, threshold 2000", Dtype.FLOAT32, 2000, Map.of("prev", false, "step_size", true),
+                    (m, threads, q, min) -> eightBit(vecopt.optim.Rprop.builder(m.set).options(RPROP).group("no_decay",
+                            RPROP.withLrScale(0.5), Setup::noDecay), threads, q, min).build()));
 
     static Stream<Arguments> others() {
         List<Arguments> out = new ArrayList<>();
