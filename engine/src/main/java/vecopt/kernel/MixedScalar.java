@@ -818,9 +818,8 @@ final class MixedScalar {
      * value exceeds its bound but by the float roundings of the step.
      */
     static void nadamScales(Chunk c, NAdamStep k, int b, int codeM, int codeV, float largestG, float largestP) {
-        double g = gradientBound(k.gradScale, k.useL2, k.weightDecay, largestG, largestP);
-        nextScale(c, 0, b, BlockCodes.nextScaleSigned(largestDecoded(c, 0, b, codeM), g, k.beta1, k.oneMinusBeta1));
-        nextScale(c, 1, b, BlockCodes.nextScaleUnsigned(largestDecoded(c, 1, b, codeV), g, k.beta2, k.oneMinusBeta2));
+        momentScales(c, b, codeM, codeV, gradientBound(k.gradScale, k.useL2, k.weightDecay, largestG, largestP),
+                k.beta1, k.oneMinusBeta1, k.beta2, k.oneMinusBeta2);
     }
 
     /**
@@ -828,9 +827,15 @@ final class MixedScalar {
      * derivation); the rectified and the momentum-only branch update the same moments, so both take them.
      */
     static void radamScales(Chunk c, RAdamStep k, int b, int codeM, int codeV, float largestG, float largestP) {
-        double g = gradientBound(k.gradScale, k.useL2, k.weightDecay, largestG, largestP);
-        nextScale(c, 0, b, BlockCodes.nextScaleSigned(largestDecoded(c, 0, b, codeM), g, k.beta1, k.oneMinusBeta1));
-        nextScale(c, 1, b, BlockCodes.nextScaleUnsigned(largestDecoded(c, 1, b, codeV), g, k.beta2, k.oneMinusBeta2));
+        momentScales(c, b, codeM, codeV, gradientBound(k.gradScale, k.useL2, k.weightDecay, largestG, largestP),
+                k.beta1, k.oneMinusBeta1, k.beta2, k.oneMinusBeta2);
+    }
+
+    /** Adam's two bounds ({@link #nadamScales}' derivation) for state variables 0 (signed) and 1 (root), given G. */
+    private static void momentScales(Chunk c, int b, int codeM, int codeV, double g, float beta1, float oneMinusBeta1,
+                                     float beta2, float oneMinusBeta2) {
+        nextScale(c, 0, b, BlockCodes.nextScaleSigned(largestDecoded(c, 0, b, codeM), g, beta1, oneMinusBeta1));
+        nextScale(c, 1, b, BlockCodes.nextScaleUnsigned(largestDecoded(c, 1, b, codeV), g, beta2, oneMinusBeta2));
     }
 
     /**
