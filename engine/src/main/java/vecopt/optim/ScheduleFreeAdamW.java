@@ -57,7 +57,8 @@ import vecopt.param.ParamSet;
  *
  * <p>Not carried over: the original's {@code inner_momentum} (a later option, off by default) and {@code foreach}
  * (an implementation choice). Added: {@code maximize}, as PyTorch's optimizers have it. {@code trackNorms(true)} is
- * refused: no tracked loop yet.
+ * refused: no tracked loop yet. 8-bit state is refused by name: {@code z} is an iterate on the weights' scale (the
+ * parameters are interpolated toward it), which 3 mantissa bits would hold to about 6%; bfloat16 state is offered.
  *
  * <pre>{@code
  * try (ScheduleFreeAdamW opt = ScheduleFreeAdamW.builder(params)
@@ -193,6 +194,13 @@ public final class ScheduleFreeAdamW extends Optimizer<ScheduleFreeAdamWOptions>
     @Override
     boolean supports16BitState() {
         return true;
+    }
+
+    @Override
+    String eightBitNever() {
+        return "z is the iterate the parameters are interpolated toward (y = lerp(y, z, ckp1)), on the scale of the"
+                + " weights: 8 bits (3 of mantissa) would hold it to about 6% each, as ASGD's ax; bfloat16State(seed)"
+                + " keeps z and exp_avg_sq in 16 bits";
     }
 
     @Override
