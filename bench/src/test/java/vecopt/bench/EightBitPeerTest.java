@@ -31,16 +31,19 @@ class EightBitPeerTest {
     @ParameterizedTest
     @CsvSource({
         // one partial block, shorter than a 512-bit vector's 16 floats twice over and not a multiple of it
-        "5, 37", "6, 37",
+        "5, 37, 0.1", "6, 37, 0.1",
         // whole blocks, one vector loop each
-        "5, 4096", "6, 4096",
+        "5, 4096, 0.1", "6, 4096, 0.1",
         // two 64 Ki chunks of the native thread grid and a third with a partial block (1013 = 3 * 256 + 245,
         // 245 = 15 * 16 + 5: a vector tail inside the last block)
-        "5, 132085", "6, 132085"})
-    void nativePeerIsBitwiseTheEngine(int mode, int n) {
+        "5, 132085, 0.1", "6, 132085, 0.1",
+        // without weight decay the tie elements below keep their value (decay 1, m = 0), so the bfloat16 copy
+        // is rounded from an exact tie at every step: round to nearest even, not half up
+        "6, 4096, 0", "6, 132085, 0"})
+    void nativePeerIsBitwiseTheEngine(int mode, int n, double weightDecay) {
         assumeTrue(NativeKernels.available(), NativeKernels.unavailableReason());
         State engine = new State(mode, n), scalar = new State(mode, n);
-        AdamStep.Hyper h = new AdamStep.Hyper(0.9, 0.95, 1e-8, 0.1, true, false);
+        AdamStep.Hyper h = new AdamStep.Hyper(0.9, 0.95, 1e-8, weightDecay, true, false);
         // 0.75: a gradient scale (the clipping coefficient) other than 1, so that the peer must apply it
         AdamStep step = new AdamStep().prepare(h, 3e-4, 10, 0.75);
         for (int s = 0; s < STEPS; s++) {
@@ -113,11 +116,23 @@ class EightBitPeerTest {
                     g32.setAtIndex(ValueLayout.JAVA_FLOAT, i, g);
                 }
             }
+            for (int i = 5; i < n; i += 64) {
+                // a tie: a float halfway between two bfloat16 values (low 16 bits 0x8000), with gradient 0 and
+                // exp_avg code 0, so that its new exp_avg is 0 and, without weight decay, its new value itself
+                float tie = Float.intBitsToFloat((BFloat16.round((float) rnd.nextDouble(-1, 1)) << 16) | 0x8000);
+                pw.setAtIndex(ValueLayout.JAVA_FLOAT, i, tie);
+                if (bf16) {
+                    p16.setAtIndex(ValueLayout.JAVA_SHORT, i, BFloat16.round(tie));
+                    g16.setAtIndex(ValueLayout.JAVA_SHORT, i, (short) 0);
+                } else {
+                    g32.setAtIndex(ValueLayout.JAVA_FLOAT, i, 0f);
+                }
+            }
             for (int b = 0; b < blocks; b++) {
                 // block 1 starts as a first step does: all codes 0 against scale 0 (the reciprocal-of-zero path)
                 boolean fresh = b == 1;
                 for (int i = b * 256; i < Math.min(n, b * 256 + 256); i++) {
-                    m.set(ValueLayout.JAVA_BYTE, i, fresh ? 0 : (byte) rnd.nextInt(256));
+                    m.set(ValueLayout.JAVA_BYTE, i, fresh || i % 64 == 5 ? 0 : (byte) rnd.nextInt(256));
                     r.set(ValueLayout.JAVA_BYTE, i, fresh ? 0 : (byte) rnd.nextInt(256));
                 }
                 sm.setAtIndex(ValueLayout.JAVA_FLOAT, b, fresh ? 0f : (float) rnd.nextDouble(1e-4, 1e-1));
