@@ -30,7 +30,9 @@ import vecopt.param.ParamSet;
  * process's ({@code clock_gettime(CLOCK_PROCESS_CPUTIME_ID)}, in ns: every thread, the JIT's and GC's too, idle once
  * warm; the JDK's own process CPU time counts in 10 ms ticks), so per element it is the sum over the threads: equal
  * to one thread's when a step scales. Prints, per implementation, the median and the smallest of the samples
- * in ns per element, and the wall time's median.
+ * in ns per element, and the wall time's median. The float32 AdamW step and its traffic run alongside, on float32 buffers
+ * of their own: the reference the 8-bit mixes are read against (the goal: 1.35x the float32 step's parameters per
+ * second, that is at most 1 / 1.35 of its time per element).
  *
  * <pre>{@code
  * java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
@@ -77,11 +79,26 @@ public final class EightBitProbe {
                     g16.setAtIndex(ValueLayout.JAVA_SHORT, i, BFloat16.round(gi));
                 }
             }
+            Storage fp = Storage.allocate(arena, size), fg = Storage.allocate(arena, size);
+            MemorySegment[] ft = new MemorySegment[4];
+            for (int j = 0; j < 4; j++) {
+                ft[j] = arena.allocate(4L * size, 64);
+            }
+            SplittableRandom rf = new SplittableRandom(1);
+            for (long i = 0; i < size; i++) {
+                float pi = (float) rf.nextDouble(-1, 1), gi = (float) rf.nextDouble(-1e-3, 1e-3);
+                fp.set(i, pi);
+                fg.set(i, gi);
+                ft[0].setAtIndex(ValueLayout.JAVA_FLOAT, i, pi);
+                ft[1].setAtIndex(ValueLayout.JAVA_FLOAT, i, gi);
+            }
             MemorySegment k = EightBitPeer.scalars(new AdamScalars(1e-3, 0.9, 0.999, 1e-8, 0.01, true, false, 10), arena);
             NativeKernels.setThreads(threads);
             try (AdamW opt = AdamW.builder(ParamSet.builder().add("w", p, g, 0, size).build())
                     .options(AdamOptions.ADAMW_DEFAULTS).onNonFinite(NonFinite.PROCEED).threads(threads)
-                    .eightBitState().build()) {
+                    .eightBitState().build();
+                 AdamW fopt = AdamW.builder(ParamSet.builder().add("w", fp, fg, 0, size).build())
+                    .options(AdamOptions.ADAMW_DEFAULTS).onNonFinite(NonFinite.PROCEED).threads(threads).build()) {
                 Map<String, Runnable> impls = new LinkedHashMap<>();
                 impls.put("java step", () -> opt.step(1e-3));
                 impls.put("C (gcc vectorized)", () -> EightBitPeer.run("c", pw, p16, g32, g16, m, r, sm, sr, size, mode, k));
@@ -90,6 +107,9 @@ public final class EightBitProbe {
                             () -> EightBitPeer.run("avx512", pw, p16, g32, g16, m, r, sm, sr, size, mode, k));
                 }
                 impls.put("traffic (C)", () -> MixedTraffic.run(pw, p16, g32, g16, m, r, size, mode));
+                impls.put("float32 step (engine)", () -> fopt.step(1e-3));
+                impls.put("float32 traffic (C)", () -> MixedTraffic.run(ft[0], MemorySegment.NULL, ft[1],
+                        MemorySegment.NULL, ft[2], ft[3], size, 0));
                 // a sample of about 30 ms of one thread's work at ~1 ns per element
                 int reps = Math.max(1, 30_000_000 / size);
                 ThreadMXBean tmx = ManagementFactory.getThreadMXBean();
