@@ -836,11 +836,11 @@ void vo_adam_q8(float *pw, uint16_t *p16, const float *g32, const uint16_t *g16,
 
 #if defined(__AVX512F__) && defined(__AVX512BW__)
 #include <immintrin.h>
-/* Step 3 with AVX-512 intrinsics, 16 elements a vector, the tail in q8_apply's scalar form: the same operations as
- * q8_apply (so the same bits), written as a hand would. Where it does less than the engine's loop, it is in the
- * integer work around the codes: the signed decode masks the shifted sign-extended code to its sign and magnitude
- * fields in one and (the engine: and, shift, and, or), the zero test of an encode is a mask on the min (the engine:
- * compare, blend), the sign goes into a code by one three-input logic op (the engine: shift, and, or). */
+/* Step 3 with AVX-512 intrinsics, 16 elements a vector, the tail in q8_apply's scalar form: the same values as
+ * q8_apply (so the same bits), written as a hand would. Its vector instructions are within two of those C2 makes of
+ * the engine's loop: the signed decode masks the shifted sign-extended code to its sign and magnitude fields in one
+ * and (C2: and, compare, shift, add, and-or), and the zero test of the signed encode is a zeroing mask on its min
+ * (C2: compare, blend); the sign goes into the code by one three-input logic op, as C2 also fuses it. */
 static inline __attribute__((always_inline)) void q8_apply_avx512(float *restrict pw, uint16_t *restrict p16,
         const float *restrict g32, const uint16_t *restrict g16, uint8_t *restrict m_, uint8_t *restrict r_, int n,
         const q8_k *kp, float sm, float sr, float im, float ir, const int bf16) {
