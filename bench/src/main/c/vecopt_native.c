@@ -843,7 +843,7 @@ void vo_adam_q8(float *pw, uint16_t *p16, const float *g32, const uint16_t *g16,
  * (C2: compare, blend); the sign goes into the code by one three-input logic op, as C2 also fuses it. */
 static inline __attribute__((always_inline)) void q8_apply_avx512(float *restrict pw, uint16_t *restrict p16,
         const float *restrict g32, const uint16_t *restrict g16, uint8_t *restrict m_, uint8_t *restrict r_, int n,
-        const q8_k *kp, float sm, float sr, float im, float ir, const int bf16) {
+        const q8_k *kp, float sm, float sr, float im, float ir, const int bf16, const int hwbf16) {
     const __m512 b1 = _mm512_set1_ps(kp->b1), c1 = _mm512_set1_ps(kp->c1), b2 = _mm512_set1_ps(kp->b2),
             c2 = _mm512_set1_ps(kp->c2), eps = _mm512_set1_ps(kp->eps), decay = _mm512_set1_ps(kp->decay),
             neg = _mm512_set1_ps(kp->neg_step), ibc2 = _mm512_set1_ps(kp->inv_bc2), scale = _mm512_set1_ps(kp->scale),
@@ -875,6 +875,13 @@ static inline __attribute__((always_inline)) void q8_apply_avx512(float *restric
         __m512 r = _mm512_sqrt_ps(v);
         __m512 pn = _mm512_fmadd_ps(_mm512_div_ps(m, _mm512_fmadd_ps(r, ibc2, eps)), neg, _mm512_mul_ps(p, decay));
         _mm512_storeu_ps(pw + i, pn);
+#ifdef __AVX512BF16__
+        /* the CPU's rounding to nearest even where it is vecopt's: every lane but a NaN or a subnormal (which the
+         * instruction reads as zero); a vector with one of those takes the integer path */
+        if (hwbf16 && _mm512_fpclass_ps_mask(pn, 0xA1) == 0) {
+            _mm256_storeu_si256((__m256i *) (p16 + i), (__m256i) _mm512_cvtneps_pbh(pn));
+        } else
+#endif
         if (bf16) {
             __m512i pb = _mm512_castps_si512(pn);
             __m512i h = _mm512_srli_epi32(_mm512_add_epi32(_mm512_add_epi32(pb, _mm512_and_si512(
@@ -915,18 +922,22 @@ static void q8x_range_f32(float *restrict p, const float *restrict g, uint8_t *r
         int len = (int) (n - from < Q8_BLOCK ? n - from : Q8_BLOCK);
         float sm, sr, im, ir;
         q8_scales(g + from, NULL, m + from, r + from, len, scale_m + b, scale_r + b, k, &sm, &sr, &im, &ir);
-        q8_apply_avx512(p + from, NULL, g + from, NULL, m + from, r + from, len, k, sm, sr, im, ir, 0);
+        q8_apply_avx512(p + from, NULL, g + from, NULL, m + from, r + from, len, k, sm, sr, im, ir, 0, 0);
     }
 }
 
 static void q8x_range_bf16m(float *restrict master, uint16_t *restrict p16, const uint16_t *restrict g,
                             uint8_t *restrict m, uint8_t *restrict r, float *restrict scale_m,
-                            float *restrict scale_r, int64_t n, const q8_k *k) {
+                            float *restrict scale_r, int64_t n, const q8_k *k, const int hwbf16) {
     for (int64_t from = 0, b = 0; from < n; from += Q8_BLOCK, b++) {
         int len = (int) (n - from < Q8_BLOCK ? n - from : Q8_BLOCK);
         float sm, sr, im, ir;
         q8_scales(NULL, g + from, m + from, r + from, len, scale_m + b, scale_r + b, k, &sm, &sr, &im, &ir);
-        q8_apply_avx512(master + from, p16 + from, NULL, g + from, m + from, r + from, len, k, sm, sr, im, ir, 1);
+        if (hwbf16) {
+            q8_apply_avx512(master + from, p16 + from, NULL, g + from, m + from, r + from, len, k, sm, sr, im, ir, 1, 1);
+        } else {
+            q8_apply_avx512(master + from, p16 + from, NULL, g + from, m + from, r + from, len, k, sm, sr, im, ir, 1, 0);
+        }
     }
 }
 
@@ -939,7 +950,25 @@ void vo_adam_q8_avx512(float *pw, uint16_t *p16, const float *g32, const uint16_
                                hi - lo, &k));
     } else {
         SPLIT(n, q8x_range_bf16m(pw + lo, p16 + lo, g16 + lo, m + lo, r + lo, scale_m + lo / Q8_BLOCK,
-                                 scale_r + lo / Q8_BLOCK, hi - lo, &k));
+                                 scale_r + lo / Q8_BLOCK, hi - lo, &k, 0));
     }
 }
+
+#ifdef __AVX512BF16__
+/* vo_adam_q8_avx512 with the bfloat16 copy (mode 6) rounded by the CPU's vcvtneps2bf16 (AVX512-BF16) where that is
+ * vecopt's rounding (BFloat16.round): not for a NaN (vecopt stores 0x7FC0, the instruction keeps the payload) nor a
+ * subnormal (which the instruction reads as zero), so a vector holding one takes the integer path. What the one
+ * conversion the Vector API lacks would be worth; bitwise vo_adam_q8's results. Mode 5 is vo_adam_q8_avx512's. */
+void vo_adam_q8_avx512bf16(float *pw, uint16_t *p16, const float *g32, const uint16_t *g16, uint8_t *m, uint8_t *r,
+                           float *scale_m, float *scale_r, int64_t n, int mode, const float *kf) {
+    const q8_k k = {kf[0], kf[1], kf[2], kf[3], kf[4], kf[5], kf[6], kf[7], kf[8]};
+    if (mode == 5) {
+        SPLIT(n, q8x_range_f32(pw + lo, g32 + lo, m + lo, r + lo, scale_m + lo / Q8_BLOCK, scale_r + lo / Q8_BLOCK,
+                               hi - lo, &k));
+    } else {
+        SPLIT(n, q8x_range_bf16m(pw + lo, p16 + lo, g16 + lo, m + lo, r + lo, scale_m + lo / Q8_BLOCK,
+                                 scale_r + lo / Q8_BLOCK, hi - lo, &k, 1));
+    }
+}
+#endif
 #endif

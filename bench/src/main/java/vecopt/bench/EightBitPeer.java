@@ -18,8 +18,10 @@ import vecopt.kernel.AdamStep;
  * The native peer of AdamW with 8-bit block-quantized state ({@code vo_adam_q8} in {@code vecopt_native.c}): per
  * block of 256 elements the block's largest codes and gradient, the new scales known before the step, and one pass
  * that decodes the moments, steps and codes them, as the engine's {@code MixedPanama.adamQuantized} does, bitwise
- * (held to it by {@code EightBitPeerTest}). Two forms of the element loop: {@code "c"}, plain C that gcc vectorizes,
- * and {@code "avx512"}, AVX-512 intrinsics (present only where the library was built for AVX-512BW). Two storage
+ * (held to it by {@code EightBitPeerTest}). Three forms of the element loop: {@code "c"}, plain C that gcc
+ * vectorizes; {@code "avx512"}, AVX-512 intrinsics (present only where the library was built for AVX-512BW); and
+ * {@code "avx512bf16"}, those with the bfloat16 copy rounded by the CPU's {@code vcvtneps2bf16} where that is
+ * vecopt's rounding (built where the compiler targets AVX512-BF16; the Vector API has no such operation). Two storage
  * mixes, {@link MixedBench}'s modes: 5 float32 parameters and gradients, 6 bfloat16 gradients and bfloat16
  * parameters with a float32 master.
  *
@@ -29,10 +31,10 @@ import vecopt.kernel.AdamStep;
  * }</pre>
  */
 final class EightBitPeer {
-    private static final MethodHandle AUTO, AVX512;
+    private static final MethodHandle AUTO, AVX512, AVX512BF16;
 
     static {
-        MethodHandle auto = null, avx = null;
+        MethodHandle auto = null, avx = null, bf = null;
         if (NativeKernels.available()) {
             SymbolLookup lookup = SymbolLookup.libraryLookup(Path.of(NativeKernels.library()), Arena.global());
             FunctionDescriptor d = FunctionDescriptor.ofVoid(ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS,
@@ -41,15 +43,18 @@ final class EightBitPeer {
             auto = linker.downcallHandle(lookup.findOrThrow("vo_adam_q8"), d, Linker.Option.critical(true));
             avx = lookup.find("vo_adam_q8_avx512")
                     .map(s -> linker.downcallHandle(s, d, Linker.Option.critical(true))).orElse(null);
+            bf = lookup.find("vo_adam_q8_avx512bf16")
+                    .map(s -> linker.downcallHandle(s, d, Linker.Option.critical(true))).orElse(null);
         }
         AUTO = auto;
         AVX512 = avx;
+        AVX512BF16 = bf;
     }
 
     private EightBitPeer() {
     }
 
-    /** Whether form {@code variant} ("c" or "avx512") is in the library. */
+    /** Whether form {@code variant} ("c", "avx512" or "avx512bf16") is in the library. */
     static boolean has(String variant) {
         return handle(variant) != null;
     }
@@ -103,7 +108,8 @@ final class EightBitPeer {
         return switch (variant) {
             case "c" -> AUTO;
             case "avx512" -> AVX512;
-            default -> throw new IllegalArgumentException("variant must be c or avx512, got '" + variant + "'");
+            case "avx512bf16" -> AVX512BF16;
+            default -> throw new IllegalArgumentException("variant must be c, avx512 or avx512bf16, got '" + variant + "'");
         };
     }
 }

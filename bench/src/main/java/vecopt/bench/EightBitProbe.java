@@ -106,6 +106,10 @@ public final class EightBitProbe {
                     impls.put("C (AVX-512 intrinsics)",
                             () -> EightBitPeer.run("avx512", pw, p16, g32, g16, m, r, sm, sr, size, mode, k));
                 }
+                if (EightBitPeer.has("avx512bf16") && mode == 6) {
+                    impls.put("C (intrinsics, CPU bf16)",
+                            () -> EightBitPeer.run("avx512bf16", pw, p16, g32, g16, m, r, sm, sr, size, mode, k));
+                }
                 impls.put("traffic (C)", () -> MixedTraffic.run(pw, p16, g32, g16, m, r, size, mode));
                 impls.put("float32 step (engine)", () -> fopt.step(1e-3));
                 impls.put("float32 traffic (C)", () -> MixedTraffic.run(ft[0], MemorySegment.NULL, ft[1],

@@ -23,7 +23,8 @@ import vecopt.memory.Dtype;
  * cheaper: after a few steps from the same parameters, gradients, codes and scales, its parameters (the master and
  * the bfloat16 copy too), codes and block scales are bitwise those of the engine's 8-bit Adam loop (the Panama
  * kernels and the scalar ones), for float32 parameters and gradients and for bfloat16 gradients and parameters with
- * a float32 master; on lengths with a partial last block and a vector tail, one and two threads of the native grid.
+ * a float32 master; on lengths with a partial last block and a vector tail, one and two threads of the native grid,
+ * and with parameters on exact bfloat16 ties, subnormal and NaN.
  */
 class EightBitPeerTest {
     private static final int STEPS = 3;
@@ -38,7 +39,7 @@ class EightBitPeerTest {
         // 245 = 15 * 16 + 5: a vector tail inside the last block)
         "5, 132085, 0.1", "6, 132085, 0.1",
         // without weight decay the tie elements below keep their value (decay 1, m = 0), so the bfloat16 copy
-        // is rounded from an exact tie at every step: round to nearest even, not half up
+        // is rounded from an exact tie (or a subnormal or a NaN) at every step: round to nearest even, not half up
         "6, 4096, 0", "6, 132085, 0"})
     void nativePeerIsBitwiseTheEngine(int mode, int n, double weightDecay) {
         assumeTrue(NativeKernels.available(), NativeKernels.unavailableReason());
@@ -55,9 +56,9 @@ class EightBitPeerTest {
         assertBitwise(scalar, engine, "the engine's SIMD and scalar kernels");
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment k = EightBitPeer.scalars(h, step, 0.75, arena);
-            for (String variant : new String[] {"c", "avx512"}) {
-                if (variant.equals("avx512") && !EightBitPeer.has(variant)) {
-                    continue; // built only where gcc targets AVX-512BW (-march=native on such a CPU)
+            for (String variant : new String[] {"c", "avx512", "avx512bf16"}) {
+                if (!variant.equals("c") && !EightBitPeer.has(variant)) {
+                    continue; // built only where gcc targets AVX-512BW (and BF16): -march=native on such a CPU
                 }
                 for (int threads : new int[] {1, 2}) {
                     NativeKernels.setThreads(threads);
@@ -120,6 +121,13 @@ class EightBitPeerTest {
                 // a tie: a float halfway between two bfloat16 values (low 16 bits 0x8000), with gradient 0 and
                 // exp_avg code 0, so that its new exp_avg is 0 and, without weight decay, its new value itself
                 float tie = Float.intBitsToFloat((BFloat16.round((float) rnd.nextDouble(-1, 1)) << 16) | 0x8000);
+                // every third a subnormal tie, every third of the rest a NaN with a payload: the values the CPU's
+                // bfloat16 conversion rounds otherwise (read as zero; payload kept), which the peers must not use on
+                if (i % 192 == 5) {
+                    tie = Float.intBitsToFloat((rnd.nextInt(0x80) << 16) | 0x8000 | (rnd.nextBoolean() ? 0x80000000 : 0));
+                } else if (i % 192 == 69) {
+                    tie = Float.intBitsToFloat(0x7FC00000 | rnd.nextInt(1 << 22));
+                }
                 pw.setAtIndex(ValueLayout.JAVA_FLOAT, i, tie);
                 if (bf16) {
                     p16.setAtIndex(ValueLayout.JAVA_SHORT, i, BFloat16.round(tie));
