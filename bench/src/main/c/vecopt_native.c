@@ -672,3 +672,303 @@ static void mix16_range(uint16_t *restrict p, const uint16_t *restrict g, uint16
 void vo_mix_traffic16(uint16_t *p, const uint16_t *g, uint16_t *m, uint16_t *v, int64_t n) {
     SPLIT(n, mix16_range(p + lo, g + lo, m + lo, v + lo, hi - lo));
 }
+
+/* ---- AdamW with 8-bit block-quantized state: the C peer of the engine's 8-bit Adam loop ----
+ * vecopt.kernel.MixedPanama.adamQuantized (the adamDecoupled_gf32_pf32_sq8Apply and _gbf16_pbf16_sq8Apply loops the
+ * generator MixedKernelGenerator writes) and its scalar twin MixedScalar.adamQuantized, with the codes of
+ * vecopt.kernel.BlockCodes, element for element the same float operations, so that the result is bitwise the
+ * engine's and a speed difference is code generation. Per block of 256 elements of the tensor (blocks counted from
+ * its first element; a 64 Ki chunk of the thread grid is 256 whole blocks):
+ *   1. the block's largest magnitude codes of exp_avg and sqrt(exp_avg_sq) and its largest |gradient| (on the
+ *      bits: the integer order of a magnitude's bits is its order as a number);
+ *   2. the new scales, bounds known before the step (BlockCodes.nextScaleSigned / nextScaleUnsigned, in double, as
+ *      MixedScalar.nextScales), stored, and their reciprocals (0 for a zero scale: BlockCodes.inverse);
+ *   3. one pass: decode m and r = sqrt(v) against the old scales, the AdamW step on the decoded moments, the
+ *      parameter stored (and, with a float32 master, its bfloat16 rounding to nearest even), m and r coded against
+ *      the new scales.
+ * Only the decoupled form (AdamW) is here, the one MixedBench runs. Two storage mixes: mode 5, float32 parameters
+ * and gradients; mode 6, bfloat16 gradients and bfloat16 parameters with a float32 master (read and written; the
+ * 16-bit copy only written). k: b1, c1, b2, c2, eps, decay, neg_step, inv_bc2, grad_scale (AdamStep's floats). */
+#define Q8_BLOCK 256
+#define Q8_BIAS (112 << 23)
+#define Q8_SIGNED_BASE (Q8_BIAS - (1 << 20))
+#define Q8_UNSIGNED_BASE (Q8_BIAS - (1 << 19))
+#define Q8_SIGNED_ROUND ((1 << 19) - Q8_BIAS + (1 << 20))
+#define Q8_UNSIGNED_ROUND ((1 << 18) - Q8_BIAS + (1 << 19))
+
+typedef struct { float b1, c1, b2, c2, eps, decay, neg_step, inv_bc2, scale; } q8_k;
+
+static inline float q8_float(int32_t b) { union { int32_t i; float f; } u = { .i = b }; return u.f; }
+static inline int32_t q8_bits(float f) { union { float f; int32_t i; } u = { .f = f }; return u.i; }
+
+/* BlockCodes.decodeSigned of a sign-extended code: bit 31 of the int is the code's sign. */
+static inline float q8_decode_signed(int32_t c) {
+    int32_t k = c & 0x7F;
+    return q8_float(((k << 20) + (k != 0 ? Q8_SIGNED_BASE : 0)) | (int32_t) ((uint32_t) c & 0x80000000u));
+}
+
+static inline float q8_decode_unsigned(int32_t k) {
+    return q8_float((k << 19) + (k != 0 ? Q8_UNSIGNED_BASE : 0));
+}
+
+/* BlockCodes.encodeSigned: round to nearest with ties away from zero by one add, then clamp; below 2^-16 codes 0. */
+static inline uint8_t q8_encode_signed(float x) {
+    int32_t b = q8_bits(x), a = b & 0x7FFFFFFF;
+    int32_t t = (a + Q8_SIGNED_ROUND) >> 20;
+    t = t > 1 ? t : 1;
+    t = t < 127 ? t : 127;
+    t = a < (111 << 23) ? 0 : t;
+    return (uint8_t) (t | (int32_t) (((uint32_t) b >> 24) & 0x80));
+}
+
+/* BlockCodes.encodeUnsigned of a non-negative x: 0 only for zero (the min with the magnitude's bits, as the engine). */
+static inline uint8_t q8_encode_unsigned(float x) {
+    int32_t a = q8_bits(x) & 0x7FFFFFFF;
+    int32_t t = (a + Q8_UNSIGNED_ROUND) >> 19;
+    t = t > 1 ? t : 1;
+    t = t < 255 ? t : 255;
+    return (uint8_t) (t < a ? t : a);
+}
+
+/* BFloat16.round: to nearest even; every NaN to 0x7FC0. */
+static inline uint16_t q8_bf16_round(float f) {
+    int32_t b = q8_bits(f);
+    uint32_t r = ((uint32_t) b + (((uint32_t) b >> 16) & 1) + 0x7FFF) >> 16;
+    return (uint16_t) ((b & 0x7FFFFFFF) > 0x7F800000 ? 0x7FC0 : r);
+}
+
+/* Steps 1-2 for block [0, n) of the arrays given: returns the old scales and sets the new ones in place, with their
+ * reciprocals. g16 == NULL: float32 gradients in g32. */
+static inline void q8_scales(const float *restrict g32, const uint16_t *restrict g16, const uint8_t *restrict m,
+                             const uint8_t *restrict r, int n, float *restrict scale_m, float *restrict scale_r,
+                             const q8_k *k, float *old_m, float *old_r, float *inv_m, float *inv_r) {
+    int32_t cm = 0, cr = 0;
+    for (int i = 0; i < n; i++) {
+        int32_t a = m[i] & 0x7F, b = r[i];
+        cm = a > cm ? a : cm;
+        cr = b > cr ? b : cr;
+    }
+    float largest_g;
+    if (g16) {
+        int32_t x = 0;
+        for (int i = 0; i < n; i++) {
+            int32_t a = g16[i] & 0x7FFF;
+            x = a > x ? a : x;
+        }
+        largest_g = x > 0x7F80 ? NAN : bf16_widen((uint16_t) x);
+    } else {
+        int32_t x = 0;
+        for (int i = 0; i < n; i++) {
+            int32_t a = q8_bits(g32[i]) & 0x7FFFFFFF;
+            x = a > x ? a : x;
+        }
+        largest_g = x > 0x7F800000 ? NAN : q8_float(x);
+    }
+    double g = largest_g * (double) fabsf(k->scale);
+    float sm = *scale_m, sr = *scale_r;
+    float lm = q8_decode_signed(cm) * sm;
+    double lr = q8_decode_unsigned(cr) * sr;
+    float nm = (float) (k->b1 * (double) lm + k->c1 * g);
+    float nr = (float) sqrt(k->b2 * lr * lr + k->c2 * g * g);
+    *scale_m = nm;
+    *scale_r = nr;
+    *old_m = sm;
+    *old_r = sr;
+    *inv_m = nm == 0.0f ? 0.0f : 1.0f / nm;
+    *inv_r = nr == 0.0f ? 0.0f : 1.0f / nr;
+}
+
+/* Step 3, plain C that gcc -O3 vectorizes. pw: the float32 parameters (or master), p16: the bfloat16 copy or NULL. */
+static inline __attribute__((always_inline)) void q8_apply(float *restrict pw, uint16_t *restrict p16,
+        const float *restrict g32, const uint16_t *restrict g16, uint8_t *restrict m_, uint8_t *restrict r_, int n,
+        const q8_k *kp, float sm, float sr, float im, float ir, const int bf16) {
+    const q8_k k = *kp;
+    for (int i = 0; i < n; i++) {
+        float p = pw[i];
+        float g = (bf16 ? bf16_widen(g16[i]) : g32[i]) * k.scale;
+        float m0 = q8_decode_signed((int8_t) m_[i]) * sm;
+        float r0 = q8_decode_unsigned(r_[i]) * sr;
+        float m = fmaf(m0, k.b1, g * k.c1);
+        float v = fmaf(r0 * r0, k.b2, (g * k.c2) * g);
+        float r = sqrtf(v);
+        float pn = fmaf(m / fmaf(r, k.inv_bc2, k.eps), k.neg_step, p * k.decay);
+        pw[i] = pn;
+        if (bf16) p16[i] = q8_bf16_round(pn);
+        m_[i] = q8_encode_signed(m * im);
+        r_[i] = q8_encode_unsigned(r * ir);
+    }
+}
+
+static void q8_range_f32(float *restrict p, const float *restrict g, uint8_t *restrict m, uint8_t *restrict r,
+                         float *restrict scale_m, float *restrict scale_r, int64_t n, const q8_k *k) {
+    for (int64_t from = 0, b = 0; from < n; from += Q8_BLOCK, b++) {
+        int len = (int) (n - from < Q8_BLOCK ? n - from : Q8_BLOCK);
+        float sm, sr, im, ir;
+        q8_scales(g + from, NULL, m + from, r + from, len, scale_m + b, scale_r + b, k, &sm, &sr, &im, &ir);
+        q8_apply(p + from, NULL, g + from, NULL, m + from, r + from, len, k, sm, sr, im, ir, 0);
+    }
+}
+
+static void q8_range_bf16m(float *restrict master, uint16_t *restrict p16, const uint16_t *restrict g,
+                           uint8_t *restrict m, uint8_t *restrict r, float *restrict scale_m,
+                           float *restrict scale_r, int64_t n, const q8_k *k) {
+    for (int64_t from = 0, b = 0; from < n; from += Q8_BLOCK, b++) {
+        int len = (int) (n - from < Q8_BLOCK ? n - from : Q8_BLOCK);
+        float sm, sr, im, ir;
+        q8_scales(NULL, g + from, m + from, r + from, len, scale_m + b, scale_r + b, k, &sm, &sr, &im, &ir);
+        q8_apply(master + from, p16 + from, NULL, g + from, m + from, r + from, len, k, sm, sr, im, ir, 1);
+    }
+}
+
+/* The 8-bit AdamW step over n elements of one tensor (mode 5 or 6, above; scale_m, scale_r: ceil(n / 256) floats
+ * each). pw: the float32 parameters (mode 5) or master (mode 6); p16 and g16 (mode 6) or g32 (mode 5). */
+void vo_adam_q8(float *pw, uint16_t *p16, const float *g32, const uint16_t *g16, uint8_t *m, uint8_t *r,
+                float *scale_m, float *scale_r, int64_t n, int mode, const float *kf) {
+    const q8_k k = {kf[0], kf[1], kf[2], kf[3], kf[4], kf[5], kf[6], kf[7], kf[8]};
+    if (mode == 5) {
+        SPLIT(n, q8_range_f32(pw + lo, g32 + lo, m + lo, r + lo, scale_m + lo / Q8_BLOCK, scale_r + lo / Q8_BLOCK,
+                              hi - lo, &k));
+    } else {
+        SPLIT(n, q8_range_bf16m(pw + lo, p16 + lo, g16 + lo, m + lo, r + lo, scale_m + lo / Q8_BLOCK,
+                                scale_r + lo / Q8_BLOCK, hi - lo, &k));
+    }
+}
+
+#if defined(__AVX512F__) && defined(__AVX512BW__)
+#include <immintrin.h>
+/* Step 3 with AVX-512 intrinsics, 16 elements a vector, the tail in q8_apply's scalar form: the same values as
+ * q8_apply (so the same bits), written as a hand would. Its vector instructions are within two of those C2 makes of
+ * the engine's loop: the signed decode masks the shifted sign-extended code to its sign and magnitude fields in one
+ * and (C2: and, compare, shift, add, and-or), and the zero test of the signed encode is a zeroing mask on its min
+ * (C2: compare, blend); the sign goes into the code by one three-input logic op, as C2 also fuses it. */
+static inline __attribute__((always_inline)) void q8_apply_avx512(float *restrict pw, uint16_t *restrict p16,
+        const float *restrict g32, const uint16_t *restrict g16, uint8_t *restrict m_, uint8_t *restrict r_, int n,
+        const q8_k *kp, float sm, float sr, float im, float ir, const int bf16, const int hwbf16) {
+    const __m512 b1 = _mm512_set1_ps(kp->b1), c1 = _mm512_set1_ps(kp->c1), b2 = _mm512_set1_ps(kp->b2),
+            c2 = _mm512_set1_ps(kp->c2), eps = _mm512_set1_ps(kp->eps), decay = _mm512_set1_ps(kp->decay),
+            neg = _mm512_set1_ps(kp->neg_step), ibc2 = _mm512_set1_ps(kp->inv_bc2), scale = _mm512_set1_ps(kp->scale),
+            smv = _mm512_set1_ps(sm), srv = _mm512_set1_ps(sr), imv = _mm512_set1_ps(im), irv = _mm512_set1_ps(ir);
+    const __m512i x7f = _mm512_set1_epi32(0x7F), sfield = _mm512_set1_epi32((int32_t) 0x87F00000),
+            sbase = _mm512_set1_epi32(Q8_SIGNED_BASE), ubase = _mm512_set1_epi32(Q8_UNSIGNED_BASE),
+            abs = _mm512_set1_epi32(0x7FFFFFFF), sround = _mm512_set1_epi32(Q8_SIGNED_ROUND),
+            uround = _mm512_set1_epi32(Q8_UNSIGNED_ROUND), one = _mm512_set1_epi32(1),
+            c127 = _mm512_set1_epi32(127), c255 = _mm512_set1_epi32(255), tiny = _mm512_set1_epi32(111 << 23),
+            x80 = _mm512_set1_epi32(0x80), h7fff = _mm512_set1_epi32(0x7FFF), inf = _mm512_set1_epi32(0x7F800000),
+            qnan = _mm512_set1_epi32(0x7FC0);
+    int i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m512 p = _mm512_loadu_ps(pw + i);
+        __m512 g = bf16 ? _mm512_castsi512_ps(_mm512_slli_epi32(
+                _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *) (g16 + i))), 16))
+                : _mm512_loadu_ps(g32 + i);
+        g = _mm512_mul_ps(g, scale);
+        __m512i mc = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *) (m_ + i)));
+        __m512i mb = _mm512_and_si512(_mm512_slli_epi32(mc, 20), sfield); /* sign at 31, magnitude at 20..26 */
+        mb = _mm512_mask_add_epi32(mb, _mm512_test_epi32_mask(mc, x7f), mb, sbase);
+        __m512 m0 = _mm512_mul_ps(_mm512_castsi512_ps(mb), smv);
+        __m512i rk = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *) (r_ + i)));
+        __m512i rb = _mm512_slli_epi32(rk, 19);
+        rb = _mm512_mask_add_epi32(rb, _mm512_test_epi32_mask(rk, rk), rb, ubase);
+        __m512 r0 = _mm512_mul_ps(_mm512_castsi512_ps(rb), srv);
+        __m512 m = _mm512_fmadd_ps(m0, b1, _mm512_mul_ps(g, c1));
+        __m512 v = _mm512_fmadd_ps(_mm512_mul_ps(r0, r0), b2, _mm512_mul_ps(_mm512_mul_ps(g, c2), g));
+        __m512 r = _mm512_sqrt_ps(v);
+        __m512 pn = _mm512_fmadd_ps(_mm512_div_ps(m, _mm512_fmadd_ps(r, ibc2, eps)), neg, _mm512_mul_ps(p, decay));
+        _mm512_storeu_ps(pw + i, pn);
+#ifdef __AVX512BF16__
+        /* the CPU's rounding to nearest even where it is vecopt's: every lane but a NaN or a subnormal (which the
+         * instruction reads as zero); a vector with one of those takes the integer path */
+        if (hwbf16 && _mm512_fpclass_ps_mask(pn, 0xA1) == 0) {
+            _mm256_storeu_si256((__m256i *) (p16 + i), (__m256i) _mm512_cvtneps_pbh(pn));
+        } else
+#endif
+        if (bf16) {
+            __m512i pb = _mm512_castps_si512(pn);
+            __m512i h = _mm512_srli_epi32(_mm512_add_epi32(_mm512_add_epi32(pb, _mm512_and_si512(
+                    _mm512_srli_epi32(pb, 16), one)), h7fff), 16);
+            h = _mm512_mask_mov_epi32(h, _mm512_cmpgt_epi32_mask(_mm512_and_si512(pb, abs), inf), qnan);
+            _mm256_storeu_si256((__m256i *) (p16 + i), _mm512_cvtepi32_epi16(h));
+        }
+        __m512i xb = _mm512_castps_si512(_mm512_mul_ps(m, imv));
+        __m512i a = _mm512_and_si512(xb, abs);
+        __m512i t = _mm512_max_epi32(_mm512_srai_epi32(_mm512_add_epi32(a, sround), 20), one);
+        t = _mm512_maskz_min_epi32(_mm512_cmpge_epi32_mask(a, tiny), t, c127);
+        t = _mm512_ternarylogic_epi32(t, _mm512_srli_epi32(xb, 24), x80, 0xF8); /* t | (xb >>> 24 & 0x80) */
+        _mm_storeu_si128((__m128i *) (m_ + i), _mm512_cvtepi32_epi8(t));
+        __m512i ra = _mm512_and_si512(_mm512_castps_si512(_mm512_mul_ps(r, irv)), abs);
+        __m512i u = _mm512_min_epi32(_mm512_max_epi32(_mm512_srai_epi32(_mm512_add_epi32(ra, uround), 19), one), c255);
+        _mm_storeu_si128((__m128i *) (r_ + i), _mm512_cvtepi32_epi8(_mm512_min_epi32(u, ra)));
+    }
+    const q8_k k = *kp;
+    for (; i < n; i++) { /* q8_apply's body */
+        float p = pw[i];
+        float g = (bf16 ? bf16_widen(g16[i]) : g32[i]) * k.scale;
+        float m0 = q8_decode_signed((int8_t) m_[i]) * sm;
+        float r0 = q8_decode_unsigned(r_[i]) * sr;
+        float m = fmaf(m0, k.b1, g * k.c1);
+        float v = fmaf(r0 * r0, k.b2, (g * k.c2) * g);
+        float r = sqrtf(v);
+        float pn = fmaf(m / fmaf(r, k.inv_bc2, k.eps), k.neg_step, p * k.decay);
+        pw[i] = pn;
+        if (bf16) p16[i] = q8_bf16_round(pn);
+        m_[i] = q8_encode_signed(m * im);
+        r_[i] = q8_encode_unsigned(r * ir);
+    }
+}
+
+static void q8x_range_f32(float *restrict p, const float *restrict g, uint8_t *restrict m, uint8_t *restrict r,
+                          float *restrict scale_m, float *restrict scale_r, int64_t n, const q8_k *k) {
+    for (int64_t from = 0, b = 0; from < n; from += Q8_BLOCK, b++) {
+        int len = (int) (n - from < Q8_BLOCK ? n - from : Q8_BLOCK);
+        float sm, sr, im, ir;
+        q8_scales(g + from, NULL, m + from, r + from, len, scale_m + b, scale_r + b, k, &sm, &sr, &im, &ir);
+        q8_apply_avx512(p + from, NULL, g + from, NULL, m + from, r + from, len, k, sm, sr, im, ir, 0, 0);
+    }
+}
+
+static void q8x_range_bf16m(float *restrict master, uint16_t *restrict p16, const uint16_t *restrict g,
+                            uint8_t *restrict m, uint8_t *restrict r, float *restrict scale_m,
+                            float *restrict scale_r, int64_t n, const q8_k *k, const int hwbf16) {
+    for (int64_t from = 0, b = 0; from < n; from += Q8_BLOCK, b++) {
+        int len = (int) (n - from < Q8_BLOCK ? n - from : Q8_BLOCK);
+        float sm, sr, im, ir;
+        q8_scales(NULL, g + from, m + from, r + from, len, scale_m + b, scale_r + b, k, &sm, &sr, &im, &ir);
+        if (hwbf16) {
+            q8_apply_avx512(master + from, p16 + from, NULL, g + from, m + from, r + from, len, k, sm, sr, im, ir, 1, 1);
+        } else {
+            q8_apply_avx512(master + from, p16 + from, NULL, g + from, m + from, r + from, len, k, sm, sr, im, ir, 1, 0);
+        }
+    }
+}
+
+/* vo_adam_q8 with step 3 in AVX-512 intrinsics (only in a library built where the compiler targets AVX-512BW). */
+void vo_adam_q8_avx512(float *pw, uint16_t *p16, const float *g32, const uint16_t *g16, uint8_t *m, uint8_t *r,
+                       float *scale_m, float *scale_r, int64_t n, int mode, const float *kf) {
+    const q8_k k = {kf[0], kf[1], kf[2], kf[3], kf[4], kf[5], kf[6], kf[7], kf[8]};
+    if (mode == 5) {
+        SPLIT(n, q8x_range_f32(pw + lo, g32 + lo, m + lo, r + lo, scale_m + lo / Q8_BLOCK, scale_r + lo / Q8_BLOCK,
+                               hi - lo, &k));
+    } else {
+        SPLIT(n, q8x_range_bf16m(pw + lo, p16 + lo, g16 + lo, m + lo, r + lo, scale_m + lo / Q8_BLOCK,
+                                 scale_r + lo / Q8_BLOCK, hi - lo, &k, 0));
+    }
+}
+
+#ifdef __AVX512BF16__
+/* vo_adam_q8_avx512 with the bfloat16 copy (mode 6) rounded by the CPU's vcvtneps2bf16 (AVX512-BF16) where that is
+ * vecopt's rounding (BFloat16.round): not for a NaN (vecopt stores 0x7FC0, the instruction keeps the payload) nor a
+ * subnormal (which the instruction reads as zero), so a vector holding one takes the integer path. What the one
+ * conversion the Vector API lacks would be worth; bitwise vo_adam_q8's results. Mode 5 is vo_adam_q8_avx512's. */
+void vo_adam_q8_avx512bf16(float *pw, uint16_t *p16, const float *g32, const uint16_t *g16, uint8_t *m, uint8_t *r,
+                           float *scale_m, float *scale_r, int64_t n, int mode, const float *kf) {
+    const q8_k k = {kf[0], kf[1], kf[2], kf[3], kf[4], kf[5], kf[6], kf[7], kf[8]};
+    if (mode == 5) {
+        SPLIT(n, q8x_range_f32(pw + lo, g32 + lo, m + lo, r + lo, scale_m + lo / Q8_BLOCK, scale_r + lo / Q8_BLOCK,
+                               hi - lo, &k));
+    } else {
+        SPLIT(n, q8x_range_bf16m(pw + lo, p16 + lo, g16 + lo, m + lo, r + lo, scale_m + lo / Q8_BLOCK,
+                                 scale_r + lo / Q8_BLOCK, hi - lo, &k, 1));
+    }
+}
+#endif
+#endif

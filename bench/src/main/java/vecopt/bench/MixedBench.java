@@ -2,6 +2,7 @@ package vecopt.bench;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -17,7 +18,9 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.BenchmarkParams;
 import vecopt.clip.NonFinite;
+import vecopt.memory.BFloat16;
 import vecopt.memory.Dtype;
 import vecopt.memory.Storage;
 import vecopt.optim.AdamOptions;
@@ -46,7 +49,10 @@ import vecopt.param.ParamSet;
  *   <li>{@code fp32-bnb}: as {@code fp32-q8} in bitsandbytes' dynamic maps
  *       ({@code eightBitState(BITSANDBYTES_DYNAMIC, 4096)}, scalar loops): 16, the cost of the compatibility code</li>
  * </ul>
- * The fp32 row is the float32 engine the others are read against.
+ * The fp32 row is the float32 engine the others are read against. For {@code fp32-q8} and {@code bf16-master-q8},
+ * {@code nativeC} and {@code nativeAvx512} run the same 8-bit AdamW step in C ({@link EightBitPeer}: plain C that
+ * gcc vectorizes, and AVX-512 intrinsics; bitwise the engine's), on the traffic's buffers filled as the engine's,
+ * so a run gives the Java step, the C step and the mix's own traffic side by side (the other mixes refuse them).
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
@@ -68,6 +74,7 @@ public class MixedBench {
     private Arena arena;
     private AdamW opt;
     private MemorySegment p32, p16, g32, g16, m, v;
+    private MemorySegment scaleM, scaleR, q8k; // the 8-bit native peer's block scales and step constants
     private int mode;
 
     /** Bytes per parameter of each mix, as above. */
@@ -87,8 +94,12 @@ public class MixedBench {
     }
 
     @Setup(Level.Trial)
-    public void setUp() {
+    public void setUp(BenchmarkParams params) {
         bytes(storage);
+        boolean q8peer = params.getBenchmark().matches(".*\\.native(C|Avx512)$");
+        if (q8peer && !storage.equals("fp32-q8") && !storage.equals("bf16-master-q8")) {
+            throw new IllegalArgumentException(storage + ": the 8-bit native peer runs fp32-q8 and bf16-master-q8 only");
+        }
         arena = Arena.ofShared();
         Dtype pt = storage.startsWith("fp32") || storage.equals("bf16-grads") ? Dtype.FLOAT32 : Dtype.BFLOAT16;
         Dtype gt = storage.startsWith("fp32") ? Dtype.FLOAT32 : Dtype.BFLOAT16;
@@ -123,6 +134,26 @@ public class MixedBench {
             m = arena.allocate(stateBytes * size, 64);
             v = arena.allocate(stateBytes * size, 64);
             NativeKernels.setThreads(threads);
+            if (q8peer) { // the engine's values, codes and scales from 0 as its state starts
+                SplittableRandom r2 = new SplittableRandom(1);
+                for (long i = 0; i < size; i++) {
+                    float pi = (float) r2.nextDouble(-1, 1), gi = (float) r2.nextDouble(-1e-3, 1e-3);
+                    if (mode == 5) {
+                        p32.setAtIndex(ValueLayout.JAVA_FLOAT, i, pi);
+                        g32.setAtIndex(ValueLayout.JAVA_FLOAT, i, gi);
+                    } else {
+                        p32.setAtIndex(ValueLayout.JAVA_FLOAT, i, BFloat16.widen(BFloat16.round(pi)));
+                        p16.setAtIndex(ValueLayout.JAVA_SHORT, i, BFloat16.round(pi));
+                        g16.setAtIndex(ValueLayout.JAVA_SHORT, i, BFloat16.round(gi));
+                    }
+                }
+                long blocks = (size + 255) / 256;
+                scaleM = arena.allocate(4 * blocks, 64);
+                scaleR = arena.allocate(4 * blocks, 64);
+                // AdamOptions.ADAMW_DEFAULTS (lr 1e-3 as step() uses, betas (0.9, 0.999), eps 1e-8, wd 0.01) at step
+                // 10: the step's cost does not depend on which
+                q8k = EightBitPeer.scalars(new AdamScalars(1e-3, 0.9, 0.999, 1e-8, 0.01, true, false, 10), arena);
+            }
         }
     }
 
@@ -142,5 +173,17 @@ public class MixedBench {
     @Benchmark
     public void traffic(NativePeer peer) {
         MixedTraffic.run(p32, p16, g32, g16, m, v, size, mode);
+    }
+
+    /** The 8-bit AdamW step in plain C that gcc vectorizes ({@link EightBitPeer} "c"; fp32-q8, bf16-master-q8). */
+    @Benchmark
+    public void nativeC(NativePeer peer) {
+        EightBitPeer.run("c", p32, p16, g32, g16, m, v, scaleM, scaleR, size, mode, q8k);
+    }
+
+    /** The same step in AVX-512 intrinsics ({@link EightBitPeer} "avx512"). */
+    @Benchmark
+    public void nativeAvx512(NativePeer peer) {
+        EightBitPeer.run("avx512", p32, p16, g32, g16, m, v, scaleM, scaleR, size, mode, q8k);
     }
 }
