@@ -25,8 +25,8 @@ import jdk.incubator.vector.VectorOperators;
  * each state store by a code against the block's new scale (of the square root, for such a variable).
  * The new scales are bounds known before the step ({@link MixedScalar#rmspropScales}), so each element is
  * decoded, updated and coded in one visit; the update uses the new state before it is coded. Bitwise
- * {@link MixedScalar#rmspropRange}, which runs each block's last elements and, on 128-bit vectors (no 32-bit byte
- * vector), whole chunks.
+ * {@link MixedScalar#rmspropRange}, which runs each block's last elements and, under {@link MixedScalar#quantized} on
+ * 128-bit vectors (no 32-bit byte vector), whole chunks.
  */
 final class EightBitRmspropPanama {
     private EightBitRmspropPanama() {
@@ -35,7 +35,7 @@ final class EightBitRmspropPanama {
     /** One step on a chunk with 8-bit state, block by block. */
     static void run(Chunk c, RmspropStep k) {
         if (BYTES == null) {
-            MixedScalar.rmspropQuantized(c, k);
+            MixedScalar.quantized(c, k);
             return;
         }
         final int mix = c.gradType * 4 + c.paramType, step = SPECIES.length(), n = c.length;

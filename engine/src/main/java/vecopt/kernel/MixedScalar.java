@@ -577,7 +577,7 @@ final class MixedScalar {
         for (int b = 0, from = 0; from < c.length; b++, from += BlockCodes.BLOCK) {
             final int to = Math.min(c.length, from + BlockCodes.BLOCK);
             larsScales(c, k, b, factor, largestCode(c, 0, from, to), largestMagnitude(c.grads, c.gradType, from, to),
-                    k.weightDecay != 0f ? largestMagnitude(paramSource(c), paramSourceType(c), from, to) : 0f);
+                    largestParam(c, k.weightDecay != 0f, from, to));
             larsApply(c, k, from, to, factor);
         }
     }
@@ -870,111 +870,54 @@ final class MixedScalar {
     }
 
     /**
-     * SGD with momentum on a chunk with 8-bit state, block by block: the block's new scale (a bound known before the
-     * step, {@link #sgdScales}), then {@link #sgdRange} over the block, which decodes, updates and codes each
-     * element in one visit (the update uses the new buffer before it is coded).
+     * The scalar loop of SGD with momentum or an elementwise optimizer ({@code step}) on a chunk with 8-bit state,
+     * block by block: the block's new scales, bounds known before the step from its largest codes, its largest
+     * {@code |gradient|} and, where the decay enters the gradient, its largest {@code |parameter|} (the optimizer's
+     * {@code *Scales}); then the optimizer's {@code *Range} over the block, whose state accessors decode against the
+     * old scales and code against the new ones, so each element is decoded, updated and coded in one visit (the update
+     * uses the new state before it is coded). Each optimizer gives only those two; the type tests run once a block,
+     * not once an element, and allocate nothing.
      */
-    static void sgdQuantized(Chunk c, SgdStep k) {
+    static void quantized(Chunk c, KeyedStep step) {
         for (int b = 0, from = 0; from < c.length; b++, from += BlockCodes.BLOCK) {
             final int to = Math.min(c.length, from + BlockCodes.BLOCK);
-            sgdScales(c, k, b, largestCode(c, 0, from, to), largestMagnitude(c.grads, c.gradType, from, to),
-                    k.useWeightDecay ? largestMagnitude(paramSource(c), paramSourceType(c), from, to) : 0f);
-            sgdRange(c, k, from, to);
+            final int code = largestCode(c, 0, from, to);
+            final float g = largestMagnitude(c.grads, c.gradType, from, to);
+            if (step instanceof SgdStep k) {
+                sgdScales(c, k, b, code, g, largestParam(c, k.useWeightDecay, from, to));
+                sgdRange(c, k, from, to);
+            } else if (step instanceof LionStep k) {
+                lionScales(c, k, b, code, g, 0f);
+                lionRange(c, k, from, to);
+            } else if (step instanceof RmspropStep k) {
+                rmspropScales(c, k, b, code, k.centered ? largestCode(c, k.gradAvg, from, to) : 0, g,
+                        largestParam(c, k.useWeightDecay, from, to));
+                rmspropRange(c, k, from, to);
+            } else if (step instanceof AdagradStep k) {
+                adagradScales(c, k, b, code, g, largestParam(c, k.useWeightDecay, from, to));
+                adagradRange(c, k, from, to);
+            } else if (step instanceof NAdamStep k) {
+                nadamScales(c, k, b, code, largestCode(c, 1, from, to), g, largestParam(c, k.useL2, from, to));
+                nadamRange(c, k, from, to);
+            } else if (step instanceof RAdamStep k) {
+                radamScales(c, k, b, code, largestCode(c, 1, from, to), g, largestParam(c, k.useL2, from, to));
+                radamRange(c, k, from, to);
+            } else if (step instanceof AdamaxStep k) {
+                adamaxScales(c, k, b, code, largestCode(c, 1, from, to), g,
+                        largestParam(c, k.useWeightDecay, from, to));
+                adamaxRange(c, k, from, to);
+            } else if (step instanceof RpropStep k) {
+                rpropScales(c, k, b, code, largestCode(c, 1, from, to), g, 0f);
+                rpropRange(c, k, from, to);
+            } else {
+                throw new IllegalArgumentException("no 8-bit state loop for " + step);
+            }
         }
     }
 
-    /** Lion on a chunk with 8-bit state, block by block ({@link #lionScales}, then {@link #lionRange}). */
-    static void lionQuantized(Chunk c, LionStep k) {
-        for (int b = 0, from = 0; from < c.length; b++, from += BlockCodes.BLOCK) {
-            final int to = Math.min(c.length, from + BlockCodes.BLOCK);
-            lionScales(c, k, b, largestCode(c, 0, from, to), largestMagnitude(c.grads, c.gradType, from, to), 0f);
-            lionRange(c, k, from, to);
-        }
-    }
-
-    /** RMSprop (no momentum) on a chunk with 8-bit state ({@link #rmspropScales}, then {@link #rmspropRange}). */
-    static void rmspropQuantized(Chunk c, RmspropStep k) {
-        for (int b = 0, from = 0; from < c.length; b++, from += BlockCodes.BLOCK) {
-            final int to = Math.min(c.length, from + BlockCodes.BLOCK);
-            rmspropScales(c, k, b, largestCode(c, 0, from, to), k.centered ? largestCode(c, k.gradAvg, from, to) : 0,
-                    largestMagnitude(c.grads, c.gradType, from, to),
-                    k.useWeightDecay ? largestMagnitude(paramSource(c), paramSourceType(c), from, to) : 0f);
-            rmspropRange(c, k, from, to);
-        }
-    }
-
-    /** Adagrad on a chunk with 8-bit state ({@link #adagradScales}, then {@link #adagradRange}). */
-    static void adagradQuantized(Chunk c, AdagradStep k) {
-        for (int b = 0, from = 0; from < c.length; b++, from += BlockCodes.BLOCK) {
-            final int to = Math.min(c.length, from + BlockCodes.BLOCK);
-            adagradScales(c, k, b, largestCode(c, 0, from, to), largestMagnitude(c.grads, c.gradType, from, to),
-                    k.useWeightDecay ? largestMagnitude(paramSource(c), paramSourceType(c), from, to) : 0f);
-            adagradRange(c, k, from, to);
-        }
-    }
-
-    /** NAdam on a chunk with 8-bit state ({@link #nadamScales}, then {@link #nadamRange}). */
-    static void nadamQuantized(Chunk c, NAdamStep k) {
-        for (int b = 0, from = 0; from < c.length; b++, from += BlockCodes.BLOCK) {
-            final int to = Math.min(c.length, from + BlockCodes.BLOCK);
-            nadamScales(c, k, b, largestCode(c, 0, from, to), largestCode(c, 1, from, to),
-                    largestMagnitude(c.grads, c.gradType, from, to),
-                    k.useL2 ? largestMagnitude(paramSource(c), paramSourceType(c), from, to) : 0f);
-            nadamRange(c, k, from, to);
-        }
-    }
-
-    /** RAdam on a chunk with 8-bit state ({@link #radamScales}, then {@link #radamRange}). */
-    static void radamQuantized(Chunk c, RAdamStep k) {
-        for (int b = 0, from = 0; from < c.length; b++, from += BlockCodes.BLOCK) {
-            final int to = Math.min(c.length, from + BlockCodes.BLOCK);
-            radamScales(c, k, b, largestCode(c, 0, from, to), largestCode(c, 1, from, to),
-                    largestMagnitude(c.grads, c.gradType, from, to),
-                    k.useL2 ? largestMagnitude(paramSource(c), paramSourceType(c), from, to) : 0f);
-            radamRange(c, k, from, to);
-        }
-    }
-
-    /** Adamax on a chunk with 8-bit state ({@link #adamaxScales}, then {@link #adamaxRange}). */
-    static void adamaxQuantized(Chunk c, AdamaxStep k) {
-        for (int b = 0, from = 0; from < c.length; b++, from += BlockCodes.BLOCK) {
-            final int to = Math.min(c.length, from + BlockCodes.BLOCK);
-            adamaxScales(c, k, b, largestCode(c, 0, from, to), largestCode(c, 1, from, to),
-                    largestMagnitude(c.grads, c.gradType, from, to),
-                    k.useWeightDecay ? largestMagnitude(paramSource(c), paramSourceType(c), from, to) : 0f);
-            adamaxRange(c, k, from, to);
-        }
-    }
-
-    /** Rprop on a chunk with 8-bit state ({@link #rpropScales}, then {@link #rpropRange}). */
-    static void rpropQuantized(Chunk c, RpropStep k) {
-        for (int b = 0, from = 0; from < c.length; b++, from += BlockCodes.BLOCK) {
-            final int to = Math.min(c.length, from + BlockCodes.BLOCK);
-            rpropScales(c, k, b, largestCode(c, 0, from, to), largestCode(c, 1, from, to),
-                    largestMagnitude(c.grads, c.gradType, from, to), 0f);
-            rpropRange(c, k, from, to);
-        }
-    }
-
-    /** The scalar loop of {@code step}'s optimizer on a chunk with 8-bit state (the elementwise optimizers'). */
-    static void quantized(Chunk c, UpdateStep step) {
-        if (step instanceof AdagradStep k) {
-            adagradQuantized(c, k);
-        } else if (step instanceof RmspropStep k) {
-            rmspropQuantized(c, k);
-        } else if (step instanceof LionStep k) {
-            lionQuantized(c, k);
-        } else if (step instanceof NAdamStep k) {
-            nadamQuantized(c, k);
-        } else if (step instanceof RAdamStep k) {
-            radamQuantized(c, k);
-        } else if (step instanceof AdamaxStep k) {
-            adamaxQuantized(c, k);
-        } else if (step instanceof RpropStep k) {
-            rpropQuantized(c, k);
-        } else {
-            throw new IllegalArgumentException("no 8-bit state loop for " + step);
-        }
+    /** Block {@code [from, to)}'s largest {@code |parameter|} where the bound takes it ({@code needed}), else 0. */
+    static float largestParam(Chunk c, boolean needed, int from, int to) {
+        return needed ? largestMagnitude(paramSource(c), paramSourceType(c), from, to) : 0f;
     }
 
     /**

@@ -29,7 +29,7 @@ final class ScalarKernels implements Kernels {
     @Override
     public void sgd(Chunk c, SgdStep k, double[] norms) {
         if (c.stateType == 2) {
-            MixedScalar.sgdQuantized(c, k);
+            MixedScalar.quantized(c, k);
         } else if (c.mixed) {
             MixedScalar.sgdRange(c, k, 0, c.length);
         } else {
@@ -45,7 +45,7 @@ final class ScalarKernels implements Kernels {
     /** The scalar loop of {@code step}'s optimizer over the whole chunk (also the SIMD kernels' short-chunk path). */
     static void run(Chunk c, UpdateStep step) {
         if (c.stateType == 2) { // 8-bit state
-            MixedScalar.quantized(c, step);
+            MixedScalar.quantized(c, (KeyedStep) step); // every UpdateStep is a KeyedStep
             return;
         }
         if (c.mixed) { // 16-bit parameters or gradients

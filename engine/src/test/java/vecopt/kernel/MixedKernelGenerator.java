@@ -941,8 +941,8 @@ public final class MixedKernelGenerator {
                  * each state store by a code against the block's new scale (of the square root, for such a variable).
                  * The new scales are bounds known before the step ({@link MixedScalar#SCALES}), so each element is
                  * decoded, updated and coded in one visit; the update uses the new state before it is coded. Bitwise
-                 * {@link MixedScalar#SCALAR}, which runs each block's last elements and, on 128-bit vectors (no 32-bit byte
-                 * vector), whole chunks.
+                 * {@link MixedScalar#SCALAR}, which runs each block's last elements and, under {@link MixedScalar#quantized} on
+                 * 128-bit vectors (no 32-bit byte vector), whole chunks.
                  */
                 final class CLASS {
                     private CLASS() {
@@ -951,7 +951,7 @@ public final class MixedKernelGenerator {
                     /** One step on a chunk with 8-bit state, block by block. */
                     static void run(Chunk c, STEP k) {
                         if (BYTES == null) {
-                            MixedScalar.QUANTIZED(c, k);
+                            MixedScalar.quantized(c, k);
                             return;
                         }
                         final int mix = c.gradType * 4 + c.paramType, step = SPECIES.length(), n = c.length;
@@ -960,8 +960,7 @@ public final class MixedKernelGenerator {
                         for (int from = 0, b = 0; from < n; from += BlockCodes.BLOCK, b++) {
                             final int to = Math.min(n, from + BlockCodes.BLOCK), vend = from + ((to - from) & -step);
                 """.replace("DESCRIPTION", o.description()).replace("CLASS", o.className()).replace("STEP", o.stepClass())
-                .replace("SCALES", o.scales()).replace("SCALAR", o.scalarRange())
-                .replace("QUANTIZED", o.scalarRange().replace("Range", "Quantized")));
+                .replace("SCALES", o.scales()).replace("SCALAR", o.scalarRange()));
         StringBuilder call = new StringBuilder("            MixedScalar." + o.scales() + "(c, k, b");
         for (MixedFormulas.Coded v : o.variables()) {
             String largest = "BlockMaxima.largest" + (v.root() ? "Unsigned" : "Signed") + "Code(c.state[" + v.index()

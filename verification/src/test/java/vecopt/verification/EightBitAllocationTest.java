@@ -35,7 +35,8 @@ import vecopt.optim.SgdOptions;
  * first, the 8-bit loops boxed their vectors (61 MB per 500 steps of 4,099 elements, measured), which a training JVM,
  * running one configuration, does not see; run alone, each reaches zero. Each configuration runs once first. AdamW,
  * and the other optimizers that take 8-bit state (SGD with momentum, Lion, RMSprop, Adagrad, NAdam, RAdam, Adamax,
- * Rprop, LAMB, LARS).
+ * Rprop, LAMB, LARS), the others on the scalar kernels too (their one 8-bit block driver, {@code MixedScalar.quantized},
+ * and LAMB's and LARS's).
  */
 class EightBitAllocationTest {
     @BeforeAll
@@ -48,6 +49,7 @@ class EightBitAllocationTest {
             for (int storage = 0; storage < 3; storage++) {
                 run(o, storage, false);
             }
+            run(o, 0, false, false);
         }
     }
 
@@ -65,35 +67,41 @@ class EightBitAllocationTest {
      * stochastic rounding (2), bfloat16 gradients for both: warm, then measured when asked.
      */
     private static void run(Other o, int storage, boolean measure) {
+        run(o, storage, true, measure);
+    }
+
+    /** As above, on the SIMD kernels ({@code vectorized}) or the scalar ones (one block driver for them all). */
+    private static void run(Other o, int storage, boolean vectorized, boolean measure) {
         Dtype p = storage == 0 ? Dtype.FLOAT32 : Dtype.BFLOAT16;
         SixteenBitAllocationTest.run(p, p, set -> {
             Optimizer<?> opt = switch (o) {
                 case SGD_MOMENTUM_NESTEROV_L2 -> common(Sgd.builder(set).options(SgdOptions.MOMENTUM.withNesterov(true)
-                        .withWeightDecay(1e-4)), storage).build();
-                case LION_DECAY -> common(Lion.builder(set).options(LionOptions.DEFAULTS.withWeightDecay(0.1)), storage)
-                        .build();
+                        .withWeightDecay(1e-4)), storage, vectorized).build();
+                case LION_DECAY -> common(Lion.builder(set).options(LionOptions.DEFAULTS.withWeightDecay(0.1)), storage,
+                        vectorized).build();
                 case RMSPROP_CENTERED_L2 -> common(Rmsprop.builder(set).options(RmspropOptions.DEFAULTS.withCentered(true)
-                        .withWeightDecay(1e-4)), storage).build();
+                        .withWeightDecay(1e-4)), storage, vectorized).build();
                 case ADAGRAD_L2 -> common(Adagrad.builder(set).options(AdagradOptions.DEFAULTS.withWeightDecay(1e-4)
-                        .withInitialAccumulatorValue(0.1)), storage).build();
-                case NADAM_L2 -> common(NAdam.builder(set).options(NAdamOptions.DEFAULTS.withWeightDecay(1e-4)), storage)
-                        .build();
-                case RADAM_L2 -> common(RAdam.builder(set).options(RAdamOptions.DEFAULTS.withWeightDecay(1e-4)), storage)
-                        .build();
+                        .withInitialAccumulatorValue(0.1)), storage, vectorized).build();
+                case NADAM_L2 -> common(NAdam.builder(set).options(NAdamOptions.DEFAULTS.withWeightDecay(1e-4)), storage,
+                        vectorized).build();
+                case RADAM_L2 -> common(RAdam.builder(set).options(RAdamOptions.DEFAULTS.withWeightDecay(1e-4)), storage,
+                        vectorized).build();
                 case ADAMAX_L2 -> common(Adamax.builder(set).options(AdamaxOptions.DEFAULTS.withWeightDecay(1e-4)),
-                        storage).build();
-                case LAMB_DECAY -> common(Lamb.builder(set).options(LambOptions.DEFAULTS.withWeightDecay(0.01)), storage)
-                        .build();
+                        storage, vectorized).build();
+                case LAMB_DECAY -> common(Lamb.builder(set).options(LambOptions.DEFAULTS.withWeightDecay(0.01)), storage,
+                        vectorized).build();
                 case LARS_NESTEROV_DECAY -> common(Lars.builder(set).options(LarsOptions.DEFAULTS.withMomentum(0.9)
-                        .withNesterov(true).withWeightDecay(1e-4)), storage).build();
-                case RPROP -> common(Rprop.builder(set), storage).build();
+                        .withNesterov(true).withWeightDecay(1e-4)), storage, vectorized).build();
+                case RPROP -> common(Rprop.builder(set), storage, vectorized).build();
             };
             return opt;
         }, measure);
     }
 
-    private static <O extends GroupOptions, B extends Optimizer.Builder<O, B>> B common(B b, int storage) {
-        b = b.clipGradNorm(1.0).threads(1).eightBitState();
+    private static <O extends GroupOptions, B extends Optimizer.Builder<O, B>> B common(B b, int storage,
+                                                                                      boolean vectorized) {
+        b = b.clipGradNorm(1.0).threads(1).vectorized(vectorized).eightBitState();
         return storage == 2 ? b.stochasticRounding(7) : b;
     }
 
@@ -101,6 +109,12 @@ class EightBitAllocationTest {
     @EnumSource(Other.class)
     void otherOptimizersWithEightBitState(Other o) {
         run(o, 0, true);
+    }
+
+    @ParameterizedTest
+    @EnumSource(Other.class)
+    void otherOptimizersWithEightBitStateOnTheScalarKernels(Other o) {
+        run(o, 0, false, true);
     }
 
     @ParameterizedTest

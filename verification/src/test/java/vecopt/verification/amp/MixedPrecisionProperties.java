@@ -10,7 +10,6 @@ import java.lang.foreign.ValueLayout;
 import java.util.SplittableRandom;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Assume;
 import net.jqwik.api.Combinators;
 import net.jqwik.api.Example;
 import net.jqwik.api.ForAll;
@@ -176,11 +175,11 @@ class MixedPrecisionProperties {
      * The generated vector loops are bitwise their scalar twins ({@code MixedScalar}): one 16-bit step run with the
      * SIMD kernels and with the scalar ones on equal buffers, at the lengths of {@link #cases} (around the vector
      * width, across chunks), for every kind and storage mix; without clipping, as the two kernels' norms agree to
-     * rounding only and the norm decides the clipping coefficient. Not the layer-wise kinds (see {@link #layerwise}).
+     * rounding only and the norm decides the clipping coefficient. Not the layer-wise kinds (see {@link #layerwise}):
+     * their cases are not drawn ({@link #elementwiseCases}), where a rejection would cost a try.
      */
     @Property(tries = 200)
-    void simdIsBitwiseScalarOnSixteenBitStorage(@ForAll("cases") Case c) {
-        Assume.that(!layerwise(c.kind()));
+    void simdIsBitwiseScalarOnSixteenBitStorage(@ForAll("elementwiseCases") Case c) {
         Case k = new Case(c.kind(), c.gradType(), c.paramType(), c.stochastic(), c.variant(), c.maximize(),
                 c.weightDecay(), false, c.length(), c.offset(), c.offHeap(), c.threads(), true, c.steps(), c.lr(),
                 c.gradExp(), c.seed());
@@ -443,9 +442,21 @@ class MixedPrecisionProperties {
         return cases(java.util.Arrays.asList(Kind.values()), false);
     }
 
+    /** {@link #cases()} of every kind but the layer-wise ones. */
+    @Provide
+    Arbitrary<Case> elementwiseCases() {
+        return cases(java.util.Arrays.stream(Kind.values()).filter(x -> !layerwise(x)).toList(), false);
+    }
+
     /**
      * Cases of the given kinds over every storage mix of parameters and gradients (float32 with float32 only when
-     * {@code float32Mix}: a 16-bit state is then what is narrow).
+     * {@code float32Mix}: a 16-bit state is then what is narrow), the kind drawn uniformly, every kind an edge case.
+     * The kind was once taken from the case's seed, {@code (seed >>> 8) mod kinds}, and jqwik draws small seeds of
+     * either sign often, so one kind took 37-69% of the tries (of the 20 kinds ADADELTA, 2^56 - 1 mod 20; of the 16
+     * of {@code ElementwiseBFloat16StateProperties} SCHEDULE_FREE) and some others 1-2% (a planted RAdam bug went
+     * unseen so). Nor does {@code Arbitraries.oneOf} over one kind's cases each draw them evenly: the first kind's
+     * edge cases fill jqwik's budget of edge cases, and the first kind took 33-39% of the tries. Hence the kind is the
+     * last component of the combination, with every kind as an edge case.
      */
     static Arbitrary<Case> cases(java.util.List<Kind> kinds, boolean float32Mix) {
         Arbitrary<Dtype> types = Arbitraries.of(TYPES);
@@ -465,9 +476,9 @@ class MixedPrecisionProperties {
                         Arbitraries.integers().between(1, 3), Arbitraries.frequencyOf(Tuple.of(3, Arbitraries.just(true)),
                                 Tuple.of(1, Arbitraries.just(false))), Arbitraries.integers().between(1, 3))
                         .as(Tuple::of),
-                lr, Arbitraries.integers().between(-30, 8), Arbitraries.longs())
-                .as((a, b, r, e, seed) -> {
-                    Kind kind = kinds.get((int) Math.floorMod(seed >>> 8, (long) kinds.size()));
+                lr, Arbitraries.integers().between(-30, 8), Arbitraries.longs(),
+                Arbitraries.of(kinds).edgeCases(c -> c.add(kinds.toArray(Kind[]::new))))
+                .as((a, b, r, e, seed, kind) -> {
                     // RAdam's rectified update starts at step 6 (rho_t > 5): its cases run past it; Rprop's and
                     // schedule-free AdamW's first steps differ from the later ones: their cases run a later one too
                     int steps = kind == Kind.RADAM ? b.get6() + 5 : kind == Kind.RPROP || kind == Kind.SCHEDULE_FREE
