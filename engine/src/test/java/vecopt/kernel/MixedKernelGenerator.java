@@ -587,25 +587,49 @@ public final class MixedKernelGenerator {
                 out.append("            a").append(j).append(" = d").append(j).append(".fma(d").append(j)
                         .append(", a").append(j).append(");\n");
             }
-            out.append("        }\n        for (; i + h <= length; i += h) {\n");
-            for (String line : load(type, "f", "x", "i", "DINTS", "DSHORTS", "PanamaKernels.HALF")) {
-                out.append("            ").append(line).append('\n');
-            }
             out.append("""
-                                DoubleVector d = (DoubleVector) f.convertShape(VectorOperators.F2D, DSPECIES, 0);
-                                a0 = d.fma(d, a0);
                             }
-                            DoubleVector sum = a0.add(a1).add(a2.add(a3)).add(a4.add(a5).add(a6.add(a7)));
-                            double s = sum.lane(0) + sum.lane(1);
-                            if (DSPECIES.length() >= 4) {
-                                s += sum.lane(2);
-                                s += sum.lane(3);
+                            // The vectors' last groups of h (fewer than 8 * h elements left): the float32 kernel adds them
+                            // into a0, lane by lane. Done here on a0's lanes in scalars (Math.fma is the vector fma lane by
+                            // lane, and the widening is exact, so the bits are the same), not in a vector loop of its own:
+                            // that loop runs only for lengths with 8 or more elements past the blocks, so C2 first compiled
+                            // the method without it and, recompiling it after a deoptimization, could leave its vector
+                            // calls not intrinsified (boxed: the step allocated).
+                            double r0 = a0.lane(0), r1 = a0.lane(1), r2 = a0.lane(2), r3 = a0.lane(3);
+                            double r4 = 0, r5 = 0, r6 = 0, r7 = 0;
+                            if (h >= 8) {
+                                r4 = a0.lane(4);
+                                r5 = a0.lane(5);
+                                r6 = a0.lane(6);
+                                r7 = a0.lane(7);
                             }
-                            if (DSPECIES.length() >= 8) {
-                                s += sum.lane(4);
-                                s += sum.lane(5);
-                                s += sum.lane(6);
-                                s += sum.lane(7);
+                            for (; i + h <= length; i += h) {
+                                double v0 = MixedScalar.load(x, TYPE, i), v1 = MixedScalar.load(x, TYPE, i + 1);
+                                double v2 = MixedScalar.load(x, TYPE, i + 2), v3 = MixedScalar.load(x, TYPE, i + 3);
+                                r0 = Math.fma(v0, v0, r0);
+                                r1 = Math.fma(v1, v1, r1);
+                                r2 = Math.fma(v2, v2, r2);
+                                r3 = Math.fma(v3, v3, r3);
+                                if (h >= 8) {
+                                    double v4 = MixedScalar.load(x, TYPE, i + 4), v5 = MixedScalar.load(x, TYPE, i + 5);
+                                    double v6 = MixedScalar.load(x, TYPE, i + 6), v7 = MixedScalar.load(x, TYPE, i + 7);
+                                    r4 = Math.fma(v4, v4, r4);
+                                    r5 = Math.fma(v5, v5, r5);
+                                    r6 = Math.fma(v6, v6, r6);
+                                    r7 = Math.fma(v7, v7, r7);
+                                }
+                            }
+                            // lane j of ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7)), as the float32 kernel sums
+                            DoubleVector c = a2.add(a3), d = a4.add(a5).add(a6.add(a7));
+                            double s = ((r0 + a1.lane(0)) + c.lane(0)) + d.lane(0);
+                            s += ((r1 + a1.lane(1)) + c.lane(1)) + d.lane(1);
+                            s += ((r2 + a1.lane(2)) + c.lane(2)) + d.lane(2);
+                            s += ((r3 + a1.lane(3)) + c.lane(3)) + d.lane(3);
+                            if (h >= 8) {
+                                s += ((r4 + a1.lane(4)) + c.lane(4)) + d.lane(4);
+                                s += ((r5 + a1.lane(5)) + c.lane(5)) + d.lane(5);
+                                s += ((r6 + a1.lane(6)) + c.lane(6)) + d.lane(6);
+                                s += ((r7 + a1.lane(7)) + c.lane(7)) + d.lane(7);
                             }
                             return s + MixedScalar.sumOfSquaresRange(x, TYPE, i, length);
                         }
