@@ -284,6 +284,24 @@ public final class Adafactor extends Optimizer<AdafactorOptions> {
         return true;
     }
 
+    /**
+     * Why exp_avg (with beta1) is not made 8-bit. The signed code spans [2^-15, 1.75] of its block's scale
+     * ({@code vecopt.kernel.BlockCodes}), and the scale must bound the block's new exp_avg before its elements are
+     * visited. exp_avg averages the clipped update {@code u / max(1, RMS(u) / clipThreshold) * lr}; the clipping
+     * bounds an element only through the whole tensor's RMS, so the sound bound known before pass 3 is
+     * {@code sqrt(numel) * clipThreshold * lr} (2^12 times the RMS bound for a 4096 x 4096 matrix: only the elements
+     * below an eighth of it would code as 0 or the smallest code). A tight bound would need each block's largest update
+     * kept from pass 2 (pass 1 for a 1-D tensor), which those passes do not produce. The factored second moment is
+     * R + C floats per matrix already, so 8 bits would save nothing there.
+     */
+    @Override
+    String eightBitNever() {
+        return "exp_avg averages the update after clipping, which bounds an element only through the tensor's RMS"
+                + " (|u| <= sqrt(numel) * clip_threshold * lr: 2^12 times that RMS for a 4096 x 4096 matrix, so every"
+                + " element below an eighth of it would code as 0 or the smallest code), and the factored exp_avg_sq"
+                + " is already rows + columns floats per matrix";
+    }
+
     @Override
     boolean chunksPerTensor() {
         return true;

@@ -281,8 +281,8 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
     /** Refuses what 8-bit state does not support, naming it. */
     private void checkEightBit(Builder<O, ?> b) {
         if (!supportsEightBitState() && eightBitNever() != null) {
-            throw new IllegalArgumentException("eightBitState: " + getClass().getSimpleName() + " keeps float32 or"
-                    + " bfloat16 state only: " + eightBitNever());
+            throw new IllegalArgumentException("eightBitState: " + getClass().getSimpleName() + " keeps float32"
+                    + (supports16BitState() ? " or bfloat16" : "") + " state only: " + eightBitNever());
         }
         if (!supportsEightBitState()) {
             throw new IllegalArgumentException("eightBitState: " + getClass().getSimpleName() + " keeps float32 or"

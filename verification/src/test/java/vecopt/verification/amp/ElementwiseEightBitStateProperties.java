@@ -23,6 +23,7 @@ import net.jqwik.api.Tuple;
 import vecopt.memory.Dtype;
 import vecopt.memory.Storage;
 import vecopt.optim.Adadelta;
+import vecopt.optim.Adafactor;
 import vecopt.optim.AdamaxOptions;
 import vecopt.optim.Asgd;
 import vecopt.optim.EightBitCode;
@@ -324,6 +325,10 @@ class ElementwiseEightBitStateProperties {
         e = assertThrows(IllegalArgumentException.class, () -> Asgd.builder(set).eightBitState().build());
         assertTrue(e.getMessage().contains("eightBitState: Asgd") && e.getMessage().contains("average of the parameters"),
                 e.getMessage());
+        // Adafactor keeps float32 state only: the prefix says so, not "float32 or bfloat16"
+        e = assertThrows(IllegalArgumentException.class, () -> Adafactor.builder(set).eightBitState().build());
+        assertTrue(e.getMessage().contains("eightBitState: Adafactor keeps float32 state only: exp_avg")
+                && e.getMessage().contains("sqrt(numel) * clip_threshold * lr"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> Sgd.builder(set).options(SgdOptions.MOMENTUM)
                 .eightBitState(EightBitCode.BITSANDBYTES_DYNAMIC, 1).build());
         assertTrue(e.getMessage().contains("dynamic maps") && e.getMessage().contains("Sgd"), e.getMessage());
