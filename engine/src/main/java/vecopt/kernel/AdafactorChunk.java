@@ -35,6 +35,8 @@ public final class AdafactorChunk {
     final float[] colFactor;
     /** The chunk's slice of {@code exp_avg_sq} (unfactored tensors), else null. */
     final MemorySegment expAvgSq;
+    /** The float32 gradients the current pass reads: the chunk's own, or its 16-bit ones widened ({@link AdafactorGrads}). */
+    MemorySegment grads;
     double paramSquares;
     double updateSquares;
     float clipDivisor = 1f;

@@ -49,6 +49,7 @@ final class AdafactorPanama {
     }
 
     static void sums(Chunk c, AdafactorStep k, AdafactorChunk w) {
+        w.grads = AdafactorGrads.floats(c, true);
         final int n = c.length;
         if (w.cols == 0) {
             w.clear(0, 2 * P);
@@ -108,7 +109,7 @@ final class AdafactorPanama {
      */
     private static void rowSums(Chunk c, AdafactorStep k, AdafactorChunk w, int start, int from, int bound, int colK,
                                 int rowAt, int rowMask, int pAt, int pMask) {
-        final MemorySegment ps = c.params, gs = c.grads;
+        final MemorySegment ps = c.params, gs = w.grads;
         final double[] acc = w.acc, cols = w.colSums;
         final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
         final FloatVector eps1 = FloatVector.broadcast(SPECIES, k.eps1);
@@ -139,7 +140,7 @@ final class AdafactorPanama {
      * and 16 p^2 partials ({@code j mod 16}) in 2 registers each: 16 independent chains, one add each per 16 columns.
      */
     private static void groupSums(Chunk c, AdafactorStep k, AdafactorChunk w, int start, int end, int colK) {
-        final MemorySegment ps = c.params, gs = c.grads;
+        final MemorySegment ps = c.params, gs = w.grads;
         final double[] acc = w.acc, cols = w.colSums;
         final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
         final FloatVector eps1 = FloatVector.broadcast(SPECIES, k.eps1);
@@ -247,7 +248,7 @@ final class AdafactorPanama {
      * pass's 0.21).
      */
     private static void rowSumBlocks(Chunk c, AdafactorStep k, AdafactorChunk w, int start, int end, int colK) {
-        final MemorySegment ps = c.params, gs = c.grads;
+        final MemorySegment ps = c.params, gs = w.grads;
         final double[] acc = w.acc, cols = w.colSums;
         final FloatVector scale = FloatVector.broadcast(HALF, k.gradScale);
         final FloatVector eps1 = FloatVector.broadcast(HALF, k.eps1);
@@ -348,7 +349,7 @@ final class AdafactorPanama {
     }
 
     private static void vectorSums(Chunk c, AdafactorStep k, AdafactorChunk w, int bound) {
-        final MemorySegment ps = c.params, gs = c.grads, vs = w.expAvgSq;
+        final MemorySegment ps = c.params, gs = w.grads, vs = w.expAvgSq;
         final double[] acc = w.acc;
         final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
         final FloatVector eps1 = FloatVector.broadcast(SPECIES, k.eps1);
@@ -375,6 +376,7 @@ final class AdafactorPanama {
     }
 
     static void updateSums(Chunk c, AdafactorStep k, AdafactorChunk w) {
+        w.grads = AdafactorGrads.floats(c, true);
         w.clear(U, P);
         final int n = c.length, C = w.cols, R = w.rows;
         for (int i = 0; i < n; ) {
@@ -417,7 +419,7 @@ final class AdafactorPanama {
     /** Pass 2 over whole vectors {@code [from, bound)} of a row segment, element {@code j} to partial {@code at + (j & mask)}. */
     private static void rowUpdateSums(Chunk c, AdafactorStep k, AdafactorChunk w, int start, int from, int bound,
                                       float rf, int cf0, int at, int mask) {
-        final MemorySegment gs = c.grads;
+        final MemorySegment gs = w.grads;
         final double[] acc = w.acc;
         final float[] cf = w.colFactor;
         final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
@@ -443,7 +445,7 @@ final class AdafactorPanama {
      */
     private static void groupUpdateSums(Chunk c, AdafactorStep k, AdafactorChunk w, int start, int end, int gr,
                                         int cf0) {
-        final MemorySegment gs = c.grads;
+        final MemorySegment gs = w.grads;
         final double[] acc = w.acc;
         final float[] cf = w.colFactor;
         final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
@@ -497,7 +499,7 @@ final class AdafactorPanama {
     /** Pass 2 over the whole blocks of a row segment, as {@link #rowSumBlocks}: 8 chains of update^2. */
     private static void updateSumBlocks(Chunk c, AdafactorStep k, AdafactorChunk w, int start, int end, float rf,
                                         int cf0) {
-        final MemorySegment gs = c.grads;
+        final MemorySegment gs = w.grads;
         final double[] acc = w.acc;
         final float[] cf = w.colFactor;
         final FloatVector scale = FloatVector.broadcast(HALF, k.gradScale);
@@ -559,6 +561,7 @@ final class AdafactorPanama {
     }
 
     static void apply(Chunk c, AdafactorStep k, AdafactorChunk w) {
+        w.grads = AdafactorGrads.floats(c, true);
         final int n = c.length;
         if (w.cols == 0) {
             int bound = SPECIES.loopBound(n);
@@ -598,7 +601,7 @@ final class AdafactorPanama {
      */
     private static void rowsApply(Chunk c, AdafactorStep k, AdafactorChunk w, int start, int rows, int bound, int gr,
                                   int cf0) {
-        final MemorySegment ps = c.params, gs = c.grads;
+        final MemorySegment ps = c.params, gs = w.grads;
         final float[] cf = w.colFactor, rf = w.rowFactor;
         final boolean group = rows == GROUP, decays = k.decay;
         final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
@@ -647,7 +650,7 @@ final class AdafactorPanama {
      */
     private static void rowApplyMoment(Chunk c, AdafactorStep k, AdafactorChunk w, int start, int bound, float rf,
                                        int cf0) {
-        final MemorySegment ps = c.params, gs = c.grads, ms = c.state[0];
+        final MemorySegment ps = c.params, gs = w.grads, ms = c.state[0];
         final float[] cf = w.colFactor;
         final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
         final FloatVector rfv = FloatVector.broadcast(SPECIES, rf);
@@ -672,7 +675,7 @@ final class AdafactorPanama {
     }
 
     private static void vectorApply(Chunk c, AdafactorStep k, AdafactorChunk w, int bound) {
-        final MemorySegment ps = c.params, gs = c.grads, vs = w.expAvgSq, ms = k.firstMoment ? c.state[0] : null;
+        final MemorySegment ps = c.params, gs = w.grads, vs = w.expAvgSq, ms = k.firstMoment ? c.state[0] : null;
         final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
         final FloatVector one = FloatVector.broadcast(SPECIES, 1f);
         final FloatVector d = FloatVector.broadcast(SPECIES, w.clipDivisor);

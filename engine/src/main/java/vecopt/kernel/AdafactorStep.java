@@ -91,6 +91,7 @@ public final class AdafactorStep {
 
     /** Pass 1 of a chunk, scalar. */
     static void sums(Chunk c, AdafactorStep k, AdafactorChunk w) {
+        w.grads = AdafactorGrads.floats(c, false);
         if (w.cols == 0) {
             w.clear(0, 2 * P);
             vectorSums(c, k, w, 0, c.length);
@@ -153,7 +154,7 @@ public final class AdafactorStep {
      */
     static void rowSums(Chunk c, AdafactorStep k, AdafactorChunk w, int start, int len, int colK, int from,
                         int rowAt, int rowMask, int pAt, int pMask) {
-        final MemorySegment ps = c.params, gs = c.grads;
+        final MemorySegment ps = c.params, gs = w.grads;
         final double[] acc = w.acc, cols = w.colSums;
         final float scale = k.gradScale, eps1 = k.eps1;
         for (int j = from; j < len; j++) {
@@ -170,7 +171,7 @@ public final class AdafactorStep {
 
     /** Pass 1 of an unfactored tensor over chunk elements {@code [from, to)}: exp_avg_sq updated, p^2, u^2 summed. */
     static void vectorSums(Chunk c, AdafactorStep k, AdafactorChunk w, int from, int to) {
-        final MemorySegment ps = c.params, gs = c.grads, vs = w.expAvgSq;
+        final MemorySegment ps = c.params, gs = w.grads, vs = w.expAvgSq;
         final double[] acc = w.acc;
         final float scale = k.gradScale, eps1 = k.eps1, b2 = k.beta2t, c2 = k.oneMinusBeta2t;
         for (int j = from; j < to; j++) {
@@ -191,6 +192,7 @@ public final class AdafactorStep {
      * row segment taken alone and in 16 per row ({@code 16 r + j mod 16}) for a {@link #group} of rows, as pass 1.
      */
     static void updateSums(Chunk c, AdafactorStep k, AdafactorChunk w) {
+        w.grads = AdafactorGrads.floats(c, false);
         w.clear(U, P);
         final int n = c.length, C = w.cols, R = w.rows;
         for (int i = 0; i < n; ) {
@@ -216,7 +218,7 @@ public final class AdafactorStep {
      */
     static void rowUpdateSums(Chunk c, AdafactorStep k, AdafactorChunk w, int start, int len, float rf, int cf0,
                               int from, int at, int mask) {
-        final MemorySegment gs = c.grads;
+        final MemorySegment gs = w.grads;
         final double[] acc = w.acc;
         final float[] cf = w.colFactor;
         final float scale = k.gradScale;
@@ -230,6 +232,7 @@ public final class AdafactorStep {
 
     /** Pass 3 of a chunk, scalar. */
     static void apply(Chunk c, AdafactorStep k, AdafactorChunk w) {
+        w.grads = AdafactorGrads.floats(c, false);
         if (w.cols == 0) {
             vectorApply(c, k, w, 0, c.length);
             return;
@@ -245,7 +248,7 @@ public final class AdafactorStep {
 
     static void rowApply(Chunk c, AdafactorStep k, AdafactorChunk w, int start, int len, float rf, int cf0,
                          int from) {
-        final MemorySegment ps = c.params, gs = c.grads, ms = k.firstMoment ? c.state[0] : null;
+        final MemorySegment ps = c.params, gs = w.grads, ms = k.firstMoment ? c.state[0] : null;
         final float[] cf = w.colFactor;
         final float scale = k.gradScale, d = w.clipDivisor, lr = w.lr, decay = w.decay;
         for (int j = from; j < len; j++) {
@@ -257,7 +260,7 @@ public final class AdafactorStep {
     }
 
     static void vectorApply(Chunk c, AdafactorStep k, AdafactorChunk w, int from, int to) {
-        final MemorySegment ps = c.params, gs = c.grads, vs = w.expAvgSq, ms = k.firstMoment ? c.state[0] : null;
+        final MemorySegment ps = c.params, gs = w.grads, vs = w.expAvgSq, ms = k.firstMoment ? c.state[0] : null;
         final float scale = k.gradScale, d = w.clipDivisor, lr = w.lr, decay = w.decay;
         for (int j = from; j < to; j++) {
             final long off = (long) j * Float.BYTES;

@@ -13,6 +13,7 @@ import vecopt.kernel.AdafactorChunk;
 import vecopt.kernel.AdafactorStep;
 import vecopt.kernel.Chunk;
 import vecopt.kernel.Kernels;
+import vecopt.memory.Dtype;
 import vecopt.param.ParamSet;
 import vecopt.param.Shape;
 import vecopt.param.Tensor;
@@ -70,8 +71,10 @@ import vecopt.param.Tensor;
  * {@code lrScale} (exact for 1.0). {@code RMS} is recomputed from p at every step before it is used, as HF does, so
  * it carries nothing from one step to the next: it is kept per tensor for {@link #rms(String)} and saved by
  * checkpoints (with the factored state, under HF's names: {@code vecopt.checkpoint.Checkpoint}) so that
- * {@code rms} reads the same after a load. bfloat16 and float16 storage (HF's casts), {@code trackNorms}, bfloat16
- * state and ZeRO sharding are refused by name.
+ * {@code rms} reads the same after a load. bfloat16 and float16 gradients are taken with float32 parameters: each
+ * pass widens a chunk's gradients exactly before it reads them ({@code vecopt.kernel.AdafactorGrads}), so the step is
+ * bitwise the float32 step fed the same gradients widened. 16-bit parameters (HF's casts), {@code trackNorms},
+ * bfloat16 state and ZeRO sharding are refused by name.
  *
  * <pre>{@code
  * try (Adafactor opt = Adafactor.builder(params)                      // HF's defaults: relative step, no beta1
@@ -273,6 +276,12 @@ public final class Adafactor extends Optimizer<AdafactorOptions> {
         lrFactor[group] = lr;
         steps[group].prepare(o.eps1(), o.decayRate(), o.beta1() == null ? Double.NaN : o.beta1(),
                 o.weightDecay() != 0, t, gradScale);
+    }
+
+    /** bfloat16 and float16 gradients (widened exactly in each pass); the parameters stay float32 ({@link Builder#build}). */
+    @Override
+    boolean supports16Bit() {
+        return true;
     }
 
     /**
@@ -483,11 +492,25 @@ public final class Adafactor extends Optimizer<AdafactorOptions> {
     }
 
     public static final class Builder extends Optimizer.Builder<AdafactorOptions, Builder> {
+        private final ParamSet params;
+
         private Builder(ParamSet params) {
             super(params, AdafactorOptions.DEFAULTS);
+            this.params = params;
         }
 
+        /**
+         * Checks the storage first: bfloat16 and float16 gradients are taken (widened exactly, so the step is
+         * bitwise the float32 step fed the same gradients widened); 16-bit parameters are refused by name.
+         */
         public Adafactor build() {
+            for (Tensor t : params.tensors()) {
+                if (t.params().dtype() != Dtype.FLOAT32) {
+                    throw new IllegalArgumentException("Adafactor runs on float32 parameters only so far (bfloat16"
+                            + " and float16 gradients are taken): tensor '" + t.name() + "' has "
+                            + t.params().dtype().torchName() + " parameters");
+                }
+            }
             return new Adafactor(this);
         }
     }

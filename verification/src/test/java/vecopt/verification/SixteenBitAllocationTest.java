@@ -51,7 +51,7 @@ import vecopt.param.ParamSet;
  * training JVM, which runs one configuration, does not have. Each configuration runs once first, as there. The other
  * elementwise optimizers' generated loops ({@code MixedSgdPanama}, ...) and LAMB's and LARS's two passes are measured
  * too: each on bfloat16 gradients with float32 parameters, on bfloat16 parameters with a master copy, with stochastic
- * rounding, and with bfloat16 state on float32 and on bfloat16 storage.
+ * rounding, and with bfloat16 state on float32 and on bfloat16 storage; Adafactor on bfloat16 and float16 gradients.
  */
 class SixteenBitAllocationTest {
     @BeforeAll
@@ -67,6 +67,51 @@ class SixteenBitAllocationTest {
                 run(o, st, false);
             }
         }
+        for (Dtype g : new Dtype[] {Dtype.BFLOAT16, Dtype.FLOAT16}) {
+            for (boolean beta1 : new boolean[] {false, true}) {
+                adafactor(g, beta1, false);
+            }
+        }
+    }
+
+    /**
+     * Adafactor on 16-bit gradients with float32 parameters (each pass widens a chunk's gradients first), the
+     * shapes of {@code StepAllocationTest}'s Adafactor cases: a 37 x 111 matrix (9 groups of 4 rows and a row left
+     * over, rows ending mid-vector) and a 1-D tensor of 515, with and without beta1; one thread, so that every pass
+     * runs on the measured thread.
+     */
+    static void adafactor(Dtype gradType, boolean beta1, boolean measure) {
+        int rows = 37, cols = 111, bias = 515, n = rows * cols + bias;
+        try (Arena arena = Arena.ofShared()) {
+            Storage p = Storage.allocate(arena, n, Dtype.FLOAT32), g = Storage.allocate(arena, n, gradType);
+            p.copyFrom(Rig.values(new SplittableRandom(1), n, -2, 2), 0);
+            g.copyFrom(Rig.values(new SplittableRandom(2), n, -6, 2), 0);
+            ParamSet set = ParamSet.builder()
+                    .add("w", p, g, 0, rows * cols, vecopt.param.Shape.of(rows, cols))
+                    .add("b", p, g, rows * cols, bias)
+                    .build();
+            try (vecopt.optim.Adafactor opt = vecopt.optim.Adafactor.builder(set)
+                    .options(vecopt.optim.AdafactorOptions.DEFAULTS.withBeta1(beta1 ? 0.9 : null).withWeightDecay(0.01))
+                    .clipGradNorm(1.0).threads(1).build()) {
+                if (measure) {
+                    StepAllocationTest.warmThenMeasure(opt, null);
+                } else {
+                    StepAllocationTest.allocatedBySteps(opt, 1000);
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Dtype.class, names = {"BFLOAT16", "FLOAT16"})
+    void adafactorOnSixteenBitGradientsWithoutBeta1(Dtype gradType) {
+        adafactor(gradType, false, true);
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Dtype.class, names = {"BFLOAT16", "FLOAT16"})
+    void adafactorOnSixteenBitGradientsWithBeta1(Dtype gradType) {
+        adafactor(gradType, true, true);
     }
 
     /** The other elementwise optimizers, each in the variant with the most streams. */

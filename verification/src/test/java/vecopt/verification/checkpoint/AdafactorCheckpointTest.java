@@ -27,6 +27,7 @@ import vecopt.checkpoint.CheckpointException;
 import vecopt.checkpoint.Restored;
 import vecopt.checkpoint.SafetensorsFile;
 import vecopt.checkpoint.TensorEntry;
+import vecopt.memory.Dtype;
 import vecopt.memory.Storage;
 import vecopt.optim.Adafactor;
 import vecopt.optim.AdafactorOptions;
@@ -60,9 +61,14 @@ class AdafactorCheckpointTest {
         final ParamSet set;
 
         Net(boolean offHeap, long seed, long[] attn) {
+            this(offHeap, seed, attn, Dtype.FLOAT32);
+        }
+
+        /** As {@link #Net(boolean, long, long[])}, with gradients stored as {@code gradType}. */
+        Net(boolean offHeap, long seed, long[] attn, Dtype gradType) {
             arena = offHeap ? Arena.ofShared() : null;
-            Storage pa = alloc(72_000), ga = alloc(72_000), pb = alloc(5 + 3000 + 37), gb = alloc(5 + 3000 + 37);
-            Storage pc = alloc(16), gc = alloc(16);
+            Storage pa = alloc(72_000), ga = alloc(72_000, gradType), pb = alloc(5 + 3000 + 37);
+            Storage gb = alloc(5 + 3000 + 37, gradType), pc = alloc(16), gc = alloc(16, gradType);
             set = ParamSet.builder()
                     .add("attn.weight", pa, ga, 0, 72_000, Shape.of(attn))
                     .add("conv.weight", pb, gb, 5, 3000, Shape.of(3, 40, 25))
@@ -82,7 +88,14 @@ class AdafactorCheckpointTest {
         }
 
         private Storage alloc(long n) {
-            return arena != null ? Storage.allocate(arena, n) : Storage.of(new float[(int) n]);
+            return alloc(n, Dtype.FLOAT32);
+        }
+
+        private Storage alloc(long n, Dtype type) {
+            if (arena != null) {
+                return Storage.allocate(arena, n, type);
+            }
+            return type == Dtype.FLOAT32 ? Storage.of(new float[(int) n]) : Storage.of(new short[(int) n], type);
         }
 
         /** The gradients of step {@code step}, a function of the step alone. */
@@ -198,6 +211,43 @@ class AdafactorCheckpointTest {
             run(n, opt, r.globalStep(), N);
             image(opt).assertSameAs(expected, "after resuming");
         }
+    }
+
+    /**
+     * A resume on bfloat16 or float16 gradients (float32 parameters) is bitwise the uninterrupted run on the same
+     * gradients: gradients are not saved, so nothing in the file depends on their type, and the load refuses nothing
+     * (the saving run on heap memory with 2 threads, the resuming one off-heap with 1).
+     */
+    @ParameterizedTest(name = "{0}, gradients {1}")
+    @MethodSource("sixteenBitCases")
+    void resumeOnSixteenBitGradientsIsBitwise(Case c, Dtype gradType) throws IOException {
+        long[] attn = {300, 240};
+        Model.Image expected;
+        try (Net n = new Net(false, 7, attn, gradType); Adafactor opt = c.build(n, 2)) {
+            run(n, opt, 0, N);
+            expected = image(opt);
+        }
+        Path file = dir.resolve("ckpt16.safetensors");
+        try (Net n = new Net(false, 7, attn, gradType); Adafactor opt = c.build(n, 2)) {
+            run(n, opt, 0, K);
+            Checkpoint.save(file, opt, K);
+        }
+        try (Net n = new Net(true, 99, attn, gradType); Adafactor opt = c.build(n, 1)) {
+            Restored r = Checkpoint.load(file, opt);
+            assertTrue(r.differences().isEmpty(), r.differences().toString());
+            run(n, opt, r.globalStep(), N);
+            image(opt).assertSameAs(expected, "after resuming on " + gradType + " gradients");
+        }
+    }
+
+    static Stream<Arguments> sixteenBitCases() {
+        List<Arguments> out = new ArrayList<>();
+        for (Case c : List.of(HF, BETA1)) {
+            for (Dtype g : new Dtype[] {Dtype.BFLOAT16, Dtype.FLOAT16}) {
+                out.add(Arguments.of(c, g));
+            }
+        }
+        return out.stream();
     }
 
     /**
