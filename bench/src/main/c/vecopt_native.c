@@ -899,20 +899,12 @@ static inline __attribute__((always_inline)) void q8_apply_avx512(float *restric
         __m512i u = _mm512_min_epi32(_mm512_max_epi32(_mm512_srai_epi32(_mm512_add_epi32(ra, uround), 19), one), c255);
         _mm_storeu_si128((__m128i *) (r_ + i), _mm512_cvtepi32_epi8(_mm512_min_epi32(u, ra)));
     }
-    const q8_k k = *kp;
-    for (; i < n; i++) { /* q8_apply's body */
-        float p = pw[i];
-        float g = (bf16 ? bf16_widen(g16[i]) : g32[i]) * k.scale;
-        float m0 = q8_decode_signed((int8_t) m_[i]) * sm;
-        float r0 = q8_decode_unsigned(r_[i]) * sr;
-        float m = fmaf(m0, k.b1, g * k.c1);
-        float v = fmaf(r0 * r0, k.b2, (g * k.c2) * g);
-        float r = sqrtf(v);
-        float pn = fmaf(m / fmaf(r, k.inv_bc2, k.eps), k.neg_step, p * k.decay);
-        pw[i] = pn;
-        if (bf16) p16[i] = q8_bf16_round(pn);
-        m_[i] = q8_encode_signed(m * im);
-        r_[i] = q8_encode_unsigned(r * ir);
+    if (i < n) { /* the tail shorter than a vector: the plain loop */
+        if (bf16) {
+            q8_apply(pw + i, p16 + i, NULL, g16 + i, m_ + i, r_ + i, n - i, kp, sm, sr, im, ir, 1);
+        } else {
+            q8_apply(pw + i, NULL, g32 + i, NULL, m_ + i, r_ + i, n - i, kp, sm, sr, im, ir, 0);
+        }
     }
 }
 
