@@ -6,7 +6,6 @@ import static vecopt.kernel.PanamaKernels.ORDER;
 import static vecopt.kernel.PanamaKernels.SPECIES;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
@@ -19,8 +18,8 @@ import vecopt.memory.Float16;
  * {@link AdafactorStep} and {@link AdafactorPanama} then runs unchanged on float32 gradients, so a step on 16-bit
  * gradients is bitwise the float32 step fed the same gradients widened (README "Mixed precision"). The widening is
  * {@link MixedPanama}'s inline stage (bfloat16: zero-extend and shift by 16; float16: exponent and fraction moved
- * into place times 2^112, infinities and NaNs by blends, as {@link Float16#widen}), its tail and the scalar kernels
- * {@link BFloat16#widen} and {@link Float16#widen}, which it equals bit for bit.
+ * into place times 2^112, infinities and NaNs by blends, as {@link Float16#widen}); the tail and the scalar kernels
+ * use {@link MixedScalar#widenRange} ({@link BFloat16#widen}, {@link Float16#widen}), which it equals bit for bit.
  *
  * <p>Why a staged copy rather than 16-bit loads in each loop: Adafactor has ten vector loops (pass 1's row,
  * group, block and 1-D loops, pass 2's three, pass 3's three) and their scalar tails; one widening loop per type
@@ -29,10 +28,7 @@ import vecopt.memory.Float16;
  * read from memory.
  */
 final class AdafactorGrads {
-    private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED;
-    private static final ValueLayout.OfShort S = ValueLayout.JAVA_SHORT_UNALIGNED;
     private static final int BF16 = 1;  // Dtype.BFLOAT16.ordinal()
-    private static final int FP16 = 2;  // Dtype.FLOAT16.ordinal()
     /** Per thread: a float scratch as long as the longest chunk it has widened (allocated on its first, then kept). */
     private static final ThreadLocal<MemorySegment> SCRATCH = ThreadLocal.withInitial(() -> MemorySegment.NULL);
 
@@ -62,19 +58,14 @@ final class AdafactorGrads {
                 widenFloat16(c.grads, s, from);
             }
         }
-        if (c.gradType == BF16) {
-            for (int i = from; i < n; i++) {
-                s.set(F, (long) i * Float.BYTES, BFloat16.widen(c.grads.get(S, (long) i * 2)));
-            }
-        } else if (c.gradType == FP16) {
-            for (int i = from; i < n; i++) {
-                s.set(F, (long) i * Float.BYTES, Float16.widen(c.grads.get(S, (long) i * 2)));
-            }
-        } else {
-            throw new IllegalStateException("gradient type " + c.gradType);
-        }
+        MixedScalar.widenRange(c.grads, c.gradType, s, from, n);
         return s;
     }
+
+    // The two vector loops are MixedPanama.widen's, one method per type rather than that method's two loops behind a
+    // type argument: a loop that has not run when C2 first compiles its method is compiled later, after a
+    // deoptimization, with the shared Vector API methods' profiles mixed, and may then be left unintrinsified (it
+    // allocates; the 16-bit norm kernels did).
 
     /** bfloat16 to float over whole vectors {@code [0, bound)}: the bits shifted up by 16 (exact). */
     private static void widenBFloat16(MemorySegment gs, MemorySegment out, int bound) {
