@@ -572,6 +572,415 @@ void vo_asgd(float *p, const float *g, float *s0, float *s1, float *s2, int64_t 
     SPLIT(n, asgd_range(p + lo, g + lo, s0 + lo, hi - lo, k));
 }
 
+/* ---- Adafactor (Hugging Face's transformers.optimization.Adafactor): the peer of the engine's three passes
+ * (vecopt.kernel.AdafactorStep states the formulas and the one summation order; vecopt.optim.Adafactor the passes
+ * and what runs between them), bitwise its results for one tensor at the start of its buffer (the engine cuts the
+ * grid from the buffer's start): chunks of AF_CHUNK elements (vecopt.optim.Adafactor.CHUNK); in each, 64 double
+ * partials per sum, element j of a row segment (of the chunk, for a 1-D tensor) to partial j mod 64, and where the
+ * chunk holds 4 whole rows of one matrix from a row's start (a group) 16 partials per row and sum, row r's element j
+ * to 16 r + j mod 16; the partials added in order, the chunks' sums added in chunk order on the calling thread between
+ * the passes. The threads take whole chunks (dynamic, as the engine's pool); a chunk's sums do not depend on which
+ * thread ran it, so the result does not depend on the thread count.
+ *   factored (rows > 0): pass 1 reads p, g (row and column sums of g^2 + eps1, p^2); between: exp_avg_sq_row and
+ *     _col, their factors; pass 2 reads g (update^2); between: RMS(u), lr, the clipping divisor; pass 3 reads p, g
+ *     (and exp_avg) and writes p (and exp_avg);
+ *   1-D (rows == 0): pass 1 reads p, g, exp_avg_sq and writes exp_avg_sq (p^2, update^2); pass 3 as above.
+ * The loops are blocks of 64 (or 16) elements whose partials gcc keeps in registers, so that each partial still
+ * takes its elements in element order. */
+#define AF_CHUNK ((int64_t) 262144)
+#define AF_P 64
+#define AF_GP 16 /* partials per row of a group */
+#define AF_U AF_P
+#define AF_ROW (2 * AF_P)
+
+/* One chunk's place in its tensor and its sums (vecopt.kernel.AdafactorChunk). */
+typedef struct {
+    int64_t first, row_first, batch_first;
+    int64_t len, col_first, row_count, col_count;
+    int ring;
+    double *rows, *cols;
+    double param_sq, update_sq;
+    double acc[3 * AF_P];
+} af_chunk;
+
+/* The step's scalars: k[0..7] the engine's prepared AdafactorStep (eps1, beta2t, oneMinusBeta2t, beta1,
+ * oneMinusBeta1, gradScale as floats; firstMoment, decay as 0 or 1), k[8..12] the tensor's lr before its RMS factor
+ * (HF's relative step or manual lr, times the step's lr and lrScale), eps2, scaleParameter (0 or 1), weightDecay,
+ * clipThreshold. Per tensor, set between the passes: lr, -weight_decay * lr, the clipping divisor. */
+typedef struct {
+    float eps1, b2, c2, b1, c1, scale;
+    int first, decays;
+    double rel, eps2, wd, clip;
+    int scale_param;
+    float lr, decay, d;
+} af_k;
+
+static int64_t af_chunks(int64_t n) { return (n + AF_CHUNK - 1) / AF_CHUNK; }
+
+/* Lays the workspace out (chunks, their row and column sums, the tensor's double totals and float factors) and
+ * returns its size in bytes; with work NULL only the size. */
+static int64_t af_layout(int64_t n, int64_t R, int64_t C, void *work, af_chunk **chunks, double **rt, double **ct,
+                         float **rf, float **cf) {
+    int64_t nc = af_chunks(n), at = nc * (int64_t) sizeof(af_chunk), B = C > 0 ? n / (R * C) : 0;
+    char *base = work;
+    af_chunk *w = (af_chunk *) base;
+    for (int64_t c = 0; c < nc; c++) {
+        int64_t first = c * AF_CHUNK, len = first + AF_CHUNK < n ? AF_CHUNK : n - first, rows = 0, cols = 0;
+        if (C > 0) {
+            int64_t rf0 = first / C, last = first + len - 1, rl = last / C;
+            rows = rl - rf0 + 1;
+            cols = len <= C ? len : (rl / R - rf0 / R + 1) * C;
+            if (work) {
+                w[c].row_first = rf0;
+                w[c].col_first = first - rf0 * C;
+                w[c].batch_first = rf0 / R;
+                w[c].ring = len <= C;
+            }
+        }
+        if (work) {
+            w[c].first = first;
+            w[c].len = len;
+            w[c].row_count = rows;
+            w[c].col_count = cols;
+            w[c].rows = (double *) (base + at);
+            w[c].cols = (double *) (base + at + rows * (int64_t) sizeof(double));
+        }
+        at += (rows + cols) * (int64_t) sizeof(double);
+    }
+    if (work) {
+        *chunks = w;
+        *rt = (double *) (base + at);
+        *ct = *rt + B * R;
+        *rf = (float *) (*ct + B * C);
+        *cf = *rf + B * R;
+    }
+    return at + B * (R + C) * (int64_t) (sizeof(double) + sizeof(float));
+}
+
+/* The n partials from acc, added in order from 0 (AdafactorChunk.total). */
+static double af_total(const double *acc, int n) {
+    double s = 0;
+    for (int i = 0; i < n; i++) s += acc[i];
+    return s;
+}
+
+static inline int af_group(const af_chunk *w, int64_t R, int64_t C, int64_t i, int64_t gr, int64_t col) {
+    return col == 0 && 4 * C <= w->len - i && gr / R == (gr + 3) / R;
+}
+
+static inline int64_t af_col_slot(const af_chunk *w, int64_t R, int64_t C, int64_t gr, int64_t col) {
+    if (w->ring) return gr == w->row_first ? col - w->col_first : C - w->col_first + col;
+    return (gr / R - w->batch_first) * C + col;
+}
+
+/* Pass 1 over a row segment taken alone: element j to row partial ra[j mod 64], p^2 partial pa[j mod 64], and its
+ * column's sum cs[j]. */
+static void af_row_sums(const float *restrict p, const float *restrict g, double *restrict cs, int64_t len,
+                        double *restrict ra, double *restrict pa, float scale, float eps1) {
+    double r[AF_P], q[AF_P];
+    for (int l = 0; l < AF_P; l++) { r[l] = ra[l]; q[l] = pa[l]; }
+    int64_t j = 0;
+    for (; j + AF_P <= len; j += AF_P)
+        for (int l = 0; l < AF_P; l++) {
+            float x = g[j + l] * scale;
+            double s = x * x + eps1, y = p[j + l];
+            r[l] += s;
+            cs[j + l] += s;
+            q[l] = fma(y, y, q[l]);
+        }
+    for (; j < len; j++) {
+        int l = (int) (j & (AF_P - 1));
+        float x = g[j] * scale;
+        double s = x * x + eps1, y = p[j];
+        r[l] += s;
+        cs[j] += s;
+        q[l] = fma(y, y, q[l]);
+    }
+    for (int l = 0; l < AF_P; l++) { ra[l] = r[l]; pa[l] = q[l]; }
+}
+
+/* Pass 1 over a group's 4 rows (C apart) in one loop: a column's sum loaded once, the rows' g^2 + eps1 added to it in
+ * row order; row r's element j to row partial ra[16 r + j mod 16] and p^2 partial pa[16 r + j mod 16]. */
+static void af_group_sums(const float *restrict p, const float *restrict g, double *restrict cs, int64_t C,
+                          double *restrict ra, double *restrict pa, float scale, float eps1) {
+    double r[4 * AF_GP], q[4 * AF_GP];
+    for (int l = 0; l < 4 * AF_GP; l++) { r[l] = ra[l]; q[l] = pa[l]; }
+    int64_t j = 0;
+    for (; j + AF_GP <= C; j += AF_GP)
+        for (int l = 0; l < AF_GP; l++) {
+            double c = cs[j + l];
+            for (int k = 0; k < 4; k++) {
+                float x = g[k * C + j + l] * scale;
+                double s = x * x + eps1, y = p[k * C + j + l];
+                r[k * AF_GP + l] += s;
+                c += s;
+                q[k * AF_GP + l] = fma(y, y, q[k * AF_GP + l]);
+            }
+            cs[j + l] = c;
+        }
+    for (; j < C; j++) {
+        int l = (int) (j & (AF_GP - 1));
+        double c = cs[j];
+        for (int k = 0; k < 4; k++) {
+            float x = g[k * C + j] * scale;
+            double s = x * x + eps1, y = p[k * C + j];
+            r[k * AF_GP + l] += s;
+            c += s;
+            q[k * AF_GP + l] = fma(y, y, q[k * AF_GP + l]);
+        }
+        cs[j] = c;
+    }
+    for (int l = 0; l < 4 * AF_GP; l++) { ra[l] = r[l]; pa[l] = q[l]; }
+}
+
+/* Pass 1 of a 1-D tensor's chunk: exp_avg_sq updated, p^2 and update^2 summed (element j to partial j mod 64). */
+static void af_vector_sums(const float *restrict p, const float *restrict g, float *restrict v_, int64_t len,
+                           double *restrict pa, double *restrict ua, const af_k *k) {
+    const float scale = k->scale, eps1 = k->eps1, b2 = k->b2, c2 = k->c2;
+    double q[AF_P], u2[AF_P];
+    for (int l = 0; l < AF_P; l++) { q[l] = pa[l]; u2[l] = ua[l]; }
+    int64_t j = 0;
+    for (; j + AF_P <= len; j += AF_P)
+        for (int l = 0; l < AF_P; l++) {
+            float x = g[j + l] * scale;
+            float v = fmaf(x * x + eps1, c2, v_[j + l] * b2);
+            v_[j + l] = v;
+            double u = (1.0f / sqrtf(v)) * x, y = p[j + l];
+            q[l] = fma(y, y, q[l]);
+            u2[l] = fma(u, u, u2[l]);
+        }
+    for (; j < len; j++) {
+        int l = (int) (j & (AF_P - 1));
+        float x = g[j] * scale;
+        float v = fmaf(x * x + eps1, c2, v_[j] * b2);
+        v_[j] = v;
+        double u = (1.0f / sqrtf(v)) * x, y = p[j];
+        q[l] = fma(y, y, q[l]);
+        u2[l] = fma(u, u, u2[l]);
+    }
+    for (int l = 0; l < AF_P; l++) { pa[l] = q[l]; ua[l] = u2[l]; }
+}
+
+static void af_sums(const float *p, const float *g, float *v, int64_t R, int64_t C, af_chunk *w, const af_k *k) {
+    const float *pc = p + w->first, *gc = g + w->first;
+    for (int l = 0; l < 3 * AF_P; l++) w->acc[l] = 0;
+    if (C == 0) {
+        af_vector_sums(pc, gc, v + w->first, w->len, w->acc, w->acc + AF_U, k);
+        w->param_sq = af_total(w->acc, AF_P);
+        w->update_sq = af_total(w->acc + AF_U, AF_P);
+        return;
+    }
+    for (int64_t l = 0; l < w->col_count; l++) w->cols[l] = 0;
+    for (int64_t i = 0; i < w->len;) {
+        int64_t pos = w->first + i, gr = pos / C, col = pos - gr * C, len = C - col < w->len - i ? C - col : w->len - i;
+        double *cs = w->cols + af_col_slot(w, R, C, gr, col);
+        if (af_group(w, R, C, i, gr, col)) {
+            af_group_sums(pc + i, gc + i, cs, C, w->acc + AF_ROW, w->acc, k->scale, k->eps1);
+            for (int r = 0; r < 4; r++) w->rows[gr - w->row_first + r] = af_total(w->acc + AF_ROW + r * AF_GP, AF_GP);
+            i += 4 * C;
+        } else {
+            af_row_sums(pc + i, gc + i, cs, len, w->acc + AF_ROW, w->acc, k->scale, k->eps1);
+            w->rows[gr - w->row_first] = af_total(w->acc + AF_ROW, AF_P);
+            i += len;
+        }
+        for (int l = 0; l < AF_P; l++) w->acc[AF_ROW + l] = 0;
+    }
+    w->param_sq = af_total(w->acc, AF_P);
+}
+
+/* Pass 2 over `rows` row segments (4: a group, C apart; 1: a segment alone) from its first column's factor cf:
+ * row r's element j to partial ua[16 r + j mod 16] (a group) or ua[j mod 64]. */
+static inline __attribute__((always_inline)) void af_update_body(const float *restrict g, const float *restrict cf,
+        const float *restrict rf, int64_t C, int64_t len, double *restrict ua, float scale, const int rows,
+        const int width) {
+    double a[AF_P];
+    for (int l = 0; l < AF_P; l++) a[l] = ua[l];
+    int64_t j = 0;
+    for (; j + width <= len; j += width)
+        for (int l = 0; l < width; l++) {
+            float c = cf[j + l];
+            for (int k = 0; k < rows; k++) {
+                double u = (rf[k] * c) * (g[k * C + j + l] * scale);
+                a[k * width + l] = fma(u, u, a[k * width + l]);
+            }
+        }
+    for (; j < len; j++) {
+        int l = (int) (j & (width - 1));
+        for (int k = 0; k < rows; k++) {
+            double u = (rf[k] * cf[j]) * (g[k * C + j] * scale);
+            a[k * width + l] = fma(u, u, a[k * width + l]);
+        }
+    }
+    for (int l = 0; l < AF_P; l++) ua[l] = a[l];
+}
+
+static void af_update_sums(const float *g, const float *rf, const float *cf, int64_t R, int64_t C, af_chunk *w,
+                           const af_k *k) {
+    const float *gc = g + w->first;
+    for (int l = 0; l < AF_P; l++) w->acc[AF_U + l] = 0;
+    for (int64_t i = 0; i < w->len;) {
+        int64_t pos = w->first + i, gr = pos / C, col = pos - gr * C, len = C - col < w->len - i ? C - col : w->len - i;
+        const float *cfr = cf + (gr / R) * C + col;
+        if (af_group(w, R, C, i, gr, col)) {
+            af_update_body(gc + i, cfr, rf + gr, C, C, w->acc + AF_U, k->scale, 4, AF_GP);
+            i += 4 * C;
+        } else {
+            af_update_body(gc + i, cfr, rf + gr, C, len, w->acc + AF_U, k->scale, 1, AF_P);
+            i += len;
+        }
+    }
+    w->update_sq = af_total(w->acc + AF_U, AF_P);
+}
+
+/* Pass 3's last steps for one element: the first moment (if any), the weight decay (if any), the update. */
+static inline __attribute__((always_inline)) void af_finish(float *restrict p, float *restrict m, int64_t j,
+        float u, const af_k *k, const int first) {
+    if (first) {
+        u = fmaf(u, k->c1, m[j] * k->b1);
+        m[j] = u;
+    }
+    float x = p[j];
+    if (k->decays) x = fmaf(x, k->decay, x);
+    p[j] = x - u;
+}
+
+/* Pass 3 over `rows` row segments of a matrix (C apart), each `len` long, from its first column's factor cf. */
+static inline __attribute__((always_inline)) void af_apply_body(float *restrict p, const float *restrict g,
+        float *restrict m, const float *restrict cf, const float *restrict rf, int64_t C, int64_t len, const af_k *k,
+        const int rows, const int first) {
+    const float scale = k->scale, d = k->d, lr = k->lr;
+    for (int64_t j = 0; j < len; j++) {
+        float c = cf[j];
+        for (int r = 0; r < rows; r++) {
+            float u = (((rf[r] * c) * (g[r * C + j] * scale)) / d) * lr;
+            af_finish(p + r * C, first ? m + r * C : m, j, u, k, first);
+        }
+    }
+}
+
+static void af_vector_apply(float *restrict p, const float *restrict g, float *restrict m, const float *restrict v,
+                            int64_t len, const af_k *k, const int first) {
+    const float scale = k->scale, d = k->d, lr = k->lr;
+    for (int64_t j = 0; j < len; j++) {
+        float u = (((1.0f / sqrtf(v[j])) * (g[j] * scale)) / d) * lr;
+        af_finish(p, m, j, u, k, first);
+    }
+}
+
+/* Pass 3 of a chunk. As the engine: a matrix's groups of 4 rows in one loop without a first moment (the column
+ * factors loaded once per 4 rows), row by row with one; no sums, so the grouping changes no bits. */
+static void af_apply(float *p, const float *g, float *m, const float *v, const float *rf, const float *cf, int64_t R,
+                     int64_t C, const af_chunk *w, const af_k *k) {
+    float *pc = p + w->first, *mc = m ? m + w->first : NULL;
+    const float *gc = g + w->first;
+    if (C == 0) {
+        if (k->first) af_vector_apply(pc, gc, mc, v + w->first, w->len, k, 1);
+        else af_vector_apply(pc, gc, NULL, v + w->first, w->len, k, 0);
+        return;
+    }
+    for (int64_t i = 0; i < w->len;) {
+        int64_t pos = w->first + i, gr = pos / C, col = pos - gr * C, len = C - col < w->len - i ? C - col : w->len - i;
+        const float *cfr = cf + (gr / R) * C + col;
+        if (k->first) {
+            af_apply_body(pc + i, gc + i, mc + i, cfr, rf + gr, C, len, k, 1, 1);
+            i += len;
+        } else if (af_group(w, R, C, i, gr, col)) {
+            af_apply_body(pc + i, gc + i, NULL, cfr, rf + gr, C, C, k, 4, 0);
+            i += 4 * C;
+        } else {
+            af_apply_body(pc + i, gc + i, NULL, cfr, rf + gr, C, len, k, 1, 0);
+            i += len;
+        }
+    }
+}
+
+/* HF's _rms from the chunks' sums in chunk order: (float) sqrt(sum) / (float) sqrt(numel). */
+static float af_rms(const af_chunk *w, int64_t nc, int64_t n, int params) {
+    double s = 0;
+    for (int64_t c = 0; c < nc; c++) s += params ? w[c].param_sq : w[c].update_sq;
+    return (float) sqrt(s) / (float) sqrt((double) n);
+}
+
+/* Between passes 1 and 2: the chunks' row and column sums added in chunk order, exp_avg_sq_row and _col, their
+ * factors (Adafactor.factors). */
+static void af_factors(const af_chunk *w, int64_t nc, int64_t n, int64_t R, int64_t C, float *row, float *colst,
+                       double *rt, double *ct, float *rf, float *cf, const af_k *k) {
+    int64_t B = n / (R * C);
+    for (int64_t i = 0; i < B * R; i++) rt[i] = 0;
+    for (int64_t i = 0; i < B * C; i++) ct[i] = 0;
+    for (int64_t c = 0; c < nc; c++) {
+        for (int64_t i = 0; i < w[c].row_count; i++) rt[w[c].row_first + i] += w[c].rows[i];
+        if (!w[c].ring) {
+            double *t = ct + w[c].batch_first * C;
+            for (int64_t i = 0; i < w[c].col_count; i++) t[i] += w[c].cols[i];
+        } else {
+            int64_t head = C - w[c].col_first;
+            for (int64_t i = 0; i < w[c].col_count; i++)
+                ct[i < head ? (w[c].row_first / R) * C + w[c].col_first + i
+                            : ((w[c].row_first + 1) / R) * C + (i - head)] += w[c].cols[i];
+        }
+    }
+    for (int64_t i = 0; i < B * R; i++) row[i] = fmaf((float) (rt[i] / C), k->c2, row[i] * k->b2);
+    for (int64_t i = 0; i < B * C; i++) colst[i] = fmaf((float) (ct[i] / R), k->c2, colst[i] * k->b2);
+    for (int64_t b = 0; b < B * R; b += R) {
+        double s = 0;
+        for (int64_t i = b; i < b + R; i++) s += row[i];
+        float mean = (float) (s / R);
+        for (int64_t i = b; i < b + R; i++) rf[i] = 1.0f / sqrtf(row[i] / mean);
+    }
+    for (int64_t i = 0; i < B * C; i++) cf[i] = 1.0f / sqrtf(colst[i]);
+}
+
+/* The tensor's lr (HF's _get_lr with its RMS), decay factor and clipping divisor (Adafactor.scalars). */
+static void af_scalars(af_k *k, float rms, float rms_u) {
+    if (k->scale_param && rms > (float) k->eps2) {
+        k->lr = rms * (float) k->rel;
+        k->decay = (float) -k->wd * k->lr;
+    } else {
+        double l = k->scale_param ? k->eps2 * k->rel : k->rel;
+        k->lr = (float) l;
+        k->decay = (float) (-k->wd * l);
+    }
+    k->d = amax(rms_u / (float) k->clip, 1.0f); /* Math.max: NaN stays NaN */
+}
+
+/* Bytes of workspace vo_adafactor needs for a tensor of n elements: rows x cols matrices (rows 0: a 1-D tensor). */
+int64_t vo_adafactor_workspace(int64_t n, int64_t rows, int64_t cols) {
+    return af_layout(n, rows, cols, NULL, NULL, NULL, NULL, NULL, NULL);
+}
+
+/* One Adafactor step of a tensor of n elements: p, g, m (exp_avg, NULL without beta1); a matrix (rows, cols > 0;
+ * n / (rows * cols) of them, a batch) keeps exp_avg_sq_row in s0 and exp_avg_sq_col in s1, a 1-D tensor (rows = cols
+ * = 0) exp_avg_sq in s0; work: vo_adafactor_workspace bytes (its factors stay there between calls); k: see af_k.
+ * passes: a bit per pass (1, 2, 4) to run, each with what follows it, 7 for the step (the others time one pass).
+ * out: RMS(p) (HF's state "RMS") and the lr. */
+void vo_adafactor(float *p, const float *g, float *m, float *s0, float *s1, int64_t n, int64_t rows, int64_t cols,
+                  void *work, const double *kd, float *out, int passes) {
+    af_k k = {(float) kd[0], (float) kd[1], (float) kd[2], (float) kd[3], (float) kd[4], (float) kd[5],
+              kd[6] != 0, kd[7] != 0, kd[8], kd[9], kd[11], kd[12], kd[10] != 0, 0, 0, 1};
+    af_chunk *w = NULL;
+    double *rt = NULL, *ct = NULL;
+    float *rf = NULL, *cf = NULL;
+    const int64_t R = cols > 0 ? rows : 0, C = cols, nc = af_chunks(n);
+    af_layout(n, R, C, work, &w, &rt, &ct, &rf, &cf);
+    if (passes & 1) {
+#pragma omp parallel for num_threads(vo_threads) schedule(dynamic, 1) if (vo_threads > 1)
+        for (int64_t c = 0; c < nc; c++) af_sums(p, g, s0, R, C, &w[c], &k);
+        out[0] = af_rms(w, nc, n, 1);
+        if (C > 0) af_factors(w, nc, n, R, C, s0, s1, rt, ct, rf, cf, &k);
+    }
+    if (C > 0 && (passes & 2)) {
+#pragma omp parallel for num_threads(vo_threads) schedule(dynamic, 1) if (vo_threads > 1)
+        for (int64_t c = 0; c < nc; c++) af_update_sums(g, rf, cf, R, C, &w[c], &k);
+    }
+    af_scalars(&k, out[0], af_rms(w, nc, n, 0));
+    out[1] = k.lr;
+    if (passes & 4) {
+#pragma omp parallel for num_threads(vo_threads) schedule(dynamic, 1) if (vo_threads > 1)
+        for (int64_t c = 0; c < nc; c++) af_apply(p, g, m, s0, rf, cf, R, C, &w[c], &k);
+    }
+}
+
 /* ---- mixed precision: the traffic of each storage mix, with next to no arithmetic ----
  * mode 0: read p32 g32 m v, write p32 m v                       (float32 everywhere: 28 bytes per element)
  * mode 1: read p32 g16 m v, write p32 m v                       (bfloat16 gradients: 26)

@@ -129,7 +129,8 @@ final class UpdatePeers {
         return k;
     }
 
-    private static float read(UpdateStep step, String field) {
+    /** Field {@code field} (a float, or a boolean as 0 or 1) of an engine's prepared step object. */
+    static float read(Object step, String field) {
         try {
             Field f = step.getClass().getDeclaredField(field);
             f.setAccessible(true); // the engine's package-private prepared scalars (bench runs on the class path)

@@ -1,0 +1,131 @@
+package vecopt.bench;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+import java.util.SplittableRandom;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import vecopt.clip.NonFinite;
+import vecopt.memory.Storage;
+import vecopt.optim.Adafactor;
+import vecopt.optim.AdafactorOptions;
+import vecopt.param.ParamSet;
+import vecopt.param.Shape;
+
+/**
+ * Adafactor's native peer ({@link AdafactorPeer}) computes the engine's step, not something cheaper: after a few
+ * steps from the same parameters and gradients, its parameters, exp_avg_sq_row and _col (or exp_avg_sq), exp_avg,
+ * RMS and lr are bitwise the engine's, on one and two threads of its chunk grid. Shapes around the vector width (16
+ * floats at 512 bits), the groups of 4 rows and the chunks of {@link Adafactor#CHUNK} (262,144) elements: a row
+ * longer than a chunk (1 x N: chunks shorter than a row), a column (N x 1: groups of one-element rows), row counts not
+ * a multiple of 4, chunks that start mid-row, a batch of matrices crossing chunks, and 1-D tensors; HF's relative
+ * step and a manual lr, with and without beta1, weight decay, clipping (a clip threshold the update's RMS exceeds),
+ * maximize, and gradient scales other than 1.
+ */
+class AdafactorPeerTest {
+    private static final int STEPS = 3;
+
+    @ParameterizedTest
+    @CsvSource({
+        "5x37, hf", "5x37, manual_beta1",
+        "1x300001, hf", "1x300001, manual_beta1",
+        "300001x1, relative_beta1_clip", "300001x1, manual",
+        "7x40001, hf", "7x40001, manual_beta1",
+        "1027x513, relative_beta1_clip", "1027x513, manual",
+        "3x5x20011, hf", "3x5x20011, manual_beta1",
+        "37, hf", "37, manual_beta1",
+        "300001, relative_beta1_clip", "300001, manual"})
+    void nativePeerIsBitwiseTheEngine(String shape, String variant) {
+        long[] dims = Arrays.stream(shape.split("x")).mapToLong(Long::parseLong).toArray();
+        Shape s = Shape.of(dims);
+        int n = Math.toIntExact(s.elements());
+        long rows = dims.length >= 2 ? dims[dims.length - 2] : 0, cols = dims.length >= 2 ? dims[dims.length - 1] : 0;
+        AdafactorOptions o = switch (variant) {
+            case "hf" -> AdafactorOptions.DEFAULTS;
+            // an RMS(u) of about 1 on the first steps: a threshold of 0.3 clips every step
+            case "relative_beta1_clip" -> AdafactorOptions.DEFAULTS.withBeta1(0.9).withClipThreshold(0.3)
+                    .withWeightDecay(0.01).withMaximize(true);
+            case "manual" -> AdafactorOptions.DEFAULTS.manual(1e-2).withScaleParameter(false).withWeightDecay(0.01);
+            case "manual_beta1" -> AdafactorOptions.DEFAULTS.manual(1e-3).withBeta1(0.9).withLrScale(0.5);
+            default -> throw new IllegalArgumentException(variant);
+        };
+        boolean beta1 = o.beta1() != null;
+        float[] p0 = new float[n];
+        float[][] grads = new float[STEPS][n];
+        SplittableRandom rnd = new SplittableRandom(17);
+        for (int i = 0; i < n; i++) {
+            p0[i] = (float) rnd.nextDouble(-1, 1);
+        }
+        for (float[] g : grads) {
+            for (int i = 0; i < n; i++) {
+                // over four decades, some exactly zero (w = eps1 there)
+                g[i] = rnd.nextInt(32) == 0 ? 0f : (float) (rnd.nextDouble(-1, 1) * Math.pow(10, -rnd.nextInt(4)));
+            }
+        }
+        double[] lrs = {1.0, 0.5, 1.0}, scales = {1.0, 0.75, 1.0};
+
+        float[] p = p0.clone(), g = new float[n];
+        ParamSet set = ParamSet.builder().add("w", Storage.of(p), Storage.of(g), 0, n, s).build();
+        float[] rms = new float[STEPS], lr = new float[STEPS];
+        byte[][] engine;
+        try (Adafactor opt = Adafactor.builder(set).options(o).threads(2).onNonFinite(NonFinite.PROCEED).build()) {
+            for (int t = 0; t < STEPS; t++) {
+                System.arraycopy(grads[t], 0, g, 0, n);
+                opt.step(lrs[t], scales[t]);
+                rms[t] = opt.rms("w");
+                lr[t] = opt.lr("w");
+            }
+            engine = new byte[][] {MemorySegment.ofArray(p).toArray(ValueLayout.JAVA_BYTE),
+                bytes(opt.state("w", rows > 0 ? "exp_avg_sq_row" : "exp_avg_sq")),
+                rows > 0 ? bytes(opt.state("w", "exp_avg_sq_col")) : new byte[0],
+                beta1 ? bytes(opt.state("w", "exp_avg")) : new byte[0]};
+        }
+        assertFalse(Arrays.equals(p0, p), "the steps moved the parameters");
+        if (!NativeKernels.available()) {
+            // The native library did not build (no C compiler): the bench module runs without its peers and says why,
+            // as PeersAgreeTest does.
+            assertNotNull(NativeKernels.unavailableReason());
+            return;
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            for (int threads : new int[] {1, 2}) {
+                NativeKernels.setThreads(threads);
+                MemorySegment cp = arena.allocate(4L * n, 64), cg = arena.allocate(4L * n, 64);
+                MemorySegment.copy(MemorySegment.ofArray(p0), 0, cp, 0, 4L * n);
+                MemorySegment s0 = arena.allocate(4L * (rows > 0 ? n / cols : n), 64);
+                MemorySegment s1 = rows > 0 ? arena.allocate(4L * (n / rows), 64) : MemorySegment.NULL;
+                MemorySegment m = beta1 ? arena.allocate(4L * n, 64) : MemorySegment.NULL;
+                MemorySegment work = arena.allocate(AdafactorPeer.workspace(n, rows, cols), 64);
+                MemorySegment out = arena.allocate(8, 4);
+                String who = "native C on " + threads + " threads, " + shape + ", " + variant;
+                for (int t = 0; t < STEPS; t++) {
+                    MemorySegment.copy(MemorySegment.ofArray(grads[t]), 0, cg, 0, 4L * n);
+                    MemorySegment k = AdafactorPeer.scalars(o, t + 1, lrs[t], scales[t], arena);
+                    AdafactorPeer.run(cp, cg, m, s0, s1, n, rows, cols, work, k, out, AdafactorPeer.STEP);
+                    assertEquals(Float.floatToRawIntBits(rms[t]), Float.floatToRawIntBits(
+                            out.getAtIndex(ValueLayout.JAVA_FLOAT, 0)), who + ": RMS at step " + (t + 1));
+                    assertEquals(Float.floatToRawIntBits(lr[t]), Float.floatToRawIntBits(
+                            out.getAtIndex(ValueLayout.JAVA_FLOAT, 1)), who + ": lr at step " + (t + 1));
+                }
+                byte[][] peer = {bytes(cp), bytes(s0), bytes(s1), bytes(m)};
+                String[] names = {"parameters", rows > 0 ? "exp_avg_sq_row" : "exp_avg_sq", "exp_avg_sq_col", "exp_avg"};
+                for (int i = 0; i < names.length; i++) {
+                    assertArrayEquals(engine[i], peer[i], who + ": " + names[i]);
+                }
+            }
+        } finally {
+            NativeKernels.setThreads(1);
+        }
+    }
+
+    private static byte[] bytes(MemorySegment s) {
+        return s.equals(MemorySegment.NULL) ? new byte[0] : s.toArray(ValueLayout.JAVA_BYTE);
+    }
+}
