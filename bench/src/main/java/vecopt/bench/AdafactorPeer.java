@@ -36,10 +36,10 @@ final class AdafactorPeer {
     /** The prepared step's fields in the order {@code vo_adafactor} reads them (its {@code af_k}). */
     private static final List<String> FIELDS = List.of("eps1", "beta2t", "oneMinusBeta2t", "beta1", "oneMinusBeta1",
             "gradScale", "firstMoment", "decay");
-    private static final MethodHandle RUN, WORKSPACE;
+    private static final MethodHandle RUN, WORKSPACE, SUMS;
 
     static {
-        MethodHandle run = null, workspace = null;
+        MethodHandle run = null, workspace = null, sums = null;
         if (NativeKernels.available()) {
             SymbolLookup lookup = SymbolLookup.libraryLookup(Path.of(NativeKernels.library()), Arena.global());
             Linker linker = Linker.nativeLinker();
@@ -48,9 +48,13 @@ final class AdafactorPeer {
                     Linker.Option.critical(true));
             workspace = linker.downcallHandle(lookup.findOrThrow("vo_adafactor_workspace"),
                     FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG));
+            sums = linker.downcallHandle(lookup.findOrThrow("vo_adafactor_sums"),
+                    FunctionDescriptor.of(JAVA_LONG, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS),
+                    Linker.Option.critical(true));
         }
         RUN = run;
         WORKSPACE = workspace;
+        SUMS = sums;
     }
 
     private AdafactorPeer() {
@@ -103,6 +107,26 @@ final class AdafactorPeer {
         NativeKernels.require();
         try {
             RUN.invokeExact(p, g, m, s0, s1, n, rows, cols, work, k, out, passes);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /**
+     * The double sums of the passes last run on {@code work} ({@code vo_adafactor_sums}): per chunk in grid order
+     * RMS(p)'s and RMS(u)'s, then a matrix's row sums and column slots (as {@code AdafactorChunk.rowSum} and
+     * {@code colSum}); after the chunks a matrix's row factors, then its column factors.
+     */
+    static double[] sums(MemorySegment work, long n, long rows, long cols) {
+        NativeKernels.require();
+        try {
+            double[] out = new double[Math.toIntExact((long) SUMS.invokeExact(work, n, rows, cols,
+                    MemorySegment.NULL))];
+            long got = (long) SUMS.invokeExact(work, n, rows, cols, MemorySegment.ofArray(out));
+            if (got != out.length) {
+                throw new IllegalStateException("vo_adafactor_sums wrote " + got + " of " + out.length);
+            }
+            return out;
         } catch (Throwable t) {
             throw rethrow(t);
         }

@@ -1,16 +1,9 @@
 package vecopt.bench;
 
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandle;
-import java.lang.management.ManagementFactory;
-import java.lang.management.ThreadMXBean;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import vecopt.clip.NonFinite;
@@ -23,14 +16,8 @@ import vecopt.param.ParamSet;
 
 /**
  * CPU time per element of AdamW with 8-bit state: the engine's step against its C peers ({@link EightBitPeer}) and
- * the mix's traffic ({@link MixedTraffic}), in one JVM, the implementations taking turns sample by sample so that a
- * loaded machine's disturbances fall on all of them alike. CPU time, not wall time: on a machine shared with other
- * work the wall time of a step says how often it was descheduled; the CPU time what it costs. On one thread it is
- * the calling thread's CPU time (the engine's pool and the C peer run a one-thread step on the caller); on more, the
- * process's ({@code clock_gettime(CLOCK_PROCESS_CPUTIME_ID)}, in ns: every thread, the JIT's and GC's too, idle once
- * warm; the JDK's own process CPU time counts in 10 ms ticks), so per element it is the sum over the threads: equal
- * to one thread's when a step scales. Prints, per implementation, the median and the smallest of the samples
- * in ns per element, and the wall time's median. The float32 AdamW step and its traffic run alongside, on float32 buffers
+ * the mix's traffic ({@link MixedTraffic}), in one JVM, the implementations taking turns sample by sample
+ * ({@link CpuTurns} states the method and what it prints). The float32 AdamW step and its traffic run alongside, on float32 buffers
  * of their own: the reference the 8-bit mixes are read against (the goal: 1.35x the float32 step's parameters per
  * second, that is at most 1 / 1.35 of its time per element).
  *
@@ -114,54 +101,8 @@ public final class EightBitProbe {
                 impls.put("float32 step (engine)", () -> fopt.step(1e-3));
                 impls.put("float32 traffic (C)", () -> MixedTraffic.run(ft[0], MemorySegment.NULL, ft[1],
                         MemorySegment.NULL, ft[2], ft[3], size, 0));
-                // a sample of about 30 ms of one thread's work at ~1 ns per element
-                int reps = Math.max(1, 30_000_000 / size);
-                ThreadMXBean tmx = ManagementFactory.getThreadMXBean();
-                MethodHandle clock = Linker.nativeLinker().downcallHandle(
-                        Linker.nativeLinker().defaultLookup().findOrThrow("clock_gettime"),
-                        FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS));
-                MemorySegment ts = arena.allocate(16, 8);
-                Map<String, List<double[]>> got = new LinkedHashMap<>();
-                for (String name : impls.keySet()) {
-                    got.put(name, new ArrayList<>());
-                }
-                for (int s = -3; s < samples; s++) { // 3 rounds of warm-up, then the samples
-                    for (Map.Entry<String, Runnable> e : impls.entrySet()) {
-                        long c0 = threads == 1 ? tmx.getCurrentThreadCpuTime() : processCpu(clock, ts);
-                        long w0 = System.nanoTime();
-                        for (int i = 0; i < reps; i++) {
-                            e.getValue().run();
-                        }
-                        long w1 = System.nanoTime();
-                        long c1 = threads == 1 ? tmx.getCurrentThreadCpuTime() : processCpu(clock, ts);
-                        if (s >= 0) {
-                            double per = (double) reps * size;
-                            got.get(e.getKey()).add(new double[] {(c1 - c0) / per, (w1 - w0) / per});
-                        }
-                    }
-                }
-                System.out.printf("%s size %d threads %d, %d samples of %d steps; ns per element (%s CPU time)%n",
-                        storage, size, threads, samples, reps, threads == 1 ? "thread" : "process");
-                System.out.printf("  %-24s %10s %10s %10s%n", "", "cpu median", "cpu min", "wall median");
-                for (Map.Entry<String, List<double[]>> e : got.entrySet()) {
-                    double[] cpu = e.getValue().stream().mapToDouble(x -> x[0]).sorted().toArray();
-                    double[] wall = e.getValue().stream().mapToDouble(x -> x[1]).sorted().toArray();
-                    System.out.printf("  %-24s %10.3f %10.3f %10.3f%n", e.getKey(), median(cpu), cpu[0], median(wall));
-                }
+                CpuTurns.run(impls, size, threads, samples, storage + " size " + size + " threads " + threads);
             }
         }
-    }
-
-    /** The process's CPU time in ns: {@code clock_gettime(CLOCK_PROCESS_CPUTIME_ID = 2, ts)}. */
-    private static long processCpu(MethodHandle clock, MemorySegment ts) throws Throwable {
-        if ((int) clock.invokeExact(2, ts) != 0) {
-            throw new IllegalStateException("clock_gettime(CLOCK_PROCESS_CPUTIME_ID) failed");
-        }
-        return ts.get(ValueLayout.JAVA_LONG, 0) * 1_000_000_000L + ts.get(ValueLayout.JAVA_LONG, 8);
-    }
-
-    private static double median(double[] sorted) {
-        int n = sorted.length;
-        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
     }
 }

@@ -21,6 +21,7 @@ import vecopt.clip.NonFinite;
 import vecopt.memory.Storage;
 import vecopt.optim.Adadelta;
 import vecopt.optim.Adafactor;
+import vecopt.optim.AdafactorOptions;
 import vecopt.optim.Adagrad;
 import vecopt.optim.AdagradOptions;
 import vecopt.optim.AdamOptions;
@@ -78,7 +79,7 @@ public class StepBench {
      * "rmsprop" (plain), "rmsprop_centered_momentum", "lion", "adamax", "nadam", "radam", "adadelta", "rprop",
      * "asgd" (averaging, t0 0); or the layer-wise "lamb" (40 bytes in two passes) and "lars" (28 in two passes),
      * which have no native peer yet (their {@code nativeC} refuses to run); "adafactor" (HF's defaults, the tensor a
-     * 2^k x size / 2^k matrix, 24 bytes in three passes; no native peer yet); "sfadamw", schedule-free AdamW (28, in
+     * 2^k x size / 2^k matrix, 24 bytes in three passes; its peer {@link AdafactorPeer} on the same matrix); "sfadamw", schedule-free AdamW (28, in
      * train mode; no native peer yet); "lamb_bf16state", LAMB with {@code bfloat16State} (28 bytes in two passes;
      * step only: no traffic or native peer); "momentum_q8" and "lion_q8", SGD with momentum and Lion (as "momentum"
      * and "lion") with {@code eightBitState()} (14 bytes: the state one byte read and written, plus its block scales;
@@ -102,6 +103,7 @@ public class StepBench {
     private int peerStates;
     private MemorySegment peerScalars;
     private int trafficStates; // the state arrays traffic() moves, -1 for a layer-wise optimizer's passes
+    private MemorySegment[] adafactor; // the Adafactor peer's exp_avg_sq_row, exp_avg_sq_col, workspace, scalars, out
 
     @Setup(Level.Trial)
     public void setUp(BenchmarkParams params) {
@@ -137,6 +139,14 @@ public class StepBench {
                 };
                 return;
             }
+            if (optimizer.equals("adafactor")) { // HF's defaults at a steady step (1000), the step's lr as step()'s
+                arena = Arena.ofShared();
+                long cols = adafactorCols(size), rows = size / cols;
+                adafactor = new MemorySegment[] {arena.allocate(4 * rows, 64), arena.allocate(4 * cols, 64),
+                    arena.allocate(AdafactorPeer.workspace(size, rows, cols), 64),
+                    AdafactorPeer.scalars(AdafactorOptions.DEFAULTS, 1000, 3e-4, 1, arena), arena.allocate(8, 4)};
+                return;
+            }
             if (!isAdam && !optimizer.equals("momentum")) { // the engine's steady-state constants, read from its step
                 buffers.fill(2, 1e-6f, 1e-4f, 3); // every first state positive, as sums and averages of squares are
                 peer = UpdatePeers.peerOf(optimizer);
@@ -158,7 +168,7 @@ public class StepBench {
         Buffers.fill(p.segment(), -0.05f, 0.05f, 1);
         Buffers.fill(g.segment(), -0.01f, 0.01f, 2);
         // Adafactor factors a matrix: the tensor as 2^ceil(log2(sqrt(size))) columns (8192 x 8192 at 64M)
-        int cols = 1 << ((32 - Integer.numberOfLeadingZeros(size - 1) + 1) / 2);
+        int cols = adafactorCols(size);
         ParamSet set = optimizer.equals("adafactor")
                 ? ParamSet.builder().add("w", p, g, 0, size, vecopt.param.Shape.of(size / cols, cols)).build()
                 : ParamSet.builder().add("w", p, g, 0, size).build();
@@ -205,6 +215,11 @@ public class StepBench {
                     .onNonFinite(NonFinite.PROCEED).build();
         };
         opt.step(1e-4); // past the first step: the momentum buffer exists, as in steady training
+    }
+
+    /** Adafactor's matrix: 2^ceil(log2(sqrt(size))) columns (8192 x 8192 at 64M, 4096 x 4096 at 16M). */
+    static int adafactorCols(int size) {
+        return 1 << ((32 - Integer.numberOfLeadingZeros(size - 1) + 1) / 2);
     }
 
     /** Schedule-free AdamW in train mode, where it steps (it starts in eval mode, as the original). */
@@ -256,7 +271,11 @@ public class StepBench {
 
     @Benchmark
     public void nativeC() {
-        if (peer != null) {
+        if (adafactor != null) {
+            int cols = adafactorCols(size);
+            AdafactorPeer.run(buffers.segment(0), buffers.segment(1), MemorySegment.NULL, adafactor[0], adafactor[1],
+                    size, size / cols, cols, adafactor[2], adafactor[3], adafactor[4], AdafactorPeer.STEP);
+        } else if (peer != null) {
             UpdatePeers.run(peer, buffers.segment(0), buffers.segment(1), buffers.segment(2),
                     peerStates > 1 ? buffers.segment(3) : MemorySegment.NULL,
                     peerStates > 2 ? buffers.segment(4) : MemorySegment.NULL, size, peerScalars);

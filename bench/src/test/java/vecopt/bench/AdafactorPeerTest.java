@@ -13,6 +13,11 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import vecopt.clip.NonFinite;
+import vecopt.kernel.AdafactorChunk;
+import vecopt.kernel.AdafactorStep;
+import vecopt.kernel.Chunk;
+import vecopt.kernel.KernelProvider;
+import vecopt.kernel.Kernels;
 import vecopt.memory.Storage;
 import vecopt.optim.Adafactor;
 import vecopt.optim.AdafactorOptions;
@@ -41,34 +46,18 @@ class AdafactorPeerTest {
         "1027x513, relative_beta1_clip", "1027x513, manual",
         "3x5x20011, hf", "3x5x20011, manual_beta1",
         "37, hf", "37, manual_beta1",
-        "300001, relative_beta1_clip", "300001, manual"})
+        "300001, relative_beta1_clip", "300001, manual",
+        // 4 chunks: the chunks' sums added in grid order is not the only order that gives the same bits with 2
+        "1003x1001, hf", "1000003, manual_beta1"})
     void nativePeerIsBitwiseTheEngine(String shape, String variant) {
-        long[] dims = Arrays.stream(shape.split("x")).mapToLong(Long::parseLong).toArray();
-        Shape s = Shape.of(dims);
-        int n = Math.toIntExact(s.elements());
-        long rows = dims.length >= 2 ? dims[dims.length - 2] : 0, cols = dims.length >= 2 ? dims[dims.length - 1] : 0;
-        AdafactorOptions o = switch (variant) {
-            case "hf" -> AdafactorOptions.DEFAULTS;
-            // an RMS(u) of about 1 on the first steps: a threshold of 0.3 clips every step
-            case "relative_beta1_clip" -> AdafactorOptions.DEFAULTS.withBeta1(0.9).withClipThreshold(0.3)
-                    .withWeightDecay(0.01).withMaximize(true);
-            case "manual" -> AdafactorOptions.DEFAULTS.manual(1e-2).withScaleParameter(false).withWeightDecay(0.01);
-            case "manual_beta1" -> AdafactorOptions.DEFAULTS.manual(1e-3).withBeta1(0.9).withLrScale(0.5);
-            default -> throw new IllegalArgumentException(variant);
-        };
+        Case c = new Case(shape, variant);
+        int n = c.n;
+        long rows = c.rows, cols = c.cols;
+        AdafactorOptions o = c.o;
+        Shape s = c.shape;
         boolean beta1 = o.beta1() != null;
-        float[] p0 = new float[n];
-        float[][] grads = new float[STEPS][n];
-        SplittableRandom rnd = new SplittableRandom(17);
-        for (int i = 0; i < n; i++) {
-            p0[i] = (float) rnd.nextDouble(-1, 1);
-        }
-        for (float[] g : grads) {
-            for (int i = 0; i < n; i++) {
-                // over four decades, some exactly zero (w = eps1 there)
-                g[i] = rnd.nextInt(32) == 0 ? 0f : (float) (rnd.nextDouble(-1, 1) * Math.pow(10, -rnd.nextInt(4)));
-            }
-        }
+        float[] p0 = c.p0;
+        float[][] grads = c.grads;
         double[] lrs = {1.0, 0.5, 1.0}, scales = {1.0, 0.75, 1.0};
 
         float[] p = p0.clone(), g = new float[n];
@@ -122,6 +111,122 @@ class AdafactorPeerTest {
             }
         } finally {
             NativeKernels.setThreads(1);
+        }
+    }
+
+    /**
+     * The sums behind the step, where its float results seldom show the summation order (a double sum added in
+     * another order mostly rounds to the same float): after a first step of the peer, each chunk's double sums (p^2,
+     * update^2, per row and per column slot of g^2 + eps1) are bitwise those of the engine's kernels (the vector
+     * loops and the scalar ones) run over the same chunks, pass 2 with the peer's factors.
+     */
+    @ParameterizedTest
+    @CsvSource({"5x37", "1x300001", "300001x1", "7x40001", "1027x513", "3x5x20011", "37", "300001", "1003x1001"})
+    void chunkSumsAreBitwiseTheEngineKernels(String shape) {
+        Case c = new Case(shape, "hf");
+        if (!NativeKernels.available()) {
+            assertNotNull(NativeKernels.unavailableReason());
+            return;
+        }
+        double[] peer;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment cp = arena.allocate(4L * c.n, 64), cg = arena.allocate(4L * c.n, 64);
+            MemorySegment.copy(MemorySegment.ofArray(c.p0), 0, cp, 0, 4L * c.n);
+            MemorySegment.copy(MemorySegment.ofArray(c.grads[0]), 0, cg, 0, 4L * c.n);
+            MemorySegment s0 = arena.allocate(4L * (c.rows > 0 ? c.n / c.cols : c.n), 64);
+            MemorySegment s1 = c.rows > 0 ? arena.allocate(4L * (c.n / c.rows), 64) : MemorySegment.NULL;
+            MemorySegment work = arena.allocate(AdafactorPeer.workspace(c.n, c.rows, c.cols), 64);
+            NativeKernels.setThreads(2);
+            AdafactorPeer.run(cp, cg, MemorySegment.NULL, s0, s1, c.n, c.rows, c.cols, work,
+                    AdafactorPeer.scalars(c.o, 1, 1.0, 1.0, arena), arena.allocate(8, 4), AdafactorPeer.STEP);
+            peer = AdafactorPeer.sums(work, c.n, c.rows, c.cols);
+        } finally {
+            NativeKernels.setThreads(1);
+        }
+        int chunks = (c.n + Adafactor.CHUNK - 1) / Adafactor.CHUNK, factors = peer.length;
+        float[] rf = null, cf = null;
+        if (c.rows > 0) {
+            int rowsAll = (int) (c.n / c.cols), colsAll = (int) (c.n / c.rows);
+            rf = new float[rowsAll];
+            cf = new float[colsAll];
+            factors = peer.length - rowsAll - colsAll;
+            for (int i = 0; i < rowsAll; i++) {
+                rf[i] = (float) peer[factors + i];
+            }
+            for (int i = 0; i < colsAll; i++) {
+                cf[i] = (float) peer[factors + rowsAll + i];
+            }
+        }
+        AdafactorStep step = new AdafactorStep().prepare(c.o.eps1(), c.o.decayRate(), Double.NaN, false, 1, 1.0);
+        for (Kernels kernels : new Kernels[] {KernelProvider.kernels(), KernelProvider.scalar()}) {
+            MemorySegment p = MemorySegment.ofArray(c.p0.clone()), g = MemorySegment.ofArray(c.grads[0]);
+            MemorySegment v = MemorySegment.ofArray(new float[c.n]);
+            int at = 0;
+            for (int k = 0; k < chunks; k++) {
+                int first = k * Adafactor.CHUNK, len = Math.min(Adafactor.CHUNK, c.n - first);
+                Chunk chunk = new Chunk(p, g, new MemorySegment[0], first, len, 0, k);
+                AdafactorChunk w = c.rows > 0 ? new AdafactorChunk(first, len, (int) c.rows, (int) c.cols, rf, cf)
+                        : new AdafactorChunk(first, v.asSlice(4L * first, 4L * len));
+                kernels.adafactor(chunk, step, w, 0);
+                if (w.factored()) {
+                    kernels.adafactor(chunk, step, w, 1);
+                }
+                String who = kernels.getClass().getSimpleName() + ", " + shape + ", chunk " + k + ": ";
+                assertBits(w.paramSquares(), peer[at++], who + "p^2");
+                assertBits(w.updateSquares(), peer[at++], who + "update^2");
+                for (int i = 0; i < w.rowCount(); i++) {
+                    assertBits(w.rowSum(i), peer[at++], who + "row sum " + i);
+                }
+                for (int i = 0; i < w.colCount(); i++) {
+                    assertBits(w.colSum(i), peer[at++], who + "column sum " + i);
+                }
+            }
+            assertEquals(factors, at, "the peer's sums: one per chunk sum, then the factors");
+        }
+    }
+
+    private static void assertBits(double want, double got, String who) {
+        assertEquals(Double.doubleToRawLongBits(want), Double.doubleToRawLongBits(got), () -> who + ": " + want
+                + " (engine) against " + got + " (peer)");
+    }
+
+    /** A shape ("RxC", "BxRxC" or "N"), options by name, and the start every implementation steps from. */
+    private static final class Case {
+        final Shape shape;
+        final int n;
+        final long rows, cols; // the last two dimensions, 0 for a 1-D tensor
+        final AdafactorOptions o;
+        final float[] p0;
+        final float[][] grads = new float[STEPS][];
+
+        Case(String shape, String variant) {
+            long[] dims = Arrays.stream(shape.split("x")).mapToLong(Long::parseLong).toArray();
+            this.shape = Shape.of(dims);
+            this.n = Math.toIntExact(this.shape.elements());
+            this.rows = dims.length >= 2 ? dims[dims.length - 2] : 0;
+            this.cols = dims.length >= 2 ? dims[dims.length - 1] : 0;
+            this.o = switch (variant) {
+                case "hf" -> AdafactorOptions.DEFAULTS;
+                // an RMS(u) of about 1 on the first steps: a threshold of 0.3 clips every step
+                case "relative_beta1_clip" -> AdafactorOptions.DEFAULTS.withBeta1(0.9).withClipThreshold(0.3)
+                        .withWeightDecay(0.01).withMaximize(true);
+                case "manual" -> AdafactorOptions.DEFAULTS.manual(1e-2).withScaleParameter(false).withWeightDecay(0.01);
+                case "manual_beta1" -> AdafactorOptions.DEFAULTS.manual(1e-3).withBeta1(0.9).withLrScale(0.5);
+                default -> throw new IllegalArgumentException(variant);
+            };
+            SplittableRandom rnd = new SplittableRandom(17);
+            p0 = new float[n];
+            for (int i = 0; i < n; i++) {
+                p0[i] = (float) rnd.nextDouble(-1, 1);
+            }
+            for (int t = 0; t < STEPS; t++) {
+                grads[t] = new float[n];
+                for (int i = 0; i < n; i++) {
+                    // over four decades, some exactly zero (w = eps1 there)
+                    grads[t][i] = rnd.nextInt(32) == 0 ? 0f
+                            : (float) (rnd.nextDouble(-1, 1) * Math.pow(10, -rnd.nextInt(4)));
+                }
+            }
         }
     }
 
