@@ -631,10 +631,11 @@ static void af_chunk_shape(int64_t c, int64_t n, int64_t R, int64_t C, int64_t *
     }
 }
 
-/* Lays the workspace out (chunks, their row and column sums, the tensor's double totals and float factors) and
+/* Lays the workspace out (chunks, their row and column sums, the tensor's double totals, its sums of p^2 and u^2,
+ * its float factors) and
  * returns its size in bytes; with work NULL only the size. */
 static int64_t af_layout(int64_t n, int64_t R, int64_t C, void *work, af_chunk **chunks, double **rt, double **ct,
-                         float **rf, float **cf) {
+                         double **sq, float **rf, float **cf) {
     int64_t nc = af_chunks(n), at = nc * (int64_t) sizeof(af_chunk), B = C > 0 ? n / (R * C) : 0;
     char *base = work;
     af_chunk *w = (af_chunk *) base;
@@ -661,10 +662,11 @@ static int64_t af_layout(int64_t n, int64_t R, int64_t C, void *work, af_chunk *
         *chunks = w;
         *rt = (double *) (base + at);
         *ct = *rt + B * R;
-        *rf = (float *) (*ct + B * C);
+        *sq = *ct + B * C;
+        *rf = (float *) (*sq + 2);
         *cf = *rf + B * R;
     }
-    return at + B * (R + C) * (int64_t) (sizeof(double) + sizeof(float));
+    return at + 2 * (int64_t) sizeof(double) + B * (R + C) * (int64_t) (sizeof(double) + sizeof(float));
 }
 
 /* The n partials from acc, added in order from 0 (AdafactorChunk.total). */
@@ -911,10 +913,11 @@ static void af_apply(float *p, const float *g, float *m, const float *v, const f
     }
 }
 
-/* HF's _rms from the chunks' sums in chunk order: (float) sqrt(sum) / (float) sqrt(numel). */
-static float af_rms(const af_chunk *w, int64_t nc, int64_t n, int params) {
+/* HF's _rms from the chunks' sums in chunk order: (float) sqrt(sum) / (float) sqrt(numel); the sum kept in *total. */
+static float af_rms(const af_chunk *w, int64_t nc, int64_t n, int params, double *total) {
     double s = 0;
     for (int64_t c = 0; c < nc; c++) s += params ? w[c].param_sq : w[c].update_sq;
+    *total = s;
     return (float) sqrt(s) / (float) sqrt((double) n);
 }
 
@@ -963,16 +966,17 @@ static void af_scalars(af_k *k, float rms, float rms_u) {
 
 /* Bytes of workspace vo_adafactor needs for a tensor of n elements: rows x cols matrices (rows 0: a 1-D tensor). */
 int64_t vo_adafactor_workspace(int64_t n, int64_t rows, int64_t cols) {
-    return af_layout(n, rows, cols, NULL, NULL, NULL, NULL, NULL, NULL);
+    return af_layout(n, rows, cols, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
 }
 
 /* The sums of the last passes run, as doubles into out (NULL: only their count): per chunk in grid order RMS(p)'s
  * and RMS(u)'s partial sums, then a matrix's row sums and column sums (AdafactorChunk's rowSum and colSum order);
- * after the chunks, a matrix's row factors and column factors. The sums' bits are the summation order's, which the
+ * after the chunks, the tensor's sums of p^2 and u^2 and a matrix's row and column totals (the chunks' sums added
+ * in grid order), then its row factors and column factors. The sums' bits are the summation order's, which the
  * float results seldom show (a double sum reordered mostly rounds to the same float): AdafactorPeerTest reads them. */
 int64_t vo_adafactor_sums(void *work, int64_t n, int64_t rows, int64_t cols, double *out) {
     af_chunk *w = NULL;
-    double *rt = NULL, *ct = NULL;
+    double *rt = NULL, *ct = NULL, *sq = NULL;
     float *rf = NULL, *cf = NULL;
     const int64_t R = cols > 0 ? rows : 0, C = cols, nc = af_chunks(n), B = C > 0 ? n / (R * C) : 0;
     int64_t at = 0;
@@ -982,15 +986,19 @@ int64_t vo_adafactor_sums(void *work, int64_t n, int64_t rows, int64_t cols, dou
             af_chunk_shape(c, n, R, C, &first, &len, &r, &k);
             at += 2 + r + k;
         }
-        return at + B * (R + C);
+        return at + 2 + 2 * B * (R + C);
     }
-    af_layout(n, R, C, work, &w, &rt, &ct, &rf, &cf);
+    af_layout(n, R, C, work, &w, &rt, &ct, &sq, &rf, &cf);
     for (int64_t c = 0; c < nc; c++) {
         out[at++] = w[c].param_sq;
         out[at++] = w[c].update_sq;
         for (int64_t i = 0; i < w[c].row_count; i++) out[at++] = w[c].rows[i];
         for (int64_t i = 0; i < w[c].col_count; i++) out[at++] = w[c].cols[i];
     }
+    out[at++] = sq[0];
+    out[at++] = sq[1];
+    for (int64_t i = 0; i < B * R; i++) out[at++] = rt[i];
+    for (int64_t i = 0; i < B * C; i++) out[at++] = ct[i];
     for (int64_t i = 0; i < B * R; i++) out[at++] = rf[i];
     for (int64_t i = 0; i < B * C; i++) out[at++] = cf[i];
     return at;
@@ -1007,21 +1015,21 @@ void vo_adafactor(float *p, const float *g, float *m, float *s0, float *s1, int6
     af_k k = {(float) kd[0], (float) kd[1], (float) kd[2], (float) kd[3], (float) kd[4], (float) kd[5],
               kd[6] != 0, kd[7] != 0, kd[8], kd[9], kd[11], kd[12], kd[10] != 0, 0, 0, 1};
     af_chunk *w = NULL;
-    double *rt = NULL, *ct = NULL;
+    double *rt = NULL, *ct = NULL, *sq = NULL;
     float *rf = NULL, *cf = NULL;
     const int64_t R = cols > 0 ? rows : 0, C = cols, nc = af_chunks(n);
-    af_layout(n, R, C, work, &w, &rt, &ct, &rf, &cf);
+    af_layout(n, R, C, work, &w, &rt, &ct, &sq, &rf, &cf);
     if (passes & 1) {
 #pragma omp parallel for num_threads(vo_threads) schedule(dynamic, 1) if (vo_threads > 1)
         for (int64_t c = 0; c < nc; c++) af_sums(p, g, s0, R, C, &w[c], &k);
-        out[0] = af_rms(w, nc, n, 1);
+        out[0] = af_rms(w, nc, n, 1, &sq[0]);
         if (C > 0 && (passes & 2)) af_factors(w, nc, n, R, C, s0, s1, rt, ct, rf, cf, &k);
     }
     if (C > 0 && (passes & 2)) {
 #pragma omp parallel for num_threads(vo_threads) schedule(dynamic, 1) if (vo_threads > 1)
         for (int64_t c = 0; c < nc; c++) af_update_sums(g, rf, cf, R, C, &w[c], &k);
     }
-    af_scalars(&k, out[0], af_rms(w, nc, n, 0));
+    af_scalars(&k, out[0], af_rms(w, nc, n, 0, &sq[1]));
     out[1] = k.lr;
     if (passes & 4) {
 #pragma omp parallel for num_threads(vo_threads) schedule(dynamic, 1) if (vo_threads > 1)

@@ -115,7 +115,8 @@ final class AdafactorPeer {
     /**
      * The double sums of the passes last run on {@code work} ({@code vo_adafactor_sums}): per chunk in grid order
      * RMS(p)'s and RMS(u)'s, then a matrix's row sums and column slots (as {@code AdafactorChunk.rowSum} and
-     * {@code colSum}); after the chunks a matrix's row factors, then its column factors.
+     * {@code colSum}); after the chunks the tensor's sums of p^2 and u^2 and a matrix's row totals and column totals
+     * (the chunks' sums added in grid order), then its row factors and column factors.
      */
     static double[] sums(MemorySegment work, long n, long rows, long cols) {
         NativeKernels.require();

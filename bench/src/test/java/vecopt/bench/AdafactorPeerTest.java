@@ -118,7 +118,9 @@ class AdafactorPeerTest {
      * The sums behind the step, where its float results seldom show the summation order (a double sum added in
      * another order mostly rounds to the same float): after a first step of the peer, each chunk's double sums (p^2,
      * update^2, per row and per column slot of g^2 + eps1) are bitwise those of the engine's kernels (the vector
-     * loops and the scalar ones) run over the same chunks, pass 2 with the peer's factors.
+     * loops and the scalar ones) run over the same chunks, pass 2 with the peer's factors; and a matrix's row and
+     * column totals, and the tensor's sums of p^2 and update^2, are those chunk sums added in grid order, as the
+     * optimizer adds them between the passes.
      */
     @ParameterizedTest
     @CsvSource({"5x37", "1x300001", "300001x1", "7x40001", "1027x513", "3x5x20011", "37", "300001", "1003x1001"})
@@ -143,13 +145,14 @@ class AdafactorPeerTest {
         } finally {
             NativeKernels.setThreads(1);
         }
-        int chunks = (c.n + Adafactor.CHUNK - 1) / Adafactor.CHUNK, factors = peer.length;
+        int chunks = (c.n + Adafactor.CHUNK - 1) / Adafactor.CHUNK;
+        int rowsAll = c.rows > 0 ? (int) (c.n / c.cols) : 0, colsAll = c.rows > 0 ? (int) (c.n / c.rows) : 0;
+        int totals = peer.length - 2 - 2 * (rowsAll + colsAll); // where the chunks' sums end
         float[] rf = null, cf = null;
         if (c.rows > 0) {
-            int rowsAll = (int) (c.n / c.cols), colsAll = (int) (c.n / c.rows);
             rf = new float[rowsAll];
             cf = new float[colsAll];
-            factors = peer.length - rowsAll - colsAll;
+            int factors = totals + 2 + rowsAll + colsAll;
             for (int i = 0; i < rowsAll; i++) {
                 rf[i] = (float) peer[factors + i];
             }
@@ -162,6 +165,9 @@ class AdafactorPeerTest {
             MemorySegment p = MemorySegment.ofArray(c.p0.clone()), g = MemorySegment.ofArray(c.grads[0]);
             MemorySegment v = MemorySegment.ofArray(new float[c.n]);
             int at = 0;
+            // the tensor's totals as vecopt.optim.Adafactor adds them between passes 1 and 2: chunk by chunk, in grid order
+            double[] rowTotal = new double[rowsAll], colTotal = new double[colsAll];
+            double paramTotal = 0, updateTotal = 0;
             for (int k = 0; k < chunks; k++) {
                 int first = k * Adafactor.CHUNK, len = Math.min(Adafactor.CHUNK, c.n - first);
                 Chunk chunk = new Chunk(p, g, new MemorySegment[0], first, len, 0, k);
@@ -174,14 +180,30 @@ class AdafactorPeerTest {
                 String who = kernels.getClass().getSimpleName() + ", " + shape + ", chunk " + k + ": ";
                 assertBits(w.paramSquares(), peer[at++], who + "p^2");
                 assertBits(w.updateSquares(), peer[at++], who + "update^2");
+                paramTotal += w.paramSquares();
+                updateTotal += w.updateSquares();
                 for (int i = 0; i < w.rowCount(); i++) {
                     assertBits(w.rowSum(i), peer[at++], who + "row sum " + i);
                 }
                 for (int i = 0; i < w.colCount(); i++) {
                     assertBits(w.colSum(i), peer[at++], who + "column sum " + i);
                 }
+                if (w.factored()) {
+                    for (int i = 0; i < w.rowCount(); i++) {
+                        rowTotal[(int) w.rowFirst() + i] += w.rowSum(i);
+                    }
+                    w.addColSums(colTotal);
+                }
             }
-            assertEquals(factors, at, "the peer's sums: one per chunk sum, then the factors");
+            assertEquals(totals, at, "the peer's sums: one per chunk sum, then the totals and factors");
+            assertBits(paramTotal, peer[at++], shape + ": the sum of p^2 (RMS(p))");
+            assertBits(updateTotal, peer[at++], shape + ": the sum of update^2 (RMS(u))");
+            for (int i = 0; i < rowsAll; i++) {
+                assertBits(rowTotal[i], peer[at++], shape + ": row total " + i);
+            }
+            for (int i = 0; i < colsAll; i++) {
+                assertBits(colTotal[i], peer[at++], shape + ": column total " + i);
+            }
         }
     }
 
