@@ -123,7 +123,9 @@ class AdafactorPeerTest {
      * optimizer adds them between the passes.
      */
     @ParameterizedTest
-    @CsvSource({"5x37", "1x300001", "300001x1", "7x40001", "1027x513", "3x5x20011", "37", "300001", "1003x1001"})
+    @CsvSource({"5x37", "1x300001", "300001x1", "7x40001", "1027x513", "3x5x20011", "37", "300001", "1003x1001",
+        // 4 and 16 chunks: two orders of adding 2 or 3 chunks' sums often give the same double
+        "1000003", "2001x2003"})
     void chunkSumsAreBitwiseTheEngineKernels(String shape) {
         Case c = new Case(shape, "hf");
         if (!NativeKernels.available()) {
