@@ -685,6 +685,17 @@ static inline int64_t af_col_slot(const af_chunk *w, int64_t R, int64_t C, int64
     return (gr / R - w->batch_first) * C + col;
 }
 
+/* One element of pass 1's row loops: g^2 + eps1 added to its row partial *r and its column's sum *c, p^2 to *q.
+ * Each loop below calls it in its vector body (block of 64 or 16) and its tail alike. */
+static inline __attribute__((always_inline)) void af_sum(float p, float g, double *r, double *c, double *q,
+                                                         float scale, float eps1) {
+    float x = g * scale;
+    double s = x * x + eps1, y = p;
+    *r += s;
+    *c += s;
+    *q = fma(y, y, *q);
+}
+
 /* Pass 1 over a row segment taken alone: element j to row partial ra[j mod 64], p^2 partial pa[j mod 64], and its
  * column's sum cs[j]. */
 static void af_row_sums(const float *restrict p, const float *restrict g, double *restrict cs, int64_t len,
@@ -693,56 +704,42 @@ static void af_row_sums(const float *restrict p, const float *restrict g, double
     for (int l = 0; l < AF_P; l++) { r[l] = ra[l]; q[l] = pa[l]; }
     int64_t j = 0;
     for (; j + AF_P <= len; j += AF_P)
-        for (int l = 0; l < AF_P; l++) {
-            float x = g[j + l] * scale;
-            double s = x * x + eps1, y = p[j + l];
-            r[l] += s;
-            cs[j + l] += s;
-            q[l] = fma(y, y, q[l]);
-        }
-    for (; j < len; j++) {
-        int l = (int) (j & (AF_P - 1));
-        float x = g[j] * scale;
-        double s = x * x + eps1, y = p[j];
-        r[l] += s;
-        cs[j] += s;
-        q[l] = fma(y, y, q[l]);
-    }
+        for (int l = 0; l < AF_P; l++) af_sum(p[j + l], g[j + l], &r[l], &cs[j + l], &q[l], scale, eps1);
+    for (; j < len; j++) af_sum(p[j], g[j], &r[j & (AF_P - 1)], &cs[j], &q[j & (AF_P - 1)], scale, eps1);
     for (int l = 0; l < AF_P; l++) { ra[l] = r[l]; pa[l] = q[l]; }
 }
 
-/* Pass 1 over a group's 4 rows (C apart) in one loop: a column's sum loaded once, the rows' g^2 + eps1 added to it in
- * row order; row r's element j to row partial ra[16 r + j mod 16] and p^2 partial pa[16 r + j mod 16]. */
+/* Column j of a group's 4 rows (C apart), its sum loaded once and the rows' g^2 + eps1 added to it in row order; row
+ * k's element to row partial r[16 k + l] and p^2 partial q[16 k + l]. */
+static inline __attribute__((always_inline)) void af_group_column(const float *restrict p, const float *restrict g,
+        double *restrict cs, int64_t C, int64_t j, int l, double *r, double *q, float scale, float eps1) {
+    double c = cs[j];
+    for (int k = 0; k < 4; k++) af_sum(p[k * C + j], g[k * C + j], &r[k * AF_GP + l], &c, &q[k * AF_GP + l], scale, eps1);
+    cs[j] = c;
+}
+
+/* Pass 1 over a group's 4 rows in one loop: row r's element j to row partial ra[16 r + j mod 16] and p^2 partial
+ * pa[16 r + j mod 16]. */
 static void af_group_sums(const float *restrict p, const float *restrict g, double *restrict cs, int64_t C,
                           double *restrict ra, double *restrict pa, float scale, float eps1) {
     double r[4 * AF_GP], q[4 * AF_GP];
     for (int l = 0; l < 4 * AF_GP; l++) { r[l] = ra[l]; q[l] = pa[l]; }
     int64_t j = 0;
     for (; j + AF_GP <= C; j += AF_GP)
-        for (int l = 0; l < AF_GP; l++) {
-            double c = cs[j + l];
-            for (int k = 0; k < 4; k++) {
-                float x = g[k * C + j + l] * scale;
-                double s = x * x + eps1, y = p[k * C + j + l];
-                r[k * AF_GP + l] += s;
-                c += s;
-                q[k * AF_GP + l] = fma(y, y, q[k * AF_GP + l]);
-            }
-            cs[j + l] = c;
-        }
-    for (; j < C; j++) {
-        int l = (int) (j & (AF_GP - 1));
-        double c = cs[j];
-        for (int k = 0; k < 4; k++) {
-            float x = g[k * C + j] * scale;
-            double s = x * x + eps1, y = p[k * C + j];
-            r[k * AF_GP + l] += s;
-            c += s;
-            q[k * AF_GP + l] = fma(y, y, q[k * AF_GP + l]);
-        }
-        cs[j] = c;
-    }
+        for (int l = 0; l < AF_GP; l++) af_group_column(p, g, cs, C, j + l, l, r, q, scale, eps1);
+    for (; j < C; j++) af_group_column(p, g, cs, C, j, (int) (j & (AF_GP - 1)), r, q, scale, eps1);
     for (int l = 0; l < 4 * AF_GP; l++) { ra[l] = r[l]; pa[l] = q[l]; }
+}
+
+/* One element of a 1-D tensor's pass 1: exp_avg_sq *v updated, p^2 to *q, update^2 to *u2. */
+static inline __attribute__((always_inline)) void af_vector_sum(float p, float g, float *v_, double *q, double *u2,
+        float scale, float eps1, float b2, float c2) {
+    float x = g * scale;
+    float v = fmaf(x * x + eps1, c2, *v_ * b2);
+    *v_ = v;
+    double u = (1.0f / sqrtf(v)) * x, y = p;
+    *q = fma(y, y, *q);
+    *u2 = fma(u, u, *u2);
 }
 
 /* Pass 1 of a 1-D tensor's chunk: exp_avg_sq updated, p^2 and update^2 summed (element j to partial j mod 64). */
@@ -753,23 +750,9 @@ static void af_vector_sums(const float *restrict p, const float *restrict g, flo
     for (int l = 0; l < AF_P; l++) { q[l] = pa[l]; u2[l] = ua[l]; }
     int64_t j = 0;
     for (; j + AF_P <= len; j += AF_P)
-        for (int l = 0; l < AF_P; l++) {
-            float x = g[j + l] * scale;
-            float v = fmaf(x * x + eps1, c2, v_[j + l] * b2);
-            v_[j + l] = v;
-            double u = (1.0f / sqrtf(v)) * x, y = p[j + l];
-            q[l] = fma(y, y, q[l]);
-            u2[l] = fma(u, u, u2[l]);
-        }
-    for (; j < len; j++) {
-        int l = (int) (j & (AF_P - 1));
-        float x = g[j] * scale;
-        float v = fmaf(x * x + eps1, c2, v_[j] * b2);
-        v_[j] = v;
-        double u = (1.0f / sqrtf(v)) * x, y = p[j];
-        q[l] = fma(y, y, q[l]);
-        u2[l] = fma(u, u, u2[l]);
-    }
+        for (int l = 0; l < AF_P; l++) af_vector_sum(p[j + l], g[j + l], &v_[j + l], &q[l], &u2[l], scale, eps1, b2, c2);
+    for (; j < len; j++)
+        af_vector_sum(p[j], g[j], &v_[j], &q[j & (AF_P - 1)], &u2[j & (AF_P - 1)], scale, eps1, b2, c2);
     for (int l = 0; l < AF_P; l++) { pa[l] = q[l]; ua[l] = u2[l]; }
 }
 
@@ -800,6 +783,15 @@ static void af_sums(const float *p, const float *g, float *v, int64_t R, int64_t
     w->param_sq = af_total(w->acc, AF_P);
 }
 
+/* Column j of pass 2's `rows` row segments (C apart): row k's update^2 to a[k * width + l]. */
+static inline __attribute__((always_inline)) void af_update_column(const float *restrict g, float cf,
+        const float *restrict rf, int64_t C, int64_t j, int l, double *a, float scale, const int rows, const int width) {
+    for (int k = 0; k < rows; k++) {
+        double u = (rf[k] * cf) * (g[k * C + j] * scale);
+        a[k * width + l] = fma(u, u, a[k * width + l]);
+    }
+}
+
 /* Pass 2 over `rows` row segments (4: a group, C apart; 1: a segment alone) from its first column's factor cf:
  * row r's element j to partial ua[16 r + j mod 16] (a group) or ua[j mod 64]. */
 static inline __attribute__((always_inline)) void af_update_body(const float *restrict g, const float *restrict cf,
@@ -809,20 +801,8 @@ static inline __attribute__((always_inline)) void af_update_body(const float *re
     for (int l = 0; l < AF_P; l++) a[l] = ua[l];
     int64_t j = 0;
     for (; j + width <= len; j += width)
-        for (int l = 0; l < width; l++) {
-            float c = cf[j + l];
-            for (int k = 0; k < rows; k++) {
-                double u = (rf[k] * c) * (g[k * C + j + l] * scale);
-                a[k * width + l] = fma(u, u, a[k * width + l]);
-            }
-        }
-    for (; j < len; j++) {
-        int l = (int) (j & (width - 1));
-        for (int k = 0; k < rows; k++) {
-            double u = (rf[k] * cf[j]) * (g[k * C + j] * scale);
-            a[k * width + l] = fma(u, u, a[k * width + l]);
-        }
-    }
+        for (int l = 0; l < width; l++) af_update_column(g, cf[j + l], rf, C, j + l, l, a, scale, rows, width);
+    for (; j < len; j++) af_update_column(g, cf[j], rf, C, j, (int) (j & (width - 1)), a, scale, rows, width);
     for (int l = 0; l < AF_P; l++) ua[l] = a[l];
 }
 
