@@ -25,7 +25,7 @@ import vecopt.optim.AdafactorOptions;
  * its RMS factor is HF's {@code _get_lr}, as {@code vecopt.optim.Adafactor} computes it.
  *
  * <pre>{@code
- * MemorySegment work = arena.allocate(AdafactorPeer.workspace(n, rows, cols), 64);
+ * MemorySegment work = arena.allocate(AdafactorPeer.workspace(n, rows, cols), 64), out = arena.allocate(8, 4);
  * MemorySegment k = AdafactorPeer.scalars(AdafactorOptions.DEFAULTS, t, 1.0, 1.0, arena);
  * AdafactorPeer.run(p, g, MemorySegment.NULL, row, col, n, rows, cols, work, k, out, AdafactorPeer.STEP);
  * }</pre>
@@ -104,7 +104,15 @@ final class AdafactorPeer {
             throw new IllegalArgumentException("rows x cols must divide n (or both be 0: a 1-D tensor), got n " + n
                     + ", rows " + rows + ", cols " + cols);
         }
+        if (passes < 1 || passes > STEP) {
+            throw new IllegalArgumentException("passes must be a set of the bits 1, 2 and 4 (7: the step), got " + passes);
+        }
         NativeKernels.require();
+        long need = workspace(n, rows, cols);
+        if (work.byteSize() < need || out.byteSize() < 2L * Float.BYTES) {
+            throw new IllegalArgumentException("work must hold " + need + " bytes and out 2 floats for n " + n + ", rows "
+                    + rows + ", cols " + cols + "; got " + work.byteSize() + " and " + out.byteSize());
+        }
         try {
             RUN.invokeExact(p, g, m, s0, s1, n, rows, cols, work, k, out, passes);
         } catch (Throwable t) {
