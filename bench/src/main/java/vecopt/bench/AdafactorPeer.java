@@ -66,7 +66,7 @@ final class AdafactorPeer {
         try {
             return (long) WORKSPACE.invokeExact(n, rows, cols);
         } catch (Throwable t) {
-            throw rethrow(t);
+            throw NativeKernels.rethrow(t);
         }
     }
 
@@ -116,7 +116,7 @@ final class AdafactorPeer {
         try {
             RUN.invokeExact(p, g, m, s0, s1, n, rows, cols, work, k, out, passes);
         } catch (Throwable t) {
-            throw rethrow(t);
+            throw NativeKernels.rethrow(t);
         }
     }
 
@@ -137,17 +137,7 @@ final class AdafactorPeer {
             }
             return out;
         } catch (Throwable t) {
-            throw rethrow(t);
+            throw NativeKernels.rethrow(t);
         }
-    }
-
-    private static RuntimeException rethrow(Throwable t) {
-        if (t instanceof RuntimeException r) {
-            return r;
-        }
-        if (t instanceof Error e) {
-            throw e;
-        }
-        return new IllegalStateException(t);
     }
 }

@@ -278,7 +278,8 @@ final class NativeKernels {
         }
     }
 
-    private static RuntimeException rethrow(Throwable t) {
+    /** A downcall's throwable as an unchecked exception (errors rethrown as they are). */
+    static RuntimeException rethrow(Throwable t) {
         if (t instanceof RuntimeException r) {
             return r;
         }

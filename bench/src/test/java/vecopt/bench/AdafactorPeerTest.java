@@ -52,16 +52,15 @@ class AdafactorPeerTest {
     void nativePeerIsBitwiseTheEngine(String shape, String variant) {
         Case c = new Case(shape, variant);
         int n = c.n;
-        long rows = c.rows, cols = c.cols;
+        long rows = c.rows;
         AdafactorOptions o = c.o;
-        Shape s = c.shape;
         boolean beta1 = o.beta1() != null;
         float[] p0 = c.p0;
         float[][] grads = c.grads;
         double[] lrs = {1.0, 0.5, 1.0}, scales = {1.0, 0.75, 1.0};
 
         float[] p = p0.clone(), g = new float[n];
-        ParamSet set = ParamSet.builder().add("w", Storage.of(p), Storage.of(g), 0, n, s).build();
+        ParamSet set = ParamSet.builder().add("w", Storage.of(p), Storage.of(g), 0, n, c.shape).build();
         float[] rms = new float[STEPS], lr = new float[STEPS];
         byte[][] engine;
         try (Adafactor opt = Adafactor.builder(set).options(o).threads(2).onNonFinite(NonFinite.PROCEED).build()) {
@@ -86,27 +85,19 @@ class AdafactorPeerTest {
         try (Arena arena = Arena.ofConfined()) {
             for (int threads : new int[] {1, 2}) {
                 NativeKernels.setThreads(threads);
-                MemorySegment cp = arena.allocate(4L * n, 64), cg = arena.allocate(4L * n, 64);
-                MemorySegment.copy(MemorySegment.ofArray(p0), 0, cp, 0, 4L * n);
-                MemorySegment s0 = arena.allocate(4L * (rows > 0 ? n / cols : n), 64);
-                MemorySegment s1 = rows > 0 ? arena.allocate(4L * (n / rows), 64) : MemorySegment.NULL;
-                MemorySegment m = beta1 ? arena.allocate(4L * n, 64) : MemorySegment.NULL;
-                MemorySegment work = arena.allocate(AdafactorPeer.workspace(n, rows, cols), 64);
-                MemorySegment out = arena.allocate(8, 4);
+                Peer peer = new Peer(c, arena);
                 String who = "native C on " + threads + " threads, " + shape + ", " + variant;
                 for (int t = 0; t < STEPS; t++) {
-                    MemorySegment.copy(MemorySegment.ofArray(grads[t]), 0, cg, 0, 4L * n);
-                    MemorySegment k = AdafactorPeer.scalars(o, t + 1, lrs[t], scales[t], arena);
-                    AdafactorPeer.run(cp, cg, m, s0, s1, n, rows, cols, work, k, out, AdafactorPeer.STEP);
-                    assertEquals(Float.floatToRawIntBits(rms[t]), Float.floatToRawIntBits(
-                            out.getAtIndex(ValueLayout.JAVA_FLOAT, 0)), who + ": RMS at step " + (t + 1));
-                    assertEquals(Float.floatToRawIntBits(lr[t]), Float.floatToRawIntBits(
-                            out.getAtIndex(ValueLayout.JAVA_FLOAT, 1)), who + ": lr at step " + (t + 1));
+                    float[] got = peer.step(t, lrs[t], scales[t]);
+                    assertEquals(Float.floatToRawIntBits(rms[t]), Float.floatToRawIntBits(got[0]),
+                            who + ": RMS at step " + (t + 1));
+                    assertEquals(Float.floatToRawIntBits(lr[t]), Float.floatToRawIntBits(got[1]),
+                            who + ": lr at step " + (t + 1));
                 }
-                byte[][] peer = {bytes(cp), bytes(s0), bytes(s1), bytes(m)};
+                byte[][] mine = {bytes(peer.p), bytes(peer.s0), bytes(peer.s1), bytes(peer.m)};
                 String[] names = {"parameters", rows > 0 ? "exp_avg_sq_row" : "exp_avg_sq", "exp_avg_sq_col", "exp_avg"};
                 for (int i = 0; i < names.length; i++) {
-                    assertArrayEquals(engine[i], peer[i], who + ": " + names[i]);
+                    assertArrayEquals(engine[i], mine[i], who + ": " + names[i]);
                 }
             }
         } finally {
@@ -134,16 +125,10 @@ class AdafactorPeerTest {
         }
         double[] peer;
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment cp = arena.allocate(4L * c.n, 64), cg = arena.allocate(4L * c.n, 64);
-            MemorySegment.copy(MemorySegment.ofArray(c.p0), 0, cp, 0, 4L * c.n);
-            MemorySegment.copy(MemorySegment.ofArray(c.grads[0]), 0, cg, 0, 4L * c.n);
-            MemorySegment s0 = arena.allocate(4L * (c.rows > 0 ? c.n / c.cols : c.n), 64);
-            MemorySegment s1 = c.rows > 0 ? arena.allocate(4L * (c.n / c.rows), 64) : MemorySegment.NULL;
-            MemorySegment work = arena.allocate(AdafactorPeer.workspace(c.n, c.rows, c.cols), 64);
             NativeKernels.setThreads(2);
-            AdafactorPeer.run(cp, cg, MemorySegment.NULL, s0, s1, c.n, c.rows, c.cols, work,
-                    AdafactorPeer.scalars(c.o, 1, 1.0, 1.0, arena), arena.allocate(8, 4), AdafactorPeer.STEP);
-            peer = AdafactorPeer.sums(work, c.n, c.rows, c.cols);
+            Peer first = new Peer(c, arena);
+            first.step(0, 1.0, 1.0);
+            peer = AdafactorPeer.sums(first.work, c.n, c.rows, c.cols);
         } finally {
             NativeKernels.setThreads(1);
         }
@@ -251,6 +236,34 @@ class AdafactorPeerTest {
                             : (float) (rnd.nextDouble(-1, 1) * Math.pow(10, -rnd.nextInt(4)));
                 }
             }
+        }
+    }
+
+    /** The peer's buffers for a case, off-heap, from the case's start. */
+    private static final class Peer {
+        final Case c;
+        final Arena arena;
+        final MemorySegment p, g, s0, s1, m, work, out;
+
+        Peer(Case c, Arena arena) {
+            this.c = c;
+            this.arena = arena;
+            p = arena.allocate(4L * c.n, 64);
+            g = arena.allocate(4L * c.n, 64);
+            MemorySegment.copy(MemorySegment.ofArray(c.p0), 0, p, 0, 4L * c.n);
+            s0 = arena.allocate(4L * (c.rows > 0 ? c.n / c.cols : c.n), 64);
+            s1 = c.rows > 0 ? arena.allocate(4L * (c.n / c.rows), 64) : MemorySegment.NULL;
+            m = c.o.beta1() != null ? arena.allocate(4L * c.n, 64) : MemorySegment.NULL;
+            work = arena.allocate(AdafactorPeer.workspace(c.n, c.rows, c.cols), 64);
+            out = arena.allocate(8, 4);
+        }
+
+        /** Step {@code t + 1} on the case's gradients {@code t}; returns the RMS and lr it used. */
+        float[] step(int t, double lr, double gradScale) {
+            MemorySegment.copy(MemorySegment.ofArray(c.grads[t]), 0, g, 0, 4L * c.n);
+            AdafactorPeer.run(p, g, m, s0, s1, c.n, c.rows, c.cols, work,
+                    AdafactorPeer.scalars(c.o, t + 1, lr, gradScale, arena), out, AdafactorPeer.STEP);
+            return new float[] {out.getAtIndex(ValueLayout.JAVA_FLOAT, 0), out.getAtIndex(ValueLayout.JAVA_FLOAT, 1)};
         }
     }
 
