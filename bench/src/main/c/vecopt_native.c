@@ -632,8 +632,7 @@ static void af_chunk_shape(int64_t c, int64_t n, int64_t R, int64_t C, int64_t *
 }
 
 /* Lays the workspace out (chunks, their row and column sums, the tensor's double totals, its sums of p^2 and u^2,
- * its float factors) and
- * returns its size in bytes; with work NULL only the size. */
+ * its float factors) and returns its size in bytes; with work NULL only the size. */
 static int64_t af_layout(int64_t n, int64_t R, int64_t C, void *work, af_chunk **chunks, double **rt, double **ct,
                          double **sq, float **rf, float **cf) {
     int64_t nc = af_chunks(n), at = nc * (int64_t) sizeof(af_chunk), B = C > 0 ? n / (R * C) : 0;
