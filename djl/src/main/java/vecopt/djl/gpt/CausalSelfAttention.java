@@ -40,9 +40,23 @@ final class CausalSelfAttention extends AbstractBlock {
         NDArray q = heads(parts.get(0), b, t, dh);
         NDArray k = heads(parts.get(1), b, t, dh);
         NDArray v = heads(parts.get(2), b, t, dh);
-        NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).mul(1 / Math.sqrt(dh)).add(mask(x.getManager(), t));
+        NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).mul(scale(x.getManager(), dh)).add(mask(x.getManager(), t));
         NDArray y = scores.softmax(-1).matMul(v).transpose(0, 2, 1, 3).reshape(b, t, d);
         return proj.forward(ps, new NDList(y), training);
+    }
+
+    /**
+     * 1 / sqrt(d_head) as a 0-d float64 array of {@code manager} (the call's), which keeps it until the backward pass
+     * is done. Not {@code mul(Number)}: DJL's PyTorch engine (0.36) makes the number a tensor over a Java direct
+     * buffer (no copy), multiplies, and closes the array at once; the multiplication's backward keeps that tensor to
+     * scale the gradient, and once the garbage collector has freed the buffer, the backward reads whatever the memory
+     * holds by then. The forward pass and the loss are unaffected; the gradients of the attention's inputs and of
+     * every parameter before it are not. Runs that repeat the same steps then differed from the first layer's
+     * attention down, in about one module test run in five on a loaded machine. A float64 array, as
+     * {@code mul(Number)} made of a double, so the products keep their bits.
+     */
+    private static NDArray scale(NDManager manager, long dh) {
+        return manager.create(1 / Math.sqrt(dh));
     }
 
     /** (b, t, d) to (b, heads, t, dh). */

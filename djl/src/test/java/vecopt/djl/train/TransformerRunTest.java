@@ -51,9 +51,8 @@ class TransformerRunTest {
      * job with one PyTorch thread writes the same training.csv (every step's lr, losses, gradient norm, clipping
      * coefficient, update ratio and held-out loss, as exact decimal doubles) with vecopt on one thread and on two.
      * The model's weight matrices (2 layers of 12 * 64^2 floats, the decayed group) span more than one 2^16-element
-     * work item, so two workers share them. A JVM each, not two runs in this one: two runs in one JVM differed
-     * (about 1 module run in 3, with the same thread count too), PyTorch's CPU results through DJL not repeating
-     * within a process; a fresh process repeats them, which is what a resumed or repeated run relies on.
+     * work item, so two workers share them. A JVM each, as a user reruns the main job (ResumeTest compares runs
+     * inside one JVM).
      */
     @Test
     void aShortRunIsBitwiseTheSameOnOneAndTwoOptimizerThreads(@TempDir Path dir) throws Exception {
