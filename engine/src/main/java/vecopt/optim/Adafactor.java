@@ -73,10 +73,20 @@ import vecopt.param.Tensor;
  * {@code lrScale} (exact for 1.0). {@code RMS} is recomputed from p at every step before it is used, as HF does, so
  * it carries nothing from one step to the next: it is kept per tensor for {@link #rms(String)} and saved by
  * checkpoints (with the factored state, under HF's names: {@code vecopt.checkpoint.Checkpoint}) so that
- * {@code rms} reads the same after a load. bfloat16 and float16 gradients are taken with float32 parameters: each
- * pass widens a chunk's gradients exactly before it reads them ({@code vecopt.kernel.AdafactorGrads}), so the step is
- * bitwise the float32 step fed the same gradients widened. 16-bit parameters (HF's casts), {@code trackNorms},
- * bfloat16 state and ZeRO sharding are refused by name.
+ * {@code rms} reads the same after a load.
+ *
+ * <p><b>Mixed precision.</b> bfloat16 and float16 gradients are taken: each pass widens a chunk's gradients exactly
+ * before it reads them ({@code vecopt.kernel.AdafactorStaging}), so the step is bitwise the float32 step fed the same
+ * gradients widened. bfloat16 and float16 parameters keep a float32 master copy ({@code master_param}), which passes
+ * 1 and 3 read (RMS(p), the update's scale, weight decay, the apply) and pass 3 writes, the 16-bit copy rounded from
+ * it (nearest even) after each chunk's apply; or, bfloat16 under {@code stochasticRounding(seed)}, none: the passes
+ * read the parameters widened and pass 3 stores them rounded stochastically. HF keeps no master and rounds to nearest
+ * ({@code p.copy_(p_data_fp32)}); that mode is not offered (updates below half a 16-bit unit would be lost). Under
+ * {@code bfloat16State(seed)} {@code exp_avg} and a 1-D tensor's {@code exp_avg_sq} are bfloat16, rounded
+ * stochastically with the keys of variables 0 and 1; the factored statistics stay float32 (R + C floats per matrix).
+ * {@code exp_avg} is used as computed and stored rounded; a 1-D {@code exp_avg_sq} is stored rounded by pass 1 (whose
+ * RMS(u) takes it as computed) and read as stored by pass 3. {@code trackNorms}, 8-bit state and ZeRO sharding are
+ * refused by name.
  *
  * <pre>{@code
  * try (Adafactor opt = Adafactor.builder(params)                      // HF's defaults: relative step, no beta1
@@ -84,6 +94,7 @@ import vecopt.param.Tensor;
  *         .build()) {
  *     opt.step(1.0);                                                   // 1.0: HF's learning rate unscaled
  * }
+ * Adafactor lean = Adafactor.builder(bf16Params).stochasticRounding(42).bfloat16State(7).build(); // 2 + 2 bytes
  * }</pre>
  */
 public final class Adafactor extends Optimizer<AdafactorOptions> {
