@@ -40,6 +40,11 @@ import java.lang.foreign.ValueLayout;
  * update^2 partial {@code 16 r + j mod 16}, so each partial still sees one row's elements in element order (the
  * vector loops' 4 rows x 2 registers are 8 independent chains per sum); its row total is its 16 partials added in
  * order. A column's sum gets the group's rows in row order, as row by row: column sums have the same bits either way.
+ *
+ * <p>Storage: the loops read and write only float32 buffers, those {@link AdafactorStaging#load} puts in the chunk's
+ * {@link AdafactorChunk} before each pass ({@code w.params}, {@code w.grads}, {@code w.expAvgSq}, {@code w.expAvg}:
+ * the stored buffers where they are float32, else widened copies), and {@link AdafactorStaging#store} rounds back
+ * after it, with this step's stochastic-rounding keys ({@link KeyedStep}).
  */
 public final class AdafactorStep extends KeyedStep {
     static final ValueLayout.OfFloat F = JAVA_FLOAT_UNALIGNED;
