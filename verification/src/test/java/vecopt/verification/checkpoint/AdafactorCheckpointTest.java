@@ -27,6 +27,7 @@ import vecopt.checkpoint.CheckpointException;
 import vecopt.checkpoint.Restored;
 import vecopt.checkpoint.SafetensorsFile;
 import vecopt.checkpoint.TensorEntry;
+import vecopt.memory.BFloat16;
 import vecopt.memory.Dtype;
 import vecopt.memory.Storage;
 import vecopt.optim.Adafactor;
@@ -329,6 +330,47 @@ class AdafactorCheckpointTest {
             image(opt).assertSameAs(atK, "just after the load, " + s);
             run(n, opt, r.globalStep(), N);
             image(opt).assertSameAs(expected, "after resuming, " + s);
+        }
+    }
+
+    /**
+     * A file with bfloat16 state loads into float32 state widened exactly (the difference reported per variable, the
+     * 1-D tensors' {@code exp_avg_sq} included), and a float32 file into bfloat16 state is refused naming the tensor
+     * (loading would round it), changing nothing.
+     */
+    @Test
+    void bfloat16StateWidensIntoFloat32StateAndTheReverseIsRefused() throws IOException {
+        long[] attn = {300, 240};
+        Path bf16 = dir.resolve("bf16-state.safetensors");
+        Map<String, short[]> saved = new LinkedHashMap<>();
+        try (Net n = new Net(false, 7, attn); Adafactor opt = Storing.BF16_STATE.build(BETA1, n, 1)) {
+            run(n, opt, 0, K);
+            for (String v : List.of("exp_avg", "exp_avg_sq")) {
+                saved.put(v, opt.state("fc.bias", v).toArray(ValueLayout.JAVA_SHORT));
+            }
+            Checkpoint.save(bf16, opt, K);
+        }
+        try (Net n = new Net(true, 99, attn); Adafactor opt = BETA1.build(n, 2)) {
+            Restored r = Checkpoint.load(bf16, opt);
+            assertTrue(r.differences().contains("state 'exp_avg_sq' BF16 -> float32 (widened exactly)")
+                    && r.differences().contains("state 'exp_avg' BF16 -> float32 (widened exactly)"),
+                    r.differences().toString());
+            for (Map.Entry<String, short[]> e : saved.entrySet()) {
+                float[] loaded = opt.state("fc.bias", e.getKey()).toArray(ValueLayout.JAVA_FLOAT);
+                assertEquals(e.getValue().length, loaded.length, e.getKey());
+                for (int i = 0; i < loaded.length; i++) {
+                    assertEquals(Float.floatToRawIntBits(BFloat16.widen(e.getValue()[i])),
+                            Float.floatToRawIntBits(loaded[i]), e.getKey() + " of fc.bias element " + i);
+                }
+            }
+        }
+        Path fp32 = dir.resolve("fp32-state.safetensors");
+        try (Net n = new Net(false, 7, attn); Adafactor opt = BETA1.build(n, 1)) {
+            run(n, opt, 0, K);
+            Checkpoint.save(fp32, opt, K);
+        }
+        try (Net n = new Net(false, 5, attn); Adafactor opt = Storing.BF16_STATE.build(BETA1, n, 1)) {
+            refused(fp32, opt, "is F32 in the checkpoint but its buffer here is bfloat16 (BF16)");
         }
     }
 
