@@ -124,8 +124,10 @@ final class TrainingState {
                 }
             }
             for (Map.Entry<String, MemorySegment> f : ACCESS.factoredState(opt, t).entrySet()) {
-                out.add(new Part(stateName(t, f.getKey()), vecopt.checkpoint.Dtype.F32, factoredShape(dims, f.getKey()),
-                        f.getValue(), f.getKey().equals("exp_avg_sq")));
+                boolean perElement = f.getKey().equals("exp_avg_sq"); // bfloat16 under bfloat16State
+                out.add(new Part(stateName(t, f.getKey()), perElement ? vecopt.checkpoint.Dtype.of(opt.stateType(
+                        f.getKey())) : vecopt.checkpoint.Dtype.F32, factoredShape(dims, f.getKey()), f.getValue(),
+                        perElement));
             }
             Storage[] s = ACCESS.state(opt, t.params());
             for (int i = 0; i < names.size(); i++) {

@@ -33,17 +33,27 @@ public final class AdafactorChunk {
     /** The tensor's row factors {@code rsqrt(row / mean(row))} by global row, and column factors {@code rsqrt(col)} by {@code b * C + c}. */
     final float[] rowFactor;
     final float[] colFactor;
-    /** The chunk's slice of {@code exp_avg_sq} (unfactored tensors), else null. */
-    final MemorySegment expAvgSq;
-    /** The float32 gradients the current pass reads: the chunk's own, or its 16-bit ones widened ({@link AdafactorGrads}). */
+    /** The chunk's slice of {@code exp_avg_sq} as stored (unfactored tensors: float32, or bfloat16 state), else null. */
+    final MemorySegment expAvgSqStored;
+    /**
+     * The float32 buffers the current pass reads ({@link AdafactorStaging#load}): the gradients, the parameters
+     * (the chunk's own, the master copy, or bfloat16 ones widened), {@code exp_avg_sq} (a 1-D tensor's) and
+     * {@code exp_avg} (beta1): the stored buffers themselves where they are float32, else this thread's scratch.
+     */
     MemorySegment grads;
+    MemorySegment params;
+    MemorySegment expAvgSq;
+    MemorySegment expAvg;
     double paramSquares;
     double updateSquares;
     float clipDivisor = 1f;
     float lr;
     float decay;
 
-    /** A chunk of an unfactored (1-D) tensor, {@code expAvgSq} its slice of the tensor's {@code exp_avg_sq}. */
+    /**
+     * A chunk of an unfactored (1-D) tensor, {@code expAvgSq} its slice of the tensor's {@code exp_avg_sq} (float32,
+     * or bfloat16 under bfloat16 state).
+     */
     public AdafactorChunk(long first, MemorySegment expAvgSq) {
         this.first = first;
         this.cols = 0;
@@ -56,7 +66,7 @@ public final class AdafactorChunk {
         this.colSums = new double[0];
         this.rowFactor = null;
         this.colFactor = null;
-        this.expAvgSq = expAvgSq;
+        this.expAvgSqStored = expAvgSq;
     }
 
     /**
@@ -79,7 +89,7 @@ public final class AdafactorChunk {
         this.colSums = new double[ring ? length : Math.toIntExact((batchLast - batchFirst + 1) * cols)];
         this.rowFactor = rowFactor;
         this.colFactor = colFactor;
-        this.expAvgSq = null;
+        this.expAvgSqStored = null;
     }
 
     public boolean factored() {

@@ -49,7 +49,6 @@ final class AdafactorPanama {
     }
 
     static void sums(Chunk c, AdafactorStep k, AdafactorChunk w) {
-        w.grads = AdafactorGrads.floats(c, true);
         final int n = c.length;
         if (w.cols == 0) {
             w.clear(0, 2 * P);
@@ -109,7 +108,7 @@ final class AdafactorPanama {
      */
     private static void rowSums(Chunk c, AdafactorStep k, AdafactorChunk w, int start, int from, int bound, int colK,
                                 int rowAt, int rowMask, int pAt, int pMask) {
-        final MemorySegment ps = c.params, gs = w.grads;
+        final MemorySegment ps = w.params, gs = w.grads;
         final double[] acc = w.acc, cols = w.colSums;
         final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
         final FloatVector eps1 = FloatVector.broadcast(SPECIES, k.eps1);
@@ -140,7 +139,7 @@ final class AdafactorPanama {
      * and 16 p^2 partials ({@code j mod 16}) in 2 registers each: 16 independent chains, one add each per 16 columns.
      */
     private static void groupSums(Chunk c, AdafactorStep k, AdafactorChunk w, int start, int end, int colK) {
-        final MemorySegment ps = c.params, gs = w.grads;
+        final MemorySegment ps = w.params, gs = w.grads;
         final double[] acc = w.acc, cols = w.colSums;
         final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
         final FloatVector eps1 = FloatVector.broadcast(SPECIES, k.eps1);
@@ -248,7 +247,7 @@ final class AdafactorPanama {
      * pass's 0.21).
      */
     private static void rowSumBlocks(Chunk c, AdafactorStep k, AdafactorChunk w, int start, int end, int colK) {
-        final MemorySegment ps = c.params, gs = w.grads;
+        final MemorySegment ps = w.params, gs = w.grads;
         final double[] acc = w.acc, cols = w.colSums;
         final FloatVector scale = FloatVector.broadcast(HALF, k.gradScale);
         final FloatVector eps1 = FloatVector.broadcast(HALF, k.eps1);
@@ -349,7 +348,7 @@ final class AdafactorPanama {
     }
 
     private static void vectorSums(Chunk c, AdafactorStep k, AdafactorChunk w, int bound) {
-        final MemorySegment ps = c.params, gs = w.grads, vs = w.expAvgSq;
+        final MemorySegment ps = w.params, gs = w.grads, vs = w.expAvgSq;
         final double[] acc = w.acc;
         final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
         final FloatVector eps1 = FloatVector.broadcast(SPECIES, k.eps1);
@@ -376,7 +375,6 @@ final class AdafactorPanama {
     }
 
     static void updateSums(Chunk c, AdafactorStep k, AdafactorChunk w) {
-        w.grads = AdafactorGrads.floats(c, true);
         w.clear(U, P);
         final int n = c.length, C = w.cols, R = w.rows;
         for (int i = 0; i < n; ) {
@@ -561,7 +559,6 @@ final class AdafactorPanama {
     }
 
     static void apply(Chunk c, AdafactorStep k, AdafactorChunk w) {
-        w.grads = AdafactorGrads.floats(c, true);
         final int n = c.length;
         if (w.cols == 0) {
             int bound = SPECIES.loopBound(n);
@@ -601,7 +598,7 @@ final class AdafactorPanama {
      */
     private static void rowsApply(Chunk c, AdafactorStep k, AdafactorChunk w, int start, int rows, int bound, int gr,
                                   int cf0) {
-        final MemorySegment ps = c.params, gs = w.grads;
+        final MemorySegment ps = w.params, gs = w.grads;
         final float[] cf = w.colFactor, rf = w.rowFactor;
         final boolean group = rows == GROUP, decays = k.decay;
         final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
@@ -650,7 +647,7 @@ final class AdafactorPanama {
      */
     private static void rowApplyMoment(Chunk c, AdafactorStep k, AdafactorChunk w, int start, int bound, float rf,
                                        int cf0) {
-        final MemorySegment ps = c.params, gs = w.grads, ms = c.state[0];
+        final MemorySegment ps = w.params, gs = w.grads, ms = w.expAvg;
         final float[] cf = w.colFactor;
         final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
         final FloatVector rfv = FloatVector.broadcast(SPECIES, rf);
@@ -675,7 +672,7 @@ final class AdafactorPanama {
     }
 
     private static void vectorApply(Chunk c, AdafactorStep k, AdafactorChunk w, int bound) {
-        final MemorySegment ps = c.params, gs = w.grads, vs = w.expAvgSq, ms = k.firstMoment ? c.state[0] : null;
+        final MemorySegment ps = w.params, gs = w.grads, vs = w.expAvgSq, ms = k.firstMoment ? w.expAvg : null;
         final FloatVector scale = FloatVector.broadcast(SPECIES, k.gradScale);
         final FloatVector one = FloatVector.broadcast(SPECIES, 1f);
         final FloatVector d = FloatVector.broadcast(SPECIES, w.clipDivisor);

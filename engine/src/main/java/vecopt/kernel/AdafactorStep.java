@@ -40,8 +40,13 @@ import java.lang.foreign.ValueLayout;
  * update^2 partial {@code 16 r + j mod 16}, so each partial still sees one row's elements in element order (the
  * vector loops' 4 rows x 2 registers are 8 independent chains per sum); its row total is its 16 partials added in
  * order. A column's sum gets the group's rows in row order, as row by row: column sums have the same bits either way.
+ *
+ * <p>Storage: the loops read and write only float32 buffers, those {@link AdafactorStaging#load} puts in the chunk's
+ * {@link AdafactorChunk} before each pass ({@code w.params}, {@code w.grads}, {@code w.expAvgSq}, {@code w.expAvg}:
+ * the stored buffers where they are float32, else widened copies), and {@link AdafactorStaging#store} rounds back
+ * after it, with this step's stochastic-rounding keys ({@link KeyedStep}).
  */
-public final class AdafactorStep {
+public final class AdafactorStep extends KeyedStep {
     static final ValueLayout.OfFloat F = JAVA_FLOAT_UNALIGNED;
     static final int P = AdafactorChunk.PARTIALS;
     static final int U = AdafactorChunk.PARTIALS;      // offset of the update^2 partials
@@ -91,7 +96,6 @@ public final class AdafactorStep {
 
     /** Pass 1 of a chunk, scalar. */
     static void sums(Chunk c, AdafactorStep k, AdafactorChunk w) {
-        w.grads = AdafactorGrads.floats(c, false);
         if (w.cols == 0) {
             w.clear(0, 2 * P);
             vectorSums(c, k, w, 0, c.length);
@@ -154,7 +158,7 @@ public final class AdafactorStep {
      */
     static void rowSums(Chunk c, AdafactorStep k, AdafactorChunk w, int start, int len, int colK, int from,
                         int rowAt, int rowMask, int pAt, int pMask) {
-        final MemorySegment ps = c.params, gs = w.grads;
+        final MemorySegment ps = w.params, gs = w.grads;
         final double[] acc = w.acc, cols = w.colSums;
         final float scale = k.gradScale, eps1 = k.eps1;
         for (int j = from; j < len; j++) {
@@ -171,7 +175,7 @@ public final class AdafactorStep {
 
     /** Pass 1 of an unfactored tensor over chunk elements {@code [from, to)}: exp_avg_sq updated, p^2, u^2 summed. */
     static void vectorSums(Chunk c, AdafactorStep k, AdafactorChunk w, int from, int to) {
-        final MemorySegment ps = c.params, gs = w.grads, vs = w.expAvgSq;
+        final MemorySegment ps = w.params, gs = w.grads, vs = w.expAvgSq;
         final double[] acc = w.acc;
         final float scale = k.gradScale, eps1 = k.eps1, b2 = k.beta2t, c2 = k.oneMinusBeta2t;
         for (int j = from; j < to; j++) {
@@ -192,7 +196,6 @@ public final class AdafactorStep {
      * row segment taken alone and in 16 per row ({@code 16 r + j mod 16}) for a {@link #group} of rows, as pass 1.
      */
     static void updateSums(Chunk c, AdafactorStep k, AdafactorChunk w) {
-        w.grads = AdafactorGrads.floats(c, false);
         w.clear(U, P);
         final int n = c.length, C = w.cols, R = w.rows;
         for (int i = 0; i < n; ) {
@@ -232,7 +235,6 @@ public final class AdafactorStep {
 
     /** Pass 3 of a chunk, scalar. */
     static void apply(Chunk c, AdafactorStep k, AdafactorChunk w) {
-        w.grads = AdafactorGrads.floats(c, false);
         if (w.cols == 0) {
             vectorApply(c, k, w, 0, c.length);
             return;
@@ -248,7 +250,7 @@ public final class AdafactorStep {
 
     static void rowApply(Chunk c, AdafactorStep k, AdafactorChunk w, int start, int len, float rf, int cf0,
                          int from) {
-        final MemorySegment ps = c.params, gs = w.grads, ms = k.firstMoment ? c.state[0] : null;
+        final MemorySegment ps = w.params, gs = w.grads, ms = k.firstMoment ? w.expAvg : null;
         final float[] cf = w.colFactor;
         final float scale = k.gradScale, d = w.clipDivisor, lr = w.lr, decay = w.decay;
         for (int j = from; j < len; j++) {
@@ -260,7 +262,7 @@ public final class AdafactorStep {
     }
 
     static void vectorApply(Chunk c, AdafactorStep k, AdafactorChunk w, int from, int to) {
-        final MemorySegment ps = c.params, gs = w.grads, vs = w.expAvgSq, ms = k.firstMoment ? c.state[0] : null;
+        final MemorySegment ps = w.params, gs = w.grads, vs = w.expAvgSq, ms = k.firstMoment ? w.expAvg : null;
         final float scale = k.gradScale, d = w.clipDivisor, lr = w.lr, decay = w.decay;
         for (int j = from; j < to; j++) {
             final long off = (long) j * Float.BYTES;

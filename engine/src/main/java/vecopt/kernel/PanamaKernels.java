@@ -370,11 +370,13 @@ final class PanamaKernels implements Kernels {
 
     @Override
     public void adafactor(Chunk c, AdafactorStep step, AdafactorChunk work, int pass) {
+        AdafactorStaging.load(c, step, work, pass, true);
         switch (pass) {
             case 0 -> AdafactorPanama.sums(c, step, work);
             case 1 -> AdafactorPanama.updateSums(c, step, work);
             default -> AdafactorPanama.apply(c, step, work);
         }
+        AdafactorStaging.store(c, step, work, pass, true);
     }
 
     @Override

@@ -159,11 +159,13 @@ final class ScalarKernels implements Kernels {
 
     @Override
     public void adafactor(Chunk c, AdafactorStep step, AdafactorChunk work, int pass) {
+        AdafactorStaging.load(c, step, work, pass, false);
         switch (pass) {
             case 0 -> AdafactorStep.sums(c, step, work);
             case 1 -> AdafactorStep.updateSums(c, step, work);
             default -> AdafactorStep.apply(c, step, work);
         }
+        AdafactorStaging.store(c, step, work, pass, false);
     }
 
     @Override

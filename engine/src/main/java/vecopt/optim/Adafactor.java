@@ -1,6 +1,7 @@
 package vecopt.optim;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -13,6 +14,7 @@ import vecopt.kernel.AdafactorChunk;
 import vecopt.kernel.AdafactorStep;
 import vecopt.kernel.Chunk;
 import vecopt.kernel.Kernels;
+import vecopt.memory.BFloat16;
 import vecopt.memory.Dtype;
 import vecopt.param.ParamSet;
 import vecopt.param.Shape;
@@ -71,10 +73,20 @@ import vecopt.param.Tensor;
  * {@code lrScale} (exact for 1.0). {@code RMS} is recomputed from p at every step before it is used, as HF does, so
  * it carries nothing from one step to the next: it is kept per tensor for {@link #rms(String)} and saved by
  * checkpoints (with the factored state, under HF's names: {@code vecopt.checkpoint.Checkpoint}) so that
- * {@code rms} reads the same after a load. bfloat16 and float16 gradients are taken with float32 parameters: each
- * pass widens a chunk's gradients exactly before it reads them ({@code vecopt.kernel.AdafactorGrads}), so the step is
- * bitwise the float32 step fed the same gradients widened. 16-bit parameters (HF's casts), {@code trackNorms},
- * bfloat16 state and ZeRO sharding are refused by name.
+ * {@code rms} reads the same after a load.
+ *
+ * <p><b>Mixed precision.</b> bfloat16 and float16 gradients are taken: each pass widens a chunk's gradients exactly
+ * before it reads them ({@code vecopt.kernel.AdafactorStaging}), so the step is bitwise the float32 step fed the same
+ * gradients widened. bfloat16 and float16 parameters keep a float32 master copy ({@code master_param}), which passes
+ * 1 and 3 read (RMS(p), the update's scale, weight decay, the apply) and pass 3 writes, the 16-bit copy rounded from
+ * it (nearest even) after each chunk's apply; or, bfloat16 under {@code stochasticRounding(seed)}, none: the passes
+ * read the parameters widened and pass 3 stores them rounded stochastically. HF keeps no master and rounds to nearest
+ * ({@code p.copy_(p_data_fp32)}); that mode is not offered (updates below half a 16-bit unit would be lost). Under
+ * {@code bfloat16State(seed)} {@code exp_avg} and a 1-D tensor's {@code exp_avg_sq} are bfloat16, rounded
+ * stochastically with the keys of variables 0 and 1; the factored statistics stay float32 (R + C floats per matrix).
+ * {@code exp_avg} is used as computed and stored rounded; a 1-D {@code exp_avg_sq} is stored rounded by pass 1 (whose
+ * RMS(u) takes it as computed) and read as stored by pass 3. {@code trackNorms}, 8-bit state and ZeRO sharding are
+ * refused by name.
  *
  * <pre>{@code
  * try (Adafactor opt = Adafactor.builder(params)                      // HF's defaults: relative step, no beta1
@@ -82,6 +94,7 @@ import vecopt.param.Tensor;
  *         .build()) {
  *     opt.step(1.0);                                                   // 1.0: HF's learning rate unscaled
  * }
+ * Adafactor lean = Adafactor.builder(bf16Params).stochasticRounding(42).bfloat16State(7).build(); // 2 + 2 bytes
  * }</pre>
  */
 public final class Adafactor extends Optimizer<AdafactorOptions> {
@@ -105,9 +118,10 @@ public final class Adafactor extends Optimizer<AdafactorOptions> {
     private final float[][] colFactor;
     private final double[][] rowTotal;
     private final double[][] colTotal;
-    private final float[][] expAvgSq;    // unfactored tensors
+    private final MemorySegment[] expAvgSq; // unfactored tensors: float32, or bfloat16 under bfloat16 state
     private final float[] rms;           // HF's state "RMS", per tensor: of p before the last update
     private final float[] lastLr;
+    private final float[] lastDivisor;   // per tensor: the clipping divisor of the last update
     private final Chunk[] chunks;
     private final AdafactorChunk[] work; // per chunk
     private final AdafactorStep[] steps; // per group
@@ -141,7 +155,7 @@ public final class Adafactor extends Optimizer<AdafactorOptions> {
         this.colFactor = new float[n][];
         this.rowTotal = new double[n][];
         this.colTotal = new double[n][];
-        this.expAvgSq = new float[n][];
+        this.expAvgSq = new MemorySegment[n];
         for (int i = 0; i < n; i++) {
             Tensor t = tensors[i];
             Shape s = t.shape();
@@ -156,11 +170,15 @@ public final class Adafactor extends Optimizer<AdafactorOptions> {
                 rowTotal[i] = new double[row[i].length];
                 colTotal[i] = new double[col[i].length];
             } else {
-                expAvgSq[i] = new float[fit(t, "elements (exp_avg_sq of a 1-D tensor)", t.length())];
+                int len = fit(t, "elements (exp_avg_sq of a 1-D tensor)", t.length());
+                expAvgSq[i] = stateType == Dtype.BFLOAT16 ? MemorySegment.ofArray(new short[len])
+                        : MemorySegment.ofArray(new float[len]);
             }
         }
         this.rms = new float[n];
         this.lastLr = new float[n];
+        this.lastDivisor = new float[n];
+        Arrays.fill(lastDivisor, Float.NaN);
         Arrays.fill(rms, Float.NaN);
         Arrays.fill(lastLr, Float.NaN);
         Tensor[] byChunk = chunkTensors();
@@ -181,8 +199,8 @@ public final class Adafactor extends Optimizer<AdafactorOptions> {
             int len = chunks[c].length();
             work[c] = rowsOf[t] > 0
                     ? new AdafactorChunk(next[t], len, rowsOf[t], colsOf[t], rowFactor[t], colFactor[t])
-                    : new AdafactorChunk(next[t], MemorySegment.ofArray(expAvgSq[t])
-                            .asSlice(next[t] * Float.BYTES, (long) len * Float.BYTES));
+                    : new AdafactorChunk(next[t], expAvgSq[t].asSlice(next[t] * stateType.bytes(),
+                            (long) len * stateType.bytes()));
             next[t] += len;
         }
         this.steps = new AdafactorStep[groups().size()];
@@ -235,9 +253,9 @@ public final class Adafactor extends Optimizer<AdafactorOptions> {
     @Override
     public MemorySegment state(String tensorName, String stateName) {
         int t = tensor(tensorName);
-        float[] a = switch (stateName) {
-            case "exp_avg_sq_row" -> row[t];
-            case "exp_avg_sq_col" -> col[t];
+        MemorySegment a = switch (stateName) {
+            case "exp_avg_sq_row" -> row[t] == null ? null : MemorySegment.ofArray(row[t]);
+            case "exp_avg_sq_col" -> col[t] == null ? null : MemorySegment.ofArray(col[t]);
             case "exp_avg_sq" -> expAvgSq[t];
             default -> null;
         };
@@ -249,7 +267,21 @@ public final class Adafactor extends Optimizer<AdafactorOptions> {
             }
             return super.state(tensorName, stateName);
         }
-        return MemorySegment.ofArray(a).asReadOnly();
+        return a.asReadOnly();
+    }
+
+    /**
+     * The element type of state variable {@code stateName}: {@code exp_avg} and a 1-D tensor's {@code exp_avg_sq}
+     * are bfloat16 under {@code bfloat16State}; {@code exp_avg_sq_row} and {@code exp_avg_sq_col} (R + C floats per
+     * matrix) and a master copy are always float32.
+     */
+    @Override
+    public Dtype stateType(String stateName) {
+        return switch (stateName) {
+            case "exp_avg_sq_row", "exp_avg_sq_col" -> Dtype.FLOAT32;
+            case "exp_avg_sq" -> stateType;
+            default -> super.stateType(stateName);
+        };
     }
 
     /** HF's state {@code RMS} of tensor {@code tensorName}: the RMS of its parameters before the last update (NaN before). */
@@ -260,6 +292,14 @@ public final class Adafactor extends Optimizer<AdafactorOptions> {
     /** The learning rate tensor {@code tensorName} was updated with in the last update (NaN before). */
     public float lr(String tensorName) {
         return lastLr[tensor(tensorName)];
+    }
+
+    /**
+     * The divisor tensor {@code tensorName}'s update was clipped by in the last update, HF's
+     * {@code max(1, RMS(u) / clip_threshold)} (NaN before).
+     */
+    public float clipDivisor(String tensorName) {
+        return lastDivisor[tensor(tensorName)];
     }
 
     private int tensor(String name) {
@@ -276,11 +316,21 @@ public final class Adafactor extends Optimizer<AdafactorOptions> {
         lrFactor[group] = lr;
         steps[group].prepare(o.eps1(), o.decayRate(), o.beta1() == null ? Double.NaN : o.beta1(),
                 o.weightDecay() != 0, t, gradScale);
+        roundingKeys(steps[group], t);
     }
 
-    /** bfloat16 and float16 gradients (widened exactly in each pass); the parameters stay float32 ({@link Builder#build}). */
+    /**
+     * bfloat16 and float16 gradients (widened exactly in each pass) and parameters: with a float32 master copy, or
+     * bfloat16 ones rounded stochastically ({@code vecopt.kernel.AdafactorStaging}).
+     */
     @Override
     boolean supports16Bit() {
+        return true;
+    }
+
+    /** bfloat16 {@code exp_avg} and 1-D {@code exp_avg_sq}; the factored statistics stay float32. */
+    @Override
+    boolean supports16BitState() {
         return true;
     }
 
@@ -405,6 +455,7 @@ public final class Adafactor extends Optimizer<AdafactorOptions> {
         }
         float d = Math.max(rootMeanSquare(t, false) / (float) o.clipThreshold(), 1f); // NaN stays NaN, as clamp_
         lastLr[t] = lr;
+        lastDivisor[t] = d;
         for (int c = tensorFirst[t]; c < tensorFirst[t] + tensorChunks[t]; c++) {
             work[c].prepareApply(d, lr, decay);
         }
@@ -464,7 +515,7 @@ public final class Adafactor extends Optimizer<AdafactorOptions> {
             m.put("exp_avg_sq_row", MemorySegment.ofArray(row[i]));
             m.put("exp_avg_sq_col", MemorySegment.ofArray(col[i]));
         } else {
-            m.put("exp_avg_sq", MemorySegment.ofArray(expAvgSq[i]));
+            m.put("exp_avg_sq", expAvgSq[i]);
         }
         m.put("RMS", MemorySegment.ofArray(rms).asSlice((long) i * Float.BYTES, Float.BYTES));
         return m;
@@ -484,33 +535,42 @@ public final class Adafactor extends Optimizer<AdafactorOptions> {
                     System.arraycopy(before.row[there], 0, row[here], 0, row[here].length);
                     System.arraycopy(before.col[there], 0, col[here], 0, col[here].length);
                 } else {
-                    System.arraycopy(before.expAvgSq[there], 0, expAvgSq[here], 0, expAvgSq[here].length);
+                    copyState(before.expAvgSq[there], expAvgSq[here]);
                 }
                 rms[here] = before.rms[there];
             }
         }
     }
 
-    public static final class Builder extends Optimizer.Builder<AdafactorOptions, Builder> {
-        private final ParamSet params;
+    /**
+     * Copies a 1-D tensor's {@code exp_avg_sq} from {@code from} into {@code to}: as it is between equal types,
+     * widened (exactly) from bfloat16 into float32; the reverse is refused before ({@code continueFrom}).
+     */
+    private static void copyState(MemorySegment from, MemorySegment to) {
+        if (from.byteSize() == to.byteSize()) {
+            MemorySegment.copy(from, 0, to, 0, to.byteSize());
+            return;
+        }
+        for (long e = 0; e < from.byteSize() / Short.BYTES; e++) {
+            to.setAtIndex(ValueLayout.JAVA_FLOAT, e, BFloat16.widen(from.getAtIndex(ValueLayout.JAVA_SHORT, e)));
+        }
+    }
 
+    public static final class Builder extends Optimizer.Builder<AdafactorOptions, Builder> {
         private Builder(ParamSet params) {
             super(params, AdafactorOptions.DEFAULTS);
-            this.params = params;
         }
 
         /**
-         * Checks the storage first: bfloat16 and float16 gradients are taken (widened exactly, so the step is
-         * bitwise the float32 step fed the same gradients widened); 16-bit parameters are refused by name.
+         * Builds the optimizer. Every storage mix is taken: float32, bfloat16 and float16 gradients and parameters
+         * (16-bit parameters keep a float32 master copy, or under {@code stochasticRounding} none), float32 or
+         * bfloat16 state; 8-bit state is refused by name ({@link Adafactor}).
+         *
+         * <pre>{@code
+         * Adafactor opt = Adafactor.builder(bf16Params).stochasticRounding(42).bfloat16State(7).build();
+         * }</pre>
          */
         public Adafactor build() {
-            for (Tensor t : params.tensors()) {
-                if (t.params().dtype() != Dtype.FLOAT32) {
-                    throw new IllegalArgumentException("Adafactor runs on float32 parameters only so far (bfloat16"
-                            + " and float16 gradients are taken): tensor '" + t.name() + "' has "
-                            + t.params().dtype().torchName() + " parameters");
-                }
-            }
             return new Adafactor(this);
         }
     }

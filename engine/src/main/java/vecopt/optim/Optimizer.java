@@ -392,7 +392,7 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
         return false;
     }
 
-    /** True for optimizers whose kernels take bfloat16 state (every one but Adafactor). */
+    /** True for optimizers whose kernels take bfloat16 state (every one, Adafactor included, so far). */
     boolean supports16BitState() {
         return false;
     }

@@ -627,8 +627,8 @@ class AdafactorProperties {
         try (ShapedRig rig = new ShapedRig(new long[][] {{4, 4}}, new int[] {0}, false)) {
             Check.rejects(IllegalArgumentException.class, () -> Adafactor.builder(rig.set).trackNorms(true).build(),
                     "trackNorms", "Adafactor");
-            Check.rejects(IllegalArgumentException.class, () -> Adafactor.builder(rig.set).bfloat16State(1).build(),
-                    "bfloat16State", "Adafactor");
+            Check.rejects(IllegalArgumentException.class, () -> Adafactor.builder(rig.set).eightBitState().build(),
+                    "eightBitState", "Adafactor");
         }
     }
 

@@ -51,7 +51,8 @@ import vecopt.param.ParamSet;
  * training JVM, which runs one configuration, does not have. Each configuration runs once first, as there. The other
  * elementwise optimizers' generated loops ({@code MixedSgdPanama}, ...) and LAMB's and LARS's two passes are measured
  * too: each on bfloat16 gradients with float32 parameters, on bfloat16 parameters with a master copy, with stochastic
- * rounding, and with bfloat16 state on float32 and on bfloat16 storage; Adafactor on bfloat16 and float16 gradients.
+ * rounding, and with bfloat16 state on float32 and on bfloat16 storage; Adafactor on bfloat16 and float16 gradients
+ * and on each of those storages.
  */
 class SixteenBitAllocationTest {
     @BeforeAll
@@ -72,6 +73,11 @@ class SixteenBitAllocationTest {
                 adafactor(g, beta1, false);
             }
         }
+        for (Storage16 st : Storage16.values()) {
+            for (boolean beta1 : new boolean[] {false, true}) {
+                adafactor(st.paramType, st.gradType, st.stochastic, st.bf16State, beta1, false);
+            }
+        }
     }
 
     /**
@@ -81,18 +87,35 @@ class SixteenBitAllocationTest {
      * runs on the measured thread.
      */
     static void adafactor(Dtype gradType, boolean beta1, boolean measure) {
+        adafactor(Dtype.FLOAT32, gradType, false, false, beta1, measure);
+    }
+
+    /**
+     * As {@link #adafactor(Dtype, boolean, boolean)} on any storage: 16-bit parameters with a master copy (staged from
+     * and rounded into after the apply) or rounded stochastically, bfloat16 state ({@code exp_avg}, the 1-D tensor's
+     * {@code exp_avg_sq}: widened into scratch and rounded back).
+     */
+    static void adafactor(Dtype paramType, Dtype gradType, boolean stochastic, boolean bf16State, boolean beta1,
+                          boolean measure) {
         int rows = 37, cols = 111, bias = 515, n = rows * cols + bias;
         try (Arena arena = Arena.ofShared()) {
-            Storage p = Storage.allocate(arena, n, Dtype.FLOAT32), g = Storage.allocate(arena, n, gradType);
+            Storage p = Storage.allocate(arena, n, paramType), g = Storage.allocate(arena, n, gradType);
             p.copyFrom(Rig.values(new SplittableRandom(1), n, -2, 2), 0);
             g.copyFrom(Rig.values(new SplittableRandom(2), n, -6, 2), 0);
             ParamSet set = ParamSet.builder()
                     .add("w", p, g, 0, rows * cols, vecopt.param.Shape.of(rows, cols))
                     .add("b", p, g, rows * cols, bias)
                     .build();
-            try (vecopt.optim.Adafactor opt = vecopt.optim.Adafactor.builder(set)
+            var b = vecopt.optim.Adafactor.builder(set)
                     .options(vecopt.optim.AdafactorOptions.DEFAULTS.withBeta1(beta1 ? 0.9 : null).withWeightDecay(0.01))
-                    .clipGradNorm(1.0).threads(1).build()) {
+                    .clipGradNorm(1.0).threads(1);
+            if (stochastic) {
+                b = b.stochasticRounding(5);
+            }
+            if (bf16State) {
+                b = b.bfloat16State(6);
+            }
+            try (vecopt.optim.Adafactor opt = b.build()) {
                 if (measure) {
                     StepAllocationTest.warmThenMeasure(opt, null);
                 } else {
@@ -112,6 +135,18 @@ class SixteenBitAllocationTest {
     @EnumSource(value = Dtype.class, names = {"BFLOAT16", "FLOAT16"})
     void adafactorOnSixteenBitGradientsWithBeta1(Dtype gradType) {
         adafactor(gradType, true, true);
+    }
+
+    @ParameterizedTest
+    @EnumSource(Storage16.class)
+    void adafactorOnSixteenBitStorageWithoutBeta1(Storage16 st) {
+        adafactor(st.paramType, st.gradType, st.stochastic, st.bf16State, false, true);
+    }
+
+    @ParameterizedTest
+    @EnumSource(Storage16.class)
+    void adafactorOnSixteenBitStorageWithBeta1(Storage16 st) {
+        adafactor(st.paramType, st.gradType, st.stochastic, st.bf16State, true, true);
     }
 
     /** The other elementwise optimizers, each in the variant with the most streams. */

@@ -1,8 +1,6 @@
 package vecopt.verification.amp;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 import static vecopt.verification.amp.MixedPrecisionProperties.LANES;
 import static vecopt.verification.amp.MixedPrecisionProperties.assertBits;
 import static vecopt.verification.amp.MixedPrecisionProperties.raw;
@@ -15,7 +13,6 @@ import java.util.SplittableRandom;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
-import net.jqwik.api.Example;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
@@ -120,30 +117,6 @@ class AdafactorSixteenBitProperties {
                 }
             }
         }
-    }
-
-    /** 16-bit parameters are refused naming the tensor and its type, before anything is built. */
-    @Example
-    void sixteenBitParametersAreRefusedByName() {
-        for (Dtype p : new Dtype[] {Dtype.BFLOAT16, Dtype.FLOAT16}) {
-            ParamSet set = ParamSet.builder() // one parameter type: the engine's own check (one type) passes
-                    .add("fc.weight", Storage.of(new short[64], p), Storage.of(new short[64], Dtype.FLOAT16), 0, 64,
-                            Shape.of(8, 8))
-                    .build();
-            var e = assertThrows(IllegalArgumentException.class, () -> Adafactor.builder(set).build());
-            assertTrue(e.getMessage().contains("'fc.weight'") && e.getMessage().contains(p.torchName() + " parameters")
-                    && e.getMessage().contains("Adafactor"), e.getMessage());
-        }
-    }
-
-    /** bfloat16 state stays refused with 16-bit gradients (Adafactor keeps float32 state). */
-    @Example
-    void bfloat16StateIsStillRefused() {
-        ParamSet set = ParamSet.builder()
-                .add("w", Storage.of(new float[64]), Storage.of(new short[64], Dtype.BFLOAT16), 0, 64, Shape.of(8, 8))
-                .build();
-        var e = assertThrows(IllegalArgumentException.class, () -> Adafactor.builder(set).bfloat16State(1).build());
-        assertTrue(e.getMessage().contains("bfloat16State") && e.getMessage().contains("Adafactor"), e.getMessage());
     }
 
     static ParamSet params(Storage p, Storage g, Case k, int at1) {

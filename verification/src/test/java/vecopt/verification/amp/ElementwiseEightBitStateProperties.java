@@ -325,9 +325,9 @@ class ElementwiseEightBitStateProperties {
         e = assertThrows(IllegalArgumentException.class, () -> Asgd.builder(set).eightBitState().build());
         assertTrue(e.getMessage().contains("eightBitState: Asgd") && e.getMessage().contains("average of the parameters"),
                 e.getMessage());
-        // Adafactor keeps float32 state only: the prefix says so, not "float32 or bfloat16"
+        // Adafactor keeps float32 or bfloat16 state (exp_avg, a 1-D exp_avg_sq), never 8-bit: the prefix says so
         e = assertThrows(IllegalArgumentException.class, () -> Adafactor.builder(set).eightBitState().build());
-        assertTrue(e.getMessage().contains("eightBitState: Adafactor keeps float32 state only: exp_avg")
+        assertTrue(e.getMessage().contains("eightBitState: Adafactor keeps float32 or bfloat16 state only: exp_avg")
                 && e.getMessage().contains("sqrt(numel) * clip_threshold * lr"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> Sgd.builder(set).options(SgdOptions.MOMENTUM)
                 .eightBitState(EightBitCode.BITSANDBYTES_DYNAMIC, 1).build());

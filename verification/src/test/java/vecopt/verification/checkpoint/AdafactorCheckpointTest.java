@@ -27,10 +27,12 @@ import vecopt.checkpoint.CheckpointException;
 import vecopt.checkpoint.Restored;
 import vecopt.checkpoint.SafetensorsFile;
 import vecopt.checkpoint.TensorEntry;
+import vecopt.memory.BFloat16;
 import vecopt.memory.Dtype;
 import vecopt.memory.Storage;
 import vecopt.optim.Adafactor;
 import vecopt.optim.AdafactorOptions;
+import vecopt.optim.Optimizer;
 import vecopt.optim.ParamGroup;
 import vecopt.param.ParamSet;
 import vecopt.param.Shape;
@@ -66,9 +68,14 @@ class AdafactorCheckpointTest {
 
         /** As {@link #Net(boolean, long, long[])}, with gradients stored as {@code gradType}. */
         Net(boolean offHeap, long seed, long[] attn, Dtype gradType) {
+            this(offHeap, seed, attn, gradType, Dtype.FLOAT32);
+        }
+
+        /** As {@link #Net(boolean, long, long[])}, with gradients and parameters stored as the types given. */
+        Net(boolean offHeap, long seed, long[] attn, Dtype gradType, Dtype paramType) {
             arena = offHeap ? Arena.ofShared() : null;
-            Storage pa = alloc(72_000), ga = alloc(72_000, gradType), pb = alloc(5 + 3000 + 37);
-            Storage gb = alloc(5 + 3000 + 37, gradType), pc = alloc(16), gc = alloc(16, gradType);
+            Storage pa = alloc(72_000, paramType), ga = alloc(72_000, gradType), pb = alloc(5 + 3000 + 37, paramType);
+            Storage gb = alloc(5 + 3000 + 37, gradType), pc = alloc(16, paramType), gc = alloc(16, gradType);
             set = ParamSet.builder()
                     .add("attn.weight", pa, ga, 0, 72_000, Shape.of(attn))
                     .add("conv.weight", pb, gb, 5, 3000, Shape.of(3, 40, 25))
@@ -85,10 +92,6 @@ class AdafactorCheckpointTest {
 
         Net(boolean offHeap, long seed) {
             this(offHeap, seed, new long[] {300, 240});
-        }
-
-        private Storage alloc(long n) {
-            return alloc(n, Dtype.FLOAT32);
         }
 
         private Storage alloc(long n, Dtype type) {
@@ -166,16 +169,22 @@ class AdafactorCheckpointTest {
         return out;
     }
 
-    /** Parameters, every state variable and RMS (bits), and the counters. */
+    /** Parameters, every state variable (a master copy too) and RMS (bits), and the counters. */
     static Model.Image image(Adafactor opt) {
         List<String> what = new ArrayList<>();
         List<int[]> bits = new ArrayList<>();
         for (Tensor t : opt.params().tensors()) {
             what.add("param " + t.name());
             bits.add(EightBitCheckpointTest.ints(t.params().toArray(t.offset(), (int) t.length())));
-            for (String v : variables(opt, t)) {
+            List<String> vars = variables(opt, t);
+            if (opt.stateNames().contains(Optimizer.MASTER)) {
+                vars.add(Optimizer.MASTER);
+            }
+            for (String v : vars) {
                 what.add(v + " of " + t.name());
-                bits.add(opt.state(t.name(), v).toArray(ValueLayout.JAVA_INT));
+                bits.add(opt.stateType(v) == Dtype.BFLOAT16 // each element's bits, widened to an int
+                        ? shorts(opt.state(t.name(), v).toArray(ValueLayout.JAVA_SHORT))
+                        : opt.state(t.name(), v).toArray(ValueLayout.JAVA_INT));
             }
             what.add("RMS of " + t.name());
             bits.add(new int[] {Float.floatToRawIntBits(opt.rms(t.name()))});
@@ -186,6 +195,14 @@ class AdafactorCheckpointTest {
             counters.add(g.steps());
         }
         return new Model.Image(what, bits, counters);
+    }
+
+    private static int[] shorts(short[] s) {
+        int[] out = new int[s.length];
+        for (int i = 0; i < s.length; i++) {
+            out[i] = s[i];
+        }
+        return out;
     }
 
     @ParameterizedTest(name = "{0}, offHeap={1}, threads={2}")
@@ -238,6 +255,133 @@ class AdafactorCheckpointTest {
             run(n, opt, r.globalStep(), N);
             image(opt).assertSameAs(expected, "after resuming on " + gradType + " gradients");
         }
+    }
+
+    /**
+     * How a mixed-storage run stores its parameters and state: 16-bit parameters with a float32 master copy,
+     * bfloat16 parameters rounded stochastically, bfloat16 state (on float32 or 16-bit parameters).
+     */
+    enum Storing {
+        BF16_MASTER(Dtype.BFLOAT16, false, false), FP16_MASTER(Dtype.FLOAT16, false, false),
+        BF16_STOCHASTIC(Dtype.BFLOAT16, true, false), BF16_STATE(Dtype.FLOAT32, false, true),
+        FP16_MASTER_BF16_STATE(Dtype.FLOAT16, false, true), BF16_STOCHASTIC_BF16_STATE(Dtype.BFLOAT16, true, true);
+
+        final Dtype params;
+        final boolean stochastic;
+        final boolean bf16State;
+
+        Storing(Dtype params, boolean stochastic, boolean bf16State) {
+            this.params = params;
+            this.stochastic = stochastic;
+            this.bf16State = bf16State;
+        }
+
+        Adafactor build(Case c, Net n, int threads) {
+            var b = Adafactor.builder(n.set).options(c.defaults).group("no_decay", c.noDecay, Setup::noDecay)
+                    .clipGradNorm(1.0).threads(threads);
+            if (stochastic) {
+                b = b.stochasticRounding(42);
+            }
+            if (bf16State) {
+                b = b.bfloat16State(7);
+            }
+            return b.build();
+        }
+    }
+
+    /**
+     * A resume with 16-bit parameters (a master copy, or stochastic rounding) or bfloat16 state is bitwise the
+     * uninterrupted run: the file holds the parameters in their type, {@code master_param} (float32) where there is
+     * one, {@code exp_avg} and the vectors' {@code exp_avg_sq} as bfloat16 under bfloat16 state, the factored state
+     * and RMS as float32 (the saving run on heap memory with 2 threads, the resuming one off-heap with 1).
+     */
+    @ParameterizedTest(name = "{0}, {1}")
+    @MethodSource("mixedStorageCases")
+    void resumeOnMixedStorageIsBitwise(Case c, Storing s) throws IOException {
+        long[] attn = {300, 240};
+        Model.Image expected;
+        try (Net n = new Net(false, 7, attn, Dtype.BFLOAT16, s.params); Adafactor opt = s.build(c, n, 2)) {
+            run(n, opt, 0, N);
+            expected = image(opt);
+        }
+        Path file = dir.resolve("ckpt-mixed.safetensors");
+        Model.Image atK;
+        try (Net n = new Net(false, 7, attn, Dtype.BFLOAT16, s.params); Adafactor opt = s.build(c, n, 2)) {
+            run(n, opt, 0, K);
+            atK = image(opt);
+            Checkpoint.save(file, opt, K);
+        }
+        try (SafetensorsFile f = SafetensorsFile.open(file)) {
+            boolean master = s.params != Dtype.FLOAT32 && !s.stochastic;
+            int masters = 0;
+            for (TensorEntry e : f.tensors()) {
+                String n = e.name();
+                String want = n.startsWith("state/") ? (n.endsWith("/" + Optimizer.MASTER) ? "F32"
+                        : s.bf16State && (n.endsWith("/exp_avg") || n.endsWith("/exp_avg_sq")) ? "BF16" : "F32")
+                        : s.params == Dtype.FLOAT32 ? "F32" : s.params == Dtype.BFLOAT16 ? "BF16" : "F16";
+                assertEquals(want, e.dtype().name(), n);
+                masters += n.endsWith("/" + Optimizer.MASTER) ? 1 : 0;
+            }
+            assertEquals(master ? 4 : 0, masters, "master_param tensors, " + s);
+        }
+        try (Net n = new Net(true, 99, attn, Dtype.BFLOAT16, s.params); Adafactor opt = s.build(c, n, 1)) {
+            Restored r = Checkpoint.load(file, opt);
+            assertTrue(r.differences().isEmpty(), r.differences().toString());
+            image(opt).assertSameAs(atK, "just after the load, " + s);
+            run(n, opt, r.globalStep(), N);
+            image(opt).assertSameAs(expected, "after resuming, " + s);
+        }
+    }
+
+    /**
+     * A file with bfloat16 state loads into float32 state widened exactly (the difference reported per variable, the
+     * 1-D tensors' {@code exp_avg_sq} included), and a float32 file into bfloat16 state is refused naming the tensor
+     * (loading would round it), changing nothing.
+     */
+    @Test
+    void bfloat16StateWidensIntoFloat32StateAndTheReverseIsRefused() throws IOException {
+        long[] attn = {300, 240};
+        Path bf16 = dir.resolve("bf16-state.safetensors");
+        Map<String, short[]> saved = new LinkedHashMap<>();
+        try (Net n = new Net(false, 7, attn); Adafactor opt = Storing.BF16_STATE.build(BETA1, n, 1)) {
+            run(n, opt, 0, K);
+            for (String v : List.of("exp_avg", "exp_avg_sq")) {
+                saved.put(v, opt.state("fc.bias", v).toArray(ValueLayout.JAVA_SHORT));
+            }
+            Checkpoint.save(bf16, opt, K);
+        }
+        try (Net n = new Net(true, 99, attn); Adafactor opt = BETA1.build(n, 2)) {
+            Restored r = Checkpoint.load(bf16, opt);
+            assertTrue(r.differences().contains("state 'exp_avg_sq' BF16 -> float32 (widened exactly)")
+                    && r.differences().contains("state 'exp_avg' BF16 -> float32 (widened exactly)"),
+                    r.differences().toString());
+            for (Map.Entry<String, short[]> e : saved.entrySet()) {
+                float[] loaded = opt.state("fc.bias", e.getKey()).toArray(ValueLayout.JAVA_FLOAT);
+                assertEquals(e.getValue().length, loaded.length, e.getKey());
+                for (int i = 0; i < loaded.length; i++) {
+                    assertEquals(Float.floatToRawIntBits(BFloat16.widen(e.getValue()[i])),
+                            Float.floatToRawIntBits(loaded[i]), e.getKey() + " of fc.bias element " + i);
+                }
+            }
+        }
+        Path fp32 = dir.resolve("fp32-state.safetensors");
+        try (Net n = new Net(false, 7, attn); Adafactor opt = BETA1.build(n, 1)) {
+            run(n, opt, 0, K);
+            Checkpoint.save(fp32, opt, K);
+        }
+        try (Net n = new Net(false, 5, attn); Adafactor opt = Storing.BF16_STATE.build(BETA1, n, 1)) {
+            refused(fp32, opt, "is F32 in the checkpoint but its buffer here is bfloat16 (BF16)");
+        }
+    }
+
+    static Stream<Arguments> mixedStorageCases() {
+        List<Arguments> out = new ArrayList<>();
+        for (Case c : List.of(HF, BETA1)) {
+            for (Storing s : Storing.values()) {
+                out.add(Arguments.of(c, s));
+            }
+        }
+        return out.stream();
     }
 
     static Stream<Arguments> sixteenBitCases() {
