@@ -117,8 +117,7 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
         }
         if (b.bf16State && !supports16BitState()) {
             throw new IllegalArgumentException("bfloat16State: " + getClass().getSimpleName() + " keeps float32 state"
-                    + " only so far (the elementwise optimizers, schedule-free AdamW, LAMB and LARS take bfloat16"
-                    + " state)");
+                    + " only");
         }
         if (b.bf16State && b.trackNorms) {
             throw new IllegalArgumentException("trackNorms(true) is not supported with bfloat16 state yet");
@@ -375,9 +374,7 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
             }
             if ((p != Dtype.FLOAT32 || g != Dtype.FLOAT32) && !supports16Bit()) {
                 throw new IllegalArgumentException(getClass().getSimpleName() + " runs on float32 parameters and"
-                        + " gradients only so far (AdamW, Adam, Sgd, Adagrad, Rmsprop, Adamax, NAdam, RAdam, Asgd,"
-                        + " Rprop, Adadelta, Lion, ScheduleFreeAdamW, Lamb and Lars take bfloat16 and float16 too):"
-                        + " tensor '" + t.name() + "' has " + p.torchName() + " parameters and " + g.torchName() + " gradients");
+                        + " gradients only: tensor '" + t.name() + "' has " + p.torchName() + " parameters and " + g.torchName() + " gradients");
             }
             if ((p != Dtype.FLOAT32 || g != Dtype.FLOAT32) && trackNorms) {
                 throw new IllegalArgumentException("trackNorms(true) is not supported with 16-bit storage yet: tensor '"
@@ -1280,7 +1277,9 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
          * schedule-free AdamW, LARS) update with the new state as computed in float32 and store it rounded, as 8-bit
          * optimizers do, so that their step is bit for bit the float32 step on the state they read. The random
          * numbers are a hash of {@code seed}, the step, the variable and the element's index: reproducible bit for
-         * bit for any thread count and for heap or off-heap memory. Adafactor refuses it.
+         * bit for any thread count and for heap or off-heap memory. Adafactor stores {@code exp_avg} and a 1-D tensor's
+         * {@code exp_avg_sq} so (its factored rows and columns stay float32) and applies the stored
+         * {@code exp_avg_sq}, which its third pass reads back.
          *
          * <pre>{@code
          * AdamW opt = AdamW.builder(params).bfloat16State(7).build();   // 4 bytes of state per parameter
