@@ -366,22 +366,13 @@ class AdafactorMixedStorageProperties {
 
     /** {@code k}'s Adafactor over {@code set}: stochastic rounding where the parameters are bfloat16 and in that mode. */
     static Adafactor build(ParamSet set, Case k, int threads, boolean bf16State) {
-        AdafactorOptions o = k.manual() ? AdafactorOptions.DEFAULTS.manual(1e-2).withScaleParameter(false)
-                : AdafactorOptions.DEFAULTS;
-        o = o.withBeta1(k.beta1() ? 0.9 : null).withWeightDecay(k.weightDecay()).withMaximize(k.maximize());
-        var b = Adafactor.builder(set).options(o).threads(threads).vectorized(k.vectorized());
+        var b = AdafactorSixteenBitProperties.builder(set, k.manual(), k.beta1(), k.weightDecay(), k.maximize(),
+                k.vectorized(), k.clip(), k.gradExp(), threads);
         if (k.params() == Params.BFLOAT16_STOCHASTIC && set.tensors().get(0).params().dtype() == Dtype.BFLOAT16) {
             b = b.stochasticRounding(k.roundingSeed());
         }
         if (bf16State) {
             b = b.bfloat16State(k.stateSeed());
-        }
-        if (k.clip()) { // at half the expected norm of the gaussian gradients: most steps clip
-            long n = 0;
-            for (Tensor t : set.tensors()) {
-                n += t.length();
-            }
-            b = b.clipGradNorm(0.5 * Math.scalb(1.0, k.gradExp()) * Math.sqrt(n));
         }
         return b.build();
     }

@@ -128,18 +128,28 @@ class AdafactorSixteenBitProperties {
     }
 
     static Adafactor build(ParamSet set, Case k, int threads) {
-        AdafactorOptions o = k.manual() ? AdafactorOptions.DEFAULTS.manual(1e-2).withScaleParameter(false)
+        return builder(set, k.manual(), k.beta1(), k.weightDecay(), k.maximize(), k.vectorized(), k.clip(),
+                k.gradExp(), threads).build();
+    }
+
+    /**
+     * Adafactor over {@code set} with HF's defaults or a manual lr of 1e-2, the options given, and (when
+     * {@code clip}) clipping at half the expected norm of gaussian gradients of scale 2^gradExp, so most steps clip.
+     */
+    static Adafactor.Builder builder(ParamSet set, boolean manual, boolean beta1, double weightDecay, boolean maximize,
+                                     boolean vectorized, boolean clip, int gradExp, int threads) {
+        AdafactorOptions o = manual ? AdafactorOptions.DEFAULTS.manual(1e-2).withScaleParameter(false)
                 : AdafactorOptions.DEFAULTS;
-        o = o.withBeta1(k.beta1() ? 0.9 : null).withWeightDecay(k.weightDecay()).withMaximize(k.maximize());
-        var b = Adafactor.builder(set).options(o).threads(threads).vectorized(k.vectorized());
-        if (k.clip()) { // at half the expected norm of the gaussian gradients: most steps clip
+        o = o.withBeta1(beta1 ? 0.9 : null).withWeightDecay(weightDecay).withMaximize(maximize);
+        var b = Adafactor.builder(set).options(o).threads(threads).vectorized(vectorized);
+        if (clip) {
             long n = 0;
             for (Tensor t : set.tensors()) {
                 n += t.length();
             }
-            b = b.clipGradNorm(0.5 * Math.scalb(1.0, k.gradExp()) * Math.sqrt(n));
+            b = b.clipGradNorm(0.5 * Math.scalb(1.0, gradExp) * Math.sqrt(n));
         }
-        return b.build();
+        return b;
     }
 
     @Provide
