@@ -88,11 +88,7 @@ class AdafactorMixedStorageProperties {
         }
 
         long matrix() {
-            long n = 1;
-            for (long d : shape) {
-                n *= d;
-            }
-            return n;
+            return Shape.of(shape).elements();
         }
 
         long roundingSeed() {
@@ -357,11 +353,7 @@ class AdafactorMixedStorageProperties {
     }
 
     static ParamSet params(Storage p, Storage g, Case k, int at1) {
-        ParamSet.Builder b = ParamSet.builder().add("m", p, g, GUARD, k.matrix(), Shape.of(k.shape()));
-        if (k.vectorLength() > 0) {
-            b = b.add("v", p, g, at1, k.vectorLength());
-        }
-        return b.build();
+        return AdafactorSixteenBitProperties.params(p, g, k.shape(), k.matrix(), k.vectorLength(), at1);
     }
 
     /** {@code k}'s Adafactor over {@code set}: stochastic rounding where the parameters are bfloat16 and in that mode. */
@@ -400,15 +392,7 @@ class AdafactorMixedStorageProperties {
     }
 
     private static Arbitrary<Case> cases(Arbitrary<Params> params) {
-        // columns around the vector width and the 512-bit block loops' 64; rows 1 to 9: groups of 4 and leftovers
-        Arbitrary<Integer> cols = Arbitraries.of(1, LANES - 1, LANES, LANES + 1, 2 * LANES + 3, 63, 64, 65, 130, 257);
-        Arbitrary<long[]> small = Combinators.combine(Arbitraries.integers().between(1, 9), cols,
-                Arbitraries.integers().between(1, 3)).as((r, c, batch) -> batch == 1
-                        ? new long[] {r, c} : new long[] {batch, r, c});
-        // more than a chunk (262,144): a row, or a batch's matrix, crossing chunks
-        Arbitrary<long[]> large = Arbitraries.of(new long[] {70, 3_777}, new long[] {2, 5, 27_001},
-                new long[] {1_031, 257});
-        Arbitrary<long[]> shapes = Arbitraries.frequencyOf(Tuple.of(6, small), Tuple.of(1, large));
+        Arbitrary<long[]> shapes = AdafactorSixteenBitProperties.shapes(6);
         Arbitrary<Integer> vectors = Arbitraries.frequencyOf(
                 Tuple.of(4, Arbitraries.of(1, LANES - 1, LANES, LANES + 1, 2 * LANES + 3, 1021)),
                 Tuple.of(1, Arbitraries.of(0, 262_144 + LANES + 1))); // none, or across a chunk

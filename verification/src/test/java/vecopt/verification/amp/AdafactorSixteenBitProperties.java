@@ -52,11 +52,7 @@ class AdafactorSixteenBitProperties {
         }
 
         long matrix() {
-            long n = 1;
-            for (long d : shape) {
-                n *= d;
-            }
-            return n;
+            return Shape.of(shape).elements();
         }
     }
 
@@ -120,9 +116,14 @@ class AdafactorSixteenBitProperties {
     }
 
     static ParamSet params(Storage p, Storage g, Case k, int at1) {
-        ParamSet.Builder b = ParamSet.builder().add("m", p, g, GUARD, k.matrix(), Shape.of(k.shape()));
-        if (k.vectorLength() > 0) {
-            b = b.add("v", p, g, at1, k.vectorLength());
+        return params(p, g, k.shape(), k.matrix(), k.vectorLength(), at1);
+    }
+
+    /** Matrix "m" of {@code shape} ({@code matrix} elements) at {@link #GUARD}, then 1-D "v" at {@code at1}. */
+    static ParamSet params(Storage p, Storage g, long[] shape, long matrix, int vectorLength, int at1) {
+        ParamSet.Builder b = ParamSet.builder().add("m", p, g, GUARD, matrix, Shape.of(shape));
+        if (vectorLength > 0) {
+            b = b.add("v", p, g, at1, vectorLength);
         }
         return b.build();
     }
@@ -152,17 +153,24 @@ class AdafactorSixteenBitProperties {
         return b;
     }
 
-    @Provide
-    Arbitrary<Case> cases() {
-        // columns around the vector width and the 512-bit block loops' 64; rows 1 to 9: groups of 4 and leftovers
+    /**
+     * Matrix shapes, {@code smallWeight} small ones (columns around the vector width and the 512-bit block loops' 64;
+     * rows 1 to 9: groups of 4 and leftovers; batches of 1 to 3) to one larger than a chunk (262,144: a row, or a
+     * batch's matrix, crossing chunks).
+     */
+    static Arbitrary<long[]> shapes(int smallWeight) {
         Arbitrary<Integer> cols = Arbitraries.of(1, LANES - 1, LANES, LANES + 1, 2 * LANES + 3, 63, 64, 65, 130, 257);
         Arbitrary<long[]> small = Combinators.combine(Arbitraries.integers().between(1, 9), cols,
                 Arbitraries.integers().between(1, 3)).as((r, c, batch) -> batch == 1
                         ? new long[] {r, c} : new long[] {batch, r, c});
-        // more than a chunk (262,144): a row, or a batch's matrix, crossing chunks
         Arbitrary<long[]> large = Arbitraries.of(new long[] {70, 3_777}, new long[] {2, 5, 27_001},
                 new long[] {1_031, 257});
-        Arbitrary<long[]> shapes = Arbitraries.frequencyOf(Tuple.of(5, small), Tuple.of(1, large));
+        return Arbitraries.frequencyOf(Tuple.of(smallWeight, small), Tuple.of(1, large));
+    }
+
+    @Provide
+    Arbitrary<Case> cases() {
+        Arbitrary<long[]> shapes = shapes(5);
         Arbitrary<Integer> vectors = Arbitraries.frequencyOf(
                 Tuple.of(3, Arbitraries.of(0, 1, LANES - 1, LANES, LANES + 1, 2 * LANES + 3, 1021)),
                 Tuple.of(1, Arbitraries.of(262_144 + LANES + 1))); // across a chunk
