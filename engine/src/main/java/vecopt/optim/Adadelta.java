@@ -49,20 +49,10 @@ public final class Adadelta extends Optimizer<AdadeltaOptions> {
     }
 
     @Override
-    boolean supports16Bit() {
-        return true;
-    }
-
-    @Override
     String eightBitNever() {
         return "acc_delta grows by (1 - rho) d^2 with d = sqrt(acc_delta + eps) / sqrt(square_avg + eps) * g, and"
                 + " the only bound on it from a block's largest values divides by sqrt(eps) (square_avg's smallest),"
                 + " often orders of magnitude above its values, which would leave most of them below the 8-bit code's range";
-    }
-
-    @Override
-    boolean supports16BitState() {
-        return true;
     }
 
     @Override

@@ -320,21 +320,6 @@ public final class Adafactor extends Optimizer<AdafactorOptions> {
     }
 
     /**
-     * bfloat16 and float16 gradients (widened exactly in each pass) and parameters: with a float32 master copy, or
-     * bfloat16 ones rounded stochastically ({@code vecopt.kernel.AdafactorStaging}).
-     */
-    @Override
-    boolean supports16Bit() {
-        return true;
-    }
-
-    /** bfloat16 {@code exp_avg} and 1-D {@code exp_avg_sq}; the factored statistics stay float32. */
-    @Override
-    boolean supports16BitState() {
-        return true;
-    }
-
-    /**
      * Why exp_avg (with beta1) is not made 8-bit. The signed code spans [2^-15, 1.75] of its block's scale
      * ({@code vecopt.kernel.BlockCodes}), and the scale must bound the block's new exp_avg before its elements are
      * visited. exp_avg averages the clipped update {@code u / max(1, RMS(u) / clipThreshold) * lr}; the clipping

@@ -29,16 +29,6 @@ abstract sealed class AdamFamily extends Optimizer<AdamOptions> permits AdamW, A
     }
 
     @Override
-    boolean supports16Bit() {
-        return true;
-    }
-
-    @Override
-    boolean supports16BitState() {
-        return true;
-    }
-
-    @Override
     boolean supportsEightBitState() {
         return true;
     }

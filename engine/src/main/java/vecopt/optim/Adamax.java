@@ -50,16 +50,6 @@ public final class Adamax extends Optimizer<AdamaxOptions> {
     }
 
     @Override
-    boolean supports16Bit() {
-        return true;
-    }
-
-    @Override
-    boolean supports16BitState() {
-        return true;
-    }
-
-    @Override
     boolean supportsEightBitState() {
         return true;
     }

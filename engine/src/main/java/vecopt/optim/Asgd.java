@@ -88,19 +88,9 @@ public final class Asgd extends Optimizer<AsgdOptions> {
     }
 
     @Override
-    boolean supports16Bit() {
-        return true;
-    }
-
-    @Override
     String eightBitNever() {
         return "ax is the average of the parameters, what ASGD returns: a block bound exists (max(|ax|, |new p|)),"
                 + " but 8 bits (3 of mantissa) would hold the averaged parameters to about 6% each";
-    }
-
-    @Override
-    boolean supports16BitState() {
-        return true;
     }
 
     @Override

@@ -75,16 +75,6 @@ public final class NAdam extends Optimizer<NAdamOptions> {
     }
 
     @Override
-    boolean supports16Bit() {
-        return true;
-    }
-
-    @Override
-    boolean supports16BitState() {
-        return true;
-    }
-
-    @Override
     boolean supportsEightBitState() {
         return true;
     }

@@ -115,10 +115,6 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
         if (keepMaster) {
             names.add(MASTER);
         }
-        if (b.bf16State && !supports16BitState()) {
-            throw new IllegalArgumentException("bfloat16State: " + getClass().getSimpleName() + " keeps float32 state"
-                    + " only");
-        }
         if (b.bf16State && b.trackNorms) {
             throw new IllegalArgumentException("trackNorms(true) is not supported with bfloat16 state yet");
         }
@@ -281,12 +277,11 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
     private void checkEightBit(Builder<O, ?> b) {
         if (!supportsEightBitState() && eightBitNever() != null) {
             throw new IllegalArgumentException("eightBitState: " + getClass().getSimpleName() + " keeps float32"
-                    + (supports16BitState() ? " or bfloat16" : "") + " state only: " + eightBitNever());
+                    + " or bfloat16 state only: " + eightBitNever());
         }
         if (!supportsEightBitState()) {
             throw new IllegalArgumentException("eightBitState: " + getClass().getSimpleName() + " keeps float32 or"
-                    + " bfloat16 state only so far (AdamW, Adam, Sgd with momentum, Lion, Rmsprop without momentum,"
-                    + " Adagrad, NAdam, RAdam, Adamax, Rprop, Lamb and Lars take 8-bit state)");
+                    + " bfloat16 state only");
         }
         if (b.eightBitCode == EightBitCode.BITSANDBYTES_DYNAMIC && !(this instanceof AdamFamily)) {
             throw new IllegalArgumentException("eightBitState: bitsandbytes' dynamic maps are for AdamW and Adam's"
@@ -355,9 +350,9 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
     public static final String MASTER = "master_param";
 
     /**
-     * The parameters' storage type, after checking that this optimizer can run on the storage types of the
-     * parameters and gradients: one parameter type for all buffers, and 16-bit types only where
-     * {@link #supports16Bit()}.
+     * The parameters' storage type, after checking the storage types of the parameters and gradients: one parameter
+     * type for all buffers (every optimizer runs on float32, bfloat16 and float16), and no 16-bit storage with
+     * {@code trackNorms}.
      */
     private Dtype storageTypes(ParamSet params, boolean trackNorms) {
         Dtype type = null;
@@ -372,26 +367,12 @@ public abstract sealed class Optimizer<O extends GroupOptions> implements AutoCl
                         + " got " + type.torchName() + " for '" + first.name() + "' and " + p.torchName() + " for '"
                         + t.name() + "'");
             }
-            if ((p != Dtype.FLOAT32 || g != Dtype.FLOAT32) && !supports16Bit()) {
-                throw new IllegalArgumentException(getClass().getSimpleName() + " runs on float32 parameters and"
-                        + " gradients only: tensor '" + t.name() + "' has " + p.torchName() + " parameters and " + g.torchName() + " gradients");
-            }
             if ((p != Dtype.FLOAT32 || g != Dtype.FLOAT32) && trackNorms) {
                 throw new IllegalArgumentException("trackNorms(true) is not supported with 16-bit storage yet: tensor '"
                         + t.name() + "' has " + p.torchName() + " parameters and " + g.torchName() + " gradients");
             }
         }
         return type == null ? Dtype.FLOAT32 : type;
-    }
-
-    /** True for optimizers whose kernels take 16-bit parameters and gradients. */
-    boolean supports16Bit() {
-        return false;
-    }
-
-    /** True for optimizers whose kernels take bfloat16 state (every one, Adafactor included, so far). */
-    boolean supports16BitState() {
-        return false;
     }
 
     /**

@@ -64,16 +64,6 @@ public final class Rmsprop extends Optimizer<RmspropOptions> {
     }
 
     @Override
-    boolean supports16Bit() {
-        return true;
-    }
-
-    @Override
-    boolean supports16BitState() {
-        return true;
-    }
-
-    @Override
     boolean supportsEightBitState() {
         return true;
     }

@@ -51,16 +51,6 @@ public final class Rprop extends Optimizer<RpropOptions> {
     }
 
     @Override
-    boolean supports16Bit() {
-        return true;
-    }
-
-    @Override
-    boolean supports16BitState() {
-        return true;
-    }
-
-    @Override
     boolean supportsEightBitState() {
         return true;
     }

@@ -187,16 +187,6 @@ public final class ScheduleFreeAdamW extends Optimizer<ScheduleFreeAdamWOptions>
     }
 
     @Override
-    boolean supports16Bit() {
-        return true;
-    }
-
-    @Override
-    boolean supports16BitState() {
-        return true;
-    }
-
-    @Override
     String eightBitNever() {
         return "z is the iterate the parameters are interpolated toward (y = lerp(y, z, ckp1)), on the scale of the"
                 + " weights: 8 bits (3 of mantissa) would hold it to about 6% each, as ASGD's ax; bfloat16State(seed)"
