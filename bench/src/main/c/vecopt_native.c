@@ -1377,17 +1377,24 @@ static void q8x_range_bf16m(float *restrict master, uint16_t *restrict p16, cons
     }
 }
 
-/* vo_adam_q8 with step 3 in AVX-512 intrinsics (only in a library built where the compiler targets AVX-512BW). */
-void vo_adam_q8_avx512(float *pw, uint16_t *p16, const float *g32, const uint16_t *g16, uint8_t *m, uint8_t *r,
-                       float *scale_m, float *scale_r, int64_t n, int mode, const float *kf) {
+/* The AVX-512 entry points' one body: mode 5 (float32-q8) or 6 (bf16 master), the bfloat16 copy rounded by the CPU's
+ * vcvtneps2bf16 where hwbf16. */
+static void q8x_run(float *pw, uint16_t *p16, const float *g32, const uint16_t *g16, uint8_t *m, uint8_t *r,
+                    float *scale_m, float *scale_r, int64_t n, int mode, const float *kf, int hwbf16) {
     const q8_k k = {kf[0], kf[1], kf[2], kf[3], kf[4], kf[5], kf[6], kf[7], kf[8]};
     if (mode == 5) {
         SPLIT(n, q8x_range_f32(pw + lo, g32 + lo, m + lo, r + lo, scale_m + lo / Q8_BLOCK, scale_r + lo / Q8_BLOCK,
                                hi - lo, &k));
     } else {
         SPLIT(n, q8x_range_bf16m(pw + lo, p16 + lo, g16 + lo, m + lo, r + lo, scale_m + lo / Q8_BLOCK,
-                                 scale_r + lo / Q8_BLOCK, hi - lo, &k, 0));
+                                 scale_r + lo / Q8_BLOCK, hi - lo, &k, hwbf16));
     }
+}
+
+/* vo_adam_q8 with step 3 in AVX-512 intrinsics (only in a library built where the compiler targets AVX-512BW). */
+void vo_adam_q8_avx512(float *pw, uint16_t *p16, const float *g32, const uint16_t *g16, uint8_t *m, uint8_t *r,
+                       float *scale_m, float *scale_r, int64_t n, int mode, const float *kf) {
+    q8x_run(pw, p16, g32, g16, m, r, scale_m, scale_r, n, mode, kf, 0);
 }
 
 #ifdef __AVX512BF16__
@@ -1397,14 +1404,7 @@ void vo_adam_q8_avx512(float *pw, uint16_t *p16, const float *g32, const uint16_
  * conversion the Vector API lacks would be worth; bitwise vo_adam_q8's results. Mode 5 is vo_adam_q8_avx512's. */
 void vo_adam_q8_avx512bf16(float *pw, uint16_t *p16, const float *g32, const uint16_t *g16, uint8_t *m, uint8_t *r,
                            float *scale_m, float *scale_r, int64_t n, int mode, const float *kf) {
-    const q8_k k = {kf[0], kf[1], kf[2], kf[3], kf[4], kf[5], kf[6], kf[7], kf[8]};
-    if (mode == 5) {
-        SPLIT(n, q8x_range_f32(pw + lo, g32 + lo, m + lo, r + lo, scale_m + lo / Q8_BLOCK, scale_r + lo / Q8_BLOCK,
-                               hi - lo, &k));
-    } else {
-        SPLIT(n, q8x_range_bf16m(pw + lo, p16 + lo, g16 + lo, m + lo, r + lo, scale_m + lo / Q8_BLOCK,
-                                 scale_r + lo / Q8_BLOCK, hi - lo, &k, 1));
-    }
+    q8x_run(pw, p16, g32, g16, m, r, scale_m, scale_r, n, mode, kf, 1);
 }
 #endif
 #endif
