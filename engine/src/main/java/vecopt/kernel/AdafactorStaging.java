@@ -29,9 +29,9 @@ import vecopt.memory.Float16;
  *       widened into the thread's scratch before the pass that updates them, the new values stored rounded
  *       stochastically with the variable's key.</li>
  * </ul>
- * The widening is {@link MixedPanama}'s inline stage (bfloat16: zero-extend and shift by 16; float16: exponent and
- * fraction moved into place times 2^112, infinities and NaNs by blends, as {@link Float16#widen}); the nearest-even
- * rounding {@link MixedPanama#narrow}; the stochastic rounding the generated loops' inline stage. Tails and the
+ * The widening is {@link MixedPanama#widen} (bfloat16: zero-extend and shift by 16; float16: exponent and fraction
+ * moved into place times 2^112, infinities and NaNs by blends, as {@link Float16#widen}); the nearest-even rounding
+ * {@link MixedPanama#narrow}; the stochastic rounding the generated loops' inline stage. Tails and the
  * scalar kernels use {@link MixedScalar}'s element functions, which they equal bit for bit.
  *
  * <p>Why staged copies rather than 16-bit loads and stores in each loop: Adafactor has ten vector loops (pass 1's
@@ -154,47 +154,12 @@ final class AdafactorStaging {
             s = MemorySegment.ofArray(new float[n]);
             scratch[slot] = s;
         }
-        int from = 0;
         if (simd) {
-            from = SPECIES.loopBound(n);
-            if (type == BF16) {
-                widenBFloat16(src, s, from);
-            } else {
-                widenFloat16(src, s, from);
-            }
+            MixedPanama.widen(src, type, s, n);
+        } else {
+            MixedScalar.widenRange(src, type, s, 0, n);
         }
-        MixedScalar.widenRange(src, type, s, from, n);
         return s;
-    }
-
-    // The two widening loops are MixedPanama.widen's, one method per type rather than that method's two loops behind
-    // a type argument: a loop that has not run when C2 first compiles its method is compiled later, after a
-    // deoptimization, with the shared Vector API methods' profiles mixed, and may then be left unintrinsified (it
-    // allocates; the 16-bit norm kernels did).
-
-    /** bfloat16 to float over whole vectors {@code [0, bound)}: the bits shifted up by 16 (exact). */
-    private static void widenBFloat16(MemorySegment gs, MemorySegment out, int bound) {
-        final int step = SPECIES.length();
-        for (int i = 0; i < bound; i += step) {
-            ((IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) i * 2, ORDER)
-                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16)
-                    .reinterpretAsFloats().intoMemorySegment(out, (long) i * Float.BYTES, ORDER);
-        }
-    }
-
-    /** float16 to float over whole vectors {@code [0, bound)}, as {@link Float16#widen} (MixedPanama's stage). */
-    private static void widenFloat16(MemorySegment gs, MemorySegment out, int bound) {
-        final int step = SPECIES.length();
-        for (int i = 0; i < bound; i += step) {
-            IntVector h = (IntVector) ShortVector.fromMemorySegment(SHORTS, gs, (long) i * 2, ORDER)
-                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
-            IntVector e = h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
-            e.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
-                    .blend(e.or(0x7F800000), e.compare(VectorOperators.GE, 0x7C00 << 13))
-                    .blend(e.or(0x7FC00000), e.compare(VectorOperators.GT, 0x7C00 << 13))
-                    .or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats()
-                    .intoMemorySegment(out, (long) i * Float.BYTES, ORDER);
-        }
     }
 
     /**

@@ -5276,59 +5276,85 @@ final class MixedPanama {
         return s + MixedScalar.sumOfSquaresRange(x, 2, i, length);
     }
 
+    // One method per type for each conversion, behind a dispatch without loops: a method holding both
+    // types' loops is compiled by C2 when the first type has run, and the second type's loop, reached
+    // later, is compiled after a deoptimization with the Vector API methods' shared profiles mixed and
+    // may then be left unintrinsified, boxing every vector (the float16 rounding did: 80 bytes per
+    // vector of a step of Adafactor with float16 parameters, after bfloat16 ones had run first).
+
     /** Widens the 16-bit elements {@code [0, n)} of {@code src} (type 1 or 2) into the floats of {@code dst}. */
     static void widen(MemorySegment src, int type, MemorySegment dst, int n) {
-        final int step = SPECIES.length(), bound = SPECIES.loopBound(n);
-        int i = 0;
-        if (type == 1) {
-            for (; i < bound; i += step) {
-                FloatVector f = ((IntVector) ShortVector.fromMemorySegment(SHORTS, src, (long) (i) * 2, ORDER)
-                        .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-                f.intoMemorySegment(dst, (long) i * 4, ORDER);
-            }
-        } else {
-            for (; i < bound; i += step) {
-                IntVector fH = (IntVector) ShortVector.fromMemorySegment(SHORTS, src, (long) (i) * 2, ORDER)
-                        .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
-                IntVector fE = fH.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
-                FloatVector f = fE.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
-                        .blend(fE.or(0x7F800000), fE.compare(VectorOperators.GE, 0x7C00 << 13))
-                        .blend(fE.or(0x7FC00000), fE.compare(VectorOperators.GT, 0x7C00 << 13))
-                        .or(fH.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
-                f.intoMemorySegment(dst, (long) i * 4, ORDER);
-            }
-        }
+        int i = type == 1 ? widenBf16(src, dst, n) : widenF16(src, dst, n);
         MixedScalar.widenRange(src, type, dst, i, n);
     }
 
     /** Rounds the floats {@code [0, n)} of {@code src} to 16-bit type 1 or 2 into {@code dst}. */
     static void narrow(MemorySegment src, MemorySegment dst, int type, int n) {
+        int i = type == 1 ? narrowBf16(src, dst, n) : narrowF16(src, dst, n);
+        MixedScalar.narrowRange(src, dst, type, i, n);
+    }
+
+    /** {@link #widen}'s whole vectors for type 1: the index where the tail starts. */
+    private static int widenBf16(MemorySegment src, MemorySegment dst, int n) {
         final int step = SPECIES.length(), bound = SPECIES.loopBound(n);
         int i = 0;
-        if (type == 1) {
-            for (; i < bound; i += step) {
-                FloatVector f = FloatVector.fromMemorySegment(SPECIES, src, (long) i * 4, ORDER);
-                IntVector fN = f.reinterpretAsInts();
-                fN = fN.add(fN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
-                        .blend(0x7FC0, f.reinterpretAsInts().and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
-                ((ShortVector) fN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(dst, (long) (i) * 2, ORDER);
-            }
-        } else {
-            for (; i < bound; i += step) {
-                FloatVector f = FloatVector.fromMemorySegment(SPECIES, src, (long) i * 4, ORDER);
-                IntVector fNF = f.reinterpretAsInts();
-                IntVector fNS = fNF.and(0x80000000);
-                IntVector fNA = fNF.and(0x7FFFFFFF);
-                IntVector fNBig = IntVector.broadcast(INTS, 0x7C00).blend(0x7E00, fNA.compare(VectorOperators.GT, 0x7F800000));
-                IntVector fNSub = fNA.reinterpretAsFloats().add(0.5f).reinterpretAsInts().sub(0x3F000000);
-                IntVector fN = fNA.add(((15 - 127) << 23) + 0xFFF).add(fNA.lanewise(VectorOperators.LSHR, 13).and(1))
-                        .lanewise(VectorOperators.LSHR, 13)
-                        .blend(fNSub, fNA.compare(VectorOperators.LT, 113 << 23))
-                        .blend(fNBig, fNA.compare(VectorOperators.GE, 143 << 23))
-                        .or(fNS.lanewise(VectorOperators.LSHR, 16));
-                ((ShortVector) fN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(dst, (long) (i) * 2, ORDER);
-            }
+        for (; i < bound; i += step) {
+            FloatVector f = ((IntVector) ShortVector.fromMemorySegment(SHORTS, src, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            f.intoMemorySegment(dst, (long) i * 4, ORDER);
         }
-        MixedScalar.narrowRange(src, dst, type, i, n);
+        return i;
+    }
+
+    /** {@link #narrow}'s whole vectors for type 1: the index where the tail starts. */
+    private static int narrowBf16(MemorySegment src, MemorySegment dst, int n) {
+        final int step = SPECIES.length(), bound = SPECIES.loopBound(n);
+        int i = 0;
+        for (; i < bound; i += step) {
+            FloatVector f = FloatVector.fromMemorySegment(SPECIES, src, (long) i * 4, ORDER);
+            IntVector fN = f.reinterpretAsInts();
+            fN = fN.add(fN.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, f.reinterpretAsInts().and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) fN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(dst, (long) (i) * 2, ORDER);
+        }
+        return i;
+    }
+
+    /** {@link #widen}'s whole vectors for type 2: the index where the tail starts. */
+    private static int widenF16(MemorySegment src, MemorySegment dst, int n) {
+        final int step = SPECIES.length(), bound = SPECIES.loopBound(n);
+        int i = 0;
+        for (; i < bound; i += step) {
+            IntVector fH = (IntVector) ShortVector.fromMemorySegment(SHORTS, src, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
+            IntVector fE = fH.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            FloatVector f = fE.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(fE.or(0x7F800000), fE.compare(VectorOperators.GE, 0x7C00 << 13))
+                    .blend(fE.or(0x7FC00000), fE.compare(VectorOperators.GT, 0x7C00 << 13))
+                    .or(fH.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            f.intoMemorySegment(dst, (long) i * 4, ORDER);
+        }
+        return i;
+    }
+
+    /** {@link #narrow}'s whole vectors for type 2: the index where the tail starts. */
+    private static int narrowF16(MemorySegment src, MemorySegment dst, int n) {
+        final int step = SPECIES.length(), bound = SPECIES.loopBound(n);
+        int i = 0;
+        for (; i < bound; i += step) {
+            FloatVector f = FloatVector.fromMemorySegment(SPECIES, src, (long) i * 4, ORDER);
+            IntVector fNF = f.reinterpretAsInts();
+            IntVector fNS = fNF.and(0x80000000);
+            IntVector fNA = fNF.and(0x7FFFFFFF);
+            IntVector fNBig = IntVector.broadcast(INTS, 0x7C00).blend(0x7E00, fNA.compare(VectorOperators.GT, 0x7F800000));
+            IntVector fNSub = fNA.reinterpretAsFloats().add(0.5f).reinterpretAsInts().sub(0x3F000000);
+            IntVector fN = fNA.add(((15 - 127) << 23) + 0xFFF).add(fNA.lanewise(VectorOperators.LSHR, 13).and(1))
+                    .lanewise(VectorOperators.LSHR, 13)
+                    .blend(fNSub, fNA.compare(VectorOperators.LT, 113 << 23))
+                    .blend(fNBig, fNA.compare(VectorOperators.GE, 143 << 23))
+                    .or(fNS.lanewise(VectorOperators.LSHR, 16));
+            ((ShortVector) fN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(dst, (long) (i) * 2, ORDER);
+        }
+        return i;
     }
 }

@@ -642,58 +642,62 @@ public final class MixedKernelGenerator {
 
     static void convert(StringBuilder out) {
         out.append("""
+                    // One method per type for each conversion, behind a dispatch without loops: a method holding both
+                    // types' loops is compiled by C2 when the first type has run, and the second type's loop, reached
+                    // later, is compiled after a deoptimization with the Vector API methods' shared profiles mixed and
+                    // may then be left unintrinsified, boxing every vector (the float16 rounding did: 80 bytes per
+                    // vector of a step of Adafactor with float16 parameters, after bfloat16 ones had run first).
+
                     /** Widens the 16-bit elements {@code [0, n)} of {@code src} (type 1 or 2) into the floats of {@code dst}. */
                     static void widen(MemorySegment src, int type, MemorySegment dst, int n) {
-                        final int step = SPECIES.length(), bound = SPECIES.loopBound(n);
-                        int i = 0;
-                        if (type == 1) {
-                            for (; i < bound; i += step) {
-                """);
-        for (String line : load(1, "f", "src", "i", "INTS", "SHORTS", "SPECIES")) {
-            out.append("                ").append(line).append('\n');
-        }
-        out.append("""
-                                f.intoMemorySegment(dst, (long) i * 4, ORDER);
-                            }
-                        } else {
-                            for (; i < bound; i += step) {
-                """);
-        for (String line : load(2, "f", "src", "i", "INTS", "SHORTS", "SPECIES")) {
-            out.append("                ").append(line).append('\n');
-        }
-        out.append("""
-                                f.intoMemorySegment(dst, (long) i * 4, ORDER);
-                            }
-                        }
+                        int i = type == 1 ? widenBf16(src, dst, n) : widenF16(src, dst, n);
                         MixedScalar.widenRange(src, type, dst, i, n);
                     }
 
                     /** Rounds the floats {@code [0, n)} of {@code src} to 16-bit type 1 or 2 into {@code dst}. */
                     static void narrow(MemorySegment src, MemorySegment dst, int type, int n) {
-                        final int step = SPECIES.length(), bound = SPECIES.loopBound(n);
-                        int i = 0;
-                        if (type == 1) {
-                            for (; i < bound; i += step) {
-                                FloatVector f = FloatVector.fromMemorySegment(SPECIES, src, (long) i * 4, ORDER);
-                """);
-        for (String line : narrowStore(1, "f", "dst", "i", "")) {
-            out.append("                ").append(line).append('\n');
-        }
-        out.append("""
-                            }
-                        } else {
-                            for (; i < bound; i += step) {
-                                FloatVector f = FloatVector.fromMemorySegment(SPECIES, src, (long) i * 4, ORDER);
-                """);
-        for (String line : narrowStore(2, "f", "dst", "i", "")) {
-            out.append("                ").append(line).append('\n');
-        }
-        out.append("""
-                            }
-                        }
+                        int i = type == 1 ? narrowBf16(src, dst, n) : narrowF16(src, dst, n);
                         MixedScalar.narrowRange(src, dst, type, i, n);
                     }
+
                 """);
+        for (int type = 1; type <= 2; type++) {
+            String name = type == 1 ? "Bf16" : "F16";
+            out.append("""
+                        /** {@link #widen}'s whole vectors for type TYPE: the index where the tail starts. */
+                        private static int widenNAME(MemorySegment src, MemorySegment dst, int n) {
+                            final int step = SPECIES.length(), bound = SPECIES.loopBound(n);
+                            int i = 0;
+                            for (; i < bound; i += step) {
+                    """.replace("TYPE", Integer.toString(type)).replace("NAME", name));
+            for (String line : load(type, "f", "src", "i", "INTS", "SHORTS", "SPECIES")) {
+                out.append("            ").append(line).append('\n');
+            }
+            out.append("""
+                                f.intoMemorySegment(dst, (long) i * 4, ORDER);
+                            }
+                            return i;
+                        }
+
+                        /** {@link #narrow}'s whole vectors for type TYPE: the index where the tail starts. */
+                        private static int narrowNAME(MemorySegment src, MemorySegment dst, int n) {
+                            final int step = SPECIES.length(), bound = SPECIES.loopBound(n);
+                            int i = 0;
+                            for (; i < bound; i += step) {
+                                FloatVector f = FloatVector.fromMemorySegment(SPECIES, src, (long) i * 4, ORDER);
+                    """.replace("TYPE", Integer.toString(type)).replace("NAME", name));
+            for (String line : narrowStore(type, "f", "dst", "i", "")) {
+                out.append("            ").append(line).append('\n');
+            }
+            out.append("""
+                            }
+                            return i;
+                        }
+                    """);
+            if (type == 1) {
+                out.append('\n');
+            }
+        }
     }
 
     // ---- the other elementwise optimizers: one file each, from MixedFormulas' templates ---------------------------
