@@ -5158,70 +5158,42 @@ final class MixedPanama {
         DoubleVector a0 = DoubleVector.zero(DSPECIES), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
         int i = 0;
         for (; i + 8 * h <= length; i += 8 * h) {
-            IntVector f0H = (IntVector) ShortVector.fromMemorySegment(DSHORTS, x, (long) (i) * 2, ORDER)
-                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, DINTS, 0);
+            IntVector f0H = (IntVector) ShortVector.fromMemorySegment(SHORTS, x, (long) (i) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
             IntVector f0E = f0H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
             FloatVector f0 = f0E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
                     .blend(f0E.or(0x7F800000), f0E.compare(VectorOperators.GE, 0x7C00 << 13))
                     .blend(f0E.or(0x7FC00000), f0E.compare(VectorOperators.GT, 0x7C00 << 13))
                     .or(f0H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
             DoubleVector d0 = (DoubleVector) f0.convertShape(VectorOperators.F2D, DSPECIES, 0);
-            IntVector f1H = (IntVector) ShortVector.fromMemorySegment(DSHORTS, x, (long) (i + 1 * h) * 2, ORDER)
-                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, DINTS, 0);
+            DoubleVector d1 = (DoubleVector) f0.convertShape(VectorOperators.F2D, DSPECIES, 1);
+            IntVector f1H = (IntVector) ShortVector.fromMemorySegment(SHORTS, x, (long) (i + 2 * h) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
             IntVector f1E = f1H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
             FloatVector f1 = f1E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
                     .blend(f1E.or(0x7F800000), f1E.compare(VectorOperators.GE, 0x7C00 << 13))
                     .blend(f1E.or(0x7FC00000), f1E.compare(VectorOperators.GT, 0x7C00 << 13))
                     .or(f1H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
-            DoubleVector d1 = (DoubleVector) f1.convertShape(VectorOperators.F2D, DSPECIES, 0);
-            IntVector f2H = (IntVector) ShortVector.fromMemorySegment(DSHORTS, x, (long) (i + 2 * h) * 2, ORDER)
-                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, DINTS, 0);
+            DoubleVector d2 = (DoubleVector) f1.convertShape(VectorOperators.F2D, DSPECIES, 0);
+            DoubleVector d3 = (DoubleVector) f1.convertShape(VectorOperators.F2D, DSPECIES, 1);
+            IntVector f2H = (IntVector) ShortVector.fromMemorySegment(SHORTS, x, (long) (i + 4 * h) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
             IntVector f2E = f2H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
             FloatVector f2 = f2E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
                     .blend(f2E.or(0x7F800000), f2E.compare(VectorOperators.GE, 0x7C00 << 13))
                     .blend(f2E.or(0x7FC00000), f2E.compare(VectorOperators.GT, 0x7C00 << 13))
                     .or(f2H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
-            DoubleVector d2 = (DoubleVector) f2.convertShape(VectorOperators.F2D, DSPECIES, 0);
-            IntVector f3H = (IntVector) ShortVector.fromMemorySegment(DSHORTS, x, (long) (i + 3 * h) * 2, ORDER)
-                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, DINTS, 0);
+            DoubleVector d4 = (DoubleVector) f2.convertShape(VectorOperators.F2D, DSPECIES, 0);
+            DoubleVector d5 = (DoubleVector) f2.convertShape(VectorOperators.F2D, DSPECIES, 1);
+            IntVector f3H = (IntVector) ShortVector.fromMemorySegment(SHORTS, x, (long) (i + 6 * h) * 2, ORDER)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0);
             IntVector f3E = f3H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
             FloatVector f3 = f3E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
                     .blend(f3E.or(0x7F800000), f3E.compare(VectorOperators.GE, 0x7C00 << 13))
                     .blend(f3E.or(0x7FC00000), f3E.compare(VectorOperators.GT, 0x7C00 << 13))
                     .or(f3H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
-            DoubleVector d3 = (DoubleVector) f3.convertShape(VectorOperators.F2D, DSPECIES, 0);
-            IntVector f4H = (IntVector) ShortVector.fromMemorySegment(DSHORTS, x, (long) (i + 4 * h) * 2, ORDER)
-                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, DINTS, 0);
-            IntVector f4E = f4H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
-            FloatVector f4 = f4E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
-                    .blend(f4E.or(0x7F800000), f4E.compare(VectorOperators.GE, 0x7C00 << 13))
-                    .blend(f4E.or(0x7FC00000), f4E.compare(VectorOperators.GT, 0x7C00 << 13))
-                    .or(f4H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
-            DoubleVector d4 = (DoubleVector) f4.convertShape(VectorOperators.F2D, DSPECIES, 0);
-            IntVector f5H = (IntVector) ShortVector.fromMemorySegment(DSHORTS, x, (long) (i + 5 * h) * 2, ORDER)
-                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, DINTS, 0);
-            IntVector f5E = f5H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
-            FloatVector f5 = f5E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
-                    .blend(f5E.or(0x7F800000), f5E.compare(VectorOperators.GE, 0x7C00 << 13))
-                    .blend(f5E.or(0x7FC00000), f5E.compare(VectorOperators.GT, 0x7C00 << 13))
-                    .or(f5H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
-            DoubleVector d5 = (DoubleVector) f5.convertShape(VectorOperators.F2D, DSPECIES, 0);
-            IntVector f6H = (IntVector) ShortVector.fromMemorySegment(DSHORTS, x, (long) (i + 6 * h) * 2, ORDER)
-                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, DINTS, 0);
-            IntVector f6E = f6H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
-            FloatVector f6 = f6E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
-                    .blend(f6E.or(0x7F800000), f6E.compare(VectorOperators.GE, 0x7C00 << 13))
-                    .blend(f6E.or(0x7FC00000), f6E.compare(VectorOperators.GT, 0x7C00 << 13))
-                    .or(f6H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
-            DoubleVector d6 = (DoubleVector) f6.convertShape(VectorOperators.F2D, DSPECIES, 0);
-            IntVector f7H = (IntVector) ShortVector.fromMemorySegment(DSHORTS, x, (long) (i + 7 * h) * 2, ORDER)
-                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, DINTS, 0);
-            IntVector f7E = f7H.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
-            FloatVector f7 = f7E.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
-                    .blend(f7E.or(0x7F800000), f7E.compare(VectorOperators.GE, 0x7C00 << 13))
-                    .blend(f7E.or(0x7FC00000), f7E.compare(VectorOperators.GT, 0x7C00 << 13))
-                    .or(f7H.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
-            DoubleVector d7 = (DoubleVector) f7.convertShape(VectorOperators.F2D, DSPECIES, 0);
+            DoubleVector d6 = (DoubleVector) f3.convertShape(VectorOperators.F2D, DSPECIES, 0);
+            DoubleVector d7 = (DoubleVector) f3.convertShape(VectorOperators.F2D, DSPECIES, 1);
             a0 = d0.fma(d0, a0);
             a1 = d1.fma(d1, a1);
             a2 = d2.fma(d2, a2);

@@ -575,13 +575,32 @@ public final class MixedKernelGenerator {
                             int i = 0;
                             for (; i + 8 * h <= length; i += 8 * h) {
                     """);
-            for (int j = 0; j < 8; j++) {
-                for (String line : load(type, "f" + j, "x", j == 0 ? "i" : "i + " + j + " * h", "DINTS", "DSHORTS",
-                        "PanamaKernels.HALF")) {
-                    out.append("            ").append(line).append('\n');
+            if (type == 1) {
+                for (int j = 0; j < 8; j++) {
+                    for (String line : load(type, "f" + j, "x", j == 0 ? "i" : "i + " + j + " * h", "DINTS", "DSHORTS",
+                            "PanamaKernels.HALF")) {
+                        out.append("            ").append(line).append('\n');
+                    }
+                    out.append("            DoubleVector d").append(j).append(" = (DoubleVector) f").append(j)
+                            .append(".convertShape(VectorOperators.F2D, DSPECIES, 0);\n");
                 }
-                out.append("            DoubleVector d").append(j).append(" = (DoubleVector) f").append(j)
-                        .append(".convertShape(VectorOperators.F2D, DSPECIES, 0);\n");
+            } else {
+                // float16: whole-width widenings, each giving two chains' vectors (its halves, converted in turn, are
+                // the elements of chains 2j and 2j + 1, so the sums are the same). Half as many of float16's
+                // ten-operation widenings: the loop ran at a third of the bfloat16 one's speed, bound by them, and
+                // with eight, C2 recompiling the method under early compilation (-XX:CompileThresholdScaling=0.2)
+                // passed its inlining node cutoff and boxed vectors.
+                for (int j = 0; j < 4; j++) {
+                    for (String line : load(type, "f" + j, "x", j == 0 ? "i" : "i + " + 2 * j + " * h", "INTS",
+                            "SHORTS", "SPECIES")) {
+                        out.append("            ").append(line).append('\n');
+                    }
+                    for (int part = 0; part < 2; part++) {
+                        out.append("            DoubleVector d").append(2 * j + part).append(" = (DoubleVector) f")
+                                .append(j).append(".convertShape(VectorOperators.F2D, DSPECIES, ").append(part)
+                                .append(");\n");
+                    }
+                }
             }
             for (int j = 0; j < 8; j++) {
                 out.append("            a").append(j).append(" = d").append(j).append(".fma(d").append(j)
