@@ -1016,6 +1016,180 @@ void vo_adafactor(float *p, const float *g, float *m, float *s0, float *s1, int6
     }
 }
 
+/* ---- LAMB (optax's lamb: vecopt.kernel.LambStep states the formulas, vecopt.optim.Layerwise the two passes and
+ * what runs between them): the peer of the engine's passes over float32 tensors of one buffer, bitwise its
+ * parameters, mu, nu, norms and trust ratios. The grid is the engine's: each tensor cut alone at multiples of CHUNK
+ * of the buffer (vecopt.exec.ChunkGrid.cut without merging), whatever the thread count. Each chunk's sums go to
+ * LB_SLOTS doubles as the engine's kernel of `lanes` lanes (Kernels.lanes()) adds them: a chunk of at least one
+ * vector runs `lanes` fma chains per sum over its whole vectors (element j to chain j mod lanes), slot l taking
+ * chains l and l + lanes / 2 (the two halves of a float vector widened to doubles, PanamaKernels.trustNorms), then
+ * one chain over the leftover elements added to slot 0; a shorter chunk (or lanes 1, ScalarKernels) one chain over
+ * all. u^2 in slots 0-7, p^2 in 8-15. Between the passes, on the calling thread, each tensor's slots added chunk by
+ * chunk in grid order, its norms, ratio and factor (Layerwise.ratios, Lamb.trustRatio).
+ *   pass 1 reads p, g, mu, nu and writes mu, nu (24 bytes per element); pass 2 reads p, mu, nu and writes p (16).
+ * The chains of a block of `lanes` elements are an array gcc keeps in registers, as Adafactor's partials above. */
+#define LB_SLOTS 16 /* Kernels.NORM_SLOTS */
+#define LB_FIELDS 12
+
+/* One chunk: its place, its tensor, the factor pass 2 applies, its sums. */
+typedef struct {
+    int64_t first, len, tensor;
+    float factor;
+    double sums[LB_SLOTS];
+} lb_chunk;
+
+/* A group's scalars: kd[0..9] the engine's prepared LambStep (beta1, oneMinusBeta1, beta2, oneMinusBeta2, invBc1,
+ * invBc2, eps, epsRoot, weightDecay, gradScale as floats), kd[10] the group's lr (the step's times lrScale),
+ * kd[11] maxWeightNorm. */
+typedef struct {
+    float b1, c1, b2, c2, ib1, ib2, eps, eps_root, wd, scale;
+    double lr, max_norm;
+} lb_k;
+
+static lb_k lb_scalars(const double *kd) {
+    lb_k k = {(float) kd[0], (float) kd[1], (float) kd[2], (float) kd[3], (float) kd[4], (float) kd[5],
+              (float) kd[6], (float) kd[7], (float) kd[8], (float) kd[9], kd[10], kd[11]};
+    return k;
+}
+
+/* The update before the trust ratio, from the new moments (both passes: bitwise the same u). */
+static inline __attribute__((always_inline)) float lb_update(float p, float m, float v, const lb_k k) {
+    return fmaf(p, k.wd, (m * k.ib1) / (sqrtf(v * k.ib2 + k.eps_root) + k.eps));
+}
+
+/* One element of pass 1: the moments updated and stored, u^2 added to *su and p^2 to *sp. */
+static inline __attribute__((always_inline)) void lb_moments(float p, float g, float *m_, float *v_, double *su,
+                                                             double *sp, const lb_k k) {
+    float x = g * k.scale;
+    float m = fmaf(*m_, k.b1, x * k.c1);
+    float v = fmaf(*v_, k.b2, x * k.c2 * x);
+    *m_ = m;
+    *v_ = v;
+    double u = lb_update(p, m, v, k), y = p;
+    *su = fma(u, u, *su);
+    *sp = fma(y, y, *sp);
+}
+
+/* Pass 1 of a chunk as a kernel of W lanes sums it (W 1: one chain over all). */
+static inline __attribute__((always_inline)) void lb_norms_lanes(const float *restrict p, const float *restrict g,
+        float *restrict m, float *restrict v, int64_t len, double *restrict sums, const lb_k k, const int W) {
+    double au[16], ap[16];
+    for (int l = 0; l < W; l++) au[l] = ap[l] = 0;
+    int64_t j = 0, bound = W > 1 ? len - len % W : 0;
+    for (; j < bound; j += W)
+        for (int l = 0; l < W; l++) lb_moments(p[j + l], g[j + l], &m[j + l], &v[j + l], &au[l], &ap[l], k);
+    for (int l = 0; l < W / 2; l++) {
+        sums[l] += au[l] + au[l + W / 2];
+        sums[LB_SLOTS / 2 + l] += ap[l] + ap[l + W / 2];
+    }
+    double su = 0, sp = 0;
+    for (; j < len; j++) lb_moments(p[j], g[j], &m[j], &v[j], &su, &sp, k);
+    sums[0] += su;
+    sums[LB_SLOTS / 2] += sp;
+}
+
+static void lb_norms(float *p, const float *g, float *m, float *v, lb_chunk *w, const lb_k k, int lanes) {
+    float *pc = p + w->first, *mc = m + w->first, *vc = v + w->first;
+    const float *gc = g + w->first;
+    for (int l = 0; l < LB_SLOTS; l++) w->sums[l] = 0;
+    if (lanes == 16 && w->len >= 16) lb_norms_lanes(pc, gc, mc, vc, w->len, w->sums, k, 16);
+    else if (lanes == 8 && w->len >= 8) lb_norms_lanes(pc, gc, mc, vc, w->len, w->sums, k, 8);
+    else if (lanes == 4 && w->len >= 4) lb_norms_lanes(pc, gc, mc, vc, w->len, w->sums, k, 4);
+    else lb_norms_lanes(pc, gc, mc, vc, w->len, w->sums, k, 1);
+}
+
+/* Pass 2 of a chunk: p += factor * u. */
+static void lb_apply(float *restrict p, const float *restrict m, const float *restrict v, int64_t len, const lb_k k,
+                     float factor) {
+    for (int64_t j = 0; j < len; j++) {
+        float x = p[j];
+        p[j] = fmaf(lb_update(x, m[j], v[j], k), factor, x);
+    }
+}
+
+/* The grid of the tensors (triples offset, length, group) into w (NULL: only the count). */
+static int64_t lb_grid(int64_t ntensors, const int64_t *t, lb_chunk *w) {
+    int64_t nc = 0;
+    for (int64_t i = 0; i < ntensors; i++) {
+        for (int64_t s = t[3 * i], end = s + t[3 * i + 1]; s < end;) {
+            int64_t e = (s / CHUNK + 1) * CHUNK < end ? (s / CHUNK + 1) * CHUNK : end;
+            if (w) {
+                w[nc].first = s;
+                w[nc].len = e - s;
+                w[nc].tensor = i;
+            }
+            nc++;
+            s = e;
+        }
+    }
+    return nc;
+}
+
+/* Math.min's NaN rule (NaN if either is); its -0 < +0 cannot matter here (a norm is never -0). */
+static inline double lb_min(double a, double b) { return (a != a || b != b) ? a + b : (a < b ? a : b); }
+
+/* Between the passes: each tensor's norms from its chunks' slots in grid order, its ratio (Lamb.trustRatio: 1 where
+ * the clamped parameter norm or the update norm is 0) and its chunks' factor -lr * ratio rounded once; out: per
+ * tensor ratio, update norm, parameter norm (NaN for an empty tensor, as Layerwise leaves them). */
+static void lb_ratios(lb_chunk *w, int64_t nc, int64_t ntensors, const int64_t *t, const double *kd, double *out) {
+    for (int64_t i = 0; i < ntensors; i++) out[3 * i] = out[3 * i + 1] = out[3 * i + 2] = NAN;
+    for (int64_t c = 0; c < nc;) {
+        int64_t tensor = w[c].tensor, first = c;
+        const double *k = kd + LB_FIELDS * t[3 * tensor + 2];
+        double su = 0, sp = 0;
+        for (; c < nc && w[c].tensor == tensor; c++)
+            for (int i = 0; i < LB_SLOTS / 2; i++) {
+                su += w[c].sums[i];
+                sp += w[c].sums[i + LB_SLOTS / 2];
+            }
+        double un = sqrt(su), pn = sqrt(sp), wn = lb_min(pn, k[11]);
+        double ratio = wn == 0 || un == 0 ? 1 : wn / un;
+        float factor = (float) (-k[10] * ratio);
+        for (int64_t j = first; j < c; j++) w[j].factor = factor;
+        out[3 * tensor] = ratio;
+        out[3 * tensor + 1] = un;
+        out[3 * tensor + 2] = pn;
+    }
+}
+
+/* Bytes of workspace vo_lamb needs for these tensors (triples offset, length, group). */
+int64_t vo_lamb_workspace(int64_t ntensors, const int64_t *tensors) {
+    return lb_grid(ntensors, tensors, NULL) * (int64_t) sizeof(lb_chunk);
+}
+
+/* The sums of the last pass 1, as doubles into out (NULL: only their count): LB_SLOTS per chunk in grid order. */
+int64_t vo_lamb_sums(void *work, int64_t ntensors, const int64_t *tensors, double *out) {
+    int64_t nc = lb_grid(ntensors, tensors, NULL);
+    if (out) {
+        const lb_chunk *w = work;
+        for (int64_t c = 0; c < nc; c++)
+            for (int l = 0; l < LB_SLOTS; l++) out[LB_SLOTS * c + l] = w[c].sums[l];
+    }
+    return LB_SLOTS * nc;
+}
+
+/* One LAMB step of the tensors (triples offset, length, group: elements [offset, offset + length) of p, g, mu, nu)
+ * with kd LB_FIELDS doubles per group (see lb_k), summed as a kernel of `lanes` lanes; work: vo_lamb_workspace
+ * bytes (the factors stay there between calls); out: 3 doubles per tensor (see lb_ratios). passes: 1 pass 1 (and the
+ * ratios), 2 pass 2 (with the factors of the last ratios), 3 the step. */
+void vo_lamb(float *p, const float *g, float *mu, float *nu, int64_t ntensors, const int64_t *tensors,
+             const double *kd, int lanes, void *work, double *out, int passes) {
+    lb_chunk *w = work;
+    const int64_t nc = lb_grid(ntensors, tensors, w);
+    if (passes & 1) {
+#pragma omp parallel for num_threads(vo_threads) schedule(dynamic, 1) if (vo_threads > 1)
+        for (int64_t c = 0; c < nc; c++)
+            lb_norms(p, g, mu, nu, &w[c], lb_scalars(kd + LB_FIELDS * tensors[3 * w[c].tensor + 2]), lanes);
+        lb_ratios(w, nc, ntensors, tensors, kd, out);
+    }
+    if (passes & 2) {
+#pragma omp parallel for num_threads(vo_threads) schedule(dynamic, 1) if (vo_threads > 1)
+        for (int64_t c = 0; c < nc; c++)
+            lb_apply(p + w[c].first, mu + w[c].first, nu + w[c].first, w[c].len,
+                     lb_scalars(kd + LB_FIELDS * tensors[3 * w[c].tensor + 2]), w[c].factor);
+    }
+}
+
 /* ---- mixed precision: the traffic of each storage mix, with next to no arithmetic ----
  * mode 0: read p32 g32 m v, write p32 m v                       (float32 everywhere: 28 bytes per element)
  * mode 1: read p32 g16 m v, write p32 m v                       (bfloat16 gradients: 26)

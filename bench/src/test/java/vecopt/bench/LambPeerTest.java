@@ -1,0 +1,280 @@
+package vecopt.bench;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import vecopt.clip.NonFinite;
+import vecopt.exec.ChunkGrid;
+import vecopt.kernel.Chunk;
+import vecopt.kernel.KernelProvider;
+import vecopt.kernel.Kernels;
+import vecopt.kernel.LambStep;
+import vecopt.memory.Storage;
+import vecopt.optim.Lamb;
+import vecopt.optim.LambOptions;
+import vecopt.param.ParamSet;
+import vecopt.param.Tensor;
+
+/**
+ * LAMB's native peer ({@link LambPeer}) computes the engine's step, not something cheaper: after a few steps from the
+ * same parameters and gradients, its parameters, {@code mu}, {@code nu}, and each tensor's trust ratio, update norm
+ * and parameter norm are bitwise the engine's, on one and two threads of its chunk grid. Several tensors in one
+ * buffer, 3 floats apart (so chunks start off the vector grid): shorter than a vector (16 floats at 512 bits), around
+ * it, across the grid's cuts at 64 Ki elements (a chunk of 3 elements, then whole chunks) and over several chunks
+ * with a leftover tail; an all-zero tensor (both norms 0: ratio 1); weight decay on and off (a second group without
+ * it), maxWeightNorm below the parameter norm, maximize, lrScale and gradient scales other than 1.
+ */
+class LambPeerTest {
+    private static final int STEPS = 3;
+    private static final int GAP = 3;
+
+    @ParameterizedTest
+    @CsvSource({
+        "15;16;17;33, plain", "15;16;17;33, decay",
+        "65530;70000, decay", "65530;70000, clamp_maximize",
+        "300001, plain", "300001, clamp_maximize",
+        "1;48;z100;131072;7, decay", "1;48;z100;131072;7, clamp_maximize"})
+    void nativePeerIsBitwiseTheEngine(String layout, String variant) {
+        Case c = new Case(layout, variant);
+        double[] lrs = {1e-2, 5e-3, 1e-2}, scales = {1.0, 0.75, 1.0};
+        float[] p = c.p0.clone(), g = new float[c.n];
+        Storage ps = Storage.of(p), gs = Storage.of(g);
+        ParamSet.Builder b = ParamSet.builder();
+        for (int i = 0; i < c.lengths.length; i++) {
+            b.add("t" + i, ps, gs, c.offsets[i], c.lengths[i]);
+        }
+        ParamSet set = b.build();
+        double[][] ratios = new double[STEPS][];
+        byte[][] mu = new byte[c.lengths.length][], nu = new byte[c.lengths.length][];
+        Lamb.Builder lb = Lamb.builder(set).options(c.groups[0]).threads(2).onNonFinite(NonFinite.PROCEED);
+        if (c.groups.length > 1) {
+            lb.group("no_decay", c.groups[1], t -> c.group(t.name()) == 1);
+        }
+        try (Lamb opt = lb.build()) {
+            for (int t = 0; t < STEPS; t++) {
+                System.arraycopy(c.grads[t], 0, g, 0, c.n);
+                opt.step(lrs[t], scales[t]);
+                ratios[t] = new double[3 * c.lengths.length];
+                for (int i = 0; i < c.lengths.length; i++) {
+                    ratios[t][3 * i] = opt.trustRatio("t" + i);
+                    ratios[t][3 * i + 1] = opt.updateNorm("t" + i);
+                    ratios[t][3 * i + 2] = opt.paramNorm("t" + i);
+                }
+            }
+            for (int i = 0; i < c.lengths.length; i++) {
+                mu[i] = opt.state("t" + i, "mu").toArray(ValueLayout.JAVA_BYTE);
+                nu[i] = opt.state("t" + i, "nu").toArray(ValueLayout.JAVA_BYTE);
+            }
+        }
+        assertFalse(Arrays.equals(c.p0, p), "the steps moved the parameters");
+        for (int i = 0; i < c.lengths.length; i++) {
+            // the all-zero tensor takes the ratio 1 (both norms 0), the clamp a ratio of the clamped norm
+            assertTrue(!c.zero(i) || ratios[STEPS - 1][3 * i] == 1, "the zero tensor's ratio is 1");
+        }
+        if (!NativeKernels.available()) {
+            // The native library did not build (no C compiler): the bench module runs without its peers and says why,
+            // as PeersAgreeTest does.
+            assertNotNull(NativeKernels.unavailableReason());
+            return;
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            for (int threads : new int[] {1, 2}) {
+                NativeKernels.setThreads(threads);
+                Peer peer = new Peer(c, arena, KernelProvider.kernels().lanes());
+                String who = "native C on " + threads + " threads, " + layout + ", " + variant;
+                for (int t = 0; t < STEPS; t++) {
+                    double[] got = peer.step(t, lrs[t], scales[t], LambPeer.STEP);
+                    for (int i = 0; i < got.length; i++) {
+                        assertEquals(Double.doubleToRawLongBits(ratios[t][i]), Double.doubleToRawLongBits(got[i]),
+                                who + ": tensor " + i / 3 + "'s " + List.of("ratio", "update norm", "parameter norm")
+                                        .get(i % 3) + " at step " + (t + 1) + ": " + ratios[t][i] + " against " + got[i]);
+                    }
+                }
+                assertArrayEquals(MemorySegment.ofArray(p).toArray(ValueLayout.JAVA_BYTE),
+                        peer.p.toArray(ValueLayout.JAVA_BYTE), who + ": parameters");
+                for (int i = 0; i < c.lengths.length; i++) {
+                    assertArrayEquals(mu[i], peer.slice(peer.mu, i), who + ": tensor " + i + "'s mu");
+                    assertArrayEquals(nu[i], peer.slice(peer.nu, i), who + ": tensor " + i + "'s nu");
+                }
+            }
+        } finally {
+            NativeKernels.setThreads(1);
+        }
+    }
+
+    /**
+     * The sums behind the ratios, where the step's results may not show the summation order (a double sum added in
+     * another order often rounds to the same norm): after the peer's pass 1 (two threads), each chunk's 16 sums are
+     * bitwise those the engine's kernels ({@code trustNorms}: the vector loops with the peer told their lane count,
+     * and the scalar ones with lanes 1) add over the same chunks of the engine's grid ({@link ChunkGrid#cut}), and
+     * {@code mu} and {@code nu} are theirs.
+     */
+    @ParameterizedTest
+    @CsvSource({"15;16;17;33", "65530;70000", "300001", "1;48;z100;131072;7"})
+    void chunkSumsAreBitwiseTheEngineKernels(String layout) {
+        Case c = new Case(layout, "decay");
+        if (!NativeKernels.available()) {
+            assertNotNull(NativeKernels.unavailableReason());
+            return;
+        }
+        for (Kernels kernels : new Kernels[] {KernelProvider.kernels(), KernelProvider.scalar()}) {
+            double[] peer;
+            byte[] peerMu, peerNu;
+            try (Arena arena = Arena.ofConfined()) {
+                NativeKernels.setThreads(2);
+                Peer first = new Peer(c, arena, kernels.lanes());
+                first.step(0, 1e-2, 1.0, 1);
+                peer = LambPeer.sums(first.work, first.tensors);
+                peerMu = first.mu.toArray(ValueLayout.JAVA_BYTE);
+                peerNu = first.nu.toArray(ValueLayout.JAVA_BYTE);
+            } finally {
+                NativeKernels.setThreads(1);
+            }
+            MemorySegment p = MemorySegment.ofArray(c.p0.clone()), g = MemorySegment.ofArray(c.grads[0]);
+            MemorySegment mu = MemorySegment.ofArray(new float[c.n]), nu = MemorySegment.ofArray(new float[c.n]);
+            List<Tensor> tensors = new ArrayList<>();
+            Storage ps = Storage.wrap(p), gs = Storage.wrap(g);
+            ParamSet.Builder b = ParamSet.builder();
+            for (int i = 0; i < c.lengths.length; i++) {
+                b.add("t" + i, ps, gs, c.offsets[i], c.lengths[i]);
+            }
+            tensors.addAll(b.build().tensors());
+            List<ChunkGrid.Range> grid = ChunkGrid.cut(tensors, ChunkGrid.CHUNK, false);
+            assertEquals(grid.size() * Kernels.NORM_SLOTS, peer.length, "the peer's grid: 16 sums per chunk");
+            double[] sums = new double[peer.length];
+            for (int k = 0; k < grid.size(); k++) {
+                ChunkGrid.Range r = grid.get(k);
+                LambOptions o = c.groups[c.group(r.tensor().name())];
+                LambStep step = new LambStep().prepare(o.b1(), o.b2(), o.eps(), o.epsRoot(), o.weightDecay(), 1, 1.0);
+                kernels.trustNorms(new Chunk(p, g, new MemorySegment[] {mu, nu}, r.start(), r.length(), 0, k), step,
+                        sums, k);
+            }
+            for (int i = 0; i < sums.length; i++) {
+                final int at = i;
+                assertEquals(Double.doubleToRawLongBits(sums[i]), Double.doubleToRawLongBits(peer[i]),
+                        () -> kernels.describe() + ", " + layout + ", chunk " + at / Kernels.NORM_SLOTS + " slot "
+                                + at % Kernels.NORM_SLOTS + ": " + sums[at] + " (engine) against " + peer[at] + " (peer)");
+            }
+            assertArrayEquals(mu.toArray(ValueLayout.JAVA_BYTE), peerMu, kernels.describe() + ": mu");
+            assertArrayEquals(nu.toArray(ValueLayout.JAVA_BYTE), peerNu, kernels.describe() + ": nu");
+        }
+    }
+
+    /**
+     * Tensors by length ("z" before a length: all zero, parameters and gradients) GAP floats apart from offset 0, the
+     * options by name, and the start every implementation steps from. Groups: 0 the variant's options; with "decay"
+     * also group 1 without weight decay, which every odd-numbered tensor is in.
+     */
+    private static final class Case {
+        final long[] offsets, lengths;
+        final boolean[] zeros;
+        final int n;
+        final LambOptions[] groups;
+        final float[] p0;
+        final float[][] grads = new float[STEPS][];
+
+        Case(String layout, String variant) {
+            String[] parts = layout.split(";");
+            offsets = new long[parts.length];
+            lengths = new long[parts.length];
+            zeros = new boolean[parts.length];
+            long at = 0;
+            for (int i = 0; i < parts.length; i++) {
+                zeros[i] = parts[i].startsWith("z");
+                lengths[i] = Long.parseLong(zeros[i] ? parts[i].substring(1) : parts[i]);
+                offsets[i] = at;
+                at += lengths[i] + GAP;
+            }
+            n = Math.toIntExact(at);
+            groups = switch (variant) {
+                case "plain" -> new LambOptions[] {LambOptions.DEFAULTS};
+                case "decay" -> new LambOptions[] {LambOptions.DEFAULTS.withWeightDecay(0.01),
+                    LambOptions.DEFAULTS};
+                // a parameter norm of about 0.58 per sqrt(element): 0.5 clamps every tensor of more than one element
+                case "clamp_maximize" -> new LambOptions[] {LambOptions.DEFAULTS.withWeightDecay(0.1)
+                        .withMaxWeightNorm(0.5).withMaximize(true).withLrScale(0.5).withEpsRoot(1e-8)};
+                default -> throw new IllegalArgumentException(variant);
+            };
+            SplittableRandom rnd = new SplittableRandom(17);
+            p0 = new float[n];
+            for (int i = 0; i < n; i++) {
+                p0[i] = inZero(i) ? 0f : (float) rnd.nextDouble(-1, 1);
+            }
+            for (int t = 0; t < STEPS; t++) {
+                grads[t] = new float[n];
+                for (int i = 0; i < n; i++) {
+                    // over four decades, some exactly zero
+                    grads[t][i] = inZero(i) || rnd.nextInt(32) == 0 ? 0f
+                            : (float) (rnd.nextDouble(-1, 1) * Math.pow(10, -rnd.nextInt(4)));
+                }
+            }
+        }
+
+        private boolean inZero(long i) {
+            for (int t = 0; t < lengths.length; t++) {
+                if (zeros[t] && i >= offsets[t] && i < offsets[t] + lengths[t]) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        boolean zero(int tensor) {
+            return zeros[tensor];
+        }
+
+        int group(String tensorName) {
+            return groups.length > 1 && Integer.parseInt(tensorName.substring(1)) % 2 == 1 ? 1 : 0;
+        }
+    }
+
+    /** The peer's buffers for a case, off-heap, from the case's start; mu and nu zero, as the engine's start. */
+    private static final class Peer {
+        final Case c;
+        final Arena arena;
+        final int lanes;
+        final MemorySegment p, g, mu, nu, tensors, work, out;
+
+        Peer(Case c, Arena arena, int lanes) {
+            this.c = c;
+            this.arena = arena;
+            this.lanes = lanes;
+            p = arena.allocate(4L * c.n, 64);
+            g = arena.allocate(4L * c.n, 64);
+            mu = arena.allocate(4L * c.n, 64);
+            nu = arena.allocate(4L * c.n, 64);
+            MemorySegment.copy(MemorySegment.ofArray(c.p0), 0, p, 0, 4L * c.n);
+            long[][] t = new long[c.lengths.length][];
+            for (int i = 0; i < t.length; i++) {
+                t[i] = new long[] {c.offsets[i], c.lengths[i], c.group("t" + i)};
+            }
+            tensors = LambPeer.tensors(arena, t);
+            work = arena.allocate(LambPeer.workspace(tensors), 64);
+            out = arena.allocate(3L * t.length * Double.BYTES, 8);
+        }
+
+        /** Step {@code t + 1} on the case's gradients {@code t} (or its pass 1: passes 1); the ratios and norms. */
+        double[] step(int t, double lr, double gradScale, int passes) {
+            MemorySegment.copy(MemorySegment.ofArray(c.grads[t]), 0, g, 0, 4L * c.n);
+            LambPeer.run(p, g, mu, nu, tensors, LambPeer.scalars(arena, t + 1, lr, gradScale, c.groups), lanes, work,
+                    out, passes);
+            return out.toArray(ValueLayout.JAVA_DOUBLE);
+        }
+
+        byte[] slice(MemorySegment s, int tensor) {
+            return s.asSlice(4L * c.offsets[tensor], 4L * c.lengths[tensor]).toArray(ValueLayout.JAVA_BYTE);
+        }
+    }
+}
