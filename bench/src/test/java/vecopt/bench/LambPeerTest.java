@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -33,7 +32,8 @@ import vecopt.param.Tensor;
  * and parameter norm are bitwise the engine's, on one and two threads of its chunk grid. Several tensors in one
  * buffer, 3 floats apart (so chunks start off the vector grid): shorter than a vector (16 floats at 512 bits), around
  * it, across the grid's cuts at 64 Ki elements (a chunk of 3 elements, then whole chunks) and over several chunks
- * with a leftover tail; an all-zero tensor (both norms 0: ratio 1); weight decay on and off (a second group without
+ * with a leftover tail; a tensor of zero parameters (its norm 0: ratio 1) and one of zero gradients without
+ * weight decay (its update's norm 0: ratio 1); weight decay on and off (a second group without
  * it), maxWeightNorm below the parameter norm, maximize, lrScale and gradient scales other than 1.
  */
 class LambPeerTest {
@@ -45,7 +45,7 @@ class LambPeerTest {
         "15;16;17;33, plain", "15;16;17;33, decay",
         "65530;70000, decay", "65530;70000, clamp_maximize",
         "300001, plain", "300001, clamp_maximize",
-        "1;48;z100;131072;7, decay", "1;48;z100;131072;7, clamp_maximize"})
+        "1;o48;z100;131072;7, decay", "1;o48;z100;131072;7, clamp_maximize"})
     void nativePeerIsBitwiseTheEngine(String layout, String variant) {
         Case c = new Case(layout, variant);
         double[] lrs = {1e-2, 5e-3, 1e-2}, scales = {1.0, 0.75, 1.0};
@@ -80,8 +80,15 @@ class LambPeerTest {
         }
         assertFalse(Arrays.equals(c.p0, p), "the steps moved the parameters");
         for (int i = 0; i < c.lengths.length; i++) {
-            // the all-zero tensor takes the ratio 1 (both norms 0), the clamp a ratio of the clamped norm
-            assertTrue(!c.zero(i) || ratios[STEPS - 1][3 * i] == 1, "the zero tensor's ratio is 1");
+            // the cases of the ratio 1 are reached: zero parameters (norm 0) at step 1; zero gradients without decay
+            // (update norm 0) at every step
+            boolean still = c.zeroGrads[i] && c.groups[c.group("t" + i)].weightDecay() == 0;
+            for (int t = 0; t < STEPS; t++) {
+                if ((c.zeroParams[i] && t == 0) || still) {
+                    assertEquals(0.0, ratios[t][3 * i + (still ? 1 : 2)], "tensor " + i + "'s norm at step " + (t + 1));
+                    assertEquals(1.0, ratios[t][3 * i], "tensor " + i + "'s ratio at step " + (t + 1));
+                }
+            }
         }
         if (!NativeKernels.available()) {
             // The native library did not build (no C compiler): the bench module runs without its peers and says why,
@@ -122,7 +129,7 @@ class LambPeerTest {
      * {@code mu} and {@code nu} are theirs.
      */
     @ParameterizedTest
-    @CsvSource({"15;16;17;33", "65530;70000", "300001", "1;48;z100;131072;7"})
+    @CsvSource({"15;16;17;33", "65530;70000", "300001", "1;o48;z100;131072;7"})
     void chunkSumsAreBitwiseTheEngineKernels(String layout) {
         Case c = new Case(layout, "decay");
         if (!NativeKernels.available()) {
@@ -173,13 +180,13 @@ class LambPeerTest {
     }
 
     /**
-     * Tensors by length ("z" before a length: all zero, parameters and gradients) GAP floats apart from offset 0, the
+     * Tensors by length ("z" before a length: parameters zero, as a bias starts; "o": gradients zero) GAP floats apart from offset 0, the
      * options by name, and the start every implementation steps from. Groups: 0 the variant's options; with "decay"
      * also group 1 without weight decay, which every odd-numbered tensor is in.
      */
     private static final class Case {
         final long[] offsets, lengths;
-        final boolean[] zeros;
+        final boolean[] zeroParams, zeroGrads;
         final int n;
         final LambOptions[] groups;
         final float[] p0;
@@ -189,11 +196,13 @@ class LambPeerTest {
             String[] parts = layout.split(";");
             offsets = new long[parts.length];
             lengths = new long[parts.length];
-            zeros = new boolean[parts.length];
+            zeroParams = new boolean[parts.length];
+            zeroGrads = new boolean[parts.length];
             long at = 0;
             for (int i = 0; i < parts.length; i++) {
-                zeros[i] = parts[i].startsWith("z");
-                lengths[i] = Long.parseLong(zeros[i] ? parts[i].substring(1) : parts[i]);
+                zeroParams[i] = parts[i].startsWith("z");
+                zeroGrads[i] = parts[i].startsWith("o");
+                lengths[i] = Long.parseLong(zeroParams[i] || zeroGrads[i] ? parts[i].substring(1) : parts[i]);
                 offsets[i] = at;
                 at += lengths[i] + GAP;
             }
@@ -210,29 +219,26 @@ class LambPeerTest {
             SplittableRandom rnd = new SplittableRandom(17);
             p0 = new float[n];
             for (int i = 0; i < n; i++) {
-                p0[i] = inZero(i) ? 0f : (float) rnd.nextDouble(-1, 1);
+                p0[i] = in(zeroParams, i) ? 0f : (float) rnd.nextDouble(-1, 1);
             }
             for (int t = 0; t < STEPS; t++) {
                 grads[t] = new float[n];
                 for (int i = 0; i < n; i++) {
                     // over four decades, some exactly zero
-                    grads[t][i] = inZero(i) || rnd.nextInt(32) == 0 ? 0f
+                    grads[t][i] = in(zeroGrads, i) || rnd.nextInt(32) == 0 ? 0f
                             : (float) (rnd.nextDouble(-1, 1) * Math.pow(10, -rnd.nextInt(4)));
                 }
             }
         }
 
-        private boolean inZero(long i) {
+        /** Whether element i lies in a tensor marked in {@code marked}. */
+        private boolean in(boolean[] marked, long i) {
             for (int t = 0; t < lengths.length; t++) {
-                if (zeros[t] && i >= offsets[t] && i < offsets[t] + lengths[t]) {
+                if (marked[t] && i >= offsets[t] && i < offsets[t] + lengths[t]) {
                     return true;
                 }
             }
             return false;
-        }
-
-        boolean zero(int tensor) {
-            return zeros[tensor];
         }
 
         int group(String tensorName) {
