@@ -1016,39 +1016,109 @@ void vo_adafactor(float *p, const float *g, float *m, float *s0, float *s1, int6
     }
 }
 
-/* ---- LAMB (optax's lamb: vecopt.kernel.LambStep states the formulas, vecopt.optim.Layerwise the two passes and
- * what runs between them): the peer of the engine's passes over float32 tensors of one buffer, bitwise its
- * parameters, mu, nu, norms and trust ratios. The grid is the engine's: each tensor cut alone at multiples of CHUNK
- * of the buffer (vecopt.exec.ChunkGrid.cut without merging), whatever the thread count. Each chunk's sums go to
- * LB_SLOTS doubles as the engine's kernel of `lanes` lanes (Kernels.lanes()) adds them: a chunk of at least one
- * vector runs `lanes` fma chains per sum over its whole vectors (element j to chain j mod lanes), slot l taking
- * chains l and l + lanes / 2 (the two halves of a float vector widened to doubles, PanamaKernels.trustNorms), then
- * one chain over the leftover elements added to slot 0; a shorter chunk (or lanes 1, ScalarKernels) one chain over
- * all. u^2 in slots 0-7, p^2 in 8-15. Between the passes, on the calling thread, each tensor's slots added chunk by
- * chunk in grid order, its norms, ratio and factor (Layerwise.ratios, Lamb.trustRatio).
- *   pass 1 reads p, g, mu, nu and writes mu, nu (24 bytes per element); pass 2 reads p, mu, nu and writes p (16).
- * The chains of a block of `lanes` elements are an array gcc keeps in registers, as Adafactor's partials above. */
-#define LB_SLOTS 16 /* Kernels.NORM_SLOTS */
-#define LB_FIELDS 12
+/* ---- The layer-wise optimizers, LAMB and LARS (optax's lamb and lars; vecopt.optim.Layerwise the two passes and
+ * what runs between them, vecopt.kernel.LambStep and LarsStep the formulas): peers of the engine's passes over
+ * float32 tensors of one buffer, bitwise its parameters, state, norms and trust ratios. The grid is the engine's: each
+ * tensor cut alone at multiples of CHUNK of the buffer (vecopt.exec.ChunkGrid.cut without merging), whatever the
+ * thread count. Each chunk's sums go to LW_SLOTS doubles (u^2 in slots 0-7, p^2 in 8-15) in the order of the
+ * engine's kernel of `lanes` lanes (Kernels.lanes(); 1: ScalarKernels, one chain over the chunk), each optimizer's
+ * below; a chunk shorter than a vector takes the scalar chain too. Between the passes, on the calling thread, each
+ * tensor's slots added chunk by chunk in grid order, its norms, ratio and factor -lr * ratio rounded once
+ * (Layerwise.ratios). The chains of a block are an array gcc keeps in registers, as Adafactor's partials above. */
+#define LW_SLOTS 16 /* Kernels.NORM_SLOTS */
 
 /* One chunk: its place, its tensor, the factor pass 2 applies, its sums. */
 typedef struct {
     int64_t first, len, tensor;
     float factor;
-    double sums[LB_SLOTS];
-} lb_chunk;
+    double sums[LW_SLOTS];
+} lw_chunk;
+
+/* An optimizer's group layout (doubles per group, where its lr is), its trust ratio from the parameter and update
+ * norms, and whether a group's ratio adapts (else ratio 1 and no pass 1). */
+typedef struct {
+    int fields, lr_at;
+    double (*ratio)(const double *k, double pn, double un);
+    int (*adapts)(const double *k);
+} lw_kind;
+
+/* The grid of the tensors (triples offset, length, group) into w (NULL: only the count). */
+static int64_t lw_grid(int64_t ntensors, const int64_t *t, lw_chunk *w) {
+    int64_t nc = 0;
+    for (int64_t i = 0; i < ntensors; i++) {
+        for (int64_t s = t[3 * i], end = s + t[3 * i + 1]; s < end;) {
+            int64_t e = (s / CHUNK + 1) * CHUNK < end ? (s / CHUNK + 1) * CHUNK : end;
+            if (w) {
+                w[nc].first = s;
+                w[nc].len = e - s;
+                w[nc].tensor = i;
+            }
+            nc++;
+            s = e;
+        }
+    }
+    return nc;
+}
+
+/* Between the passes: each tensor's norms from its chunks' slots in grid order (a group whose ratio does not adapt:
+ * ratio 1, no sums), its ratio and its chunks' factor; out: per tensor ratio, update norm, parameter norm (NaN where
+ * not computed, as Layerwise leaves them). */
+static void lw_ratios(lw_chunk *w, int64_t nc, int64_t ntensors, const int64_t *t, const double *kd,
+                      const lw_kind *kind, double *out) {
+    for (int64_t i = 0; i < ntensors; i++) out[3 * i] = out[3 * i + 1] = out[3 * i + 2] = NAN;
+    for (int64_t c = 0; c < nc;) {
+        int64_t tensor = w[c].tensor, first = c;
+        const double *k = kd + kind->fields * t[3 * tensor + 2];
+        double su = 0, sp = 0, ratio = 1;
+        int adapts = kind->adapts(k);
+        for (; c < nc && w[c].tensor == tensor; c++)
+            for (int i = 0; adapts && i < LW_SLOTS / 2; i++) {
+                su += w[c].sums[i];
+                sp += w[c].sums[i + LW_SLOTS / 2];
+            }
+        if (adapts) {
+            double un = sqrt(su), pn = sqrt(sp);
+            ratio = kind->ratio(k, pn, un);
+            out[3 * tensor + 1] = un;
+            out[3 * tensor + 2] = pn;
+        }
+        float factor = (float) (-k[kind->lr_at] * ratio);
+        for (int64_t j = first; j < c; j++) w[j].factor = factor;
+        out[3 * tensor] = ratio;
+    }
+}
+
+/* Bytes of workspace vo_lamb or vo_lars needs for these tensors (triples offset, length, group). */
+int64_t vo_layerwise_workspace(int64_t ntensors, const int64_t *tensors) {
+    return lw_grid(ntensors, tensors, NULL) * (int64_t) sizeof(lw_chunk);
+}
+
+/* The sums of the last pass 1, as doubles into out (NULL: only their count): LW_SLOTS per chunk in grid order. */
+int64_t vo_layerwise_sums(void *work, int64_t ntensors, const int64_t *tensors, double *out) {
+    int64_t nc = lw_grid(ntensors, tensors, NULL);
+    if (out) {
+        const lw_chunk *w = work;
+        for (int64_t c = 0; c < nc; c++)
+            for (int l = 0; l < LW_SLOTS; l++) out[LW_SLOTS * c + l] = w[c].sums[l];
+    }
+    return LW_SLOTS * nc;
+}
+
+/* ---- LAMB: pass 1 reads p, g, mu, nu and writes mu, nu (24 bytes per element), pass 2 reads p, mu, nu and writes
+ * p (16). Sums (PanamaKernels.trustNorms, LambPanama): a chunk of at least one vector runs `lanes` fma chains per sum
+ * over its whole vectors (element j to chain j mod lanes), slot l taking chains l and l + lanes / 2 (the two halves of
+ * a float vector widened to doubles), then one chain over the leftover elements added to slot 0. */
 
 /* A group's scalars: kd[0..9] the engine's prepared LambStep (beta1, oneMinusBeta1, beta2, oneMinusBeta2, invBc1,
  * invBc2, eps, epsRoot, weightDecay, gradScale as floats), kd[10] the group's lr (the step's times lrScale),
  * kd[11] maxWeightNorm. */
 typedef struct {
     float b1, c1, b2, c2, ib1, ib2, eps, eps_root, wd, scale;
-    double lr, max_norm;
 } lb_k;
 
 static lb_k lb_scalars(const double *kd) {
     lb_k k = {(float) kd[0], (float) kd[1], (float) kd[2], (float) kd[3], (float) kd[4], (float) kd[5],
-              (float) kd[6], (float) kd[7], (float) kd[8], (float) kd[9], kd[10], kd[11]};
+              (float) kd[6], (float) kd[7], (float) kd[8], (float) kd[9]};
     return k;
 }
 
@@ -1080,18 +1150,18 @@ static inline __attribute__((always_inline)) void lb_norms_lanes(const float *re
         for (int l = 0; l < W; l++) lb_moments(p[j + l], g[j + l], &m[j + l], &v[j + l], &au[l], &ap[l], k);
     for (int l = 0; l < W / 2; l++) {
         sums[l] += au[l] + au[l + W / 2];
-        sums[LB_SLOTS / 2 + l] += ap[l] + ap[l + W / 2];
+        sums[LW_SLOTS / 2 + l] += ap[l] + ap[l + W / 2];
     }
     double su = 0, sp = 0;
     for (; j < len; j++) lb_moments(p[j], g[j], &m[j], &v[j], &su, &sp, k);
     sums[0] += su;
-    sums[LB_SLOTS / 2] += sp;
+    sums[LW_SLOTS / 2] += sp;
 }
 
-static void lb_norms(float *p, const float *g, float *m, float *v, lb_chunk *w, const lb_k k, int lanes) {
+static void lb_norms(float *p, const float *g, float *m, float *v, lw_chunk *w, const lb_k k, int lanes) {
     float *pc = p + w->first, *mc = m + w->first, *vc = v + w->first;
     const float *gc = g + w->first;
-    for (int l = 0; l < LB_SLOTS; l++) w->sums[l] = 0;
+    for (int l = 0; l < LW_SLOTS; l++) w->sums[l] = 0;
     if (lanes == 16 && w->len >= 16) lb_norms_lanes(pc, gc, mc, vc, w->len, w->sums, k, 16);
     else if (lanes == 8 && w->len >= 8) lb_norms_lanes(pc, gc, mc, vc, w->len, w->sums, k, 8);
     else if (lanes == 4 && w->len >= 4) lb_norms_lanes(pc, gc, mc, vc, w->len, w->sums, k, 4);
@@ -1107,86 +1177,146 @@ static void lb_apply(float *restrict p, const float *restrict m, const float *re
     }
 }
 
-/* The grid of the tensors (triples offset, length, group) into w (NULL: only the count). */
-static int64_t lb_grid(int64_t ntensors, const int64_t *t, lb_chunk *w) {
-    int64_t nc = 0;
-    for (int64_t i = 0; i < ntensors; i++) {
-        for (int64_t s = t[3 * i], end = s + t[3 * i + 1]; s < end;) {
-            int64_t e = (s / CHUNK + 1) * CHUNK < end ? (s / CHUNK + 1) * CHUNK : end;
-            if (w) {
-                w[nc].first = s;
-                w[nc].len = e - s;
-                w[nc].tensor = i;
-            }
-            nc++;
-            s = e;
-        }
-    }
-    return nc;
-}
-
 /* Math.min's NaN rule (NaN if either is); its -0 < +0 cannot matter here (a norm is never -0). */
-static inline double lb_min(double a, double b) { return (a != a || b != b) ? a + b : (a < b ? a : b); }
+static inline double lw_min(double a, double b) { return (a != a || b != b) ? a + b : (a < b ? a : b); }
 
-/* Between the passes: each tensor's norms from its chunks' slots in grid order, its ratio (Lamb.trustRatio: 1 where
- * the clamped parameter norm or the update norm is 0) and its chunks' factor -lr * ratio rounded once; out: per
- * tensor ratio, update norm, parameter norm (NaN for an empty tensor, as Layerwise leaves them). */
-static void lb_ratios(lb_chunk *w, int64_t nc, int64_t ntensors, const int64_t *t, const double *kd, double *out) {
-    for (int64_t i = 0; i < ntensors; i++) out[3 * i] = out[3 * i + 1] = out[3 * i + 2] = NAN;
-    for (int64_t c = 0; c < nc;) {
-        int64_t tensor = w[c].tensor, first = c;
-        const double *k = kd + LB_FIELDS * t[3 * tensor + 2];
-        double su = 0, sp = 0;
-        for (; c < nc && w[c].tensor == tensor; c++)
-            for (int i = 0; i < LB_SLOTS / 2; i++) {
-                su += w[c].sums[i];
-                sp += w[c].sums[i + LB_SLOTS / 2];
-            }
-        double un = sqrt(su), pn = sqrt(sp), wn = lb_min(pn, k[11]);
-        double ratio = wn == 0 || un == 0 ? 1 : wn / un;
-        float factor = (float) (-k[10] * ratio);
-        for (int64_t j = first; j < c; j++) w[j].factor = factor;
-        out[3 * tensor] = ratio;
-        out[3 * tensor + 1] = un;
-        out[3 * tensor + 2] = pn;
-    }
+/* Lamb.trustRatio: the parameter norm clamped to maxWeightNorm; 1 where it or the update norm is 0. */
+static double lb_ratio(const double *k, double pn, double un) {
+    double wn = lw_min(pn, k[11]);
+    return wn == 0 || un == 0 ? 1 : wn / un;
 }
 
-/* Bytes of workspace vo_lamb needs for these tensors (triples offset, length, group). */
-int64_t vo_lamb_workspace(int64_t ntensors, const int64_t *tensors) {
-    return lb_grid(ntensors, tensors, NULL) * (int64_t) sizeof(lb_chunk);
-}
+static int lb_adapts(const double *k) { (void) k; return 1; }
 
-/* The sums of the last pass 1, as doubles into out (NULL: only their count): LB_SLOTS per chunk in grid order. */
-int64_t vo_lamb_sums(void *work, int64_t ntensors, const int64_t *tensors, double *out) {
-    int64_t nc = lb_grid(ntensors, tensors, NULL);
-    if (out) {
-        const lb_chunk *w = work;
-        for (int64_t c = 0; c < nc; c++)
-            for (int l = 0; l < LB_SLOTS; l++) out[LB_SLOTS * c + l] = w[c].sums[l];
-    }
-    return LB_SLOTS * nc;
-}
+static const lw_kind LB_KIND = {12, 10, lb_ratio, lb_adapts};
 
 /* One LAMB step of the tensors (triples offset, length, group: elements [offset, offset + length) of p, g, mu, nu)
- * with kd LB_FIELDS doubles per group (see lb_k), summed as a kernel of `lanes` lanes; work: vo_lamb_workspace
- * bytes (the factors stay there between calls); out: 3 doubles per tensor (see lb_ratios). passes: 1 pass 1 (and the
+ * with kd 12 doubles per group (see lb_k), summed as a kernel of `lanes` lanes; work: vo_layerwise_workspace bytes
+ * (the factors stay there between calls); out: 3 doubles per tensor (see lw_ratios). passes: 1 pass 1 (and the
  * ratios), 2 pass 2 (with the factors of the last ratios), 3 the step. */
 void vo_lamb(float *p, const float *g, float *mu, float *nu, int64_t ntensors, const int64_t *tensors,
              const double *kd, int lanes, void *work, double *out, int passes) {
-    lb_chunk *w = work;
-    const int64_t nc = lb_grid(ntensors, tensors, w);
+    lw_chunk *w = work;
+    const int64_t nc = lw_grid(ntensors, tensors, w);
     if (passes & 1) {
 #pragma omp parallel for num_threads(vo_threads) schedule(dynamic, 1) if (vo_threads > 1)
         for (int64_t c = 0; c < nc; c++)
-            lb_norms(p, g, mu, nu, &w[c], lb_scalars(kd + LB_FIELDS * tensors[3 * w[c].tensor + 2]), lanes);
-        lb_ratios(w, nc, ntensors, tensors, kd, out);
+            lb_norms(p, g, mu, nu, &w[c], lb_scalars(kd + LB_KIND.fields * tensors[3 * w[c].tensor + 2]), lanes);
+        lw_ratios(w, nc, ntensors, tensors, kd, &LB_KIND, out);
     }
     if (passes & 2) {
 #pragma omp parallel for num_threads(vo_threads) schedule(dynamic, 1) if (vo_threads > 1)
         for (int64_t c = 0; c < nc; c++)
             lb_apply(p + w[c].first, mu + w[c].first, nu + w[c].first, w[c].len,
-                     lb_scalars(kd + LB_FIELDS * tensors[3 * w[c].tensor + 2]), w[c].factor);
+                     lb_scalars(kd + LB_KIND.fields * tensors[3 * w[c].tensor + 2]), w[c].factor);
+    }
+}
+
+/* ---- LARS: pass 1 reads p, g (8 bytes per element; groups the trust ratio adapts only), pass 2 reads p, g, trace and
+ * writes p, trace (20). Sums (LarsPanama.norms): half vectors of D = lanes / 2 floats widened to doubles, 8 chains of
+ * D lanes per sum: a block of 8 D elements (64 at 512 bits), element j to chain lane j mod 8 D; then, up to the last
+ * whole vector, half by half to chain 0 (element j to lane j mod D); slot l taking the 8 chains' lane l added as
+ * ((0 + 1) + (2 + 3)) + ((4 + 5) + (6 + 7)); then one chain over the leftover elements added to slot 0. */
+
+/* A group's scalars: kd[0..3] the engine's prepared LarsStep (weightDecay, momentum, nesterov 0 or 1, gradScale),
+ * kd[4] the group's lr (the step's times lrScale), kd[5] trustCoefficient, kd[6] eps, kd[7] trustRatio 0 or 1. */
+typedef struct {
+    float wd, mom, scale;
+    int nesterov;
+} ls_k;
+
+static ls_k ls_scalars(const double *kd) {
+    ls_k k = {(float) kd[0], (float) kd[1], (float) kd[3], kd[2] != 0};
+    return k;
+}
+
+/* One element of pass 1: u = g * gradScale + wd * p; u^2 added to *su, p^2 to *sp. */
+static inline __attribute__((always_inline)) void ls_term(float p, float g, double *su, double *sp, const ls_k k) {
+    double u = fmaf(p, k.wd, g * k.scale), y = p;
+    *su = fma(u, u, *su);
+    *sp = fma(y, y, *sp);
+}
+
+/* Pass 1 of a chunk as a kernel of W lanes sums it (W 1: one chain over all). */
+static inline __attribute__((always_inline)) void ls_norms_lanes(const float *restrict p, const float *restrict g,
+        int64_t len, double *restrict sums, const ls_k k, const int W) {
+    double au[64], ap[64];
+    int64_t j = 0;
+    if (W > 1) {
+        const int D = W / 2, B = 8 * D;
+        for (int l = 0; l < B; l++) au[l] = ap[l] = 0;
+        int64_t blocks = len - len % B, bound = len - len % W;
+        for (; j < blocks; j += B)
+            for (int l = 0; l < B; l++) ls_term(p[j + l], g[j + l], &au[l], &ap[l], k);
+        for (; j < bound; j += D)
+            for (int l = 0; l < D; l++) ls_term(p[j + l], g[j + l], &au[l], &ap[l], k);
+        for (int l = 0; l < D; l++) {
+            sums[l] += ((au[l] + au[D + l]) + (au[2 * D + l] + au[3 * D + l]))
+                    + ((au[4 * D + l] + au[5 * D + l]) + (au[6 * D + l] + au[7 * D + l]));
+            sums[LW_SLOTS / 2 + l] += ((ap[l] + ap[D + l]) + (ap[2 * D + l] + ap[3 * D + l]))
+                    + ((ap[4 * D + l] + ap[5 * D + l]) + (ap[6 * D + l] + ap[7 * D + l]));
+        }
+    }
+    double su = 0, sp = 0;
+    for (; j < len; j++) ls_term(p[j], g[j], &su, &sp, k);
+    sums[0] += su;
+    sums[LW_SLOTS / 2] += sp;
+}
+
+static void ls_norms(const float *p, const float *g, lw_chunk *w, const ls_k k, int lanes) {
+    const float *pc = p + w->first, *gc = g + w->first;
+    for (int l = 0; l < LW_SLOTS; l++) w->sums[l] = 0;
+    if (lanes == 16 && w->len >= 16) ls_norms_lanes(pc, gc, w->len, w->sums, k, 16);
+    else if (lanes == 8 && w->len >= 8) ls_norms_lanes(pc, gc, w->len, w->sums, k, 8);
+    else if (lanes == 4 && w->len >= 4) ls_norms_lanes(pc, gc, w->len, w->sums, k, 4);
+    else ls_norms_lanes(pc, gc, w->len, w->sums, k, 1);
+}
+
+/* Pass 2 of a chunk: u = (g * gradScale + wd * p) * factor, trace = momentum * trace + u, p += trace (Nesterov:
+ * momentum * trace + u). */
+static inline __attribute__((always_inline)) void ls_apply_body(float *restrict p, const float *restrict g,
+        float *restrict tr, int64_t len, const ls_k k, float factor, const int nesterov) {
+    for (int64_t j = 0; j < len; j++) {
+        float x = p[j];
+        float u = fmaf(x, k.wd, g[j] * k.scale) * factor;
+        float t = fmaf(tr[j], k.mom, u);
+        tr[j] = t;
+        p[j] = x + (nesterov ? fmaf(t, k.mom, u) : t);
+    }
+}
+
+static void ls_apply(float *p, const float *g, float *tr, const lw_chunk *w, const ls_k k) {
+    if (k.nesterov) ls_apply_body(p + w->first, g + w->first, tr + w->first, w->len, k, w->factor, 1);
+    else ls_apply_body(p + w->first, g + w->first, tr + w->first, w->len, k, w->factor, 0);
+}
+
+/* Lars.trustRatio: trustCoefficient * ||w|| / (||u|| + eps); 1 where a norm is 0. */
+static double ls_ratio(const double *k, double pn, double un) {
+    return pn == 0 || un == 0 ? 1 : k[5] * pn / (un + k[6]);
+}
+
+static int ls_adapts(const double *k) { return k[7] != 0; }
+
+static const lw_kind LS_KIND = {8, 4, ls_ratio, ls_adapts};
+
+/* One LARS step, as vo_lamb: trace in s0 (s1 unused), kd 8 doubles per group (see ls_k). */
+void vo_lars(float *p, const float *g, float *s0, float *s1, int64_t ntensors, const int64_t *tensors,
+             const double *kd, int lanes, void *work, double *out, int passes) {
+    (void) s1;
+    lw_chunk *w = work;
+    const int64_t nc = lw_grid(ntensors, tensors, w);
+    if (passes & 1) {
+#pragma omp parallel for num_threads(vo_threads) schedule(dynamic, 1) if (vo_threads > 1)
+        for (int64_t c = 0; c < nc; c++) {
+            const double *k = kd + LS_KIND.fields * tensors[3 * w[c].tensor + 2];
+            if (ls_adapts(k)) ls_norms(p, g, &w[c], ls_scalars(k), lanes);
+        }
+        lw_ratios(w, nc, ntensors, tensors, kd, &LS_KIND, out);
+    }
+    if (passes & 2) {
+#pragma omp parallel for num_threads(vo_threads) schedule(dynamic, 1) if (vo_threads > 1)
+        for (int64_t c = 0; c < nc; c++)
+            ls_apply(p, g, s0, &w[c], ls_scalars(kd + LS_KIND.fields * tensors[3 * w[c].tensor + 2]));
     }
 }
 

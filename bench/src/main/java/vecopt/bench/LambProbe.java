@@ -17,7 +17,7 @@ import vecopt.param.ParamSet;
 
 /**
  * CPU time per element of LAMB's step over one tensor (StepBench's: weight decay 0.01, off-heap): the engine's
- * {@code opt.step}, its C peer ({@link LambPeer}) and the passes' traffic ({@link CeilingBench#lambPasses}), on the
+ * {@code opt.step}, its C peer ({@link LayerwisePeer#LAMB}) and the passes' traffic ({@link CeilingBench#lambPasses}), on the
  * same off-heap p and g, taking turns ({@link CpuTurns}). On one thread also each pass alone: the engine's kernel
  * over the chunks of its grid ({@code Kernels.trustNorms}, {@code trustApply}, without the work between the passes),
  * the C peer's pass ({@code passes} 1 or 2) and the pass's traffic.
@@ -47,15 +47,15 @@ public final class LambProbe {
              Arena arena = Arena.ofShared()) {
             MemorySegment p = b.segment(0), g = b.segment(1), mu = b.segment(2), nu = b.segment(3);
             ParamSet set = ParamSet.builder().add("w", Storage.wrap(p), Storage.wrap(g), 0, size).build();
-            MemorySegment t = LambPeer.tensors(arena, new long[][] {{0, size, 0}});
-            MemorySegment k = LambPeer.scalars(arena, 1000, 3e-4, 1, OPTIONS);
-            MemorySegment work = arena.allocate(LambPeer.workspace(t), 64), out = arena.allocate(3 * Double.BYTES, 8);
+            MemorySegment t = LayerwisePeer.tensors(arena, new long[][] {{0, size, 0}});
+            MemorySegment k = LayerwisePeer.lambScalars(arena, 1000, 3e-4, 1, OPTIONS);
+            MemorySegment work = arena.allocate(LayerwisePeer.workspace(t), 64), out = arena.allocate(3 * Double.BYTES, 8);
             try (Lamb opt = Lamb.builder(set).options(OPTIONS).threads(threads).onNonFinite(NonFinite.PROCEED)
                     .build()) {
                 opt.step(3e-4); // past the first step, as StepBench
                 Map<String, Runnable> impls = new LinkedHashMap<>();
                 impls.put("engine step", () -> opt.step(3e-4));
-                impls.put("C step", () -> LambPeer.run(p, g, mu, nu, t, k, kernels.lanes(), work, out, LambPeer.STEP));
+                impls.put("C step", () -> LayerwisePeer.LAMB.run(p, g, mu, nu, t, k, kernels.lanes(), work, out, LayerwisePeer.STEP));
                 impls.put("traffic (C)", () -> CeilingBench.lambPasses(p, g, mu, nu, size));
                 if (threads == 1) {
                     passes(impls, kernels, set, p, g, mu, nu, size, t, k, work, out);
@@ -84,7 +84,7 @@ public final class LambProbe {
                 kernels.trustNorms(chunks[c], step, sums, c);
             }
         });
-        impls.put("C pass 1", () -> LambPeer.run(p, g, mu, nu, t, k, kernels.lanes(), work, out, 1));
+        impls.put("C pass 1", () -> LayerwisePeer.LAMB.run(p, g, mu, nu, t, k, kernels.lanes(), work, out, 1));
         impls.put("traffic pass 1", () -> NativeKernels.passTraffic(mu, nu, p, g, size, 4, 2));
         // pass 2 with the factor of a real ratio (about 1e-4 here), as in the step
         impls.put("engine pass 2", () -> {
@@ -92,7 +92,7 @@ public final class LambProbe {
                 kernels.trustApply(c, step, -3e-4f);
             }
         });
-        impls.put("C pass 2", () -> LambPeer.run(p, g, mu, nu, t, k, kernels.lanes(), work, out, 2));
+        impls.put("C pass 2", () -> LayerwisePeer.LAMB.run(p, g, mu, nu, t, k, kernels.lanes(), work, out, 2));
         impls.put("traffic pass 2", () -> NativeKernels.passTraffic(p, mu, nu, q, size, 3, 1));
     }
 }

@@ -78,7 +78,7 @@ public class StepBench {
      * "adamw", "amsgrad" (AdamW with AMSGrad: 36 bytes per parameter), "momentum", or one of the optimizers run
      * through {@code Kernels.update}, whose {@code nativeC} is their peer in {@link UpdatePeers}: "adagrad",
      * "rmsprop" (plain), "rmsprop_centered_momentum", "lion", "adamax", "nadam", "radam", "adadelta", "rprop",
-     * "asgd" (averaging, t0 0); or the layer-wise "lamb" (40 bytes in two passes; its peer {@link LambPeer}, weight
+     * "asgd" (averaging, t0 0); or the layer-wise "lamb" (40 bytes in two passes; its peer {@code LayerwisePeer.LAMB}, weight
      * decay 0.01 as the step) and "lars" (28 in two passes), which has no native peer yet (its {@code nativeC} refuses
      * to run); "adafactor" (HF's defaults, the tensor a
      * 2^k x size / 2^k matrix, 24 bytes in three passes; its peer {@link AdafactorPeer} on the same matrix); "sfadamw", schedule-free AdamW (28, in
@@ -153,9 +153,9 @@ public class StepBench {
             }
             if (optimizer.equals("lamb")) { // one tensor, the step's options, at a steady step (1000)
                 arena = Arena.ofShared();
-                MemorySegment t = LambPeer.tensors(arena, new long[][] {{0, size, 0}});
-                lamb = new MemorySegment[] {t, LambPeer.scalars(arena, 1000, 3e-4, 1,
-                    LambOptions.DEFAULTS.withWeightDecay(0.01)), arena.allocate(LambPeer.workspace(t), 64),
+                MemorySegment t = LayerwisePeer.tensors(arena, new long[][] {{0, size, 0}});
+                lamb = new MemorySegment[] {t, LayerwisePeer.lambScalars(arena, 1000, 3e-4, 1,
+                    LambOptions.DEFAULTS.withWeightDecay(0.01)), arena.allocate(LayerwisePeer.workspace(t), 64),
                     arena.allocate(3 * Double.BYTES, 8)};
                 lanes = KernelProvider.kernels().lanes();
                 return;
@@ -285,8 +285,8 @@ public class StepBench {
     @Benchmark
     public void nativeC() {
         if (lamb != null) {
-            LambPeer.run(buffers.segment(0), buffers.segment(1), buffers.segment(2), buffers.segment(3), lamb[0],
-                    lamb[1], lanes, lamb[2], lamb[3], LambPeer.STEP);
+            LayerwisePeer.LAMB.run(buffers.segment(0), buffers.segment(1), buffers.segment(2), buffers.segment(3),
+                    lamb[0], lamb[1], lanes, lamb[2], lamb[3], LayerwisePeer.STEP);
         } else if (adafactor != null) {
             int cols = adafactorCols(size);
             AdafactorPeer.run(buffers.segment(0), buffers.segment(1), MemorySegment.NULL, adafactor[0], adafactor[1],
