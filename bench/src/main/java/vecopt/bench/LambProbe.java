@@ -17,10 +17,10 @@ import vecopt.param.ParamSet;
 
 /**
  * CPU time per element of LAMB's step over one tensor (StepBench's: weight decay 0.01, off-heap): the engine's
- * {@code opt.step}, its C peer ({@link LayerwisePeer#LAMB}) and the passes' traffic ({@link CeilingBench#lambPasses}), on the
- * same off-heap p and g, taking turns ({@link CpuTurns}). On one thread also each pass alone: the engine's kernel
- * over the chunks of its grid ({@code Kernels.trustNorms}, {@code trustApply}, without the work between the passes),
- * the C peer's pass ({@code passes} 1 or 2) and the pass's traffic.
+ * {@code opt.step}, its C peer ({@link LayerwisePeer#LAMB}) and the passes' traffic
+ * ({@link CeilingBench#lambPasses}), on the same off-heap p and g, taking turns ({@link CpuTurns}). On one thread also
+ * each pass alone: the engine's kernel over the chunks of its grid ({@code Kernels.trustNorms}, {@code trustApply},
+ * without the work between the passes), the C peer's pass ({@code passes} 1 or 2) and the pass's traffic.
  *
  * <pre>{@code
  * java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
@@ -49,13 +49,15 @@ public final class LambProbe {
             ParamSet set = ParamSet.builder().add("w", Storage.wrap(p), Storage.wrap(g), 0, size).build();
             MemorySegment t = LayerwisePeer.tensors(arena, new long[][] {{0, size, 0}});
             MemorySegment k = LayerwisePeer.lambScalars(arena, 1000, 3e-4, 1, OPTIONS);
-            MemorySegment work = arena.allocate(LayerwisePeer.workspace(t), 64), out = arena.allocate(3 * Double.BYTES, 8);
+            MemorySegment work = arena.allocate(LayerwisePeer.workspace(t), 64);
+            MemorySegment out = arena.allocate(3 * Double.BYTES, 8);
             try (Lamb opt = Lamb.builder(set).options(OPTIONS).threads(threads).onNonFinite(NonFinite.PROCEED)
                     .build()) {
                 opt.step(3e-4); // past the first step, as StepBench
                 Map<String, Runnable> impls = new LinkedHashMap<>();
                 impls.put("engine step", () -> opt.step(3e-4));
-                impls.put("C step", () -> LayerwisePeer.LAMB.run(p, g, mu, nu, t, k, kernels.lanes(), work, out, LayerwisePeer.STEP));
+                impls.put("C step", () -> LayerwisePeer.LAMB.run(p, g, mu, nu, t, k, kernels.lanes(), work, out,
+                        LayerwisePeer.STEP));
                 impls.put("traffic (C)", () -> CeilingBench.lambPasses(p, g, mu, nu, size));
                 if (threads == 1) {
                     passes(impls, kernels, set, p, g, mu, nu, size, t, k, work, out);

@@ -55,7 +55,8 @@ final class LayerwisePeer {
             workspace = linker.downcallHandle(lookup.findOrThrow("vo_layerwise_workspace"),
                     FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, ADDRESS), Linker.Option.critical(true));
             sums = linker.downcallHandle(lookup.findOrThrow("vo_layerwise_sums"),
-                    FunctionDescriptor.of(JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS), Linker.Option.critical(true));
+                    FunctionDescriptor.of(JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS),
+                    Linker.Option.critical(true));
         }
         WORKSPACE = workspace;
         SUMS = sums;
@@ -149,8 +150,8 @@ final class LayerwisePeer {
     /**
      * One step (or one pass: {@code passes} 1 or 2) of {@code tensors} in {@code p}, {@code g} and the state
      * {@code s0}, {@code s1} (LAMB's mu, nu; LARS's trace, and {@code s1} unused: {@code MemorySegment.NULL}) with the
-     * groups' scalars {@code k} ({@link #lambScalars}, {@link #larsScalars}), each chunk summed as the engine's kernel of
-     * {@code lanes} lanes sums it ({@code Kernels.lanes()}: 1 for the scalar kernels); {@code work}
+     * groups' scalars {@code k} ({@link #lambScalars}, {@link #larsScalars}), each chunk summed as the engine's kernel
+     * of {@code lanes} lanes sums it ({@code Kernels.lanes()}: 1 for the scalar kernels); {@code work}
      * {@link #workspace} bytes; {@code out} 3 doubles per tensor: its trust ratio, update norm and parameter norm.
      */
     void run(MemorySegment p, MemorySegment g, MemorySegment s0, MemorySegment s1, MemorySegment tensors,
@@ -177,7 +178,8 @@ final class LayerwisePeer {
         long need = workspace(tensors);
         if (work.byteSize() < need || out.byteSize() < 3 * count * Double.BYTES) {
             throw new IllegalArgumentException("work must hold " + need + " bytes and out " + 3 * count
-                    + " doubles for " + count + " tensors; got " + work.byteSize() + " and " + out.byteSize() + " bytes");
+                    + " doubles for " + count + " tensors; got " + work.byteSize() + " and " + out.byteSize()
+                    + " bytes");
         }
         try {
             handle.invokeExact(p, g, s0, s1, count, tensors, k, lanes, work, out, passes);
@@ -186,7 +188,7 @@ final class LayerwisePeer {
         }
     }
 
-    /** The chunks' sums of the last pass 1 run on {@code work}: 16 per chunk in grid order ({@code Kernels.NORM_SLOTS}). */
+    /** The chunks' sums of the last pass 1 on {@code work}: 16 per chunk ({@code Kernels.NORM_SLOTS}), grid order. */
     static double[] sums(MemorySegment work, MemorySegment tensors) {
         NativeKernels.require();
         long count = tensors.byteSize() / (3 * Long.BYTES);

@@ -78,9 +78,8 @@ public class StepBench {
      * "adamw", "amsgrad" (AdamW with AMSGrad: 36 bytes per parameter), "momentum", or one of the optimizers run
      * through {@code Kernels.update}, whose {@code nativeC} is their peer in {@link UpdatePeers}: "adagrad",
      * "rmsprop" (plain), "rmsprop_centered_momentum", "lion", "adamax", "nadam", "radam", "adadelta", "rprop",
-     * "asgd" (averaging, t0 0); or the layer-wise "lamb" (40 bytes in two passes; its peer {@code LayerwisePeer.LAMB}, weight
-     * decay 0.01 as the step) and "lars" (28 in two passes), which has no native peer yet (its {@code nativeC} refuses
-     * to run); "adafactor" (HF's defaults, the tensor a
+     * "asgd" (averaging, t0 0); or the layer-wise "lamb" (40 bytes in two passes) and "lars" (28 in two passes), their
+     * peers {@link LayerwisePeer} with the step's options; "adafactor" (HF's defaults, the tensor a
      * 2^k x size / 2^k matrix, 24 bytes in three passes; its peer {@link AdafactorPeer} on the same matrix); "sfadamw", schedule-free AdamW (28, in
      * train mode; no native peer yet); "lamb_bf16state", LAMB with {@code bfloat16State} (28 bytes in two passes;
      * step only: no traffic or native peer); "momentum_q8" and "lion_q8", SGD with momentum and Lion (as "momentum"
@@ -106,8 +105,9 @@ public class StepBench {
     private MemorySegment peerScalars;
     private int trafficStates; // the state arrays traffic() moves, -1 for a layer-wise optimizer's passes
     private MemorySegment[] adafactor; // the Adafactor peer's exp_avg_sq_row, exp_avg_sq_col, workspace, scalars, out
-    private MemorySegment[] lamb; // the LAMB peer's tensors, scalars, workspace, out
-    private int lanes; // the engine's kernel's lanes, whose summation order the LAMB peer follows
+    private LayerwisePeer layerwise; // LAMB's or LARS's peer, or null
+    private MemorySegment[] layerwiseArgs; // its tensors, scalars, workspace, out
+    private int lanes; // the engine's kernel's lanes, whose summation order the layer-wise peers follow
 
     @Setup(Level.Trial)
     public void setUp(BenchmarkParams params) {
@@ -151,12 +151,15 @@ public class StepBench {
                     AdafactorPeer.scalars(AdafactorOptions.DEFAULTS, 1000, 3e-4, 1, arena), arena.allocate(8, 4)};
                 return;
             }
-            if (optimizer.equals("lamb")) { // one tensor, the step's options, at a steady step (1000)
+            if (optimizer.equals("lamb") || optimizer.equals("lars")) { // one tensor, the step's options (LAMB: t 1000)
                 arena = Arena.ofShared();
                 MemorySegment t = LayerwisePeer.tensors(arena, new long[][] {{0, size, 0}});
-                lamb = new MemorySegment[] {t, LayerwisePeer.lambScalars(arena, 1000, 3e-4, 1,
-                    LambOptions.DEFAULTS.withWeightDecay(0.01)), arena.allocate(LayerwisePeer.workspace(t), 64),
-                    arena.allocate(3 * Double.BYTES, 8)};
+                boolean lamb = optimizer.equals("lamb");
+                layerwise = lamb ? LayerwisePeer.LAMB : LayerwisePeer.LARS;
+                layerwiseArgs = new MemorySegment[] {t, lamb
+                    ? LayerwisePeer.lambScalars(arena, 1000, 3e-4, 1, LambOptions.DEFAULTS.withWeightDecay(0.01))
+                    : LayerwisePeer.larsScalars(arena, 3e-4, 1, LarsOptions.DEFAULTS.withWeightDecay(1e-4)),
+                    arena.allocate(LayerwisePeer.workspace(t), 64), arena.allocate(3 * Double.BYTES, 8)};
                 lanes = KernelProvider.kernels().lanes();
                 return;
             }
@@ -284,9 +287,10 @@ public class StepBench {
 
     @Benchmark
     public void nativeC() {
-        if (lamb != null) {
-            LayerwisePeer.LAMB.run(buffers.segment(0), buffers.segment(1), buffers.segment(2), buffers.segment(3),
-                    lamb[0], lamb[1], lanes, lamb[2], lamb[3], LayerwisePeer.STEP);
+        if (layerwise != null) { // LARS's trace in buffer 2, as traffic() moves it; buffer 3 unused
+            layerwise.run(buffers.segment(0), buffers.segment(1), buffers.segment(2),
+                    layerwise == LayerwisePeer.LAMB ? buffers.segment(3) : MemorySegment.NULL, layerwiseArgs[0],
+                    layerwiseArgs[1], lanes, layerwiseArgs[2], layerwiseArgs[3], LayerwisePeer.STEP);
         } else if (adafactor != null) {
             int cols = adafactorCols(size);
             AdafactorPeer.run(buffers.segment(0), buffers.segment(1), MemorySegment.NULL, adafactor[0], adafactor[1],

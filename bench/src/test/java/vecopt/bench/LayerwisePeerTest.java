@@ -114,7 +114,8 @@ class LayerwisePeerTest {
                     for (int i = 0; i < got.length; i++) {
                         assertEquals(Double.doubleToRawLongBits(ratios[t][i]), Double.doubleToRawLongBits(got[i]),
                                 who + ": tensor " + i / 3 + "'s " + List.of("ratio", "update norm", "parameter norm")
-                                        .get(i % 3) + " at step " + (t + 1) + ": " + ratios[t][i] + " against " + got[i]);
+                                        .get(i % 3) + " at step " + (t + 1) + ": " + ratios[t][i] + " against "
+                                        + got[i]);
                     }
                 }
                 assertArrayEquals(MemorySegment.ofArray(p).toArray(ValueLayout.JAVA_BYTE),
@@ -186,7 +187,8 @@ class LayerwisePeerTest {
                 final int at = i;
                 assertEquals(Double.doubleToRawLongBits(sums[i]), Double.doubleToRawLongBits(peer[i]),
                         () -> kernels.describe() + ", " + layout + ", chunk " + at / Kernels.NORM_SLOTS + " slot "
-                                + at % Kernels.NORM_SLOTS + ": " + sums[at] + " (engine) against " + peer[at] + " (peer)");
+                                + at % Kernels.NORM_SLOTS + ": " + sums[at] + " (engine) against " + peer[at]
+                                + " (peer)");
             }
             if (c.lamb) { // LARS's pass 1 writes no state
                 for (int v = 0; v < state.length; v++) {
