@@ -37,6 +37,11 @@ import vecopt.optim.LarsOptions;
 final class LayerwisePeer {
     /** {@code passes} for the whole step; 1 runs pass 1 and the ratios alone, 2 pass 2 alone, to time each. */
     static final int STEP = 3;
+    /**
+     * Added to {@code passes}: LAMB's loops also prefetch each stream 1 KiB ahead (pass 1 with 16 lanes only), the
+     * same results; what the engine cannot do (Java has no prefetch instruction), to measure what it is worth.
+     */
+    static final int PREFETCH = 4;
     /** The prepared steps' fields in the order {@code vo_lamb} and {@code vo_lars} read them (lb_k, ls_k). */
     private static final List<String> LAMB_FIELDS = List.of("beta1", "oneMinusBeta1", "beta2", "oneMinusBeta2",
             "invBc1", "invBc2", "eps", "epsRoot", "weightDecay", "gradScale");
@@ -148,16 +153,18 @@ final class LayerwisePeer {
     }
 
     /**
-     * One step (or one pass: {@code passes} 1 or 2) of {@code tensors} in {@code p}, {@code g} and the state
-     * {@code s0}, {@code s1} (LAMB's mu, nu; LARS's trace, and {@code s1} unused: {@code MemorySegment.NULL}) with the
-     * groups' scalars {@code k} ({@link #lambScalars}, {@link #larsScalars}), each chunk summed as the engine's kernel
-     * of {@code lanes} lanes sums it ({@code Kernels.lanes()}: 1 for the scalar kernels); {@code work}
-     * {@link #workspace} bytes; {@code out} 3 doubles per tensor: its trust ratio, update norm and parameter norm.
+     * One step (or one pass: {@code passes} 1 or 2; plus {@link #PREFETCH}) of {@code tensors} in {@code p},
+     * {@code g} and the state {@code s0}, {@code s1} (LAMB's mu, nu; LARS's trace, and {@code s1} unused:
+     * {@code MemorySegment.NULL}) with the groups' scalars {@code k} ({@link #lambScalars}, {@link #larsScalars}),
+     * each chunk summed as the engine's kernel of {@code lanes} lanes sums it ({@code Kernels.lanes()}: 1 for the
+     * scalar kernels); {@code work} {@link #workspace} bytes; {@code out} 3 doubles per tensor: its trust ratio,
+     * update norm and parameter norm.
      */
     void run(MemorySegment p, MemorySegment g, MemorySegment s0, MemorySegment s1, MemorySegment tensors,
              MemorySegment k, int lanes, MemorySegment work, MemorySegment out, int passes) {
-        if (passes < 1 || passes > STEP) {
-            throw new IllegalArgumentException("passes must be 1 (pass 1), 2 (pass 2) or 3 (the step), got " + passes);
+        if ((passes & STEP) == 0 || (passes & ~(STEP | PREFETCH)) != 0) {
+            throw new IllegalArgumentException("passes must be 1 (pass 1), 2 (pass 2) or 3 (the step), plus 4 to"
+                    + " prefetch, got " + passes);
         }
         if (lanes != 1 && lanes != 4 && lanes != 8 && lanes != 16) {
             throw new IllegalArgumentException("lanes must be 1, 4, 8 or 16 (a kernel's float lanes), got " + lanes);

@@ -26,7 +26,8 @@ import vecopt.param.ParamSet;
  * ({@link CeilingBench#lambPasses}, {@link CeilingBench#larsPasses}), on the same off-heap buffers, taking turns
  * ({@link CpuTurns}). On one thread also each pass alone: the engine's kernel over the chunks of its grid
  * ({@code Kernels.trustNorms}, {@code trustApply}, without the work between the passes), the C peer's pass
- * ({@code passes} 1 or 2) and the pass's traffic.
+ * ({@code passes} 1 or 2) and the pass's traffic. For LAMB also the C peer prefetching
+ * ({@link LayerwisePeer#PREFETCH}).
  *
  * <pre>{@code
  * java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
@@ -70,6 +71,10 @@ public final class LayerwiseProbe {
                 Map<String, Runnable> impls = new LinkedHashMap<>();
                 impls.put("engine step", () -> opt.step(3e-4));
                 impls.put("C step", () -> peer.run(p, g, s0, s1, t, k, kernels.lanes(), work, out, LayerwisePeer.STEP));
+                if (lamb) {
+                    impls.put("C step prefetch", () -> peer.run(p, g, s0, s1, t, k, kernels.lanes(), work, out,
+                            LayerwisePeer.STEP | LayerwisePeer.PREFETCH));
+                }
                 impls.put("traffic (C)", () -> {
                     if (lamb) {
                         CeilingBench.lambPasses(p, g, s0, s1, size);
@@ -93,6 +98,10 @@ public final class LayerwiseProbe {
                         }
                     });
                     impls.put("C pass 1", () -> peer.run(p, g, s0, s1, t, k, kernels.lanes(), work, out, 1));
+                    if (lamb) {
+                        impls.put("C pass 1 prefetch", () -> peer.run(p, g, s0, s1, t, k, kernels.lanes(), work, out,
+                                1 | LayerwisePeer.PREFETCH));
+                    }
                     impls.put("traffic pass 1", () -> {
                         if (lamb) {
                             NativeKernels.passTraffic(s0, s1, p, g, size, 4, 2);
@@ -107,6 +116,10 @@ public final class LayerwiseProbe {
                         }
                     });
                     impls.put("C pass 2", () -> peer.run(p, g, s0, s1, t, k, kernels.lanes(), work, out, 2));
+                    if (lamb) {
+                        impls.put("C pass 2 prefetch", () -> peer.run(p, g, s0, s1, t, k, kernels.lanes(), work, out,
+                                2 | LayerwisePeer.PREFETCH));
+                    }
                     impls.put("traffic pass 2", () -> {
                         if (lamb) {
                             NativeKernels.passTraffic(p, s0, s1, q, size, 3, 1);

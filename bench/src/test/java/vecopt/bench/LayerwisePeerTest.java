@@ -105,12 +105,15 @@ class LayerwisePeerTest {
             return;
         }
         try (Arena arena = Arena.ofConfined()) {
-            for (int threads : new int[] {1, 2}) {
+            // and LAMB's loops that prefetch (passes + PREFETCH), the same arithmetic
+            for (int run = 0; run < (c.lamb ? 4 : 2); run++) {
+                int threads = 1 + run % 2, passes = LayerwisePeer.STEP | (run >= 2 ? LayerwisePeer.PREFETCH : 0);
                 NativeKernels.setThreads(threads);
                 Peer peer = new Peer(c, arena, KernelProvider.kernels().lanes());
-                String who = "native C on " + threads + " threads, " + layout + ", " + variant;
+                String who = "native C on " + threads + " threads" + (run >= 2 ? ", prefetching, " : ", ") + layout
+                        + ", " + variant;
                 for (int t = 0; t < STEPS; t++) {
-                    double[] got = peer.step(t, lrs[t], scales[t], LayerwisePeer.STEP);
+                    double[] got = peer.step(t, lrs[t], scales[t], passes);
                     for (int i = 0; i < got.length; i++) {
                         assertEquals(Double.doubleToRawLongBits(ratios[t][i]), Double.doubleToRawLongBits(got[i]),
                                 who + ": tensor " + i / 3 + "'s " + List.of("ratio", "update norm", "parameter norm")
