@@ -1026,7 +1026,7 @@ void vo_adafactor(float *p, const float *g, float *m, float *s0, float *s1, int6
  * tensor's slots added chunk by chunk in grid order, its norms, ratio and factor -lr * ratio rounded once
  * (Layerwise.ratios). The chains of a block are an array gcc keeps in registers, as Adafactor's partials above. */
 #define LW_SLOTS 16 /* Kernels.NORM_SLOTS */
-/* With `passes` bit 4 the loops also prefetch each stream LW_AHEAD floats (1 KiB) ahead, a block of 16 at a time:
+/* With `passes` bit 4 LAMB's loops also prefetch each stream LW_AHEAD floats (1 KiB) ahead, every 16 elements:
  * the same results, to measure what the engine cannot do (Java has no prefetch instruction). On an AVX-512 Xeon at
  * 64M, one thread, LAMB's step went from 0.84x its passes' traffic to 0.95x with it (256 to 1024 floats ahead alike;
  * loads in place of the prefetches, or prefetches only at each 4 KiB page's start, gained nothing). */
