@@ -1016,6 +1016,340 @@ void vo_adafactor(float *p, const float *g, float *m, float *s0, float *s1, int6
     }
 }
 
+/* ---- The layer-wise optimizers, LAMB and LARS (optax's lamb and lars; vecopt.optim.Layerwise the two passes and
+ * what runs between them, vecopt.kernel.LambStep and LarsStep the formulas): peers of the engine's passes over
+ * float32 tensors of one buffer, bitwise its parameters, state, norms and trust ratios. The grid is the engine's: each
+ * tensor cut alone at multiples of CHUNK of the buffer (vecopt.exec.ChunkGrid.cut without merging), whatever the
+ * thread count. Each chunk's sums go to LW_SLOTS doubles (u^2 in slots 0-7, p^2 in 8-15) in the order of the
+ * engine's kernel of `lanes` lanes (Kernels.lanes(); 1: ScalarKernels, one chain over the chunk), each optimizer's
+ * below; a chunk shorter than a vector takes the scalar chain too. Between the passes, on the calling thread, each
+ * tensor's slots added chunk by chunk in grid order, its norms, ratio and factor -lr * ratio rounded once
+ * (Layerwise.ratios). The chains of a block are an array gcc keeps in registers, as Adafactor's partials above. */
+#define LW_SLOTS 16 /* Kernels.NORM_SLOTS */
+/* With `passes` bit 4 LAMB's loops also prefetch each stream LW_AHEAD floats (1 KiB) ahead, every 16 elements:
+ * the same results, to measure what the engine cannot do (Java has no prefetch instruction). On an AVX-512 Xeon at
+ * 64M, one thread, LAMB's step went from 0.84x its passes' traffic to 0.95x with it (256 to 1024 floats ahead alike;
+ * loads in place of the prefetches, or prefetches only at each 4 KiB page's start, gained nothing). */
+#define LW_AHEAD 256
+
+/* One chunk: its place, its tensor, the factor pass 2 applies, its sums. */
+typedef struct {
+    int64_t first, len, tensor;
+    float factor;
+    double sums[LW_SLOTS];
+} lw_chunk;
+
+/* An optimizer's group layout (doubles per group, where its lr is), its trust ratio from the parameter and update
+ * norms, and whether a group's ratio adapts (else ratio 1 and no pass 1). */
+typedef struct {
+    int fields, lr_at;
+    double (*ratio)(const double *k, double pn, double un);
+    int (*adapts)(const double *k);
+} lw_kind;
+
+/* The grid of the tensors (triples offset, length, group) into w (NULL: only the count). */
+static int64_t lw_grid(int64_t ntensors, const int64_t *t, lw_chunk *w) {
+    int64_t nc = 0;
+    for (int64_t i = 0; i < ntensors; i++) {
+        for (int64_t s = t[3 * i], end = s + t[3 * i + 1]; s < end;) {
+            int64_t e = (s / CHUNK + 1) * CHUNK < end ? (s / CHUNK + 1) * CHUNK : end;
+            if (w) {
+                w[nc].first = s;
+                w[nc].len = e - s;
+                w[nc].tensor = i;
+            }
+            nc++;
+            s = e;
+        }
+    }
+    return nc;
+}
+
+/* Between the passes: each tensor's norms from its chunks' slots in grid order (a group whose ratio does not adapt:
+ * ratio 1, no sums), its ratio and its chunks' factor; out: per tensor ratio, update norm, parameter norm (NaN where
+ * not computed, as Layerwise leaves them). */
+static void lw_ratios(lw_chunk *w, int64_t nc, int64_t ntensors, const int64_t *t, const double *kd,
+                      const lw_kind *kind, double *out) {
+    for (int64_t i = 0; i < ntensors; i++) out[3 * i] = out[3 * i + 1] = out[3 * i + 2] = NAN;
+    for (int64_t c = 0; c < nc;) {
+        int64_t tensor = w[c].tensor, first = c;
+        const double *k = kd + kind->fields * t[3 * tensor + 2];
+        double su = 0, sp = 0, ratio = 1;
+        int adapts = kind->adapts(k);
+        for (; c < nc && w[c].tensor == tensor; c++)
+            for (int i = 0; adapts && i < LW_SLOTS / 2; i++) {
+                su += w[c].sums[i];
+                sp += w[c].sums[i + LW_SLOTS / 2];
+            }
+        if (adapts) {
+            double un = sqrt(su), pn = sqrt(sp);
+            ratio = kind->ratio(k, pn, un);
+            out[3 * tensor + 1] = un;
+            out[3 * tensor + 2] = pn;
+        }
+        float factor = (float) (-k[kind->lr_at] * ratio);
+        for (int64_t j = first; j < c; j++) w[j].factor = factor;
+        out[3 * tensor] = ratio;
+    }
+}
+
+/* Bytes of workspace vo_lamb or vo_lars needs for these tensors (triples offset, length, group). */
+int64_t vo_layerwise_workspace(int64_t ntensors, const int64_t *tensors) {
+    return lw_grid(ntensors, tensors, NULL) * (int64_t) sizeof(lw_chunk);
+}
+
+/* The sums of the last pass 1, as doubles into out (NULL: only their count): LW_SLOTS per chunk in grid order. */
+int64_t vo_layerwise_sums(void *work, int64_t ntensors, const int64_t *tensors, double *out) {
+    int64_t nc = lw_grid(ntensors, tensors, NULL);
+    if (out) {
+        const lw_chunk *w = work;
+        for (int64_t c = 0; c < nc; c++)
+            for (int l = 0; l < LW_SLOTS; l++) out[LW_SLOTS * c + l] = w[c].sums[l];
+    }
+    return LW_SLOTS * nc;
+}
+
+/* ---- LAMB: pass 1 reads p, g, mu, nu and writes mu, nu (24 bytes per element), pass 2 reads p, mu, nu and writes
+ * p (16). Sums (PanamaKernels.trustNorms, LambPanama): a chunk of at least one vector runs `lanes` fma chains per sum
+ * over its whole vectors (element j to chain j mod lanes), slot l taking chains l and l + lanes / 2 (the two halves of
+ * a float vector widened to doubles), then one chain over the leftover elements added to slot 0. */
+
+/* A group's scalars: kd[0..9] the engine's prepared LambStep (beta1, oneMinusBeta1, beta2, oneMinusBeta2, invBc1,
+ * invBc2, eps, epsRoot, weightDecay, gradScale as floats), kd[10] the group's lr (the step's times lrScale),
+ * kd[11] maxWeightNorm. */
+typedef struct {
+    float b1, c1, b2, c2, ib1, ib2, eps, eps_root, wd, scale;
+} lb_k;
+
+static lb_k lb_scalars(const double *kd) {
+    lb_k k = {(float) kd[0], (float) kd[1], (float) kd[2], (float) kd[3], (float) kd[4], (float) kd[5],
+              (float) kd[6], (float) kd[7], (float) kd[8], (float) kd[9]};
+    return k;
+}
+
+/* The update before the trust ratio, from the new moments (both passes: bitwise the same u). */
+static inline __attribute__((always_inline)) float lb_update(float p, float m, float v, const lb_k k) {
+    return fmaf(p, k.wd, (m * k.ib1) / (sqrtf(v * k.ib2 + k.eps_root) + k.eps));
+}
+
+/* One element of pass 1: the moments updated and stored, u^2 added to *su and p^2 to *sp. */
+static inline __attribute__((always_inline)) void lb_moments(float p, float g, float *m_, float *v_, double *su,
+                                                             double *sp, const lb_k k) {
+    float x = g * k.scale;
+    float m = fmaf(*m_, k.b1, x * k.c1);
+    float v = fmaf(*v_, k.b2, x * k.c2 * x);
+    *m_ = m;
+    *v_ = v;
+    double u = lb_update(p, m, v, k), y = p;
+    *su = fma(u, u, *su);
+    *sp = fma(y, y, *sp);
+}
+
+/* Pass 1 of a chunk as a kernel of W lanes sums it (W 1: one chain over all); pf: prefetch (see LW_AHEAD). */
+static inline __attribute__((always_inline)) void lb_norms_lanes(const float *restrict p, const float *restrict g,
+        float *restrict m, float *restrict v, int64_t len, double *restrict sums, const lb_k k, const int W,
+        const int pf) {
+    double au[16], ap[16];
+    for (int l = 0; l < W; l++) au[l] = ap[l] = 0;
+    int64_t j = 0, bound = W > 1 ? len - len % W : 0;
+    for (; j < bound; j += W) {
+        if (pf && (j & 15) == 0) {
+            __builtin_prefetch(p + j + LW_AHEAD);
+            __builtin_prefetch(g + j + LW_AHEAD);
+            __builtin_prefetch(m + j + LW_AHEAD, 1);
+            __builtin_prefetch(v + j + LW_AHEAD, 1);
+        }
+        for (int l = 0; l < W; l++) lb_moments(p[j + l], g[j + l], &m[j + l], &v[j + l], &au[l], &ap[l], k);
+    }
+    for (int l = 0; l < W / 2; l++) {
+        sums[l] += au[l] + au[l + W / 2];
+        sums[LW_SLOTS / 2 + l] += ap[l] + ap[l + W / 2];
+    }
+    double su = 0, sp = 0;
+    for (; j < len; j++) lb_moments(p[j], g[j], &m[j], &v[j], &su, &sp, k);
+    sums[0] += su;
+    sums[LW_SLOTS / 2] += sp;
+}
+
+static void lb_norms(float *p, const float *g, float *m, float *v, lw_chunk *w, const lb_k k, int lanes, int pf) {
+    float *pc = p + w->first, *mc = m + w->first, *vc = v + w->first;
+    const float *gc = g + w->first;
+    for (int l = 0; l < LW_SLOTS; l++) w->sums[l] = 0;
+    if (lanes == 16 && w->len >= 16 && pf) lb_norms_lanes(pc, gc, mc, vc, w->len, w->sums, k, 16, 1);
+    else if (lanes == 16 && w->len >= 16) lb_norms_lanes(pc, gc, mc, vc, w->len, w->sums, k, 16, 0);
+    else if (lanes == 8 && w->len >= 8) lb_norms_lanes(pc, gc, mc, vc, w->len, w->sums, k, 8, 0);
+    else if (lanes == 4 && w->len >= 4) lb_norms_lanes(pc, gc, mc, vc, w->len, w->sums, k, 4, 0);
+    else lb_norms_lanes(pc, gc, mc, vc, w->len, w->sums, k, 1, 0);
+}
+
+/* Pass 2 of a chunk: p += factor * u; pf: in blocks of 16 elements, prefetching (see LW_AHEAD). */
+static inline __attribute__((always_inline)) void lb_apply_body(float *restrict p, const float *restrict m,
+        const float *restrict v, int64_t len, const lb_k k, float factor, const int pf) {
+    int64_t j = 0;
+    for (; pf && j + 16 <= len; j += 16) {
+        __builtin_prefetch(p + j + LW_AHEAD, 1);
+        __builtin_prefetch(m + j + LW_AHEAD);
+        __builtin_prefetch(v + j + LW_AHEAD);
+        for (int l = 0; l < 16; l++) {
+            float x = p[j + l];
+            p[j + l] = fmaf(lb_update(x, m[j + l], v[j + l], k), factor, x);
+        }
+    }
+    for (; j < len; j++) {
+        float x = p[j];
+        p[j] = fmaf(lb_update(x, m[j], v[j], k), factor, x);
+    }
+}
+
+static void lb_apply(float *p, const float *m, const float *v, const lw_chunk *w, const lb_k k, int pf) {
+    if (pf) lb_apply_body(p + w->first, m + w->first, v + w->first, w->len, k, w->factor, 1);
+    else lb_apply_body(p + w->first, m + w->first, v + w->first, w->len, k, w->factor, 0);
+}
+
+/* Math.min's NaN rule (NaN if either is); its -0 < +0 cannot matter here (a norm is never -0). */
+static inline double lw_min(double a, double b) { return (a != a || b != b) ? a + b : (a < b ? a : b); }
+
+/* Lamb.trustRatio: the parameter norm clamped to maxWeightNorm; 1 where it or the update norm is 0. */
+static double lb_ratio(const double *k, double pn, double un) {
+    double wn = lw_min(pn, k[11]);
+    return wn == 0 || un == 0 ? 1 : wn / un;
+}
+
+static int lb_adapts(const double *k) { (void) k; return 1; }
+
+static const lw_kind LB_KIND = {12, 10, lb_ratio, lb_adapts};
+
+/* One LAMB step of the tensors (triples offset, length, group: elements [offset, offset + length) of p, g, mu, nu)
+ * with kd 12 doubles per group (see lb_k), summed as a kernel of `lanes` lanes; work: vo_layerwise_workspace bytes
+ * (the factors stay there between calls); out: 3 doubles per tensor (see lw_ratios). passes: 1 pass 1 (and the
+ * ratios), 2 pass 2 (with the factors of the last ratios), 3 the step; plus 4: prefetching (16 lanes only; see
+ * LW_AHEAD). */
+void vo_lamb(float *p, const float *g, float *mu, float *nu, int64_t ntensors, const int64_t *tensors,
+             const double *kd, int lanes, void *work, double *out, int passes) {
+    lw_chunk *w = work;
+    const int64_t nc = lw_grid(ntensors, tensors, w);
+    const int pf = (passes & 4) != 0;
+    if (passes & 1) {
+#pragma omp parallel for num_threads(vo_threads) schedule(dynamic, 1) if (vo_threads > 1)
+        for (int64_t c = 0; c < nc; c++)
+            lb_norms(p, g, mu, nu, &w[c], lb_scalars(kd + LB_KIND.fields * tensors[3 * w[c].tensor + 2]), lanes, pf);
+        lw_ratios(w, nc, ntensors, tensors, kd, &LB_KIND, out);
+    }
+    if (passes & 2) {
+#pragma omp parallel for num_threads(vo_threads) schedule(dynamic, 1) if (vo_threads > 1)
+        for (int64_t c = 0; c < nc; c++)
+            lb_apply(p, mu, nu, &w[c], lb_scalars(kd + LB_KIND.fields * tensors[3 * w[c].tensor + 2]), pf);
+    }
+}
+
+/* ---- LARS: pass 1 reads p, g (8 bytes per element; groups the trust ratio adapts only), pass 2 reads p, g, trace and
+ * writes p, trace (20). Sums (LarsPanama.norms): half vectors of D = lanes / 2 floats widened to doubles, 8 chains of
+ * D lanes per sum: a block of 8 D elements (64 at 512 bits), element j to chain lane j mod 8 D; then, up to the last
+ * whole vector, half by half to chain 0 (element j to lane j mod D); slot l taking the 8 chains' lane l added as
+ * ((0 + 1) + (2 + 3)) + ((4 + 5) + (6 + 7)); then one chain over the leftover elements added to slot 0. */
+
+/* A group's scalars: kd[0..3] the engine's prepared LarsStep (weightDecay, momentum, nesterov 0 or 1, gradScale),
+ * kd[4] the group's lr (the step's times lrScale), kd[5] trustCoefficient, kd[6] eps, kd[7] trustRatio 0 or 1. */
+typedef struct {
+    float wd, mom, scale;
+    int nesterov;
+} ls_k;
+
+static ls_k ls_scalars(const double *kd) {
+    ls_k k = {(float) kd[0], (float) kd[1], (float) kd[3], kd[2] != 0};
+    return k;
+}
+
+/* One element of pass 1: u = g * gradScale + wd * p; u^2 added to *su, p^2 to *sp. */
+static inline __attribute__((always_inline)) void ls_term(float p, float g, double *su, double *sp, const ls_k k) {
+    double u = fmaf(p, k.wd, g * k.scale), y = p;
+    *su = fma(u, u, *su);
+    *sp = fma(y, y, *sp);
+}
+
+/* Pass 1 of a chunk as a kernel of W lanes sums it (W 1: one chain over all). */
+static inline __attribute__((always_inline)) void ls_norms_lanes(const float *restrict p, const float *restrict g,
+        int64_t len, double *restrict sums, const ls_k k, const int W) {
+    double au[64], ap[64];
+    int64_t j = 0;
+    if (W > 1) {
+        const int D = W / 2, B = 8 * D;
+        for (int l = 0; l < B; l++) au[l] = ap[l] = 0;
+        int64_t blocks = len - len % B, bound = len - len % W;
+        for (; j < blocks; j += B)
+            for (int l = 0; l < B; l++) ls_term(p[j + l], g[j + l], &au[l], &ap[l], k);
+        for (; j < bound; j += D)
+            for (int l = 0; l < D; l++) ls_term(p[j + l], g[j + l], &au[l], &ap[l], k);
+        for (int l = 0; l < D; l++) {
+            sums[l] += ((au[l] + au[D + l]) + (au[2 * D + l] + au[3 * D + l]))
+                    + ((au[4 * D + l] + au[5 * D + l]) + (au[6 * D + l] + au[7 * D + l]));
+            sums[LW_SLOTS / 2 + l] += ((ap[l] + ap[D + l]) + (ap[2 * D + l] + ap[3 * D + l]))
+                    + ((ap[4 * D + l] + ap[5 * D + l]) + (ap[6 * D + l] + ap[7 * D + l]));
+        }
+    }
+    double su = 0, sp = 0;
+    for (; j < len; j++) ls_term(p[j], g[j], &su, &sp, k);
+    sums[0] += su;
+    sums[LW_SLOTS / 2] += sp;
+}
+
+static void ls_norms(const float *p, const float *g, lw_chunk *w, const ls_k k, int lanes) {
+    const float *pc = p + w->first, *gc = g + w->first;
+    for (int l = 0; l < LW_SLOTS; l++) w->sums[l] = 0;
+    if (lanes == 16 && w->len >= 16) ls_norms_lanes(pc, gc, w->len, w->sums, k, 16);
+    else if (lanes == 8 && w->len >= 8) ls_norms_lanes(pc, gc, w->len, w->sums, k, 8);
+    else if (lanes == 4 && w->len >= 4) ls_norms_lanes(pc, gc, w->len, w->sums, k, 4);
+    else ls_norms_lanes(pc, gc, w->len, w->sums, k, 1);
+}
+
+/* Pass 2 of a chunk: u = (g * gradScale + wd * p) * factor, trace = momentum * trace + u, p += trace (Nesterov:
+ * momentum * trace + u). */
+static inline __attribute__((always_inline)) void ls_apply_body(float *restrict p, const float *restrict g,
+        float *restrict tr, int64_t len, const ls_k k, float factor, const int nesterov) {
+    for (int64_t j = 0; j < len; j++) {
+        float x = p[j];
+        float u = fmaf(x, k.wd, g[j] * k.scale) * factor;
+        float t = fmaf(tr[j], k.mom, u);
+        tr[j] = t;
+        p[j] = x + (nesterov ? fmaf(t, k.mom, u) : t);
+    }
+}
+
+static void ls_apply(float *p, const float *g, float *tr, const lw_chunk *w, const ls_k k) {
+    if (k.nesterov) ls_apply_body(p + w->first, g + w->first, tr + w->first, w->len, k, w->factor, 1);
+    else ls_apply_body(p + w->first, g + w->first, tr + w->first, w->len, k, w->factor, 0);
+}
+
+/* Lars.trustRatio: trustCoefficient * ||w|| / (||u|| + eps); 1 where a norm is 0. */
+static double ls_ratio(const double *k, double pn, double un) {
+    return pn == 0 || un == 0 ? 1 : k[5] * pn / (un + k[6]);
+}
+
+static int ls_adapts(const double *k) { return k[7] != 0; }
+
+static const lw_kind LS_KIND = {8, 4, ls_ratio, ls_adapts};
+
+/* One LARS step, as vo_lamb: trace in s0 (s1 unused), kd 8 doubles per group (see ls_k). */
+void vo_lars(float *p, const float *g, float *s0, float *s1, int64_t ntensors, const int64_t *tensors,
+             const double *kd, int lanes, void *work, double *out, int passes) {
+    (void) s1;
+    lw_chunk *w = work;
+    const int64_t nc = lw_grid(ntensors, tensors, w);
+    if (passes & 1) {
+#pragma omp parallel for num_threads(vo_threads) schedule(dynamic, 1) if (vo_threads > 1)
+        for (int64_t c = 0; c < nc; c++) {
+            const double *k = kd + LS_KIND.fields * tensors[3 * w[c].tensor + 2];
+            if (ls_adapts(k)) ls_norms(p, g, &w[c], ls_scalars(k), lanes);
+        }
+        lw_ratios(w, nc, ntensors, tensors, kd, &LS_KIND, out);
+    }
+    if (passes & 2) {
+#pragma omp parallel for num_threads(vo_threads) schedule(dynamic, 1) if (vo_threads > 1)
+        for (int64_t c = 0; c < nc; c++)
+            ls_apply(p, g, s0, &w[c], ls_scalars(kd + LS_KIND.fields * tensors[3 * w[c].tensor + 2]));
+    }
+}
+
 /* ---- mixed precision: the traffic of each storage mix, with next to no arithmetic ----
  * mode 0: read p32 g32 m v, write p32 m v                       (float32 everywhere: 28 bytes per element)
  * mode 1: read p32 g16 m v, write p32 m v                       (bfloat16 gradients: 26)

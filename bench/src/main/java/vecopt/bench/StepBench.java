@@ -18,6 +18,7 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.infra.BenchmarkParams;
 import vecopt.clip.NonFinite;
+import vecopt.kernel.KernelProvider;
 import vecopt.memory.Storage;
 import vecopt.optim.Adadelta;
 import vecopt.optim.Adafactor;
@@ -77,8 +78,8 @@ public class StepBench {
      * "adamw", "amsgrad" (AdamW with AMSGrad: 36 bytes per parameter), "momentum", or one of the optimizers run
      * through {@code Kernels.update}, whose {@code nativeC} is their peer in {@link UpdatePeers}: "adagrad",
      * "rmsprop" (plain), "rmsprop_centered_momentum", "lion", "adamax", "nadam", "radam", "adadelta", "rprop",
-     * "asgd" (averaging, t0 0); or the layer-wise "lamb" (40 bytes in two passes) and "lars" (28 in two passes),
-     * which have no native peer yet (their {@code nativeC} refuses to run); "adafactor" (HF's defaults, the tensor a
+     * "asgd" (averaging, t0 0); or the layer-wise "lamb" (40 bytes in two passes) and "lars" (28 in two passes), their
+     * peers {@link LayerwisePeer} with the step's options; "adafactor" (HF's defaults, the tensor a
      * 2^k x size / 2^k matrix, 24 bytes in three passes; its peer {@link AdafactorPeer} on the same matrix); "sfadamw", schedule-free AdamW (28, in
      * train mode; no native peer yet); "lamb_bf16state", LAMB with {@code bfloat16State} (28 bytes in two passes;
      * step only: no traffic or native peer); "momentum_q8" and "lion_q8", SGD with momentum and Lion (as "momentum"
@@ -104,6 +105,9 @@ public class StepBench {
     private MemorySegment peerScalars;
     private int trafficStates; // the state arrays traffic() moves, -1 for a layer-wise optimizer's passes
     private MemorySegment[] adafactor; // the Adafactor peer's exp_avg_sq_row, exp_avg_sq_col, workspace, scalars, out
+    private LayerwisePeer layerwise; // LAMB's or LARS's peer, or null
+    private MemorySegment[] layerwiseArgs; // its tensors, scalars, workspace, out
+    private int lanes; // the engine's kernel's lanes, whose summation order the layer-wise peers follow
 
     @Setup(Level.Trial)
     public void setUp(BenchmarkParams params) {
@@ -145,6 +149,18 @@ public class StepBench {
                 adafactor = new MemorySegment[] {arena.allocate(4 * rows, 64), arena.allocate(4 * cols, 64),
                     arena.allocate(AdafactorPeer.workspace(size, rows, cols), 64),
                     AdafactorPeer.scalars(AdafactorOptions.DEFAULTS, 1000, 3e-4, 1, arena), arena.allocate(8, 4)};
+                return;
+            }
+            if (optimizer.equals("lamb") || optimizer.equals("lars")) { // one tensor, the step's options (LAMB: t 1000)
+                arena = Arena.ofShared();
+                MemorySegment t = LayerwisePeer.tensors(arena, new long[][] {{0, size, 0}});
+                boolean lamb = optimizer.equals("lamb");
+                layerwise = lamb ? LayerwisePeer.LAMB : LayerwisePeer.LARS;
+                layerwiseArgs = new MemorySegment[] {t, lamb
+                    ? LayerwisePeer.lambScalars(arena, 1000, 3e-4, 1, LambOptions.DEFAULTS.withWeightDecay(0.01))
+                    : LayerwisePeer.larsScalars(arena, 3e-4, 1, LarsOptions.DEFAULTS.withWeightDecay(1e-4)),
+                    arena.allocate(LayerwisePeer.workspace(t), 64), arena.allocate(3 * Double.BYTES, 8)};
+                lanes = KernelProvider.kernels().lanes();
                 return;
             }
             if (!isAdam && !optimizer.equals("momentum")) { // the engine's steady-state constants, read from its step
@@ -271,7 +287,11 @@ public class StepBench {
 
     @Benchmark
     public void nativeC() {
-        if (adafactor != null) {
+        if (layerwise != null) { // LARS's trace in buffer 2, as traffic() moves it; buffer 3 unused
+            layerwise.run(buffers.segment(0), buffers.segment(1), buffers.segment(2),
+                    layerwise == LayerwisePeer.LAMB ? buffers.segment(3) : MemorySegment.NULL, layerwiseArgs[0],
+                    layerwiseArgs[1], lanes, layerwiseArgs[2], layerwiseArgs[3], LayerwisePeer.STEP);
+        } else if (adafactor != null) {
             int cols = adafactorCols(size);
             AdafactorPeer.run(buffers.segment(0), buffers.segment(1), MemorySegment.NULL, adafactor[0], adafactor[1],
                     size, size / cols, cols, adafactor[2], adafactor[3], adafactor[4], AdafactorPeer.STEP);
