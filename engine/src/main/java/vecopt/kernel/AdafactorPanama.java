@@ -564,23 +564,45 @@ final class AdafactorPanama {
             int bound = SPECIES.loopBound(n);
             vectorApply(c, k, w, bound);
             AdafactorStep.vectorApply(c, k, w, bound, n);
-            return;
+        } else if (k.firstMoment) {
+            matrixApplyMoment(c, k, w);
+        } else {
+            matrixApply(c, k, w);
         }
-        final int C = w.cols, R = w.rows;
+    }
+
+    // The matrix's row loop twice, without and with a first moment, rather than one loop choosing per row segment:
+    // compiled as one method with rowApplyMoment, rowsApply and the scalar tail inlined, C2 reached its inlining node
+    // cutoff and left rowApplyMoment's fma not intrinsified, allocating two vectors' arrays per vector of columns
+    // (JFR's allocation samples, under -XX:CompileThresholdScaling=0.2).
+
+    /** Pass 3 of a matrix chunk without a first moment: groups of {@link AdafactorStep#GROUP} rows where they fit. */
+    private static void matrixApply(Chunk c, AdafactorStep k, AdafactorChunk w) {
+        final int n = c.length, C = w.cols, R = w.rows;
         for (int i = 0; i < n; ) {
             final long pos = w.first + i, gr = pos / C;
             final int col = (int) (pos - gr * C), len = Math.min(C - col, n - i);
-            final int rows = !k.firstMoment && AdafactorStep.group(w, n, i, gr, col) ? GROUP : 1;
+            final int rows = AdafactorStep.group(w, n, i, gr, col) ? GROUP : 1;
             final int cf0 = (int) ((gr / R) * C + col), bound = SPECIES.loopBound(len);
-            if (k.firstMoment) {
-                rowApplyMoment(c, k, w, i, bound, w.rowFactor[(int) gr], cf0);
-            } else {
-                rowsApply(c, k, w, i, rows, bound, (int) gr, cf0);
-            }
+            rowsApply(c, k, w, i, rows, bound, (int) gr, cf0);
             for (int r = 0; r < rows; r++) {
                 AdafactorStep.rowApply(c, k, w, i + r * C, len, w.rowFactor[(int) gr + r], cf0, bound);
             }
             i += rows * len;
+        }
+    }
+
+    /** Pass 3 of a matrix chunk with a first moment: row segment by row segment. */
+    private static void matrixApplyMoment(Chunk c, AdafactorStep k, AdafactorChunk w) {
+        final int n = c.length, C = w.cols, R = w.rows;
+        for (int i = 0; i < n; ) {
+            final long pos = w.first + i, gr = pos / C;
+            final int col = (int) (pos - gr * C), len = Math.min(C - col, n - i);
+            final int cf0 = (int) ((gr / R) * C + col), bound = SPECIES.loopBound(len);
+            final float rf = w.rowFactor[(int) gr];
+            rowApplyMoment(c, k, w, i, bound, rf, cf0);
+            AdafactorStep.rowApply(c, k, w, i, len, rf, cf0, bound);
+            i += len;
         }
     }
 
