@@ -1,16 +1,6 @@
 package vecopt.kernel;
 
-import static vecopt.kernel.MixedPanama.INTS;
-import static vecopt.kernel.MixedPanama.SHORTS;
-import static vecopt.kernel.PanamaKernels.ORDER;
-import static vecopt.kernel.PanamaKernels.SPECIES;
-
 import java.lang.foreign.MemorySegment;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.ShortVector;
-import jdk.incubator.vector.VectorOperators;
-import vecopt.memory.BFloat16;
 import vecopt.memory.Float16;
 
 /**
@@ -164,28 +154,15 @@ final class AdafactorStaging {
 
     /**
      * The {@code n} floats of {@code src} into the bfloat16 {@code dst}, each rounded stochastically with {@code key}
-     * and its index {@code start + i} ({@link MixedScalar#roundStochastically}; the vector loop is the generated
-     * loops' stage: the random number the top 16 bits of {@code index * 0x9E3779B9 + key}, a unit added where it is
-     * below the dropped bits, NaN to {@link BFloat16#NAN}).
+     * and its index {@code start + i} ({@link MixedPanama#roundStochastically}, the generated loops' stage, or
+     * {@link MixedScalar#roundStochastically} element by element).
      */
     private static void roundStochastically(MemorySegment src, MemorySegment dst, int key, long start, int n,
                                             boolean simd) {
-        final int step = SPECIES.length(), bound = simd ? SPECIES.loopBound(n) : 0;
-        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) start);
-        for (int i = 0; i < bound; i += step) {
-            IntVector bits = FloatVector.fromMemorySegment(SPECIES, src, (long) i * Float.BYTES, ORDER)
-                    .reinterpretAsInts();
-            IntVector random = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
-            IntVector rounded = bits.and(0xFFFF0000)
-                    .add(0x10000, random.compare(VectorOperators.LT, bits.and(0xFFFF)))
-                    .lanewise(VectorOperators.LSHR, 16)
-                    .blend(BFloat16.NAN, bits.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
-            ((ShortVector) rounded.convertShape(VectorOperators.I2S, SHORTS, 0))
-                    .intoMemorySegment(dst, (long) i * Short.BYTES, ORDER);
-        }
-        for (int i = bound; i < n; i++) {
-            dst.set(MixedScalar.S, (long) i * Short.BYTES,
-                    MixedScalar.roundStochastically(src.get(AdafactorStep.F, (long) i * Float.BYTES), key, (int) start + i));
+        if (simd) {
+            MixedPanama.roundStochastically(src, dst, key, start, n);
+        } else {
+            MixedScalar.roundStochasticallyRange(src, dst, key, start, 0, n);
         }
     }
 }

@@ -5329,4 +5329,26 @@ final class MixedPanama {
         }
         return i;
     }
+
+    /**
+     * The floats {@code [0, n)} of {@code src} into the bfloat16 {@code dst}, each rounded stochastically with
+     * {@code key} and its buffer index {@code start + i}: the generated loops' store stage, whose operations
+     * are {@link MixedScalar#roundStochastically}'s lane by lane.
+     */
+    static void roundStochastically(MemorySegment src, MemorySegment dst, int key, long start, int n) {
+        final int step = SPECIES.length(), bound = SPECIES.loopBound(n);
+        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) start);
+        int i = 0;
+        for (; i < bound; i += step) {
+            FloatVector f = FloatVector.fromMemorySegment(SPECIES, src, (long) i * 4, ORDER);
+            IntVector fRH = lane.add(i).mul(0x9E3779B9).add(key).lanewise(VectorOperators.LSHR, 16);
+            IntVector fRB = f.reinterpretAsInts();
+            IntVector fRN = fRB.and(0xFFFF0000)
+                    .add(0x10000, fRH.compare(VectorOperators.LT, fRB.and(0xFFFF)))
+                    .lanewise(VectorOperators.LSHR, 16)
+                    .blend(0x7FC0, fRB.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            ((ShortVector) fRN.convertShape(VectorOperators.I2S, SHORTS, 0)).intoMemorySegment(dst, (long) (i) * 2, ORDER);
+        }
+        MixedScalar.roundStochasticallyRange(src, dst, key, start, i, n);
+    }
 }

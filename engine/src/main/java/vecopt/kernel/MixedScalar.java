@@ -997,4 +997,15 @@ final class MixedScalar {
             store(dst, type, i, src.get(F, (long) i * Float.BYTES));
         }
     }
+
+    /**
+     * The floats {@code [from, to)} of {@code src} into the bfloat16 {@code dst}, each rounded stochastically with
+     * {@code key} and its buffer index {@code start + i} ({@link #roundStochastically}).
+     */
+    static void roundStochasticallyRange(MemorySegment src, MemorySegment dst, int key, long start, int from, int to) {
+        for (int i = from; i < to; i++) {
+            dst.set(S, (long) i * Short.BYTES, roundStochastically(src.get(F, (long) i * Float.BYTES), key,
+                    (int) start + i));
+        }
+    }
 }

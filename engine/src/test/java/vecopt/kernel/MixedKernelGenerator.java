@@ -713,10 +713,29 @@ public final class MixedKernelGenerator {
                             return i;
                         }
                     """);
-            if (type == 1) {
-                out.append('\n');
-            }
+            out.append('\n');
         }
+        out.append("""
+                    /**
+                     * The floats {@code [0, n)} of {@code src} into the bfloat16 {@code dst}, each rounded stochastically with
+                     * {@code key} and its buffer index {@code start + i}: the generated loops' store stage, whose operations
+                     * are {@link MixedScalar#roundStochastically}'s lane by lane.
+                     */
+                    static void roundStochastically(MemorySegment src, MemorySegment dst, int key, long start, int n) {
+                        final int step = SPECIES.length(), bound = SPECIES.loopBound(n);
+                        final IntVector lane = IntVector.zero(INTS).addIndex(1).add((int) start);
+                        int i = 0;
+                        for (; i < bound; i += step) {
+                            FloatVector f = FloatVector.fromMemorySegment(SPECIES, src, (long) i * 4, ORDER);
+                """);
+        for (String line : stochasticStore("f", "dst", "i", "", "key")) {
+            out.append("            ").append(line).append('\n');
+        }
+        out.append("""
+                        }
+                        MixedScalar.roundStochasticallyRange(src, dst, key, start, i, n);
+                    }
+                """);
     }
 
     // ---- the other elementwise optimizers: one file each, from MixedFormulas' templates ---------------------------
