@@ -924,8 +924,8 @@ static void af_factors(const af_chunk *w, int64_t nc, int64_t n, int64_t R, int6
     for (int64_t b = 0; b < B * R; b += R) {
         double s = 0;
         for (int64_t i = b; i < b + R; i++) s += row[i];
-        float mean = (float) (s / R);
-        for (int64_t i = b; i < b + R; i++) rf[i] = 1.0f / sqrtf(row[i] / mean);
+        double mean = s / R; /* in double, rounded once: see Adafactor.factors */
+        for (int64_t i = b; i < b + R; i++) rf[i] = (float) (1.0 / sqrt((double) row[i] / mean));
     }
     for (int64_t i = 0; i < B * C; i++) cf[i] = 1.0f / sqrtf(colst[i]);
 }

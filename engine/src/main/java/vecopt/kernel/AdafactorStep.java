@@ -14,7 +14,8 @@ import java.lang.foreign.ValueLayout;
  *   factored (rank >= 2), per row segment of the chunk:
  *     pass 1 (reads p, g): rows[r] += w, cols[c] += w, p^2 summed      (sums in double, see below)
  *     between passes: row = fma(mean_row(w), 1 - beta2t, row * beta2t), col alike,
- *                     rf = 1 / sqrt(row / mean(row)), cf = 1 / sqrt(col)          (all float)
+ *                     rf = 1 / sqrt(row / mean(row))  (in double from the double mean, rounded once)
+ *                     cf = 1 / sqrt(col)                                              (float)
  *     pass 2 (reads g): u = (rf * cf) * g, u^2 summed
  *   unfactored (1-D):
  *     pass 1 (reads p, g, exp_avg_sq; writes exp_avg_sq): v = fma(w, 1 - beta2t, v * beta2t),

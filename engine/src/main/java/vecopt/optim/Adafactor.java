@@ -70,7 +70,12 @@ import vecopt.param.Tensor;
  * {@code mul_(beta).add_(x, alpha=1 - beta)} updates are fused multiply-adds (as PyTorch's vectorized
  * {@code add} with alpha computes them); the step counter is the group's (HF: per tensor, equal within a group that
  * steps together); HF's learning rate is additionally multiplied by the {@link #step(double)} argument and
- * {@code lrScale} (exact for 1.0). {@code RMS} is recomputed from p at every step before it is used, as HF does, so
+ * {@code lrScale} (exact for 1.0); the row factor {@code rsqrt(row / mean(row))} is computed in double and rounded
+ * to float once (HF: three float32 roundings, where a row of zero gradients against row means above about 1.4e15,
+ * with the default {@code eps1} 1e-30, divides to 0, and the infinite factor times its zero gradients is a NaN that
+ * the update's RMS spreads over the whole tensor; here the factor is finite, as in HF's arithmetic in float64).
+ * Still as in HF: where {@code rsqrt(row / mean) * rsqrt(col)} itself exceeds float's range (a zero row and a zero
+ * column against means above about 1e17) the update is infinite or NaN. {@code RMS} is recomputed from p at every step before it is used, as HF does, so
  * it carries nothing from one step to the next: it is kept per tensor for {@link #rms(String)} and saved by
  * checkpoints (with the factored state, under HF's names: {@code vecopt.checkpoint.Checkpoint}) so that
  * {@code rms} reads the same after a load.
@@ -412,9 +417,12 @@ public final class Adafactor extends Optimizer<AdafactorOptions> {
             for (int i = b; i < b + R; i++) {
                 s += r[i];
             }
-            final float mean = (float) (s / R);
+            // In double, rounded once: in float (HF's float32 arithmetic) the quotient of a row of zero gradients
+            // (eps1 = 1e-30) by a mean above ~1.4e15 underflows to 0, the factor is infinite, and infinity times
+            // the row's zero gradients is a NaN that the update's RMS spreads over the whole tensor.
+            final double mean = s / R;
             for (int i = b; i < b + R; i++) {
-                rf[i] = 1f / (float) Math.sqrt(r[i] / mean);
+                rf[i] = (float) (1.0 / Math.sqrt(r[i] / mean));
             }
         }
         for (int i = 0; i < cl.length; i++) {
