@@ -574,8 +574,8 @@ void vo_asgd(float *p, const float *g, float *s0, float *s1, float *s2, int64_t 
 
 /* ---- Adafactor (Hugging Face's transformers.optimization.Adafactor): the peer of the engine's three passes
  * (vecopt.kernel.AdafactorStep states the formulas and the one summation order; vecopt.optim.Adafactor the passes
- * and what runs between them), bitwise its results for one tensor at the start of its buffer (the engine cuts the
- * grid from the buffer's start): chunks of AF_CHUNK elements (vecopt.optim.Adafactor.CHUNK); in each, 64 double
+ * and what runs between them), bitwise its results for one tensor (the engine cuts a tensor's grid from its first
+ * element): chunks of AF_CHUNK elements (vecopt.optim.Adafactor.CHUNK); in each, 64 double
  * partials per sum, element j of a row segment (of the chunk, for a 1-D tensor) to partial j mod 64, and where the
  * chunk holds 4 whole rows of one matrix from a row's start (a group) 16 partials per row and sum, row r's element j
  * to 16 r + j mod 16; the partials added in order, the chunks' sums added in chunk order on the calling thread between
@@ -1019,7 +1019,7 @@ void vo_adafactor(float *p, const float *g, float *m, float *s0, float *s1, int6
 /* ---- The layer-wise optimizers, LAMB and LARS (optax's lamb and lars; vecopt.optim.Layerwise the two passes and
  * what runs between them, vecopt.kernel.LambStep and LarsStep the formulas): peers of the engine's passes over
  * float32 tensors of one buffer, bitwise its parameters, state, norms and trust ratios. The grid is the engine's: each
- * tensor cut alone at multiples of CHUNK of the buffer (vecopt.exec.ChunkGrid.cut without merging), whatever the
+ * tensor cut alone at multiples of CHUNK from its first element (vecopt.exec.ChunkGrid.cut without merging), whatever the
  * thread count. Each chunk's sums go to LW_SLOTS doubles (u^2 in slots 0-7, p^2 in 8-15) in the order of the
  * engine's kernel of `lanes` lanes (Kernels.lanes(); 1: ScalarKernels, one chain over the chunk), each optimizer's
  * below; a chunk shorter than a vector takes the scalar chain too. Between the passes, on the calling thread, each
@@ -1052,7 +1052,8 @@ static int64_t lw_grid(int64_t ntensors, const int64_t *t, lw_chunk *w) {
     int64_t nc = 0;
     for (int64_t i = 0; i < ntensors; i++) {
         for (int64_t s = t[3 * i], end = s + t[3 * i + 1]; s < end;) {
-            int64_t e = (s / CHUNK + 1) * CHUNK < end ? (s / CHUNK + 1) * CHUNK : end;
+            int64_t cut = t[3 * i] + ((s - t[3 * i]) / CHUNK + 1) * CHUNK;
+            int64_t e = cut < end ? cut : end;
             if (w) {
                 w[nc].first = s;
                 w[nc].len = e - s;

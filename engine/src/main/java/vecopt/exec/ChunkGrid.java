@@ -10,9 +10,12 @@ import vecopt.memory.Storage;
 import vecopt.param.Tensor;
 
 /**
- * Cuts tensor ranges into the fixed grid of chunks the kernels run on. Cuts inside a range sit at multiples of
- * {@link #CHUNK} elements of the buffer (so 64-byte aligned in an aligned buffer, and a whole number of vectors for
- * every species); a range's first and last chunk start and end where the range does. The grid never depends on the
+ * Cuts tensor ranges into the fixed grid of chunks the kernels run on. Cuts inside a merged range sit at multiples
+ * of {@link #CHUNK} elements of the buffer (so 64-byte aligned in an aligned buffer, and a whole number of vectors
+ * for every species); a range's first and last chunk start and end where the range does. A per-tensor grid (the
+ * optimizers whose sums are per tensor, and 8-bit state) is cut at multiples counted from the tensor's own first
+ * element instead, so that a tensor's chunks, and with them the order of its sums, are the same whatever the
+ * storage of its state (8-bit blocks must start a whole number of blocks into the tensor). The grid never depends on the
  * number of threads: a chunk is the unit of work and of partial sums, which is what makes results identical for any
  * pool size.
  */
@@ -63,7 +66,9 @@ public final class ChunkGrid {
     /**
      * As {@link #cut(List, int)}; with {@code merge} false adjacent tensors are not merged, so every range lies in
      * one tensor ({@link Range#tensor()} is its tensor): for optimizers with per-tensor sums (the trust ratios of
-     * LAMB and LARS). A tensor's ranges are consecutive in the result, cut at the same grid.
+     * LAMB and LARS, Adafactor's means). A tensor's ranges are consecutive in the result, cut at multiples of
+     * {@code chunk} counted from the tensor's first element, as {@link #cutTensors} cuts: the chunks of 8-bit state
+     * and of float32 or bfloat16 state are then the same, and so are the tensor's sums, bit for bit.
      */
     public static List<Range> cut(List<Tensor> tensors, int chunk, boolean merge) {
         if (chunk <= 0 || chunk % 64 != 0) {
@@ -104,8 +109,9 @@ public final class ChunkGrid {
                 end = sorted.get(j).end();
                 j++;
             }
+            long base = merge ? 0 : start; // per tensor: the grid counted from the tensor's first element
             for (long s = start; s < end; ) {
-                long gridEnd = (s / chunk + 1) * chunk;
+                long gridEnd = base + ((s - base) / chunk + 1) * chunk;
                 long e = Math.min(end, gridEnd);
                 out.add(new Range(first, s, (int) (e - s)));
                 s = e;
