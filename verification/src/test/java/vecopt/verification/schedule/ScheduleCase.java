@@ -20,8 +20,8 @@ import vecopt.schedule.Sequential;
  * @param boundUlps      ULPs of the peak by which the source's own arithmetic may cross peak or floor (0 unless
  *                       justified at the case)
  * @param continuous     adjacent phases meet at every boundary (false where the source jumps)
- * @param joinUlps       how many ULPs apart two continuous phases may meet: 1, or 2 where the lr is base times a
- *                       multiplier that itself meets within one ULP (justified at the case)
+ * @param joinUlps       how many ULPs apart two continuous phases may meet: 1, or the roundings of both sides where
+ *                       the lr is base times a multiplier ({@code ScheduleCases.roundings}, counted at the case)
  * @param monotonePhases each phase is monotone over its course
  */
 record ScheduleCase(String label, Supplier<Schedule> factory, LongToDoubleFunction reference, long end, double peak,

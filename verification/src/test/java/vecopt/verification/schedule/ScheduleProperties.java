@@ -94,8 +94,8 @@ class ScheduleProperties {
 
     /**
      * Never above the peak, never below the floor (from the end of warmup on; a warmup starts from 0), at every step
-     * of the course and past it. The bound is exact except where the case states that the source's own arithmetic
-     * crosses it by one ULP of the peak.
+     * of the course and past it. The bound is exact except where the case counts the roundings by which the
+     * source's own arithmetic may cross it ({@code ScheduleCases.roundings}, ULPs of the peak).
      */
     @Property(tries = 300)
     void neverAbovePeakNeverBelowFloor(@ForAll("cases") ScheduleCase c) {
@@ -166,7 +166,7 @@ class ScheduleProperties {
      * Continuity at phase boundaries: where the schedule's formula is continuous, the phase before a milestone,
      * carried to the milestone (its local step = its length), and the phase after it, at its local step 0, agree
      * within one ULP (each side's arithmetic rounds differently; the exact values are equal), or within the
-     * case's stated slack where the source multiplies a base lr by a multiplier that itself meets within one ULP.
+     * case's counted roundings where the source multiplies a base lr by a multiplier ({@code ScheduleCases.roundings}).
      */
     @Property(tries = 1000)
     void phasesMeetAtTheirBoundaries(@ForAll("cases") ScheduleCase c) {
