@@ -15,9 +15,9 @@ import vecopt.param.Tensor;
  * for every species); a range's first and last chunk start and end where the range does. A per-tensor grid (the
  * optimizers whose sums are per tensor, and 8-bit state) is cut at multiples counted from the tensor's own first
  * element instead, so that a tensor's chunks, and with them the order of its sums, are the same whatever the
- * storage of its state (8-bit blocks must start a whole number of blocks into the tensor). The grid never depends on the
- * number of threads: a chunk is the unit of work and of partial sums, which is what makes results identical for any
- * pool size.
+ * storage of its state (8-bit blocks must start a whole number of blocks into the tensor). The grid never depends on
+ * the number of threads: a chunk is the unit of work and of partial sums, which is what makes results identical for
+ * any pool size.
  */
 public final class ChunkGrid {
     /** Elements per chunk: 64 Ki floats, 256 KiB per array, so a chunk of AdamW's 7 streams fits in L2/L3 slices. */

@@ -75,10 +75,10 @@ import vecopt.param.Tensor;
  * with the default {@code eps1} 1e-30, divides to 0, and the infinite factor times its zero gradients is a NaN that
  * the update's RMS spreads over the whole tensor; here the factor is finite, as in HF's arithmetic in float64).
  * Still as in HF: where {@code rsqrt(row / mean) * rsqrt(col)} itself exceeds float's range (a zero row and a zero
- * column against means above about 1e17) the update is infinite or NaN. {@code RMS} is recomputed from p at every step before it is used, as HF does, so
- * it carries nothing from one step to the next: it is kept per tensor for {@link #rms(String)} and saved by
- * checkpoints (with the factored state, under HF's names: {@code vecopt.checkpoint.Checkpoint}) so that
- * {@code rms} reads the same after a load.
+ * column against means above about 1e17) the update is infinite or NaN. {@code RMS} is recomputed from p at every
+ * step before it is used, as HF does, so it carries nothing from one step to the next: it is kept per tensor for
+ * {@link #rms(String)} and saved by checkpoints (with the factored state, under HF's names:
+ * {@code vecopt.checkpoint.Checkpoint}) so that {@code rms} reads the same after a load.
  *
  * <p><b>Mixed precision.</b> bfloat16 and float16 gradients are taken: each pass widens a chunk's gradients exactly
  * before it reads them ({@code vecopt.kernel.AdafactorStaging}), so the step is bitwise the float32 step fed the same
