@@ -1019,8 +1019,8 @@ void vo_adafactor(float *p, const float *g, float *m, float *s0, float *s1, int6
 /* ---- The layer-wise optimizers, LAMB and LARS (optax's lamb and lars; vecopt.optim.Layerwise the two passes and
  * what runs between them, vecopt.kernel.LambStep and LarsStep the formulas): peers of the engine's passes over
  * float32 tensors of one buffer, bitwise its parameters, state, norms and trust ratios. The grid is the engine's: each
- * tensor cut alone at multiples of CHUNK from its first element (vecopt.exec.ChunkGrid.cut without merging), whatever the
- * thread count. Each chunk's sums go to LW_SLOTS doubles (u^2 in slots 0-7, p^2 in 8-15) in the order of the
+ * tensor cut alone at multiples of CHUNK from its first element (vecopt.exec.ChunkGrid.cut without merging),
+ * whatever the thread count. Each chunk's sums go to LW_SLOTS doubles (u^2 in slots 0-7, p^2 in 8-15) in the order of the
  * engine's kernel of `lanes` lanes (Kernels.lanes(); 1: ScalarKernels, one chain over the chunk), each optimizer's
  * below; a chunk shorter than a vector takes the scalar chain too. Between the passes, on the calling thread, each
  * tensor's slots added chunk by chunk in grid order, its norms, ratio and factor -lr * ratio rounded once
